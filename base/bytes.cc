@@ -1,0 +1,55 @@
+#include "base/bytes.h"
+
+#include <cassert>
+
+namespace caseledger {
+
+std::string ToHex(ByteView b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(b.size() * 2);
+  for (std::uint8_t c : b) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0x0f]);
+  }
+  return out;
+}
+
+namespace {
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+Result<Bytes> FromHex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return InvalidArgument("hex text has odd length");
+  Bytes out(hex.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return InvalidArgument("hex text has a non-hex character");
+    out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
+  }
+  return out;
+}
+
+std::array<std::uint8_t, 8> EncodeBigEndian64(std::uint64_t v) {
+  std::array<std::uint8_t, 8> out{};
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+std::uint64_t DecodeBigEndian64(ByteView b) {
+  assert(b.size() == 8);
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | b[i];
+  return v;
+}
+
+}  // namespace caseledger

@@ -1,0 +1,45 @@
+#include "crypto/aead.h"
+
+#include <cassert>
+
+namespace caseledger::crypto {
+
+AeadNonce AeadNonce::Random() {
+  AeadNonce n;
+  randombytes_buf(n.bytes.data(), n.bytes.size());
+  return n;
+}
+
+SecretBytes NewAeadKey() {
+  SecretBytes k(kAeadKeyBytes);
+  crypto_aead_xchacha20poly1305_ietf_keygen(k.data());
+  return k;
+}
+
+Bytes AeadSeal(const SecretBytes& key, const AeadNonce& nonce, ByteView ad, ByteView plaintext) {
+  assert(key.size() == kAeadKeyBytes);
+  Bytes out(plaintext.size() + kAeadTagBytes);
+  unsigned long long out_len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), &out_len, plaintext.data(),
+                                             plaintext.size(), ad.data(), ad.size(), nullptr,
+                                             nonce.bytes.data(), key.data());
+  out.resize(static_cast<std::size_t>(out_len));
+  return out;
+}
+
+Result<Bytes> AeadOpen(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
+                       ByteView ciphertext) {
+  assert(key.size() == kAeadKeyBytes);
+  if (ciphertext.size() < kAeadTagBytes) return InvalidArgument("ciphertext shorter than its tag");
+  Bytes out(ciphertext.size() - kAeadTagBytes);
+  unsigned long long out_len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), &out_len, nullptr, ciphertext.data(),
+                                                 ciphertext.size(), ad.data(), ad.size(),
+                                                 nonce.bytes.data(), key.data()) != 0) {
+    return Corruption("authenticated decryption failed (wrong key, data or ciphertext)");
+  }
+  out.resize(static_cast<std::size_t>(out_len));
+  return out;
+}
+
+}  // namespace caseledger::crypto

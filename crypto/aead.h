@@ -1,0 +1,40 @@
+// XChaCha20-Poly1305 (IETF) authenticated encryption with associated data,
+// libsodium crypto_aead_xchacha20poly1305_ietf_*. Random 192-bit nonces make
+// random nonce reuse negligible. Pure; thread-safe.
+#pragma once
+
+#include <sodium.h>
+
+#include <array>
+#include <cstdint>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "crypto/secret.h"
+
+namespace caseledger::crypto {
+
+inline constexpr std::size_t kAeadKeyBytes = crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
+inline constexpr std::size_t kAeadNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+inline constexpr std::size_t kAeadTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+
+struct AeadNonce {
+  std::array<std::uint8_t, kAeadNonceBytes> bytes{};
+  ByteView view() const { return {bytes.data(), bytes.size()}; }
+  static AeadNonce Random();
+};
+
+// A fresh random AEAD key.
+SecretBytes NewAeadKey();
+
+// Encrypts `plaintext` under `key` (kAeadKeyBytes) and `nonce`, binding `ad`.
+// Returns ciphertext ‖ tag (plaintext.size() + kAeadTagBytes bytes).
+// Precondition: key.size() == kAeadKeyBytes.
+Bytes AeadSeal(const SecretBytes& key, const AeadNonce& nonce, ByteView ad, ByteView plaintext);
+
+// Decrypts and authenticates. Corruption if the tag does not verify (wrong key,
+// wrong associated data, or altered ciphertext); InvalidArgument if too short.
+Result<Bytes> AeadOpen(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
+                       ByteView ciphertext);
+
+}  // namespace caseledger::crypto

@@ -1,0 +1,30 @@
+// Argon2id password-based key derivation (libsodium crypto_pwhash), used to
+// derive the master key from an operator's passphrase. Pure; thread-safe.
+#pragma once
+
+#include <sodium.h>
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "base/result.h"
+#include "crypto/secret.h"
+
+namespace caseledger::crypto {
+
+inline constexpr std::size_t kArgon2SaltBytes = crypto_pwhash_SALTBYTES;  // 16
+
+struct Argon2Params {
+  std::uint64_t ops_limit = crypto_pwhash_OPSLIMIT_MODERATE;
+  std::size_t mem_limit = crypto_pwhash_MEMLIMIT_MODERATE;
+};
+
+// Derives `out_len` bytes from `passphrase` and `salt` with Argon2id.
+// ResourceExhausted if the memory limit cannot be allocated; InvalidArgument on
+// parameters outside libsodium's bounds.
+Result<SecretBytes> Argon2idDerive(std::string_view passphrase,
+                                   const std::array<std::uint8_t, kArgon2SaltBytes>& salt,
+                                   std::size_t out_len, const Argon2Params& params);
+
+}  // namespace caseledger::crypto

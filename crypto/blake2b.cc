@@ -1,0 +1,22 @@
+#include "crypto/blake2b.h"
+
+#include <cassert>
+
+namespace caseledger::crypto {
+
+Bytes Blake2bKeyed(const SecretBytes& key, ByteView data) {
+  assert(key.size() >= crypto_generichash_KEYBYTES_MIN && key.size() <= crypto_generichash_KEYBYTES_MAX);
+  Bytes out(crypto_generichash_BYTES);
+  crypto_generichash(out.data(), out.size(), data.data(), data.size(), key.data(), key.size());
+  return out;
+}
+
+SecretBytes DeriveSubkey(const SecretBytes& master, std::string_view context) {
+  assert(master.size() >= crypto_generichash_KEYBYTES_MIN && master.size() <= crypto_generichash_KEYBYTES_MAX);
+  SecretBytes out(32);
+  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(context.data()),
+                     context.size(), master.data(), master.size());
+  return out;
+}
+
+}  // namespace caseledger::crypto

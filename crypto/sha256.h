@@ -1,0 +1,40 @@
+// SHA-256 (libsodium crypto_hash_sha256): one-shot and incremental.
+// Digest is a 32-byte value type. Pure; thread-safe (Sha256 instances are not
+// shared between threads).
+#pragma once
+
+#include <sodium.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "base/bytes.h"
+
+namespace caseledger::crypto {
+
+inline constexpr std::size_t kSha256Bytes = crypto_hash_sha256_BYTES;
+
+struct Digest {
+  std::array<std::uint8_t, kSha256Bytes> bytes{};
+  friend bool operator==(const Digest&, const Digest&) = default;
+  ByteView view() const { return {bytes.data(), bytes.size()}; }
+  std::string Hex() const { return ToHex(view()); }
+};
+
+// SHA-256 of `data`.
+Digest Sha256(ByteView data);
+
+// Incremental SHA-256. Usage: Update(...)… then Final() once.
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  Sha256Hasher& Update(ByteView data);
+  Sha256Hasher& Update(std::uint8_t byte);
+  Digest Final();
+
+ private:
+  crypto_hash_sha256_state state_;
+};
+
+}  // namespace caseledger::crypto
