@@ -67,19 +67,21 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 }  // namespace caseledger
 
 // Evaluates `expr` (a Status); returns it from the calling function if not ok.
-#define CL_RETURN_IF_ERROR(expr)                       \
-  do {                                                 \
-    ::caseledger::Status cl_status_ = (expr);          \
-    if (!cl_status_.ok()) return cl_status_;           \
-  } while (false)
-
 #define CL_CONCAT_INNER_(a, b) a##b
 #define CL_CONCAT_(a, b) CL_CONCAT_INNER_(a, b)
+
+#define CL_RETURN_IF_ERROR(expr) \
+  CL_RETURN_IF_ERROR_IMPL_(CL_CONCAT_(cl_status_, __COUNTER__), expr)
+#define CL_RETURN_IF_ERROR_IMPL_(tmp, expr) \
+  do {                                      \
+    ::caseledger::Status tmp = (expr);      \
+    if (!tmp.ok()) return tmp;              \
+  } while (false)
 
 // `CL_ASSIGN_OR_RETURN(auto x, ResultExpr())`: on error returns the status,
 // otherwise moves the value into the declaration on the left.
 #define CL_ASSIGN_OR_RETURN(lhs, expr) \
-  CL_ASSIGN_OR_RETURN_IMPL_(CL_CONCAT_(cl_result_, __LINE__), lhs, expr)
+  CL_ASSIGN_OR_RETURN_IMPL_(CL_CONCAT_(cl_result_, __COUNTER__), lhs, expr)
 #define CL_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \

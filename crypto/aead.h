@@ -37,4 +37,9 @@ Bytes AeadSeal(const SecretBytes& key, const AeadNonce& nonce, ByteView ad, Byte
 Result<Bytes> AeadOpen(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
                        ByteView ciphertext);
 
+// As AeadOpen, but decrypts straight into secure memory, for plaintexts that are
+// key material (sealed key files, wrapped data keys). Same errors.
+Result<SecretBytes> AeadOpenSecret(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
+                                   ByteView ciphertext);
+
 }  // namespace caseledger::crypto

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "crypto/sodium.h"
+
 namespace caseledger::crypto {
 
 Ed25519SigningKey Ed25519SigningKey::Generate() {
@@ -14,20 +16,22 @@ Result<Ed25519SigningKey> Ed25519SigningKey::FromSeed(ByteView seed) {
   if (seed.size() != kEd25519SeedBytes) return InvalidArgument("Ed25519 seed must be 32 bytes");
   SecretBytes sk(kEd25519SecretKeyBytes);
   Ed25519SigningKey key(std::move(sk));
-  crypto_sign_seed_keypair(key.public_key_.bytes.data(), key.secret_.data(), seed.data());
+  CheckSodium(crypto_sign_seed_keypair(key.public_key_.bytes.data(), key.secret_.data(), seed.data()),
+              "Ed25519 key pair from seed");
   return key;
 }
 
 SecretBytes Ed25519SigningKey::Seed() const {
   SecretBytes seed(kEd25519SeedBytes);
-  crypto_sign_ed25519_sk_to_seed(seed.data(), secret_.data());
+  CheckSodium(crypto_sign_ed25519_sk_to_seed(seed.data(), secret_.data()), "Ed25519 seed extraction");
   return seed;
 }
 
 Ed25519Signature Ed25519SigningKey::Sign(ByteView message) const {
   Ed25519Signature sig;
-  crypto_sign_detached(sig.bytes.data(), nullptr, message.data(), message.size(),
-                       secret_.data());
+  CheckSodium(crypto_sign_detached(sig.bytes.data(), nullptr, message.data(), message.size(),
+                                   secret_.data()),
+              "Ed25519 signing");
   return sig;
 }
 

@@ -1,0 +1,217 @@
+#include "api/commands.h"
+
+#include <deque>
+#include <future>
+#include <iostream>
+
+#include "api/exit_codes.h"
+#include "ledger/bundle.h"
+#include "ledger/command.h"
+#include "ledger/event.h"
+#include "ledger/ledger.h"
+#include "ledger/proofs.h"
+#include "ledger/verify.h"
+
+namespace caseledger::api {
+
+namespace {
+
+int Fail(const Status& s) {
+  std::cerr << "caseledger: " << s.ToString() << "\n";
+  return ExitCodeFor(s);
+}
+
+enum class LineRead { kOk, kEof, kTooLong };
+
+// Reads one line of at most `max` bytes (without the newline); a longer line is
+// skipped to its end and reported as kTooLong, so memory stays bounded.
+LineRead ReadLineLimited(std::istream& in, std::string& line, std::size_t max) {
+  line.clear();
+  bool any = false;
+  bool too_long = false;
+  for (int c; (c = in.get()) != EOF;) {
+    any = true;
+    if (c == '\n') return too_long ? LineRead::kTooLong : LineRead::kOk;
+    if (line.size() >= max) {
+      too_long = true;
+      line.clear();
+      continue;
+    }
+    if (!too_long) line.push_back(static_cast<char>(c));
+  }
+  if (!any) return LineRead::kEof;
+  return too_long ? LineRead::kTooLong : LineRead::kOk;
+}
+
+}  // namespace
+
+int CmdInit(const std::string& dir, const std::string& origin) {
+  auto r = ledger::InitDataDir(dir, origin);
+  if (!r.ok()) return Fail(r.status());
+  std::cout << "initialised ledger in " << dir << "\n"
+            << "origin:   " << r->origin << "\n"
+            << "verifier: " << r->verifier << "\n";
+  return kExitOk;
+}
+
+int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
+  auto ledger = ledger::Ledger::Open(dir);
+  if (!ledger.ok()) return Fail(ledger.status());
+  ledger::Writer& writer = (*ledger)->writer();
+  const ledger::JsonLimits limits;
+  ledger::Micros last_time = writer.last_time();
+  const ledger::Micros now = ledger::NowMicros();
+  struct InFlight {
+    std::uint64_t line;
+    std::future<Result<ledger::Appended>> result;
+  };
+  std::deque<InFlight> in_flight;
+  std::uint64_t imported = 0;
+  // Waits for the oldest in-flight commands; false if one failed.
+  auto drain = [&](std::size_t keep) -> bool {
+    while (in_flight.size() > keep) {
+      InFlight f = std::move(in_flight.front());
+      in_flight.pop_front();
+      auto r = f.result.get();
+      if (!r.ok()) {
+        std::cerr << "caseledger import: line " << f.line << ": " << r.status().ToString() << "\n";
+        return false;
+      }
+      ++imported;
+      if (print_acks) std::cout << "ack " << r->seq << "\n" << std::flush;
+    }
+    return true;
+  };
+  std::string line;
+  std::uint64_t line_no = 0;
+  Status bad;
+  for (;;) {
+    LineRead lr = ReadLineLimited(in, line, limits.max_bytes);
+    if (lr == LineRead::kEof) break;
+    ++line_no;
+    if (lr == LineRead::kTooLong) {
+      bad = InvalidArgument("line longer than " + std::to_string(limits.max_bytes) + " bytes");
+      break;
+    }
+    if (line.empty()) continue;
+    auto cmd = ledger::ParseCommandJson(line, limits);
+    if (!cmd.ok()) {
+      bad = cmd.status();
+      break;
+    }
+    // Checked here as well as in the writer, so that a bad line stops the
+    // import before anything after it is submitted.
+    if (cmd->time) {
+      if (*cmd->time < last_time) {
+        bad = InvalidArgument("\"time\" is earlier than the previous event's time");
+        break;
+      }
+      if (*cmd->time > now) {
+        bad = InvalidArgument("\"time\" lies in the future");
+        break;
+      }
+      last_time = *cmd->time;
+    } else {
+      last_time = std::max(last_time, now);
+    }
+    in_flight.push_back({line_no, writer.Submit(std::move(*cmd))});
+    if (!drain(1024)) return ExitCodeFor(InvalidArgument(""));
+  }
+  if (!drain(0)) return ExitCodeFor(InvalidArgument(""));
+  if (!bad.ok()) {
+    std::cerr << "caseledger import: line " << line_no << ": " << bad.ToString() << "\n"
+              << "caseledger import: " << imported << " lines before it were stored; nothing of line "
+              << line_no << " or after it\n";
+    return ExitCodeFor(bad);
+  }
+  std::cerr << "imported " << imported << " events; log size " << writer.size() << "\n";
+  return kExitOk;
+}
+
+int CmdVerify(const std::string& dir, bool json, unsigned threads) {
+  ledger::VerifyOptions opts;
+  opts.threads = threads;
+  auto r = ledger::VerifyLedger(dir, opts);
+  if (!r.ok()) return Fail(r.status());
+  if (json) {
+    ledger::Json j{{"ok", r->ok}, {"events", r->events}, {"checkpoints", r->checkpoints}};
+    if (r->ok) j["root"] = r->root.Hex();
+    if (r->first_bad_seq) j["first_bad_seq"] = *r->first_bad_seq;
+    if (!r->ok) j["problem"] = r->problem;
+    std::cout << j.dump() << "\n";
+  } else if (r->ok) {
+    std::cout << "verified " << r->events << " events and " << r->checkpoints
+              << " checkpoints; root " << r->root.Hex() << "\n";
+  } else {
+    std::cout << "FAILED";
+    if (r->first_bad_seq) std::cout << " at seq " << *r->first_bad_seq;
+    std::cout << ": " << r->problem << "\n"
+              << "(" << r->events << " events before it verified)\n";
+  }
+  return r->ok ? kExitOk : kExitVerifyFailed;
+}
+
+int CmdCheckpoint(const std::string& dir) {
+  auto store = ledger::LogStore::Open(dir, true);
+  if (!store.ok()) return Fail(store.status());
+  auto txn = (*store)->env().BeginRead();
+  if (!txn.ok()) return Fail(txn.status());
+  auto cp = ledger::LatestCheckpoint(*txn, **store);
+  if (!cp.ok()) return Fail(cp.status());
+  std::cout << cp->second;
+  return kExitOk;
+}
+
+namespace {
+Result<std::uint64_t> LogSize(ledger::LogStore& store) {
+  CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
+  return ledger::TreeSize(txn, store);
+}
+}  // namespace
+
+int CmdProveInclusion(const std::string& dir, std::uint64_t seq, std::optional<std::uint64_t> size) {
+  auto store = ledger::LogStore::Open(dir, true);
+  if (!store.ok()) return Fail(store.status());
+  if (!size) {
+    auto n = LogSize(**store);
+    if (!n.ok()) return Fail(n.status());
+    size = *n;
+  }
+  auto j = ledger::InclusionProofJson(**store, seq, *size);
+  if (!j.ok()) return Fail(j.status());
+  std::cout << j->dump() << "\n";
+  return kExitOk;
+}
+
+int CmdProveConsistency(const std::string& dir, std::uint64_t from, std::optional<std::uint64_t> to) {
+  auto store = ledger::LogStore::Open(dir, true);
+  if (!store.ok()) return Fail(store.status());
+  if (!to) {
+    auto n = LogSize(**store);
+    if (!n.ok()) return Fail(n.status());
+    to = *n;
+  }
+  auto j = ledger::ConsistencyProofJson(**store, from, *to);
+  if (!j.ok()) return Fail(j.status());
+  std::cout << j->dump() << "\n";
+  return kExitOk;
+}
+
+int CmdExportBundle(const std::string& dir, const std::string& out) {
+  auto r = ledger::ExportBundle(dir, out);
+  if (!r.ok()) return Fail(r.status());
+  std::cout << "exported " << r->events << " events and the checkpoint of size " << r->checkpoint_size
+            << " to " << out << "\n";
+  return kExitOk;
+}
+
+int CmdVerifyBundle(const std::string& bundle, const std::optional<std::string>& key, unsigned threads) {
+  ledger::VerifyOptions opts;
+  opts.threads = threads;
+  ledger::BundleReport r = ledger::VerifyBundle(bundle, key, opts);
+  static constexpr const char* kNames[] = {"verified", "tampered", "incomplete", "unknown key"};
+  std::cout << kNames[static_cast<int>(r.verdict)] << ": " << r.message << "\n";
+  return static_cast<int>(r.verdict);
+}
+
+}  // namespace caseledger::api

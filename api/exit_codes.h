@@ -1,0 +1,19 @@
+// The one table from Status codes to CLI exit codes (sysexits.h values), and
+// the verification outcomes' own codes. See docs/cli.md.
+#pragma once
+
+#include "base/status.h"
+
+namespace caseledger::api {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitVerifyFailed = 1;  // `verify`: the log does not verify
+inline constexpr int kExitUsage = 64;        // EX_USAGE: bad command line
+
+// Maps a failed Status to an exit code: invalid input 65 (EX_DATAERR), not
+// found 66 (EX_NOINPUT), unavailable/locked 75 (EX_TEMPFAIL), permission 77
+// (EX_NOPERM), I/O 74 (EX_IOERR), corruption 76 (EX_PROTOCOL), policy refusal
+// 67, anything else 70 (EX_SOFTWARE).
+int ExitCodeFor(const Status& s);
+
+}  // namespace caseledger::api

@@ -1,0 +1,19 @@
+// Random bytes from libsodium's CSPRNG (randombytes_buf). Thread-safe.
+#pragma once
+
+#include <sodium.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace caseledger::crypto {
+
+template <std::size_t N>
+std::array<std::uint8_t, N> RandomArray() {
+  std::array<std::uint8_t, N> out{};
+  randombytes_buf(out.data(), out.size());
+  return out;
+}
+
+}  // namespace caseledger::crypto

@@ -1,0 +1,45 @@
+// Command: a request to append one event, before the writer assigns seq,
+// time, prev and the signature and encrypts the body. The same type serves
+// `caseledger import`, the demo and (later) the HTTP API, so every write takes
+// one path. Pure; thread-safe.
+// Import line format: docs/formats/import.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "ledger/canonical_json.h"
+#include "ledger/time.h"
+
+namespace caseledger::ledger {
+
+struct Command {
+  std::string type;
+  std::string actor;  // user id "u-…"
+  std::string role;   // caseworker, coordinator, legal_reviewer, auditor, dpo
+  std::optional<std::string> case_id;   // "c-…"
+  std::optional<std::string> subject;   // "s-…"
+  Json h = Json::object();              // clear header: pseudonymous codes only
+  std::optional<Json> body;             // personal data; encrypted before storing
+  std::optional<Micros> time;           // only for imports of past history
+
+  // The owner of the body's data key: the subject if any, else the actor
+  // (a body about no subject is encrypted under a per-user key).
+  const std::string& KeyOwner() const { return subject ? *subject : actor; }
+};
+
+// Checks a command's shape: type syntax, ids, role, canonical h/body. Does
+// not check time (the writer does, against the log) nor domain rules (the
+// policy engine does). InvalidArgument naming the field.
+Status ValidateCommand(const Command& c);
+
+// Parses one import line: a JSON object with exactly the fields
+// type, actor, role, h (required), case, subject, body, time (optional; case
+// and subject may be null). Unknown fields, wrong types, duplicates, floats,
+// over-limit sizes are refused with InvalidArgument naming the problem (never
+// echoing personal data).
+Result<Command> ParseCommandJson(std::string_view line, const JsonLimits& limits = {});
+
+}  // namespace caseledger::ledger

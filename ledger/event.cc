@@ -1,0 +1,149 @@
+#include "ledger/event.h"
+
+#include <cstring>
+
+#include "crypto/base64.h"
+
+namespace caseledger::ledger {
+
+namespace {
+
+enum class Part { kUnsigned, kSigned, kBodyAd };
+
+std::string Encode(const Event& e, Part part, std::size_t* sig_offset = nullptr) {
+  std::string out;
+  out.reserve(512 + (e.body ? e.body->ct.size() : 0));
+  // Keys in canonical (byte) order: actor, body, case, h, prev, role, seq, sig,
+  // subject, time, type, v.
+  out += "{\"actor\":";
+  AppendJsonString(out, e.actor);
+  if (e.body && part != Part::kBodyAd) {
+    out += ",\"body\":{\"ct\":";
+    AppendJsonString(out, e.body->ct);
+    out += ",\"kid\":";
+    AppendJsonString(out, e.body->kid);
+    out += ",\"n\":";
+    AppendJsonString(out, e.body->n);
+    out += '}';
+  }
+  if (e.case_id) {
+    out += ",\"case\":";
+    AppendJsonString(out, *e.case_id);
+  }
+  out += ",\"h\":";
+  out += CanonicalJson(e.h);
+  out += ",\"prev\":\"";
+  out += e.prev.Hex();
+  out += "\",\"role\":";
+  AppendJsonString(out, e.role);
+  out += ",\"seq\":";
+  out += std::to_string(e.seq);
+  if (sig_offset != nullptr) *sig_offset = out.size();
+  if (part == Part::kSigned) {
+    out += ",\"sig\":\"";
+    out += crypto::Base64Encode(e.sig->view());
+    out += '"';
+  }
+  if (e.subject) {
+    out += ",\"subject\":";
+    AppendJsonString(out, *e.subject);
+  }
+  out += ",\"time\":";
+  AppendJsonString(out, e.time);
+  out += ",\"type\":";
+  AppendJsonString(out, e.type);
+  out += ",\"v\":";
+  out += std::to_string(e.v);
+  out += '}';
+  return out;
+}
+
+Result<std::string> StringField(const Json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end()) return Corruption(std::string("field \"") + name + "\" missing");
+  if (!it->is_string()) return Corruption(std::string("field \"") + name + "\" is not a string");
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+std::string EncodeUnsigned(const Event& e, std::size_t* sig_offset) {
+  return Encode(e, Part::kUnsigned, sig_offset);
+}
+
+std::string InsertSignature(std::string_view unsigned_bytes, std::size_t sig_offset,
+                            const crypto::Ed25519Signature& sig) {
+  std::string out;
+  out.reserve(unsigned_bytes.size() + 100);
+  out += unsigned_bytes.substr(0, sig_offset);
+  out += ",\"sig\":\"";
+  out += crypto::Base64Encode(sig.view());
+  out += '"';
+  out += unsigned_bytes.substr(sig_offset);
+  return out;
+}
+std::string EncodeSigned(const Event& e) { return Encode(e, Part::kSigned); }
+std::string EncodeForBodyAd(const Event& e) { return Encode(e, Part::kBodyAd); }
+
+std::string SignatureInput(std::string_view unsigned_bytes) {
+  std::string s;
+  s.reserve(kEventSignaturePrefix.size() + unsigned_bytes.size());
+  s += kEventSignaturePrefix;
+  s += unsigned_bytes;
+  return s;
+}
+
+Result<Event> DecodeEvent(std::string_view line) {
+  Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Corruption("not a JSON object");
+  static constexpr const char* kKnown[] = {"actor", "body", "case", "h", "prev", "role",
+                                           "seq", "sig", "subject", "time", "type", "v"};
+  for (const auto& [key, _] : j.items()) {
+    bool known = false;
+    for (const char* k : kKnown) known = known || key == k;
+    if (!known) return Corruption("unknown field \"" + key + "\"");
+  }
+  Event e;
+  CL_ASSIGN_OR_RETURN(e.actor, StringField(j, "actor"));
+  CL_ASSIGN_OR_RETURN(e.role, StringField(j, "role"));
+  CL_ASSIGN_OR_RETURN(e.time, StringField(j, "time"));
+  CL_ASSIGN_OR_RETURN(e.type, StringField(j, "type"));
+  if (j.contains("case")) { CL_ASSIGN_OR_RETURN(e.case_id, StringField(j, "case")); }
+  if (j.contains("subject")) { CL_ASSIGN_OR_RETURN(e.subject, StringField(j, "subject")); }
+  auto seq = j.find("seq");
+  if (seq == j.end() || !seq->is_number_unsigned() || seq->get<std::uint64_t>() == 0) {
+    return Corruption("field \"seq\" missing or not a positive integer");
+  }
+  e.seq = seq->get<std::uint64_t>();
+  auto v = j.find("v");
+  if (v == j.end() || !v->is_number_integer() || v->get<std::int64_t>() != kEventVersion) {
+    return Corruption("field \"v\" missing or not a supported version");
+  }
+  auto h = j.find("h");
+  if (h == j.end() || !h->is_object()) return Corruption("field \"h\" missing or not an object");
+  if (Status s = CheckCanonicalValue(*h); !s.ok()) return Corruption("header: " + s.message());
+  e.h = *h;
+  CL_ASSIGN_OR_RETURN(std::string prev_hex, StringField(j, "prev"));
+  auto prev = FromHex(prev_hex);
+  if (!prev.ok() || prev->size() != crypto::kSha256Bytes) return Corruption("field \"prev\" is not a 32-byte hex hash");
+  std::memcpy(e.prev.bytes.data(), prev->data(), crypto::kSha256Bytes);
+  if (j.contains("body")) {
+    const Json& b = j["body"];
+    if (!b.is_object() || b.size() != 3) return Corruption("field \"body\" must be {ct, kid, n}");
+    EncryptedBody body;
+    CL_ASSIGN_OR_RETURN(body.ct, StringField(b, "ct"));
+    CL_ASSIGN_OR_RETURN(body.kid, StringField(b, "kid"));
+    CL_ASSIGN_OR_RETURN(body.n, StringField(b, "n"));
+    e.body = std::move(body);
+  }
+  CL_ASSIGN_OR_RETURN(std::string sig_b64, StringField(j, "sig"));
+  auto sig_bytes = crypto::Base64Decode(sig_b64);
+  if (!sig_bytes.ok()) return Corruption("field \"sig\" is not base64");
+  auto sig = crypto::Ed25519SignatureFromBytes(*sig_bytes);
+  if (!sig.ok()) return Corruption("field \"sig\" is not a 64-byte signature");
+  e.sig = *sig;
+  if (EncodeSigned(e) != line) return Corruption("line is not in canonical form");
+  return e;
+}
+
+}  // namespace caseledger::ledger

@@ -1,0 +1,70 @@
+// Ledger: a data directory opened for writing (DESIGN §2). Owns the exclusive
+// lock on the directory, the master key, the node signing key, the log store,
+// the keystore and the group-commit writer. One process owns a data dir at a
+// time; read-only tools (verify, proofs, export) open LogStore directly.
+//   <dir>/ledger/      LMDB log (LogStore)
+//   <dir>/keystore/    LMDB keystore (Keystore)
+//   <dir>/node.key     node Ed25519 seed, sealed with the master key
+//   <dir>/master.key   demo only; production sets CASELEDGER_MASTER_KEY_FILE
+//   <dir>/ledger.pub   the C2SP note verifier key (public)
+//   <dir>/LOCK         flock'd by the owning process
+// Thread-safety: the accessors may be used from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "crypto/ed25519.h"
+#include "crypto/secret.h"
+#include "ledger/keystore.h"
+#include "ledger/log_store.h"
+#include "ledger/writer.h"
+
+namespace caseledger::ledger {
+
+inline constexpr const char* kMasterKeyEnv = "CASELEDGER_MASTER_KEY_FILE";
+
+struct InitResult {
+  std::string origin;
+  std::string verifier;  // the note verifier key string, also in <dir>/ledger.pub
+};
+
+// Creates a new data directory: keys, an empty log and keystore. The master
+// key is read from $CASELEDGER_MASTER_KEY_FILE, or (demo) created as
+// <dir>/master.key. AlreadyExists if `dir` already holds a ledger;
+// InvalidArgument for a bad origin.
+Result<InitResult> InitDataDir(const std::string& dir, const std::string& origin);
+
+// The master key: $CASELEDGER_MASTER_KEY_FILE if set, else <dir>/master.key.
+Result<crypto::SecretBytes> LoadMasterKey(const std::string& dir);
+
+struct LedgerOptions {
+  Writer::Options writer;
+  Writer::Validator validator;
+  bool no_sync = false;  // benchmarks only: commits are not fsync'd
+};
+
+class Ledger {
+ public:
+  // Opens `dir` for writing. Unavailable if another process owns it.
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& dir, LedgerOptions options = {});
+  ~Ledger();
+
+  Writer& writer() { return *writer_; }
+  LogStore& store() { return *store_; }
+  Keystore& keys() { return *keys_; }
+  const crypto::Ed25519SigningKey& signing_key() const { return *node_key_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  Ledger() = default;
+  std::string dir_;
+  int lock_fd_ = -1;
+  std::unique_ptr<crypto::Ed25519SigningKey> node_key_;
+  std::unique_ptr<LogStore> store_;
+  std::unique_ptr<Keystore> keys_;
+  std::unique_ptr<Writer> writer_;
+};
+
+}  // namespace caseledger::ledger

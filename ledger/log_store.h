@@ -1,0 +1,73 @@
+// LogStore: the ledger's LMDB environment (<dir>/ledger/) and its named DBs:
+//   events       8-byte big-endian seq -> stored canonical event line
+//   nodes        level (1 byte) ‖ index (8-byte BE) -> 32-byte perfect-subtree hash
+//   checkpoints  8-byte BE tree size -> signed checkpoint note
+//   meta         text key -> value ("origin", "format")
+// Invariant (kept by the Writer): after every commit the events are 1..n with
+// no gap, every completed perfect subtree of [0, n) is in nodes, and the
+// checkpoint of size n is present.
+// Thread-safety: as lmdb::Env. Format: docs/formats/storage.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "ledger/lmdb/env.h"
+#include "ledger/merkle/compact_range.h"
+#include "ledger/merkle/proof.h"
+
+namespace caseledger::ledger {
+
+inline constexpr std::string_view kLedgerFormat = "caseledger-ledger-v1";
+
+std::array<std::uint8_t, 9> NodeKey(merkle::NodeId id);
+
+class LogStore {
+ public:
+  // Opens <dir>/ledger (the data directory `dir`). With create, creates the
+  // DBs and records `origin`. NotFound if absent and not created.
+  static Result<std::unique_ptr<LogStore>> Open(const std::string& data_dir, bool read_only,
+                                                bool create = false, const std::string& origin = "",
+                                                bool no_sync = false);
+
+  lmdb::Env& env() { return *env_; }
+  lmdb::Dbi events() const { return events_; }
+  lmdb::Dbi nodes() const { return nodes_; }
+  lmdb::Dbi checkpoints() const { return checkpoints_; }
+  lmdb::Dbi meta() const { return meta_; }
+  const std::string& origin() const { return origin_; }
+
+ private:
+  LogStore() = default;
+  std::unique_ptr<lmdb::Env> env_;
+  lmdb::Dbi events_ = 0, nodes_ = 0, checkpoints_ = 0, meta_ = 0;
+  std::string origin_;
+};
+
+// The number of events (the highest seq) visible in `txn`.
+Result<std::uint64_t> TreeSize(const lmdb::ReadTxn& txn, const LogStore& store);
+// The stored line of event `seq` (copied), or NotFound.
+Result<std::string> ReadEventLine(const lmdb::ReadTxn& txn, const LogStore& store, std::uint64_t seq);
+// The latest stored checkpoint note (copied) and its size, or NotFound if none.
+Result<std::pair<std::uint64_t, std::string>> LatestCheckpoint(const lmdb::ReadTxn& txn, const LogStore& store);
+// The checkpoint stored for exactly `size`, or NotFound.
+Result<std::string> CheckpointAt(const lmdb::ReadTxn& txn, const LogStore& store, std::uint64_t size);
+// The compact range of [0, size) from stored nodes.
+Result<merkle::CompactRange> LoadCompactRange(const lmdb::ReadTxn& txn, const LogStore& store, std::uint64_t size);
+
+// Stored perfect-subtree hashes, read within one txn.
+class TxnNodeSource : public merkle::NodeSource {
+ public:
+  TxnNodeSource(const lmdb::ReadTxn& txn, const LogStore& store) : txn_(txn), store_(store) {}
+  Result<crypto::Digest> GetNode(merkle::NodeId id) override;
+
+ private:
+  const lmdb::ReadTxn& txn_;
+  const LogStore& store_;
+};
+
+}  // namespace caseledger::ledger

@@ -1,0 +1,224 @@
+#include "ledger/verify.h"
+
+#include <sys/stat.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "crypto/ed25519.h"
+#include "ledger/checkpoint.h"
+#include "ledger/event.h"
+#include "ledger/log_store.h"
+#include "ledger/merkle/tree_hash.h"
+#include "ledger/time.h"
+
+namespace caseledger::ledger {
+
+namespace {
+
+struct Checked {
+  Status status;  // decode/canonical/signature problem
+  std::uint64_t seq = 0;
+  crypto::Digest leaf;
+  crypto::Digest prev;
+  Micros time = 0;
+};
+
+}  // namespace
+
+bool StreamVerifier::Fail(std::optional<std::uint64_t> seq, std::string problem) {
+  report_.ok = false;
+  report_.first_bad_seq = seq;
+  report_.problem = std::move(problem);
+  return false;
+}
+
+bool StreamVerifier::Feed(const std::vector<Entry>& entries, const OnNode& on_node, const OnSize& on_size) {
+  std::vector<Checked> checked(entries.size());
+  pool_.ParallelFor(entries.size(), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      Checked& c = checked[i];
+      auto e = DecodeEvent(entries[i].line);
+      if (!e.ok()) {
+        c.status = e.status();
+        continue;
+      }
+      c.seq = e->seq;
+      c.prev = e->prev;
+      auto t = ParseTime(e->time);
+      if (!t.ok()) {
+        c.status = Corruption("field \"time\" is not a valid time");
+        continue;
+      }
+      c.time = *t;
+      std::string unsigned_bytes = EncodeUnsigned(*e);
+      if (!crypto::Ed25519Verify(verifier_.key, AsBytes(SignatureInput(unsigned_bytes)), *e->sig)) {
+        c.status = Corruption("signature does not verify under the node key " + verifier_.ToString());
+        continue;
+      }
+      c.leaf = merkle::HashLeaf(AsBytes(unsigned_bytes));
+    }
+  });
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::uint64_t expected = tree_.size() + 1;
+    const Entry& entry = entries[i];
+    const Checked& c = checked[i];
+    if (entry.key != expected) {
+      if (entry.key > expected) {
+        return Fail(expected, "event missing: the next stored event is at " + std::to_string(entry.key));
+      }
+      return Fail(expected, "stored out of order (found key " + std::to_string(entry.key) + ")");
+    }
+    if (!c.status.ok()) return Fail(expected, c.status.message());
+    if (c.seq != expected) {
+      return Fail(expected, "the event stored at position " + std::to_string(expected) + " says seq " +
+                                std::to_string(c.seq) + " (events removed, reordered or moved)");
+    }
+    crypto::Digest root = tree_.Root();
+    if (c.prev != root) {
+      return Fail(expected, "prev " + c.prev.Hex() + " != Merkle root of events 1.." +
+                                std::to_string(expected - 1) + " " + root.Hex());
+    }
+    if (c.time < last_time_) {
+      return Fail(expected, "time is earlier than the previous event's time");
+    }
+    last_time_ = c.time;
+    std::string node_problem;
+    tree_.Append(c.leaf, [&](merkle::NodeId id, const crypto::Digest& d) {
+      if (on_node && node_problem.empty()) node_problem = on_node(id, d);
+    });
+    if (!node_problem.empty()) return Fail(expected, node_problem);
+    report_.events = tree_.size();
+    if (on_size) {
+      std::string p = on_size(tree_);
+      if (!p.empty()) return Fail(expected, p);
+    }
+  }
+  return true;
+}
+
+Result<crypto::NoteVerifier> ReadVerifierFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("cannot read the verifier key file " + path);
+  std::string text;
+  std::getline(in, text);
+  auto v = crypto::NoteVerifier::Parse(text);
+  if (!v.ok()) return v.status().WithContext(path);
+  return v;
+}
+
+Result<VerifyReport> VerifyLedger(const std::string& dir, const VerifyOptions& options) {
+  CL_ASSIGN_OR_RETURN(crypto::NoteVerifier verifier, ReadVerifierFile(dir + "/ledger.pub"));
+  CL_ASSIGN_OR_RETURN(auto store, LogStore::Open(dir, /*read_only=*/true));
+  WorkerPool pool(options.threads);
+  StreamVerifier sv(verifier, pool);
+  if (store->origin() != verifier.name) {
+    sv.Fail(std::nullopt, "the ledger's origin differs from the verifier key's name");
+    return sv.report();
+  }
+  // A data file shorter than LMDB's own record of its used pages was truncated.
+  std::string truncation;
+  {
+    CL_ASSIGN_OR_RETURN(lmdb::EnvInfo info, store->env().Info());
+    struct stat st {};
+    std::string file = dir + "/ledger/data.mdb";
+    if (::stat(file.c_str(), &st) == 0) {
+      auto need = static_cast<std::uint64_t>(info.last_page + 1) * info.page_size;
+      if (static_cast<std::uint64_t>(st.st_size) < need) {
+        truncation = "data file truncated: " + std::to_string(st.st_size) + " bytes, LMDB needs " +
+                     std::to_string(need);
+      }
+    }
+  }
+  CL_ASSIGN_OR_RETURN(auto txn, store->env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto events, lmdb::Cursor::Open(txn.raw(), store->events()));
+  CL_ASSIGN_OR_RETURN(auto cps, lmdb::Cursor::Open(txn.raw(), store->checkpoints()));
+
+  // Checkpoints are checked as the scan reaches their size.
+  std::optional<std::pair<std::uint64_t, std::string>> next_cp;
+  auto load_cp = [&](bool first) -> Status {
+    auto kv = first ? cps.First() : cps.Next();
+    if (!kv.ok()) return kv.status();
+    if (!*kv) {
+      next_cp.reset();
+    } else {
+      if ((*kv)->key.size() != 8) return Corruption("checkpoint key is not 8 bytes");
+      next_cp.emplace(DecodeBigEndian64((*kv)->key), std::string(AsChars((*kv)->value)));
+    }
+    return Status::Ok();
+  };
+  auto on_size = [&](const merkle::CompactRange& tree) -> std::string {
+    while (next_cp && next_cp->first <= tree.size()) {
+      if (next_cp->first < tree.size()) return "checkpoint of size " + std::to_string(next_cp->first) + " was skipped";
+      auto cp = OpenCheckpoint(next_cp->second, verifier);
+      if (!cp.ok()) return "checkpoint of size " + std::to_string(next_cp->first) + ": " + cp.status().message();
+      if (cp->size != next_cp->first) return "checkpoint stored under size " + std::to_string(next_cp->first) + " says size " + std::to_string(cp->size);
+      crypto::Digest root = tree.Root();
+      if (cp->root != root) {
+        return "checkpoint of size " + std::to_string(cp->size) + " has root " + cp->root.Hex() +
+               " but the events give " + root.Hex();
+      }
+      ++sv.report().checkpoints;
+      sv.report().latest_checkpoint = cp->size;
+      Status s = load_cp(false);
+      if (!s.ok()) return "checkpoints unreadable: " + s.message();
+    }
+    return {};
+  };
+  auto on_node = [&](merkle::NodeId id, const crypto::Digest& d) -> std::string {
+    auto key = NodeKey(id);
+    auto v = txn.Get(store->nodes(), key);
+    if (!v.ok()) return "Merkle node " + id.ToString() + " unreadable: " + v.status().message();
+    if (!*v) return "Merkle node " + id.ToString() + " is missing";
+    if ((*v)->size() != d.bytes.size() || std::memcmp((*v)->data(), d.bytes.data(), d.bytes.size()) != 0) {
+      return "stored Merkle node " + id.ToString() + " " + ToHex(**v) + " != recomputed " + d.Hex();
+    }
+    return {};
+  };
+
+  bool ok = true;
+  Status scan = lmdb::GuardMapFaults([&]() -> Status {
+    CL_RETURN_IF_ERROR(load_cp(true));
+    auto kv = events.First();
+    std::vector<StreamVerifier::Entry> chunk;
+    while (ok) {
+      chunk.clear();
+      while (chunk.size() < options.chunk) {
+        if (!kv.ok()) return kv.status();
+        if (!*kv) break;
+        if ((*kv)->key.size() != 8) return Corruption("event key is not 8 bytes");
+        chunk.push_back({DecodeBigEndian64((*kv)->key), std::string(AsChars((*kv)->value))});
+        kv = events.Next();
+      }
+      if (chunk.empty()) break;
+      ok = sv.Feed(chunk, on_node, on_size);
+      store->env().ReleaseMappedPages();
+    }
+    return Status::Ok();
+  });
+  if (!scan.ok()) {
+    sv.Fail(sv.tree().size() + 1, scan.message() + (truncation.empty() ? "" : " (" + truncation + ")"));
+    return sv.report();
+  }
+  if (!ok) return sv.report();
+  const std::uint64_t n = sv.tree().size();
+  if (next_cp) {
+    sv.Fail(n + 1, "checkpoint of size " + std::to_string(next_cp->first) + " commits to events beyond the last stored one (" +
+                       std::to_string(n) + "): events lost or removed");
+    return sv.report();
+  }
+  if (n > 0 && sv.report().latest_checkpoint != n) {
+    sv.Fail(std::nullopt, "no checkpoint covers the last event " + std::to_string(n));
+    return sv.report();
+  }
+  if (!truncation.empty()) {
+    sv.Fail(std::nullopt, truncation);
+    return sv.report();
+  }
+  sv.report().ok = true;
+  sv.report().root = sv.tree().Root();
+  return sv.report();
+}
+
+}  // namespace caseledger::ledger

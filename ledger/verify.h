@@ -1,0 +1,78 @@
+// Verification of a whole log (DESIGN §4, §10.1), needing no secret: only the
+// node's note verifier key. Streams events in chunks, so memory does not grow
+// with the log: each chunk's events are decoded, canonical-checked, hashed and
+// signature-checked on all cores, then folded in order into the Merkle tree,
+// checking every `seq`, `prev` and `time`, every stored Merkle node (ledger)
+// and every checkpoint. Stops at the first problem and names its seq.
+// Thread-safety: a StreamVerifier is used from one thread (it uses the pool).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/worker_pool.h"
+#include "crypto/note.h"
+#include "crypto/sha256.h"
+#include "ledger/merkle/compact_range.h"
+
+namespace caseledger::ledger {
+
+struct VerifyReport {
+  bool ok = false;
+  std::uint64_t events = 0;       // events that verified
+  std::uint64_t checkpoints = 0;  // checkpoints that verified
+  std::optional<std::uint64_t> first_bad_seq;
+  std::string problem;            // empty when ok
+  crypto::Digest root;            // root of the verified events
+  std::uint64_t latest_checkpoint = 0;
+};
+
+// The order-dependent core shared by ledger and bundle verification.
+class StreamVerifier {
+ public:
+  struct Entry {
+    std::uint64_t key = 0;  // where the line was found: LMDB key, or line number in a bundle
+    std::string line;
+  };
+  // Called after each event is folded into the tree (size = its seq); return a
+  // non-empty problem text to stop (e.g. a checkpoint or stored node mismatch).
+  using OnNode = std::function<std::string(merkle::NodeId, const crypto::Digest&)>;
+  using OnSize = std::function<std::string(const merkle::CompactRange&)>;
+
+  StreamVerifier(const crypto::NoteVerifier& verifier, WorkerPool& pool) : verifier_(verifier), pool_(pool) {}
+
+  // Verifies the next events (keys must continue 1, 2, …). Returns false and
+  // fills the report once a problem is found.
+  bool Feed(const std::vector<Entry>& entries, const OnNode& on_node, const OnSize& on_size);
+
+  const merkle::CompactRange& tree() const { return tree_; }
+  VerifyReport& report() { return report_; }
+  // Records a problem at `seq` (or none) and returns false.
+  bool Fail(std::optional<std::uint64_t> seq, std::string problem);
+
+ private:
+  const crypto::NoteVerifier& verifier_;
+  WorkerPool& pool_;
+  merkle::CompactRange tree_;
+  std::int64_t last_time_ = 0;
+  VerifyReport report_;
+};
+
+struct VerifyOptions {
+  unsigned threads = 0;  // 0 = all cores
+  std::size_t chunk = 4096;
+};
+
+// Verifies the ledger in data directory `dir` with the verifier key in
+// <dir>/ledger.pub. The report says ok or the first problem; the Result is an
+// error only if verification could not be run at all (no ledger, no key).
+Result<VerifyReport> VerifyLedger(const std::string& dir, const VerifyOptions& options = {});
+
+// Reads and parses <dir>/ledger.pub.
+Result<crypto::NoteVerifier> ReadVerifierFile(const std::string& path);
+
+}  // namespace caseledger::ledger

@@ -1,0 +1,254 @@
+#include "ledger/writer.h"
+
+#include <chrono>
+
+#include "crypto/aead.h"
+#include "crypto/base64.h"
+#include "crypto/sha256.h"
+#include "ledger/checkpoint.h"
+#include "ledger/event.h"
+#include "ledger/merkle/tree_hash.h"
+
+namespace caseledger::ledger {
+
+namespace {
+template <typename T>
+std::future<T> Ready(T value) {
+  std::promise<T> p;
+  p.set_value(std::move(value));
+  return p.get_future();
+}
+}  // namespace
+
+Result<std::unique_ptr<Writer>> Writer::Start(LogStore& store, Keystore& keys,
+                                              const crypto::Ed25519SigningKey& key, Options options,
+                                              Validator validator) {
+  std::unique_ptr<Writer> w(new Writer(store, keys, key, options, std::move(validator)));
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
+    CL_ASSIGN_OR_RETURN(std::uint64_t size, TreeSize(txn, store));
+    CL_ASSIGN_OR_RETURN(w->tree_, LoadCompactRange(txn, store, size));
+    if (size > 0) {
+      // The stored frontier must reproduce the latest checkpoint, which the
+      // same transaction as the last batch wrote.
+      CL_ASSIGN_OR_RETURN(auto latest, LatestCheckpoint(txn, store));
+      if (latest.first != size) {
+        return Corruption("latest checkpoint is of size " + std::to_string(latest.first) +
+                          " but the log has " + std::to_string(size) + " events");
+      }
+      CL_ASSIGN_OR_RETURN(auto line, ReadEventLine(txn, store, size));
+      CL_ASSIGN_OR_RETURN(Event last, DecodeEvent(line));
+      CL_ASSIGN_OR_RETURN(w->last_time_, ParseTime(last.time));
+    }
+    w->size_ = size;
+    w->last_time_published_ = w->last_time_;
+  }
+  w->thread_ = std::thread([p = w.get()] { p->Run(); });
+  return w;
+}
+
+Writer::~Writer() { Stop(); }
+
+void Writer::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+WriterStats Writer::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+std::future<Result<Appended>> Writer::Submit(Command cmd) {
+  std::unique_lock lock(mu_);
+  if (!failed_.ok()) return Ready(Result<Appended>(failed_));
+  if (stopping_) return Ready(Result<Appended>(Unavailable("the writer is shutting down")));
+  if (queue_.size() >= options_.max_queue) return Ready(Result<Appended>(Unavailable("write queue is full")));
+  queue_.push_back(Pending{std::move(cmd), {}});
+  auto f = queue_.back().promise.get_future();
+  lock.unlock();
+  cv_.notify_one();
+  return f;
+}
+
+void Writer::Run() {
+  std::vector<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (!failed_.ok()) {
+        for (auto& p : batch) p.promise.set_value(failed_);
+        batch.clear();
+        continue;
+      }
+    }
+    ProcessBatch(batch);
+    batch.clear();
+  }
+}
+
+void Writer::ProcessBatch(std::vector<Pending>& batch) {
+  const Micros now = NowMicros();
+  // 1. Validate and assign time, in order.
+  std::vector<Pending*> accepted;
+  std::vector<Micros> times;
+  Micros running = last_time_;
+  std::uint64_t refused = 0;
+  for (auto& p : batch) {
+    Status s = ValidateCommand(p.cmd);
+    Micros t = std::max(now, running);
+    if (s.ok() && p.cmd.time) {
+      if (*p.cmd.time < running) {
+        s = InvalidArgument("\"time\" is earlier than the previous event's time (" + FormatTime(running) + ")");
+      } else if (*p.cmd.time > now) {
+        s = InvalidArgument("\"time\" lies in the future");
+      }
+      t = *p.cmd.time;
+    }
+    if (s.ok() && validator_) s = validator_(p.cmd);
+    if (!s.ok()) {
+      p.promise.set_value(s);
+      ++refused;
+      continue;
+    }
+    running = t;
+    accepted.push_back(&p);
+    times.push_back(t);
+  }
+  if (accepted.empty()) {
+    std::lock_guard lock(mu_);
+    stats_.refused += refused;
+    return;
+  }
+  auto fail_all = [&](const Status& s) {
+    for (Pending* p : accepted) p->promise.set_value(s);
+  };
+
+  // 2. Data keys for every body's owner (committed before any event uses them).
+  std::vector<std::string> owners;
+  for (Pending* p : accepted) {
+    if (p->cmd.body) owners.push_back(p->cmd.KeyOwner());
+  }
+  std::vector<std::string> kids;
+  if (!owners.empty()) {
+    auto k = keys_.EnsureKeys(owners);
+    if (!k.ok()) {
+      fail_all(k.status().WithContext("data key"));
+      return;
+    }
+    kids = std::move(k).value();
+  }
+
+  // 3. One sequential pass: seq, prev, body encryption, C, leaf, tree.
+  merkle::CompactRange tree = tree_;
+  std::uint64_t seq = tree.size();
+  std::vector<std::string> unsigned_lines(accepted.size());
+  std::vector<std::size_t> sig_offsets(accepted.size());
+  std::vector<std::pair<merkle::NodeId, crypto::Digest>> nodes;
+  nodes.reserve(accepted.size() * 2 + 64);
+  std::size_t next_kid = 0;
+  for (std::size_t i = 0; i < accepted.size(); ++i) {
+    const Command& c = accepted[i]->cmd;
+    Event e;
+    e.seq = ++seq;
+    e.time = FormatTime(times[i]);
+    e.type = c.type;
+    e.actor = c.actor;
+    e.role = c.role;
+    e.case_id = c.case_id;
+    e.subject = c.subject;
+    e.h = c.h;
+    e.prev = tree.Root();
+    if (c.body) {
+      const std::string& kid = kids[next_kid++];
+      auto dek = keys_.DataKey(kid);
+      if (!dek.ok()) {
+        fail_all(dek.status().WithContext("data key"));
+        return;
+      }
+      crypto::Digest ad = crypto::Sha256(AsBytes(EncodeForBodyAd(e)));
+      auto nonce = crypto::AeadNonce::Random();
+      Bytes ct = crypto::AeadSeal(*dek, nonce, ad.view(), AsBytes(CanonicalJson(*c.body)));
+      e.body = EncryptedBody{crypto::Base64Encode(ct), kid, crypto::Base64Encode(nonce.view())};
+    }
+    unsigned_lines[i] = EncodeUnsigned(e, &sig_offsets[i]);
+    tree.Append(merkle::HashLeaf(AsBytes(unsigned_lines[i])),
+                [&](merkle::NodeId id, const crypto::Digest& d) { nodes.emplace_back(id, d); });
+  }
+
+  // 4. Signatures on all cores (the signature is not part of the leaf).
+  std::vector<std::string> lines(accepted.size());
+  pool_.ParallelFor(accepted.size(), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      auto sig = key_.Sign(AsBytes(SignatureInput(unsigned_lines[i])));
+      lines[i] = InsertSignature(unsigned_lines[i], sig_offsets[i], sig);
+    }
+  });
+
+  // 5. One checkpoint for the batch.
+  Checkpoint cp{store_.origin(), tree.size(), tree.Root()};
+  auto note = SignCheckpoint(cp, key_);
+  if (!note.ok()) {
+    fail_all(note.status().WithContext("checkpoint"));
+    return;
+  }
+
+  // 6. One write transaction, one fsync.
+  const std::uint64_t first_seq = tree_.size() + 1;
+  auto t0 = std::chrono::steady_clock::now();
+  Status s = store_.env().Write([&](lmdb::WriteTxn& txn) -> Status {
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      auto key = EncodeBigEndian64(first_seq + i);
+      CL_RETURN_IF_ERROR(txn.Put(store_.events(), key, AsBytes(lines[i]), lmdb::PutMode::kAppend));
+    }
+    for (const auto& [id, digest] : nodes) {
+      auto key = NodeKey(id);
+      CL_RETURN_IF_ERROR(txn.Put(store_.nodes(), key, digest.view()));
+    }
+    auto key = EncodeBigEndian64(cp.size);
+    return txn.Put(store_.checkpoints(), key, AsBytes(*note), lmdb::PutMode::kAppend);
+  });
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+  if (!s.ok()) {
+    Status fatal = s.WithContext("append failed; the writer refuses further writes until restarted");
+    {
+      std::lock_guard lock(mu_);
+      failed_ = fatal;
+    }
+    fail_all(fatal);
+    return;
+  }
+
+  // 7. Durable: publish the new state and acknowledge.
+  tree_ = std::move(tree);
+  last_time_ = running;
+  size_ = tree_.size();
+  last_time_published_ = last_time_;
+  {
+    std::lock_guard lock(mu_);
+    stats_.events += accepted.size();
+    stats_.batches += 1;
+    stats_.refused += refused;
+    stats_.commit_micros += static_cast<std::uint64_t>(micros);
+  }
+  for (std::size_t i = 0; i < accepted.size(); ++i) {
+    Appended a;
+    a.seq = first_seq + i;
+    a.time = FormatTime(times[i]);
+    a.tree_size = cp.size;
+    a.checkpoint = *note;
+    accepted[i]->promise.set_value(std::move(a));
+  }
+}
+
+}  // namespace caseledger::ledger

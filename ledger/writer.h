@@ -1,0 +1,115 @@
+// Writer: the single group-commit writer of DESIGN §2. Callers Submit commands
+// from any thread; one writer thread takes up to max_batch queued commands,
+// validates each, assigns seq and time, encrypts bodies under per-subject data
+// keys, computes every `prev` root in one sequential pass, signs the batch's
+// events on all cores, and writes the events, Merkle nodes and one signed
+// checkpoint in ONE LMDB write transaction (one fsync). Only after that commit
+// is every command of the batch acknowledged. A failed commit makes the writer
+// refuse every later write (as LevelDB does after a failed sync): in-memory
+// state may no longer match the disk, so the process must reopen.
+// Thread-safety: Submit and Stop may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "base/result.h"
+#include "base/worker_pool.h"
+#include "crypto/ed25519.h"
+#include "ledger/command.h"
+#include "ledger/keystore.h"
+#include "ledger/log_store.h"
+#include "ledger/merkle/compact_range.h"
+
+namespace caseledger::ledger {
+
+struct Appended {
+  std::uint64_t seq = 0;
+  std::string time;
+  std::uint64_t tree_size = 0;  // size of the checkpoint that covers this event
+  std::string checkpoint;       // the signed checkpoint note of that size
+};
+
+struct WriterStats {
+  std::uint64_t events = 0;
+  std::uint64_t batches = 0;
+  std::uint64_t refused = 0;
+  std::uint64_t commit_micros = 0;  // total time spent in commit (incl. fsync)
+};
+
+class Writer {
+ public:
+  struct Options {
+    std::size_t max_batch = 1024;
+    std::size_t max_queue = 1 << 16;
+    unsigned threads = 0;  // signing threads incl. the writer; 0 = all cores
+  };
+  // Checks run on the writer thread against current state before a command is
+  // accepted (the policy engine plugs in here). A non-OK status refuses it.
+  using Validator = std::function<Status(const Command&)>;
+
+  // Loads the tree state from `store` (checking it against the latest
+  // checkpoint) and starts the writer thread. Corruption if the stored state is
+  // inconsistent. `store`, `keys` and `key` must outlive the Writer.
+  static Result<std::unique_ptr<Writer>> Start(LogStore& store, Keystore& keys,
+                                               const crypto::Ed25519SigningKey& key,
+                                               Options options, Validator validator = nullptr);
+  ~Writer();  // Stop()
+
+  // Queues `cmd`. The future becomes ready once the command's batch is durable
+  // (Appended), or with the reason it was refused or failed. Unavailable when
+  // the queue is full or the writer is stopping; the writer's failure status
+  // after a failed commit.
+  std::future<Result<Appended>> Submit(Command cmd);
+
+  // Finishes every queued command, then stops the thread. Idempotent.
+  void Stop();
+
+  std::uint64_t size() const { return size_.load(); }
+  // Time of the last durable event (0 for an empty log).
+  Micros last_time() const { return last_time_published_.load(); }
+  WriterStats stats() const;
+
+ private:
+  struct Pending {
+    Command cmd;
+    std::promise<Result<Appended>> promise;
+  };
+  Writer(LogStore& store, Keystore& keys, const crypto::Ed25519SigningKey& key, Options options,
+         Validator validator)
+      : store_(store), keys_(keys), key_(key), options_(options), validator_(std::move(validator)),
+        pool_(options.threads) {}
+  void Run();
+  void ProcessBatch(std::vector<Pending>& batch);
+
+  LogStore& store_;
+  Keystore& keys_;
+  const crypto::Ed25519SigningKey& key_;
+  Options options_;
+  Validator validator_;
+  WorkerPool pool_;
+
+  // Writer-thread state (only the writer thread touches these after Start).
+  merkle::CompactRange tree_;
+  Micros last_time_ = 0;
+
+  std::atomic<std::uint64_t> size_{0};
+  std::atomic<Micros> last_time_published_{0};
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  Status failed_;
+  WriterStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace caseledger::ledger
