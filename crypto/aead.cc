@@ -18,43 +18,50 @@ SecretBytes NewAeadKey() {
   return k;
 }
 
-Bytes AeadSeal(const SecretBytes& key, const AeadNonce& nonce, ByteView ad, ByteView plaintext) {
+Bytes AeadSeal(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
+               ByteView plaintext) {
   assert(key.size() == kAeadKeyBytes);
   Bytes out(plaintext.size() + kAeadTagBytes);
   unsigned long long out_len = 0;
-  CheckSodium(crypto_aead_xchacha20poly1305_ietf_encrypt(
-                  out.data(), &out_len, plaintext.data(), plaintext.size(), ad.data(), ad.size(),
-                  nullptr, nonce.bytes.data(), key.data()),
-              "XChaCha20-Poly1305 encryption");
+  CheckSodium(
+      crypto_aead_xchacha20poly1305_ietf_encrypt(
+          out.data(), &out_len, plaintext.data(), plaintext.size(), ad.data(),
+          ad.size(), nullptr, nonce.bytes.data(), key.data()),
+      "XChaCha20-Poly1305 encryption");
   out.resize(static_cast<std::size_t>(out_len));
   return out;
 }
 
-Result<Bytes> AeadOpen(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
-                       ByteView ciphertext) {
+Result<Bytes> AeadOpen(const SecretBytes& key, const AeadNonce& nonce,
+                       ByteView ad, ByteView ciphertext) {
   assert(key.size() == kAeadKeyBytes);
-  if (ciphertext.size() < kAeadTagBytes) return InvalidArgument("ciphertext shorter than its tag");
+  if (ciphertext.size() < kAeadTagBytes)
+    return InvalidArgument("ciphertext shorter than its tag");
   Bytes out(ciphertext.size() - kAeadTagBytes);
   unsigned long long out_len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), &out_len, nullptr, ciphertext.data(),
-                                                 ciphertext.size(), ad.data(), ad.size(),
-                                                 nonce.bytes.data(), key.data()) != 0) {
-    return Corruption("authenticated decryption failed (wrong key, data or ciphertext)");
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          out.data(), &out_len, nullptr, ciphertext.data(), ciphertext.size(),
+          ad.data(), ad.size(), nonce.bytes.data(), key.data()) != 0) {
+    return Corruption(
+        "authenticated decryption failed (wrong key, data or ciphertext)");
   }
   out.resize(static_cast<std::size_t>(out_len));
   return out;
 }
 
-Result<SecretBytes> AeadOpenSecret(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
+Result<SecretBytes> AeadOpenSecret(const SecretBytes& key,
+                                   const AeadNonce& nonce, ByteView ad,
                                    ByteView ciphertext) {
   assert(key.size() == kAeadKeyBytes);
-  if (ciphertext.size() < kAeadTagBytes) return InvalidArgument("ciphertext shorter than its tag");
+  if (ciphertext.size() < kAeadTagBytes)
+    return InvalidArgument("ciphertext shorter than its tag");
   SecretBytes out(ciphertext.size() - kAeadTagBytes);
   unsigned long long out_len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), &out_len, nullptr, ciphertext.data(),
-                                                 ciphertext.size(), ad.data(), ad.size(),
-                                                 nonce.bytes.data(), key.data()) != 0) {
-    return Corruption("authenticated decryption failed (wrong key, data or ciphertext)");
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          out.data(), &out_len, nullptr, ciphertext.data(), ciphertext.size(),
+          ad.data(), ad.size(), nonce.bytes.data(), key.data()) != 0) {
+    return Corruption(
+        "authenticated decryption failed (wrong key, data or ciphertext)");
   }
   assert(out_len == out.size());
   return out;

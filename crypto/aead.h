@@ -14,9 +14,12 @@
 
 namespace caseledger::crypto {
 
-inline constexpr std::size_t kAeadKeyBytes = crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
-inline constexpr std::size_t kAeadNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-inline constexpr std::size_t kAeadTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+inline constexpr std::size_t kAeadKeyBytes =
+    crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
+inline constexpr std::size_t kAeadNonceBytes =
+    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+inline constexpr std::size_t kAeadTagBytes =
+    crypto_aead_xchacha20poly1305_ietf_ABYTES;
 
 struct AeadNonce {
   std::array<std::uint8_t, kAeadNonceBytes> bytes{};
@@ -30,16 +33,18 @@ SecretBytes NewAeadKey();
 // Encrypts `plaintext` under `key` (kAeadKeyBytes) and `nonce`, binding `ad`.
 // Returns ciphertext ‖ tag (plaintext.size() + kAeadTagBytes bytes).
 // Precondition: key.size() == kAeadKeyBytes.
-Bytes AeadSeal(const SecretBytes& key, const AeadNonce& nonce, ByteView ad, ByteView plaintext);
+Bytes AeadSeal(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
+               ByteView plaintext);
 
 // Decrypts and authenticates. Corruption if the tag does not verify (wrong key,
 // wrong associated data, or altered ciphertext); InvalidArgument if too short.
-Result<Bytes> AeadOpen(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
-                       ByteView ciphertext);
+Result<Bytes> AeadOpen(const SecretBytes& key, const AeadNonce& nonce,
+                       ByteView ad, ByteView ciphertext);
 
-// As AeadOpen, but decrypts straight into secure memory, for plaintexts that are
-// key material (sealed key files, wrapped data keys). Same errors.
-Result<SecretBytes> AeadOpenSecret(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
+// As AeadOpen, but decrypts straight into secure memory, for plaintexts that
+// are key material (sealed key files, wrapped data keys). Same errors.
+Result<SecretBytes> AeadOpenSecret(const SecretBytes& key,
+                                   const AeadNonce& nonce, ByteView ad,
                                    ByteView ciphertext);
 
 }  // namespace caseledger::crypto

@@ -2,9 +2,10 @@
 
 namespace caseledger::crypto {
 
-Result<SecretBytes> Argon2idDerive(std::string_view passphrase,
-                                   const std::array<std::uint8_t, kArgon2SaltBytes>& salt,
-                                   std::size_t out_len, const Argon2Params& params) {
+Result<SecretBytes> Argon2idDerive(
+    std::string_view passphrase,
+    const std::array<std::uint8_t, kArgon2SaltBytes>& salt, std::size_t out_len,
+    const Argon2Params& params) {
   if (out_len < crypto_pwhash_BYTES_MIN || out_len > crypto_pwhash_BYTES_MAX ||
       params.ops_limit < crypto_pwhash_OPSLIMIT_MIN ||
       params.ops_limit > crypto_pwhash_OPSLIMIT_MAX ||
@@ -14,8 +15,9 @@ Result<SecretBytes> Argon2idDerive(std::string_view passphrase,
     return InvalidArgument("Argon2id parameters out of range");
   }
   SecretBytes out(out_len);
-  if (crypto_pwhash(out.data(), out.size(), passphrase.data(), passphrase.size(), salt.data(),
-                    params.ops_limit, params.mem_limit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash(out.data(), out.size(), passphrase.data(),
+                    passphrase.size(), salt.data(), params.ops_limit,
+                    params.mem_limit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return ResourceExhausted("Argon2id could not allocate its memory");
   }
   return out;

@@ -24,8 +24,9 @@ struct Argon2Params {
 // ResourceExhausted if the memory limit cannot be allocated; InvalidArgument on
 // parameters (output length, ops/mem limits, passphrase length) outside
 // libsodium's crypto_pwhash_*_MIN/_MAX bounds.
-Result<SecretBytes> Argon2idDerive(std::string_view passphrase,
-                                   const std::array<std::uint8_t, kArgon2SaltBytes>& salt,
-                                   std::size_t out_len, const Argon2Params& params);
+Result<SecretBytes> Argon2idDerive(
+    std::string_view passphrase,
+    const std::array<std::uint8_t, kArgon2SaltBytes>& salt, std::size_t out_len,
+    const Argon2Params& params);
 
 }  // namespace caseledger::crypto

@@ -1,5 +1,6 @@
 // Keyed BLAKE2b (libsodium crypto_generichash), used for the pepper-keyed CPR
-// index, token hashes and key derivation from the master key. Pure; thread-safe.
+// index, token hashes and key derivation from the master key. Pure;
+// thread-safe.
 #pragma once
 
 #include <sodium.h>
@@ -11,7 +12,8 @@
 
 namespace caseledger::crypto {
 
-inline constexpr std::size_t kBlake2bKeyBytes = crypto_generichash_KEYBYTES;  // 32
+inline constexpr std::size_t kBlake2bKeyBytes =
+    crypto_generichash_KEYBYTES;  // 32
 
 // BLAKE2b-256 of `data` keyed with `key` (16..64 bytes).
 Bytes Blake2bKeyed(const SecretBytes& key, ByteView data);

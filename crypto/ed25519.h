@@ -16,20 +16,24 @@
 
 namespace caseledger::crypto {
 
-inline constexpr std::size_t kEd25519PublicKeyBytes = crypto_sign_PUBLICKEYBYTES;
-inline constexpr std::size_t kEd25519SecretKeyBytes = crypto_sign_SECRETKEYBYTES;
+inline constexpr std::size_t kEd25519PublicKeyBytes =
+    crypto_sign_PUBLICKEYBYTES;
+inline constexpr std::size_t kEd25519SecretKeyBytes =
+    crypto_sign_SECRETKEYBYTES;
 inline constexpr std::size_t kEd25519SeedBytes = crypto_sign_SEEDBYTES;
 inline constexpr std::size_t kEd25519SignatureBytes = crypto_sign_BYTES;
 
 struct Ed25519PublicKey {
   std::array<std::uint8_t, kEd25519PublicKeyBytes> bytes{};
-  friend bool operator==(const Ed25519PublicKey&, const Ed25519PublicKey&) = default;
+  friend bool operator==(const Ed25519PublicKey&,
+                         const Ed25519PublicKey&) = default;
   ByteView view() const { return {bytes.data(), bytes.size()}; }
 };
 
 struct Ed25519Signature {
   std::array<std::uint8_t, kEd25519SignatureBytes> bytes{};
-  friend bool operator==(const Ed25519Signature&, const Ed25519Signature&) = default;
+  friend bool operator==(const Ed25519Signature&,
+                         const Ed25519Signature&) = default;
   ByteView view() const { return {bytes.data(), bytes.size()}; }
 };
 
@@ -55,7 +59,8 @@ class Ed25519SigningKey {
 };
 
 // True iff `sig` is a valid signature of `message` under `pk`.
-bool Ed25519Verify(const Ed25519PublicKey& pk, ByteView message, const Ed25519Signature& sig);
+bool Ed25519Verify(const Ed25519PublicKey& pk, ByteView message,
+                   const Ed25519Signature& sig);
 
 // Parses 32 bytes into a public key; InvalidArgument on the wrong size.
 Result<Ed25519PublicKey> Ed25519PublicKeyFromBytes(ByteView b);

@@ -43,7 +43,8 @@ Status ErrnoStatus(int err, std::string_view what, const std::string& path) {
   }
 }
 
-// Owns a file descriptor; closes it (ignoring errors) unless Close() was called.
+// Owns a file descriptor; closes it (ignoring errors) unless Close() was
+// called.
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
@@ -65,22 +66,27 @@ class Fd {
   int fd_;
 };
 
-Status OpenForRead(const std::string& path, std::string_view what, Fd& out_fd, struct stat& st) {
+Status OpenForRead(const std::string& path, std::string_view what, Fd& out_fd,
+                   struct stat& st) {
   int fd = -1;
   do {
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return ErrnoStatus(errno, std::string("cannot open ") + std::string(what), path);
+  if (fd < 0)
+    return ErrnoStatus(errno, std::string("cannot open ") + std::string(what),
+                       path);
   out_fd.Reset(fd);
   if (::fstat(fd, &st) != 0) return ErrnoStatus(errno, "cannot stat", path);
   if (!S_ISREG(st.st_mode)) {
-    return InvalidArgument(std::string(what) + " " + path + " is not a regular file");
+    return InvalidArgument(std::string(what) + " " + path +
+                           " is not a regular file");
   }
   return Status::Ok();
 }
 
 // Reads exactly `len` bytes into `dst`; InvalidArgument if the file ends first.
-Status ReadExactly(int fd, std::uint8_t* dst, std::size_t len, const std::string& path) {
+Status ReadExactly(int fd, std::uint8_t* dst, std::size_t len,
+                   const std::string& path) {
   std::size_t done = 0;
   while (done < len) {
     const ssize_t n = ::read(fd, dst + done, len - done);
@@ -88,7 +94,9 @@ Status ReadExactly(int fd, std::uint8_t* dst, std::size_t len, const std::string
       if (errno == EINTR) continue;
       return ErrnoStatus(errno, "cannot read", path);
     }
-    if (n == 0) return InvalidArgument("file " + path + " is shorter than it claimed to be");
+    if (n == 0)
+      return InvalidArgument("file " + path +
+                             " is shorter than it claimed to be");
     done += static_cast<std::size_t>(n);
   }
   return Status::Ok();
@@ -116,22 +124,27 @@ Status FsyncDirectoryOf(const std::string& path) {
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return ErrnoStatus(errno, "cannot open directory", dir);
   Fd dir_fd(fd);
-  if (::fsync(dir_fd.get()) != 0) return ErrnoStatus(errno, "cannot fsync directory", dir);
-  if (int err = dir_fd.Close(); err != 0) return ErrnoStatus(err, "cannot close directory", dir);
+  if (::fsync(dir_fd.get()) != 0)
+    return ErrnoStatus(errno, "cannot fsync directory", dir);
+  if (int err = dir_fd.Close(); err != 0)
+    return ErrnoStatus(err, "cannot close directory", dir);
   return Status::Ok();
 }
 
-// Writes `data` to a fresh temp file next to `path` (mode 0600), fsyncs it, then
-// moves it into place — rename(2) if `replace`, else link(2) (fails with EEXIST
-// if `path` exists) — and fsyncs the directory. The temp file never survives.
-Status WriteFileAtomically(const std::string& path, ByteView data, bool replace) {
+// Writes `data` to a fresh temp file next to `path` (mode 0600), fsyncs it,
+// then moves it into place — rename(2) if `replace`, else link(2) (fails with
+// EEXIST if `path` exists) — and fsyncs the directory. The temp file never
+// survives.
+Status WriteFileAtomically(const std::string& path, ByteView data,
+                           bool replace) {
   std::uint8_t rnd[8];
   randombytes_buf(rnd, sizeof rnd);
   const std::string tmp = path + ".tmp-" + ToHex(ByteView(rnd, sizeof rnd));
 
   int fd = -1;
   do {
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kKeyFileMode);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                kKeyFileMode);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return ErrnoStatus(errno, "cannot create", tmp);
   Fd file(fd);
@@ -143,17 +156,21 @@ Status WriteFileAtomically(const std::string& path, ByteView data, bool replace)
     }
   } remover{tmp};
 
-  if (::fchmod(file.get(), kKeyFileMode) != 0) return ErrnoStatus(errno, "cannot chmod", tmp);
+  if (::fchmod(file.get(), kKeyFileMode) != 0)
+    return ErrnoStatus(errno, "cannot chmod", tmp);
   if (Status s = WriteAll(file.get(), data, tmp); !s.ok()) return s;
   if (::fsync(file.get()) != 0) return ErrnoStatus(errno, "cannot fsync", tmp);
-  if (int err = file.Close(); err != 0) return ErrnoStatus(err, "cannot close", tmp);
+  if (int err = file.Close(); err != 0)
+    return ErrnoStatus(err, "cannot close", tmp);
 
   if (replace) {
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus(errno, "cannot rename to", path);
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+      return ErrnoStatus(errno, "cannot rename to", path);
     remover.armed = false;
   } else {
     if (::link(tmp.c_str(), path.c_str()) != 0) {
-      if (errno == EEXIST) return AlreadyExists("key file " + path + " already exists");
+      if (errno == EEXIST)
+        return AlreadyExists("key file " + path + " already exists");
       return ErrnoStatus(errno, "cannot create", path);
     }
     // remover unlinks the temp name; the data stays reachable through `path`.
@@ -177,7 +194,8 @@ std::string HeaderLine(std::string_view purpose) {
 
 Status CheckMaster(const SecretBytes& master) {
   if (master.size() != kMasterKeyBytes) {
-    return InvalidArgument("master key must be " + std::to_string(kMasterKeyBytes) + " bytes");
+    return InvalidArgument("master key must be " +
+                           std::to_string(kMasterKeyBytes) + " bytes");
   }
   return Status::Ok();
 }
@@ -186,7 +204,8 @@ Status CheckMaster(const SecretBytes& master) {
 
 Status WriteNewMasterKeyFile(const std::string& path) {
   struct stat st;
-  if (::lstat(path.c_str(), &st) == 0) return AlreadyExists("key file " + path + " already exists");
+  if (::lstat(path.c_str(), &st) == 0)
+    return AlreadyExists("key file " + path + " already exists");
   SecretBytes key(kMasterKeyBytes);
   key.Randomize();
   return WriteFileAtomically(path, key.view(), /*replace=*/false);
@@ -198,9 +217,12 @@ Result<SecretBytes> ReadMasterKeyFile(const std::string& path) {
   CL_RETURN_IF_ERROR(OpenForRead(path, "master key file", fd, st));
   if ((st.st_mode & 077) != 0) {
     char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return PermissionDenied("master key file " + path + " has mode " + mode +
-                            "; it must not be accessible by group or others (chmod 600 " + path + ")");
+    std::snprintf(mode, sizeof mode, "%04o",
+                  static_cast<unsigned>(st.st_mode & 07777));
+    return PermissionDenied(
+        "master key file " + path + " has mode " + mode +
+        "; it must not be accessible by group or others (chmod 600 " + path +
+        ")");
   }
   if (st.st_size != static_cast<off_t>(kMasterKeyBytes)) {
     return InvalidArgument("master key file " + path + " must be exactly " +
@@ -217,14 +239,16 @@ Status ValidateKeyFilePurpose(std::string_view purpose) {
     return InvalidArgument("key file purpose must be 1 to 64 characters");
   }
   for (char c : purpose) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                    c == '-';
-    if (!ok) return InvalidArgument("key file purpose may contain only [a-z0-9._-]");
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok)
+      return InvalidArgument("key file purpose may contain only [a-z0-9._-]");
   }
   return Status::Ok();
 }
 
-Result<std::string> SealKeyFileText(std::string_view purpose, const SecretBytes& master,
+Result<std::string> SealKeyFileText(std::string_view purpose,
+                                    const SecretBytes& master,
                                     const SecretBytes& secret) {
   CL_RETURN_IF_ERROR(ValidateKeyFilePurpose(purpose));
   CL_RETURN_IF_ERROR(CheckMaster(master));
@@ -240,72 +264,90 @@ Result<std::string> SealKeyFileText(std::string_view purpose, const SecretBytes&
   return text;
 }
 
-Result<SecretBytes> OpenKeyFileText(std::string_view text, std::string_view purpose,
+Result<SecretBytes> OpenKeyFileText(std::string_view text,
+                                    std::string_view purpose,
                                     const SecretBytes& master) {
   CL_RETURN_IF_ERROR(ValidateKeyFilePurpose(purpose));
   CL_RETURN_IF_ERROR(CheckMaster(master));
   const std::size_t header_end = text.find('\n');
   const std::string_view first = text.substr(0, header_end);
-  if (header_end == std::string_view::npos || !first.starts_with(kSealedKeyMagic) ||
+  if (header_end == std::string_view::npos ||
+      !first.starts_with(kSealedKeyMagic) ||
       first.substr(kSealedKeyMagic.size(), 1) != " ") {
-    return InvalidArgument("not a caseledger sealed key file (first line must start with \"" +
-                           std::string(kSealedKeyMagic) + " \")");
+    return InvalidArgument(
+        "not a caseledger sealed key file (first line must start with \"" +
+        std::string(kSealedKeyMagic) + " \")");
   }
   std::string_view rest = first.substr(kSealedKeyMagic.size() + 1);
   const std::size_t sp = rest.find(' ');
   const std::string_view version = rest.substr(0, sp);
   if (version != "v1") {
-    return InvalidArgument("unsupported sealed key file version \"" + std::string(version) + "\"");
+    return InvalidArgument("unsupported sealed key file version \"" +
+                           std::string(version) + "\"");
   }
-  if (sp == std::string_view::npos) return InvalidArgument("sealed key file header names no purpose");
+  if (sp == std::string_view::npos)
+    return InvalidArgument("sealed key file header names no purpose");
   const std::string_view file_purpose = rest.substr(sp + 1);
-  CL_RETURN_IF_ERROR(ValidateKeyFilePurpose(file_purpose).WithContext("sealed key file header"));
+  CL_RETURN_IF_ERROR(ValidateKeyFilePurpose(file_purpose)
+                         .WithContext("sealed key file header"));
   if (file_purpose != purpose) {
-    return InvalidArgument("key file is sealed for purpose \"" + std::string(file_purpose) +
-                           "\", not \"" + std::string(purpose) + "\"");
+    return InvalidArgument("key file is sealed for purpose \"" +
+                           std::string(file_purpose) + "\", not \"" +
+                           std::string(purpose) + "\"");
   }
 
   std::string_view body = text.substr(header_end + 1);
-  if (body.empty() || body.back() != '\n' || body.find('\n') != body.size() - 1) {
-    return InvalidArgument("sealed key file must have exactly two lines, each ending in a newline");
+  if (body.empty() || body.back() != '\n' ||
+      body.find('\n') != body.size() - 1) {
+    return InvalidArgument(
+        "sealed key file must have exactly two lines, each ending in a "
+        "newline");
   }
   body.remove_suffix(1);
   Result<Bytes> raw = Base64Decode(body);
-  if (!raw.ok()) return InvalidArgument("sealed key file body is not valid base64");
+  if (!raw.ok())
+    return InvalidArgument("sealed key file body is not valid base64");
   if (raw->size() < kAeadNonceBytes + kAeadTagBytes) {
     return InvalidArgument("sealed key file body is too short");
   }
   AeadNonce nonce;
   std::copy_n(raw->begin(), kAeadNonceBytes, nonce.bytes.begin());
   const SecretBytes key = DeriveSubkey(master, SealingContext(purpose));
-  const ByteView header(reinterpret_cast<const std::uint8_t*>(text.data()), header_end + 1);
-  Result<SecretBytes> secret =
-      AeadOpenSecret(key, nonce, header, ByteView(*raw).subspan(kAeadNonceBytes));
+  const ByteView header(reinterpret_cast<const std::uint8_t*>(text.data()),
+                        header_end + 1);
+  Result<SecretBytes> secret = AeadOpenSecret(
+      key, nonce, header, ByteView(*raw).subspan(kAeadNonceBytes));
   if (!secret.ok()) {
-    return Corruption("sealed key file (purpose \"" + std::string(purpose) +
-                      "\") does not authenticate: wrong master key, or the file was altered");
+    return Corruption(
+        "sealed key file (purpose \"" + std::string(purpose) +
+        "\") does not authenticate: wrong master key, or the file was altered");
   }
   return std::move(secret).value();
 }
 
 Status WriteSealedKeyFile(const std::string& path, std::string_view purpose,
-                          const SecretBytes& master, const SecretBytes& secret) {
-  CL_ASSIGN_OR_RETURN(const std::string text, SealKeyFileText(purpose, master, secret));
+                          const SecretBytes& master,
+                          const SecretBytes& secret) {
+  CL_ASSIGN_OR_RETURN(const std::string text,
+                      SealKeyFileText(purpose, master, secret));
   return WriteFileAtomically(path, AsBytes(text), /*replace=*/true);
 }
 
-Result<SecretBytes> ReadSealedKeyFile(const std::string& path, std::string_view purpose,
+Result<SecretBytes> ReadSealedKeyFile(const std::string& path,
+                                      std::string_view purpose,
                                       const SecretBytes& master) {
   Fd fd(-1);
   struct stat st;
   CL_RETURN_IF_ERROR(OpenForRead(path, "sealed key file", fd, st));
-  if (st.st_size < 0 || static_cast<std::size_t>(st.st_size) > kMaxKeyFileBytes) {
+  if (st.st_size < 0 ||
+      static_cast<std::size_t>(st.st_size) > kMaxKeyFileBytes) {
     return InvalidArgument("sealed key file " + path + " is larger than " +
                            std::to_string(kMaxKeyFileBytes) + " bytes");
   }
   std::string text(static_cast<std::size_t>(st.st_size), '\0');
-  CL_RETURN_IF_ERROR(
-      ReadExactly(fd.get(), reinterpret_cast<std::uint8_t*>(text.data()), text.size(), path));
+  CL_RETURN_IF_ERROR(ReadExactly(fd.get(),
+                                 reinterpret_cast<std::uint8_t*>(text.data()),
+                                 text.size(), path));
   Result<SecretBytes> secret = OpenKeyFileText(text, purpose, master);
   if (!secret.ok()) return secret.status().WithContext("key file " + path);
   return secret;

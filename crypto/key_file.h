@@ -21,7 +21,8 @@ inline constexpr std::size_t kMasterKeyBytes = 32;
 // First word of a sealed key file's header line.
 inline constexpr std::string_view kSealedKeyMagic = "caseledger-sealed-key";
 // Context prefix of the sealing key: DeriveSubkey(master, prefix ‖ purpose).
-inline constexpr std::string_view kSealedKeyContextPrefix = "caseledger/keyfile/v1/";
+inline constexpr std::string_view kSealedKeyContextPrefix =
+    "caseledger/keyfile/v1/";
 // Files larger than this are not key files (InvalidArgument on read).
 inline constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
 
@@ -31,10 +32,10 @@ inline constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
 // PermissionDenied if the OS refuses access; IoError on other OS failures.
 Status WriteNewMasterKeyFile(const std::string& path);
 
-// Reads a master key file. NotFound if it does not exist; PermissionDenied if it
-// is readable, writable or executable by group or others (mode & 077 != 0) or
-// the OS refuses to open it; InvalidArgument if it is not a regular file or not
-// exactly kMasterKeyBytes long; IoError on other OS failures.
+// Reads a master key file. NotFound if it does not exist; PermissionDenied if
+// it is readable, writable or executable by group or others (mode & 077 != 0)
+// or the OS refuses to open it; InvalidArgument if it is not a regular file or
+// not exactly kMasterKeyBytes long; IoError on other OS failures.
 Result<SecretBytes> ReadMasterKeyFile(const std::string& path);
 
 // A purpose names what a sealed key is for and is bound into its key and
@@ -43,19 +44,22 @@ Result<SecretBytes> ReadMasterKeyFile(const std::string& path);
 Status ValidateKeyFilePurpose(std::string_view purpose);
 
 // The full text of a sealed key file (see docs/formats/keyfile.md):
-//   "caseledger-sealed-key v1 <purpose>\n" ‖ base64(nonce ‖ ciphertext ‖ tag) ‖ "\n"
+//   "caseledger-sealed-key v1 <purpose>\n" ‖ base64(nonce ‖ ciphertext ‖ tag) ‖
+//   "\n"
 // sealed with XChaCha20-Poly1305 under DeriveSubkey(master,
 // "caseledger/keyfile/v1/<purpose>"), a fresh random nonce, and the header line
 // (with its '\n') as associated data. InvalidArgument if the purpose is invalid
 // or master is not kMasterKeyBytes long.
-Result<std::string> SealKeyFileText(std::string_view purpose, const SecretBytes& master,
+Result<std::string> SealKeyFileText(std::string_view purpose,
+                                    const SecretBytes& master,
                                     const SecretBytes& secret);
 
-// Opens the text of a sealed key file. InvalidArgument if it is malformed, of an
-// unknown version, or sealed for another purpose (the message names both), or
-// master has the wrong size; Corruption if authentication fails (wrong master
-// key, or the file was altered).
-Result<SecretBytes> OpenKeyFileText(std::string_view text, std::string_view purpose,
+// Opens the text of a sealed key file. InvalidArgument if it is malformed, of
+// an unknown version, or sealed for another purpose (the message names both),
+// or master has the wrong size; Corruption if authentication fails (wrong
+// master key, or the file was altered).
+Result<SecretBytes> OpenKeyFileText(std::string_view text,
+                                    std::string_view purpose,
                                     const SecretBytes& master);
 
 // SealKeyFileText written to `path` (mode 0600, atomic; replaces an existing
@@ -67,7 +71,8 @@ Status WriteSealedKeyFile(const std::string& path, std::string_view purpose,
 // Reads `path` and OpenKeyFileText's it. NotFound if it does not exist;
 // PermissionDenied if the OS refuses access; InvalidArgument if it is not a
 // regular file or larger than kMaxKeyFileBytes; otherwise as OpenKeyFileText.
-Result<SecretBytes> ReadSealedKeyFile(const std::string& path, std::string_view purpose,
+Result<SecretBytes> ReadSealedKeyFile(const std::string& path,
+                                      std::string_view purpose,
                                       const SecretBytes& master);
 
 }  // namespace caseledger::crypto

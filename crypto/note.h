@@ -1,5 +1,6 @@
 // C2SP signed notes (https://c2sp.org/signed-note), Ed25519 only (signature
-// type 0x01), byte-compatible with golang.org/x/mod/sumdb/note: a text ending in
+// type 0x01), byte-compatible with golang.org/x/mod/sumdb/note: a text ending
+// in
 // "\n", a blank line, then lines "— <key name> base64(key id ‖ signature)\n".
 // Used for the log's checkpoints (DESIGN §4) and the bundle's verifier.txt
 // (DESIGN §10.1); the format as we use it is specified in docs/formats/note.md.
@@ -30,11 +31,12 @@ std::uint32_t NoteKeyId(std::string_view name, const Ed25519PublicKey& key);
 
 // Checks a key name per the spec: non-empty, valid UTF-8, no '+', no Unicode
 // white space (Go's unicode.IsSpace), and — since a note containing one is
-// malformed — no ASCII control character. InvalidArgument otherwise, saying why.
+// malformed — no ASCII control character. InvalidArgument otherwise, saying
+// why.
 Status ValidateNoteKeyName(std::string_view name);
 
-// Checks a note text as SignNote needs it: non-empty, ends in '\n', valid UTF-8,
-// no ASCII control character other than '\n'. InvalidArgument otherwise.
+// Checks a note text as SignNote needs it: non-empty, ends in '\n', valid
+// UTF-8, no ASCII control character other than '\n'. InvalidArgument otherwise.
 Status ValidateNoteText(std::string_view text);
 
 // An Ed25519 note verifier key: who signs (name), and with which public key.
@@ -51,15 +53,16 @@ struct NoteVerifier {
   // encoding (note.NewEd25519VerifierKey).
   std::string ToString() const;
 
-  // Parses a verifier key as Go's note.NewVerifier does (the hex key id may be in
-  // either case). InvalidArgument if malformed, the type byte is not 0x01, the
-  // key is not 32 bytes, or the key id does not match name and key.
+  // Parses a verifier key as Go's note.NewVerifier does (the hex key id may be
+  // in either case). InvalidArgument if malformed, the type byte is not 0x01,
+  // the key is not 32 bytes, or the key id does not match name and key.
   static Result<NoteVerifier> Parse(std::string_view vkey);
 };
 
 // Signs `text` (see ValidateNoteText) as `name` (see ValidateNoteKeyName) with
 // `key` and returns the whole signed note:
-//   text ‖ "\n" ‖ "— " ‖ name ‖ " " ‖ base64(key_id_be32 ‖ Ed25519(text)) ‖ "\n".
+//   text ‖ "\n" ‖ "— " ‖ name ‖ " " ‖ base64(key_id_be32 ‖ Ed25519(text)) ‖
+//   "\n".
 // Ed25519 is deterministic, so the same inputs give the same bytes.
 // InvalidArgument if the text or the name is not acceptable.
 // No context prefix is added (notes must stay interoperable); note texts always
@@ -72,7 +75,7 @@ Result<std::string> SignNote(std::string_view text, std::string_view name,
 struct NoteSignature {
   std::string name;
   std::uint32_t key_id = 0;
-  Bytes signature;  // the bytes after the 4-byte key id (64 for Ed25519)
+  Bytes signature;     // the bytes after the 4-byte key id (64 for Ed25519)
   std::string base64;  // the line's base64 text as written (key id included)
 };
 
@@ -103,6 +106,7 @@ struct OpenedNote {
 // Errors: InvalidArgument — malformed note (see ParseNote); NotFound — no line
 // by this verifier's name+key id ("unknown key"); Corruption — such a line does
 // not verify (wrong length or bad signature: text or signature altered).
-Result<OpenedNote> OpenNote(std::string_view signed_note, const NoteVerifier& verifier);
+Result<OpenedNote> OpenNote(std::string_view signed_note,
+                            const NoteVerifier& verifier);
 
 }  // namespace caseledger::crypto

@@ -12,8 +12,8 @@ namespace caseledger::crypto {
 
 class SecretBytes {
  public:
-  // Allocates `size` zeroed bytes. Aborts the process if secure memory cannot be
-  // obtained (no safe way to continue with key material in ordinary memory).
+  // Allocates `size` zeroed bytes. Aborts the process if secure memory cannot
+  // be obtained (no safe way to continue with key material in ordinary memory).
   explicit SecretBytes(std::size_t size);
   ~SecretBytes();
   SecretBytes(SecretBytes&& other) noexcept;
@@ -29,7 +29,8 @@ class SecretBytes {
 
   // Fills the buffer with random bytes (randombytes_buf).
   void Randomize();
-  // A new buffer with the same content (explicit, so copies of secrets are visible).
+  // A new buffer with the same content (explicit, so copies of secrets are
+  // visible).
   SecretBytes Clone() const;
 
  private:

@@ -14,7 +14,8 @@ Status Init() {
 
 void CheckSodium(int rc, const char* what) {
   if (rc == 0) return;
-  std::fprintf(stderr, "caseledger: libsodium %s failed (rc=%d); aborting\n", what, rc);
+  std::fprintf(stderr, "caseledger: libsodium %s failed (rc=%d); aborting\n",
+               what, rc);
   std::abort();
 }
 

@@ -1,7 +1,6 @@
 #include "crypto/aead.h"
 
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <string>
 
@@ -21,12 +20,16 @@ AeadNonce NonceHex(std::string_view hex) {
   return n;
 }
 
-TEST_CASE("XChaCha20-Poly1305 known answer (draft-irtf-cfrg-xchacha-03 §A.3.1)", "[crypto]") {
-  const SecretBytes key = SecretHex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
-  const AeadNonce nonce = NonceHex("404142434445464748494a4b4c4d4e4f5051525354555657");
+TEST_CASE("XChaCha20-Poly1305 known answer (draft-irtf-cfrg-xchacha-03 §A.3.1)",
+          "[crypto]") {
+  const SecretBytes key = SecretHex(
+      "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
+  const AeadNonce nonce =
+      NonceHex("404142434445464748494a4b4c4d4e4f5051525354555657");
   const Bytes ad = Hex("50515253c0c1c2c3c4c5c6c7");
   const std::string plaintext =
-      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the "
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one "
+      "tip for the "
       "future, sunscreen would be it.";
   const std::string want_ct =
       "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
@@ -46,7 +49,8 @@ TEST_CASE("XChaCha20-Poly1305 known answer (draft-irtf-cfrg-xchacha-03 §A.3.1)"
   CHECK(AsChars(secret->view()) == plaintext);
 }
 
-TEST_CASE("AEAD round trip and every wrong input fails with Corruption", "[crypto]") {
+TEST_CASE("AEAD round trip and every wrong input fails with Corruption",
+          "[crypto]") {
   const SecretBytes key = NewAeadKey();
   REQUIRE(key.size() == kAeadKeyBytes);
   const AeadNonce nonce = AeadNonce::Random();
@@ -60,18 +64,23 @@ TEST_CASE("AEAD round trip and every wrong input fails with Corruption", "[crypt
   CHECK(AsChars(*ok) == msg);
 
   SECTION("wrong key") {
-    CHECK(AeadOpen(NewAeadKey(), nonce, AsBytes(ad), ct).status().code() == StatusCode::kCorruption);
-    CHECK(AeadOpenSecret(NewAeadKey(), nonce, AsBytes(ad), ct).status().code() ==
+    CHECK(AeadOpen(NewAeadKey(), nonce, AsBytes(ad), ct).status().code() ==
           StatusCode::kCorruption);
+    CHECK(
+        AeadOpenSecret(NewAeadKey(), nonce, AsBytes(ad), ct).status().code() ==
+        StatusCode::kCorruption);
   }
   SECTION("wrong associated data") {
-    CHECK(AeadOpen(key, nonce, AsBytes("other"), ct).status().code() == StatusCode::kCorruption);
-    CHECK(AeadOpen(key, nonce, {}, ct).status().code() == StatusCode::kCorruption);
+    CHECK(AeadOpen(key, nonce, AsBytes("other"), ct).status().code() ==
+          StatusCode::kCorruption);
+    CHECK(AeadOpen(key, nonce, {}, ct).status().code() ==
+          StatusCode::kCorruption);
   }
   SECTION("wrong nonce") {
     AeadNonce other = nonce;
     other.bytes[23] ^= 0x80;
-    CHECK(AeadOpen(key, other, AsBytes(ad), ct).status().code() == StatusCode::kCorruption);
+    CHECK(AeadOpen(key, other, AsBytes(ad), ct).status().code() ==
+          StatusCode::kCorruption);
     CHECK(AeadOpen(key, AeadNonce::Random(), AsBytes(ad), ct).status().code() ==
           StatusCode::kCorruption);
   }
@@ -79,14 +88,17 @@ TEST_CASE("AEAD round trip and every wrong input fails with Corruption", "[crypt
     for (std::size_t i = 0; i < ct.size(); ++i) {
       Bytes bad = ct;
       bad[i] ^= static_cast<std::uint8_t>(1u << (i % 8));
-      CHECK(AeadOpen(key, nonce, AsBytes(ad), bad).status().code() == StatusCode::kCorruption);
+      CHECK(AeadOpen(key, nonce, AsBytes(ad), bad).status().code() ==
+            StatusCode::kCorruption);
     }
   }
   SECTION("truncated") {
     Bytes shorter(ct.begin(), ct.end() - 1);
-    CHECK(AeadOpen(key, nonce, AsBytes(ad), shorter).status().code() == StatusCode::kCorruption);
-    CHECK(AeadOpen(key, nonce, AsBytes(ad), Bytes(kAeadTagBytes - 1)).status().code() ==
-          StatusCode::kInvalidArgument);
+    CHECK(AeadOpen(key, nonce, AsBytes(ad), shorter).status().code() ==
+          StatusCode::kCorruption);
+    CHECK(AeadOpen(key, nonce, AsBytes(ad), Bytes(kAeadTagBytes - 1))
+              .status()
+              .code() == StatusCode::kInvalidArgument);
     CHECK(AeadOpenSecret(key, nonce, AsBytes(ad), Bytes(3)).status().code() ==
           StatusCode::kInvalidArgument);
   }
@@ -101,7 +113,8 @@ TEST_CASE("AEAD empty plaintext and random nonces", "[crypto]") {
   REQUIRE(pt.ok());
   CHECK(pt->empty());
   CHECK_FALSE(AeadNonce::Random().bytes == AeadNonce::Random().bytes);
-  CHECK(AeadSeal(key, nonce, {}, AsBytes("x")) != AeadSeal(key, AeadNonce::Random(), {}, AsBytes("x")));
+  CHECK(AeadSeal(key, nonce, {}, AsBytes("x")) !=
+        AeadSeal(key, AeadNonce::Random(), {}, AsBytes("x")));
 }
 
 }  // namespace

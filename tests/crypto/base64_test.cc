@@ -1,7 +1,6 @@
 #include "crypto/base64.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 namespace caseledger::crypto {
@@ -9,8 +8,13 @@ namespace {
 
 TEST_CASE("base64 RFC 4648 §10 vectors", "[crypto]") {
   const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : vectors) {
     INFO(plain);
@@ -27,7 +31,8 @@ TEST_CASE("base64 RFC 4648 §10 vectors", "[crypto]") {
   Result<Bytes> round = Base64Decode(Base64Encode(all));
   REQUIRE(round.ok());
   CHECK(*round == all);
-  CHECK(Base64Encode(Bytes{0xfb, 0xff}) == "+/8=");  // standard alphabet, not URL-safe
+  CHECK(Base64Encode(Bytes{0xfb, 0xff}) ==
+        "+/8=");  // standard alphabet, not URL-safe
 }
 
 TEST_CASE("base64 decoding is strict", "[crypto]") {
@@ -53,7 +58,8 @@ TEST_CASE("base64 decoding is strict", "[crypto]") {
     INFO(s);
     CHECK(Base64Decode(s).status().code() == StatusCode::kInvalidArgument);
   }
-  // Bytes >= 0x80 are not base64 (libsodium 1.0.18 alone would decode each as '/').
+  // Bytes >= 0x80 are not base64 (libsodium 1.0.18 alone would decode each as
+  // '/').
   CHECK(Base64Decode("QUFB").ok());
   CHECK(Base64Decode("Q//B").ok());
   for (int c = 0x80; c <= 0xff; ++c) {
@@ -62,9 +68,13 @@ TEST_CASE("base64 decoding is strict", "[crypto]") {
     INFO(c);
     CHECK(Base64Decode(s).status().code() == StatusCode::kInvalidArgument);
   }
-  CHECK(Base64Decode("Q\xC3\xA9" "B").status().code() == StatusCode::kInvalidArgument);  // "é" for "//"
+  CHECK(Base64Decode("Q\xC3\xA9"
+                     "B")
+            .status()
+            .code() == StatusCode::kInvalidArgument);  // "é" for "//"
   // An embedded NUL is garbage too, not an end of input.
-  CHECK(Base64Decode(std::string_view("Zm9v\0", 5)).status().code() == StatusCode::kInvalidArgument);
+  CHECK(Base64Decode(std::string_view("Zm9v\0", 5)).status().code() ==
+        StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -9,7 +9,8 @@ namespace {
 
 using testing::SecretHex;
 
-constexpr const char* kKey0To31 = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+constexpr const char* kKey0To31 =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 // Expected values computed independently with Python's hashlib:
 //   hashlib.blake2b(data, key=bytes(range(32)), digest_size=32).hexdigest()
@@ -26,16 +27,21 @@ TEST_CASE("BLAKE2b keyed: deterministic, key-dependent", "[crypto]") {
   k1.Randomize();
   SecretBytes k2(kBlake2bKeyBytes);
   k2.Randomize();
-  CHECK(Blake2bKeyed(k1, AsBytes("0101011234")) == Blake2bKeyed(k1, AsBytes("0101011234")));
-  CHECK(Blake2bKeyed(k1, AsBytes("0101011234")) != Blake2bKeyed(k2, AsBytes("0101011234")));
-  CHECK(Blake2bKeyed(k1, AsBytes("0101011234")) != Blake2bKeyed(k1, AsBytes("0101011235")));
+  CHECK(Blake2bKeyed(k1, AsBytes("0101011234")) ==
+        Blake2bKeyed(k1, AsBytes("0101011234")));
+  CHECK(Blake2bKeyed(k1, AsBytes("0101011234")) !=
+        Blake2bKeyed(k2, AsBytes("0101011234")));
+  CHECK(Blake2bKeyed(k1, AsBytes("0101011234")) !=
+        Blake2bKeyed(k1, AsBytes("0101011235")));
   CHECK(Blake2bKeyed(k1, AsBytes("x")).size() == 32);
 }
 
-TEST_CASE("DeriveSubkey: known answer, independence of contexts and masters", "[crypto]") {
+TEST_CASE("DeriveSubkey: known answer, independence of contexts and masters",
+          "[crypto]") {
   const SecretBytes master = SecretHex(kKey0To31);
   // = BLAKE2b-256(key = master, data = context) (hashlib, as above).
-  CHECK(ToHex(DeriveSubkey(master, "caseledger/keyfile/v1/node-signing-key").view()) ==
+  CHECK(ToHex(DeriveSubkey(master, "caseledger/keyfile/v1/node-signing-key")
+                  .view()) ==
         "9b638c7d906114a3a7dbbe85d938470a9174a49d0d4fbe46f6d02b49c152d6b5");
 
   const SecretBytes a = DeriveSubkey(master, "caseledger/kek/v1/epoch=1");

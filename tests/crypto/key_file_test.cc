@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -24,7 +23,8 @@ class TempDir {
   TempDir() {
     SecretBytes rnd(8);
     rnd.Randomize();
-    path_ = fs::temp_directory_path() / ("caseledger-crypto-test-" + ToHex(rnd.view()));
+    path_ = fs::temp_directory_path() /
+            ("caseledger-crypto-test-" + ToHex(rnd.view()));
     fs::create_directory(path_);
   }
   ~TempDir() {
@@ -34,7 +34,9 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
+  std::string File(const std::string& name) const {
+    return (path_ / name).string();
+  }
   std::size_t Count() const {
     return static_cast<std::size_t>(
         std::distance(fs::directory_iterator(path_), fs::directory_iterator()));
@@ -46,10 +48,12 @@ class TempDir {
 
 std::string ReadText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
 }
 
-void WriteText(const std::string& path, std::string_view text, mode_t mode = 0600) {
+void WriteText(const std::string& path, std::string_view text,
+               mode_t mode = 0600) {
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
@@ -98,7 +102,8 @@ TEST_CASE("master key file: errors", "[crypto]") {
   TempDir dir;
   const std::string path = dir.File("master.key");
   CHECK(ReadMasterKeyFile(path).status().code() == StatusCode::kNotFound);
-  CHECK(WriteNewMasterKeyFile(dir.File("no/such/dir/master.key")).code() == StatusCode::kNotFound);
+  CHECK(WriteNewMasterKeyFile(dir.File("no/such/dir/master.key")).code() ==
+        StatusCode::kNotFound);
 
   REQUIRE(WriteNewMasterKeyFile(path).ok());
   for (int loose : {0640, 0604, 0660, 0644, 0602, 0610, 0701}) {
@@ -114,24 +119,30 @@ TEST_CASE("master key file: errors", "[crypto]") {
   CHECK(ReadMasterKeyFile(path).ok());
 
   WriteText(dir.File("short.key"), std::string(31, 'k'));
-  CHECK(ReadMasterKeyFile(dir.File("short.key")).status().code() == StatusCode::kInvalidArgument);
+  CHECK(ReadMasterKeyFile(dir.File("short.key")).status().code() ==
+        StatusCode::kInvalidArgument);
   WriteText(dir.File("long.key"), std::string(33, 'k'));
-  CHECK(ReadMasterKeyFile(dir.File("long.key")).status().code() == StatusCode::kInvalidArgument);
+  CHECK(ReadMasterKeyFile(dir.File("long.key")).status().code() ==
+        StatusCode::kInvalidArgument);
   WriteText(dir.File("empty.key"), "");
-  CHECK(ReadMasterKeyFile(dir.File("empty.key")).status().code() == StatusCode::kInvalidArgument);
+  CHECK(ReadMasterKeyFile(dir.File("empty.key")).status().code() ==
+        StatusCode::kInvalidArgument);
 
   fs::create_directory(dir.File("a-dir"));
   ::chmod(dir.File("a-dir").c_str(), 0700);
-  CHECK(ReadMasterKeyFile(dir.File("a-dir")).status().code() == StatusCode::kInvalidArgument);
+  CHECK(ReadMasterKeyFile(dir.File("a-dir")).status().code() ==
+        StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("sealed key file: round trip, format, mode, replacement", "[crypto]") {
+TEST_CASE("sealed key file: round trip, format, mode, replacement",
+          "[crypto]") {
   TempDir dir;
   const std::string path = dir.File("node.key");
   const SecretBytes master = RandomSecret(kMasterKeyBytes);
   const Ed25519SigningKey node = Ed25519SigningKey::Generate();
 
-  REQUIRE(WriteSealedKeyFile(path, "node-signing-key", master, node.Seed()).ok());
+  REQUIRE(
+      WriteSealedKeyFile(path, "node-signing-key", master, node.Seed()).ok());
   CHECK(ModeOf(path) == 0600);
   CHECK(dir.Count() == 1);
 
@@ -139,12 +150,13 @@ TEST_CASE("sealed key file: round trip, format, mode, replacement", "[crypto]") 
   const std::string header = "caseledger-sealed-key v1 node-signing-key\n";
   REQUIRE(text.starts_with(header));
   CHECK(text.back() == '\n');
-  Result<Bytes> body = Base64Decode(std::string_view(text).substr(header.size(),
-                                                                  text.size() - header.size() - 1));
+  Result<Bytes> body = Base64Decode(std::string_view(text).substr(
+      header.size(), text.size() - header.size() - 1));
   REQUIRE(body.ok());
   CHECK(body->size() == 24 + 32 + 16);  // nonce ‖ ciphertext ‖ tag
 
-  Result<SecretBytes> seed = ReadSealedKeyFile(path, "node-signing-key", master);
+  Result<SecretBytes> seed =
+      ReadSealedKeyFile(path, "node-signing-key", master);
   REQUIRE(seed.ok());
   Result<Ed25519SigningKey> again = Ed25519SigningKey::FromSeed(seed->view());
   REQUIRE(again.ok());
@@ -154,7 +166,8 @@ TEST_CASE("sealed key file: round trip, format, mode, replacement", "[crypto]") 
   const SecretBytes other = RandomSecret(48);
   REQUIRE(WriteSealedKeyFile(path, "node-signing-key", master, other).ok());
   CHECK(dir.Count() == 1);
-  CHECK(Hexed(ReadSealedKeyFile(path, "node-signing-key", master).value()) == Hexed(other));
+  CHECK(Hexed(ReadSealedKeyFile(path, "node-signing-key", master).value()) ==
+        Hexed(other));
 
   // Each sealing uses a fresh nonce.
   Result<std::string> t1 = SealKeyFileText("x", master, other);
@@ -162,21 +175,28 @@ TEST_CASE("sealed key file: round trip, format, mode, replacement", "[crypto]") 
   REQUIRE(t1.ok());
   REQUIRE(t2.ok());
   CHECK(*t1 != *t2);
-  CHECK(Hexed(OpenKeyFileText(*t1, "x", master).value()) == Hexed(OpenKeyFileText(*t2, "x", master).value()));
+  CHECK(Hexed(OpenKeyFileText(*t1, "x", master).value()) ==
+        Hexed(OpenKeyFileText(*t2, "x", master).value()));
 }
 
-TEST_CASE("sealed key file: known answer (docs/formats/keyfile.md worked example)", "[crypto]") {
+TEST_CASE(
+    "sealed key file: known answer (docs/formats/keyfile.md worked example)",
+    "[crypto]") {
   const SecretBytes master = testing::SecretHex(
       "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
   const std::string text =
       "caseledger-sealed-key v1 node-signing-key\n"
-      "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXPAzudfGMUzizm3iGl4Q003fdzL7lYgcwcr7z2++Jx2VNvR7n73hMTHhEyRXdeexg\n";
-  Result<SecretBytes> secret = OpenKeyFileText(text, "node-signing-key", master);
+      "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXPAzudfGMUzizm3iGl4Q003fdzL7lYgcwcr7z2++"
+      "Jx2VNvR7n73hMTHhEyRXdeexg\n";
+  Result<SecretBytes> secret =
+      OpenKeyFileText(text, "node-signing-key", master);
   REQUIRE(secret.ok());
-  CHECK(Hexed(*secret) == "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+  CHECK(Hexed(*secret) ==
+        "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
 }
 
-TEST_CASE("sealed key file: wrong master key, altered bytes, wrong purpose", "[crypto]") {
+TEST_CASE("sealed key file: wrong master key, altered bytes, wrong purpose",
+          "[crypto]") {
   TempDir dir;
   const std::string path = dir.File("node.key");
   const SecretBytes master = RandomSecret(kMasterKeyBytes);
@@ -186,19 +206,24 @@ TEST_CASE("sealed key file: wrong master key, altered bytes, wrong purpose", "[c
   const std::size_t header_len = text.find('\n') + 1;
 
   SECTION("wrong master key: Corruption") {
-    Result<SecretBytes> r = ReadSealedKeyFile(path, "node-signing-key", RandomSecret(kMasterKeyBytes));
+    Result<SecretBytes> r = ReadSealedKeyFile(path, "node-signing-key",
+                                              RandomSecret(kMasterKeyBytes));
     CHECK(r.status().code() == StatusCode::kCorruption);
     CHECK(r.status().message().find(path) != std::string::npos);
   }
   SECTION("a flipped byte of nonce, ciphertext or tag: Corruption") {
-    Bytes raw = Base64Decode(std::string_view(text).substr(header_len, text.size() - header_len - 1)).value();
-    for (std::size_t i : {std::size_t{0}, std::size_t{23}, std::size_t{24}, raw.size() / 2, raw.size() - 1}) {
+    Bytes raw = Base64Decode(std::string_view(text).substr(
+                                 header_len, text.size() - header_len - 1))
+                    .value();
+    for (std::size_t i : {std::size_t{0}, std::size_t{23}, std::size_t{24},
+                          raw.size() / 2, raw.size() - 1}) {
       INFO(i);
       Bytes bad = raw;
       bad[i] ^= 0x01;
       WriteText(path, text.substr(0, header_len) + Base64Encode(bad) + "\n");
-      CHECK(ReadSealedKeyFile(path, "node-signing-key", master).status().code() ==
-            StatusCode::kCorruption);
+      CHECK(
+          ReadSealedKeyFile(path, "node-signing-key", master).status().code() ==
+          StatusCode::kCorruption);
     }
   }
   SECTION("every single-bit change anywhere in the file is refused") {
@@ -218,8 +243,10 @@ TEST_CASE("sealed key file: wrong master key, altered bytes, wrong purpose", "[c
     CHECK(r.status().message().find("token-pepper") != std::string::npos);
   }
   SECTION("header edited to another purpose: the header is authenticated") {
-    std::string edited = "caseledger-sealed-key v1 token-pepper\n" + text.substr(header_len);
-    CHECK(OpenKeyFileText(edited, "token-pepper", master).status().code() == StatusCode::kCorruption);
+    std::string edited =
+        "caseledger-sealed-key v1 token-pepper\n" + text.substr(header_len);
+    CHECK(OpenKeyFileText(edited, "token-pepper", master).status().code() ==
+          StatusCode::kCorruption);
   }
   SECTION("malformed files") {
     const std::string body = text.substr(header_len);
@@ -245,11 +272,13 @@ TEST_CASE("sealed key file: wrong master key, altered bytes, wrong purpose", "[c
     }
   }
   SECTION("files that are not key files") {
-    CHECK(ReadSealedKeyFile(dir.File("missing"), "node-signing-key", master).status().code() ==
-          StatusCode::kNotFound);
+    CHECK(ReadSealedKeyFile(dir.File("missing"), "node-signing-key", master)
+              .status()
+              .code() == StatusCode::kNotFound);
     WriteText(dir.File("big"), std::string(kMaxKeyFileBytes + 1, 'A'));
-    CHECK(ReadSealedKeyFile(dir.File("big"), "node-signing-key", master).status().code() ==
-          StatusCode::kInvalidArgument);
+    CHECK(ReadSealedKeyFile(dir.File("big"), "node-signing-key", master)
+              .status()
+              .code() == StatusCode::kInvalidArgument);
   }
 }
 
@@ -260,16 +289,18 @@ TEST_CASE("sealed key file: argument checks", "[crypto]") {
   for (const char* p : {"", "Node", "node key", "node/key", "a\n", "ø"}) {
     INFO(p);
     CHECK(ValidateKeyFilePurpose(p).code() == StatusCode::kInvalidArgument);
-    CHECK(WriteSealedKeyFile(dir.File("k"), p, master, secret).code() == StatusCode::kInvalidArgument);
+    CHECK(WriteSealedKeyFile(dir.File("k"), p, master, secret).code() ==
+          StatusCode::kInvalidArgument);
   }
   CHECK(ValidateKeyFilePurpose(std::string(64, 'a')).ok());
   CHECK_FALSE(ValidateKeyFilePurpose(std::string(65, 'a')).ok());
   CHECK(ValidateKeyFilePurpose("node-signing-key.v2_x").ok());
-  CHECK(WriteSealedKeyFile(dir.File("k"), "p", RandomSecret(16), secret).code() ==
-        StatusCode::kInvalidArgument);
+  CHECK(
+      WriteSealedKeyFile(dir.File("k"), "p", RandomSecret(16), secret).code() ==
+      StatusCode::kInvalidArgument);
   CHECK(dir.Count() == 0);
-  CHECK(WriteSealedKeyFile(dir.File("no/such/dir/k"), "p", master, secret).code() ==
-        StatusCode::kNotFound);
+  CHECK(WriteSealedKeyFile(dir.File("no/such/dir/k"), "p", master, secret)
+            .code() == StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "crypto/note.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "crypto/base64.h"
@@ -12,7 +11,8 @@ namespace {
 
 // Known answers from golang.org/x/mod/sumdb/note (note.go, note_test.go).
 constexpr std::string_view kPeterSkey =
-    "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+    "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+"
+    "Y7hfZx09iUvxdXHKDFz";
 constexpr std::string_view kPeterKey =
     "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 constexpr std::string_view kEnochKey =
@@ -22,14 +22,20 @@ constexpr std::string_view kText =
     "then you don't know what your problem is.\n";
 constexpr std::string_view kPeterSig =
     "\xE2\x80\x94 PeterNeumann "
-    "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    "x08go/ZJkuBS9UG/"
+    "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnA"
+    "M=\n";
 constexpr std::string_view kEnochSig =
     "\xE2\x80\x94 EnochRoot "
-    "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
+    "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/"
+    "5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
 constexpr std::string_view kPeterSigB64 =
-    "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=";
+    "x08go/ZJkuBS9UG/"
+    "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnA"
+    "M=";
 constexpr std::string_view kEnochSigB64 =
-    "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=";
+    "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/"
+    "5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=";
 
 std::string S(std::string_view v) { return std::string(v); }
 
@@ -49,7 +55,8 @@ Ed25519SigningKey PeterSigningKey() {
   REQUIRE(typed.ok());
   REQUIRE(typed->size() == 33);
   REQUIRE((*typed)[0] == kNoteEd25519Type);
-  Result<Ed25519SigningKey> key = Ed25519SigningKey::FromSeed(ByteView(*typed).subspan(1));
+  Result<Ed25519SigningKey> key =
+      Ed25519SigningKey::FromSeed(ByteView(*typed).subspan(1));
   REQUIRE(key.ok());
   return std::move(key).value();
 }
@@ -75,37 +82,51 @@ TEST_CASE("note key id and verifier key (Go known answers)", "[crypto]") {
   CHECK(enoch.key_id == 0xaf0cfe78u);
   CHECK(enoch.ToString() == kEnochKey);
 
-  // Upper-case hex is accepted on input (Go's strconv.ParseUint); output is lower.
-  const NoteVerifier upper = Verifier("PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
+  // Upper-case hex is accepted on input (Go's strconv.ParseUint); output is
+  // lower.
+  const NoteVerifier upper = Verifier(
+      "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
   CHECK(upper.ToString() == kPeterKey);
 }
 
-TEST_CASE("note verifier keys: manglings are rejected (Go TestNewVerifier)", "[crypto]") {
+TEST_CASE("note verifier keys: manglings are rejected (Go TestNewVerifier)",
+          "[crypto]") {
   std::string b = S(kPeterKey);
   for (std::size_t i = 0; i <= b.size(); ++i) {
     for (std::size_t j = i + 1; j <= b.size(); ++j) {
       if (i == 0 && j == b.size()) continue;
       INFO(b.substr(i, j - i));
-      CHECK(NoteVerifier::Parse(std::string_view(b).substr(i, j - i)).status().code() ==
-            StatusCode::kInvalidArgument);
+      CHECK(NoteVerifier::Parse(std::string_view(b).substr(i, j - i))
+                .status()
+                .code() == StatusCode::kInvalidArgument);
     }
   }
   for (std::size_t i = 0; i < b.size(); ++i) {
     ++b[i];
     INFO(b);
-    CHECK(NoteVerifier::Parse(b).status().code() == StatusCode::kInvalidArgument);
+    CHECK(NoteVerifier::Parse(b).status().code() ==
+          StatusCode::kInvalidArgument);
     --b[i];
   }
   // Wrong key length, with adjusted key id.
   CHECK_FALSE(NoteVerifier::Parse(
-                  "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==")
+                  "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/"
+                  "LDE4izWy10TWBADKEY==")
                   .ok());
   // Unknown algorithm, with adjusted key id.
   CHECK_FALSE(
-      NoteVerifier::Parse("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").ok());
+      NoteVerifier::Parse(
+          "PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+          .ok());
   CHECK_FALSE(NoteVerifier::Parse("").ok());
-  CHECK_FALSE(NoteVerifier::Parse("Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").ok());
-  CHECK_FALSE(NoteVerifier::Parse("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW\n").ok());
+  CHECK_FALSE(
+      NoteVerifier::Parse(
+          "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+          .ok());
+  CHECK_FALSE(
+      NoteVerifier::Parse("PeterNeumann+c74f20a3+"
+                          "ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW\n")
+          .ok());
 }
 
 TEST_CASE("SignNote reproduces Go's signed note byte for byte", "[crypto]") {
@@ -153,34 +174,46 @@ TEST_CASE("OpenNote with Go's doubly signed note (Go TestOpen)", "[crypto]") {
     CHECK(p->signatures[1].name == "EnochRoot");
   }
   SECTION("only another signer: NotFound (unknown key)") {
-    CHECK(OpenCode(S(kText) + "\n" + S(kEnochSig), peter) == StatusCode::kNotFound);
-    CHECK(OpenCode(S(kText) + "\n" + S(kPeterSig), enoch) == StatusCode::kNotFound);
+    CHECK(OpenCode(S(kText) + "\n" + S(kEnochSig), peter) ==
+          StatusCode::kNotFound);
+    CHECK(OpenCode(S(kText) + "\n" + S(kPeterSig), enoch) ==
+          StatusCode::kNotFound);
   }
   SECTION("at most 100 signatures") {
     std::string hundred = S(kText) + "\n";
     for (int i = 0; i < 100; ++i) hundred += kPeterSig;
     CHECK(OpenNote(hundred, peter).ok());
-    CHECK(OpenCode(hundred + S(kPeterSig), peter) == StatusCode::kInvalidArgument);
-    CHECK(OpenCode(hundred + S(kEnochSig), enoch) == StatusCode::kInvalidArgument);
+    CHECK(OpenCode(hundred + S(kPeterSig), peter) ==
+          StatusCode::kInvalidArgument);
+    CHECK(OpenCode(hundred + S(kEnochSig), enoch) ==
+          StatusCode::kInvalidArgument);
   }
   SECTION("invalid signature by the known key: Corruption") {
-    const std::string bad = S(kPeterSig.substr(0, 60)) + "ABCD" + S(kPeterSig.substr(60));
+    const std::string bad =
+        S(kPeterSig.substr(0, 60)) + "ABCD" + S(kPeterSig.substr(60));
     CHECK(OpenCode(S(kText) + "\n" + bad, peter) == StatusCode::kCorruption);
   }
   SECTION("duplicated verified and unverified signatures") {
-    const std::string enoch_abcd = S(kEnochSig.substr(0, 60)) + "ABCD" + S(kEnochSig.substr(60));
-    Result<OpenedNote> n = OpenNote(S(kText) + "\n" + S(kPeterSig) + S(kPeterSig) + S(kEnochSig) +
-                                        S(kEnochSig) + enoch_abcd,
-                                    peter);
+    const std::string enoch_abcd =
+        S(kEnochSig.substr(0, 60)) + "ABCD" + S(kEnochSig.substr(60));
+    Result<OpenedNote> n =
+        OpenNote(S(kText) + "\n" + S(kPeterSig) + S(kPeterSig) + S(kEnochSig) +
+                     S(kEnochSig) + enoch_abcd,
+                 peter);
     REQUIRE(n.ok());
     REQUIRE(n->other_signatures.size() == 2);
     CHECK(n->other_signatures[0].base64 == kEnochSigB64);
     CHECK(n->other_signatures[1].base64 ==
-          "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5nABCD2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=");
+          "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/"
+          "5nABCD2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=");
   }
-  SECTION("a bad duplicate of the known key's line is not ignored (stricter than Go)") {
-    const std::string bad = S(kPeterSig.substr(0, 60)) + "ABCD" + S(kPeterSig.substr(60));
-    CHECK(OpenCode(S(kText) + "\n" + S(kPeterSig) + bad, peter) == StatusCode::kCorruption);
+  SECTION(
+      "a bad duplicate of the known key's line is not ignored (stricter than "
+      "Go)") {
+    const std::string bad =
+        S(kPeterSig.substr(0, 60)) + "ABCD" + S(kPeterSig.substr(60));
+    CHECK(OpenCode(S(kText) + "\n" + S(kPeterSig) + bad, peter) ==
+          StatusCode::kCorruption);
   }
   SECTION("malformed notes (Go's badMsgs)") {
     const std::string bad_msgs[] = {
@@ -199,12 +232,14 @@ TEST_CASE("OpenNote with Go's doubly signed note (Go TestOpen)", "[crypto]") {
     }
   }
   SECTION("non-base64 bytes in a signature are malformed") {
-    // "é" is valid UTF-8 but not base64; libsodium 1.0.18 alone would read its two
-    // bytes as "//" (and report a bad signature instead of a malformed note).
+    // "é" is valid UTF-8 but not base64; libsodium 1.0.18 alone would read its
+    // two bytes as "//" (and report a bad signature instead of a malformed
+    // note).
     std::string sig = S(kPeterSig);
     const std::size_t at = sig.find("UG/S") + 2;
     sig.replace(at, 2, "\xC3\xA9");
-    CHECK(OpenCode(S(kText) + "\n" + sig, peter) == StatusCode::kInvalidArgument);
+    CHECK(OpenCode(S(kText) + "\n" + sig, peter) ==
+          StatusCode::kInvalidArgument);
   }
   SECTION("signature lines naming another key are unknown, not errors") {
     std::string misnamed = S(kPeterSig);
@@ -212,7 +247,8 @@ TEST_CASE("OpenNote with Go's doubly signed note (Go TestOpen)", "[crypto]") {
     CHECK(OpenCode(S(kText) + "\n" + misnamed, peter) == StatusCode::kNotFound);
     std::string wrong_hash = S(kPeterSig);
     wrong_hash.replace(wrong_hash.find("x08g"), 4, "xxxx");
-    CHECK(OpenCode(S(kText) + "\n" + wrong_hash, peter) == StatusCode::kNotFound);
+    CHECK(OpenCode(S(kText) + "\n" + wrong_hash, peter) ==
+          StatusCode::kNotFound);
   }
 }
 
@@ -220,7 +256,8 @@ TEST_CASE("notes: tampering is detected", "[crypto]") {
   const Ed25519SigningKey key = Ed25519SigningKey::Generate();
   const std::string origin = "caseledger.example/kommune/log";
   const NoteVerifier v = NoteVerifier::For(origin, key.public_key());
-  const std::string text = origin + "\n42\nqSsEwjAc0ITH5gXFd30Yez6ouhMcwOn7kE7VCapEQLk=\n";
+  const std::string text =
+      origin + "\n42\nqSsEwjAc0ITH5gXFd30Yez6ouhMcwOn7kE7VCapEQLk=\n";
   Result<std::string> signed_note = SignNote(text, origin, key);
   REQUIRE(signed_note.ok());
   REQUIRE(OpenNote(*signed_note, v).ok());
@@ -238,21 +275,25 @@ TEST_CASE("notes: tampering is detected", "[crypto]") {
     for (std::size_t i = 0; i < 64; ++i) {
       Bytes raw = Base64Decode(p->signatures[0].base64).value();
       raw[4 + i] ^= static_cast<std::uint8_t>(1u << (i % 8));
-      const std::string m = text + "\n\xE2\x80\x94 " + origin + " " + Base64Encode(raw) + "\n";
+      const std::string m =
+          text + "\n\xE2\x80\x94 " + origin + " " + Base64Encode(raw) + "\n";
       CHECK(OpenCode(m, v) == StatusCode::kCorruption);
     }
   }
   SECTION("wrong key") {
     const Ed25519SigningKey other = Ed25519SigningKey::Generate();
     // Same name, other key: another key id, so an unknown key.
-    CHECK(OpenCode(*signed_note, NoteVerifier::For(origin, other.public_key())) ==
-          StatusCode::kNotFound);
-    // A colliding key id (name + id match) with another key must fail to verify.
+    CHECK(
+        OpenCode(*signed_note, NoteVerifier::For(origin, other.public_key())) ==
+        StatusCode::kNotFound);
+    // A colliding key id (name + id match) with another key must fail to
+    // verify.
     NoteVerifier colliding = v;
     colliding.key = other.public_key();
     CHECK(OpenCode(*signed_note, colliding) == StatusCode::kCorruption);
     // Another name.
-    CHECK(OpenCode(*signed_note, NoteVerifier::For("other.example/log", key.public_key())) ==
+    CHECK(OpenCode(*signed_note,
+                   NoteVerifier::For("other.example/log", key.public_key())) ==
           StatusCode::kNotFound);
   }
   SECTION("a note re-signed by another key for the same name") {
@@ -263,7 +304,8 @@ TEST_CASE("notes: tampering is detected", "[crypto]") {
   }
   SECTION("truncations and extensions") {
     for (std::size_t n = 0; n < signed_note->size(); ++n) {
-      CHECK_FALSE(OpenNote(std::string_view(*signed_note).substr(0, n), v).ok());
+      CHECK_FALSE(
+          OpenNote(std::string_view(*signed_note).substr(0, n), v).ok());
     }
     CHECK(OpenCode(*signed_note + "\n", v) == StatusCode::kInvalidArgument);
     CHECK(OpenCode(*signed_note + "x", v) == StatusCode::kInvalidArgument);
@@ -273,13 +315,15 @@ TEST_CASE("notes: tampering is detected", "[crypto]") {
 
 TEST_CASE("notes: round trips of unusual but valid texts", "[crypto]") {
   const Ed25519SigningKey key = Ed25519SigningKey::Generate();
-  const NoteVerifier v = NoteVerifier::For("café.example/lög", key.public_key());
+  const NoteVerifier v =
+      NoteVerifier::For("café.example/lög", key.public_key());
   const std::string texts[] = {
       "\n",
       "one line\n",
       "para one\n\npara two\n",
       "ends with a blank line\n\n",
-      "unicode: ø å æ \xE2\x80\x94 \xF0\x9F\x94\x92, DEL \x7f is not a C0 control\n",
+      "unicode: ø å æ \xE2\x80\x94 \xF0\x9F\x94\x92, DEL \x7f is not a C0 "
+      "control\n",
       "\xE2\x80\x94 looks like a signature line\n",
   };
   for (const std::string& t : texts) {
@@ -296,26 +340,51 @@ TEST_CASE("notes: round trips of unusual but valid texts", "[crypto]") {
 TEST_CASE("SignNote rejects bad texts and names", "[crypto]") {
   const Ed25519SigningKey key = Ed25519SigningKey::Generate();
   const std::string bad_texts[] = {
-      "", "no newline", "tab\there\n", "cr\r\n", std::string("nul\0\n", 5), "\xff\n",
-      "overlong \xC0\xAF\n", "surrogate \xED\xA0\x80\n", "truncated \xE2\x80\n",
+      "",
+      "no newline",
+      "tab\there\n",
+      "cr\r\n",
+      std::string("nul\0\n", 5),
+      "\xff\n",
+      "overlong \xC0\xAF\n",
+      "surrogate \xED\xA0\x80\n",
+      "truncated \xE2\x80\n",
       "above U+10FFFF \xF4\x90\x80\x80\n",
   };
   for (const std::string& t : bad_texts) {
     INFO(t);
-    CHECK(SignNote(t, "log.example", key).status().code() == StatusCode::kInvalidArgument);
+    CHECK(SignNote(t, "log.example", key).status().code() ==
+          StatusCode::kInvalidArgument);
     CHECK(ValidateNoteText(t).code() == StatusCode::kInvalidArgument);
   }
   const std::string bad_names[] = {
-      "", "a+b", "a b", "a\tb", "a\nb", "a\xC2\xA0" "b", "a\xE3\x80\x80" "b", "a\xE2\x80\xA8" "b",
-      "a\xE2\x80\x8A" "b", "\xff", "a\x01" "b",
+      "",
+      "a+b",
+      "a b",
+      "a\tb",
+      "a\nb",
+      "a\xC2\xA0"
+      "b",
+      "a\xE3\x80\x80"
+      "b",
+      "a\xE2\x80\xA8"
+      "b",
+      "a\xE2\x80\x8A"
+      "b",
+      "\xff",
+      "a\x01"
+      "b",
   };
   for (const std::string& n : bad_names) {
     INFO(n);
     CHECK(ValidateNoteKeyName(n).code() == StatusCode::kInvalidArgument);
-    CHECK(SignNote("text\n", n, key).status().code() == StatusCode::kInvalidArgument);
+    CHECK(SignNote("text\n", n, key).status().code() ==
+          StatusCode::kInvalidArgument);
   }
-  for (const char* n : {"PeterNeumann", "sum.golang.org", "quasimodo.example/salvatore",
-                        "caseledger.example/kommune/log", "caf\xC3\xA9", "zero\xE2\x80\x8Bwidth"}) {
+  for (const char* n :
+       {"PeterNeumann", "sum.golang.org", "quasimodo.example/salvatore",
+        "caseledger.example/kommune/log", "caf\xC3\xA9",
+        "zero\xE2\x80\x8Bwidth"}) {
     INFO(n);
     CHECK(ValidateNoteKeyName(n).ok());
   }

@@ -1,7 +1,6 @@
 #include "crypto/sha256.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 namespace caseledger::crypto {
@@ -12,7 +11,9 @@ TEST_CASE("SHA-256 known answers (FIPS 180-2)", "[crypto]") {
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK(Sha256(AsBytes("")).Hex() ==
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  CHECK(Sha256(AsBytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")).Hex() ==
+  CHECK(Sha256(
+            AsBytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))
+            .Hex() ==
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 

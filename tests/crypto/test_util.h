@@ -2,7 +2,6 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <string_view>
 
@@ -23,7 +22,9 @@ inline SecretBytes SecretFromBytes(ByteView b) {
   return s;
 }
 
-inline SecretBytes SecretHex(std::string_view hex) { return SecretFromBytes(Hex(hex)); }
+inline SecretBytes SecretHex(std::string_view hex) {
+  return SecretFromBytes(Hex(hex));
+}
 
 inline Bytes ToBytes(ByteView b) { return Bytes(b.begin(), b.end()); }
 
