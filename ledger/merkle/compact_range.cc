@@ -14,6 +14,11 @@ constexpr std::size_t kMaxHashes = 64;
 
 CompactRange::CompactRange() { hashes_.reserve(kMaxHashes); }
 
+CompactRange::CompactRange(const CompactRange& other) : size_(other.size_) {
+  hashes_.reserve(kMaxHashes);
+  hashes_.assign(other.hashes_.begin(), other.hashes_.end());
+}
+
 Result<CompactRange> CompactRange::FromHashes(std::uint64_t size, std::vector<Digest> hashes) {
   const auto want = static_cast<std::size_t>(std::popcount(size));
   if (hashes.size() != want) {

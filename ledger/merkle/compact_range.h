@@ -21,6 +21,11 @@ class CompactRange {
  public:
   // The empty tree (size 0, no hashes).
   CompactRange();
+  // Copies reserve room for 64 hashes too, so appending to a copy does not allocate.
+  CompactRange(const CompactRange& other);
+  CompactRange& operator=(const CompactRange& other) = default;
+  CompactRange(CompactRange&& other) noexcept = default;
+  CompactRange& operator=(CompactRange&& other) noexcept = default;
 
   // Returns the compact range of a tree of `size` leaves whose perfect subtrees
   // CompactRangeIds(size) have `hashes`, in that order (e.g. as read back from

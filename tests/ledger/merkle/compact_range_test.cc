@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <bit>
+#include <utility>
 #include <vector>
 
 #include "ledger/merkle/proof.h"
@@ -104,6 +105,22 @@ TEST_CASE("FromHashes round-trips and appending continues the same tree", "[merk
       CHECK(restored->Root() == tree.roots[i + 1]);
     }
   }
+}
+
+TEST_CASE("A copy is an independent range of the same tree", "[merkle]") {
+  const testing::TestTree tree(testing::MakeLeaves(20));
+  CompactRange original;
+  for (std::size_t i = 0; i < 13; ++i) original.Append(HashLeaf(tree.leaves[i]));
+  CompactRange copy = original;
+  CHECK(copy.hashes().capacity() >= 64);
+  for (std::size_t i = 13; i < 20; ++i) copy.Append(HashLeaf(tree.leaves[i]));
+  CHECK(copy.Root() == tree.roots[20]);
+  CHECK(original.size() == 13);
+  CHECK(original.Root() == tree.roots[13]);
+  original = copy;
+  CHECK(original.Root() == tree.roots[20]);
+  CompactRange moved = std::move(copy);
+  CHECK(moved.Root() == tree.roots[20]);
 }
 
 TEST_CASE("FromHashes refuses a hash count other than popcount(size)", "[merkle]") {

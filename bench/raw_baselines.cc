@@ -1,0 +1,235 @@
+// Raw baselines. This file (with the ledger's own ledger/lmdb/) is the only
+// includer of <lmdb.h>: the benchmark measures raw LMDB to have a limit to
+// compare the ledger with; nothing here is used by the ledger.
+#include "bench/raw_baselines.h"
+
+#include <fcntl.h>
+#include <lmdb.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+namespace caseledger::bench {
+
+namespace {
+
+// The flags ledger/lmdb/env.cc opens every env with (durable commits: no
+// MDB_NOSYNC, no MDB_NOMETASYNC, no MDB_WRITEMAP).
+constexpr unsigned kLedgerEnvFlags = MDB_NOTLS | MDB_NORDAHEAD;
+
+volatile std::uint64_t g_sink = 0;
+
+Status Mdb(int rc, const char* what) {
+  if (rc == MDB_SUCCESS) return Status::Ok();
+  return IoError(std::string("raw LMDB ") + what + ": " + mdb_strerror(rc));
+}
+
+struct EnvCloser {
+  void operator()(MDB_env* e) const { mdb_env_close(e); }
+};
+using EnvPtr = std::unique_ptr<MDB_env, EnvCloser>;
+
+// A fresh env in `dir` with one named DB "events"; map large enough for `bytes`.
+Result<std::pair<EnvPtr, MDB_dbi>> OpenFreshEnv(const std::string& dir, std::size_t bytes) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return IoError("cannot create " + dir + ": " + ec.message());
+  MDB_env* raw = nullptr;
+  CL_RETURN_IF_ERROR(Mdb(mdb_env_create(&raw), "env create"));
+  EnvPtr env(raw);
+  CL_RETURN_IF_ERROR(Mdb(mdb_env_set_maxdbs(raw, 4), "set max dbs"));
+  CL_RETURN_IF_ERROR(Mdb(mdb_env_set_mapsize(raw, 2 * bytes + (std::size_t{64} << 20)), "set map size"));
+  CL_RETURN_IF_ERROR(Mdb(mdb_env_open(raw, dir.c_str(), kLedgerEnvFlags, 0600), "env open"));
+  MDB_txn* txn = nullptr;
+  CL_RETURN_IF_ERROR(Mdb(mdb_txn_begin(raw, nullptr, 0, &txn), "begin"));
+  MDB_dbi dbi = 0;
+  int rc = mdb_dbi_open(txn, "events", MDB_CREATE, &dbi);
+  if (rc != MDB_SUCCESS) {
+    mdb_txn_abort(txn);
+    return Mdb(rc, "dbi open");
+  }
+  CL_RETURN_IF_ERROR(Mdb(mdb_txn_commit(txn), "commit"));
+  return std::make_pair(std::move(env), dbi);
+}
+
+Bytes RandomBytes(std::size_t n) {
+  Bytes b(n);
+  randombytes_buf(b.data(), b.size());
+  return b;
+}
+
+// Appends keys next_key, next_key+1, … (`count` puts) in one txn and commits.
+Status AppendBatch(MDB_env* env, MDB_dbi dbi, std::uint64_t& next_key, std::size_t count, Bytes& value) {
+  MDB_txn* txn = nullptr;
+  CL_RETURN_IF_ERROR(Mdb(mdb_txn_begin(env, nullptr, 0, &txn), "begin"));
+  for (std::size_t i = 0; i < count; ++i) {
+    auto key = EncodeBigEndian64(next_key++);
+    value[0] = static_cast<std::uint8_t>(next_key);  // values differ, as events do
+    MDB_val k{key.size(), key.data()};
+    MDB_val v{value.size(), value.data()};
+    int rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND);
+    if (rc != MDB_SUCCESS) {
+      mdb_txn_abort(txn);
+      return Mdb(rc, "put");
+    }
+  }
+  return Mdb(mdb_txn_commit(txn), "commit");
+}
+
+}  // namespace
+
+Result<double> RawLmdbAppendRate(const std::string& dir, std::size_t value_bytes, std::size_t batch,
+                                 std::size_t n) {
+  CL_ASSIGN_OR_RETURN(auto opened, OpenFreshEnv(dir, (n + 64) * (value_bytes + 64)));
+  auto& [env, dbi] = opened;
+  Bytes value = RandomBytes(value_bytes);
+  std::uint64_t next_key = 1;
+  for (int i = 0; i < 4; ++i) CL_RETURN_IF_ERROR(AppendBatch(env.get(), dbi, next_key, 1, value));  // warm-up
+  const auto start = Clock::now();
+  for (std::size_t done = 0; done < n; done += batch) {
+    CL_RETURN_IF_ERROR(AppendBatch(env.get(), dbi, next_key, std::min(batch, n - done), value));
+  }
+  return static_cast<double>(n) / SecondsSince(start);
+}
+
+Result<Samples> RawLmdbSinglePutLatency(const std::string& dir, std::size_t value_bytes, std::size_t n) {
+  CL_ASSIGN_OR_RETURN(auto opened, OpenFreshEnv(dir, (n + 64) * (value_bytes + 64)));
+  auto& [env, dbi] = opened;
+  Bytes value = RandomBytes(value_bytes);
+  std::uint64_t next_key = 1;
+  for (int i = 0; i < 8; ++i) CL_RETURN_IF_ERROR(AppendBatch(env.get(), dbi, next_key, 1, value));  // warm-up
+  Samples s;
+  s.Reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
+    CL_RETURN_IF_ERROR(AppendBatch(env.get(), dbi, next_key, 1, value));
+    s.Add(SecondsSince(t0) * 1e6);
+  }
+  return s;
+}
+
+Result<Samples> FsyncLatency(const std::string& path, std::size_t bytes, std::size_t n, bool append) {
+  int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError("cannot create " + path + ": " + std::strerror(errno));
+  Bytes block = RandomBytes(bytes);
+  Samples s;
+  s.Reserve(n);
+  Status status;
+  auto write_sync = [&](std::size_t i) -> bool {
+    const auto offset = static_cast<off_t>(append ? i * bytes : 0);
+    if (::pwrite(fd, block.data(), block.size(), offset) != static_cast<ssize_t>(block.size())) {
+      status = IoError("pwrite " + path + ": " + std::strerror(errno));
+      return false;
+    }
+    if (::fdatasync(fd) != 0) {
+      status = IoError("fdatasync " + path + ": " + std::strerror(errno));
+      return false;
+    }
+    return true;
+  };
+  for (std::size_t i = 0; i < 4 && status.ok(); ++i) write_sync(i);  // warm-up
+  for (std::size_t i = 0; i < n && status.ok(); ++i) {
+    const auto t0 = Clock::now();
+    if (write_sync(i + 4)) s.Add(SecondsSince(t0) * 1e6);
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  if (!status.ok()) return status;
+  return s;
+}
+
+Result<double> RawSignRate(std::size_t message_bytes, unsigned threads, double seconds) {
+  std::vector<Bytes> messages, secret_keys;
+  for (unsigned t = 0; t < threads; ++t) {
+    Bytes pk(crypto_sign_PUBLICKEYBYTES), sk(crypto_sign_SECRETKEYBYTES);
+    crypto_sign_keypair(pk.data(), sk.data());
+    secret_keys.push_back(std::move(sk));
+    messages.push_back(RandomBytes(message_bytes));
+  }
+  std::vector<std::array<std::uint8_t, crypto_sign_BYTES>> sigs(threads);
+  return RunOnThreads(threads, seconds, "crypto_sign_detached", [&](unsigned t) {
+    messages[t][0] = static_cast<std::uint8_t>(messages[t][0] + 1);  // a different message each time
+    return crypto_sign_detached(sigs[t].data(), nullptr, messages[t].data(), messages[t].size(),
+                                secret_keys[t].data()) == 0;
+  });
+}
+
+Result<double> RawVerifyRate(std::size_t message_bytes, unsigned threads, double seconds) {
+  std::vector<Bytes> messages, public_keys, sigs;
+  for (unsigned t = 0; t < threads; ++t) {
+    Bytes pk(crypto_sign_PUBLICKEYBYTES), sk(crypto_sign_SECRETKEYBYTES), sig(crypto_sign_BYTES);
+    crypto_sign_keypair(pk.data(), sk.data());
+    Bytes m = RandomBytes(message_bytes);
+    crypto_sign_detached(sig.data(), nullptr, m.data(), m.size(), sk.data());
+    public_keys.push_back(std::move(pk));
+    messages.push_back(std::move(m));
+    sigs.push_back(std::move(sig));
+  }
+  return RunOnThreads(threads, seconds, "crypto_sign_verify_detached", [&](unsigned t) {
+    return crypto_sign_verify_detached(sigs[t].data(), messages[t].data(), messages[t].size(),
+                                       public_keys[t].data()) == 0;
+  });
+}
+
+Result<RawReplayResult> RawReplay(const std::string& env_dir, const std::string& db,
+                                  const std::vector<SealedBody>& bodies) {
+  if (bodies.empty()) return InvalidArgument("raw replay needs at least one sealed body");
+  MDB_env* raw = nullptr;
+  CL_RETURN_IF_ERROR(Mdb(mdb_env_create(&raw), "env create"));
+  EnvPtr env(raw);
+  CL_RETURN_IF_ERROR(Mdb(mdb_env_set_maxdbs(raw, 16), "set max dbs"));
+  CL_RETURN_IF_ERROR(Mdb(mdb_env_open(raw, env_dir.c_str(), kLedgerEnvFlags | MDB_RDONLY, 0600), "env open"));
+  MDB_txn* txn = nullptr;
+  CL_RETURN_IF_ERROR(Mdb(mdb_txn_begin(raw, nullptr, MDB_RDONLY, &txn), "begin read"));
+  std::unique_ptr<MDB_txn, void (*)(MDB_txn*)> txn_guard(txn, mdb_txn_abort);
+  MDB_dbi dbi = 0;
+  CL_RETURN_IF_ERROR(Mdb(mdb_dbi_open(txn, db.c_str(), 0, &dbi), "dbi open"));
+  MDB_cursor* cursor = nullptr;
+  CL_RETURN_IF_ERROR(Mdb(mdb_cursor_open(txn, dbi, &cursor), "cursor open"));
+  std::unique_ptr<MDB_cursor, void (*)(MDB_cursor*)> cursor_guard(cursor, mdb_cursor_close);
+
+  std::vector<std::uint8_t> plain;
+  RawReplayResult r;
+  std::uint64_t checksum = 0;
+  const auto start = Clock::now();
+  MDB_val k{}, v{};
+  int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST);
+  for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    // Touch every byte of the value (8 at a time), as reading it would.
+    const auto* p = static_cast<const std::uint8_t*>(v.mv_data);
+    std::size_t i = 0;
+    for (; i + 8 <= v.mv_size; i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      checksum += w;
+    }
+    for (; i < v.mv_size; ++i) checksum += p[i];
+    r.scanned_bytes += v.mv_size;
+
+    const SealedBody& b = bodies[r.events % bodies.size()];
+    plain.resize(b.ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    unsigned long long plain_len = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &plain_len, nullptr, b.ciphertext.data(),
+                                                   b.ciphertext.size(), b.ad.data(), b.ad.size(),
+                                                   b.nonce.data(), b.key.data()) != 0) {
+      return Internal("raw replay: a sealed body does not open");
+    }
+    auto body = nlohmann::json::parse(plain.begin(), plain.begin() + static_cast<std::ptrdiff_t>(plain_len),
+                                      nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded() || !body.is_object()) return Internal("raw replay: a body is not a JSON object");
+    ++r.events;
+  }
+  if (rc != MDB_NOTFOUND) return Mdb(rc, "cursor");
+  r.events_per_s = static_cast<double>(r.events) / SecondsSince(start);
+  g_sink = checksum;  // keeps the scan from being optimised away
+  return r;
+}
+
+}  // namespace caseledger::bench

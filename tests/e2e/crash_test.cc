@@ -1,0 +1,67 @@
+// Crash test: kill (SIGKILL) an importing process at a random moment, several
+// times; every acknowledged event survives, the log verifies, appending goes on.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "ledger/log_store.h"
+#include "tests/e2e/process.h"
+
+namespace caseledger::testing {
+namespace {
+
+TEST_CASE("SIGKILL during appends loses no acknowledged event", "[e2e][fault][slow]") {
+  TempDir tmp;
+  std::string dir = tmp / "data";
+  REQUIRE(Run({"init", "--data", dir}).exit_code == 0);
+  std::string input;
+  for (int i = 0; i < 20000; ++i) {
+    input += R"({"type":"concern.responded","actor":"u-aaaaaaaaaaaaaaaaaaaaaaaaaa","role":"caseworker",)"
+             R"("subject":"s-aaaaaaaaaaaaaaaaaaaaaaaaaa","h":{"channel":"phone"},"body":{"note":"synthetic"}})"
+             "\n";
+  }
+  WriteFile(tmp / "input", input);
+  std::mt19937_64 rng(std::random_device{}());
+  std::uint64_t acked_max = 0;
+  int killed_mid_write = 0;
+  for (int round = 0; round < 6; ++round) {
+    Child c({"import", "--data", dir, "--acks"}, tmp / "input", tmp / "err");
+    std::string line;
+    REQUIRE(c.ReadLine(line));  // the first acknowledgement: the process is appending
+    // Read acknowledgements in a thread while the main thread sleeps a random time and kills.
+    std::uint64_t round_max = std::stoull(line.substr(4));
+    std::thread reader([&] {
+      std::string l;
+      while (c.ReadLine(l)) {
+        if (l.rfind("ack ", 0) == 0) round_max = std::max<std::uint64_t>(round_max, std::stoull(l.substr(4)));
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
+    c.Kill();
+    int code = c.Wait();
+    reader.join();
+    if (code == 128 + SIGKILL) ++killed_mid_write;
+    acked_max = std::max(acked_max, round_max);
+    // Every acknowledged event is there (seqs are dense) and the log verifies.
+    auto v = Run({"verify", "--data", dir, "--json"});
+    INFO(v.out << v.err);
+    REQUIRE(v.exit_code == 0);
+    auto report = nlohmann::json::parse(v.out);
+    CHECK(report["ok"] == true);
+    CHECK(report["events"].get<std::uint64_t>() >= acked_max);
+  }
+  CHECK(killed_mid_write >= 1);
+  // Appending continues after the crashes.
+  auto more = Run({"import", "--data", dir, "--acks"}, input.substr(0, input.find('\n') + 1));
+  CHECK(more.exit_code == 0);
+  auto v = Run({"verify", "--data", dir, "--json"});
+  REQUIRE(v.exit_code == 0);
+  CHECK(nlohmann::json::parse(v.out)["events"].get<std::uint64_t>() > acked_max);
+}
+
+}  // namespace
+}  // namespace caseledger::testing

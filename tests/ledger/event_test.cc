@@ -1,0 +1,81 @@
+#include "ledger/event.h"
+
+#include <catch2/catch.hpp>
+
+#include "ledger/merkle/tree_hash.h"
+
+namespace caseledger::ledger {
+namespace {
+
+Event SampleEvent(bool with_body) {
+  Event e;
+  e.seq = 42;
+  e.time = "2019-04-08T09:12:33.123456Z";
+  e.type = "concern.reported";
+  e.actor = "u-aaaaaaaaaaaaaaaaaaaaaaaaaa";
+  e.role = "caseworker";
+  e.case_id = "c-bbbbbbbbbbbbbbbbbbbbbbbbba";
+  e.subject = "s-ccccccccccccccccccccccccca";
+  e.h = Json{{"source", "school"}, {"minor", false}};
+  e.prev = merkle::EmptyRoot();
+  if (with_body) e.body = EncryptedBody{"Y3Q=", "k-dddddddddddddddddddddddda", "bm9uY2U="};
+  return e;
+}
+
+TEST_CASE("Event encoding is canonical and round-trips", "[ledger]") {
+  auto key = crypto::Ed25519SigningKey::Generate();
+  for (bool with_body : {false, true}) {
+    Event e = SampleEvent(with_body);
+    std::size_t offset = 0;
+    std::string c = EncodeUnsigned(e, &offset);
+    // The hand-written encoder agrees with the generic canonical encoder.
+    Json as_json = Json::parse(c);
+    CHECK(CanonicalJson(as_json) == c);
+    e.sig = key.Sign(AsBytes(SignatureInput(c)));
+    std::string line = EncodeSigned(e);
+    CHECK(InsertSignature(c, offset, *e.sig) == line);
+    CHECK(CanonicalJson(Json::parse(line)) == line);
+    auto back = DecodeEvent(line);
+    REQUIRE(back.ok());
+    CHECK(EncodeSigned(*back) == line);
+    CHECK(back->seq == 42);
+    CHECK(back->body.has_value() == with_body);
+    CHECK(crypto::Ed25519Verify(key.public_key(), AsBytes(SignatureInput(EncodeUnsigned(*back))), *back->sig));
+  }
+}
+
+TEST_CASE("The signature input is domain-separated", "[ledger]") {
+  CHECK(SignatureInput("{}") == "caseledger/event/v1\n{}");
+}
+
+TEST_CASE("Decoding refuses non-canonical or malformed lines", "[ledger]") {
+  auto key = crypto::Ed25519SigningKey::Generate();
+  Event e = SampleEvent(true);
+  e.sig = key.Sign(AsBytes(SignatureInput(EncodeUnsigned(e))));
+  std::string line = EncodeSigned(e);
+  auto expect_bad = [](const std::string& l, const char* why) {
+    auto r = DecodeEvent(l);
+    INFO(why);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kCorruption);
+  };
+  expect_bad(line + " ", "trailing whitespace");
+  expect_bad(" " + line, "leading whitespace");
+  std::string reordered = line;
+  reordered.replace(reordered.find("\"seq\":42"), 8, "\"seq\":042");
+  expect_bad(reordered, "leading zero");
+  std::string extra = line;
+  extra.insert(1, "\"zzz\":1,");
+  expect_bad(extra, "unknown field");
+  std::string dup = line;
+  dup.insert(dup.size() - 1, ",\"v\":1");
+  expect_bad(dup, "duplicate key");
+  std::string flt = line;
+  flt.replace(flt.find("\"v\":1"), 5, "\"v\":1.0");
+  expect_bad(flt, "float");
+  expect_bad("[]", "not an object");
+  expect_bad(line.substr(0, line.size() - 1), "truncated");
+}
+
+}  // namespace
+}  // namespace caseledger::ledger

@@ -1,0 +1,98 @@
+#include "ledger/lmdb/env.h"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "tests/ledger/test_util.h"
+
+namespace caseledger::ledger::lmdb {
+namespace {
+
+using testing::TempDir;
+
+TEST_CASE("LMDB put, get, cursor order and append mode", "[ledger]") {
+  TempDir dir;
+  auto env = Env::Open(dir.path(), EnvOptions{}).value();
+  Dbi db = env->OpenDb("t", true).value();
+  REQUIRE(env->Write([&](WriteTxn& txn) -> Status {
+    for (std::uint64_t i = 1; i <= 100; ++i) {
+      auto k = EncodeBigEndian64(i);
+      CL_RETURN_IF_ERROR(txn.Put(db, k, AsBytes("v" + std::to_string(i)), PutMode::kAppend));
+    }
+    return Status::Ok();
+  }).ok());
+  // Appending a smaller key is refused, and the txn's earlier work is not committed.
+  Status s = env->Write([&](WriteTxn& txn) -> Status {
+    auto k = EncodeBigEndian64(5);
+    return txn.Put(db, k, AsBytes("x"), PutMode::kAppend);
+  });
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  auto txn = env->BeginRead().value();
+  auto k7 = EncodeBigEndian64(7);
+  CHECK(AsChars(*txn.Get(db, k7).value()) == "v7");
+  auto k500 = EncodeBigEndian64(500);
+  CHECK_FALSE(txn.Get(db, k500).value().has_value());
+  auto c = Cursor::Open(txn.raw(), db).value();
+  std::uint64_t expect = 1, n = 0;
+  for (auto kv = c.First(); kv.ok() && *kv; kv = c.Next()) {
+    CHECK(DecodeBigEndian64((*kv)->key) == expect++);
+    ++n;
+  }
+  CHECK(n == 100);
+  CHECK(DecodeBigEndian64(c.Last().value()->key) == 100);
+}
+
+TEST_CASE("LMDB map grows automatically when full", "[ledger]") {
+  TempDir dir;
+  EnvOptions opts;
+  opts.initial_map_size = 1 << 20;  // 1 MiB
+  auto env = Env::Open(dir.path(), opts).value();
+  Dbi db = env->OpenDb("t", true).value();
+  std::string value(4000, 'x');
+  // 8 MiB in total, in batches of 1 MiB: needs several doublings.
+  for (int batch = 0; batch < 8; ++batch) {
+    REQUIRE(env->Write([&](WriteTxn& txn) -> Status {
+      for (int i = 0; i < 256; ++i) {
+        auto k = EncodeBigEndian64(static_cast<std::uint64_t>(batch * 256 + i));
+        CL_RETURN_IF_ERROR(txn.Put(db, k, AsBytes(value), PutMode::kAppend));
+      }
+      return Status::Ok();
+    }).ok());
+  }
+  CHECK(env->Info().value().map_size > (std::size_t{8} << 20));
+  auto txn = env->BeginRead().value();
+  auto last = EncodeBigEndian64(8 * 256 - 1);
+  CHECK(txn.Get(db, last).value().has_value());
+}
+
+TEST_CASE("A reader keeps its snapshot while the writer commits", "[ledger]") {
+  TempDir dir;
+  auto env = Env::Open(dir.path(), EnvOptions{}).value();
+  Dbi db = env->OpenDb("t", true).value();
+  auto key = AsBytes("k");
+  REQUIRE(env->Write([&](WriteTxn& t) { return t.Put(db, key, AsBytes("old")); }).ok());
+  auto reader = env->BeginRead().value();
+  std::thread writer([&] {
+    REQUIRE(env->Write([&](WriteTxn& t) { return t.Put(db, key, AsBytes("new")); }).ok());
+  });
+  writer.join();
+  CHECK(AsChars(*reader.Get(db, key).value()) == "old");
+  auto fresh = env->BeginRead().value();
+  CHECK(AsChars(*fresh.Get(db, key).value()) == "new");
+}
+
+TEST_CASE("Opening a missing or foreign file fails with a clear status", "[ledger]") {
+  TempDir dir;
+  EnvOptions ro;
+  ro.read_only = true;
+  auto missing = Env::Open(dir / "nope", ro);
+  CHECK_FALSE(missing.ok());
+  testing::WriteFile(dir / "data.mdb", std::string(64 * 1024, 'z'));
+  auto foreign = Env::Open(dir.path(), ro);
+  REQUIRE_FALSE(foreign.ok());
+  CHECK(foreign.status().code() == StatusCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace caseledger::ledger::lmdb
