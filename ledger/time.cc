@@ -57,7 +57,7 @@ std::string FormatTime(Micros t) {
   CivilFromDays(days, y, m, d);
   auto secs = rem / 1000000;
   auto micros = rem % 1000000;
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
                 static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),
                 static_cast<long long>((secs / 60) % 60), static_cast<long long>(secs % 60),
