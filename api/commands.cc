@@ -67,6 +67,7 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
   };
   std::deque<InFlight> in_flight;
   std::uint64_t imported = 0;
+  Status failed;
   // Waits for the oldest in-flight commands; false if one failed.
   auto drain = [&](std::size_t keep) -> bool {
     while (in_flight.size() > keep) {
@@ -75,6 +76,7 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
       auto r = f.result.get();
       if (!r.ok()) {
         std::cerr << "caseledger import: line " << f.line << ": " << r.status().ToString() << "\n";
+        failed = r.status();
         return false;
       }
       ++imported;
@@ -115,9 +117,9 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
       last_time = std::max(last_time, now);
     }
     in_flight.push_back({line_no, writer.Submit(std::move(*cmd))});
-    if (!drain(1024)) return ExitCodeFor(InvalidArgument(""));
+    if (!drain(1024)) return ExitCodeFor(failed);
   }
-  if (!drain(0)) return ExitCodeFor(InvalidArgument(""));
+  if (!drain(0)) return ExitCodeFor(failed);
   if (!bad.ok()) {
     std::cerr << "caseledger import: line " << line_no << ": " << bad.ToString() << "\n"
               << "caseledger import: " << imported << " lines before it were stored; nothing of line "
@@ -128,9 +130,11 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
   return kExitOk;
 }
 
-int CmdVerify(const std::string& dir, bool json, unsigned threads) {
+int CmdVerify(const std::string& dir, bool json, unsigned threads,
+              const std::optional<std::string>& trusted_key) {
   ledger::VerifyOptions opts;
   opts.threads = threads;
+  opts.trusted_key = trusted_key;
   auto r = ledger::VerifyLedger(dir, opts);
   if (!r.ok()) return Fail(r.status());
   if (json) {

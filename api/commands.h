@@ -13,7 +13,8 @@ namespace caseledger::api {
 int CmdInit(const std::string& dir, const std::string& origin);
 // Reads JSON-lines commands from `in`; stops at the first bad line.
 int CmdImport(const std::string& dir, std::istream& in, bool print_acks);
-int CmdVerify(const std::string& dir, bool json, unsigned threads);
+int CmdVerify(const std::string& dir, bool json, unsigned threads,
+              const std::optional<std::string>& trusted_key = std::nullopt);
 int CmdCheckpoint(const std::string& dir);
 int CmdProveInclusion(const std::string& dir, std::uint64_t seq, std::optional<std::uint64_t> size);
 int CmdProveConsistency(const std::string& dir, std::uint64_t from, std::optional<std::uint64_t> to);

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   verify->add_option("--data", dir, "data directory")->required();
   verify->add_flag("--json", json, "print the report as JSON");
   verify->add_option("--threads", threads, "threads (0 = all cores)");
+  std::optional<std::string> verify_key;
+  verify->add_option("--key", verify_key, "trusted verifier key (default: <data>/ledger.pub)");
 
   auto* checkpoint = app.add_subcommand("checkpoint", "print the latest signed checkpoint (C2SP note)");
   checkpoint->add_option("--data", dir, "data directory")->required();
@@ -79,7 +81,7 @@ int main(int argc, char** argv) {
   }
   if (*init) return api::CmdInit(dir, origin);
   if (*import) return api::CmdImport(dir, std::cin, acks);
-  if (*verify) return api::CmdVerify(dir, json, threads);
+  if (*verify) return api::CmdVerify(dir, json, threads, verify_key);
   if (*checkpoint) return api::CmdCheckpoint(dir);
   if (*inclusion) return api::CmdProveInclusion(dir, seq, size);
   if (*consistency) return api::CmdProveConsistency(dir, from, to);

@@ -109,7 +109,10 @@ Result<crypto::NoteVerifier> ReadVerifierFile(const std::string& path) {
 }
 
 Result<VerifyReport> VerifyLedger(const std::string& dir, const VerifyOptions& options) {
-  CL_ASSIGN_OR_RETURN(crypto::NoteVerifier verifier, ReadVerifierFile(dir + "/ledger.pub"));
+  Result<crypto::NoteVerifier> parsed = options.trusted_key ? crypto::NoteVerifier::Parse(*options.trusted_key)
+                                                            : ReadVerifierFile(dir + "/ledger.pub");
+  if (!parsed.ok()) return parsed.status();
+  const crypto::NoteVerifier verifier = std::move(parsed).value();
   CL_ASSIGN_OR_RETURN(auto store, LogStore::Open(dir, /*read_only=*/true));
   WorkerPool pool(options.threads);
   StreamVerifier sv(verifier, pool);

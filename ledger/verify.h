@@ -65,10 +65,14 @@ class StreamVerifier {
 struct VerifyOptions {
   unsigned threads = 0;  // 0 = all cores
   std::size_t chunk = 4096;
+  // A verifier key obtained independently (e.g. from a published checkpoint).
+  // When set it is used instead of <dir>/ledger.pub, so a data directory whose
+  // key file was replaced together with re-signed events does not verify.
+  std::optional<std::string> trusted_key;
 };
 
 // Verifies the ledger in data directory `dir` with the verifier key in
-// <dir>/ledger.pub. The report says ok or the first problem; the Result is an
+// <dir>/ledger.pub (or options.trusted_key). The report says ok or the first problem; the Result is an
 // error only if verification could not be run at all (no ledger, no key).
 Result<VerifyReport> VerifyLedger(const std::string& dir, const VerifyOptions& options = {});
 

@@ -199,3 +199,25 @@ TEST_CASE("A tampered stored Merkle node is detected", "[ledger][fault]") {
 
 }  // namespace
 }  // namespace caseledger::ledger
+
+namespace caseledger::ledger {
+namespace {
+
+TEST_CASE("Verifying with a trusted key refuses a log signed by another key", "[ledger][fault]") {
+  testing::TempDir dir;
+  BuildLog(dir);
+  std::string own = testing::ReadFile(dir / "ledger.pub");
+  own.pop_back();
+  VerifyOptions opts;
+  opts.trusted_key = own;
+  CHECK(VerifyLedger(dir.path(), opts).value().ok);
+  auto other = crypto::Ed25519SigningKey::Generate();
+  opts.trusted_key = crypto::NoteVerifier::For("test.invalid/log", other.public_key()).ToString();
+  auto r = VerifyLedger(dir.path(), opts).value();
+  CHECK_FALSE(r.ok);
+  CHECK(r.first_bad_seq == 1);
+  CHECK_THAT(r.problem, Catch::Contains("signature"));
+}
+
+}  // namespace
+}  // namespace caseledger::ledger
