@@ -53,7 +53,11 @@ class DemoGenerator {
     std::vector<Planned> out;
     std::uint64_t order = 0;
     for (std::uint64_t i = 0; i < cases; ++i) {
-      Micros t = start + static_cast<Micros>(Uniform(static_cast<std::uint64_t>(end - start - 60 * kDay)));
+      // Cases open early enough that their follow-up (up to ~45 days) is
+      // mostly in the past; a window shorter than that (a re-run soon after
+      // the previous one) still gets at least one day.
+      const Micros window = std::max<Micros>(end - start - 60 * kDay, kDay);
+      Micros t = start + static_cast<Micros>(Uniform(static_cast<std::uint64_t>(window)));
       std::string case_id = Id("c"), subject = Id("s");
       const std::string& cw = Pick(caseworkers);
       const std::string& co = Pick(coordinators);
@@ -114,6 +118,12 @@ class DemoGenerator {
     std::sort(out.begin(), out.end(), [](const Planned& a, const Planned& b) {
       return a.time != b.time ? a.time < b.time : a.order < b.order;
     });
+    // Nothing in the future: follow-ups not yet due happen "now" (clamping a
+    // sorted sequence keeps it non-decreasing).
+    for (auto& p : out) {
+      p.time = std::min(p.time, end);
+      p.cmd.time = p.time;
+    }
     return out;
   }
 
@@ -136,7 +146,7 @@ int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed) {
   const Micros now = ledger::NowMicros();
   Micros start = std::max(writer.last_time() + 1, now - 5 * 365 * kDay);
   DemoGenerator gen(seed + writer.size());
-  auto plan = gen.Plan(cases, start, now - kDay);
+  auto plan = gen.Plan(cases, start, now);
   std::cout << "writing " << plan.size() << " synthetic events for " << cases << " cases to " << dir << "\n";
   std::vector<std::future<Result<ledger::Appended>>> futures;
   futures.reserve(plan.size());

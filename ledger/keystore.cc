@@ -38,12 +38,9 @@ Result<crypto::SecretBytes> OpenKek(const crypto::SecretBytes& master, std::uint
   if (rec.size() != crypto::kAeadNonceBytes + kWrappedDekBytes) return Corruption("sealed KEK has the wrong size");
   crypto::AeadNonce nonce;
   std::memcpy(nonce.bytes.data(), rec.data(), nonce.bytes.size());
-  auto pt = crypto::AeadOpen(KekSealingKey(master), nonce, AsBytes(KekAd(epoch)),
-                             rec.subspan(crypto::kAeadNonceBytes));
-  if (!pt.ok()) return Corruption("the keystore's KEK does not open with this master key");
-  crypto::SecretBytes kek(crypto::kAeadKeyBytes);
-  std::memcpy(kek.data(), pt->data(), kek.size());
-  sodium_memzero(pt->data(), pt->size());
+  auto kek = crypto::AeadOpenSecret(KekSealingKey(master), nonce, AsBytes(KekAd(epoch)),
+                                    rec.subspan(crypto::kAeadNonceBytes));
+  if (!kek.ok()) return Corruption("the keystore's KEK does not open with this master key");
   return kek;
 }
 
@@ -127,7 +124,7 @@ Result<std::vector<std::string>> Keystore::EnsureKeys(std::span<const std::strin
     return Status::Ok();
   }));
   std::lock_guard cache_lock(cache_mu_);
-  for (auto& k : created) cache_.insert_or_assign(k.kid, std::move(k.dek));
+  for (auto& k : created) cache_.insert_or_assign(k.kid, std::make_shared<const crypto::SecretBytes>(std::move(k.dek)));
   return kids;
 }
 
@@ -138,11 +135,11 @@ Result<std::string> Keystore::KidOf(std::string_view owner) {
   return std::string(AsChars(*kid));
 }
 
-Result<crypto::SecretBytes> Keystore::DataKey(std::string_view kid) {
+Result<std::shared_ptr<const crypto::SecretBytes>> Keystore::DataKey(std::string_view kid) {
   {
     std::lock_guard lock(cache_mu_);
     auto it = cache_.find(kid);
-    if (it != cache_.end()) return it->second.Clone();
+    if (it != cache_.end()) return it->second;
   }
   Bytes record;
   {
@@ -158,15 +155,13 @@ Result<crypto::SecretBytes> Keystore::DataKey(std::string_view kid) {
   crypto::AeadNonce nonce;
   std::memcpy(nonce.bytes.data(), record.data() + 8, nonce.bytes.size());
   std::string owner(AsChars(ByteView(record).subspan(kHead)));
-  auto pt = crypto::AeadOpen(kek_, nonce, AsBytes(DekAd(kid, owner)),
-                             ByteView(record).subspan(8 + crypto::kAeadNonceBytes, kWrappedDekBytes));
-  if (!pt.ok()) return Corruption("wrapped data key does not unwrap");
-  crypto::SecretBytes dek(crypto::kAeadKeyBytes);
-  std::memcpy(dek.data(), pt->data(), dek.size());
-  sodium_memzero(pt->data(), pt->size());
+  auto dek = crypto::AeadOpenSecret(kek_, nonce, AsBytes(DekAd(kid, owner)),
+                                    ByteView(record).subspan(8 + crypto::kAeadNonceBytes, kWrappedDekBytes));
+  if (!dek.ok()) return Corruption("wrapped data key does not unwrap");
+  auto shared = std::make_shared<const crypto::SecretBytes>(std::move(dek).value());
   std::lock_guard lock(cache_mu_);
-  cache_.insert_or_assign(std::string(kid), dek.Clone());
-  return dek;
+  cache_.insert_or_assign(std::string(kid), shared);
+  return shared;
 }
 
 }  // namespace caseledger::ledger

@@ -4,7 +4,7 @@
 // The KEK is random, stored sealed under a key derived from the master key.
 // Invariants: an owner has at most one kid; a kid's DEK never changes.
 // Thread-safety: all methods may be called from any thread.
-// Format: docs/formats/keystore.md.
+// Format: docs/formats/storage.md (keystore).
 #pragma once
 
 #include <map>
@@ -36,9 +36,11 @@ class Keystore {
   // The kid of `owner`, or NotFound.
   Result<std::string> KidOf(std::string_view owner);
 
-  // The unwrapped DEK `kid` (a copy, in secure memory). NotFound if no such key
-  // (never created, or destroyed); Corruption if it does not unwrap.
-  Result<crypto::SecretBytes> DataKey(std::string_view kid);
+  // The unwrapped DEK `kid`, in secure memory shared with the keystore's cache
+  // (no copy per call: allocating secure memory costs system calls). NotFound
+  // if no such key (never created, or destroyed); Corruption if it does not
+  // unwrap.
+  Result<std::shared_ptr<const crypto::SecretBytes>> DataKey(std::string_view kid);
 
   std::uint32_t epoch() const { return epoch_; }
 
@@ -53,7 +55,7 @@ class Keystore {
   crypto::SecretBytes kek_;
   std::mutex write_mu_;                               // one EnsureKeys at a time
   std::mutex cache_mu_;
-  std::map<std::string, crypto::SecretBytes, std::less<>> cache_;  // kid -> DEK
+  std::map<std::string, std::shared_ptr<const crypto::SecretBytes>, std::less<>> cache_;  // kid -> DEK
 };
 
 }  // namespace caseledger::ledger

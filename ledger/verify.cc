@@ -108,31 +108,39 @@ Result<crypto::NoteVerifier> ReadVerifierFile(const std::string& path) {
   return v;
 }
 
-Result<VerifyReport> VerifyLedger(const std::string& dir, const VerifyOptions& options) {
-  Result<crypto::NoteVerifier> parsed = options.trusted_key ? crypto::NoteVerifier::Parse(*options.trusted_key)
-                                                            : ReadVerifierFile(dir + "/ledger.pub");
-  if (!parsed.ok()) return parsed.status();
-  const crypto::NoteVerifier verifier = std::move(parsed).value();
-  CL_ASSIGN_OR_RETURN(auto store, LogStore::Open(dir, /*read_only=*/true));
+namespace {
+
+// A data file shorter than LMDB's own record of its used pages was truncated.
+// Reads only the meta pages (with read(2), not the map), so it is safe on a
+// truncated file. Returns the problem text, or "" if the size is consistent.
+std::string TruncationOf(const std::string& dir) {
+  lmdb::EnvOptions ro;
+  ro.read_only = true;
+  auto env = lmdb::Env::Open(dir + "/ledger", ro);
+  if (!env.ok()) return {};
+  auto info = (*env)->Info();
+  struct stat st {};
+  std::string file = dir + "/ledger/data.mdb";
+  if (!info.ok() || ::stat(file.c_str(), &st) != 0) return {};
+  auto need = static_cast<std::uint64_t>(info->last_page + 1) * info->page_size;
+  if (static_cast<std::uint64_t>(st.st_size) >= need) return {};
+  return "data file truncated: " + std::to_string(st.st_size) + " bytes, LMDB needs " + std::to_string(need);
+}
+
+Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOptions& options,
+                                        const crypto::NoteVerifier& verifier, const std::string& truncation) {
   WorkerPool pool(options.threads);
   StreamVerifier sv(verifier, pool);
+  auto opened = LogStore::Open(dir, /*read_only=*/true);
+  if (!opened.ok()) {
+    if (truncation.empty()) return opened.status();
+    sv.Fail(1, truncation + " (" + opened.status().message() + ")");
+    return sv.report();
+  }
+  auto store = std::move(opened).value();
   if (store->origin() != verifier.name) {
     sv.Fail(std::nullopt, "the ledger's origin differs from the verifier key's name");
     return sv.report();
-  }
-  // A data file shorter than LMDB's own record of its used pages was truncated.
-  std::string truncation;
-  {
-    CL_ASSIGN_OR_RETURN(lmdb::EnvInfo info, store->env().Info());
-    struct stat st {};
-    std::string file = dir + "/ledger/data.mdb";
-    if (::stat(file.c_str(), &st) == 0) {
-      auto need = static_cast<std::uint64_t>(info.last_page + 1) * info.page_size;
-      if (static_cast<std::uint64_t>(st.st_size) < need) {
-        truncation = "data file truncated: " + std::to_string(st.st_size) + " bytes, LMDB needs " +
-                     std::to_string(need);
-      }
-    }
   }
   CL_ASSIGN_OR_RETURN(auto txn, store->env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto events, lmdb::Cursor::Open(txn.raw(), store->events()));
@@ -222,6 +230,29 @@ Result<VerifyReport> VerifyLedger(const std::string& dir, const VerifyOptions& o
   sv.report().ok = true;
   sv.report().root = sv.tree().Root();
   return sv.report();
+}
+
+}  // namespace
+
+Result<VerifyReport> VerifyLedger(const std::string& dir, const VerifyOptions& options) {
+  Result<crypto::NoteVerifier> parsed = options.trusted_key ? crypto::NoteVerifier::Parse(*options.trusted_key)
+                                                            : ReadVerifierFile(dir + "/ledger.pub");
+  if (!parsed.ok()) return parsed.status();
+  const crypto::NoteVerifier verifier = std::move(parsed).value();
+  const std::string truncation = TruncationOf(dir);
+  // Opening the DBs also reads mapped pages: guard the whole run, so a
+  // truncated file is a verification failure, never a crash.
+  std::optional<Result<VerifyReport>> result;
+  Status guarded = lmdb::GuardMapFaults([&]() -> Status {
+    result.emplace(VerifyOpenedLedger(dir, options, verifier, truncation));
+    return Status::Ok();
+  });
+  if (!guarded.ok()) {
+    VerifyReport r;
+    r.problem = guarded.message() + (truncation.empty() ? "" : " (" + truncation + ")");
+    return r;
+  }
+  return std::move(*result);
 }
 
 }  // namespace caseledger::ledger

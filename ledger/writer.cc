@@ -36,6 +36,12 @@ Result<std::unique_ptr<Writer>> Writer::Start(LogStore& store, Keystore& keys,
         return Corruption("latest checkpoint is of size " + std::to_string(latest.first) +
                           " but the log has " + std::to_string(size) + " events");
       }
+      auto cp = OpenCheckpoint(latest.second, crypto::NoteVerifier::For(store.origin(), key.public_key()));
+      if (!cp.ok()) return Corruption("latest checkpoint does not open: " + cp.status().message());
+      if (cp->root != w->tree_.Root()) {
+        return Corruption("stored Merkle nodes give root " + w->tree_.Root().Hex() +
+                          " but the latest checkpoint says " + cp->root.Hex());
+      }
       CL_ASSIGN_OR_RETURN(auto line, ReadEventLine(txn, store, size));
       CL_ASSIGN_OR_RETURN(Event last, DecodeEvent(line));
       CL_ASSIGN_OR_RETURN(w->last_time_, ParseTime(last.time));
@@ -178,7 +184,7 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
       }
       crypto::Digest ad = crypto::Sha256(AsBytes(EncodeForBodyAd(e)));
       auto nonce = crypto::AeadNonce::Random();
-      Bytes ct = crypto::AeadSeal(*dek, nonce, ad.view(), AsBytes(CanonicalJson(*c.body)));
+      Bytes ct = crypto::AeadSeal(**dek, nonce, ad.view(), AsBytes(CanonicalJson(*c.body)));
       e.body = EncryptedBody{crypto::Base64Encode(ct), kid, crypto::Base64Encode(nonce.view())};
     }
     unsigned_lines[i] = EncodeUnsigned(e, &sig_offsets[i]);

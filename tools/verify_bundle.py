@@ -35,7 +35,7 @@ def sha256(data):
 def parse_verifier(text):
     """<name>+<hex key id>+<base64(0x01 || 32-byte Ed25519 key)> (C2SP signed-note)."""
     try:
-        name, key_id_hex, key_b64 = text.strip().split("+")
+        name, key_id_hex, key_b64 = text.strip().split("+", 2)
         raw = base64.b64decode(key_b64, validate=True)
         key_id = bytes.fromhex(key_id_hex)
     except ValueError as e:
@@ -58,7 +58,10 @@ def open_checkpoint(note, name, key_id, key):
         if not line.startswith("\u2014 "):
             raise Verdict(TAMPERED, "checkpoint.txt has a malformed signature line")
         signer, _, b64 = line[2:].rpartition(" ")
-        blob = base64.b64decode(b64, validate=True)
+        try:
+            blob = base64.b64decode(b64, validate=True)
+        except ValueError:
+            raise Verdict(TAMPERED, "checkpoint.txt has a malformed signature line")
         if signer != name or blob[:4] != key_id:
             continue
         found = True
@@ -69,7 +72,12 @@ def open_checkpoint(note, name, key_id, key):
     if not found:
         raise Verdict(UNKNOWN_KEY, "checkpoint is not signed by the verifier key")
     lines = text.split("\n")
-    origin, size, root = lines[0], int(lines[1]), base64.b64decode(lines[2], validate=True)
+    try:
+        origin, size, root = lines[0], int(lines[1]), base64.b64decode(lines[2], validate=True)
+    except (IndexError, ValueError):
+        raise Verdict(TAMPERED, "checkpoint body is malformed")
+    if len(root) != 32 or size < 0:
+        raise Verdict(TAMPERED, "checkpoint body is malformed")
     if origin != name:
         raise Verdict(TAMPERED, "checkpoint origin differs from the key name")
     return origin, size, root

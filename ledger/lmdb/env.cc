@@ -339,14 +339,15 @@ void InstallSigbusHandler() {
 
 Status GuardMapFaults(const std::function<Status()>& fn) {
   InstallSigbusHandler();
+  sigjmp_buf* outer = tls_fault_jump;  // guards nest
   sigjmp_buf jump;
   if (sigsetjmp(jump, 1) != 0) {
-    tls_fault_jump = nullptr;
+    tls_fault_jump = outer;
     return Corruption("the data file ends before data that LMDB points to (file truncated)");
   }
   tls_fault_jump = &jump;
   Status s = fn();
-  tls_fault_jump = nullptr;
+  tls_fault_jump = outer;
   return s;
 }
 

@@ -22,7 +22,7 @@ TEST_CASE("Keystore gives each owner one data key that survives reopening", "[le
   auto master = RandomMaster();
   std::string a = NewId("s"), b = NewId("s");
   std::string kid_a;
-  crypto::SecretBytes dek_a(32);
+  std::shared_ptr<const crypto::SecretBytes> dek_a;
   {
     auto ks = Keystore::Open(dir.path(), master, true).value();
     std::vector<std::string> owners{a, b, a};
@@ -39,7 +39,7 @@ TEST_CASE("Keystore gives each owner one data key that survives reopening", "[le
   }
   auto ks = Keystore::Open(dir.path(), master, false).value();
   auto dek = ks->DataKey(kid_a).value();
-  CHECK(std::equal(dek.view().begin(), dek.view().end(), dek_a.view().begin()));
+  CHECK(std::equal(dek->view().begin(), dek->view().end(), dek_a->view().begin()));
   CHECK(ks->DataKey(NewId("k")).status().code() == StatusCode::kNotFound);
   CHECK(ks->KidOf(NewId("s")).status().code() == StatusCode::kNotFound);
 }

@@ -5,9 +5,8 @@
 // The hidden [generate] test prints the values (run:
 //   worked_example_test "[generate]"
 // ) for pasting into the docs after a deliberate format change.
-#include <catch2/catch.hpp>
-
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -45,7 +44,8 @@ constexpr std::string_view kOrigin = "example.invalid/ledger";
 // n consecutive byte values starting at `first`: Seq(0x01, 32) = 01 02 … 20.
 Bytes Seq(std::uint8_t first, std::size_t n) {
   Bytes b(n);
-  for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(first + i);
+  for (std::size_t i = 0; i < n; ++i)
+    b[i] = static_cast<std::uint8_t>(first + i);
   return b;
 }
 
@@ -65,7 +65,9 @@ crypto::SecretBytes Secret(const Bytes& b) {
 // Nodes reported by CompactRange::Append, as a NodeSource for the proofs.
 class MapNodeSource : public merkle::NodeSource {
  public:
-  void Put(merkle::NodeId id, const crypto::Digest& d) { nodes_[{id.level, id.index}] = d; }
+  void Put(merkle::NodeId id, const crypto::Digest& d) {
+    nodes_[{id.level, id.index}] = d;
+  }
   Result<crypto::Digest> GetNode(merkle::NodeId id) override {
     auto it = nodes_.find({id.level, id.index});
     if (it == nodes_.end()) return NotFound("node " + id.ToString());
@@ -79,7 +81,9 @@ class MapNodeSource : public merkle::NodeSource {
 // Every value the docs show, in the order the docs show them.
 struct WorkedExample {
   std::vector<std::pair<std::string, std::string>> values;  // label, exact text
-  void Add(std::string label, std::string text) { values.emplace_back(std::move(label), std::move(text)); }
+  void Add(std::string label, std::string text) {
+    values.emplace_back(std::move(label), std::move(text));
+  }
 };
 
 WorkedExample Compute() {
@@ -87,13 +91,16 @@ WorkedExample Compute() {
   const Bytes seed = Seq(0x01, 32);
   auto key = crypto::Ed25519SigningKey::FromSeed(seed);
   REQUIRE(key.ok());
-  const crypto::NoteVerifier verifier = crypto::NoteVerifier::For(kOrigin, key->public_key());
+  const crypto::NoteVerifier verifier =
+      crypto::NoteVerifier::For(kOrigin, key->public_key());
   x.Add("seed (hex)", ToHex(seed));
   x.Add("public key (hex)", ToHex(key->public_key().view()));
   const std::uint32_t key_id = crypto::NoteKeyId(kOrigin, key->public_key());
   const std::array<std::uint8_t, 4> key_id_be = {
-      static_cast<std::uint8_t>(key_id >> 24), static_cast<std::uint8_t>(key_id >> 16),
-      static_cast<std::uint8_t>(key_id >> 8), static_cast<std::uint8_t>(key_id)};
+      static_cast<std::uint8_t>(key_id >> 24),
+      static_cast<std::uint8_t>(key_id >> 16),
+      static_cast<std::uint8_t>(key_id >> 8),
+      static_cast<std::uint8_t>(key_id)};
   x.Add("key id (hex)", ToHex(key_id_be));
   x.Add("verifier key", verifier.ToString());
 
@@ -111,7 +118,9 @@ WorkedExample Compute() {
   merkle::CompactRange tree;
   MapNodeSource nodes;
   auto append = [&](const crypto::Digest& leaf) {
-    tree.Append(leaf, [&](merkle::NodeId id, const crypto::Digest& d) { nodes.Put(id, d); });
+    tree.Append(leaf, [&](merkle::NodeId id, const crypto::Digest& d) {
+      nodes.Put(id, d);
+    });
   };
   const crypto::Digest empty = tree.Root();
   REQUIRE(empty == crypto::Sha256(AsBytes("")));
@@ -162,13 +171,18 @@ WorkedExample Compute() {
   crypto::AeadNonce nonce;
   const Bytes nonce_bytes = Seq(0xa0, crypto::kAeadNonceBytes);
   std::memcpy(nonce.bytes.data(), nonce_bytes.data(), nonce.bytes.size());
-  const Json body = Json{{"note", "Called the reporting teacher; meeting agreed for 2019-04-10."}};
+  const Json body = Json{
+      {"note", "Called the reporting teacher; meeting agreed for 2019-04-10."}};
   const std::string plaintext = CanonicalJson(body);
-  const std::string ad_text = EncodeForBodyAd(e2);  // as the writer calls it: before body and sig are set
+  const std::string ad_text = EncodeForBodyAd(
+      e2);  // as the writer calls it: before body and sig are set
   const crypto::Digest ad = crypto::Sha256(AsBytes(ad_text));
-  const Bytes ct = crypto::AeadSeal(Secret(dek), nonce, ad.view(), AsBytes(plaintext));
-  e2.body = EncryptedBody{crypto::Base64Encode(ct), kid, crypto::Base64Encode(nonce.view())};
-  REQUIRE(EncodeForBodyAd(e2) == ad_text);  // the AD text does not depend on the body
+  const Bytes ct =
+      crypto::AeadSeal(Secret(dek), nonce, ad.view(), AsBytes(plaintext));
+  e2.body = EncryptedBody{crypto::Base64Encode(ct), kid,
+                          crypto::Base64Encode(nonce.view())};
+  REQUIRE(EncodeForBodyAd(e2) ==
+          ad_text);  // the AD text does not depend on the body
   std::size_t off2 = 0;
   const std::string c2 = EncodeUnsigned(e2, &off2);
   const std::string in2 = SignatureInput(c2);
@@ -216,7 +230,8 @@ WorkedExample Compute() {
   REQUIRE(reopened->size == 2);
   REQUIRE(reopened->root == root2);
 
-  // The stored lines decode and verify as `verify` and `verify-bundle` check them.
+  // The stored lines decode and verify as `verify` and `verify-bundle` check
+  // them.
   REQUIRE(DecodeEvent(line1).ok());
   REQUIRE(DecodeEvent(line2).ok());
   WorkerPool pool(1);
@@ -224,7 +239,8 @@ WorkedExample Compute() {
   REQUIRE(sv.Feed({{1, line1}, {2, line2}}, nullptr, nullptr));
   REQUIRE(sv.tree().Root() == root2);
 
-  // Proofs in the JSON shapes of docs/formats/bundle.md (as `caseledger prove` prints them).
+  // Proofs in the JSON shapes of docs/formats/bundle.md (as `caseledger prove`
+  // prints them).
   auto inc = merkle::InclusionProof(0, 2, nodes);
   REQUIRE(inc.ok());
   REQUIRE(merkle::VerifyInclusion(0, 2, leaf1, *inc, root2).ok());
@@ -233,7 +249,8 @@ WorkedExample Compute() {
                  {"leaf_hash", crypto::Base64Encode(leaf1.view())},
                  {"root", crypto::Base64Encode(root2.view())},
                  {"proof", Json::array()}};
-  for (const auto& h : *inc) inclusion["proof"].push_back(crypto::Base64Encode(h.view()));
+  for (const auto& h : *inc)
+    inclusion["proof"].push_back(crypto::Base64Encode(h.view()));
   auto con = merkle::ConsistencyProof(1, 2, nodes);
   REQUIRE(con.ok());
   REQUIRE(merkle::VerifyConsistency(1, 2, *con, root1, root2).ok());
@@ -242,7 +259,8 @@ WorkedExample Compute() {
                    {"root1", crypto::Base64Encode(root1.view())},
                    {"root2", crypto::Base64Encode(root2.view())},
                    {"proof", Json::array()}};
-  for (const auto& h : *con) consistency["proof"].push_back(crypto::Base64Encode(h.view()));
+  for (const auto& h : *con)
+    consistency["proof"].push_back(crypto::Base64Encode(h.view()));
   x.Add("inclusion proof seq 1 size 2 (JSON)", inclusion.dump());
   x.Add("consistency proof 1 -> 2 (JSON)", consistency.dump());
   return x;
@@ -258,7 +276,10 @@ std::string ReadDoc(const std::string& relative) {
   return ss.str();
 }
 
-TEST_CASE("worked example values appear verbatim in docs/formats/event.md and bundle.md", "[ledger]") {
+TEST_CASE(
+    "worked example values appear verbatim in docs/formats/event.md and "
+    "bundle.md",
+    "[ledger]") {
   const WorkedExample x = Compute();
   const std::string event_md = ReadDoc("docs/formats/event.md");
   const std::string bundle_md = ReadDoc("docs/formats/bundle.md");
@@ -266,14 +287,16 @@ TEST_CASE("worked example values appear verbatim in docs/formats/event.md and bu
     const bool proof = label.find("proof") != std::string::npos;
     const std::string& doc = proof ? bundle_md : event_md;
     INFO((proof ? "docs/formats/bundle.md" : "docs/formats/event.md")
-         << " must contain the " << label << ":\n" << text);
+         << " must contain the " << label << ":\n"
+         << text);
     CHECK(doc.find(text) != std::string::npos);
   }
 }
 
 TEST_CASE("worked example: print the values for the docs", "[.][generate]") {
   for (const auto& [label, text] : Compute().values) {
-    std::cout << "=== " << label << " (" << text.size() << " bytes)\n" << text << "\n";
+    std::cout << "=== " << label << " (" << text.size() << " bytes)\n"
+              << text << "\n";
   }
 }
 

@@ -87,13 +87,13 @@ TEST_CASE("Bodies are encrypted per subject and decrypt with its data key", "[le
   REQUIRE(n.size() == nonce.bytes.size());
   std::copy(n.begin(), n.end(), nonce.bytes.begin());
   crypto::Digest ad = crypto::Sha256(AsBytes(EncodeForBodyAd(e)));
-  auto pt = crypto::AeadOpen(dek, nonce, ad.view(), crypto::Base64Decode(e.body->ct).value()).value();
+  auto pt = crypto::AeadOpen(*dek, nonce, ad.view(), crypto::Base64Decode(e.body->ct).value()).value();
   CHECK(std::string(AsChars(pt)) == CanonicalJson(*c.body));
   // The associated data binds the body to its envelope: another seq does not open it.
   Event moved = e;
   moved.seq += 1;
   crypto::Digest other_ad = crypto::Sha256(AsBytes(EncodeForBodyAd(moved)));
-  CHECK_FALSE(crypto::AeadOpen(dek, nonce, other_ad.view(), crypto::Base64Decode(e.body->ct).value()).ok());
+  CHECK_FALSE(crypto::AeadOpen(*dek, nonce, other_ad.view(), crypto::Base64Decode(e.body->ct).value()).ok());
   // Nothing of the body is in the data files in clear.
   txn.reset();
   l.reset();

@@ -56,7 +56,7 @@ TEST_CASE("DigestFromBytes takes exactly 32 bytes", "[merkle]") {
   }
 }
 
-TEST_CASE("NodeId covers [index << level, (index + 1) << level)", "[merkle]") {
+TEST_CASE("NodeId covers the leaves of its perfect subtree", "[merkle]") {
   const NodeId id{3, 5};
   CHECK(id.begin() == 40);
   CHECK(id.end() == 48);
@@ -68,7 +68,7 @@ TEST_CASE("NodeId covers [index << level, (index + 1) << level)", "[merkle]") {
   CHECK(top.end() == std::uint64_t{1} << 63);
 }
 
-TEST_CASE("CompactRangeIds decomposes [0, size) largest first", "[merkle]") {
+TEST_CASE("CompactRangeIds decomposes the tree largest subtree first", "[merkle]") {
   CHECK(CompactRangeIds(0).empty());
   CHECK(CompactRangeIds(1) == std::vector<NodeId>{{0, 0}});
   CHECK(CompactRangeIds(8) == std::vector<NodeId>{{3, 0}});

@@ -1,0 +1,73 @@
+// Fuzz target: ledger::DecodeEvent on arbitrary bytes, as if read from the log
+// or a bundle (docs/formats/event.md). It must never crash, and must refuse
+// with Corruption only. When it accepts a line, the canonical property holds:
+// EncodeSigned(decoded) is the input byte for byte, C with the signature put
+// back (InsertSignature) is too, C is the line less the 97 signature bytes,
+// A is C without the body, and the line is canonical JSON by
+// canonical_json.h's own rules.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "fuzz_check.h"
+#include "ledger/canonical_json.h"
+#include "ledger/event.h"
+
+namespace {
+
+using caseledger::StatusCode;
+namespace ledger = caseledger::ledger;
+
+// `,"sig":"` + 88 base64 characters + `"`.
+constexpr std::size_t kSigMemberBytes = 8 + 88 + 1;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view line(reinterpret_cast<const char*>(data), size);
+  caseledger::Result<ledger::Event> decoded = ledger::DecodeEvent(line);
+  if (!decoded.ok()) {
+    FUZZ_CHECK(decoded.status().code() == StatusCode::kCorruption, decoded.status().ToString());
+    return 0;
+  }
+  const ledger::Event& e = *decoded;
+  FUZZ_CHECK(e.sig.has_value(), "decoded event without a signature");
+  FUZZ_CHECK(e.seq >= 1, "seq 0 accepted");
+  FUZZ_CHECK(e.v == ledger::kEventVersion, "version " + std::to_string(e.v) + " accepted");
+  FUZZ_CHECK(ledger::CheckCanonicalValue(e.h).ok(), "header not canonical");
+
+  // The canonical property.
+  const std::string s = ledger::EncodeSigned(e);
+  FUZZ_CHECK(s == line, "EncodeSigned(DecodeEvent(line)) != line");
+
+  // S = C with the signature member inserted at the offset EncodeUnsigned reports.
+  std::size_t sig_offset = 0;
+  const std::string c = ledger::EncodeUnsigned(e, &sig_offset);
+  FUZZ_CHECK(sig_offset <= c.size(), "signature offset past the end of C");
+  FUZZ_CHECK(c.size() + kSigMemberBytes == line.size(),
+             "C is " + std::to_string(c.size()) + " bytes, line " + std::to_string(line.size()));
+  FUZZ_CHECK(ledger::InsertSignature(c, sig_offset, *e.sig) == line,
+             "InsertSignature(EncodeUnsigned(e)) != line");
+
+  // A (the body's associated data) is C of the same event without its body.
+  ledger::Event without_body = e;
+  without_body.body.reset();
+  FUZZ_CHECK(ledger::EncodeForBodyAd(e) == ledger::EncodeUnsigned(without_body),
+             "EncodeForBodyAd(e) != EncodeUnsigned(e without body)");
+
+  // The line is canonical JSON as canonical_json.h defines it: the strict parser
+  // accepts it and CanonicalJson gives it back. (Integers are limited to
+  // ±(2^53 - 1) there, so only for seq within that range.)
+  if (e.seq <= static_cast<std::uint64_t>(ledger::kMaxSafeInteger)) {
+    caseledger::Result<ledger::Json> j = ledger::ParseUntrustedJson(line);
+    FUZZ_CHECK(j.ok(), "accepted event line refused by ParseUntrustedJson: " + j.status().ToString());
+    FUZZ_CHECK(ledger::CanonicalJson(*j) == line, "CanonicalJson(line) != line");
+  }
+
+  // Decoding is idempotent.
+  caseledger::Result<ledger::Event> again = ledger::DecodeEvent(s);
+  FUZZ_CHECK(again.ok() && ledger::EncodeSigned(*again) == s, "re-decoding the re-encoded line failed");
+  return 0;
+}
