@@ -75,7 +75,8 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
       in_flight.pop_front();
       auto r = f.result.get();
       if (!r.ok()) {
-        std::cerr << "caseledger import: line " << f.line << ": " << r.status().ToString() << "\n";
+        std::cerr << "caseledger import: line " << f.line << ": "
+                  << r.status().ToString() << "\n";
         failed = r.status();
         return false;
       }
@@ -92,7 +93,8 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
     if (lr == LineRead::kEof) break;
     ++line_no;
     if (lr == LineRead::kTooLong) {
-      bad = InvalidArgument("line longer than " + std::to_string(limits.max_bytes) + " bytes");
+      bad = InvalidArgument("line longer than " +
+                            std::to_string(limits.max_bytes) + " bytes");
       break;
     }
     if (line.empty()) continue;
@@ -105,7 +107,8 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
     // import before anything after it is submitted.
     if (cmd->time) {
       if (*cmd->time < last_time) {
-        bad = InvalidArgument("\"time\" is earlier than the previous event's time");
+        bad = InvalidArgument(
+            "\"time\" is earlier than the previous event's time");
         break;
       }
       if (*cmd->time > now) {
@@ -121,12 +124,15 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
   }
   if (!drain(0)) return ExitCodeFor(failed);
   if (!bad.ok()) {
-    std::cerr << "caseledger import: line " << line_no << ": " << bad.ToString() << "\n"
-              << "caseledger import: " << imported << " lines before it were stored; nothing of line "
-              << line_no << " or after it\n";
+    std::cerr << "caseledger import: line " << line_no << ": " << bad.ToString()
+              << "\n"
+              << "caseledger import: " << imported
+              << " lines before it were stored; nothing of line " << line_no
+              << " or after it\n";
     return ExitCodeFor(bad);
   }
-  std::cerr << "imported " << imported << " events; log size " << writer.size() << "\n";
+  std::cerr << "imported " << imported << " events; log size " << writer.size()
+            << "\n";
   return kExitOk;
 }
 
@@ -138,7 +144,8 @@ int CmdVerify(const std::string& dir, bool json, unsigned threads,
   auto r = ledger::VerifyLedger(dir, opts);
   if (!r.ok()) return Fail(r.status());
   if (json) {
-    ledger::Json j{{"ok", r->ok}, {"events", r->events}, {"checkpoints", r->checkpoints}};
+    ledger::Json j{
+        {"ok", r->ok}, {"events", r->events}, {"checkpoints", r->checkpoints}};
     if (r->ok) j["root"] = r->root.Hex();
     if (r->first_bad_seq) j["first_bad_seq"] = *r->first_bad_seq;
     if (!r->ok) j["problem"] = r->problem;
@@ -173,7 +180,8 @@ Result<std::uint64_t> LogSize(ledger::LogStore& store) {
 }
 }  // namespace
 
-int CmdProveInclusion(const std::string& dir, std::uint64_t seq, std::optional<std::uint64_t> size) {
+int CmdProveInclusion(const std::string& dir, std::uint64_t seq,
+                      std::optional<std::uint64_t> size) {
   auto store = ledger::LogStore::Open(dir, true);
   if (!store.ok()) return Fail(store.status());
   if (!size) {
@@ -187,7 +195,8 @@ int CmdProveInclusion(const std::string& dir, std::uint64_t seq, std::optional<s
   return kExitOk;
 }
 
-int CmdProveConsistency(const std::string& dir, std::uint64_t from, std::optional<std::uint64_t> to) {
+int CmdProveConsistency(const std::string& dir, std::uint64_t from,
+                        std::optional<std::uint64_t> to) {
   auto store = ledger::LogStore::Open(dir, true);
   if (!store.ok()) return Fail(store.status());
   if (!to) {
@@ -204,16 +213,18 @@ int CmdProveConsistency(const std::string& dir, std::uint64_t from, std::optiona
 int CmdExportBundle(const std::string& dir, const std::string& out) {
   auto r = ledger::ExportBundle(dir, out);
   if (!r.ok()) return Fail(r.status());
-  std::cout << "exported " << r->events << " events and the checkpoint of size " << r->checkpoint_size
-            << " to " << out << "\n";
+  std::cout << "exported " << r->events << " events and the checkpoint of size "
+            << r->checkpoint_size << " to " << out << "\n";
   return kExitOk;
 }
 
-int CmdVerifyBundle(const std::string& bundle, const std::optional<std::string>& key, unsigned threads) {
+int CmdVerifyBundle(const std::string& bundle,
+                    const std::optional<std::string>& key, unsigned threads) {
   ledger::VerifyOptions opts;
   opts.threads = threads;
   ledger::BundleReport r = ledger::VerifyBundle(bundle, key, opts);
-  static constexpr const char* kNames[] = {"verified", "tampered", "incomplete", "unknown key"};
+  static constexpr const char* kNames[] = {"verified", "tampered", "incomplete",
+                                           "unknown key"};
   std::cout << kNames[static_cast<int>(r.verdict)] << ": " << r.message << "\n";
   return static_cast<int>(r.verdict);
 }

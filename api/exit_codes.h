@@ -7,8 +7,9 @@
 namespace caseledger::api {
 
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitVerifyFailed = 1;  // `verify`: the log does not verify
-inline constexpr int kExitUsage = 64;        // EX_USAGE: bad command line
+inline constexpr int kExitVerifyFailed =
+    1;                                 // `verify`: the log does not verify
+inline constexpr int kExitUsage = 64;  // EX_USAGE: bad command line
 
 // Maps a failed Status to an exit code: invalid input 65 (EX_DATAERR), not
 // found 66 (EX_NOINPUT), unavailable/locked 75 (EX_TEMPFAIL), permission 77

@@ -1,7 +1,6 @@
 // caseledger: the command-line entry point. Argument parsing only; each
 // subcommand is a function in commands.h. Exit codes: docs/cli.md.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <optional>
 
@@ -15,59 +14,79 @@ int main(int argc, char** argv) {
     std::cerr << "caseledger: libsodium could not be initialised\n";
     return 70;
   }
-  CLI::App app{"caseledger: a signed, provable, privacy-preserving case ledger"};
+  CLI::App app{
+      "caseledger: a signed, provable, privacy-preserving case ledger"};
   app.require_subcommand(1);
   std::string dir;
   unsigned threads = 0;
 
-  auto* init = app.add_subcommand("init", "create a data directory: keys, empty log, keystore");
+  auto* init = app.add_subcommand(
+      "init", "create a data directory: keys, empty log, keystore");
   std::string origin = "caseledger.invalid/demo";
   init->add_option("--data", dir, "data directory")->required();
-  init->add_option("--origin", origin, "log origin (checkpoint origin line and key name)");
+  init->add_option("--origin", origin,
+                   "log origin (checkpoint origin line and key name)");
 
-  auto* import = app.add_subcommand("import", "append JSON-lines commands read from stdin (docs/formats/import.md)");
+  auto* import = app.add_subcommand(
+      "import",
+      "append JSON-lines commands read from stdin (docs/formats/import.md)");
   bool acks = false;
   import->add_option("--data", dir, "data directory")->required();
   import->add_flag("--acks", acks, "print 'ack <seq>' for each durable event");
 
-  auto* verify = app.add_subcommand("verify", "verify the whole log: leaves, signatures, prev, nodes, checkpoints");
+  auto* verify = app.add_subcommand(
+      "verify",
+      "verify the whole log: leaves, signatures, prev, nodes, checkpoints");
   bool json = false;
   verify->add_option("--data", dir, "data directory")->required();
   verify->add_flag("--json", json, "print the report as JSON");
   verify->add_option("--threads", threads, "threads (0 = all cores)");
   std::optional<std::string> verify_key;
-  verify->add_option("--key", verify_key, "trusted verifier key (default: <data>/ledger.pub)");
+  verify->add_option("--key", verify_key,
+                     "trusted verifier key (default: <data>/ledger.pub)");
 
-  auto* checkpoint = app.add_subcommand("checkpoint", "print the latest signed checkpoint (C2SP note)");
+  auto* checkpoint = app.add_subcommand(
+      "checkpoint", "print the latest signed checkpoint (C2SP note)");
   checkpoint->add_option("--data", dir, "data directory")->required();
 
-  auto* prove = app.add_subcommand("prove", "print an inclusion or consistency proof (JSON)");
+  auto* prove = app.add_subcommand(
+      "prove", "print an inclusion or consistency proof (JSON)");
   prove->require_subcommand(1);
   std::uint64_t seq = 0, from = 0;
   std::optional<std::uint64_t> size, to;
-  auto* inclusion = prove->add_subcommand("inclusion", "inclusion proof of one event");
+  auto* inclusion =
+      prove->add_subcommand("inclusion", "inclusion proof of one event");
   inclusion->add_option("--data", dir, "data directory")->required();
   inclusion->add_option("--seq", seq, "the event's seq (1-based)")->required();
   inclusion->add_option("--size", size, "tree size (default: the log's size)");
-  auto* consistency = prove->add_subcommand("consistency", "consistency proof between two tree sizes");
+  auto* consistency = prove->add_subcommand(
+      "consistency", "consistency proof between two tree sizes");
   consistency->add_option("--data", dir, "data directory")->required();
   consistency->add_option("--from", from, "the smaller tree size")->required();
-  consistency->add_option("--to", to, "the larger tree size (default: the log's size)");
+  consistency->add_option("--to", to,
+                          "the larger tree size (default: the log's size)");
 
-  auto* export_bundle = app.add_subcommand("export-bundle", "write an offline-verifiable audit bundle");
+  auto* export_bundle = app.add_subcommand(
+      "export-bundle", "write an offline-verifiable audit bundle");
   std::string out;
   export_bundle->add_option("--data", dir, "data directory")->required();
-  export_bundle->add_option("--out", out, "bundle directory (new or empty)")->required();
+  export_bundle->add_option("--out", out, "bundle directory (new or empty)")
+      ->required();
 
-  auto* verify_bundle = app.add_subcommand(
-      "verify-bundle", "verify an audit bundle offline; exit 0 verified, 1 tampered, 2 incomplete, 3 unknown key");
+  auto* verify_bundle =
+      app.add_subcommand("verify-bundle",
+                         "verify an audit bundle offline; exit 0 verified, 1 "
+                         "tampered, 2 incomplete, 3 unknown key");
   std::string bundle;
   std::optional<std::string> key;
   verify_bundle->add_option("bundle", bundle, "bundle directory")->required();
-  verify_bundle->add_option("--key", key, "trusted verifier key (default: trust the bundle's verifier.txt)");
+  verify_bundle->add_option(
+      "--key", key,
+      "trusted verifier key (default: trust the bundle's verifier.txt)");
   verify_bundle->add_option("--threads", threads, "threads (0 = all cores)");
 
-  auto* demo = app.add_subcommand("demo", "fill a data directory with a synthetic history, then verify it");
+  auto* demo = app.add_subcommand(
+      "demo", "fill a data directory with a synthetic history, then verify it");
   std::uint64_t cases = 200, seed = 1;
   demo->add_option("--data", dir, "data directory")->required();
   demo->add_option("--cases", cases, "number of synthetic cases");

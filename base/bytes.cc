@@ -30,7 +30,8 @@ Result<Bytes> FromHex(std::string_view hex) {
   for (std::size_t i = 0; i < out.size(); ++i) {
     int hi = HexValue(hex[2 * i]);
     int lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return InvalidArgument("hex text has a non-hex character");
+    if (hi < 0 || lo < 0)
+      return InvalidArgument("hex text has a non-hex character");
     out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
   }
   return out;

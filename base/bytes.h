@@ -26,7 +26,8 @@ inline std::string_view AsChars(ByteView b) {
 
 // Lower-case hex of `b`.
 std::string ToHex(ByteView b);
-// Parses lower- or upper-case hex; InvalidArgument on odd length or a non-hex char.
+// Parses lower- or upper-case hex; InvalidArgument on odd length or a non-hex
+// char.
 Result<Bytes> FromHex(std::string_view hex);
 
 // 8-byte big-endian encoding, so LMDB's byte order is numeric order.

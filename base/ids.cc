@@ -11,7 +11,8 @@ int Base32Value(char c) {
 }
 }  // namespace
 
-std::string FormatId(std::string_view prefix, const std::array<std::uint8_t, kIdRandomBytes>& random) {
+std::string FormatId(std::string_view prefix,
+                     const std::array<std::uint8_t, kIdRandomBytes>& random) {
   std::string out(prefix);
   out.push_back('-');
   unsigned buffer = 0;
@@ -28,11 +29,12 @@ std::string FormatId(std::string_view prefix, const std::array<std::uint8_t, kId
   return out;
 }
 
-Status ValidateId(std::string_view id, std::string_view prefix, std::string_view what) {
-  std::string bad = std::string(what) + " is not a valid id (expected " + std::string(prefix) +
-                    "- followed by 26 base32 characters)";
-  if (id.size() != prefix.size() + 1 + kIdTextChars || id.substr(0, prefix.size()) != prefix ||
-      id[prefix.size()] != '-') {
+Status ValidateId(std::string_view id, std::string_view prefix,
+                  std::string_view what) {
+  std::string bad = std::string(what) + " is not a valid id (expected " +
+                    std::string(prefix) + "- followed by 26 base32 characters)";
+  if (id.size() != prefix.size() + 1 + kIdTextChars ||
+      id.substr(0, prefix.size()) != prefix || id[prefix.size()] != '-') {
     return InvalidArgument(bad);
   }
   std::string_view text = id.substr(prefix.size() + 1);

@@ -9,21 +9,21 @@
 
 namespace caseledger {
 
-// Kinds of failure. Mapped to HTTP statuses and CLI exit codes in one table each
-// (api/), never by callers.
+// Kinds of failure. Mapped to HTTP statuses and CLI exit codes in one table
+// each (api/), never by callers.
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,     // bad input from the caller (malformed, unknown field…)
-  kNotFound,            // the thing asked for does not exist
-  kAlreadyExists,       // creating something that is already there
+  kInvalidArgument,  // bad input from the caller (malformed, unknown field…)
+  kNotFound,         // the thing asked for does not exist
+  kAlreadyExists,    // creating something that is already there
   kFailedPrecondition,  // the system is not in a state that allows this
-  kPolicyRefused,       // a rule-of-law rule refused the command (rule id in detail)
-  kPermissionDenied,    // the caller may not do this
-  kCorruption,          // stored data fails an integrity check
-  kIoError,             // the operating system or LMDB failed
-  kResourceExhausted,   // a limit was hit (size, queue, map)
-  kUnavailable,         // temporarily unable; retrying may succeed
-  kInternal,            // a bug: an invariant did not hold
+  kPolicyRefused,  // a rule-of-law rule refused the command (rule id in detail)
+  kPermissionDenied,   // the caller may not do this
+  kCorruption,         // stored data fails an integrity check
+  kIoError,            // the operating system or LMDB failed
+  kResourceExhausted,  // a limit was hit (size, queue, map)
+  kUnavailable,        // temporarily unable; retrying may succeed
+  kInternal,           // a bug: an invariant did not hold
 };
 
 // Returns a stable lower-case name for `code` ("invalid_argument", …).
@@ -53,16 +53,36 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
-inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
-inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
-inline Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
-inline Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
-inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
-inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
-inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
+inline Status NotFound(std::string m) {
+  return {StatusCode::kNotFound, std::move(m)};
+}
+inline Status AlreadyExists(std::string m) {
+  return {StatusCode::kAlreadyExists, std::move(m)};
+}
+inline Status FailedPrecondition(std::string m) {
+  return {StatusCode::kFailedPrecondition, std::move(m)};
+}
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
+inline Status Corruption(std::string m) {
+  return {StatusCode::kCorruption, std::move(m)};
+}
+inline Status IoError(std::string m) {
+  return {StatusCode::kIoError, std::move(m)};
+}
+inline Status ResourceExhausted(std::string m) {
+  return {StatusCode::kResourceExhausted, std::move(m)};
+}
+inline Status Unavailable(std::string m) {
+  return {StatusCode::kUnavailable, std::move(m)};
+}
+inline Status Internal(std::string m) {
+  return {StatusCode::kInternal, std::move(m)};
+}
 
 }  // namespace caseledger
 

@@ -6,7 +6,8 @@ namespace caseledger {
 
 WorkerPool::WorkerPool(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (unsigned i = 1; i < threads; ++i)
+    workers_.emplace_back([this] { WorkerLoop(); });
 }
 
 WorkerPool::~WorkerPool() {
@@ -52,7 +53,8 @@ void WorkerPool::WorkerLoop() {
   }
 }
 
-void WorkerPool::ParallelFor(std::size_t n, const std::function<void(std::size_t, std::size_t)>& fn) {
+void WorkerPool::ParallelFor(
+    std::size_t n, const std::function<void(std::size_t, std::size_t)>& fn) {
   if (n == 0) return;
   if (workers_.empty() || n == 1) {
     fn(0, n);

@@ -21,11 +21,14 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  unsigned threads() const { return static_cast<unsigned>(workers_.size()) + 1; }
+  unsigned threads() const {
+    return static_cast<unsigned>(workers_.size()) + 1;
+  }
 
   // Calls fn(begin, end) over disjoint chunks covering [0, n), on all threads;
   // returns when every chunk is done. fn must not throw.
-  void ParallelFor(std::size_t n, const std::function<void(std::size_t, std::size_t)>& fn);
+  void ParallelFor(std::size_t n,
+                   const std::function<void(std::size_t, std::size_t)>& fn);
 
  private:
   void WorkerLoop();

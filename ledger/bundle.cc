@@ -13,7 +13,9 @@ namespace {
 
 Result<std::string> ReadWhole(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(std::filesystem::path(path).filename().string() + " is missing");
+  if (!in)
+    return NotFound(std::filesystem::path(path).filename().string() +
+                    " is missing");
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -21,43 +23,53 @@ Result<std::string> ReadWhole(const std::string& path) {
 
 }  // namespace
 
-Result<ExportResult> ExportBundle(const std::string& data_dir, const std::string& out_dir) {
+Result<ExportResult> ExportBundle(const std::string& data_dir,
+                                  const std::string& out_dir) {
   std::error_code ec;
-  if (std::filesystem::exists(out_dir) && !std::filesystem::is_empty(out_dir, ec)) {
+  if (std::filesystem::exists(out_dir) &&
+      !std::filesystem::is_empty(out_dir, ec)) {
     return AlreadyExists("bundle directory " + out_dir + " is not empty");
   }
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return IoError("cannot create " + out_dir + ": " + ec.message());
-  CL_ASSIGN_OR_RETURN(std::string verifier, ReadWhole(data_dir + "/ledger.pub"));
+  CL_ASSIGN_OR_RETURN(std::string verifier,
+                      ReadWhole(data_dir + "/ledger.pub"));
   CL_ASSIGN_OR_RETURN(auto store, LogStore::Open(data_dir, /*read_only=*/true));
   CL_ASSIGN_OR_RETURN(auto txn, store->env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto latest, LatestCheckpoint(txn, *store));
   ExportResult r;
   r.checkpoint_size = latest.first;
   {
-    std::ofstream out(out_dir + "/events.jsonl", std::ios::binary | std::ios::trunc);
-    CL_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::Open(txn.raw(), store->events()));
+    std::ofstream out(out_dir + "/events.jsonl",
+                      std::ios::binary | std::ios::trunc);
+    CL_ASSIGN_OR_RETURN(auto cursor,
+                        lmdb::Cursor::Open(txn.raw(), store->events()));
     for (auto kv = cursor.First();; kv = cursor.Next()) {
       if (!kv.ok()) return kv.status();
       if (!*kv) break;
-      out.write(reinterpret_cast<const char*>((*kv)->value.data()), static_cast<std::streamsize>((*kv)->value.size()));
+      out.write(reinterpret_cast<const char*>((*kv)->value.data()),
+                static_cast<std::streamsize>((*kv)->value.size()));
       out.put('\n');
       ++r.events;
     }
     out.close();
     if (!out) return IoError("cannot write events.jsonl");
   }
-  std::ofstream cp(out_dir + "/checkpoint.txt", std::ios::binary | std::ios::trunc);
+  std::ofstream cp(out_dir + "/checkpoint.txt",
+                   std::ios::binary | std::ios::trunc);
   cp << latest.second;
-  std::ofstream vk(out_dir + "/verifier.txt", std::ios::binary | std::ios::trunc);
+  std::ofstream vk(out_dir + "/verifier.txt",
+                   std::ios::binary | std::ios::trunc);
   vk << verifier;
   cp.close();
   vk.close();
-  if (!cp || !vk) return IoError("cannot write the bundle's checkpoint or verifier");
+  if (!cp || !vk)
+    return IoError("cannot write the bundle's checkpoint or verifier");
   return r;
 }
 
-BundleReport VerifyBundle(const std::string& dir, const std::optional<std::string>& trusted_key,
+BundleReport VerifyBundle(const std::string& dir,
+                          const std::optional<std::string>& trusted_key,
                           const VerifyOptions& options) {
   BundleReport r;
   auto done = [&](BundleVerdict v, std::string m) {
@@ -66,22 +78,31 @@ BundleReport VerifyBundle(const std::string& dir, const std::optional<std::strin
     return r;
   };
   auto vtext = ReadWhole(dir + "/verifier.txt");
-  if (!vtext.ok()) return done(BundleVerdict::kIncomplete, vtext.status().message());
+  if (!vtext.ok())
+    return done(BundleVerdict::kIncomplete, vtext.status().message());
   std::string vline = *vtext;
-  while (!vline.empty() && (vline.back() == '\n' || vline.back() == '\r')) vline.pop_back();
+  while (!vline.empty() && (vline.back() == '\n' || vline.back() == '\r'))
+    vline.pop_back();
   auto verifier = crypto::NoteVerifier::Parse(vline);
-  if (!verifier.ok()) return done(BundleVerdict::kIncomplete, "verifier.txt: " + verifier.status().message());
+  if (!verifier.ok())
+    return done(BundleVerdict::kIncomplete,
+                "verifier.txt: " + verifier.status().message());
   if (trusted_key && *trusted_key != vline) {
-    return done(BundleVerdict::kUnknownKey, "verifier.txt is not the trusted key " + *trusted_key);
+    return done(BundleVerdict::kUnknownKey,
+                "verifier.txt is not the trusted key " + *trusted_key);
   }
   auto cptext = ReadWhole(dir + "/checkpoint.txt");
-  if (!cptext.ok()) return done(BundleVerdict::kIncomplete, cptext.status().message());
+  if (!cptext.ok())
+    return done(BundleVerdict::kIncomplete, cptext.status().message());
   auto cp = OpenCheckpoint(*cptext, *verifier);
   if (!cp.ok()) {
     if (cp.status().code() == StatusCode::kNotFound) {
-      return done(BundleVerdict::kUnknownKey, "checkpoint.txt carries no signature by " + verifier->ToString());
+      return done(
+          BundleVerdict::kUnknownKey,
+          "checkpoint.txt carries no signature by " + verifier->ToString());
     }
-    return done(BundleVerdict::kTampered, "checkpoint.txt: " + cp.status().message());
+    return done(BundleVerdict::kTampered,
+                "checkpoint.txt: " + cp.status().message());
   }
   r.checkpoint_size = cp->size;
 
@@ -115,28 +136,38 @@ BundleReport VerifyBundle(const std::string& dir, const std::optional<std::strin
     }
     if (!chunk.empty() && !sv.Feed(chunk, nullptr, on_size)) {
       r.details = sv.report();
-      return done(BundleVerdict::kTampered, "seq " + std::to_string(*sv.report().first_bad_seq) + ": " +
-                                                sv.report().problem);
+      return done(BundleVerdict::kTampered,
+                  "seq " + std::to_string(*sv.report().first_bad_seq) + ": " +
+                      sv.report().problem);
     }
   }
   r.details = sv.report();
   r.details.root = sv.tree().Root();
   if (truncated) {
-    return done(BundleVerdict::kIncomplete, "events.jsonl ends in a cut-off line after event " + std::to_string(line_no));
+    return done(BundleVerdict::kIncomplete,
+                "events.jsonl ends in a cut-off line after event " +
+                    std::to_string(line_no));
   }
   if (sv.tree().size() < cp->size) {
-    return done(BundleVerdict::kIncomplete, "the checkpoint covers " + std::to_string(cp->size) +
-                                                " events but events.jsonl has only " + std::to_string(sv.tree().size()));
+    return done(BundleVerdict::kIncomplete,
+                "the checkpoint covers " + std::to_string(cp->size) +
+                    " events but events.jsonl has only " +
+                    std::to_string(sv.tree().size()));
   }
   if (!root_at_checkpoint || *root_at_checkpoint != cp->root) {
-    return done(BundleVerdict::kTampered, "the checkpoint's root " + cp->root.Hex() +
-                                              " != the root of the first " + std::to_string(cp->size) + " events " +
-                                              (root_at_checkpoint ? root_at_checkpoint->Hex() : std::string("?")));
+    return done(BundleVerdict::kTampered,
+                "the checkpoint's root " + cp->root.Hex() +
+                    " != the root of the first " + std::to_string(cp->size) +
+                    " events " +
+                    (root_at_checkpoint ? root_at_checkpoint->Hex()
+                                        : std::string("?")));
   }
   r.details.ok = true;
   r.details.latest_checkpoint = cp->size;
-  return done(BundleVerdict::kVerified, "verified " + std::to_string(sv.tree().size()) +
-                                            " events; checkpoint of size " + std::to_string(cp->size) + " matches");
+  return done(BundleVerdict::kVerified,
+              "verified " + std::to_string(sv.tree().size()) +
+                  " events; checkpoint of size " + std::to_string(cp->size) +
+                  " matches");
 }
 
 }  // namespace caseledger::ledger

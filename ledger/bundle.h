@@ -1,7 +1,8 @@
 // Audit bundles (DESIGN §10.1): a folder with events.jsonl (the stored lines
 // 1..n), checkpoint.txt (a signed checkpoint of size <= n) and verifier.txt
 // (the note verifier key), verifiable offline without any secret.
-// Format: docs/formats/bundle.md. Thread-safety: free functions, no shared state.
+// Format: docs/formats/bundle.md. Thread-safety: free functions, no shared
+// state.
 #pragma once
 
 #include <optional>
@@ -20,15 +21,18 @@ struct ExportResult {
 // Writes the bundle of the ledger in `data_dir` to `out_dir` (created; must
 // not exist or be empty) from one consistent snapshot. The checkpoint is the
 // latest one. AlreadyExists if out_dir is not empty.
-Result<ExportResult> ExportBundle(const std::string& data_dir, const std::string& out_dir);
+Result<ExportResult> ExportBundle(const std::string& data_dir,
+                                  const std::string& out_dir);
 
 // Outcomes of bundle verification; their numeric values are the exit codes of
 // `caseledger verify-bundle` (documented in docs/formats/bundle.md).
 enum class BundleVerdict {
   kVerified = 0,
   kTampered = 1,    // a line, signature, prev or the checkpoint does not verify
-  kIncomplete = 2,  // a file is missing, fewer events than the checkpoint, a truncated line
-  kUnknownKey = 3,  // the checkpoint is not signed by the verifier key (or not by the trusted key)
+  kIncomplete = 2,  // a file is missing, fewer events than the checkpoint, a
+                    // truncated line
+  kUnknownKey = 3,  // the checkpoint is not signed by the verifier key (or not
+                    // by the trusted key)
 };
 
 struct BundleReport {
@@ -40,7 +44,8 @@ struct BundleReport {
 
 // Verifies the bundle in `dir`. If `trusted_key` (a verifier key string) is
 // given, verifier.txt must equal it, else the verdict is kUnknownKey.
-BundleReport VerifyBundle(const std::string& dir, const std::optional<std::string>& trusted_key,
+BundleReport VerifyBundle(const std::string& dir,
+                          const std::optional<std::string>& trusted_key,
                           const VerifyOptions& options = {});
 
 }  // namespace caseledger::ledger

@@ -14,31 +14,47 @@ bool ValidUtf8(std::string_view s) {
     unsigned char c = p[i];
     std::size_t n = 0;
     std::uint32_t cp = 0;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1Fu; }
-    else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0Fu; }
-    else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07u; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07u;
+    } else
+      return false;
     if (i + n >= s.size()) return false;  // truncated sequence
     for (std::size_t k = 1; k <= n; ++k) {
       if ((p[i + k] & 0xC0) != 0x80) return false;
       cp = (cp << 6) | (p[i + k] & 0x3Fu);
     }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)) return false;
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+        (n == 3 && cp < 0x10000))
+      return false;
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
     i += n + 1;
   }
   return true;
 }
 
-Status CheckValue(const Json& v, const JsonLimits& limits, std::size_t depth, std::string& path) {
-  if (depth > limits.max_depth) return InvalidArgument("JSON nested too deeply at " + path);
+Status CheckValue(const Json& v, const JsonLimits& limits, std::size_t depth,
+                  std::string& path) {
+  if (depth > limits.max_depth)
+    return InvalidArgument("JSON nested too deeply at " + path);
   switch (v.type()) {
     case Json::value_t::object:
       for (const auto& [key, child] : v.items()) {
         for (char c : key) {
-          if (static_cast<unsigned char>(c) >= 0x80 || static_cast<unsigned char>(c) < 0x20) {
-            return InvalidArgument("JSON object key is not printable ASCII at " + path);
+          if (static_cast<unsigned char>(c) >= 0x80 ||
+              static_cast<unsigned char>(c) < 0x20) {
+            return InvalidArgument(
+                "JSON object key is not printable ASCII at " + path);
           }
         }
         std::size_t len = path.size();
@@ -60,20 +76,26 @@ Status CheckValue(const Json& v, const JsonLimits& limits, std::size_t depth, st
     }
     case Json::value_t::string: {
       const auto& s = v.get_ref<const std::string&>();
-      if (s.size() > limits.max_string_bytes) return InvalidArgument("JSON string too long at " + path);
-      if (!ValidUtf8(s)) return InvalidArgument("JSON string is not valid UTF-8 at " + path);
+      if (s.size() > limits.max_string_bytes)
+        return InvalidArgument("JSON string too long at " + path);
+      if (!ValidUtf8(s))
+        return InvalidArgument("JSON string is not valid UTF-8 at " + path);
       return Status::Ok();
     }
     case Json::value_t::number_float:
-      return InvalidArgument("floating-point numbers are not allowed (at " + (path.empty() ? std::string("top level") : path) + ")");
+      return InvalidArgument("floating-point numbers are not allowed (at " +
+                             (path.empty() ? std::string("top level") : path) +
+                             ")");
     case Json::value_t::number_integer: {
       auto n = v.get<std::int64_t>();
-      if (n > kMaxSafeInteger || n < -kMaxSafeInteger) return InvalidArgument("integer out of range at " + path);
+      if (n > kMaxSafeInteger || n < -kMaxSafeInteger)
+        return InvalidArgument("integer out of range at " + path);
       return Status::Ok();
     }
     case Json::value_t::number_unsigned: {
       auto n = v.get<std::uint64_t>();
-      if (n > static_cast<std::uint64_t>(kMaxSafeInteger)) return InvalidArgument("integer out of range at " + path);
+      if (n > static_cast<std::uint64_t>(kMaxSafeInteger))
+        return InvalidArgument("integer out of range at " + path);
       return Status::Ok();
     }
     case Json::value_t::boolean:
@@ -140,13 +162,27 @@ void AppendJsonString(std::string& out, std::string_view s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -171,33 +207,43 @@ std::string CanonicalJson(const Json& value) {
   return out;
 }
 
-Result<Json> ParseUntrustedJson(std::string_view text, const JsonLimits& limits) {
-  if (text.size() > limits.max_bytes) return InvalidArgument("JSON text larger than the limit");
+Result<Json> ParseUntrustedJson(std::string_view text,
+                                const JsonLimits& limits) {
+  if (text.size() > limits.max_bytes)
+    return InvalidArgument("JSON text larger than the limit");
   if (!ValidUtf8(text)) return InvalidArgument("JSON text is not valid UTF-8");
   // Depth and duplicate keys are checked while parsing, so a hostile document
   // never builds a deep tree. The callback sees keys in order per object.
   std::vector<std::set<std::string>> keys;
   std::string problem;
-  auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) -> bool {
+  auto callback = [&](int depth, Json::parse_event_t event,
+                      Json& parsed) -> bool {
     if (!problem.empty()) return false;
     if (static_cast<std::size_t>(depth) > limits.max_depth) {
       problem = "JSON nested too deeply";
       return false;
     }
     switch (event) {
-      case Json::parse_event_t::object_start: keys.emplace_back(); break;
-      case Json::parse_event_t::object_end: if (!keys.empty()) keys.pop_back(); break;
+      case Json::parse_event_t::object_start:
+        keys.emplace_back();
+        break;
+      case Json::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        break;
       case Json::parse_event_t::key:
-        if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second) {
+        if (!keys.empty() &&
+            !keys.back().insert(parsed.get<std::string>()).second) {
           problem = "JSON object has a duplicate key";
           return false;
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return true;
   };
-  Json j = Json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/false);
+  Json j = Json::parse(text.begin(), text.end(), callback,
+                       /*allow_exceptions=*/false);
   if (!problem.empty()) return InvalidArgument(problem);
   if (j.is_discarded()) return InvalidArgument("malformed JSON");
   CL_RETURN_IF_ERROR(CheckCanonicalValue(j, limits));

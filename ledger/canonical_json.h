@@ -8,10 +8,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 
@@ -29,16 +28,19 @@ struct JsonLimits {
 
 // Checks that `value` can be stored canonically: no floats, integers within
 // ±(2^53 - 1), ASCII object keys, valid UTF-8 strings, depth within limits.
-// InvalidArgument naming the path of the first offending value (e.g. "h.grounds[0].code").
+// InvalidArgument naming the path of the first offending value (e.g.
+// "h.grounds[0].code").
 Status CheckCanonicalValue(const Json& value, const JsonLimits& limits = {});
 
-// The canonical bytes of `value`. Precondition: CheckCanonicalValue(value) is OK.
+// The canonical bytes of `value`. Precondition: CheckCanonicalValue(value) is
+// OK.
 std::string CanonicalJson(const Json& value);
 
 // Parses untrusted JSON text: size, depth and string limits, duplicate keys
 // refused, invalid UTF-8 refused, then CheckCanonicalValue. InvalidArgument
 // with a message that says what is wrong (never echoing the input).
-Result<Json> ParseUntrustedJson(std::string_view text, const JsonLimits& limits = {});
+Result<Json> ParseUntrustedJson(std::string_view text,
+                                const JsonLimits& limits = {});
 
 // Appends the canonical encoding of string `s` (quoted, JCS escapes) to `out`.
 // Precondition: `s` is valid UTF-8.

@@ -33,12 +33,14 @@ std::string CheckpointBody(const Checkpoint& c);
 Result<Checkpoint> ParseCheckpointBody(std::string_view text);
 
 // The signed note of `c`, signed by `key` as c.origin.
-Result<std::string> SignCheckpoint(const Checkpoint& c, const crypto::Ed25519SigningKey& key);
+Result<std::string> SignCheckpoint(const Checkpoint& c,
+                                   const crypto::Ed25519SigningKey& key);
 
 // Verifies the note's signature by `verifier` and parses its body. Errors as
 // crypto::OpenNote (NotFound: not signed by this key; Corruption: bad
 // signature) plus InvalidArgument for a malformed body, and Corruption if the
 // origin differs from the verifier's key name.
-Result<Checkpoint> OpenCheckpoint(std::string_view signed_note, const crypto::NoteVerifier& verifier);
+Result<Checkpoint> OpenCheckpoint(std::string_view signed_note,
+                                  const crypto::NoteVerifier& verifier);
 
 }  // namespace caseledger::ledger

@@ -19,11 +19,11 @@ struct Command {
   std::string type;
   std::string actor;  // user id "u-…"
   std::string role;   // caseworker, coordinator, legal_reviewer, auditor, dpo
-  std::optional<std::string> case_id;   // "c-…"
-  std::optional<std::string> subject;   // "s-…"
-  Json h = Json::object();              // clear header: pseudonymous codes only
-  std::optional<Json> body;             // personal data; encrypted before storing
-  std::optional<Micros> time;           // only for imports of past history
+  std::optional<std::string> case_id;  // "c-…"
+  std::optional<std::string> subject;  // "s-…"
+  Json h = Json::object();             // clear header: pseudonymous codes only
+  std::optional<Json> body;    // personal data; encrypted before storing
+  std::optional<Micros> time;  // only for imports of past history
 
   // The owner of the body's data key: the subject if any, else the actor
   // (a body about no subject is encrypted under a per-user key).
@@ -40,6 +40,7 @@ Status ValidateCommand(const Command& c);
 // and subject may be null). Unknown fields, wrong types, duplicates, floats,
 // over-limit sizes are refused with InvalidArgument naming the problem (never
 // echoing personal data).
-Result<Command> ParseCommandJson(std::string_view line, const JsonLimits& limits = {});
+Result<Command> ParseCommandJson(std::string_view line,
+                                 const JsonLimits& limits = {});
 
 }  // namespace caseledger::ledger

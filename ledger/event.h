@@ -19,7 +19,8 @@ namespace caseledger::ledger {
 
 inline constexpr int kEventVersion = 1;
 // Domain-separation prefix of every event signature.
-inline constexpr std::string_view kEventSignaturePrefix = "caseledger/event/v1\n";
+inline constexpr std::string_view kEventSignaturePrefix =
+    "caseledger/event/v1\n";
 
 // The encrypted body: base64 ciphertext‖tag, data key id, base64 nonce.
 struct EncryptedBody {
@@ -36,9 +37,9 @@ struct Event {
   std::string role;
   std::optional<std::string> case_id;
   std::optional<std::string> subject;
-  Json h = Json::object();      // clear header; canonical-checked
+  Json h = Json::object();  // clear header; canonical-checked
   std::optional<EncryptedBody> body;
-  crypto::Digest prev;          // Merkle root of events 1..seq-1
+  crypto::Digest prev;  // Merkle root of events 1..seq-1
   std::optional<crypto::Ed25519Signature> sig;
   int v = kEventVersion;
 };
@@ -49,12 +50,14 @@ struct Event {
 std::string EncodeUnsigned(const Event& e, std::size_t* sig_offset = nullptr);
 // The stored line: `unsigned_bytes` with the signature member inserted at
 // `sig_offset`; equal to EncodeSigned of the same event with that signature.
-std::string InsertSignature(std::string_view unsigned_bytes, std::size_t sig_offset,
+std::string InsertSignature(std::string_view unsigned_bytes,
+                            std::size_t sig_offset,
                             const crypto::Ed25519Signature& sig);
-// Canonical bytes of the whole stored line (with "sig"). Precondition: e.sig set.
+// Canonical bytes of the whole stored line (with "sig"). Precondition: e.sig
+// set.
 std::string EncodeSigned(const Event& e);
-// Canonical bytes of `e` without "body" and "sig": SHA-256 of this is the body's
-// associated data.
+// Canonical bytes of `e` without "body" and "sig": SHA-256 of this is the
+// body's associated data.
 std::string EncodeForBodyAd(const Event& e);
 
 // The signature input: kEventSignaturePrefix ‖ C.

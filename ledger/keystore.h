@@ -26,12 +26,14 @@ class Keystore {
   // Opens (creating when `create`) the keystore in directory `dir` and unseals
   // the current KEK with `master`. Corruption if the KEK does not open under
   // this master key.
-  static Result<std::unique_ptr<Keystore>> Open(const std::string& dir, const crypto::SecretBytes& master,
-                                                bool create);
+  static Result<std::unique_ptr<Keystore>> Open(
+      const std::string& dir, const crypto::SecretBytes& master, bool create);
 
   // For each owner, its kid: existing, or a new random DEK wrapped and stored.
-  // All new keys are committed (fsync'd) in one transaction before this returns.
-  Result<std::vector<std::string>> EnsureKeys(std::span<const std::string> owners);
+  // All new keys are committed (fsync'd) in one transaction before this
+  // returns.
+  Result<std::vector<std::string>> EnsureKeys(
+      std::span<const std::string> owners);
 
   // The kid of `owner`, or NotFound.
   Result<std::string> KidOf(std::string_view owner);
@@ -40,22 +42,29 @@ class Keystore {
   // (no copy per call: allocating secure memory costs system calls). NotFound
   // if no such key (never created, or destroyed); Corruption if it does not
   // unwrap.
-  Result<std::shared_ptr<const crypto::SecretBytes>> DataKey(std::string_view kid);
+  Result<std::shared_ptr<const crypto::SecretBytes>> DataKey(
+      std::string_view kid);
 
   std::uint32_t epoch() const { return epoch_; }
 
  private:
-  Keystore(std::unique_ptr<lmdb::Env> env, lmdb::Dbi owners, lmdb::Dbi deks, lmdb::Dbi meta,
-           std::uint32_t epoch, crypto::SecretBytes kek)
-      : env_(std::move(env)), owners_(owners), deks_(deks), meta_(meta), epoch_(epoch), kek_(std::move(kek)) {}
+  Keystore(std::unique_ptr<lmdb::Env> env, lmdb::Dbi owners, lmdb::Dbi deks,
+           lmdb::Dbi meta, std::uint32_t epoch, crypto::SecretBytes kek)
+      : env_(std::move(env)),
+        owners_(owners),
+        deks_(deks),
+        meta_(meta),
+        epoch_(epoch),
+        kek_(std::move(kek)) {}
 
   std::unique_ptr<lmdb::Env> env_;
   lmdb::Dbi owners_, deks_, meta_;
   std::uint32_t epoch_;
   crypto::SecretBytes kek_;
-  std::mutex write_mu_;                               // one EnsureKeys at a time
+  std::mutex write_mu_;  // one EnsureKeys at a time
   std::mutex cache_mu_;
-  std::map<std::string, std::shared_ptr<const crypto::SecretBytes>, std::less<>> cache_;  // kid -> DEK
+  std::map<std::string, std::shared_ptr<const crypto::SecretBytes>, std::less<>>
+      cache_;  // kid -> DEK
 };
 
 }  // namespace caseledger::ledger

@@ -36,29 +36,40 @@ Result<crypto::SecretBytes> LoadMasterKey(const std::string& dir) {
   return crypto::ReadMasterKeyFile(MasterKeyPath(dir));
 }
 
-Result<InitResult> InitDataDir(const std::string& dir, const std::string& origin) {
+Result<InitResult> InitDataDir(const std::string& dir,
+                               const std::string& origin) {
   CL_RETURN_IF_ERROR(ValidateOrigin(origin));
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return IoError("cannot create " + dir + ": " + ec.message());
-  if (std::filesystem::exists(dir + "/ledger") || std::filesystem::exists(dir + "/node.key")) {
+  if (std::filesystem::exists(dir + "/ledger") ||
+      std::filesystem::exists(dir + "/node.key")) {
     return AlreadyExists("a ledger already exists in " + dir);
   }
   std::string master_path = MasterKeyPath(dir);
-  if (!std::filesystem::exists(master_path)) CL_RETURN_IF_ERROR(crypto::WriteNewMasterKeyFile(master_path));
-  CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, crypto::ReadMasterKeyFile(master_path));
+  if (!std::filesystem::exists(master_path))
+    CL_RETURN_IF_ERROR(crypto::WriteNewMasterKeyFile(master_path));
+  CL_ASSIGN_OR_RETURN(crypto::SecretBytes master,
+                      crypto::ReadMasterKeyFile(master_path));
   auto node_key = crypto::Ed25519SigningKey::Generate();
-  CL_RETURN_IF_ERROR(crypto::WriteSealedKeyFile(dir + "/node.key", kNodeKeyPurpose, master, node_key.Seed()));
+  CL_RETURN_IF_ERROR(crypto::WriteSealedKeyFile(
+      dir + "/node.key", kNodeKeyPurpose, master, node_key.Seed()));
   std::filesystem::create_directories(dir + "/keystore", ec);
   if (ec) return IoError("cannot create keystore directory: " + ec.message());
-  CL_RETURN_IF_ERROR(Keystore::Open(dir + "/keystore", master, /*create=*/true).status());
-  CL_RETURN_IF_ERROR(LogStore::Open(dir, /*read_only=*/false, /*create=*/true, origin).status());
-  InitResult r{origin, crypto::NoteVerifier::For(origin, node_key.public_key()).ToString()};
+  CL_RETURN_IF_ERROR(
+      Keystore::Open(dir + "/keystore", master, /*create=*/true).status());
+  CL_RETURN_IF_ERROR(
+      LogStore::Open(dir, /*read_only=*/false, /*create=*/true, origin)
+          .status());
+  InitResult r{
+      origin,
+      crypto::NoteVerifier::For(origin, node_key.public_key()).ToString()};
   CL_RETURN_IF_ERROR(WritePublicFile(dir + "/ledger.pub", r.verifier));
   return r;
 }
 
-Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptions options) {
+Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
+                                             LedgerOptions options) {
   std::unique_ptr<Ledger> l(new Ledger());
   l->dir_ = dir;
   if (!std::filesystem::is_directory(dir + "/ledger")) {
@@ -71,13 +82,19 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
     return Unavailable("another process owns the data directory " + dir);
   }
   CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, LoadMasterKey(dir));
-  CL_ASSIGN_OR_RETURN(crypto::SecretBytes seed, crypto::ReadSealedKeyFile(dir + "/node.key", kNodeKeyPurpose, master));
-  CL_ASSIGN_OR_RETURN(auto key, crypto::Ed25519SigningKey::FromSeed(seed.view()));
+  CL_ASSIGN_OR_RETURN(
+      crypto::SecretBytes seed,
+      crypto::ReadSealedKeyFile(dir + "/node.key", kNodeKeyPurpose, master));
+  CL_ASSIGN_OR_RETURN(auto key,
+                      crypto::Ed25519SigningKey::FromSeed(seed.view()));
   l->node_key_ = std::make_unique<crypto::Ed25519SigningKey>(std::move(key));
-  CL_ASSIGN_OR_RETURN(l->store_, LogStore::Open(dir, false, false, "", options.no_sync));
-  CL_ASSIGN_OR_RETURN(l->keys_, Keystore::Open(dir + "/keystore", master, /*create=*/false));
-  CL_ASSIGN_OR_RETURN(l->writer_, Writer::Start(*l->store_, *l->keys_, *l->node_key_, options.writer,
-                                                std::move(options.validator)));
+  CL_ASSIGN_OR_RETURN(l->store_,
+                      LogStore::Open(dir, false, false, "", options.no_sync));
+  CL_ASSIGN_OR_RETURN(
+      l->keys_, Keystore::Open(dir + "/keystore", master, /*create=*/false));
+  CL_ASSIGN_OR_RETURN(
+      l->writer_, Writer::Start(*l->store_, *l->keys_, *l->node_key_,
+                                options.writer, std::move(options.validator)));
   return l;
 }
 

@@ -27,14 +27,16 @@ inline constexpr const char* kMasterKeyEnv = "CASELEDGER_MASTER_KEY_FILE";
 
 struct InitResult {
   std::string origin;
-  std::string verifier;  // the note verifier key string, also in <dir>/ledger.pub
+  std::string
+      verifier;  // the note verifier key string, also in <dir>/ledger.pub
 };
 
 // Creates a new data directory: keys, an empty log and keystore. The master
 // key is read from $CASELEDGER_MASTER_KEY_FILE, or (demo) created as
 // <dir>/master.key. AlreadyExists if `dir` already holds a ledger;
 // InvalidArgument for a bad origin.
-Result<InitResult> InitDataDir(const std::string& dir, const std::string& origin);
+Result<InitResult> InitDataDir(const std::string& dir,
+                               const std::string& origin);
 
 // The master key: $CASELEDGER_MASTER_KEY_FILE if set, else <dir>/master.key.
 Result<crypto::SecretBytes> LoadMasterKey(const std::string& dir);
@@ -48,7 +50,8 @@ struct LedgerOptions {
 class Ledger {
  public:
   // Opens `dir` for writing. Unavailable if another process owns it.
-  static Result<std::unique_ptr<Ledger>> Open(const std::string& dir, LedgerOptions options = {});
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& dir,
+                                              LedgerOptions options = {});
   ~Ledger();
 
   Writer& writer() { return *writer_; }

@@ -18,15 +18,18 @@ std::array<std::uint8_t, 9> NodeKey(merkle::NodeId id) {
   return k;
 }
 
-Result<std::unique_ptr<LogStore>> LogStore::Open(const std::string& data_dir, bool read_only, bool create,
-                                                 const std::string& origin, bool no_sync) {
+Result<std::unique_ptr<LogStore>> LogStore::Open(const std::string& data_dir,
+                                                 bool read_only, bool create,
+                                                 const std::string& origin,
+                                                 bool no_sync) {
   std::string dir = data_dir + "/ledger";
   std::error_code ec;
   if (create) {
     std::filesystem::create_directories(dir, ec);
     if (ec) return IoError("cannot create " + dir + ": " + ec.message());
   } else if (!std::filesystem::is_directory(dir, ec)) {
-    return NotFound("no ledger in " + data_dir + " (run `caseledger init` first)");
+    return NotFound("no ledger in " + data_dir +
+                    " (run `caseledger init` first)");
   }
   lmdb::EnvOptions opts;
   opts.read_only = read_only;
@@ -39,22 +42,27 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::string& data_dir, bo
   CL_ASSIGN_OR_RETURN(s->meta_, s->env_->OpenDb("meta", create));
   if (create) {
     CL_RETURN_IF_ERROR(s->env_->Write([&](lmdb::WriteTxn& txn) -> Status {
-      CL_ASSIGN_OR_RETURN(auto existing, txn.Get(s->meta_, AsBytes(kOriginKey)));
-      if (existing) return AlreadyExists("a ledger already exists in " + data_dir);
-      CL_RETURN_IF_ERROR(txn.Put(s->meta_, AsBytes(kFormatKey), AsBytes(kLedgerFormat)));
+      CL_ASSIGN_OR_RETURN(auto existing,
+                          txn.Get(s->meta_, AsBytes(kOriginKey)));
+      if (existing)
+        return AlreadyExists("a ledger already exists in " + data_dir);
+      CL_RETURN_IF_ERROR(
+          txn.Put(s->meta_, AsBytes(kFormatKey), AsBytes(kLedgerFormat)));
       return txn.Put(s->meta_, AsBytes(kOriginKey), AsBytes(origin));
     }));
   }
   CL_ASSIGN_OR_RETURN(auto txn, s->env_->BeginRead());
   CL_ASSIGN_OR_RETURN(auto format, txn.Get(s->meta_, AsBytes(kFormatKey)));
-  if (!format || AsChars(*format) != kLedgerFormat) return Corruption("ledger format record missing or unknown");
+  if (!format || AsChars(*format) != kLedgerFormat)
+    return Corruption("ledger format record missing or unknown");
   CL_ASSIGN_OR_RETURN(auto o, txn.Get(s->meta_, AsBytes(kOriginKey)));
   if (!o) return Corruption("ledger origin record missing");
   s->origin_ = std::string(AsChars(*o));
   return s;
 }
 
-Result<std::uint64_t> TreeSize(const lmdb::ReadTxn& txn, const LogStore& store) {
+Result<std::uint64_t> TreeSize(const lmdb::ReadTxn& txn,
+                               const LogStore& store) {
   CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), store.events()));
   CL_ASSIGN_OR_RETURN(auto last, c.Last());
   if (!last) return std::uint64_t{0};
@@ -62,29 +70,36 @@ Result<std::uint64_t> TreeSize(const lmdb::ReadTxn& txn, const LogStore& store) 
   return DecodeBigEndian64(last->key);
 }
 
-Result<std::string> ReadEventLine(const lmdb::ReadTxn& txn, const LogStore& store, std::uint64_t seq) {
+Result<std::string> ReadEventLine(const lmdb::ReadTxn& txn,
+                                  const LogStore& store, std::uint64_t seq) {
   auto key = EncodeBigEndian64(seq);
   CL_ASSIGN_OR_RETURN(auto v, txn.Get(store.events(), key));
   if (!v) return NotFound("no event with seq " + std::to_string(seq));
   return std::string(AsChars(*v));
 }
 
-Result<std::pair<std::uint64_t, std::string>> LatestCheckpoint(const lmdb::ReadTxn& txn, const LogStore& store) {
-  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), store.checkpoints()));
+Result<std::pair<std::uint64_t, std::string>> LatestCheckpoint(
+    const lmdb::ReadTxn& txn, const LogStore& store) {
+  CL_ASSIGN_OR_RETURN(auto c,
+                      lmdb::Cursor::Open(txn.raw(), store.checkpoints()));
   CL_ASSIGN_OR_RETURN(auto last, c.Last());
   if (!last) return NotFound("no checkpoint stored yet");
   if (last->key.size() != 8) return Corruption("checkpoint key is not 8 bytes");
-  return std::make_pair(DecodeBigEndian64(last->key), std::string(AsChars(last->value)));
+  return std::make_pair(DecodeBigEndian64(last->key),
+                        std::string(AsChars(last->value)));
 }
 
-Result<std::string> CheckpointAt(const lmdb::ReadTxn& txn, const LogStore& store, std::uint64_t size) {
+Result<std::string> CheckpointAt(const lmdb::ReadTxn& txn,
+                                 const LogStore& store, std::uint64_t size) {
   auto key = EncodeBigEndian64(size);
   CL_ASSIGN_OR_RETURN(auto v, txn.Get(store.checkpoints(), key));
   if (!v) return NotFound("no checkpoint of size " + std::to_string(size));
   return std::string(AsChars(*v));
 }
 
-Result<merkle::CompactRange> LoadCompactRange(const lmdb::ReadTxn& txn, const LogStore& store, std::uint64_t size) {
+Result<merkle::CompactRange> LoadCompactRange(const lmdb::ReadTxn& txn,
+                                              const LogStore& store,
+                                              std::uint64_t size) {
   TxnNodeSource source(txn, store);
   return merkle::CompactRangeFromSource(size, source);
 }
@@ -93,7 +108,8 @@ Result<crypto::Digest> TxnNodeSource::GetNode(merkle::NodeId id) {
   auto key = NodeKey(id);
   CL_ASSIGN_OR_RETURN(auto v, txn_.Get(store_.nodes(), key));
   if (!v) return NotFound("Merkle node " + id.ToString() + " is not stored");
-  if (v->size() != crypto::kSha256Bytes) return Corruption("Merkle node " + id.ToString() + " is not 32 bytes");
+  if (v->size() != crypto::kSha256Bytes)
+    return Corruption("Merkle node " + id.ToString() + " is not 32 bytes");
   crypto::Digest d;
   std::memcpy(d.bytes.data(), v->data(), d.bytes.size());
   return d;

@@ -1,8 +1,8 @@
 // LogStore: the ledger's LMDB environment (<dir>/ledger/) and its named DBs:
 //   events       8-byte big-endian seq -> stored canonical event line
-//   nodes        level (1 byte) ‖ index (8-byte BE) -> 32-byte perfect-subtree hash
-//   checkpoints  8-byte BE tree size -> signed checkpoint note
-//   meta         text key -> value ("origin", "format")
+//   nodes        level (1 byte) ‖ index (8-byte BE) -> 32-byte perfect-subtree
+//   hash checkpoints  8-byte BE tree size -> signed checkpoint note meta text
+//   key -> value ("origin", "format")
 // Invariant (kept by the Writer): after every commit the events are 1..n with
 // no gap, every completed perfect subtree of [0, n) is in nodes, and the
 // checkpoint of size n is present.
@@ -30,8 +30,10 @@ class LogStore {
  public:
   // Opens <dir>/ledger (the data directory `dir`). With create, creates the
   // DBs and records `origin`. NotFound if absent and not created.
-  static Result<std::unique_ptr<LogStore>> Open(const std::string& data_dir, bool read_only,
-                                                bool create = false, const std::string& origin = "",
+  static Result<std::unique_ptr<LogStore>> Open(const std::string& data_dir,
+                                                bool read_only,
+                                                bool create = false,
+                                                const std::string& origin = "",
                                                 bool no_sync = false);
 
   lmdb::Env& env() { return *env_; }
@@ -51,18 +53,24 @@ class LogStore {
 // The number of events (the highest seq) visible in `txn`.
 Result<std::uint64_t> TreeSize(const lmdb::ReadTxn& txn, const LogStore& store);
 // The stored line of event `seq` (copied), or NotFound.
-Result<std::string> ReadEventLine(const lmdb::ReadTxn& txn, const LogStore& store, std::uint64_t seq);
+Result<std::string> ReadEventLine(const lmdb::ReadTxn& txn,
+                                  const LogStore& store, std::uint64_t seq);
 // The latest stored checkpoint note (copied) and its size, or NotFound if none.
-Result<std::pair<std::uint64_t, std::string>> LatestCheckpoint(const lmdb::ReadTxn& txn, const LogStore& store);
+Result<std::pair<std::uint64_t, std::string>> LatestCheckpoint(
+    const lmdb::ReadTxn& txn, const LogStore& store);
 // The checkpoint stored for exactly `size`, or NotFound.
-Result<std::string> CheckpointAt(const lmdb::ReadTxn& txn, const LogStore& store, std::uint64_t size);
+Result<std::string> CheckpointAt(const lmdb::ReadTxn& txn,
+                                 const LogStore& store, std::uint64_t size);
 // The compact range of [0, size) from stored nodes.
-Result<merkle::CompactRange> LoadCompactRange(const lmdb::ReadTxn& txn, const LogStore& store, std::uint64_t size);
+Result<merkle::CompactRange> LoadCompactRange(const lmdb::ReadTxn& txn,
+                                              const LogStore& store,
+                                              std::uint64_t size);
 
 // Stored perfect-subtree hashes, read within one txn.
 class TxnNodeSource : public merkle::NodeSource {
  public:
-  TxnNodeSource(const lmdb::ReadTxn& txn, const LogStore& store) : txn_(txn), store_(store) {}
+  TxnNodeSource(const lmdb::ReadTxn& txn, const LogStore& store)
+      : txn_(txn), store_(store) {}
   Result<crypto::Digest> GetNode(merkle::NodeId id) override;
 
  private:

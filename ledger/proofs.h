@@ -14,10 +14,12 @@ namespace caseledger::ledger {
 // {"leaf_index","tree_size","leaf_hash","root","proof"} for event `seq` in
 // the tree of the first `size` events. InvalidArgument unless 1 <= seq <= size
 // <= the log's size.
-Result<Json> InclusionProofJson(LogStore& store, std::uint64_t seq, std::uint64_t size);
+Result<Json> InclusionProofJson(LogStore& store, std::uint64_t seq,
+                                std::uint64_t size);
 
 // {"size1","size2","root1","root2","proof"}. InvalidArgument unless
 // 1 <= from <= to <= the log's size.
-Result<Json> ConsistencyProofJson(LogStore& store, std::uint64_t from, std::uint64_t to);
+Result<Json> ConsistencyProofJson(LogStore& store, std::uint64_t from,
+                                  std::uint64_t to);
 
 }  // namespace caseledger::ledger

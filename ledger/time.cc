@@ -6,7 +6,8 @@
 namespace caseledger::ledger {
 
 namespace {
-// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
+// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's
+// algorithm).
 std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -27,9 +28,12 @@ void CivilFromDays(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
   m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
 }
-bool IsLeap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool IsLeap(std::int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 unsigned DaysInMonth(std::int64_t y, unsigned m) {
-  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30,
+                                       31, 31, 30, 31, 30, 31};
   return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
 }
 bool Digits(std::string_view s, std::size_t pos, std::size_t n, unsigned& out) {
@@ -50,7 +54,8 @@ Micros NowMicros() {
 }
 
 std::string FormatTime(Micros t) {
-  std::int64_t days = t >= 0 ? t / 86400000000 : (t - 86399999999) / 86400000000;
+  std::int64_t days =
+      t >= 0 ? t / 86400000000 : (t - 86399999999) / 86400000000;
   std::int64_t rem = t - days * 86400000000;
   std::int64_t y = 0;
   unsigned m = 0, d = 0;
@@ -58,22 +63,28 @@ std::string FormatTime(Micros t) {
   auto secs = rem / 1000000;
   auto micros = rem % 1000000;
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),
-                static_cast<long long>((secs / 60) % 60), static_cast<long long>(secs % 60),
-                static_cast<long long>(micros));
+  std::snprintf(
+      buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
+      static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),
+      static_cast<long long>((secs / 60) % 60),
+      static_cast<long long>(secs % 60), static_cast<long long>(micros));
   return buf;
 }
 
 Result<Micros> ParseTime(std::string_view s) {
-  auto bad = [] { return InvalidArgument("time is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SS[.ffffff]Z)"); };
+  auto bad = [] {
+    return InvalidArgument(
+        "time is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SS[.ffffff]Z)");
+  };
   unsigned y, mo, d, h, mi, se;
-  if (s.size() < 20 || !Digits(s, 0, 4, y) || s[4] != '-' || !Digits(s, 5, 2, mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, d) || s[10] != 'T' || !Digits(s, 11, 2, h) || s[13] != ':' ||
+  if (s.size() < 20 || !Digits(s, 0, 4, y) || s[4] != '-' ||
+      !Digits(s, 5, 2, mo) || s[7] != '-' || !Digits(s, 8, 2, d) ||
+      s[10] != 'T' || !Digits(s, 11, 2, h) || s[13] != ':' ||
       !Digits(s, 14, 2, mi) || s[16] != ':' || !Digits(s, 17, 2, se)) {
     return bad();
   }
-  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) || h > 23 || mi > 59 || se > 59) {
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) || h > 23 ||
+      mi > 59 || se > 59) {
     return bad();
   }
   std::size_t pos = 19;
@@ -91,7 +102,8 @@ Result<Micros> ParseTime(std::string_view s) {
   }
   if (pos + 1 != s.size() || s[pos] != 'Z') return bad();
   std::int64_t days = DaysFromCivil(y, mo, d);
-  return ((days * 24 + h) * 60 + mi) * 60 * 1000000 + static_cast<std::int64_t>(se) * 1000000 + micros;
+  return ((days * 24 + h) * 60 + mi) * 60 * 1000000 +
+         static_cast<std::int64_t>(se) * 1000000 + micros;
 }
 
 }  // namespace caseledger::ledger

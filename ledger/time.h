@@ -17,7 +17,8 @@ using Micros = std::int64_t;
 Micros NowMicros();
 // The canonical text of `t` (years 0001–9999).
 std::string FormatTime(Micros t);
-// Parses RFC 3339 UTC time "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z". InvalidArgument otherwise.
+// Parses RFC 3339 UTC time "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z". InvalidArgument
+// otherwise.
 Result<Micros> ParseTime(std::string_view text);
 
 }  // namespace caseledger::ledger

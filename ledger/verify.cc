@@ -27,14 +27,16 @@ struct Checked {
 
 }  // namespace
 
-bool StreamVerifier::Fail(std::optional<std::uint64_t> seq, std::string problem) {
+bool StreamVerifier::Fail(std::optional<std::uint64_t> seq,
+                          std::string problem) {
   report_.ok = false;
   report_.first_bad_seq = seq;
   report_.problem = std::move(problem);
   return false;
 }
 
-bool StreamVerifier::Feed(const std::vector<Entry>& entries, const OnNode& on_node, const OnSize& on_size) {
+bool StreamVerifier::Feed(const std::vector<Entry>& entries,
+                          const OnNode& on_node, const OnSize& on_size) {
   std::vector<Checked> checked(entries.size());
   pool_.ParallelFor(entries.size(), [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
@@ -53,8 +55,11 @@ bool StreamVerifier::Feed(const std::vector<Entry>& entries, const OnNode& on_no
       }
       c.time = *t;
       std::string unsigned_bytes = EncodeUnsigned(*e);
-      if (!crypto::Ed25519Verify(verifier_.key, AsBytes(SignatureInput(unsigned_bytes)), *e->sig)) {
-        c.status = Corruption("signature does not verify under the node key " + verifier_.ToString());
+      if (!crypto::Ed25519Verify(verifier_.key,
+                                 AsBytes(SignatureInput(unsigned_bytes)),
+                                 *e->sig)) {
+        c.status = Corruption("signature does not verify under the node key " +
+                              verifier_.ToString());
         continue;
       }
       c.leaf = merkle::HashLeaf(AsBytes(unsigned_bytes));
@@ -66,19 +71,24 @@ bool StreamVerifier::Feed(const std::vector<Entry>& entries, const OnNode& on_no
     const Checked& c = checked[i];
     if (entry.key != expected) {
       if (entry.key > expected) {
-        return Fail(expected, "event missing: the next stored event is at " + std::to_string(entry.key));
+        return Fail(expected, "event missing: the next stored event is at " +
+                                  std::to_string(entry.key));
       }
-      return Fail(expected, "stored out of order (found key " + std::to_string(entry.key) + ")");
+      return Fail(expected, "stored out of order (found key " +
+                                std::to_string(entry.key) + ")");
     }
     if (!c.status.ok()) return Fail(expected, c.status.message());
     if (c.seq != expected) {
-      return Fail(expected, "the event stored at position " + std::to_string(expected) + " says seq " +
-                                std::to_string(c.seq) + " (events removed, reordered or moved)");
+      return Fail(expected, "the event stored at position " +
+                                std::to_string(expected) + " says seq " +
+                                std::to_string(c.seq) +
+                                " (events removed, reordered or moved)");
     }
     crypto::Digest root = tree_.Root();
     if (c.prev != root) {
-      return Fail(expected, "prev " + c.prev.Hex() + " != Merkle root of events 1.." +
-                                std::to_string(expected - 1) + " " + root.Hex());
+      return Fail(expected,
+                  "prev " + c.prev.Hex() + " != Merkle root of events 1.." +
+                      std::to_string(expected - 1) + " " + root.Hex());
     }
     if (c.time < last_time_) {
       return Fail(expected, "time is earlier than the previous event's time");
@@ -124,11 +134,14 @@ std::string TruncationOf(const std::string& dir) {
   if (!info.ok() || ::stat(file.c_str(), &st) != 0) return {};
   auto need = static_cast<std::uint64_t>(info->last_page + 1) * info->page_size;
   if (static_cast<std::uint64_t>(st.st_size) >= need) return {};
-  return "data file truncated: " + std::to_string(st.st_size) + " bytes, LMDB needs " + std::to_string(need);
+  return "data file truncated: " + std::to_string(st.st_size) +
+         " bytes, LMDB needs " + std::to_string(need);
 }
 
-Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOptions& options,
-                                        const crypto::NoteVerifier& verifier, const std::string& truncation) {
+Result<VerifyReport> VerifyOpenedLedger(const std::string& dir,
+                                        const VerifyOptions& options,
+                                        const crypto::NoteVerifier& verifier,
+                                        const std::string& truncation) {
   WorkerPool pool(options.threads);
   StreamVerifier sv(verifier, pool);
   auto opened = LogStore::Open(dir, /*read_only=*/true);
@@ -139,12 +152,15 @@ Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOpti
   }
   auto store = std::move(opened).value();
   if (store->origin() != verifier.name) {
-    sv.Fail(std::nullopt, "the ledger's origin differs from the verifier key's name");
+    sv.Fail(std::nullopt,
+            "the ledger's origin differs from the verifier key's name");
     return sv.report();
   }
   CL_ASSIGN_OR_RETURN(auto txn, store->env().BeginRead());
-  CL_ASSIGN_OR_RETURN(auto events, lmdb::Cursor::Open(txn.raw(), store->events()));
-  CL_ASSIGN_OR_RETURN(auto cps, lmdb::Cursor::Open(txn.raw(), store->checkpoints()));
+  CL_ASSIGN_OR_RETURN(auto events,
+                      lmdb::Cursor::Open(txn.raw(), store->events()));
+  CL_ASSIGN_OR_RETURN(auto cps,
+                      lmdb::Cursor::Open(txn.raw(), store->checkpoints()));
 
   // Checkpoints are checked as the scan reaches their size.
   std::optional<std::pair<std::uint64_t, std::string>> next_cp;
@@ -154,21 +170,30 @@ Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOpti
     if (!*kv) {
       next_cp.reset();
     } else {
-      if ((*kv)->key.size() != 8) return Corruption("checkpoint key is not 8 bytes");
-      next_cp.emplace(DecodeBigEndian64((*kv)->key), std::string(AsChars((*kv)->value)));
+      if ((*kv)->key.size() != 8)
+        return Corruption("checkpoint key is not 8 bytes");
+      next_cp.emplace(DecodeBigEndian64((*kv)->key),
+                      std::string(AsChars((*kv)->value)));
     }
     return Status::Ok();
   };
   auto on_size = [&](const merkle::CompactRange& tree) -> std::string {
     while (next_cp && next_cp->first <= tree.size()) {
-      if (next_cp->first < tree.size()) return "checkpoint of size " + std::to_string(next_cp->first) + " was skipped";
+      if (next_cp->first < tree.size())
+        return "checkpoint of size " + std::to_string(next_cp->first) +
+               " was skipped";
       auto cp = OpenCheckpoint(next_cp->second, verifier);
-      if (!cp.ok()) return "checkpoint of size " + std::to_string(next_cp->first) + ": " + cp.status().message();
-      if (cp->size != next_cp->first) return "checkpoint stored under size " + std::to_string(next_cp->first) + " says size " + std::to_string(cp->size);
+      if (!cp.ok())
+        return "checkpoint of size " + std::to_string(next_cp->first) + ": " +
+               cp.status().message();
+      if (cp->size != next_cp->first)
+        return "checkpoint stored under size " +
+               std::to_string(next_cp->first) + " says size " +
+               std::to_string(cp->size);
       crypto::Digest root = tree.Root();
       if (cp->root != root) {
-        return "checkpoint of size " + std::to_string(cp->size) + " has root " + cp->root.Hex() +
-               " but the events give " + root.Hex();
+        return "checkpoint of size " + std::to_string(cp->size) + " has root " +
+               cp->root.Hex() + " but the events give " + root.Hex();
       }
       ++sv.report().checkpoints;
       sv.report().latest_checkpoint = cp->size;
@@ -177,13 +202,18 @@ Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOpti
     }
     return {};
   };
-  auto on_node = [&](merkle::NodeId id, const crypto::Digest& d) -> std::string {
+  auto on_node = [&](merkle::NodeId id,
+                     const crypto::Digest& d) -> std::string {
     auto key = NodeKey(id);
     auto v = txn.Get(store->nodes(), key);
-    if (!v.ok()) return "Merkle node " + id.ToString() + " unreadable: " + v.status().message();
+    if (!v.ok())
+      return "Merkle node " + id.ToString() +
+             " unreadable: " + v.status().message();
     if (!*v) return "Merkle node " + id.ToString() + " is missing";
-    if ((*v)->size() != d.bytes.size() || std::memcmp((*v)->data(), d.bytes.data(), d.bytes.size()) != 0) {
-      return "stored Merkle node " + id.ToString() + " " + ToHex(**v) + " != recomputed " + d.Hex();
+    if ((*v)->size() != d.bytes.size() ||
+        std::memcmp((*v)->data(), d.bytes.data(), d.bytes.size()) != 0) {
+      return "stored Merkle node " + id.ToString() + " " + ToHex(**v) +
+             " != recomputed " + d.Hex();
     }
     return {};
   };
@@ -198,8 +228,10 @@ Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOpti
       while (chunk.size() < options.chunk) {
         if (!kv.ok()) return kv.status();
         if (!*kv) break;
-        if ((*kv)->key.size() != 8) return Corruption("event key is not 8 bytes");
-        chunk.push_back({DecodeBigEndian64((*kv)->key), std::string(AsChars((*kv)->value))});
+        if ((*kv)->key.size() != 8)
+          return Corruption("event key is not 8 bytes");
+        chunk.push_back({DecodeBigEndian64((*kv)->key),
+                         std::string(AsChars((*kv)->value))});
         kv = events.Next();
       }
       if (chunk.empty()) break;
@@ -209,18 +241,22 @@ Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOpti
     return Status::Ok();
   });
   if (!scan.ok()) {
-    sv.Fail(sv.tree().size() + 1, scan.message() + (truncation.empty() ? "" : " (" + truncation + ")"));
+    sv.Fail(
+        sv.tree().size() + 1,
+        scan.message() + (truncation.empty() ? "" : " (" + truncation + ")"));
     return sv.report();
   }
   if (!ok) return sv.report();
   const std::uint64_t n = sv.tree().size();
   if (next_cp) {
-    sv.Fail(n + 1, "checkpoint of size " + std::to_string(next_cp->first) + " commits to events beyond the last stored one (" +
+    sv.Fail(n + 1, "checkpoint of size " + std::to_string(next_cp->first) +
+                       " commits to events beyond the last stored one (" +
                        std::to_string(n) + "): events lost or removed");
     return sv.report();
   }
   if (n > 0 && sv.report().latest_checkpoint != n) {
-    sv.Fail(std::nullopt, "no checkpoint covers the last event " + std::to_string(n));
+    sv.Fail(std::nullopt,
+            "no checkpoint covers the last event " + std::to_string(n));
     return sv.report();
   }
   if (!truncation.empty()) {
@@ -234,9 +270,11 @@ Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOpti
 
 }  // namespace
 
-Result<VerifyReport> VerifyLedger(const std::string& dir, const VerifyOptions& options) {
-  Result<crypto::NoteVerifier> parsed = options.trusted_key ? crypto::NoteVerifier::Parse(*options.trusted_key)
-                                                            : ReadVerifierFile(dir + "/ledger.pub");
+Result<VerifyReport> VerifyLedger(const std::string& dir,
+                                  const VerifyOptions& options) {
+  Result<crypto::NoteVerifier> parsed =
+      options.trusted_key ? crypto::NoteVerifier::Parse(*options.trusted_key)
+                          : ReadVerifierFile(dir + "/ledger.pub");
   if (!parsed.ok()) return parsed.status();
   const crypto::NoteVerifier verifier = std::move(parsed).value();
   const std::string truncation = TruncationOf(dir);
@@ -249,7 +287,8 @@ Result<VerifyReport> VerifyLedger(const std::string& dir, const VerifyOptions& o
   });
   if (!guarded.ok()) {
     VerifyReport r;
-    r.problem = guarded.message() + (truncation.empty() ? "" : " (" + truncation + ")");
+    r.problem =
+        guarded.message() + (truncation.empty() ? "" : " (" + truncation + ")");
     return r;
   }
   return std::move(*result);

@@ -26,8 +26,8 @@ struct VerifyReport {
   std::uint64_t events = 0;       // events that verified
   std::uint64_t checkpoints = 0;  // checkpoints that verified
   std::optional<std::uint64_t> first_bad_seq;
-  std::string problem;            // empty when ok
-  crypto::Digest root;            // root of the verified events
+  std::string problem;  // empty when ok
+  crypto::Digest root;  // root of the verified events
   std::uint64_t latest_checkpoint = 0;
 };
 
@@ -35,19 +35,23 @@ struct VerifyReport {
 class StreamVerifier {
  public:
   struct Entry {
-    std::uint64_t key = 0;  // where the line was found: LMDB key, or line number in a bundle
+    std::uint64_t key =
+        0;  // where the line was found: LMDB key, or line number in a bundle
     std::string line;
   };
   // Called after each event is folded into the tree (size = its seq); return a
   // non-empty problem text to stop (e.g. a checkpoint or stored node mismatch).
-  using OnNode = std::function<std::string(merkle::NodeId, const crypto::Digest&)>;
+  using OnNode =
+      std::function<std::string(merkle::NodeId, const crypto::Digest&)>;
   using OnSize = std::function<std::string(const merkle::CompactRange&)>;
 
-  StreamVerifier(const crypto::NoteVerifier& verifier, WorkerPool& pool) : verifier_(verifier), pool_(pool) {}
+  StreamVerifier(const crypto::NoteVerifier& verifier, WorkerPool& pool)
+      : verifier_(verifier), pool_(pool) {}
 
   // Verifies the next events (keys must continue 1, 2, …). Returns false and
   // fills the report once a problem is found.
-  bool Feed(const std::vector<Entry>& entries, const OnNode& on_node, const OnSize& on_size);
+  bool Feed(const std::vector<Entry>& entries, const OnNode& on_node,
+            const OnSize& on_size);
 
   const merkle::CompactRange& tree() const { return tree_; }
   VerifyReport& report() { return report_; }
@@ -72,9 +76,11 @@ struct VerifyOptions {
 };
 
 // Verifies the ledger in data directory `dir` with the verifier key in
-// <dir>/ledger.pub (or options.trusted_key). The report says ok or the first problem; the Result is an
-// error only if verification could not be run at all (no ledger, no key).
-Result<VerifyReport> VerifyLedger(const std::string& dir, const VerifyOptions& options = {});
+// <dir>/ledger.pub (or options.trusted_key). The report says ok or the first
+// problem; the Result is an error only if verification could not be run at all
+// (no ledger, no key).
+Result<VerifyReport> VerifyLedger(const std::string& dir,
+                                  const VerifyOptions& options = {});
 
 // Reads and parses <dir>/ledger.pub.
 Result<crypto::NoteVerifier> ReadVerifierFile(const std::string& path);

@@ -20,10 +20,11 @@ std::future<T> Ready(T value) {
 }
 }  // namespace
 
-Result<std::unique_ptr<Writer>> Writer::Start(LogStore& store, Keystore& keys,
-                                              const crypto::Ed25519SigningKey& key, Options options,
-                                              Validator validator) {
-  std::unique_ptr<Writer> w(new Writer(store, keys, key, options, std::move(validator)));
+Result<std::unique_ptr<Writer>> Writer::Start(
+    LogStore& store, Keystore& keys, const crypto::Ed25519SigningKey& key,
+    Options options, Validator validator) {
+  std::unique_ptr<Writer> w(
+      new Writer(store, keys, key, options, std::move(validator)));
   {
     CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
     CL_ASSIGN_OR_RETURN(std::uint64_t size, TreeSize(txn, store));
@@ -33,13 +34,19 @@ Result<std::unique_ptr<Writer>> Writer::Start(LogStore& store, Keystore& keys,
       // same transaction as the last batch wrote.
       CL_ASSIGN_OR_RETURN(auto latest, LatestCheckpoint(txn, store));
       if (latest.first != size) {
-        return Corruption("latest checkpoint is of size " + std::to_string(latest.first) +
-                          " but the log has " + std::to_string(size) + " events");
+        return Corruption("latest checkpoint is of size " +
+                          std::to_string(latest.first) + " but the log has " +
+                          std::to_string(size) + " events");
       }
-      auto cp = OpenCheckpoint(latest.second, crypto::NoteVerifier::For(store.origin(), key.public_key()));
-      if (!cp.ok()) return Corruption("latest checkpoint does not open: " + cp.status().message());
+      auto cp = OpenCheckpoint(
+          latest.second,
+          crypto::NoteVerifier::For(store.origin(), key.public_key()));
+      if (!cp.ok())
+        return Corruption("latest checkpoint does not open: " +
+                          cp.status().message());
       if (cp->root != w->tree_.Root()) {
-        return Corruption("stored Merkle nodes give root " + w->tree_.Root().Hex() +
+        return Corruption("stored Merkle nodes give root " +
+                          w->tree_.Root().Hex() +
                           " but the latest checkpoint says " + cp->root.Hex());
       }
       CL_ASSIGN_OR_RETURN(auto line, ReadEventLine(txn, store, size));
@@ -72,8 +79,10 @@ WriterStats Writer::stats() const {
 std::future<Result<Appended>> Writer::Submit(Command cmd) {
   std::unique_lock lock(mu_);
   if (!failed_.ok()) return Ready(Result<Appended>(failed_));
-  if (stopping_) return Ready(Result<Appended>(Unavailable("the writer is shutting down")));
-  if (queue_.size() >= options_.max_queue) return Ready(Result<Appended>(Unavailable("write queue is full")));
+  if (stopping_)
+    return Ready(Result<Appended>(Unavailable("the writer is shutting down")));
+  if (queue_.size() >= options_.max_queue)
+    return Ready(Result<Appended>(Unavailable("write queue is full")));
   queue_.push_back(Pending{std::move(cmd), {}});
   auto f = queue_.back().promise.get_future();
   lock.unlock();
@@ -115,7 +124,9 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
     Micros t = std::max(now, running);
     if (s.ok() && p.cmd.time) {
       if (*p.cmd.time < running) {
-        s = InvalidArgument("\"time\" is earlier than the previous event's time (" + FormatTime(running) + ")");
+        s = InvalidArgument(
+            "\"time\" is earlier than the previous event's time (" +
+            FormatTime(running) + ")");
       } else if (*p.cmd.time > now) {
         s = InvalidArgument("\"time\" lies in the future");
       }
@@ -184,12 +195,16 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
       }
       crypto::Digest ad = crypto::Sha256(AsBytes(EncodeForBodyAd(e)));
       auto nonce = crypto::AeadNonce::Random();
-      Bytes ct = crypto::AeadSeal(**dek, nonce, ad.view(), AsBytes(CanonicalJson(*c.body)));
-      e.body = EncryptedBody{crypto::Base64Encode(ct), kid, crypto::Base64Encode(nonce.view())};
+      Bytes ct = crypto::AeadSeal(**dek, nonce, ad.view(),
+                                  AsBytes(CanonicalJson(*c.body)));
+      e.body = EncryptedBody{crypto::Base64Encode(ct), kid,
+                             crypto::Base64Encode(nonce.view())};
     }
     unsigned_lines[i] = EncodeUnsigned(e, &sig_offsets[i]);
     tree.Append(merkle::HashLeaf(AsBytes(unsigned_lines[i])),
-                [&](merkle::NodeId id, const crypto::Digest& d) { nodes.emplace_back(id, d); });
+                [&](merkle::NodeId id, const crypto::Digest& d) {
+                  nodes.emplace_back(id, d);
+                });
   }
 
   // 4. Signatures on all cores (the signature is not part of the leaf).
@@ -215,18 +230,23 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
   Status s = store_.env().Write([&](lmdb::WriteTxn& txn) -> Status {
     for (std::size_t i = 0; i < lines.size(); ++i) {
       auto key = EncodeBigEndian64(first_seq + i);
-      CL_RETURN_IF_ERROR(txn.Put(store_.events(), key, AsBytes(lines[i]), lmdb::PutMode::kAppend));
+      CL_RETURN_IF_ERROR(txn.Put(store_.events(), key, AsBytes(lines[i]),
+                                 lmdb::PutMode::kAppend));
     }
     for (const auto& [id, digest] : nodes) {
       auto key = NodeKey(id);
       CL_RETURN_IF_ERROR(txn.Put(store_.nodes(), key, digest.view()));
     }
     auto key = EncodeBigEndian64(cp.size);
-    return txn.Put(store_.checkpoints(), key, AsBytes(*note), lmdb::PutMode::kAppend);
+    return txn.Put(store_.checkpoints(), key, AsBytes(*note),
+                   lmdb::PutMode::kAppend);
   });
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - t0)
+                    .count();
   if (!s.ok()) {
-    Status fatal = s.WithContext("append failed; the writer refuses further writes until restarted");
+    Status fatal = s.WithContext(
+        "append failed; the writer refuses further writes until restarted");
     {
       std::lock_guard lock(mu_);
       failed_ = fatal;

@@ -59,9 +59,9 @@ class Writer {
   // Loads the tree state from `store` (checking it against the latest
   // checkpoint) and starts the writer thread. Corruption if the stored state is
   // inconsistent. `store`, `keys` and `key` must outlive the Writer.
-  static Result<std::unique_ptr<Writer>> Start(LogStore& store, Keystore& keys,
-                                               const crypto::Ed25519SigningKey& key,
-                                               Options options, Validator validator = nullptr);
+  static Result<std::unique_ptr<Writer>> Start(
+      LogStore& store, Keystore& keys, const crypto::Ed25519SigningKey& key,
+      Options options, Validator validator = nullptr);
   ~Writer();  // Stop()
 
   // Queues `cmd`. The future becomes ready once the command's batch is durable
@@ -83,9 +83,13 @@ class Writer {
     Command cmd;
     std::promise<Result<Appended>> promise;
   };
-  Writer(LogStore& store, Keystore& keys, const crypto::Ed25519SigningKey& key, Options options,
-         Validator validator)
-      : store_(store), keys_(keys), key_(key), options_(options), validator_(std::move(validator)),
+  Writer(LogStore& store, Keystore& keys, const crypto::Ed25519SigningKey& key,
+         Options options, Validator validator)
+      : store_(store),
+        keys_(keys),
+        key_(key),
+        options_(options),
+        validator_(std::move(validator)),
         pool_(options.threads) {}
   void Run();
   void ProcessBatch(std::vector<Pending>& batch);

@@ -1,7 +1,6 @@
 // Catch2 main for every test executable: initialises libsodium first.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 
 #include "crypto/sodium.h"

@@ -69,7 +69,8 @@ Result<std::optional<ByteView>> GetIn(MDB_txn* txn, Dbi dbi, ByteView key) {
 
 // ReadTxn ---------------------------------------------------------------------
 
-ReadTxn::ReadTxn(ReadTxn&& o) noexcept : txn_(std::exchange(o.txn_, nullptr)), lock_(std::move(o.lock_)) {}
+ReadTxn::ReadTxn(ReadTxn&& o) noexcept
+    : txn_(std::exchange(o.txn_, nullptr)), lock_(std::move(o.lock_)) {}
 ReadTxn& ReadTxn::operator=(ReadTxn&& o) noexcept {
   if (this != &o) {
     if (txn_ != nullptr) mdb_txn_abort(txn_);
@@ -88,7 +89,9 @@ Result<std::optional<ByteView>> ReadTxn::Get(Dbi dbi, ByteView key) const {
 // WriteTxn --------------------------------------------------------------------
 
 WriteTxn::WriteTxn(WriteTxn&& o) noexcept
-    : txn_(std::exchange(o.txn_, nullptr)), lock_(std::move(o.lock_)), map_full_(o.map_full_) {}
+    : txn_(std::exchange(o.txn_, nullptr)),
+      lock_(std::move(o.lock_)),
+      map_full_(o.map_full_) {}
 WriteTxn& WriteTxn::operator=(WriteTxn&& o) noexcept {
   if (this != &o) {
     if (txn_ != nullptr) mdb_txn_abort(txn_);
@@ -141,7 +144,8 @@ Result<Cursor> Cursor::Open(MDB_txn* txn, Dbi dbi) {
   if (rc != MDB_SUCCESS) return MdbStatus(rc, "LMDB cursor open");
   return Cursor(c);
 }
-Cursor::Cursor(Cursor&& o) noexcept : cursor_(std::exchange(o.cursor_, nullptr)) {}
+Cursor::Cursor(Cursor&& o) noexcept
+    : cursor_(std::exchange(o.cursor_, nullptr)) {}
 Cursor& Cursor::operator=(Cursor&& o) noexcept {
   if (this != &o) {
     if (cursor_ != nullptr) mdb_cursor_close(cursor_);
@@ -164,11 +168,14 @@ Result<std::optional<KeyValue>> Cursor::First() { return Move(MDB_FIRST); }
 Result<std::optional<KeyValue>> Cursor::Last() { return Move(MDB_LAST); }
 Result<std::optional<KeyValue>> Cursor::Next() { return Move(MDB_NEXT); }
 Result<std::optional<KeyValue>> Cursor::Prev() { return Move(MDB_PREV); }
-Result<std::optional<KeyValue>> Cursor::SeekAtLeast(ByteView key) { return Move(MDB_SET_RANGE, key); }
+Result<std::optional<KeyValue>> Cursor::SeekAtLeast(ByteView key) {
+  return Move(MDB_SET_RANGE, key);
+}
 
 // Env -------------------------------------------------------------------------
 
-Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, const EnvOptions& options) {
+Result<std::unique_ptr<Env>> Env::Open(const std::string& dir,
+                                       const EnvOptions& options) {
   MDB_env* env = nullptr;
   int rc = mdb_env_create(&env);
   if (rc != MDB_SUCCESS) return MdbStatus(rc, "LMDB env create");
@@ -176,24 +183,30 @@ Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, const EnvOptions&
     mdb_env_close(env);
     return MdbStatus(code, what);
   };
-  if ((rc = mdb_env_set_maxdbs(env, options.max_dbs)) != MDB_SUCCESS) return fail(rc, "LMDB set max dbs");
-  if ((rc = mdb_env_set_maxreaders(env, options.max_readers)) != MDB_SUCCESS) return fail(rc, "LMDB set max readers");
+  if ((rc = mdb_env_set_maxdbs(env, options.max_dbs)) != MDB_SUCCESS)
+    return fail(rc, "LMDB set max dbs");
+  if ((rc = mdb_env_set_maxreaders(env, options.max_readers)) != MDB_SUCCESS)
+    return fail(rc, "LMDB set max readers");
   if (!options.read_only) {
-    if ((rc = mdb_env_set_mapsize(env, options.initial_map_size)) != MDB_SUCCESS) return fail(rc, "LMDB set map size");
+    if ((rc = mdb_env_set_mapsize(env, options.initial_map_size)) !=
+        MDB_SUCCESS)
+      return fail(rc, "LMDB set map size");
   }
   unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
   if (options.read_only) flags |= MDB_RDONLY;
   if (options.no_sync) flags |= MDB_NOSYNC;
   rc = mdb_env_open(env, dir.c_str(), flags, 0600);
   if (rc != MDB_SUCCESS) return fail(rc, "LMDB open " + dir);
-  // A map smaller than the file (another process grew it): adopt the file's size.
+  // A map smaller than the file (another process grew it): adopt the file's
+  // size.
   MDB_envinfo info;
   mdb_env_info(env, &info);
   MDB_stat st;
   mdb_env_stat(env, &st);
   std::size_t used = (info.me_last_pgno + 1) * st.ms_psize;
   if (!options.read_only && info.me_mapsize < used * 2) {
-    if ((rc = mdb_env_set_mapsize(env, used * 2)) != MDB_SUCCESS) return fail(rc, "LMDB set map size");
+    if ((rc = mdb_env_set_mapsize(env, used * 2)) != MDB_SUCCESS)
+      return fail(rc, "LMDB set map size");
   }
   return std::unique_ptr<Env>(new Env(env, dir, options.read_only));
 }
@@ -209,7 +222,8 @@ Result<Dbi> Env::OpenDb(std::string_view name, bool create) {
   int rc = mdb_txn_begin(env_, nullptr, read_only_ ? MDB_RDONLY : 0u, &txn);
   if (rc != MDB_SUCCESS) return MdbStatus(rc, "LMDB begin txn to open db");
   MDB_dbi dbi = 0;
-  rc = mdb_dbi_open(txn, n.c_str(), (create && !read_only_) ? MDB_CREATE : 0u, &dbi);
+  rc = mdb_dbi_open(txn, n.c_str(), (create && !read_only_) ? MDB_CREATE : 0u,
+                    &dbi);
   if (rc != MDB_SUCCESS) {
     mdb_txn_abort(txn);
     return MdbStatus(rc, "LMDB open db " + n);
@@ -278,7 +292,8 @@ Status Env::GrowMap() {
   if (info.me_mapsize > std::numeric_limits<std::size_t>::max() / 2) {
     return ResourceExhausted("LMDB map size cannot grow further");
   }
-  return MdbStatus(mdb_env_set_mapsize(env_, info.me_mapsize * 2), "LMDB grow map");
+  return MdbStatus(mdb_env_set_mapsize(env_, info.me_mapsize * 2),
+                   "LMDB grow map");
 }
 
 Result<EnvInfo> Env::Info() const {
@@ -288,18 +303,21 @@ Result<EnvInfo> Env::Info() const {
   MDB_stat st;
   rc = mdb_env_stat(env_, &st);
   if (rc != MDB_SUCCESS) return MdbStatus(rc, "LMDB env stat");
-  return EnvInfo{info.me_mapsize, st.ms_psize, info.me_last_pgno, info.me_last_txnid};
+  return EnvInfo{info.me_mapsize, st.ms_psize, info.me_last_pgno,
+                 info.me_last_txnid};
 }
 
 Status Env::Sync() { return MdbStatus(mdb_env_sync(env_, 1), "LMDB sync"); }
 
 Status Env::CopyCompact(const std::string& dest_dir) {
-  return MdbStatus(mdb_env_copy2(env_, dest_dir.c_str(), MDB_CP_COMPACT), "LMDB compacting copy");
+  return MdbStatus(mdb_env_copy2(env_, dest_dir.c_str(), MDB_CP_COMPACT),
+                   "LMDB compacting copy");
 }
 
 void Env::ReleaseMappedPages() {
   MDB_envinfo info;
-  if (mdb_env_info(env_, &info) != MDB_SUCCESS || info.me_mapaddr == nullptr) return;
+  if (mdb_env_info(env_, &info) != MDB_SUCCESS || info.me_mapaddr == nullptr)
+    return;
   // Only the part of the map backed by the file can be resident.
   MDB_stat st;
   if (mdb_env_stat(env_, &st) != MDB_SUCCESS) return;
@@ -343,7 +361,8 @@ Status GuardMapFaults(const std::function<Status()>& fn) {
   sigjmp_buf jump;
   if (sigsetjmp(jump, 1) != 0) {
     tls_fault_jump = outer;
-    return Corruption("the data file ends before data that LMDB points to (file truncated)");
+    return Corruption(
+        "the data file ends before data that LMDB points to (file truncated)");
   }
   tls_fault_jump = &jump;
   Status s = fn();

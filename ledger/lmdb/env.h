@@ -61,7 +61,8 @@ class ReadTxn {
   ReadTxn& operator=(const ReadTxn&) = delete;
   ~ReadTxn();  // aborts (releases the snapshot)
 
-  // The value under `key`, or nullopt if absent. The view is valid until the txn ends.
+  // The value under `key`, or nullopt if absent. The view is valid until the
+  // txn ends.
   Result<std::optional<ByteView>> Get(Dbi dbi, ByteView key) const;
   MDB_txn* raw() const { return txn_; }
 
@@ -91,7 +92,8 @@ class WriteTxn {
   // ResourceExhausted when the map is full (see Env::Write, which grows it),
   // AlreadyExists for kNoOverwrite on a present key, InvalidArgument for an
   // out-of-order kAppend.
-  Status Put(Dbi dbi, ByteView key, ByteView value, PutMode mode = PutMode::kOverwrite);
+  Status Put(Dbi dbi, ByteView key, ByteView value,
+             PutMode mode = PutMode::kOverwrite);
   // NotFound if absent.
   Status Delete(Dbi dbi, ByteView key);
   // Commits (and, unless the env is no_sync, fsyncs). Consumes the txn.
@@ -140,7 +142,8 @@ class Env {
   // Opens (creating if needed, unless read_only) the LMDB environment in the
   // existing directory `dir`. NotFound if the directory or, read-only, the data
   // file is missing; Corruption if it is not an LMDB file; IoError otherwise.
-  static Result<std::unique_ptr<Env>> Open(const std::string& dir, const EnvOptions& options);
+  static Result<std::unique_ptr<Env>> Open(const std::string& dir,
+                                           const EnvOptions& options);
   ~Env();
   Env(const Env&) = delete;
   Env& operator=(const Env&) = delete;
@@ -165,7 +168,8 @@ class Env {
   Result<EnvInfo> Info() const;
   // Flushes to disk (only needed with no_sync).
   Status Sync();
-  // Compacting copy to `dest_dir` (must exist and be empty): mdb_env_copy2 with MDB_CP_COMPACT.
+  // Compacting copy to `dest_dir` (must exist and be empty): mdb_env_copy2 with
+  // MDB_CP_COMPACT.
   Status CopyCompact(const std::string& dest_dir);
   // Tells the kernel this process no longer needs the mapped pages it has read
   // (madvise MADV_DONTNEED on the read-only map), so a long scan's resident set

@@ -18,7 +18,8 @@ TEST_CASE("big-endian keys sort numerically", "[base]") {
   auto b = EncodeBigEndian64(256);
   CHECK(a < b);
   CHECK(DecodeBigEndian64(a) == 255);
-  CHECK(DecodeBigEndian64(EncodeBigEndian64(0x0102030405060708ULL)) == 0x0102030405060708ULL);
+  CHECK(DecodeBigEndian64(EncodeBigEndian64(0x0102030405060708ULL)) ==
+        0x0102030405060708ULL);
 }
 
 }  // namespace

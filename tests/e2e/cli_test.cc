@@ -1,7 +1,6 @@
 // The CLI end to end: init, import (good and bad input), verify, proofs and
 // bundles through the real binary, with their exit codes.
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/process.h"
@@ -32,22 +31,35 @@ TEST_CASE("init creates a ledger once and prints its verifier key", "[e2e]") {
   auto again = Run({"init", "--data", dir});
   CHECK(again.exit_code == 65);
   CHECK_THAT(again.err, Catch::Contains("already exists"));
-  CHECK(Run({"init", "--data", tmp / "x", "--origin", "caseledger/event/v1"}).exit_code == 65);
+  CHECK(Run({"init", "--data", tmp / "x", "--origin", "caseledger/event/v1"})
+            .exit_code == 65);
   CHECK(Run({"frobnicate"}).exit_code == 64);
   CHECK(Run({"verify"}).exit_code == 64);
 }
 
-TEST_CASE("import stores good lines and stops at the first bad one, naming it", "[e2e]") {
-  struct Bad { std::string name, line, says; };
+TEST_CASE("import stores good lines and stops at the first bad one, naming it",
+          "[e2e]") {
+  struct Bad {
+    std::string name, line, says;
+  };
   const std::vector<Bad> bads = {
       {"malformed JSON", "{\"type\": \n", "malformed"},
       {"unknown field", CommandLine(9, R"(,"colour":"red")"), "unknown field"},
-      {"missing field", R"({"type":"a.b","role":"caseworker","h":{}})" "\n", "missing field \"actor\""},
-      {"wrong type", R"({"type":"a.b","actor":"u-aaaaaaaaaaaaaaaaaaaaaaaaaa","role":"caseworker","h":"x"})" "\n",
+      {"missing field",
+       R"({"type":"a.b","role":"caseworker","h":{}})"
+       "\n",
+       "missing field \"actor\""},
+      {"wrong type",
+       R"({"type":"a.b","actor":"u-aaaaaaaaaaaaaaaaaaaaaaaaaa","role":"caseworker","h":"x"})"
+       "\n",
        "\"h\" must be an object"},
-      {"huge line", "{\"pad\":\"" + std::string(std::size_t{2} << 20, 'x') + "\"}\n", "longer than"},
-      {"decreasing time", CommandLine(9, R"(,"time":"2001-01-01T00:00:00Z")"), "earlier than"},
-      {"future time", CommandLine(9, R"(,"time":"2999-01-01T00:00:00Z")"), "future"},
+      {"huge line",
+       "{\"pad\":\"" + std::string(std::size_t{2} << 20, 'x') + "\"}\n",
+       "longer than"},
+      {"decreasing time", CommandLine(9, R"(,"time":"2001-01-01T00:00:00Z")"),
+       "earlier than"},
+      {"future time", CommandLine(9, R"(,"time":"2999-01-01T00:00:00Z")"),
+       "future"},
       {"invalid UTF-8", CommandLine(9, ",\"time\":\"\xff\""), "UTF-8"},
   };
   for (const auto& bad : bads) {
@@ -55,7 +67,8 @@ TEST_CASE("import stores good lines and stops at the first bad one, naming it", 
       TempDir tmp;
       std::string dir = tmp / "data";
       REQUIRE(Run({"init", "--data", dir}).exit_code == 0);
-      std::string input = CommandLine(1, R"(,"time":"2010-01-01T00:00:00Z")") + CommandLine(2) + bad.line + CommandLine(4);
+      std::string input = CommandLine(1, R"(,"time":"2010-01-01T00:00:00Z")") +
+                          CommandLine(2) + bad.line + CommandLine(4);
       auto r = Run({"import", "--data", dir}, input);
       CHECK(r.exit_code == 65);
       CHECK_THAT(r.err, Catch::Contains("line 3") && Catch::Contains(bad.says));
@@ -68,7 +81,8 @@ TEST_CASE("import stores good lines and stops at the first bad one, naming it", 
 TEST_CASE("proofs, checkpoint and bundles through the CLI", "[e2e]") {
   TempDir tmp;
   std::string dir = tmp / "data";
-  REQUIRE(Run({"init", "--data", dir, "--origin", "example.invalid/test"}).exit_code == 0);
+  REQUIRE(Run({"init", "--data", dir, "--origin", "example.invalid/test"})
+              .exit_code == 0);
   std::string input;
   for (int i = 0; i < 50; ++i) input += CommandLine(i);
   REQUIRE(Run({"import", "--data", dir}, input).exit_code == 0);
@@ -79,7 +93,8 @@ TEST_CASE("proofs, checkpoint and bundles through the CLI", "[e2e]") {
   CHECK(cp.out.rfind("example.invalid/test\n50\n", 0) == 0);
   CHECK_THAT(cp.out, Catch::Contains("\n\xe2\x80\x94 example.invalid/test "));
 
-  auto inc = Run({"prove", "inclusion", "--data", dir, "--seq", "7", "--size", "40"});
+  auto inc =
+      Run({"prove", "inclusion", "--data", dir, "--seq", "7", "--size", "40"});
   REQUIRE(inc.exit_code == 0);
   auto j = nlohmann::json::parse(inc.out);
   CHECK(j["leaf_index"] == 6);
@@ -88,16 +103,20 @@ TEST_CASE("proofs, checkpoint and bundles through the CLI", "[e2e]") {
   auto con = Run({"prove", "consistency", "--data", dir, "--from", "13"});
   REQUIRE(con.exit_code == 0);
   CHECK(nlohmann::json::parse(con.out)["size2"] == 50);
-  CHECK(Run({"prove", "inclusion", "--data", dir, "--seq", "51"}).exit_code == 65);
+  CHECK(Run({"prove", "inclusion", "--data", dir, "--seq", "51"}).exit_code ==
+        65);
 
   std::string bundle = tmp / "bundle";
-  REQUIRE(Run({"export-bundle", "--data", dir, "--out", bundle}).exit_code == 0);
-  CHECK(Run({"export-bundle", "--data", dir, "--out", bundle}).exit_code == 65);  // not empty
+  REQUIRE(Run({"export-bundle", "--data", dir, "--out", bundle}).exit_code ==
+          0);
+  CHECK(Run({"export-bundle", "--data", dir, "--out", bundle}).exit_code ==
+        65);  // not empty
   CHECK(Run({"verify-bundle", bundle}).exit_code == 0);
   std::string vkey = ReadFile(dir + "/ledger.pub");
   vkey.pop_back();
   CHECK(Run({"verify-bundle", bundle, "--key", vkey}).exit_code == 0);
-  CHECK(Run({"verify-bundle", bundle, "--key", "other.invalid+01020304+AQID"}).exit_code == 3);
+  CHECK(Run({"verify-bundle", bundle, "--key", "other.invalid+01020304+AQID"})
+            .exit_code == 3);
   std::string events = ReadFile(bundle + "/events.jsonl");
   WriteFile(bundle + "/events.jsonl", events.substr(0, events.size() / 2));
   CHECK(Run({"verify-bundle", bundle}).exit_code == 2);

@@ -1,12 +1,11 @@
 // Crash test: kill (SIGKILL) an importing process at a random moment, several
-// times; every acknowledged event survives, the log verifies, appending goes on.
+// times; every acknowledged event survives, the log verifies, appending goes
+// on.
 #include <catch2/catch.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "ledger/log_store.h"
 #include "tests/e2e/process.h"
@@ -14,15 +13,17 @@
 namespace caseledger::testing {
 namespace {
 
-TEST_CASE("SIGKILL during appends loses no acknowledged event", "[e2e][fault][slow]") {
+TEST_CASE("SIGKILL during appends loses no acknowledged event",
+          "[e2e][fault][slow]") {
   TempDir tmp;
   std::string dir = tmp / "data";
   REQUIRE(Run({"init", "--data", dir}).exit_code == 0);
   std::string input;
   for (int i = 0; i < 20000; ++i) {
-    input += R"({"type":"concern.responded","actor":"u-aaaaaaaaaaaaaaaaaaaaaaaaaa","role":"caseworker",)"
-             R"("subject":"s-aaaaaaaaaaaaaaaaaaaaaaaaaa","h":{"channel":"phone"},"body":{"note":"synthetic"}})"
-             "\n";
+    input +=
+        R"({"type":"concern.responded","actor":"u-aaaaaaaaaaaaaaaaaaaaaaaaaa","role":"caseworker",)"
+        R"("subject":"s-aaaaaaaaaaaaaaaaaaaaaaaaaa","h":{"channel":"phone"},"body":{"note":"synthetic"}})"
+        "\n";
   }
   WriteFile(tmp / "input", input);
   std::mt19937_64 rng(std::random_device{}());
@@ -31,13 +32,17 @@ TEST_CASE("SIGKILL during appends loses no acknowledged event", "[e2e][fault][sl
   for (int round = 0; round < 6; ++round) {
     Child c({"import", "--data", dir, "--acks"}, tmp / "input", tmp / "err");
     std::string line;
-    REQUIRE(c.ReadLine(line));  // the first acknowledgement: the process is appending
-    // Read acknowledgements in a thread while the main thread sleeps a random time and kills.
+    REQUIRE(c.ReadLine(
+        line));  // the first acknowledgement: the process is appending
+    // Read acknowledgements in a thread while the main thread sleeps a random
+    // time and kills.
     std::uint64_t round_max = std::stoull(line.substr(4));
     std::thread reader([&] {
       std::string l;
       while (c.ReadLine(l)) {
-        if (l.rfind("ack ", 0) == 0) round_max = std::max<std::uint64_t>(round_max, std::stoull(l.substr(4)));
+        if (l.rfind("ack ", 0) == 0)
+          round_max =
+              std::max<std::uint64_t>(round_max, std::stoull(l.substr(4)));
       }
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
@@ -56,11 +61,13 @@ TEST_CASE("SIGKILL during appends loses no acknowledged event", "[e2e][fault][sl
   }
   CHECK(killed_mid_write >= 1);
   // Appending continues after the crashes.
-  auto more = Run({"import", "--data", dir, "--acks"}, input.substr(0, input.find('\n') + 1));
+  auto more = Run({"import", "--data", dir, "--acks"},
+                  input.substr(0, input.find('\n') + 1));
   CHECK(more.exit_code == 0);
   auto v = Run({"verify", "--data", dir, "--json"});
   REQUIRE(v.exit_code == 0);
-  CHECK(nlohmann::json::parse(v.out)["events"].get<std::uint64_t>() > acked_max);
+  CHECK(nlohmann::json::parse(v.out)["events"].get<std::uint64_t>() >
+        acked_max);
 }
 
 }  // namespace

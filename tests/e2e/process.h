@@ -26,12 +26,14 @@ class Child {
  public:
   // Starts kBinary with `args`; stdin from `stdin_path` ("" = /dev/null);
   // stdout readable line by line through ReadLine(); stderr to `err_path`.
-  Child(const std::vector<std::string>& args, const std::string& stdin_path, const std::string& err_path) {
+  Child(const std::vector<std::string>& args, const std::string& stdin_path,
+        const std::string& err_path) {
     int out_pipe[2];
     if (pipe(out_pipe) != 0) return;
     pid_ = fork();
     if (pid_ == 0) {
-      int in = open(stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY);
+      int in =
+          open(stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY);
       int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       dup2(in, 0);
       dup2(out_pipe[1], 1);
@@ -88,7 +90,8 @@ class Child {
 };
 
 // Runs the binary to completion.
-inline RunResult Run(const std::vector<std::string>& args, const std::string& stdin_data = "") {
+inline RunResult Run(const std::vector<std::string>& args,
+                     const std::string& stdin_data = "") {
   TempDir tmp;
   std::string in = tmp / "stdin";
   WriteFile(in, stdin_data);

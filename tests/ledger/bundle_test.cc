@@ -1,7 +1,6 @@
 #include "ledger/bundle.h"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <sstream>
 
@@ -29,7 +28,8 @@ const TempDir& Exported() {
       auto l = Ledger::Open(d->path(), opts).value();
       std::vector<std::future<Result<Appended>>> fs;
       for (std::uint64_t i = 0; i < kEvents; ++i) {
-        fs.push_back(l->writer().Submit(testing::SyntheticCommand(static_cast<int>(i), testing::NewId("s"))));
+        fs.push_back(l->writer().Submit(testing::SyntheticCommand(
+            static_cast<int>(i), testing::NewId("s"))));
       }
       for (auto& f : fs) REQUIRE(f.get().ok());
     }
@@ -42,7 +42,8 @@ const TempDir& Exported() {
 // A copy of the exported bundle to damage.
 std::string CopyBundle(const TempDir& into) {
   std::string out = into / "b";
-  std::filesystem::copy(Exported() / "bundle", out, std::filesystem::copy_options::recursive);
+  std::filesystem::copy(Exported() / "bundle", out,
+                        std::filesystem::copy_options::recursive);
   return out;
 }
 
@@ -52,7 +53,8 @@ std::vector<std::string> Lines(const std::string& file) {
   for (std::string l; std::getline(in, l);) lines.push_back(l);
   return lines;
 }
-void WriteLines(const std::string& file, const std::vector<std::string>& lines) {
+void WriteLines(const std::string& file,
+                const std::vector<std::string>& lines) {
   std::string s;
   for (const auto& l : lines) s += l + "\n";
   WriteFile(file, s);
@@ -66,10 +68,12 @@ TEST_CASE("A bundle of 10^4 events verifies offline", "[ledger][slow]") {
   CHECK(r.checkpoint_size == kEvents);
   std::string vkey = ReadFile(Exported() / "ledger.pub");
   vkey.pop_back();
-  CHECK(VerifyBundle(Exported() / "bundle", vkey).verdict == BundleVerdict::kVerified);
+  CHECK(VerifyBundle(Exported() / "bundle", vkey).verdict ==
+        BundleVerdict::kVerified);
 }
 
-TEST_CASE("A bundle with an altered event is tampered, naming the seq", "[ledger][slow][fault]") {
+TEST_CASE("A bundle with an altered event is tampered, naming the seq",
+          "[ledger][slow][fault]") {
   TempDir tmp;
   std::string b = CopyBundle(tmp);
   auto lines = Lines(b + "/events.jsonl");
@@ -83,7 +87,8 @@ TEST_CASE("A bundle with an altered event is tampered, naming the seq", "[ledger
   CHECK_THAT(r.message, Catch::Contains("seq 5000"));
 }
 
-TEST_CASE("A bundle with an event removed in the middle is tampered", "[ledger][slow][fault]") {
+TEST_CASE("A bundle with an event removed in the middle is tampered",
+          "[ledger][slow][fault]") {
   TempDir tmp;
   std::string b = CopyBundle(tmp);
   auto lines = Lines(b + "/events.jsonl");
@@ -94,7 +99,8 @@ TEST_CASE("A bundle with an event removed in the middle is tampered", "[ledger][
   CHECK(r.details.first_bad_seq == 100);
 }
 
-TEST_CASE("A bundle missing its tail or cut mid-line is incomplete", "[ledger][slow][fault]") {
+TEST_CASE("A bundle missing its tail or cut mid-line is incomplete",
+          "[ledger][slow][fault]") {
   TempDir tmp;
   std::string b = CopyBundle(tmp);
   auto lines = Lines(b + "/events.jsonl");
@@ -115,11 +121,16 @@ TEST_CASE("A bundle missing its tail or cut mid-line is incomplete", "[ledger][s
   }
 }
 
-TEST_CASE("A bundle under another key is unknown-key; a forged checkpoint is tampered", "[ledger][slow][fault]") {
+TEST_CASE(
+    "A bundle under another key is unknown-key; a forged checkpoint is "
+    "tampered",
+    "[ledger][slow][fault]") {
   TempDir tmp;
   std::string b = CopyBundle(tmp);
   auto other = crypto::Ed25519SigningKey::Generate();
-  std::string other_vkey = crypto::NoteVerifier::For("test.invalid/log", other.public_key()).ToString();
+  std::string other_vkey =
+      crypto::NoteVerifier::For("test.invalid/log", other.public_key())
+          .ToString();
   SECTION("trusted key differs") {
     CHECK(VerifyBundle(b, other_vkey).verdict == BundleVerdict::kUnknownKey);
   }

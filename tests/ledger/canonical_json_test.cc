@@ -5,16 +5,24 @@
 namespace caseledger::ledger {
 namespace {
 
-TEST_CASE("Canonical JSON sorts keys, has no whitespace and minimal escapes", "[ledger]") {
-  Json j = Json::parse(R"({ "b": 1, "a": [true, null, "x"], "A": {"z": -5, "y": "q\"\\\n\u0001/é"} })");
-  CHECK(CanonicalJson(j) == "{\"A\":{\"y\":\"q\\\"\\\\\\n\\u0001/é\",\"z\":-5},\"a\":[true,null,\"x\"],\"b\":1}");
+TEST_CASE("Canonical JSON sorts keys, has no whitespace and minimal escapes",
+          "[ledger]") {
+  Json j = Json::parse(
+      R"({ "b": 1, "a": [true, null, "x"], "A": {"z": -5, "y": "q\"\\\n\u0001/é"} })");
+  CHECK(CanonicalJson(j) ==
+        "{\"A\":{\"y\":\"q\\\"\\\\\\n\\u0001/"
+        "é\",\"z\":-5},\"a\":[true,null,\"x\"],\"b\":1}");
 }
 
 TEST_CASE("Canonical JSON refuses what it cannot store exactly", "[ledger]") {
-  CHECK(CheckCanonicalValue(Json::parse(R"({"a":1.5})")).code() == StatusCode::kInvalidArgument);
-  CHECK(CheckCanonicalValue(Json::parse(R"({"a":[1,2.0]})")).message().find("a[1]") != std::string::npos);
-  CHECK_FALSE(CheckCanonicalValue(Json::parse("9007199254740992")).ok());   // 2^53
-  CHECK(CheckCanonicalValue(Json::parse("9007199254740991")).ok());         // 2^53 - 1
+  CHECK(CheckCanonicalValue(Json::parse(R"({"a":1.5})")).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(CheckCanonicalValue(Json::parse(R"({"a":[1,2.0]})"))
+            .message()
+            .find("a[1]") != std::string::npos);
+  CHECK_FALSE(
+      CheckCanonicalValue(Json::parse("9007199254740992")).ok());    // 2^53
+  CHECK(CheckCanonicalValue(Json::parse("9007199254740991")).ok());  // 2^53 - 1
   CHECK_FALSE(CheckCanonicalValue(Json::parse("-9007199254740992")).ok());
   Json non_ascii_key = Json::object();
   non_ascii_key["\xc3\xa9"] = 1;
@@ -24,21 +32,30 @@ TEST_CASE("Canonical JSON refuses what it cannot store exactly", "[ledger]") {
   CHECK_FALSE(CheckCanonicalValue(bad_utf8).ok());
 }
 
-TEST_CASE("Untrusted JSON: duplicates, depth, size and UTF-8 are refused", "[ledger]") {
+TEST_CASE("Untrusted JSON: duplicates, depth, size and UTF-8 are refused",
+          "[ledger]") {
   CHECK(ParseUntrustedJson(R"({"a":1})").ok());
-  CHECK(ParseUntrustedJson(R"({"a":1,"a":2})").status().message().find("duplicate") != std::string::npos);
-  CHECK(ParseUntrustedJson(R"({"x":{"a":1,"a":1}})").status().code() == StatusCode::kInvalidArgument);
-  CHECK(ParseUntrustedJson(R"({"x":{"a":1},"y":{"a":1}})").ok());  // same key in sibling objects is fine
+  CHECK(ParseUntrustedJson(R"({"a":1,"a":2})")
+            .status()
+            .message()
+            .find("duplicate") != std::string::npos);
+  CHECK(ParseUntrustedJson(R"({"x":{"a":1,"a":1}})").status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(ParseUntrustedJson(R"({"x":{"a":1},"y":{"a":1}})")
+            .ok());  // same key in sibling objects is fine
   std::string deep(100, '[');
   deep += std::string(100, ']');
-  CHECK(ParseUntrustedJson(deep).status().message().find("deep") != std::string::npos);
+  CHECK(ParseUntrustedJson(deep).status().message().find("deep") !=
+        std::string::npos);
   std::string very_deep(200000, '[');  // must not overflow the stack
   CHECK_FALSE(ParseUntrustedJson(very_deep).ok());
   JsonLimits small;
   small.max_bytes = 10;
   CHECK_FALSE(ParseUntrustedJson(R"({"a":"0123456789"})", small).ok());
-  CHECK_FALSE(ParseUntrustedJson("{\"a\":\"\xc3\x28\"}").ok());   // invalid UTF-8
-  CHECK_FALSE(ParseUntrustedJson("{\"a\":\"\xed\xa0\x80\"}").ok());  // UTF-16 surrogate
+  CHECK_FALSE(
+      ParseUntrustedJson("{\"a\":\"\xc3\x28\"}").ok());  // invalid UTF-8
+  CHECK_FALSE(
+      ParseUntrustedJson("{\"a\":\"\xed\xa0\x80\"}").ok());  // UTF-16 surrogate
   CHECK_FALSE(ParseUntrustedJson("{\"a\":1} x").ok());
   CHECK_FALSE(ParseUntrustedJson("{\"a\":").ok());
 }

@@ -18,7 +18,8 @@ Event SampleEvent(bool with_body) {
   e.subject = "s-ccccccccccccccccccccccccca";
   e.h = Json{{"source", "school"}, {"minor", false}};
   e.prev = merkle::EmptyRoot();
-  if (with_body) e.body = EncryptedBody{"Y3Q=", "k-dddddddddddddddddddddddda", "bm9uY2U="};
+  if (with_body)
+    e.body = EncryptedBody{"Y3Q=", "k-dddddddddddddddddddddddda", "bm9uY2U="};
   return e;
 }
 
@@ -40,7 +41,9 @@ TEST_CASE("Event encoding is canonical and round-trips", "[ledger]") {
     CHECK(EncodeSigned(*back) == line);
     CHECK(back->seq == 42);
     CHECK(back->body.has_value() == with_body);
-    CHECK(crypto::Ed25519Verify(key.public_key(), AsBytes(SignatureInput(EncodeUnsigned(*back))), *back->sig));
+    CHECK(crypto::Ed25519Verify(key.public_key(),
+                                AsBytes(SignatureInput(EncodeUnsigned(*back))),
+                                *back->sig));
   }
 }
 

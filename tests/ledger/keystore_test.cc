@@ -17,7 +17,8 @@ crypto::SecretBytes RandomMaster() {
   return m;
 }
 
-TEST_CASE("Keystore gives each owner one data key that survives reopening", "[ledger]") {
+TEST_CASE("Keystore gives each owner one data key that survives reopening",
+          "[ledger]") {
   TempDir dir;
   auto master = RandomMaster();
   std::string a = NewId("s"), b = NewId("s");
@@ -39,7 +40,8 @@ TEST_CASE("Keystore gives each owner one data key that survives reopening", "[le
   }
   auto ks = Keystore::Open(dir.path(), master, false).value();
   auto dek = ks->DataKey(kid_a).value();
-  CHECK(std::equal(dek->view().begin(), dek->view().end(), dek_a->view().begin()));
+  CHECK(std::equal(dek->view().begin(), dek->view().end(),
+                   dek_a->view().begin()));
   CHECK(ks->DataKey(NewId("k")).status().code() == StatusCode::kNotFound);
   CHECK(ks->KidOf(NewId("s")).status().code() == StatusCode::kNotFound);
 }

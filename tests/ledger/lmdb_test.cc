@@ -1,9 +1,7 @@
-#include "ledger/lmdb/env.h"
-
 #include <catch2/catch.hpp>
-
 #include <thread>
 
+#include "ledger/lmdb/env.h"
 #include "tests/ledger/test_util.h"
 
 namespace caseledger::ledger::lmdb {
@@ -16,13 +14,17 @@ TEST_CASE("LMDB put, get, cursor order and append mode", "[ledger]") {
   auto env = Env::Open(dir.path(), EnvOptions{}).value();
   Dbi db = env->OpenDb("t", true).value();
   REQUIRE(env->Write([&](WriteTxn& txn) -> Status {
-    for (std::uint64_t i = 1; i <= 100; ++i) {
-      auto k = EncodeBigEndian64(i);
-      CL_RETURN_IF_ERROR(txn.Put(db, k, AsBytes("v" + std::to_string(i)), PutMode::kAppend));
-    }
-    return Status::Ok();
-  }).ok());
-  // Appending a smaller key is refused, and the txn's earlier work is not committed.
+               for (std::uint64_t i = 1; i <= 100; ++i) {
+                 auto k = EncodeBigEndian64(i);
+                 CL_RETURN_IF_ERROR(txn.Put(db, k,
+                                            AsBytes("v" + std::to_string(i)),
+                                            PutMode::kAppend));
+               }
+               return Status::Ok();
+             })
+              .ok());
+  // Appending a smaller key is refused, and the txn's earlier work is not
+  // committed.
   Status s = env->Write([&](WriteTxn& txn) -> Status {
     auto k = EncodeBigEndian64(5);
     return txn.Put(db, k, AsBytes("x"), PutMode::kAppend);
@@ -53,12 +55,15 @@ TEST_CASE("LMDB map grows automatically when full", "[ledger]") {
   // 8 MiB in total, in batches of 1 MiB: needs several doublings.
   for (int batch = 0; batch < 8; ++batch) {
     REQUIRE(env->Write([&](WriteTxn& txn) -> Status {
-      for (int i = 0; i < 256; ++i) {
-        auto k = EncodeBigEndian64(static_cast<std::uint64_t>(batch * 256 + i));
-        CL_RETURN_IF_ERROR(txn.Put(db, k, AsBytes(value), PutMode::kAppend));
-      }
-      return Status::Ok();
-    }).ok());
+                 for (int i = 0; i < 256; ++i) {
+                   auto k = EncodeBigEndian64(
+                       static_cast<std::uint64_t>(batch * 256 + i));
+                   CL_RETURN_IF_ERROR(
+                       txn.Put(db, k, AsBytes(value), PutMode::kAppend));
+                 }
+                 return Status::Ok();
+               })
+                .ok());
   }
   CHECK(env->Info().value().map_size > (std::size_t{8} << 20));
   auto txn = env->BeginRead().value();
@@ -71,10 +76,14 @@ TEST_CASE("A reader keeps its snapshot while the writer commits", "[ledger]") {
   auto env = Env::Open(dir.path(), EnvOptions{}).value();
   Dbi db = env->OpenDb("t", true).value();
   auto key = AsBytes("k");
-  REQUIRE(env->Write([&](WriteTxn& t) { return t.Put(db, key, AsBytes("old")); }).ok());
+  REQUIRE(
+      env->Write([&](WriteTxn& t) { return t.Put(db, key, AsBytes("old")); })
+          .ok());
   auto reader = env->BeginRead().value();
   std::thread writer([&] {
-    REQUIRE(env->Write([&](WriteTxn& t) { return t.Put(db, key, AsBytes("new")); }).ok());
+    REQUIRE(
+        env->Write([&](WriteTxn& t) { return t.Put(db, key, AsBytes("new")); })
+            .ok());
   });
   writer.join();
   CHECK(AsChars(*reader.Get(db, key).value()) == "old");
@@ -82,7 +91,8 @@ TEST_CASE("A reader keeps its snapshot while the writer commits", "[ledger]") {
   CHECK(AsChars(*fresh.Get(db, key).value()) == "new");
 }
 
-TEST_CASE("Opening a missing or foreign file fails with a clear status", "[ledger]") {
+TEST_CASE("Opening a missing or foreign file fails with a clear status",
+          "[ledger]") {
   TempDir dir;
   EnvOptions ro;
   ro.read_only = true;

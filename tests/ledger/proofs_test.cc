@@ -1,7 +1,6 @@
 #include "ledger/proofs.h"
 
 #include <catch2/catch.hpp>
-
 #include <random>
 
 #include "crypto/base64.h"
@@ -37,7 +36,8 @@ TEST_CASE("Stored proofs verify against the signed checkpoints", "[ledger]") {
     // Several batches of uneven sizes, so checkpoints of many sizes exist.
     for (int batch = 0; batch < 12; ++batch) {
       std::vector<std::future<Result<Appended>>> fs;
-      for (int i = 0; i < batch * 7 + 1; ++i) fs.push_back(l->writer().Submit(testing::SyntheticCommand(i)));
+      for (int i = 0; i < batch * 7 + 1; ++i)
+        fs.push_back(l->writer().Submit(testing::SyntheticCommand(i)));
       for (auto& f : fs) REQUIRE(f.get().ok());
     }
   }
@@ -47,7 +47,8 @@ TEST_CASE("Stored proofs verify against the signed checkpoints", "[ledger]") {
   std::vector<Checkpoint> cps;
   auto cursor = lmdb::Cursor::Open(txn.raw(), store->checkpoints()).value();
   for (auto kv = cursor.First(); kv.ok() && *kv; kv = cursor.Next()) {
-    cps.push_back(OpenCheckpoint(std::string(AsChars((*kv)->value)), verifier).value());
+    cps.push_back(
+        OpenCheckpoint(std::string(AsChars((*kv)->value)), verifier).value());
   }
   REQUIRE(cps.size() >= 2);
   std::mt19937_64 rng(7);
@@ -61,18 +62,26 @@ TEST_CASE("Stored proofs verify against the signed checkpoints", "[ledger]") {
       Event e = DecodeEvent(ReadEventLine(txn, *store, seq).value()).value();
       CHECK(D(p["leaf_hash"]) == merkle::HashLeaf(AsBytes(EncodeUnsigned(e))));
       auto proof = Ds(p["proof"]);
-      CHECK(merkle::VerifyInclusion(seq - 1, cp.size, D(p["leaf_hash"]), proof, cp.root).ok());
+      CHECK(merkle::VerifyInclusion(seq - 1, cp.size, D(p["leaf_hash"]), proof,
+                                    cp.root)
+                .ok());
     }
   }
   for (std::size_t i = 0; i + 1 < cps.size(); ++i) {
     Json p = ConsistencyProofJson(*store, cps[i].size, cps.back().size).value();
     CHECK(D(p["root1"]) == cps[i].root);
     CHECK(D(p["root2"]) == cps.back().root);
-    CHECK(merkle::VerifyConsistency(cps[i].size, cps.back().size, Ds(p["proof"]), cps[i].root, cps.back().root).ok());
+    CHECK(merkle::VerifyConsistency(cps[i].size, cps.back().size,
+                                    Ds(p["proof"]), cps[i].root,
+                                    cps.back().root)
+              .ok());
   }
-  CHECK(InclusionProofJson(*store, 0, 5).status().code() == StatusCode::kInvalidArgument);
-  CHECK(InclusionProofJson(*store, 6, 5).status().code() == StatusCode::kInvalidArgument);
-  CHECK(ConsistencyProofJson(*store, 3, cps.back().size + 1).status().code() == StatusCode::kInvalidArgument);
+  CHECK(InclusionProofJson(*store, 0, 5).status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(InclusionProofJson(*store, 6, 5).status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(ConsistencyProofJson(*store, 3, cps.back().size + 1).status().code() ==
+        StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -21,7 +21,8 @@ class TempDir {
   TempDir() {
     static std::atomic<int> counter{0};
     path_ = (std::filesystem::temp_directory_path() /
-             ("caseledger-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+             ("caseledger-test-" + std::to_string(::getpid()) + "-" +
+              std::to_string(counter++) + "-" +
               std::to_string(std::random_device{}())))
                 .string();
     std::filesystem::remove_all(path_);
@@ -34,7 +35,9 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+  std::string operator/(const std::string& rel) const {
+    return path_ + "/" + rel;
+  }
 
  private:
   std::string path_;
@@ -45,8 +48,9 @@ inline std::string NewId(std::string_view prefix) {
 }
 
 // A synthetic command: clear header only, or with a body about `subject`.
-inline ledger::Command SyntheticCommand(int i, std::optional<std::string> subject = std::nullopt,
-                                        std::string actor = NewId("u")) {
+inline ledger::Command SyntheticCommand(
+    int i, std::optional<std::string> subject = std::nullopt,
+    std::string actor = NewId("u")) {
   ledger::Command c;
   c.type = "concern.responded";
   c.actor = std::move(actor);

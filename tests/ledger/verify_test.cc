@@ -3,7 +3,6 @@
 #include "ledger/verify.h"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 
 #include "ledger/checkpoint.h"
@@ -24,7 +23,8 @@ void BuildLog(const TempDir& dir) {
   for (int b = 0; b < 6; ++b) {
     std::vector<std::future<Result<Appended>>> fs;
     for (int i = 0; i < kEvents / 6; ++i) {
-      fs.push_back(l->writer().Submit(testing::SyntheticCommand(b * 1000 + i, testing::NewId("s"))));
+      fs.push_back(l->writer().Submit(
+          testing::SyntheticCommand(b * 1000 + i, testing::NewId("s"))));
     }
     for (auto& f : fs) REQUIRE(f.get().ok());
   }
@@ -36,9 +36,12 @@ std::string Line(LogStore& store, std::uint64_t seq) {
 }
 
 // Runs `edit` on the ledger's LMDB env opened for writing.
-void EditStore(const TempDir& dir, const std::function<Status(LogStore&, lmdb::WriteTxn&)>& edit) {
+void EditStore(const TempDir& dir,
+               const std::function<Status(LogStore&, lmdb::WriteTxn&)>& edit) {
   auto store = LogStore::Open(dir.path(), false).value();
-  REQUIRE(store->env().Write([&](lmdb::WriteTxn& txn) { return edit(*store, txn); }).ok());
+  REQUIRE(store->env()
+              .Write([&](lmdb::WriteTxn& txn) { return edit(*store, txn); })
+              .ok());
 }
 
 TEST_CASE("An untouched log verifies clean", "[ledger][fault]") {
@@ -51,7 +54,8 @@ TEST_CASE("An untouched log verifies clean", "[ledger][fault]") {
   CHECK(r.latest_checkpoint == kEvents);
 }
 
-TEST_CASE("Flipping one byte of a stored event in the data file is detected", "[ledger][fault]") {
+TEST_CASE("Flipping one byte of a stored event in the data file is detected",
+          "[ledger][fault]") {
   TempDir dir;
   BuildLog(dir);
   std::string target;
@@ -64,7 +68,8 @@ TEST_CASE("Flipping one byte of a stored event in the data file is detected", "[
   std::string bytes = testing::ReadFile(file);
   std::string needle = target.substr(target.find("\"h\":"), 40);
   std::size_t copies = 0;
-  for (std::size_t pos = bytes.find(needle); pos != std::string::npos; pos = bytes.find(needle, pos + 1)) {
+  for (std::size_t pos = bytes.find(needle); pos != std::string::npos;
+       pos = bytes.find(needle, pos + 1)) {
     bytes[pos + 10] = static_cast<char>(bytes[pos + 10] ^ 0x01);
     ++copies;
   }
@@ -76,7 +81,8 @@ TEST_CASE("Flipping one byte of a stored event in the data file is detected", "[
   CHECK(*r.first_bad_seq == 250);
   CHECK(r.events == 249);
   INFO(r.problem);
-  CHECK((r.problem.find("signature") != std::string::npos || r.problem.find("canonical") != std::string::npos ||
+  CHECK((r.problem.find("signature") != std::string::npos ||
+         r.problem.find("canonical") != std::string::npos ||
          r.problem.find("JSON") != std::string::npos));
 }
 
@@ -113,7 +119,8 @@ TEST_CASE("Swapping two events is detected at the first", "[ledger][fault]") {
   CHECK_THAT(r.problem, Catch::Contains("says seq 301"));
 }
 
-TEST_CASE("Removing the newest events is detected against the checkpoint", "[ledger][fault]") {
+TEST_CASE("Removing the newest events is detected against the checkpoint",
+          "[ledger][fault]") {
   TempDir dir;
   BuildLog(dir);
   EditStore(dir, [](LogStore& s, lmdb::WriteTxn& txn) -> Status {
@@ -129,14 +136,16 @@ TEST_CASE("Removing the newest events is detected against the checkpoint", "[led
   CHECK_THAT(r.problem, Catch::Contains("beyond the last stored"));
 }
 
-TEST_CASE("Truncating the data file is detected, not a crash", "[ledger][fault]") {
+TEST_CASE("Truncating the data file is detected, not a crash",
+          "[ledger][fault]") {
   // Cut points: inside the last page, and deep into the file.
   for (double keep : {0.98, 0.75, 0.5, 0.2}) {
     TempDir dir;
     BuildLog(dir);
     std::string file = dir / "ledger/data.mdb";
     auto size = std::filesystem::file_size(file);
-    std::filesystem::resize_file(file, static_cast<std::uintmax_t>(static_cast<double>(size) * keep));
+    std::filesystem::resize_file(
+        file, static_cast<std::uintmax_t>(static_cast<double>(size) * keep));
     auto r = VerifyLedger(dir.path());
     INFO("kept " << keep << " of " << size << " bytes");
     REQUIRE(r.ok());  // a verification failure, not an error
@@ -160,7 +169,8 @@ TEST_CASE("Replacing the checkpoint is detected", "[ledger][fault]") {
     auto r = VerifyLedger(dir.path()).value();
     CHECK_FALSE(r.ok);
     CHECK(r.first_bad_seq == kEvents);
-    CHECK_THAT(r.problem, Catch::Contains("checkpoint of size " + std::to_string(kEvents)));
+    CHECK_THAT(r.problem, Catch::Contains("checkpoint of size " +
+                                          std::to_string(kEvents)));
   }
   SECTION("same signature, altered root") {
     std::string note;
@@ -203,7 +213,8 @@ TEST_CASE("A tampered stored Merkle node is detected", "[ledger][fault]") {
 namespace caseledger::ledger {
 namespace {
 
-TEST_CASE("Verifying with a trusted key refuses a log signed by another key", "[ledger][fault]") {
+TEST_CASE("Verifying with a trusted key refuses a log signed by another key",
+          "[ledger][fault]") {
   testing::TempDir dir;
   BuildLog(dir);
   std::string own = testing::ReadFile(dir / "ledger.pub");
@@ -212,7 +223,9 @@ TEST_CASE("Verifying with a trusted key refuses a log signed by another key", "[
   opts.trusted_key = own;
   CHECK(VerifyLedger(dir.path(), opts).value().ok);
   auto other = crypto::Ed25519SigningKey::Generate();
-  opts.trusted_key = crypto::NoteVerifier::For("test.invalid/log", other.public_key()).ToString();
+  opts.trusted_key =
+      crypto::NoteVerifier::For("test.invalid/log", other.public_key())
+          .ToString();
   auto r = VerifyLedger(dir.path(), opts).value();
   CHECK_FALSE(r.ok);
   CHECK(r.first_bad_seq == 1);

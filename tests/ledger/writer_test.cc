@@ -1,7 +1,6 @@
 #include "ledger/writer.h"
 
 #include <catch2/catch.hpp>
-
 #include <set>
 #include <thread>
 
@@ -24,7 +23,9 @@ std::unique_ptr<Ledger> NewLedger(const TempDir& dir, LedgerOptions opts = {}) {
   return Ledger::Open(dir.path(), std::move(opts)).value();
 }
 
-TEST_CASE("Concurrent submitters get dense seqs, group commits and a verifying log", "[ledger]") {
+TEST_CASE(
+    "Concurrent submitters get dense seqs, group commits and a verifying log",
+    "[ledger]") {
   TempDir dir;
   auto l = NewLedger(dir);
   constexpr int kThreads = 4, kPerThread = 300;
@@ -33,7 +34,8 @@ TEST_CASE("Concurrent submitters get dense seqs, group commits and a verifying l
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::vector<std::future<Result<Appended>>> fs;
-      for (int i = 0; i < kPerThread; ++i) fs.push_back(l->writer().Submit(SyntheticCommand(i, NewId("s"))));
+      for (int i = 0; i < kPerThread; ++i)
+        fs.push_back(l->writer().Submit(SyntheticCommand(i, NewId("s"))));
       for (auto& f : fs) {
         auto r = f.get();
         if (r.ok()) seqs[static_cast<std::size_t>(t)].push_back(r->seq);
@@ -56,7 +58,8 @@ TEST_CASE("Concurrent submitters get dense seqs, group commits and a verifying l
   CHECK(report.checkpoints == stats.batches);
 }
 
-TEST_CASE("The acknowledgement carries the checkpoint that covers the event", "[ledger]") {
+TEST_CASE("The acknowledgement carries the checkpoint that covers the event",
+          "[ledger]") {
   TempDir dir;
   auto l = NewLedger(dir);
   auto r = l->writer().Submit(SyntheticCommand(1)).get();
@@ -69,7 +72,8 @@ TEST_CASE("The acknowledgement carries the checkpoint that covers the event", "[
   CHECK(cp->text.find("test.invalid/log\n1\n") == 0);
 }
 
-TEST_CASE("Bodies are encrypted per subject and decrypt with its data key", "[ledger]") {
+TEST_CASE("Bodies are encrypted per subject and decrypt with its data key",
+          "[ledger]") {
   TempDir dir;
   auto l = NewLedger(dir);
   std::string subject = NewId("s");
@@ -78,7 +82,8 @@ TEST_CASE("Bodies are encrypted per subject and decrypt with its data key", "[le
   auto r = l->writer().Submit(c).get();
   REQUIRE(r.ok());
   std::optional<lmdb::ReadTxn> txn(l->store().env().BeginRead().value());
-  Event e = DecodeEvent(ReadEventLine(*txn, l->store(), r->seq).value()).value();
+  Event e =
+      DecodeEvent(ReadEventLine(*txn, l->store(), r->seq).value()).value();
   REQUIRE(e.body.has_value());
   CHECK(e.body->kid == l->keys().KidOf(subject).value());
   auto dek = l->keys().DataKey(e.body->kid).value();
@@ -87,13 +92,18 @@ TEST_CASE("Bodies are encrypted per subject and decrypt with its data key", "[le
   REQUIRE(n.size() == nonce.bytes.size());
   std::copy(n.begin(), n.end(), nonce.bytes.begin());
   crypto::Digest ad = crypto::Sha256(AsBytes(EncodeForBodyAd(e)));
-  auto pt = crypto::AeadOpen(*dek, nonce, ad.view(), crypto::Base64Decode(e.body->ct).value()).value();
+  auto pt = crypto::AeadOpen(*dek, nonce, ad.view(),
+                             crypto::Base64Decode(e.body->ct).value())
+                .value();
   CHECK(std::string(AsChars(pt)) == CanonicalJson(*c.body));
-  // The associated data binds the body to its envelope: another seq does not open it.
+  // The associated data binds the body to its envelope: another seq does not
+  // open it.
   Event moved = e;
   moved.seq += 1;
   crypto::Digest other_ad = crypto::Sha256(AsBytes(EncodeForBodyAd(moved)));
-  CHECK_FALSE(crypto::AeadOpen(*dek, nonce, other_ad.view(), crypto::Base64Decode(e.body->ct).value()).ok());
+  CHECK_FALSE(crypto::AeadOpen(*dek, nonce, other_ad.view(),
+                               crypto::Base64Decode(e.body->ct).value())
+                  .ok());
   // Nothing of the body is in the data files in clear.
   txn.reset();
   l.reset();
@@ -104,7 +114,10 @@ TEST_CASE("Bodies are encrypted per subject and decrypt with its data key", "[le
   }
 }
 
-TEST_CASE("Imported times must not decrease nor lie in the future; refusals store nothing", "[ledger]") {
+TEST_CASE(
+    "Imported times must not decrease nor lie in the future; refusals store "
+    "nothing",
+    "[ledger]") {
   TempDir dir;
   auto l = NewLedger(dir);
   Command a = SyntheticCommand(1);
@@ -114,10 +127,12 @@ TEST_CASE("Imported times must not decrease nor lie in the future; refusals stor
   earlier.time = ParseTime("2019-12-31T23:59:59Z").value();
   auto r = l->writer().Submit(earlier).get();
   REQUIRE_FALSE(r.ok());
-  CHECK_THAT(r.status().message(), Catch::Contains("earlier than the previous"));
+  CHECK_THAT(r.status().message(),
+             Catch::Contains("earlier than the previous"));
   Command future = SyntheticCommand(3);
   future.time = NowMicros() + 3600LL * 1000000;
-  CHECK_THAT(l->writer().Submit(future).get().status().message(), Catch::Contains("future"));
+  CHECK_THAT(l->writer().Submit(future).get().status().message(),
+             Catch::Contains("future"));
   Command same = SyntheticCommand(4);
   same.time = a.time;  // equal time is allowed (never decreasing)
   auto ok = l->writer().Submit(same).get();
@@ -131,7 +146,8 @@ TEST_CASE("A reopened ledger continues the same tree", "[ledger]") {
   TempDir dir;
   {
     auto l = NewLedger(dir);
-    for (int i = 0; i < 10; ++i) REQUIRE(l->writer().Submit(SyntheticCommand(i)).get().ok());
+    for (int i = 0; i < 10; ++i)
+      REQUIRE(l->writer().Submit(SyntheticCommand(i)).get().ok());
   }
   {
     auto l = Ledger::Open(dir.path()).value();
@@ -153,10 +169,12 @@ TEST_CASE("Stop finishes queued commands before returning", "[ledger]") {
   TempDir dir;
   auto l = NewLedger(dir);
   std::vector<std::future<Result<Appended>>> fs;
-  for (int i = 0; i < 200; ++i) fs.push_back(l->writer().Submit(SyntheticCommand(i)));
+  for (int i = 0; i < 200; ++i)
+    fs.push_back(l->writer().Submit(SyntheticCommand(i)));
   l->writer().Stop();
   for (auto& f : fs) CHECK(f.get().ok());
-  CHECK(l->writer().Submit(SyntheticCommand(0)).get().status().code() == StatusCode::kUnavailable);
+  CHECK(l->writer().Submit(SyntheticCommand(0)).get().status().code() ==
+        StatusCode::kUnavailable);
 }
 
 }  // namespace
