@@ -123,8 +123,9 @@ Result<Event> DecodeEvent(std::string_view line) {
   }
   auto seq = j.find("seq");
   if (seq == j.end() || !seq->is_number_unsigned() ||
-      seq->get<std::uint64_t>() == 0) {
-    return Corruption("field \"seq\" missing or not a positive integer");
+      seq->get<std::uint64_t>() == 0 ||
+      seq->get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxSafeInteger)) {
+    return Corruption("field \"seq\" missing or not an integer in 1..2^53-1");
   }
   e.seq = seq->get<std::uint64_t>();
   auto v = j.find("v");

@@ -95,7 +95,7 @@ Result<std::unique_ptr<Keystore>> Keystore::Open(
     CL_ASSIGN_OR_RETURN(kek, OpenKek(master, epoch, *rec));
   }
   return std::unique_ptr<Keystore>(
-      new Keystore(std::move(env), owners, deks, meta, epoch, std::move(kek)));
+      new Keystore(std::move(env), owners, deks, epoch, std::move(kek)));
 }
 
 Result<std::vector<std::string>> Keystore::EnsureKeys(

@@ -49,16 +49,15 @@ class Keystore {
 
  private:
   Keystore(std::unique_ptr<lmdb::Env> env, lmdb::Dbi owners, lmdb::Dbi deks,
-           lmdb::Dbi meta, std::uint32_t epoch, crypto::SecretBytes kek)
+           std::uint32_t epoch, crypto::SecretBytes kek)
       : env_(std::move(env)),
         owners_(owners),
         deks_(deks),
-        meta_(meta),
         epoch_(epoch),
         kek_(std::move(kek)) {}
 
   std::unique_ptr<lmdb::Env> env_;
-  lmdb::Dbi owners_, deks_, meta_;
+  lmdb::Dbi owners_, deks_;
   std::uint32_t epoch_;
   crypto::SecretBytes kek_;
   std::mutex write_mu_;  // one EnsureKeys at a time

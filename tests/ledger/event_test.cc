@@ -82,3 +82,20 @@ TEST_CASE("Decoding refuses non-canonical or malformed lines", "[ledger]") {
 
 }  // namespace
 }  // namespace caseledger::ledger
+
+namespace caseledger::ledger {
+namespace {
+
+TEST_CASE("A seq beyond 2^53 - 1 is not a canonical event", "[ledger]") {
+  auto key = crypto::Ed25519SigningKey::Generate();
+  Event e = SampleEvent(false);
+  e.seq = std::uint64_t{1} << 53;
+  e.sig = key.Sign(AsBytes(SignatureInput(EncodeUnsigned(e))));
+  CHECK(DecodeEvent(EncodeSigned(e)).status().code() == StatusCode::kCorruption);
+  e.seq = (std::uint64_t{1} << 53) - 1;
+  e.sig = key.Sign(AsBytes(SignatureInput(EncodeUnsigned(e))));
+  CHECK(DecodeEvent(EncodeSigned(e)).ok());
+}
+
+}  // namespace
+}  // namespace caseledger::ledger
