@@ -16,36 +16,48 @@
 #include "bench/measure.h"
 #include "bench/raw_baselines.h"
 #include "bench/workload.h"
+#include "ledger/ledger.h"
 
 namespace caseledger::bench {
 
 struct EventSizes {
-  double line_bytes = 0;       // mean stored line (the LMDB value)
-  double sign_input_bytes = 0; // mean Ed25519 message: prefix ‖ C
-  double body_ct_bytes = 0;    // mean ciphertext ‖ tag of the body
+  double line_bytes = 0;        // mean stored line (the LMDB value)
+  double sign_input_bytes = 0;  // mean Ed25519 message: prefix ‖ C
+  double body_ct_bytes = 0;     // mean ciphertext ‖ tag of the body
   std::size_t min_line = 0, max_line = 0;
 };
 
-// Writes `n` workload events into a fresh data dir `dir` and measures the sizes.
-Result<EventSizes> MeasureEventSizes(const std::string& dir, std::size_t n, const WorkloadOptions& workload);
+// Writes `n` workload events into a fresh data dir `dir` and measures the
+// sizes.
+Result<EventSizes> MeasureEventSizes(const std::string& dir, std::size_t n,
+                                     const WorkloadOptions& workload);
 
-struct AppendFigure {
-  double events_per_s = 0;
-  std::uint64_t events = 0;
-  double seconds = 0;
-  double mean_batch = 0;           // events per committed batch (shows batches filled)
-  double mean_commit_micros = 0;   // LMDB write txn + commit (fsync) per batch
+// A fresh data directory opened with Ledger::Open (durable: fsync per
+// batch) and Writer::Options::max_batch, warmed up with one concern per
+// workload subject so every data key exists before measuring.
+class LedgerSession {
+ public:
+  static Result<std::unique_ptr<LedgerSession>> Open(
+      const std::string& dir, std::size_t max_batch,
+      const WorkloadOptions& workload);
+  ~LedgerSession();
+
+  // `n` new commands, built before any timing starts.
+  std::vector<ledger::Command> Prepare(std::size_t n);
+  // Submits every command keeping at most `window` in flight (so batches
+  // fill) and returns when all are durable. Any refused or failed append is an
+  // error.
+  Status SubmitAll(std::vector<ledger::Command> commands, std::size_t window);
+  // Submits one command and waits until it is durable.
+  Status AppendOne(ledger::Command command);
+  ledger::WriterStats stats() const;
+
+ private:
+  LedgerSession(std::unique_ptr<ledger::Ledger> ledger,
+                const WorkloadOptions& workload);
+  std::unique_ptr<ledger::Ledger> ledger_;
+  Workload workload_;
 };
-
-// Durable appends/s through Ledger::Open + Writer on a fresh data dir `dir`
-// with Writer::Options::max_batch = `max_batch`: after a warm-up (one event per
-// subject), `n` pre-built commands are submitted keeping `window` of them in
-// flight, so batches fill. Errors: any refused or failed append.
-Result<AppendFigure> LedgerAppendRate(const std::string& dir, std::size_t max_batch, std::size_t n,
-                                      std::size_t window, const WorkloadOptions& workload);
-
-// Latency of `n` single durable appends (Submit, wait, repeat) on a fresh dir.
-Result<Samples> LedgerAppendLatency(const std::string& dir, std::size_t n, const WorkloadOptions& workload);
 
 struct BuildFigure {
   std::uint64_t events = 0;  // size of the log afterwards
@@ -56,14 +68,19 @@ struct BuildFigure {
 // Grows the log in `dir` (creating the data dir if absent) to `target` events
 // with LedgerOptions::no_sync and large batches — fast, NOT durable: only to
 // create the input of the read benchmarks. Flushes to disk at the end.
-Result<BuildFigure> BuildLog(const std::string& dir, std::uint64_t target, const WorkloadOptions& workload);
+Result<BuildFigure> BuildLog(const std::string& dir, std::uint64_t target,
+                             const WorkloadOptions& workload);
 
 struct VerifyFigure {
   bool ok = false;
   std::uint64_t events = 0;
   double seconds = 0;
   double events_per_s = 0;
-  std::uint64_t max_rss_kib = 0;
+  std::uint64_t max_rss_kib = 0;       // ru_maxrss
+  std::uint64_t sampled_anon_kib = 0;  // peak anonymous part (sampled)
+  std::uint64_t sampled_file_kib =
+      0;  // peak file-backed part (sampled): the LMDB map
+  double cpu_seconds = 0;
   std::string problem;
 };
 
@@ -76,23 +93,37 @@ int ChildVerifyMain(const std::string& dir);
 
 struct ReplayFigure {
   double events_per_s = 0;
+  double cpu_micros_per_event = 0;  // thread CPU time per event
   std::uint64_t events = 0;
-  std::vector<SealedBody> sample;  // decoded bodies of the first events, for RawReplay
+  // Mean microseconds per event of each step (clock read around each).
+  double read_decode_micros = 0;  // cursor + DecodeEvent
+  double data_key_micros = 0;     // Keystore::DataKey
+  double body_prep_micros =
+      0;  // base64-decode ct and nonce, AD = SHA-256(EncodeForBodyAd)
+  double open_micros = 0;   // AeadOpen
+  double parse_micros = 0;  // JSON parse of the body
+  std::vector<SealedBody>
+      sample;  // decoded bodies of the first events, for RawReplay
 };
 
-// The ledger's replay path, single-threaded, over every event in `dir`:
-// cursor read, DecodeEvent, Keystore::DataKey, body AD, AEAD open, JSON parse
-// of the body. Also returns up to `sample` decoded bodies (taken outside the
-// timed loop) for the raw limit. The log must not be open elsewhere in this process.
-Result<ReplayFigure> LedgerReplay(const std::string& dir, std::size_t sample);
+// The ledger's replay path, single-threaded, over the events in `dir` (the
+// first `max_events`, or all if 0): cursor read, DecodeEvent,
+// Keystore::DataKey, body AD, AEAD open, JSON parse of the body. Also returns
+// up to `sample` decoded bodies (taken outside the timed loop) for RawReplay.
+// The log must not be open elsewhere in this process.
+Result<ReplayFigure> LedgerReplay(const std::string& dir, std::size_t sample,
+                                  std::uint64_t max_events);
 
 struct ProofFigure {
   std::uint64_t tree_size = 0;
   std::size_t queries = 0;
-  double inclusion_json_micros = 0;    // InclusionProofJson(store, random seq, n), mean
-  double consistency_json_micros = 0;  // ConsistencyProofJson(store, random m, n), mean
-  double inclusion_micros = 0;         // merkle::InclusionProof in one read txn, mean
-  double consistency_micros = 0;       // merkle::ConsistencyProof in one read txn, mean
+  double inclusion_json_micros =
+      0;  // InclusionProofJson(store, random seq, n), mean
+  double consistency_json_micros =
+      0;  // ConsistencyProofJson(store, random m, n), mean
+  double inclusion_micros = 0;  // merkle::InclusionProof in one read txn, mean
+  double consistency_micros =
+      0;  // merkle::ConsistencyProof in one read txn, mean
   double inclusion_json_p99 = 0;
   double consistency_json_p99 = 0;
 };

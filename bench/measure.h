@@ -36,21 +36,40 @@ class Samples {
   std::vector<double> micros_;
 };
 
+// CPU time (user + system) used so far by this process, all threads.
+double ProcessCpuSeconds();
+// CPU time used so far by the calling thread.
+double ThreadCpuSeconds();
+
+struct Rate {
+  double per_s = 0;  // calls per second of wall time, all threads together
+  double cpu_micros_per_op =
+      0;  // CPU time per call (immune to other processes' load)
+};
+
 // Runs `op(thread_index)` repeatedly on `threads` threads for about `seconds`
-// (all start together after a barrier) and returns the total number of calls
-// per second over all threads. `op` returns false to report a failure, which
-// makes the result an Internal error naming `what`.
-Result<double> RunOnThreads(unsigned threads, double seconds, const std::string& what,
-                            const std::function<bool(unsigned)>& op);
+// (all start together after a barrier) and returns the calls per second over
+// all threads and the CPU time per call. `op` returns false to report a
+// failure, which makes the result an Internal error naming `what`.
+Result<Rate> RunOnThreads(unsigned threads, double seconds,
+                          const std::string& what,
+                          const std::function<bool(unsigned)>& op);
 
 struct ChildResult {
-  int exit_code = -1;          // the child's exit status; -1 if killed by a signal
-  std::string out;             // what the child wrote to stdout
+  int exit_code = -1;  // the child's exit status; -1 if killed by a signal
+  std::string out;     // what the child wrote to stdout
   std::uint64_t max_rss_kib = 0;  // the child's peak resident set (ru_maxrss)
+  // Peaks of the two parts of the resident set, sampled from
+  // /proc/<pid>/status every 20 ms: anonymous memory (heap, stacks) and
+  // file-backed pages (e.g. the LMDB map).
+  std::uint64_t sampled_anon_kib = 0;
+  std::uint64_t sampled_file_kib = 0;
+  double cpu_seconds = 0;  // user + system time of the child
 };
 
 // Runs this executable (/proc/self/exe) with `args` as a child process,
-// collecting its stdout and peak RSS. IoError if it cannot be started.
+// collecting its stdout, peak RSS and CPU time. IoError if it cannot be
+// started.
 Result<ChildResult> RunSelf(const std::vector<std::string>& args);
 
 // The 1-minute load average (from /proc/loadavg), or -1 if unreadable.

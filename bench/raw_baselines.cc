@@ -8,12 +8,13 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <memory>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace caseledger::bench {
 
@@ -35,8 +36,22 @@ struct EnvCloser {
 };
 using EnvPtr = std::unique_ptr<MDB_env, EnvCloser>;
 
-// A fresh env in `dir` with one named DB "events"; map large enough for `bytes`.
-Result<std::pair<EnvPtr, MDB_dbi>> OpenFreshEnv(const std::string& dir, std::size_t bytes) {
+Bytes RandomBytes(std::size_t n) {
+  Bytes b(n);
+  randombytes_buf(b.data(), b.size());
+  return b;
+}
+
+}  // namespace
+
+RawLmdbLog::RawLmdbLog(MDB_env* env, unsigned dbi, std::size_t value_bytes)
+    : env_(env), dbi_(dbi), value_(RandomBytes(value_bytes)) {}
+
+RawLmdbLog::~RawLmdbLog() { mdb_env_close(env_); }
+
+Result<std::unique_ptr<RawLmdbLog>> RawLmdbLog::Create(const std::string& dir,
+                                                       std::size_t value_bytes,
+                                                       std::size_t capacity) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   std::filesystem::create_directories(dir, ec);
@@ -44,9 +59,13 @@ Result<std::pair<EnvPtr, MDB_dbi>> OpenFreshEnv(const std::string& dir, std::siz
   MDB_env* raw = nullptr;
   CL_RETURN_IF_ERROR(Mdb(mdb_env_create(&raw), "env create"));
   EnvPtr env(raw);
+  const std::size_t bytes = (capacity + 64) * (value_bytes + 64);
   CL_RETURN_IF_ERROR(Mdb(mdb_env_set_maxdbs(raw, 4), "set max dbs"));
-  CL_RETURN_IF_ERROR(Mdb(mdb_env_set_mapsize(raw, 2 * bytes + (std::size_t{64} << 20)), "set map size"));
-  CL_RETURN_IF_ERROR(Mdb(mdb_env_open(raw, dir.c_str(), kLedgerEnvFlags, 0600), "env open"));
+  CL_RETURN_IF_ERROR(
+      Mdb(mdb_env_set_mapsize(raw, 2 * bytes + (std::size_t{64} << 20)),
+          "set map size"));
+  CL_RETURN_IF_ERROR(
+      Mdb(mdb_env_open(raw, dir.c_str(), kLedgerEnvFlags, 0600), "env open"));
   MDB_txn* txn = nullptr;
   CL_RETURN_IF_ERROR(Mdb(mdb_txn_begin(raw, nullptr, 0, &txn), "begin"));
   MDB_dbi dbi = 0;
@@ -56,25 +75,23 @@ Result<std::pair<EnvPtr, MDB_dbi>> OpenFreshEnv(const std::string& dir, std::siz
     return Mdb(rc, "dbi open");
   }
   CL_RETURN_IF_ERROR(Mdb(mdb_txn_commit(txn), "commit"));
-  return std::make_pair(std::move(env), dbi);
+  std::unique_ptr<RawLmdbLog> log(
+      new RawLmdbLog(env.release(), dbi, value_bytes));
+  for (int i = 0; i < 4; ++i)
+    CL_RETURN_IF_ERROR(log->AppendBatch(1));  // warm-up
+  return log;
 }
 
-Bytes RandomBytes(std::size_t n) {
-  Bytes b(n);
-  randombytes_buf(b.data(), b.size());
-  return b;
-}
-
-// Appends keys next_key, next_key+1, … (`count` puts) in one txn and commits.
-Status AppendBatch(MDB_env* env, MDB_dbi dbi, std::uint64_t& next_key, std::size_t count, Bytes& value) {
+Status RawLmdbLog::AppendBatch(std::size_t count) {
   MDB_txn* txn = nullptr;
-  CL_RETURN_IF_ERROR(Mdb(mdb_txn_begin(env, nullptr, 0, &txn), "begin"));
+  CL_RETURN_IF_ERROR(Mdb(mdb_txn_begin(env_, nullptr, 0, &txn), "begin"));
   for (std::size_t i = 0; i < count; ++i) {
-    auto key = EncodeBigEndian64(next_key++);
-    value[0] = static_cast<std::uint8_t>(next_key);  // values differ, as events do
+    auto key = EncodeBigEndian64(next_key_++);
+    value_[0] =
+        static_cast<std::uint8_t>(next_key_);  // values differ, as events do
     MDB_val k{key.size(), key.data()};
-    MDB_val v{value.size(), value.data()};
-    int rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND);
+    MDB_val v{value_.size(), value_.data()};
+    int rc = mdb_put(txn, dbi_, &k, &v, MDB_APPEND);
     if (rc != MDB_SUCCESS) {
       mdb_txn_abort(txn);
       return Mdb(rc, "put");
@@ -83,69 +100,66 @@ Status AppendBatch(MDB_env* env, MDB_dbi dbi, std::uint64_t& next_key, std::size
   return Mdb(mdb_txn_commit(txn), "commit");
 }
 
-}  // namespace
+FsyncFile::FsyncFile(int fd, std::string path, std::size_t bytes)
+    : fd_(fd), path_(std::move(path)), block_(RandomBytes(bytes)) {}
 
-Result<double> RawLmdbAppendRate(const std::string& dir, std::size_t value_bytes, std::size_t batch,
-                                 std::size_t n) {
-  CL_ASSIGN_OR_RETURN(auto opened, OpenFreshEnv(dir, (n + 64) * (value_bytes + 64)));
-  auto& [env, dbi] = opened;
-  Bytes value = RandomBytes(value_bytes);
-  std::uint64_t next_key = 1;
-  for (int i = 0; i < 4; ++i) CL_RETURN_IF_ERROR(AppendBatch(env.get(), dbi, next_key, 1, value));  // warm-up
-  const auto start = Clock::now();
-  for (std::size_t done = 0; done < n; done += batch) {
-    CL_RETURN_IF_ERROR(AppendBatch(env.get(), dbi, next_key, std::min(batch, n - done), value));
-  }
-  return static_cast<double>(n) / SecondsSince(start);
+FsyncFile::~FsyncFile() {
+  ::close(fd_);
+  ::unlink(path_.c_str());
 }
 
-Result<Samples> RawLmdbSinglePutLatency(const std::string& dir, std::size_t value_bytes, std::size_t n) {
-  CL_ASSIGN_OR_RETURN(auto opened, OpenFreshEnv(dir, (n + 64) * (value_bytes + 64)));
-  auto& [env, dbi] = opened;
-  Bytes value = RandomBytes(value_bytes);
-  std::uint64_t next_key = 1;
-  for (int i = 0; i < 8; ++i) CL_RETURN_IF_ERROR(AppendBatch(env.get(), dbi, next_key, 1, value));  // warm-up
-  Samples s;
-  s.Reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto t0 = Clock::now();
-    CL_RETURN_IF_ERROR(AppendBatch(env.get(), dbi, next_key, 1, value));
-    s.Add(SecondsSince(t0) * 1e6);
-  }
-  return s;
-}
-
-Result<Samples> FsyncLatency(const std::string& path, std::size_t bytes, std::size_t n, bool append) {
+Result<std::unique_ptr<FsyncFile>> FsyncFile::Create(const std::string& path,
+                                                     std::size_t bytes) {
   int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError("cannot create " + path + ": " + std::strerror(errno));
-  Bytes block = RandomBytes(bytes);
-  Samples s;
-  s.Reserve(n);
-  Status status;
-  auto write_sync = [&](std::size_t i) -> bool {
-    const auto offset = static_cast<off_t>(append ? i * bytes : 0);
-    if (::pwrite(fd, block.data(), block.size(), offset) != static_cast<ssize_t>(block.size())) {
-      status = IoError("pwrite " + path + ": " + std::strerror(errno));
-      return false;
-    }
-    if (::fdatasync(fd) != 0) {
-      status = IoError("fdatasync " + path + ": " + std::strerror(errno));
-      return false;
-    }
-    return true;
-  };
-  for (std::size_t i = 0; i < 4 && status.ok(); ++i) write_sync(i);  // warm-up
-  for (std::size_t i = 0; i < n && status.ok(); ++i) {
-    const auto t0 = Clock::now();
-    if (write_sync(i + 4)) s.Add(SecondsSince(t0) * 1e6);
-  }
-  ::close(fd);
-  ::unlink(path.c_str());
-  if (!status.ok()) return status;
-  return s;
+  if (fd < 0)
+    return IoError("cannot create " + path + ": " + std::strerror(errno));
+  std::unique_ptr<FsyncFile> f(new FsyncFile(fd, path, bytes));
+  for (int i = 0; i < 4; ++i) CL_RETURN_IF_ERROR(f->AppendSync());  // warm-up
+  return f;
 }
 
-Result<double> RawSignRate(std::size_t message_bytes, unsigned threads, double seconds) {
+Status FsyncFile::AppendSync() {
+  if (::pwrite(fd_, block_.data(), block_.size(),
+               static_cast<off_t>(offset_)) !=
+      static_cast<ssize_t>(block_.size())) {
+    return IoError("pwrite " + path_ + ": " + std::strerror(errno));
+  }
+  offset_ += block_.size();
+  if (::fdatasync(fd_) != 0)
+    return IoError("fdatasync " + path_ + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
+Result<double> SecureAllocMicros(unsigned busy_threads,
+                                 std::size_t iterations) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> busy;
+  for (unsigned t = 0; t < busy_threads; ++t) {
+    busy.emplace_back([&] {
+      volatile std::uint64_t x = 0;
+      while (!stop.load(std::memory_order_relaxed)) x = x + 1;
+    });
+  }
+  bool ok = true;
+  const auto start = Clock::now();
+  for (std::size_t i = 0; i < iterations && ok; ++i) {
+    void* p = sodium_malloc(32);
+    ok = p != nullptr;
+    if (ok) {
+      static_cast<volatile std::uint8_t*>(p)[0] = 1;
+      sodium_free(p);
+    }
+  }
+  const double micros =
+      SecondsSince(start) * 1e6 / static_cast<double>(iterations);
+  stop = true;
+  for (auto& th : busy) th.join();
+  if (!ok) return ResourceExhausted("sodium_malloc failed");
+  return micros;
+}
+
+Result<Rate> RawSignRate(std::size_t message_bytes, unsigned threads,
+                         double seconds) {
   std::vector<Bytes> messages, secret_keys;
   for (unsigned t = 0; t < threads; ++t) {
     Bytes pk(crypto_sign_PUBLICKEYBYTES), sk(crypto_sign_SECRETKEYBYTES);
@@ -154,17 +168,22 @@ Result<double> RawSignRate(std::size_t message_bytes, unsigned threads, double s
     messages.push_back(RandomBytes(message_bytes));
   }
   std::vector<std::array<std::uint8_t, crypto_sign_BYTES>> sigs(threads);
-  return RunOnThreads(threads, seconds, "crypto_sign_detached", [&](unsigned t) {
-    messages[t][0] = static_cast<std::uint8_t>(messages[t][0] + 1);  // a different message each time
-    return crypto_sign_detached(sigs[t].data(), nullptr, messages[t].data(), messages[t].size(),
-                                secret_keys[t].data()) == 0;
-  });
+  return RunOnThreads(
+      threads, seconds, "crypto_sign_detached", [&](unsigned t) {
+        messages[t][0] = static_cast<std::uint8_t>(
+            messages[t][0] + 1);  // a different message each time
+        return crypto_sign_detached(sigs[t].data(), nullptr, messages[t].data(),
+                                    messages[t].size(),
+                                    secret_keys[t].data()) == 0;
+      });
 }
 
-Result<double> RawVerifyRate(std::size_t message_bytes, unsigned threads, double seconds) {
+Result<Rate> RawVerifyRate(std::size_t message_bytes, unsigned threads,
+                           double seconds) {
   std::vector<Bytes> messages, public_keys, sigs;
   for (unsigned t = 0; t < threads; ++t) {
-    Bytes pk(crypto_sign_PUBLICKEYBYTES), sk(crypto_sign_SECRETKEYBYTES), sig(crypto_sign_BYTES);
+    Bytes pk(crypto_sign_PUBLICKEYBYTES), sk(crypto_sign_SECRETKEYBYTES),
+        sig(crypto_sign_BYTES);
     crypto_sign_keypair(pk.data(), sk.data());
     Bytes m = RandomBytes(message_bytes);
     crypto_sign_detached(sig.data(), nullptr, m.data(), m.size(), sk.data());
@@ -172,33 +191,42 @@ Result<double> RawVerifyRate(std::size_t message_bytes, unsigned threads, double
     messages.push_back(std::move(m));
     sigs.push_back(std::move(sig));
   }
-  return RunOnThreads(threads, seconds, "crypto_sign_verify_detached", [&](unsigned t) {
-    return crypto_sign_verify_detached(sigs[t].data(), messages[t].data(), messages[t].size(),
-                                       public_keys[t].data()) == 0;
-  });
+  return RunOnThreads(
+      threads, seconds, "crypto_sign_verify_detached", [&](unsigned t) {
+        return crypto_sign_verify_detached(sigs[t].data(), messages[t].data(),
+                                           messages[t].size(),
+                                           public_keys[t].data()) == 0;
+      });
 }
 
-Result<RawReplayResult> RawReplay(const std::string& env_dir, const std::string& db,
+Result<RawReplayResult> RawReplay(const std::string& env_dir,
+                                  const std::string& db,
                                   const std::vector<SealedBody>& bodies) {
-  if (bodies.empty()) return InvalidArgument("raw replay needs at least one sealed body");
+  if (bodies.empty())
+    return InvalidArgument("raw replay needs at least one sealed body");
   MDB_env* raw = nullptr;
   CL_RETURN_IF_ERROR(Mdb(mdb_env_create(&raw), "env create"));
   EnvPtr env(raw);
   CL_RETURN_IF_ERROR(Mdb(mdb_env_set_maxdbs(raw, 16), "set max dbs"));
-  CL_RETURN_IF_ERROR(Mdb(mdb_env_open(raw, env_dir.c_str(), kLedgerEnvFlags | MDB_RDONLY, 0600), "env open"));
+  CL_RETURN_IF_ERROR(Mdb(
+      mdb_env_open(raw, env_dir.c_str(), kLedgerEnvFlags | MDB_RDONLY, 0600),
+      "env open"));
   MDB_txn* txn = nullptr;
-  CL_RETURN_IF_ERROR(Mdb(mdb_txn_begin(raw, nullptr, MDB_RDONLY, &txn), "begin read"));
+  CL_RETURN_IF_ERROR(
+      Mdb(mdb_txn_begin(raw, nullptr, MDB_RDONLY, &txn), "begin read"));
   std::unique_ptr<MDB_txn, void (*)(MDB_txn*)> txn_guard(txn, mdb_txn_abort);
   MDB_dbi dbi = 0;
   CL_RETURN_IF_ERROR(Mdb(mdb_dbi_open(txn, db.c_str(), 0, &dbi), "dbi open"));
   MDB_cursor* cursor = nullptr;
   CL_RETURN_IF_ERROR(Mdb(mdb_cursor_open(txn, dbi, &cursor), "cursor open"));
-  std::unique_ptr<MDB_cursor, void (*)(MDB_cursor*)> cursor_guard(cursor, mdb_cursor_close);
+  std::unique_ptr<MDB_cursor, void (*)(MDB_cursor*)> cursor_guard(
+      cursor, mdb_cursor_close);
 
   std::vector<std::uint8_t> plain;
   RawReplayResult r;
   std::uint64_t checksum = 0;
   const auto start = Clock::now();
+  const double cpu_start = ThreadCpuSeconds();
   MDB_val k{}, v{};
   int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST);
   for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
@@ -214,20 +242,26 @@ Result<RawReplayResult> RawReplay(const std::string& env_dir, const std::string&
     r.scanned_bytes += v.mv_size;
 
     const SealedBody& b = bodies[r.events % bodies.size()];
-    plain.resize(b.ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    plain.resize(b.ciphertext.size() -
+                 crypto_aead_xchacha20poly1305_ietf_ABYTES);
     unsigned long long plain_len = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &plain_len, nullptr, b.ciphertext.data(),
-                                                   b.ciphertext.size(), b.ad.data(), b.ad.size(),
-                                                   b.nonce.data(), b.key.data()) != 0) {
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            plain.data(), &plain_len, nullptr, b.ciphertext.data(),
+            b.ciphertext.size(), b.ad.data(), b.ad.size(), b.nonce.data(),
+            b.key.data()) != 0) {
       return Internal("raw replay: a sealed body does not open");
     }
-    auto body = nlohmann::json::parse(plain.begin(), plain.begin() + static_cast<std::ptrdiff_t>(plain_len),
-                                      nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded() || !body.is_object()) return Internal("raw replay: a body is not a JSON object");
+    auto body = nlohmann::json::parse(
+        plain.begin(), plain.begin() + static_cast<std::ptrdiff_t>(plain_len),
+        nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded() || !body.is_object())
+      return Internal("raw replay: a body is not a JSON object");
     ++r.events;
   }
   if (rc != MDB_NOTFOUND) return Mdb(rc, "cursor");
   r.events_per_s = static_cast<double>(r.events) / SecondsSince(start);
+  r.cpu_micros_per_event =
+      (ThreadCpuSeconds() - cpu_start) * 1e6 / static_cast<double>(r.events);
   g_sink = checksum;  // keeps the scan from being optimised away
   return r;
 }

@@ -61,24 +61,36 @@ bool Target::Passes(double ratio) const {
 }
 
 void Report::Section(const std::string& title) {
-  out_ << "\n== " << title << " " << std::string(title.size() < 90 ? 90 - title.size() : 0, '=') << "\n";
+  out_ << "\n== " << title << " "
+       << std::string(title.size() < 90 ? 90 - title.size() : 0, '=') << "\n";
 }
 
-void Report::Raw(const std::string& name, const std::string& figure, const std::string& note) {
-  out_ << "  " << Pad(name, kNameWidth) << Pad(figure, kFigureWidth) << note << "\n";
+void Report::Raw(const std::string& name, const std::string& figure,
+                 const std::string& note) {
+  out_ << "  " << Pad(name, kNameWidth) << Pad(figure, kFigureWidth) << note
+       << "\n";
   out_.flush();
 }
 
-void Report::Info(const std::string& name, const std::string& figure, const std::string& note) {
+void Report::Note(const std::string& text) {
+  out_ << "  " << text << "\n";
+  out_.flush();
+}
+
+void Report::Info(const std::string& name, const std::string& figure,
+                  const std::string& note) {
   Raw(name, figure, note);
 }
 
-void Report::Compare(const std::string& name, const std::string& ledger, const std::string& limit, double ratio,
+void Report::Compare(const std::string& name, const std::string& ledger,
+                     const std::string& limit, double ratio,
                      const Target& target, const std::string& limit_note) {
   const bool pass = target.Passes(ratio);
-  out_ << "  " << Pad(name, kNameWidth) << Pad(ledger, kFigureWidth) << Pad(limit, kFigureWidth)
-       << Pad(Fixed(ratio, 2), 8) << Pad(target.Text(), 12) << (pass ? "PASS" : "MISS") << "\n"
-       << "  " << std::string(kNameWidth, ' ') << "limit: " << limit_note << "\n";
+  out_ << "  " << Pad(name, kNameWidth) << Pad(ledger, kFigureWidth)
+       << Pad(limit, kFigureWidth) << Pad(Fixed(ratio, 2), 8)
+       << Pad(target.Text(), 12) << (pass ? "PASS" : "MISS") << "\n"
+       << "  " << std::string(kNameWidth, ' ') << "limit: " << limit_note
+       << "\n";
   out_.flush();
   verdicts_.push_back({name, ratio, target, pass});
 }
@@ -87,8 +99,9 @@ int Report::Summary() {
   int misses = 0;
   out_ << "\n== targets " << std::string(83, '=') << "\n";
   for (const auto& v : verdicts_) {
-    out_ << (v.pass ? "PASS  " : "MISS  ") << Pad(v.name, kNameWidth) << " ratio " << Pad(Fixed(v.ratio, 2), 7)
-         << " target " << v.target.Text() << "\n";
+    out_ << (v.pass ? "PASS  " : "MISS  ") << Pad(v.name, kNameWidth)
+         << " ratio " << Pad(Fixed(v.ratio, 2), 7) << " target "
+         << v.target.Text() << "\n";
     if (!v.pass) ++misses;
   }
   return misses;

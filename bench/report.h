@@ -34,15 +34,21 @@ class Report {
 
   void Section(const std::string& title);
   // A raw building block: name, figure, note.
-  void Raw(const std::string& name, const std::string& figure, const std::string& note = "");
+  void Raw(const std::string& name, const std::string& figure,
+           const std::string& note = "");
+  // A line of explanation.
+  void Note(const std::string& text);
   // A ledger figure without a target (informational).
-  void Info(const std::string& name, const std::string& figure, const std::string& note = "");
+  void Info(const std::string& name, const std::string& figure,
+            const std::string& note = "");
   // A ledger figure compared with its raw limit: prints ledger, limit, ratio,
   // target and PASS/MISS, and remembers the verdict for Summary().
-  void Compare(const std::string& name, const std::string& ledger, const std::string& limit, double ratio,
-               const Target& target, const std::string& limit_note);
+  void Compare(const std::string& name, const std::string& ledger,
+               const std::string& limit, double ratio, const Target& target,
+               const std::string& limit_note);
 
-  // One line per target: PASS/MISS with ratio and target. Returns the number of misses.
+  // One line per target: PASS/MISS with ratio and target. Returns the number of
+  // misses.
   int Summary();
 
  private:

@@ -18,8 +18,9 @@
 namespace caseledger::bench {
 
 struct WorkloadOptions {
-  std::size_t subjects = 256;     // distinct subjects (each its own case and data key)
-  std::size_t body_bytes = 450;   // canonical size of each body object
+  std::size_t subjects =
+      256;  // distinct subjects (each its own case and data key)
+  std::size_t body_bytes = 450;  // canonical size of each body object
   std::uint64_t seed = 1;
   // When > 0, every k-th command is a concern about a NEW subject (a new data
   // key that the writer must create and commit first); 0 = never.
