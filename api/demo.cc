@@ -2,6 +2,7 @@
 // the normal write path (Writer), with clearly fake identities: names
 // "Testperson NNNN", CPR-like numbers starting "000000-" (no such date).
 #include <algorithm>
+#include <deque>
 #include <future>
 #include <iostream>
 #include <random>
@@ -190,17 +191,28 @@ int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed) {
   auto plan = gen.Plan(cases, start, now);
   std::cout << "writing " << plan.size() << " synthetic events for " << cases
             << " cases to " << dir << "\n";
-  std::vector<std::future<Result<ledger::Appended>>> futures;
-  futures.reserve(plan.size());
-  for (auto& p : plan) futures.push_back(writer.Submit(std::move(p.cmd)));
+  // At most a window of commands in flight: the writer's queue is bounded.
+  std::deque<std::future<Result<ledger::Appended>>> in_flight;
   std::uint64_t ok = 0;
-  for (auto& f : futures) {
-    auto r = f.get();
-    if (!r.ok()) {
-      std::cerr << "caseledger demo: " << r.status().ToString() << "\n";
-      return ExitCodeFor(r.status());
+  auto wait_until = [&](std::size_t keep) -> Status {
+    while (in_flight.size() > keep) {
+      auto r = in_flight.front().get();
+      in_flight.pop_front();
+      if (!r.ok()) return r.status();
+      ++ok;
     }
-    ++ok;
+    return Status::Ok();
+  };
+  for (auto& p : plan) {
+    in_flight.push_back(writer.Submit(std::move(p.cmd)));
+    if (Status s = wait_until(4096); !s.ok()) {
+      std::cerr << "caseledger demo: " << s.ToString() << "\n";
+      return ExitCodeFor(s);
+    }
+  }
+  if (Status s = wait_until(0); !s.ok()) {
+    std::cerr << "caseledger demo: " << s.ToString() << "\n";
+    return ExitCodeFor(s);
   }
   auto stats = writer.stats();
   std::cout << "appended " << ok << " events in " << stats.batches

@@ -155,9 +155,16 @@ Result<std::vector<std::string>> Keystore::EnsureKeys(
   }));
   std::lock_guard cache_lock(cache_mu_);
   for (auto& k : created)
-    cache_.insert_or_assign(
-        k.kid, std::make_shared<const crypto::SecretBytes>(std::move(k.dek)));
+    CacheLocked(k.kid, std::make_shared<const crypto::SecretBytes>(std::move(k.dek)));
   return kids;
+}
+
+void Keystore::CacheLocked(std::string kid, std::shared_ptr<const crypto::SecretBytes> dek) {
+  // Every cached key is its own sodium_malloc region (guard pages, mlock), and
+  // the kernel limits how many mappings a process may have: keep the cache
+  // bounded. Evicting an arbitrary entry is enough; a miss costs one unwrap.
+  while (cache_.size() >= kMaxCachedKeys) cache_.erase(cache_.begin());
+  cache_.insert_or_assign(std::move(kid), std::move(dek));
 }
 
 Result<std::string> Keystore::KidOf(std::string_view owner) {
@@ -199,7 +206,7 @@ Result<std::shared_ptr<const crypto::SecretBytes>> Keystore::DataKey(
   auto shared =
       std::make_shared<const crypto::SecretBytes>(std::move(dek).value());
   std::lock_guard lock(cache_mu_);
-  cache_.insert_or_assign(std::string(kid), shared);
+  CacheLocked(std::string(kid), shared);
   return shared;
 }
 

@@ -47,6 +47,9 @@ class Keystore {
 
   std::uint32_t epoch() const { return epoch_; }
 
+  // At most this many unwrapped keys are kept in memory.
+  static constexpr std::size_t kMaxCachedKeys = 1024;
+
  private:
   Keystore(std::unique_ptr<lmdb::Env> env, lmdb::Dbi owners, lmdb::Dbi deks,
            std::uint32_t epoch, crypto::SecretBytes kek)
@@ -55,6 +58,9 @@ class Keystore {
         deks_(deks),
         epoch_(epoch),
         kek_(std::move(kek)) {}
+
+  // Precondition: cache_mu_ held.
+  void CacheLocked(std::string kid, std::shared_ptr<const crypto::SecretBytes> dek);
 
   std::unique_ptr<lmdb::Env> env_;
   lmdb::Dbi owners_, deks_;

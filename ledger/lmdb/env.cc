@@ -4,6 +4,10 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -315,15 +319,21 @@ Status Env::CopyCompact(const std::string& dest_dir) {
 }
 
 void Env::ReleaseMappedPages() {
-  MDB_envinfo info;
-  if (mdb_env_info(env_, &info) != MDB_SUCCESS || info.me_mapaddr == nullptr)
-    return;
-  // Only the part of the map backed by the file can be resident.
-  MDB_stat st;
-  if (mdb_env_stat(env_, &st) != MDB_SUCCESS) return;
-  std::size_t len = (info.me_last_pgno + 1) * st.ms_psize;
-  if (len > info.me_mapsize) len = info.me_mapsize;
-  (void)madvise(info.me_mapaddr, len, MADV_DONTNEED);
+  // LMDB does not report where it mapped the file (me_mapaddr is set only with
+  // MDB_FIXEDMAP), so find the mapping of <dir>/data.mdb in /proc/self/maps.
+  std::error_code ec;
+  auto file = std::filesystem::canonical(std::filesystem::path(dir_) / "data.mdb", ec);
+  if (ec) return;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.size() < file.native().size() || line.compare(line.size() - file.native().size(), std::string::npos, file.native()) != 0) {
+      continue;
+    }
+    std::uintptr_t begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR, &begin, &end) != 2 || end <= begin) continue;
+    (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
 }
 
 }  // namespace caseledger::ledger::lmdb

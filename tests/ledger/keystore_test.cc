@@ -56,3 +56,25 @@ TEST_CASE("Keystore does not open under another master key", "[ledger]") {
 
 }  // namespace
 }  // namespace caseledger::ledger
+
+namespace caseledger::ledger {
+namespace {
+
+TEST_CASE("Keystore keeps working past its in-memory cache bound", "[ledger]") {
+  testing::TempDir dir;
+  auto master = RandomMaster();
+  auto ks = Keystore::Open(dir.path(), master, true).value();
+  const std::size_t n = Keystore::kMaxCachedKeys * 3;
+  std::vector<std::string> owners;
+  for (std::size_t i = 0; i < n; ++i) owners.push_back(testing::NewId("s"));
+  auto kids = ks->EnsureKeys(owners).value();
+  REQUIRE(kids.size() == n);
+  // Every key, cached or evicted, unwraps again, and stays the same key.
+  auto first = ks->DataKey(kids.front()).value();
+  for (const auto& kid : kids) REQUIRE(ks->DataKey(kid).ok());
+  auto again = ks->DataKey(kids.front()).value();
+  CHECK(std::equal(first->view().begin(), first->view().end(), again->view().begin()));
+}
+
+}  // namespace
+}  // namespace caseledger::ledger
