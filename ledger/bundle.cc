@@ -116,30 +116,25 @@ BundleReport VerifyBundle(const std::string& dir,
     if (tree.size() == cp->size) root_at_checkpoint = tree.Root();
     return {};
   };
-  std::vector<StreamVerifier::Entry> chunk;
   std::uint64_t line_no = 0;
   bool truncated = false;
   std::string line;
-  for (bool more = true; more;) {
-    chunk.clear();
-    while (chunk.size() < options.chunk) {
-      if (!std::getline(in, line)) {
-        more = false;
-        break;
-      }
+  auto next = [&](std::vector<StreamVerifier::Entry>& chunk) -> Status {
+    while (!truncated && chunk.size() < options.chunk) {
+      if (!std::getline(in, line)) break;
       if (in.eof()) {  // no final newline: the last line was cut off
         truncated = true;
-        more = false;
         break;
       }
       chunk.push_back({++line_no, std::move(line)});
     }
-    if (!chunk.empty() && !sv.Feed(chunk, nullptr, on_size)) {
-      r.details = sv.report();
-      return done(BundleVerdict::kTampered,
-                  "seq " + std::to_string(*sv.report().first_bad_seq) + ": " +
-                      sv.report().problem);
-    }
+    return Status::Ok();
+  };
+  (void)sv.Run(next, nullptr, on_size);  // reading a file stream reports no errors
+  if (!sv.report().problem.empty()) {
+    r.details = sv.report();
+    return done(BundleVerdict::kTampered,
+                "seq " + std::to_string(*sv.report().first_bad_seq) + ": " + sv.report().problem);
   }
   r.details = sv.report();
   r.details.root = sv.tree().Root();

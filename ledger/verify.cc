@@ -3,12 +3,15 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <future>
 #include <fstream>
 #include <sstream>
 
 #include "crypto/ed25519.h"
 #include "ledger/checkpoint.h"
 #include "ledger/event.h"
+#include "ledger/event_scan.h"
+#include "ledger/lmdb/env.h"
 #include "ledger/log_store.h"
 #include "ledger/merkle/tree_hash.h"
 #include "ledger/time.h"
@@ -16,14 +19,6 @@
 namespace caseledger::ledger {
 
 namespace {
-
-struct Checked {
-  Status status;  // decode/canonical/signature problem
-  std::uint64_t seq = 0;
-  crypto::Digest leaf;
-  crypto::Digest prev;
-  Micros time = 0;
-};
 
 }  // namespace
 
@@ -35,13 +30,12 @@ bool StreamVerifier::Fail(std::optional<std::uint64_t> seq,
   return false;
 }
 
-bool StreamVerifier::Feed(const std::vector<Entry>& entries,
-                          const OnNode& on_node, const OnSize& on_size) {
+std::vector<StreamVerifier::Checked> StreamVerifier::Check(const std::vector<Entry>& entries) {
   std::vector<Checked> checked(entries.size());
   pool_.ParallelFor(entries.size(), [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       Checked& c = checked[i];
-      auto e = DecodeEvent(entries[i].line);
+      auto e = ScanEvent(entries[i].line);
       if (!e.ok()) {
         c.status = e.status();
         continue;
@@ -54,17 +48,50 @@ bool StreamVerifier::Feed(const std::vector<Entry>& entries,
         continue;
       }
       c.time = *t;
-      std::string unsigned_bytes = EncodeUnsigned(*e);
-      if (!crypto::Ed25519Verify(verifier_.key,
-                                 AsBytes(SignatureInput(unsigned_bytes)),
-                                 *e->sig)) {
-        c.status = Corruption("signature does not verify under the node key " +
-                              verifier_.ToString());
+      if (!crypto::Ed25519Verify(verifier_.key, AsBytes(e->signature_input), e->sig)) {
+        c.status = Corruption("signature does not verify under the node key " + verifier_.ToString());
         continue;
       }
-      c.leaf = merkle::HashLeaf(AsBytes(unsigned_bytes));
+      c.leaf = merkle::HashLeaf(AsBytes(e->unsigned_bytes()));
     }
   });
+  return checked;
+}
+
+bool StreamVerifier::Feed(const std::vector<Entry>& entries, const OnNode& on_node, const OnSize& on_size) {
+  return Fold(entries, Check(entries), on_node, on_size);
+}
+
+Status StreamVerifier::Run(const std::function<Status(std::vector<Entry>&)>& next, const OnNode& on_node,
+                           const OnSize& on_size) {
+  std::vector<Entry> current, upcoming;
+  CL_RETURN_IF_ERROR(next(current));
+  std::vector<Checked> current_checked = Check(current);
+  while (!current.empty()) {
+    auto folded = std::async(std::launch::async, [&] {
+      bool ok = true;
+      // This thread reads mapped pages too (stored nodes): guard it as well.
+      Status fault = lmdb::GuardMapFaults([&]() -> Status {
+        ok = Fold(current, current_checked, on_node, on_size);
+        return Status::Ok();
+      });
+      if (!fault.ok()) ok = Fail(tree_.size() + 1, fault.message());
+      return ok;
+    });
+    upcoming.clear();
+    Status read = next(upcoming);
+    std::vector<Checked> upcoming_checked;
+    if (read.ok()) upcoming_checked = Check(upcoming);
+    if (!folded.get()) return Status::Ok();  // the report names the problem
+    CL_RETURN_IF_ERROR(read);
+    current.swap(upcoming);
+    current_checked.swap(upcoming_checked);
+  }
+  return Status::Ok();
+}
+
+bool StreamVerifier::Fold(const std::vector<Entry>& entries, const std::vector<Checked>& checked,
+                          const OnNode& on_node, const OnSize& on_size) {
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::uint64_t expected = tree_.size() + 1;
     const Entry& entry = entries[i];
@@ -156,9 +183,13 @@ Result<VerifyReport> VerifyOpenedLedger(const std::string& dir,
             "the ledger's origin differs from the verifier key's name");
     return sv.report();
   }
+  // Two read txns: the event cursor is read on this thread while the folding
+  // thread reads nodes and checkpoints (a txn is used by one thread at a time).
+  // Stored nodes and checkpoints never change, so the snapshots agree on them.
+  CL_ASSIGN_OR_RETURN(auto scan_txn, store->env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto txn, store->env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto events,
-                      lmdb::Cursor::Open(txn.raw(), store->events()));
+                      lmdb::Cursor::Open(scan_txn.raw(), store->events()));
   CL_ASSIGN_OR_RETURN(auto cps,
                       lmdb::Cursor::Open(txn.raw(), store->checkpoints()));
 
@@ -218,27 +249,21 @@ Result<VerifyReport> VerifyOpenedLedger(const std::string& dir,
     return {};
   };
 
-  bool ok = true;
   Status scan = lmdb::GuardMapFaults([&]() -> Status {
     CL_RETURN_IF_ERROR(load_cp(true));
     auto kv = events.First();
-    std::vector<StreamVerifier::Entry> chunk;
-    while (ok) {
-      chunk.clear();
+    auto next = [&](std::vector<StreamVerifier::Entry>& chunk) -> Status {
       while (chunk.size() < options.chunk) {
         if (!kv.ok()) return kv.status();
         if (!*kv) break;
-        if ((*kv)->key.size() != 8)
-          return Corruption("event key is not 8 bytes");
-        chunk.push_back({DecodeBigEndian64((*kv)->key),
-                         std::string(AsChars((*kv)->value))});
+        if ((*kv)->key.size() != 8) return Corruption("event key is not 8 bytes");
+        chunk.push_back({DecodeBigEndian64((*kv)->key), std::string(AsChars((*kv)->value))});
         kv = events.Next();
       }
-      if (chunk.empty()) break;
-      ok = sv.Feed(chunk, on_node, on_size);
       store->env().ReleaseMappedPages();
-    }
-    return Status::Ok();
+      return Status::Ok();
+    };
+    return sv.Run(next, on_node, on_size);
   });
   if (!scan.ok()) {
     sv.Fail(
@@ -246,7 +271,7 @@ Result<VerifyReport> VerifyOpenedLedger(const std::string& dir,
         scan.message() + (truncation.empty() ? "" : " (" + truncation + ")"));
     return sv.report();
   }
-  if (!ok) return sv.report();
+  if (!sv.report().problem.empty()) return sv.report();
   const std::uint64_t n = sv.tree().size();
   if (next_cp) {
     sv.Fail(n + 1, "checkpoint of size " + std::to_string(next_cp->first) +

@@ -48,10 +48,30 @@ class StreamVerifier {
   StreamVerifier(const crypto::NoteVerifier& verifier, WorkerPool& pool)
       : verifier_(verifier), pool_(pool) {}
 
-  // Verifies the next events (keys must continue 1, 2, …). Returns false and
-  // fills the report once a problem is found.
-  bool Feed(const std::vector<Entry>& entries, const OnNode& on_node,
-            const OnSize& on_size);
+  // The order-independent checks of one event: canonical form, schema,
+  // signature, leaf hash. Run on all cores by Check().
+  struct Checked {
+    Status status;
+    std::uint64_t seq = 0;
+    crypto::Digest leaf;
+    crypto::Digest prev;
+    std::int64_t time = 0;
+  };
+  std::vector<Checked> Check(const std::vector<Entry>& entries);
+  // Folds checked events, in order, into the tree: seq continuity, prev,
+  // time, stored nodes and checkpoints (callbacks). False once a problem is found.
+  bool Fold(const std::vector<Entry>& entries, const std::vector<Checked>& checked,
+            const OnNode& on_node, const OnSize& on_size);
+  // Check + Fold of one chunk.
+  bool Feed(const std::vector<Entry>& entries, const OnNode& on_node, const OnSize& on_size);
+
+  // Verifies a whole stream: `next` fills the next chunk (empty at the end).
+  // Chunk k+1 is read and checked on all cores while chunk k is folded on
+  // another thread, so the sequential part does not leave cores idle. The
+  // callbacks run on that folding thread. Returns `next`'s error, if any;
+  // problems with the events are in report().
+  Status Run(const std::function<Status(std::vector<Entry>&)>& next, const OnNode& on_node,
+             const OnSize& on_size);
 
   const merkle::CompactRange& tree() const { return tree_; }
   VerifyReport& report() { return report_; }
