@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace caseledger::crypto {
 
@@ -15,5 +16,8 @@ std::array<std::uint8_t, N> RandomArray() {
   randombytes_buf(out.data(), out.size());
   return out;
 }
+
+// Fills `out` with random bytes in one call (one system call for many values).
+inline void RandomFill(std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); }
 
 }  // namespace caseledger::crypto

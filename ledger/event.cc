@@ -32,7 +32,11 @@ std::string Encode(const Event& e, Part part,
     AppendJsonString(out, *e.case_id);
   }
   out += ",\"h\":";
-  out += CanonicalJson(e.h);
+  if (e.h_canonical.empty()) {
+    out += CanonicalJson(e.h);
+  } else {
+    out += e.h_canonical;
+  }
   out += ",\"prev\":\"";
   out += e.prev.Hex();
   out += "\",\"role\":";

@@ -38,6 +38,9 @@ struct Event {
   std::optional<std::string> case_id;
   std::optional<std::string> subject;
   Json h = Json::object();  // clear header; canonical-checked
+  // When non-empty: the canonical bytes of the header, used by the encoders
+  // instead of re-encoding `h` (the writer serialises each header once).
+  std::string h_canonical;
   std::optional<EncryptedBody> body;
   crypto::Digest prev;  // Merkle root of events 1..seq-1
   std::optional<crypto::Ed25519Signature> sig;

@@ -1,9 +1,11 @@
 #include "ledger/writer.h"
 
 #include <chrono>
+#include <cstring>
 
 #include "crypto/aead.h"
 #include "crypto/base64.h"
+#include "crypto/random.h"
 #include "crypto/sha256.h"
 #include "ledger/checkpoint.h"
 #include "ledger/event.h"
@@ -77,13 +79,22 @@ WriterStats Writer::stats() const {
 }
 
 std::future<Result<Appended>> Writer::Submit(Command cmd) {
+  Pending pending;
+  if (Status s = ValidateCommand(cmd); !s.ok()) {
+    std::lock_guard lock(mu_);
+    ++stats_.refused;
+    return Ready(Result<Appended>(s));
+  }
+  pending.h_json = CanonicalJson(cmd.h);
+  if (cmd.body) pending.body_json = CanonicalJson(*cmd.body);
+  pending.cmd = std::move(cmd);
   std::unique_lock lock(mu_);
   if (!failed_.ok()) return Ready(Result<Appended>(failed_));
   if (stopping_)
     return Ready(Result<Appended>(Unavailable("the writer is shutting down")));
   if (queue_.size() >= options_.max_queue)
     return Ready(Result<Appended>(Unavailable("write queue is full")));
-  queue_.push_back(Pending{std::move(cmd), {}});
+  queue_.push_back(std::move(pending));
   auto f = queue_.back().promise.get_future();
   lock.unlock();
   cv_.notify_one();
@@ -120,7 +131,7 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
   Micros running = last_time_;
   std::uint64_t refused = 0;
   for (auto& p : batch) {
-    Status s = ValidateCommand(p.cmd);
+    Status s;  // the command's shape was checked by Submit
     Micros t = std::max(now, running);
     if (s.ok() && p.cmd.time) {
       if (*p.cmd.time < running) {
@@ -174,37 +185,41 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
   std::vector<std::pair<merkle::NodeId, crypto::Digest>> nodes;
   nodes.reserve(accepted.size() * 2 + 64);
   std::size_t next_kid = 0;
+  // All of the batch's nonces in one call (one system call, not one per event).
+  std::vector<std::uint8_t> nonce_bytes(owners.size() * crypto::kAeadNonceBytes);
+  crypto::RandomFill(nonce_bytes);
+  std::vector<std::string> time_texts(accepted.size());
   for (std::size_t i = 0; i < accepted.size(); ++i) {
-    const Command& c = accepted[i]->cmd;
+    Pending& p = *accepted[i];
+    Command& c = p.cmd;  // consumed: only the promise is used after this pass
     Event e;
     e.seq = ++seq;
-    e.time = FormatTime(times[i]);
-    e.type = c.type;
-    e.actor = c.actor;
-    e.role = c.role;
-    e.case_id = c.case_id;
-    e.subject = c.subject;
-    e.h = c.h;
+    time_texts[i] = FormatTime(times[i]);
+    e.time = time_texts[i];
+    e.type = std::move(c.type);
+    e.actor = std::move(c.actor);
+    e.role = std::move(c.role);
+    e.case_id = std::move(c.case_id);
+    e.subject = std::move(c.subject);
+    e.h_canonical = std::move(p.h_json);
     e.prev = tree.Root();
     if (c.body) {
-      const std::string& kid = kids[next_kid++];
+      const std::size_t b = next_kid++;
+      const std::string& kid = kids[b];
       auto dek = keys_.DataKey(kid);
       if (!dek.ok()) {
         fail_all(dek.status().WithContext("data key"));
         return;
       }
       crypto::Digest ad = crypto::Sha256(AsBytes(EncodeForBodyAd(e)));
-      auto nonce = crypto::AeadNonce::Random();
-      Bytes ct = crypto::AeadSeal(**dek, nonce, ad.view(),
-                                  AsBytes(CanonicalJson(*c.body)));
-      e.body = EncryptedBody{crypto::Base64Encode(ct), kid,
-                             crypto::Base64Encode(nonce.view())};
+      crypto::AeadNonce nonce;
+      std::memcpy(nonce.bytes.data(), nonce_bytes.data() + b * crypto::kAeadNonceBytes, nonce.bytes.size());
+      Bytes ct = crypto::AeadSeal(**dek, nonce, ad.view(), AsBytes(p.body_json));
+      e.body = EncryptedBody{crypto::Base64Encode(ct), kid, crypto::Base64Encode(nonce.view())};
     }
     unsigned_lines[i] = EncodeUnsigned(e, &sig_offsets[i]);
     tree.Append(merkle::HashLeaf(AsBytes(unsigned_lines[i])),
-                [&](merkle::NodeId id, const crypto::Digest& d) {
-                  nodes.emplace_back(id, d);
-                });
+                [&](merkle::NodeId id, const crypto::Digest& d) { nodes.emplace_back(id, d); });
   }
 
   // 4. Signatures on all cores (the signature is not part of the leaf).
@@ -270,7 +285,7 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
   for (std::size_t i = 0; i < accepted.size(); ++i) {
     Appended a;
     a.seq = first_seq + i;
-    a.time = FormatTime(times[i]);
+    a.time = std::move(time_texts[i]);
     a.tree_size = cp.size;
     a.checkpoint = *note;
     accepted[i]->promise.set_value(std::move(a));

@@ -65,9 +65,12 @@ class Writer {
   ~Writer();  // Stop()
 
   // Queues `cmd`. The future becomes ready once the command's batch is durable
-  // (Appended), or with the reason it was refused or failed. Unavailable when
-  // the queue is full or the writer is stopping; the writer's failure status
-  // after a failed commit.
+  // (Appended), or with the reason it was refused or failed. The command's
+  // shape is checked (ValidateCommand) and its header and body serialised on
+  // the calling thread, so that work runs in parallel across submitters.
+  // InvalidArgument for a malformed command; Unavailable when the queue is
+  // full or the writer is stopping; the writer's failure status after a
+  // failed commit.
   std::future<Result<Appended>> Submit(Command cmd);
 
   // Finishes every queued command, then stops the thread. Idempotent.
@@ -81,6 +84,8 @@ class Writer {
  private:
   struct Pending {
     Command cmd;
+    std::string h_json;     // canonical bytes of cmd.h, made by the submitter
+    std::string body_json;  // canonical bytes of *cmd.body (empty if none)
     std::promise<Result<Appended>> promise;
   };
   Writer(LogStore& store, Keystore& keys, const crypto::Ed25519SigningKey& key,
