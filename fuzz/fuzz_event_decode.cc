@@ -4,7 +4,8 @@
 // EncodeSigned(decoded) is the input byte for byte, C with the signature put
 // back (InsertSignature) is too, C is the line less the 97 signature bytes,
 // A is C without the body, and the line is canonical JSON by
-// canonical_json.h's own rules.
+// canonical_json.h's own rules. ScanEvent (verify's one-pass scanner) accepts
+// exactly the same lines and yields the same C, seq, prev and sig.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -14,6 +15,7 @@
 #include "fuzz_check.h"
 #include "ledger/canonical_json.h"
 #include "ledger/event.h"
+#include "ledger/event_scan.h"
 
 namespace {
 
@@ -28,10 +30,18 @@ constexpr std::size_t kSigMemberBytes = 8 + 88 + 1;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view line(reinterpret_cast<const char*>(data), size);
   caseledger::Result<ledger::Event> decoded = ledger::DecodeEvent(line);
+  // The one-pass scanner verify uses accepts exactly the same lines.
+  caseledger::Result<ledger::ScannedEvent> scanned = ledger::ScanEvent(line);
+  FUZZ_CHECK(scanned.ok() == decoded.ok(), "ScanEvent and DecodeEvent disagree: " +
+                                               (decoded.ok() ? std::string("scan refused: ") + scanned.status().ToString()
+                                                             : std::string("decode refused: ") + decoded.status().ToString()));
   if (!decoded.ok()) {
     FUZZ_CHECK(decoded.status().code() == StatusCode::kCorruption, decoded.status().ToString());
     return 0;
   }
+  FUZZ_CHECK(scanned->unsigned_bytes() == ledger::EncodeUnsigned(*decoded), "ScanEvent's C differs");
+  FUZZ_CHECK(scanned->seq == decoded->seq && scanned->prev == decoded->prev && scanned->sig == *decoded->sig,
+             "ScanEvent's fields differ");
   const ledger::Event& e = *decoded;
   FUZZ_CHECK(e.sig.has_value(), "decoded event without a signature");
   FUZZ_CHECK(e.seq >= 1, "seq 0 accepted");
