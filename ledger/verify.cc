@@ -65,7 +65,12 @@ bool StreamVerifier::Feed(const std::vector<Entry>& entries, const OnNode& on_no
 Status StreamVerifier::Run(const std::function<Status(std::vector<Entry>&)>& next, const OnNode& on_node,
                            const OnSize& on_size) {
   std::vector<Entry> current, upcoming;
-  CL_RETURN_IF_ERROR(next(current));
+  // Reading may touch pages of a truncated file: a fault must come back here
+  // as a status (never jump past the folding thread, which uses this frame).
+  auto read = [&](std::vector<Entry>& chunk) {
+    return lmdb::GuardMapFaults([&] { return next(chunk); });
+  };
+  CL_RETURN_IF_ERROR(read(current));
   std::vector<Checked> current_checked = Check(current);
   while (!current.empty()) {
     auto folded = std::async(std::launch::async, [&] {
@@ -79,11 +84,11 @@ Status StreamVerifier::Run(const std::function<Status(std::vector<Entry>&)>& nex
       return ok;
     });
     upcoming.clear();
-    Status read = next(upcoming);
+    Status read_status = read(upcoming);
     std::vector<Checked> upcoming_checked;
-    if (read.ok()) upcoming_checked = Check(upcoming);
+    if (read_status.ok()) upcoming_checked = Check(upcoming);
     if (!folded.get()) return Status::Ok();  // the report names the problem
-    CL_RETURN_IF_ERROR(read);
+    CL_RETURN_IF_ERROR(read_status);
     current.swap(upcoming);
     current_checked.swap(upcoming_checked);
   }
@@ -165,11 +170,11 @@ std::string TruncationOf(const std::string& dir) {
          " bytes, LMDB needs " + std::to_string(need);
 }
 
-Result<VerifyReport> VerifyOpenedLedger(const std::string& dir,
-                                        const VerifyOptions& options,
-                                        const crypto::NoteVerifier& verifier,
-                                        const std::string& truncation) {
-  WorkerPool pool(options.threads);
+// `pool` lives outside the fault guard: its threads wait on its members, so
+// it must never be in a frame that a fault jumps over.
+Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOptions& options,
+                                        const crypto::NoteVerifier& verifier, const std::string& truncation,
+                                        WorkerPool& pool) {
   StreamVerifier sv(verifier, pool);
   auto opened = LogStore::Open(dir, /*read_only=*/true);
   if (!opened.ok()) {
@@ -305,9 +310,10 @@ Result<VerifyReport> VerifyLedger(const std::string& dir,
   const std::string truncation = TruncationOf(dir);
   // Opening the DBs also reads mapped pages: guard the whole run, so a
   // truncated file is a verification failure, never a crash.
+  WorkerPool pool(options.threads);
   std::optional<Result<VerifyReport>> result;
   Status guarded = lmdb::GuardMapFaults([&]() -> Status {
-    result.emplace(VerifyOpenedLedger(dir, options, verifier, truncation));
+    result.emplace(VerifyOpenedLedger(dir, options, verifier, truncation, pool));
     return Status::Ok();
   });
   if (!guarded.ok()) {

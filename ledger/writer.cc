@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "crypto/aead.h"
 #include "crypto/base64.h"
@@ -58,6 +59,7 @@ Result<std::unique_ptr<Writer>> Writer::Start(
     w->size_ = size;
     w->last_time_published_ = w->last_time_;
   }
+  w->committer_ = std::thread([p = w.get()] { p->CommitLoop(); });
   w->thread_ = std::thread([p = w.get()] { p->Run(); });
   return w;
 }
@@ -70,7 +72,8 @@ void Writer::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) thread_.join();  // drains the queue, then releases the committer
+  if (committer_.joinable()) committer_.join();
 }
 
 WriterStats Writer::stats() const {
@@ -107,7 +110,7 @@ void Writer::Run() {
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
+      if (queue_.empty()) break;  // stopping and drained
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -118,15 +121,46 @@ void Writer::Run() {
         continue;
       }
     }
-    ProcessBatch(batch);
+    std::optional<Prepared> prepared = Prepare(std::move(batch));
     batch.clear();
+    if (!prepared) continue;
+    // Hand over to the committer; wait while it still holds an uncommitted
+    // batch (so at most one batch is prepared ahead of the disk).
+    std::unique_lock lock(mu_);
+    commit_cv_.wait(lock, [&] { return !prepared_.has_value(); });
+    prepared_ = std::move(prepared);
+    lock.unlock();
+    commit_cv_.notify_all();
+  }
+  {
+    std::lock_guard lock(mu_);
+    committer_stop_ = true;
+  }
+  commit_cv_.notify_all();
+}
+
+void Writer::CommitLoop() {
+  for (;;) {
+    Prepared p;
+    {
+      std::unique_lock lock(mu_);
+      commit_cv_.wait(lock, [&] { return prepared_.has_value() || committer_stop_; });
+      if (!prepared_) return;  // stopping, nothing left
+      p = std::move(*prepared_);
+      prepared_.reset();
+    }
+    commit_cv_.notify_all();  // the writer may prepare the next batch now
+    Commit(p);
   }
 }
 
-void Writer::ProcessBatch(std::vector<Pending>& batch) {
+std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
+  Prepared out;
+  out.batch = std::move(batch_in);
+  std::vector<Pending>& batch = out.batch;
   const Micros now = NowMicros();
   // 1. Validate and assign time, in order.
-  std::vector<Pending*> accepted;
+  std::vector<Pending*>& accepted = out.accepted;
   std::vector<Micros> times;
   Micros running = last_time_;
   std::uint64_t refused = 0;
@@ -153,11 +187,11 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
     accepted.push_back(&p);
     times.push_back(t);
   }
-  if (accepted.empty()) {
+  {
     std::lock_guard lock(mu_);
     stats_.refused += refused;
-    return;
   }
+  if (accepted.empty()) return std::nullopt;
   auto fail_all = [&](const Status& s) {
     for (Pending* p : accepted) p->promise.set_value(s);
   };
@@ -172,7 +206,7 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
     auto k = keys_.EnsureKeys(owners);
     if (!k.ok()) {
       fail_all(k.status().WithContext("data key"));
-      return;
+      return std::nullopt;
     }
     kids = std::move(k).value();
   }
@@ -182,13 +216,14 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
   std::uint64_t seq = tree.size();
   std::vector<std::string> unsigned_lines(accepted.size());
   std::vector<std::size_t> sig_offsets(accepted.size());
-  std::vector<std::pair<merkle::NodeId, crypto::Digest>> nodes;
+  std::vector<std::pair<merkle::NodeId, crypto::Digest>>& nodes = out.nodes;
   nodes.reserve(accepted.size() * 2 + 64);
   std::size_t next_kid = 0;
   // All of the batch's nonces in one call (one system call, not one per event).
   std::vector<std::uint8_t> nonce_bytes(owners.size() * crypto::kAeadNonceBytes);
   crypto::RandomFill(nonce_bytes);
-  std::vector<std::string> time_texts(accepted.size());
+  std::vector<std::string>& time_texts = out.time_texts;
+  time_texts.resize(accepted.size());
   for (std::size_t i = 0; i < accepted.size(); ++i) {
     Pending& p = *accepted[i];
     Command& c = p.cmd;  // consumed: only the promise is used after this pass
@@ -209,7 +244,7 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
       auto dek = keys_.DataKey(kid);
       if (!dek.ok()) {
         fail_all(dek.status().WithContext("data key"));
-        return;
+        return std::nullopt;
       }
       crypto::Digest ad = crypto::Sha256(AsBytes(EncodeForBodyAd(e)));
       crypto::AeadNonce nonce;
@@ -223,7 +258,8 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
   }
 
   // 4. Signatures on all cores (the signature is not part of the leaf).
-  std::vector<std::string> lines(accepted.size());
+  std::vector<std::string>& lines = out.lines;
+  lines.resize(accepted.size());
   pool_.ParallelFor(accepted.size(), [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       auto sig = key_.Sign(AsBytes(SignatureInput(unsigned_lines[i])));
@@ -236,11 +272,36 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
   auto note = SignCheckpoint(cp, key_);
   if (!note.ok()) {
     fail_all(note.status().WithContext("checkpoint"));
-    return;
+    return std::nullopt;
   }
 
+  // Prepared on top of this batch from now on: the next batch is prepared
+  // while this one commits. If the commit fails, the writer refuses every
+  // later write, so this optimistic state is never used for a durable event.
+  out.first_seq = tree_.size() + 1;
+  out.size = tree.size();
+  out.last_time = running;
+  out.note = std::move(note).value();
+  tree_ = std::move(tree);
+  last_time_ = running;
+  return out;
+}
+
+void Writer::Commit(Prepared& p) {
+  {
+    std::lock_guard lock(mu_);
+    if (!failed_.ok()) {  // an earlier batch failed: this one was built on it
+      for (Pending* a : p.accepted) a->promise.set_value(failed_);
+      return;
+    }
+  }
+  auto fail_all = [&](const Status& s) {
+    for (Pending* a : p.accepted) a->promise.set_value(s);
+  };
+  const std::vector<std::string>& lines = p.lines;
+  const std::uint64_t first_seq = p.first_seq;
+  const auto& nodes = p.nodes;
   // 6. One write transaction, one fsync.
-  const std::uint64_t first_seq = tree_.size() + 1;
   auto t0 = std::chrono::steady_clock::now();
   Status s = store_.env().Write([&](lmdb::WriteTxn& txn) -> Status {
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -252,8 +313,8 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
       auto key = NodeKey(id);
       CL_RETURN_IF_ERROR(txn.Put(store_.nodes(), key, digest.view()));
     }
-    auto key = EncodeBigEndian64(cp.size);
-    return txn.Put(store_.checkpoints(), key, AsBytes(*note),
+    auto key = EncodeBigEndian64(p.size);
+    return txn.Put(store_.checkpoints(), key, AsBytes(p.note),
                    lmdb::PutMode::kAppend);
   });
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -271,24 +332,21 @@ void Writer::ProcessBatch(std::vector<Pending>& batch) {
   }
 
   // 7. Durable: publish the new state and acknowledge.
-  tree_ = std::move(tree);
-  last_time_ = running;
-  size_ = tree_.size();
-  last_time_published_ = last_time_;
+  size_ = p.size;
+  last_time_published_ = p.last_time;
   {
     std::lock_guard lock(mu_);
-    stats_.events += accepted.size();
+    stats_.events += p.accepted.size();
     stats_.batches += 1;
-    stats_.refused += refused;
     stats_.commit_micros += static_cast<std::uint64_t>(micros);
   }
-  for (std::size_t i = 0; i < accepted.size(); ++i) {
+  for (std::size_t i = 0; i < p.accepted.size(); ++i) {
     Appended a;
     a.seq = first_seq + i;
-    a.time = std::move(time_texts[i]);
-    a.tree_size = cp.size;
-    a.checkpoint = *note;
-    accepted[i]->promise.set_value(std::move(a));
+    a.time = std::move(p.time_texts[i]);
+    a.tree_size = p.size;
+    a.checkpoint = p.note;
+    p.accepted[i]->promise.set_value(std::move(a));
   }
 }
 

@@ -4,7 +4,9 @@
 // keys, computes every `prev` root in one sequential pass, signs the batch's
 // events on all cores, and writes the events, Merkle nodes and one signed
 // checkpoint in ONE LMDB write transaction (one fsync). Only after that commit
-// is every command of the batch acknowledged. A failed commit makes the writer
+// is every command of the batch acknowledged. Preparing and committing are
+// pipelined: a committer thread commits batch k while the writer thread
+// prepares batch k+1 on top of it; commits happen in order. A failed commit makes the writer
 // refuse every later write (as LevelDB does after a failed sync): in-memory
 // state may no longer match the disk, so the process must reopen.
 // Thread-safety: Submit and Stop may be called from any thread.
@@ -18,6 +20,8 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -96,8 +100,24 @@ class Writer {
         options_(options),
         validator_(std::move(validator)),
         pool_(options.threads) {}
-  void Run();
-  void ProcessBatch(std::vector<Pending>& batch);
+  // A batch ready to commit: encoded, encrypted, signed, checkpointed.
+  struct Prepared {
+    std::vector<Pending> batch;       // owns the promises
+    std::vector<Pending*> accepted;   // the commands to append, into `batch`
+    std::vector<std::string> lines;   // stored lines, seq first_seq, first_seq+1, …
+    std::vector<std::string> time_texts;
+    std::vector<std::pair<merkle::NodeId, crypto::Digest>> nodes;
+    std::string note;                 // the checkpoint of size `size`
+    std::uint64_t first_seq = 0;
+    std::uint64_t size = 0;
+    Micros last_time = 0;
+  };
+  void Run();         // writer thread: batches, validates, prepares
+  void CommitLoop();  // committer thread: commits prepared batches in order
+  // Returns nullopt if nothing of the batch is to be appended (each command
+  // already answered). Advances the writer thread's tree to the batch's end.
+  std::optional<Prepared> Prepare(std::vector<Pending> batch);
+  void Commit(Prepared& p);
 
   LogStore& store_;
   Keystore& keys_;
@@ -106,7 +126,9 @@ class Writer {
   Validator validator_;
   WorkerPool pool_;
 
-  // Writer-thread state (only the writer thread touches these after Start).
+  // Writer-thread state (only the writer thread touches these after Start):
+  // the tree and time as of the last *prepared* batch, which may be one batch
+  // ahead of the disk.
   merkle::CompactRange tree_;
   Micros last_time_ = 0;
 
@@ -118,7 +140,11 @@ class Writer {
   bool stopping_ = false;
   Status failed_;
   WriterStats stats_;
+  std::optional<Prepared> prepared_;  // handed from writer to committer (mu_)
+  std::condition_variable commit_cv_;
+  bool committer_stop_ = false;
   std::thread thread_;
+  std::thread committer_;
 };
 
 }  // namespace caseledger::ledger
