@@ -11,10 +11,13 @@ constexpr std::string_view kFormatKey = "format";
 }  // namespace
 
 std::array<std::uint8_t, 9> NodeKey(merkle::NodeId id) {
+  // Keyed by the last leaf the subtree covers, then its level: the nodes an
+  // append completes share that leaf and come level 0 first, so keys grow in
+  // append order and every put is an MDB_APPEND to the tail page.
   std::array<std::uint8_t, 9> k{};
-  k[0] = id.level;
-  auto idx = EncodeBigEndian64(id.index);
-  std::memcpy(k.data() + 1, idx.data(), 8);
+  auto last = EncodeBigEndian64(id.end() - 1);
+  std::memcpy(k.data(), last.data(), 8);
+  k[8] = id.level;
   return k;
 }
 

@@ -1,8 +1,9 @@
 // LogStore: the ledger's LMDB environment (<dir>/ledger/) and its named DBs:
 //   events       8-byte big-endian seq -> stored canonical event line
-//   nodes        level (1 byte) ‖ index (8-byte BE) -> 32-byte perfect-subtree
-//   hash checkpoints  8-byte BE tree size -> signed checkpoint note meta text
-//   key -> value ("origin", "format")
+//   nodes        last leaf covered (8-byte BE) ‖ level (1 byte)
+//                -> 32-byte perfect-subtree hash
+//   checkpoints  8-byte BE tree size -> signed checkpoint note
+//   meta         text key -> value ("origin", "format")
 // Invariant (kept by the Writer): after every commit the events are 1..n with
 // no gap, every completed perfect subtree of [0, n) is in nodes, and the
 // checkpoint of size n is present.

@@ -311,7 +311,7 @@ void Writer::Commit(Prepared& p) {
     }
     for (const auto& [id, digest] : nodes) {
       auto key = NodeKey(id);
-      CL_RETURN_IF_ERROR(txn.Put(store_.nodes(), key, digest.view()));
+      CL_RETURN_IF_ERROR(txn.Put(store_.nodes(), key, digest.view(), lmdb::PutMode::kAppend));
     }
     auto key = EncodeBigEndian64(p.size);
     return txn.Put(store_.checkpoints(), key, AsBytes(p.note),
