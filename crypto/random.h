@@ -18,6 +18,8 @@ std::array<std::uint8_t, N> RandomArray() {
 }
 
 // Fills `out` with random bytes in one call (one system call for many values).
-inline void RandomFill(std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); }
+inline void RandomFill(std::span<std::uint8_t> out) {
+  if (!out.empty()) randombytes_buf(out.data(), out.size());  // data() may be null when empty
+}
 
 }  // namespace caseledger::crypto
