@@ -6,6 +6,7 @@
 #include <future>
 #include <iostream>
 #include <random>
+#include <fstream>
 #include <sstream>
 #include <type_traits>
 
@@ -231,9 +232,21 @@ int ChildVerifyMain(const std::string& dir) {
               << r.status().ToString() << "\n";
     return 2;
   }
+  // The verifier's own peak RSS: VmHWM belongs to this process image (it
+  // starts anew at exec), whereas wait4's ru_maxrss also counts the bench
+  // parent's pages that the forked child held before exec.
+  std::uint64_t hwm_kib = 0;
+  {
+    std::ifstream status("/proc/self/status");
+    std::string key;
+    while (status >> key) {
+      if (key == "VmHWM:" && status >> hwm_kib) break;
+    }
+  }
   std::cout << "ok=" << (r->ok ? 1 : 0) << " events=" << r->events
             << " seconds=" << seconds << "\n"
-            << r->problem << "\n";
+            << r->problem << "\n"
+            << "vmhwm_kib=" << hwm_kib << "\n";
   return r->ok ? 0 : 1;
 }
 
@@ -252,6 +265,11 @@ Result<VerifyFigure> VerifyInChild(const std::string& dir) {
   std::getline(in, f.problem);
   f.ok = ok == 1 && c.exit_code == 0;
   f.max_rss_kib = c.max_rss_kib;
+  std::string hwm_line;
+  unsigned long hwm = 0;
+  if (std::getline(in, hwm_line) && std::sscanf(hwm_line.c_str(), "vmhwm_kib=%lu", &hwm) == 1 && hwm > 0) {
+    f.max_rss_kib = hwm;  // the verifier's own peak, not inherited from the parent
+  }
   f.sampled_anon_kib = c.sampled_anon_kib;
   f.sampled_file_kib = c.sampled_file_kib;
   f.cpu_seconds = c.cpu_seconds;

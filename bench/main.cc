@@ -446,7 +446,7 @@ Status RunReads(const Context& cx) {
       static_cast<double>(v_big.max_rss_kib) /
           static_cast<double>(v_small.max_rss_kib),
       {Goal::kWithin, 0.10},
-      "the same verifier's peak RSS (wait4 ru_maxrss) over the smaller log");
+      "the same verifier's peak RSS (its own VmHWM) over the smaller log");
   for (const VerifyFigure* v : {&v_small, &v_big}) {
     report.Info(
         "  RSS parts, " + Num(static_cast<double>(v->events)) + " events",
