@@ -32,20 +32,33 @@ Bytes AeadSeal(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
   return out;
 }
 
+namespace {
+
+// Decrypts `ciphertext` (‖ tag) into `out`, which has room for exactly
+// ciphertext.size() - kAeadTagBytes bytes. Shared by both open functions so the
+// checks and the error words exist once.
+Status OpenInto(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
+                ByteView ciphertext, std::uint8_t* out) {
+  unsigned long long out_len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          out, &out_len, nullptr, ciphertext.data(), ciphertext.size(),
+          ad.data(), ad.size(), nonce.bytes.data(), key.data()) != 0) {
+    return Corruption(
+        "authenticated decryption failed (wrong key, data or ciphertext)");
+  }
+  assert(out_len == ciphertext.size() - kAeadTagBytes);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Bytes> AeadOpen(const SecretBytes& key, const AeadNonce& nonce,
                        ByteView ad, ByteView ciphertext) {
   assert(key.size() == kAeadKeyBytes);
   if (ciphertext.size() < kAeadTagBytes)
     return InvalidArgument("ciphertext shorter than its tag");
   Bytes out(ciphertext.size() - kAeadTagBytes);
-  unsigned long long out_len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          out.data(), &out_len, nullptr, ciphertext.data(), ciphertext.size(),
-          ad.data(), ad.size(), nonce.bytes.data(), key.data()) != 0) {
-    return Corruption(
-        "authenticated decryption failed (wrong key, data or ciphertext)");
-  }
-  out.resize(static_cast<std::size_t>(out_len));
+  CL_RETURN_IF_ERROR(OpenInto(key, nonce, ad, ciphertext, out.data()));
   return out;
 }
 
@@ -56,14 +69,7 @@ Result<SecretBytes> AeadOpenSecret(const SecretBytes& key,
   if (ciphertext.size() < kAeadTagBytes)
     return InvalidArgument("ciphertext shorter than its tag");
   SecretBytes out(ciphertext.size() - kAeadTagBytes);
-  unsigned long long out_len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          out.data(), &out_len, nullptr, ciphertext.data(), ciphertext.size(),
-          ad.data(), ad.size(), nonce.bytes.data(), key.data()) != 0) {
-    return Corruption(
-        "authenticated decryption failed (wrong key, data or ciphertext)");
-  }
-  assert(out_len == out.size());
+  CL_RETURN_IF_ERROR(OpenInto(key, nonce, ad, ciphertext, out.data()));
   return out;
 }
 
