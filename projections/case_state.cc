@@ -1,0 +1,3 @@
+#include "projections/case_state.h"
+
+namespace caseledger::projections {}  // namespace caseledger::projections

@@ -1,0 +1,246 @@
+// Case state (DESIGN §8): the current state of one case, folded from that
+// case's events in seq order. Only the clear envelope is used (type, seq,
+// time, actor, role, header) — never a body — so a projection holds no
+// personal data and survives erasure as pseudonymous residue.
+//
+// The state keeps the case's *effective* facts keyed by seq: a
+// `record.corrected` replaces the listed header fields of its target, a
+// `record.retracted` marks its target retracted (kept, but no longer counted);
+// both stay in the state so history shows the original and the correction.
+// Everything else (status, assignees, consent, deadlines …) is derived from
+// the facts by Derive(), a pure function, so a state folded incrementally
+// equals a state replayed from scratch.
+//
+// Apply never fails on stored history: a fact that refers to a missing or
+// wrong seq is kept and ignored by Derive (imported history may carry the
+// defects the legal review must find; the policy engine refuses them for new
+// commands). Value type; not thread-safe (copy to share).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "ledger/canonical_json.h"
+#include "ledger/event.h"
+#include "ledger/time.h"
+
+namespace caseledger::projections {
+
+using ledger::Json;
+using ledger::Micros;
+
+// One event as the projections see it.
+struct Fact {
+  std::uint64_t seq = 0;
+  Micros time = 0;
+  std::string type;
+  std::string actor;
+  std::string role;
+  std::optional<std::string> case_id;
+  std::optional<std::string> subject;
+  Json h = Json::object();
+  friend bool operator==(const Fact&, const Fact&) = default;
+};
+// The fact of a stored event (parses its time). InvalidArgument if the time
+// does not parse.
+Result<Fact> FactOf(const ledger::Event& e);
+
+// True for the types that belong to a case's state (every type with scope
+// kOpensCase or kCase, and subject.erased applied to each of the subject's
+// cases); false for access.*, policy.refused and global types, which are
+// indexed per case but do not change its state.
+bool IsStateFact(std::string_view type);
+
+struct Factor {
+  int risk = 0;
+  int resources = 0;
+};
+using Factors = std::map<std::string, Factor>;  // dimension -> scores
+
+struct Ground {
+  std::string code;         // b.* (or p.* in imported history: never counted)
+  std::string observed_on;  // YYYY-MM-DD
+  std::optional<std::string> case_ref;  // "c-…" when cited from another case
+};
+
+struct Assessment {
+  std::uint64_t seq = 0;
+  Micros time = 0;
+  std::string actor;
+  std::string outcome;  // founded, unfounded, more_information
+  std::string panel;
+  std::vector<Ground> grounds;
+  Factors factors;
+};
+
+struct ConsentEntry {
+  std::uint64_t seq = 0;
+  Micros time = 0;
+  std::string decision;  // given, declined, withdrawn
+  std::string by;        // subject, guardian
+};
+
+struct ProgressEntry {
+  std::uint64_t seq = 0;
+  Micros time = 0;
+  Factors factors;
+};
+
+struct Intervention {
+  std::uint64_t seq = 0;  // of intervention.started
+  Micros time = 0;
+  std::string kind;
+  std::string provider;
+  std::optional<std::uint64_t> ended_seq;
+  std::optional<Micros> ended_time;
+  std::string end_reason;  // completed, declined, withdrawn, moved, other
+  std::vector<ProgressEntry> progress;
+  bool active() const { return !ended_seq.has_value(); }
+};
+
+struct DisclosureDecision {
+  std::uint64_t seq = 0;
+  Micros time = 0;
+  std::string actor;
+  std::string role;
+  bool approved = false;  // disclosure.approved (true) or .rejected (false)
+};
+
+struct DisclosureMade {
+  std::uint64_t seq = 0;
+  Micros time = 0;
+  std::string actor;
+  std::string channel;
+  std::string document_sha256;
+};
+
+struct DisclosureReview {
+  std::uint64_t seq = 0;
+  Micros time = 0;
+  std::string actor;
+  std::string verdict;  // lawful, deficient
+  std::vector<std::string> findings;
+};
+
+struct Disclosure {
+  std::uint64_t seq = 0;  // of disclosure.requested
+  Micros time = 0;
+  std::string requester;
+  std::string requester_role;
+  std::string recipient, basis, registry_version, purpose, threshold;
+  std::vector<std::string> categories;
+  std::vector<std::uint64_t> includes;
+  std::optional<std::string> request_ref;
+  std::optional<std::uint64_t> consent;
+  std::vector<DisclosureDecision> decisions;  // approvals and rejections, seq order
+  std::vector<DisclosureMade> made;
+  std::vector<DisclosureReview> reviews;
+  // requested, approved, rejected, made, reviewed (the furthest reached)
+  std::string status;
+};
+
+struct InformationEntry {
+  std::uint64_t seq = 0;
+  Micros time = 0;
+  std::string from, basis;
+  std::vector<std::string> categories;
+};
+
+struct Correction {
+  std::uint64_t seq = 0;
+  Micros time = 0;
+  std::string actor;
+  std::uint64_t target = 0;
+  std::vector<std::string> fields;
+  bool retraction = false;  // record.retracted
+};
+
+// The derived, read-side view of a case.
+struct CaseView {
+  std::string case_id;
+  std::string subject;
+  // received, under_assessment, founded, unfounded, intervention, closed,
+  // erased (DESIGN §8)
+  std::string status;
+  std::uint64_t opened_seq = 0;
+  Micros opened = 0;
+  std::string source;
+  bool minor = false;
+  std::vector<Ground> grounds;           // of the concern (after corrections)
+  std::vector<std::string> context;      // p.* context codes (never listed or counted)
+  std::vector<std::string> assignees;    // of the latest case.assigned
+  std::optional<Micros> first_response;  // time of the first concern.responded
+  std::vector<InformationEntry> information;
+  std::vector<Assessment> assessments;   // not retracted, seq order
+  std::vector<ConsentEntry> consents;    // not retracted, seq order
+  bool consent_active = false;  // latest decision is `given`
+  std::vector<Intervention> interventions;
+  std::vector<Disclosure> disclosures;
+  bool restricted = false;   // processing.restricted not lifted
+  bool legal_hold = false;   // legal_hold.set not released
+  bool informed = false;     // subject.informed or .information_deferred recorded
+  std::optional<Micros> last_review;
+  std::optional<std::uint64_t> closed_seq;
+  std::optional<Micros> closed;
+  std::string close_reason;
+  std::optional<Micros> erased;  // subject.erased
+  std::vector<Correction> corrections;  // corrections and retractions, seq order
+  Micros last_activity = 0;  // time of the latest state fact
+  std::uint64_t last_seq = 0;  // seq of the latest state fact
+  // Deadlines (DESIGN §5.2 flags): response by opened + 24 h; assessment by
+  // opened + 30 days; information of a founded case by founded + 30 days;
+  // review 12 months after the latest review (or opening).
+  Micros response_due = 0;
+  Micros assessment_due = 0;
+  std::optional<Micros> inform_due;
+  Micros review_due = 0;
+
+  // The outcome of the latest non-retracted assessment, or "".
+  std::string Outcome() const;
+  bool Founded() const { return Outcome() == "founded"; }
+  // Canonical-ready JSON of the whole view (times as canonical text).
+  Json ToJson() const;
+};
+
+class CaseState {
+ public:
+  CaseState() = default;
+
+  // Folds one fact of this case (seq greater than every earlier one; the
+  // first fact must be concern.reported). Facts whose IsStateFact is false
+  // are ignored.
+  void Apply(const Fact& fact);
+
+  // The derived view (pure function of the facts applied).
+  CaseView Derive() const;
+
+  const std::string& case_id() const { return case_id_; }
+  const std::string& subject() const { return subject_; }
+  std::uint64_t last_seq() const { return last_seq_; }
+  // The effective fact of `seq` (after corrections), or nullptr if `seq` is
+  // not a state fact of this case.
+  const Fact* Find(std::uint64_t seq) const;
+  bool IsRetracted(std::uint64_t seq) const;
+
+  // Persistent form: canonical-ready JSON of the effective facts and the
+  // corrections (docs/formats/projections.md), and back. FromJson returns
+  // Corruption for anything ToJson could not have written.
+  Json ToJson() const;
+  static Result<CaseState> FromJson(const Json& j);
+
+  friend bool operator==(const CaseState&, const CaseState&) = default;
+
+ private:
+  std::string case_id_;
+  std::string subject_;
+  std::uint64_t last_seq_ = 0;
+  std::map<std::uint64_t, Fact> facts_;      // effective facts by seq
+  std::map<std::uint64_t, Fact> originals_;  // original of every corrected fact
+  std::vector<std::uint64_t> retracted_;     // sorted
+};
+
+}  // namespace caseledger::projections

@@ -1,0 +1,3 @@
+#include "projections/catalogue.h"
+
+namespace caseledger::projections {}  // namespace caseledger::projections

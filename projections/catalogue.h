@@ -1,0 +1,79 @@
+// The event catalogue (DESIGN §6): every event type with the roles that may
+// record it, what it is attached to (case, subject, nothing), and a schema for
+// its clear header and its encrypted body. Unknown fields, unknown enum codes
+// and wrong types are refused with InvalidArgument naming the field path
+// (e.g. "h.grounds[0].observed_on"), never echoing the value; nothing is
+// dropped. Grounds codes are checked for shape here and against the
+// vocabulary by the policy engine (ROL-1). Listed for users in
+// docs/catalogue.md. Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "base/result.h"
+#include "ledger/canonical_json.h"
+
+namespace caseledger::projections {
+
+using ledger::Json;
+
+// Role bits (DESIGN §1).
+enum RoleBit : std::uint32_t {
+  kCaseworker = 1u << 0,
+  kCoordinator = 1u << 1,
+  kLegalReviewer = 1u << 2,
+  kAuditor = 1u << 3,
+  kDpo = 1u << 4,
+};
+// The bit of a role id ("caseworker" …), or 0 for an unknown role.
+std::uint32_t RoleBitOf(std::string_view role);
+
+enum class Scope {
+  kOpensCase,  // concern.reported: a new case id, and a subject (new or known)
+  kCase,       // needs an existing case; the subject is the case's subject
+  kSubject,    // needs a subject, no case (subject.erased)
+  kGlobal,     // neither case nor subject (users, retention policy, keys)
+  kAny,        // written by the server: case optional (policy.refused)
+};
+
+enum class BodyRule { kNone, kOptional, kRequired };
+
+struct EventSpec {
+  std::string_view type;
+  Scope scope;
+  std::uint32_t roles;  // RoleBit mask of who may record it (DESIGN §6 "who")
+  // Written only by the server itself (access.*, policy.refused): refused
+  // from import and API commands.
+  bool server_only = false;
+  BodyRule body = BodyRule::kNone;
+};
+
+// Every type, in DESIGN §6 order.
+std::span<const EventSpec> EventSpecs();
+// The spec of `type`, or nullptr for an unknown type.
+const EventSpec* FindEventSpec(std::string_view type);
+
+// Checks the clear header against the type's schema: exactly the allowed
+// fields (required ones present), right JSON types, enum codes from the
+// closed lists of DESIGN §6, seq references integers >= 1, dates
+// "YYYY-MM-DD" (real calendar dates), ids with their prefix, grounds entries
+// {"code", "observed_on"[, "case"]} with code shaped "b.x" / "p.x", factors
+// with every key a dimension and risk/resources integers 0..3.
+// InvalidArgument naming the path.
+Status ValidateHeader(const EventSpec& spec, const Json& h);
+
+// Checks the body (nullopt = no body) against the type's rule and schema:
+// an object of known fields, strings within limits, nested identity /
+// reporter objects where the type has them. InvalidArgument naming the path.
+Status ValidateBody(const EventSpec& spec, const std::optional<Json>& body);
+
+// Checks `h` as the header of a `target` event after a record.corrected
+// applied `set` to it: the merged header must pass ValidateHeader of the
+// target's spec. Returns the merged header.
+Result<Json> MergeCorrection(const EventSpec& target, const Json& target_h,
+                             const Json& set);
+
+}  // namespace caseledger::projections

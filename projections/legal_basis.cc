@@ -1,0 +1,3 @@
+#include "projections/legal_basis.h"
+
+namespace caseledger::projections {}  // namespace caseledger::projections

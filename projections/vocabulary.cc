@@ -1,0 +1,3 @@
+#include "projections/vocabulary.h"
+
+namespace caseledger::projections {}  // namespace caseledger::projections
