@@ -1,1 +1,1015 @@
+#include "projections/catalogue.h"
+
 #include <catch2/catch.hpp>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/ids.h"
+#include "projections/legal_basis.h"
+#include "projections/vocabulary.h"
+
+namespace caseledger::projections {
+namespace {
+
+std::string IdOf(std::string_view prefix, std::uint8_t fill) {
+  std::array<std::uint8_t, kIdRandomBytes> random{};
+  random.fill(fill);
+  return FormatId(prefix, random);
+}
+
+const EventSpec& Spec(std::string_view type) {
+  const EventSpec* s = FindEventSpec(type);
+  REQUIRE(s != nullptr);
+  return *s;
+}
+
+// ---------------------------------------------------------------------------
+// Vocabulary
+
+TEST_CASE("Vocabulary lists the b and p codes of DESIGN 5.1 in order",
+          "[projections]") {
+  const std::vector<std::string_view> behaviour = {"b.violence",
+                                                   "b.threat",
+                                                   "b.legitimises_violence",
+                                                   "b.illegal_act",
+                                                   "b.hate_crime",
+                                                   "b.weapons",
+                                                   "b.recruitment",
+                                                   "b.conflict_zone_travel",
+                                                   "b.incitement_content",
+                                                   "b.violent_group_activity",
+                                                   "b.returnee"};
+  const std::vector<std::string_view> protected_codes = {
+      "p.religion",           "p.religious_practice", "p.political_opinion",
+      "p.lawful_association", "p.ethnicity",          "p.appearance",
+      "p.lawful_protest",     "p.online_opinion",     "p.health",
+      "p.sexual_orientation"};
+  auto codes = GroundCodes();
+  REQUIRE(codes.size() == behaviour.size() + protected_codes.size());
+  for (std::size_t i = 0; i < behaviour.size(); ++i) {
+    CHECK(codes[i].code == behaviour[i]);
+    CHECK(codes[i].kind == CodeKind::kBehaviour);
+    CHECK(IsBehaviourCode(behaviour[i]));
+    CHECK_FALSE(IsProtectedCode(behaviour[i]));
+    CHECK_FALSE(codes[i].meaning.empty());
+  }
+  for (std::size_t i = 0; i < protected_codes.size(); ++i) {
+    const GroundCode& g = codes[behaviour.size() + i];
+    CHECK(g.code == protected_codes[i]);
+    CHECK(g.kind == CodeKind::kProtected);
+    CHECK(IsProtectedCode(protected_codes[i]));
+    CHECK_FALSE(IsBehaviourCode(protected_codes[i]));
+  }
+  const GroundCode* threat = FindGroundCode("b.threat");
+  REQUIRE(threat != nullptr);
+  CHECK(threat->meaning == "threatened violence against persons or property");
+}
+
+TEST_CASE("Vocabulary refuses unknown and misspelled codes", "[projections]") {
+  for (std::string_view bad :
+       {"", "b.", "p.", "b.unknown", "B.threat", "b.threat ", "threat",
+        "x.threat", "p.religion.x", "b.Threat"}) {
+    CAPTURE(bad);
+    CHECK(FindGroundCode(bad) == nullptr);
+    CHECK_FALSE(IsBehaviourCode(bad));
+    CHECK_FALSE(IsProtectedCode(bad));
+  }
+}
+
+TEST_CASE("Vocabulary has nine distinct assessment dimensions",
+          "[projections]") {
+  std::set<std::string_view> dims(kFactorDimensions.begin(),
+                                  kFactorDimensions.end());
+  CHECK(dims.size() == 9);
+  CHECK(dims.count("violence_willingness") == 1);
+  CHECK(kFactorMax == 3);
+  CHECK(kVocabularyVersion == "1");
+}
+
+// ---------------------------------------------------------------------------
+// Legal-basis registry
+
+const std::vector<std::string_view> kAllRecipients = {
+    "police",          "pet",        "prison_probation", "other_municipality",
+    "social_services", "psychiatry", "child_welfare",    "other"};
+
+std::set<std::string_view> AllowedOf(const LegalBasis& b) {
+  std::set<std::string_view> out;
+  for (std::string_view r : kAllRecipients) {
+    if (AllowsRecipient(b, r)) out.insert(r);
+  }
+  return out;
+}
+
+TEST_CASE("Registry 2026-1 has the nine rows of DESIGN 5.3", "[projections]") {
+  REQUIRE_FALSE(RegistryVersions().empty());
+  CHECK(RegistryVersions().back() == kRegistryVersion);
+  CHECK(kRegistryVersion == "2026-1");
+  auto rows = Registry();
+  const std::vector<std::string_view> codes = {
+      "rpl-115-ssp", "rpl-115-psp", "rpl-115-ksp", "pet-4",
+      "dbl-8-2-2",   "dbl-8-2-3",   "consent",     "child-welfare-notify",
+      "fvl-28"};
+  REQUIRE(rows.size() == codes.size());
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    CAPTURE(codes[i]);
+    CHECK(rows[i].code == codes[i]);
+    CHECK(FindBasis(codes[i]) == &rows[i]);
+    CHECK_FALSE(rows[i].citation.empty());
+    CHECK_FALSE(rows[i].must_document.empty());
+    CHECK_FALSE(rows[i].citizen_informed.empty());
+    CHECK_FALSE(rows[i].citation_confirmed);
+    // Art. 9 cover implies Art. 10 cover in this version.
+    if (rows[i].covers_art9) CHECK(rows[i].covers_art10);
+    // Onward disclosure is forbidden exactly for the §115 rows.
+    CHECK(rows[i].onward_forbidden == codes[i].starts_with("rpl-115-"));
+  }
+}
+
+TEST_CASE("Registry rows allow exactly their recipients", "[projections]") {
+  using Set = std::set<std::string_view>;
+  const std::map<std::string_view, Set> expected = {
+      {"rpl-115-ssp", {"police", "social_services", "child_welfare"}},
+      {"rpl-115-psp", {"police", "social_services", "psychiatry"}},
+      {"rpl-115-ksp", {"prison_probation", "social_services", "police"}},
+      {"pet-4", {"pet"}},
+      {"dbl-8-2-2", {"police", "pet", "other"}},
+      {"dbl-8-2-3",
+       {"police", "social_services", "other_municipality", "psychiatry"}},
+      {"consent", Set(kAllRecipients.begin(), kAllRecipients.end())},
+      {"child-welfare-notify", {"child_welfare"}},
+      {"fvl-28", {"other_municipality", "social_services", "other"}},
+  };
+  for (const auto& [code, allowed] : expected) {
+    CAPTURE(code);
+    const LegalBasis* b = FindBasis(code);
+    REQUIRE(b != nullptr);
+    CHECK(AllowedOf(*b) == allowed);
+    CHECK_FALSE(AllowsRecipient(*b, ""));
+  }
+  CHECK(FindBasis("consent")->any_recipient);
+  CHECK_FALSE(FindBasis("pet-4")->any_recipient);
+}
+
+TEST_CASE("Registry Art 9 and Art 10 cover follow DESIGN 5.3",
+          "[projections]") {
+  const std::set<std::string_view> art9 = {
+      "rpl-115-ssp", "rpl-115-psp", "rpl-115-ksp",
+      "pet-4",       "consent",     "child-welfare-notify"};
+  for (const LegalBasis& b : Registry()) {
+    CAPTURE(b.code);
+    CHECK(b.covers_art9 == (art9.count(b.code) == 1));
+    CHECK(b.covers_art10 == (b.code != "fvl-28"));
+  }
+}
+
+TEST_CASE("Registry refuses unknown codes and versions", "[projections]") {
+  CHECK(FindBasis("rpl-115") == nullptr);
+  CHECK(FindBasis("") == nullptr);
+  CHECK(FindBasis("PET-4") == nullptr);
+  CHECK(FindBasis("pet-4", "1999-1") == nullptr);
+  CHECK(Registry("1999-1").empty());
+  CHECK(Registry("2026-1").size() == 9);
+}
+
+// ---------------------------------------------------------------------------
+// Catalogue: one valid command per type
+
+struct Example {
+  Json h;
+  std::optional<Json> body;
+};
+
+const std::string kUser = IdOf("u", 0x11);
+const std::string kUser2 = IdOf("u", 0x22);
+const std::string kCaseId = IdOf("c", 0x33);
+const std::string kKid = IdOf("k", 0x44);
+
+std::map<std::string, Example> Examples() {
+  std::map<std::string, Example> ex;
+  ex["concern.reported"] = {
+      {{"source", "school"},
+       {"subject_kind", "person"},
+       {"grounds",
+        Json::array({{{"code", "b.threat"}, {"observed_on", "2019-03-02"}},
+                     {{"code", "b.weapons"},
+                      {"observed_on", "2019-03-01"},
+                      {"case", kCaseId}}})},
+       {"context", Json::array({"p.religion"})},
+       {"minor", false},
+       {"new_subject", true}},
+      Json{{"narrative", "synthetic narrative"},
+           {"identity",
+            {{"name", "Test Person"},
+             {"cpr", "010203-1234"},
+             {"address", "Street 1"},
+             {"birth_date", "2003-02-01"}}},
+           {"reporter", {{"organisation", "School"}}},
+           {"ground_descriptions", Json::array({"threatened a teacher"})}}};
+  ex["case.assigned"] = {{{"assignees", Json::array({kUser, kUser2})}},
+                         std::nullopt};
+  ex["concern.responded"] = {{{"channel", "phone"}}, Json{{"note", "called"}}};
+  ex["information.received"] = {
+      {{"from", "police"},
+       {"basis", "rpl-115-ssp"},
+       {"categories", Json::array({"concern", "criminal_offence"})}},
+      Json{{"content", "information"}}};
+  ex["assessment.recorded"] = {
+      {{"outcome", "founded"},
+       {"grounds",
+        Json::array({{{"code", "b.threat"}, {"observed_on", "2019-03-02"}}})},
+       {"panel", "infohus"},
+       {"factors",
+        {{"family", {{"risk", 1}, {"resources", 3}}},
+         {"education_work", {{"risk", 0}, {"resources", 0}}}}}},
+      Json{{"reasoning", "why"}}};
+  ex["consent.recorded"] = {{{"decision", "given"}, {"by", "guardian"}},
+                            std::nullopt};
+  ex["intervention.started"] = {{{"kind", "mentor"}, {"provider", "ngo"}},
+                                Json{{"plan", "weekly meetings"}}};
+  ex["progress.assessed"] = {
+      {{"intervention", 7},
+       {"factors", {{"personality", {{"risk", 2}, {"resources", 1}}}}}},
+      std::nullopt};
+  ex["intervention.ended"] = {{{"intervention", 7}, {"reason", "completed"}},
+                              Json{{"note", "done"}}};
+  ex["disclosure.requested"] = {
+      {{"recipient", "pet"},
+       {"basis", "pet-4"},
+       {"registry_version", "2026-1"},
+       {"purpose", "pet_request"},
+       {"categories", Json::array({"identity", "concern"})},
+       {"threshold", "society_threatening"},
+       {"includes", Json::array({3, 4})},
+       {"request_ref", "PET/2019/0042"},
+       {"consent", 5}},
+      Json{{"purpose_text", "p"},
+           {"necessity", "n"},
+           {"balancing", "b"},
+           {"summary", "s"}}};
+  ex["disclosure.approved"] = {{{"request", 9}}, Json{{"reason", "ok"}}};
+  ex["disclosure.rejected"] = {{{"request", 9}}, std::nullopt};
+  ex["disclosure.made"] = {{{"request", 9},
+                            {"channel", "secure_mail"},
+                            {"document_sha256", std::string(64, 'a')}},
+                           std::nullopt};
+  ex["disclosure.reviewed"] = {
+      {{"disclosure", 9},
+       {"verdict", "deficient"},
+       {"findings", Json::array({"late_review", "other"})}},
+      Json{{"notes", "n"}}};
+  ex["subject.informed"] = {Json::object(), std::nullopt};
+  ex["subject.information_deferred"] = {
+      {{"basis", "pet_act_12"}, {"review_on", "2020-02-29"}}, std::nullopt};
+  ex["case.reviewed"] = {{{"decision", "continue"}},
+                         Json{{"reasoning", "still relevant"}}};
+  ex["processing.restricted"] = {{{"ground", "objection"}}, std::nullopt};
+  ex["processing.restriction_lifted"] = {{{"ground", "other"}},
+                                         Json{{"note", "n"}}};
+  ex["legal_hold.set"] = {{{"ground", "court_case"}}, std::nullopt};
+  ex["legal_hold.released"] = {{{"ground", "ombudsman"}}, std::nullopt};
+  ex["recipients.notified"] = {
+      {{"about", 12}, {"recipients", Json::array({"police", "other"})}},
+      std::nullopt};
+  ex["case.closed"] = {{{"reason", "no_longer_relevant"}}, std::nullopt};
+  ex["record.corrected"] = {
+      {{"target", 1},
+       {"fields", Json::array({"h.source", "body.narrative"})},
+       {"set", {{"source", "police"}}}},
+      Json{{"reason", "wrong source"}, {"values", {{"narrative", "fixed"}}}}};
+  ex["record.retracted"] = {{{"target", 2}, {"reason", "duplicate"}},
+                            Json{{"reason", "entered twice"}}};
+  ex["subject.erased"] = {{{"reason", "gdpr_art17"}, {"kid", kKid}},
+                          std::nullopt};
+  ex["access.read"] = {{{"purpose", "casework"}}, std::nullopt};
+  ex["access.exported"] = {{{"purpose", "subject_access"}}, std::nullopt};
+  ex["policy.refused"] = {
+      {{"attempted", "concern.reported"}, {"rule", "ROL-1"}}, std::nullopt};
+  ex["user.registered"] = {{{"user", kUser},
+                            {"role", "legal_reviewer"},
+                            {"public_key", std::string(43, 'A') + "="}},
+                           Json{{"display_name", "Test User"}}};
+  ex["user.role_changed"] = {{{"user", kUser}, {"role", "dpo"}}, std::nullopt};
+  ex["user.revoked"] = {{{"user", kUser}}, std::nullopt};
+  ex["retention.policy_set"] = {
+      {{"unfounded_days", 30}, {"closed_years", 5}, {"review_months", 12}},
+      std::nullopt};
+  ex["key.rotated"] = {
+      {{"verifier", "caseledger.example+0a1b2c3d+AQ" + std::string(42, 'B')},
+       {"old_sig", std::string(86, 'C') + "=="},
+       {"new_sig", std::string(86, 'D') + "=="}},
+      std::nullopt};
+  return ex;
+}
+
+// Header fields that are optional (in every type that has them).
+const std::set<std::string> kOptionalHeaderFields = {
+    "context", "threshold", "includes",  "request_ref",
+    "consent", "set",       "public_key"};
+
+TEST_CASE("Catalogue lists every type of DESIGN 6 once", "[projections]") {
+  auto specs = EventSpecs();
+  CHECK(specs.size() == 34);
+  std::set<std::string_view> types;
+  for (const EventSpec& s : specs) {
+    CHECK(types.insert(s.type).second);
+    CHECK(FindEventSpec(s.type) == &s);
+    CHECK(s.roles != 0);
+  }
+  CHECK(specs.front().type == "concern.reported");
+  CHECK(specs.back().type == "key.rotated");
+  CHECK(FindEventSpec("concern.deleted") == nullptr);
+  CHECK(FindEventSpec("") == nullptr);
+  CHECK(FindEventSpec("Concern.Reported") == nullptr);
+  // Every type has a valid example below (a new type needs one).
+  auto ex = Examples();
+  CHECK(ex.size() == specs.size());
+  for (const EventSpec& s : specs) CHECK(ex.count(std::string(s.type)) == 1);
+}
+
+TEST_CASE("Catalogue scopes server-only types and body rules",
+          "[projections]") {
+  std::set<std::string_view> server_only;
+  for (const EventSpec& s : EventSpecs()) {
+    if (s.server_only) server_only.insert(s.type);
+    if (s.type == "concern.reported") {
+      CHECK(s.scope == Scope::kOpensCase);
+    } else if (s.type == "subject.erased") {
+      CHECK(s.scope == Scope::kSubject);
+    } else if (s.type == "policy.refused") {
+      CHECK(s.scope == Scope::kAny);
+    } else if (s.type.starts_with("user.") ||
+               s.type == "retention.policy_set" || s.type == "key.rotated") {
+      CHECK(s.scope == Scope::kGlobal);
+    } else {
+      CAPTURE(s.type);
+      CHECK(s.scope == Scope::kCase);
+    }
+  }
+  CHECK(server_only == std::set<std::string_view>{
+                           "access.read", "access.exported", "policy.refused"});
+  const std::set<std::string_view> required = {
+      "concern.reported",     "information.received", "assessment.recorded",
+      "intervention.started", "disclosure.requested", "record.corrected",
+      "user.registered"};
+  const std::set<std::string_view> none = {
+      "case.assigned",        "disclosure.made",   "recipients.notified",
+      "subject.erased",       "access.read",       "access.exported",
+      "policy.refused",       "user.role_changed", "user.revoked",
+      "retention.policy_set", "key.rotated"};
+  for (const EventSpec& s : EventSpecs()) {
+    CAPTURE(s.type);
+    BodyRule want = required.count(s.type) ? BodyRule::kRequired
+                    : none.count(s.type)   ? BodyRule::kNone
+                                           : BodyRule::kOptional;
+    CHECK(s.body == want);
+  }
+}
+
+TEST_CASE("Catalogue roles follow the who column", "[projections]") {
+  CHECK(RoleBitOf("caseworker") == kCaseworker);
+  CHECK(RoleBitOf("coordinator") == kCoordinator);
+  CHECK(RoleBitOf("legal_reviewer") == kLegalReviewer);
+  CHECK(RoleBitOf("auditor") == kAuditor);
+  CHECK(RoleBitOf("dpo") == kDpo);
+  CHECK(RoleBitOf("Caseworker") == 0);
+  CHECK(RoleBitOf("admin") == 0);
+  CHECK(RoleBitOf("") == 0);
+  CHECK(Spec("concern.reported").roles == (kCaseworker | kCoordinator));
+  CHECK(Spec("case.assigned").roles == kCoordinator);
+  CHECK(Spec("assessment.recorded").roles == kCoordinator);
+  CHECK(Spec("consent.recorded").roles == kCaseworker);
+  CHECK(Spec("disclosure.approved").roles == kCoordinator);
+  CHECK(Spec("disclosure.reviewed").roles == kLegalReviewer);
+  CHECK(Spec("processing.restricted").roles == (kCoordinator | kDpo));
+  CHECK(Spec("legal_hold.set").roles == kDpo);
+  CHECK(Spec("record.corrected").roles == (kCaseworker | kCoordinator));
+  CHECK(Spec("subject.erased").roles == kDpo);
+  CHECK(Spec("key.rotated").roles == kDpo);
+  // Auditors never record anything themselves; the server records their reads.
+  for (const EventSpec& s : EventSpecs()) {
+    CAPTURE(s.type);
+    if (!s.server_only) CHECK((s.roles & kAuditor) == 0);
+  }
+}
+
+TEST_CASE("Catalogue accepts a valid header and body for every type",
+          "[projections]") {
+  for (const auto& [type, e] : Examples()) {
+    CAPTURE(type);
+    const EventSpec& s = Spec(type);
+    Status h = ValidateHeader(s, e.h);
+    CAPTURE(h.ToString());
+    CHECK(h.ok());
+    Status b = ValidateBody(s, e.body);
+    CAPTURE(b.ToString());
+    CHECK(b.ok());
+    if (s.body == BodyRule::kOptional)
+      CHECK(ValidateBody(s, std::nullopt).ok());
+  }
+}
+
+TEST_CASE("Catalogue refuses unknown and missing header fields for every type",
+          "[projections]") {
+  for (const auto& [type, e] : Examples()) {
+    CAPTURE(type);
+    const EventSpec& s = Spec(type);
+    Json extra = e.h;
+    extra["foo"] = 1;
+    Status st = ValidateHeader(s, extra);
+    CHECK(st.code() == StatusCode::kInvalidArgument);
+    CHECK(st.message() == "h: unknown field \"foo\"");
+    for (const auto& [key, value] : e.h.items()) {
+      CAPTURE(key);
+      Json missing = e.h;
+      missing.erase(key);
+      Status m = ValidateHeader(s, missing);
+      if (kOptionalHeaderFields.count(key) == 1 && key != "set") {
+        CHECK(m.ok());
+      } else {
+        CHECK(m.code() == StatusCode::kInvalidArgument);
+        CHECK(m.message().find(key) != std::string::npos);
+      }
+    }
+    CHECK_FALSE(ValidateHeader(s, Json::array()).ok());
+    CHECK_FALSE(ValidateHeader(s, Json()).ok());
+    CHECK_FALSE(ValidateHeader(s, Json("h")).ok());
+  }
+}
+
+TEST_CASE("Catalogue enforces each type's body rule", "[projections]") {
+  for (const auto& [type, e] : Examples()) {
+    CAPTURE(type);
+    const EventSpec& s = Spec(type);
+    Json unknown = Json{{"zzz", "text"}};
+    switch (s.body) {
+      case BodyRule::kNone: {
+        Status st = ValidateBody(s, Json{{"note", "x"}});
+        CHECK(st.message() == "body: this event type has no body");
+        CHECK_FALSE(ValidateBody(s, Json::object()).ok());
+        break;
+      }
+      case BodyRule::kRequired:
+        CHECK(ValidateBody(s, std::nullopt).message().find("requires a body") !=
+              std::string::npos);
+        CHECK_FALSE(ValidateBody(s, Json::object()).ok());
+        CHECK(
+            ValidateBody(s, unknown).message().find("unknown field \"zzz\"") !=
+            std::string::npos);
+        break;
+      case BodyRule::kOptional:
+        CHECK(ValidateBody(s, std::nullopt).ok());
+        CHECK(ValidateBody(s, Json::object()).message().find("at least 1") !=
+              std::string::npos);
+        CHECK(
+            ValidateBody(s, unknown).message().find("unknown field \"zzz\"") !=
+            std::string::npos);
+        CHECK_FALSE(ValidateBody(s, Json("just text")).ok());
+        break;
+    }
+  }
+  // The single optional field of each optional-body type.
+  const std::map<std::string_view, std::string_view> field = {
+      {"concern.responded", "note"},     {"disclosure.approved", "reason"},
+      {"disclosure.rejected", "reason"}, {"disclosure.reviewed", "notes"},
+      {"case.reviewed", "reasoning"},    {"record.retracted", "reason"},
+      {"case.closed", "note"},           {"legal_hold.set", "note"}};
+  for (const auto& [type, name] : field) {
+    CAPTURE(type);
+    CHECK(ValidateBody(Spec(type), Json{{std::string(name), "text"}}).ok());
+    CHECK_FALSE(ValidateBody(Spec(type), Json{{std::string(name), 5}}).ok());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Table-driven header refusals: each row merge-patches a valid example
+// (RFC 7386: null removes a member) and names the expected message part.
+
+struct Refusal {
+  const char* type;
+  Json patch;
+  std::string expect;  // substring of the message
+};
+
+std::vector<Refusal> HeaderRefusals() {
+  const std::string u = kUser;
+  return {
+      // Wrong JSON types.
+      {"concern.reported", {{"minor", "true"}}, "h.minor: must be a boolean"},
+      {"concern.reported",
+       {{"new_subject", 1}},
+       "h.new_subject: must be a boolean"},
+      {"concern.reported", {{"source", 3}}, "h.source: must be a string"},
+      {"concern.reported",
+       {{"grounds", "b.threat"}},
+       "h.grounds: must be an array"},
+      {"concern.reported",
+       {{"grounds", Json::array({"b.threat"})}},
+       "h.grounds[0]: must be an object"},
+      {"progress.assessed",
+       {{"intervention", "7"}},
+       "h.intervention: must be a seq"},
+      {"progress.assessed",
+       {{"intervention", true}},
+       "h.intervention: must be a seq"},
+      {"progress.assessed",
+       {{"intervention", 7.0}},
+       "h.intervention: must be a seq"},
+      {"progress.assessed",
+       {{"intervention", 0}},
+       "h.intervention: must be a seq"},
+      {"progress.assessed",
+       {{"intervention", -3}},
+       "h.intervention: must be a seq"},
+      {"progress.assessed",
+       {{"intervention", std::int64_t{1} << 53}},
+       "h.intervention: must be a seq"},
+      {"disclosure.requested",
+       {{"includes", Json::array({3, "4"})}},
+       "h.includes[1]: must be a seq"},
+      {"disclosure.requested",
+       {{"includes", Json::array({3, 3})}},
+       "h.includes[1]: repeats an earlier item"},
+      {"disclosure.requested", {{"consent", 0}}, "h.consent: must be a seq"},
+      // Unknown codes (closed lists).
+      {"concern.reported", {{"source", "newspaper"}}, "h.source: unknown code"},
+      {"concern.reported",
+       {{"subject_kind", "Person"}},
+       "h.subject_kind: unknown code"},
+      {"information.received", {{"from", "press"}}, "h.from: unknown code"},
+      {"information.received",
+       {{"categories", Json::array({"dna"})}},
+       "h.categories[0]: unknown code"},
+      {"information.received",
+       {{"categories", Json::array()}},
+       "h.categories: needs at least 1"},
+      {"information.received", {{"basis", "RPL 115"}}, "h.basis: not"},
+      {"assessment.recorded",
+       {{"outcome", "maybe"}},
+       "h.outcome: unknown code"},
+      {"assessment.recorded", {{"panel", "court"}}, "h.panel: unknown code"},
+      {"consent.recorded", {{"by", "mother"}}, "h.by: unknown code"},
+      {"intervention.started",
+       {{"provider", "church"}},
+       "h.provider: unknown code"},
+      {"intervention.ended", {{"reason", "fired"}}, "h.reason: unknown code"},
+      {"disclosure.requested",
+       {{"recipient", "press"}},
+       "h.recipient: unknown code"},
+      {"disclosure.requested",
+       {{"purpose", "mapping"}},
+       "h.purpose: unknown code"},
+      {"disclosure.requested",
+       {{"threshold", "high"}},
+       "h.threshold: unknown code"},
+      {"disclosure.requested",
+       {{"categories", Json::array({"health", "health"})}},
+       "h.categories[1]: repeats"},
+      {"disclosure.requested",
+       {{"registry_version", "2026_1"}},
+       "h.registry_version: not"},
+      {"disclosure.requested", {{"request_ref", "a b"}}, "h.request_ref: not"},
+      {"disclosure.requested", {{"request_ref", "/etc"}}, "h.request_ref: not"},
+      {"disclosure.requested",
+       {{"request_ref", std::string(65, 'a')}},
+       "h.request_ref: not"},
+      {"disclosure.made", {{"channel", "fax"}}, "h.channel: unknown code"},
+      {"disclosure.made",
+       {{"document_sha256", std::string(64, 'A')}},
+       "h.document_sha256: not"},
+      {"disclosure.made",
+       {{"document_sha256", std::string(63, 'a')}},
+       "h.document_sha256: not"},
+      {"disclosure.reviewed", {{"verdict", "ok"}}, "h.verdict: unknown code"},
+      {"disclosure.reviewed",
+       {{"findings", Json::array({"bad"})}},
+       "h.findings[0]: unknown code"},
+      {"subject.information_deferred",
+       {{"basis", "dbl-22"}},
+       "h.basis: unknown code"},
+      {"case.reviewed", {{"decision", "pause"}}, "h.decision: unknown code"},
+      {"processing.restricted",
+       {{"ground", "complaint"}},
+       "h.ground: unknown code"},
+      {"legal_hold.set", {{"ground", "objection"}}, "h.ground: unknown code"},
+      {"recipients.notified",
+       {{"recipients", Json::array()}},
+       "h.recipients: needs at least 1"},
+      {"recipients.notified",
+       {{"recipients", Json::array({"press"})}},
+       "h.recipients[0]: unknown code"},
+      {"case.closed", {{"reason", "bored"}}, "h.reason: unknown code"},
+      {"record.retracted", {{"reason", "whim"}}, "h.reason: unknown code"},
+      {"subject.erased", {{"reason", "asked"}}, "h.reason: unknown code"},
+      {"access.read", {{"purpose", "curiosity"}}, "h.purpose: unknown code"},
+      {"user.registered", {{"role", "admin"}}, "h.role: unknown code"},
+      // Dates.
+      {"concern.reported",
+       {{"grounds",
+         Json::array({{{"code", "b.threat"}, {"observed_on", "2019-02-30"}}})}},
+       "h.grounds[0].observed_on: not a date (YYYY-MM-DD)"},
+      {"concern.reported",
+       {{"grounds",
+         Json::array({{{"code", "b.threat"}, {"observed_on", "2019-2-03"}}})}},
+       "h.grounds[0].observed_on: not a date"},
+      {"concern.reported",
+       {{"grounds",
+         Json::array({{{"code", "b.threat"}, {"observed_on", "2100-02-29"}}})}},
+       "h.grounds[0].observed_on: not a date"},
+      {"concern.reported",
+       {{"grounds",
+         Json::array({{{"code", "b.threat"}, {"observed_on", "0000-01-01"}}})}},
+       "h.grounds[0].observed_on: not a date"},
+      {"subject.information_deferred",
+       {{"review_on", "2024-04-31"}},
+       "h.review_on: not a date"},
+      {"subject.information_deferred",
+       {{"review_on", "2024-13-01"}},
+       "h.review_on: not a date"},
+      {"subject.information_deferred",
+       {{"review_on", "2024-01-01T00:00:00Z"}},
+       "h.review_on: not a date"},
+      // Grounds entries.
+      {"concern.reported",
+       {{"grounds",
+         Json::array({{{"code", "x.threat"}, {"observed_on", "2019-03-02"}}})}},
+       "h.grounds[0].code: not"},
+      {"concern.reported",
+       {{"grounds",
+         Json::array({{{"code", "b.Threat"}, {"observed_on", "2019-03-02"}}})}},
+       "h.grounds[0].code: not"},
+      {"concern.reported",
+       {{"grounds", Json::array({{{"code", "b.threat"}}})}},
+       "h.grounds[0]: missing field \"observed_on\""},
+      {"concern.reported",
+       {{"grounds", Json::array({{{"code", "b.threat"},
+                                  {"observed_on", "2019-03-02"},
+                                  {"note", "x"}}})}},
+       "h.grounds[0]: unknown field \"note\""},
+      {"concern.reported",
+       {{"grounds", Json::array({{{"code", "b.threat"},
+                                  {"observed_on", "2019-03-02"},
+                                  {"case", u}}})}},
+       "h.grounds[0].case is not a valid id"},
+      {"concern.reported",
+       {{"context", Json::array({"religion"})}},
+       "h.context[0]: not"},
+      {"concern.reported",
+       {{"context", Json::array({"p.health", "p.health"})}},
+       "h.context[1]: repeats"},
+      // Factors.
+      {"assessment.recorded",
+       {{"factors", {{"family", {{"risk", 4}}}}}},
+       "h.factors.family.risk: must be an integer 0..3"},
+      {"assessment.recorded",
+       {{"factors", {{"family", {{"resources", -1}}}}}},
+       "h.factors.family.resources: must be an integer 0..3"},
+      {"assessment.recorded",
+       {{"factors", {{"family", {{"risk", "1"}}}}}},
+       "h.factors.family.risk: must be an integer"},
+      {"assessment.recorded",
+       {{"factors", {{"family", {{"resources", nullptr}}}}}},
+       "h.factors.family: missing field \"resources\""},
+      {"assessment.recorded",
+       {{"factors", {{"astrology", {{"risk", 1}, {"resources", 1}}}}}},
+       "h.factors: unknown field \"astrology\""},
+      {"assessment.recorded",
+       {{"factors", Json::array()}},
+       "h.factors: must be an object"},
+      {"progress.assessed",
+       {{"factors", {{"personality", nullptr}}}},
+       "h.factors: needs at least 1"},
+      // Ids.
+      {"case.assigned",
+       {{"assignees", Json::array()}},
+       "h.assignees: needs at least 1"},
+      {"case.assigned",
+       {{"assignees", Json::array({u, u})}},
+       "h.assignees[1]: repeats an earlier item"},
+      {"case.assigned",
+       {{"assignees", Json::array({kCaseId})}},
+       "h.assignees[0] is not a valid id"},
+      {"case.assigned",
+       {{"assignees", Json::array({"u-abc"})}},
+       "h.assignees[0] is not a valid id"},
+      {"case.assigned",
+       {{"assignees", Json::array({7})}},
+       "h.assignees[0]: must be a string"},
+      {"subject.erased", {{"kid", kUser}}, "h.kid is not a valid id"},
+      {"user.revoked",
+       {{"user", "u-" + std::string(26, 'A')}},
+       "h.user is not a valid id"},
+      // Other shapes and ranges.
+      {"policy.refused", {{"rule", "ROL-100"}}, "h.rule: not"},
+      {"policy.refused", {{"rule", "rol-1"}}, "h.rule: not"},
+      {"policy.refused", {{"attempted", "concern"}}, "h.attempted: not"},
+      {"user.registered",
+       {{"public_key", "not base64!"}},
+       "h.public_key: not base64"},
+      {"user.registered", {{"public_key", "AAA"}}, "h.public_key: not base64"},
+      {"retention.policy_set",
+       {{"unfounded_days", 0}},
+       "h.unfounded_days: must be an integer 1..3650"},
+      {"retention.policy_set",
+       {{"unfounded_days", 3651}},
+       "h.unfounded_days: must be"},
+      {"retention.policy_set",
+       {{"closed_years", 51}},
+       "h.closed_years: must be"},
+      {"retention.policy_set",
+       {{"review_months", "12"}},
+       "h.review_months: must be"},
+      {"key.rotated", {{"verifier", "name+zz+AAAA"}}, "h.verifier: not"},
+      {"key.rotated", {{"verifier", "+0a1b2c3d+AAAA"}}, "h.verifier: not"},
+      {"key.rotated", {{"old_sig", "x"}}, "h.old_sig: not base64"},
+      {"subject.informed", {{"note", "x"}}, "h: unknown field \"note\""},
+      // record.corrected.
+      {"record.corrected",
+       {{"fields", Json::array()}},
+       "h.fields: needs at least 1"},
+      {"record.corrected",
+       {{"fields", Json::array({"source"})}},
+       "h.fields[0]: not"},
+      {"record.corrected",
+       {{"fields", Json::array({"h.Source"})}},
+       "h.fields[0]: not"},
+      {"record.corrected",
+       {{"fields", Json::array({"body.narrative"})}},
+       "h.set: field \"source\" is not listed in h.fields"},
+      {"record.corrected",
+       {{"set", nullptr}},
+       "h.set: no corrected value for \"h.source\""},
+      {"record.corrected", {{"set", "police"}}, "h.set: must be an object"},
+      {"record.corrected", {{"target", -1}}, "h.target: must be a seq"},
+  };
+}
+
+TEST_CASE("Catalogue refuses malformed headers naming the path",
+          "[projections]") {
+  auto ex = Examples();
+  for (const Refusal& r : HeaderRefusals()) {
+    Json h = ex.at(r.type).h;
+    h.merge_patch(r.patch);
+    CAPTURE(r.type, h.dump(), r.expect);
+    Status st = ValidateHeader(Spec(r.type), h);
+    CAPTURE(st.ToString());
+    CHECK(st.code() == StatusCode::kInvalidArgument);
+    CHECK(st.message().find(r.expect) != std::string::npos);
+  }
+}
+
+TEST_CASE("Catalogue accepts edge values that are valid", "[projections]") {
+  auto ex = Examples();
+  const std::vector<std::pair<const char*, Json>> ok = {
+      {"concern.reported", {{"subject_kind", "association"}}},  // ROL-2 refuses
+      {"concern.reported", {{"grounds", Json::array()}}},       // ROL-1 refuses
+      {"concern.reported", {{"context", Json::array()}}},
+      {"concern.reported",
+       {{"grounds", Json::array({{{"code", "p.unknown_code"},
+                                  {"observed_on", "2000-02-29"}}})}}},
+      {"assessment.recorded", {{"factors", Json::object()}}},
+      {"assessment.recorded", {{"outcome", "unfounded"}}},
+      {"disclosure.requested", {{"recipient", "other"}}},
+      {"disclosure.requested",
+       {{"basis", "not-in-registry"}}},  // ROL-6 refuses
+      {"disclosure.requested",
+       {{"threshold", "none"}, {"includes", Json::array()}}},
+      {"disclosure.requested", {{"request_ref", "a"}}},
+      {"disclosure.requested", {{"consent", 9007199254740991}}},
+      {"disclosure.reviewed", {{"findings", Json::array()}}},
+      {"policy.refused", {{"rule", "ROLE"}, {"attempted", "no_such.type"}}},
+      {"policy.refused", {{"rule", "ROL-16"}}},
+      {"retention.policy_set",
+       {{"unfounded_days", 3650}, {"closed_years", 50}, {"review_months", 1}}},
+      {"record.corrected",
+       {{"fields", Json::array({"body.narrative"})}, {"set", nullptr}}},
+      {"case.assigned",
+       {{"assignees",
+         [] {
+           Json a = Json::array();
+           for (std::uint8_t i = 0; i < 16; ++i) a.push_back(IdOf("u", i));
+           return a;
+         }()}}},
+  };
+  for (const auto& [type, patch] : ok) {
+    Json h = ex.at(type).h;
+    h.merge_patch(patch);
+    CAPTURE(type, h.dump());
+    Status st = ValidateHeader(Spec(type), h);
+    CAPTURE(st.ToString());
+    CHECK(st.ok());
+  }
+  // Seventeen assignees are too many.
+  Json a = Json::array();
+  for (std::uint8_t i = 0; i < 17; ++i) a.push_back(IdOf("u", i));
+  CHECK(ValidateHeader(Spec("case.assigned"), Json{{"assignees", a}})
+            .message()
+            .find("more than 16") != std::string::npos);
+  // Integers parsed from text (unsigned in nlohmann) are seqs too.
+  Json parsed =
+      Json::parse(R"({"request":9,"channel":"letter","document_sha256":")" +
+                  std::string(64, '0') + "\"}");
+  CHECK(ValidateHeader(Spec("disclosure.made"), parsed).ok());
+  CHECK_FALSE(
+      ValidateHeader(
+          Spec("disclosure.made"),
+          Json::parse(
+              R"({"request":9.0,"channel":"letter","document_sha256":")" +
+              std::string(64, '0') + "\"}"))
+          .ok());
+}
+
+TEST_CASE("Catalogue errors never echo values and clip field names",
+          "[projections]") {
+  auto ex = Examples();
+  Json h = ex.at("concern.reported").h;
+  h["source"] = "SECRET-VALUE";
+  Status st = ValidateHeader(Spec("concern.reported"), h);
+  CHECK(st.message() == "h.source: unknown code");
+  h = ex.at("concern.reported").h;
+  h["grounds"][0]["observed_on"] = "SECRET";
+  CHECK(ValidateHeader(Spec("concern.reported"), h).message().find("SECRET") ==
+        std::string::npos);
+  h = ex.at("concern.reported").h;
+  std::string long_name(100, 'a');
+  h[long_name] = 1;
+  st = ValidateHeader(Spec("concern.reported"), h);
+  CHECK(st.message().find(std::string(40, 'a')) != std::string::npos);
+  CHECK(st.message().find(std::string(41, 'a')) == std::string::npos);
+  h = ex.at("concern.reported").h;
+  h["Name \"x\"\n"] = 1;
+  st = ValidateHeader(Spec("concern.reported"), h);
+  CHECK(st.message() == "h: unknown field \"Name ?x??\"");
+  Json body = *ex.at("concern.reported").body;
+  body["identity"]["cpr"] = "0102031234567";
+  st = ValidateBody(Spec("concern.reported"), body);
+  CHECK(st.message().find("body.identity.cpr") != std::string::npos);
+  CHECK(st.message().find("0102031234567") == std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// Bodies
+
+TEST_CASE("Catalogue refuses malformed bodies naming the path",
+          "[projections]") {
+  auto ex = Examples();
+  const std::vector<Refusal> rows = {
+      {"concern.reported",
+       {{"narrative", nullptr}},
+       "body: missing field \"narrative\""},
+      {"concern.reported",
+       {{"narrative", ""}},
+       "body.narrative: must not be empty"},
+      {"concern.reported",
+       {{"narrative", 5}},
+       "body.narrative: must be a string"},
+      {"concern.reported",
+       {{"narrative", std::string((64 << 10) + 1, 'x')}},
+       "body.narrative: longer than 64 KiB"},
+      {"concern.reported",
+       {{"cpr", "010203-1234"}},
+       "body: unknown field \"cpr\""},
+      {"concern.reported",
+       {{"identity", {{"cpr", nullptr}}}},
+       "body.identity: missing field \"cpr\""},
+      {"concern.reported",
+       {{"identity", {{"cpr", "01020-31234"}}}},
+       "body.identity.cpr: not"},
+      {"concern.reported",
+       {{"identity", {{"cpr", "0102031234x"}}}},
+       "body.identity.cpr: not"},
+      {"concern.reported",
+       {{"identity", {{"birth_date", "2003-02-30"}}}},
+       "body.identity.birth_date: not a date"},
+      {"concern.reported",
+       {{"identity", {{"email", "x"}}}},
+       "body.identity: unknown field \"email\""},
+      {"concern.reported",
+       {{"identity", "Test Person"}},
+       "body.identity: must be an object"},
+      {"concern.reported",
+       {{"reporter", {{"organisation", nullptr}}}},
+       "body.reporter: needs at least 1"},
+      {"concern.reported",
+       {{"ground_descriptions", Json::array({1})}},
+       "body.ground_descriptions[0]: must be a string"},
+      {"disclosure.requested",
+       {{"summary", nullptr}},
+       "body: missing field \"summary\""},
+      {"disclosure.requested",
+       {{"balancing", Json::array({"x"})}},
+       "body.balancing: must be a string"},
+      {"record.corrected",
+       {{"values", {{"narrative", 1}}}},
+       "body.values.narrative: must be a string"},
+      {"record.corrected",
+       {{"values", {{"Bad Key", "x"}}}},
+       "body.values: a key is not a field name"},
+      {"record.corrected", {{"values", "x"}}, "body.values: must be an object"},
+      {"user.registered",
+       {{"display_name", nullptr}, {"name", "x"}},
+       "body: unknown field \"name\""},
+      {"intervention.ended",
+       {{"note", nullptr}, {"reason", "x"}},
+       "body: unknown field \"reason\""},
+  };
+  for (const Refusal& r : rows) {
+    Json body = ex.at(r.type).body.value_or(Json::object());
+    body.merge_patch(r.patch);
+    CAPTURE(r.type, r.expect);
+    Status st = ValidateBody(Spec(r.type), body);
+    CAPTURE(st.ToString());
+    CHECK(st.code() == StatusCode::kInvalidArgument);
+    CHECK(st.message().find(r.expect) != std::string::npos);
+  }
+  // The CPR number may be written with or without the hyphen.
+  Json body = *ex.at("concern.reported").body;
+  body["identity"]["cpr"] = "0102031234";
+  CHECK(ValidateBody(Spec("concern.reported"), body).ok());
+  // Identity is optional (a known subject), the narrative alone is enough.
+  CHECK(ValidateBody(Spec("concern.reported"), Json{{"narrative", "n"}}).ok());
+  CHECK(ValidateBody(Spec("record.corrected"), Json{{"reason", "r"}}).ok());
+  CHECK(ValidateBody(Spec("concern.reported"),
+                     Json{{"narrative", std::string(64 << 10, 'x')}})
+            .ok());
+}
+
+// ---------------------------------------------------------------------------
+// MergeCorrection
+
+TEST_CASE("MergeCorrection applies set and validates the result",
+          "[projections]") {
+  auto ex = Examples();
+  const EventSpec& concern = Spec("concern.reported");
+  const Json& original = ex.at("concern.reported").h;
+
+  Result<Json> merged =
+      MergeCorrection(concern, original, Json{{"source", "police"}});
+  REQUIRE(merged.ok());
+  CHECK(merged->at("source") == "police");
+  CHECK(merged->at("grounds") == original.at("grounds"));
+  CHECK(original.at("source") == "school");  // the target is not modified
+
+  Json grounds =
+      Json::array({{{"code", "b.violence"}, {"observed_on", "2019-01-05"}}});
+  merged = MergeCorrection(concern, original,
+                           Json{{"grounds", grounds}, {"minor", true}});
+  REQUIRE(merged.ok());
+  CHECK(merged->at("grounds") == grounds);
+  CHECK(merged->at("minor") == true);
+
+  // An optional field the target did not have may be added.
+  merged = MergeCorrection(Spec("disclosure.requested"),
+                           Json{{"recipient", "police"},
+                                {"basis", "dbl-8-2-2"},
+                                {"registry_version", "2026-1"},
+                                {"purpose", "prevention"},
+                                {"categories", Json::array({"concern"})}},
+                           Json{{"threshold", "none"}});
+  REQUIRE(merged.ok());
+  CHECK(merged->at("threshold") == "none");
+
+  CHECK(MergeCorrection(concern, original, Json::object()).ok());
+}
+
+TEST_CASE("MergeCorrection refuses fields and values outside the schema",
+          "[projections]") {
+  auto ex = Examples();
+  struct Row {
+    const char* target;
+    Json set;
+    std::string expect;
+  };
+  const std::vector<Row> rows = {
+      {"concern.reported",
+       {{"foo", 1}},
+       "h.set: field \"foo\" is not in the header of concern.reported"},
+      {"concern.reported", {{"source", "newspaper"}}, "h.source: unknown code"},
+      {"concern.reported", {{"minor", "yes"}}, "h.minor: must be a boolean"},
+      {"concern.reported",
+       {{"grounds",
+         Json::array({{{"code", "b.threat"}, {"observed_on", "2019-02-30"}}})}},
+       "h.grounds[0].observed_on: not a date"},
+      {"concern.reported", Json::array(), "h.set: must be an object"},
+      {"subject.informed",
+       {{"basis", "other"}},
+       "h.set: field \"basis\" is not in the header of subject.informed"},
+      {"case.closed", {{"reason", nullptr}}, "h.reason: must be a string"},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.target, r.expect);
+    Result<Json> m = MergeCorrection(Spec(r.target), ex.at(r.target).h, r.set);
+    REQUIRE_FALSE(m.ok());
+    CAPTURE(m.status().ToString());
+    CHECK(m.status().code() == StatusCode::kInvalidArgument);
+    CHECK(m.status().message().find(r.expect) != std::string::npos);
+  }
+  CHECK_FALSE(MergeCorrection(Spec("concern.reported"), Json::array(),
+                              Json{{"source", "police"}})
+                  .ok());
+}
+
+}  // namespace
+}  // namespace caseledger::projections
