@@ -1,3 +1,799 @@
 #include "projections/case_state.h"
 
-namespace caseledger::projections {}  // namespace caseledger::projections
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <utility>
+
+// Persistent form: docs/formats/projections.md, "Case state".
+
+namespace caseledger::projections {
+namespace {
+
+constexpr std::string_view kConcernReported = "concern.reported";
+constexpr std::string_view kCorrected = "record.corrected";
+constexpr std::string_view kRetracted = "record.retracted";
+
+constexpr Micros kDay = Micros{86'400'000'000};
+
+bool IsRecordType(std::string_view type) {
+  return type == kCorrected || type == kRetracted;
+}
+
+// a + b, clamped to the range of Micros (stored times are not trusted to be
+// small enough to add deadlines to).
+Micros AddSaturating(Micros a, Micros b) {
+  Micros out = 0;
+  if (__builtin_add_overflow(a, b, &out))
+    return b > 0 ? std::numeric_limits<Micros>::max()
+                 : std::numeric_limits<Micros>::min();
+  return out;
+}
+
+// ---- Defensive header access: a missing field, or one of the wrong JSON
+// type, reads as absent.
+
+const Json* Field(const Json& h, const char* key) {
+  if (!h.is_object()) return nullptr;
+  auto it = h.find(key);
+  return it == h.end() ? nullptr : &*it;
+}
+
+std::optional<std::uint64_t> AsSeq(const Json& v) {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+  if (v.is_number_integer() && v.get<std::int64_t>() >= 0)
+    return static_cast<std::uint64_t>(v.get<std::int64_t>());
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> AsInt64(const Json& v) {
+  if (v.is_number_unsigned()) {
+    auto u = v.get<std::uint64_t>();
+    if (u >
+        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      return std::nullopt;
+    return static_cast<std::int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  return std::nullopt;
+}
+
+std::optional<std::string> GetOptString(const Json& h, const char* key) {
+  const Json* v = Field(h, key);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return v->get<std::string>();
+}
+
+std::string GetString(const Json& h, const char* key) {
+  return GetOptString(h, key).value_or("");
+}
+
+std::optional<std::uint64_t> GetSeq(const Json& h, const char* key) {
+  const Json* v = Field(h, key);
+  return v == nullptr ? std::nullopt : AsSeq(*v);
+}
+
+bool GetBool(const Json& h, const char* key) {
+  const Json* v = Field(h, key);
+  return v != nullptr && v->is_boolean() && v->get<bool>();
+}
+
+int GetScore(const Json& h, const char* key) {
+  const Json* v = Field(h, key);
+  auto n = v == nullptr ? std::nullopt : AsInt64(*v);
+  if (!n || *n < std::numeric_limits<int>::min() ||
+      *n > std::numeric_limits<int>::max())
+    return 0;
+  return static_cast<int>(*n);
+}
+
+std::vector<std::string> GetStrings(const Json& h, const char* key) {
+  std::vector<std::string> out;
+  const Json* v = Field(h, key);
+  if (v == nullptr || !v->is_array()) return out;
+  for (const Json& e : *v)
+    if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
+
+std::vector<std::uint64_t> GetSeqs(const Json& h, const char* key) {
+  std::vector<std::uint64_t> out;
+  const Json* v = Field(h, key);
+  if (v == nullptr || !v->is_array()) return out;
+  for (const Json& e : *v)
+    if (auto s = AsSeq(e)) out.push_back(*s);
+  return out;
+}
+
+std::vector<Ground> GetGrounds(const Json& h) {
+  std::vector<Ground> out;
+  const Json* v = Field(h, "grounds");
+  if (v == nullptr || !v->is_array()) return out;
+  for (const Json& g : *v) {
+    if (!g.is_object()) continue;
+    out.push_back(Ground{GetString(g, "code"), GetString(g, "observed_on"),
+                         GetOptString(g, "case")});
+  }
+  return out;
+}
+
+Factors GetFactors(const Json& h) {
+  Factors out;
+  const Json* v = Field(h, "factors");
+  if (v == nullptr || !v->is_object()) return out;
+  for (const auto& [dimension, scores] : v->items())
+    if (scores.is_object())
+      out[dimension] =
+          Factor{GetScore(scores, "risk"), GetScore(scores, "resources")};
+  return out;
+}
+
+// ---- Derive: one handler per fact family, folding into a CaseView.
+
+struct Fold {
+  CaseView v;
+  bool opened = false;
+  bool assigned = false;  // any case.assigned, even with no assignees
+  bool responded = false;
+  std::map<std::uint64_t, std::size_t> intervention_at;  // seq -> index
+  std::map<std::uint64_t, std::size_t> disclosure_at;    // seq -> index
+
+  Intervention* InterventionOf(const Fact& f) {
+    auto seq = GetSeq(f.h, "intervention");
+    auto it = seq ? intervention_at.find(*seq) : intervention_at.end();
+    return it == intervention_at.end() ? nullptr : &v.interventions[it->second];
+  }
+  Disclosure* DisclosureOf(const Fact& f, const char* key) {
+    auto seq = GetSeq(f.h, key);
+    auto it = seq ? disclosure_at.find(*seq) : disclosure_at.end();
+    return it == disclosure_at.end() ? nullptr : &v.disclosures[it->second];
+  }
+};
+
+// The opening of the case stays a fact of the log even when the concern is
+// retracted; its content does not.
+void OnOpened(const Fact& f, Fold& fold) {
+  if (fold.opened) return;
+  fold.opened = true;
+  fold.v.opened_seq = f.seq;
+  fold.v.opened = f.time;
+}
+
+void OnConcern(const Fact& f, Fold& fold) {
+  if (fold.opened) return;  // only the first concern opens the case
+  OnOpened(f, fold);
+  fold.v.source = GetString(f.h, "source");
+  fold.v.minor = GetBool(f.h, "minor");
+  fold.v.grounds = GetGrounds(f.h);
+  fold.v.context = GetStrings(f.h, "context");
+}
+
+void OnAssigned(const Fact& f, Fold& fold) {
+  fold.assigned = true;
+  fold.v.assignees = GetStrings(f.h, "assignees");
+}
+
+void OnResponded(const Fact& f, Fold& fold) {
+  fold.responded = true;
+  if (!fold.v.first_response) fold.v.first_response = f.time;
+}
+
+void OnInformation(const Fact& f, Fold& fold) {
+  fold.v.information.push_back(
+      InformationEntry{f.seq, f.time, GetString(f.h, "from"),
+                       GetString(f.h, "basis"), GetStrings(f.h, "categories")});
+}
+
+void OnAssessment(const Fact& f, Fold& fold) {
+  fold.v.assessments.push_back(
+      Assessment{f.seq, f.time, f.actor, GetString(f.h, "outcome"),
+                 GetString(f.h, "panel"), GetGrounds(f.h), GetFactors(f.h)});
+}
+
+void OnConsent(const Fact& f, Fold& fold) {
+  fold.v.consents.push_back(ConsentEntry{
+      f.seq, f.time, GetString(f.h, "decision"), GetString(f.h, "by")});
+  fold.v.consent_active = fold.v.consents.back().decision == "given";
+}
+
+void OnInterventionStarted(const Fact& f, Fold& fold) {
+  Intervention i;
+  i.seq = f.seq;
+  i.time = f.time;
+  i.kind = GetString(f.h, "kind");
+  i.provider = GetString(f.h, "provider");
+  fold.intervention_at[f.seq] = fold.v.interventions.size();
+  fold.v.interventions.push_back(std::move(i));
+}
+
+void OnProgress(const Fact& f, Fold& fold) {
+  if (Intervention* i = fold.InterventionOf(f))
+    i->progress.push_back(ProgressEntry{f.seq, f.time, GetFactors(f.h)});
+}
+
+void OnInterventionEnded(const Fact& f, Fold& fold) {
+  Intervention* i = fold.InterventionOf(f);
+  if (i == nullptr || !i->active()) return;  // the first end counts
+  i->ended_seq = f.seq;
+  i->ended_time = f.time;
+  i->end_reason = GetString(f.h, "reason");
+}
+
+void OnDisclosureRequested(const Fact& f, Fold& fold) {
+  Disclosure d;
+  d.seq = f.seq;
+  d.time = f.time;
+  d.requester = f.actor;
+  d.requester_role = f.role;
+  d.recipient = GetString(f.h, "recipient");
+  d.basis = GetString(f.h, "basis");
+  d.registry_version = GetString(f.h, "registry_version");
+  d.purpose = GetString(f.h, "purpose");
+  d.threshold = GetString(f.h, "threshold");
+  d.categories = GetStrings(f.h, "categories");
+  d.includes = GetSeqs(f.h, "includes");
+  d.request_ref = GetOptString(f.h, "request_ref");
+  d.consent = GetSeq(f.h, "consent");
+  d.status = "requested";
+  fold.disclosure_at[f.seq] = fold.v.disclosures.size();
+  fold.v.disclosures.push_back(std::move(d));
+}
+
+// The furthest status a disclosure reached.
+void UpdateDisclosureStatus(Disclosure& d) {
+  if (!d.reviews.empty())
+    d.status = "reviewed";
+  else if (!d.made.empty())
+    d.status = "made";
+  else if (!d.decisions.empty())
+    d.status = d.decisions.back().approved ? "approved" : "rejected";
+  else
+    d.status = "requested";
+}
+
+void OnDisclosureDecision(const Fact& f, Fold& fold) {
+  Disclosure* d = fold.DisclosureOf(f, "request");
+  if (d == nullptr) return;
+  d->decisions.push_back(DisclosureDecision{f.seq, f.time, f.actor, f.role,
+                                            f.type == "disclosure.approved"});
+  UpdateDisclosureStatus(*d);
+}
+
+void OnDisclosureMade(const Fact& f, Fold& fold) {
+  Disclosure* d = fold.DisclosureOf(f, "request");
+  if (d == nullptr) return;
+  d->made.push_back(DisclosureMade{f.seq, f.time, f.actor,
+                                   GetString(f.h, "channel"),
+                                   GetString(f.h, "document_sha256")});
+  UpdateDisclosureStatus(*d);
+}
+
+void OnDisclosureReviewed(const Fact& f, Fold& fold) {
+  Disclosure* d = fold.DisclosureOf(f, "disclosure");
+  if (d == nullptr) return;
+  d->reviews.push_back(DisclosureReview{f.seq, f.time, f.actor,
+                                        GetString(f.h, "verdict"),
+                                        GetStrings(f.h, "findings")});
+  UpdateDisclosureStatus(*d);
+}
+
+void OnInformed(const Fact&, Fold& fold) { fold.v.informed = true; }
+
+void OnReviewed(const Fact& f, Fold& fold) { fold.v.last_review = f.time; }
+
+void OnRestriction(const Fact& f, Fold& fold) {
+  fold.v.restricted = f.type == "processing.restricted";
+}
+
+void OnLegalHold(const Fact& f, Fold& fold) {
+  fold.v.legal_hold = f.type == "legal_hold.set";
+}
+
+void OnNotified(const Fact&, Fold&) {}  // read by the flags (FLAG-ART19)
+
+void OnClosed(const Fact& f, Fold& fold) {
+  fold.v.closed_seq = f.seq;
+  fold.v.closed = f.time;
+  fold.v.close_reason = GetString(f.h, "reason");
+}
+
+void OnErased(const Fact& f, Fold& fold) {
+  if (!fold.v.erased) fold.v.erased = f.time;  // erasure is final
+}
+
+void OnRecord(const Fact& f, Fold& fold) {
+  fold.v.corrections.push_back(
+      Correction{f.seq, f.time, f.actor, GetSeq(f.h, "target").value_or(0),
+                 GetStrings(f.h, "fields"), f.type == kRetracted});
+}
+
+using Handler = void (*)(const Fact&, Fold&);
+struct StateType {
+  std::string_view type;
+  Handler handler;
+};
+
+// Every type that belongs to a case's state, with its handler.
+constexpr std::array<StateType, 26> kStateTypes = {{
+    {kConcernReported, OnConcern},
+    {"case.assigned", OnAssigned},
+    {"concern.responded", OnResponded},
+    {"information.received", OnInformation},
+    {"assessment.recorded", OnAssessment},
+    {"consent.recorded", OnConsent},
+    {"intervention.started", OnInterventionStarted},
+    {"progress.assessed", OnProgress},
+    {"intervention.ended", OnInterventionEnded},
+    {"disclosure.requested", OnDisclosureRequested},
+    {"disclosure.approved", OnDisclosureDecision},
+    {"disclosure.rejected", OnDisclosureDecision},
+    {"disclosure.made", OnDisclosureMade},
+    {"disclosure.reviewed", OnDisclosureReviewed},
+    {"subject.informed", OnInformed},
+    {"subject.information_deferred", OnInformed},
+    {"case.reviewed", OnReviewed},
+    {"processing.restricted", OnRestriction},
+    {"processing.restriction_lifted", OnRestriction},
+    {"legal_hold.set", OnLegalHold},
+    {"legal_hold.released", OnLegalHold},
+    {"recipients.notified", OnNotified},
+    {"case.closed", OnClosed},
+    {kCorrected, OnRecord},
+    {kRetracted, OnRecord},
+    {"subject.erased", OnErased},
+}};
+
+Handler HandlerOf(std::string_view type) {
+  for (const StateType& t : kStateTypes)
+    if (t.type == type) return t.handler;
+  return nullptr;
+}
+
+// DESIGN §8: received → under_assessment → founded / unfounded →
+// intervention → closed; erased.
+std::string StatusOf(const Fold& fold) {
+  const CaseView& v = fold.v;
+  if (v.erased) return "erased";
+  if (v.closed) return "closed";
+  if (std::any_of(v.interventions.begin(), v.interventions.end(),
+                  [](const Intervention& i) { return i.active(); }))
+    return "intervention";
+  if (!v.assessments.empty()) {
+    const std::string outcome = v.Outcome();
+    if (outcome == "founded" || outcome == "unfounded") return outcome;
+    return "under_assessment";  // more_information
+  }
+  if (fold.responded || fold.assigned || !v.information.empty())
+    return "under_assessment";
+  return "received";
+}
+
+void SetDeadlines(CaseView& v) {
+  v.response_due = AddSaturating(v.opened, kDay);
+  v.assessment_due = AddSaturating(v.opened, 30 * kDay);
+  auto founded =
+      std::find_if(v.assessments.begin(), v.assessments.end(),
+                   [](const Assessment& a) { return a.outcome == "founded"; });
+  if (founded != v.assessments.end())
+    v.inform_due = AddSaturating(founded->time, 30 * kDay);
+  v.review_due = AddSaturating(v.last_review.value_or(v.opened), 365 * kDay);
+}
+
+// ---- View JSON (times as canonical text).
+
+// One object per entry: {"seq", "time"} plus what `more` adds.
+template <typename T, typename F>
+Json Entries(const std::vector<T>& entries, F more) {
+  Json out = Json::array();
+  for (const T& e : entries) {
+    Json j{{"seq", e.seq}, {"time", ledger::FormatTime(e.time)}};
+    more(e, j);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+Json GroundsJson(const std::vector<Ground>& grounds) {
+  Json out = Json::array();
+  for (const Ground& g : grounds) {
+    Json j{{"code", g.code}, {"observed_on", g.observed_on}};
+    if (g.case_ref) j["case"] = *g.case_ref;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+Json FactorsJson(const Factors& factors) {
+  Json out = Json::object();
+  for (const auto& [dimension, f] : factors)
+    out[dimension] = Json{{"risk", f.risk}, {"resources", f.resources}};
+  return out;
+}
+
+void InterventionJson(const Intervention& i, Json& j) {
+  j["kind"] = i.kind;
+  j["provider"] = i.provider;
+  j["active"] = i.active();
+  j["end_reason"] = i.end_reason;
+  j["progress"] = Entries(i.progress, [](const ProgressEntry& p, Json& o) {
+    o["factors"] = FactorsJson(p.factors);
+  });
+  if (i.ended_seq) j["ended_seq"] = *i.ended_seq;
+  if (i.ended_time) j["ended_time"] = ledger::FormatTime(*i.ended_time);
+}
+
+void DisclosureJson(const Disclosure& d, Json& j) {
+  j["requester"] = d.requester;
+  j["requester_role"] = d.requester_role;
+  j["recipient"] = d.recipient;
+  j["basis"] = d.basis;
+  j["registry_version"] = d.registry_version;
+  j["purpose"] = d.purpose;
+  j["threshold"] = d.threshold;
+  j["categories"] = d.categories;
+  j["includes"] = d.includes;
+  if (d.request_ref) j["request_ref"] = *d.request_ref;
+  if (d.consent) j["consent"] = *d.consent;
+  j["decisions"] =
+      Entries(d.decisions, [](const DisclosureDecision& x, Json& o) {
+        o["actor"] = x.actor;
+        o["role"] = x.role;
+        o["approved"] = x.approved;
+      });
+  j["made"] = Entries(d.made, [](const DisclosureMade& x, Json& o) {
+    o["actor"] = x.actor;
+    o["channel"] = x.channel;
+    o["document_sha256"] = x.document_sha256;
+  });
+  j["reviews"] = Entries(d.reviews, [](const DisclosureReview& x, Json& o) {
+    o["actor"] = x.actor;
+    o["verdict"] = x.verdict;
+    o["findings"] = x.findings;
+  });
+  j["status"] = d.status;
+}
+
+// ---- Persistent form (strict reading: Corruption for anything ToJson could
+// not have written).
+
+Json FactJson(const Fact& f, const std::string& case_id,
+              const std::string& subject) {
+  Json j{{"seq", f.seq},     {"time", f.time}, {"type", f.type},
+         {"actor", f.actor}, {"role", f.role}, {"h", f.h}};
+  // Only where the fact differs from the state (null = none).
+  if (f.case_id != case_id)
+    j["case"] = f.case_id ? Json(*f.case_id) : Json(nullptr);
+  if (f.subject != subject)
+    j["subject"] = f.subject ? Json(*f.subject) : Json(nullptr);
+  return j;
+}
+
+Status CheckKeys(const Json& j, std::initializer_list<const char*> required,
+                 std::initializer_list<const char*> optional,
+                 const std::string& what) {
+  if (!j.is_object()) return Corruption(what + " is not an object");
+  std::size_t known = 0;
+  for (const char* k : required) {
+    if (!j.contains(k))
+      return Corruption(what + " has no \"" + std::string(k) + "\"");
+    ++known;
+  }
+  for (const char* k : optional) known += j.contains(k) ? 1u : 0u;
+  if (known != j.size()) return Corruption(what + " has an unknown field");
+  return Status::Ok();
+}
+
+// Reads the fact's "case"/"subject" override (absent = the state's value).
+Result<std::optional<std::string>> ReadOwner(const Json& j, const char* key,
+                                             const std::string& state_value,
+                                             const std::string& what) {
+  if (!j.contains(key)) return std::optional<std::string>(state_value);
+  const Json& v = j.at(key);
+  std::optional<std::string> out;
+  if (v.is_string())
+    out = v.get<std::string>();
+  else if (!v.is_null())
+    return Corruption(what + "." + key + " is neither a string nor null");
+  if (out == state_value)
+    return Corruption(what + "." + key + " repeats the state's value");
+  return out;
+}
+
+Result<Fact> ReadFact(const Json& j, const std::string& case_id,
+                      const std::string& subject, const std::string& what) {
+  CL_RETURN_IF_ERROR(CheckKeys(j, {"seq", "time", "type", "actor", "role", "h"},
+                               {"case", "subject"}, what));
+  Fact f;
+  auto seq = AsSeq(j.at("seq"));
+  auto time = AsInt64(j.at("time"));
+  if (!seq) return Corruption(what + ".seq is not a seq");
+  // Stored canonically: an integer within ±(2^53 - 1) (1684-07-28 to
+  // 2255-06-05).
+  if (!time || *time < -ledger::kMaxSafeInteger ||
+      *time > ledger::kMaxSafeInteger)
+    return Corruption(what + ".time is not a time in microseconds");
+  for (const char* k : {"type", "actor", "role"})
+    if (!j.at(k).is_string())
+      return Corruption(what + "." + k + " is not a string");
+  if (!j.at("h").is_object()) return Corruption(what + ".h is not an object");
+  f.seq = *seq;
+  f.time = *time;
+  f.type = j.at("type").get<std::string>();
+  f.actor = j.at("actor").get<std::string>();
+  f.role = j.at("role").get<std::string>();
+  f.h = j.at("h");
+  if (!IsStateFact(f.type))
+    return Corruption(what + ".type is not a state type");
+  CL_ASSIGN_OR_RETURN(f.case_id, ReadOwner(j, "case", case_id, what));
+  CL_ASSIGN_OR_RETURN(f.subject, ReadOwner(j, "subject", subject, what));
+  return f;
+}
+
+// Reads an array of facts in strictly increasing seq order.
+Result<std::map<std::uint64_t, Fact>> ReadFacts(const Json& j,
+                                                const std::string& case_id,
+                                                const std::string& subject,
+                                                const std::string& what) {
+  if (!j.is_array()) return Corruption(what + " is not an array");
+  std::map<std::uint64_t, Fact> out;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    std::string item = what + "[" + std::to_string(i) + "]";
+    CL_ASSIGN_OR_RETURN(Fact f, ReadFact(j[i], case_id, subject, item));
+    if (!out.empty() && f.seq <= out.rbegin()->first)
+      return Corruption(item + ".seq is not increasing");
+    std::uint64_t seq = f.seq;
+    out.emplace(seq, std::move(f));
+  }
+  return out;
+}
+
+// ---- Corrections and retractions (ROL-10).
+
+using FactMap = std::map<std::uint64_t, Fact>;
+
+// The target of a correction or retraction: an earlier state fact of this
+// case that is not itself a correction or retraction; nullptr otherwise
+// (dangling: the record is kept and changes nothing).
+Fact* TargetOf(FactMap& facts, const Fact& record) {
+  auto target = GetSeq(record.h, "target");
+  if (!target || *target >= record.seq) return nullptr;
+  auto it = facts.find(*target);
+  if (it == facts.end() || IsRecordType(it->second.type)) return nullptr;
+  return &it->second;
+}
+
+// Replaces the top-level header fields of `target` named in the
+// correction's `set` (absent or not an object: nothing to replace).
+void MergeSet(const Fact& correction, Fact& target) {
+  const Json* set = Field(correction.h, "set");
+  if (set == nullptr || !set->is_object()) return;
+  for (const auto& [key, value] : set->items()) target.h[key] = value;
+}
+
+void ApplyCorrection(const Fact& correction, FactMap& facts,
+                     FactMap& originals) {
+  Fact* target = TargetOf(facts, correction);
+  if (target == nullptr) return;
+  originals.try_emplace(target->seq, *target);  // the first original only
+  MergeSet(correction, *target);
+}
+
+bool Contains(const std::vector<std::uint64_t>& sorted, std::uint64_t seq) {
+  return std::binary_search(sorted.begin(), sorted.end(), seq);
+}
+
+void ApplyRetraction(const Fact& retraction, FactMap& facts,
+                     const FactMap& originals,
+                     std::vector<std::uint64_t>& retracted) {
+  auto seq = GetSeq(retraction.h, "target");
+  auto it = seq && *seq < retraction.seq ? facts.find(*seq) : facts.end();
+  // A retraction of a retraction is dangling: retractions are final.
+  if (it == facts.end() || it->second.type == kRetracted) return;
+  if (Contains(retracted, *seq)) return;
+  retracted.insert(std::upper_bound(retracted.begin(), retracted.end(), *seq),
+                   *seq);
+  // A retracted correction no longer applies: rebuild its target's header
+  // from the original and the corrections that remain.
+  if (it->second.type != kCorrected) return;
+  Fact* target = TargetOf(facts, it->second);
+  if (target == nullptr) return;
+  auto original = originals.find(target->seq);
+  if (original == originals.end()) return;
+  target->h = original->second.h;
+  for (const auto& [s, f] : facts)
+    if (f.type == kCorrected && !Contains(retracted, s) &&
+        TargetOf(facts, f) == target)
+      MergeSet(f, *target);
+}
+
+}  // namespace
+
+Result<Fact> FactOf(const ledger::Event& e) {
+  auto time = ledger::ParseTime(e.time);
+  if (!time.ok()) return time.status();
+  Fact f;
+  f.seq = e.seq;
+  f.time = *time;
+  f.type = e.type;
+  f.actor = e.actor;
+  f.role = e.role;
+  f.case_id = e.case_id;
+  f.subject = e.subject;
+  f.h = e.h;
+  if (!e.h_canonical.empty() && e.h.empty()) {
+    f.h = Json::parse(e.h_canonical, nullptr, /*allow_exceptions=*/false);
+    if (f.h.is_discarded()) return InvalidArgument("header is not JSON");
+  }
+  return f;
+}
+
+bool IsStateFact(std::string_view type) { return HandlerOf(type) != nullptr; }
+
+std::string CaseView::Outcome() const {
+  return assessments.empty() ? std::string() : assessments.back().outcome;
+}
+
+Json CaseView::ToJson() const {
+  auto time = [](Micros t) { return ledger::FormatTime(t); };
+  Json j;
+  j["case"] = case_id;
+  j["subject"] = subject;
+  j["status"] = status;
+  j["opened_seq"] = opened_seq;
+  j["opened"] = time(opened);
+  j["source"] = source;
+  j["minor"] = minor;
+  j["grounds"] = GroundsJson(grounds);
+  j["context"] = context;
+  j["assignees"] = assignees;
+  if (first_response) j["first_response"] = time(*first_response);
+  j["information"] = Entries(information, [](const auto& e, Json& o) {
+    o["from"] = e.from;
+    o["basis"] = e.basis;
+    o["categories"] = e.categories;
+  });
+  j["assessments"] = Entries(assessments, [](const Assessment& a, Json& o) {
+    o["actor"] = a.actor;
+    o["outcome"] = a.outcome;
+    o["panel"] = a.panel;
+    o["grounds"] = GroundsJson(a.grounds);
+    o["factors"] = FactorsJson(a.factors);
+  });
+  j["consents"] = Entries(consents, [](const ConsentEntry& c, Json& o) {
+    o["decision"] = c.decision;
+    o["by"] = c.by;
+  });
+  j["consent_active"] = consent_active;
+  j["interventions"] = Entries(interventions, InterventionJson);
+  j["disclosures"] = Entries(disclosures, DisclosureJson);
+  j["restricted"] = restricted;
+  j["legal_hold"] = legal_hold;
+  j["informed"] = informed;
+  if (last_review) j["last_review"] = time(*last_review);
+  if (closed_seq) j["closed_seq"] = *closed_seq;
+  if (closed) j["closed"] = time(*closed);
+  j["close_reason"] = close_reason;
+  if (erased) j["erased"] = time(*erased);
+  j["corrections"] = Entries(corrections, [](const Correction& c, Json& o) {
+    o["actor"] = c.actor;
+    o["target"] = c.target;
+    o["fields"] = c.fields;
+    o["retraction"] = c.retraction;
+  });
+  j["last_activity"] = time(last_activity);
+  j["last_seq"] = last_seq;
+  j["response_due"] = time(response_due);
+  j["assessment_due"] = time(assessment_due);
+  if (inform_due) j["inform_due"] = time(*inform_due);
+  j["review_due"] = time(review_due);
+  return j;
+}
+
+void CaseState::Apply(const Fact& fact) {
+  if (!IsStateFact(fact.type)) return;
+  // Seqs only grow; a repeated or older seq is not this case's next fact.
+  if (!facts_.empty() && fact.seq <= last_seq_) return;
+  if (facts_.empty()) {
+    case_id_ = fact.case_id.value_or("");
+    subject_ = fact.subject.value_or("");
+  }
+  Fact& stored = facts_[fact.seq] = fact;
+  if (!stored.h.is_object()) stored.h = Json::object();
+  last_seq_ = fact.seq;
+  if (fact.type == kCorrected) ApplyCorrection(stored, facts_, originals_);
+  if (fact.type == kRetracted)
+    ApplyRetraction(stored, facts_, originals_, retracted_);
+}
+
+CaseView CaseState::Derive() const {
+  Fold fold;
+  fold.v.case_id = case_id_;
+  fold.v.subject = subject_;
+  for (const auto& [seq, f] : facts_) {
+    if (IsRetracted(seq) && !IsRecordType(f.type)) {
+      if (f.type == kConcernReported) OnOpened(f, fold);
+      continue;
+    }
+    HandlerOf(f.type)(f, fold);
+  }
+  if (!facts_.empty()) {
+    fold.v.last_seq = facts_.rbegin()->first;
+    fold.v.last_activity = facts_.rbegin()->second.time;
+  }
+  fold.v.status = StatusOf(fold);
+  SetDeadlines(fold.v);
+  return std::move(fold.v);
+}
+
+const Fact* CaseState::Find(std::uint64_t seq) const {
+  auto it = facts_.find(seq);
+  return it == facts_.end() ? nullptr : &it->second;
+}
+
+bool CaseState::IsRetracted(std::uint64_t seq) const {
+  return Contains(retracted_, seq);
+}
+
+Json CaseState::ToJson() const {
+  Json facts = Json::array(), originals = Json::array();
+  for (const auto& [seq, f] : facts_)
+    facts.push_back(FactJson(f, case_id_, subject_));
+  for (const auto& [seq, f] : originals_)
+    originals.push_back(FactJson(f, case_id_, subject_));
+  return Json{{"v", 1},
+              {"case", case_id_},
+              {"subject", subject_},
+              {"last_seq", last_seq_},
+              {"facts", facts},
+              {"originals", originals},
+              {"retracted", retracted_}};
+}
+
+Result<CaseState> CaseState::FromJson(const Json& j) {
+  CL_RETURN_IF_ERROR(CheckKeys(
+      j,
+      {"v", "case", "subject", "last_seq", "facts", "originals", "retracted"},
+      {}, "case state"));
+  if (AsInt64(j.at("v")) != std::optional<std::int64_t>(1))
+    return Corruption("case state version is not 1");
+  if (!j.at("case").is_string() || !j.at("subject").is_string())
+    return Corruption("case state case or subject is not a string");
+  auto last_seq = AsSeq(j.at("last_seq"));
+  if (!last_seq) return Corruption("case state last_seq is not a seq");
+  CaseState s;
+  s.case_id_ = j.at("case").get<std::string>();
+  s.subject_ = j.at("subject").get<std::string>();
+  s.last_seq_ = *last_seq;
+  CL_ASSIGN_OR_RETURN(
+      s.facts_, ReadFacts(j.at("facts"), s.case_id_, s.subject_, "facts"));
+  CL_ASSIGN_OR_RETURN(s.originals_, ReadFacts(j.at("originals"), s.case_id_,
+                                              s.subject_, "originals"));
+  const Json& retracted = j.at("retracted");
+  if (!retracted.is_array())
+    return Corruption("case state retracted is not an array");
+  for (const Json& r : retracted) {
+    auto seq = AsSeq(r);
+    if (!seq) return Corruption("case state retracted holds a non-seq");
+    s.retracted_.push_back(*seq);
+  }
+  // What ToJson writes is the fold of the original facts: replaying them
+  // must give back exactly this state.
+  CaseState replay;
+  for (const auto& [seq, f] : s.facts_) {
+    auto original = s.originals_.find(seq);
+    replay.Apply(original == s.originals_.end() ? f : original->second);
+  }
+  const char* part = replay.case_id_ != s.case_id_       ? "case"
+                     : replay.subject_ != s.subject_     ? "subject"
+                     : replay.last_seq_ != s.last_seq_   ? "last_seq"
+                     : replay.facts_ != s.facts_         ? "facts"
+                     : replay.originals_ != s.originals_ ? "originals"
+                     : replay.retracted_ != s.retracted_ ? "retracted"
+                                                         : nullptr;
+  if (part != nullptr)
+    return Corruption("case state " + std::string(part) +
+                      " is not the fold of its facts");
+  return s;
+}
+
+}  // namespace caseledger::projections
