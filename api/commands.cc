@@ -1,6 +1,8 @@
 #include "api/commands.h"
 
+#include <chrono>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <iostream>
 
@@ -11,6 +13,7 @@
 #include "ledger/ledger.h"
 #include "ledger/proofs.h"
 #include "ledger/verify.h"
+#include "projections/projector.h"
 
 namespace caseledger::api {
 
@@ -54,8 +57,18 @@ int CmdInit(const std::string& dir, const std::string& origin) {
   return kExitOk;
 }
 
+Result<std::unique_ptr<ledger::Ledger>> OpenDomainLedger(
+    const std::string& dir, ledger::LedgerOptions options) {
+  options.make_hook = [](ledger::LogStore& store, ledger::Keystore&)
+      -> Result<std::unique_ptr<ledger::WriteHook>> {
+    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env()));
+    return std::unique_ptr<ledger::WriteHook>(std::move(p));
+  };
+  return ledger::Ledger::Open(dir, std::move(options));
+}
+
 int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
-  auto ledger = ledger::Ledger::Open(dir);
+  auto ledger = OpenDomainLedger(dir);
   if (!ledger.ok()) return Fail(ledger.status());
   ledger::Writer& writer = (*ledger)->writer();
   const ledger::JsonLimits limits;
@@ -67,6 +80,7 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
   };
   std::deque<InFlight> in_flight;
   std::uint64_t imported = 0;
+  std::uint64_t refused = 0;
   Status failed;
   // Waits for the oldest in-flight commands; false if one failed.
   auto drain = [&](std::size_t keep) -> bool {
@@ -74,6 +88,14 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
       InFlight f = std::move(in_flight.front());
       in_flight.pop_front();
       auto r = f.result.get();
+      if (r.status().code() == StatusCode::kPolicyRefused) {
+        // Recorded as a policy.refused event; the import goes on, as the
+        // server answers 422 and takes the next request.
+        std::cerr << "caseledger import: line " << f.line << ": refused: "
+                  << r.status().message() << "\n";
+        ++refused;
+        continue;
+      }
       if (!r.ok()) {
         std::cerr << "caseledger import: line " << f.line << ": "
                   << r.status().ToString() << "\n";
@@ -133,6 +155,12 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
   }
   std::cerr << "imported " << imported << " events; log size " << writer.size()
             << "\n";
+  if (refused > 0) {
+    std::cerr << "caseledger import: " << refused
+              << " commands were refused by the policy engine (each is "
+                 "recorded as a policy.refused event)\n";
+    return ExitCodeFor(Status(StatusCode::kPolicyRefused, ""));
+  }
   return kExitOk;
 }
 
@@ -227,6 +255,59 @@ int CmdVerifyBundle(const std::string& bundle,
                                            "unknown key"};
   std::cout << kNames[static_cast<int>(r.verdict)] << ": " << r.message << "\n";
   return static_cast<int>(r.verdict);
+}
+
+}  // namespace caseledger::api
+
+namespace caseledger::api {
+
+int CmdRebuild(const std::string& dir, bool compare) {
+  auto l = ledger::Ledger::Open(dir);  // owns the data dir while rebuilding
+  if (!l.ok()) return Fail(l.status());
+  ledger::LogStore& store = (*l)->store();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+        .count();
+  };
+  if (!compare) {
+    auto n = projections::Rebuild(store, store.env());
+    if (!n.ok()) return Fail(n.status());
+    const double s = seconds();
+    std::cout << "rebuilt the projections from " << *n << " events in " << s
+              << " s (" << static_cast<std::uint64_t>(static_cast<double>(*n) / std::max(s, 1e-9))
+              << " events/s)\n";
+    return kExitOk;
+  }
+  const std::string scratch = dir + "/rebuild-scratch";
+  std::error_code ec;
+  std::filesystem::remove_all(scratch, ec);
+  std::filesystem::create_directories(scratch, ec);
+  if (ec) return Fail(IoError("cannot create " + scratch));
+  int rc = kExitOk;
+  {
+    ledger::lmdb::EnvOptions eo;
+    eo.no_sync = true;  // scratch: thrown away
+    auto env = ledger::lmdb::Env::Open(scratch, eo);
+    if (!env.ok()) return Fail(env.status());
+    auto n = projections::Rebuild(store, **env);
+    if (!n.ok()) return Fail(n.status());
+    auto diff = projections::CompareProjections(store.env(), **env);
+    if (!diff.ok()) return Fail(diff.status());
+    if (diff->empty()) {
+      std::cout << "no difference: the live projections equal a rebuild from "
+                   "the log ("
+                << *n << " events, rebuilt in " << seconds() << " s)\n";
+    } else {
+      std::cout << "DIFFERENT: the live projections differ from a rebuild from "
+                   "the log ("
+                << *n << " events):\n";
+      for (const auto& line : *diff) std::cout << "  " << line << "\n";
+      rc = kExitVerifyFailed;
+    }
+  }
+  std::filesystem::remove_all(scratch, ec);
+  return rc;
 }
 
 }  // namespace caseledger::api

@@ -8,7 +8,15 @@
 #include <optional>
 #include <string>
 
+#include "ledger/ledger.h"
+
 namespace caseledger::api {
+
+// Opens a data dir for writing with the domain plugged into the writer: the
+// policy engine checks every command and the projections are updated in the
+// writer's transaction.
+Result<std::unique_ptr<ledger::Ledger>> OpenDomainLedger(
+    const std::string& dir, ledger::LedgerOptions options = {});
 
 int CmdInit(const std::string& dir, const std::string& origin);
 // Reads JSON-lines commands from `in`; stops at the first bad line.
@@ -23,6 +31,10 @@ int CmdProveConsistency(const std::string& dir, std::uint64_t from,
 int CmdExportBundle(const std::string& dir, const std::string& out);
 int CmdVerifyBundle(const std::string& bundle,
                     const std::optional<std::string>& key, unsigned threads);
+// Rebuilds every projection from the log; with `compare`, rebuilds into a
+// scratch environment and reports any difference from the live projections
+// (exit 1 if there is one).
+int CmdRebuild(const std::string& dir, bool compare);
 // Creates (if needed) and fills a data dir with a synthetic history, then
 // verifies it.
 int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed);

@@ -179,7 +179,7 @@ int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed) {
         rc != kExitOk)
       return rc;
   }
-  auto l = ledger::Ledger::Open(dir);
+  auto l = OpenDomainLedger(dir);
   if (!l.ok()) {
     std::cerr << "caseledger: " << l.status().ToString() << "\n";
     return ExitCodeFor(l.status());

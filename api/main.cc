@@ -92,6 +92,14 @@ int main(int argc, char** argv) {
   demo->add_option("--cases", cases, "number of synthetic cases");
   demo->add_option("--seed", seed, "random seed");
 
+  auto* rebuild = app.add_subcommand(
+      "rebuild", "rebuild every projection from the log");
+  bool compare = false;
+  rebuild->add_option("--data", dir, "data directory")->required();
+  rebuild->add_flag("--compare", compare,
+                    "rebuild into a scratch area and report any difference "
+                    "from the live projections (exit 1 if any)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -106,6 +114,7 @@ int main(int argc, char** argv) {
   if (*consistency) return api::CmdProveConsistency(dir, from, to);
   if (*export_bundle) return api::CmdExportBundle(dir, out);
   if (*verify_bundle) return api::CmdVerifyBundle(bundle, key, threads);
+  if (*rebuild) return api::CmdRebuild(dir, compare);
   if (*demo) return api::CmdDemo(dir, cases, seed);
   return api::kExitUsage;
 }

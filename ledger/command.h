@@ -24,6 +24,10 @@ struct Command {
   Json h = Json::object();             // clear header: pseudonymous codes only
   std::optional<Json> body;    // personal data; encrypted before storing
   std::optional<Micros> time;  // only for imports of past history
+  // Written by the server itself (access records, refusal records). Never
+  // set from input: ParseCommandJson and the API leave it false, and the
+  // policy engine refuses server-only types unless it is set.
+  bool from_server = false;
 
   // The owner of the body's data key: the subject if any, else the actor
   // (a body about no subject is encrypted under a per-user key).

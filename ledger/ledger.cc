@@ -92,14 +92,18 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
                       LogStore::Open(dir, false, false, "", options.no_sync));
   CL_ASSIGN_OR_RETURN(
       l->keys_, Keystore::Open(dir + "/keystore", master, /*create=*/false));
+  if (options.make_hook) {
+    CL_ASSIGN_OR_RETURN(l->hook_, options.make_hook(*l->store_, *l->keys_));
+  }
   CL_ASSIGN_OR_RETURN(
       l->writer_, Writer::Start(*l->store_, *l->keys_, *l->node_key_,
-                                options.writer, std::move(options.validator)));
+                                options.writer, l->hook_.get()));
   return l;
 }
 
 Ledger::~Ledger() {
   writer_.reset();  // drains and stops before the stores close
+  hook_.reset();
   keys_.reset();
   store_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);

@@ -11,6 +11,7 @@
 // Thread-safety: the accessors may be used from any thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -43,7 +44,10 @@ Result<crypto::SecretBytes> LoadMasterKey(const std::string& dir);
 
 struct LedgerOptions {
   Writer::Options writer;
-  Writer::Validator validator;
+  // Makes the writer's domain hook (policy engine and live projections) once
+  // the stores are open; null for a bare log. The Ledger owns the hook.
+  std::function<Result<std::unique_ptr<WriteHook>>(LogStore&, Keystore&)>
+      make_hook;
   bool no_sync = false;  // benchmarks only: commits are not fsync'd
 };
 
@@ -57,6 +61,7 @@ class Ledger {
   Writer& writer() { return *writer_; }
   LogStore& store() { return *store_; }
   Keystore& keys() { return *keys_; }
+  WriteHook* hook() { return hook_.get(); }
   const crypto::Ed25519SigningKey& signing_key() const { return *node_key_; }
   const std::string& dir() const { return dir_; }
 
@@ -67,6 +72,7 @@ class Ledger {
   std::unique_ptr<crypto::Ed25519SigningKey> node_key_;
   std::unique_ptr<LogStore> store_;
   std::unique_ptr<Keystore> keys_;
+  std::unique_ptr<WriteHook> hook_;
   std::unique_ptr<Writer> writer_;
 };
 

@@ -25,9 +25,8 @@ std::future<T> Ready(T value) {
 
 Result<std::unique_ptr<Writer>> Writer::Start(
     LogStore& store, Keystore& keys, const crypto::Ed25519SigningKey& key,
-    Options options, Validator validator) {
-  std::unique_ptr<Writer> w(
-      new Writer(store, keys, key, options, std::move(validator)));
+    Options options, WriteHook* hook) {
+  std::unique_ptr<Writer> w(new Writer(store, keys, key, options, hook));
   {
     CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
     CL_ASSIGN_OR_RETURN(std::uint64_t size, TreeSize(txn, store));
@@ -177,7 +176,20 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
       }
       t = *p.cmd.time;
     }
-    if (s.ok() && validator_) s = validator_(p.cmd);
+    if (s.ok() && hook_) {
+      WriteHook::Decision d = hook_->Check(p.cmd, t);
+      s = std::move(d.status);
+      if (!s.ok() && d.record) {
+        // Refused, but the refusal itself is recorded in its place.
+        p.refusal = s;
+        p.cmd = std::move(*d.record);
+        p.h_json = CanonicalJson(p.cmd.h);
+        p.body_json.clear();
+        p.cmd.body.reset();
+        s = Status::Ok();
+        ++refused;
+      }
+    }
     if (!s.ok()) {
       p.promise.set_value(s);
       ++refused;
@@ -186,6 +198,7 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
     running = t;
     accepted.push_back(&p);
     times.push_back(t);
+    if (hook_) hook_->Apply(p.cmd, tree_.size() + accepted.size(), t);
   }
   {
     std::lock_guard lock(mu_);
@@ -194,6 +207,15 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
   if (accepted.empty()) return std::nullopt;
   auto fail_all = [&](const Status& s) {
     for (Pending* p : accepted) p->promise.set_value(s);
+    if (hook_) {
+      // The hook's state already holds this batch: stop for good rather than
+      // build later events on state that will never be on disk.
+      std::lock_guard lock(mu_);
+      if (failed_.ok())
+        failed_ = s.WithContext(
+            "preparing a batch failed; the writer refuses further writes "
+            "until restarted");
+    }
   };
 
   // 2. Data keys for every body's owner (committed before any event uses them).
@@ -282,6 +304,7 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
   out.size = tree.size();
   out.last_time = running;
   out.note = std::move(note).value();
+  if (hook_) out.hook_writes = hook_->TakeWrites(tree.size(), tree.Root());
   tree_ = std::move(tree);
   last_time_ = running;
   return out;
@@ -314,8 +337,10 @@ void Writer::Commit(Prepared& p) {
       CL_RETURN_IF_ERROR(txn.Put(store_.nodes(), key, digest.view(), lmdb::PutMode::kAppend));
     }
     auto key = EncodeBigEndian64(p.size);
-    return txn.Put(store_.checkpoints(), key, AsBytes(p.note),
-                   lmdb::PutMode::kAppend);
+    CL_RETURN_IF_ERROR(txn.Put(store_.checkpoints(), key, AsBytes(p.note),
+                               lmdb::PutMode::kAppend));
+    if (p.hook_writes) return p.hook_writes(txn);
+    return Status::Ok();
   });
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::steady_clock::now() - t0)
@@ -332,6 +357,7 @@ void Writer::Commit(Prepared& p) {
   }
 
   // 7. Durable: publish the new state and acknowledge.
+  if (hook_) hook_->Committed(p.size);
   size_ = p.size;
   last_time_published_ = p.last_time;
   {
@@ -346,6 +372,10 @@ void Writer::Commit(Prepared& p) {
     a.time = std::move(p.time_texts[i]);
     a.tree_size = p.size;
     a.checkpoint = p.note;
+    if (!p.accepted[i]->refusal.ok()) {
+      p.accepted[i]->promise.set_value(p.accepted[i]->refusal);
+      continue;
+    }
     p.accepted[i]->promise.set_value(std::move(a));
   }
 }

@@ -49,6 +49,40 @@ struct WriterStats {
   std::uint64_t commit_micros = 0;  // total time spent in commit (incl. fsync)
 };
 
+// A domain plugged into the writer: the policy engine and the live
+// projections (DESIGN §2: validated against current state, projection updates
+// in the same write transaction as the events). Check, Apply and TakeWrites
+// run on the writer thread, in seq order, against state that includes every
+// prepared batch (possibly one batch ahead of the disk); the functions
+// TakeWrites returns run on the committer thread. If a batch's commit fails
+// the writer stops for good (fail-stop), so state ahead of the disk is never
+// used for a durable event.
+class WriteHook {
+ public:
+  virtual ~WriteHook() = default;
+
+  struct Decision {
+    Status status;  // OK: append the command
+    // For a refusal: the command to append instead (a `policy.refused`
+    // record). The submitter still gets `status`.
+    std::optional<Command> record;
+  };
+  // Decides on `cmd`, which would become an event at `time`. May complete
+  // envelope fields derived from state (e.g. the subject of a case event).
+  virtual Decision Check(Command& cmd, Micros time) = 0;
+  // Folds the accepted command (or refusal record), now event `seq`, into the
+  // state.
+  virtual void Apply(const Command& cmd, std::uint64_t seq, Micros time) = 0;
+  // After the last Apply of a batch whose tree has `size` events and root
+  // `root`: the batch's projection writes, run inside the batch's commit
+  // transaction. The function must depend only on what it captured and the
+  // txn (Env::Write may run it again after growing the map).
+  virtual std::function<Status(lmdb::WriteTxn&)> TakeWrites(
+      std::uint64_t size, const crypto::Digest& root) = 0;
+  // On the committer thread, after the batch of `size` is durable.
+  virtual void Committed(std::uint64_t size) { (void)size; }
+};
+
 class Writer {
  public:
   struct Options {
@@ -56,16 +90,13 @@ class Writer {
     std::size_t max_queue = 1 << 16;
     unsigned threads = 0;  // signing threads incl. the writer; 0 = all cores
   };
-  // Checks run on the writer thread against current state before a command is
-  // accepted (the policy engine plugs in here). A non-OK status refuses it.
-  using Validator = std::function<Status(const Command&)>;
-
   // Loads the tree state from `store` (checking it against the latest
   // checkpoint) and starts the writer thread. Corruption if the stored state is
-  // inconsistent. `store`, `keys` and `key` must outlive the Writer.
+  // inconsistent. `store`, `keys`, `key` and `hook` (may be null) must outlive
+  // the Writer.
   static Result<std::unique_ptr<Writer>> Start(
       LogStore& store, Keystore& keys, const crypto::Ed25519SigningKey& key,
-      Options options, Validator validator = nullptr);
+      Options options, WriteHook* hook = nullptr);
   ~Writer();  // Stop()
 
   // Queues `cmd`. The future becomes ready once the command's batch is durable
@@ -90,15 +121,16 @@ class Writer {
     Command cmd;
     std::string h_json;     // canonical bytes of cmd.h, made by the submitter
     std::string body_json;  // canonical bytes of *cmd.body (empty if none)
+    Status refusal;  // non-OK: `cmd` is the hook's refusal record; answer this
     std::promise<Result<Appended>> promise;
   };
   Writer(LogStore& store, Keystore& keys, const crypto::Ed25519SigningKey& key,
-         Options options, Validator validator)
+         Options options, WriteHook* hook)
       : store_(store),
         keys_(keys),
         key_(key),
         options_(options),
-        validator_(std::move(validator)),
+        hook_(hook),
         pool_(options.threads) {}
   // A batch ready to commit: encoded, encrypted, signed, checkpointed.
   struct Prepared {
@@ -108,6 +140,7 @@ class Writer {
     std::vector<std::string> time_texts;
     std::vector<std::pair<merkle::NodeId, crypto::Digest>> nodes;
     std::string note;                 // the checkpoint of size `size`
+    std::function<Status(lmdb::WriteTxn&)> hook_writes;  // may be empty
     std::uint64_t first_seq = 0;
     std::uint64_t size = 0;
     Micros last_time = 0;
@@ -123,7 +156,7 @@ class Writer {
   Keystore& keys_;
   const crypto::Ed25519SigningKey& key_;
   Options options_;
-  Validator validator_;
+  WriteHook* hook_;
   WorkerPool pool_;
 
   // Writer-thread state (only the writer thread touches these after Start):

@@ -128,6 +128,9 @@ Status WriteTxn::Delete(Dbi dbi, ByteView key) {
   MDB_val k = ToVal(key);
   return MdbStatus(mdb_del(txn_, dbi, &k, nullptr), "LMDB delete");
 }
+Status WriteTxn::Clear(Dbi dbi) {
+  return MdbStatus(mdb_drop(txn_, dbi, 0), "LMDB clear db");
+}
 Status WriteTxn::Commit() && {
   MDB_txn* txn = std::exchange(txn_, nullptr);
   int rc = mdb_txn_commit(txn);  // frees the txn whatever the outcome

@@ -96,6 +96,8 @@ class WriteTxn {
              PutMode mode = PutMode::kOverwrite);
   // NotFound if absent.
   Status Delete(Dbi dbi, ByteView key);
+  // Removes every entry of `dbi` (the DB itself stays).
+  Status Clear(Dbi dbi);
   // Commits (and, unless the env is no_sync, fsyncs). Consumes the txn.
   Status Commit() &&;
   void Abort() &&;

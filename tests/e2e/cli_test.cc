@@ -4,15 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/process.h"
+#include "tests/e2e/synthetic.h"
 
 namespace caseledger::testing {
 namespace {
 
 std::string CommandLine(int i, const std::string& extra = "") {
-  return R"({"type":"concern.responded","actor":"u-aaaaaaaaaaaaaaaaaaaaaaaaaa","role":"caseworker",)"
-         R"("case":"c-aaaaaaaaaaaaaaaaaaaaaaaaaa","subject":"s-aaaaaaaaaaaaaaaaaaaaaaaaaa",)"
-         R"("h":{"channel":"phone"},"body":{"note":"synthetic )" +
-         std::to_string(i) + "\"}" + extra + "}\n";
+  return ConcernLine(static_cast<std::uint64_t>(i) + 1, extra);
 }
 
 std::uint64_t VerifiedEvents(const std::string& dir) {
@@ -121,7 +119,7 @@ TEST_CASE("proofs, checkpoint and bundles through the CLI", "[e2e]") {
   WriteFile(bundle + "/events.jsonl", events.substr(0, events.size() / 2));
   CHECK(Run({"verify-bundle", bundle}).exit_code == 2);
   std::string flipped = events;
-  flipped[flipped.find("\"phone\"") + 2] = 'P';
+  flipped[flipped.find("\"school\"") + 2] = 'S';
   WriteFile(bundle + "/events.jsonl", flipped);
   auto t = Run({"verify-bundle", bundle});
   CHECK(t.exit_code == 1);

@@ -1,0 +1,600 @@
+#include "projections/policy.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "projections/catalogue.h"
+#include "projections/legal_basis.h"
+#include "projections/vocabulary.h"
+
+namespace caseledger::projections {
+
+namespace {
+
+using ledger::Command;
+
+constexpr Micros kDay = Micros{86400} * 1000000;
+constexpr Micros kApprovalValidity = 30 * kDay;  // ROL-5
+
+Status Refuse(std::string_view rule, std::string_view message) {
+  return {StatusCode::kPolicyRefused, std::string(rule) + ": " + std::string(message)};
+}
+
+// Header accessors (the header passed the catalogue schema before any rule
+// runs, so a missing field is an optional one).
+std::string Str(const Json& h, const char* key) {
+  auto it = h.find(key);
+  return it != h.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+std::optional<std::uint64_t> Seq(const Json& h, const char* key) {
+  auto it = h.find(key);
+  if (it == h.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::uint64_t>();
+}
+std::vector<std::string> Strs(const Json& h, const char* key) {
+  std::vector<std::string> out;
+  auto it = h.find(key);
+  if (it == h.end() || !it->is_array()) return out;
+  for (const Json& v : *it)
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+std::string Date(Micros t) { return ledger::FormatTime(t).substr(0, 10); }
+
+struct Ctx {
+  StateView& state;
+  Command& cmd;
+  Micros time;
+  const EventSpec& spec;
+  const CaseState* case_state = nullptr;  // for case events
+  CaseView view;                          // derived, for case events
+};
+
+// --- ROL-1, ROL-14: grounds ----------------------------------------------------
+
+// Checks a grounds list (and optional context list) of a concern or a founded
+// assessment. `need_behaviour`: at least one b.* ground is required.
+Status CheckGrounds(Ctx& c, const Json& h, bool need_behaviour) {
+  bool behaviour = false;
+  const std::string today = Date(c.time);
+  auto grounds = h.find("grounds");
+  if (grounds != h.end() && grounds->is_array()) {
+    for (const Json& g : *grounds) {
+      const std::string code = Str(g, "code");
+      const GroundCode* known = FindGroundCode(code);
+      if (known == nullptr) {
+        return Refuse("ROL-1",
+                      "a ground cites a code that is not in the grounds "
+                      "vocabulary (version " + std::string(kVocabularyVersion) +
+                          "); unknown codes are refused, never dropped");
+      }
+      if (known->kind != CodeKind::kBehaviour) continue;  // never counts
+      if (Str(g, "observed_on") > today) {
+        return Refuse("ROL-1",
+                      "a ground's observed_on date lies in the future; grounds "
+                      "are conduct already observed");
+      }
+      if (auto ref = g.find("case"); ref != g.end() && ref->is_string()) {
+        const CaseState* other = c.state.Case(ref->get<std::string>());
+        if (other == nullptr) {
+          return Refuse("ROL-1", "a ground cites a case that does not exist");
+        }
+        if (other->Derive().Outcome() == "unfounded") {
+          return Refuse("ROL-14",
+                        "a ground cites a case judged unfounded; an unfounded "
+                        "concern is never a ground");
+        }
+      }
+      behaviour = true;
+    }
+  }
+  for (const std::string& code : Strs(h, "context")) {
+    if (!IsProtectedCode(code)) {
+      return Refuse("ROL-1",
+                    "context takes only protected p.* codes of the grounds "
+                    "vocabulary; observed behaviour belongs in grounds");
+    }
+  }
+  if (need_behaviour && !behaviour) {
+    return Refuse("ROL-1",
+                  "a concern, and a founded assessment, needs at least one "
+                  "observed behaviour (a b.* ground); religion, political "
+                  "opinion, association, ethnicity and the other p.* codes are "
+                  "never grounds");
+  }
+  return Status::Ok();
+}
+
+// --- Envelope: scope, roles, schema ------------------------------------------
+
+Status CheckRole(const Ctx& c) {
+  const std::uint32_t bit = RoleBitOf(c.cmd.role);
+  if (bit != 0 && (c.spec.roles & bit) != 0) return Status::Ok();
+  if (c.cmd.type == "assessment.recorded") {
+    return Refuse("ROL-4",
+                  "only a coordinator records an assessment; a case is founded "
+                  "only through one");
+  }
+  if (c.cmd.type == "disclosure.approved" || c.cmd.type == "disclosure.rejected") {
+    return Refuse("ROL-5", "only a coordinator approves or rejects a disclosure");
+  }
+  return Refuse("ROLE", "the role '" + c.cmd.role + "' may not record " +
+                            c.cmd.type + " (DESIGN §6, who)");
+}
+
+// --- Case events -------------------------------------------------------------
+
+const Disclosure* FindRequest(const CaseView& v, std::optional<std::uint64_t> seq) {
+  if (!seq) return nullptr;
+  for (const Disclosure& d : v.disclosures)
+    if (d.seq == *seq) return &d;
+  return nullptr;
+}
+
+bool HasBehaviourGround(const Assessment& a) {
+  return std::any_of(a.grounds.begin(), a.grounds.end(),
+                     [](const Ground& g) { return IsBehaviourCode(g.code); });
+}
+
+// The latest non-retracted assessment, if it is founded on a b.* ground.
+bool FoundedOnBehaviour(const CaseView& v) {
+  if (v.assessments.empty()) return false;
+  const Assessment& a = v.assessments.back();
+  return a.outcome == "founded" && HasBehaviourGround(a);
+}
+
+// ROL-6, ROL-13, ROL-14, ROL-15 on the disclosure itself; used at request and
+// again when it is made (state may have changed in between).
+Status CheckDisclosureConditions(Ctx& c, const std::string& recipient,
+                                 const std::string& basis_code,
+                                 const std::string& version,
+                                 const std::string& purpose,
+                                 const std::string& threshold,
+                                 const std::optional<std::string>& request_ref,
+                                 const std::vector<std::string>& categories,
+                                 const std::optional<std::uint64_t>& consent) {
+  const CaseView& v = c.view;
+  if (v.restricted) {
+    return Refuse("ROL-13",
+                  "processing of this case is restricted (GDPR Art. 18/21): "
+                  "no disclosure until the restriction is lifted");
+  }
+  if (v.Outcome() == "unfounded" || v.close_reason == "unfounded") {
+    return Refuse("ROL-14", "an unfounded case is never disclosed");
+  }
+  const LegalBasis* basis = FindBasis(basis_code, version);
+  if (basis == nullptr) {
+    return Refuse("ROL-6", "the legal basis is not in the legal-basis registry "
+                           "version " + version);
+  }
+  if (!AllowsRecipient(*basis, recipient)) {
+    return Refuse("ROL-6", "the legal basis " + basis_code +
+                               " does not allow disclosure to " + recipient);
+  }
+  if (recipient == "pet" && basis_code != "pet-4") {
+    if (!FoundedOnBehaviour(v) || threshold != "society_threatening") {
+      return Refuse("ROL-6",
+                    "an unsolicited disclosure to PET needs a founded "
+                    "assessment citing a b.* ground and the threshold "
+                    "society_threatening");
+    }
+  }
+  // ROL-8: special-category and criminal-offence data need a covering basis.
+  for (const std::string& cat : categories) {
+    if ((cat == "health" || cat == "belief_or_opinion") && !basis->covers_art9) {
+      return Refuse("ROL-8", "category " + cat +
+                                 " is special-category data (GDPR Art. 9); the "
+                                 "basis " + basis_code + " does not cover it");
+    }
+    if (cat == "criminal_offence" && !basis->covers_art10) {
+      return Refuse("ROL-8", "category criminal_offence (GDPR Art. 10) is not "
+                             "covered by the basis " + basis_code);
+    }
+  }
+  // ROL-15: each basis's own conditions.
+  if (basis_code == "pet-4" && !request_ref) {
+    return Refuse("ROL-15", "a disclosure under pet-4 needs PET's request "
+                            "reference (request_ref)");
+  }
+  if (basis_code.rfind("rpl-115-", 0) == 0 && purpose == "investigation") {
+    return Refuse("ROL-15", "exchanges under the Administration of Justice Act "
+                            "§115 never serve criminal investigation");
+  }
+  if (basis_code == "child-welfare-notify" && !v.minor) {
+    return Refuse("ROL-15", "child-welfare-notify applies only to a case "
+                            "concerning a minor");
+  }
+  if (basis_code == "consent") {
+    bool covered = false;
+    if (consent && v.consent_active) {
+      for (const ConsentEntry& e : v.consents)
+        if (e.seq == *consent && e.decision == "given") covered = true;
+      // The referenced consent must be the one in force (no later decision).
+      if (covered && v.consents.back().seq != *consent) covered = false;
+    }
+    if (!covered) {
+      return Refuse("ROL-15", "a disclosure on the basis of consent needs "
+                              "`consent` = the seq of a given consent that is "
+                              "still in force");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckDisclosureRequested(Ctx& c) {
+  const Json& h = c.cmd.h;
+  const std::string version = Str(h, "registry_version");
+  if (version != kRegistryVersion) {
+    return Refuse("ROL-6", "a disclosure is checked against the current "
+                           "legal-basis registry version " +
+                               std::string(kRegistryVersion));
+  }
+  // ROL-7: information it draws on.
+  for (const Json& s : h.value("includes", Json::array())) {
+    const std::uint64_t seq = s.get<std::uint64_t>();
+    const Fact* f = c.case_state->Find(seq);
+    if (f == nullptr || c.case_state->IsRetracted(seq)) {
+      return InvalidArgument("h.includes: seq " + std::to_string(seq) +
+                             " is not an event of this case");
+    }
+    if (f->type == "information.received") {
+      const LegalBasis* b = FindBasis(Str(f->h, "basis"));
+      if (b != nullptr && b->onward_forbidden) {
+        return Refuse("ROL-7", "the disclosure includes information received "
+                               "under " + std::string(b->code) +
+                                   ", which is never disclosed onward");
+      }
+    }
+  }
+  if (Str(h, "basis") == "dbl-8-2-2") {
+    const bool balanced = c.cmd.body && c.cmd.body->contains("balancing") &&
+                          (*c.cmd.body)["balancing"].is_string() &&
+                          !(*c.cmd.body)["balancing"].get<std::string>().empty();
+    if (!balanced) {
+      return Refuse("ROL-15", "a disclosure under dbl-8-2-2 needs a written "
+                              "balancing of interests (body.balancing)");
+    }
+  }
+  std::optional<std::string> ref;
+  if (h.contains("request_ref")) ref = Str(h, "request_ref");
+  return CheckDisclosureConditions(c, Str(h, "recipient"), Str(h, "basis"),
+                                   version, Str(h, "purpose"),
+                                   Str(h, "threshold"), ref,
+                                   Strs(h, "categories"), Seq(h, "consent"));
+}
+
+Status CheckDisclosureDecision(Ctx& c) {
+  const Disclosure* d = FindRequest(c.view, Seq(c.cmd.h, "request"));
+  if (d == nullptr) {
+    return InvalidArgument("h.request: not a disclosure request of this case");
+  }
+  if (d->requester == c.cmd.actor) {
+    return Refuse("ROL-5", "four eyes: the requester of a disclosure cannot "
+                           "approve or reject it; another coordinator must");
+  }
+  if (!d->made.empty()) {
+    return FailedPrecondition("the disclosure has already been made");
+  }
+  if (c.cmd.type == "disclosure.approved") {
+    if (c.view.restricted) {
+      return Refuse("ROL-13", "processing of this case is restricted: no "
+                              "disclosure is approved until it is lifted");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckDisclosureMade(Ctx& c) {
+  const Disclosure* d = FindRequest(c.view, Seq(c.cmd.h, "request"));
+  if (d == nullptr) {
+    return InvalidArgument("h.request: not a disclosure request of this case");
+  }
+  const DisclosureDecision* last = d->decisions.empty() ? nullptr : &d->decisions.back();
+  if (last == nullptr || !last->approved) {
+    return Refuse("ROL-5", "four eyes: a disclosure is made only after a "
+                           "coordinator other than the requester approved it "
+                           "(and did not withdraw the approval)");
+  }
+  if (last->actor == d->requester || last->role != "coordinator") {
+    return Refuse("ROL-5", "four eyes: the approval is not by a different "
+                           "coordinator");
+  }
+  if (c.time - last->time > kApprovalValidity) {
+    return Refuse("ROL-5", "the approval is more than 30 days old; ask for a "
+                           "new approval");
+  }
+  // A correction of the request after its approval: the approval no longer
+  // covers what would be sent.
+  for (const Correction& k : c.view.corrections) {
+    if (k.target == d->seq && k.seq > last->seq) {
+      return Refuse("ROL-5", "the request was corrected after it was approved; "
+                             "the approval does not cover it");
+    }
+  }
+  return CheckDisclosureConditions(c, d->recipient, d->basis, d->registry_version,
+                                   d->purpose, d->threshold, d->request_ref,
+                                   d->categories, d->consent);
+}
+
+Status CheckIntervention(Ctx& c) {
+  if (!c.view.Founded()) {
+    return Refuse("ROL-9", "an intervention starts only on a case whose latest "
+                           "assessment is founded");
+  }
+  if (!c.view.consent_active) {
+    return Refuse("ROL-9", "interventions are voluntary: record the consent of "
+                           "the subject (or a guardian for a minor) first");
+  }
+  const ConsentEntry& last = c.view.consents.back();
+  if (c.view.minor && last.by != "guardian" && last.by != "subject") {
+    return Refuse("ROL-9", "consent for a minor is given by a guardian");
+  }
+  return Status::Ok();
+}
+
+Status CheckInterventionRef(Ctx& c, bool must_be_active) {
+  const auto seq = Seq(c.cmd.h, "intervention");
+  for (const Intervention& i : c.view.interventions) {
+    if (seq && i.seq == *seq) {
+      if (must_be_active && !i.active())
+        return FailedPrecondition("the intervention has already ended");
+      return Status::Ok();
+    }
+  }
+  return InvalidArgument("h.intervention: not an intervention of this case");
+}
+
+Status CheckCorrection(Ctx& c) {
+  const auto target = Seq(c.cmd.h, "target");
+  const Fact* f = target ? c.case_state->Find(*target) : nullptr;
+  if (f == nullptr) {
+    return Refuse("ROL-10", "a correction or retraction points at an earlier "
+                            "event of the same case");
+  }
+  if (f->type == "record.corrected" || f->type == "record.retracted" ||
+      f->type == "subject.erased") {
+    return Refuse("ROL-10", "corrections, retractions and erasures are not "
+                            "themselves corrected; correct the original event");
+  }
+  if (c.case_state->IsRetracted(*target)) {
+    return Refuse("ROL-10", "the event has already been retracted");
+  }
+  if (f->actor != c.cmd.actor && c.cmd.role != "coordinator") {
+    return Refuse("ROL-10", "only the author of an event or a coordinator "
+                            "corrects or retracts it");
+  }
+  if (c.cmd.type == "record.retracted") {
+    if (f->type == "concern.reported") {
+      return Refuse("ROL-10", "the concern that opened a case is not retracted; "
+                              "correct it, or close the case");
+    }
+    if (f->type == "disclosure.made") {
+      return Refuse("ROL-10", "a disclosure that was made cannot be undone; "
+                              "correct it and notify the recipients");
+    }
+    return Status::Ok();
+  }
+  if (!c.cmd.h.contains("set")) return Status::Ok();  // body fields only
+  const EventSpec* target_spec = FindEventSpec(f->type);
+  if (target_spec == nullptr) return Internal("a stored event has an unknown type");
+  CL_ASSIGN_OR_RETURN(Json merged, MergeCorrection(*target_spec, f->h, c.cmd.h["set"]));
+  // A correction must not lead around ROL-1.
+  if (f->type == "concern.reported") return CheckGrounds(c, merged, true);
+  if (f->type == "assessment.recorded") {
+    return CheckGrounds(c, merged, Str(merged, "outcome") == "founded");
+  }
+  return Status::Ok();
+}
+
+// ROL-11: what a closed case still takes.
+bool AllowedOnClosedCase(std::string_view type) {
+  return type == "disclosure.reviewed" || type == "case.reviewed" ||
+         type == "record.corrected" || type == "record.retracted" ||
+         type == "subject.erased" || type == "access.read" ||
+         type == "access.exported" || type == "legal_hold.set" ||
+         type == "legal_hold.released" || type == "processing.restricted" ||
+         type == "processing.restriction_lifted" ||
+         type == "recipients.notified";
+}
+
+Status CheckCaseEvent(Ctx& c) {
+  const CaseView& v = c.view;
+  const std::string& t = c.cmd.type;
+  if (v.erased && t != "access.read" && t != "access.exported") {
+    return Refuse("ROL-11", "the subject of this case has been erased; the case "
+                            "takes no more events");
+  }
+  if (v.closed && !AllowedOnClosedCase(t)) {
+    return Refuse("ROL-11", "the case is closed: it takes only review, access, "
+                            "correction, restriction, legal-hold and erasure "
+                            "events");
+  }
+  if (t == "assessment.recorded") {
+    return CheckGrounds(c, c.cmd.h, Str(c.cmd.h, "outcome") == "founded");
+  }
+  if (t == "intervention.started") return CheckIntervention(c);
+  if (t == "progress.assessed") return CheckInterventionRef(c, false);
+  if (t == "intervention.ended") return CheckInterventionRef(c, true);
+  if (t == "disclosure.requested") return CheckDisclosureRequested(c);
+  if (t == "disclosure.approved" || t == "disclosure.rejected")
+    return CheckDisclosureDecision(c);
+  if (t == "disclosure.made") return CheckDisclosureMade(c);
+  if (t == "disclosure.reviewed") {
+    if (FindRequest(v, Seq(c.cmd.h, "disclosure")) == nullptr)
+      return InvalidArgument("h.disclosure: not a disclosure request of this case");
+    return Status::Ok();
+  }
+  if (t == "record.corrected" || t == "record.retracted") return CheckCorrection(c);
+  if (t == "information.received") {
+    if (FindBasis(Str(c.cmd.h, "basis")) == nullptr) {
+      return Refuse("ROL-6", "information is received under a basis of the "
+                             "legal-basis registry; this one is not in it");
+    }
+    return Status::Ok();
+  }
+  if (t == "case.closed" && Str(c.cmd.h, "reason") == "unfounded" &&
+      v.Outcome() != "unfounded") {
+    return Refuse("ROL-4", "a case is closed as unfounded only after a "
+                           "coordinator's assessment found it unfounded");
+  }
+  if (t == "recipients.notified") {
+    const auto about = Seq(c.cmd.h, "about");
+    const Fact* f = about ? c.case_state->Find(*about) : nullptr;
+    if (f == nullptr ||
+        (f->type != "record.corrected" && f->type != "record.retracted" &&
+         f->type != "processing.restricted" && f->type != "subject.erased")) {
+      return InvalidArgument("h.about: not a correction, restriction or "
+                             "erasure of this case");
+    }
+  }
+  if (t == "processing.restriction_lifted" && !v.restricted)
+    return FailedPrecondition("processing of this case is not restricted");
+  if (t == "legal_hold.released" && !v.legal_hold)
+    return FailedPrecondition("the case has no legal hold");
+  return Status::Ok();
+}
+
+Status CheckConcern(Ctx& c) {
+  const Json& h = c.cmd.h;
+  if (Str(h, "subject_kind") != "person") {
+    return Refuse("ROL-2", "case subjects are natural persons; no case is "
+                           "opened on an association, congregation, group, "
+                           "place or website");
+  }
+  const SubjectState* s = c.state.Subject(*c.cmd.subject);
+  const bool new_subject = h.value("new_subject", false);
+  if (s != nullptr && s->erased) {
+    return Refuse("ROL-16", "this pseudonym was erased and is never used again; "
+                            "a concern about the same person opens a new "
+                            "pseudonym");
+  }
+  if (new_subject && s != nullptr) {
+    return InvalidArgument("subject: new_subject is true but the subject exists");
+  }
+  if (!new_subject && s == nullptr) {
+    return NotFound("subject: no such subject (set new_subject for a new person)");
+  }
+  return CheckGrounds(c, h, true);
+}
+
+Status CheckErasure(Ctx& c) {
+  const SubjectState* s = c.state.Subject(*c.cmd.subject);
+  if (s == nullptr) return NotFound("subject: no such subject");
+  if (s->erased) {
+    return Refuse("ROL-16", "the subject has already been erased; erasure is "
+                            "final");
+  }
+  for (const std::string& id : s->cases) {
+    const CaseState* cs = c.state.Case(id);
+    if (cs != nullptr && cs->Derive().legal_hold) {
+      return Refuse("ROL-16", "a legal hold on one of the subject's cases blocks "
+                              "erasure until it is released");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Check(StateView& state, Command& cmd, Micros time) {
+  const EventSpec* spec = FindEventSpec(cmd.type);
+  if (spec == nullptr) return InvalidArgument("type: unknown event type");
+  if (spec->server_only && !cmd.from_server) {
+    return PermissionDenied("type: " + cmd.type + " is written by the server only");
+  }
+  Ctx c{state, cmd, time, *spec, nullptr, CaseView{}};
+  // Envelope per scope.
+  switch (spec->scope) {
+    case Scope::kOpensCase:
+      if (!cmd.case_id || !cmd.subject)
+        return InvalidArgument("a concern names a new case id and a subject");
+      if (state.Case(*cmd.case_id) != nullptr)
+        return AlreadyExists("case: the case id is already in use");
+      break;
+    case Scope::kCase: {
+      if (!cmd.case_id) return InvalidArgument("case: this event type needs a case");
+      c.case_state = state.Case(*cmd.case_id);
+      if (c.case_state == nullptr) return NotFound("case: no such case");
+      if (cmd.subject && *cmd.subject != c.case_state->subject())
+        return InvalidArgument("subject: not the subject of this case");
+      cmd.subject = c.case_state->subject();
+      c.view = c.case_state->Derive();
+      break;
+    }
+    case Scope::kSubject:
+      if (!cmd.subject || cmd.case_id)
+        return InvalidArgument("this event type names a subject and no case");
+      break;
+    case Scope::kGlobal:
+      if (cmd.subject || cmd.case_id)
+        return InvalidArgument("this event type names neither case nor subject");
+      break;
+    case Scope::kAny:
+      break;
+  }
+  CL_RETURN_IF_ERROR(ValidateHeader(*spec, cmd.h));
+  CL_RETURN_IF_ERROR(ValidateBody(*spec, cmd.body));
+  CL_RETURN_IF_ERROR(CheckRole(c));
+  if (cmd.from_server) return Status::Ok();
+  switch (spec->scope) {
+    case Scope::kOpensCase:
+      return CheckConcern(c);
+    case Scope::kCase:
+      return CheckCaseEvent(c);
+    case Scope::kSubject:
+      return CheckErasure(c);
+    default:
+      return Status::Ok();
+  }
+}
+
+std::string RuleOf(const Status& s) {
+  if (s.code() != StatusCode::kPolicyRefused) return {};
+  const std::string& m = s.message();
+  const auto colon = m.find(':');
+  return colon == std::string::npos ? std::string() : m.substr(0, colon);
+}
+
+Command RefusalRecord(const Command& refused, std::string_view rule,
+                      bool case_exists) {
+  Command r;
+  r.type = "policy.refused";
+  r.actor = refused.actor;
+  r.role = refused.role;
+  if (case_exists) r.case_id = refused.case_id;
+  r.h = Json::object({{"attempted", refused.type}, {"rule", std::string(rule)}});
+  r.time = refused.time;
+  r.from_server = true;
+  return r;
+}
+
+Json SubjectState::ToJson() const {
+  Json j = Json::object();
+  j["v"] = 1;
+  j["cases"] = cases;
+  if (erased) j["erased"] = *erased;
+  return j;
+}
+
+Result<SubjectState> SubjectState::FromJson(const Json& j) {
+  SubjectState s;
+  if (!j.is_object() || j.value("v", 0) != 1 || !j.contains("cases") ||
+      !j["cases"].is_array())
+    return Corruption("subject state: malformed");
+  for (const Json& c : j["cases"]) {
+    if (!c.is_string()) return Corruption("subject state: malformed case id");
+    s.cases.push_back(c.get<std::string>());
+  }
+  if (j.contains("erased")) {
+    if (!j["erased"].is_number_integer()) return Corruption("subject state: malformed erased");
+    s.erased = j["erased"].get<Micros>();
+  }
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (it.key() != "v" && it.key() != "cases" && it.key() != "erased")
+      return Corruption("subject state: unknown field");
+  return s;
+}
+
+}  // namespace caseledger::projections

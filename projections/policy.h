@@ -1,0 +1,60 @@
+// Policy engine (DESIGN §5): every command passes Check(state, command)
+// before it is appended. One rule per function, each with its stable id
+// (ROL-1 … ROL-16; ROLE for the role table of DESIGN §6) and a message that
+// tells the user what is missing. Rules and their sources: docs/rules.md.
+//
+// Results:
+//   OK                 the command may be appended;
+//   InvalidArgument    malformed (schema of the catalogue, unknown type) —
+//                      nothing is stored;
+//   NotFound           the case or subject does not exist — nothing is stored;
+//   PolicyRefused      a rule refused it; the message is "<rule>: <what is
+//                      missing>" and the writer stores a `policy.refused`
+//                      record (actor, role, attempted type, rule; no personal
+//                      data) in its place.
+// Check may complete the command's envelope from state: a case event's
+// subject is the case's subject. Pure given the StateView; thread-compatible.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "ledger/command.h"
+#include "projections/case_state.h"
+
+namespace caseledger::projections {
+
+// What the projections know about a subject (pseudonym).
+struct SubjectState {
+  std::vector<std::string> cases;  // in the order they were opened
+  std::optional<Micros> erased;    // time of subject.erased
+  friend bool operator==(const SubjectState&, const SubjectState&) = default;
+  Json ToJson() const;
+  static Result<SubjectState> FromJson(const Json& j);
+};
+
+// Read access to current state (as of the last event applied).
+class StateView {
+ public:
+  virtual ~StateView() = default;
+  // nullptr if unknown. The pointer is valid until the next call.
+  virtual const CaseState* Case(std::string_view case_id) = 0;
+  virtual const SubjectState* Subject(std::string_view subject) = 0;
+};
+
+// Checks `cmd` (which would become an event at `time`) against `state`.
+Status Check(StateView& state, ledger::Command& cmd, Micros time);
+
+// The rule id of a PolicyRefused status ("ROL-1"), or "" for other statuses.
+std::string RuleOf(const Status& s);
+
+// The `policy.refused` record for a refused command: same actor and role,
+// the case only if it already exists (never the subject: a refused attempt
+// must not link a person to anything), h = {attempted, rule}, no body.
+ledger::Command RefusalRecord(const ledger::Command& refused,
+                              std::string_view rule, bool case_exists);
+
+}  // namespace caseledger::projections

@@ -1,0 +1,518 @@
+#include "projections/projector.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "base/bytes.h"
+#include "ledger/event.h"
+
+namespace caseledger::projections {
+
+namespace lmdb = ledger::lmdb;
+using ledger::CanonicalJson;
+
+namespace {
+
+constexpr std::string_view kVersionKey = "version";
+constexpr std::string_view kBuiltToKey = "built_to";
+constexpr std::size_t kCacheLimit = 8192;  // clean cases kept in memory
+constexpr std::uint64_t kCatchUpChunk = 20000;  // events per rebuild txn
+constexpr std::uint64_t kPinned = std::numeric_limits<std::uint64_t>::max();
+
+// Limits for parsing our own stored state (bigger than request limits: a
+// long case's state holds every fact).
+ledger::JsonLimits StoredLimits() {
+  ledger::JsonLimits l;
+  l.max_bytes = std::size_t{256} << 20;
+  l.max_depth = 32;
+  l.max_string_bytes = std::size_t{1} << 20;
+  return l;
+}
+
+std::string IndexKey(std::string_view case_id, std::uint64_t seq) {
+  std::string k(case_id);
+  auto be = EncodeBigEndian64(seq);
+  k.append(reinterpret_cast<const char*>(be.data()), be.size());
+  return k;
+}
+
+std::string EncodeBuiltTo(std::uint64_t size, const crypto::Digest& root) {
+  std::string v;
+  auto be = EncodeBigEndian64(size);
+  v.append(reinterpret_cast<const char*>(be.data()), be.size());
+  v.append(reinterpret_cast<const char*>(root.bytes.data()), root.bytes.size());
+  return v;
+}
+
+Result<BuiltTo> DecodeBuiltTo(ByteView v) {
+  if (v.size() != 8 + crypto::kSha256Bytes)
+    return Corruption("proj.meta built_to has the wrong length");
+  BuiltTo b;
+  b.size = DecodeBigEndian64(v.first(8));
+  std::memcpy(b.root.bytes.data(), v.data() + 8, b.root.bytes.size());
+  return b;
+}
+
+template <typename T>
+Result<T> ParseStored(ByteView v, std::string_view what) {
+  auto j = ledger::ParseUntrustedJson(AsChars(v), StoredLimits());
+  if (!j.ok()) return Corruption(std::string(what) + ": " + j.status().message());
+  return T::FromJson(*j);
+}
+
+std::string Year(Micros t) { return ledger::FormatTime(t).substr(0, 4); }
+
+// Key text for reports: the printable prefix, then hex of the rest.
+std::string PrintableKey(ByteView k) {
+  std::size_t n = 0;
+  while (n < k.size() && k[n] >= 0x20 && k[n] < 0x7f) ++n;
+  std::string out(AsChars(k.first(n)));
+  if (n < k.size()) {
+    if (k.size() - n == 8) {
+      out += " seq " + std::to_string(DecodeBigEndian64(k.subspan(n)));
+    } else {
+      out += " 0x" + ToHex(k.subspan(n));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// --- ProjectionDbs -------------------------------------------------------------
+
+Result<ProjectionDbs> ProjectionDbs::Open(lmdb::Env& env, bool create) {
+  ProjectionDbs d;
+  CL_ASSIGN_OR_RETURN(d.meta, env.OpenDb("proj.meta", create));
+  CL_ASSIGN_OR_RETURN(d.cases, env.OpenDb("proj.cases", create));
+  CL_ASSIGN_OR_RETURN(d.case_seqs, env.OpenDb("proj.case_seqs", create));
+  CL_ASSIGN_OR_RETURN(d.subjects, env.OpenDb("proj.subjects", create));
+  CL_ASSIGN_OR_RETURN(d.counters, env.OpenDb("proj.counters", create));
+  return d;
+}
+
+std::vector<std::pair<std::string, lmdb::Dbi>> ProjectionDbs::All() const {
+  return {{"proj.meta", meta},
+          {"proj.cases", cases},
+          {"proj.case_seqs", case_seqs},
+          {"proj.subjects", subjects},
+          {"proj.counters", counters}};
+}
+
+// --- Projector: open, catch up ---------------------------------------------------
+
+Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
+                                                   lmdb::Env& env) {
+  CL_ASSIGN_OR_RETURN(ProjectionDbs dbs, ProjectionDbs::Open(env, true));
+  std::uint64_t log_size = 0;
+  std::optional<BuiltTo> built;
+  bool current_version = false;
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+    CL_ASSIGN_OR_RETURN(log_size, ledger::TreeSize(txn, log));
+  }
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, env.BeginRead());
+    CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.meta, AsBytes(kVersionKey)));
+    current_version = v && AsChars(*v) == kProjectionVersion;
+    CL_ASSIGN_OR_RETURN(auto b, txn.Get(dbs.meta, AsBytes(kBuiltToKey)));
+    if (b) {
+      CL_ASSIGN_OR_RETURN(built, DecodeBuiltTo(*b));
+    }
+  }
+  if (!current_version || !built) {
+    CL_RETURN_IF_ERROR(Rebuild(log, env).status());
+    return std::unique_ptr<Projector>(new Projector(log, env, dbs));
+  }
+  if (built->size > log_size) {
+    return Corruption("the projections are built to " +
+                      std::to_string(built->size) + " events but the log has " +
+                      std::to_string(log_size) +
+                      " (run `caseledger rebuild`)");
+  }
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+    CL_ASSIGN_OR_RETURN(auto range,
+                        ledger::LoadCompactRange(txn, log, built->size));
+    if (range.Root() != built->root) {
+      return Corruption(
+          "the projections were built to a log with another Merkle root at "
+          "size " +
+          std::to_string(built->size) + " (run `caseledger rebuild`)");
+    }
+  }
+  std::unique_ptr<Projector> p(new Projector(log, env, dbs));
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, env.BeginRead());
+    CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs.counters));
+    CL_ASSIGN_OR_RETURN(auto kv, cur.First());
+    while (kv) {
+      if (kv->value.size() != 8) return Corruption("proj.counters: bad value");
+      p->counters_[std::string(AsChars(kv->key))] = DecodeBigEndian64(kv->value);
+      CL_ASSIGN_OR_RETURN(kv, cur.Next());
+    }
+  }
+  p->applied_ = built->size;
+  p->committed_ = built->size;
+  if (built->size < log_size) {
+    CL_RETURN_IF_ERROR(p->CatchUp(built->size, log_size));
+  }
+  return p;
+}
+
+Projector::~Projector() = default;
+
+Status Projector::CatchUp(std::uint64_t from, std::uint64_t to) {
+  std::uint64_t seq = from;
+  while (seq < to) {
+    const std::uint64_t end = std::min(to, seq + kCatchUpChunk);
+    crypto::Digest root;
+    {
+      CL_ASSIGN_OR_RETURN(auto txn, log_.env().BeginRead());
+      CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), log_.events()));
+      auto start = EncodeBigEndian64(seq + 1);
+      CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(start));
+      for (std::uint64_t s = seq + 1; s <= end; ++s) {
+        if (!kv || DecodeBigEndian64(kv->key) != s)
+          return Corruption("event " + std::to_string(s) + " is missing");
+        CL_ASSIGN_OR_RETURN(ledger::Event e, ledger::DecodeEvent(AsChars(kv->value)));
+        CL_RETURN_IF_ERROR(ApplyEvent(e));
+        CL_ASSIGN_OR_RETURN(kv, cur.Next());
+      }
+      CL_ASSIGN_OR_RETURN(auto range, ledger::LoadCompactRange(txn, log_, end));
+      root = range.Root();
+    }
+    auto writes = TakeWrites(end, root);
+    CL_RETURN_IF_ERROR(env_.Write(writes));
+    Committed(end);
+    seq = end;
+  }
+  return Status::Ok();
+}
+
+// --- Projector: the writer hook ----------------------------------------------
+
+ledger::WriteHook::Decision Projector::Check(ledger::Command& cmd, Micros time) {
+  Status s = projections::Check(*this, cmd, time);
+  if (s.code() != StatusCode::kPolicyRefused) return {std::move(s), std::nullopt};
+  const bool case_exists = cmd.type != "concern.reported" && cmd.case_id &&
+                           Case(*cmd.case_id) != nullptr;
+  ledger::Command record = RefusalRecord(cmd, RuleOf(s), case_exists);
+  return {std::move(s), std::move(record)};
+}
+
+void Projector::Apply(const ledger::Command& cmd, std::uint64_t seq,
+                      Micros time) {
+  Fact f;
+  f.seq = seq;
+  f.time = time;
+  f.type = cmd.type;
+  f.actor = cmd.actor;
+  f.role = cmd.role;
+  f.case_id = cmd.case_id;
+  f.subject = cmd.subject;
+  f.h = cmd.h;
+  ApplyFact(f);
+}
+
+Status Projector::ApplyEvent(const ledger::Event& e) {
+  CL_ASSIGN_OR_RETURN(Fact f, FactOf(e));
+  ApplyFact(f);
+  return Status::Ok();
+}
+
+void Projector::ApplyFact(const Fact& f) {
+  applied_ = f.seq;
+  auto touch_case = [&](const std::string& id) -> CaseEntry& {
+    Case(id);  // loads it into the cache if stored
+    CaseEntry& e = cases_[id];
+    e.dirty_until = kPinned;
+    dirty_cases_.insert(id);
+    return e;
+  };
+  auto touch_subject = [&](const std::string& id) -> SubjectEntry& {
+    Subject(id);
+    SubjectEntry& e = subjects_[id];
+    e.dirty_until = kPinned;
+    dirty_subjects_.insert(id);
+    return e;
+  };
+
+  if (f.type == "policy.refused") {
+    std::string key = "refused/" + Year(f.time) + "/";
+    if (f.h.is_object() && f.h.contains("rule") && f.h["rule"].is_string())
+      key += f.h["rule"].get<std::string>();
+    ++counters_[key];
+    dirty_counters_.insert(key);
+    if (f.case_id) index_adds_.emplace_back(*f.case_id, f.seq);
+    return;
+  }
+  if (f.type == "subject.erased" && f.subject) {
+    SubjectEntry& s = touch_subject(*f.subject);
+    s.state.erased = f.time;
+    for (const std::string& c : s.state.cases) {
+      Fact per_case = f;
+      per_case.case_id = c;
+      touch_case(c).state.Apply(per_case);
+      index_adds_.emplace_back(c, f.seq);
+    }
+    return;
+  }
+  if (!f.case_id) return;  // global events: no case projection (users: later)
+  index_adds_.emplace_back(*f.case_id, f.seq);
+  if (!IsStateFact(f.type)) return;  // access records: indexed only
+  if (f.type == "concern.reported" && f.subject) {
+    SubjectEntry& s = touch_subject(*f.subject);
+    if (std::find(s.state.cases.begin(), s.state.cases.end(), *f.case_id) ==
+        s.state.cases.end())
+      s.state.cases.push_back(*f.case_id);
+  }
+  touch_case(*f.case_id).state.Apply(f);
+}
+
+std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
+    std::uint64_t size, const crypto::Digest& root) {
+  struct Writes {
+    std::vector<std::pair<std::string, std::string>> cases, subjects, counters;
+    std::vector<std::string> index_keys;
+    std::string built_to;
+  };
+  auto w = std::make_shared<Writes>();
+  for (const std::string& id : dirty_cases_) {
+    CaseEntry& e = cases_[id];
+    e.dirty_until = size;
+    w->cases.emplace_back(id, CanonicalJson(e.state.ToJson()));
+  }
+  for (const std::string& id : dirty_subjects_) {
+    SubjectEntry& e = subjects_[id];
+    e.dirty_until = size;
+    w->subjects.emplace_back(id, CanonicalJson(e.state.ToJson()));
+  }
+  for (const std::string& k : dirty_counters_) {
+    auto be = EncodeBigEndian64(counters_[k]);
+    w->counters.emplace_back(k, std::string(reinterpret_cast<const char*>(be.data()), be.size()));
+  }
+  w->index_keys.reserve(index_adds_.size());
+  for (const auto& [c, seq] : index_adds_) w->index_keys.push_back(IndexKey(c, seq));
+  w->built_to = EncodeBuiltTo(size, root);
+  dirty_cases_.clear();
+  dirty_subjects_.clear();
+  dirty_counters_.clear();
+  index_adds_.clear();
+  Evict();
+  const ProjectionDbs dbs = dbs_;
+  return [w, dbs](lmdb::WriteTxn& txn) -> Status {
+    for (const auto& [k, v] : w->cases)
+      CL_RETURN_IF_ERROR(txn.Put(dbs.cases, AsBytes(k), AsBytes(v)));
+    for (const auto& [k, v] : w->subjects)
+      CL_RETURN_IF_ERROR(txn.Put(dbs.subjects, AsBytes(k), AsBytes(v)));
+    for (const auto& [k, v] : w->counters)
+      CL_RETURN_IF_ERROR(txn.Put(dbs.counters, AsBytes(k), AsBytes(v)));
+    for (const auto& k : w->index_keys)
+      CL_RETURN_IF_ERROR(txn.Put(dbs.case_seqs, AsBytes(k), ByteView{}));
+    CL_RETURN_IF_ERROR(txn.Put(dbs.meta, AsBytes(kVersionKey), AsBytes(kProjectionVersion)));
+    return txn.Put(dbs.meta, AsBytes(kBuiltToKey), AsBytes(w->built_to));
+  };
+}
+
+void Projector::Committed(std::uint64_t size) { committed_ = size; }
+
+void Projector::Evict() {
+  const std::uint64_t committed = committed_.load();
+  if (cases_.size() > kCacheLimit) {
+    for (auto it = cases_.begin(); it != cases_.end() && cases_.size() > kCacheLimit / 2;) {
+      it = it->second.dirty_until <= committed ? cases_.erase(it) : std::next(it);
+    }
+  }
+  if (subjects_.size() > kCacheLimit) {
+    for (auto it = subjects_.begin(); it != subjects_.end() && subjects_.size() > kCacheLimit / 2;) {
+      it = it->second.dirty_until <= committed ? subjects_.erase(it) : std::next(it);
+    }
+  }
+}
+
+// --- StateView over the cache ---------------------------------------------------
+
+const CaseState* Projector::Case(std::string_view case_id) {
+  std::string id(case_id);
+  if (auto it = cases_.find(id); it != cases_.end()) {
+    return it->second.state.case_id().empty() ? nullptr : &it->second.state;
+  }
+  // Not cached: the committed state is current (every uncommitted change is
+  // pinned in the cache).
+  auto txn = env_.BeginRead();
+  if (!txn.ok()) return nullptr;
+  auto v = txn->Get(dbs_.cases, AsBytes(id));
+  if (!v.ok() || !*v) return nullptr;
+  auto state = ParseStored<CaseState>(**v, "proj.cases");
+  if (!state.ok()) return nullptr;
+  CaseEntry& e = cases_[id];
+  e.state = std::move(state).value();
+  e.dirty_until = 0;
+  return &e.state;
+}
+
+const SubjectState* Projector::Subject(std::string_view subject) {
+  std::string id(subject);
+  if (auto it = subjects_.find(id); it != subjects_.end()) return &it->second.state;
+  auto txn = env_.BeginRead();
+  if (!txn.ok()) return nullptr;
+  auto v = txn->Get(dbs_.subjects, AsBytes(id));
+  if (!v.ok() || !*v) return nullptr;
+  auto state = ParseStored<SubjectState>(**v, "proj.subjects");
+  if (!state.ok()) return nullptr;
+  SubjectEntry& e = subjects_[id];
+  e.state = std::move(state).value();
+  e.dirty_until = 0;
+  return &e.state;
+}
+
+// --- Reads ---------------------------------------------------------------------
+
+Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs) {
+  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto b, txn.Get(dbs.meta, AsBytes(kBuiltToKey)));
+  if (!b) return NotFound("the projections have not been built");
+  return DecodeBuiltTo(*b);
+}
+
+Result<CaseSnapshot> ReadCase(ledger::LogStore& log, const ProjectionDbs& dbs,
+                              std::string_view case_id) {
+  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.cases, AsBytes(case_id)));
+  if (!v) return NotFound("no such case");
+  CaseSnapshot snap;
+  CL_ASSIGN_OR_RETURN(snap.state, ParseStored<CaseState>(*v, "proj.cases"));
+  CL_ASSIGN_OR_RETURN(auto b, txn.Get(dbs.meta, AsBytes(kBuiltToKey)));
+  if (!b) return Corruption("proj.meta has no built_to");
+  CL_ASSIGN_OR_RETURN(snap.built_to, DecodeBuiltTo(*b));
+  return snap;
+}
+
+namespace {
+// Calls fn(seq) for every indexed seq of the case, ascending, until fn
+// returns false.
+template <typename Fn>
+Status ForEachCaseSeq(const lmdb::ReadTxn& txn, const ProjectionDbs& dbs,
+                      std::string_view case_id, Fn&& fn) {
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs.case_seqs));
+  std::string start = IndexKey(case_id, 0);
+  CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(start)));
+  while (kv && kv->key.size() == case_id.size() + 8 &&
+         AsChars(kv->key.first(case_id.size())) == case_id) {
+    CL_ASSIGN_OR_RETURN(bool more, fn(DecodeBigEndian64(kv->key.subspan(case_id.size()))));
+    if (!more) break;
+    CL_ASSIGN_OR_RETURN(kv, cur.Next());
+  }
+  return Status::Ok();
+}
+
+// Folds the case's indexed events while keep(fact) holds.
+template <typename Keep>
+Result<CaseState> FoldCase(ledger::LogStore& log, const ProjectionDbs& dbs,
+                           std::string_view case_id, Keep&& keep) {
+  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CaseState state;
+  CL_RETURN_IF_ERROR(ForEachCaseSeq(txn, dbs, case_id, [&](std::uint64_t seq) -> Result<bool> {
+    CL_ASSIGN_OR_RETURN(std::string line, ledger::ReadEventLine(txn, log, seq));
+    CL_ASSIGN_OR_RETURN(ledger::Event e, ledger::DecodeEvent(line));
+    CL_ASSIGN_OR_RETURN(Fact f, FactOf(e));
+    if (!keep(f)) return false;
+    f.case_id = std::string(case_id);  // subject.erased is indexed per case
+    state.Apply(f);
+    return true;
+  }));
+  if (state.case_id().empty()) return NotFound("no such case at that point");
+  return state;
+}
+}  // namespace
+
+Result<std::vector<std::uint64_t>> CaseSeqs(ledger::LogStore& log,
+                                            const ProjectionDbs& dbs,
+                                            std::string_view case_id) {
+  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  std::vector<std::uint64_t> seqs;
+  CL_RETURN_IF_ERROR(ForEachCaseSeq(txn, dbs, case_id, [&](std::uint64_t seq) -> Result<bool> {
+    seqs.push_back(seq);
+    return true;
+  }));
+  return seqs;
+}
+
+Result<CaseState> CaseAsOfSeq(ledger::LogStore& log, const ProjectionDbs& dbs,
+                              std::string_view case_id,
+                              std::uint64_t as_of_seq) {
+  return FoldCase(log, dbs, case_id,
+                  [&](const Fact& f) { return f.seq <= as_of_seq; });
+}
+
+Result<CaseState> CaseAsOfTime(ledger::LogStore& log, const ProjectionDbs& dbs,
+                               std::string_view case_id, Micros as_of) {
+  return FoldCase(log, dbs, case_id,
+                  [&](const Fact& f) { return f.time <= as_of; });
+}
+
+// --- Rebuild and compare ------------------------------------------------------------
+
+Result<std::uint64_t> Rebuild(ledger::LogStore& log, lmdb::Env& env) {
+  CL_ASSIGN_OR_RETURN(ProjectionDbs dbs, ProjectionDbs::Open(env, true));
+  CL_RETURN_IF_ERROR(env.Write([&](lmdb::WriteTxn& txn) -> Status {
+    for (const auto& [name, dbi] : dbs.All()) CL_RETURN_IF_ERROR(txn.Clear(dbi));
+    return Status::Ok();
+  }));
+  std::uint64_t size = 0;
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+    CL_ASSIGN_OR_RETURN(size, ledger::TreeSize(txn, log));
+  }
+  Projector p(log, env, dbs);
+  if (size == 0) {
+    // Record the version and the empty tree.
+    auto writes = p.TakeWrites(0, crypto::Sha256(ByteView{}));
+    CL_RETURN_IF_ERROR(env.Write(writes));
+    return size;
+  }
+  CL_RETURN_IF_ERROR(p.CatchUp(0, size));
+  return size;
+}
+
+Result<std::vector<std::string>> CompareProjections(lmdb::Env& a, lmdb::Env& b,
+                                                    std::size_t max_lines) {
+  CL_ASSIGN_OR_RETURN(ProjectionDbs da, ProjectionDbs::Open(a, false));
+  CL_ASSIGN_OR_RETURN(ProjectionDbs db, ProjectionDbs::Open(b, false));
+  std::vector<std::string> out;
+  auto all_a = da.All();
+  auto all_b = db.All();
+  CL_ASSIGN_OR_RETURN(auto ta, a.BeginRead());
+  CL_ASSIGN_OR_RETURN(auto tb, b.BeginRead());
+  for (std::size_t i = 0; i < all_a.size(); ++i) {
+    const std::string& name = all_a[i].first;
+    CL_ASSIGN_OR_RETURN(auto ca, lmdb::Cursor::Open(ta.raw(), all_a[i].second));
+    CL_ASSIGN_OR_RETURN(auto cb, lmdb::Cursor::Open(tb.raw(), all_b[i].second));
+    CL_ASSIGN_OR_RETURN(auto ka, ca.First());
+    CL_ASSIGN_OR_RETURN(auto kb, cb.First());
+    while ((ka || kb) && out.size() < max_lines) {
+      int cmp = 0;
+      if (!ka) cmp = 1;
+      else if (!kb) cmp = -1;
+      else cmp = AsChars(ka->key).compare(AsChars(kb->key));
+      if (cmp < 0) {
+        out.push_back(name + " " + PrintableKey(ka->key) + ": only in the first");
+        CL_ASSIGN_OR_RETURN(ka, ca.Next());
+      } else if (cmp > 0) {
+        out.push_back(name + " " + PrintableKey(kb->key) + ": only in the second");
+        CL_ASSIGN_OR_RETURN(kb, cb.Next());
+      } else {
+        if (AsChars(ka->value) != AsChars(kb->value))
+          out.push_back(name + " " + PrintableKey(ka->key) + ": differs");
+        CL_ASSIGN_OR_RETURN(ka, ca.Next());
+        CL_ASSIGN_OR_RETURN(kb, cb.Next());
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace caseledger::projections

@@ -1,0 +1,158 @@
+// Projector: the live projections of DESIGN §8, kept in named DBs of the
+// ledger's LMDB environment and updated in the writer's transaction (it is
+// the writer's WriteHook: the policy engine checks each command against the
+// state it keeps, then the accepted event is folded in). Formats:
+// docs/formats/projections.md.
+//   proj.meta      "version" -> kProjectionVersion; "built_to" -> 8-byte BE
+//                  tree size ‖ 32-byte Merkle root the projections are built to
+//   proj.cases     case id -> canonical JSON of the CaseState
+//   proj.case_seqs case id ‖ 8-byte BE seq -> "" : every event of the case
+//                  (state facts, access records, refusals): the per-case
+//                  index that history and time travel read
+//   proj.subjects  subject id -> canonical JSON of the SubjectState
+//   proj.counters  text key -> 8-byte BE count (refusals per year and rule)
+// Thread-safety: the WriteHook methods run on the writer thread (Committed on
+// the committer thread); the read functions below take their own read txn
+// and may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.h"
+#include "ledger/lmdb/env.h"
+#include "ledger/log_store.h"
+#include "ledger/writer.h"
+#include "projections/case_state.h"
+#include "projections/policy.h"
+
+namespace caseledger::projections {
+
+// Bumped when the projections' content or format changes: a data dir built
+// by another version is rebuilt from the log when opened.
+inline constexpr std::string_view kProjectionVersion = "1";
+
+// The projection DBs of one environment (the live ledger env, or a scratch
+// env for `rebuild --compare`).
+struct ProjectionDbs {
+  ledger::lmdb::Dbi meta = 0, cases = 0, case_seqs = 0, subjects = 0,
+                    counters = 0;
+  static Result<ProjectionDbs> Open(ledger::lmdb::Env& env, bool create);
+  // Every projection DB with its name, for comparisons.
+  std::vector<std::pair<std::string, ledger::lmdb::Dbi>> All() const;
+};
+
+struct BuiltTo {
+  std::uint64_t size = 0;
+  crypto::Digest root;
+};
+
+class Projector : public ledger::WriteHook, private StateView {
+ public:
+  // Opens the projections in `env` (creating the DBs), and brings them up to
+  // the log in `log`: a missing or other-version projection is rebuilt from
+  // seq 1; one behind the log (events written without projections) is caught
+  // up. `log` must outlive the Projector; `env` is usually log.env().
+  static Result<std::unique_ptr<Projector>> Open(ledger::LogStore& log,
+                                                 ledger::lmdb::Env& env);
+  ~Projector() override;
+
+  // WriteHook.
+  Decision Check(ledger::Command& cmd, Micros time) override;
+  void Apply(const ledger::Command& cmd, std::uint64_t seq,
+             Micros time) override;
+  std::function<Status(ledger::lmdb::WriteTxn&)> TakeWrites(
+      std::uint64_t size, const crypto::Digest& root) override;
+  void Committed(std::uint64_t size) override;
+
+  // Folds a stored event (rebuild and catch-up).
+  Status ApplyEvent(const ledger::Event& e);
+
+  const ProjectionDbs& dbs() const { return dbs_; }
+
+ private:
+  Projector(ledger::LogStore& log, ledger::lmdb::Env& env, ProjectionDbs dbs)
+      : log_(log), env_(env), dbs_(dbs) {}
+  void ApplyFact(const Fact& f);
+  // StateView over the cache (writer thread).
+  const CaseState* Case(std::string_view case_id) override;
+  const SubjectState* Subject(std::string_view subject) override;
+  // Replays events (from, to] of the log into the projections, writing in
+  // transactions of bounded size.
+  Status CatchUp(std::uint64_t from, std::uint64_t to);
+  void Evict();
+  friend Result<std::uint64_t> Rebuild(ledger::LogStore& log,
+                                       ledger::lmdb::Env& env);
+
+  struct CaseEntry {
+    CaseState state;
+    std::uint64_t dirty_until = 0;  // tree size whose commit makes it clean
+  };
+  struct SubjectEntry {
+    SubjectState state;
+    std::uint64_t dirty_until = 0;
+  };
+
+  ledger::LogStore& log_;
+  ledger::lmdb::Env& env_;
+  ProjectionDbs dbs_;
+  // Writer-thread cache: every entry changed by a batch not yet committed is
+  // pinned (dirty_until > committed_); clean entries are evicted beyond a
+  // bound and read again from the DBs.
+  std::unordered_map<std::string, CaseEntry> cases_;
+  std::unordered_map<std::string, SubjectEntry> subjects_;
+  std::map<std::string, std::uint64_t> counters_;  // all, small
+  // What the current batch changed.
+  std::set<std::string> dirty_cases_, dirty_subjects_, dirty_counters_;
+  std::vector<std::pair<std::string, std::uint64_t>> index_adds_;
+  std::uint64_t applied_ = 0;  // seq of the last event applied
+  std::atomic<std::uint64_t> committed_{0};
+};
+
+// --- Reads (any thread; each takes its own read txn) ----------------------
+
+// The live state of a case, with the size and root the projections are built
+// to. NotFound for an unknown case.
+struct CaseSnapshot {
+  CaseState state;
+  BuiltTo built_to;
+};
+Result<CaseSnapshot> ReadCase(ledger::LogStore& log, const ProjectionDbs& dbs,
+                              std::string_view case_id);
+// The seqs of every event of the case (per-case index), ascending.
+Result<std::vector<std::uint64_t>> CaseSeqs(ledger::LogStore& log,
+                                            const ProjectionDbs& dbs,
+                                            std::string_view case_id);
+// Time travel: the state of the case as of seq `as_of_seq` (inclusive) —
+// folded from the case's own events through the per-case index, never a scan
+// of the log. NotFound if the case did not exist then.
+Result<CaseState> CaseAsOfSeq(ledger::LogStore& log, const ProjectionDbs& dbs,
+                              std::string_view case_id,
+                              std::uint64_t as_of_seq);
+// As CaseAsOfSeq, as of time `as_of` (every event with time <= as_of).
+Result<CaseState> CaseAsOfTime(ledger::LogStore& log, const ProjectionDbs& dbs,
+                               std::string_view case_id, Micros as_of);
+Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs);
+
+// --- Rebuild ------------------------------------------------------------------
+
+// Rebuilds every projection in `env` from the log: clears the projection DBs
+// and replays events 1..n. Returns the number of events replayed.
+Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::lmdb::Env& env);
+
+// Differences between the projection DBs of two environments, as lines
+// naming the DB and the key ("proj.cases c-…: differs"); empty if equal.
+// Keys only, never values (values hold pseudonymous state, but the report
+// goes to operators' terminals).
+Result<std::vector<std::string>> CompareProjections(ledger::lmdb::Env& a,
+                                                    ledger::lmdb::Env& b,
+                                                    std::size_t max_lines = 100);
+
+}  // namespace caseledger::projections

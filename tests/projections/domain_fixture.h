@@ -1,0 +1,134 @@
+// A real ledger (temporary data dir, commits not fsync'd) with the domain
+// plugged into its writer, and builders for synthetic commands. Every name,
+// id and text is synthetic.
+#pragma once
+
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ledger/event.h"
+#include "ledger/ledger.h"
+#include "projections/projector.h"
+#include "tests/ledger/test_util.h"
+
+namespace caseledger::testing {
+
+using ledger::Command;
+using ledger::Json;
+
+inline ledger::LedgerOptions DomainOptions() {
+  ledger::LedgerOptions o;
+  o.no_sync = true;
+  o.make_hook = [](ledger::LogStore& store, ledger::Keystore&)
+      -> Result<std::unique_ptr<ledger::WriteHook>> {
+    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env()));
+    return std::unique_ptr<ledger::WriteHook>(std::move(p));
+  };
+  return o;
+}
+
+struct Actor {
+  std::string id;
+  std::string role;
+};
+
+class Domain {
+ public:
+  Domain() {
+    auto init = ledger::InitDataDir(dir_.path(), "test.caseledger.invalid/domain");
+    if (!init.ok()) throw std::runtime_error(init.status().ToString());
+    Reopen();
+  }
+  void Reopen() {
+    ledger_.reset();
+    auto l = ledger::Ledger::Open(dir_.path(), DomainOptions());
+    if (!l.ok()) throw std::runtime_error(l.status().ToString());
+    ledger_ = std::move(l).value();
+    auto dbs = projections::ProjectionDbs::Open(ledger_->store().env(), false);
+    if (!dbs.ok()) throw std::runtime_error(dbs.status().ToString());
+    dbs_ = *dbs;
+  }
+  void Close() { ledger_.reset(); }
+
+  Result<ledger::Appended> Submit(Command c) {
+    return ledger_->writer().Submit(std::move(c)).get();
+  }
+  // Submits and requires success; returns the seq.
+  std::uint64_t Must(Command c) {
+    auto r = Submit(std::move(c));
+    if (!r.ok()) throw std::runtime_error("expected success: " + r.status().ToString());
+    return r->seq;
+  }
+  std::uint64_t size() const { return ledger_->writer().size(); }
+  ledger::LogStore& store() { return ledger_->store(); }
+  const projections::ProjectionDbs& dbs() const { return dbs_; }
+  const std::string& dir() const { return dir_.path(); }
+  ledger::Event EventAt(std::uint64_t seq) {
+    auto txn = store().env().BeginRead().value();
+    return ledger::DecodeEvent(ledger::ReadEventLine(txn, store(), seq).value()).value();
+  }
+  projections::CaseView View(const std::string& case_id) {
+    return projections::ReadCase(store(), dbs_, case_id).value().state.Derive();
+  }
+
+  // Synthetic users, one or two per role.
+  Actor cw{NewId("u"), "caseworker"}, cw2{NewId("u"), "caseworker"};
+  Actor co{NewId("u"), "coordinator"}, co2{NewId("u"), "coordinator"};
+  Actor lr{NewId("u"), "legal_reviewer"}, dpo{NewId("u"), "dpo"},
+      aud{NewId("u"), "auditor"};
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  projections::ProjectionDbs dbs_;
+};
+
+inline Json Ground(const std::string& code, const std::string& on = "2020-01-15") {
+  return Json{{"code", code}, {"observed_on", on}};
+}
+
+// concern.reported about a new synthetic person.
+inline Command Concern(const Actor& a, Json grounds, bool minor = false,
+                       std::string subject_kind = "person",
+                       Json context = Json::array()) {
+  Command c;
+  c.type = "concern.reported";
+  c.actor = a.id;
+  c.role = a.role;
+  c.case_id = NewId("c");
+  c.subject = NewId("s");
+  c.h = Json{{"source", "school"},  {"subject_kind", subject_kind},
+             {"grounds", grounds},  {"context", context},
+             {"minor", minor},      {"new_subject", true}};
+  c.body = Json{{"narrative", "synthetic narrative"},
+                {"identity", {{"name", "Testperson 0001"}, {"cpr", "000000-0001"},
+                              {"address", "Syntetisk Vej 1, 9999 Demoby"}}}};
+  return c;
+}
+
+inline Command CaseEvent(const Actor& a, const std::string& case_id,
+                         std::string type, Json h,
+                         std::optional<Json> body = std::nullopt) {
+  Command c;
+  c.type = std::move(type);
+  c.actor = a.id;
+  c.role = a.role;
+  c.case_id = case_id;
+  c.h = std::move(h);
+  c.body = std::move(body);
+  return c;
+}
+
+inline Json NoFactors() { return Json::object(); }
+
+inline Command Assessment(const Actor& a, const std::string& case_id,
+                          const std::string& outcome, Json grounds) {
+  return CaseEvent(a, case_id, "assessment.recorded",
+                   Json{{"outcome", outcome}, {"grounds", grounds},
+                        {"panel", "infohus"}, {"factors", NoFactors()}},
+                   Json{{"reasoning", "synthetic reasoning"}});
+}
+
+}  // namespace caseledger::testing

@@ -1,0 +1,528 @@
+// The policy engine through the real write path: for every rule, commands it
+// refuses and close variants it allows (DESIGN §5.2, §5.3). A refusal must
+// leave exactly one policy.refused event and nothing else.
+#include <catch2/catch.hpp>
+#include <functional>
+#include <set>
+
+#include "ledger/verify.h"
+#include "projections/policy.h"
+#include "tests/projections/domain_fixture.h"
+
+namespace caseledger::testing {
+namespace {
+
+// A small world of cases in the states the rules care about.
+struct World {
+  Domain d;
+  std::string founded, unfounded, minor, restricted;
+  std::uint64_t founded_concern = 0, founded_assessment = 0, consent = 0,
+                info115 = 0, info_other = 0;
+
+  World() {
+    // A founded case with consent, assigned, with information received.
+    auto c = Concern(d.cw, Json::array({Ground("b.threat")}));
+    founded = *c.case_id;
+    founded_concern = d.Must(c);
+    d.Must(CaseEvent(d.co, founded, "case.assigned",
+                     Json{{"assignees", Json::array({d.cw.id})}}));
+    founded_assessment =
+        d.Must(Assessment(d.co, founded, "founded", Json::array({Ground("b.threat")})));
+    consent = d.Must(CaseEvent(d.cw, founded, "consent.recorded",
+                               Json{{"decision", "given"}, {"by", "subject"}}));
+    info115 = d.Must(CaseEvent(
+        d.cw, founded, "information.received",
+        Json{{"from", "police"}, {"basis", "rpl-115-ssp"}, {"categories", Json::array({"concern"})}},
+        Json{{"content", "synthetic information"}}));
+    info_other = d.Must(CaseEvent(
+        d.cw, founded, "information.received",
+        Json{{"from", "school"}, {"basis", "dbl-8-2-3"}, {"categories", Json::array({"concern"})}},
+        Json{{"content", "synthetic information"}}));
+    // An unfounded case.
+    auto u = Concern(d.cw, Json::array({Ground("b.illegal_act")}));
+    unfounded = *u.case_id;
+    d.Must(u);
+    d.Must(Assessment(d.co, unfounded, "unfounded", Json::array()));
+    // A founded case about a minor.
+    auto m = Concern(d.cw, Json::array({Ground("b.violence")}), /*minor=*/true);
+    minor = *m.case_id;
+    d.Must(m);
+    d.Must(Assessment(d.co, minor, "founded", Json::array({Ground("b.violence")})));
+    // A founded, restricted case.
+    auto r = Concern(d.cw, Json::array({Ground("b.weapons")}));
+    restricted = *r.case_id;
+    d.Must(r);
+    d.Must(Assessment(d.co, restricted, "founded", Json::array({Ground("b.weapons")})));
+    d.Must(CaseEvent(d.co, restricted, "processing.restricted",
+                     Json{{"ground", "objection"}}));
+  }
+};
+
+Json Categories(std::initializer_list<const char*> c) {
+  Json a = Json::array();
+  for (const char* x : c) a.push_back(x);
+  return a;
+}
+
+Command Request(const Actor& a, const std::string& case_id,
+                const std::string& recipient, const std::string& basis,
+                Json extra = Json::object(), Json body_extra = Json::object()) {
+  Json h{{"recipient", recipient},
+         {"basis", basis},
+         {"registry_version", "2026-1"},
+         {"purpose", "prevention"},
+         {"categories", Categories({"identity", "concern"})}};
+  for (auto it = extra.begin(); it != extra.end(); ++it) h[it.key()] = it.value();
+  Json body{{"purpose_text", "synthetic purpose"}, {"summary", "synthetic summary"}};
+  for (auto it = body_extra.begin(); it != body_extra.end(); ++it)
+    body[it.key()] = it.value();
+  return CaseEvent(a, case_id, "disclosure.requested", h, body);
+}
+
+Command Approve(const Actor& a, const std::string& case_id, std::uint64_t req,
+                const char* type = "disclosure.approved") {
+  return CaseEvent(a, case_id, type, Json{{"request", req}});
+}
+
+Command Made(const Actor& a, const std::string& case_id, std::uint64_t req) {
+  return CaseEvent(a, case_id, "disclosure.made",
+                   Json{{"request", req},
+                        {"channel", "secure_mail"},
+                        {"document_sha256", std::string(64, 'a')}});
+}
+
+struct Row {
+  const char* rule;  // the rule the row is about
+  const char* what;
+  std::function<Command(World&)> make;
+  bool refused;  // true: refused with `rule`; false: accepted
+};
+
+const std::vector<Row>& Rows() {
+  static const std::vector<Row> rows = {
+      // ROL-1: no registration on belief or opinion alone.
+      {"ROL-1", "concern citing only p.religion",
+       [](World& w) { return Concern(w.d.cw, Json::array({Ground("p.religion")})); }, true},
+      {"ROL-1", "concern citing only p.political_opinion",
+       [](World& w) { return Concern(w.d.cw, Json::array({Ground("p.political_opinion")})); }, true},
+      {"ROL-1", "concern citing only p.lawful_association",
+       [](World& w) { return Concern(w.d.cw, Json::array({Ground("p.lawful_association")})); }, true},
+      {"ROL-1", "concern citing religion opinion and association combined",
+       [](World& w) {
+         return Concern(w.d.cw, Json::array({Ground("p.religion"), Ground("p.political_opinion"),
+                                             Ground("p.lawful_association")}));
+       }, true},
+      {"ROL-1", "the same three p codes with one behaviour ground",
+       [](World& w) {
+         return Concern(w.d.cw, Json::array({Ground("p.religion"), Ground("p.political_opinion"),
+                                             Ground("p.lawful_association"), Ground("b.threat")}));
+       }, false},
+      {"ROL-1", "concern citing p.religion and one behaviour ground",
+       [](World& w) { return Concern(w.d.cw, Json::array({Ground("p.religion"), Ground("b.threat")})); }, false},
+      {"ROL-1", "concern citing no grounds",
+       [](World& w) { return Concern(w.d.cw, Json::array()); }, true},
+      {"ROL-1", "behaviour ground observed in the future",
+       [](World& w) { return Concern(w.d.cw, Json::array({Ground("b.threat", "2999-01-01")})); }, true},
+      {"ROL-1", "behaviour ground observed today or earlier",
+       [](World& w) { return Concern(w.d.cw, Json::array({Ground("b.threat", "2001-01-01")})); }, false},
+      {"ROL-1", "unknown behaviour code",
+       [](World& w) { return Concern(w.d.cw, Json::array({Ground("b.suspicious_beard")})); }, true},
+      {"ROL-1", "unknown protected code beside a behaviour ground",
+       [](World& w) { return Concern(w.d.cw, Json::array({Ground("b.threat"), Ground("p.unknown")})); }, true},
+      {"ROL-1", "behaviour code placed in context",
+       [](World& w) {
+         return Concern(w.d.cw, Json::array({Ground("b.threat")}), false, "person",
+                        Json::array({"b.violence"}));
+       }, true},
+      {"ROL-1", "protected code placed in context",
+       [](World& w) {
+         return Concern(w.d.cw, Json::array({Ground("b.threat")}), false, "person",
+                        Json::array({"p.religion"}));
+       }, false},
+      {"ROL-1", "founded assessment on p.political_opinion only",
+       [](World& w) {
+         auto c = Concern(w.d.cw, Json::array({Ground("b.threat")}));
+         w.d.Must(c);
+         return Assessment(w.d.co, *c.case_id, "founded", Json::array({Ground("p.political_opinion")}));
+       }, true},
+      {"ROL-1", "unfounded assessment without grounds",
+       [](World& w) {
+         auto c = Concern(w.d.cw, Json::array({Ground("b.threat")}));
+         w.d.Must(c);
+         return Assessment(w.d.co, *c.case_id, "unfounded", Json::array());
+       }, false},
+      {"ROL-1", "correction turning a concern's grounds into p.religion only",
+       [](World& w) {
+         return CaseEvent(w.d.cw, w.founded, "record.corrected",
+                          Json{{"target", w.founded_concern},
+                               {"fields", Json::array({"h.grounds"})},
+                               {"set", {{"grounds", Json::array({Ground("p.religion")})}}}},
+                          Json{{"reason", "synthetic reason"}});
+       }, true},
+      {"ROL-1", "correction of a concern's ground date",
+       [](World& w) {
+         return CaseEvent(w.d.cw, w.founded, "record.corrected",
+                          Json{{"target", w.founded_concern},
+                               {"fields", Json::array({"h.grounds"})},
+                               {"set", {{"grounds", Json::array({Ground("b.threat", "2020-01-10")})}}}},
+                          Json{{"reason", "synthetic reason"}});
+       }, false},
+      // ROL-2: natural persons only.
+      {"ROL-2", "case opened on an association",
+       [](World& w) { return Concern(w.d.cw, Json::array({Ground("b.threat")}), false, "association"); }, true},
+      {"ROL-2", "case opened on a website",
+       [](World& w) { return Concern(w.d.cw, Json::array({Ground("b.threat")}), false, "website"); }, true},
+      {"ROL-2", "case opened on a person",
+       [](World& w) { return Concern(w.d.cw, Json::array({Ground("b.threat")}), false, "person"); }, false},
+      // ROL-4: only a coordinator assesses.
+      {"ROL-4", "assessment by a caseworker",
+       [](World& w) { return Assessment(w.d.cw, w.founded, "founded", Json::array({Ground("b.threat")})); }, true},
+      {"ROL-4", "assessment by a coordinator",
+       [](World& w) { return Assessment(w.d.co, w.founded, "founded", Json::array({Ground("b.threat")})); }, false},
+      {"ROL-4", "closing as unfounded without an unfounded assessment",
+       [](World& w) { return CaseEvent(w.d.co, w.founded, "case.closed", Json{{"reason", "unfounded"}}); }, true},
+      {"ROL-4", "closing as unfounded after an unfounded assessment",
+       [](World& w) { return CaseEvent(w.d.co, w.unfounded, "case.closed", Json{{"reason", "unfounded"}}); }, false},
+      // ROL-5: four eyes.
+      {"ROL-5", "self-approval of a disclosure",
+       [](World& w) {
+         auto req = w.d.Must(Request(w.d.co, w.founded, "police", "rpl-115-ssp"));
+         return Approve(w.d.co, w.founded, req);
+       }, true},
+      {"ROL-5", "approval by another coordinator",
+       [](World& w) {
+         auto req = w.d.Must(Request(w.d.co, w.founded, "police", "rpl-115-ssp"));
+         return Approve(w.d.co2, w.founded, req);
+       }, false},
+      {"ROL-5", "approval by a caseworker",
+       [](World& w) {
+         auto req = w.d.Must(Request(w.d.co, w.founded, "police", "rpl-115-ssp"));
+         return Approve(w.d.cw2, w.founded, req);
+       }, true},
+      {"ROL-5", "disclosure made without approval",
+       [](World& w) {
+         auto req = w.d.Must(Request(w.d.cw, w.founded, "police", "rpl-115-ssp"));
+         return Made(w.d.cw, w.founded, req);
+       }, true},
+      {"ROL-5", "disclosure made after approval",
+       [](World& w) {
+         auto req = w.d.Must(Request(w.d.cw, w.founded, "police", "rpl-115-ssp"));
+         w.d.Must(Approve(w.d.co, w.founded, req));
+         return Made(w.d.cw, w.founded, req);
+       }, false},
+      {"ROL-5", "disclosure made after the approval was withdrawn",
+       [](World& w) {
+         auto req = w.d.Must(Request(w.d.cw, w.founded, "police", "rpl-115-ssp"));
+         w.d.Must(Approve(w.d.co, w.founded, req));
+         w.d.Must(Approve(w.d.co2, w.founded, req, "disclosure.rejected"));
+         return Made(w.d.cw, w.founded, req);
+       }, true},
+      // ROL-6: registry, recipients, PET threshold.
+      {"ROL-6", "basis not allowed for the recipient",
+       [](World& w) { return Request(w.d.cw, w.founded, "police", "pet-4", Json{{"request_ref", "PET-1"}}); }, true},
+      {"ROL-6", "basis not in the registry",
+       [](World& w) { return Request(w.d.cw, w.founded, "police", "rpl-999"); }, true},
+      {"ROL-6", "request checked against an unknown registry version",
+       [](World& w) { return Request(w.d.cw, w.founded, "police", "rpl-115-ssp", Json{{"registry_version", "1999-1"}}); }, true},
+      {"ROL-6", "PET disclosure without a founded assessment",
+       [](World& w) {
+         auto c = Concern(w.d.cw, Json::array({Ground("b.threat")}));
+         w.d.Must(c);
+         return Request(w.d.co, *c.case_id, "pet", "dbl-8-2-2", Json{{"threshold", "society_threatening"}},
+                        Json{{"balancing", "synthetic balancing"}});
+       }, true},
+      {"ROL-6", "PET disclosure on a founded case without the threshold",
+       [](World& w) {
+         return Request(w.d.co, w.founded, "pet", "dbl-8-2-2", Json::object(),
+                        Json{{"balancing", "synthetic balancing"}});
+       }, true},
+      {"ROL-6", "PET disclosure on a founded case with the threshold",
+       [](World& w) {
+         return Request(w.d.co, w.founded, "pet", "dbl-8-2-2", Json{{"threshold", "society_threatening"}},
+                        Json{{"balancing", "synthetic balancing"}});
+       }, false},
+      // ROL-7: no onward disclosure of §115 information.
+      {"ROL-7", "disclosure including information received under rpl-115-ssp",
+       [](World& w) {
+         return Request(w.d.cw, w.founded, "social_services", "dbl-8-2-3",
+                        Json{{"includes", Json::array({w.info115})}});
+       }, true},
+      {"ROL-7", "disclosure including information received under dbl-8-2-3",
+       [](World& w) {
+         return Request(w.d.cw, w.founded, "social_services", "dbl-8-2-3",
+                        Json{{"includes", Json::array({w.info_other})}});
+       }, false},
+      // ROL-8: Art. 9 data.
+      {"ROL-8", "health data under a basis without Art. 9 cover",
+       [](World& w) {
+         return Request(w.d.cw, w.founded, "social_services", "fvl-28",
+                        Json{{"categories", Categories({"identity", "health"})}});
+       }, true},
+      {"ROL-8", "health data under a basis with Art. 9 cover",
+       [](World& w) {
+         return Request(w.d.cw, w.founded, "social_services", "rpl-115-ssp",
+                        Json{{"categories", Categories({"identity", "health"})}});
+       }, false},
+      // ROL-9: voluntary interventions.
+      {"ROL-9", "intervention without consent",
+       [](World& w) {
+         return CaseEvent(w.d.cw, w.minor, "intervention.started",
+                          Json{{"kind", "mentor"}, {"provider", "municipality"}},
+                          Json{{"plan", "synthetic plan"}});
+       }, true},
+      {"ROL-9", "intervention with consent on a founded case",
+       [](World& w) {
+         return CaseEvent(w.d.cw, w.founded, "intervention.started",
+                          Json{{"kind", "mentor"}, {"provider", "municipality"}},
+                          Json{{"plan", "synthetic plan"}});
+       }, false},
+      {"ROL-9", "intervention after consent was withdrawn",
+       [](World& w) {
+         w.d.Must(CaseEvent(w.d.cw, w.founded, "consent.recorded",
+                            Json{{"decision", "withdrawn"}, {"by", "subject"}}));
+         return CaseEvent(w.d.cw, w.founded, "intervention.started",
+                          Json{{"kind", "exit"}, {"provider", "ngo"}},
+                          Json{{"plan", "synthetic plan"}});
+       }, true},
+      {"ROL-9", "intervention on an unfounded case",
+       [](World& w) {
+         w.d.Must(CaseEvent(w.d.cw, w.unfounded, "consent.recorded",
+                            Json{{"decision", "given"}, {"by", "subject"}}));
+         return CaseEvent(w.d.cw, w.unfounded, "intervention.started",
+                          Json{{"kind", "mentor"}, {"provider", "municipality"}},
+                          Json{{"plan", "synthetic plan"}});
+       }, true},
+      // ROL-10: corrections point at an earlier event of the same case.
+      {"ROL-10", "correction of an event of another case",
+       [](World& w) {
+         return CaseEvent(w.d.co, w.unfounded, "record.corrected",
+                          Json{{"target", w.founded_assessment}, {"fields", Json::array({"body.reasoning"})}},
+                          Json{{"reason", "synthetic reason"}});
+       }, true},
+      {"ROL-10", "correction by someone who is neither author nor coordinator",
+       [](World& w) {
+         return CaseEvent(w.d.cw2, w.founded, "record.corrected",
+                          Json{{"target", w.founded_concern}, {"fields", Json::array({"body.narrative"})}},
+                          Json{{"reason", "synthetic reason"}});
+       }, true},
+      {"ROL-10", "correction by the author",
+       [](World& w) {
+         return CaseEvent(w.d.cw, w.founded, "record.corrected",
+                          Json{{"target", w.founded_concern}, {"fields", Json::array({"body.narrative"})}},
+                          Json{{"reason", "synthetic reason"}});
+       }, false},
+      {"ROL-10", "retraction of the concern that opened the case",
+       [](World& w) {
+         return CaseEvent(w.d.co, w.founded, "record.retracted",
+                          Json{{"target", w.founded_concern}, {"reason", "error"}});
+       }, true},
+      {"ROL-10", "retraction of an assessment by its author",
+       [](World& w) {
+         return CaseEvent(w.d.co, w.founded, "record.retracted",
+                          Json{{"target", w.founded_assessment}, {"reason", "error"}});
+       }, false},
+      // ROL-11: closed cases and erased subjects.
+      {"ROL-11", "new assessment on a closed case",
+       [](World& w) {
+         w.d.Must(CaseEvent(w.d.co, w.unfounded, "case.closed", Json{{"reason", "unfounded"}}));
+         return Assessment(w.d.co, w.unfounded, "founded", Json::array({Ground("b.threat")}));
+       }, true},
+      {"ROL-11", "review of a closed case",
+       [](World& w) {
+         w.d.Must(CaseEvent(w.d.co, w.unfounded, "case.closed", Json{{"reason", "unfounded"}}));
+         return CaseEvent(w.d.co, w.unfounded, "case.reviewed", Json{{"decision", "close"}});
+       }, false},
+      {"ROL-11", "any case event after the subject was erased",
+       [](World& w) {
+         Command e;
+         e.type = "subject.erased";
+         e.actor = w.d.dpo.id;
+         e.role = "dpo";
+         e.subject = w.d.EventAt(w.founded_concern).subject;
+         e.h = Json{{"reason", "gdpr_art17"}, {"kid", NewId("k")}};
+         w.d.Must(e);
+         return CaseEvent(w.d.cw, w.founded, "concern.responded", Json{{"channel", "phone"}});
+       }, true},
+      // ROL-13: restriction.
+      {"ROL-13", "disclosure request on a restricted case",
+       [](World& w) { return Request(w.d.cw, w.restricted, "police", "rpl-115-ssp"); }, true},
+      {"ROL-13", "disclosure request after the restriction was lifted",
+       [](World& w) {
+         w.d.Must(CaseEvent(w.d.co, w.restricted, "processing.restriction_lifted",
+                            Json{{"ground", "objection"}}));
+         return Request(w.d.cw, w.restricted, "police", "rpl-115-ssp");
+       }, false},
+      // ROL-14: unfounded cases.
+      {"ROL-14", "disclosure of an unfounded case",
+       [](World& w) { return Request(w.d.cw, w.unfounded, "police", "rpl-115-ssp"); }, true},
+      {"ROL-14", "a ground citing an unfounded case",
+       [](World& w) {
+         Json g = Ground("b.threat");
+         g["case"] = w.unfounded;
+         return Concern(w.d.cw, Json::array({g}));
+       }, true},
+      {"ROL-14", "a ground citing a founded case",
+       [](World& w) {
+         Json g = Ground("b.threat");
+         g["case"] = w.founded;
+         return Concern(w.d.cw, Json::array({g}));
+       }, false},
+      // ROL-15: each basis's own conditions.
+      {"ROL-15", "pet-4 without request_ref",
+       [](World& w) { return Request(w.d.co, w.founded, "pet", "pet-4", Json{{"purpose", "pet_request"}}); }, true},
+      {"ROL-15", "pet-4 with request_ref",
+       [](World& w) {
+         return Request(w.d.co, w.founded, "pet", "pet-4",
+                        Json{{"purpose", "pet_request"}, {"request_ref", "PET-2026-0042"}});
+       }, false},
+      {"ROL-15", "dbl-8-2-2 without a balancing text",
+       [](World& w) { return Request(w.d.cw, w.founded, "police", "dbl-8-2-2"); }, true},
+      {"ROL-15", "consent basis without a consent",
+       [](World& w) { return Request(w.d.cw, w.founded, "social_services", "consent"); }, true},
+      {"ROL-15", "consent basis with the consent in force",
+       [](World& w) { return Request(w.d.cw, w.founded, "social_services", "consent", Json{{"consent", w.consent}}); }, false},
+      {"ROL-15", "child-welfare-notify for an adult",
+       [](World& w) { return Request(w.d.cw, w.founded, "child_welfare", "child-welfare-notify"); }, true},
+      {"ROL-15", "child-welfare-notify for a minor",
+       [](World& w) { return Request(w.d.cw, w.minor, "child_welfare", "child-welfare-notify"); }, false},
+      {"ROL-15", "exchange under 115 for investigation",
+       [](World& w) { return Request(w.d.cw, w.founded, "police", "rpl-115-ssp", Json{{"purpose", "investigation"}}); }, true},
+      // ROL-16: legal hold and no resurrection.
+      {"ROL-16", "erasure under a legal hold",
+       [](World& w) {
+         w.d.Must(CaseEvent(w.d.dpo, w.unfounded, "legal_hold.set", Json{{"ground", "complaint"}}));
+         Command e;
+         e.type = "subject.erased";
+         e.actor = w.d.dpo.id;
+         e.role = "dpo";
+         e.subject = w.d.View(w.unfounded).subject;
+         e.h = Json{{"reason", "unfounded"}, {"kid", NewId("k")}};
+         return e;
+       }, true},
+      {"ROL-16", "erasure after the legal hold was released",
+       [](World& w) {
+         w.d.Must(CaseEvent(w.d.dpo, w.unfounded, "legal_hold.set", Json{{"ground", "complaint"}}));
+         w.d.Must(CaseEvent(w.d.dpo, w.unfounded, "legal_hold.released", Json{{"ground", "complaint"}}));
+         Command e;
+         e.type = "subject.erased";
+         e.actor = w.d.dpo.id;
+         e.role = "dpo";
+         e.subject = w.d.View(w.unfounded).subject;
+         e.h = Json{{"reason", "unfounded"}, {"kid", NewId("k")}};
+         return e;
+       }, false},
+      {"ROL-16", "a new concern about an erased pseudonym",
+       [](World& w) {
+         Command e;
+         e.type = "subject.erased";
+         e.actor = w.d.dpo.id;
+         e.role = "dpo";
+         e.subject = w.d.View(w.unfounded).subject;
+         e.h = Json{{"reason", "unfounded"}, {"kid", NewId("k")}};
+         w.d.Must(e);
+         auto c = Concern(w.d.cw, Json::array({Ground("b.threat")}));
+         c.subject = e.subject;
+         c.h["new_subject"] = false;
+         return c;
+       }, true},
+      // ROLE: who may record what (DESIGN §6).
+      {"ROLE", "an auditor reporting a concern",
+       [](World& w) { return Concern(w.d.aud, Json::array({Ground("b.threat")})); }, true},
+      {"ROLE", "a legal reviewer starting an intervention",
+       [](World& w) {
+         return CaseEvent(w.d.lr, w.founded, "intervention.started",
+                          Json{{"kind", "mentor"}, {"provider", "municipality"}},
+                          Json{{"plan", "synthetic plan"}});
+       }, true},
+      {"ROLE", "a legal reviewer reviewing a disclosure",
+       [](World& w) {
+         auto req = w.d.Must(Request(w.d.cw, w.founded, "police", "rpl-115-ssp"));
+         return CaseEvent(w.d.lr, w.founded, "disclosure.reviewed",
+                          Json{{"disclosure", req}, {"verdict", "lawful"}, {"findings", Json::array()}});
+       }, false},
+  };
+  return rows;
+}
+
+TEST_CASE("every rule refuses its commands and allows their close variants", "[projections][policy]") {
+  for (const Row& row : Rows()) {
+    INFO(row.rule << ": " << row.what);
+    World w;
+    Command cmd = row.make(w);
+    const std::uint64_t before = w.d.size();
+    std::optional<projections::CaseState> case_before;
+    if (cmd.case_id && cmd.type != "concern.reported") {
+      auto s = projections::ReadCase(w.d.store(), w.d.dbs(), *cmd.case_id);
+      if (s.ok()) case_before = s->state;
+    }
+    const std::string type = cmd.type;
+    auto r = w.d.Submit(cmd);
+    if (!row.refused) {
+      CHECK(r.ok());
+      if (!r.ok()) UNSCOPED_INFO(r.status().ToString());
+      CHECK(w.d.size() == before + 1);
+      continue;
+    }
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kPolicyRefused);
+    CHECK(projections::RuleOf(r.status()) == row.rule);
+    // Exactly one policy.refused event, carrying no personal data.
+    REQUIRE(w.d.size() == before + 1);
+    ledger::Event e = w.d.EventAt(before + 1);
+    CHECK(e.type == "policy.refused");
+    CHECK(e.h == Json{{"attempted", type}, {"rule", row.rule}});
+    CHECK_FALSE(e.body.has_value());
+    CHECK_FALSE(e.subject.has_value());
+    CHECK(e.actor == cmd.actor);
+    // The case's state did not change.
+    if (case_before) {
+      auto after = projections::ReadCase(w.d.store(), w.d.dbs(), *cmd.case_id);
+      REQUIRE(after.ok());
+      CHECK(after->state == *case_before);
+    }
+  }
+}
+
+TEST_CASE("every rule of the engine has a table row", "[projections][policy]") {
+  std::set<std::string> covered;
+  for (const Row& row : Rows()) covered.insert(row.rule);
+  // ROL-3 and ROL-12 govern reads (listings, statistics, access): tested
+  // with the statistics and, later, the API.
+  for (const char* rule : {"ROL-1", "ROL-2", "ROL-4", "ROL-5", "ROL-6", "ROL-7", "ROL-8",
+                           "ROL-9", "ROL-10", "ROL-11", "ROL-13", "ROL-14", "ROL-15",
+                           "ROL-16", "ROLE"}) {
+    INFO(rule);
+    CHECK(covered.count(rule) == 1);
+  }
+}
+
+TEST_CASE("refusals leave only their record and the log still verifies", "[projections][policy]") {
+  World w;
+  const std::uint64_t before = w.d.size();
+  auto refused = w.d.Submit(Concern(w.d.cw, Json::array({Ground("p.religion")})));
+  REQUIRE(refused.status().code() == StatusCode::kPolicyRefused);
+  // No data key was created for the refused person and no case exists.
+  REQUIRE(w.d.size() == before + 1);
+  w.d.Close();
+  auto v = ledger::VerifyLedger(w.d.dir(), {});
+  REQUIRE(v.ok());
+  CHECK(v->ok);
+  CHECK(v->events == before + 1);
+}
+
+TEST_CASE("malformed commands are refused without any record", "[projections][policy]") {
+  World w;
+  const std::uint64_t before = w.d.size();
+  auto c = Concern(w.d.cw, Json::array({Ground("b.threat")}));
+  c.h["unexpected"] = 1;
+  auto r = w.d.Submit(c);
+  CHECK(r.status().code() == StatusCode::kInvalidArgument);
+  auto unknown_case = CaseEvent(w.d.cw, NewId("c"), "concern.responded", Json{{"channel", "phone"}});
+  CHECK(w.d.Submit(unknown_case).status().code() == StatusCode::kNotFound);
+  auto server_only = CaseEvent(w.d.cw, w.founded, "access.read", Json{{"purpose", "casework"}});
+  CHECK(w.d.Submit(server_only).status().code() == StatusCode::kPermissionDenied);
+  CHECK(w.d.size() == before);
+}
+
+}  // namespace
+}  // namespace caseledger::testing
