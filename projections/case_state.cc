@@ -194,6 +194,15 @@ void OnConsent(const Fact& f, Fold& fold) {
   fold.v.consents.push_back(ConsentEntry{
       f.seq, f.time, GetString(f.h, "decision"), GetString(f.h, "by")});
   fold.v.consent_active = fold.v.consents.back().decision == "given";
+  // ROL-9: interventions are voluntary; a withdrawal ends the active ones.
+  if (fold.v.consents.back().decision == "withdrawn") {
+    for (Intervention& i : fold.v.interventions) {
+      if (!i.active()) continue;
+      i.ended_seq = f.seq;
+      i.ended_time = f.time;
+      i.end_reason = "withdrawn";
+    }
+  }
 }
 
 void OnInterventionStarted(const Fact& f, Fold& fold) {

@@ -287,6 +287,28 @@ TEST_CASE("An intervention collects its progress and ends", "[projections]") {
   CHECK(c.Status() == "received");
 }
 
+TEST_CASE("A withdrawal of consent ends the active interventions",
+          "[projections]") {
+  History c;
+  c.Add("consent.recorded", {{"decision", "given"}, {"by", "subject"}});
+  std::uint64_t a =
+      c.Add("intervention.started", {{"kind", "mentor"}, {"provider", "p-1"}});
+  std::uint64_t b =
+      c.Add("intervention.started", {{"kind", "exit"}, {"provider", "p-2"}});
+  c.Add("intervention.ended", {{"intervention", a}, {"reason", "completed"}});
+  CHECK(c.Status() == "intervention");
+  std::uint64_t w =
+      c.Add("consent.recorded", {{"decision", "withdrawn"}, {"by", "subject"}});
+  CaseView v = c.View();
+  REQUIRE(v.interventions.size() == 2);
+  CHECK(v.interventions[0].end_reason == "completed");  // ended before
+  CHECK(v.interventions[1].seq == b);
+  CHECK_FALSE(v.interventions[1].active());
+  CHECK(v.interventions[1].ended_seq == w);
+  CHECK(v.interventions[1].end_reason == "withdrawn");
+  CHECK(v.status != "intervention");
+}
+
 TEST_CASE("A disclosure moves from requested to reviewed", "[projections]") {
   History c;
   std::uint64_t d =
