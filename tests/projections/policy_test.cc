@@ -2,6 +2,7 @@
 // refuses and close variants it allows (DESIGN §5.2, §5.3). A refusal must
 // leave exactly one policy.refused event and nothing else.
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <functional>
 #include <set>
 
@@ -444,7 +445,14 @@ const std::vector<Row>& Rows() {
   return rows;
 }
 
+std::string ReadDoc(const std::string& rel) {
+  std::ifstream in(std::string(CASELEDGER_SOURCE_DIR) + "/" + rel);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 TEST_CASE("every rule refuses its commands and allows their close variants", "[projections][policy]") {
+  // docs/rules.md quotes the exact error of every refusal in this table.
+  const std::string rules_doc = ReadDoc("docs/rules.md");
   for (const Row& row : Rows()) {
     INFO(row.rule << ": " << row.what);
     World w;
@@ -466,6 +474,10 @@ TEST_CASE("every rule refuses its commands and allows their close variants", "[p
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == StatusCode::kPolicyRefused);
     CHECK(projections::RuleOf(r.status()) == row.rule);
+    {
+      INFO("docs/rules.md must quote: " << r.status().message());
+      CHECK(rules_doc.find(r.status().message()) != std::string::npos);
+    }
     // Exactly one policy.refused event, carrying no personal data.
     REQUIRE(w.d.size() == before + 1);
     ledger::Event e = w.d.EventAt(before + 1);
