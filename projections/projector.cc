@@ -441,6 +441,39 @@ Result<std::vector<std::uint64_t>> CaseSeqs(ledger::LogStore& log,
   return seqs;
 }
 
+Result<std::vector<HistoryEntry>> CaseHistory(ledger::LogStore& log,
+                                              const ProjectionDbs& dbs,
+                                              std::string_view case_id,
+                                              std::uint64_t as_of_seq) {
+  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  std::vector<HistoryEntry> out;
+  std::map<std::uint64_t, std::size_t> at;  // seq -> index in out
+  CL_RETURN_IF_ERROR(ForEachCaseSeq(txn, dbs, case_id, [&](std::uint64_t seq) -> Result<bool> {
+    if (as_of_seq != 0 && seq > as_of_seq) return false;
+    CL_ASSIGN_OR_RETURN(std::string line, ledger::ReadEventLine(txn, log, seq));
+    CL_ASSIGN_OR_RETURN(ledger::Event e, ledger::DecodeEvent(line));
+    HistoryEntry h;
+    CL_ASSIGN_OR_RETURN(h.fact, FactOf(e));
+    h.state_fact = IsStateFact(h.fact.type);
+    const bool correction = h.fact.type == "record.corrected";
+    const bool retraction = h.fact.type == "record.retracted";
+    if ((correction || retraction) && h.fact.h.contains("target") &&
+        h.fact.h["target"].is_number_unsigned()) {
+      h.target = h.fact.h["target"].get<std::uint64_t>();
+      if (auto it = at.find(*h.target); it != at.end()) {
+        HistoryEntry& t = out[it->second];
+        if (correction) t.corrected_by.push_back(seq);
+        if (retraction && !t.retracted_by) t.retracted_by = seq;
+      }
+    }
+    at[seq] = out.size();
+    out.push_back(std::move(h));
+    return true;
+  }));
+  if (out.empty()) return NotFound("no such case");
+  return out;
+}
+
 Result<CaseState> CaseAsOfSeq(ledger::LogStore& log, const ProjectionDbs& dbs,
                               std::string_view case_id,
                               std::uint64_t as_of_seq) {

@@ -139,6 +139,23 @@ Result<CaseState> CaseAsOfSeq(ledger::LogStore& log, const ProjectionDbs& dbs,
 // As CaseAsOfSeq, as of time `as_of` (every event with time <= as_of).
 Result<CaseState> CaseAsOfTime(ledger::LogStore& log, const ProjectionDbs& dbs,
                                std::string_view case_id, Micros as_of);
+// One event in a case's history: the clear envelope as stored (the original,
+// even when it was corrected later), and the links between corrections and
+// what they correct. Bodies stay with the log (decrypted, where the caller may
+// read them, by the API).
+struct HistoryEntry {
+  Fact fact;                                // as stored
+  std::vector<std::uint64_t> corrected_by;  // record.corrected aiming at it
+  std::optional<std::uint64_t> retracted_by;
+  std::optional<std::uint64_t> target;      // for corrections and retractions
+  bool state_fact = false;  // false: access records, refusals
+};
+// The case's history, every indexed event in seq order (up to `as_of_seq`,
+// 0 = all). NotFound for an unknown case.
+Result<std::vector<HistoryEntry>> CaseHistory(ledger::LogStore& log,
+                                              const ProjectionDbs& dbs,
+                                              std::string_view case_id,
+                                              std::uint64_t as_of_seq = 0);
 Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs);
 
 // --- Rebuild ------------------------------------------------------------------

@@ -135,6 +135,14 @@ class RandomCaseWork {
   std::vector<std::uint64_t> facts_, interventions_, requests_;
 };
 
+Command Request(const Actor& a, const std::string& case_id, const std::string& recipient,
+                const std::string& basis) {
+  return CaseEvent(a, case_id, "disclosure.requested",
+                   Json{{"recipient", recipient}, {"basis", basis}, {"registry_version", "2026-1"},
+                        {"purpose", "prevention"}, {"categories", Json::array({"identity"})}},
+                   Json{{"purpose_text", "synthetic"}, {"summary", "synthetic"}});
+}
+
 std::string ViewJson(const CaseState& s) { return ledger::CanonicalJson(s.Derive().ToJson()); }
 
 TEST_CASE("time travel equals the live projection as of every seq", "[projections][timetravel]") {
@@ -182,6 +190,52 @@ TEST_CASE("time travel equals the live projection as of every seq", "[projection
       CHECK((e.case_id == k || (e.type == "subject.erased")));
     }
   }
+}
+
+TEST_CASE("history shows the original and its correction linked", "[projections][history]") {
+  Domain d;
+  auto c = Concern(d.cw, Json::array({Ground("b.threat", "2020-01-15")}));
+  const std::string k = *c.case_id;
+  const std::uint64_t concern = d.Must(c);
+  const std::uint64_t assessment =
+      d.Must(Assessment(d.co, k, "founded", Json::array({Ground("b.threat")})));
+  const std::uint64_t fix = d.Must(CaseEvent(
+      d.cw, k, "record.corrected",
+      Json{{"target", concern},
+           {"fields", Json::array({"h.grounds"})},
+           {"set", {{"grounds", Json::array({Ground("b.threat", "2020-01-10")})}}}},
+      Json{{"reason", "synthetic reason"}}));
+  const std::uint64_t undo = d.Must(CaseEvent(d.co, k, "record.retracted",
+                                              Json{{"target", assessment}, {"reason", "error"}}));
+  // A refusal on the case is in its history too (not a state fact).
+  auto refused = d.Submit(Request(d.cw, k, "pet", "pet-4"));
+  REQUIRE(refused.status().code() == StatusCode::kPolicyRefused);
+
+  auto h = projections::CaseHistory(d.store(), d.dbs(), k);
+  REQUIRE(h.ok());
+  REQUIRE(h->size() == 5);
+  const auto& original = (*h)[0];
+  CHECK(original.fact.seq == concern);
+  // The original as recorded, with the correction linked to it.
+  CHECK(original.fact.h["grounds"][0]["observed_on"] == "2020-01-15");
+  CHECK(original.corrected_by == std::vector<std::uint64_t>{fix});
+  CHECK((*h)[1].retracted_by == undo);
+  CHECK((*h)[2].target == concern);
+  CHECK((*h)[3].target == assessment);
+  CHECK((*h)[4].fact.type == "policy.refused");
+  CHECK_FALSE((*h)[4].state_fact);
+  // The state applies both: corrected date, assessment gone.
+  auto v = d.View(k);
+  CHECK(v.grounds.at(0).observed_on == "2020-01-10");
+  CHECK(v.assessments.empty());
+  CHECK(v.status == "received");
+  // History as of before the correction.
+  auto early = projections::CaseHistory(d.store(), d.dbs(), k, assessment);
+  REQUIRE(early.ok());
+  CHECK(early->size() == 2);
+  CHECK(early->front().corrected_by.empty());
+  CHECK(projections::CaseHistory(d.store(), d.dbs(), NewId("c")).status().code() ==
+        StatusCode::kNotFound);
 }
 
 TEST_CASE("projections survive a reopen and equal a rebuild", "[projections][rebuild]") {
