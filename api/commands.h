@@ -35,6 +35,11 @@ int CmdVerifyBundle(const std::string& bundle,
 // scratch environment and reports any difference from the live projections
 // (exit 1 if there is one).
 int CmdRebuild(const std::string& dir, bool compare);
+// Prints the statistics per year (DESIGN §8, docs/statistics.md) of every
+// year, or of `year`, from the projections of a data dir opened read-only:
+// one table per year, or with `json` one canonical JSON line. Small cells are
+// suppressed (ROL-3). Implemented in stats_command.cc.
+int CmdStats(const std::string& dir, std::optional<int> year, bool json);
 // Creates (if needed) and fills a data dir with a synthetic history, then
 // verifies it.
 int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed);

@@ -100,6 +100,14 @@ int main(int argc, char** argv) {
                     "rebuild into a scratch area and report any difference "
                     "from the live projections (exit 1 if any)");
 
+  auto* stats = app.add_subcommand(
+      "stats",
+      "statistics per year, cells under 5 suppressed (docs/statistics.md)");
+  std::optional<int> year;
+  stats->add_option("--data", dir, "data directory")->required();
+  stats->add_option("--year", year, "one calendar year (default: every year)");
+  stats->add_flag("--json", json, "print the statistics as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -115,6 +123,7 @@ int main(int argc, char** argv) {
   if (*export_bundle) return api::CmdExportBundle(dir, out);
   if (*verify_bundle) return api::CmdVerifyBundle(bundle, key, threads);
   if (*rebuild) return api::CmdRebuild(dir, compare);
+  if (*stats) return api::CmdStats(dir, year, json);
   if (*demo) return api::CmdDemo(dir, cases, seed);
   return api::kExitUsage;
 }
