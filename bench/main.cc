@@ -6,7 +6,7 @@
 // measurement failed; 2 on bad usage. What the figures mean:
 // docs/performance.md.
 //
-//   caseledger_bench [--quick] [--only writes|reads] [--dir PARENT] [--keep]
+//   caseledger_bench [--quick] [--only writes|reads|rebuild] [--dir PARENT] [--keep]
 //                    [--events N] [--body-bytes N]
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -20,6 +20,7 @@
 #include <iostream>
 #include <thread>
 
+#include "bench/domain_figures.h"
 #include "bench/ledger_figures.h"
 #include "bench/measure.h"
 #include "bench/raw_baselines.h"
@@ -33,7 +34,7 @@ namespace {
 
 struct Options {
   bool quick = false;
-  std::string only;  // "", "writes" or "reads"
+  std::string only;  // "", "writes", "reads" or "rebuild"
   bool keep = false;
   std::string parent;            // where the temporary bench directory is made
   std::uint64_t big_events = 0;  // 0 = default for the mode
@@ -517,6 +518,48 @@ Status RunReads(const Context& cx) {
   return Status::Ok();
 }
 
+// A realistic case-work log through the policy engine, then `rebuild` of its
+// projections beside the raw replay limit of the same log.
+Status RunRebuild(const Context& cx) {
+  Report& report = *cx.report;
+  const std::string dir = cx.root + "/domain";
+  report.Section(
+      "domain log: the demo's case work through the policy engine and live "
+      "projections (no_sync; input for rebuild)");
+  CL_ASSIGN_OR_RETURN(DomainBuildFigure b, BuildDomainLog(dir, cx.sz.big_log));
+  report.Info("built " + Num(static_cast<double>(b.events)) + " events",
+              PerS(b.events_per_s),
+              "policy checks + projections in the commit txn, max_batch 4096, " +
+                  Num(b.seconds, 1) + " s; " + Num(static_cast<double>(b.refused)) +
+                  " expected refusals stored as policy.refused");
+
+  report.Section("rebuild: every projection from the log (1 thread)");
+  CL_ASSIGN_OR_RETURN(ReplayFigure sample, LedgerReplay(dir, 1024, /*max_events=*/1024));
+  CL_ASSIGN_OR_RETURN(RawReplayResult raw_before,
+                      RawReplay(dir + "/ledger", "events", sample.sample));
+  CL_ASSIGN_OR_RETURN(RebuildFigure rb, RebuildInto(dir, cx.root + "/domain-scratch"));
+  CL_ASSIGN_OR_RETURN(RawReplayResult raw_after,
+                      RawReplay(dir + "/ledger", "events", sample.sample));
+  if (!rb.same_as_live)
+    return Internal("the rebuilt projections differ from the live ones");
+  const double raw = (raw_before.events_per_s + raw_after.events_per_s) / 2;
+  // Issue 3 asks for the figure beside the raw replay limit; it sets no
+  // target, so none is invented here.
+  report.Info(
+      "rebuild events/s, " + Num(static_cast<double>(rb.events)) + " events",
+      PerS(rb.events_per_s),
+      "ratio " + Num(rb.events_per_s / raw, 2) + " of the raw replay limit " +
+          PerS(raw) +
+          " of the same log (LMDB cursor scan + xchacha20poly1305 open + "
+          "nlohmann parse of a body, 1 thread; mean of " +
+          PerS(raw_before.events_per_s) + " before and " +
+          PerS(raw_after.events_per_s) + " after)");
+  report.Info("  rebuild CPU per event", Micros(rb.cpu_micros_per_event),
+              Num(rb.seconds, 1) + " s; compared with the live projections: "
+              "no difference");
+  return Status::Ok();
+}
+
 // Runs the measurements `o` asks for; returns a non-OK status if one failed.
 Status Run(const Options& o, const std::string& root, Report& report) {
   Context cx;
@@ -530,17 +573,18 @@ Status Run(const Options& o, const std::string& root, Report& report) {
   CL_RETURN_IF_ERROR(RunBasics(cx));
   if (o.only.empty() || o.only == "writes") CL_RETURN_IF_ERROR(RunWrites(cx));
   if (o.only.empty() || o.only == "reads") CL_RETURN_IF_ERROR(RunReads(cx));
+  if (o.only.empty() || o.only == "rebuild") CL_RETURN_IF_ERROR(RunRebuild(cx));
   return Status::Ok();
 }
 
 int Usage(const char* argv0) {
   std::cerr << "usage: " << argv0
-            << " [--quick] [--only writes|reads] [--dir PARENT] [--keep] "
+            << " [--quick] [--only writes|reads|rebuild] [--dir PARENT] [--keep] "
                "[--events N] [--body-bytes N]\n"
             << "  --quick        small sizes (CI): 4x10^4-event log, a few "
                "seconds per figure\n"
-            << "  --only PART    writes (appends, latency) or reads (verify, "
-               "RSS, replay, proofs)\n"
+            << "  --only PART    writes (appends, latency), reads (verify, "
+               "RSS, replay, proofs) or rebuild (domain log, projections)\n"
             << "  --dir PARENT   where to make the temporary data dirs "
                "(default $TMPDIR or /var/tmp)\n"
             << "  --keep         keep the temporary data dirs\n"
@@ -567,7 +611,7 @@ int Main(int argc, char** argv) {
       o.keep = true;
     } else if (a == "--only") {
       const std::string* v = value();
-      if (v == nullptr || (*v != "writes" && *v != "reads"))
+      if (v == nullptr || (*v != "writes" && *v != "reads" && *v != "rebuild"))
         return Usage(argv[0]);
       o.only = *v;
     } else if (a == "--dir") {

@@ -188,7 +188,7 @@ Status Bad(std::string what) { return Corruption(std::move(what)); }
 
 }  // namespace
 
-Result<ScannedEvent> ScanEvent(std::string_view line) {
+Result<ScannedEvent> ScanEvent(std::string_view line, bool signature_input) {
   // Keys in canonical order; the flags say which are required.
   static constexpr std::string_view kKeys[] = {"actor", "body", "case", "h",       "prev", "role",
                                                "seq",   "sig",  "subject", "time", "type", "v"};
@@ -221,7 +221,9 @@ Result<ScannedEvent> ScanEvent(std::string_view line) {
     const std::string_view name = kKeys[k];
     if (name == "h") {
       if (!sc.Peek('{')) return Bad("field \"h\" missing or not an object");
+      const std::size_t h_begin = sc.pos();
       if (!sc.Object(0)) return Bad("header: not canonical JSON within limits");
+      out.h = line.substr(h_begin, sc.pos() - h_begin);
     } else if (name == "seq" || name == "v") {
       std::uint64_t v = 0;
       bool neg = false;
@@ -246,10 +248,21 @@ Result<ScannedEvent> ScanEvent(std::string_view line) {
       if (!sc.Eat('}')) return Bad("field \"body\" must be {ct, kid, n}");
     } else {
       std::string_view value;
+      bool value_escaped = false;
       if (!sc.Peek('"')) return Bad("field \"" + std::string(name) + "\" is not a string");
-      if (!sc.String(&value, nullptr, nullptr)) return Bad("line is not in canonical form");
+      if (!sc.String(&value, nullptr, &value_escaped)) return Bad("line is not in canonical form");
       if (name == "prev") prev_hex = value;
       if (name == "time") out.time = value;
+      std::string_view* field = name == "type"      ? &out.type
+                                : name == "actor"   ? &out.actor
+                                : name == "role"    ? &out.role
+                                : name == "case"    ? &out.case_id
+                                : name == "subject" ? &out.subject
+                                                    : nullptr;
+      if (field != nullptr) {
+        *field = value;
+        out.has_escapes = out.has_escapes || value_escaped;
+      }
       if (name == "sig") {
         sig_b64 = value;
         sig_begin = member_begin;
@@ -273,6 +286,7 @@ Result<ScannedEvent> ScanEvent(std::string_view line) {
   if (sig->size() != crypto::kEd25519SignatureBytes) return Bad("field \"sig\" is not a 64-byte signature");
   std::memcpy(out.sig.bytes.data(), sig->data(), sig->size());
   if (crypto::Base64Encode(*sig) != sig_b64) return Bad("line is not in canonical form");
+  if (!signature_input) return out;
   // C: the line without `,"sig":"…"` (sig is never the first member).
   out.signature_input.reserve(kEventSignaturePrefix.size() + line.size());
   out.signature_input.append(kEventSignaturePrefix);

@@ -21,13 +21,21 @@ struct ScannedEvent {
   crypto::Digest prev;
   crypto::Ed25519Signature sig;
   std::string_view time;        // raw text between the quotes, a view into the line
+  // Views into the line: the raw text between the quotes (`has_escapes` says
+  // whether any of these five contains a JSON escape), and the header object.
+  std::string_view type, actor, role, case_id, subject;  // empty if absent
+  std::string_view h;  // the canonical bytes of the header object
+  bool has_escapes = false;
   // The signature input: kEventSignaturePrefix ‖ C, where C is the line
   // without its "sig" member (built once; C is a view into it).
   std::string signature_input;
   std::string_view unsigned_bytes() const;
 };
 
-// Corruption naming what is wrong, as DecodeEvent.
-Result<ScannedEvent> ScanEvent(std::string_view line);
+// Corruption naming what is wrong, as DecodeEvent. Without
+// `signature_input`, the signature input is not built (replays that only
+// need the envelope).
+Result<ScannedEvent> ScanEvent(std::string_view line,
+                               bool signature_input = true);
 
 }  // namespace caseledger::ledger

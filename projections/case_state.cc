@@ -758,6 +758,72 @@ Json CaseState::ToJson() const {
               {"retracted", retracted_}};
 }
 
+namespace {
+void AppendFactCanonical(std::string& out, const Fact& f,
+                         const std::string& case_id,
+                         const std::string& subject) {
+  // Keys in canonical (sorted) order: actor, case?, h, role, seq, subject?,
+  // time, type — as FactJson, whose CanonicalJson this equals.
+  auto owner = [&](const char* key, const std::optional<std::string>& v) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    if (v) {
+      ledger::AppendJsonString(out, *v);
+    } else {
+      out += "null";
+    }
+  };
+  out += "{\"actor\":";
+  ledger::AppendJsonString(out, f.actor);
+  if (f.case_id != case_id) owner("case", f.case_id);
+  out += ",\"h\":";
+  out += ledger::CanonicalJson(f.h);
+  out += ",\"role\":";
+  ledger::AppendJsonString(out, f.role);
+  out += ",\"seq\":";
+  out += std::to_string(f.seq);
+  if (f.subject != subject) owner("subject", f.subject);
+  out += ",\"time\":";
+  out += std::to_string(f.time);
+  out += ",\"type\":";
+  ledger::AppendJsonString(out, f.type);
+  out += '}';
+}
+}  // namespace
+
+std::string CaseState::ToCanonical() const {
+  std::string out;
+  out.reserve(256 * (facts_.size() + originals_.size()) + 128);
+  out += "{\"case\":";
+  ledger::AppendJsonString(out, case_id_);
+  out += ",\"facts\":[";
+  bool first = true;
+  for (const auto& [seq, f] : facts_) {
+    if (!first) out += ',';
+    first = false;
+    AppendFactCanonical(out, f, case_id_, subject_);
+  }
+  out += "],\"last_seq\":";
+  out += std::to_string(last_seq_);
+  out += ",\"originals\":[";
+  first = true;
+  for (const auto& [seq, f] : originals_) {
+    if (!first) out += ',';
+    first = false;
+    AppendFactCanonical(out, f, case_id_, subject_);
+  }
+  out += "],\"retracted\":[";
+  for (std::size_t i = 0; i < retracted_.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(retracted_[i]);
+  }
+  out += "],\"subject\":";
+  ledger::AppendJsonString(out, subject_);
+  out += ",\"v\":1}";
+  return out;
+}
+
 Result<CaseState> CaseState::FromJson(const Json& j) {
   CL_RETURN_IF_ERROR(CheckKeys(
       j,

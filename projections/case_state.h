@@ -231,6 +231,9 @@ class CaseState {
   // Corruption for anything ToJson could not have written.
   Json ToJson() const;
   static Result<CaseState> FromJson(const Json& j);
+  // CanonicalJson(ToJson()), written directly (no DOM): what the projector
+  // stores after every batch that touches the case.
+  std::string ToCanonical() const;
 
   friend bool operator==(const CaseState&, const CaseState&) = default;
 

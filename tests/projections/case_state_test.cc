@@ -614,6 +614,7 @@ TEST_CASE("Odd header content never breaks Apply or Derive", "[projections]") {
   auto back = CaseState::FromJson(s.ToJson());
   REQUIRE(back.ok());
   CHECK(*back == s);
+  CHECK(s.ToCanonical() == ledger::CanonicalJson(s.ToJson()));
 }
 
 // A state with every family of fact, a correction, a retraction, a fact
@@ -883,6 +884,8 @@ TEST_CASE("Incremental replayed and persisted states derive the same view",
     for (const Fact& f : facts) replayed.Apply(f);
     auto persisted = CaseState::FromJson(replayed.ToJson());
     REQUIRE(persisted.ok());
+    // The stored bytes, written without a DOM, are the canonical JSON.
+    CHECK(replayed.ToCanonical() == ledger::CanonicalJson(replayed.ToJson()));
     const Json view = replayed.Derive().ToJson();
     CHECK(incremental.Derive().ToJson() == view);
     CHECK(persisted->Derive().ToJson() == view);

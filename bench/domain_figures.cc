@@ -1,0 +1,101 @@
+#include "bench/domain_figures.h"
+
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <future>
+
+#include "api/demo.h"
+#include "bench/measure.h"
+#include "ledger/ledger.h"
+#include "projections/projector.h"
+
+namespace caseledger::bench {
+
+namespace {
+constexpr ledger::Micros kDay = ledger::Micros{86400} * 1000000;
+constexpr std::uint64_t kChunkCases = 4000;  // cases planned at a time (memory)
+}  // namespace
+
+Result<DomainBuildFigure> BuildDomainLog(const std::string& dir,
+                                         std::uint64_t target_events) {
+  CL_RETURN_IF_ERROR(ledger::InitDataDir(dir, "bench.caseledger.invalid/domain").status());
+  ledger::LedgerOptions o;
+  o.no_sync = true;  // input for the rebuild figure only: not durable
+  o.writer.max_batch = 4096;
+  o.make_hook = [](ledger::LogStore& store, ledger::Keystore&)
+      -> Result<std::unique_ptr<ledger::WriteHook>> {
+    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env()));
+    return std::unique_ptr<ledger::WriteHook>(std::move(p));
+  };
+  CL_ASSIGN_OR_RETURN(auto l, ledger::Ledger::Open(dir, std::move(o)));
+  ledger::Writer& writer = l->writer();
+  // Events per case of the demo's history, from a small plan.
+  const ledger::Micros end = ledger::NowMicros();
+  const ledger::Micros start = end - 5 * 365 * kDay;
+  const double per_case =
+      static_cast<double>(api::PlanDemo(400, 99, start, end).commands.size()) / 400.0;
+  const auto cases = static_cast<std::uint64_t>(static_cast<double>(target_events) / per_case) + 1;
+  const std::uint64_t chunks = (cases + kChunkCases - 1) / kChunkCases;
+  DomainBuildFigure f;
+  const auto t0 = Clock::now();
+  for (std::uint64_t c = 0; c < chunks; ++c) {
+    const ledger::Micros from = std::max(
+        start + (end - start) / static_cast<ledger::Micros>(chunks) * static_cast<ledger::Micros>(c),
+        writer.last_time() + 1);
+    const ledger::Micros to =
+        start + (end - start) / static_cast<ledger::Micros>(chunks) * static_cast<ledger::Micros>(c + 1);
+    api::DemoPlan plan = api::PlanDemo(std::min(kChunkCases, cases - c * kChunkCases), 1000 + c,
+                                       from, std::max(from, to), writer.size() + 1);
+    std::deque<std::future<Result<ledger::Appended>>> in_flight;
+    auto drain = [&](std::size_t keep) -> Status {
+      while (in_flight.size() > keep) {
+        auto r = in_flight.front().get();
+        in_flight.pop_front();
+        if (r.status().code() == StatusCode::kPolicyRefused) {
+          ++f.refused;
+        } else if (!r.ok()) {
+          return r.status();
+        }
+      }
+      return Status::Ok();
+    };
+    for (auto& cmd : plan.commands) {
+      in_flight.push_back(writer.Submit(std::move(cmd)));
+      CL_RETURN_IF_ERROR(drain(16384));
+    }
+    CL_RETURN_IF_ERROR(drain(0));
+  }
+  CL_RETURN_IF_ERROR(l->store().env().Sync());
+  f.events = writer.size();
+  f.seconds = SecondsSince(t0);
+  f.events_per_s = static_cast<double>(f.events) / f.seconds;
+  return f;
+}
+
+Result<RebuildFigure> RebuildInto(const std::string& dir,
+                                  const std::string& scratch_dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(scratch_dir, ec);
+  std::filesystem::create_directories(scratch_dir);
+  RebuildFigure f;
+  {
+    CL_ASSIGN_OR_RETURN(auto store, ledger::LogStore::Open(dir, /*read_only=*/true));
+    ledger::lmdb::EnvOptions eo;
+    eo.no_sync = true;
+    CL_ASSIGN_OR_RETURN(auto env, ledger::lmdb::Env::Open(scratch_dir, eo));
+    const auto t0 = Clock::now();
+    const double cpu0 = ThreadCpuSeconds();
+    CL_ASSIGN_OR_RETURN(f.events, projections::Rebuild(*store, *env));
+    f.seconds = SecondsSince(t0);
+    f.cpu_micros_per_event =
+        (ThreadCpuSeconds() - cpu0) * 1e6 / static_cast<double>(std::max<std::uint64_t>(f.events, 1));
+    f.events_per_s = static_cast<double>(f.events) / f.seconds;
+    CL_ASSIGN_OR_RETURN(auto diff, projections::CompareProjections(store->env(), *env));
+    f.same_as_live = diff.empty();
+  }
+  std::filesystem::remove_all(scratch_dir, ec);
+  return f;
+}
+
+}  // namespace caseledger::bench

@@ -1,0 +1,41 @@
+// Figures of the domain layer: a realistic case-work log written through the
+// policy engine and the live projections (the demo data set's generator, at
+// benchmark scale), and `rebuild` of every projection from that log.
+// Thread-safety: used from one thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/result.h"
+
+namespace caseledger::bench {
+
+struct DomainBuildFigure {
+  std::uint64_t events = 0;    // log size after the build
+  std::uint64_t refused = 0;   // expected policy refusals (stored as records)
+  double seconds = 0;
+  double events_per_s = 0;     // with policy checks and projection updates
+};
+
+// Creates `dir` and writes about `target_events` events of synthetic case
+// work (api::PlanDemo, in chunks of time) through a ledger with the domain
+// hook, no_sync (input for the rebuild figure; NOT durable).
+Result<DomainBuildFigure> BuildDomainLog(const std::string& dir,
+                                         std::uint64_t target_events);
+
+struct RebuildFigure {
+  std::uint64_t events = 0;
+  double seconds = 0;
+  double events_per_s = 0;
+  double cpu_micros_per_event = 0;
+  bool same_as_live = false;  // CompareProjections(live, rebuilt) was empty
+};
+
+// Rebuilds the projections of the log in `dir` into a scratch environment at
+// `scratch_dir` (timed), then compares them with the live ones (not timed).
+// The data dir must not be open elsewhere in this process.
+Result<RebuildFigure> RebuildInto(const std::string& dir,
+                                  const std::string& scratch_dir);
+
+}  // namespace caseledger::bench
