@@ -32,7 +32,13 @@ Result<DomainBuildFigure> BuildDomainLog(const std::string& dir,
   ledger::Writer& writer = l->writer();
   // Events per case of the demo's history, from a small plan.
   const ledger::Micros end = ledger::NowMicros();
-  const ledger::Micros start = end - 5 * 365 * kDay;
+  // The demo's density (hundreds of concerns a year, DESIGN §11) over as
+  // many years as the target size needs: a denser history would keep more
+  // subjects active at once than the keystore's data-key cache holds, which a
+  // municipality never does.
+  const ledger::Micros years = static_cast<ledger::Micros>(
+      std::clamp<std::uint64_t>(target_events / 20000, 5, 60));
+  const ledger::Micros start = end - years * 365 * kDay;
   const double per_case =
       static_cast<double>(api::PlanDemo(400, 99, start, end).commands.size()) / 400.0;
   const auto cases = static_cast<std::uint64_t>(static_cast<double>(target_events) / per_case) + 1;
