@@ -87,9 +87,10 @@ int main(int argc, char** argv) {
 
   auto* demo = app.add_subcommand(
       "demo", "fill a data directory with a synthetic history, then verify it");
-  std::uint64_t cases = 200, seed = 1;
+  std::uint64_t cases = 750, seed = 1;  // api::kDemoDefaultCases (api/demo.h)
   demo->add_option("--data", dir, "data directory")->required();
-  demo->add_option("--cases", cases, "number of synthetic cases");
+  demo->add_option("--cases", cases,
+                   "number of concerns (cases opened) over 5 years");
   demo->add_option("--seed", seed, "random seed");
 
   auto* rebuild = app.add_subcommand(
