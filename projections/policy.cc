@@ -327,9 +327,11 @@ Status CheckIntervention(Ctx& c) {
     return Refuse("ROL-9", "interventions are voluntary: record the consent of "
                            "the subject (or a guardian for a minor) first");
   }
-  const ConsentEntry& last = c.view.consents.back();
-  if (c.view.minor && last.by != "guardian" && last.by != "subject") {
-    return Refuse("ROL-9", "consent for a minor is given by a guardian");
+  // The consent in force must come from the person themselves; a guardian
+  // consents only for a minor.
+  if (!c.view.minor && c.view.consents.back().by == "guardian") {
+    return Refuse("ROL-9", "the subject is an adult: the consent must be the "
+                           "subject's own, not a guardian's");
   }
   return Status::Ok();
 }

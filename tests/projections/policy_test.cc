@@ -285,6 +285,22 @@ const std::vector<Row>& Rows() {
                           Json{{"kind", "exit"}, {"provider", "ngo"}},
                           Json{{"plan", "synthetic plan"}});
        }, true},
+      {"ROL-9", "intervention for an adult on a guardian's consent",
+       [](World& w) {
+         w.d.Must(CaseEvent(w.d.cw, w.founded, "consent.recorded",
+                            Json{{"decision", "given"}, {"by", "guardian"}}));
+         return CaseEvent(w.d.cw, w.founded, "intervention.started",
+                          Json{{"kind", "mentor"}, {"provider", "municipality"}},
+                          Json{{"plan", "synthetic plan"}});
+       }, true},
+      {"ROL-9", "intervention for a minor on a guardian's consent",
+       [](World& w) {
+         w.d.Must(CaseEvent(w.d.cw, w.minor, "consent.recorded",
+                            Json{{"decision", "given"}, {"by", "guardian"}}));
+         return CaseEvent(w.d.cw, w.minor, "intervention.started",
+                          Json{{"kind", "relatives_coach"}, {"provider", "municipality"}},
+                          Json{{"plan", "synthetic plan"}});
+       }, false},
       {"ROL-9", "intervention on an unfounded case",
        [](World& w) {
          w.d.Must(CaseEvent(w.d.cw, w.unfounded, "consent.recorded",
