@@ -6,6 +6,8 @@
 #include "api/demo.h"
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -167,6 +169,37 @@ TEST_CASE("demo writes a history that verifies and rebuilds", "[e2e][demo]") {
   INFO(again.out << again.err);
   CHECK(again.exit_code == 0);
   CHECK(Run({"rebuild", "--data", dir, "--compare"}).exit_code == 0);
+}
+
+TEST_CASE("statistics of the demo data set show the figures with suppression",
+          "[e2e][demo]") {
+  TempDir tmp;
+  const std::string dir = tmp / "data";
+  REQUIRE(Run({"demo", "--data", dir}).exit_code == 0);  // the default data set
+  auto r = Run({"stats", "--data", dir, "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("\"p.") == std::string::npos);  // ROL-3
+  auto j = nlohmann::json::parse(r.out);
+  std::vector<int> founded_per_mille;
+  bool progression = false, suppressed = false;
+  for (const auto& y : j["years"]) {
+    if (y["concerns"]["total"].is_null() || y["concerns"]["total"].get<int>() < 50) continue;
+    INFO("year " << y["year"]);
+    REQUIRE(y["assessments"]["founded_share"].is_object());
+    founded_per_mille.push_back(y["assessments"]["founded_share"]["per_mille"].get<int>());
+    REQUIRE(y["response_24h"]["share"].is_object());
+    CHECK(y["response_24h"]["share"]["per_mille"].get<int>() >= 800);
+    CHECK_FALSE(y["interventions"]["by_kind"].empty());
+    progression = progression || y["progression_6m"]["share"].is_object();
+    for (const auto& [source, n] : y["concerns"]["by_source"].items())
+      suppressed = suppressed || n.is_null();
+  }
+  REQUIRE(founded_per_mille.size() >= 4);  // several full years
+  CHECK(founded_per_mille.front() < 170);  // about 10 % in the first year
+  CHECK(*std::max_element(founded_per_mille.begin(), founded_per_mille.end()) > 200);  // ~25 % later
+  CHECK(progression);
+  CHECK(suppressed);  // small cells are hidden
 }
 
 TEST_CASE("demo plan is deterministic in time order with resolvable seqs",
