@@ -413,6 +413,7 @@ class Planner {
 
   void PlanCase(std::uint64_t number, Micros t0);
   void PlanUnfounded(Case& c, Micros assessed);
+  void LegalHold(Case& c, Micros set);
   // The follow-up of a case assessed founded (event `founded` at `f`, with
   // the baseline `factors`).
   void PlanFounded(Case& c, std::uint64_t founded, Micros f,
@@ -750,6 +751,19 @@ void Planner::PlanCase(std::uint64_t number, Micros t0) {
   PlanFounded(c, a, assessed, factors);
 }
 
+// A complaint about the case: a legal hold set at `set` and released
+// later (DESIGN §6, ROL-16).
+void Planner::LegalHold(Case& c, Micros set) {
+  static constexpr Choice kHold[] = {
+      {"complaint", 6}, {"ombudsman", 3}, {"court_case", 1}};
+  const std::string_view ground = rng_.Weighted(kHold).value;
+  Add(set, &c, "legal_hold.set", dpo_, Json{{"ground", ground}},
+      Json{{"note", "Synthetic note: a complaint is pending (demo data)."}});
+  Add(set + rng_.Between(30 * kDay, 200 * kDay), &c, "legal_hold.released",
+      dpo_, Json{{"ground", ground}},
+      Json{{"note", "Synthetic note: the complaint is decided (demo data)."}});
+}
+
 void Planner::PlanUnfounded(Case& c, Micros assessed) {
   const Micros closed = assessed + rng_.Between(kDay, 10 * kDay);
   Add(closed, &c, "case.closed", *c.coordinator, Json{{"reason", "unfounded"}},
@@ -768,16 +782,7 @@ void Planner::PlanUnfounded(Case& c, Micros assessed) {
   }
   // A complaint about having been registered at all.
   if (rng_.Chance(0.01) || Want("hold", cursor)) {
-    static constexpr Choice kHold[] = {
-        {"complaint", 6}, {"ombudsman", 3}, {"court_case", 1}};
-    const std::string_view ground = rng_.Weighted(kHold).value;
-    const Micros set = cursor + rng_.Between(5 * kDay, 25 * kDay);
-    Add(set, &c, "legal_hold.set", dpo_, Json{{"ground", ground}},
-        Json{{"note", "Synthetic note: a complaint is pending (demo data)."}});
-    Add(set + rng_.Between(30 * kDay, 200 * kDay), &c, "legal_hold.released",
-        dpo_, Json{{"ground", ground}},
-        Json{
-            {"note", "Synthetic note: the complaint is decided (demo data)."}});
+    LegalHold(c, cursor + rng_.Between(5 * kDay, 25 * kDay));
   }
 }
 
@@ -1012,16 +1017,7 @@ void Planner::PlanFounded(Case& c, std::uint64_t founded, Micros f,
                             header);
   }
   if (rng_.Chance(0.01) || Want("hold", cursor)) {
-    static constexpr Choice kHold[] = {
-        {"complaint", 6}, {"ombudsman", 3}, {"court_case", 1}};
-    const std::string_view ground = rng_.Weighted(kHold).value;
-    const Micros set = cursor + rng_.Between(10 * kDay, 120 * kDay);
-    Add(set, &c, "legal_hold.set", dpo_, Json{{"ground", ground}},
-        Json{{"note", "Synthetic note: a complaint is pending (demo data)."}});
-    Add(set + rng_.Between(30 * kDay, 200 * kDay), &c, "legal_hold.released",
-        dpo_, Json{{"ground", ground}},
-        Json{
-            {"note", "Synthetic note: the complaint is decided (demo data)."}});
+    LegalHold(c, cursor + rng_.Between(10 * kDay, 120 * kDay));
   }
 }
 

@@ -22,16 +22,6 @@ constexpr std::size_t kCacheLimit = 8192;  // clean cases kept in memory
 constexpr std::uint64_t kCatchUpChunk = 100000;  // events per rebuild txn
 constexpr std::uint64_t kPinned = std::numeric_limits<std::uint64_t>::max();
 
-// Limits for parsing our own stored state (bigger than request limits: a
-// long case's state holds every fact).
-ledger::JsonLimits StoredLimits() {
-  ledger::JsonLimits l;
-  l.max_bytes = std::size_t{256} << 20;
-  l.max_depth = 32;
-  l.max_string_bytes = std::size_t{1} << 20;
-  return l;
-}
-
 std::string IndexKey(std::string_view case_id, std::uint64_t seq) {
   std::string k(case_id);
   auto be = EncodeBigEndian64(seq);
@@ -58,7 +48,7 @@ Result<BuiltTo> DecodeBuiltTo(ByteView v) {
 
 template <typename T>
 Result<T> ParseStored(ByteView v, std::string_view what) {
-  auto j = ledger::ParseUntrustedJson(AsChars(v), StoredLimits());
+  auto j = ledger::ParseUntrustedJson(AsChars(v), StoredJsonLimits());
   if (!j.ok()) return Corruption(std::string(what) + ": " + j.status().message());
   return T::FromJson(*j);
 }
@@ -106,6 +96,14 @@ Result<Fact> ReplayFact(std::string_view line) {
 }  // namespace
 
 // --- ProjectionDbs -------------------------------------------------------------
+
+ledger::JsonLimits StoredJsonLimits() {
+  ledger::JsonLimits l;
+  l.max_bytes = std::size_t{256} << 20;
+  l.max_depth = 32;
+  l.max_string_bytes = std::size_t{1} << 20;
+  return l;
+}
 
 Result<ProjectionDbs> ProjectionDbs::Open(lmdb::Env& env, bool create) {
   ProjectionDbs d;

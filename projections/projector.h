@@ -39,6 +39,10 @@ namespace caseledger::projections {
 // by another version is rebuilt from the log when opened.
 inline constexpr std::string_view kProjectionVersion = "1";
 
+// Limits for parsing the projections' own stored JSON (a long case's state
+// holds every fact, so they are wider than request limits).
+ledger::JsonLimits StoredJsonLimits();
+
 // The projection DBs of one environment (the live ledger env, or a scratch
 // env for `rebuild --compare`).
 struct ProjectionDbs {

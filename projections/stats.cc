@@ -24,19 +24,9 @@ constexpr std::string_view kRefusedPrefix = "refused/";
 // The intervention kinds the progression goal is about.
 constexpr std::string_view kProgressionKinds[] = {"mentor", "relatives_coach"};
 
-// Limits for parsing our own stored state (as the projector reads it: a long
-// case's state holds every fact).
-ledger::JsonLimits StoredLimits() {
-  ledger::JsonLimits l;
-  l.max_bytes = std::size_t{256} << 20;
-  l.max_depth = 32;
-  l.max_string_bytes = std::size_t{1} << 20;
-  return l;
-}
-
 template <typename T>
 Result<T> ParseStored(ByteView v, std::string_view what) {
-  auto j = ledger::ParseUntrustedJson(AsChars(v), StoredLimits());
+  auto j = ledger::ParseUntrustedJson(AsChars(v), StoredJsonLimits());
   if (!j.ok())
     return Corruption(std::string(what) + ": " + j.status().message());
   return T::FromJson(*j);
