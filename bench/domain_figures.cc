@@ -14,7 +14,7 @@ namespace caseledger::bench {
 
 namespace {
 constexpr ledger::Micros kDay = ledger::Micros{86400} * 1000000;
-constexpr std::uint64_t kChunkCases = 4000;  // cases planned at a time (memory)
+constexpr std::uint64_t kYearCases = 1500;  // concerns planned per year
 }  // namespace
 
 Result<DomainBuildFigure> BuildDomainLog(const std::string& dir,
@@ -30,29 +30,24 @@ Result<DomainBuildFigure> BuildDomainLog(const std::string& dir,
   };
   CL_ASSIGN_OR_RETURN(auto l, ledger::Ledger::Open(dir, std::move(o)));
   ledger::Writer& writer = l->writer();
-  // Events per case of the demo's history, from a small plan.
-  const ledger::Micros end = ledger::NowMicros();
-  // The demo's density (hundreds of concerns a year, DESIGN §11) over as
-  // many years as the target size needs: a denser history would keep more
-  // subjects active at once than the keystore's data-key cache holds, which a
+  // One year of the demo's history at a time, at a large city's density
+  // (DESIGN §11: hundreds to a few thousand concerns a year), for as many
+  // years as the target needs. A denser history would keep more subjects
+  // active at once than the keystore's data-key cache holds, which a
   // municipality never does.
-  const ledger::Micros years = static_cast<ledger::Micros>(
-      std::clamp<std::uint64_t>(target_events / 20000, 5, 60));
-  const ledger::Micros start = end - years * 365 * kDay;
+  const ledger::Micros end = ledger::NowMicros();
+  const ledger::Micros year = 365 * kDay;
   const double per_case =
-      static_cast<double>(api::PlanDemo(400, 99, start, end).commands.size()) / 400.0;
-  const auto cases = static_cast<std::uint64_t>(static_cast<double>(target_events) / per_case) + 1;
-  const std::uint64_t chunks = (cases + kChunkCases - 1) / kChunkCases;
+      static_cast<double>(api::PlanDemo(400, 99, end - year, end).commands.size()) / 400.0;
+  const auto years = static_cast<ledger::Micros>(
+      static_cast<double>(target_events) / (per_case * static_cast<double>(kYearCases)) + 2);
   DomainBuildFigure f;
   const auto t0 = Clock::now();
-  for (std::uint64_t c = 0; c < chunks; ++c) {
-    const ledger::Micros from = std::max(
-        start + (end - start) / static_cast<ledger::Micros>(chunks) * static_cast<ledger::Micros>(c),
-        writer.last_time() + 1);
-    const ledger::Micros to =
-        start + (end - start) / static_cast<ledger::Micros>(chunks) * static_cast<ledger::Micros>(c + 1);
-    api::DemoPlan plan = api::PlanDemo(std::min(kChunkCases, cases - c * kChunkCases), 1000 + c,
-                                       from, std::max(from, to), writer.size() + 1);
+  for (ledger::Micros y = years; y > 0 && writer.size() < target_events; --y) {
+    const ledger::Micros from = std::max(end - y * year, writer.last_time() + 1);
+    const ledger::Micros to = std::max(from, end - (y - 1) * year);
+    api::DemoPlan plan =
+        api::PlanDemo(kYearCases, 1000 + static_cast<std::uint64_t>(y), from, to, writer.size() + 1);
     std::deque<std::future<Result<ledger::Appended>>> in_flight;
     auto drain = [&](std::size_t keep) -> Status {
       while (in_flight.size() > keep) {
