@@ -5,7 +5,8 @@
 // back (InsertSignature) is too, C is the line less the 97 signature bytes,
 // A is C without the body, and the line is canonical JSON by
 // canonical_json.h's own rules. ScanEvent (verify's one-pass scanner) accepts
-// exactly the same lines and yields the same C, seq, prev and sig.
+// exactly the same lines and yields the same C, seq, prev, sig, envelope
+// strings and header bytes.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -42,6 +43,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(scanned->unsigned_bytes() == ledger::EncodeUnsigned(*decoded), "ScanEvent's C differs");
   FUZZ_CHECK(scanned->seq == decoded->seq && scanned->prev == decoded->prev && scanned->sig == *decoded->sig,
              "ScanEvent's fields differ");
+  // The envelope views that replays (rebuild) use instead of the decoder.
+  if (!scanned->has_escapes) {
+    FUZZ_CHECK(scanned->type == decoded->type && scanned->actor == decoded->actor &&
+                   scanned->role == decoded->role &&
+                   scanned->case_id == decoded->case_id.value_or("") &&
+                   scanned->subject == decoded->subject.value_or(""),
+               "ScanEvent's envelope views differ");
+  }
+  FUZZ_CHECK(scanned->h == ledger::CanonicalJson(decoded->h), "ScanEvent's header view differs");
   const ledger::Event& e = *decoded;
   FUZZ_CHECK(e.sig.has_value(), "decoded event without a signature");
   FUZZ_CHECK(e.seq >= 1, "seq 0 accepted");

@@ -49,6 +49,21 @@ void ExpectSameVerdict(const std::string& line) {
   CHECK(scanned->time == decoded->time);
   CHECK(scanned->unsigned_bytes() == EncodeUnsigned(*decoded));
   CHECK(scanned->signature_input == SignatureInput(EncodeUnsigned(*decoded)));
+  // The envelope views that rebuild uses instead of the decoder.
+  CHECK(scanned->h == CanonicalJson(decoded->h));
+  if (!scanned->has_escapes) {
+    CHECK(scanned->type == decoded->type);
+    CHECK(scanned->actor == decoded->actor);
+    CHECK(scanned->role == decoded->role);
+    CHECK(scanned->case_id == decoded->case_id.value_or(""));
+    CHECK(scanned->subject == decoded->subject.value_or(""));
+  }
+  // Without the signature input, the same fields.
+  auto light = ScanEvent(line, /*signature_input=*/false);
+  REQUIRE(light.ok());
+  CHECK(light->signature_input.empty());
+  CHECK(light->seq == scanned->seq);
+  CHECK(light->h == scanned->h);
 }
 
 TEST_CASE("ScanEvent agrees with DecodeEvent on real lines", "[ledger]") {
