@@ -1,0 +1,66 @@
+#include "api/problem.h"
+
+#include <array>
+
+#include "ledger/canonical_json.h"
+#include "projections/policy.h"
+
+namespace caseledger::api {
+
+namespace {
+
+constexpr std::string_view kServerDetail =
+    "the server could not complete the request; the operator's log has the "
+    "details";
+
+// Indexed by StatusCode. One row per code: keep in the enum's order.
+constexpr std::array<HttpProblem, 12> kTable = {{
+    {200, "", "OK", false, true},                                   // kOk
+    {400, "https://caseledger.invalid/problems/invalid-argument",
+     "The request is malformed", false, true},                      // kInvalidArgument
+    {404, "https://caseledger.invalid/problems/not-found",
+     "Not found", false, true},                                     // kNotFound
+    {409, "https://caseledger.invalid/problems/already-exists",
+     "Already exists", false, true},                                // kAlreadyExists
+    {409, "https://caseledger.invalid/problems/failed-precondition",
+     "Not possible in the current state", false, true},             // kFailedPrecondition
+    {422, "https://caseledger.invalid/problems/policy-refused",
+     "Refused by a rule of law", false, true},                      // kPolicyRefused
+    {403, "https://caseledger.invalid/problems/forbidden",
+     "Forbidden", false, true},                                     // kPermissionDenied
+    {500, "https://caseledger.invalid/problems/integrity",
+     "Stored data failed an integrity check", false, false},        // kCorruption
+    {500, "https://caseledger.invalid/problems/io",
+     "Storage failure", false, false},                              // kIoError
+    {507, "https://caseledger.invalid/problems/insufficient-storage",
+     "Insufficient storage", false, false},                         // kResourceExhausted
+    {503, "https://caseledger.invalid/problems/unavailable",
+     "Temporarily unavailable", true, true},                        // kUnavailable
+    {500, "https://caseledger.invalid/problems/internal",
+     "Internal error", false, false},                               // kInternal
+}};
+
+static_assert(static_cast<std::size_t>(StatusCode::kInternal) + 1 == kTable.size(),
+              "one row per StatusCode");
+
+}  // namespace
+
+const HttpProblem& ProblemFor(StatusCode code) {
+  return kTable[static_cast<std::size_t>(code)];
+}
+
+std::string ProblemJson(const Status& s) {
+  const HttpProblem& p = ProblemFor(s.code());
+  ledger::Json j = ledger::Json::object();
+  j["type"] = std::string(p.type);
+  j["title"] = std::string(p.title);
+  j["status"] = p.status;
+  j["detail"] = p.expose_detail ? s.message() : std::string(kServerDetail);
+  if (s.code() == StatusCode::kPolicyRefused) {
+    const std::string rule = projections::RuleOf(s);
+    if (!rule.empty()) j["rule"] = rule;
+  }
+  return ledger::CanonicalJson(j);
+}
+
+}  // namespace caseledger::api
