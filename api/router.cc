@@ -1,0 +1,198 @@
+#include "api/router.h"
+
+#include <cassert>
+
+#include "api/problem.h"
+
+namespace caseledger::api {
+
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes `in` ("+" as space when `plus_is_space`). False on a bad
+// escape or a NUL.
+bool PercentDecode(std::string_view in, bool plus_is_space, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return false;  // two hex digits must follow
+      const int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      c = ' ';
+    }
+    if (c == '\0') return false;
+    out.push_back(c);
+  }
+  return true;
+}
+
+// True if `s` is valid UTF-8 (shortest forms, no surrogates, <= U+10FFFF).
+bool ValidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // truncated sequence
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+std::vector<std::string> SplitPattern(std::string_view pattern) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= pattern.size()) {
+    std::size_t end = pattern.find('/', start);
+    if (end == std::string_view::npos) end = pattern.size();
+    out.emplace_back(pattern.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool IsParam(const std::string& seg) {
+  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
+
+}  // namespace
+
+HttpResponse ErrorResponse(const Status& s) {
+  const HttpProblem& p = ProblemFor(s.code());
+  HttpResponse r;
+  r.status = p.status;
+  r.content_type = "application/problem+json";
+  r.body = ProblemJson(s);
+  if (p.retry_after) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+Result<QueryParams> ParseQuery(std::string_view query, const QueryLimits& limits) {
+  QueryParams out;
+  if (query.size() > limits.max_bytes) return InvalidArgument("query: too long");
+  if (query.empty()) return out;
+  std::size_t start = 0;
+  while (start <= query.size()) {
+    std::size_t end = query.find('&', start);
+    if (end == std::string_view::npos) end = query.size();
+    const std::string_view pair = query.substr(start, end - start);
+    start = end + 1;
+    if (pair.empty()) continue;
+    if (out.size() >= limits.max_params) return InvalidArgument("query: too many parameters");
+    const std::size_t eq = pair.find('=');
+    std::string name, value;
+    if (!PercentDecode(pair.substr(0, eq), true, name) ||
+        (eq != std::string_view::npos && !PercentDecode(pair.substr(eq + 1), true, value)))
+      return InvalidArgument("query: bad percent-encoding");
+    if (name.empty()) return InvalidArgument("query: a parameter without a name");
+    if (!ValidUtf8(name) || !ValidUtf8(value)) return InvalidArgument("query: not UTF-8");
+    if (!out.emplace(std::move(name), std::move(value)).second)
+      return InvalidArgument("query: a parameter given twice");
+  }
+  return out;
+}
+
+void Router::Add(std::string method, std::string pattern, Handler handler) {
+  assert(!pattern.empty() && pattern.front() == '/');
+  Route r{std::move(method), std::move(pattern), {}, std::move(handler)};
+  r.segments = SplitPattern(r.pattern);
+  for ([[maybe_unused]] const Route& other : routes_)
+    assert(!(other.method == r.method && other.pattern == r.pattern));
+  routes_.push_back(std::move(r));
+}
+
+std::vector<std::pair<std::string, std::string>> Router::Routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Route& r : routes_) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
+HttpResponse Router::Handle(const HttpRequest& request) const {
+  const std::string_view target = request.target;
+  if (target.empty() || target.front() != '/')
+    return ErrorResponse(InvalidArgument("target: not an absolute path"));
+  const std::size_t q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  auto query = ParseQuery(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
+  if (!query.ok()) return ErrorResponse(query.status());
+  // Decode the path segment by segment.
+  std::vector<std::string> segments;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string seg;
+    if (!PercentDecode(path.substr(start, end - start), false, seg) || !ValidUtf8(seg))
+      return ErrorResponse(InvalidArgument("target: bad percent-encoding in the path"));
+    if ((seg.empty() && end != path.size()) || seg == "." || seg == ".." ||
+        seg.find('/') != std::string::npos)
+      return ErrorResponse(InvalidArgument("target: the path is not in normal form"));
+    segments.push_back(std::move(seg));
+    start = end + 1;
+  }
+  std::vector<std::string> allowed;
+  for (const Route& r : routes_) {
+    if (r.segments.size() != segments.size()) continue;
+    PathParams params;
+    bool match = true;
+    for (std::size_t i = 0; i < segments.size() && match; ++i) {
+      if (IsParam(r.segments[i])) {
+        if (segments[i].empty()) match = false;
+        else params.emplace(r.segments[i].substr(1, r.segments[i].size() - 2), segments[i]);
+      } else {
+        match = r.segments[i] == segments[i];
+      }
+    }
+    if (!match) continue;
+    if (r.method != request.method) {
+      allowed.push_back(r.method);
+      continue;
+    }
+    return r.handler(request, params, *query);
+  }
+  if (!allowed.empty()) {
+    HttpResponse resp = ErrorResponse(Status(StatusCode::kInvalidArgument, "method not allowed"));
+    resp.status = 405;
+    std::string allow;
+    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    resp.headers.emplace_back("Allow", allow);
+    resp.body = R"({"detail":"this resource does not take that method","status":405,"title":"Method not allowed","type":"https://caseledger.invalid/problems/method-not-allowed"})";
+    return resp;
+  }
+  return ErrorResponse(NotFound("no such resource"));
+}
+
+}  // namespace caseledger::api
