@@ -3,17 +3,11 @@
 #include <cassert>
 
 #include "api/problem.h"
+#include "base/bytes.h"
 
 namespace caseledger::api {
 
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Percent-decodes `in` ("+" as space when `plus_is_space`). False on a bad
 // escape or a NUL.
@@ -23,7 +17,7 @@ bool PercentDecode(std::string_view in, bool plus_is_space, std::string& out) {
     char c = in[i];
     if (c == '%') {
       if (i + 2 >= in.size()) return false;  // two hex digits must follow
-      const int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
+      const int hi = HexDigitValue(in[i + 1]), lo = HexDigitValue(in[i + 2]);
       if (hi < 0 || lo < 0) return false;
       c = static_cast<char>(hi * 16 + lo);
       i += 2;
@@ -32,42 +26,6 @@ bool PercentDecode(std::string_view in, bool plus_is_space, std::string& out) {
     }
     if (c == '\0') return false;
     out.push_back(c);
-  }
-  return true;
-}
-
-// True if `s` is valid UTF-8 (shortest forms, no surrogates, <= U+10FFFF).
-bool ValidUtf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // truncated sequence
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += n + 1;
   }
   return true;
 }
@@ -118,7 +76,7 @@ Result<QueryParams> ParseQuery(std::string_view query, const QueryLimits& limits
         (eq != std::string_view::npos && !PercentDecode(pair.substr(eq + 1), true, value)))
       return InvalidArgument("query: bad percent-encoding");
     if (name.empty()) return InvalidArgument("query: a parameter without a name");
-    if (!ValidUtf8(name) || !ValidUtf8(value)) return InvalidArgument("query: not UTF-8");
+    if (!IsValidUtf8(name) || !IsValidUtf8(value)) return InvalidArgument("query: not UTF-8");
     if (!out.emplace(std::move(name), std::move(value)).second)
       return InvalidArgument("query: a parameter given twice");
   }
@@ -155,7 +113,7 @@ HttpResponse Router::Handle(const HttpRequest& request) const {
     std::size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
     std::string seg;
-    if (!PercentDecode(path.substr(start, end - start), false, seg) || !ValidUtf8(seg))
+    if (!PercentDecode(path.substr(start, end - start), false, seg) || !IsValidUtf8(seg))
       return ErrorResponse(InvalidArgument("target: bad percent-encoding in the path"));
     if ((seg.empty() && end != path.size()) || seg == "." || seg == ".." ||
         seg.find('/') != std::string::npos)

@@ -30,6 +30,13 @@ std::string ToHex(ByteView b);
 // char.
 Result<Bytes> FromHex(std::string_view hex);
 
+// The value of one hex digit (either case), or -1.
+int HexDigitValue(char c);
+
+// True if `s` is valid UTF-8: shortest forms only, no surrogates, at most
+// U+10FFFF.
+bool IsValidUtf8(std::string_view s);
+
 // 8-byte big-endian encoding, so LMDB's byte order is numeric order.
 std::array<std::uint8_t, 8> EncodeBigEndian64(std::uint64_t v);
 // Precondition: b.size() == 8.

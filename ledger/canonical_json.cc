@@ -1,47 +1,13 @@
 #include "ledger/canonical_json.h"
 
+#include "base/bytes.h"
+
 #include <set>
 #include <vector>
 
 namespace caseledger::ledger {
 
 namespace {
-
-bool ValidUtf8(std::string_view s) {
-  std::size_t i = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  while (i < s.size()) {
-    unsigned char c = p[i];
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07u;
-    } else
-      return false;
-    if (i + n >= s.size()) return false;  // truncated sequence
-    for (std::size_t k = 1; k <= n; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3Fu);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-        (n == 3 && cp < 0x10000))
-      return false;
-    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
-}
 
 Status CheckValue(const Json& v, const JsonLimits& limits, std::size_t depth,
                   std::string& path) {
@@ -78,7 +44,7 @@ Status CheckValue(const Json& v, const JsonLimits& limits, std::size_t depth,
       const auto& s = v.get_ref<const std::string&>();
       if (s.size() > limits.max_string_bytes)
         return InvalidArgument("JSON string too long at " + path);
-      if (!ValidUtf8(s))
+      if (!IsValidUtf8(s))
         return InvalidArgument("JSON string is not valid UTF-8 at " + path);
       return Status::Ok();
     }
@@ -211,7 +177,7 @@ Result<Json> ParseUntrustedJson(std::string_view text,
                                 const JsonLimits& limits) {
   if (text.size() > limits.max_bytes)
     return InvalidArgument("JSON text larger than the limit");
-  if (!ValidUtf8(text)) return InvalidArgument("JSON text is not valid UTF-8");
+  if (!IsValidUtf8(text)) return InvalidArgument("JSON text is not valid UTF-8");
   // Depth and duplicate keys are checked while parsing, so a hostile document
   // never builds a deep tree. The callback sees keys in order per object.
   std::vector<std::set<std::string>> keys;
