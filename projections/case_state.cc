@@ -157,6 +157,7 @@ void OnOpened(const Fact& f, Fold& fold) {
   fold.opened = true;
   fold.v.opened_seq = f.seq;
   fold.v.opened = f.time;
+  fold.v.opened_actor = f.actor;
 }
 
 void OnConcern(const Fact& f, Fold& fold) {
@@ -650,6 +651,7 @@ Json CaseView::ToJson() const {
   j["status"] = status;
   j["opened_seq"] = opened_seq;
   j["opened"] = time(opened);
+  j["opened_actor"] = opened_actor;
   j["source"] = source;
   j["minor"] = minor;
   j["grounds"] = GroundsJson(grounds);

@@ -168,6 +168,7 @@ struct CaseView {
   std::string status;
   std::uint64_t opened_seq = 0;
   Micros opened = 0;
+  std::string opened_actor;  // the user who reported the concern
   std::string source;
   bool minor = false;
   std::vector<Ground> grounds;           // of the concern (after corrections)

@@ -171,6 +171,15 @@ bool IsBase64(std::string_view s) {
   return AllOf(s.substr(0, s.size() - pad),
                [](char c) { return IsAlnum(c) || c == '+' || c == '/'; });
 }
+// The base64 alphabet's value of `c`, or -1.
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (IsDigit(c)) return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
 // C2SP note verifier key "<name>+<8 hex>+<base64>"; the name is printable
 // ASCII without '+' or space (crypto/note.h parses it fully).
 bool IsVerifierKey(std::string_view s) {
@@ -372,8 +381,11 @@ constexpr Field kRefusedH[] = {
     Shaped("attempted", IsTypeName, "an event type name"),
     Shaped("rule", IsRuleId, "ROL-<n> or ROLE")};
 constexpr Field kPublicKey = Shaped("public_key", IsBase64, "base64");
+constexpr Field kTokenHash =
+    Shaped("token_hash", IsTokenHash, "base64 of 32 bytes (44 characters)");
 constexpr Field kUserRegisteredH[] = {Id("user", "u"), Enum("role", kRoles),
-                                      Opt(kPublicKey)};
+                                      Opt(kPublicKey), Opt(kTokenHash)};
+constexpr Field kUserTokenH[] = {Id("user", "u"), kTokenHash};
 constexpr Field kUserRoleH[] = {Id("user", "u"), Enum("role", kRoles)};
 constexpr Field kUserH[] = {Id("user", "u")};
 constexpr Field kRetentionH[] = {Int("unfounded_days", 1, 3650),
@@ -480,6 +492,7 @@ constexpr TypeDef kTypes[] = {
     {{"user.registered", Scope::kGlobal, kDp, false, kReq}, kUserRegisteredH, kUserB},
     {{"user.role_changed", Scope::kGlobal, kDp, false, kNo}, kUserRoleH, {}},
     {{"user.revoked", Scope::kGlobal, kDp, false, kNo}, kUserH, {}},
+    {{"user.token_issued", Scope::kGlobal, kDp, false, kNo}, kUserTokenH, {}},
     {{"retention.policy_set", Scope::kGlobal, kDp, false, kNo}, kRetentionH, {}},
     {{"key.rotated", Scope::kGlobal, kDp, false, kNo}, kKeyRotatedH, {}},
 };
@@ -655,6 +668,19 @@ static_assert(kCaseworker == 1u << 0 && kCoordinator == 1u << 1 &&
                   kLegalReviewer == 1u << 2 && kAuditor == 1u << 3 &&
                   kDpo == 1u << 4,
               "RoleBitOf relies on kRoles being in RoleBit order");
+
+bool IsTokenHash(std::string_view s) {
+  if (s.size() != kTokenHashChars || s.back() != '=') return false;
+  // 32 bytes = 256 bits in 43 characters of 6 bits: the last character's two
+  // low bits are padding and must be zero.
+  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+    if (Base64Value(s[i]) < 0) return false;
+  }
+  return Base64Value(s[s.size() - 2]) % 4 == 0;
+}
+static_assert(kTokenHashChars == (kTokenHashBytes + 2) / 3 * 4 &&
+                  kTokenHashBytes % 3 == 2,
+              "IsTokenHash assumes one padding character");
 
 std::span<const EventSpec> EventSpecs() { return kSpecs; }
 

@@ -8,6 +8,7 @@
 // docs/catalogue.md. Pure; thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -19,6 +20,16 @@
 namespace caseledger::projections {
 
 using ledger::Json;
+
+// A bearer token's stored form (docs/catalogue.md, `token_hash`): the
+// standard base64 text, with padding, of a 32-byte keyed hash (BLAKE2b-256,
+// computed by the API; the projections only store and compare the text).
+inline constexpr std::size_t kTokenHashBytes = 32;
+inline constexpr std::size_t kTokenHashChars = 44;  // 4 * ceil(32 / 3)
+// True iff `s` is the canonical base64 of exactly kTokenHashBytes bytes: 43
+// characters of the standard alphabet whose last carries no stray bits, then
+// one '=' (so every hash has exactly one spelling).
+bool IsTokenHash(std::string_view s);
 
 // Role bits (DESIGN §1).
 enum RoleBit : std::uint32_t {

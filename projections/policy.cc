@@ -1,9 +1,13 @@
 #include "projections/policy.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
+#include <optional>
 #include <set>
 #include <string>
 
+#include "base/ids.h"
 #include "projections/catalogue.h"
 #include "projections/legal_basis.h"
 #include "projections/vocabulary.h"
@@ -498,6 +502,47 @@ Status CheckErasure(Ctx& c) {
   return Status::Ok();
 }
 
+// --- Users (global events) ------------------------------------------------------
+
+// A token hash is never shared: a hash that maps to a user already would
+// let one token authenticate as two users (or silently move it).
+Status CheckTokenFree(Ctx& c) {
+  const std::string hash = Str(c.cmd.h, "token_hash");
+  if (!hash.empty() && c.state.TokenOwner(hash) != nullptr) {
+    return AlreadyExists("h.token_hash: the token hash is already in use; "
+                         "issue a new random token");
+  }
+  return Status::Ok();
+}
+
+// Not policy refusals (docs/decisions.md #14): an id registered twice, an
+// unknown or revoked user are malformed or impossible commands.
+Status CheckUserEvent(Ctx& c) {
+  const std::string& t = c.cmd.type;
+  const UserState* u = c.state.User(Str(c.cmd.h, "user"));
+  if (t == "user.registered") {
+    if (u != nullptr) {
+      return AlreadyExists("user: the user id is already registered (ids are "
+                           "never reused, also after a revocation)");
+    }
+    return CheckTokenFree(c);
+  }
+  if (u == nullptr) return NotFound("user: no such user");
+  if (u->is_revoked()) {
+    return FailedPrecondition("the user is revoked; a revocation is final");
+  }
+  if (t == "user.role_changed" && Str(c.cmd.h, "role") == u->role) {
+    return FailedPrecondition("the user already has that role");
+  }
+  if (t == "user.token_issued") return CheckTokenFree(c);
+  return Status::Ok();
+}
+
+Status CheckGlobalEvent(Ctx& c) {
+  if (c.cmd.type.starts_with("user.")) return CheckUserEvent(c);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status Check(StateView& state, Command& cmd, Micros time) {
@@ -547,6 +592,8 @@ Status Check(StateView& state, Command& cmd, Micros time) {
       return CheckCaseEvent(c);
     case Scope::kSubject:
       return CheckErasure(c);
+    case Scope::kGlobal:
+      return CheckGlobalEvent(c);
     default:
       return Status::Ok();
   }
@@ -597,6 +644,95 @@ Result<SubjectState> SubjectState::FromJson(const Json& j) {
     if (it.key() != "v" && it.key() != "cases" && it.key() != "erased")
       return Corruption("subject state: unknown field");
   return s;
+}
+
+namespace {
+
+// Integers of the stored forms, within ±(2^53 - 1) (signed or unsigned in
+// the DOM: built in memory or parsed from text).
+std::optional<Micros> StoredMicros(const Json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  if (it->is_number_unsigned()) {
+    const auto u = it->get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(ledger::kMaxSafeInteger)) return std::nullopt;
+    return static_cast<Micros>(u);
+  }
+  const auto v = it->get<std::int64_t>();
+  if (v < -ledger::kMaxSafeInteger || v > ledger::kMaxSafeInteger) return std::nullopt;
+  return v;
+}
+std::optional<std::uint64_t> StoredSeq(const Json& j, const char* key) {
+  const std::optional<Micros> v = StoredMicros(j, key);
+  if (!v || *v < 1) return std::nullopt;
+  return static_cast<std::uint64_t>(*v);
+}
+
+}  // namespace
+
+Json UserState::ToJson() const {
+  Json j = Json::object();
+  j["v"] = 1;
+  j["user"] = user;
+  j["role"] = role;
+  j["registered_seq"] = registered_seq;
+  j["registered"] = registered;
+  if (revoked_seq) j["revoked_seq"] = *revoked_seq;
+  if (revoked) j["revoked"] = *revoked;
+  if (token_hash) {
+    j["token_hash"] = *token_hash;
+    j["token_seq"] = token_seq;
+  }
+  return j;
+}
+
+Result<UserState> UserState::FromJson(const Json& j) {
+  auto bad = [](std::string_view what) {
+    return Corruption("user state: " + std::string(what));
+  };
+  if (!j.is_object()) return bad("not an object");
+  static constexpr std::string_view kFields[] = {
+      "v", "user", "role", "registered_seq", "registered", "revoked_seq",
+      "revoked", "token_hash", "token_seq"};
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (std::find(std::begin(kFields), std::end(kFields), it.key()) == std::end(kFields))
+      return bad("unknown field");
+  }
+  if (StoredMicros(j, "v") != Micros{1}) return bad("version is not 1");
+  UserState u;
+  auto user = j.find("user");
+  if (user == j.end() || !user->is_string() ||
+      !ValidateId(user->get_ref<const std::string&>(), "u", "user").ok())
+    return bad("malformed user id");
+  u.user = user->get<std::string>();
+  auto role = j.find("role");
+  if (role == j.end() || !role->is_string() ||
+      RoleBitOf(role->get_ref<const std::string&>()) == 0)
+    return bad("malformed role");
+  u.role = role->get<std::string>();
+  const auto registered_seq = StoredSeq(j, "registered_seq");
+  const auto registered = StoredMicros(j, "registered");
+  if (!registered_seq || !registered) return bad("malformed registration");
+  u.registered_seq = *registered_seq;
+  u.registered = *registered;
+  if (j.contains("revoked_seq") || j.contains("revoked")) {
+    u.revoked_seq = StoredSeq(j, "revoked_seq");
+    u.revoked = StoredMicros(j, "revoked");
+    if (!u.revoked_seq || !u.revoked || *u.revoked_seq <= u.registered_seq)
+      return bad("malformed revocation");
+  }
+  if (j.contains("token_hash") || j.contains("token_seq")) {
+    auto hash = j.find("token_hash");
+    const auto token_seq = StoredSeq(j, "token_seq");
+    if (hash == j.end() || !hash->is_string() ||
+        !IsTokenHash(hash->get_ref<const std::string&>()) || !token_seq ||
+        *token_seq < u.registered_seq)
+      return bad("malformed token");
+    if (u.is_revoked()) return bad("a revoked user has a token");
+    u.token_hash = hash->get<std::string>();
+    u.token_seq = *token_seq;
+  }
+  return u;
 }
 
 }  // namespace caseledger::projections

@@ -7,7 +7,13 @@
 //   OK                 the command may be appended;
 //   InvalidArgument    malformed (schema of the catalogue, unknown type) —
 //                      nothing is stored;
-//   NotFound           the case or subject does not exist — nothing is stored;
+//   NotFound           the case, subject or user does not exist — nothing is
+//                      stored;
+//   AlreadyExists      a new case id, user id or token hash is already in use
+//                      — nothing is stored;
+//   FailedPrecondition the state makes the command meaningless (lifting a
+//                      restriction that is not in force, acting on a revoked
+//                      user) — nothing is stored;
 //   PolicyRefused      a rule refused it; the message is "<rule>: <what is
 //                      missing>" and the writer stores a `policy.refused`
 //                      record (actor, role, attempted type, rule; no personal
@@ -16,6 +22,7 @@
 // subject is the case's subject. Pure given the StateView; thread-compatible.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +43,27 @@ struct SubjectState {
   static Result<SubjectState> FromJson(const Json& j);
 };
 
+// What the projections know about a user: the fold of the user.* events of
+// one user id (docs/formats/projections.md, proj.users). Invariants:
+// revoked_seq and revoked are set together; token_hash is set iff
+// token_seq != 0; a revoked user has no token.
+struct UserState {
+  std::string user;                          // "u-…"
+  std::string role;                          // the current role
+  std::uint64_t registered_seq = 0;          // seq of the user.registered
+  Micros registered = 0;                     // its time
+  std::optional<std::uint64_t> revoked_seq;  // seq of the user.revoked
+  std::optional<Micros> revoked;             // its time
+  // The keyed hash of the current bearer token (docs/catalogue.md), if any.
+  std::optional<std::string> token_hash;
+  std::uint64_t token_seq = 0;  // seq of the event that set token_hash
+  bool is_revoked() const { return revoked_seq.has_value(); }
+  friend bool operator==(const UserState&, const UserState&) = default;
+  Json ToJson() const;
+  // Strict: Corruption for anything ToJson could not have written.
+  static Result<UserState> FromJson(const Json& j);
+};
+
 // Read access to current state (as of the last event applied).
 class StateView {
  public:
@@ -43,6 +71,10 @@ class StateView {
   // nullptr if unknown. The pointer is valid until the next call.
   virtual const CaseState* Case(std::string_view case_id) = 0;
   virtual const SubjectState* Subject(std::string_view subject) = 0;
+  // nullptr if the id was never registered (a revoked user is still known).
+  virtual const UserState* User(std::string_view user) = 0;
+  // The user whose current token has this hash, or nullptr.
+  virtual const std::string* TokenOwner(std::string_view token_hash) = 0;
 };
 
 // Checks `cmd` (which would become an event at `time`) against `state`.

@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "base/bytes.h"
+#include "base/ids.h"
+#include "projections/catalogue.h"
 #include "ledger/event.h"
 #include "ledger/event_scan.h"
 
@@ -54,6 +56,16 @@ Result<T> ParseStored(ByteView v, std::string_view what) {
 }
 
 std::string Year(Micros t) { return ledger::FormatTime(t).substr(0, 4); }
+
+// LMDB's default maximum key size: longer keys are never stored.
+constexpr std::size_t kMaxKeyBytes = 511;
+
+// A string member of a header, or "" (headers are read defensively).
+std::string StringField(const Json& h, const char* key) {
+  if (!h.is_object()) return {};
+  auto it = h.find(key);
+  return it != h.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
 
 // Key text for reports: the printable prefix, then hex of the rest.
 std::string PrintableKey(ByteView k) {
@@ -105,22 +117,36 @@ ledger::JsonLimits StoredJsonLimits() {
   return l;
 }
 
+namespace {
+// Every projection DB: its name and its member (docs/formats/projections.md).
+struct NamedDb {
+  std::string_view name;
+  lmdb::Dbi ProjectionDbs::*dbi;
+};
+constexpr NamedDb kNamedDbs[] = {
+    {"proj.meta", &ProjectionDbs::meta},
+    {"proj.cases", &ProjectionDbs::cases},
+    {"proj.case_seqs", &ProjectionDbs::case_seqs},
+    {"proj.subjects", &ProjectionDbs::subjects},
+    {"proj.counters", &ProjectionDbs::counters},
+    {"proj.users", &ProjectionDbs::users},
+    {"proj.tokens", &ProjectionDbs::tokens},
+};
+constexpr std::string_view kTokensDb = "proj.tokens";
+}  // namespace
+
 Result<ProjectionDbs> ProjectionDbs::Open(lmdb::Env& env, bool create) {
   ProjectionDbs d;
-  CL_ASSIGN_OR_RETURN(d.meta, env.OpenDb("proj.meta", create));
-  CL_ASSIGN_OR_RETURN(d.cases, env.OpenDb("proj.cases", create));
-  CL_ASSIGN_OR_RETURN(d.case_seqs, env.OpenDb("proj.case_seqs", create));
-  CL_ASSIGN_OR_RETURN(d.subjects, env.OpenDb("proj.subjects", create));
-  CL_ASSIGN_OR_RETURN(d.counters, env.OpenDb("proj.counters", create));
+  for (const NamedDb& n : kNamedDbs) {
+    CL_ASSIGN_OR_RETURN(d.*(n.dbi), env.OpenDb(n.name, create));
+  }
   return d;
 }
 
 std::vector<std::pair<std::string, lmdb::Dbi>> ProjectionDbs::All() const {
-  return {{"proj.meta", meta},
-          {"proj.cases", cases},
-          {"proj.case_seqs", case_seqs},
-          {"proj.subjects", subjects},
-          {"proj.counters", counters}};
+  std::vector<std::pair<std::string, lmdb::Dbi>> out;
+  for (const NamedDb& n : kNamedDbs) out.emplace_back(std::string(n.name), this->*(n.dbi));
+  return out;
 }
 
 // --- Projector: open, catch up ---------------------------------------------------
@@ -282,7 +308,11 @@ void Projector::ApplyFact(const Fact& f) {
     }
     return;
   }
-  if (!f.case_id) return;  // global events: no case projection (users: later)
+  if (f.type.starts_with("user.")) {
+    ApplyUserFact(f);
+    return;
+  }
+  if (!f.case_id) return;  // other global events: no projection
   index_adds_.emplace_back(*f.case_id, f.seq);
   if (!IsStateFact(f.type)) return;  // access records: indexed only
   if (f.type == "concern.reported" && f.subject) {
@@ -294,10 +324,83 @@ void Projector::ApplyFact(const Fact& f) {
   touch_case(*f.case_id).state.Apply(f);
 }
 
+// The fold of the user.* events (docs/formats/projections.md, "Users"). The
+// policy engine refuses what would be ignored here; a replayed log is read
+// just as defensively as case headers are, so a rebuild always gives the
+// live result and a stored state always passes UserState::FromJson.
+void Projector::ApplyUserFact(const Fact& f) {
+  const std::string id = StringField(f.h, "user");
+  if (!ValidateId(id, "u", "user").ok()) return;
+  auto touch_user = [&]() -> UserEntry& {
+    UserEntry& e = users_[id];
+    e.dirty_until = kPinned;
+    dirty_users_.insert(id);
+    return e;
+  };
+  auto map_token = [&](const std::string& hash, std::optional<std::string> user) {
+    TokenEntry& e = tokens_[hash];
+    e.user = std::move(user);
+    e.dirty_until = kPinned;
+    dirty_tokens_.insert(hash);
+  };
+  // Drops the entry of the user's old token (only if it is still theirs).
+  auto drop_token = [&](const std::string& hash) {
+    const std::string* owner = TokenOwner(hash);
+    if (owner != nullptr && *owner == id) map_token(hash, std::nullopt);
+  };
+  // A new token's hash, if it is well formed and maps to nobody.
+  auto free_hash = [&]() -> std::optional<std::string> {
+    std::string hash = StringField(f.h, "token_hash");
+    if (!IsTokenHash(hash) || TokenOwner(hash) != nullptr) return std::nullopt;
+    return hash;
+  };
+  const UserState* known = User(id);
+  if (f.type == "user.registered") {
+    const std::string role = StringField(f.h, "role");
+    if (known != nullptr || RoleBitOf(role) == 0) return;  // ids are final
+    UserState u;
+    u.user = id;
+    u.role = role;
+    u.registered_seq = f.seq;
+    u.registered = f.time;
+    if (auto hash = free_hash()) {
+      u.token_hash = *hash;
+      u.token_seq = f.seq;
+      map_token(*hash, id);
+    }
+    touch_user().state = std::move(u);
+    return;
+  }
+  if (known == nullptr || known->is_revoked()) return;
+  if (f.type == "user.role_changed") {
+    const std::string role = StringField(f.h, "role");
+    if (RoleBitOf(role) == 0 || role == known->role) return;
+    touch_user().state.role = role;
+  } else if (f.type == "user.token_issued") {
+    auto hash = free_hash();
+    if (!hash) return;
+    UserState& u = touch_user().state;
+    if (u.token_hash) drop_token(*u.token_hash);
+    u.token_hash = *hash;
+    u.token_seq = f.seq;
+    map_token(*hash, id);
+  } else if (f.type == "user.revoked") {
+    UserState& u = touch_user().state;
+    u.revoked_seq = f.seq;
+    u.revoked = f.time;
+    if (u.token_hash) drop_token(*u.token_hash);
+    u.token_hash.reset();
+    u.token_seq = 0;
+  }
+}
+
 std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
     std::uint64_t size, const crypto::Digest& root) {
   struct Writes {
-    std::vector<std::pair<std::string, std::string>> cases, subjects, counters;
+    std::vector<std::pair<std::string, std::string>> cases, subjects, counters,
+        users;
+    // token hash -> user id, or nullopt: delete the entry.
+    std::vector<std::pair<std::string, std::optional<std::string>>> tokens;
     std::vector<std::string> index_keys;
     std::string built_to;
   };
@@ -312,6 +415,16 @@ std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
     e.dirty_until = size;
     w->subjects.emplace_back(id, CanonicalJson(e.state.ToJson()));
   }
+  for (const std::string& id : dirty_users_) {
+    UserEntry& e = users_[id];
+    e.dirty_until = size;
+    w->users.emplace_back(id, CanonicalJson(e.state.ToJson()));
+  }
+  for (const std::string& hash : dirty_tokens_) {
+    TokenEntry& e = tokens_[hash];
+    e.dirty_until = size;
+    w->tokens.emplace_back(hash, e.user);
+  }
   for (const std::string& k : dirty_counters_) {
     auto be = EncodeBigEndian64(counters_[k]);
     w->counters.emplace_back(k, std::string(reinterpret_cast<const char*>(be.data()), be.size()));
@@ -322,6 +435,8 @@ std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
   dirty_cases_.clear();
   dirty_subjects_.clear();
   dirty_counters_.clear();
+  dirty_users_.clear();
+  dirty_tokens_.clear();
   index_adds_.clear();
   Evict();
   const ProjectionDbs dbs = dbs_;
@@ -332,6 +447,17 @@ std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
       CL_RETURN_IF_ERROR(txn.Put(dbs.subjects, AsBytes(k), AsBytes(v)));
     for (const auto& [k, v] : w->counters)
       CL_RETURN_IF_ERROR(txn.Put(dbs.counters, AsBytes(k), AsBytes(v)));
+    for (const auto& [k, v] : w->users)
+      CL_RETURN_IF_ERROR(txn.Put(dbs.users, AsBytes(k), AsBytes(v)));
+    for (const auto& [hash, user] : w->tokens) {
+      if (user) {
+        CL_RETURN_IF_ERROR(txn.Put(dbs.tokens, AsBytes(hash), AsBytes(*user)));
+        continue;
+      }
+      // A hash set and dropped within this batch was never stored.
+      Status s = txn.Delete(dbs.tokens, AsBytes(hash));
+      if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+    }
     for (const auto& k : w->index_keys)
       CL_RETURN_IF_ERROR(txn.Put(dbs.case_seqs, AsBytes(k), ByteView{}));
     CL_RETURN_IF_ERROR(txn.Put(dbs.meta, AsBytes(kVersionKey), AsBytes(kProjectionVersion)));
@@ -351,6 +477,16 @@ void Projector::Evict() {
   if (subjects_.size() > kCacheLimit) {
     for (auto it = subjects_.begin(); it != subjects_.end() && subjects_.size() > kCacheLimit / 2;) {
       it = it->second.dirty_until <= committed ? subjects_.erase(it) : std::next(it);
+    }
+  }
+  if (users_.size() > kCacheLimit) {
+    for (auto it = users_.begin(); it != users_.end() && users_.size() > kCacheLimit / 2;) {
+      it = it->second.dirty_until <= committed ? users_.erase(it) : std::next(it);
+    }
+  }
+  if (tokens_.size() > kCacheLimit) {
+    for (auto it = tokens_.begin(); it != tokens_.end() && tokens_.size() > kCacheLimit / 2;) {
+      it = it->second.dirty_until <= committed ? tokens_.erase(it) : std::next(it);
     }
   }
 }
@@ -391,6 +527,38 @@ const SubjectState* Projector::Subject(std::string_view subject) {
   return &e.state;
 }
 
+const UserState* Projector::User(std::string_view user) {
+  std::string id(user);
+  if (auto it = users_.find(id); it != users_.end()) return &it->second.state;
+  if (id.empty() || id.size() > kMaxKeyBytes) return nullptr;
+  auto txn = env_.BeginRead();
+  if (!txn.ok()) return nullptr;
+  auto v = txn->Get(dbs_.users, AsBytes(id));
+  if (!v.ok() || !*v) return nullptr;
+  auto state = ParseStored<UserState>(**v, "proj.users");
+  if (!state.ok()) return nullptr;
+  UserEntry& e = users_[id];
+  e.state = std::move(state).value();
+  e.dirty_until = 0;
+  return &e.state;
+}
+
+const std::string* Projector::TokenOwner(std::string_view token_hash) {
+  std::string hash(token_hash);
+  if (auto it = tokens_.find(hash); it != tokens_.end()) {
+    return it->second.user ? &*it->second.user : nullptr;
+  }
+  if (hash.empty() || hash.size() > kMaxKeyBytes) return nullptr;
+  auto txn = env_.BeginRead();
+  if (!txn.ok()) return nullptr;
+  auto v = txn->Get(dbs_.tokens, AsBytes(hash));
+  if (!v.ok() || !*v) return nullptr;
+  TokenEntry& e = tokens_[hash];
+  e.user = std::string(AsChars(**v));
+  e.dirty_until = 0;
+  return &*e.user;
+}
+
 // --- Reads ---------------------------------------------------------------------
 
 Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs) {
@@ -411,6 +579,58 @@ Result<CaseSnapshot> ReadCase(ledger::LogStore& log, const ProjectionDbs& dbs,
   if (!b) return Corruption("proj.meta has no built_to");
   CL_ASSIGN_OR_RETURN(snap.built_to, DecodeBuiltTo(*b));
   return snap;
+}
+
+Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,
+                                             const ProjectionDbs& dbs) {
+  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs.cases));
+  std::vector<std::string> ids;
+  CL_ASSIGN_OR_RETURN(auto kv, cur.First());
+  while (kv) {
+    ids.emplace_back(AsChars(kv->key));
+    CL_ASSIGN_OR_RETURN(kv, cur.Next());
+  }
+  return ids;
+}
+
+Result<UserState> ReadUser(ledger::LogStore& log, const ProjectionDbs& dbs,
+                           std::string_view user) {
+  if (!ValidateId(user, "u", "user").ok()) return NotFound("no such user");
+  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.users, AsBytes(user)));
+  if (!v) return NotFound("no such user");
+  CL_ASSIGN_OR_RETURN(UserState u, ParseStored<UserState>(*v, "proj.users"));
+  if (u.user != user) return Corruption("proj.users: an entry names another user");
+  return u;
+}
+
+Result<std::string> UserOfTokenHash(ledger::LogStore& log,
+                                    const ProjectionDbs& dbs,
+                                    std::string_view token_hash) {
+  if (!IsTokenHash(token_hash)) return NotFound("no such token");
+  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.tokens, AsBytes(token_hash)));
+  if (!v) return NotFound("no such token");
+  return std::string(AsChars(*v));
+}
+
+Result<std::vector<UserState>> ListUsers(ledger::LogStore& log,
+                                         const ProjectionDbs& dbs) {
+  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs.users));
+  std::vector<UserState> users;
+  CL_ASSIGN_OR_RETURN(auto kv, cur.First());
+  while (kv) {
+    CL_ASSIGN_OR_RETURN(UserState u, ParseStored<UserState>(kv->value, "proj.users"));
+    if (u.user != AsChars(kv->key)) return Corruption("proj.users: an entry names another user");
+    users.push_back(std::move(u));
+    CL_ASSIGN_OR_RETURN(kv, cur.Next());
+  }
+  std::sort(users.begin(), users.end(), [](const UserState& a, const UserState& b) {
+    return a.registered_seq < b.registered_seq;
+  });
+  return users;
 }
 
 namespace {
@@ -533,37 +753,72 @@ Result<std::uint64_t> Rebuild(ledger::LogStore& log, lmdb::Env& env) {
   return size;
 }
 
+namespace {
+// The DB `name` of `env`, or nullopt if the env has none.
+Result<std::optional<lmdb::Dbi>> OpenIfPresent(lmdb::Env& env, std::string_view name) {
+  Result<lmdb::Dbi> dbi = env.OpenDb(name, /*create=*/false);
+  if (dbi.ok()) return std::optional<lmdb::Dbi>(*dbi);
+  if (dbi.status().code() == StatusCode::kNotFound) return std::optional<lmdb::Dbi>();
+  return dbi.status();
+}
+
+// A cursor over the DB, or none (an absent DB is empty).
+Result<std::optional<lmdb::Cursor>> CursorIfPresent(const lmdb::ReadTxn& txn,
+                                                    std::optional<lmdb::Dbi> dbi) {
+  if (!dbi) return std::optional<lmdb::Cursor>();
+  CL_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.raw(), *dbi));
+  return std::optional<lmdb::Cursor>(std::move(c));
+}
+
+Result<std::optional<lmdb::KeyValue>> Step(std::optional<lmdb::Cursor>& c, bool first) {
+  if (!c) return std::optional<lmdb::KeyValue>();
+  return first ? c->First() : c->Next();
+}
+
+// A key for a report line: token hashes are credentials' digests, shown only
+// by their first 8 characters.
+std::string ReportKey(std::string_view db, ByteView key) {
+  if (db == kTokensDb) {
+    return PrintableKey(key.first(std::min<std::size_t>(key.size(), 8))) + "...";
+  }
+  return PrintableKey(key);
+}
+}  // namespace
+
 Result<std::vector<std::string>> CompareProjections(lmdb::Env& a, lmdb::Env& b,
                                                     std::size_t max_lines) {
-  CL_ASSIGN_OR_RETURN(ProjectionDbs da, ProjectionDbs::Open(a, false));
-  CL_ASSIGN_OR_RETURN(ProjectionDbs db, ProjectionDbs::Open(b, false));
-  std::vector<std::string> out;
-  auto all_a = da.All();
-  auto all_b = db.All();
+  std::vector<std::pair<std::optional<lmdb::Dbi>, std::optional<lmdb::Dbi>>> dbis;
+  for (const NamedDb& n : kNamedDbs) {
+    CL_ASSIGN_OR_RETURN(auto dbi_a, OpenIfPresent(a, n.name));
+    CL_ASSIGN_OR_RETURN(auto dbi_b, OpenIfPresent(b, n.name));
+    dbis.emplace_back(dbi_a, dbi_b);
+  }
+  // One snapshot of each environment for every DB.
   CL_ASSIGN_OR_RETURN(auto ta, a.BeginRead());
   CL_ASSIGN_OR_RETURN(auto tb, b.BeginRead());
-  for (std::size_t i = 0; i < all_a.size(); ++i) {
-    const std::string& name = all_a[i].first;
-    CL_ASSIGN_OR_RETURN(auto ca, lmdb::Cursor::Open(ta.raw(), all_a[i].second));
-    CL_ASSIGN_OR_RETURN(auto cb, lmdb::Cursor::Open(tb.raw(), all_b[i].second));
-    CL_ASSIGN_OR_RETURN(auto ka, ca.First());
-    CL_ASSIGN_OR_RETURN(auto kb, cb.First());
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < std::size(kNamedDbs); ++i) {
+    const std::string name(kNamedDbs[i].name);
+    CL_ASSIGN_OR_RETURN(auto ca, CursorIfPresent(ta, dbis[i].first));
+    CL_ASSIGN_OR_RETURN(auto cb, CursorIfPresent(tb, dbis[i].second));
+    CL_ASSIGN_OR_RETURN(auto ka, Step(ca, true));
+    CL_ASSIGN_OR_RETURN(auto kb, Step(cb, true));
     while ((ka || kb) && out.size() < max_lines) {
       int cmp = 0;
       if (!ka) cmp = 1;
       else if (!kb) cmp = -1;
       else cmp = AsChars(ka->key).compare(AsChars(kb->key));
       if (cmp < 0) {
-        out.push_back(name + " " + PrintableKey(ka->key) + ": only in the first");
-        CL_ASSIGN_OR_RETURN(ka, ca.Next());
+        out.push_back(name + " " + ReportKey(name, ka->key) + ": only in the first");
+        CL_ASSIGN_OR_RETURN(ka, Step(ca, false));
       } else if (cmp > 0) {
-        out.push_back(name + " " + PrintableKey(kb->key) + ": only in the second");
-        CL_ASSIGN_OR_RETURN(kb, cb.Next());
+        out.push_back(name + " " + ReportKey(name, kb->key) + ": only in the second");
+        CL_ASSIGN_OR_RETURN(kb, Step(cb, false));
       } else {
         if (AsChars(ka->value) != AsChars(kb->value))
-          out.push_back(name + " " + PrintableKey(ka->key) + ": differs");
-        CL_ASSIGN_OR_RETURN(ka, ca.Next());
-        CL_ASSIGN_OR_RETURN(kb, cb.Next());
+          out.push_back(name + " " + ReportKey(name, ka->key) + ": differs");
+        CL_ASSIGN_OR_RETURN(ka, Step(ca, false));
+        CL_ASSIGN_OR_RETURN(kb, Step(cb, false));
       }
     }
   }

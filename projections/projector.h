@@ -11,6 +11,9 @@
 //                  index that history and time travel read
 //   proj.subjects  subject id -> canonical JSON of the SubjectState
 //   proj.counters  text key -> 8-byte BE count (refusals per year and rule)
+//   proj.users     user id -> canonical JSON of the UserState
+//   proj.tokens    token hash (base64 text) -> user id: the current token of
+//                  every user that is not revoked
 // Thread-safety: the WriteHook methods run on the writer thread (Committed on
 // the committer thread); the read functions below take their own read txn
 // and may be called from any thread.
@@ -37,7 +40,8 @@ namespace caseledger::projections {
 
 // Bumped when the projections' content or format changes: a data dir built
 // by another version is rebuilt from the log when opened.
-inline constexpr std::string_view kProjectionVersion = "1";
+// "2": proj.users and proj.tokens.
+inline constexpr std::string_view kProjectionVersion = "2";
 
 // Limits for parsing the projections' own stored JSON (a long case's state
 // holds every fact, so they are wider than request limits).
@@ -47,7 +51,10 @@ ledger::JsonLimits StoredJsonLimits();
 // env for `rebuild --compare`).
 struct ProjectionDbs {
   ledger::lmdb::Dbi meta = 0, cases = 0, case_seqs = 0, subjects = 0,
-                    counters = 0;
+                    counters = 0, users = 0, tokens = 0;
+  // Opens every projection DB (creating them when `create`). NotFound if one
+  // is absent and not created (e.g. a data dir of an older version opened
+  // read-only).
   static Result<ProjectionDbs> Open(ledger::lmdb::Env& env, bool create);
   // Every projection DB with its name, for comparisons.
   std::vector<std::pair<std::string, ledger::lmdb::Dbi>> All() const;
@@ -85,9 +92,12 @@ class Projector : public ledger::WriteHook, private StateView {
   Projector(ledger::LogStore& log, ledger::lmdb::Env& env, ProjectionDbs dbs)
       : log_(log), env_(env), dbs_(dbs) {}
   void ApplyFact(const Fact& f);
+  void ApplyUserFact(const Fact& f);
   // StateView over the cache (writer thread).
   const CaseState* Case(std::string_view case_id) override;
   const SubjectState* Subject(std::string_view subject) override;
+  const UserState* User(std::string_view user) override;
+  const std::string* TokenOwner(std::string_view token_hash) override;
   // Replays events (from, to] of the log into the projections, writing in
   // transactions of bounded size.
   Status CatchUp(std::uint64_t from, std::uint64_t to);
@@ -103,6 +113,16 @@ class Projector : public ledger::WriteHook, private StateView {
     SubjectState state;
     std::uint64_t dirty_until = 0;
   };
+  struct UserEntry {
+    UserState state;
+    std::uint64_t dirty_until = 0;
+  };
+  struct TokenEntry {
+    // nullopt: the hash maps to nobody (its entry is deleted when the batch
+    // that dropped it commits).
+    std::optional<std::string> user;
+    std::uint64_t dirty_until = 0;
+  };
 
   ledger::LogStore& log_;
   ledger::lmdb::Env& env_;
@@ -112,9 +132,12 @@ class Projector : public ledger::WriteHook, private StateView {
   // bound and read again from the DBs.
   std::unordered_map<std::string, CaseEntry> cases_;
   std::unordered_map<std::string, SubjectEntry> subjects_;
+  std::unordered_map<std::string, UserEntry> users_;
+  std::unordered_map<std::string, TokenEntry> tokens_;  // by token hash
   std::map<std::string, std::uint64_t> counters_;  // all, small
   // What the current batch changed.
-  std::set<std::string> dirty_cases_, dirty_subjects_, dirty_counters_;
+  std::set<std::string> dirty_cases_, dirty_subjects_, dirty_counters_,
+      dirty_users_, dirty_tokens_;
   std::vector<std::pair<std::string, std::uint64_t>> index_adds_;
   std::uint64_t applied_ = 0;  // seq of the last event applied
   std::atomic<std::uint64_t> committed_{0};
@@ -161,6 +184,27 @@ Result<std::vector<HistoryEntry>> CaseHistory(ledger::LogStore& log,
                                               std::string_view case_id,
                                               std::uint64_t as_of_seq = 0);
 Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs);
+// Every case id in proj.cases, in key (byte) order. The ids only: listings
+// that show more must filter by what the caller may read (ROL-3, ROL-12).
+Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,
+                                             const ProjectionDbs& dbs);
+
+// --- Users (any thread; each takes its own read txn) ------------------------
+
+// The user registered under `user` (also when revoked: check is_revoked()).
+// NotFound for an id that was never registered (or is not a user id).
+Result<UserState> ReadUser(ledger::LogStore& log, const ProjectionDbs& dbs,
+                           std::string_view user);
+// The user id whose current token has `token_hash` (the text form of
+// docs/catalogue.md). NotFound if no current token has it: never issued,
+// replaced by a newer token, or its user revoked — or not shaped as a token
+// hash. Callers still read the user to learn the role.
+Result<std::string> UserOfTokenHash(ledger::LogStore& log,
+                                    const ProjectionDbs& dbs,
+                                    std::string_view token_hash);
+// Every registered user (revoked ones included), in registration (seq) order.
+Result<std::vector<UserState>> ListUsers(ledger::LogStore& log,
+                                         const ProjectionDbs& dbs);
 
 // --- Rebuild ------------------------------------------------------------------
 
@@ -171,7 +215,9 @@ Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::lmdb::Env& env);
 // Differences between the projection DBs of two environments, as lines
 // naming the DB and the key ("proj.cases c-…: differs"); empty if equal.
 // Keys only, never values (values hold pseudonymous state, but the report
-// goes to operators' terminals).
+// goes to operators' terminals); a proj.tokens key is shown by its first 8
+// characters only. A DB absent from an environment (a data dir of an older
+// version) compares as empty.
 Result<std::vector<std::string>> CompareProjections(ledger::lmdb::Env& a,
                                                     ledger::lmdb::Env& b,
                                                     std::size_t max_lines = 100);

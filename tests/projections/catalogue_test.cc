@@ -186,6 +186,8 @@ const std::string kUser = IdOf("u", 0x11);
 const std::string kUser2 = IdOf("u", 0x22);
 const std::string kCaseId = IdOf("c", 0x33);
 const std::string kKid = IdOf("k", 0x44);
+// Base64 of the bytes 0x00 .. 0x1f: the shape of a token hash (BLAKE2b-256).
+const std::string kTokenHash = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 std::map<std::string, Example> Examples() {
   std::map<std::string, Example> ex;
@@ -289,10 +291,13 @@ std::map<std::string, Example> Examples() {
       {{"attempted", "concern.reported"}, {"rule", "ROL-1"}}, std::nullopt};
   ex["user.registered"] = {{{"user", kUser},
                             {"role", "legal_reviewer"},
-                            {"public_key", std::string(43, 'A') + "="}},
+                            {"public_key", std::string(43, 'A') + "="},
+                            {"token_hash", kTokenHash}},
                            Json{{"display_name", "Test User"}}};
   ex["user.role_changed"] = {{{"user", kUser}, {"role", "dpo"}}, std::nullopt};
   ex["user.revoked"] = {{{"user", kUser}}, std::nullopt};
+  ex["user.token_issued"] = {{{"user", kUser}, {"token_hash", kTokenHash}},
+                             std::nullopt};
   ex["retention.policy_set"] = {
       {{"unfounded_days", 30}, {"closed_years", 5}, {"review_months", 12}},
       std::nullopt};
@@ -304,14 +309,18 @@ std::map<std::string, Example> Examples() {
   return ex;
 }
 
-// Header fields that are optional (in every type that has them).
+// Header fields that are optional (in every type that has them, but for the
+// exceptions below).
 const std::set<std::string> kOptionalHeaderFields = {
-    "context", "threshold", "includes",  "request_ref",
-    "consent", "set",       "public_key"};
+    "context", "threshold",  "includes",  "request_ref",
+    "consent", "set",        "public_key", "token_hash"};
+// Fields of that list that are required in one type.
+const std::set<std::pair<std::string, std::string>> kRequiredIn = {
+    {"user.token_issued", "token_hash"}};
 
 TEST_CASE("Catalogue lists every type of DESIGN 6 once", "[projections]") {
   auto specs = EventSpecs();
-  CHECK(specs.size() == 34);
+  CHECK(specs.size() == 35);
   std::set<std::string_view> types;
   for (const EventSpec& s : specs) {
     CHECK(types.insert(s.type).second);
@@ -358,7 +367,7 @@ TEST_CASE("Catalogue scopes server-only types and body rules",
       "case.assigned",        "disclosure.made",   "recipients.notified",
       "subject.erased",       "access.read",       "access.exported",
       "policy.refused",       "user.role_changed", "user.revoked",
-      "retention.policy_set", "key.rotated"};
+      "user.token_issued",    "retention.policy_set", "key.rotated"};
   for (const EventSpec& s : EventSpecs()) {
     CAPTURE(s.type);
     BodyRule want = required.count(s.type) ? BodyRule::kRequired
@@ -388,6 +397,9 @@ TEST_CASE("Catalogue roles follow the who column", "[projections]") {
   CHECK(Spec("record.corrected").roles == (kCaseworker | kCoordinator));
   CHECK(Spec("subject.erased").roles == kDpo);
   CHECK(Spec("key.rotated").roles == kDpo);
+  for (const char* t : {"user.registered", "user.role_changed", "user.revoked",
+                        "user.token_issued"})
+    CHECK(Spec(t).roles == kDpo);
   // Auditors never record anything themselves; the server records their reads.
   for (const EventSpec& s : EventSpecs()) {
     CAPTURE(s.type);
@@ -426,7 +438,8 @@ TEST_CASE("Catalogue refuses unknown and missing header fields for every type",
       Json missing = e.h;
       missing.erase(key);
       Status m = ValidateHeader(s, missing);
-      if (kOptionalHeaderFields.count(key) == 1 && key != "set") {
+      if (kOptionalHeaderFields.count(key) == 1 && key != "set" &&
+          kRequiredIn.count({type, key}) == 0) {
         CHECK(m.ok());
       } else {
         CHECK(m.code() == StatusCode::kInvalidArgument);
@@ -709,6 +722,46 @@ std::vector<Refusal> HeaderRefusals() {
        {{"public_key", "not base64!"}},
        "h.public_key: not base64"},
       {"user.registered", {{"public_key", "AAA"}}, "h.public_key: not base64"},
+      // Token hashes: base64 of exactly 32 bytes, one spelling.
+      {"user.registered",
+       {{"token_hash", std::string(43, 'A')}},
+       "h.token_hash: not base64 of 32 bytes"},
+      {"user.registered",
+       {{"token_hash", 12}},
+       "h.token_hash: must be a string"},
+      {"user.token_issued",
+       {{"token_hash", std::string(43, 'A') + "A"}},
+       "h.token_hash: not base64 of 32 bytes"},
+      {"user.token_issued",
+       {{"token_hash", std::string(42, 'A') + "=="}},  // 31 bytes
+       "h.token_hash: not base64 of 32 bytes"},
+      {"user.token_issued",
+       {{"token_hash", std::string(44, 'A') + "===="}},  // 33 bytes
+       "h.token_hash: not base64 of 32 bytes"},
+      {"user.token_issued",
+       {{"token_hash", std::string(42, 'A') + "B="}},  // stray low bits
+       "h.token_hash: not base64 of 32 bytes"},
+      {"user.token_issued",
+       {{"token_hash", std::string(42, '-') + "A="}},  // URL-safe alphabet
+       "h.token_hash: not base64 of 32 bytes"},
+      {"user.token_issued",
+       {{"token_hash", std::string(42, '_') + "A="}},
+       "h.token_hash: not base64 of 32 bytes"},
+      {"user.token_issued",
+       {{"token_hash", " " + kTokenHash.substr(1)}},
+       "h.token_hash: not base64 of 32 bytes"},
+      {"user.token_issued",
+       {{"token_hash", kTokenHash.substr(0, 43) + "\n"}},
+       "h.token_hash: not base64 of 32 bytes"},
+      {"user.token_issued",
+       {{"token_hash", ""}},
+       "h.token_hash: not base64 of 32 bytes"},
+      {"user.token_issued",
+       {{"token_hash", nullptr}},
+       "h: missing field \"token_hash\""},
+      {"user.token_issued", {{"user", nullptr}}, "h: missing field \"user\""},
+      {"user.token_issued", {{"user", kCaseId}}, "h.user is not a valid id"},
+      {"user.token_issued", {{"role", "dpo"}}, "h: unknown field \"role\""},
       {"retention.policy_set",
        {{"unfounded_days", 0}},
        "h.unfounded_days: must be an integer 1..3650"},
@@ -785,6 +838,13 @@ TEST_CASE("Catalogue accepts edge values that are valid", "[projections]") {
        {{"unfounded_days", 3650}, {"closed_years", 50}, {"review_months", 1}}},
       {"record.corrected",
        {{"fields", Json::array({"body.narrative"})}, {"set", nullptr}}},
+      {"user.registered", {{"token_hash", nullptr}, {"public_key", nullptr}}},
+      {"user.registered",
+       {{"token_hash", std::string(43, 'A') + "="}}},  // 32 zero bytes
+      {"user.token_issued",
+       {{"token_hash", std::string(42, '/') + "w="}}},
+      {"user.token_issued",
+       {{"token_hash", std::string(42, '+') + "8="}}},
       {"case.assigned",
        {{"assignees",
          [] {
@@ -819,6 +879,29 @@ TEST_CASE("Catalogue accepts edge values that are valid", "[projections]") {
               R"({"request":9.0,"channel":"letter","document_sha256":")" +
               std::string(64, '0') + "\"}"))
           .ok());
+}
+
+TEST_CASE("IsTokenHash accepts exactly the canonical base64 of 32 bytes",
+          "[projections]") {
+  CHECK(kTokenHashChars == 44);
+  CHECK(IsTokenHash(kTokenHash));
+  // The last data character carries 4 bits and 2 zero padding bits.
+  int accepted = 0;
+  const std::string alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (char c : alphabet) {
+    if (IsTokenHash(std::string(42, 'A') + c + "=")) ++accepted;
+  }
+  CHECK(accepted == 16);
+  CHECK(IsTokenHash(std::string(42, 'z') + "E="));
+  CHECK_FALSE(IsTokenHash(std::string(42, 'z') + "F="));
+  CHECK_FALSE(IsTokenHash(kTokenHash.substr(0, 43)));
+  CHECK_FALSE(IsTokenHash(kTokenHash + "="));
+  CHECK_FALSE(IsTokenHash(kTokenHash.substr(0, 42) + "==" ));
+  CHECK_FALSE(IsTokenHash(""));
+  std::string with_nul = kTokenHash;
+  with_nul[5] = '\0';
+  CHECK_FALSE(IsTokenHash(with_nul));
 }
 
 TEST_CASE("Catalogue errors never echo values and clip field names",

@@ -7,6 +7,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "crypto/base64.h"
+#include "crypto/random.h"
 
 #include "ledger/event.h"
 #include "ledger/ledger.h"
@@ -54,6 +58,15 @@ class Domain {
 
   Result<ledger::Appended> Submit(Command c) {
     return ledger_->writer().Submit(std::move(c)).get();
+  }
+  // Submits every command before waiting for any (so the writer may take
+  // them in one batch); the results in order.
+  std::vector<Result<ledger::Appended>> SubmitAll(std::vector<Command> cs) {
+    std::vector<std::future<Result<ledger::Appended>>> fs;
+    for (Command& c : cs) fs.push_back(ledger_->writer().Submit(std::move(c)));
+    std::vector<Result<ledger::Appended>> out;
+    for (auto& f : fs) out.push_back(f.get());
+    return out;
   }
   // Submits and requires success; returns the seq.
   std::uint64_t Must(Command c) {
@@ -122,6 +135,40 @@ inline Command CaseEvent(const Actor& a, const std::string& case_id,
 }
 
 inline Json NoFactors() { return Json::object(); }
+
+// A synthetic token hash: the base64 of 32 random bytes (the shape of the
+// API's keyed BLAKE2b-256 of a bearer token).
+inline std::string NewTokenHash() {
+  auto bytes = crypto::RandomArray<32>();
+  return crypto::Base64Encode(ByteView(bytes.data(), bytes.size()));
+}
+
+// A user.* command (global: no case, no subject).
+inline Command UserCommand(const Actor& a, std::string type, Json h,
+                           std::optional<Json> body = std::nullopt) {
+  Command c;
+  c.type = std::move(type);
+  c.actor = a.id;
+  c.role = a.role;
+  c.h = std::move(h);
+  c.body = std::move(body);
+  return c;
+}
+
+inline Command RegisterUser(const Actor& dpo, const std::string& user,
+                            const std::string& role,
+                            std::optional<std::string> token_hash = std::nullopt) {
+  Json h{{"user", user}, {"role", role}};
+  if (token_hash) h["token_hash"] = *token_hash;
+  return UserCommand(dpo, "user.registered", std::move(h),
+                     Json{{"display_name", "Synthetic user"}});
+}
+
+inline Command IssueToken(const Actor& dpo, const std::string& user,
+                          const std::string& token_hash) {
+  return UserCommand(dpo, "user.token_issued",
+                     Json{{"user", user}, {"token_hash", token_hash}});
+}
 
 inline Command Assessment(const Actor& a, const std::string& case_id,
                           const std::string& outcome, Json grounds) {

@@ -552,5 +552,178 @@ TEST_CASE("malformed commands are refused without any record", "[projections][po
   CHECK(w.d.size() == before);
 }
 
+// --- Users: not policy refusals (docs/decisions.md #14) -----------------------
+
+TEST_CASE("user events of registered, unknown or revoked users store nothing", "[projections][policy][users]") {
+  Domain d;
+  const std::string u1 = NewId("u"), u2 = NewId("u"), u3 = NewId("u");
+  const std::string h1 = NewTokenHash(), h2 = NewTokenHash(), h3 = NewTokenHash();
+  d.Must(RegisterUser(d.dpo, u1, "caseworker", h1));
+  d.Must(RegisterUser(d.dpo, u2, "coordinator"));
+
+  struct Case {
+    const char* what;
+    Command cmd;
+    StatusCode code;  // kOk: accepted
+    const char* message;
+  };
+  auto role = [&](const std::string& u, const char* r) {
+    return UserCommand(d.dpo, "user.role_changed", Json{{"user", u}, {"role", r}});
+  };
+  auto revoke = [&](const std::string& u) {
+    return UserCommand(d.dpo, "user.revoked", Json{{"user", u}});
+  };
+  const std::string unknown = NewId("u");
+  std::vector<Case> cases;
+  cases.push_back({"registering an id twice", RegisterUser(d.dpo, u1, "auditor"),
+                   StatusCode::kAlreadyExists, "user: the user id is already registered"});
+  cases.push_back({"registering with a token hash in use", RegisterUser(d.dpo, u3, "auditor", h1),
+                   StatusCode::kAlreadyExists, "h.token_hash: the token hash is already in use"});
+  cases.push_back({"registering a new id with a new token hash",
+                   RegisterUser(d.dpo, u3, "auditor", h3), StatusCode::kOk, ""});
+  cases.push_back({"a role change of an unknown user", role(unknown, "dpo"),
+                   StatusCode::kNotFound, "user: no such user"});
+  cases.push_back({"a token for an unknown user", IssueToken(d.dpo, unknown, NewTokenHash()),
+                   StatusCode::kNotFound, "user: no such user"});
+  cases.push_back({"revoking an unknown user", revoke(unknown), StatusCode::kNotFound,
+                   "user: no such user"});
+  cases.push_back({"a role change to the role the user has", role(u1, "caseworker"),
+                   StatusCode::kFailedPrecondition, "the user already has that role"});
+  cases.push_back({"a role change to another role", role(u1, "coordinator"), StatusCode::kOk, ""});
+  cases.push_back({"a token whose hash another user's token has", IssueToken(d.dpo, u2, h1),
+                   StatusCode::kAlreadyExists, "h.token_hash: the token hash is already in use"});
+  cases.push_back({"a token reissued with the user's own current hash", IssueToken(d.dpo, u1, h1),
+                   StatusCode::kAlreadyExists, "h.token_hash: the token hash is already in use"});
+  cases.push_back({"a token with a new hash", IssueToken(d.dpo, u2, h2), StatusCode::kOk, ""});
+  cases.push_back({"revoking a registered user", revoke(u2), StatusCode::kOk, ""});
+  cases.push_back({"revoking a revoked user", revoke(u2), StatusCode::kFailedPrecondition,
+                   "the user is revoked"});
+  cases.push_back({"a role change of a revoked user", role(u2, "dpo"),
+                   StatusCode::kFailedPrecondition, "the user is revoked"});
+  cases.push_back({"a token for a revoked user", IssueToken(d.dpo, u2, NewTokenHash()),
+                   StatusCode::kFailedPrecondition, "the user is revoked"});
+  cases.push_back({"registering a revoked user's id again", RegisterUser(d.dpo, u2, "caseworker"),
+                   StatusCode::kAlreadyExists, "user: the user id is already registered"});
+  cases.push_back({"the revoked user's hash is free again", IssueToken(d.dpo, u3, h2),
+                   StatusCode::kOk, ""});
+
+  for (Case& c : cases) {
+    INFO(c.what);
+    const std::uint64_t before = d.size();
+    auto r = d.Submit(c.cmd);
+    if (c.code == StatusCode::kOk) {
+      if (!r.ok()) UNSCOPED_INFO(r.status().ToString());
+      CHECK(r.ok());
+      CHECK(d.size() == before + 1);
+      continue;
+    }
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == c.code);
+    CHECK(r.status().message().find(c.message) != std::string::npos);
+    CHECK(projections::RuleOf(r.status()).empty());
+    CHECK(d.size() == before);  // nothing stored, not even a refusal record
+  }
+  // Messages never echo ids or hashes.
+  auto r = d.Submit(IssueToken(d.dpo, u1, h2));  // u3's token now
+  REQUIRE(r.status().code() == StatusCode::kAlreadyExists);
+  CHECK(r.status().message().find(h2) == std::string::npos);
+  r = d.Submit(revoke(unknown));
+  CHECK(r.status().message().find(unknown) == std::string::npos);
+}
+
+TEST_CASE("user events by another role than dpo are refused by rule ROLE", "[projections][policy][users]") {
+  Domain d;
+  const std::string u = NewId("u");
+  d.Must(RegisterUser(d.dpo, u, "caseworker"));
+  // The role is checked before the user's existence: a non-dpo learns
+  // nothing about which ids are registered, and the attempt is recorded.
+  const std::vector<Command> attempts = {
+      RegisterUser(d.co, NewId("u"), "dpo"),
+      RegisterUser(d.co, u, "dpo"),
+      UserCommand(d.cw, "user.role_changed", Json{{"user", u}, {"role", "dpo"}}),
+      UserCommand(d.cw, "user.revoked", Json{{"user", NewId("u")}}),
+      IssueToken(d.aud, u, NewTokenHash())};
+  for (const Command& c : attempts) {
+    INFO(c.type << " by " << c.role);
+    const std::uint64_t before = d.size();
+    auto r = d.Submit(c);
+    REQUIRE(r.status().code() == StatusCode::kPolicyRefused);
+    CHECK(projections::RuleOf(r.status()) == "ROLE");
+    REQUIRE(d.size() == before + 1);
+    ledger::Event e = d.EventAt(before + 1);
+    CHECK(e.type == "policy.refused");
+    CHECK(e.h == Json{{"attempted", c.type}, {"rule", "ROLE"}});
+    CHECK_FALSE(e.case_id.has_value());
+    CHECK_FALSE(e.subject.has_value());
+  }
+  // A user event naming a case or a subject is malformed.
+  Command with_case = UserCommand(d.dpo, "user.revoked", Json{{"user", u}});
+  with_case.case_id = NewId("c");
+  const std::uint64_t before = d.size();
+  CHECK(d.Submit(with_case).status().code() == StatusCode::kInvalidArgument);
+  CHECK(d.size() == before);
+  // The user is untouched by all of it.
+  auto state = projections::ReadUser(d.store(), d.dbs(), u);
+  REQUIRE(state.ok());
+  CHECK(state->role == "caseworker");
+  CHECK_FALSE(state->is_revoked());
+}
+
+TEST_CASE("UserState round-trips and reads its stored form strictly", "[projections][users]") {
+  projections::UserState u;
+  u.user = NewId("u");
+  u.role = "legal_reviewer";
+  u.registered_seq = 3;
+  u.registered = 1554714753123456;
+  CHECK(projections::UserState::FromJson(u.ToJson()).value() == u);
+  CHECK(ledger::CanonicalJson(u.ToJson()) ==
+        R"({"registered":1554714753123456,"registered_seq":3,"role":"legal_reviewer","user":")" +
+            u.user + R"(","v":1})");
+  u.token_hash = NewTokenHash();
+  u.token_seq = 9;
+  CHECK(projections::UserState::FromJson(u.ToJson()).value() == u);
+  projections::UserState revoked = u;
+  revoked.token_hash.reset();
+  revoked.token_seq = 0;
+  revoked.revoked_seq = 12;
+  revoked.revoked = 1554714800000000;
+  CHECK(projections::UserState::FromJson(revoked.ToJson()).value() == revoked);
+  // Parsed from text (integers unsigned, as stored) it is the same.
+  auto parsed = ledger::ParseUntrustedJson(ledger::CanonicalJson(u.ToJson()),
+                                          projections::StoredJsonLimits());
+  REQUIRE(parsed.ok());
+  CHECK(projections::UserState::FromJson(*parsed).value() == u);
+
+  const Json good = u.ToJson();
+  const std::vector<std::pair<const char*, Json>> bad = {
+      {"unknown field", Json{{"name", "x"}}},
+      {"version", Json{{"v", 2}}},
+      {"no version", Json{{"v", nullptr}}},
+      {"user id of another kind", Json{{"user", NewId("c")}}},
+      {"unknown role", Json{{"role", "admin"}}},
+      {"seq 0", Json{{"registered_seq", 0}}},
+      {"seq as text", Json{{"registered_seq", "3"}}},
+      {"time as text", Json{{"registered", "2019-04-08T09:12:33Z"}}},
+      {"no registration time", Json{{"registered", nullptr}}},
+      {"token without seq", Json{{"token_seq", nullptr}}},
+      {"token seq without hash", Json{{"token_hash", nullptr}}},
+      {"token hash malformed", Json{{"token_hash", "AAAA"}}},
+      {"token before registration", Json{{"token_seq", 2}}},
+      {"revocation without time", Json{{"revoked_seq", 12}}},
+      {"revoked user with a token", Json{{"revoked_seq", 12}, {"revoked", 1}}},
+  };
+  for (const auto& [what, patch] : bad) {
+    INFO(what);
+    Json j = good;
+    j.merge_patch(patch);
+    auto r = projections::UserState::FromJson(j);
+    CHECK(r.status().code() == StatusCode::kCorruption);
+  }
+  Json revoked_early = revoked.ToJson();
+  revoked_early["revoked_seq"] = 3;  // not after the registration
+  CHECK_FALSE(projections::UserState::FromJson(revoked_early).ok());
+  CHECK_FALSE(projections::UserState::FromJson(Json::array()).ok());
+}
+
 }  // namespace
 }  // namespace caseledger::testing

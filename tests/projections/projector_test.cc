@@ -1,7 +1,10 @@
 // Live projections, time travel, rebuild and compare, through the real write
 // path with the policy engine.
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <functional>
 #include <random>
+#include <stdexcept>
 
 #include "projections/policy.h"
 #include "tests/projections/domain_fixture.h"
@@ -296,6 +299,275 @@ TEST_CASE("a log written without projections is caught up when opened", "[projec
   }).ok());
   d.Reopen();
   CHECK(ViewJson(projections::ReadCase(d.store(), d.dbs(), k)->state) == live);
+}
+
+// --- The user registry ------------------------------------------------------------
+
+using projections::UserState;
+
+UserState MustReadUser(Domain& d, const std::string& u) {
+  auto r = projections::ReadUser(d.store(), d.dbs(), u);
+  if (!r.ok()) throw std::runtime_error("ReadUser: " + r.status().ToString());
+  return *r;
+}
+
+// The user id a token hash maps to, or "" (NotFound).
+std::string OwnerOf(Domain& d, const std::string& hash) {
+  auto r = projections::UserOfTokenHash(d.store(), d.dbs(), hash);
+  if (r.status().code() == StatusCode::kNotFound) return "";
+  if (!r.ok()) throw std::runtime_error("UserOfTokenHash: " + r.status().ToString());
+  return *r;
+}
+
+std::vector<std::string> Diff(Domain& d) {
+  TempDir scratch;
+  ledger::lmdb::EnvOptions eo;
+  eo.no_sync = true;
+  auto env = ledger::lmdb::Env::Open(scratch.path(), eo);
+  if (!env.ok()) throw std::runtime_error(env.status().ToString());
+  auto n = projections::Rebuild(d.store(), **env);
+  if (!n.ok()) throw std::runtime_error(n.status().ToString());
+  auto diff = projections::CompareProjections(d.store().env(), **env);
+  if (!diff.ok()) throw std::runtime_error(diff.status().ToString());
+  return *diff;
+}
+
+TEST_CASE("the user registry follows registrations, tokens, role changes and revocations",
+          "[projections][users]") {
+  Domain d;
+  const std::string u1 = NewId("u"), u2 = NewId("u");
+  const std::string h1 = NewTokenHash(), h2 = NewTokenHash(), h3 = NewTokenHash();
+
+  // Registered with a token.
+  const std::uint64_t reg1 = d.Must(RegisterUser(d.dpo, u1, "caseworker", h1));
+  UserState s1 = MustReadUser(d, u1);
+  CHECK(s1.user == u1);
+  CHECK(s1.role == "caseworker");
+  CHECK(s1.registered_seq == reg1);
+  CHECK(s1.registered == *ledger::ParseTime(d.EventAt(reg1).time));
+  CHECK(s1.token_hash == h1);
+  CHECK(s1.token_seq == reg1);
+  CHECK_FALSE(s1.is_revoked());
+  CHECK(OwnerOf(d, h1) == u1);
+
+  // Registered without one, then issued one.
+  const std::uint64_t reg2 = d.Must(RegisterUser(d.dpo, u2, "coordinator"));
+  CHECK_FALSE(MustReadUser(d, u2).token_hash.has_value());
+  CHECK(MustReadUser(d, u2).token_seq == 0);
+  const std::uint64_t tok2 = d.Must(IssueToken(d.dpo, u2, h2));
+  CHECK(MustReadUser(d, u2).token_hash == h2);
+  CHECK(MustReadUser(d, u2).token_seq == tok2);
+  CHECK(MustReadUser(d, u2).registered_seq == reg2);
+  CHECK(OwnerOf(d, h2) == u2);
+
+  // Reissued: the old hash no longer maps to anyone.
+  const std::uint64_t tok1 = d.Must(IssueToken(d.dpo, u1, h3));
+  CHECK(OwnerOf(d, h1).empty());
+  CHECK(OwnerOf(d, h3) == u1);
+  CHECK(MustReadUser(d, u1).token_hash == h3);
+  CHECK(MustReadUser(d, u1).token_seq == tok1);
+  CHECK(OwnerOf(d, h2) == u2);  // another user's token is untouched
+
+  // Role changed: the token stays.
+  d.Must(UserCommand(d.dpo, "user.role_changed", Json{{"user", u1}, {"role", "legal_reviewer"}}));
+  CHECK(MustReadUser(d, u1).role == "legal_reviewer");
+  CHECK(OwnerOf(d, h3) == u1);
+
+  // Revoked: the token no longer maps, the user is still listed as revoked.
+  const std::uint64_t rev = d.Must(UserCommand(d.dpo, "user.revoked", Json{{"user", u1}}));
+  CHECK(OwnerOf(d, h3).empty());
+  s1 = MustReadUser(d, u1);
+  CHECK(s1.is_revoked());
+  CHECK(s1.revoked_seq == rev);
+  CHECK(s1.revoked == *ledger::ParseTime(d.EventAt(rev).time));
+  CHECK_FALSE(s1.token_hash.has_value());
+  CHECK(s1.role == "legal_reviewer");
+  CHECK(s1.registered_seq == reg1);
+  CHECK(OwnerOf(d, h2) == u2);
+
+  // Unknown and malformed keys are NotFound.
+  CHECK(projections::ReadUser(d.store(), d.dbs(), NewId("u")).status().code() ==
+        StatusCode::kNotFound);
+  CHECK(projections::ReadUser(d.store(), d.dbs(), "").status().code() == StatusCode::kNotFound);
+  CHECK(projections::ReadUser(d.store(), d.dbs(), std::string(600, 'u')).status().code() ==
+        StatusCode::kNotFound);
+  CHECK(OwnerOf(d, NewTokenHash()).empty());
+  CHECK(OwnerOf(d, "").empty());
+  CHECK(OwnerOf(d, std::string(600, 'A')).empty());
+
+  // The same after a reopen (read back from the DBs, not the cache), and a
+  // rebuild from the log equals the live projections.
+  d.Reopen();
+  CHECK(MustReadUser(d, u1) == s1);
+  CHECK(OwnerOf(d, h2) == u2);
+  CHECK(OwnerOf(d, h3).empty());
+  CHECK(Diff(d).empty());
+  // And the engine still knows them after the reopen.
+  CHECK(d.Submit(IssueToken(d.dpo, u1, NewTokenHash())).status().code() ==
+        StatusCode::kFailedPrecondition);
+  CHECK(d.Submit(IssueToken(d.dpo, u2, h2)).status().code() == StatusCode::kAlreadyExists);
+}
+
+TEST_CASE("token changes within one batch leave only the last token", "[projections][users]") {
+  Domain d;
+  const std::string u = NewId("u"), v = NewId("u");
+  const std::string h1 = NewTokenHash(), h2 = NewTokenHash(), h3 = NewTokenHash(),
+                    h4 = NewTokenHash();
+  auto results = d.SubmitAll({RegisterUser(d.dpo, u, "caseworker", h1), IssueToken(d.dpo, u, h2),
+                              IssueToken(d.dpo, u, h3), RegisterUser(d.dpo, v, "auditor", h4),
+                              UserCommand(d.dpo, "user.revoked", Json{{"user", v}}),
+                              // Refused within the batch: h3 is u's now.
+                              RegisterUser(d.dpo, NewId("u"), "dpo", h3)});
+  REQUIRE(results.size() == 6);
+  for (std::size_t i = 0; i < 5; ++i) {
+    INFO(i);
+    CHECK(results[i].ok());
+  }
+  CHECK(results[5].status().code() == StatusCode::kAlreadyExists);
+  CHECK(OwnerOf(d, h1).empty());
+  CHECK(OwnerOf(d, h2).empty());
+  CHECK(OwnerOf(d, h3) == u);
+  CHECK(OwnerOf(d, h4).empty());
+  CHECK(MustReadUser(d, v).is_revoked());
+  CHECK(Diff(d).empty());
+  // proj.tokens holds exactly u's current token.
+  auto txn = d.store().env().BeginRead().value();
+  auto cur = ledger::lmdb::Cursor::Open(txn.raw(), d.dbs().tokens).value();
+  auto kv = cur.First().value();
+  REQUIRE(kv.has_value());
+  CHECK(AsChars(kv->key) == h3);
+  CHECK(AsChars(kv->value) == u);
+  CHECK_FALSE(cur.Next().value().has_value());
+}
+
+TEST_CASE("ListUsers gives registration order, ListCaseIds key order", "[projections][users]") {
+  Domain d;
+  // Registered in descending id order, so key order is the reverse.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(NewId("u"));
+  std::sort(ids.begin(), ids.end(), std::greater<>());
+  const char* roles[] = {"caseworker", "coordinator", "legal_reviewer", "auditor", "dpo"};
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    d.Must(RegisterUser(d.dpo, ids[i], roles[i % 5], i % 2 ? std::optional(NewTokenHash()) : std::nullopt));
+  }
+  d.Must(UserCommand(d.dpo, "user.revoked", Json{{"user", ids[2]}}));
+  auto users = projections::ListUsers(d.store(), d.dbs());
+  REQUIRE(users.ok());
+  REQUIRE(users->size() == ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    INFO(i);
+    CHECK((*users)[i].user == ids[i]);
+    CHECK((*users)[i].role == roles[i % 5]);
+    CHECK((*users)[i].token_hash.has_value() == (i % 2 == 1));
+    CHECK((*users)[i].is_revoked() == (i == 2));
+    if (i > 0) CHECK((*users)[i - 1].registered_seq < (*users)[i].registered_seq);
+  }
+
+  auto none = projections::ListCaseIds(d.store(), d.dbs());
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  std::vector<std::string> cases;
+  for (int i = 0; i < 5; ++i) {
+    auto c = Concern(d.cw, Json::array({Ground("b.threat")}));
+    cases.push_back(*c.case_id);
+    d.Must(c);
+  }
+  // A refused concern opens no case.
+  REQUIRE(d.Submit(Concern(d.cw, Json::array({Ground("p.religion")}))).status().code() ==
+          StatusCode::kPolicyRefused);
+  std::sort(cases.begin(), cases.end());
+  auto listed = projections::ListCaseIds(d.store(), d.dbs());
+  REQUIRE(listed.ok());
+  CHECK(*listed == cases);
+  CHECK(Diff(d).empty());
+}
+
+TEST_CASE("users are rebuilt, caught up and compared like the other projections",
+          "[projections][users][rebuild]") {
+  Domain d;
+  const std::string u = NewId("u");
+  const std::string h = NewTokenHash();
+  d.Must(RegisterUser(d.dpo, u, "caseworker", h));
+  RandomCaseWork a(d, 31);
+  a.Open();
+  for (int i = 0; i < 10; ++i) a.Step();
+  d.Must(UserCommand(d.dpo, "user.role_changed", Json{{"user", u}, {"role", "coordinator"}}));
+  const UserState live = MustReadUser(d, u);
+  CHECK(Diff(d).empty());
+
+  // A damaged proj.users or proj.tokens is reported by key; a token hash
+  // only by its first 8 characters.
+  TempDir scratch;
+  ledger::lmdb::EnvOptions eo;
+  eo.no_sync = true;
+  auto env = ledger::lmdb::Env::Open(scratch.path(), eo);
+  REQUIRE(env.ok());
+  REQUIRE(projections::Rebuild(d.store(), **env).ok());
+  const std::string stray = NewTokenHash();
+  REQUIRE(d.store().env().Write([&](ledger::lmdb::WriteTxn& txn) -> Status {
+    CL_RETURN_IF_ERROR(txn.Put(d.dbs().users, AsBytes(u), AsBytes(std::string("{}"))));
+    return txn.Put(d.dbs().tokens, AsBytes(stray), AsBytes(u));
+  }).ok());
+  auto diff = projections::CompareProjections(d.store().env(), **env);
+  REQUIRE(diff.ok());
+  REQUIRE(diff->size() == 2);
+  CHECK((*diff)[0] == "proj.users " + u + ": differs");
+  CHECK((*diff)[1] == "proj.tokens " + stray.substr(0, 8) + "...: only in the first");
+  CHECK((*diff)[1].find(stray) == std::string::npos);
+
+  // Forgotten projections (as in an older data dir) are caught up on open.
+  REQUIRE(d.store().env().Write([&](ledger::lmdb::WriteTxn& txn) -> Status {
+    for (const auto& [name, dbi] : d.dbs().All()) CL_RETURN_IF_ERROR(txn.Clear(dbi));
+    return Status::Ok();
+  }).ok());
+  d.Reopen();
+  CHECK(MustReadUser(d, u) == live);
+  CHECK(OwnerOf(d, h) == u);
+  CHECK(OwnerOf(d, stray).empty());
+  CHECK(Diff(d).empty());
+}
+
+TEST_CASE("projections of version 1 are rebuilt on open", "[projections][users][rebuild]") {
+  CHECK(projections::kProjectionVersion == "2");
+  Domain d;
+  const std::string u = NewId("u");
+  const std::string h = NewTokenHash();
+  d.Must(RegisterUser(d.dpo, u, "auditor", h));
+  // What a version-1 data dir looks like: the other DBs current, no users.
+  REQUIRE(d.store().env().Write([&](ledger::lmdb::WriteTxn& txn) -> Status {
+    CL_RETURN_IF_ERROR(txn.Clear(d.dbs().users));
+    CL_RETURN_IF_ERROR(txn.Clear(d.dbs().tokens));
+    return txn.Put(d.dbs().meta, AsBytes(std::string("version")), AsBytes(std::string("1")));
+  }).ok());
+  CHECK(projections::ReadUser(d.store(), d.dbs(), u).status().code() == StatusCode::kNotFound);
+  d.Reopen();
+  CHECK(MustReadUser(d, u).role == "auditor");
+  CHECK(OwnerOf(d, h) == u);
+  auto txn = d.store().env().BeginRead().value();
+  auto v = txn.Get(d.dbs().meta, AsBytes(std::string("version"))).value();
+  REQUIRE(v.has_value());
+  CHECK(AsChars(*v) == "2");
+}
+
+TEST_CASE("an environment without the projection DBs compares as empty", "[projections][rebuild]") {
+  Domain d;
+  d.Must(RegisterUser(d.dpo, NewId("u"), "caseworker", NewTokenHash()));
+  TempDir scratch;
+  ledger::lmdb::EnvOptions eo;
+  eo.no_sync = true;
+  auto env = ledger::lmdb::Env::Open(scratch.path(), eo);
+  REQUIRE(env.ok());
+  auto diff = projections::CompareProjections(d.store().env(), **env);
+  REQUIRE(diff.ok());
+  CHECK(std::find(diff->begin(), diff->end(), "proj.meta version: only in the first") !=
+        diff->end());
+  bool users = false, tokens = false;
+  for (const std::string& line : *diff) {
+    users = users || line.starts_with("proj.users ");
+    tokens = tokens || line.starts_with("proj.tokens ");
+  }
+  CHECK(users);
+  CHECK(tokens);
 }
 
 }  // namespace
