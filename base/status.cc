@@ -28,6 +28,10 @@ std::string_view StatusCodeName(StatusCode code) {
       return "unavailable";
     case StatusCode::kInternal:
       return "internal";
+    case StatusCode::kUnauthenticated:
+      return "unauthenticated";
+    case StatusCode::kRateLimited:
+      return "rate_limited";
   }
   return "unknown";
 }

@@ -24,6 +24,8 @@ enum class StatusCode {
   kResourceExhausted,  // a limit was hit (size, queue, map)
   kUnavailable,        // temporarily unable; retrying may succeed
   kInternal,           // a bug: an invariant did not hold
+  kUnauthenticated,    // no valid credentials (missing, unknown or revoked)
+  kRateLimited,        // too many attempts (failed logins); retry later
 };
 
 // Returns a stable lower-case name for `code` ("invalid_argument", …).
@@ -82,6 +84,12 @@ inline Status Unavailable(std::string m) {
 }
 inline Status Internal(std::string m) {
   return {StatusCode::kInternal, std::move(m)};
+}
+inline Status Unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
+inline Status RateLimited(std::string m) {
+  return {StatusCode::kRateLimited, std::move(m)};
 }
 
 }  // namespace caseledger

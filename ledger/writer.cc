@@ -365,6 +365,12 @@ void Writer::Commit(Prepared& p) {
     stats_.events += p.accepted.size();
     stats_.batches += 1;
     stats_.commit_micros += static_cast<std::uint64_t>(micros);
+    for (std::size_t b = 0; b < stats_.batch_sizes.size(); ++b) {
+      if (p.accepted.size() <= WriterStats::kBatchSizeBounds[b])
+        ++stats_.batch_sizes[b];
+      if (static_cast<std::uint64_t>(micros) <= WriterStats::kCommitMicrosBounds[b])
+        ++stats_.commit_durations[b];
+    }
   }
   for (std::size_t i = 0; i < p.accepted.size(); ++i) {
     Appended a;

@@ -12,6 +12,7 @@
 // Thread-safety: Submit and Stop may be called from any thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -47,6 +48,16 @@ struct WriterStats {
   std::uint64_t batches = 0;
   std::uint64_t refused = 0;
   std::uint64_t commit_micros = 0;  // total time spent in commit (incl. fsync)
+  // Batches by number of events appended: batch_sizes[i] counts the batches
+  // of at most kBatchSizeBounds[i] events (cumulative buckets, as Prometheus
+  // histograms are); batches counts them all.
+  static constexpr std::array<std::uint64_t, 8> kBatchSizeBounds = {
+      1, 2, 4, 16, 64, 256, 1024, 4096};
+  std::array<std::uint64_t, 8> batch_sizes{};
+  // Commits by duration (incl. fsync), cumulative, bounds in microseconds.
+  static constexpr std::array<std::uint64_t, 8> kCommitMicrosBounds = {
+      250, 500, 1000, 2500, 5000, 10000, 50000, 250000};
+  std::array<std::uint64_t, 8> commit_durations{};
 };
 
 // A domain plugged into the writer: the policy engine and the live
