@@ -44,4 +44,33 @@ int CmdStats(const std::string& dir, std::optional<int> year, bool json);
 // verifies it.
 int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed);
 
+// The user registry (api/user_command.cc): users, roles, tokens and
+// revocations are events. The operator acts for a DPO: `by`, or the first
+// active DPO; the first DPO of a ledger registers itself. A token is printed
+// once; the ledger keeps only its keyed hash.
+int CmdUserAdd(const std::string& dir, const std::string& role,
+               const std::string& name, const std::optional<std::string>& by);
+// Issues a new token (the old one stops working) to `user`, or to the first
+// active user with `role`. `quiet` prints "<user> <token>" only.
+int CmdUserToken(const std::string& dir, const std::optional<std::string>& user,
+                 const std::optional<std::string>& role,
+                 const std::optional<std::string>& by, bool quiet);
+int CmdUserRevoke(const std::string& dir, const std::string& user,
+                  const std::optional<std::string>& by);
+// Prints every user: id, role, active/revoked, whether a token is set.
+int CmdUserList(const std::string& dir);
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  unsigned handler_threads = 64;
+  std::size_t max_in_flight = 1024;
+  unsigned request_timeout_ms = 10000;  // the whole request must arrive in this time
+};
+// Serves the HTTP API (api/service.h) on `listen` until SIGINT or SIGTERM,
+// printing "listening on <address>:<port>" to stdout once accepting (with
+// port 0 the chosen port: tests read it from there),
+// then stops gracefully: in-flight requests finish, then the writer drains.
+// Implemented in serve_command.cc (linked with the Beast server).
+int CmdServe(const std::string& dir, const ServeOptions& options);
+
 }  // namespace caseledger::api

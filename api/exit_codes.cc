@@ -28,6 +28,10 @@ int ExitCodeFor(const Status& s) {
       return 70;
     case StatusCode::kInternal:
       return 70;
+    case StatusCode::kUnauthenticated:
+      return 77;  // EX_NOPERM
+    case StatusCode::kRateLimited:
+      return 75;  // EX_TEMPFAIL
   }
   return 70;
 }

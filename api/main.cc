@@ -109,6 +109,42 @@ int main(int argc, char** argv) {
   stats->add_option("--year", year, "one calendar year (default: every year)");
   stats->add_flag("--json", json, "print the statistics as JSON");
 
+  auto* serve = app.add_subcommand(
+      "serve", "serve the HTTP API (docs/api/openapi.yaml) until SIGINT/SIGTERM");
+  api::ServeOptions serve_options;
+  serve->add_option("--data", dir, "data directory")->required();
+  serve->add_option("--listen", serve_options.listen, "ADDRESS:PORT (port 0: any free port)");
+  serve->add_option("--handler-threads", serve_options.handler_threads,
+                    "threads that run requests (they wait for durable appends)");
+  serve->add_option("--request-timeout-ms", serve_options.request_timeout_ms,
+                    "the whole request (headers and body) must arrive within this time");
+
+  auto* user = app.add_subcommand(
+      "user", "the user registry: users, roles, tokens, revocations (all events)");
+  user->require_subcommand(1);
+  std::string role, name, user_id;
+  std::optional<std::string> by, token_user, token_role;
+  bool quiet = false;
+  auto* user_add = user->add_subcommand("add", "register a user and print their token once");
+  user_add->add_option("--data", dir, "data directory")->required();
+  user_add->add_option("--role", role, "caseworker, coordinator, legal_reviewer, auditor or dpo")
+      ->required();
+  user_add->add_option("--name", name, "display name (stored encrypted)")->required();
+  user_add->add_option("--by", by, "the DPO acting (default: the first active DPO)");
+  auto* user_token = user->add_subcommand("token", "issue a new token (the old one stops working)");
+  user_token->add_option("--data", dir, "data directory")->required();
+  auto* token_user_opt = user_token->add_option("--user", token_user, "the user id");
+  user_token->add_option("--role", token_role, "or: the first active user with this role")
+      ->excludes(token_user_opt);
+  user_token->add_option("--by", by, "the DPO acting (default: the first active DPO)");
+  user_token->add_flag("--quiet", quiet, "print '<user> <token>' only");
+  auto* user_revoke = user->add_subcommand("revoke", "revoke a user (final)");
+  user_revoke->add_option("--data", dir, "data directory")->required();
+  user_revoke->add_option("--user", user_id, "the user id")->required();
+  user_revoke->add_option("--by", by, "the DPO acting (default: the first active DPO)");
+  auto* user_list = user->add_subcommand("list", "list users: id, role, status");
+  user_list->add_option("--data", dir, "data directory")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -126,5 +162,16 @@ int main(int argc, char** argv) {
   if (*rebuild) return api::CmdRebuild(dir, compare);
   if (*stats) return api::CmdStats(dir, year, json);
   if (*demo) return api::CmdDemo(dir, cases, seed);
+  if (*serve) return api::CmdServe(dir, serve_options);
+  if (*user_add) return api::CmdUserAdd(dir, role, name, by);
+  if (*user_token) {
+    if (!token_user && !token_role) {
+      std::cerr << "caseledger: user token needs --user or --role\n";
+      return api::kExitUsage;
+    }
+    return api::CmdUserToken(dir, token_user, token_role, by, quiet);
+  }
+  if (*user_revoke) return api::CmdUserRevoke(dir, user_id, by);
+  if (*user_list) return api::CmdUserList(dir);
   return api::kExitUsage;
 }

@@ -14,7 +14,7 @@ constexpr std::string_view kServerDetail =
     "details";
 
 // Indexed by StatusCode. One row per code: keep in the enum's order.
-constexpr std::array<HttpProblem, 12> kTable = {{
+constexpr std::array<HttpProblem, 14> kTable = {{
     {200, "", "OK", false, true},                                   // kOk
     {400, "https://caseledger.invalid/problems/invalid-argument",
      "The request is malformed", false, true},                      // kInvalidArgument
@@ -38,9 +38,13 @@ constexpr std::array<HttpProblem, 12> kTable = {{
      "Temporarily unavailable", true, true},                        // kUnavailable
     {500, "https://caseledger.invalid/problems/internal",
      "Internal error", false, false},                               // kInternal
+    {401, "https://caseledger.invalid/problems/unauthenticated",
+     "Authentication required", false, true},                       // kUnauthenticated
+    {429, "https://caseledger.invalid/problems/too-many-attempts",
+     "Too many attempts", true, true},                              // kRateLimited
 }};
 
-static_assert(static_cast<std::size_t>(StatusCode::kInternal) + 1 == kTable.size(),
+static_assert(static_cast<std::size_t>(StatusCode::kRateLimited) + 1 == kTable.size(),
               "one row per StatusCode");
 
 }  // namespace

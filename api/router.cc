@@ -4,6 +4,7 @@
 
 #include "api/problem.h"
 #include "base/bytes.h"
+#include "ledger/canonical_json.h"
 
 namespace caseledger::api {
 
@@ -55,6 +56,19 @@ HttpResponse ErrorResponse(const Status& s) {
   r.content_type = "application/problem+json";
   r.body = ProblemJson(s);
   if (p.retry_after) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+HttpResponse ProblemResponse(int status, std::string_view type,
+                             std::string_view title, std::string_view detail) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/problem+json";
+  ledger::Json j{{"type", std::string(kProblemBase) + std::string(type)},
+                 {"title", std::string(title)},
+                 {"status", status},
+                 {"detail", std::string(detail)}};
+  r.body = ledger::CanonicalJson(j);
   return r;
 }
 
@@ -139,15 +153,16 @@ HttpResponse Router::Handle(const HttpRequest& request) const {
       allowed.push_back(r.method);
       continue;
     }
-    return r.handler(request, params, *query);
+    HttpResponse resp = r.handler(request, params, *query);
+    resp.route = r.pattern;
+    return resp;
   }
   if (!allowed.empty()) {
-    HttpResponse resp = ErrorResponse(Status(StatusCode::kInvalidArgument, "method not allowed"));
-    resp.status = 405;
+    HttpResponse resp = ProblemResponse(405, "method-not-allowed", "Method not allowed",
+                                        "this resource does not take that method");
     std::string allow;
     for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
     resp.headers.emplace_back("Allow", allow);
-    resp.body = R"({"detail":"this resource does not take that method","status":405,"title":"Method not allowed","type":"https://caseledger.invalid/problems/method-not-allowed"})";
     return resp;
   }
   return ErrorResponse(NotFound("no such resource"));

@@ -25,6 +25,9 @@ struct HttpRequest {
   std::string target;  // origin-form: path ["?" query]
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
+  // The client's address, for throttling failed logins only: never stored,
+  // logged or put in a metric.
+  std::string remote;
 };
 
 struct HttpResponse {
@@ -32,10 +35,17 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The matched route's pattern ("/v1/cases/{case}"), "" if none matched:
+  // for metrics and access logs, which never see raw targets (ids, queries).
+  std::string route;
 };
 
 // The problem+json response of a non-OK status (api/problem.h).
 HttpResponse ErrorResponse(const Status& s);
+// A problem+json response of the HTTP layer's own (405, 415, 501 …) that no
+// Status maps to: `type` is the suffix under kProblemBase.
+HttpResponse ProblemResponse(int status, std::string_view type,
+                             std::string_view title, std::string_view detail);
 
 using PathParams = std::map<std::string, std::string, std::less<>>;
 using QueryParams = std::map<std::string, std::string, std::less<>>;

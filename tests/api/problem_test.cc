@@ -12,7 +12,8 @@ const StatusCode kAll[] = {
     StatusCode::kInvalidArgument,  StatusCode::kNotFound,       StatusCode::kAlreadyExists,
     StatusCode::kFailedPrecondition, StatusCode::kPolicyRefused, StatusCode::kPermissionDenied,
     StatusCode::kCorruption,       StatusCode::kIoError,        StatusCode::kResourceExhausted,
-    StatusCode::kUnavailable,      StatusCode::kInternal};
+    StatusCode::kUnavailable,      StatusCode::kInternal,       StatusCode::kUnauthenticated,
+    StatusCode::kRateLimited};
 
 TEST_CASE("every status code has its own problem type and an error HTTP status", "[api]") {
   std::set<std::string_view> types;
@@ -30,6 +31,9 @@ TEST_CASE("every status code has its own problem type and an error HTTP status",
   CHECK(ProblemFor(StatusCode::kUnavailable).status == 503);
   CHECK(ProblemFor(StatusCode::kUnavailable).retry_after);
   CHECK(ProblemFor(StatusCode::kInvalidArgument).status == 400);
+  CHECK(ProblemFor(StatusCode::kUnauthenticated).status == 401);
+  CHECK(ProblemFor(StatusCode::kRateLimited).status == 429);
+  CHECK(ProblemFor(StatusCode::kRateLimited).retry_after);
 }
 
 TEST_CASE("a policy refusal is 422 with its rule id", "[api]") {

@@ -75,6 +75,7 @@ class Child {
     return all;
   }
   void Kill() { kill(pid_, SIGKILL); }
+  void Signal(int sig) { kill(pid_, sig); }
   // Exit code, or 128 + signal.
   int Wait() {
     int status = 0;

@@ -1,0 +1,642 @@
+#include "api/service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "api/authz.h"
+#include "api/problem.h"
+#include "base/bytes.h"
+#include "base/ids.h"
+#include "crypto/random.h"
+#include "ledger/body.h"
+#include "ledger/event.h"
+#include "ledger/proofs.h"
+#include "projections/catalogue.h"
+#include "projections/stats.h"
+
+namespace caseledger::api {
+
+using ledger::Json;
+using ledger::Micros;
+
+namespace {
+
+HttpResponse JsonResponse(int status, const Json& j) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = ledger::CanonicalJson(j);
+  return r;
+}
+
+std::string NewRandomId(std::string_view prefix) {
+  return FormatId(prefix, crypto::RandomArray<kIdRandomBytes>());
+}
+
+// Strict query parameters: only `allowed` names.
+Status OnlyParams(const QueryParams& q, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [name, value] : q) {
+    (void)value;
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
+      return InvalidArgument("query: unknown parameter " + name);
+  }
+  return Status::Ok();
+}
+
+// A decimal integer parameter in [lo, hi]; `fallback` if absent.
+Result<std::uint64_t> UintParam(const QueryParams& q, std::string_view name,
+                                std::uint64_t fallback, std::uint64_t lo, std::uint64_t hi) {
+  auto it = q.find(name);
+  if (it == q.end()) return fallback;
+  const std::string& v = it->second;
+  if (v.empty() || v.size() > 16 || !std::all_of(v.begin(), v.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      }))
+    return InvalidArgument("query: " + std::string(name) + " must be a decimal integer");
+  const std::uint64_t n = std::stoull(v);
+  if (n < lo || n > hi)
+    return InvalidArgument("query: " + std::string(name) + " must be between " +
+                           std::to_string(lo) + " and " + std::to_string(hi));
+  return n;
+}
+
+// A time parameter: RFC 3339 UTC, or a date (YYYY-MM-DD, its start).
+Result<Micros> TimeParam(std::string_view name, const std::string& v) {
+  std::string text = v;
+  if (text.size() == 10) text += "T00:00:00Z";
+  auto t = ledger::ParseTime(text);
+  if (!t.ok())
+    return InvalidArgument("query: " + std::string(name) +
+                           " must be a UTC time (YYYY-MM-DDTHH:MM:SS[.ffffff]Z) or a date");
+  return *t;
+}
+
+bool IsDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The purpose of a read: ?purpose= or X-Purpose (one of them, and only one value).
+Result<std::string> PurposeOf(const HttpRequest& req, const QueryParams& q) {
+  std::string purpose;
+  auto it = q.find("purpose");
+  auto h = req.headers.find("x-purpose");
+  if (it != q.end() && h != req.headers.end() && it->second != h->second)
+    return InvalidArgument("purpose: the query and the X-Purpose header disagree");
+  if (it != q.end()) purpose = it->second;
+  else if (h != req.headers.end()) purpose = h->second;
+  if (purpose.empty())
+    return InvalidArgument(
+        "purpose: required (?purpose= or X-Purpose: casework, review, subject_access or audit)");
+  if (!IsPurpose(purpose))
+    return InvalidArgument("purpose: must be casework, review, subject_access or audit");
+  return purpose;
+}
+
+Status RequireJson(const HttpRequest& req) {
+  auto it = req.headers.find("content-type");
+  if (it == req.headers.end()) return InvalidArgument("content-type");
+  std::string ct = it->second;
+  const std::size_t semi = ct.find(';');
+  std::string params = semi == std::string::npos ? "" : ct.substr(semi + 1);
+  ct = ct.substr(0, semi);
+  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+  std::transform(ct.begin(), ct.end(), ct.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  std::transform(params.begin(), params.end(), params.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  params.erase(std::remove(params.begin(), params.end(), ' '), params.end());
+  if (ct != "application/json" || !(params.empty() || params == "charset=utf-8"))
+    return InvalidArgument("content-type");
+  return Status::Ok();
+}
+
+HttpResponse UnsupportedMediaType() {
+  return ProblemResponse(415, "unsupported-media-type", "Unsupported media type",
+                         "the request body must be application/json (UTF-8)");
+}
+
+// Parses a request body that must be a JSON object with exactly the members
+// `required` and, optionally, `optional`.
+Result<Json> ParseBody(const HttpRequest& req, const ledger::JsonLimits& limits,
+                       std::initializer_list<std::string_view> required,
+                       std::initializer_list<std::string_view> optional) {
+  CL_ASSIGN_OR_RETURN(Json j, ledger::ParseUntrustedJson(req.body, limits));
+  if (!j.is_object()) return InvalidArgument("body: must be a JSON object");
+  for (std::string_view k : required)
+    if (!j.contains(std::string(k)))
+      return InvalidArgument("body: missing field " + std::string(k));
+  for (const auto& [k, v] : j.items()) {
+    (void)v;
+    if (std::find(required.begin(), required.end(), k) == required.end() &&
+        std::find(optional.begin(), optional.end(), k) == optional.end())
+      return InvalidArgument("body: unknown field " + k);
+  }
+  return j;
+}
+
+Json CheckpointJson(const ledger::Appended& a) {
+  return Json{{"size", a.tree_size}, {"note", a.checkpoint}};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Service>> Service::Create(ledger::Ledger& ledger,
+                                                 crypto::SecretBytes token_pepper,
+                                                 ServiceOptions options) {
+  auto* projector = dynamic_cast<projections::Projector*>(ledger.hook());
+  if (projector == nullptr)
+    return FailedPrecondition("the ledger was opened without the domain (projections)");
+  return std::unique_ptr<Service>(
+      new Service(ledger, projector->dbs(), std::move(token_pepper), std::move(options)));
+}
+
+Service::Service(ledger::Ledger& ledger, const projections::ProjectionDbs& dbs,
+                 crypto::SecretBytes pepper, ServiceOptions options)
+    : ledger_(ledger),
+      dbs_(dbs),
+      hasher_(std::move(pepper)),
+      options_(std::move(options)),
+      auth_(hasher_,
+            [this](std::string_view user) {
+              return projections::ReadUser(ledger_.store(), dbs_, user);
+            },
+            options_.throttle) {
+  AddRoutes();
+}
+
+HttpResponse Service::Handle(const HttpRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  HttpResponse r;
+  try {
+    r = router_.Handle(request);
+  } catch (const std::exception&) {
+    // nlohmann or the standard library threw: a bug; never show what.
+    r = ErrorResponse(Internal("a handler threw"));
+  }
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  metrics_.ObserveRequest(request.method, r.route, r.status,
+                          static_cast<std::uint64_t>(micros.count()));
+  return r;
+}
+
+void Service::AddAuthed(std::string method, std::string pattern, AuthedHandler h) {
+  router_.Add(std::move(method), std::move(pattern),
+              [this, h = std::move(h)](const HttpRequest& req, const PathParams& p,
+                                       const QueryParams& q) {
+                auto it = req.headers.find("authorization");
+                const std::string none;
+                auto who = auth_.Authenticate(it == req.headers.end() ? none : it->second,
+                                              req.remote, options_.clock());
+                if (!who.ok()) {
+                  HttpResponse r = ErrorResponse(who.status());
+                  if (who.status().code() == StatusCode::kUnauthenticated)
+                    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"caseledger\"");
+                  if (who.status().code() == StatusCode::kRateLimited) {
+                    for (auto& [name, value] : r.headers)
+                      if (name == "Retry-After") value = "60";
+                  }
+                  return r;
+                }
+                return h(*who, req, p, q);
+              });
+}
+
+Result<ledger::Appended> Service::Append(ledger::Command cmd) {
+  auto fut = ledger_.writer().Submit(std::move(cmd));
+  if (fut.wait_for(options_.write_timeout) != std::future_status::ready)
+    return Unavailable("the ledger did not confirm the write in time; it was not acknowledged");
+  return fut.get();
+}
+
+Status Service::RecordAccess(const Principal& who, const std::string& case_id,
+                             const std::string& purpose) {
+  constexpr std::string_view kRefused =
+      "the read could not be recorded in the access log, so it is refused (fail closed)";
+  if (options_.fail_access_records) return Unavailable(std::string(kRefused));
+  ledger::Command c;
+  c.type = "access.read";
+  c.actor = who.user;
+  c.role = who.role;
+  c.case_id = case_id;
+  c.h = Json{{"purpose", purpose}};
+  c.from_server = true;
+  auto r = Append(std::move(c));
+  if (!r.ok()) return Unavailable(std::string(kRefused));
+  metrics_.ObserveAccessRecord();
+  return Status::Ok();
+}
+
+HttpResponse Service::Written(Result<ledger::Appended> r, Json extra) {
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kPolicyRefused)
+      metrics_.ObserveRefusal(projections::RuleOf(r.status()));
+    return ErrorResponse(r.status());
+  }
+  extra["seq"] = r->seq;
+  extra["time"] = r->time;
+  extra["checkpoint"] = CheckpointJson(*r);
+  HttpResponse resp = JsonResponse(201, extra);
+  return resp;
+}
+
+// --- Writes ---------------------------------------------------------------
+
+HttpResponse Service::PostCase(const Principal& who, const HttpRequest& req) {
+  if (!RequireJson(req).ok()) return UnsupportedMediaType();
+  auto j = ParseBody(req, options_.json, {"subject", "h", "body"}, {});
+  if (!j.ok()) return ErrorResponse(j.status());
+  const Json& subject = (*j)["subject"];
+  if (!(*j)["h"].is_object()) return ErrorResponse(InvalidArgument("h: must be an object"));
+  if (!(*j)["body"].is_object()) return ErrorResponse(InvalidArgument("body: must be an object"));
+  ledger::Command c;
+  c.type = "concern.reported";
+  c.actor = who.user;
+  c.role = who.role;
+  c.case_id = NewRandomId("c");
+  if (subject.is_null()) {
+    const Json& ns = (*j)["h"].contains("new_subject") ? (*j)["h"]["new_subject"] : Json();
+    if (!ns.is_boolean() || !ns.get<bool>())
+      return ErrorResponse(InvalidArgument(
+          "h.new_subject: must be true for a new person (subject null)"));
+    c.subject = NewRandomId("s");
+  } else if (subject.is_string()) {
+    const std::string s = subject.get<std::string>();
+    if (!ValidateId(s, "s", "subject").ok())
+      return ErrorResponse(InvalidArgument("subject: not a subject id (s-…) or null"));
+    c.subject = s;
+  } else {
+    return ErrorResponse(InvalidArgument("subject: not a subject id (s-…) or null"));
+  }
+  c.h = (*j)["h"];
+  c.body = (*j)["body"];
+  const std::string case_id = *c.case_id, subject_id = *c.subject;
+  return Written(Append(std::move(c)), Json{{"case", case_id}, {"subject", subject_id}});
+}
+
+HttpResponse Service::PostEvent(const Principal& who, const HttpRequest& req,
+                                const std::string& case_id) {
+  if (!ValidateId(case_id, "c", "case").ok())
+    return ErrorResponse(InvalidArgument("case: not a case id (c-…)"));
+  if (!RequireJson(req).ok()) return UnsupportedMediaType();
+  auto j = ParseBody(req, options_.json, {"type", "h"}, {"body"});
+  if (!j.ok()) return ErrorResponse(j.status());
+  if (!(*j)["type"].is_string()) return ErrorResponse(InvalidArgument("type: must be a string"));
+  const std::string type = (*j)["type"].get<std::string>();
+  const projections::EventSpec* spec = projections::FindEventSpec(type);
+  if (spec == nullptr) return ErrorResponse(InvalidArgument("type: unknown event type"));
+  if (spec->scope != projections::Scope::kCase)
+    return ErrorResponse(InvalidArgument(
+        "type: not an event of an existing case (concerns open cases at POST /v1/cases)"));
+  if (!(*j)["h"].is_object()) return ErrorResponse(InvalidArgument("h: must be an object"));
+  if (j->contains("body") && !(*j)["body"].is_object())
+    return ErrorResponse(InvalidArgument("body: must be an object"));
+  auto current = projections::ReadCase(ledger_.store(), dbs_, case_id);
+  if (!current.ok()) return ErrorResponse(current.status());
+  if (!MayWrite(who, current->state.Derive()))
+    return ErrorResponse(PermissionDenied("the case is not yours to write to (need to know)"));
+  ledger::Command c;
+  c.type = type;
+  c.actor = who.user;
+  c.role = who.role;
+  c.case_id = case_id;
+  c.h = (*j)["h"];
+  if (j->contains("body")) c.body = (*j)["body"];
+  return Written(Append(std::move(c)), Json{{"case", case_id}});
+}
+
+// --- Case reads -----------------------------------------------------------
+
+namespace {
+
+struct AsOf {
+  std::optional<std::uint64_t> seq;
+  std::optional<Micros> time;
+};
+
+Result<AsOf> AsOfParam(const QueryParams& q) {
+  AsOf a;
+  auto it = q.find("as_of");
+  if (it == q.end()) return a;
+  if (IsDigits(it->second)) {
+    CL_ASSIGN_OR_RETURN(a.seq, UintParam(q, "as_of", 0, 1, (std::uint64_t{1} << 53) - 1));
+  } else {
+    CL_ASSIGN_OR_RETURN(a.time, TimeParam("as_of", it->second));
+  }
+  return a;
+}
+
+}  // namespace
+
+HttpResponse Service::GetCase(const Principal& who, const HttpRequest& req,
+                              const std::string& case_id, const QueryParams& q) {
+  if (!ValidateId(case_id, "c", "case").ok())
+    return ErrorResponse(InvalidArgument("case: not a case id (c-…)"));
+  if (auto s = OnlyParams(q, {"purpose", "as_of"}); !s.ok()) return ErrorResponse(s);
+  auto purpose = PurposeOf(req, q);
+  if (!purpose.ok()) return ErrorResponse(purpose.status());
+  if (auto s = CheckPurpose(who, *purpose); !s.ok()) return ErrorResponse(s);
+  auto as_of = AsOfParam(q);
+  if (!as_of.ok()) return ErrorResponse(as_of.status());
+  auto current = projections::ReadCase(ledger_.store(), dbs_, case_id);
+  if (!current.ok()) return ErrorResponse(current.status());
+  const projections::CaseView now = current->state.Derive();
+  if (AccessTo(who, now, *purpose) == CaseAccess::kNone)
+    return ErrorResponse(PermissionDenied("the case is not yours to read (need to know)"));
+  // Fail closed: the access record is durable before anything leaves.
+  if (auto s = RecordAccess(who, case_id, *purpose); !s.ok()) return ErrorResponse(s);
+  Json out{{"case", case_id}};
+  if (as_of->seq || as_of->time) {
+    auto then = as_of->seq
+                    ? projections::CaseAsOfSeq(ledger_.store(), dbs_, case_id, *as_of->seq)
+                    : projections::CaseAsOfTime(ledger_.store(), dbs_, case_id, *as_of->time);
+    if (!then.ok()) return ErrorResponse(then.status());
+    out["as_of"] = as_of->seq ? Json(*as_of->seq) : Json(ledger::FormatTime(*as_of->time));
+    out["state"] = then->Derive().ToJson();
+  } else {
+    out["state"] = now.ToJson();
+  }
+  out["built_to"] = Json{{"size", current->built_to.size},
+                         {"root", ToHex(current->built_to.root.view())}};
+  return JsonResponse(200, out);
+}
+
+HttpResponse Service::GetHistory(const Principal& who, const HttpRequest& req,
+                                 const std::string& case_id, const QueryParams& q) {
+  if (!ValidateId(case_id, "c", "case").ok())
+    return ErrorResponse(InvalidArgument("case: not a case id (c-…)"));
+  if (auto s = OnlyParams(q, {"purpose", "as_of"}); !s.ok()) return ErrorResponse(s);
+  auto purpose = PurposeOf(req, q);
+  if (!purpose.ok()) return ErrorResponse(purpose.status());
+  if (auto s = CheckPurpose(who, *purpose); !s.ok()) return ErrorResponse(s);
+  auto as_of = AsOfParam(q);
+  if (!as_of.ok()) return ErrorResponse(as_of.status());
+  auto current = projections::ReadCase(ledger_.store(), dbs_, case_id);
+  if (!current.ok()) return ErrorResponse(current.status());
+  const CaseAccess access = AccessTo(who, current->state.Derive(), *purpose);
+  if (access == CaseAccess::kNone)
+    return ErrorResponse(PermissionDenied("the case is not yours to read (need to know)"));
+  if (auto s = RecordAccess(who, case_id, *purpose); !s.ok()) return ErrorResponse(s);
+  auto history = projections::CaseHistory(ledger_.store(), dbs_, case_id, as_of->seq.value_or(0));
+  if (!history.ok()) return ErrorResponse(history.status());
+  Json entries = Json::array();
+  auto txn = ledger_.store().env().BeginRead();
+  if (!txn.ok()) return ErrorResponse(txn.status());
+  for (const projections::HistoryEntry& e : *history) {
+    if (as_of->time && e.fact.time > *as_of->time) break;
+    Json o{{"seq", e.fact.seq},   {"time", ledger::FormatTime(e.fact.time)},
+           {"type", e.fact.type}, {"actor", e.fact.actor},
+           {"role", e.fact.role}, {"h", e.fact.h}};
+    if (!e.corrected_by.empty()) o["corrected_by"] = e.corrected_by;
+    if (e.retracted_by) o["retracted_by"] = *e.retracted_by;
+    if (e.target) o["target"] = *e.target;
+    auto line = ledger::ReadEventLine(*txn, ledger_.store(), e.fact.seq);
+    if (!line.ok()) return ErrorResponse(line.status());
+    auto event = ledger::DecodeEvent(*line);
+    if (!event.ok()) return ErrorResponse(event.status());
+    if (event->body) {
+      if (access != CaseAccess::kBodies) {
+        o["body"] = Json{{"withheld", "metadata only for this role and purpose"}};
+      } else {
+        auto body = ledger::OpenBody(*event, ledger_.keys());
+        if (body.ok()) {
+          o["body"] = std::move(*body);
+        } else if (body.status().code() == StatusCode::kFailedPrecondition) {
+          o["body"] = Json{{"erased", true}};
+        } else {
+          return ErrorResponse(body.status());
+        }
+      }
+    }
+    entries.push_back(std::move(o));
+  }
+  return JsonResponse(200, Json{{"case", case_id}, {"entries", std::move(entries)}});
+}
+
+HttpResponse Service::ListCases(const Principal& who, const QueryParams& q) {
+  if (auto s = OnlyParams(q, {"status", "limit", "after"}); !s.ok()) return ErrorResponse(s);
+  auto limit = UintParam(q, "limit", 100, 1, options_.max_list);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  static const std::set<std::string, std::less<>> kStatuses = {
+      "received", "under_assessment", "founded", "unfounded", "intervention", "closed", "erased"};
+  std::string status, after;
+  if (auto it = q.find("status"); it != q.end()) {
+    if (!kStatuses.contains(it->second))
+      return ErrorResponse(InvalidArgument("query: status is not a case status"));
+    status = it->second;
+  }
+  if (auto it = q.find("after"); it != q.end()) {
+    if (!ValidateId(it->second, "c", "after").ok())
+      return ErrorResponse(InvalidArgument("query: after must be a case id"));
+    after = it->second;
+  }
+  auto ids = projections::ListCaseIds(ledger_.store(), dbs_);
+  if (!ids.ok()) return ErrorResponse(ids.status());
+  Json cases = Json::array();
+  std::string next;
+  for (const std::string& id : *ids) {
+    if (!after.empty() && id <= after) continue;
+    auto snap = projections::ReadCase(ledger_.store(), dbs_, id);
+    if (!snap.ok()) return ErrorResponse(snap.status());
+    const projections::CaseView v = snap->state.Derive();
+    if (!MayList(who, v)) continue;
+    if (!status.empty() && v.status != status) continue;
+    if (cases.size() == *limit) {
+      next = cases.back()["case"].get<std::string>();
+      break;
+    }
+    // A summary: never the context codes (ROL-3), never a body.
+    cases.push_back(Json{{"case", v.case_id},
+                         {"status", v.status},
+                         {"opened", ledger::FormatTime(v.opened)},
+                         {"source", v.source},
+                         {"minor", v.minor},
+                         {"assignees", v.assignees},
+                         {"last_activity", ledger::FormatTime(v.last_activity)}});
+  }
+  Json out{{"cases", std::move(cases)}};
+  if (!next.empty()) out["next"] = next;
+  return JsonResponse(200, out);
+}
+
+HttpResponse Service::Disclosures(const Principal& who, const QueryParams& q) {
+  if (who.role == "caseworker")
+    return ErrorResponse(PermissionDenied("the disclosure register is for coordinators, legal "
+                                          "reviewers, auditors and the DPO"));
+  if (auto s = OnlyParams(q, {"from", "to", "recipient", "status"}); !s.ok())
+    return ErrorResponse(s);
+  Micros from = 0, to = std::numeric_limits<Micros>::max();
+  if (auto it = q.find("from"); it != q.end()) {
+    auto t = TimeParam("from", it->second);
+    if (!t.ok()) return ErrorResponse(t.status());
+    from = *t;
+  }
+  if (auto it = q.find("to"); it != q.end()) {
+    auto t = TimeParam("to", it->second);
+    if (!t.ok()) return ErrorResponse(t.status());
+    to = *t;
+  }
+  const std::string recipient = q.contains("recipient") ? q.find("recipient")->second : "";
+  const std::string status = q.contains("status") ? q.find("status")->second : "";
+  auto ids = projections::ListCaseIds(ledger_.store(), dbs_);
+  if (!ids.ok()) return ErrorResponse(ids.status());
+  Json list = Json::array();
+  for (const std::string& id : *ids) {
+    auto snap = projections::ReadCase(ledger_.store(), dbs_, id);
+    if (!snap.ok()) return ErrorResponse(snap.status());
+    const projections::CaseView v = snap->state.Derive();
+    if (v.disclosures.empty()) continue;
+    const Json view = v.ToJson();
+    for (std::size_t i = 0; i < v.disclosures.size(); ++i) {
+      const projections::Disclosure& d = v.disclosures[i];
+      if (d.time < from || d.time >= to) continue;
+      if (!recipient.empty() && d.recipient != recipient) continue;
+      if (!status.empty() && d.status != status) continue;
+      Json o = view["disclosures"][i];
+      o["case"] = id;
+      list.push_back(std::move(o));
+    }
+  }
+  return JsonResponse(200, Json{{"disclosures", std::move(list)}});
+}
+
+HttpResponse Service::LogEntries(const Principal& who, const QueryParams& q) {
+  if (who.role != "auditor" && who.role != "dpo")
+    return ErrorResponse(PermissionDenied("raw log entries are for auditors and the DPO"));
+  if (auto s = OnlyParams(q, {"from", "count"}); !s.ok()) return ErrorResponse(s);
+  auto from = UintParam(q, "from", 1, 1, (std::uint64_t{1} << 53) - 1);
+  if (!from.ok()) return ErrorResponse(from.status());
+  auto count = UintParam(q, "count", 100, 1, options_.max_log_entries);
+  if (!count.ok()) return ErrorResponse(count.status());
+  auto txn = ledger_.store().env().BeginRead();
+  if (!txn.ok()) return ErrorResponse(txn.status());
+  auto size = ledger::TreeSize(*txn, ledger_.store());
+  if (!size.ok()) return ErrorResponse(size.status());
+  HttpResponse r;
+  r.content_type = "application/jsonl";
+  for (std::uint64_t s = *from; s < *from + *count && s <= *size; ++s) {
+    auto line = ledger::ReadEventLine(*txn, ledger_.store(), s);
+    if (!line.ok()) return ErrorResponse(line.status());
+    r.body += *line;
+    r.body += '\n';
+  }
+  r.headers.emplace_back("X-Log-Size", std::to_string(*size));
+  return r;
+}
+
+// --- Routes ---------------------------------------------------------------
+
+void Service::AddRoutes() {
+  router_.Add("GET", "/healthz", [this](const HttpRequest&, const PathParams&, const QueryParams&) {
+    return JsonResponse(200, Json{{"status", "ok"}, {"log_size", ledger_.writer().size()}});
+  });
+  router_.Add("GET", "/metrics", [this](const HttpRequest&, const PathParams&, const QueryParams&) {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    Metrics::Sampled s;
+    s.writer = ledger_.writer().stats();
+    s.log_size = ledger_.writer().size();
+    s.auth_failures = auth_.failures();
+    s.auth_throttled = auth_.throttled();
+    r.body = metrics_.Render(s);
+    return r;
+  });
+  AddAuthed("POST", "/v1/cases", [this](const Principal& w, const HttpRequest& r,
+                                        const PathParams&, const QueryParams& q) {
+    if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
+    return PostCase(w, r);
+  });
+  AddAuthed("GET", "/v1/cases", [this](const Principal& w, const HttpRequest&,
+                                       const PathParams&, const QueryParams& q) {
+    return ListCases(w, q);
+  });
+  AddAuthed("GET", "/v1/cases/{case}", [this](const Principal& w, const HttpRequest& r,
+                                              const PathParams& p, const QueryParams& q) {
+    return GetCase(w, r, p.at("case"), q);
+  });
+  AddAuthed("POST", "/v1/cases/{case}/events",
+            [this](const Principal& w, const HttpRequest& r, const PathParams& p,
+                   const QueryParams& q) {
+              if (!q.empty())
+                return ErrorResponse(InvalidArgument("query: this resource takes none"));
+              return PostEvent(w, r, p.at("case"));
+            });
+  AddAuthed("GET", "/v1/cases/{case}/history",
+            [this](const Principal& w, const HttpRequest& r, const PathParams& p,
+                   const QueryParams& q) { return GetHistory(w, r, p.at("case"), q); });
+  AddAuthed("GET", "/v1/disclosures", [this](const Principal& w, const HttpRequest&,
+                                             const PathParams&, const QueryParams& q) {
+    return Disclosures(w, q);
+  });
+  auto later = [](std::string_view what) {
+    return [what](const Principal&, const HttpRequest&, const PathParams&, const QueryParams&) {
+      return ProblemResponse(501, "not-implemented", "Not implemented yet",
+                             std::string(what) + " comes with a later issue");
+    };
+  };
+  AddAuthed("GET", "/v1/subjects/{subject}/export", later("subject access export"));
+  AddAuthed("POST", "/v1/subjects/{subject}/erase", later("erasure"));
+  AddAuthed("GET", "/v1/audit", later("the compliance audit"));
+  AddAuthed("GET", "/v1/log/checkpoint", [this](const Principal&, const HttpRequest&,
+                                                const PathParams&, const QueryParams& q) {
+    if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
+    auto txn = ledger_.store().env().BeginRead();
+    if (!txn.ok()) return ErrorResponse(txn.status());
+    auto cp = ledger::LatestCheckpoint(*txn, ledger_.store());
+    if (!cp.ok()) return ErrorResponse(cp.status());
+    HttpResponse r;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = cp->second;
+    return r;
+  });
+  AddAuthed("GET", "/v1/log/entries", [this](const Principal& w, const HttpRequest&,
+                                             const PathParams&, const QueryParams& q) {
+    return LogEntries(w, q);
+  });
+  AddAuthed("GET", "/v1/log/proof/inclusion", [this](const Principal&, const HttpRequest&,
+                                                     const PathParams&, const QueryParams& q) {
+    if (auto s = OnlyParams(q, {"seq", "size"}); !s.ok()) return ErrorResponse(s);
+    const std::uint64_t n = ledger_.writer().size();
+    auto seq = UintParam(q, "seq", 0, 1, std::max<std::uint64_t>(n, 1));
+    if (!seq.ok()) return ErrorResponse(seq.status());
+    if (!q.contains("seq")) return ErrorResponse(InvalidArgument("query: seq is required"));
+    auto size = UintParam(q, "size", n, 1, std::max<std::uint64_t>(n, 1));
+    if (!size.ok()) return ErrorResponse(size.status());
+    auto j = ledger::InclusionProofJson(ledger_.store(), *seq, *size);
+    if (!j.ok()) return ErrorResponse(j.status());
+    return JsonResponse(200, *j);
+  });
+  AddAuthed("GET", "/v1/log/proof/consistency", [this](const Principal&, const HttpRequest&,
+                                                       const PathParams&, const QueryParams& q) {
+    if (auto s = OnlyParams(q, {"from", "to"}); !s.ok()) return ErrorResponse(s);
+    const std::uint64_t n = ledger_.writer().size();
+    if (!q.contains("from")) return ErrorResponse(InvalidArgument("query: from is required"));
+    auto from = UintParam(q, "from", 0, 1, std::max<std::uint64_t>(n, 1));
+    if (!from.ok()) return ErrorResponse(from.status());
+    auto to = UintParam(q, "to", n, 1, std::max<std::uint64_t>(n, 1));
+    if (!to.ok()) return ErrorResponse(to.status());
+    auto j = ledger::ConsistencyProofJson(ledger_.store(), *from, *to);
+    if (!j.ok()) return ErrorResponse(j.status());
+    return JsonResponse(200, *j);
+  });
+  AddAuthed("GET", "/v1/stats", [this](const Principal&, const HttpRequest&, const PathParams&,
+                                       const QueryParams& q) {
+    if (auto s = OnlyParams(q, {"year"}); !s.ok()) return ErrorResponse(s);
+    std::optional<int> year;
+    if (q.contains("year")) {
+      auto y = UintParam(q, "year", 0, 1970, 9999);
+      if (!y.ok()) return ErrorResponse(y.status());
+      year = static_cast<int>(*y);
+    }
+    auto stats = projections::ReadStats(ledger_.store(), dbs_, year);
+    if (!stats.ok()) return ErrorResponse(stats.status());
+    Json years = Json::array();
+    for (const auto& s : *stats) years.push_back(s.ToJson());
+    return JsonResponse(200, Json{{"years", std::move(years)}});
+  });
+}
+
+}  // namespace caseledger::api

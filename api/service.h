@@ -1,0 +1,91 @@
+// Service: the HTTP API of DESIGN §9 as route handlers on a Router — pure
+// request -> response functions over an open domain ledger, called by the
+// Beast server (api/server.h) or, in tests, directly without sockets.
+// Every request to /v1 is authenticated (bearer token, api/auth.h) and
+// authorized by role and need to know (api/authz.h). Every write goes through
+// the ledger's single group-commit writer and its policy engine; a 201
+// carries the seq and the signed checkpoint that covers it. Every read of a
+// case appends an `access.read` record *before* anything of the case leaves;
+// if that append fails, the read is refused with 503 (fail closed, ROL-12).
+// Endpoints, status codes and bodies: docs/api/openapi.yaml, docs/api/access.md.
+// Thread-safety: Handle may be called from any number of threads.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/auth.h"
+#include "api/metrics.h"
+#include "api/router.h"
+#include "ledger/ledger.h"
+#include "projections/projector.h"
+
+namespace caseledger::api {
+
+struct ServiceOptions {
+  ledger::JsonLimits json;  // request bodies: size, depth, strings
+  std::size_t max_log_entries = 1000;  // per GET /v1/log/entries
+  std::size_t max_list = 1000;         // per GET /v1/cases page
+  // How long a handler waits for its append to become durable before it
+  // answers 503 (the append may still land; it was not acknowledged).
+  std::chrono::milliseconds write_timeout{30000};
+  ThrottleOptions throttle;
+  // Failpoint for tests of fail-closed reads: every access record fails as a
+  // failed append would. Set by `serve` from CASELEDGER_FAILPOINTS=access-append
+  // (announced on stderr at start); never set in production.
+  bool fail_access_records = false;
+  std::function<ledger::Micros()> clock = ledger::NowMicros;
+};
+
+class Service {
+ public:
+  // `ledger` must have been opened with the domain hook (OpenDomainLedger)
+  // and outlive the Service. FailedPrecondition if it has no projector.
+  static Result<std::unique_ptr<Service>> Create(ledger::Ledger& ledger,
+                                                 crypto::SecretBytes token_pepper,
+                                                 ServiceOptions options = {});
+
+  // Dispatches one request: routing, authentication, the handler, metrics.
+  HttpResponse Handle(const HttpRequest& request);
+
+  const Router& router() const { return router_; }
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  Service(ledger::Ledger& ledger, const projections::ProjectionDbs& dbs,
+          crypto::SecretBytes pepper, ServiceOptions options);
+  using AuthedHandler = std::function<HttpResponse(
+      const Principal&, const HttpRequest&, const PathParams&, const QueryParams&)>;
+  void AddRoutes();
+  void AddAuthed(std::string method, std::string pattern, AuthedHandler h);
+
+  Result<ledger::Appended> Append(ledger::Command cmd);
+  // Appends the access.read record of a read of `case_id`; Unavailable if it
+  // could not be made durable (the read must then be refused).
+  Status RecordAccess(const Principal& who, const std::string& case_id,
+                      const std::string& purpose);
+  // 201 (or the refusal / error) of a submitted command.
+  HttpResponse Written(Result<ledger::Appended> r, ledger::Json extra);
+
+  HttpResponse PostCase(const Principal&, const HttpRequest&);
+  HttpResponse PostEvent(const Principal&, const HttpRequest&, const std::string& case_id);
+  HttpResponse GetCase(const Principal&, const HttpRequest&, const std::string& case_id,
+                       const QueryParams&);
+  HttpResponse GetHistory(const Principal&, const HttpRequest&, const std::string& case_id,
+                          const QueryParams&);
+  HttpResponse ListCases(const Principal&, const QueryParams&);
+  HttpResponse Disclosures(const Principal&, const QueryParams&);
+  HttpResponse LogEntries(const Principal&, const QueryParams&);
+
+  ledger::Ledger& ledger_;
+  projections::ProjectionDbs dbs_;
+  TokenHasher hasher_;
+  ServiceOptions options_;
+  Authenticator auth_;
+  Metrics metrics_;
+  Router router_;
+};
+
+}  // namespace caseledger::api

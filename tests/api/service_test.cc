@@ -1,0 +1,242 @@
+// The HTTP API's handlers through the router, without sockets (STYLE: router
+// tests without sockets), on a real temporary ledger with the domain.
+#include "api/service.h"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <set>
+
+#include "api/commands.h"
+#include "tests/api/case_walk.h"
+#include "tests/ledger/test_util.h"
+
+namespace caseledger::api {
+namespace {
+
+using ledger::Json;
+using testing::NewId;
+
+struct World {
+  testing::TempDir dir;
+  std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<TokenHasher> hasher;
+  std::unique_ptr<Service> service;
+  testing::WalkTokens tokens;
+  std::map<std::string, std::string> ids;  // token -> user id
+
+  explicit World(ServiceOptions options = {}) {
+    REQUIRE(ledger::InitDataDir(dir.path(), "test.caseledger.invalid/api").ok());
+    ledger::LedgerOptions lo;
+    lo.no_sync = true;
+    ledger = OpenDomainLedger(dir.path(), std::move(lo)).value();
+    auto master = ledger::LoadMasterKey(dir.path()).value();
+    hasher = std::make_unique<TokenHasher>(TokenPepper(master));
+    const std::string dpo = NewId("u");
+    tokens.dpo = Register(dpo, dpo, "dpo");
+    tokens.cw_id = NewId("u");
+    tokens.cw = Register(tokens.cw_id, dpo, "caseworker");
+    tokens.cw2 = Register(NewId("u"), dpo, "caseworker");
+    tokens.co = Register(NewId("u"), dpo, "coordinator");
+    tokens.co2 = Register(NewId("u"), dpo, "coordinator");
+    tokens.lr = Register(NewId("u"), dpo, "legal_reviewer");
+    tokens.aud = Register(NewId("u"), dpo, "auditor");
+    service = Service::Create(*ledger, TokenPepper(master), std::move(options)).value();
+  }
+  std::string Register(const std::string& id, const std::string& by, const std::string& role) {
+    IssuedToken t = NewToken(id, *hasher);
+    ledger::Command c;
+    c.type = "user.registered";
+    c.actor = by;
+    c.role = "dpo";
+    c.h = Json{{"user", id}, {"role", role}, {"token_hash", t.hash}};
+    c.body = Json{{"display_name", "Synthetic " + role}};
+    auto r = ledger->writer().Submit(std::move(c)).get();
+    REQUIRE(r.ok());
+    ids[t.token] = id;
+    return t.token;
+  }
+  testing::CaseWalk Walk() {
+    return testing::CaseWalk([this](const HttpRequest& r) { return service->Handle(r); },
+                             tokens);
+  }
+};
+
+TEST_CASE("a case from concern to closure through the router, as each role", "[api]") {
+  World w;
+  auto walk = w.Walk();
+  walk.Run();
+}
+
+TEST_CASE("a read whose access record cannot be appended is refused (fail closed)", "[api]") {
+  ServiceOptions o;
+  o.fail_access_records = true;
+  World w(std::move(o));
+  auto walk = w.Walk();
+  auto r = walk.Post(w.tokens.cw, "/v1/cases", testing::CaseWalk::Concern("b.violence"));
+  REQUIRE(r.status == 201);
+  const std::string c = testing::CaseWalk::Body(r)["case"];
+  const std::uint64_t size = w.ledger->writer().size();
+  for (const std::string& target : {"/v1/cases/" + c + "/history?purpose=casework",
+                                   "/v1/cases/" + c + "?purpose=casework"}) {
+    r = walk.Get(w.tokens.co, target);
+    CHECK(r.status == 503);
+    CHECK(r.content_type == "application/problem+json");
+    CHECK(r.body.find("Testperson") == std::string::npos);
+    CHECK(r.body.find("fail closed") != std::string::npos);
+  }
+  CHECK(w.ledger->writer().size() == size);  // nothing was appended
+}
+
+TEST_CASE("authentication: missing, malformed, wrong and revoked tokens are 401", "[api]") {
+  World w;
+  auto walk = w.Walk();
+  auto r = walk.Get("", "/v1/cases");
+  CHECK(r.status == 401);
+  bool challenge = false;
+  for (const auto& [k, v] : r.headers) challenge |= k == "WWW-Authenticate";
+  CHECK(challenge);
+  CHECK(walk.Get("not-a-token", "/v1/cases").status == 401);
+  std::string wrong = w.tokens.cw;
+  wrong.back() = wrong.back() == '0' ? '1' : '0';
+  CHECK(walk.Get(wrong, "/v1/cases").status == 401);
+  CHECK(walk.Get(w.tokens.cw, "/v1/cases").status == 200);
+  // Revocation is an event; the token stops working at once.
+  ledger::Command c;
+  c.type = "user.revoked";
+  c.actor = w.ids[w.tokens.dpo];
+  c.role = "dpo";
+  c.h = Json{{"user", w.ids[w.tokens.cw]}};
+  REQUIRE(w.ledger->writer().Submit(std::move(c)).get().ok());
+  r = walk.Get(w.tokens.cw, "/v1/cases");
+  CHECK(r.status == 401);
+  CHECK(r.body == walk.Get(wrong, "/v1/cases").body);  // says nothing of why
+}
+
+TEST_CASE("failed logins are throttled per user and per address", "[api]") {
+  ServiceOptions o;
+  o.throttle.max_failures_per_user = 3;
+  o.throttle.max_failures_per_address = 5;
+  World w(std::move(o));
+  auto walk = w.Walk();
+  std::string wrong = w.tokens.co;
+  wrong.back() = wrong.back() == '0' ? '1' : '0';
+  for (int i = 0; i < 3; ++i) CHECK(walk.Get(wrong, "/v1/cases").status == 401);
+  // The user is locked now, even with the right token.
+  auto r = walk.Get(w.tokens.co, "/v1/cases");
+  CHECK(r.status == 429);
+  bool retry = false;
+  for (const auto& [k, v] : r.headers) retry |= k == "Retry-After";
+  CHECK(retry);
+  // Another user from another address is not affected ...
+  HttpRequest req;
+  req.method = "GET";
+  req.target = "/v1/cases";
+  req.headers["authorization"] = "Bearer " + w.tokens.aud;
+  req.remote = "127.0.0.2";
+  CHECK(w.service->Handle(req).status == 200);
+  // ... until that address has failed too often.
+  req.headers["authorization"] = "Bearer clt1_garbage";
+  for (int i = 0; i < 5; ++i) CHECK(w.service->Handle(req).status == 401);
+  req.headers["authorization"] = "Bearer " + w.tokens.aud;
+  CHECK(w.service->Handle(req).status == 429);
+}
+
+TEST_CASE("bad request bodies and queries get the right 4xx and store nothing", "[api]") {
+  World w;
+  auto walk = w.Walk();
+  const std::uint64_t size = w.ledger->writer().size();
+  auto post = [&](std::string body, std::string type = "application/json") {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/v1/cases";
+    r.headers["authorization"] = "Bearer " + w.tokens.cw;
+    if (!type.empty()) r.headers["content-type"] = type;
+    r.body = std::move(body);
+    return w.service->Handle(r);
+  };
+  const std::string good = testing::CaseWalk::Concern("b.threat").dump();
+  CHECK(post("{\"subject\":null,").status == 400);                 // malformed JSON
+  CHECK(post(good, "text/plain").status == 415);                   // wrong content type
+  CHECK(post(good, "").status == 415);                             // none
+  CHECK(post(std::string(40, '[') + std::string(40, ']')).status == 400);  // deep nesting
+  std::string bad_utf8 = good;
+  bad_utf8.replace(bad_utf8.find("Testperson"), 1, "\xc3\x28");
+  CHECK(post(bad_utf8).status == 400);                             // invalid UTF-8
+  auto unknown = testing::CaseWalk::Concern("b.threat");
+  unknown["extra"] = 1;
+  CHECK(post(unknown.dump()).status == 400);                       // unknown field
+  unknown = testing::CaseWalk::Concern("b.threat");
+  unknown["h"]["colour"] = "red";
+  CHECK(post(unknown.dump()).status == 400);                       // unknown header field
+  auto r = post(good);
+  CHECK(r.status == 201);
+  CHECK(w.ledger->writer().size() == size + 1);
+  CHECK(walk.Get(w.tokens.co, "/v1/cases/c-nonexistent?purpose=casework").status == 400);
+  CHECK(walk.Get(w.tokens.co, "/v1/cases/" + NewId("c") + "?purpose=casework").status == 404);
+  CHECK(walk.Get(w.tokens.co, "/v1/cases/..%2Fetc?purpose=casework").status == 400);
+  CHECK(walk.Get(w.tokens.co, "/v1/cases?colour=red").status == 400);
+  CHECK(walk.Get(w.tokens.co, "/v1/log/entries?from=1").status == 403);
+  CHECK(walk.Get(w.tokens.aud, "/v1/log/entries?from=0").status == 400);
+  CHECK(walk.Get(w.tokens.dpo, "/v1/audit").status == 501);
+}
+
+TEST_CASE("log endpoints: checkpoint, entries and proofs of the served log", "[api]") {
+  World w;
+  auto walk = w.Walk();
+  auto r = walk.Get(w.tokens.aud, "/v1/log/checkpoint");
+  REQUIRE(r.status == 200);
+  CHECK(r.content_type.rfind("text/plain", 0) == 0);
+  CHECK(r.body.rfind("test.caseledger.invalid/api\n7\n", 0) == 0);
+  r = walk.Get(w.tokens.aud, "/v1/log/entries?from=2&count=3");
+  REQUIRE(r.status == 200);
+  CHECK(std::count(r.body.begin(), r.body.end(), '\n') == 3);
+  CHECK(r.body.find("\"seq\":2,") != std::string::npos);
+  r = walk.Get(w.tokens.aud, "/v1/log/proof/inclusion?seq=3&size=7");
+  REQUIRE(r.status == 200);
+  auto j = testing::CaseWalk::Body(r);
+  CHECK(j["leaf_index"] == 2);
+  CHECK(j["tree_size"] == 7);
+  r = walk.Get(w.tokens.aud, "/v1/log/proof/consistency?from=3&to=7");
+  REQUIRE(r.status == 200);
+  CHECK(testing::CaseWalk::Body(r)["size1"] == 3);
+  CHECK(walk.Get(w.tokens.aud, "/v1/log/proof/inclusion?seq=8").status == 400);
+  r = walk.Get(w.tokens.aud, "/v1/stats");
+  CHECK(r.status == 200);
+  r = walk.Get("", "/metrics");
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("caseledger_http_requests_total{method=\"GET\",route=\"/v1/log/checkpoint\","
+                    "status=\"200\"} 1") != std::string::npos);
+  CHECK(r.body.find("caseledger_batch_size_events_bucket") != std::string::npos);
+  CHECK(r.body.find("u-") == std::string::npos);  // no user ids in metrics
+}
+
+TEST_CASE("the OpenAPI description lists exactly the router's routes", "[api]") {
+  World w;
+  std::ifstream in(std::string(CASELEDGER_SOURCE_DIR) + "/docs/api/openapi.yaml");
+  REQUIRE(in.good());
+  // Paths are two-space-indented keys under `paths:`, methods four-space.
+  std::set<std::pair<std::string, std::string>> documented, routed;
+  std::string line, path;
+  bool in_paths = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("paths:", 0) == 0) { in_paths = true; continue; }
+    if (in_paths && !line.empty() && line[0] != ' ' && line[0] != '#') in_paths = false;
+    if (!in_paths) continue;
+    if (line.size() > 3 && line.rfind("  /", 0) == 0 && line.back() == ':') {
+      path = line.substr(2, line.size() - 3);
+    } else if (line.size() > 5 && line.rfind("    ", 0) == 0 && line[4] != ' ') {
+      const std::string m = line.substr(4, line.find(':') - 4);
+      for (const char* verb : {"get", "post", "put", "delete", "patch"})
+        if (m == verb) {
+          std::string up = m;
+          for (char& ch : up) ch = static_cast<char>(std::toupper(ch));
+          documented.emplace(up, path);
+        }
+    }
+  }
+  for (const auto& r : w.service->router().Routes()) routed.insert(r);
+  CHECK(documented == routed);
+}
+
+}  // namespace
+}  // namespace caseledger::api

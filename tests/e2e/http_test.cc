@@ -1,0 +1,322 @@
+// End-to-end tests of `caseledger serve`: the real server on 127.0.0.1 (port
+// 0, a temporary data dir), users made with `caseledger user add`, requests
+// over real sockets. The server is always stopped (SIGTERM, or SIGKILL in the
+// crash test) before the test ends. All data is synthetic.
+#include <catch2/catch.hpp>
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "ledger/event.h"
+#include "ledger/log_store.h"
+#include "tests/api/case_walk.h"
+#include "tests/api/http_client.h"
+#include "tests/e2e/process.h"
+
+namespace caseledger::testing {
+namespace {
+
+using nlohmann::json;
+
+// "user <id> role <role> …" / "token <token>" from `user add`.
+std::pair<std::string, std::string> AddUser(const std::string& dir, const std::string& role) {
+  RunResult r = Run({"user", "add", "--data", dir, "--role", role, "--name", "Synthetic " + role});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::size_t u = r.out.find("user ") + 5;
+  const std::size_t t = r.out.find("token ") + 6;
+  return {r.out.substr(u, r.out.find(' ', u) - u), r.out.substr(t, r.out.find('\n', t) - t)};
+}
+
+struct Users {
+  WalkTokens tok;
+  std::string dpo_id;
+};
+
+Users MakeUsers(const std::string& dir) {
+  REQUIRE(Run({"init", "--data", dir, "--origin", "test.caseledger.invalid/e2e"}).exit_code == 0);
+  Users u;
+  auto dpo = AddUser(dir, "dpo");  // the first DPO registers itself
+  u.dpo_id = dpo.first;
+  u.tok.dpo = dpo.second;
+  auto cw = AddUser(dir, "caseworker");
+  u.tok.cw_id = cw.first;
+  u.tok.cw = cw.second;
+  u.tok.cw2 = AddUser(dir, "caseworker").second;
+  u.tok.co = AddUser(dir, "coordinator").second;
+  u.tok.co2 = AddUser(dir, "coordinator").second;
+  u.tok.lr = AddUser(dir, "legal_reviewer").second;
+  u.tok.aud = AddUser(dir, "auditor").second;
+  return u;
+}
+
+class Server {
+ public:
+  explicit Server(const std::string& dir, std::vector<std::string> extra = {})
+      : err_(tmp_ / "stderr") {
+    std::vector<std::string> args = {"serve", "--data", dir, "--listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    child_ = std::make_unique<Child>(args, "", err_);
+    std::string line;
+    REQUIRE(child_->ReadLine(line));
+    INFO(line);
+    REQUIRE(line.rfind("listening on 127.0.0.1:", 0) == 0);
+    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+  }
+  ~Server() {
+    if (child_) {
+      child_->Signal(SIGTERM);
+      child_->Wait();
+    }
+  }
+  // Graceful stop; the exit code.
+  int Stop() {
+    child_->Signal(SIGTERM);
+    const int rc = child_->Wait();
+    child_.reset();
+    return rc;
+  }
+  void Kill() {
+    child_->Kill();
+    child_->Wait();
+    child_.reset();
+  }
+  std::uint16_t port() const { return port_; }
+  std::string log() const { return ReadFile(err_); }
+  bool Healthy() const {
+    auto r = Request(port_, "GET", "/healthz");
+    return r && r->status == 200;
+  }
+
+ private:
+  TempDir tmp_;
+  std::string err_;
+  std::unique_ptr<Child> child_;
+  std::uint16_t port_ = 0;
+};
+
+api::HttpResponse Over(std::uint16_t port, const api::HttpRequest& req) {
+  HeaderList headers(req.headers.begin(), req.headers.end());
+  auto reply = Request(port, req.method, req.target, headers, req.body);
+  api::HttpResponse out;
+  if (!reply) {
+    out.status = 0;
+    return out;
+  }
+  out.status = reply->status;
+  out.content_type = reply->Header("content-type");
+  for (const auto& [k, v] : reply->headers) out.headers.emplace_back(k, v);
+  out.body = reply->body;
+  return out;
+}
+
+int Verify(const std::string& dir) {
+  RunResult r = Run({"verify", "--data", dir});
+  INFO(r.out << r.err);
+  return r.exit_code;
+}
+
+TEST_CASE("e2e: a case from concern to closure over HTTP, as each role", "[e2e][slow]") {
+  TempDir dir;
+  Users users = MakeUsers(dir.path());
+  Server server(dir.path());
+  CaseWalk walk([&](const api::HttpRequest& r) { return Over(server.port(), r); }, users.tok);
+  walk.Run();
+  const std::string log = server.log();
+  CHECK(server.Stop() == 0);
+  // Access log: one structured line per request, no personal data, no ids.
+  CHECK(log.find("route=/v1/cases/{case}/history status=200") != std::string::npos);
+  CHECK(log.find("Testperson") == std::string::npos);
+  CHECK(log.find(walk.case_id()) == std::string::npos);
+  CHECK(log.find("clt1_") == std::string::npos);
+  CHECK(Verify(dir.path()) == 0);
+}
+
+TEST_CASE("e2e: when the access record cannot be appended the read is refused (503)",
+          "[e2e][fault]") {
+  TempDir dir;
+  Users users = MakeUsers(dir.path());
+  std::string case_id;
+  {
+    Server server(dir.path());
+    CaseWalk walk([&](const api::HttpRequest& r) { return Over(server.port(), r); }, users.tok);
+    auto r = walk.Post(users.tok.cw, "/v1/cases", CaseWalk::Concern("b.weapons"));
+    REQUIRE(r.status == 201);
+    case_id = CaseWalk::Body(r)["case"];
+  }
+  setenv("CASELEDGER_FAILPOINTS", "access-append", 1);
+  Server server(dir.path());
+  unsetenv("CASELEDGER_FAILPOINTS");
+  CaseWalk walk([&](const api::HttpRequest& r) { return Over(server.port(), r); }, users.tok);
+  for (const std::string& target : {"/v1/cases/" + case_id + "/history?purpose=casework",
+                                    "/v1/cases/" + case_id + "?purpose=casework"}) {
+    auto r = walk.Get(users.tok.co, target);
+    CHECK(r.status == 503);
+    CHECK(r.body.find("Testperson") == std::string::npos);
+    CHECK(r.body.find("fail closed") != std::string::npos);
+    bool retry = false;
+    for (const auto& [k, v] : r.headers) retry |= k == "retry-after";
+    CHECK(retry);
+  }
+  CHECK(server.log().find("FAILPOINT access-append") != std::string::npos);
+  CHECK(server.Stop() == 0);
+}
+
+TEST_CASE("e2e: bad input over HTTP gets the right 4xx, the server stays up, the log verifies",
+          "[e2e]") {
+  TempDir dir;
+  Users users = MakeUsers(dir.path());
+  Server server(dir.path(), {"--request-timeout-ms", "800"});
+  const std::uint16_t port = server.port();
+  const HeaderList auth = {{"Authorization", "Bearer " + users.tok.cw},
+                           {"Content-Type", "application/json"}};
+  const std::string good = CaseWalk::Concern("b.threat").dump();
+  auto post = [&](const std::string& body, HeaderList h) {
+    auto r = Request(port, "POST", "/v1/cases", h, body);
+    REQUIRE(r);
+    return *r;
+  };
+  struct Row {
+    const char* what;
+    std::string body;
+    HeaderList headers;
+    int status;
+    std::string type;  // problem type suffix
+  };
+  std::string bad_utf8 = good;
+  bad_utf8.replace(bad_utf8.find("Testperson"), 1, "\xff");
+  json unknown = CaseWalk::Concern("b.threat");
+  unknown["colour"] = "red";
+  const std::vector<Row> rows = {
+      {"malformed JSON", "{\"subject\":", auth, 400, "invalid-argument"},
+      {"wrong content type", good, {{"Authorization", "Bearer " + users.tok.cw},
+                                    {"Content-Type", "text/plain"}}, 415, "unsupported-media-type"},
+      {"oversized body", std::string((1 << 20) + 10, ' '), auth, 413, "payload-too-large"},
+      {"deep nesting", std::string(100, '[') + std::string(100, ']'), auth, 400, "invalid-argument"},
+      {"invalid UTF-8", bad_utf8, auth, 400, "invalid-argument"},
+      {"unknown field", unknown.dump(), auth, 400, "invalid-argument"},
+      {"missing auth", good, {{"Content-Type", "application/json"}}, 401, "unauthenticated"},
+      {"bad token", good, {{"Authorization", "Bearer clt1_x"}, {"Content-Type", "application/json"}},
+       401, "unauthenticated"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.what);
+    HttpReply r = post(row.body, row.headers);
+    CHECK(r.status == row.status);
+    CHECK(r.Header("content-type") == "application/problem+json");
+    CHECK(json::parse(r.body)["type"] ==
+          "https://caseledger.invalid/problems/" + row.type);
+    CHECK(r.body.find("Testperson") == std::string::npos);
+    CHECK(server.Healthy());
+  }
+  // Path traversal in ids.
+  for (const char* target : {"/v1/cases/..%2F..%2Fledger?purpose=casework",
+                             "/v1/cases/%2e%2e/history?purpose=casework",
+                             "/v1/cases/c-%00?purpose=casework", "/v1/cases/../v1/audit"}) {
+    INFO(target);
+    auto r = Request(port, "GET", target, {{"Authorization", "Bearer " + users.tok.co}});
+    REQUIRE(r);
+    CHECK(r->status == 400);
+  }
+  // Too many header bytes.
+  auto big = Request(port, "GET", "/v1/cases",
+                     {{"Authorization", "Bearer " + users.tok.co},
+                      {"X-Filler", std::string(20000, 'a')}});
+  REQUIRE(big);
+  CHECK(big->status == 431);
+  // Slow loris: half a request line, then silence; the server closes it
+  // and keeps serving others meanwhile.
+  {
+    HttpClient slow(port, std::chrono::milliseconds(5000));
+    REQUIRE(slow.connected());
+    REQUIRE(slow.SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+    CHECK(server.Healthy());
+    const auto start = std::chrono::steady_clock::now();
+    auto r = slow.ReadResponse();  // 408, or the connection closed
+    const auto waited = std::chrono::steady_clock::now() - start;
+    CHECK(waited < std::chrono::milliseconds(4000));
+    if (r) CHECK(r->status == 408);
+    const bool answered = slow.SendRaw("x\r\n\r\n") && slow.ReadResponse().has_value();
+    CHECK_FALSE(answered);
+  }
+  // A good request still works, and a revoked token no longer does.
+  CHECK(post(good, auth).status == 201);
+  CHECK(server.Healthy());
+  CHECK(server.Stop() == 0);
+  RunResult rv = Run({"user", "revoke", "--data", dir.path(), "--user", users.tok.cw_id});
+  REQUIRE(rv.exit_code == 0);
+  Server again(dir.path());
+  auto r = Request(again.port(), "POST", "/v1/cases", auth, good);
+  REQUIRE(r);
+  CHECK(r->status == 401);
+  CHECK(again.Stop() == 0);
+  CHECK(Verify(dir.path()) == 0);
+}
+
+TEST_CASE("e2e: SIGKILL during a write load loses no acknowledged (201) event",
+          "[e2e][fault][slow]") {
+  TempDir dir;
+  Users users = MakeUsers(dir.path());
+  std::string case_id;
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < 3; ++round) {
+    Server server(dir.path());
+    const std::uint16_t port = server.port();
+    const HeaderList cw = {{"Authorization", "Bearer " + users.tok.cw},
+                           {"Content-Type", "application/json"}};
+    if (case_id.empty()) {
+      auto r = Request(port, "POST", "/v1/cases", cw, CaseWalk::Concern("b.threat").dump());
+      REQUIRE(r);
+      REQUIRE(r->status == 201);
+      case_id = json::parse(r->body)["case"];
+    }
+    std::atomic<bool> stop{false};
+    std::mutex mu;
+    std::map<std::uint64_t, std::string> acked;  // seq -> note
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 8; ++t) {
+      writers.emplace_back([&, t] {
+        HttpClient c(port);
+        for (int i = 0; !stop && c.connected(); ++i) {
+          const std::string note = "synthetic note " + std::to_string(round) + "/" +
+                                   std::to_string(t) + "/" + std::to_string(i);
+          json b{{"type", "concern.responded"}, {"h", {{"channel", "phone"}}},
+                 {"body", {{"note", note}}}};
+          auto r = c.Send("POST", "/v1/cases/" + case_id + "/events", cw, b.dump());
+          if (!r) break;  // the server died under us
+          if (r->status == 201) {
+            std::lock_guard lock(mu);
+            acked[json::parse(r->body)["seq"].get<std::uint64_t>()] = note;
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 700));
+    server.Kill();
+    stop = true;
+    for (auto& w : writers) w.join();
+    INFO("round " << round << ": " << acked.size() << " acknowledged");
+    REQUIRE(acked.size() > 0);
+    // Every acknowledged event is in the log, as acknowledged.
+    {
+      auto store = ledger::LogStore::Open(dir.path(), true).value();
+      auto txn = store->env().BeginRead().value();
+      const std::uint64_t size = ledger::TreeSize(txn, *store).value();
+      CHECK(size >= acked.rbegin()->first);
+      std::size_t found = 0;
+      for (const auto& [seq, note] : acked) {
+        auto line = ledger::ReadEventLine(txn, *store, seq);
+        if (!line.ok()) continue;
+        auto e = ledger::DecodeEvent(*line).value();
+        if (e.type == "concern.responded" && e.case_id == case_id) ++found;
+      }
+      CHECK(found == acked.size());
+    }
+    CHECK(Verify(dir.path()) == 0);
+  }
+}
+
+}  // namespace
+}  // namespace caseledger::testing
