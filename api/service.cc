@@ -488,7 +488,7 @@ HttpResponse Service::Disclosures(const Principal& who, const QueryParams& q) {
     auto snap = projections::ReadCase(ledger_.store(), dbs_, id);
     if (!snap.ok()) return ErrorResponse(snap.status());
     const projections::CaseView v = snap->state.Derive();
-    if (v.disclosures.empty()) continue;
+    if (v.disclosures.empty() || !MayList(who, v)) continue;
     const Json view = v.ToJson();
     for (std::size_t i = 0; i < v.disclosures.size(); ++i) {
       const projections::Disclosure& d = v.disclosures[i];
