@@ -429,8 +429,12 @@ class Session : public std::enable_shared_from_this<Session> {
       state_->in_flight.fetch_sub(1);
       return WriteResponse(Overloaded());
     }
+    HttpRequest request = ToHttpRequest(req);
+    boost::system::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) request.remote = peer.address().to_string();  // throttling only
     asio::post(*state_->handler_pool, [self = shared_from_this(),
-                                       request = ToHttpRequest(req)]() mutable {
+                                       request = std::move(request)]() mutable {
       HttpResponse response = self->state_->RunHandler(request);
       self->state_->in_flight.fetch_sub(1);
       const Executor executor = self->executor();
