@@ -12,7 +12,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -120,6 +119,29 @@ class Harness {
   std::vector<std::string> log_;
   std::unique_ptr<Server> server_;  // last: destroyed (stopped) first
 };
+
+// "method=M route=R status=NNN bytes=N micros=N conn=N req=N": these keys in
+// this order, no value empty or with a space, the last five decimal.
+bool HasLogShape(const std::string& line) {
+  static const std::vector<std::string> kKeys = {
+      "method", "route", "status", "bytes", "micros", "conn", "req"};
+  std::size_t pos = 0;
+  for (std::size_t k = 0; k < kKeys.size(); ++k) {
+    const std::string prefix = kKeys[k] + "=";
+    if (line.compare(pos, prefix.size(), prefix) != 0) return false;
+    pos += prefix.size();
+    std::size_t end = line.find(' ', pos);
+    if (end == std::string::npos) end = line.size();
+    const std::string value = line.substr(pos, end - pos);
+    if (value.empty()) return false;
+    if (k >= 2 && value.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    if (k == 2 && value.size() != 3) return false;
+    pos = end + 1;
+    if ((k + 1 == kKeys.size()) != (end == line.size())) return false;
+  }
+  return true;
+}
 
 nlohmann::json Json(const HttpReply& r) {
   return nlohmann::json::parse(r.body);
@@ -493,11 +515,9 @@ TEST_CASE(
   }
   const auto lines = h.LogLines(3);
   REQUIRE(lines.size() == 3);
-  const std::regex shape(
-      R"(method=(GET|-) route=\S+ status=\d{3} bytes=\d+ micros=\d+ conn=\d+ req=\d+)");
   for (const auto& line : lines) {
     INFO(line);
-    CHECK(std::regex_match(line, shape));
+    CHECK(HasLogShape(line));
     for (const char* secret :
          {"alice", "c-123", "?", "name=", "personal", "127.0.0.1", "x-test"})
       CHECK(line.find(secret) == std::string::npos);
