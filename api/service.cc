@@ -331,23 +331,41 @@ Result<AsOf> AsOfParam(const QueryParams& q) {
 
 }  // namespace
 
+struct Service::CaseRead {
+  std::string purpose;
+  AsOf as_of;
+  projections::CaseSnapshot current;
+  projections::CaseView now;
+  CaseAccess access = CaseAccess::kNone;
+};
+
+Result<Service::CaseRead> Service::BeginCaseRead(const Principal& who, const HttpRequest& req,
+                                                 const std::string& case_id,
+                                                 const QueryParams& q) {
+  if (!ValidateId(case_id, "c", "case").ok())
+    return InvalidArgument("case: not a case id (c-…)");
+  CL_RETURN_IF_ERROR(OnlyParams(q, {"purpose", "as_of"}));
+  CaseRead r;
+  CL_ASSIGN_OR_RETURN(r.purpose, PurposeOf(req, q));
+  CL_RETURN_IF_ERROR(CheckPurpose(who, r.purpose));
+  CL_ASSIGN_OR_RETURN(r.as_of, AsOfParam(q));
+  CL_ASSIGN_OR_RETURN(r.current, projections::ReadCase(ledger_.store(), dbs_, case_id));
+  r.now = r.current.state.Derive();
+  r.access = AccessTo(who, r.now, r.purpose);
+  if (r.access == CaseAccess::kNone)
+    return PermissionDenied("the case is not yours to read (need to know)");
+  // Fail closed: the access record is durable before anything leaves.
+  CL_RETURN_IF_ERROR(RecordAccess(who, case_id, r.purpose));
+  return r;
+}
+
 HttpResponse Service::GetCase(const Principal& who, const HttpRequest& req,
                               const std::string& case_id, const QueryParams& q) {
-  if (!ValidateId(case_id, "c", "case").ok())
-    return ErrorResponse(InvalidArgument("case: not a case id (c-…)"));
-  if (auto s = OnlyParams(q, {"purpose", "as_of"}); !s.ok()) return ErrorResponse(s);
-  auto purpose = PurposeOf(req, q);
-  if (!purpose.ok()) return ErrorResponse(purpose.status());
-  if (auto s = CheckPurpose(who, *purpose); !s.ok()) return ErrorResponse(s);
-  auto as_of = AsOfParam(q);
-  if (!as_of.ok()) return ErrorResponse(as_of.status());
-  auto current = projections::ReadCase(ledger_.store(), dbs_, case_id);
-  if (!current.ok()) return ErrorResponse(current.status());
-  const projections::CaseView now = current->state.Derive();
-  if (AccessTo(who, now, *purpose) == CaseAccess::kNone)
-    return ErrorResponse(PermissionDenied("the case is not yours to read (need to know)"));
-  // Fail closed: the access record is durable before anything leaves.
-  if (auto s = RecordAccess(who, case_id, *purpose); !s.ok()) return ErrorResponse(s);
+  auto read = BeginCaseRead(who, req, case_id, q);
+  if (!read.ok()) return ErrorResponse(read.status());
+  const AsOf* as_of = &read->as_of;
+  const projections::CaseView& now = read->now;
+  const projections::CaseSnapshot* current = &read->current;
   Json out{{"case", case_id}};
   if (as_of->seq || as_of->time) {
     auto then = as_of->seq
@@ -366,20 +384,10 @@ HttpResponse Service::GetCase(const Principal& who, const HttpRequest& req,
 
 HttpResponse Service::GetHistory(const Principal& who, const HttpRequest& req,
                                  const std::string& case_id, const QueryParams& q) {
-  if (!ValidateId(case_id, "c", "case").ok())
-    return ErrorResponse(InvalidArgument("case: not a case id (c-…)"));
-  if (auto s = OnlyParams(q, {"purpose", "as_of"}); !s.ok()) return ErrorResponse(s);
-  auto purpose = PurposeOf(req, q);
-  if (!purpose.ok()) return ErrorResponse(purpose.status());
-  if (auto s = CheckPurpose(who, *purpose); !s.ok()) return ErrorResponse(s);
-  auto as_of = AsOfParam(q);
-  if (!as_of.ok()) return ErrorResponse(as_of.status());
-  auto current = projections::ReadCase(ledger_.store(), dbs_, case_id);
-  if (!current.ok()) return ErrorResponse(current.status());
-  const CaseAccess access = AccessTo(who, current->state.Derive(), *purpose);
-  if (access == CaseAccess::kNone)
-    return ErrorResponse(PermissionDenied("the case is not yours to read (need to know)"));
-  if (auto s = RecordAccess(who, case_id, *purpose); !s.ok()) return ErrorResponse(s);
+  auto read = BeginCaseRead(who, req, case_id, q);
+  if (!read.ok()) return ErrorResponse(read.status());
+  const AsOf* as_of = &read->as_of;
+  const CaseAccess access = read->access;
   auto history = projections::CaseHistory(ledger_.store(), dbs_, case_id, as_of->seq.value_or(0));
   if (!history.ok()) return ErrorResponse(history.status());
   Json entries = Json::array();

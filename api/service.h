@@ -71,6 +71,12 @@ class Service {
 
   HttpResponse PostCase(const Principal&, const HttpRequest&);
   HttpResponse PostEvent(const Principal&, const HttpRequest&, const std::string& case_id);
+  // The checks every case read shares, in order: id, query, purpose (and
+  // that the role reads for it), as_of, the case, need to know — then the
+  // durable access record (fail closed). What the read may then show.
+  struct CaseRead;
+  Result<CaseRead> BeginCaseRead(const Principal&, const HttpRequest&,
+                                 const std::string& case_id, const QueryParams&);
   HttpResponse GetCase(const Principal&, const HttpRequest&, const std::string& case_id,
                        const QueryParams&);
   HttpResponse GetHistory(const Principal&, const HttpRequest&, const std::string& case_id,
