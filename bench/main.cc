@@ -8,18 +8,24 @@
 //
 //   caseledger_bench [--quick] [--only writes|reads|rebuild] [--dir PARENT] [--keep]
 //                    [--events N] [--body-bytes N]
+//   caseledger_bench --domain-appends DIR --actor U --role R --cases C1,C2,...
+//                    [--submitters N] [--seconds S]
+//     (the baseline of bench/http_load.sh: see DomainAppendsMain)
 #include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
+#include "api/commands.h"
 #include "bench/domain_figures.h"
 #include "bench/ledger_figures.h"
 #include "bench/measure.h"
@@ -577,6 +583,147 @@ Status Run(const Options& o, const std::string& root, Report& report) {
   return Status::Ok();
 }
 
+// --domain-appends: the ledger's own group-commit append rate on an EXISTING
+// data dir (bench/http_load.sh passes the one its HTTP server uses, with the
+// server stopped), written as the server writes: the domain ledger
+// (api::OpenDomainLedger: policy engine + live projections, default writer
+// options, durable commits), `submitters` threads that each submit one
+// concern.responded with a small body to the next of `cases` and wait until
+// it is durable before submitting the next (a closed loop, like one HTTP
+// connection each). It leaves out what only the HTTP path does: sockets,
+// HTTP and JSON parsing, token check, the case read and the need-to-know
+// check. Prints a summary and one line "domain-appends events=... seconds=...
+// per_s=... p50_us=... p99_us=... batches=... mean_batch=...
+// commit_mean_us=... cpu_us=..." (cpu_us: CPU per append, all threads) for
+// scripts. Exit 0; 1 if an append was refused or failed; 2 on bad usage.
+int DomainAppendsMain(const std::vector<std::string>& args) {
+  std::string dir, actor, role, cases_arg;
+  unsigned long submitters = 64;
+  double seconds = 10;
+  auto usage = [] {
+    std::cerr << "usage: caseledger_bench --domain-appends DIR --actor U --role R "
+                 "--cases C1[,C2...] [--submitters N] [--seconds S]\n";
+    return 2;
+  };
+  if (args.size() % 2 != 0) return usage();
+  for (std::size_t i = 0; i < args.size(); i += 2) {
+    const std::string& a = args[i];
+    const std::string& v = args[i + 1];
+    if (a == "--domain-appends") {
+      dir = v;
+    } else if (a == "--actor") {
+      actor = v;
+    } else if (a == "--role") {
+      role = v;
+    } else if (a == "--cases") {
+      cases_arg = v;
+    } else if (a == "--submitters") {
+      submitters = std::strtoul(v.c_str(), nullptr, 10);
+    } else if (a == "--seconds") {
+      seconds = std::strtod(v.c_str(), nullptr);
+    } else {
+      return usage();
+    }
+  }
+  std::vector<std::string> cases;
+  for (std::size_t start = 0; start < cases_arg.size();) {
+    std::size_t end = cases_arg.find(',', start);
+    if (end == std::string::npos) end = cases_arg.size();
+    if (end > start) cases.push_back(cases_arg.substr(start, end - start));
+    start = end + 1;
+  }
+  if (dir.empty() || actor.empty() || role.empty() || cases.empty() ||
+      submitters == 0 || submitters > 4096 || !(seconds > 0 && seconds <= 600))
+    return usage();
+  if (!crypto::Init().ok()) {
+    std::cerr << "caseledger_bench: libsodium cannot be initialised\n";
+    return 1;
+  }
+  auto opened = api::OpenDomainLedger(dir);
+  if (!opened.ok()) {
+    std::cerr << "caseledger_bench: " << opened.status().ToString() << "\n";
+    return 1;
+  }
+  ledger::Writer& writer = (*opened)->writer();
+  const ledger::WriterStats before = writer.stats();
+  std::atomic<bool> stop{false};
+  std::mutex err_mu;
+  std::string error;
+  std::vector<std::vector<double>> lat(submitters);
+  std::vector<std::thread> threads;
+  const auto t0 = Clock::now();
+  const double cpu0 = ProcessCpuSeconds();
+  for (unsigned long t = 0; t < submitters; ++t) {
+    threads.emplace_back([&, t] {
+      lat[t].reserve(1 << 14);
+      for (std::size_t k = t; !stop.load(std::memory_order_relaxed);
+           k += submitters) {
+        ledger::Command c;
+        c.type = "concern.responded";
+        c.actor = actor;
+        c.role = role;
+        c.case_id = cases[k % cases.size()];
+        c.h = ledger::Json{{"channel", "phone"}};
+        c.body = ledger::Json{{"note", "synthetic"}};
+        const auto s0 = Clock::now();
+        auto r = writer.Submit(std::move(c)).get();
+        if (!r.ok()) {
+          std::lock_guard lock(err_mu);
+          if (error.empty()) error = r.status().ToString();
+          stop = true;
+          return;
+        }
+        lat[t].push_back(SecondsSince(s0) * 1e6);
+      }
+    });
+  }
+  while (!stop.load() && SecondsSince(t0) < seconds)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  stop = true;
+  for (std::thread& th : threads) th.join();
+  const double elapsed = SecondsSince(t0);
+  const double cpu = ProcessCpuSeconds() - cpu0;
+  const ledger::WriterStats after = writer.stats();
+  writer.Stop();
+  if (!error.empty()) {
+    std::cerr << "caseledger_bench: an append failed: " << error << "\n";
+    return 1;
+  }
+  Samples all;
+  std::size_t events = 0;
+  for (const auto& v : lat) events += v.size();
+  all.Reserve(events);
+  for (const auto& v : lat)
+    for (double us : v) all.Add(us);
+  const auto batches = static_cast<double>(after.batches - before.batches);
+  const double per_s = static_cast<double>(events) / elapsed;
+  const double mean_batch =
+      batches > 0 ? static_cast<double>(after.events - before.events) / batches : 0;
+  const double commit_us =
+      batches > 0
+          ? static_cast<double>(after.commit_micros - before.commit_micros) / batches
+          : 0;
+  const double p50 = all.Percentile(50), p99 = all.Percentile(99);
+  const double cpu_us = events > 0 ? cpu * 1e6 / static_cast<double>(events) : 0;
+  std::cout << "domain appends (policy engine + projections, durable), " << submitters
+            << " closed-loop submitters over " << cases.size() << " case(s), "
+            << Num(elapsed, 1) << " s\n"
+            << "  " << Num(static_cast<double>(events)) << " appends, " << PerS(per_s)
+            << "; latency p50 " << Micros(p50) << ", p99 " << Micros(p99) << "\n"
+            << "  " << Num(batches) << " group commits, mean batch " << Num(mean_batch, 1)
+            << " events, mean commit (incl. fsync) " << Micros(commit_us) << "\n"
+            << "  CPU " << Micros(cpu_us) << " per append (all threads; "
+            << Num(cpu / elapsed, 2) << " cores busy)\n";
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "domain-appends events=%zu seconds=%.3f per_s=%.1f p50_us=%.0f "
+                "p99_us=%.0f batches=%.0f mean_batch=%.2f commit_mean_us=%.0f "
+                "cpu_us=%.0f\n",
+                events, elapsed, per_s, p50, p99, batches, mean_batch, commit_us, cpu_us);
+  std::cout << line;
+  return 0;
+}
+
 int Usage(const char* argv0) {
   std::cerr << "usage: " << argv0
             << " [--quick] [--only writes|reads|rebuild] [--dir PARENT] [--keep] "
@@ -591,7 +738,12 @@ int Usage(const char* argv0) {
             << "  --events N     size of the large log (default 10^6, --quick "
                "4x10^4; the small one is N/10)\n"
             << "  --body-bytes N canonical size of each event's body object "
-               "(default 450)\n";
+               "(default 450)\n"
+            << "  or: " << argv0
+            << " --domain-appends DIR --actor U --role R --cases C1,C2,... "
+               "[--submitters N] [--seconds S]\n"
+            << "                 the ledger's own append rate on an existing data "
+               "dir, as the HTTP server writes (bench/http_load.sh)\n";
   return 2;
 }
 
@@ -599,6 +751,8 @@ int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 2 && args[0] == "--child-verify")
     return ChildVerifyMain(args[1]);
+  if (!args.empty() && args[0] == "--domain-appends")
+    return DomainAppendsMain(args);
   Options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
