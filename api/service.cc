@@ -159,6 +159,7 @@ Service::Service(ledger::Ledger& ledger, const projections::ProjectionDbs& dbs,
       dbs_(dbs),
       hasher_(std::move(pepper)),
       options_(std::move(options)),
+      cases_(ledger.store(), dbs_),
       auth_(hasher_,
             [this](std::string_view user) {
               return projections::ReadUser(ledger_.store(), dbs_, user);
@@ -294,9 +295,9 @@ HttpResponse Service::PostEvent(const Principal& who, const HttpRequest& req,
   if (!(*j)["h"].is_object()) return ErrorResponse(InvalidArgument("h: must be an object"));
   if (j->contains("body") && !(*j)["body"].is_object())
     return ErrorResponse(InvalidArgument("body: must be an object"));
-  auto current = projections::ReadCase(ledger_.store(), dbs_, case_id);
+  auto current = cases_.Get(case_id);
   if (!current.ok()) return ErrorResponse(current.status());
-  if (!MayWrite(who, current->state.Derive()))
+  if (!MayWrite(who, current->c->view))
     return ErrorResponse(PermissionDenied("the case is not yours to write to (need to know)"));
   ledger::Command c;
   c.type = type;
@@ -334,8 +335,7 @@ Result<AsOf> AsOfParam(const QueryParams& q) {
 struct Service::CaseRead {
   std::string purpose;
   AsOf as_of;
-  projections::CaseSnapshot current;
-  projections::CaseView now;
+  projections::CaseCache::Read current;
   CaseAccess access = CaseAccess::kNone;
 };
 
@@ -349,9 +349,8 @@ Result<Service::CaseRead> Service::BeginCaseRead(const Principal& who, const Htt
   CL_ASSIGN_OR_RETURN(r.purpose, PurposeOf(req, q));
   CL_RETURN_IF_ERROR(CheckPurpose(who, r.purpose));
   CL_ASSIGN_OR_RETURN(r.as_of, AsOfParam(q));
-  CL_ASSIGN_OR_RETURN(r.current, projections::ReadCase(ledger_.store(), dbs_, case_id));
-  r.now = r.current.state.Derive();
-  r.access = AccessTo(who, r.now, r.purpose);
+  CL_ASSIGN_OR_RETURN(r.current, cases_.Get(case_id));
+  r.access = AccessTo(who, r.current.c->view, r.purpose);
   if (r.access == CaseAccess::kNone)
     return PermissionDenied("the case is not yours to read (need to know)");
   // Fail closed: the access record is durable before anything leaves.
@@ -364,8 +363,8 @@ HttpResponse Service::GetCase(const Principal& who, const HttpRequest& req,
   auto read = BeginCaseRead(who, req, case_id, q);
   if (!read.ok()) return ErrorResponse(read.status());
   const AsOf* as_of = &read->as_of;
-  const projections::CaseView& now = read->now;
-  const projections::CaseSnapshot* current = &read->current;
+  const projections::CaseView& now = read->current.c->view;
+  const projections::CaseCache::Read* current = &read->current;
   Json out{{"case", case_id}};
   if (as_of->seq || as_of->time) {
     auto then = as_of->seq
@@ -447,9 +446,9 @@ HttpResponse Service::ListCases(const Principal& who, const QueryParams& q) {
   std::string next;
   for (const std::string& id : *ids) {
     if (!after.empty() && id <= after) continue;
-    auto snap = projections::ReadCase(ledger_.store(), dbs_, id);
+    auto snap = cases_.Get(id);
     if (!snap.ok()) return ErrorResponse(snap.status());
-    const projections::CaseView v = snap->state.Derive();
+    const projections::CaseView& v = snap->c->view;
     if (!MayList(who, v)) continue;
     if (!status.empty() && v.status != status) continue;
     if (cases.size() == *limit) {
@@ -493,9 +492,9 @@ HttpResponse Service::Disclosures(const Principal& who, const QueryParams& q) {
   if (!ids.ok()) return ErrorResponse(ids.status());
   Json list = Json::array();
   for (const std::string& id : *ids) {
-    auto snap = projections::ReadCase(ledger_.store(), dbs_, id);
+    auto snap = cases_.Get(id);
     if (!snap.ok()) return ErrorResponse(snap.status());
-    const projections::CaseView v = snap->state.Derive();
+    const projections::CaseView& v = snap->c->view;
     if (v.disclosures.empty() || !MayList(who, v)) continue;
     const Json view = v.ToJson();
     for (std::size_t i = 0; i < v.disclosures.size(); ++i) {

@@ -20,6 +20,7 @@
 #include "api/metrics.h"
 #include "api/router.h"
 #include "ledger/ledger.h"
+#include "projections/case_cache.h"
 #include "projections/projector.h"
 
 namespace caseledger::api {
@@ -89,6 +90,7 @@ class Service {
   projections::ProjectionDbs dbs_;
   TokenHasher hasher_;
   ServiceOptions options_;
+  projections::CaseCache cases_;  // need-to-know decisions without a parse per request
   Authenticator auth_;
   Metrics metrics_;
   Router router_;

@@ -568,16 +568,29 @@ Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs) {
   return DecodeBuiltTo(*b);
 }
 
-Result<CaseSnapshot> ReadCase(ledger::LogStore& log, const ProjectionDbs& dbs,
-                              std::string_view case_id) {
+Result<StoredCase> ReadStoredCase(ledger::LogStore& log, const ProjectionDbs& dbs,
+                                  std::string_view case_id) {
   CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.cases, AsBytes(case_id)));
   if (!v) return NotFound("no such case");
-  CaseSnapshot snap;
-  CL_ASSIGN_OR_RETURN(snap.state, ParseStored<CaseState>(*v, "proj.cases"));
+  StoredCase stored;
+  stored.bytes = std::string(AsChars(*v));
   CL_ASSIGN_OR_RETURN(auto b, txn.Get(dbs.meta, AsBytes(kBuiltToKey)));
   if (!b) return Corruption("proj.meta has no built_to");
-  CL_ASSIGN_OR_RETURN(snap.built_to, DecodeBuiltTo(*b));
+  CL_ASSIGN_OR_RETURN(stored.built_to, DecodeBuiltTo(*b));
+  return stored;
+}
+
+Result<CaseState> ParseCaseState(std::string_view bytes) {
+  return ParseStored<CaseState>(AsBytes(bytes), "proj.cases");
+}
+
+Result<CaseSnapshot> ReadCase(ledger::LogStore& log, const ProjectionDbs& dbs,
+                              std::string_view case_id) {
+  CL_ASSIGN_OR_RETURN(StoredCase stored, ReadStoredCase(log, dbs, case_id));
+  CaseSnapshot snap;
+  CL_ASSIGN_OR_RETURN(snap.state, ParseCaseState(stored.bytes));
+  snap.built_to = stored.built_to;
   return snap;
 }
 

@@ -153,6 +153,17 @@ struct CaseSnapshot {
 };
 Result<CaseSnapshot> ReadCase(ledger::LogStore& log, const ProjectionDbs& dbs,
                               std::string_view case_id);
+// ReadCase in two steps, for readers that keep parsed states (CaseCache):
+// the stored canonical bytes of the case's state with the built_to of the
+// same snapshot (copied; NotFound for an unknown case), and their parse
+// (Corruption for anything the projector could not have written).
+struct StoredCase {
+  std::string bytes;
+  BuiltTo built_to;
+};
+Result<StoredCase> ReadStoredCase(ledger::LogStore& log, const ProjectionDbs& dbs,
+                                  std::string_view case_id);
+Result<CaseState> ParseCaseState(std::string_view bytes);
 // The seqs of every event of the case (per-case index), ascending.
 Result<std::vector<std::uint64_t>> CaseSeqs(ledger::LogStore& log,
                                             const ProjectionDbs& dbs,
