@@ -211,11 +211,19 @@ phase() {  # name mode cases
   local name=$1 mode=$2 cases_csv=$3 out="$work/wrk-$1.txt" m0 m1 cpu0 cpu1
   m0=$(scrape)
   cpu0=$(server_cpu)
+  local perf_pid=""
+  if [ -n "${PERF_PHASE:-}" ] && [ "$PERF_PHASE" = "$name" ]; then
+    # Profiling aid (not part of a figure): sample the server during this phase.
+    perf record -q --call-graph dwarf,16384 -F 199 -p "$server_pid" -o "$work/perf-$name.data" \
+      -- sleep "$SECS" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   CL_MODE=$mode CL_TOKEN=$cw_tok CL_CASES=$cases_csv \
     timeout $((SECS + 30)) wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --latency \
     -s "$LUA" "http://127.0.0.1:$port" >"$out" 2>&1 || fail "wrk ($name): $(tail -3 "$out")"
   cpu1=$(server_cpu)
   m1=$(scrape)
+  if [ -n "$perf_pid" ]; then wait "$perf_pid" || true; echo "  perf data: $work/perf-$name.data"; fi
   echo
   echo "== $name: $(sed -n 's/^Running \(.*\)/\1/p' "$out")"
   awk '/Latency Distribution/ { on = 1 } on || /^status / { print } /^Requests\/sec/ { on = 0 }' "$out" |

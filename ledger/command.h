@@ -28,6 +28,12 @@ struct Command {
   // set from input: ParseCommandJson and the API leave it false, and the
   // policy engine refuses server-only types unless it is set.
   bool from_server = false;
+  // Set by the API for a caller's own write to an existing case: the policy
+  // engine then refuses it (PermissionDenied, nothing appended) unless the
+  // actor may write to the case under need to know (ROL-12,
+  // projections/need_to_know.h), decided on the state the event would be
+  // appended to. Imports and the demo replay history and leave it false.
+  bool enforce_need_to_know = false;
 
   // The owner of the body's data key: the subject if any, else the actor
   // (a body about no subject is encrypted under a per-user key).

@@ -10,6 +10,7 @@
 #include "base/ids.h"
 #include "projections/catalogue.h"
 #include "projections/legal_basis.h"
+#include "projections/need_to_know.h"
 #include "projections/vocabulary.h"
 
 namespace caseledger::projections {
@@ -568,6 +569,8 @@ Status Check(StateView& state, Command& cmd, Micros time) {
         return InvalidArgument("subject: not the subject of this case");
       cmd.subject = c.case_state->subject();
       c.view = c.case_state->Derive();
+      if (cmd.enforce_need_to_know && !MayWriteCase(cmd.actor, cmd.role, c.view))
+        return PermissionDenied("the case is not yours to write to (need to know)");
       break;
     }
     case Scope::kSubject:

@@ -552,6 +552,39 @@ TEST_CASE("malformed commands are refused without any record", "[projections][po
   CHECK(w.d.size() == before);
 }
 
+TEST_CASE("a caller's write is decided on need to know inside the writer", "[projections][policy]") {
+  World w;
+  const std::uint64_t before = w.d.size();
+  auto responded = [&](const Actor& a, const std::string& case_id) {
+    auto c = CaseEvent(a, case_id, "concern.responded", Json{{"channel", "phone"}});
+    c.enforce_need_to_know = true;
+    return w.d.Submit(c);
+  };
+  // The founded case is assigned to cw: cw and any coordinator may write; a
+  // second caseworker, an auditor and (ROL-14) cw on the unfounded case may not.
+  CHECK(responded(w.d.cw, w.founded).ok());
+  auto assign = CaseEvent(w.d.co2, w.founded, "case.assigned",
+                          Json{{"assignees", Json::array({w.d.cw.id})}});
+  assign.enforce_need_to_know = true;
+  CHECK(w.d.Submit(assign).ok());
+  CHECK(responded(w.d.cw2, w.founded).status().code() == StatusCode::kPermissionDenied);
+  CHECK(responded(w.d.aud, w.founded).status().code() == StatusCode::kPermissionDenied);
+  CHECK(responded(w.d.cw, w.unfounded).status().code() == StatusCode::kPermissionDenied);
+  CHECK(responded(w.d.cw2, NewId("c")).status().code() == StatusCode::kNotFound);
+  // Nothing was appended for the refusals (no policy.refused record either).
+  CHECK(w.d.size() == before + 2);  // the response and the assignment
+  // Decided on the state the event is appended to: once cw2 is assigned, cw2
+  // writes and cw no longer does.
+  w.d.Must(CaseEvent(w.d.co, w.founded, "case.assigned",
+                     Json{{"assignees", Json::array({w.d.cw2.id})}}));
+  CHECK(responded(w.d.cw2, w.founded).ok());
+  CHECK(responded(w.d.cw, w.founded).status().code() == StatusCode::kPermissionDenied);
+  // Without the flag (imports, the demo) the same command is the engine's
+  // rules only.
+  CHECK(w.d.Submit(CaseEvent(w.d.cw, w.founded, "concern.responded",
+                             Json{{"channel", "phone"}})).ok());
+}
+
 // --- Users: not policy refusals (docs/decisions.md #14) -----------------------
 
 TEST_CASE("user events of registered, unknown or revoked users store nothing", "[projections][policy][users]") {
