@@ -1,9 +1,11 @@
 #include "ledger/lmdb/env.h"
 
+
 #include <lmdb.h>
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
@@ -224,7 +226,7 @@ Env::~Env() {
 
 Result<Dbi> Env::OpenDb(std::string_view name, bool create) {
   std::string n(name);
-  std::shared_lock lock(resize_mu_);
+  auto lock = LockShared();
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, read_only_ ? MDB_RDONLY : 0u, &txn);
   if (rc != MDB_SUCCESS) return MdbStatus(rc, "LMDB begin txn to open db");
@@ -240,14 +242,42 @@ Result<Dbi> Env::OpenDb(std::string_view name, bool create) {
   return Dbi{dbi};
 }
 
+namespace {
+constexpr auto kResizeGateWait = std::chrono::milliseconds(200);
+}  // namespace
+
+std::shared_lock<std::shared_mutex> Env::LockShared() const {
+  if (resizes_waiting_.load() > 0) {
+    std::unique_lock gate(gate_mu_);
+    gate_cv_.wait_for(gate, kResizeGateWait, [&] { return resizes_waiting_.load() == 0; });
+  }
+  return std::shared_lock(resize_mu_);
+}
+
+Status Env::Resize(const std::function<Status()>& resize) {
+  resizes_waiting_.fetch_add(1);
+  Status s;
+  {
+    std::unique_lock lock(resize_mu_);
+    s = resize();
+  }
+  {
+    std::lock_guard gate(gate_mu_);
+    resizes_waiting_.fetch_sub(1);
+  }
+  gate_cv_.notify_all();
+  return s;
+}
+
 Status Env::AdoptNewMapSize() {
-  std::unique_lock lock(resize_mu_);
-  return MdbStatus(mdb_env_set_mapsize(env_, 0), "LMDB adopt new map size");
+  return Resize([&] {
+    return MdbStatus(mdb_env_set_mapsize(env_, 0), "LMDB adopt new map size");
+  });
 }
 
 Result<ReadTxn> Env::BeginRead() {
   for (int attempt = 0; attempt < 3; ++attempt) {
-    std::shared_lock lock(resize_mu_);
+    auto lock = LockShared();
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
     if (rc == MDB_SUCCESS) return ReadTxn(txn, std::move(lock));
@@ -261,7 +291,7 @@ Result<ReadTxn> Env::BeginRead() {
 Result<WriteTxn> Env::BeginWrite() {
   if (read_only_) return FailedPrecondition("LMDB env is read-only");
   for (int attempt = 0; attempt < 3; ++attempt) {
-    std::shared_lock lock(resize_mu_);
+    auto lock = LockShared();
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
     if (rc == MDB_SUCCESS) return WriteTxn(txn, std::move(lock));
@@ -292,15 +322,15 @@ Status Env::Write(const std::function<Status(WriteTxn&)>& fn) {
 }
 
 Status Env::GrowMap() {
-  std::unique_lock lock(resize_mu_);
-  MDB_envinfo info;
-  int rc = mdb_env_info(env_, &info);
-  if (rc != MDB_SUCCESS) return MdbStatus(rc, "LMDB env info");
-  if (info.me_mapsize > std::numeric_limits<std::size_t>::max() / 2) {
-    return ResourceExhausted("LMDB map size cannot grow further");
-  }
-  return MdbStatus(mdb_env_set_mapsize(env_, info.me_mapsize * 2),
-                   "LMDB grow map");
+  return Resize([&]() -> Status {
+    MDB_envinfo info;
+    int rc = mdb_env_info(env_, &info);
+    if (rc != MDB_SUCCESS) return MdbStatus(rc, "LMDB env info");
+    if (info.me_mapsize > std::numeric_limits<std::size_t>::max() / 2) {
+      return ResourceExhausted("LMDB map size cannot grow further");
+    }
+    return MdbStatus(mdb_env_set_mapsize(env_, info.me_mapsize * 2), "LMDB grow map");
+  });
 }
 
 Result<EnvInfo> Env::Info() const {

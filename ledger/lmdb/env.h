@@ -10,10 +10,13 @@
 // the next write: copy it out before that.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -185,10 +188,21 @@ class Env {
   Env(MDB_env* env, std::string dir, bool read_only)
       : env_(env), dir_(std::move(dir)), read_only_(read_only) {}
   Status AdoptNewMapSize();  // after MDB_MAP_RESIZED from another process
+  // The shared lock every txn holds. While a resize waits for the exclusive
+  // lock, new txns first wait for it to finish (at most kResizeGateWait), so a
+  // stream of overlapping readers cannot hold a resize off (glibc's rwlock
+  // prefers readers). Bounded, so that a thread that already holds a txn and
+  // begins another is delayed, never deadlocked.
+  std::shared_lock<std::shared_mutex> LockShared() const;
+  // Runs `resize` under the exclusive lock, with new txns held at the gate.
+  Status Resize(const std::function<Status()>& resize);
   MDB_env* env_ = nullptr;
   std::string dir_;
   bool read_only_ = false;
   mutable std::shared_mutex resize_mu_;  // shared by txns, exclusive to resize
+  std::atomic<int> resizes_waiting_{0};
+  mutable std::mutex gate_mu_;
+  mutable std::condition_variable gate_cv_;
 };
 
 // Maps an LMDB (or errno) return code to a Status naming what failed.
