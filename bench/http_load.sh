@@ -25,7 +25,9 @@
 # (default 64), WRK_THREADS (default 2), CASES (cases per set, default 512;
 # four sets), TMPDIR (where the data dir goes; default /var/tmp; it must be a
 # real disk), CASELEDGER_BIN, CASELEDGER_BENCH (default build/release/...),
-# KEEP (set: keep the data dir). Needs wrk (installed from Debian if missing)
+# KEEP (set: keep the data dir), PERF_PHASE (history, case or append: record a
+# perf profile of the server during that phase into the kept work dir; with
+# KEEP). Needs wrk (installed from Debian if missing)
 # and curl.
 # Exit 0 whether the target passes or misses; 1 if a measurement failed (a
 # non-2xx response or socket error in a phase, a failed baseline, the server
