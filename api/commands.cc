@@ -19,11 +19,6 @@ namespace caseledger::api {
 
 namespace {
 
-int Fail(const Status& s) {
-  std::cerr << "caseledger: " << s.ToString() << "\n";
-  return ExitCodeFor(s);
-}
-
 enum class LineRead { kOk, kEof, kTooLong };
 
 // Reads one line of at most `max` bytes (without the newline); a longer line is

@@ -60,6 +60,10 @@ int CmdUserRevoke(const std::string& dir, const std::string& user,
 // Prints every user: id, role, active/revoked, whether a token is set.
 int CmdUserList(const std::string& dir);
 
+// `caseledger keys rotate`: Keystore::Rotate under the data dir's lock; prints
+// the epochs, the keys re-wrapped, the erasures made final and the file sizes.
+int CmdKeysRotate(const std::string& dir);
+
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   unsigned handler_threads = 64;

@@ -1,5 +1,7 @@
 #include "api/exit_codes.h"
 
+#include <iostream>
+
 namespace caseledger::api {
 
 int ExitCodeFor(const Status& s) {
@@ -34,6 +36,11 @@ int ExitCodeFor(const Status& s) {
       return 75;  // EX_TEMPFAIL
   }
   return 70;
+}
+
+int Fail(const Status& s) {
+  std::cerr << "caseledger: " << s.ToString() << "\n";
+  return ExitCodeFor(s);
 }
 
 }  // namespace caseledger::api

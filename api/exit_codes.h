@@ -17,4 +17,8 @@ inline constexpr int kExitUsage = 64;  // EX_USAGE: bad command line
 // 67, anything else 70 (EX_SOFTWARE).
 int ExitCodeFor(const Status& s);
 
+// Prints "caseledger: <status>" to stderr and returns ExitCodeFor(s): how
+// every subcommand reports a failure.
+int Fail(const Status& s);
+
 }  // namespace caseledger::api

@@ -119,6 +119,12 @@ int main(int argc, char** argv) {
   serve->add_option("--request-timeout-ms", serve_options.request_timeout_ms,
                     "the whole request (headers and body) must arrive within this time");
 
+  auto* keys = app.add_subcommand("keys", "the keystore: key rotation (erasure made final)");
+  keys->require_subcommand(1);
+  auto* keys_rotate = keys->add_subcommand(
+      "rotate", "re-wrap every live data key under a new KEK, destroy the old one, compact");
+  keys_rotate->add_option("--data", dir, "data directory")->required();
+
   auto* user = app.add_subcommand(
       "user", "the user registry: users, roles, tokens, revocations (all events)");
   user->require_subcommand(1);
@@ -163,6 +169,7 @@ int main(int argc, char** argv) {
   if (*stats) return api::CmdStats(dir, year, json);
   if (*demo) return api::CmdDemo(dir, cases, seed);
   if (*serve) return api::CmdServe(dir, serve_options);
+  if (*keys_rotate) return api::CmdKeysRotate(dir);
   if (*user_add) return api::CmdUserAdd(dir, role, name, by);
   if (*user_token) {
     if (!token_user && !token_role) {

@@ -13,11 +13,6 @@ namespace caseledger::api {
 
 namespace {
 
-int Fail(const Status& s) {
-  std::cerr << "caseledger: " << s.ToString() << "\n";
-  return ExitCodeFor(s);
-}
-
 Result<std::pair<std::string, std::uint16_t>> ParseListen(const std::string& listen) {
   const std::size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())

@@ -21,11 +21,6 @@ using projections::Group;
 using projections::Share;
 using projections::YearStats;
 
-int Fail(const Status& s) {
-  std::cerr << "caseledger: " << s.ToString() << "\n";
-  return ExitCodeFor(s);
-}
-
 constexpr int kLabelWidth = 38;
 constexpr int kValueWidth = 8;
 

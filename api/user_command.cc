@@ -16,11 +16,6 @@ namespace caseledger::api {
 
 namespace {
 
-int Fail(const Status& s) {
-  std::cerr << "caseledger: " << s.ToString() << "\n";
-  return ExitCodeFor(s);
-}
-
 struct Open {
   std::unique_ptr<ledger::Ledger> ledger;
   projections::ProjectionDbs dbs;

@@ -73,4 +73,16 @@ Result<SecretBytes> AeadOpenSecret(const SecretBytes& key,
   return out;
 }
 
+Status AeadOpenInto(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
+                    ByteView ciphertext, SecretBytes& out) {
+  assert(key.size() == kAeadKeyBytes);
+  if (ciphertext.size() < kAeadTagBytes)
+    return InvalidArgument("ciphertext shorter than its tag");
+  if (out.size() != ciphertext.size() - kAeadTagBytes)
+    return InvalidArgument("output buffer of the wrong size");
+  Status s = OpenInto(key, nonce, ad, ciphertext, out.data());
+  if (!s.ok()) sodium_memzero(out.data(), out.size());
+  return s;
+}
+
 }  // namespace caseledger::crypto

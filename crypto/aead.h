@@ -47,4 +47,11 @@ Result<SecretBytes> AeadOpenSecret(const SecretBytes& key,
                                    const AeadNonce& nonce, ByteView ad,
                                    ByteView ciphertext);
 
+// As AeadOpenSecret, into `out` (exactly ciphertext.size() - kAeadTagBytes
+// bytes of secure memory the caller reuses, e.g. across a key rotation's
+// re-wraps: allocating secure memory costs system calls). Same errors; `out`
+// is zeroed on failure.
+Status AeadOpenInto(const SecretBytes& key, const AeadNonce& nonce, ByteView ad,
+                    ByteView ciphertext, SecretBytes& out);
+
 }  // namespace caseledger::crypto

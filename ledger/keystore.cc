@@ -1,6 +1,12 @@
 #include "ledger/keystore.h"
 
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 
 #include "base/ids.h"
 #include "crypto/aead.h"
@@ -12,6 +18,9 @@ namespace caseledger::ledger {
 namespace {
 
 constexpr std::string_view kEpochKey = "epoch";
+// The epoch whose rotation completed (compaction included): an erasure
+// destroyed in an earlier epoch is final on disk.
+constexpr std::string_view kFinalEpochKey = "final_epoch";
 constexpr std::size_t kWrappedDekBytes =
     crypto::kAeadKeyBytes + crypto::kAeadTagBytes;
 
@@ -55,6 +64,59 @@ Result<crypto::SecretBytes> OpenKek(const crypto::SecretBytes& master,
   return kek;
 }
 
+// A deks record: epoch (8, BE) ‖ nonce (24) ‖ wrapped DEK (32 + 16) ‖ owner.
+constexpr std::size_t kDekHead = 8 + crypto::kAeadNonceBytes + kWrappedDekBytes;
+
+Bytes WrapDek(const crypto::SecretBytes& kek, std::uint32_t epoch,
+              std::string_view kid, std::string_view owner,
+              const crypto::SecretBytes& dek) {
+  auto nonce = crypto::AeadNonce::Random();
+  Bytes wrapped = crypto::AeadSeal(kek, nonce, AsBytes(DekAd(kid, owner)), dek.view());
+  auto ep = EncodeBigEndian64(epoch);
+  Bytes record;
+  record.reserve(kDekHead + owner.size());
+  record.insert(record.end(), ep.begin(), ep.end());
+  record.insert(record.end(), nonce.bytes.begin(), nonce.bytes.end());
+  record.insert(record.end(), wrapped.begin(), wrapped.end());
+  record.insert(record.end(), owner.begin(), owner.end());
+  return record;
+}
+
+// Unwraps a deks record of `kid` into `out` (kAeadKeyBytes of secure
+// memory); returns the owner it names.
+Result<std::string> UnwrapDek(const crypto::SecretBytes& kek, std::uint32_t epoch,
+                              std::string_view kid, ByteView record,
+                              crypto::SecretBytes& out) {
+  if (record.size() < kDekHead) return Corruption("wrapped data key record too short");
+  if (static_cast<std::uint32_t>(DecodeBigEndian64(record.first(8))) != epoch)
+    return Corruption("wrapped data key is of an unknown KEK epoch");
+  crypto::AeadNonce nonce;
+  std::memcpy(nonce.bytes.data(), record.data() + 8, nonce.bytes.size());
+  std::string owner(AsChars(record.subspan(kDekHead)));
+  if (!crypto::AeadOpenInto(kek, nonce, AsBytes(DekAd(kid, owner)),
+                            record.subspan(8 + crypto::kAeadNonceBytes, kWrappedDekBytes),
+                            out)
+           .ok())
+    return Corruption("wrapped data key does not unwrap");
+  return owner;
+}
+
+// A destroyed record: the epoch it was destroyed in (8, BE) ‖ the kid.
+Result<std::pair<std::uint32_t, std::string>> ParseDestroyed(ByteView v) {
+  if (v.size() < 9) return Corruption("destroyed-key record too short");
+  return std::make_pair(static_cast<std::uint32_t>(DecodeBigEndian64(v.first(8))),
+                        std::string(AsChars(v.subspan(8))));
+}
+
+Status FsyncPath(const std::string& path, bool directory) {
+  int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open " + path + " to sync it");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return IoError("cannot sync " + path);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Keystore>> Keystore::Open(
@@ -65,6 +127,8 @@ Result<std::unique_ptr<Keystore>> Keystore::Open(
   CL_ASSIGN_OR_RETURN(lmdb::Dbi owners, env->OpenDb("owners", create));
   CL_ASSIGN_OR_RETURN(lmdb::Dbi deks, env->OpenDb("deks", create));
   CL_ASSIGN_OR_RETURN(lmdb::Dbi meta, env->OpenDb("meta", create));
+  // Added with erasure: created in keystores made before it, too.
+  CL_ASSIGN_OR_RETURN(lmdb::Dbi destroyed, env->OpenDb("destroyed", true));
   std::uint32_t epoch = 0;
   {
     CL_ASSIGN_OR_RETURN(auto txn, env->BeginRead());
@@ -94,13 +158,32 @@ Result<std::unique_ptr<Keystore>> Keystore::Open(
     if (!rec) return Corruption("keystore lacks the KEK of its current epoch");
     CL_ASSIGN_OR_RETURN(kek, OpenKek(master, epoch, *rec));
   }
-  return std::unique_ptr<Keystore>(
-      new Keystore(std::move(env), owners, deks, epoch, std::move(kek)));
+  std::set<std::string, std::less<>> gone;
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, env->BeginRead());
+    CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), destroyed));
+    for (auto kv = c.First(); ; kv = c.Next()) {
+      if (!kv.ok()) return kv.status();
+      if (!*kv) break;
+      gone.emplace(AsChars((*kv)->key));
+    }
+  }
+  std::unique_ptr<Keystore> ks(new Keystore(std::move(env), owners, deks, meta,
+                                            destroyed, epoch, std::move(kek)));
+  ks->destroyed_ = std::move(gone);
+  return ks;
 }
 
 Result<std::vector<std::string>> Keystore::EnsureKeys(
     std::span<const std::string> owners) {
   std::lock_guard write_lock(write_mu_);
+  for (const std::string& o : owners) {
+    if (IsDestroyed(o)) {
+      return FailedPrecondition(
+          "the owner's data key was destroyed (erased); no key is ever made "
+          "for it again (ROL-16)");
+    }
+  }
   std::vector<std::string> kids(owners.size());
   std::vector<std::size_t> missing;
   {
@@ -132,14 +215,7 @@ Result<std::vector<std::string>> Keystore::EnsureKeys(
              FormatId("k", crypto::RandomArray<kIdRandomBytes>()),
              {},
              crypto::NewAeadKey()};
-    auto nonce = crypto::AeadNonce::Random();
-    Bytes wrapped = crypto::AeadSeal(
-        kek_, nonce, AsBytes(DekAd(k.kid, k.owner)), k.dek.view());
-    auto ep = EncodeBigEndian64(epoch_);
-    k.record.assign(ep.begin(), ep.end());
-    k.record.insert(k.record.end(), nonce.bytes.begin(), nonce.bytes.end());
-    k.record.insert(k.record.end(), wrapped.begin(), wrapped.end());
-    k.record.insert(k.record.end(), k.owner.begin(), k.owner.end());
+    k.record = WrapDek(kek_, epoch_, k.kid, k.owner, k.dek);
     by_owner.emplace(k.owner, k.kid);
     kids[i] = k.kid;
     created.push_back(std::move(k));
@@ -189,25 +265,172 @@ Result<std::shared_ptr<const crypto::SecretBytes>> Keystore::DataKey(
       return NotFound("data key not found (never created or destroyed)");
     record.assign(rec->begin(), rec->end());
   }
-  constexpr std::size_t kHead = 8 + crypto::kAeadNonceBytes + kWrappedDekBytes;
-  if (record.size() < kHead)
-    return Corruption("wrapped data key record too short");
-  auto epoch =
-      static_cast<std::uint32_t>(DecodeBigEndian64(ByteView(record).first(8)));
-  if (epoch != epoch_)
-    return Corruption("wrapped data key is of an unknown KEK epoch");
-  crypto::AeadNonce nonce;
-  std::memcpy(nonce.bytes.data(), record.data() + 8, nonce.bytes.size());
-  std::string owner(AsChars(ByteView(record).subspan(kHead)));
-  auto dek = crypto::AeadOpenSecret(
-      kek_, nonce, AsBytes(DekAd(kid, owner)),
-      ByteView(record).subspan(8 + crypto::kAeadNonceBytes, kWrappedDekBytes));
-  if (!dek.ok()) return Corruption("wrapped data key does not unwrap");
-  auto shared =
-      std::make_shared<const crypto::SecretBytes>(std::move(dek).value());
+  crypto::SecretBytes dek(crypto::kAeadKeyBytes);
+  CL_ASSIGN_OR_RETURN(std::string owner, UnwrapDek(kek_, epoch_, kid, record, dek));
+  auto shared = std::make_shared<const crypto::SecretBytes>(std::move(dek));
   std::lock_guard lock(cache_mu_);
+  // A Destroy that committed after the read above: never cache its key.
+  if (IsDestroyed(owner)) return NotFound("data key not found (never created or destroyed)");
   CacheLocked(std::string(kid), shared);
   return shared;
+}
+
+bool Keystore::IsDestroyed(std::string_view owner) const {
+  std::lock_guard lock(destroyed_mu_);
+  return destroyed_.find(owner) != destroyed_.end();
+}
+
+Result<std::optional<std::string>> Keystore::DestroyedKid(std::string_view owner) {
+  CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+  CL_ASSIGN_OR_RETURN(auto v, txn.Get(destroyed_db_, AsBytes(owner)));
+  if (!v) return std::optional<std::string>();
+  CL_ASSIGN_OR_RETURN(auto d, ParseDestroyed(*v));
+  return std::optional<std::string>(std::move(d.second));
+}
+
+Result<std::string> Keystore::Destroy(std::string_view owner) {
+  std::lock_guard write_lock(write_mu_);
+  CL_ASSIGN_OR_RETURN(std::optional<std::string> gone, DestroyedKid(owner));
+  if (gone) return *gone;
+  CL_ASSIGN_OR_RETURN(std::string kid, KidOf(owner));
+  CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
+    CL_RETURN_IF_ERROR(txn.Delete(deks_, AsBytes(kid)));
+    CL_RETURN_IF_ERROR(txn.Delete(owners_, AsBytes(owner)));
+    auto ep = EncodeBigEndian64(epoch_);
+    Bytes rec;
+    rec.reserve(ep.size() + kid.size());
+    rec.insert(rec.end(), ep.begin(), ep.end());
+    rec.insert(rec.end(), kid.begin(), kid.end());
+    return txn.Put(destroyed_db_, AsBytes(owner), rec, lmdb::PutMode::kNoOverwrite);
+  }));
+  {
+    std::lock_guard lock(destroyed_mu_);
+    destroyed_.emplace(owner);
+  }
+  {
+    // The cached copy is wiped when its last user lets go (SecretBytes).
+    std::lock_guard lock(cache_mu_);
+    if (auto it = cache_.find(kid); it != cache_.end()) cache_.erase(it);
+  }
+  return kid;
+}
+
+Result<std::vector<std::string>> Keystore::PendingErasures() {
+  CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+  std::uint32_t final_epoch = 0;
+  CL_ASSIGN_OR_RETURN(auto f, txn.Get(meta_, AsBytes(kFinalEpochKey)));
+  if (f) {
+    if (f->size() != 8) return Corruption("keystore final_epoch record has the wrong size");
+    final_epoch = static_cast<std::uint32_t>(DecodeBigEndian64(*f));
+  }
+  std::vector<std::string> pending;
+  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), destroyed_db_));
+  for (auto kv = c.First();; kv = c.Next()) {
+    if (!kv.ok()) return kv.status();
+    if (!*kv) break;
+    CL_ASSIGN_OR_RETURN(auto d, ParseDestroyed((*kv)->value));
+    if (d.first >= final_epoch) pending.emplace_back(AsChars((*kv)->key));
+  }
+  return pending;
+}
+
+Result<std::uint64_t> Keystore::LiveKeys() {
+  CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), deks_));
+  std::uint64_t n = 0;
+  for (auto kv = c.First();; kv = c.Next()) {
+    if (!kv.ok()) return kv.status();
+    if (!*kv) break;
+    ++n;
+  }
+  return n;
+}
+
+Result<Keystore::RotateReport> Keystore::RewrapAll(const crypto::SecretBytes& master) {
+  std::lock_guard write_lock(write_mu_);
+  RotateReport r;
+  r.old_epoch = epoch_;
+  r.new_epoch = epoch_ + 1;
+  // Read every record first (the txn below rewrites the DB it would iterate).
+  std::vector<std::pair<std::string, Bytes>> records;
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+    CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), deks_));
+    for (auto kv = c.First();; kv = c.Next()) {
+      if (!kv.ok()) return kv.status();
+      if (!*kv) break;
+      records.emplace_back(std::string(AsChars((*kv)->key)),
+                           Bytes((*kv)->value.begin(), (*kv)->value.end()));
+    }
+  }
+  crypto::SecretBytes new_kek = crypto::NewAeadKey();
+  crypto::SecretBytes dek(crypto::kAeadKeyBytes);  // one buffer for all unwraps
+  for (auto& [kid, record] : records) {
+    CL_ASSIGN_OR_RETURN(std::string owner, UnwrapDek(kek_, epoch_, kid, record, dek));
+    record = WrapDek(new_kek, r.new_epoch, kid, owner, dek);
+  }
+  sodium_memzero(dek.data(), dek.size());
+  const Bytes sealed = SealKek(master, r.new_epoch, new_kek);
+  CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
+    for (const auto& [kid, record] : records)
+      CL_RETURN_IF_ERROR(txn.Put(deks_, AsBytes(kid), record));
+    CL_RETURN_IF_ERROR(txn.Put(meta_, AsBytes(KekKey(r.new_epoch)), sealed));
+    CL_RETURN_IF_ERROR(txn.Delete(meta_, AsBytes(KekKey(r.old_epoch))));
+    auto e = EncodeBigEndian64(r.new_epoch);
+    return txn.Put(meta_, AsBytes(kEpochKey), e);
+  }));
+  {
+    std::lock_guard lock(cache_mu_);
+    cache_.clear();
+  }
+  epoch_ = r.new_epoch;
+  kek_ = std::move(new_kek);
+  r.rewrapped = records.size();
+  return r;
+}
+
+Result<Keystore::RotateReport> Keystore::Rotate(const std::string& dir,
+                                                const crypto::SecretBytes& master) {
+  namespace fs = std::filesystem;
+  const std::string file = dir + "/data.mdb";
+  std::error_code ec;
+  RotateReport r;
+  r.file_bytes_before = fs::file_size(file, ec);
+  std::size_t pending_before = 0;
+  const std::string copy_dir = dir + ".compact";
+  {
+    CL_ASSIGN_OR_RETURN(auto ks, Open(dir, master, /*create=*/false));
+    CL_ASSIGN_OR_RETURN(auto pending, ks->PendingErasures());
+    pending_before = pending.size();
+    // 1. Re-wrap under a new KEK; the old KEK's record is deleted.
+    const std::uint64_t size_before = r.file_bytes_before;
+    CL_ASSIGN_OR_RETURN(r, ks->RewrapAll(master));
+    r.file_bytes_before = size_before;
+    // 2. A compacting copy: only pages in use are copied.
+    fs::remove_all(copy_dir, ec);
+    if (!fs::create_directory(copy_dir, ec) || ec)
+      return IoError("cannot create " + copy_dir);
+    CL_RETURN_IF_ERROR(ks->env_->CopyCompact(copy_dir));
+  }
+  CL_RETURN_IF_ERROR(FsyncPath(copy_dir + "/data.mdb", false));
+  if (::rename((copy_dir + "/data.mdb").c_str(), file.c_str()) != 0)
+    return IoError("cannot move the compacted keystore into place");
+  CL_RETURN_IF_ERROR(FsyncPath(dir, true));
+  fs::remove_all(copy_dir, ec);
+  r.file_bytes_after = fs::file_size(file, ec);
+  // 3. The erasures of earlier epochs are final now.
+  CL_ASSIGN_OR_RETURN(auto ks, Open(dir, master, /*create=*/false));
+  CL_RETURN_IF_ERROR(ks->MarkFinalBefore(r.new_epoch));
+  CL_ASSIGN_OR_RETURN(auto still, ks->PendingErasures());
+  r.made_final = pending_before - std::min(pending_before, still.size());
+  return r;
+}
+
+Status Keystore::MarkFinalBefore(std::uint32_t epoch) {
+  return env_->Write([&](lmdb::WriteTxn& txn) {
+    auto e = EncodeBigEndian64(epoch);
+    return txn.Put(meta_, AsBytes(kFinalEpochKey), e);
+  });
 }
 
 }  // namespace caseledger::ledger

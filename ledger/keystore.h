@@ -10,6 +10,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,26 +49,76 @@ class Keystore {
 
   std::uint32_t epoch() const { return epoch_; }
 
+  // --- Erasure (crypto-shredding, DESIGN §7.2) ---------------------------
+  // Destroys the owner's DEK: deletes its wrapped record, drops the cached
+  // copy, and leaves a tombstone so that no key is ever made for the owner
+  // again (EnsureKeys refuses it: FailedPrecondition). Returns the destroyed
+  // kid; destroying again returns the same kid. NotFound if the owner never
+  // had a key. Durable (fsync'd) when it returns. LMDB does not wipe freed
+  // pages, so the wrapped record may survive in the file until the next
+  // Rotate: until then the owner is listed by PendingErasures.
+  Result<std::string> Destroy(std::string_view owner);
+  // The kid destroyed for `owner`, or nullopt if the owner's key is live or
+  // never existed.
+  Result<std::optional<std::string>> DestroyedKid(std::string_view owner);
+  // Whether `owner`'s key was destroyed (in memory: cheap enough for the
+  // writer to ask for every body).
+  bool IsDestroyed(std::string_view owner) const;
+  // Owners destroyed since the last completed rotation (not final on disk).
+  Result<std::vector<std::string>> PendingErasures();
+  // Number of live DEKs.
+  Result<std::uint64_t> LiveKeys();
+
+  struct RotateReport {
+    std::uint32_t old_epoch = 0, new_epoch = 0;
+    std::uint64_t rewrapped = 0;   // live DEKs, now under the new KEK
+    std::uint64_t made_final = 0;  // pending erasures made final
+    std::uint64_t file_bytes_before = 0, file_bytes_after = 0;
+  };
+  // `caseledger keys rotate`: makes erasure final on disk. Offline: the
+  // caller holds the data directory's lock and nothing has `dir` open.
+  //  1. one txn: a new random KEK for epoch+1, every live DEK re-wrapped
+  //     under it (same kid, same key), the old KEK record deleted;
+  //  2. a compacting copy of the environment (mdb_env_copy2, MDB_CP_COMPACT:
+  //     free pages are not copied), fsync'd, renamed over data.mdb, the
+  //     directory fsync'd, so no freed page with a destroyed DEK's record or
+  //     an old KEK remains in the file;
+  //  3. the pending erasures of earlier epochs cleared.
+  // A crash between the steps leaves a consistent keystore (of the old epoch
+  // before 1 commits, of the new one after); erasures stay pending until a
+  // rotation completes, and rotating again finishes the job.
+  static Result<RotateReport> Rotate(const std::string& dir,
+                                     const crypto::SecretBytes& master);
+
   // At most this many unwrapped keys are kept in memory.
   static constexpr std::size_t kMaxCachedKeys = 1024;
 
  private:
   Keystore(std::unique_ptr<lmdb::Env> env, lmdb::Dbi owners, lmdb::Dbi deks,
-           std::uint32_t epoch, crypto::SecretBytes kek)
+           lmdb::Dbi meta, lmdb::Dbi destroyed, std::uint32_t epoch,
+           crypto::SecretBytes kek)
       : env_(std::move(env)),
         owners_(owners),
         deks_(deks),
+        meta_(meta),
+        destroyed_db_(destroyed),
         epoch_(epoch),
         kek_(std::move(kek)) {}
+  // The txn of Rotate's step 1.
+  Result<RotateReport> RewrapAll(const crypto::SecretBytes& master);
+  // Rotate's step 3: erasures destroyed before `epoch` are final.
+  Status MarkFinalBefore(std::uint32_t epoch);
 
   // Precondition: cache_mu_ held.
   void CacheLocked(std::string kid, std::shared_ptr<const crypto::SecretBytes> dek);
 
   std::unique_ptr<lmdb::Env> env_;
-  lmdb::Dbi owners_, deks_;
+  lmdb::Dbi owners_, deks_, meta_, destroyed_db_;
   std::uint32_t epoch_;
   crypto::SecretBytes kek_;
-  std::mutex write_mu_;  // one EnsureKeys at a time
+  std::mutex write_mu_;  // one EnsureKeys or Destroy at a time
+  mutable std::mutex destroyed_mu_;
+  std::set<std::string, std::less<>> destroyed_;  // owners, loaded at Open
   std::mutex cache_mu_;
   std::map<std::string, std::shared_ptr<const crypto::SecretBytes>, std::less<>>
       cache_;  // kid -> DEK

@@ -75,12 +75,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   if (!std::filesystem::is_directory(dir + "/ledger")) {
     return NotFound("no ledger in " + dir + " (run `caseledger init` first)");
   }
-  std::string lock_path = dir + "/LOCK";
-  l->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (l->lock_fd_ < 0) return IoError("cannot open " + lock_path);
-  if (::flock(l->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    return Unavailable("another process owns the data directory " + dir);
-  }
+  CL_ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(dir));
+  l->lock_.emplace(std::move(lock));
   CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, LoadMasterKey(dir));
   CL_ASSIGN_OR_RETURN(
       crypto::SecretBytes seed,
@@ -106,7 +102,39 @@ Ledger::~Ledger() {
   hook_.reset();
   keys_.reset();
   store_.reset();
-  if (lock_fd_ >= 0) ::close(lock_fd_);
+  lock_.reset();
+}
+
+Result<DirLock> DirLock::Acquire(const std::string& dir) {
+  const std::string lock_path = dir + "/LOCK";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError("cannot open " + lock_path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Unavailable("another process owns the data directory " + dir);
+  }
+  return DirLock(fd);
+}
+
+DirLock& DirLock::operator=(DirLock&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+  }
+  return *this;
+}
+
+DirLock::~DirLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<Keystore::RotateReport> RotateKeys(const std::string& dir) {
+  if (!std::filesystem::is_directory(dir + "/keystore")) {
+    return NotFound("no keystore in " + dir + " (run `caseledger init` first)");
+  }
+  CL_ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(dir));
+  CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, LoadMasterKey(dir));
+  return Keystore::Rotate(dir + "/keystore", master);
 }
 
 }  // namespace caseledger::ledger

@@ -13,7 +13,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "base/result.h"
 #include "crypto/ed25519.h"
@@ -42,6 +44,27 @@ Result<InitResult> InitDataDir(const std::string& dir,
 // The master key: $CASELEDGER_MASTER_KEY_FILE if set, else <dir>/master.key.
 Result<crypto::SecretBytes> LoadMasterKey(const std::string& dir);
 
+// The exclusive flock on <dir>/LOCK: one process writes to a data dir at a
+// time. Released when destroyed.
+class DirLock {
+ public:
+  // Unavailable if another process holds it; IoError if LOCK cannot be opened.
+  static Result<DirLock> Acquire(const std::string& dir);
+  DirLock(DirLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  DirLock& operator=(DirLock&& o) noexcept;
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+  ~DirLock();
+
+ private:
+  explicit DirLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+// `caseledger keys rotate`: Keystore::Rotate on <dir>/keystore under the data
+// dir's lock (so the server must be stopped: Unavailable otherwise).
+Result<Keystore::RotateReport> RotateKeys(const std::string& dir);
+
 struct LedgerOptions {
   Writer::Options writer;
   // Makes the writer's domain hook (policy engine and live projections) once
@@ -67,8 +90,8 @@ class Ledger {
 
  private:
   Ledger() = default;
+  std::optional<DirLock> lock_;  // first member: released last
   std::string dir_;
-  int lock_fd_ = -1;
   std::unique_ptr<crypto::Ed25519SigningKey> node_key_;
   std::unique_ptr<LogStore> store_;
   std::unique_ptr<Keystore> keys_;

@@ -190,6 +190,14 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
         ++refused;
       }
     }
+    // Erasure is final: no body is ever encrypted for an owner whose key was
+    // destroyed (the hook has completed the subject by now). Refused here,
+    // before Apply, because a failed EnsureKeys would stop the writer.
+    if (s.ok() && p.cmd.body && keys_.IsDestroyed(p.cmd.KeyOwner())) {
+      s = FailedPrecondition(
+          "the subject was erased (its data key destroyed): no personal data "
+          "is recorded about it again (ROL-16)");
+    }
     if (!s.ok()) {
       p.promise.set_value(s);
       ++refused;

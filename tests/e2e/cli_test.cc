@@ -1,5 +1,9 @@
 // The CLI end to end: init, import (good and bad input), verify, proofs and
 // bundles through the real binary, with their exit codes.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -124,6 +128,40 @@ TEST_CASE("proofs, checkpoint and bundles through the CLI", "[e2e]") {
   auto t = Run({"verify-bundle", bundle});
   CHECK(t.exit_code == 1);
   CHECK_THAT(t.out, Catch::Contains("seq 1"));
+}
+
+}  // namespace
+}  // namespace caseledger::testing
+
+namespace caseledger::testing {
+namespace {
+
+TEST_CASE("keys rotate re-wraps the keystore under a new KEK; the log verifies; refused while the dir is owned",
+          "[e2e][erasure]") {
+  TempDir tmp;
+  std::string dir = tmp / "data";
+  REQUIRE(Run({"init", "--data", dir}).exit_code == 0);
+  REQUIRE(Run({"import", "--data", dir}, ConcernLine(1) + ConcernLine(2)).exit_code == 0);
+  auto r = Run({"keys", "rotate", "--data", dir});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("KEK epoch 1 -> 2; 2 live data keys re-wrapped; 0 erasures made final"));
+  // A new subject's key is wrapped under the new KEK and its body written.
+  REQUIRE(Run({"import", "--data", dir}, ConcernLine(3)).exit_code == 0);
+  r = Run({"keys", "rotate", "--data", dir});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("KEK epoch 2 -> 3; 3 live data keys re-wrapped"));
+  CHECK(VerifiedEvents(dir) == 3);
+  {
+    // Another process owns the data dir (here: this one, as a server would).
+    int fd = ::open((dir + "/LOCK").c_str(), O_RDWR | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+    auto locked = Run({"keys", "rotate", "--data", dir});
+    CHECK(locked.exit_code == 75);
+    CHECK_THAT(locked.err, Catch::Contains("another process owns the data directory"));
+    ::close(fd);
+  }
+  CHECK(Run({"keys", "rotate", "--data", tmp / "nothing"}).exit_code == 66);
 }
 
 }  // namespace

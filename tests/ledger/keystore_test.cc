@@ -1,8 +1,12 @@
 #include "ledger/keystore.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "crypto/key_file.h"
+#include "ledger/lmdb/env.h"
 #include "tests/ledger/test_util.h"
 
 namespace caseledger::ledger {
@@ -74,6 +78,161 @@ TEST_CASE("Keystore keeps working past its in-memory cache bound", "[ledger]") {
   for (const auto& kid : kids) REQUIRE(ks->DataKey(kid).ok());
   auto again = ks->DataKey(kids.front()).value();
   CHECK(std::equal(first->view().begin(), first->view().end(), again->view().begin()));
+}
+
+}  // namespace
+}  // namespace caseledger::ledger
+
+// --- Erasure and rotation (DESIGN §7.2) --------------------------------------
+
+namespace caseledger::ledger {
+namespace {
+
+using testing::NewId;
+using testing::TempDir;
+
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+bool Contains(const std::string& haystack, ByteView needle) {
+  return haystack.find(std::string(AsChars(needle))) != std::string::npos;
+}
+
+std::vector<std::uint8_t> Copy(const crypto::SecretBytes& s) {
+  return {s.view().begin(), s.view().end()};
+}
+
+// The raw records of the keystore file, read with LMDB directly (nothing else
+// may have the keystore open): the deks record of `owner`'s kid and the
+// sealed KEK of `epoch`.
+struct RawRecords {
+  Bytes dek_record, kek_record;
+};
+RawRecords ReadRaw(const std::string& dir, const std::string& owner, std::uint32_t epoch) {
+  auto env = lmdb::Env::Open(dir, lmdb::EnvOptions{}).value();
+  auto owners = env->OpenDb("owners", false).value();
+  auto deks = env->OpenDb("deks", false).value();
+  auto meta = env->OpenDb("meta", false).value();
+  auto txn = env->BeginRead().value();
+  std::string kid(AsChars(txn.Get(owners, AsBytes(owner)).value().value()));
+  auto d = txn.Get(deks, AsBytes(kid)).value().value();
+  auto k = txn.Get(meta, AsBytes("kek/" + std::to_string(epoch))).value().value();
+  return {Bytes(d.begin(), d.end()), Bytes(k.begin(), k.end())};
+}
+
+TEST_CASE("Keystore destroys a data key for good and leaves the others alone", "[ledger][erasure]") {
+  TempDir dir;
+  auto master = RandomMaster();
+  const std::string a = NewId("s"), b = NewId("s");
+  std::string kid_a, kid_b;
+  std::vector<std::uint8_t> dek_b;
+  {
+    auto ks = Keystore::Open(dir.path(), master, true).value();
+    std::vector<std::string> owners{a, b};
+    auto kids = ks->EnsureKeys(owners).value();
+    kid_a = kids[0];
+    kid_b = kids[1];
+    dek_b = Copy(*ks->DataKey(kid_b).value());
+    REQUIRE(ks->DataKey(kid_a).ok());  // cached now
+    CHECK_FALSE(ks->IsDestroyed(a));
+    CHECK(ks->PendingErasures().value().empty());
+
+    CHECK(ks->Destroy(a).value() == kid_a);
+    CHECK(ks->IsDestroyed(a));
+    CHECK(ks->DestroyedKid(a).value() == std::optional<std::string>(kid_a));
+    CHECK(ks->DataKey(kid_a).status().code() == StatusCode::kNotFound);  // not from the cache either
+    CHECK(ks->KidOf(a).status().code() == StatusCode::kNotFound);
+    std::vector<std::string> again{a};
+    CHECK(ks->EnsureKeys(again).status().code() == StatusCode::kFailedPrecondition);
+    CHECK(ks->Destroy(a).value() == kid_a);  // idempotent
+    CHECK(ks->Destroy(NewId("s")).status().code() == StatusCode::kNotFound);
+    CHECK(Copy(*ks->DataKey(kid_b).value()) == dek_b);
+    CHECK(ks->PendingErasures().value() == std::vector<std::string>{a});
+    CHECK(ks->LiveKeys().value() == 1);
+  }
+  // Durable, and final across reopening: no resurrection.
+  auto ks = Keystore::Open(dir.path(), master, false).value();
+  CHECK(ks->IsDestroyed(a));
+  std::vector<std::string> again{a, NewId("s")};
+  CHECK(ks->EnsureKeys(again).status().code() == StatusCode::kFailedPrecondition);
+  CHECK(ks->DataKey(kid_a).status().code() == StatusCode::kNotFound);
+  CHECK(Copy(*ks->DataKey(kid_b).value()) == dek_b);
+}
+
+TEST_CASE("Key rotation re-wraps the live keys and leaves no destroyed key or old KEK in the file", "[ledger][erasure]") {
+  TempDir dir;
+  auto master = RandomMaster();
+  const std::string a = NewId("s"), b = NewId("s"), c = NewId("u");
+  std::string kid_b, kid_c;
+  std::vector<std::uint8_t> dek_b, dek_c;
+  {
+    auto ks = Keystore::Open(dir.path(), master, true).value();
+    std::vector<std::string> owners{a, b, c};
+    auto kids = ks->EnsureKeys(owners).value();
+    kid_b = kids[1];
+    kid_c = kids[2];
+    dek_b = Copy(*ks->DataKey(kid_b).value());
+    dek_c = Copy(*ks->DataKey(kid_c).value());
+  }
+  const RawRecords a_before = ReadRaw(dir.path(), a, 1);
+  const RawRecords b_before = ReadRaw(dir.path(), b, 1);
+  { CHECK(Keystore::Open(dir.path(), master, false).value()->Destroy(a).ok()); }
+
+  // LMDB does not wipe freed pages: the destroyed record and the KEK are
+  // still in the file (which is why rotation exists, and what shows that the
+  // search below can find them).
+  const std::string file = dir.path() + "/data.mdb";
+  std::string bytes = FileBytes(file);
+  CHECK(Contains(bytes, a_before.dek_record));
+  CHECK(Contains(bytes, a_before.kek_record));
+  // Never a DEK in clear.
+  CHECK_FALSE(Contains(bytes, dek_b));
+
+  // The wrong master key changes nothing.
+  CHECK(Keystore::Rotate(dir.path(), RandomMaster()).status().code() == StatusCode::kCorruption);
+
+  auto r = Keystore::Rotate(dir.path(), master).value();
+  CHECK(r.old_epoch == 1);
+  CHECK(r.new_epoch == 2);
+  CHECK(r.rewrapped == 2);
+  CHECK(r.made_final == 1);
+  CHECK(r.file_bytes_after > 0);
+  CHECK_FALSE(std::filesystem::exists(dir.path() + ".compact"));
+
+  bytes = FileBytes(file);
+  // Neither the destroyed key's record (nor its wrapped key alone), nor the
+  // old KEK, nor the old wrapping of a live key survives.
+  CHECK_FALSE(Contains(bytes, a_before.dek_record));
+  CHECK_FALSE(Contains(bytes, ByteView(a_before.dek_record).subspan(8, 24 + 48)));
+  CHECK_FALSE(Contains(bytes, a_before.kek_record));
+  CHECK_FALSE(Contains(bytes, ByteView(b_before.dek_record).subspan(8, 24 + 48)));
+  CHECK_FALSE(Contains(bytes, dek_b));
+
+  auto ks = Keystore::Open(dir.path(), master, false).value();
+  CHECK(ks->epoch() == 2);
+  CHECK(Copy(*ks->DataKey(kid_b).value()) == dek_b);  // same kid, same key
+  CHECK(Copy(*ks->DataKey(kid_c).value()) == dek_c);
+  CHECK(ks->IsDestroyed(a));
+  CHECK(ks->PendingErasures().value().empty());
+  std::vector<std::string> again{a};
+  CHECK(ks->EnsureKeys(again).status().code() == StatusCode::kFailedPrecondition);
+  const std::string d = NewId("s");
+  std::vector<std::string> fresh{d};
+  const std::string kid_d = ks->EnsureKeys(fresh).value()[0];
+  // An erasure after the rotation is pending until the next one.
+  CHECK(ks->Destroy(b).value() == kid_b);
+  CHECK(ks->PendingErasures().value() == std::vector<std::string>{b});
+  ks.reset();
+  auto r2 = Keystore::Rotate(dir.path(), master).value();
+  CHECK(r2.new_epoch == 3);
+  CHECK(r2.rewrapped == 2);  // c and d
+  CHECK(r2.made_final == 1);
+  ks = Keystore::Open(dir.path(), master, false).value();
+  CHECK(ks->DataKey(kid_d).ok());
+  CHECK(Copy(*ks->DataKey(kid_c).value()) == dek_c);
+  CHECK(ks->PendingErasures().value().empty());
 }
 
 }  // namespace

@@ -142,6 +142,40 @@ TEST_CASE(
   CHECK(l->writer().stats().refused == 2);
 }
 
+TEST_CASE("No body is written for a subject whose data key was destroyed, and the writer goes on",
+          "[ledger][erasure]") {
+  TempDir dir;
+  auto l = NewLedger(dir);
+  const std::string erased = NewId("s"), other = NewId("s");
+  Command c = SyntheticCommand(1, erased);
+  c.body = Json{{"note", "synthetic"}};
+  auto first = l->writer().Submit(c).get();
+  REQUIRE(first.ok());
+  REQUIRE(l->keys().Destroy(erased).ok());
+  auto refused = l->writer().Submit(c).get();
+  CHECK(refused.status().code() == StatusCode::kFailedPrecondition);
+  // Without a body (clear header only) the subject may still be named, e.g.
+  // by the erasure record itself; others' bodies are written as before.
+  Command header_only = SyntheticCommand(2, erased);
+  header_only.body.reset();
+  CHECK(l->writer().Submit(header_only).get().ok());
+  Command c2 = SyntheticCommand(3, other);
+  c2.body = Json{{"note", "synthetic"}};
+  auto ok = l->writer().Submit(c2).get();
+  REQUIRE(ok.ok());
+  CHECK(ok->seq == first->seq + 2);  // the refusal took no seq
+  // The erased subject's stored body no longer opens.
+  std::optional<lmdb::ReadTxn> txn(l->store().env().BeginRead().value());
+  Event e = DecodeEvent(ReadEventLine(*txn, l->store(), first->seq).value()).value();
+  REQUIRE(e.body.has_value());
+  CHECK(l->keys().DataKey(e.body->kid).status().code() == StatusCode::kNotFound);
+  txn.reset();
+  l.reset();
+  auto v = VerifyLedger(dir.path(), {});
+  REQUIRE(v.ok());
+  CHECK(v->ok);  // the log still verifies: signatures cover the ciphertext
+}
+
 TEST_CASE("A reopened ledger continues the same tree", "[ledger]") {
   TempDir dir;
   {
