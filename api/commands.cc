@@ -54,9 +54,9 @@ int CmdInit(const std::string& dir, const std::string& origin) {
 
 Result<std::unique_ptr<ledger::Ledger>> OpenDomainLedger(
     const std::string& dir, ledger::LedgerOptions options) {
-  options.make_hook = [](ledger::LogStore& store, ledger::Keystore&)
+  options.make_hook = [](ledger::LogStore& store, ledger::Keystore& keys)
       -> Result<std::unique_ptr<ledger::WriteHook>> {
-    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env()));
+    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env(), &keys));
     return std::unique_ptr<ledger::WriteHook>(std::move(p));
   };
   return ledger::Ledger::Open(dir, std::move(options));

@@ -1,6 +1,7 @@
 #include "projections/projector.h"
 
 #include <algorithm>
+#include <iostream>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -20,6 +21,9 @@ namespace {
 
 constexpr std::string_view kVersionKey = "version";
 constexpr std::string_view kBuiltToKey = "built_to";
+// proj.meta "erase_key/<subject>" -> "": the subject's data key is to be
+// destroyed (its subject.erased is in the log).
+constexpr std::string_view kEraseKeyPrefix = "erase_key/";
 constexpr std::size_t kCacheLimit = 8192;  // clean cases kept in memory
 constexpr std::uint64_t kCatchUpChunk = 100000;  // events per rebuild txn
 constexpr std::uint64_t kPinned = std::numeric_limits<std::uint64_t>::max();
@@ -152,7 +156,8 @@ std::vector<std::pair<std::string, lmdb::Dbi>> ProjectionDbs::All() const {
 // --- Projector: open, catch up ---------------------------------------------------
 
 Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
-                                                   lmdb::Env& env) {
+                                                   lmdb::Env& env,
+                                                   ledger::Keystore* keys) {
   CL_ASSIGN_OR_RETURN(ProjectionDbs dbs, ProjectionDbs::Open(env, true));
   std::uint64_t log_size = 0;
   std::optional<BuiltTo> built;
@@ -171,8 +176,10 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
     }
   }
   if (!current_version || !built) {
-    CL_RETURN_IF_ERROR(Rebuild(log, env).status());
-    return std::unique_ptr<Projector>(new Projector(log, env, dbs));
+    CL_RETURN_IF_ERROR(Rebuild(log, env, keys).status());
+    std::unique_ptr<Projector> p(new Projector(log, env, dbs, keys));
+    CL_RETURN_IF_ERROR(p->FinishErasures());
+    return p;
   }
   if (built->size > log_size) {
     return Corruption("the projections are built to " +
@@ -191,7 +198,7 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
           std::to_string(built->size) + " (run `caseledger rebuild`)");
     }
   }
-  std::unique_ptr<Projector> p(new Projector(log, env, dbs));
+  std::unique_ptr<Projector> p(new Projector(log, env, dbs, keys));
   {
     CL_ASSIGN_OR_RETURN(auto txn, env.BeginRead());
     CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs.counters));
@@ -207,7 +214,34 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
   if (built->size < log_size) {
     CL_RETURN_IF_ERROR(p->CatchUp(built->size, log_size));
   }
+  CL_RETURN_IF_ERROR(p->FinishErasures());
   return p;
+}
+
+Status Projector::FinishErasures() {
+  if (keys_ == nullptr) return Status::Ok();
+  std::vector<std::string> subjects;
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, env_.BeginRead());
+    CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs_.meta));
+    CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(kEraseKeyPrefix)));
+    while (kv && AsChars(kv->key).starts_with(kEraseKeyPrefix)) {
+      subjects.emplace_back(AsChars(kv->key).substr(kEraseKeyPrefix.size()));
+      CL_ASSIGN_OR_RETURN(kv, cur.Next());
+    }
+  }
+  if (subjects.empty()) return Status::Ok();
+  for (const std::string& s : subjects) {
+    auto d = keys_->Destroy(s);
+    // NotFound: the subject never had a key; nothing to destroy.
+    if (!d.ok() && d.status().code() != StatusCode::kNotFound)
+      return d.status().WithContext("destroying an erased subject's data key");
+  }
+  return env_.Write([&](lmdb::WriteTxn& txn) -> Status {
+    for (const std::string& s : subjects)
+      CL_RETURN_IF_ERROR(txn.Delete(dbs_.meta, AsBytes(std::string(kEraseKeyPrefix) + s)));
+    return Status::Ok();
+  });
 }
 
 Projector::~Projector() = default;
@@ -298,6 +332,7 @@ void Projector::ApplyFact(const Fact& f) {
     return;
   }
   if (f.type == "subject.erased" && f.subject) {
+    if (keys_ != nullptr) erased_.push_back(*f.subject);
     SubjectEntry& s = touch_subject(*f.subject);
     s.state.erased = f.time;
     for (const std::string& c : s.state.cases) {
@@ -402,6 +437,7 @@ std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
     // token hash -> user id, or nullopt: delete the entry.
     std::vector<std::pair<std::string, std::optional<std::string>>> tokens;
     std::vector<std::string> index_keys;
+    std::vector<std::string> erase_markers, drop_markers;
     std::string built_to;
   };
   auto w = std::make_shared<Writes>();
@@ -432,6 +468,16 @@ std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
   w->index_keys.reserve(index_adds_.size());
   for (const auto& [c, seq] : index_adds_) w->index_keys.push_back(IndexKey(c, seq));
   w->built_to = EncodeBuiltTo(size, root);
+  for (const std::string& subject : erased_)
+    w->erase_markers.push_back(std::string(kEraseKeyPrefix) + subject);
+  {
+    std::lock_guard lock(erase_mu_);
+    for (std::string& subject : erased_) awaiting_destroy_.emplace_back(size, std::move(subject));
+    for (std::string& subject : destroyed_markers_)
+      w->drop_markers.push_back(std::string(kEraseKeyPrefix) + subject);
+    destroyed_markers_.clear();
+  }
+  erased_.clear();
   dirty_cases_.clear();
   dirty_subjects_.clear();
   dirty_counters_.clear();
@@ -460,12 +506,42 @@ std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
     }
     for (const auto& k : w->index_keys)
       CL_RETURN_IF_ERROR(txn.Put(dbs.case_seqs, AsBytes(k), ByteView{}));
+    for (const auto& k : w->erase_markers)
+      CL_RETURN_IF_ERROR(txn.Put(dbs.meta, AsBytes(k), ByteView{}));
+    for (const auto& k : w->drop_markers) {
+      Status s = txn.Delete(dbs.meta, AsBytes(k));
+      if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+    }
     CL_RETURN_IF_ERROR(txn.Put(dbs.meta, AsBytes(kVersionKey), AsBytes(kProjectionVersion)));
     return txn.Put(dbs.meta, AsBytes(kBuiltToKey), AsBytes(w->built_to));
   };
 }
 
-void Projector::Committed(std::uint64_t size) { committed_ = size; }
+void Projector::Committed(std::uint64_t size) {
+  committed_ = size;
+  if (keys_ == nullptr) return;
+  std::vector<std::string> due;
+  {
+    std::lock_guard lock(erase_mu_);
+    auto it = std::stable_partition(awaiting_destroy_.begin(), awaiting_destroy_.end(),
+                                    [&](const auto& a) { return a.first > size; });
+    for (auto d = it; d != awaiting_destroy_.end(); ++d) due.push_back(std::move(d->second));
+    awaiting_destroy_.erase(it, awaiting_destroy_.end());
+  }
+  for (const std::string& subject : due) {
+    // The event is durable: destroy the key before the batch is acknowledged.
+    // On failure the marker stays and the next Open retries.
+    auto d = keys_->Destroy(subject);
+    if (d.ok() || d.status().code() == StatusCode::kNotFound) {
+      std::lock_guard lock(erase_mu_);
+      destroyed_markers_.push_back(subject);
+    } else {
+      std::cerr << "caseledger: destroying an erased subject's data key failed ("
+                << StatusCodeName(d.status().code())
+                << "); it is retried when the data directory is next opened\n";
+    }
+  }
+}
 
 void Projector::Evict() {
   const std::uint64_t committed = committed_.load();
@@ -744,7 +820,8 @@ Result<CaseState> CaseAsOfTime(ledger::LogStore& log, const ProjectionDbs& dbs,
 
 // --- Rebuild and compare ------------------------------------------------------------
 
-Result<std::uint64_t> Rebuild(ledger::LogStore& log, lmdb::Env& env) {
+Result<std::uint64_t> Rebuild(ledger::LogStore& log, lmdb::Env& env,
+                              ledger::Keystore* keys) {
   CL_ASSIGN_OR_RETURN(ProjectionDbs dbs, ProjectionDbs::Open(env, true));
   CL_RETURN_IF_ERROR(env.Write([&](lmdb::WriteTxn& txn) -> Status {
     for (const auto& [name, dbi] : dbs.All()) CL_RETURN_IF_ERROR(txn.Clear(dbi));
@@ -755,7 +832,7 @@ Result<std::uint64_t> Rebuild(ledger::LogStore& log, lmdb::Env& env) {
     CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
     CL_ASSIGN_OR_RETURN(size, ledger::TreeSize(txn, log));
   }
-  Projector p(log, env, dbs);
+  Projector p(log, env, dbs, keys);
   if (size == 0) {
     // Record the version and the empty tree.
     auto writes = p.TakeWrites(0, crypto::Sha256(ByteView{}));

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "ledger/keystore.h"
 #include "ledger/lmdb/env.h"
 #include "ledger/log_store.h"
 #include "ledger/writer.h"
@@ -71,8 +73,15 @@ class Projector : public ledger::WriteHook, private StateView {
   // the log in `log`: a missing or other-version projection is rebuilt from
   // seq 1; one behind the log (events written without projections) is caught
   // up. `log` must outlive the Projector; `env` is usually log.env().
+  //
+  // With `keys` (the live ledger), a `subject.erased` destroys the subject's
+  // data key once its batch is durable and before the batch is acknowledged
+  // (Committed). Until then a marker `erase_key/<subject>` in proj.meta,
+  // written in the batch's own txn, keeps the duty across a crash: Open
+  // destroys the keys of every marker it finds, then drops the markers.
   static Result<std::unique_ptr<Projector>> Open(ledger::LogStore& log,
-                                                 ledger::lmdb::Env& env);
+                                                 ledger::lmdb::Env& env,
+                                                 ledger::Keystore* keys = nullptr);
   ~Projector() override;
 
   // WriteHook.
@@ -89,8 +98,11 @@ class Projector : public ledger::WriteHook, private StateView {
   const ProjectionDbs& dbs() const { return dbs_; }
 
  private:
-  Projector(ledger::LogStore& log, ledger::lmdb::Env& env, ProjectionDbs dbs)
-      : log_(log), env_(env), dbs_(dbs) {}
+  Projector(ledger::LogStore& log, ledger::lmdb::Env& env, ProjectionDbs dbs,
+            ledger::Keystore* keys = nullptr)
+      : log_(log), env_(env), dbs_(dbs), keys_(keys) {}
+  // Destroys the keys of the markers left by a crash, then drops them.
+  Status FinishErasures();
   void ApplyFact(const Fact& f);
   void ApplyUserFact(const Fact& f);
   // StateView over the cache (writer thread).
@@ -103,7 +115,8 @@ class Projector : public ledger::WriteHook, private StateView {
   Status CatchUp(std::uint64_t from, std::uint64_t to);
   void Evict();
   friend Result<std::uint64_t> Rebuild(ledger::LogStore& log,
-                                       ledger::lmdb::Env& env);
+                                       ledger::lmdb::Env& env,
+                                       ledger::Keystore* keys);
 
   struct CaseEntry {
     CaseState state;
@@ -139,6 +152,14 @@ class Projector : public ledger::WriteHook, private StateView {
   std::set<std::string> dirty_cases_, dirty_subjects_, dirty_counters_,
       dirty_users_, dirty_tokens_;
   std::vector<std::pair<std::string, std::uint64_t>> index_adds_;
+  // Erasures: subjects erased by the batch being built; by batches written
+  // but not yet durable (with the batch's tree size); and destroyed, whose
+  // markers the next batch drops.
+  ledger::Keystore* keys_ = nullptr;
+  std::vector<std::string> erased_;
+  std::vector<std::pair<std::uint64_t, std::string>> awaiting_destroy_;
+  std::vector<std::string> destroyed_markers_;
+  std::mutex erase_mu_;  // awaiting_destroy_, destroyed_markers_ (Committed runs on the committer)
   std::uint64_t applied_ = 0;  // seq of the last event applied
   std::atomic<std::uint64_t> committed_{0};
 };
@@ -221,7 +242,10 @@ Result<std::vector<UserState>> ListUsers(ledger::LogStore& log,
 
 // Rebuilds every projection in `env` from the log: clears the projection DBs
 // and replays events 1..n. Returns the number of events replayed.
-Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::lmdb::Env& env);
+// With `keys`, the data key of every erased subject is destroyed as well
+// (idempotent; see Open).
+Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::lmdb::Env& env,
+                              ledger::Keystore* keys = nullptr);
 
 // Differences between the projection DBs of two environments, as lines
 // naming the DB and the key ("proj.cases c-…: differs"); empty if equal.

@@ -25,9 +25,10 @@ using ledger::Json;
 inline ledger::LedgerOptions DomainOptions() {
   ledger::LedgerOptions o;
   o.no_sync = true;
-  o.make_hook = [](ledger::LogStore& store, ledger::Keystore&)
+  // As api::OpenDomainLedger: erasures destroy the subject's key.
+  o.make_hook = [](ledger::LogStore& store, ledger::Keystore& keys)
       -> Result<std::unique_ptr<ledger::WriteHook>> {
-    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env()));
+    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env(), &keys));
     return std::unique_ptr<ledger::WriteHook>(std::move(p));
   };
   return o;
@@ -76,6 +77,7 @@ class Domain {
   }
   std::uint64_t size() const { return ledger_->writer().size(); }
   ledger::LogStore& store() { return ledger_->store(); }
+  ledger::Keystore& keys() { return ledger_->keys(); }
   const projections::ProjectionDbs& dbs() const { return dbs_; }
   const std::string& dir() const { return dir_.path(); }
   ledger::Event EventAt(std::uint64_t seq) {

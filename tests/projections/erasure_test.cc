@@ -1,0 +1,123 @@
+// Erasure through the write path (DESIGN §7.2, ROL-16): a subject.erased
+// destroys the subject's data key before the erasure is acknowledged, the log
+// still verifies, and a crash between the durable event and the key's
+// destruction is finished when the data dir is next opened.
+#include <catch2/catch.hpp>
+
+#include "ledger/body.h"
+#include "ledger/verify.h"
+#include "tests/projections/domain_fixture.h"
+
+namespace caseledger::testing {
+namespace {
+
+Command Erasure(const Actor& dpo, const std::string& subject, const std::string& kid) {
+  Command c;
+  c.type = "subject.erased";
+  c.actor = dpo.id;
+  c.role = dpo.role;
+  c.subject = subject;
+  c.h = Json{{"reason", "gdpr_art17"}, {"kid", kid}};
+  return c;
+}
+
+TEST_CASE("an erasure destroys the subject's data key before it is acknowledged", "[projections][erasure]") {
+  Domain d;
+  auto erased = Concern(d.cw, Json::array({Ground("b.threat")}));
+  auto kept = Concern(d.cw, Json::array({Ground("b.threat")}));
+  const std::uint64_t erased_seq = d.Must(erased);
+  const std::uint64_t kept_seq = d.Must(kept);
+  const std::string kid = d.keys().KidOf(*erased.subject).value();
+  REQUIRE(ledger::OpenBody(d.EventAt(erased_seq), d.keys()).ok());
+
+  REQUIRE(d.Submit(Erasure(d.dpo, *erased.subject, kid)).ok());
+  // Acknowledged: the key is gone already, the body can never be read again.
+  CHECK(d.keys().IsDestroyed(*erased.subject));
+  CHECK(d.keys().DataKey(kid).status().code() == StatusCode::kNotFound);
+  CHECK(ledger::OpenBody(d.EventAt(erased_seq), d.keys()).status().code() ==
+        StatusCode::kFailedPrecondition);
+  CHECK(ledger::OpenBody(d.EventAt(kept_seq), d.keys()).ok());
+  CHECK(d.View(*erased.case_id).status == "erased");
+  // Final: no second erasure, no event on the case, no new body for it.
+  CHECK(d.Submit(Erasure(d.dpo, *erased.subject, kid)).status().code() ==
+        StatusCode::kPolicyRefused);
+  CHECK(d.Submit(CaseEvent(d.cw, *erased.case_id, "concern.responded",
+                           Json{{"channel", "phone"}}, Json{{"note", "synthetic"}}))
+            .status()
+            .code() == StatusCode::kPolicyRefused);
+  d.Reopen();
+  CHECK(d.keys().IsDestroyed(*erased.subject));
+  d.Close();
+  auto v = ledger::VerifyLedger(d.dir(), {});
+  REQUIRE(v.ok());
+  CHECK(v->ok);
+}
+
+TEST_CASE("a legal hold blocks erasure and keeps the key (ROL-16)", "[projections][erasure]") {
+  Domain d;
+  auto c = Concern(d.cw, Json::array({Ground("b.threat")}));
+  d.Must(c);
+  d.Must(CaseEvent(d.dpo, *c.case_id, "legal_hold.set", Json{{"ground", "complaint"}}));
+  const std::string kid = d.keys().KidOf(*c.subject).value();
+  auto r = d.Submit(Erasure(d.dpo, *c.subject, kid));
+  CHECK(r.status().code() == StatusCode::kPolicyRefused);
+  CHECK_FALSE(d.keys().IsDestroyed(*c.subject));
+  CHECK(d.keys().DataKey(kid).ok());
+  d.Must(CaseEvent(d.dpo, *c.case_id, "legal_hold.released", Json{{"ground", "complaint"}}));
+  CHECK(d.Submit(Erasure(d.dpo, *c.subject, kid)).ok());
+  CHECK(d.keys().IsDestroyed(*c.subject));
+}
+
+TEST_CASE("a key left live by a crash after the erasure was durable is destroyed at the next open",
+          "[projections][erasure]") {
+  TempDir dir;
+  REQUIRE(ledger::InitDataDir(dir.path(), "test.caseledger.invalid/domain").ok());
+  Actor cw{NewId("u"), "caseworker"}, dpo{NewId("u"), "dpo"};
+  auto c = Concern(cw, Json::array({Ground("b.threat")}));
+  std::string kid;
+  {
+    // The crash, simulated: a projector without the keystore appends the
+    // erasure and never destroys the key; the marker it would have written in
+    // the same txn is put there by hand.
+    ledger::LedgerOptions o;
+    o.no_sync = true;
+    o.make_hook = [](ledger::LogStore& store, ledger::Keystore&)
+        -> Result<std::unique_ptr<ledger::WriteHook>> {
+      CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env(), nullptr));
+      return std::unique_ptr<ledger::WriteHook>(std::move(p));
+    };
+    auto l = ledger::Ledger::Open(dir.path(), std::move(o)).value();
+    REQUIRE(l->writer().Submit(c).get().ok());
+    kid = l->keys().KidOf(*c.subject).value();
+    REQUIRE(l->writer().Submit(Erasure(dpo, *c.subject, kid)).get().ok());
+    CHECK_FALSE(l->keys().IsDestroyed(*c.subject));
+    auto dbs = projections::ProjectionDbs::Open(l->store().env(), false).value();
+    REQUIRE(l->store().env().Write([&](ledger::lmdb::WriteTxn& txn) {
+      return txn.Put(dbs.meta, AsBytes("erase_key/" + *c.subject), ByteView{});
+    }).ok());
+  }
+  auto l = ledger::Ledger::Open(dir.path(), DomainOptions()).value();
+  CHECK(l->keys().IsDestroyed(*c.subject));
+  CHECK(l->keys().DataKey(kid).status().code() == StatusCode::kNotFound);
+  auto dbs = projections::ProjectionDbs::Open(l->store().env(), false).value();
+  auto txn = l->store().env().BeginRead().value();
+  CHECK_FALSE(txn.Get(dbs.meta, AsBytes("erase_key/" + *c.subject)).value().has_value());
+}
+
+TEST_CASE("the marker of a live erasure is dropped by the next batch", "[projections][erasure]") {
+  Domain d;
+  auto c = Concern(d.cw, Json::array({Ground("b.threat")}));
+  d.Must(c);
+  const std::string kid = d.keys().KidOf(*c.subject).value();
+  REQUIRE(d.Submit(Erasure(d.dpo, *c.subject, kid)).ok());
+  auto marker = [&] {
+    auto txn = d.store().env().BeginRead().value();
+    return txn.Get(d.dbs().meta, AsBytes("erase_key/" + *c.subject)).value().has_value();
+  };
+  CHECK(marker());  // written with the erasure, in its txn
+  d.Must(Concern(d.cw, Json::array({Ground("b.threat")})));
+  CHECK_FALSE(marker());
+}
+
+}  // namespace
+}  // namespace caseledger::testing
