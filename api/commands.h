@@ -64,6 +64,11 @@ int CmdUserList(const std::string& dir);
 // the epochs, the keys re-wrapped, the erasures made final and the file sizes.
 int CmdKeysRotate(const std::string& dir);
 
+// `caseledger erase`: appends subject.erased for a DPO (`by`, or the first
+// active one); the subject's data key is destroyed once it is durable.
+int CmdErase(const std::string& dir, const std::string& subject, const std::string& reason,
+             const std::optional<std::string>& by);
+
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   unsigned handler_threads = 64;

@@ -125,6 +125,15 @@ int main(int argc, char** argv) {
       "rotate", "re-wrap every live data key under a new KEK, destroy the old one, compact");
   keys_rotate->add_option("--data", dir, "data directory")->required();
 
+  auto* erase = app.add_subcommand(
+      "erase", "erase a subject: subject.erased, then its data key is destroyed (crypto-shredding)");
+  std::string subject, reason;
+  std::optional<std::string> erase_by;
+  erase->add_option("--data", dir, "data directory")->required();
+  erase->add_option("--subject", subject, "the subject id (s-…)")->required();
+  erase->add_option("--reason", reason, "retention, unfounded or gdpr_art17")->required();
+  erase->add_option("--by", erase_by, "the DPO acting (default: the first active DPO)");
+
   auto* user = app.add_subcommand(
       "user", "the user registry: users, roles, tokens, revocations (all events)");
   user->require_subcommand(1);
@@ -170,6 +179,7 @@ int main(int argc, char** argv) {
   if (*demo) return api::CmdDemo(dir, cases, seed);
   if (*serve) return api::CmdServe(dir, serve_options);
   if (*keys_rotate) return api::CmdKeysRotate(dir);
+  if (*erase) return api::CmdErase(dir, subject, reason, erase_by);
   if (*user_add) return api::CmdUserAdd(dir, role, name, by);
   if (*user_token) {
     if (!token_user && !token_role) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "api/authz.h"
+#include "api/erasure.h"
 #include "api/problem.h"
 #include "base/bytes.h"
 #include "base/ids.h"
@@ -309,6 +310,22 @@ HttpResponse Service::PostEvent(const Principal& who, const HttpRequest& req,
   return Written(Append(std::move(c)), Json{{"case", case_id}});
 }
 
+HttpResponse Service::EraseSubject(const Principal& who, const HttpRequest& req,
+                                   const std::string& subject) {
+  if (!ValidateId(subject, "s", "subject").ok())
+    return ErrorResponse(InvalidArgument("subject: not a subject id (s-…)"));
+  if (!RequireJson(req).ok()) return UnsupportedMediaType();
+  auto j = ParseBody(req, options_.json, {"reason"}, {});
+  if (!j.ok()) return ErrorResponse(j.status());
+  if (!(*j)["reason"].is_string()) return ErrorResponse(InvalidArgument("reason: must be a string"));
+  auto c = ErasureCommand(ledger_.keys(), who.user, who.role, subject,
+                          (*j)["reason"].get<std::string>());
+  if (!c.ok()) return ErrorResponse(c.status());
+  const std::string kid = c->h["kid"].get<std::string>();
+  return Written(Append(std::move(*c)),
+                 Json{{"subject", subject}, {"kid", kid}, {"key_destroyed", true}});
+}
+
 // --- Case reads -----------------------------------------------------------
 
 namespace {
@@ -412,7 +429,16 @@ HttpResponse Service::GetHistory(const Principal& who, const HttpRequest& req,
         if (body.ok()) {
           o["body"] = std::move(*body);
         } else if (body.status().code() == StatusCode::kFailedPrecondition) {
-          o["body"] = Json{{"erased", true}};
+          // Crypto-shredded (DESIGN §7.2): say so, with the date, never 500.
+          Json erased{{"erased", true}};
+          if (const auto& at = read->current.c->view.erased) {
+            const std::string when = ledger::FormatTime(*at);
+            erased["erased_at"] = when;
+            erased["note"] = "erased on " + when.substr(0, 10) + "; the body can never be read again";
+          } else {
+            erased["note"] = "the body's data key was destroyed; it can never be read again";
+          }
+          o["body"] = std::move(erased);
         } else {
           return ErrorResponse(body.status());
         }
@@ -585,7 +611,12 @@ void Service::AddRoutes() {
     };
   };
   AddAuthed("GET", "/v1/subjects/{subject}/export", later("subject access export"));
-  AddAuthed("POST", "/v1/subjects/{subject}/erase", later("erasure"));
+  AddAuthed("POST", "/v1/subjects/{subject}/erase",
+            [this](const Principal& w, const HttpRequest& r, const PathParams& p,
+                   const QueryParams& q) {
+              if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
+              return EraseSubject(w, r, p.at("subject"));
+            });
   AddAuthed("GET", "/v1/audit", later("the compliance audit"));
   AddAuthed("GET", "/v1/log/checkpoint", [this](const Principal&, const HttpRequest&,
                                                 const PathParams&, const QueryParams& q) {

@@ -69,6 +69,8 @@ class Service {
                       const std::string& purpose);
   // 201 (or the refusal / error) of a submitted command.
   HttpResponse Written(Result<ledger::Appended> r, ledger::Json extra);
+  HttpResponse EraseSubject(const Principal& who, const HttpRequest& req,
+                            const std::string& subject);
 
   HttpResponse PostCase(const Principal&, const HttpRequest&);
   HttpResponse PostEvent(const Principal&, const HttpRequest&, const std::string& case_id);

@@ -2,11 +2,13 @@
 // operator's terminal. The operator (who holds the data directory and its
 // master key) acts for a DPO: the events name that DPO as actor (`--by`, or
 // the first active DPO). The very first DPO of a ledger registers itself
-// (bootstrap), which the log shows as a self-registration.
+// (bootstrap), which the log shows as a self-registration. `caseledger
+// erase` acts for a DPO in the same way.
 #include <iostream>
 
 #include "api/auth.h"
 #include "api/commands.h"
+#include "api/erasure.h"
 #include "api/exit_codes.h"
 #include "base/ids.h"
 #include "crypto/random.h"
@@ -144,6 +146,23 @@ int CmdUserList(const std::string& dir) {
   for (const auto& u : *users)
     std::cout << u.user << " " << u.role << " " << (u.is_revoked() ? "revoked" : "active")
               << (u.token_hash ? " token" : " no-token") << "\n";
+  return kExitOk;
+}
+
+int CmdErase(const std::string& dir, const std::string& subject, const std::string& reason,
+             const std::optional<std::string>& by) {
+  auto o = OpenForUsers(dir);
+  if (!o.ok()) return Fail(o.status());
+  auto actor = ActingDpo(*o, by);
+  if (!actor.ok()) return Fail(actor.status());
+  auto c = ErasureCommand(o->ledger->keys(), *actor, "dpo", subject, reason);
+  if (!c.ok()) return Fail(c.status());
+  const std::string kid = c->h["kid"].get<std::string>();
+  auto r = Submit(*o, std::move(*c));
+  if (!r.ok()) return Fail(r.status());
+  std::cout << "subject " << subject << " erased (seq " << r->seq << ", " << r->time
+            << "); data key " << kid
+            << " destroyed; run `caseledger keys rotate` to make it final on disk\n";
   return kExitOk;
 }
 

@@ -180,6 +180,54 @@ TEST_CASE("bad request bodies and queries get the right 4xx and store nothing", 
   CHECK(walk.Get(w.tokens.dpo, "/v1/audit").status == 501);
 }
 
+TEST_CASE("erasure over the API: the DPO erases, the key is destroyed, reads say 'erased on'", "[api][erasure]") {
+  World w;
+  auto walk = w.Walk();
+  auto r = walk.Post(w.tokens.cw, "/v1/cases", testing::CaseWalk::Concern("b.threat"));
+  REQUIRE(r.status == 201);
+  const std::string c = testing::CaseWalk::Body(r)["case"];
+  const std::string s = testing::CaseWalk::Body(r)["subject"];
+  const std::string history = "/v1/cases/" + c + "/history?purpose=casework";
+  auto before = walk.Get(w.tokens.co, history);
+  REQUIRE(before.status == 200);
+  CHECK(testing::CaseWalk::Body(before)["entries"][0]["body"].contains("identity"));
+  const std::string erase = "/v1/subjects/" + s + "/erase";
+  const testing::WalkJson why{{"reason", "gdpr_art17"}};
+  // Only the DPO (the policy's role table, recorded as a refusal).
+  auto by_co = walk.Post(w.tokens.co, erase, why);
+  CHECK(by_co.status == 422);
+  CHECK(testing::CaseWalk::Body(by_co)["rule"] == "ROLE");
+  CHECK(walk.Post(w.tokens.dpo, erase, {{"reason", "because"}}).status == 400);
+  CHECK(walk.Post(w.tokens.dpo, erase, {{"reason", "gdpr_art17"}, {"x", 1}}).status == 400);
+  CHECK(walk.Post(w.tokens.dpo, "/v1/subjects/s-nope/erase", why).status == 400);
+  CHECK(walk.Post(w.tokens.dpo, "/v1/subjects/" + NewId("s") + "/erase", why).status == 404);
+  auto done = walk.Post(w.tokens.dpo, erase, why);
+  REQUIRE(done.status == 201);
+  const auto body = testing::CaseWalk::Body(done);
+  CHECK(body["subject"] == s);
+  CHECK(body["key_destroyed"] == true);
+  CHECK(w.ledger->keys().IsDestroyed(s));
+  CHECK(w.ledger->keys().DataKey(body["kid"].get<std::string>()).status().code() ==
+        StatusCode::kNotFound);
+  // Every read path answers, never 500: the history says when, the state says erased.
+  auto after = walk.Get(w.tokens.co, history);
+  REQUIRE(after.status == 200);
+  const auto first = testing::CaseWalk::Body(after)["entries"][0]["body"];
+  CHECK(first["erased"] == true);
+  CHECK(first["note"].get<std::string>().rfind("erased on " + body["time"].get<std::string>().substr(0, 10), 0) == 0);
+  CHECK_FALSE(first.contains("identity"));
+  auto state = walk.Get(w.tokens.co, "/v1/cases/" + c + "?purpose=casework");
+  REQUIRE(state.status == 200);
+  CHECK(testing::CaseWalk::Body(state)["state"]["status"] == "erased");
+  // Final: a second erasure and any later event are refused.
+  auto again = walk.Post(w.tokens.dpo, erase, why);
+  CHECK(again.status == 422);
+  CHECK(testing::CaseWalk::Body(again)["rule"] == "ROL-16");
+  auto event = walk.Post(w.tokens.co, "/v1/cases/" + c + "/events",
+                         {{"type", "concern.responded"}, {"h", {{"channel", "phone"}}}});
+  CHECK(event.status == 422);
+}
+
 TEST_CASE("log endpoints: checkpoint, entries and proofs of the served log", "[api]") {
   World w;
   auto walk = w.Walk();
