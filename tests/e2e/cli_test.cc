@@ -164,5 +164,32 @@ TEST_CASE("keys rotate re-wraps the keystore under a new KEK; the log verifies; 
   CHECK(Run({"keys", "rotate", "--data", tmp / "nothing"}).exit_code == 66);
 }
 
+TEST_CASE("erase through the CLI: the key is destroyed, erasure is final, rotation makes it final on disk",
+          "[e2e][erasure]") {
+  TempDir tmp;
+  std::string dir = tmp / "data";
+  REQUIRE(Run({"init", "--data", dir}).exit_code == 0);
+  // Without a DPO nobody may erase.
+  REQUIRE(Run({"import", "--data", dir}, ConcernLine(1) + ConcernLine(2)).exit_code == 0);
+  const std::string s1 = SyntheticId('s', 1);
+  CHECK(Run({"erase", "--data", dir, "--subject", s1, "--reason", "gdpr_art17"}).exit_code == 66);
+  REQUIRE(Run({"user", "add", "--data", dir, "--role", "dpo", "--name", "Synthetic dpo"}).exit_code == 0);
+  auto bad = Run({"erase", "--data", dir, "--subject", s1, "--reason", "tired"});
+  CHECK(bad.exit_code == 65);
+  CHECK(Run({"erase", "--data", dir, "--subject", SyntheticId('s', 9), "--reason", "gdpr_art17"})
+            .exit_code == 66);
+  auto r = Run({"erase", "--data", dir, "--subject", s1, "--reason", "gdpr_art17"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("subject " + s1 + " erased") && Catch::Contains("destroyed"));
+  auto again = Run({"erase", "--data", dir, "--subject", s1, "--reason", "gdpr_art17"});
+  CHECK(again.exit_code == 67);
+  CHECK_THAT(again.err, Catch::Contains("ROL-16"));
+  auto rotate = Run({"keys", "rotate", "--data", dir});
+  CHECK(rotate.exit_code == 0);
+  CHECK_THAT(rotate.out, Catch::Contains("1 erasures made final"));
+  CHECK(VerifiedEvents(dir) >= 4);  // 2 concerns, the DPO, the erasure (+ the refusal)
+}
+
 }  // namespace
 }  // namespace caseledger::testing
