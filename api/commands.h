@@ -69,11 +69,20 @@ int CmdKeysRotate(const std::string& dir);
 int CmdErase(const std::string& dir, const std::string& subject, const std::string& reason,
              const std::optional<std::string>& by);
 
+// `caseledger retention run`: erases every subject due under the retention
+// policy (api/retention.h) for a DPO (`by`, or the policy's author, or the
+// first active one); prints the report (`json`: one line of canonical JSON).
+// Exit 0, or 67 if an erasure was refused.
+int CmdRetentionRun(const std::string& dir, const std::optional<std::string>& by, bool json);
+
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   unsigned handler_threads = 64;
   std::size_t max_in_flight = 1024;
   unsigned request_timeout_ms = 10000;  // the whole request must arrive in this time
+  // The daily retention task (api/retention.h): the first run a minute after
+  // start (or after this interval, if shorter), then every interval. 0: none.
+  unsigned retention_every_s = 86400;
 };
 // Serves the HTTP API (api/service.h) on `listen` until SIGINT or SIGTERM,
 // printing "listening on <address>:<port>" to stdout once accepting (with

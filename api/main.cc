@@ -116,6 +116,8 @@ int main(int argc, char** argv) {
   serve->add_option("--listen", serve_options.listen, "ADDRESS:PORT (port 0: any free port)");
   serve->add_option("--handler-threads", serve_options.handler_threads,
                     "threads that run requests (they wait for durable appends)");
+  serve->add_option("--retention-every", serve_options.retention_every_s,
+                    "seconds between retention runs (default 86400: daily; 0: none)");
   serve->add_option("--request-timeout-ms", serve_options.request_timeout_ms,
                     "the whole request (headers and body) must arrive within this time");
 
@@ -133,6 +135,17 @@ int main(int argc, char** argv) {
   erase->add_option("--subject", subject, "the subject id (s-…)")->required();
   erase->add_option("--reason", reason, "retention, unfounded or gdpr_art17")->required();
   erase->add_option("--by", erase_by, "the DPO acting (default: the first active DPO)");
+
+  auto* retention = app.add_subcommand("retention", "the retention policy (DESIGN §7.3)");
+  retention->require_subcommand(1);
+  auto* retention_run = retention->add_subcommand(
+      "run", "erase every subject due under the retention policy; report what is held or due soon");
+  bool retention_json = false;
+  std::optional<std::string> retention_by;
+  retention_run->add_option("--data", dir, "data directory")->required();
+  retention_run->add_option("--by", retention_by,
+                            "the DPO acting (default: the policy's author, or the first active DPO)");
+  retention_run->add_flag("--json", retention_json, "print the report as JSON");
 
   auto* user = app.add_subcommand(
       "user", "the user registry: users, roles, tokens, revocations (all events)");
@@ -180,6 +193,7 @@ int main(int argc, char** argv) {
   if (*serve) return api::CmdServe(dir, serve_options);
   if (*keys_rotate) return api::CmdKeysRotate(dir);
   if (*erase) return api::CmdErase(dir, subject, reason, erase_by);
+  if (*retention_run) return api::CmdRetentionRun(dir, retention_by, retention_json);
   if (*user_add) return api::CmdUserAdd(dir, role, name, by);
   if (*user_token) {
     if (!token_user && !token_role) {

@@ -1,13 +1,19 @@
 // `caseledger serve`: the HTTP API on an open domain ledger, until SIGINT or
 // SIGTERM. The one place where the service meets the Beast server.
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <thread>
 
 #include "api/commands.h"
 #include "api/exit_codes.h"
+#include "api/retention.h"
 #include "api/server.h"
 #include "api/service.h"
+#include "projections/projector.h"
 
 namespace caseledger::api {
 
@@ -27,6 +33,64 @@ Result<std::pair<std::string, std::uint16_t>> ParseListen(const std::string& lis
   if (p > 65535) return InvalidArgument("--listen: the port must be at most 65535");
   return std::pair{host, static_cast<std::uint16_t>(p)};
 }
+
+// The server's retention task: runs RetentionRun on its own thread, first
+// after min(60 s, every), then every `every`, until stopped. Logs counts only
+// (no subject ids: the report is for the DPO, through `retention run`).
+class RetentionTask {
+ public:
+  RetentionTask(ledger::Ledger& ledger, projections::ProjectionDbs dbs, std::chrono::seconds every)
+      : ledger_(ledger), dbs_(dbs), every_(every) {
+    if (every_.count() > 0) thread_ = std::thread([this] { Loop(); });
+  }
+  ~RetentionTask() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    auto wait = std::min<std::chrono::seconds>(std::chrono::seconds(60), every_);
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, wait, [&] { return stop_; })) {
+      lock.unlock();
+      RunOnce();
+      lock.lock();
+      wait = every_;
+    }
+  }
+  void RunOnce() {
+    auto policy = projections::ReadRetentionPolicy(ledger_.store(), dbs_);
+    auto actor = policy.ok() ? RetentionActor(ledger_.store(), dbs_, *policy)
+                             : Result<std::string>(policy.status());
+    if (!actor.ok()) {
+      std::cerr << "caseledger: retention: not run (" << StatusCodeName(actor.status().code())
+                << ": " << actor.status().message() << ")\n";
+      return;
+    }
+    auto run = RunRetention(ledger_, dbs_, *actor, ledger::NowMicros());
+    if (!run.ok()) {
+      std::cerr << "caseledger: retention: failed (" << StatusCodeName(run.status().code()) << ")\n";
+      return;
+    }
+    std::cerr << "caseledger: retention: erased " << run->erased.size() << ", refused "
+              << run->failed.size() << ", held by a legal hold " << run->plan.held.size()
+              << ", due within 30 days " << run->plan.soon.size() << "\n";
+  }
+
+  ledger::Ledger& ledger_;
+  projections::ProjectionDbs dbs_;
+  std::chrono::seconds every_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -66,8 +130,13 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
                   << "\n";
       });
   if (!server.ok()) return Fail(server.status());
+  auto* projector = dynamic_cast<projections::Projector*>((*ledger)->hook());
+  if (projector == nullptr) return Fail(Internal("no projector"));
+  RetentionTask retention(**ledger, projector->dbs(),
+                          std::chrono::seconds(options.retention_every_s));
   std::cout << "listening on " << listen->first << ":" << (*server)->port() << std::endl;
   WaitForTerminationSignal();
+  retention.Stop();  // a run in progress finishes its current erasure first
   std::cerr << "caseledger: stopping (finishing in-flight requests)\n";
   (*server)->Stop();
   server->reset();

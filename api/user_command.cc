@@ -9,6 +9,7 @@
 #include "api/auth.h"
 #include "api/commands.h"
 #include "api/erasure.h"
+#include "api/retention.h"
 #include "api/exit_codes.h"
 #include "base/ids.h"
 #include "crypto/random.h"
@@ -164,6 +165,23 @@ int CmdErase(const std::string& dir, const std::string& subject, const std::stri
             << "); data key " << kid
             << " destroyed; run `caseledger keys rotate` to make it final on disk\n";
   return kExitOk;
+}
+
+int CmdRetentionRun(const std::string& dir, const std::optional<std::string>& by, bool json) {
+  auto o = OpenForUsers(dir);
+  if (!o.ok()) return Fail(o.status());
+  auto policy = projections::ReadRetentionPolicy(o->ledger->store(), o->dbs);
+  if (!policy.ok()) return Fail(policy.status());
+  auto actor = by ? ActingDpo(*o, by) : RetentionActor(o->ledger->store(), o->dbs, *policy);
+  if (!actor.ok()) return Fail(actor.status());
+  auto run = RunRetention(*o->ledger, o->dbs, *actor, ledger::NowMicros());
+  if (!run.ok()) return Fail(run.status());
+  if (json) {
+    std::cout << ledger::CanonicalJson(RetentionRunJson(*run)) << "\n";
+  } else {
+    std::cout << RetentionRunText(*run);
+  }
+  return run->failed.empty() ? kExitOk : ExitCodeFor(Status(StatusCode::kPolicyRefused, "refused"));
 }
 
 }  // namespace caseledger::api

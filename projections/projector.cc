@@ -24,6 +24,7 @@ constexpr std::string_view kBuiltToKey = "built_to";
 // proj.meta "erase_key/<subject>" -> "": the subject's data key is to be
 // destroyed (its subject.erased is in the log).
 constexpr std::string_view kEraseKeyPrefix = "erase_key/";
+constexpr std::string_view kRetentionPolicyKey = "retention_policy";
 constexpr std::size_t kCacheLimit = 8192;  // clean cases kept in memory
 constexpr std::uint64_t kCatchUpChunk = 100000;  // events per rebuild txn
 constexpr std::uint64_t kPinned = std::numeric_limits<std::uint64_t>::max();
@@ -347,6 +348,14 @@ void Projector::ApplyFact(const Fact& f) {
     ApplyUserFact(f);
     return;
   }
+  if (f.type == "retention.policy_set") {
+    Json p = f.h.is_object() ? f.h : Json::object();
+    p["seq"] = f.seq;
+    p["actor"] = f.actor;
+    p["time"] = ledger::FormatTime(f.time);
+    retention_policy_ = ledger::CanonicalJson(p);
+    return;
+  }
   if (!f.case_id) return;  // other global events: no projection
   index_adds_.emplace_back(*f.case_id, f.seq);
   if (!IsStateFact(f.type)) return;  // access records: indexed only
@@ -438,6 +447,7 @@ std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
     std::vector<std::pair<std::string, std::optional<std::string>>> tokens;
     std::vector<std::string> index_keys;
     std::vector<std::string> erase_markers, drop_markers;
+    std::optional<std::string> retention_policy;
     std::string built_to;
   };
   auto w = std::make_shared<Writes>();
@@ -478,6 +488,8 @@ std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
     destroyed_markers_.clear();
   }
   erased_.clear();
+  w->retention_policy = std::move(retention_policy_);
+  retention_policy_.reset();
   dirty_cases_.clear();
   dirty_subjects_.clear();
   dirty_counters_.clear();
@@ -508,6 +520,8 @@ std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
       CL_RETURN_IF_ERROR(txn.Put(dbs.case_seqs, AsBytes(k), ByteView{}));
     for (const auto& k : w->erase_markers)
       CL_RETURN_IF_ERROR(txn.Put(dbs.meta, AsBytes(k), ByteView{}));
+    if (w->retention_policy)
+      CL_RETURN_IF_ERROR(txn.Put(dbs.meta, AsBytes(kRetentionPolicyKey), AsBytes(*w->retention_policy)));
     for (const auto& k : w->drop_markers) {
       Status s = txn.Delete(dbs.meta, AsBytes(k));
       if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
@@ -891,8 +905,17 @@ Result<std::vector<std::string>> CompareProjections(lmdb::Env& a, lmdb::Env& b,
     const std::string name(kNamedDbs[i].name);
     CL_ASSIGN_OR_RETURN(auto ca, CursorIfPresent(ta, dbis[i].first));
     CL_ASSIGN_OR_RETURN(auto cb, CursorIfPresent(tb, dbis[i].second));
-    CL_ASSIGN_OR_RETURN(auto ka, Step(ca, true));
-    CL_ASSIGN_OR_RETURN(auto kb, Step(cb, true));
+    // Erasure markers are duties (keys still to destroy), not projections.
+    const bool meta = kNamedDbs[i].name == "proj.meta";
+    auto step = [&](std::optional<lmdb::Cursor>& c, bool first) -> Result<std::optional<lmdb::KeyValue>> {
+      CL_ASSIGN_OR_RETURN(auto kv, Step(c, first));
+      while (kv && meta && AsChars(kv->key).starts_with(kEraseKeyPrefix)) {
+        CL_ASSIGN_OR_RETURN(kv, Step(c, false));
+      }
+      return kv;
+    };
+    CL_ASSIGN_OR_RETURN(auto ka, step(ca, true));
+    CL_ASSIGN_OR_RETURN(auto kb, step(cb, true));
     while ((ka || kb) && out.size() < max_lines) {
       int cmp = 0;
       if (!ka) cmp = 1;
@@ -900,15 +923,15 @@ Result<std::vector<std::string>> CompareProjections(lmdb::Env& a, lmdb::Env& b,
       else cmp = AsChars(ka->key).compare(AsChars(kb->key));
       if (cmp < 0) {
         out.push_back(name + " " + ReportKey(name, ka->key) + ": only in the first");
-        CL_ASSIGN_OR_RETURN(ka, Step(ca, false));
+        CL_ASSIGN_OR_RETURN(ka, step(ca, false));
       } else if (cmp > 0) {
         out.push_back(name + " " + ReportKey(name, kb->key) + ": only in the second");
-        CL_ASSIGN_OR_RETURN(kb, Step(cb, false));
+        CL_ASSIGN_OR_RETURN(kb, step(cb, false));
       } else {
         if (AsChars(ka->value) != AsChars(kb->value))
           out.push_back(name + " " + ReportKey(name, ka->key) + ": differs");
-        CL_ASSIGN_OR_RETURN(ka, Step(ca, false));
-        CL_ASSIGN_OR_RETURN(kb, Step(cb, false));
+        CL_ASSIGN_OR_RETURN(ka, step(ca, false));
+        CL_ASSIGN_OR_RETURN(kb, step(cb, false));
       }
     }
   }

@@ -4,7 +4,10 @@
 // state it keeps, then the accepted event is folded in). Formats:
 // docs/formats/projections.md.
 //   proj.meta      "version" -> kProjectionVersion; "built_to" -> 8-byte BE
-//                  tree size ‖ 32-byte Merkle root the projections are built to
+//                  tree size ‖ 32-byte Merkle root the projections are built to;
+//                  "retention_policy" -> canonical JSON of the latest
+//                  retention.policy_set (projections/retention.h);
+//                  "erase_key/<subject>" -> "" (an erasure's key to destroy)
 //   proj.cases     case id -> canonical JSON of the CaseState
 //   proj.case_seqs case id ‖ 8-byte BE seq -> "" : every event of the case
 //                  (state facts, access records, refusals): the per-case
@@ -42,8 +45,8 @@ namespace caseledger::projections {
 
 // Bumped when the projections' content or format changes: a data dir built
 // by another version is rebuilt from the log when opened.
-// "2": proj.users and proj.tokens.
-inline constexpr std::string_view kProjectionVersion = "2";
+// "2": proj.users and proj.tokens. "3": proj.meta "retention_policy".
+inline constexpr std::string_view kProjectionVersion = "3";
 
 // Limits for parsing the projections' own stored JSON (a long case's state
 // holds every fact, so they are wider than request limits).
@@ -160,6 +163,7 @@ class Projector : public ledger::WriteHook, private StateView {
   std::vector<std::pair<std::uint64_t, std::string>> awaiting_destroy_;
   std::vector<std::string> destroyed_markers_;
   std::mutex erase_mu_;  // awaiting_destroy_, destroyed_markers_ (Committed runs on the committer)
+  std::optional<std::string> retention_policy_;  // set by this batch
   std::uint64_t applied_ = 0;  // seq of the last event applied
   std::atomic<std::uint64_t> committed_{0};
 };

@@ -191,5 +191,25 @@ TEST_CASE("erase through the CLI: the key is destroyed, erasure is final, rotati
   CHECK(VerifiedEvents(dir) >= 4);  // 2 concerns, the DPO, the erasure (+ the refusal)
 }
 
+TEST_CASE("retention run reports through the CLI, as text and JSON", "[e2e][retention]") {
+  TempDir tmp;
+  std::string dir = tmp / "data";
+  REQUIRE(Run({"init", "--data", dir}).exit_code == 0);
+  REQUIRE(Run({"import", "--data", dir}, ConcernLine(1)).exit_code == 0);
+  CHECK(Run({"retention", "run", "--data", dir}).exit_code == 66);  // no DPO to act for
+  REQUIRE(Run({"user", "add", "--data", dir, "--role", "dpo", "--name", "Synthetic dpo"}).exit_code == 0);
+  auto r = Run({"retention", "run", "--data", dir});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("policy unfounded 30 days, closed 5 years (defaults)") &&
+                        Catch::Contains("erased now: 0"));
+  auto j = Run({"retention", "run", "--data", dir, "--json"});
+  REQUIRE(j.exit_code == 0);
+  auto report = nlohmann::json::parse(j.out);
+  CHECK(report["subjects"] == 1);
+  CHECK(report["erased"].empty());
+  CHECK(report["policy"]["source"] == "defaults (DESIGN §7.3)");
+}
+
 }  // namespace
 }  // namespace caseledger::testing

@@ -378,5 +378,20 @@ TEST_CASE("e2e: after erasure and key rotation no file of the data dir, nor the 
   CHECK(Verify(dir) == 0);  // the log still verifies
 }
 
+TEST_CASE("e2e: the server runs its retention task and logs counts only", "[e2e][retention]") {
+  TempDir tmp;
+  const std::string dir = tmp / "data";
+  Users u = MakeUsers(dir);
+  Server server(dir, {"--retention-every", "1"});
+  std::string log;
+  for (int i = 0; i < 100 && log.find("caseledger: retention: ") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    log = server.log();
+  }
+  CHECK_THAT(log, Catch::Contains("caseledger: retention: erased 0, refused 0, held by a legal hold 0"));
+  CHECK(server.Healthy());
+  CHECK(server.Stop() == 0);
+}
+
 }  // namespace
 }  // namespace caseledger::testing

@@ -78,6 +78,7 @@ class Domain {
   std::uint64_t size() const { return ledger_->writer().size(); }
   ledger::LogStore& store() { return ledger_->store(); }
   ledger::Keystore& keys() { return ledger_->keys(); }
+  ledger::Ledger& Ledger() { return *ledger_; }
   const projections::ProjectionDbs& dbs() const { return dbs_; }
   const std::string& dir() const { return dir_.path(); }
   ledger::Event EventAt(std::uint64_t seq) {
