@@ -6,7 +6,7 @@
 // measurement failed; 2 on bad usage. What the figures mean:
 // docs/performance.md.
 //
-//   caseledger_bench [--quick] [--only writes|reads|rebuild] [--dir PARENT] [--keep]
+//   caseledger_bench [--quick] [--only writes|reads|rebuild|privacy] [--dir PARENT] [--keep]
 //                    [--events N] [--body-bytes N]
 //   caseledger_bench --domain-appends DIR --actor U --role R --cases C1,C2,...
 //                    [--submitters N] [--seconds S]
@@ -29,6 +29,7 @@
 #include "bench/domain_figures.h"
 #include "bench/ledger_figures.h"
 #include "bench/measure.h"
+#include "bench/privacy_figures.h"
 #include "bench/raw_baselines.h"
 #include "bench/report.h"
 #include "bench/workload.h"
@@ -40,7 +41,7 @@ namespace {
 
 struct Options {
   bool quick = false;
-  std::string only;  // "", "writes", "reads" or "rebuild"
+  std::string only;  // "", "writes", "reads", "rebuild" or "privacy"
   bool keep = false;
   std::string parent;            // where the temporary bench directory is made
   std::uint64_t big_events = 0;  // 0 = default for the mode
@@ -566,6 +567,37 @@ Status RunRebuild(const Context& cx) {
   return Status::Ok();
 }
 
+Status RunPrivacy(const Context& cx) {
+  Report& report = *cx.report;
+  const std::uint64_t n = cx.o.quick ? 10000 : 100000;
+  const int samples = cx.o.quick ? 10 : 30;
+  report.Section("erasure and key rotation over " + Num(static_cast<double>(n)) +
+                 " subjects (durable)");
+  CL_ASSIGN_OR_RETURN(PrivacyFigures f, MeasurePrivacy(cx.root + "/privacy", n, samples));
+  report.Raw("LMDB one small put + durable commit, p50", Micros(f.raw_commit_p50_micros),
+             "raw building block of one key destruction");
+  report.Info("destroy one data key, p50", Micros(f.destroy_p50_micros),
+              "max " + Micros(f.destroy_max_micros) + "; ratio " +
+                  Num(f.destroy_p50_micros / f.raw_commit_p50_micros, 2) +
+                  " of the raw commit; Keystore::Destroy, " + std::to_string(f.samples) +
+                  " samples in a keystore of " +
+                  Num(static_cast<double>(f.subjects)) + " keys (made in " +
+                  Num(f.setup_seconds, 1) + " s)");
+  report.Info("erase one subject, p50",
+              Micros(f.erase_p50_micros),
+              "max " + Micros(f.erase_max_micros) + "; ratio " +
+                  Num(f.erase_p50_micros / f.raw_commit_p50_micros, 2) +
+                  " of the raw commit; subject.erased through the writer and the policy "
+                  "engine, durable, then Keystore::Destroy (two durable commits)");
+  report.Info("keys rotate, " + Num(static_cast<double>(f.rewrapped)) + " live keys",
+              Num(f.rotate_seconds, 2) + " s",
+              PerS(static_cast<double>(f.rewrapped) / f.rotate_seconds) +
+                  " keys re-wrapped incl. compaction; keystore file " +
+                  Num(static_cast<double>(f.file_before) / 1048576.0, 1) + " -> " +
+                  Num(static_cast<double>(f.file_after) / 1048576.0, 1) + " MiB");
+  return Status::Ok();
+}
+
 // Runs the measurements `o` asks for; returns a non-OK status if one failed.
 Status Run(const Options& o, const std::string& root, Report& report) {
   Context cx;
@@ -580,6 +612,7 @@ Status Run(const Options& o, const std::string& root, Report& report) {
   if (o.only.empty() || o.only == "writes") CL_RETURN_IF_ERROR(RunWrites(cx));
   if (o.only.empty() || o.only == "reads") CL_RETURN_IF_ERROR(RunReads(cx));
   if (o.only.empty() || o.only == "rebuild") CL_RETURN_IF_ERROR(RunRebuild(cx));
+  if (o.only.empty() || o.only == "privacy") CL_RETURN_IF_ERROR(RunPrivacy(cx));
   return Status::Ok();
 }
 
@@ -731,7 +764,8 @@ int Usage(const char* argv0) {
             << "  --quick        small sizes (CI): 4x10^4-event log, a few "
                "seconds per figure\n"
             << "  --only PART    writes (appends, latency), reads (verify, "
-               "RSS, replay, proofs) or rebuild (domain log, projections)\n"
+               "RSS, replay, proofs), rebuild (domain log, projections) or privacy "
+               "(erasure, key rotation)\n"
             << "  --dir PARENT   where to make the temporary data dirs "
                "(default $TMPDIR or /var/tmp)\n"
             << "  --keep         keep the temporary data dirs\n"
@@ -765,7 +799,7 @@ int Main(int argc, char** argv) {
       o.keep = true;
     } else if (a == "--only") {
       const std::string* v = value();
-      if (v == nullptr || (*v != "writes" && *v != "reads" && *v != "rebuild"))
+      if (v == nullptr || (*v != "writes" && *v != "reads" && *v != "rebuild" && *v != "privacy"))
         return Usage(argv[0]);
       o.only = *v;
     } else if (a == "--dir") {

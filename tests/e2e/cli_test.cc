@@ -189,6 +189,12 @@ TEST_CASE("erase through the CLI: the key is destroyed, erasure is final, rotati
   CHECK(rotate.exit_code == 0);
   CHECK_THAT(rotate.out, Catch::Contains("1 erasures made final"));
   CHECK(VerifiedEvents(dir) >= 4);  // 2 concerns, the DPO, the erasure (+ the refusal)
+  // The erased subject's events (ciphertext whose key is gone) still verify
+  // offline, in a bundle of the whole log.
+  const std::string bundle = tmp / "bundle";
+  REQUIRE(Run({"export-bundle", "--data", dir, "--out", bundle}).exit_code == 0);
+  CHECK(ReadFile(bundle + "/events.jsonl").find(s1) != std::string::npos);
+  CHECK(Run({"verify-bundle", bundle}).exit_code == 0);
 }
 
 TEST_CASE("retention run reports through the CLI, as text and JSON", "[e2e][retention]") {
