@@ -1,12 +1,14 @@
 // caseledger: the command-line entry point. Argument parsing only; each
 // subcommand is a function in commands.h. Exit codes: docs/cli.md.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 
 #include "api/commands.h"
 #include "api/exit_codes.h"
 #include "crypto/sodium.h"
+#include "ledger/ledger.h"
 
 int main(int argc, char** argv) {
   using namespace caseledger;
@@ -17,6 +19,10 @@ int main(int argc, char** argv) {
   CLI::App app{
       "caseledger: a signed, provable, privacy-preserving case ledger"};
   app.require_subcommand(1);
+  bool demo_mode = false;
+  app.add_flag("--demo", demo_mode,
+               "demo mode: accept (and let init create) the demo master key in the data dir; "
+               "production uses $CASELEDGER_MASTER_KEY_FILE or $CASELEDGER_MASTER_PASSPHRASE_FILE");
   std::string dir;
   unsigned threads = 0;
 
@@ -179,6 +185,9 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : api::kExitUsage;
   }
+  // Demo mode travels in the environment, so that every library call (and
+  // a child process) sees the same choice. `demo` writes a demo data set.
+  if (demo_mode || *demo) ::setenv(ledger::kDemoEnv, "1", 1);
   if (*init) return api::CmdInit(dir, origin);
   if (*import) return api::CmdImport(dir, std::cin, acks);
   if (*verify) return api::CmdVerify(dir, json, threads, verify_key);

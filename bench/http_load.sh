@@ -34,6 +34,9 @@
 # not stopping cleanly, verify not clean); 2 on bad usage. Fake data only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A throwaway data dir with a demo master key (demo mode, docs/privacy.md).
+export CASELEDGER_DEMO=1
+unset CASELEDGER_MASTER_KEY_FILE CASELEDGER_MASTER_PASSPHRASE_FILE
 
 SECS="${SECS:-10}"
 CONNS="${CONNS:-64}"

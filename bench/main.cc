@@ -826,6 +826,8 @@ int Main(int argc, char** argv) {
   }
   // Every data dir gets its own demo master key: never touch a configured one.
   ::unsetenv(ledger::kMasterKeyEnv);
+  ::unsetenv(ledger::kPassphraseEnv);
+  ::setenv(ledger::kDemoEnv, "1", 1);
   if (!crypto::Init().ok()) {
     std::cerr << "caseledger_bench: libsodium cannot be initialised\n";
     return 1;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -232,6 +233,30 @@ Result<SecretBytes> ReadMasterKeyFile(const std::string& path) {
   SecretBytes key(kMasterKeyBytes);
   CL_RETURN_IF_ERROR(ReadExactly(fd.get(), key.data(), key.size(), path));
   return key;
+}
+
+Result<SecretBytes> ReadPassphraseFile(const std::string& path) {
+  Fd fd(-1);
+  struct stat st;
+  CL_RETURN_IF_ERROR(OpenForRead(path, "passphrase file", fd, st));
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return PermissionDenied("passphrase file " + path + " has mode " + mode +
+                            "; it must not be accessible by group or others (chmod 600 " +
+                            path + ")");
+  }
+  if (st.st_size < 1 || st.st_size > 1024)
+    return InvalidArgument("passphrase file " + path + " must hold 1 to 1024 bytes");
+  SecretBytes raw(static_cast<std::size_t>(st.st_size));
+  CL_RETURN_IF_ERROR(ReadExactly(fd.get(), raw.data(), raw.size(), path));
+  std::size_t n = raw.size();
+  if (n > 0 && raw.data()[n - 1] == '\n') --n;
+  if (n > 0 && raw.data()[n - 1] == '\r') --n;
+  if (n == 0) return InvalidArgument("passphrase file " + path + " holds an empty passphrase");
+  SecretBytes out(n);
+  std::memcpy(out.data(), raw.data(), n);
+  return out;
 }
 
 Status ValidateKeyFilePurpose(std::string_view purpose) {

@@ -38,6 +38,11 @@ Status WriteNewMasterKeyFile(const std::string& path);
 // not exactly kMasterKeyBytes long; IoError on other OS failures.
 Result<SecretBytes> ReadMasterKeyFile(const std::string& path);
 
+// Reads a passphrase file: a regular file of 1 to 1024 bytes, mode 0600 or
+// stricter (as ReadMasterKeyFile), into secure memory; one trailing "\n" (or
+// "\r\n") is dropped. Errors as ReadMasterKeyFile; InvalidArgument if empty.
+Result<SecretBytes> ReadPassphraseFile(const std::string& path);
+
 // A purpose names what a sealed key is for and is bound into its key and
 // header: 1 to 64 characters from [a-z0-9._-] (e.g. "node-signing-key").
 // InvalidArgument otherwise.

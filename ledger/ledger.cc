@@ -4,10 +4,15 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
+#include "crypto/argon2.h"
 #include "crypto/key_file.h"
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
@@ -17,12 +22,6 @@ namespace caseledger::ledger {
 namespace {
 constexpr std::string_view kNodeKeyPurpose = "node-signing-key";
 
-std::string MasterKeyPath(const std::string& dir) {
-  const char* env = std::getenv(kMasterKeyEnv);
-  if (env != nullptr && *env != '\0') return env;
-  return dir + "/master.key";
-}
-
 Status WritePublicFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text << "\n";
@@ -30,10 +29,114 @@ Status WritePublicFile(const std::string& path, const std::string& text) {
   if (!out) return IoError("cannot write " + path);
   return Status::Ok();
 }
+
+std::optional<std::string> Env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+std::string DemoKeyPath(const std::string& dir) { return dir + "/master.key"; }
+std::string SaltPath(const std::string& dir) { return dir + "/master.salt"; }
+
+// Whether `path` lies inside the directory `dir` (both made absolute; the
+// file need not exist yet).
+bool Inside(const std::string& path, const std::string& dir) {
+  std::error_code ec;
+  const auto d = std::filesystem::weakly_canonical(dir, ec);
+  const auto p = std::filesystem::weakly_canonical(path, ec);
+  if (ec) return false;
+  const auto rel = p.lexically_relative(d);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+constexpr std::string_view kSaltMagic = "caseledger-argon2id-v1";
+
+struct Salt {
+  std::array<std::uint8_t, crypto::kArgon2SaltBytes> salt{};
+  crypto::Argon2Params params;
+};
+
+Status WriteSalt(const std::string& dir) {
+  Salt s;
+  randombytes_buf(s.salt.data(), s.salt.size());
+  const auto level = Env(kArgon2Env).value_or("moderate");
+  if (level == "interactive") {
+    s.params = {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+  } else if (level == "sensitive") {
+    s.params = {crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE};
+  } else if (level != "moderate") {
+    return InvalidArgument(std::string("$") + kArgon2Env + ": interactive, moderate or sensitive");
+  }
+  std::string hex(2 * s.salt.size(), '0');
+  sodium_bin2hex(hex.data(), hex.size() + 1, s.salt.data(), s.salt.size());
+  return WritePublicFile(SaltPath(dir), std::string(kSaltMagic) + " ops=" +
+                                            std::to_string(s.params.ops_limit) + " mem=" +
+                                            std::to_string(s.params.mem_limit) + " salt=" + hex);
+}
+
+Result<Salt> ReadSalt(const std::string& dir) {
+  std::ifstream in(SaltPath(dir));
+  if (!in) return NotFound("the data dir has no master.salt (it was not initialised with a passphrase)");
+  std::string magic, ops, mem, salt;
+  in >> magic >> ops >> mem >> salt;
+  Salt s;
+  auto number = [](const std::string& field, std::string_view name) -> std::optional<std::uint64_t> {
+    if (!field.starts_with(name)) return std::nullopt;
+    const std::string digits = field.substr(name.size());
+    if (digits.empty() || digits.size() > 19 || digits.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    return std::stoull(digits);
+  };
+  const auto o = number(ops, "ops="), m = number(mem, "mem=");
+  // Bounded, so that an altered file cannot make the process allocate or
+  // spin without end.
+  if (magic != kSaltMagic || !o || !m || *o < crypto_pwhash_OPSLIMIT_MIN ||
+      *o > crypto_pwhash_OPSLIMIT_SENSITIVE || *m < crypto_pwhash_MEMLIMIT_MIN ||
+      *m > crypto_pwhash_MEMLIMIT_SENSITIVE || !salt.starts_with("salt=") ||
+      salt.size() != 5 + 2 * s.salt.size())
+    return Corruption("master.salt is malformed");
+  std::size_t len = 0;
+  if (sodium_hex2bin(s.salt.data(), s.salt.size(), salt.c_str() + 5, salt.size() - 5, nullptr,
+                     &len, nullptr) != 0 ||
+      len != s.salt.size())
+    return Corruption("master.salt is malformed");
+  s.params = {*o, static_cast<std::size_t>(*m)};
+  return s;
+}
+
+Result<crypto::SecretBytes> FromPassphrase(const std::string& dir, const std::string& file) {
+  CL_ASSIGN_OR_RETURN(crypto::SecretBytes pass, crypto::ReadPassphraseFile(file));
+  CL_ASSIGN_OR_RETURN(Salt s, ReadSalt(dir));
+  return crypto::Argon2idDerive(
+      std::string_view(reinterpret_cast<const char*>(pass.data()), pass.size()), s.salt,
+      crypto::kMasterKeyBytes, s.params);
+}
+
+Status DemoOnly(const std::string& what) {
+  return FailedPrecondition(
+      what + " is refused outside demo mode: production reads the master key from $" +
+      kMasterKeyEnv + " (a key file outside the data dir) or $" + kPassphraseEnv +
+      " (docs/formats/keyfile.md); pass --demo for a demo data dir");
+}
+
 }  // namespace
 
+bool DemoMode() { return Env(kDemoEnv) == std::optional<std::string>("1"); }
+
 Result<crypto::SecretBytes> LoadMasterKey(const std::string& dir) {
-  return crypto::ReadMasterKeyFile(MasterKeyPath(dir));
+  if (auto file = Env(kMasterKeyEnv)) {
+    if (Inside(*file, dir) && !DemoMode())
+      return DemoOnly(std::string("$") + kMasterKeyEnv + " inside the data directory");
+    return crypto::ReadMasterKeyFile(*file);
+  }
+  if (auto pass = Env(kPassphraseEnv)) return FromPassphrase(dir, *pass);
+  if (std::filesystem::exists(DemoKeyPath(dir))) {
+    if (!DemoMode()) return DemoOnly("the demo master key in the data directory (master.key)");
+    return crypto::ReadMasterKeyFile(DemoKeyPath(dir));
+  }
+  return NotFound(std::string("no master key: set $") + kMasterKeyEnv + " or $" + kPassphraseEnv +
+                  ", or pass --demo for a demo data dir");
 }
 
 Result<InitResult> InitDataDir(const std::string& dir,
@@ -46,11 +149,21 @@ Result<InitResult> InitDataDir(const std::string& dir,
       std::filesystem::exists(dir + "/node.key")) {
     return AlreadyExists("a ledger already exists in " + dir);
   }
-  std::string master_path = MasterKeyPath(dir);
-  if (!std::filesystem::exists(master_path))
-    CL_RETURN_IF_ERROR(crypto::WriteNewMasterKeyFile(master_path));
-  CL_ASSIGN_OR_RETURN(crypto::SecretBytes master,
-                      crypto::ReadMasterKeyFile(master_path));
+  if (auto file = Env(kMasterKeyEnv)) {
+    if (Inside(*file, dir) && !DemoMode())
+      return DemoOnly(std::string("$") + kMasterKeyEnv + " inside the data directory");
+    if (!std::filesystem::exists(*file)) CL_RETURN_IF_ERROR(crypto::WriteNewMasterKeyFile(*file));
+  } else if (Env(kPassphraseEnv)) {
+    if (!std::filesystem::exists(SaltPath(dir))) CL_RETURN_IF_ERROR(WriteSalt(dir));
+  } else if (DemoMode()) {
+    if (!std::filesystem::exists(DemoKeyPath(dir)))
+      CL_RETURN_IF_ERROR(crypto::WriteNewMasterKeyFile(DemoKeyPath(dir)));
+  } else {
+    return FailedPrecondition(std::string("no master key configured: set $") + kMasterKeyEnv +
+                              " (created if missing) or $" + kPassphraseEnv +
+                              ", or pass --demo for a demo data dir (docs/formats/keyfile.md)");
+  }
+  CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, LoadMasterKey(dir));
   auto node_key = crypto::Ed25519SigningKey::Generate();
   CL_RETURN_IF_ERROR(crypto::WriteSealedKeyFile(
       dir + "/node.key", kNodeKeyPurpose, master, node_key.Seed()));

@@ -26,7 +26,22 @@
 
 namespace caseledger::ledger {
 
+// Where the master key comes from (docs/formats/keyfile.md, docs/privacy.md):
+//   $CASELEDGER_MASTER_KEY_FILE         a 32-byte key file, mode 0600, outside
+//                                       the data dir;
+//   $CASELEDGER_MASTER_PASSPHRASE_FILE  a passphrase file (mode 0600): the key
+//                                       is Argon2id(passphrase, salt) with the
+//                                       salt and limits in <dir>/master.salt;
+//   <dir>/master.key                    the demo key, only in demo mode.
 inline constexpr const char* kMasterKeyEnv = "CASELEDGER_MASTER_KEY_FILE";
+inline constexpr const char* kPassphraseEnv = "CASELEDGER_MASTER_PASSPHRASE_FILE";
+// "1": demo mode (`caseledger --demo …`, and `caseledger demo` itself): the
+// demo key file in the data dir is accepted, and `init` creates one.
+inline constexpr const char* kDemoEnv = "CASELEDGER_DEMO";
+// Argon2id limits for a new master.salt: interactive, moderate (default) or
+// sensitive (libsodium's crypto_pwhash_*_INTERACTIVE/_MODERATE/_SENSITIVE).
+inline constexpr const char* kArgon2Env = "CASELEDGER_ARGON2";
+bool DemoMode();
 
 struct InitResult {
   std::string origin;
@@ -35,13 +50,20 @@ struct InitResult {
 };
 
 // Creates a new data directory: keys, an empty log and keystore. The master
-// key is read from $CASELEDGER_MASTER_KEY_FILE, or (demo) created as
-// <dir>/master.key. AlreadyExists if `dir` already holds a ledger;
-// InvalidArgument for a bad origin.
+// key: $CASELEDGER_MASTER_KEY_FILE (created if missing), or a passphrase
+// ($CASELEDGER_MASTER_PASSPHRASE_FILE; writes <dir>/master.salt), or, in demo
+// mode only, a new <dir>/master.key. FailedPrecondition if none is
+// configured; AlreadyExists if `dir` already holds a ledger; InvalidArgument
+// for a bad origin.
 Result<InitResult> InitDataDir(const std::string& dir,
                                const std::string& origin);
 
-// The master key: $CASELEDGER_MASTER_KEY_FILE if set, else <dir>/master.key.
+// The master key, from the first source above that is configured. Refused
+// (FailedPrecondition) outside demo mode: the demo key file in the data dir,
+// and a $CASELEDGER_MASTER_KEY_FILE inside the data dir. PermissionDenied for
+// a key or passphrase file accessible by group or others. NotFound if no
+// source is configured. A wrong passphrase yields a key under which the
+// keystore and node key do not open (Corruption there).
 Result<crypto::SecretBytes> LoadMasterKey(const std::string& dir);
 
 // The exclusive flock on <dir>/LOCK: one process writes to a data dir at a
