@@ -7,6 +7,7 @@
 #include "api/authz.h"
 #include "api/erasure.h"
 #include "api/problem.h"
+#include "api/subject_export.h"
 #include "base/bytes.h"
 #include "base/ids.h"
 #include "crypto/random.h"
@@ -215,12 +216,12 @@ Result<ledger::Appended> Service::Append(ledger::Command cmd) {
 }
 
 Status Service::RecordAccess(const Principal& who, const std::string& case_id,
-                             const std::string& purpose) {
+                             const std::string& purpose, const std::string& type) {
   constexpr std::string_view kRefused =
       "the read could not be recorded in the access log, so it is refused (fail closed)";
   if (options_.fail_access_records) return Unavailable(std::string(kRefused));
   ledger::Command c;
-  c.type = "access.read";
+  c.type = type;
   c.actor = who.user;
   c.role = who.role;
   c.case_id = case_id;
@@ -324,6 +325,35 @@ HttpResponse Service::EraseSubject(const Principal& who, const HttpRequest& req,
   const std::string kid = c->h["kid"].get<std::string>();
   return Written(Append(std::move(*c)),
                  Json{{"subject", subject}, {"kid", kid}, {"key_destroyed", true}});
+}
+
+HttpResponse Service::ExportSubject(const Principal& who, const std::string& subject,
+                                    const QueryParams& q) {
+  if (!ValidateId(subject, "s", "subject").ok())
+    return ErrorResponse(InvalidArgument("subject: not a subject id (s-…)"));
+  if (auto s = OnlyParams(q, {"format"}); !s.ok()) return ErrorResponse(s);
+  const auto f = q.find("format");
+  const std::string format = f == q.end() ? "json" : f->second;
+  if (format != "json" && format != "html")
+    return ErrorResponse(InvalidArgument("format: json or html"));
+  if (who.role != "dpo")
+    return ErrorResponse(PermissionDenied("only the dpo produces a subject access export"));
+  auto subject_state = projections::ReadSubject(ledger_.store(), dbs_, subject);
+  if (!subject_state.ok()) return ErrorResponse(subject_state.status());
+  // Fail closed: each case's access.exported is durable before anything leaves.
+  for (const std::string& c : subject_state->cases)
+    if (auto s = RecordAccess(who, c, "subject_access", "access.exported"); !s.ok())
+      return ErrorResponse(s);
+  auto exported = BuildSubjectExport(ledger_.store(), ledger_.keys(), dbs_, subject,
+                                     ledger::NowMicros());
+  if (!exported.ok()) return ErrorResponse(exported.status());
+  if (format == "html") {
+    HttpResponse r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = SubjectExportHtml(*exported);
+    return r;
+  }
+  return JsonResponse(200, *exported);
 }
 
 // --- Case reads -----------------------------------------------------------
@@ -610,7 +640,9 @@ void Service::AddRoutes() {
                              std::string(what) + " comes with a later issue");
     };
   };
-  AddAuthed("GET", "/v1/subjects/{subject}/export", later("subject access export"));
+  AddAuthed("GET", "/v1/subjects/{subject}/export",
+            [this](const Principal& w, const HttpRequest&, const PathParams& p,
+                   const QueryParams& q) { return ExportSubject(w, p.at("subject"), q); });
   AddAuthed("POST", "/v1/subjects/{subject}/erase",
             [this](const Principal& w, const HttpRequest& r, const PathParams& p,
                    const QueryParams& q) {

@@ -50,6 +50,7 @@ class Service {
 
   // Dispatches one request: routing, authentication, the handler, metrics.
   HttpResponse Handle(const HttpRequest& request);
+  const projections::ProjectionDbs& dbs() const { return dbs_; }
 
   const Router& router() const { return router_; }
   Metrics& metrics() { return metrics_; }
@@ -66,11 +67,13 @@ class Service {
   // Appends the access.read record of a read of `case_id`; Unavailable if it
   // could not be made durable (the read must then be refused).
   Status RecordAccess(const Principal& who, const std::string& case_id,
-                      const std::string& purpose);
+                      const std::string& purpose, const std::string& type = "access.read");
   // 201 (or the refusal / error) of a submitted command.
   HttpResponse Written(Result<ledger::Appended> r, ledger::Json extra);
   HttpResponse EraseSubject(const Principal& who, const HttpRequest& req,
                             const std::string& subject);
+  HttpResponse ExportSubject(const Principal& who, const std::string& subject,
+                             const QueryParams& q);
 
   HttpResponse PostCase(const Principal&, const HttpRequest&);
   HttpResponse PostEvent(const Principal&, const HttpRequest&, const std::string& case_id);

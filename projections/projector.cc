@@ -697,6 +697,15 @@ Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,
   return ids;
 }
 
+Result<SubjectState> ReadSubject(ledger::LogStore& log, const ProjectionDbs& dbs,
+                                 std::string_view subject) {
+  if (!ValidateId(subject, "s", "subject").ok()) return NotFound("no such subject");
+  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.subjects, AsBytes(subject)));
+  if (!v) return NotFound("subject: no such subject");
+  return ParseStored<SubjectState>(*v, "proj.subjects");
+}
+
 Result<UserState> ReadUser(ledger::LogStore& log, const ProjectionDbs& dbs,
                            std::string_view user) {
   if (!ValidateId(user, "u", "user").ok()) return NotFound("no such user");

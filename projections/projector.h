@@ -225,6 +225,11 @@ Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs);
 Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,
                                              const ProjectionDbs& dbs);
 
+// The subject's cases and erasure (proj.subjects). NotFound for an unknown
+// subject.
+Result<SubjectState> ReadSubject(ledger::LogStore& log, const ProjectionDbs& dbs,
+                                 std::string_view subject);
+
 // --- Users (any thread; each takes its own read txn) ------------------------
 
 // The user registered under `user` (also when revoked: check is_revoked()).

@@ -7,6 +7,8 @@
 #include <set>
 
 #include "api/commands.h"
+#include "ledger/event.h"
+#include "ledger/log_store.h"
 #include "tests/api/case_walk.h"
 #include "tests/ledger/test_util.h"
 
@@ -226,6 +228,106 @@ TEST_CASE("erasure over the API: the DPO erases, the key is destroyed, reads say
   auto event = walk.Post(w.tokens.co, "/v1/cases/" + c + "/events",
                          {{"type", "concern.responded"}, {"h", {{"channel", "phone"}}}});
   CHECK(event.status == 422);
+}
+
+TEST_CASE("subject access export: every event, disclosure and access of the subject, nothing of another",
+          "[api][export]") {
+  World w;
+  auto walk = w.Walk();
+  walk.Run();  // a whole case: concern to closure, four-eyes disclosures, reads by every role
+  const std::string a_case = walk.case_id();
+  // Another person's case, read once, whose identity must not leak.
+  auto other_concern = testing::CaseWalk::Concern("b.violence");
+  other_concern["body"]["identity"] = {{"name", "Testperson Anden"}, {"cpr", "000000-7777"},
+                                       {"address", "Anden Vej 7, 9999 Demoby"}};
+  auto r = walk.Post(w.tokens.cw, "/v1/cases", other_concern);
+  REQUIRE(r.status == 201);
+  const std::string b_case = testing::CaseWalk::Body(r)["case"];
+  REQUIRE(walk.Get(w.tokens.co, "/v1/cases/" + b_case + "/history?purpose=casework").status == 200);
+  const std::string a_subject = projections::ReadCase(w.ledger->store(), w.service->dbs(), a_case)
+                                    .value().state.subject();
+
+  const std::string target = "/v1/subjects/" + a_subject + "/export";
+  CHECK(walk.Get(w.tokens.co, target).status == 403);
+  CHECK(walk.Get(w.tokens.aud, target).status == 403);
+  CHECK(walk.Get(w.tokens.dpo, "/v1/subjects/" + NewId("s") + "/export").status == 404);
+  CHECK(walk.Get(w.tokens.dpo, "/v1/subjects/s-bad/export").status == 400);
+  CHECK(walk.Get(w.tokens.dpo, target + "?format=pdf").status == 400);
+  auto e = walk.Get(w.tokens.dpo, target);
+  REQUIRE(e.status == 200);
+  const auto x = testing::CaseWalk::Body(e);
+
+  // The raw log, read directly: what belongs to the subject's case.
+  std::set<std::uint64_t> a_seqs, b_seqs;
+  std::size_t a_requests = 0, a_reads = 0;
+  {
+    auto txn = w.ledger->store().env().BeginRead().value();
+    for (std::uint64_t seq = 1; seq <= w.ledger->writer().size(); ++seq) {
+      auto ev = ledger::DecodeEvent(ledger::ReadEventLine(txn, w.ledger->store(), seq).value()).value();
+      if (ev.case_id == a_case) {
+        a_seqs.insert(seq);
+        if (ev.type == "disclosure.requested") ++a_requests;
+        if (ev.type == "access.read") ++a_reads;
+      }
+      if (ev.case_id == b_case) b_seqs.insert(seq);
+    }
+  }
+  REQUIRE(x["cases"].size() == 1);
+  std::set<std::uint64_t> exported;
+  for (const auto& ev : x["cases"][0]["events"]) exported.insert(ev["seq"].get<std::uint64_t>());
+  CHECK(exported == a_seqs);  // every event of the case, the access records included
+  CHECK(a_requests >= 1);
+  CHECK(x["disclosures"].size() == a_requests);
+  for (const auto& d : x["disclosures"]) {
+    CHECK(d.contains("recipient"));
+    CHECK(d.contains("basis"));
+    CHECK(d.contains("time"));
+  }
+  std::size_t reads = 0, exports = 0;
+  for (const auto& acc : x["accesses"]) {
+    CHECK(acc["case"] == a_case);
+    if (acc["type"] == "access.read") ++reads;
+    if (acc["type"] == "access.exported") ++exports;
+  }
+  CHECK(reads == a_reads);
+  CHECK(exports == 1);  // this export's own record, durable before it answered
+  // The bodies are decrypted: the subject's own identity is there.
+  CHECK(e.body.find("Testperson 9001") != std::string::npos);
+  // Nothing of the other person: no event, no id, no identity.
+  for (std::uint64_t seq : b_seqs) CHECK_FALSE(exported.contains(seq));
+  for (const char* leak : {"Testperson Anden", "000000-7777", "Anden Vej"})
+    CHECK(e.body.find(leak) == std::string::npos);
+  CHECK(e.body.find(b_case) == std::string::npos);
+
+  auto html = walk.Get(w.tokens.dpo, target + "?format=html");
+  REQUIRE(html.status == 200);
+  CHECK(html.content_type == "text/html; charset=utf-8");
+  CHECK(html.body.find("Subject access export") != std::string::npos);
+  CHECK(html.body.find(a_subject) != std::string::npos);
+  CHECK(html.body.find("<script") == std::string::npos);
+
+  // Exemptions are marked, not dropped: information from PET on the other case.
+  auto info = walk.Post(w.tokens.cw, "/v1/cases/" + b_case + "/events",
+                        {{"type", "information.received"},
+                         {"h", {{"from", "pet"}, {"basis", "dbl-8-2-3"}, {"categories", {"concern"}}}},
+                         {"body", {{"content", "synthetic information from the security service"}}}});
+  INFO(info.body);
+  REQUIRE(info.status == 201);
+  const std::uint64_t info_seq = testing::CaseWalk::Body(info)["seq"];
+  const std::string b_subject = projections::ReadCase(w.ledger->store(), w.service->dbs(), b_case)
+                                    .value().state.subject();
+  auto eb = walk.Get(w.tokens.dpo, "/v1/subjects/" + b_subject + "/export");
+  REQUIRE(eb.status == 200);
+  const auto xb = testing::CaseWalk::Body(eb);
+  REQUIRE(xb["exemptions"].size() == 1);
+  CHECK(xb["exemptions"][0]["seq"] == info_seq);
+  bool kept = false;
+  for (const auto& ev : xb["cases"][0]["events"])
+    if (ev["seq"] == info_seq)
+      kept = ev.contains("exemption") &&
+             ev["body"]["content"] == "synthetic information from the security service";
+  CHECK(kept);
+  CHECK(eb.body.find(a_case) == std::string::npos);
 }
 
 TEST_CASE("log endpoints: checkpoint, entries and proofs of the served log", "[api]") {
