@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <random>
 #include <thread>
 
@@ -390,6 +391,63 @@ TEST_CASE("e2e: the server runs its retention task and logs counts only", "[e2e]
   }
   CHECK_THAT(log, Catch::Contains("caseledger: retention: erased 0, refused 0, held by a legal hold 0"));
   CHECK(server.Healthy());
+  CHECK(server.Stop() == 0);
+}
+
+TEST_CASE("e2e: the subject access export of a demo subject holds all of that subject and nothing of another",
+          "[e2e][export]") {
+  TempDir tmp;
+  const std::string dir = tmp / "data";
+  RunResult demo = Run({"demo", "--data", dir, "--cases", "60", "--seed", "5"});
+  INFO(demo.err);
+  REQUIRE(demo.exit_code == 0);
+  RunResult tok = Run({"user", "token", "--data", dir, "--role", "dpo", "--quiet"});
+  REQUIRE(tok.exit_code == 0);
+  const std::string dpo = tok.out.substr(tok.out.find(' ') + 1, tok.out.find('\n') - tok.out.find(' ') - 1);
+  // The raw log: every event by case, and the cases of each subject.
+  std::map<std::string, std::set<std::uint64_t>> by_case;
+  std::map<std::string, std::set<std::string>> cases_of;
+  {
+    auto store = ledger::LogStore::Open(dir, true).value();
+    auto txn = store->env().BeginRead().value();
+    const std::uint64_t n = ledger::TreeSize(txn, *store).value();
+    for (std::uint64_t seq = 1; seq <= n; ++seq) {
+      auto e = ledger::DecodeEvent(ledger::ReadEventLine(txn, *store, seq).value()).value();
+      if (e.case_id) by_case[*e.case_id].insert(seq);
+      if (e.case_id && e.subject) cases_of[*e.subject].insert(*e.case_id);
+    }
+  }
+  // A subject with the most cases (the demo gives some persons several).
+  std::string subject;
+  for (const auto& [s, cs] : cases_of)
+    if (subject.empty() || cs.size() > cases_of[subject].size()) subject = s;
+  REQUIRE_FALSE(subject.empty());
+  Server server(dir);
+  auto r = Request(server.port(), "GET", "/v1/subjects/" + subject + "/export",
+                   {{"authorization", "Bearer " + dpo}});
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  const auto x = json::parse(r->body);
+  std::set<std::string> exported_cases;
+  for (const auto& c : x["cases"]) {
+    const std::string id = c["case"];
+    exported_cases.insert(id);
+    std::set<std::uint64_t> seqs;
+    for (const auto& e : c["events"]) seqs.insert(e["seq"].get<std::uint64_t>());
+    // Every event of the case as the log has it, plus this export's own
+    // access.exported (appended before the export was built).
+    std::set<std::uint64_t> expected = by_case[id];
+    for (const auto& a : x["accesses"])
+      if (a["type"] == "access.exported" && a["case"] == id) expected.insert(a["seq"].get<std::uint64_t>());
+    CHECK(seqs == expected);
+  }
+  CHECK(exported_cases == cases_of[subject]);
+  // No id of another subject or of another subject's case appears anywhere.
+  for (const auto& [s, cs] : cases_of) {
+    if (s == subject) continue;
+    CHECK(r->body.find(s) == std::string::npos);
+    for (const auto& c : cs) CHECK(r->body.find(c) == std::string::npos);
+  }
   CHECK(server.Stop() == 0);
 }
 
