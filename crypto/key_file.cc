@@ -201,6 +201,16 @@ Status CheckMaster(const SecretBytes& master) {
   return Status::Ok();
 }
 
+// PermissionDenied if the file is accessible by group or others.
+Status CheckPrivate(const std::string& path, std::string_view what, const struct stat& st) {
+  if ((st.st_mode & 077) == 0) return Status::Ok();
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return PermissionDenied(std::string(what) + " " + path + " has mode " + mode +
+                          "; it must not be accessible by group or others (chmod 600 " + path +
+                          ")");
+}
+
 }  // namespace
 
 Status WriteNewMasterKeyFile(const std::string& path) {
@@ -216,15 +226,7 @@ Result<SecretBytes> ReadMasterKeyFile(const std::string& path) {
   Fd fd(-1);
   struct stat st;
   CL_RETURN_IF_ERROR(OpenForRead(path, "master key file", fd, st));
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o",
-                  static_cast<unsigned>(st.st_mode & 07777));
-    return PermissionDenied(
-        "master key file " + path + " has mode " + mode +
-        "; it must not be accessible by group or others (chmod 600 " + path +
-        ")");
-  }
+  CL_RETURN_IF_ERROR(CheckPrivate(path, "master key file", st));
   if (st.st_size != static_cast<off_t>(kMasterKeyBytes)) {
     return InvalidArgument("master key file " + path + " must be exactly " +
                            std::to_string(kMasterKeyBytes) + " bytes, is " +
@@ -239,13 +241,7 @@ Result<SecretBytes> ReadPassphraseFile(const std::string& path) {
   Fd fd(-1);
   struct stat st;
   CL_RETURN_IF_ERROR(OpenForRead(path, "passphrase file", fd, st));
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return PermissionDenied("passphrase file " + path + " has mode " + mode +
-                            "; it must not be accessible by group or others (chmod 600 " +
-                            path + ")");
-  }
+  CL_RETURN_IF_ERROR(CheckPrivate(path, "passphrase file", st));
   if (st.st_size < 1 || st.st_size > 1024)
     return InvalidArgument("passphrase file " + path + " must hold 1 to 1024 bytes");
   SecretBytes raw(static_cast<std::size_t>(st.st_size));
