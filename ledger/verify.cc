@@ -308,8 +308,16 @@ Result<VerifyReport> VerifyLedger(const std::string& dir,
   if (!parsed.ok()) return parsed.status();
   const crypto::NoteVerifier verifier = std::move(parsed).value();
   const std::string truncation = TruncationOf(dir);
-  // Opening the DBs also reads mapped pages: guard the whole run, so a
-  // truncated file is a verification failure, never a crash.
+  if (!truncation.empty()) {
+    // A file shorter than the pages LMDB points to: reading them would fault
+    // (SIGBUS). Report it without touching the map; a fault caught by the
+    // guard below would jump over live C++ objects (leaking what they own).
+    VerifyReport r;
+    r.problem = "the data file ends before data that LMDB points to (" + truncation + ")";
+    return r;
+  }
+  // Opening the DBs also reads mapped pages: guard the whole run, so a file
+  // truncated while the verify runs is a verification failure, never a crash.
   WorkerPool pool(options.threads);
   std::optional<Result<VerifyReport>> result;
   Status guarded = lmdb::GuardMapFaults([&]() -> Status {
