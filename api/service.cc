@@ -323,8 +323,24 @@ HttpResponse Service::EraseSubject(const Principal& who, const HttpRequest& req,
                           (*j)["reason"].get<std::string>());
   if (!c.ok()) return ErrorResponse(c.status());
   const std::string kid = c->h["kid"].get<std::string>();
-  return Written(Append(std::move(*c)),
-                 Json{{"subject", subject}, {"kid", kid}, {"key_destroyed", true}});
+  auto appended = Append(std::move(*c));
+  Json extra{{"subject", subject}, {"kid", kid}, {"key_destroyed", true}};
+  if (appended.ok()) {
+    // GDPR Art. 19: the recipients of earlier disclosures to tell of the
+    // erasure (then record recipients.notified about this seq).
+    Json notify = Json::array();
+    if (auto st = projections::ReadSubject(ledger_.store(), dbs_, subject); st.ok()) {
+      for (const std::string& id : st->cases) {
+        auto snap = cases_.Get(id);
+        if (!snap.ok()) continue;
+        for (const auto& d : snap->c->view.notifications)
+          if (d.seq == appended->seq && !d.Pending().empty())
+            notify.push_back({{"case", id}, {"about", d.seq}, {"recipients", d.Pending()}});
+      }
+    }
+    extra["notify"] = std::move(notify);
+  }
+  return Written(std::move(appended), std::move(extra));
 }
 
 HttpResponse Service::ExportSubject(const Principal& who, const std::string& subject,

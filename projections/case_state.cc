@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <limits>
+#include <set>
 #include <utility>
 
 // Persistent form: docs/formats/projections.md, "Case state".
@@ -137,6 +139,7 @@ struct Fold {
   bool responded = false;
   std::map<std::uint64_t, std::size_t> intervention_at;  // seq -> index
   std::map<std::uint64_t, std::size_t> disclosure_at;    // seq -> index
+  std::set<std::string> disclosed_to;  // recipients of every disclosure made so far
 
   Intervention* InterventionOf(const Fact& f) {
     auto seq = GetSeq(f.h, "intervention");
@@ -276,6 +279,14 @@ void OnDisclosureMade(const Fact& f, Fold& fold) {
                                    GetString(f.h, "channel"),
                                    GetString(f.h, "document_sha256")});
   UpdateDisclosureStatus(*d);
+  fold.disclosed_to.insert(d->recipient);
+}
+
+// An Art. 19 duty for `f`, if anything was disclosed before it.
+void AddNotificationDuty(const Fact& f, Fold& fold) {
+  if (fold.disclosed_to.empty()) return;
+  fold.v.notifications.push_back(NotificationDuty{
+      f.seq, f.time, f.type, {fold.disclosed_to.begin(), fold.disclosed_to.end()}, {}});
 }
 
 void OnDisclosureReviewed(const Fact& f, Fold& fold) {
@@ -293,13 +304,22 @@ void OnReviewed(const Fact& f, Fold& fold) { fold.v.last_review = f.time; }
 
 void OnRestriction(const Fact& f, Fold& fold) {
   fold.v.restricted = f.type == "processing.restricted";
+  if (fold.v.restricted) AddNotificationDuty(f, fold);
 }
 
 void OnLegalHold(const Fact& f, Fold& fold) {
   fold.v.legal_hold = f.type == "legal_hold.set";
 }
 
-void OnNotified(const Fact&, Fold&) {}  // read by the flags (FLAG-ART19)
+void OnNotified(const Fact& f, Fold& fold) {
+  const auto about = GetSeq(f.h, "about");
+  for (NotificationDuty& d : fold.v.notifications) {
+    if (!about || d.seq != *about) continue;
+    std::set<std::string> done(d.notified.begin(), d.notified.end());
+    for (const std::string& r : GetStrings(f.h, "recipients")) done.insert(r);
+    d.notified.assign(done.begin(), done.end());
+  }
+}
 
 void OnClosed(const Fact& f, Fold& fold) {
   fold.v.closed_seq = f.seq;
@@ -308,13 +328,16 @@ void OnClosed(const Fact& f, Fold& fold) {
 }
 
 void OnErased(const Fact& f, Fold& fold) {
-  if (!fold.v.erased) fold.v.erased = f.time;  // erasure is final
+  if (fold.v.erased) return;  // erasure is final
+  fold.v.erased = f.time;
+  AddNotificationDuty(f, fold);
 }
 
 void OnRecord(const Fact& f, Fold& fold) {
   fold.v.corrections.push_back(
       Correction{f.seq, f.time, f.actor, GetSeq(f.h, "target").value_or(0),
                  GetStrings(f.h, "fields"), f.type == kRetracted});
+  AddNotificationDuty(f, fold);
 }
 
 using Handler = void (*)(const Fact&, Fold&);
@@ -643,6 +666,13 @@ std::string CaseView::Outcome() const {
   return assessments.empty() ? std::string() : assessments.back().outcome;
 }
 
+std::vector<std::string> NotificationDuty::Pending() const {
+  std::vector<std::string> out;
+  std::set_difference(recipients.begin(), recipients.end(), notified.begin(), notified.end(),
+                      std::back_inserter(out));
+  return out;
+}
+
 Json CaseView::ToJson() const {
   auto time = [](Micros t) { return ledger::FormatTime(t); };
   Json j;
@@ -676,6 +706,12 @@ Json CaseView::ToJson() const {
   });
   j["consent_active"] = consent_active;
   j["interventions"] = Entries(interventions, InterventionJson);
+  j["notifications"] = Entries(notifications, [](const NotificationDuty& d, Json& o) {
+    o["type"] = d.type;
+    o["recipients"] = d.recipients;
+    o["notified"] = d.notified;
+    o["pending"] = d.Pending();
+  });
   j["disclosures"] = Entries(disclosures, DisclosureJson);
   j["restricted"] = restricted;
   j["legal_hold"] = legal_hold;

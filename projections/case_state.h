@@ -159,6 +159,22 @@ struct Correction {
   bool retraction = false;  // record.retracted
 };
 
+// GDPR Art. 19 (FLAG-ART19): a correction, retraction, restriction or
+// erasure of a case after disclosures were made must be communicated to each
+// recipient of those disclosures; `recipients.notified` {about, recipients}
+// records that it was. Every recipient of a disclosure made before the event
+// is due (the conservative reading: the log does not say which fields each
+// disclosure carried).
+struct NotificationDuty {
+  std::uint64_t seq = 0;  // of the correction, retraction, restriction or erasure
+  Micros time = 0;
+  std::string type;
+  std::vector<std::string> recipients;  // due: sorted, unique
+  std::vector<std::string> notified;    // recorded so far: sorted, unique
+  // The recipients due and not yet notified.
+  std::vector<std::string> Pending() const;
+};
+
 // The derived, read-side view of a case.
 struct CaseView {
   std::string case_id;
@@ -190,6 +206,7 @@ struct CaseView {
   std::string close_reason;
   std::optional<Micros> erased;  // subject.erased
   std::vector<Correction> corrections;  // corrections and retractions, seq order
+  std::vector<NotificationDuty> notifications;  // Art. 19 duties, seq order
   Micros last_activity = 0;  // time of the latest state fact
   std::uint64_t last_seq = 0;  // seq of the latest state fact
   // Deadlines (DESIGN §5.2 flags): response by opened + 24 h; assessment by

@@ -409,7 +409,9 @@ bool AllowedOnClosedCase(std::string_view type) {
 Status CheckCaseEvent(Ctx& c) {
   const CaseView& v = c.view;
   const std::string& t = c.cmd.type;
-  if (v.erased && t != "access.read" && t != "access.exported") {
+  // After erasure only access records, and the Art. 19 notification of the
+  // erasure to earlier recipients (no body: nothing personal is written).
+  if (v.erased && t != "access.read" && t != "access.exported" && t != "recipients.notified") {
     return Refuse("ROL-11", "the subject of this case has been erased; the case "
                             "takes no more events");
   }

@@ -208,6 +208,7 @@ TEST_CASE("erasure over the API: the DPO erases, the key is destroyed, reads say
   const auto body = testing::CaseWalk::Body(done);
   CHECK(body["subject"] == s);
   CHECK(body["key_destroyed"] == true);
+  CHECK(body["notify"].empty());  // nothing was disclosed: nobody to tell (Art. 19)
   CHECK(w.ledger->keys().IsDestroyed(s));
   CHECK(w.ledger->keys().DataKey(body["kid"].get<std::string>()).status().code() ==
         StatusCode::kNotFound);
@@ -328,6 +329,44 @@ TEST_CASE("subject access export: every event, disclosure and access of the subj
              ev["body"]["content"] == "synthetic information from the security service";
   CHECK(kept);
   CHECK(eb.body.find(a_case) == std::string::npos);
+}
+
+TEST_CASE("Art. 19: erasing a subject whose case was disclosed lists the recipients to notify; recipients.notified records it",
+          "[api][erasure][art19]") {
+  World w;
+  auto walk = w.Walk();
+  walk.Run();  // the case was disclosed (four-eyes) and is closed
+  const std::string c = walk.case_id();
+  const auto view = projections::ReadCase(w.ledger->store(), w.service->dbs(), c).value().state.Derive();
+  std::set<std::string> made_to;
+  for (const auto& d : view.disclosures)
+    if (!d.made.empty()) made_to.insert(d.recipient);
+  REQUIRE_FALSE(made_to.empty());
+  auto r = walk.Post(w.tokens.dpo, "/v1/subjects/" + view.subject + "/erase", {{"reason", "gdpr_art17"}});
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  const auto body = testing::CaseWalk::Body(r);
+  REQUIRE(body["notify"].size() == 1);
+  CHECK(body["notify"][0]["case"] == c);
+  CHECK(body["notify"][0]["about"] == body["seq"]);
+  std::set<std::string> due;
+  for (const auto& x : body["notify"][0]["recipients"]) due.insert(x.get<std::string>());
+  CHECK(due == made_to);
+  // Recorded after the erasure (allowed on an erased case: it carries no body).
+  testing::WalkJson recipients = testing::WalkJson::array();
+  for (const auto& x : made_to) recipients.push_back(x);
+  auto n = walk.Post(w.tokens.dpo, "/v1/cases/" + c + "/events",
+                     {{"type", "recipients.notified"},
+                      {"h", {{"about", body["seq"]}, {"recipients", recipients}}}});
+  INFO(n.body);
+  CHECK(n.status == 201);
+  auto state = walk.Get(w.tokens.co, "/v1/cases/" + c + "?purpose=casework");
+  REQUIRE(state.status == 200);
+  bool cleared = false;
+  const auto now = testing::CaseWalk::Body(state);
+  for (const auto& d : now["state"]["notifications"])
+    if (d["seq"] == body["seq"]) cleared = d["pending"].empty();
+  CHECK(cleared);
 }
 
 TEST_CASE("log endpoints: checkpoint, entries and proofs of the served log", "[api]") {

@@ -309,6 +309,55 @@ TEST_CASE("A withdrawal of consent ends the active interventions",
   CHECK(v.status != "intervention");
 }
 
+TEST_CASE("Art. 19: a correction, restriction or erasure after a disclosure lists the recipients to notify",
+          "[projections][art19]") {
+  History c;
+  auto request = [&](const std::string& recipient) {
+    return c.Add("disclosure.requested", {{"recipient", recipient},
+                                          {"basis", "rpl-115-ssp"},
+                                          {"registry_version", "2024-1"},
+                                          {"purpose", "prevention"},
+                                          {"categories", {"identity"}},
+                                          {"threshold", "concern"},
+                                          {"includes", {1}}});
+  };
+  // Before anything is disclosed: a restriction owes no notification.
+  c.Add("processing.restricted", {{"ground", "objection"}}, "coordinator");
+  c.Add("processing.restriction_lifted", {{"ground", "objection"}}, "coordinator");
+  CHECK(c.View().notifications.empty());
+  // Requested only (not made) does not count either.
+  const std::uint64_t to_pet = request("pet");
+  c.Add("disclosure.approved", {{"request", to_pet}}, "coordinator");
+  const std::uint64_t to_police = request("police");
+  c.Add("disclosure.approved", {{"request", to_police}}, "coordinator");
+  c.Add("disclosure.made", {{"request", to_police}, {"channel", "secure_mail"}, {"document_sha256", "ab"}});
+  const std::uint64_t corr = c.Add("record.corrected", {{"target", 1}, {"fields", {"body.narrative"}}});
+  auto v = c.View();
+  REQUIRE(v.notifications.size() == 1);
+  CHECK(v.notifications[0].seq == corr);
+  CHECK(v.notifications[0].type == "record.corrected");
+  CHECK(v.notifications[0].recipients == std::vector<std::string>{"police"});
+  CHECK(v.notifications[0].Pending() == std::vector<std::string>{"police"});
+  CHECK(v.ToJson()["notifications"][0]["pending"] == Json::array({"police"}));
+  // Then PET receives it too; the restriction after that owes both.
+  c.Add("disclosure.made", {{"request", to_pet}, {"channel", "secure_mail"}, {"document_sha256", "cd"}});
+  const std::uint64_t restr = c.Add("processing.restricted", {{"ground", "accuracy_contested"}}, "coordinator");
+  c.Add("recipients.notified", {{"about", corr}, {"recipients", {"police"}}}, "coordinator");
+  v = c.View();
+  REQUIRE(v.notifications.size() == 2);
+  CHECK(v.notifications[0].Pending().empty());
+  CHECK(v.notifications[1].seq == restr);
+  CHECK(v.notifications[1].Pending() == std::vector<std::string>({"pet", "police"}));
+  // The erasure is a duty of its own; a notification about it clears it.
+  const std::uint64_t erased = c.Add("subject.erased", {{"reason", "gdpr_art17"}}, "dpo");
+  c.Add("recipients.notified", {{"about", erased}, {"recipients", {"pet", "police"}}}, "dpo");
+  v = c.View();
+  REQUIRE(v.notifications.size() == 3);
+  CHECK(v.notifications[2].type == "subject.erased");
+  CHECK(v.notifications[2].Pending().empty());
+  CHECK(v.notifications[1].Pending() == std::vector<std::string>({"pet", "police"}));
+}
+
 TEST_CASE("A disclosure moves from requested to reviewed", "[projections]") {
   History c;
   std::uint64_t d =
