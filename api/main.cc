@@ -136,20 +136,21 @@ int main(int argc, char** argv) {
   auto* erase = app.add_subcommand(
       "erase", "erase a subject: subject.erased, then its data key is destroyed (crypto-shredding)");
   std::string subject, reason;
-  std::optional<std::string> erase_by;
+  // The DPO acting, for erase, retention run and the user commands (one
+  // subcommand runs, so they share it).
+  std::optional<std::string> by;
   erase->add_option("--data", dir, "data directory")->required();
   erase->add_option("--subject", subject, "the subject id (s-…)")->required();
   erase->add_option("--reason", reason, "retention, unfounded or gdpr_art17")->required();
-  erase->add_option("--by", erase_by, "the DPO acting (default: the first active DPO)");
+  erase->add_option("--by", by, "the DPO acting (default: the first active DPO)");
 
   auto* retention = app.add_subcommand("retention", "the retention policy (DESIGN §7.3)");
   retention->require_subcommand(1);
   auto* retention_run = retention->add_subcommand(
       "run", "erase every subject due under the retention policy; report what is held or due soon");
   bool retention_json = false;
-  std::optional<std::string> retention_by;
   retention_run->add_option("--data", dir, "data directory")->required();
-  retention_run->add_option("--by", retention_by,
+  retention_run->add_option("--by", by,
                             "the DPO acting (default: the policy's author, or the first active DPO)");
   retention_run->add_flag("--json", retention_json, "print the report as JSON");
 
@@ -157,7 +158,7 @@ int main(int argc, char** argv) {
       "user", "the user registry: users, roles, tokens, revocations (all events)");
   user->require_subcommand(1);
   std::string role, name, user_id;
-  std::optional<std::string> by, token_user, token_role;
+  std::optional<std::string> token_user, token_role;
   bool quiet = false;
   auto* user_add = user->add_subcommand("add", "register a user and print their token once");
   user_add->add_option("--data", dir, "data directory")->required();
@@ -201,8 +202,8 @@ int main(int argc, char** argv) {
   if (*demo) return api::CmdDemo(dir, cases, seed);
   if (*serve) return api::CmdServe(dir, serve_options);
   if (*keys_rotate) return api::CmdKeysRotate(dir);
-  if (*erase) return api::CmdErase(dir, subject, reason, erase_by);
-  if (*retention_run) return api::CmdRetentionRun(dir, retention_by, retention_json);
+  if (*erase) return api::CmdErase(dir, subject, reason, by);
+  if (*retention_run) return api::CmdRetentionRun(dir, by, retention_json);
   if (*user_add) return api::CmdUserAdd(dir, role, name, by);
   if (*user_token) {
     if (!token_user && !token_role) {

@@ -6,6 +6,7 @@
 
 #include "api/authz.h"
 #include "api/erasure.h"
+#include "api/event_json.h"
 #include "api/problem.h"
 #include "api/subject_export.h"
 #include "base/bytes.h"
@@ -361,7 +362,7 @@ HttpResponse Service::ExportSubject(const Principal& who, const std::string& sub
     if (auto s = RecordAccess(who, c, "subject_access", "access.exported"); !s.ok())
       return ErrorResponse(s);
   auto exported = BuildSubjectExport(ledger_.store(), ledger_.keys(), dbs_, subject,
-                                     ledger::NowMicros());
+                                     *subject_state, ledger::NowMicros());
   if (!exported.ok()) return ErrorResponse(exported.status());
   if (format == "html") {
     HttpResponse r;
@@ -457,12 +458,7 @@ HttpResponse Service::GetHistory(const Principal& who, const HttpRequest& req,
   if (!txn.ok()) return ErrorResponse(txn.status());
   for (const projections::HistoryEntry& e : *history) {
     if (as_of->time && e.fact.time > *as_of->time) break;
-    Json o{{"seq", e.fact.seq},   {"time", ledger::FormatTime(e.fact.time)},
-           {"type", e.fact.type}, {"actor", e.fact.actor},
-           {"role", e.fact.role}, {"h", e.fact.h}};
-    if (!e.corrected_by.empty()) o["corrected_by"] = e.corrected_by;
-    if (e.retracted_by) o["retracted_by"] = *e.retracted_by;
-    if (e.target) o["target"] = *e.target;
+    Json o = HistoryEntryJson(e);
     auto line = ledger::ReadEventLine(*txn, ledger_.store(), e.fact.seq);
     if (!line.ok()) return ErrorResponse(line.status());
     auto event = ledger::DecodeEvent(*line);
@@ -471,23 +467,9 @@ HttpResponse Service::GetHistory(const Principal& who, const HttpRequest& req,
       if (access != CaseAccess::kBodies) {
         o["body"] = Json{{"withheld", "metadata only for this role and purpose"}};
       } else {
-        auto body = ledger::OpenBody(*event, ledger_.keys());
-        if (body.ok()) {
-          o["body"] = std::move(*body);
-        } else if (body.status().code() == StatusCode::kFailedPrecondition) {
-          // Crypto-shredded (DESIGN §7.2): say so, with the date, never 500.
-          Json erased{{"erased", true}};
-          if (const auto& at = read->current.c->view.erased) {
-            const std::string when = ledger::FormatTime(*at);
-            erased["erased_at"] = when;
-            erased["note"] = "erased on " + when.substr(0, 10) + "; the body can never be read again";
-          } else {
-            erased["note"] = "the body's data key was destroyed; it can never be read again";
-          }
-          o["body"] = std::move(erased);
-        } else {
-          return ErrorResponse(body.status());
-        }
+        auto body = ReadableBody(*event, ledger_.keys(), read->current.c->view.erased);
+        if (!body.ok()) return ErrorResponse(body.status());
+        o["body"] = std::move(*body);
       }
     }
     entries.push_back(std::move(o));

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "base/ids.h"
-#include "ledger/body.h"
+#include "api/event_json.h"
 #include "ledger/event.h"
 
 namespace caseledger::api {
@@ -34,8 +34,7 @@ std::string Str(const Json& h, const char* k) {
 
 Result<Json> BuildSubjectExport(ledger::LogStore& log, ledger::Keystore& keys,
                                 const projections::ProjectionDbs& dbs, const std::string& subject,
-                                ledger::Micros now) {
-  CL_ASSIGN_OR_RETURN(projections::SubjectState s, projections::ReadSubject(log, dbs, subject));
+                                const projections::SubjectState& s, ledger::Micros now) {
   const std::set<std::string> own(s.cases.begin(), s.cases.end());
   Json cases = Json::array(), disclosures = Json::array(), accesses = Json::array(),
        exemptions = Json::array();
@@ -52,27 +51,14 @@ Result<Json> BuildSubjectExport(ledger::LogStore& log, ledger::Keystore& keys,
     CL_ASSIGN_OR_RETURN(auto history, projections::CaseHistory(log, dbs, case_id));
     Json events = Json::array();
     for (const projections::HistoryEntry& e : history) {
-      Json h = e.fact.h;
-      WithholdOtherCases(h, own);
-      Json o{{"seq", e.fact.seq},   {"time", ledger::FormatTime(e.fact.time)},
-             {"type", e.fact.type}, {"actor", e.fact.actor},
-             {"role", e.fact.role}, {"h", h}};
-      if (!e.corrected_by.empty()) o["corrected_by"] = e.corrected_by;
-      if (e.retracted_by) o["retracted_by"] = *e.retracted_by;
+      Json o = HistoryEntryJson(e);
+      WithholdOtherCases(o["h"], own);
       CL_ASSIGN_OR_RETURN(std::string line, ledger::ReadEventLine(txn, log, e.fact.seq));
       CL_ASSIGN_OR_RETURN(ledger::Event event, ledger::DecodeEvent(line));
       if (event.body) {
-        auto body = ledger::OpenBody(event, keys);
-        if (body.ok()) {
-          WithholdOtherCases(*body, own);
-          o["body"] = std::move(*body);
-        } else if (body.status().code() == StatusCode::kFailedPrecondition) {
-          Json erased{{"erased", true}};
-          if (view.erased) erased["erased_at"] = ledger::FormatTime(*view.erased);
-          o["body"] = std::move(erased);
-        } else {
-          return body.status();
-        }
+        CL_ASSIGN_OR_RETURN(Json body, ReadableBody(event, keys, view.erased));
+        WithholdOtherCases(body, own);
+        o["body"] = std::move(body);
       }
       std::string exemption;
       if (e.fact.type == "information.received" && Str(e.fact.h, "from") == "pet")

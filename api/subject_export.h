@@ -18,10 +18,13 @@
 
 namespace caseledger::api {
 
-// The export as JSON. NotFound for an unknown subject.
+// The export as JSON, of `subject` whose projected state is `state`
+// (projections::ReadSubject).
 Result<ledger::Json> BuildSubjectExport(ledger::LogStore& log, ledger::Keystore& keys,
                                         const projections::ProjectionDbs& dbs,
-                                        const std::string& subject, ledger::Micros now);
+                                        const std::string& subject,
+                                        const projections::SubjectState& state,
+                                        ledger::Micros now);
 
 // The same export as one self-contained, readable HTML document (no scripts,
 // no external resources; every value escaped).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 
 namespace caseledger::projections {
 
@@ -57,7 +58,7 @@ Result<RetentionPlan> PlanRetention(ledger::LogStore& log, const ProjectionDbs& 
   plan.now = now;
   plan.soon_until = now + window;
   std::map<std::string, RetentionSubject> by_subject;
-  std::map<std::string, bool> erased;
+  std::set<std::string> erased;
   {
     CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
     CL_ASSIGN_OR_RETURN(auto cur, ledger::lmdb::Cursor::Open(txn.raw(), dbs.cases));
@@ -67,7 +68,7 @@ Result<RetentionPlan> PlanRetention(ledger::LogStore& log, const ProjectionDbs& 
       const CaseView v = state.Derive();
       RetentionSubject& s = by_subject[v.subject];
       s.subject = v.subject;
-      if (v.erased) erased[v.subject] = true;
+      if (v.erased) erased.insert(v.subject);
       RetentionCase c;
       c.case_id = v.case_id;
       c.legal_hold = v.legal_hold;
