@@ -100,6 +100,17 @@ constexpr Micros kYear = 365 * kDay;
 
 std::string Date(Micros t) { return ledger::FormatTime(t).substr(0, 10); }
 
+// The synthetic CPR number of demo person `number`: day "00" (no real date),
+// and one number per person (the identity index refuses a second subject for
+// one number), "000000-0001" for the first.
+std::string SyntheticCpr(std::uint64_t number) {
+  char cpr[16];
+  std::snprintf(cpr, sizeof cpr, "00%04u-%04u",
+                static_cast<unsigned>(number / 10000 % 10000),
+                static_cast<unsigned>(number % 10000));
+  return cpr;
+}
+
 // Random numbers that are the same on every platform: mt19937_64's output is
 // fixed by the standard, the distributions (which are not) are ours.
 class Rng {
@@ -540,9 +551,7 @@ void Planner::PlanCase(std::uint64_t number, Micros t0) {
   char num[32];
   std::snprintf(num, sizeof num, "%04llu",
                 static_cast<unsigned long long>(number));
-  char cpr[32];
-  std::snprintf(cpr, sizeof cpr, "000000-%04llu",
-                static_cast<unsigned long long>(number % 10000));
+  const std::string cpr = SyntheticCpr(number);
 
   // Grounds: observed conduct, one or two codes.
   Json descriptions = Json::array();
@@ -1308,9 +1317,7 @@ void Planner::PlanRefusedAttempt(std::uint64_t number, Micros t) {
   char num[32];
   std::snprintf(num, sizeof num, "%04llu",
                 static_cast<unsigned long long>(number));
-  char cpr[32];
-  std::snprintf(cpr, sizeof cpr, "000000-%04llu",
-                static_cast<unsigned long long>(number % 10000));
+  const std::string cpr = SyntheticCpr(number);
   const std::uint64_t id =
       Add(t, &c, "concern.reported", AnyOf(caseworkers_),
           Json{{"source", rng_.Weighted(kSources).code},
@@ -1387,7 +1394,10 @@ DemoPlan Planner::Plan(std::uint64_t cases, std::uint64_t first_seq) {
   for (Micros& t : attempts) t = rng_.Between(lo, end_);
   std::sort(attempts.begin(), attempts.end());
   std::size_t next_attempt = 0;
-  std::uint64_t number = 0;
+  // A person's number (name, CPR number) is unique across runs into one data
+  // dir: every number of an earlier run plans at least one event before
+  // first_seq.
+  std::uint64_t number = first_seq - 1;
   for (Micros t : times) {
     while (next_attempt < attempts.size() && attempts[next_attempt] <= t)
       PlanRefusedAttempt(++number, attempts[next_attempt++]);

@@ -344,6 +344,33 @@ HttpResponse Service::EraseSubject(const Principal& who, const HttpRequest& req,
   return Written(std::move(appended), std::move(extra));
 }
 
+HttpResponse Service::LookupSubject(const Principal& who, const HttpRequest& req) {
+  if (who.role != "caseworker" && who.role != "coordinator" && who.role != "dpo")
+    return ErrorResponse(PermissionDenied(
+        "only caseworkers, coordinators and the dpo look up a person by CPR number"));
+  if (!RequireJson(req).ok()) return UnsupportedMediaType();
+  auto j = ParseBody(req, options_.json, {"cpr"}, {});
+  if (!j.ok()) return ErrorResponse(j.status());
+  const Json& cpr = (*j)["cpr"];
+  if (!cpr.is_string() || !projections::IsCpr(cpr.get_ref<const std::string&>()))
+    return ErrorResponse(InvalidArgument("cpr: a CPR number, DDMMYY-NNNN or DDMMYYNNNN"));
+  ledger::Keystore& keys = ledger_.keys();
+  auto owner = keys.OwnerOf(
+      keys.LookupKeyOf(projections::CprIndexText(cpr.get_ref<const std::string&>())));
+  if (!owner.ok()) return ErrorResponse(owner.status());
+  const Status none = NotFound("no subject is registered under this CPR number");
+  if (!*owner) return ErrorResponse(none);
+  auto st = projections::ReadSubject(ledger_.store(), dbs_, **owner);
+  // An entry whose subject never reached the log, or was erased, is no one's.
+  if (!st.ok() && st.status().code() == StatusCode::kNotFound) return ErrorResponse(none);
+  if (!st.ok()) return ErrorResponse(st.status());
+  if (st->erased) return ErrorResponse(none);
+  // Fail closed: who found this person is durable before the answer leaves.
+  for (const std::string& c : st->cases)
+    if (auto s = RecordAccess(who, c, "lookup"); !s.ok()) return ErrorResponse(s);
+  return JsonResponse(200, Json{{"subject", **owner}});
+}
+
 HttpResponse Service::ExportSubject(const Principal& who, const std::string& subject,
                                     const QueryParams& q) {
   if (!ValidateId(subject, "s", "subject").ok())
@@ -638,6 +665,12 @@ void Service::AddRoutes() {
                              std::string(what) + " comes with a later issue");
     };
   };
+  AddAuthed("POST", "/v1/subjects/lookup",
+            [this](const Principal& w, const HttpRequest& r, const PathParams&,
+                   const QueryParams& q) {
+              if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
+              return LookupSubject(w, r);
+            });
   AddAuthed("GET", "/v1/subjects/{subject}/export",
             [this](const Principal& w, const HttpRequest&, const PathParams& p,
                    const QueryParams& q) { return ExportSubject(w, p.at("subject"), q); });

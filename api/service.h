@@ -72,6 +72,10 @@ class Service {
   HttpResponse Written(Result<ledger::Appended> r, ledger::Json extra);
   HttpResponse EraseSubject(const Principal& who, const HttpRequest& req,
                             const std::string& subject);
+  // POST /v1/subjects/lookup {"cpr"}: the subject a CPR number is indexed
+  // under (Keystore identity index), or 404. A hit is recorded first: one
+  // access.read (purpose "lookup") per case of the subject.
+  HttpResponse LookupSubject(const Principal& who, const HttpRequest& req);
   HttpResponse ExportSubject(const Principal& who, const std::string& subject,
                              const QueryParams& q);
 

@@ -168,7 +168,7 @@ server_cpu() {  # CPU seconds (user + system) the server has used so far
 start_server
 total_cases=$((4 * CASES))
 cat >"$work/concern.json" <<'JSON'
-{"subject":null,"h":{"source":"school","subject_kind":"person","grounds":[{"code":"b.threat","observed_on":"2026-01-15"}],"context":[],"minor":false,"new_subject":true},"body":{"narrative":"synthetic narrative (benchmark data)","identity":{"name":"Testperson 9001","cpr":"000000-9001","address":"Syntetisk Vej 9, 9999 Demoby"}}}
+{"subject":null,"h":{"source":"school","subject_kind":"person","grounds":[{"code":"b.threat","observed_on":"2026-01-15"}],"context":[],"minor":false,"new_subject":true},"body":{"narrative":"synthetic narrative (benchmark data) about Testperson 9001, Syntetisk Vej 9, 9999 Demoby; no identity block: every POST names a new person, and one CPR number is one subject"}}
 JSON
 printf '{"type":"case.assigned","h":{"assignees":["%s"]}}' "$cw_id" >"$work/assign.json"
 mkdir -p "$work/new" "$work/assigned"

@@ -5,6 +5,8 @@
 // Import line format: docs/formats/import.md.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +36,11 @@ struct Command {
   // projections/need_to_know.h), decided on the state the event would be
   // appended to. Imports and the demo replay history and leave it false.
   bool enforce_need_to_know = false;
+  // Set by the write hook, never from input: the identity index key of the
+  // person this command identifies (the keyed hash of the CPR number in a new
+  // subject's body, Keystore::LookupKeyOf). The writer indexes it under the
+  // key owner in the transaction that stores the owner's data key.
+  std::optional<std::array<std::uint8_t, 32>> lookup_key;
 
   // The owner of the body's data key: the subject if any, else the actor
   // (a body about no subject is encrypted under a per-user key).

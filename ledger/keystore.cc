@@ -18,6 +18,7 @@ namespace caseledger::ledger {
 namespace {
 
 constexpr std::string_view kEpochKey = "epoch";
+constexpr std::string_view kLookupPepperContext = "caseledger/lookup-pepper/v1";
 // The epoch whose rotation completed (compaction included): an erasure
 // destroyed in an earlier epoch is final on disk.
 constexpr std::string_view kFinalEpochKey = "final_epoch";
@@ -129,6 +130,9 @@ Result<std::unique_ptr<Keystore>> Keystore::Open(
   CL_ASSIGN_OR_RETURN(lmdb::Dbi meta, env->OpenDb("meta", create));
   // Added with erasure: created in keystores made before it, too.
   CL_ASSIGN_OR_RETURN(lmdb::Dbi destroyed, env->OpenDb("destroyed", true));
+  // Added with the identity index: likewise.
+  CL_ASSIGN_OR_RETURN(lmdb::Dbi lookup, env->OpenDb("lookup", true));
+  CL_ASSIGN_OR_RETURN(lmdb::Dbi lookup_of, env->OpenDb("lookup_of", true));
   std::uint32_t epoch = 0;
   {
     CL_ASSIGN_OR_RETURN(auto txn, env->BeginRead());
@@ -168,14 +172,62 @@ Result<std::unique_ptr<Keystore>> Keystore::Open(
       gone.emplace(AsChars((*kv)->key));
     }
   }
-  std::unique_ptr<Keystore> ks(new Keystore(std::move(env), owners, deks, meta,
-                                            destroyed, epoch, std::move(kek)));
+  std::unique_ptr<Keystore> ks(new Keystore(
+      std::move(env), Dbs{owners, deks, meta, destroyed, lookup, lookup_of},
+      epoch, std::move(kek), crypto::DeriveSubkey(master, kLookupPepperContext)));
   ks->destroyed_ = std::move(gone);
   return ks;
 }
 
+Keystore::LookupKey Keystore::LookupKeyOf(std::string_view identity) const {
+  Bytes h = crypto::Blake2bKeyed(pepper_, AsBytes(identity));
+  LookupKey k{};
+  std::memcpy(k.data(), h.data(), k.size());
+  return k;
+}
+
+Result<std::optional<std::string>> Keystore::OwnerOf(const LookupKey& key) {
+  CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+  CL_ASSIGN_OR_RETURN(auto v, txn.Get(lookup_, ByteView(key)));
+  if (!v) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(AsChars(*v)));
+}
+
+Result<std::optional<Keystore::LookupKey>> Keystore::LookupKeyOfOwner(
+    std::string_view owner) {
+  CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+  CL_ASSIGN_OR_RETURN(auto v, txn.Get(lookup_of_, AsBytes(owner)));
+  if (!v) return std::optional<LookupKey>();
+  if (v->size() != LookupKey{}.size())
+    return Corruption("identity index record has the wrong size");
+  LookupKey k{};
+  std::memcpy(k.data(), v->data(), k.size());
+  return std::optional<LookupKey>(k);
+}
+
+Status Keystore::DropIndex(lmdb::WriteTxn& txn, std::string_view owner) {
+  CL_ASSIGN_OR_RETURN(auto old, txn.Get(lookup_of_, AsBytes(owner)));
+  if (!old) return Status::Ok();
+  const Bytes old_key(old->begin(), old->end());
+  CL_ASSIGN_OR_RETURN(auto mapped, txn.Get(lookup_, old_key));
+  if (mapped && AsChars(*mapped) == owner)
+    CL_RETURN_IF_ERROR(txn.Delete(lookup_, old_key));
+  return txn.Delete(lookup_of_, AsBytes(owner));
+}
+
+Status Keystore::PutIndex(lmdb::WriteTxn& txn, const IndexEntry& e) {
+  CL_RETURN_IF_ERROR(DropIndex(txn, e.owner));
+  CL_ASSIGN_OR_RETURN(auto other, txn.Get(lookup_, ByteView(e.key)));
+  if (other) {
+    const std::string previous(AsChars(*other));
+    CL_RETURN_IF_ERROR(txn.Delete(lookup_of_, AsBytes(previous)));
+  }
+  CL_RETURN_IF_ERROR(txn.Put(lookup_, ByteView(e.key), AsBytes(e.owner)));
+  return txn.Put(lookup_of_, AsBytes(e.owner), ByteView(e.key));
+}
+
 Result<std::vector<std::string>> Keystore::EnsureKeys(
-    std::span<const std::string> owners) {
+    std::span<const std::string> owners, std::span<const IndexEntry> index) {
   std::lock_guard write_lock(write_mu_);
   for (const std::string& o : owners) {
     if (IsDestroyed(o)) {
@@ -196,7 +248,14 @@ Result<std::vector<std::string>> Keystore::EnsureKeys(
         missing.push_back(i);
     }
   }
-  if (missing.empty()) return kids;
+  auto put_index = [&](lmdb::WriteTxn& txn) -> Status {
+    for (const IndexEntry& e : index) CL_RETURN_IF_ERROR(PutIndex(txn, e));
+    return Status::Ok();
+  };
+  if (missing.empty()) {
+    if (!index.empty()) CL_RETURN_IF_ERROR(env_->Write(put_index));
+    return kids;
+  }
   // New keys: one record per distinct owner.
   struct NewKey {
     std::string owner, kid;
@@ -227,7 +286,7 @@ Result<std::vector<std::string>> Keystore::EnsureKeys(
       CL_RETURN_IF_ERROR(txn.Put(deks_, AsBytes(k.kid), k.record,
                                  lmdb::PutMode::kNoOverwrite));
     }
-    return Status::Ok();
+    return put_index(txn);
   }));
   std::lock_guard cache_lock(cache_mu_);
   for (auto& k : created)
@@ -296,6 +355,7 @@ Result<std::string> Keystore::Destroy(std::string_view owner) {
   CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
     CL_RETURN_IF_ERROR(txn.Delete(deks_, AsBytes(kid)));
     CL_RETURN_IF_ERROR(txn.Delete(owners_, AsBytes(owner)));
+    CL_RETURN_IF_ERROR(DropIndex(txn, owner));
     auto ep = EncodeBigEndian64(epoch_);
     Bytes rec;
     rec.reserve(ep.size() + kid.size());

@@ -7,6 +7,8 @@
 // Format: docs/formats/storage.md (keystore).
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,11 +33,35 @@ class Keystore {
   static Result<std::unique_ptr<Keystore>> Open(
       const std::string& dir, const crypto::SecretBytes& master, bool create);
 
+  // --- The identity index (DESIGN §3) -------------------------------------
+  // A subject's CPR number is found only through this index: the keyed hash of
+  // the number maps to the subject. It lives here, beside the data keys,
+  // because it must go with them: it is written with the subject's first key,
+  // dropped by Destroy and wiped from the file by Rotate's compaction (a hash
+  // of a number from a space of ~10^9 is no secret to whoever has the pepper,
+  // so it must not outlive the erasure in a file that is never compacted).
+  using LookupKey = std::array<std::uint8_t, 32>;
+  // BLAKE2b-256 of `identity` (normalised by the caller) keyed with the index
+  // pepper, a subkey of the master key ("caseledger/lookup-pepper/v1").
+  LookupKey LookupKeyOf(std::string_view identity) const;
+  struct IndexEntry {
+    LookupKey key;
+    std::string owner;
+  };
+  // The owner `key` maps to, or nullopt.
+  Result<std::optional<std::string>> OwnerOf(const LookupKey& key);
+  // The key `owner` is indexed under, or nullopt.
+  Result<std::optional<LookupKey>> LookupKeyOfOwner(std::string_view owner);
+
   // For each owner, its kid: existing, or a new random DEK wrapped and stored.
-  // All new keys are committed (fsync'd) in one transaction before this
-  // returns.
+  // All new keys, and the `index` entries, are committed (fsync'd) in one
+  // transaction before this returns. An index entry replaces the owner's
+  // earlier entry, and any other owner's entry for the same key (the caller
+  // has decided that the other owner is no live subject). Every index owner
+  // must be among `owners`.
   Result<std::vector<std::string>> EnsureKeys(
-      std::span<const std::string> owners);
+      std::span<const std::string> owners,
+      std::span<const IndexEntry> index = {});
 
   // The kid of `owner`, or NotFound.
   Result<std::string> KidOf(std::string_view owner);
@@ -50,8 +76,8 @@ class Keystore {
   std::uint32_t epoch() const { return epoch_; }
 
   // --- Erasure (crypto-shredding, DESIGN §7.2) ---------------------------
-  // Destroys the owner's DEK: deletes its wrapped record, drops the cached
-  // copy, and leaves a tombstone so that no key is ever made for the owner
+  // Destroys the owner's DEK: deletes its wrapped record and its identity
+  // index entry, drops the cached copy, and leaves a tombstone so that no key is ever made for the owner
   // again (EnsureKeys refuses it: FailedPrecondition). Returns the destroyed
   // kid; destroying again returns the same kid. NotFound if the owner never
   // had a key. Durable (fsync'd) when it returns. LMDB does not wipe freed
@@ -94,16 +120,25 @@ class Keystore {
   static constexpr std::size_t kMaxCachedKeys = 1024;
 
  private:
-  Keystore(std::unique_ptr<lmdb::Env> env, lmdb::Dbi owners, lmdb::Dbi deks,
-           lmdb::Dbi meta, lmdb::Dbi destroyed, std::uint32_t epoch,
-           crypto::SecretBytes kek)
+  struct Dbs {
+    lmdb::Dbi owners, deks, meta, destroyed, lookup, lookup_of;
+  };
+  Keystore(std::unique_ptr<lmdb::Env> env, Dbs dbs, std::uint32_t epoch,
+           crypto::SecretBytes kek, crypto::SecretBytes pepper)
       : env_(std::move(env)),
-        owners_(owners),
-        deks_(deks),
-        meta_(meta),
-        destroyed_db_(destroyed),
+        owners_(dbs.owners),
+        deks_(dbs.deks),
+        meta_(dbs.meta),
+        destroyed_db_(dbs.destroyed),
+        lookup_(dbs.lookup),
+        lookup_of_(dbs.lookup_of),
         epoch_(epoch),
-        kek_(std::move(kek)) {}
+        kek_(std::move(kek)),
+        pepper_(std::move(pepper)) {}
+  // The index writes of EnsureKeys, in its txn.
+  Status PutIndex(lmdb::WriteTxn& txn, const IndexEntry& e);
+  // Deletes `owner`'s index entry (both directions), if any.
+  Status DropIndex(lmdb::WriteTxn& txn, std::string_view owner);
   // The txn of Rotate's step 1.
   Result<RotateReport> RewrapAll(const crypto::SecretBytes& master);
   // Rotate's step 3: erasures destroyed before `epoch` are final.
@@ -114,8 +149,11 @@ class Keystore {
 
   std::unique_ptr<lmdb::Env> env_;
   lmdb::Dbi owners_, deks_, meta_, destroyed_db_;
+  lmdb::Dbi lookup_;     // lookup key (32 bytes) -> owner
+  lmdb::Dbi lookup_of_;  // owner -> lookup key
   std::uint32_t epoch_;
   crypto::SecretBytes kek_;
+  crypto::SecretBytes pepper_;
   std::mutex write_mu_;  // one EnsureKeys or Destroy at a time
   mutable std::mutex destroyed_mu_;
   std::set<std::string, std::less<>> destroyed_;  // owners, loaded at Open

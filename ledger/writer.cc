@@ -228,12 +228,15 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
 
   // 2. Data keys for every body's owner (committed before any event uses them).
   std::vector<std::string> owners;
+  std::vector<Keystore::IndexEntry> index;  // with the keys (identity index)
   for (Pending* p : accepted) {
     if (p->cmd.body) owners.push_back(p->cmd.KeyOwner());
+    if (p->cmd.body && p->cmd.lookup_key)
+      index.push_back({*p->cmd.lookup_key, p->cmd.KeyOwner()});
   }
   std::vector<std::string> kids;
   if (!owners.empty()) {
-    auto k = keys_.EnsureKeys(owners);
+    auto k = keys_.EnsureKeys(owners, index);
     if (!k.ok()) {
       fail_all(k.status().WithContext("data key"));
       return std::nullopt;

@@ -203,13 +203,6 @@ bool IsFieldRef(std::string_view s) {
   if (s.starts_with("body.")) return IsFieldName(s.substr(5));
   return false;
 }
-// ^[0-9]{6}-?[0-9]{4}$
-bool IsCpr(std::string_view s) {
-  if (s.size() == 11 && s[6] == '-') {
-    return AllOf(s.substr(0, 6), IsDigit) && AllOf(s.substr(7), IsDigit);
-  }
-  return s.size() == 10 && AllOf(s, IsDigit);
-}
 
 bool IsDate(std::string_view s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
@@ -289,8 +282,9 @@ constexpr SV kCloseReasons[] = {"unfounded", "completed", "moved",
                                 "no_longer_relevant", "referred"};
 constexpr SV kRetractReasons[] = {"error", "duplicate", "wrong_case", "other"};
 constexpr SV kErasureReasons[] = {"retention", "unfounded", "gdpr_art17"};
+// "lookup": a CPR lookup found the case's subject (POST /v1/subjects/lookup).
 constexpr SV kAccessPurposes[] = {"casework", "review", "subject_access",
-                                  "audit"};
+                                  "audit", "lookup"};
 constexpr SV kRoles[] = {"caseworker", "coordinator", "legal_reviewer",
                          "auditor", "dpo"};
 
@@ -668,6 +662,21 @@ static_assert(kCaseworker == 1u << 0 && kCoordinator == 1u << 1 &&
                   kLegalReviewer == 1u << 2 && kAuditor == 1u << 3 &&
                   kDpo == 1u << 4,
               "RoleBitOf relies on kRoles being in RoleBit order");
+
+// ^[0-9]{6}-?[0-9]{4}$
+bool IsCpr(std::string_view s) {
+  if (s.size() == 11 && s[6] == '-') {
+    return AllOf(s.substr(0, 6), IsDigit) && AllOf(s.substr(7), IsDigit);
+  }
+  return s.size() == 10 && AllOf(s, IsDigit);
+}
+
+std::string CprIndexText(std::string_view s) {
+  std::string out = "cpr/";
+  for (char ch : s)
+    if (ch != '-') out += ch;
+  return out;
+}
 
 bool IsTokenHash(std::string_view s) {
   if (s.size() != kTokenHashChars || s.back() != '=') return false;

@@ -31,6 +31,14 @@ inline constexpr std::size_t kTokenHashChars = 44;  // 4 * ceil(32 / 3)
 // one '=' (so every hash has exactly one spelling).
 bool IsTokenHash(std::string_view s);
 
+// A CPR number as the catalogue accepts it (`body.identity.cpr`): DDMMYY-NNNN
+// or DDMMYYNNNN (shape only: synthetic test numbers need not be real dates).
+bool IsCpr(std::string_view s);
+// The text the identity index hashes for a CPR number (Keystore::LookupKeyOf):
+// "cpr/" and its ten digits, so both written forms find the same person.
+// Precondition: IsCpr(s).
+std::string CprIndexText(std::string_view s);
+
 // Role bits (DESIGN §1).
 enum RoleBit : std::uint32_t {
   kCaseworker = 1u << 0,

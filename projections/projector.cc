@@ -279,6 +279,7 @@ Status Projector::CatchUp(std::uint64_t from, std::uint64_t to) {
 
 ledger::WriteHook::Decision Projector::Check(ledger::Command& cmd, Micros time) {
   Status s = projections::Check(*this, cmd, time);
+  if (s.ok()) s = IndexIdentity(cmd);
   if (s.code() != StatusCode::kPolicyRefused) return {std::move(s), std::nullopt};
   const bool case_exists = cmd.type != "concern.reported" && cmd.case_id &&
                            Case(*cmd.case_id) != nullptr;
@@ -286,8 +287,39 @@ ledger::WriteHook::Decision Projector::Check(ledger::Command& cmd, Micros time) 
   return {std::move(s), std::move(record)};
 }
 
+Status Projector::IndexIdentity(ledger::Command& cmd) {
+  if (keys_ == nullptr || cmd.type != "concern.reported" || !cmd.body ||
+      !cmd.subject || !cmd.h.value("new_subject", false))
+    return Status::Ok();
+  const Json& body = *cmd.body;
+  if (!body.contains("identity") || !body["identity"].contains("cpr") ||
+      !body["identity"]["cpr"].is_string())
+    return Status::Ok();
+  const ledger::Keystore::LookupKey key =
+      keys_->LookupKeyOf(CprIndexText(body["identity"]["cpr"].get<std::string>()));
+  std::optional<std::string> owner;
+  if (auto it = batch_lookups_.find(key); it != batch_lookups_.end()) {
+    owner = it->second;
+  } else {
+    CL_ASSIGN_OR_RETURN(owner, keys_->OwnerOf(key));
+  }
+  if (owner && *owner != *cmd.subject) {
+    // An entry whose subject never reached the log (its batch failed after
+    // the keys were stored) or was erased is no one's: it is replaced.
+    const SubjectState* live = Subject(*owner);
+    if (live != nullptr && !live->erased) {
+      return AlreadyExists(
+          "a person with this CPR number is already a subject: find them with "
+          "POST /v1/subjects/lookup and report the concern about that subject");
+    }
+  }
+  cmd.lookup_key = key;
+  return Status::Ok();
+}
+
 void Projector::Apply(const ledger::Command& cmd, std::uint64_t seq,
                       Micros time) {
+  if (cmd.lookup_key) batch_lookups_.insert_or_assign(*cmd.lookup_key, cmd.KeyOwner());
   Fact f;
   f.seq = seq;
   f.time = time;
@@ -440,6 +472,7 @@ void Projector::ApplyUserFact(const Fact& f) {
 
 std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
     std::uint64_t size, const crypto::Digest& root) {
+  batch_lookups_.clear();  // the writer has stored them with the batch's keys
   struct Writes {
     std::vector<std::pair<std::string, std::string>> cases, subjects, counters,
         users;

@@ -104,6 +104,12 @@ class Projector : public ledger::WriteHook, private StateView {
   Projector(ledger::LogStore& log, ledger::lmdb::Env& env, ProjectionDbs dbs,
             ledger::Keystore* keys = nullptr)
       : log_(log), env_(env), dbs_(dbs), keys_(keys) {}
+  // The identity index (with `keys`): a concern about a new person whose CPR
+  // number is already indexed for a live subject is refused (AlreadyExists:
+  // two pseudonyms for one person would split their subject access and leave
+  // one behind at erasure); otherwise the command carries the lookup key for
+  // the writer to index with the subject's data key.
+  Status IndexIdentity(ledger::Command& cmd);
   // Destroys the keys of the markers left by a crash, then drops them.
   Status FinishErasures();
   void ApplyFact(const Fact& f);
@@ -164,6 +170,9 @@ class Projector : public ledger::WriteHook, private StateView {
   std::vector<std::string> destroyed_markers_;
   std::mutex erase_mu_;  // awaiting_destroy_, destroyed_markers_ (Committed runs on the committer)
   std::optional<std::string> retention_policy_;  // set by this batch
+  // Lookup keys indexed by the batch being built (in the keystore once the
+  // batch's keys are stored, before TakeWrites).
+  std::map<ledger::Keystore::LookupKey, std::string> batch_lookups_;
   std::uint64_t applied_ = 0;  // seq of the last event applied
   std::atomic<std::uint64_t> committed_{0};
 };

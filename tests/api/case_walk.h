@@ -8,6 +8,8 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <cstdio>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -89,7 +91,14 @@ class CaseWalk {
     return n;
   }
 
+  // A concern about a new synthetic person, each with a CPR number not used
+  // before in this process (the identity index refuses a second subject for
+  // one number).
   static WalkJson Concern(const std::string& ground) {
+    static std::atomic<unsigned> next{9001};
+    const unsigned n = next++;
+    char cpr[16];
+    std::snprintf(cpr, sizeof cpr, "00%04u-%04u", (n / 10000) % 10000, n % 10000);
     return WalkJson{
         {"subject", nullptr},
         {"h",
@@ -103,7 +112,7 @@ class CaseWalk {
          {{"narrative", "synthetic narrative (test data)"},
           {"identity",
            {{"name", "Testperson 9001"},
-            {"cpr", "000000-9001"},
+            {"cpr", cpr},
             {"address", "Syntetisk Vej 9, 9999 Demoby"}}}}}};
   }
 

@@ -231,6 +231,90 @@ TEST_CASE("erasure over the API: the DPO erases, the key is destroyed, reads say
   CHECK(event.status == 422);
 }
 
+// The raw log's access.read records with purpose `purpose`, as (actor, case).
+std::vector<std::pair<std::string, std::string>> AccessReads(testing::CaseWalk& walk,
+                                                             const std::string& token,
+                                                             const std::string& purpose) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto r = walk.Get(token, "/v1/log/entries?from=1&count=1000");
+  REQUIRE(r.status == 200);
+  std::size_t start = 0;
+  while (start < r.body.size()) {
+    const std::size_t end = r.body.find('\n', start);
+    auto e = Json::parse(r.body.substr(start, end - start));
+    if (e["type"] == "access.read" && e["h"]["purpose"] == purpose)
+      out.emplace_back(e["actor"], e["case"]);
+    start = end + 1;
+  }
+  return out;
+}
+
+TEST_CASE("a CPR lookup finds the subject, records who looked, and finds no one after erasure",
+          "[api][erasure][cpr]") {
+  World w;
+  auto walk = w.Walk();
+  auto concern = testing::CaseWalk::Concern("b.threat");
+  const std::string cpr = concern["body"]["identity"]["cpr"];
+  auto r = walk.Post(w.tokens.cw, "/v1/cases", concern);
+  REQUIRE(r.status == 201);
+  const std::string s = testing::CaseWalk::Body(r)["subject"];
+  const std::string c = testing::CaseWalk::Body(r)["case"];
+
+  // The same person again as a new person: 409, nothing appended.
+  auto dup = walk.Post(w.tokens.co, "/v1/cases", concern);
+  CHECK(dup.status == 409);
+  CHECK(dup.content_type == "application/problem+json");
+  CHECK(dup.body.find(cpr) == std::string::npos);
+  CHECK(testing::CaseWalk::Body(dup)["type"] ==
+        "https://caseledger.invalid/problems/already-exists");
+
+  // Found in either written form; the answer is the pseudonym only.
+  std::string bare = cpr;
+  bare.erase(6, 1);
+  CHECK(AccessReads(walk, w.tokens.aud, "lookup").empty());
+  for (const std::string& form : {cpr, bare}) {
+    auto found = walk.Post(w.tokens.cw2, "/v1/subjects/lookup", {{"cpr", form}});
+    REQUIRE(found.status == 200);
+    CHECK(testing::CaseWalk::Body(found) == Json{{"subject", s}});
+  }
+  // Each hit left an access.read (purpose lookup) on the subject's case, by the caller.
+  const auto reads = AccessReads(walk, w.tokens.aud, "lookup");
+  REQUIRE(reads.size() == 2);
+  CHECK(reads[0].second == c);
+  CHECK(reads[0].first != w.ids[w.tokens.cw]);
+  CHECK(reads[0].first == w.ids[w.tokens.cw2]);
+
+  // Then the concern about the known subject.
+  auto second = walk.Post(w.tokens.cw2, "/v1/cases",
+                          {{"subject", s},
+                           {"h", {{"source", "school"}, {"subject_kind", "person"},
+                                  {"grounds", {{{"code", "b.threat"}, {"observed_on", "2026-01-15"}}}},
+                                  {"context", Json::array()}, {"minor", false},
+                                  {"new_subject", false}}},
+                           {"body", {{"narrative", "synthetic narrative (test data)"}}}});
+  REQUIRE(second.status == 201);
+  // A lookup now records a read on both of the subject's cases.
+  REQUIRE(walk.Post(w.tokens.co, "/v1/subjects/lookup", {{"cpr", cpr}}).status == 200);
+  CHECK(AccessReads(walk, w.tokens.aud, "lookup").size() == 4);
+
+  // Misses, bad input, other roles.
+  auto miss = walk.Post(w.tokens.cw, "/v1/subjects/lookup", {{"cpr", "009999-9999"}});
+  CHECK(miss.status == 404);
+  CHECK(miss.body.find("009999") == std::string::npos);
+  CHECK(walk.Post(w.tokens.cw, "/v1/subjects/lookup", {{"cpr", "12345"}}).status == 400);
+  CHECK(walk.Post(w.tokens.cw, "/v1/subjects/lookup", {{"cpr", cpr}, {"name", "x"}}).status == 400);
+  CHECK(walk.Post(w.tokens.cw, "/v1/subjects/lookup", Json::object()).status == 400);
+  CHECK(walk.Post(w.tokens.aud, "/v1/subjects/lookup", {{"cpr", cpr}}).status == 403);
+  CHECK(walk.Post(w.tokens.lr, "/v1/subjects/lookup", {{"cpr", cpr}}).status == 403);
+  CHECK(walk.Post("", "/v1/subjects/lookup", {{"cpr", cpr}}).status == 401);
+  CHECK(AccessReads(walk, w.tokens.aud, "lookup").size() == 4);  // a miss or a refusal records nothing
+
+  // Erasure drops the entry: not found, and the number may be a new person.
+  REQUIRE(walk.Post(w.tokens.dpo, "/v1/subjects/" + s + "/erase", {{"reason", "gdpr_art17"}}).status == 201);
+  CHECK(walk.Post(w.tokens.cw, "/v1/subjects/lookup", {{"cpr", cpr}}).status == 404);
+  CHECK(walk.Post(w.tokens.cw, "/v1/cases", concern).status == 201);
+}
+
 TEST_CASE("subject access export: every event, disclosure and access of the subject, nothing of another",
           "[api][export]") {
   World w;

@@ -360,6 +360,11 @@ TEST_CASE("e2e: after erasure and key rotation no file of the data dir, nor the 
     CHECK(CaseWalk::Body(read)["entries"][0]["body"]["identity"]["cpr"] == cpr);
     // ... and no file holds the identity in clear (bodies are encrypted).
     CHECK(FindInFiles(dir, {name, cpr, address}).empty());
+    // The CPR number finds the subject through the keyed index (and is
+    // written to no file or log line: checked below).
+    auto found = walk.Post(u.tok.cw, "/v1/subjects/lookup", {{"cpr", cpr}});
+    REQUIRE(found.status == 200);
+    CHECK(CaseWalk::Body(found)["subject"] == subject);
     auto erased = walk.Post(u.tok.dpo, "/v1/subjects/" + subject + "/erase", {{"reason", "gdpr_art17"}});
     INFO(erased.body);
     REQUIRE(erased.status == 201);
@@ -367,6 +372,8 @@ TEST_CASE("e2e: after erasure and key rotation no file of the data dir, nor the 
     // The caseworker still reads the case's history: the body is gone.
     REQUIRE(after.status == 200);
     CHECK(CaseWalk::Body(after)["entries"][0]["body"]["erased"] == true);
+    // Erasure dropped the index entry: the number finds no one.
+    CHECK(walk.Post(u.tok.cw, "/v1/subjects/lookup", {{"cpr", cpr}}).status == 404);
     CHECK(server.Stop() == 0);
     server_log = server.log();
   }

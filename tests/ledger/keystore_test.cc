@@ -235,5 +235,68 @@ TEST_CASE("Key rotation re-wraps the live keys and leaves no destroyed key or ol
   CHECK(ks->PendingErasures().value().empty());
 }
 
+TEST_CASE("The identity index maps a keyed hash to its owner, goes with the owner's key and is gone from the file after rotation", "[ledger][erasure]") {
+  TempDir dir;
+  auto master = RandomMaster();
+  const std::string a = NewId("s"), b = NewId("s"), c = NewId("s");
+  Keystore::LookupKey key_a{}, key_b{};
+  {
+    auto ks = Keystore::Open(dir.path(), master, true).value();
+    key_a = ks->LookupKeyOf("cpr/0000001001");
+    key_b = ks->LookupKeyOf("cpr/0000001002");
+    // Keyed: the same text under the same master gives the same key, another
+    // text or another master another one, and the text is not in it.
+    CHECK(ks->LookupKeyOf("cpr/0000001001") == key_a);
+    CHECK(key_a != key_b);
+    {
+      TempDir other;
+      CHECK(Keystore::Open(other.path(), RandomMaster(), true).value()->LookupKeyOf(
+                "cpr/0000001001") != key_a);
+    }
+    CHECK(ks->OwnerOf(key_a).value() == std::nullopt);
+
+    std::vector<std::string> owners{a, b};
+    std::vector<Keystore::IndexEntry> index{{key_a, a}, {key_b, b}};
+    REQUIRE(ks->EnsureKeys(owners, index).ok());
+    CHECK(ks->OwnerOf(key_a).value() == std::optional<std::string>(a));
+    CHECK(ks->OwnerOf(key_b).value() == std::optional<std::string>(b));
+    CHECK(ks->LookupKeyOfOwner(a).value() == std::optional<Keystore::LookupKey>(key_a));
+
+    // Another owner for a's key (the caller found a to be no live subject):
+    // the key now maps to c, and a has no entry left.
+    std::vector<std::string> owners_c{c};
+    std::vector<Keystore::IndexEntry> index_c{{key_a, c}};
+    REQUIRE(ks->EnsureKeys(owners_c, index_c).ok());
+    CHECK(ks->OwnerOf(key_a).value() == std::optional<std::string>(c));
+    CHECK(ks->LookupKeyOfOwner(a).value() == std::nullopt);
+    // An owner re-indexed under another key (existing key: no new DEK) keeps
+    // one entry only.
+    const Keystore::LookupKey key_c2 = ks->LookupKeyOf("cpr/0000001003");
+    std::vector<Keystore::IndexEntry> index_c2{{key_c2, c}};
+    REQUIRE(ks->EnsureKeys(owners_c, index_c2).ok());
+    CHECK(ks->OwnerOf(key_a).value() == std::nullopt);
+    CHECK(ks->OwnerOf(key_c2).value() == std::optional<std::string>(c));
+  }
+  // Durable; erasure drops the entry with the key.
+  {
+    auto ks = Keystore::Open(dir.path(), master, false).value();
+    CHECK(ks->OwnerOf(key_b).value() == std::optional<std::string>(b));
+    REQUIRE(ks->Destroy(b).ok());
+    CHECK(ks->OwnerOf(key_b).value() == std::nullopt);
+    CHECK(ks->LookupKeyOfOwner(b).value() == std::nullopt);
+  }
+  // The dropped entry may linger in a freed page until the rotation's
+  // compaction; after it, the hash is nowhere in the file.
+  const std::string file = dir.path() + "/data.mdb";
+  REQUIRE(Keystore::Rotate(dir.path(), master).ok());
+  const std::string bytes = FileBytes(file);
+  CHECK_FALSE(Contains(bytes, ByteView(key_b)));
+  auto ks = Keystore::Open(dir.path(), master, false).value();
+  CHECK(ks->OwnerOf(key_b).value() == std::nullopt);
+  const Keystore::LookupKey key_c2 = ks->LookupKeyOf("cpr/0000001003");
+  CHECK(Contains(bytes, ByteView(key_c2)));  // the search finds what is there
+  CHECK(ks->OwnerOf(key_c2).value() == std::optional<std::string>(c));
+}
+
 }  // namespace
 }  // namespace caseledger::ledger

@@ -3,6 +3,9 @@
 // id and text is synthetic.
 #pragma once
 
+#include <atomic>
+#include <cstdio>
+
 #include <future>
 #include <memory>
 #include <optional>
@@ -105,6 +108,16 @@ inline Json Ground(const std::string& code, const std::string& on = "2020-01-15"
   return Json{{"code", code}, {"observed_on", on}};
 }
 
+// A synthetic CPR number ("00" day: no real date) not used before in this
+// process: each new person is another person to the identity index.
+inline std::string NextSyntheticCpr() {
+  static std::atomic<unsigned> next{1};
+  const unsigned n = next++;
+  char cpr[16];
+  std::snprintf(cpr, sizeof cpr, "00%04u-%04u", (n / 10000) % 10000, n % 10000);
+  return cpr;
+}
+
 // concern.reported about a new synthetic person.
 inline Command Concern(const Actor& a, Json grounds, bool minor = false,
                        std::string subject_kind = "person",
@@ -119,7 +132,7 @@ inline Command Concern(const Actor& a, Json grounds, bool minor = false,
              {"grounds", grounds},  {"context", context},
              {"minor", minor},      {"new_subject", true}};
   c.body = Json{{"narrative", "synthetic narrative"},
-                {"identity", {{"name", "Testperson 0001"}, {"cpr", "000000-0001"},
+                {"identity", {{"name", "Testperson 0001"}, {"cpr", NextSyntheticCpr()},
                               {"address", "Syntetisk Vej 1, 9999 Demoby"}}}};
   return c;
 }

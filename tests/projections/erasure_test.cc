@@ -6,6 +6,7 @@
 
 #include "ledger/body.h"
 #include "ledger/verify.h"
+#include "projections/catalogue.h"
 #include "tests/projections/domain_fixture.h"
 
 namespace caseledger::testing {
@@ -126,6 +127,89 @@ TEST_CASE("the marker of a live erasure is dropped by the next batch", "[project
   }
   d.Must(Concern(d.cw, Json::array({Ground("b.threat")})));
   CHECK_FALSE(marker());
+}
+
+// The identity index (DESIGN §3): one CPR number, one subject.
+Command ConcernWithCpr(const Actor& a, const std::string& cpr) {
+  Command c = Concern(a, Json::array({Ground("b.threat")}));
+  (*c.body)["identity"]["cpr"] = cpr;
+  return c;
+}
+
+ledger::Keystore::LookupKey CprKey(Domain& d, const std::string& cpr) {
+  return d.keys().LookupKeyOf(projections::CprIndexText(cpr));
+}
+
+TEST_CASE("a new subject's CPR number is indexed with its key, and a second subject for it is refused",
+          "[projections][erasure][cpr]") {
+  Domain d;
+  const std::string cpr = NextSyntheticCpr(), other = NextSyntheticCpr();
+  auto first = ConcernWithCpr(d.cw, cpr);
+  d.Must(first);
+  CHECK(d.keys().OwnerOf(CprKey(d, cpr)).value() == first.subject);
+
+  // Again as a new person, in either written form: refused, nothing appended.
+  const std::uint64_t size = d.size();
+  std::string bare = cpr;
+  bare.erase(6, 1);
+  for (const std::string& form : {cpr, bare}) {
+    auto r = d.Submit(ConcernWithCpr(d.co, form));
+    CHECK(r.status().code() == StatusCode::kAlreadyExists);
+    CHECK(r.status().message().find(cpr) == std::string::npos);  // never echoed
+  }
+  CHECK(d.size() == size);
+  CHECK(d.keys().OwnerOf(CprKey(d, cpr)).value() == first.subject);
+  // A further concern about the known subject (no identity) is fine.
+  Command again = Concern(d.cw, Json::array({Ground("b.threat")}));
+  again.subject = first.subject;
+  again.h["new_subject"] = false;
+  again.body->erase("identity");
+  d.Must(again);
+
+  // Two new persons with one number in one batch: the first is indexed, the
+  // second refused; another number in the same batch is fine.
+  auto results = d.SubmitAll({ConcernWithCpr(d.cw, other), ConcernWithCpr(d.cw, other),
+                              ConcernWithCpr(d.cw, NextSyntheticCpr())});
+  CHECK(results[0].ok());
+  CHECK(results[1].status().code() == StatusCode::kAlreadyExists);
+  CHECK(results[2].ok());
+
+  // Survives reopening (the index is the keystore's, not a projection).
+  d.Reopen();
+  CHECK(d.keys().OwnerOf(CprKey(d, cpr)).value() == first.subject);
+  CHECK(d.Submit(ConcernWithCpr(d.cw, cpr)).status().code() == StatusCode::kAlreadyExists);
+}
+
+TEST_CASE("erasure drops the subject's CPR index entry, and the number may then be a new subject",
+          "[projections][erasure][cpr]") {
+  Domain d;
+  const std::string cpr = NextSyntheticCpr();
+  auto c = ConcernWithCpr(d.cw, cpr);
+  d.Must(c);
+  const std::string kid = d.keys().KidOf(*c.subject).value();
+  REQUIRE(d.Submit(Erasure(d.dpo, *c.subject, kid)).ok());
+  CHECK(d.keys().OwnerOf(CprKey(d, cpr)).value() == std::nullopt);
+  CHECK(d.keys().LookupKeyOfOwner(*c.subject).value() == std::nullopt);
+  // Forgotten: a later concern about the person starts afresh, under a new
+  // pseudonym and key.
+  auto later = ConcernWithCpr(d.cw, cpr);
+  d.Must(later);
+  CHECK(d.keys().OwnerOf(CprKey(d, cpr)).value() == later.subject);
+  CHECK(*later.subject != *c.subject);
+}
+
+TEST_CASE("an index entry whose subject never reached the log is replaced, not a refusal",
+          "[projections][erasure][cpr]") {
+  Domain d;
+  const std::string cpr = NextSyntheticCpr();
+  // As a batch that failed after its keys (and index entries) were stored.
+  const std::string orphan = NewId("s");
+  std::vector<std::string> owners{orphan};
+  std::vector<ledger::Keystore::IndexEntry> index{{CprKey(d, cpr), orphan}};
+  REQUIRE(d.keys().EnsureKeys(owners, index).ok());
+  auto c = ConcernWithCpr(d.cw, cpr);
+  d.Must(c);
+  CHECK(d.keys().OwnerOf(CprKey(d, cpr)).value() == c.subject);
 }
 
 }  // namespace
