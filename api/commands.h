@@ -19,6 +19,12 @@ Result<std::unique_ptr<ledger::Ledger>> OpenDomainLedger(
     const std::string& dir, ledger::LedgerOptions options = {});
 
 int CmdInit(const std::string& dir, const std::string& origin);
+// The compliance audit (api/audit.h) of a data dir: a summary, or with
+// `json` the report as one canonical JSON line; with `previous_file` (a
+// signed checkpoint note) also its consistency with the log. Exit 0 if the
+// log verifies (and is consistent), 1 (kExitVerifyFailed) if not — the report
+// is printed either way. Implemented in audit_command.cc.
+int CmdAudit(const std::string& dir, bool json, const std::optional<std::string>& previous_file);
 // Reads JSON-lines commands from `in`; stops at the first bad line.
 int CmdImport(const std::string& dir, std::istream& in, bool print_acks);
 int CmdVerify(const std::string& dir, bool json, unsigned threads,

@@ -115,6 +115,14 @@ int main(int argc, char** argv) {
   stats->add_option("--year", year, "one calendar year (default: every year)");
   stats->add_flag("--json", json, "print the statistics as JSON");
 
+  auto* audit = app.add_subcommand(
+      "audit", "the compliance audit: integrity, flags, refusals, erasures, retention (docs/audit.md)");
+  std::optional<std::string> previous_checkpoint;
+  audit->add_option("--data", dir, "data directory")->required();
+  audit->add_flag("--json", json, "print the whole report as JSON");
+  audit->add_option("--previous-checkpoint", previous_checkpoint,
+                    "the previous audit's signed checkpoint note: prove the log still extends it");
+
   auto* serve = app.add_subcommand(
       "serve", "serve the HTTP API (docs/api/openapi.yaml) until SIGINT/SIGTERM");
   api::ServeOptions serve_options;
@@ -199,6 +207,7 @@ int main(int argc, char** argv) {
   if (*verify_bundle) return api::CmdVerifyBundle(bundle, key, threads);
   if (*rebuild) return api::CmdRebuild(dir, compare);
   if (*stats) return api::CmdStats(dir, year, json);
+  if (*audit) return api::CmdAudit(dir, json, previous_checkpoint);
   if (*demo) return api::CmdDemo(dir, cases, seed);
   if (*serve) return api::CmdServe(dir, serve_options);
   if (*keys_rotate) return api::CmdKeysRotate(dir);

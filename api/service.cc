@@ -4,6 +4,7 @@
 #include <chrono>
 #include <set>
 
+#include "api/audit.h"
 #include "api/authz.h"
 #include "api/erasure.h"
 #include "api/event_json.h"
@@ -15,6 +16,7 @@
 #include "ledger/body.h"
 #include "ledger/event.h"
 #include "ledger/proofs.h"
+#include "ledger/verify.h"
 #include "projections/catalogue.h"
 #include "projections/stats.h"
 
@@ -371,6 +373,21 @@ HttpResponse Service::LookupSubject(const Principal& who, const HttpRequest& req
   return JsonResponse(200, Json{{"subject", **owner}});
 }
 
+HttpResponse Service::Audit(const Principal& who, const QueryParams& q) {
+  if (who.role != "auditor" && who.role != "dpo")
+    return ErrorResponse(PermissionDenied("only auditors and the dpo run the compliance audit"));
+  if (auto s = OnlyParams(q, {}); !s.ok()) return ErrorResponse(s);
+  auto verifier = ledger::ReadVerifierFile(ledger_.dir() + "/ledger.pub");
+  if (!verifier.ok()) return ErrorResponse(verifier.status());
+  auto erasures = ledger_.keys().Erasures();
+  if (!erasures.ok()) return ErrorResponse(erasures.status());
+  AuditOptions o;
+  o.now = options_.clock();
+  auto report = BuildAudit(ledger_.store(), *verifier, *erasures, dbs_, o);
+  if (!report.ok()) return ErrorResponse(report.status());
+  return JsonResponse(200, *report);
+}
+
 HttpResponse Service::ExportSubject(const Principal& who, const std::string& subject,
                                     const QueryParams& q) {
   if (!ValidateId(subject, "s", "subject").ok())
@@ -659,12 +676,7 @@ void Service::AddRoutes() {
                                              const PathParams&, const QueryParams& q) {
     return Disclosures(w, q);
   });
-  auto later = [](std::string_view what) {
-    return [what](const Principal&, const HttpRequest&, const PathParams&, const QueryParams&) {
-      return ProblemResponse(501, "not-implemented", "Not implemented yet",
-                             std::string(what) + " comes with a later issue");
-    };
-  };
+
   AddAuthed("POST", "/v1/subjects/lookup",
             [this](const Principal& w, const HttpRequest& r, const PathParams&,
                    const QueryParams& q) {
@@ -680,7 +692,10 @@ void Service::AddRoutes() {
               if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
               return EraseSubject(w, r, p.at("subject"));
             });
-  AddAuthed("GET", "/v1/audit", later("the compliance audit"));
+  AddAuthed("GET", "/v1/audit", [this](const Principal& w, const HttpRequest&,
+                                        const PathParams&, const QueryParams& q) {
+    return Audit(w, q);
+  });
   AddAuthed("GET", "/v1/log/checkpoint", [this](const Principal&, const HttpRequest&,
                                                 const PathParams&, const QueryParams& q) {
     if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));

@@ -76,6 +76,9 @@ class Service {
   // under (Keystore identity index), or 404. A hit is recorded first: one
   // access.read (purpose "lookup") per case of the subject.
   HttpResponse LookupSubject(const Principal& who, const HttpRequest& req);
+  // GET /v1/audit (auditor, dpo): the compliance audit (api/audit.h), a full
+  // verify of the log included.
+  HttpResponse Audit(const Principal& who, const QueryParams& q);
   HttpResponse ExportSubject(const Principal& who, const std::string& subject,
                              const QueryParams& q);
 

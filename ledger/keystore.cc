@@ -375,23 +375,52 @@ Result<std::string> Keystore::Destroy(std::string_view owner) {
   return kid;
 }
 
-Result<std::vector<std::string>> Keystore::PendingErasures() {
-  CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+namespace {
+
+Result<Keystore::ErasureRecords> ReadErasureRecords(const lmdb::ReadTxn& txn, lmdb::Dbi meta,
+                                                    lmdb::Dbi destroyed) {
   std::uint32_t final_epoch = 0;
-  CL_ASSIGN_OR_RETURN(auto f, txn.Get(meta_, AsBytes(kFinalEpochKey)));
+  CL_ASSIGN_OR_RETURN(auto f, txn.Get(meta, AsBytes(kFinalEpochKey)));
   if (f) {
     if (f->size() != 8) return Corruption("keystore final_epoch record has the wrong size");
     final_epoch = static_cast<std::uint32_t>(DecodeBigEndian64(*f));
   }
-  std::vector<std::string> pending;
-  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), destroyed_db_));
+  Keystore::ErasureRecords out;
+  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), destroyed));
   for (auto kv = c.First();; kv = c.Next()) {
     if (!kv.ok()) return kv.status();
     if (!*kv) break;
     CL_ASSIGN_OR_RETURN(auto d, ParseDestroyed((*kv)->value));
-    if (d.first >= final_epoch) pending.emplace_back(AsChars((*kv)->key));
+    out.destroyed.emplace(AsChars((*kv)->key));
+    if (d.first >= final_epoch) out.pending.emplace_back(AsChars((*kv)->key));
   }
-  return pending;
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Keystore::PendingErasures() {
+  CL_ASSIGN_OR_RETURN(ErasureRecords r, Erasures());
+  return std::move(r.pending);
+}
+
+Result<Keystore::ErasureRecords> Keystore::Erasures() {
+  CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+  return ReadErasureRecords(txn, meta_, destroyed_db_);
+}
+
+Result<Keystore::ErasureRecords> Keystore::ReadErasures(const std::string& dir) {
+  lmdb::EnvOptions opts;
+  opts.read_only = true;
+  CL_ASSIGN_OR_RETURN(auto env, lmdb::Env::Open(dir, opts));
+  CL_ASSIGN_OR_RETURN(lmdb::Dbi meta, env->OpenDb("meta", false));
+  auto destroyed = env->OpenDb("destroyed", false);
+  // A keystore made before erasure existed has no such DB: nothing destroyed.
+  if (!destroyed.ok() && destroyed.status().code() == StatusCode::kNotFound)
+    return ErasureRecords{};
+  if (!destroyed.ok()) return destroyed.status();
+  CL_ASSIGN_OR_RETURN(auto txn, env->BeginRead());
+  return ReadErasureRecords(txn, meta, *destroyed);
 }
 
 Result<std::uint64_t> Keystore::LiveKeys() {

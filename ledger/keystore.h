@@ -92,6 +92,15 @@ class Keystore {
   bool IsDestroyed(std::string_view owner) const;
   // Owners destroyed since the last completed rotation (not final on disk).
   Result<std::vector<std::string>> PendingErasures();
+  // The erasure records (no secret: owner ids, epochs, kids), for the audit.
+  struct ErasureRecords {
+    std::set<std::string, std::less<>> destroyed;  // every owner whose key was destroyed
+    std::vector<std::string> pending;              // of those, not final on disk yet
+  };
+  Result<ErasureRecords> Erasures();
+  // The same from the keystore in `dir`, opened read-only and without the
+  // master key (an auditor's tool needs no secret for it).
+  static Result<ErasureRecords> ReadErasures(const std::string& dir);
   // Number of live DEKs.
   Result<std::uint64_t> LiveKeys();
 

@@ -172,18 +172,28 @@ std::string TruncationOf(const std::string& dir) {
 
 // `pool` lives outside the fault guard: its threads wait on its members, so
 // it must never be in a frame that a fault jumps over.
+Result<VerifyReport> VerifyStore(LogStore& store, const VerifyOptions& options,
+                                 const crypto::NoteVerifier& verifier, const std::string& truncation,
+                                 WorkerPool& pool);
+
 Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOptions& options,
                                         const crypto::NoteVerifier& verifier, const std::string& truncation,
                                         WorkerPool& pool) {
-  StreamVerifier sv(verifier, pool);
   auto opened = LogStore::Open(dir, /*read_only=*/true);
   if (!opened.ok()) {
     if (truncation.empty()) return opened.status();
+    StreamVerifier sv(verifier, pool);
     sv.Fail(1, truncation + " (" + opened.status().message() + ")");
     return sv.report();
   }
-  auto store = std::move(opened).value();
-  if (store->origin() != verifier.name) {
+  return VerifyStore(**opened, options, verifier, truncation, pool);
+}
+
+Result<VerifyReport> VerifyStore(LogStore& store, const VerifyOptions& options,
+                                 const crypto::NoteVerifier& verifier, const std::string& truncation,
+                                 WorkerPool& pool) {
+  StreamVerifier sv(verifier, pool);
+  if (store.origin() != verifier.name) {
     sv.Fail(std::nullopt,
             "the ledger's origin differs from the verifier key's name");
     return sv.report();
@@ -191,12 +201,12 @@ Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOpti
   // Two read txns: the event cursor is read on this thread while the folding
   // thread reads nodes and checkpoints (a txn is used by one thread at a time).
   // Stored nodes and checkpoints never change, so the snapshots agree on them.
-  CL_ASSIGN_OR_RETURN(auto scan_txn, store->env().BeginRead());
-  CL_ASSIGN_OR_RETURN(auto txn, store->env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto scan_txn, store.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto events,
-                      lmdb::Cursor::Open(scan_txn.raw(), store->events()));
+                      lmdb::Cursor::Open(scan_txn.raw(), store.events()));
   CL_ASSIGN_OR_RETURN(auto cps,
-                      lmdb::Cursor::Open(txn.raw(), store->checkpoints()));
+                      lmdb::Cursor::Open(txn.raw(), store.checkpoints()));
 
   // Checkpoints are checked as the scan reaches their size.
   std::optional<std::pair<std::uint64_t, std::string>> next_cp;
@@ -241,7 +251,7 @@ Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOpti
   auto on_node = [&](merkle::NodeId id,
                      const crypto::Digest& d) -> std::string {
     auto key = NodeKey(id);
-    auto v = txn.Get(store->nodes(), key);
+    auto v = txn.Get(store.nodes(), key);
     if (!v.ok())
       return "Merkle node " + id.ToString() +
              " unreadable: " + v.status().message();
@@ -265,7 +275,7 @@ Result<VerifyReport> VerifyOpenedLedger(const std::string& dir, const VerifyOpti
         chunk.push_back({DecodeBigEndian64((*kv)->key), std::string(AsChars((*kv)->value))});
         kv = events.Next();
       }
-      store->env().ReleaseMappedPages();
+      store.env().ReleaseMappedPages();
       return Status::Ok();
     };
     return sv.Run(next, on_node, on_size);
@@ -328,6 +338,22 @@ Result<VerifyReport> VerifyLedger(const std::string& dir,
     VerifyReport r;
     r.problem =
         guarded.message() + (truncation.empty() ? "" : " (" + truncation + ")");
+    return r;
+  }
+  return std::move(*result);
+}
+
+Result<VerifyReport> VerifyLogStore(LogStore& store, const crypto::NoteVerifier& verifier,
+                                    const VerifyOptions& options) {
+  WorkerPool pool(options.threads);
+  std::optional<Result<VerifyReport>> result;
+  Status guarded = lmdb::GuardMapFaults([&]() -> Status {
+    result.emplace(VerifyStore(store, options, verifier, "", pool));
+    return Status::Ok();
+  });
+  if (!guarded.ok()) {
+    VerifyReport r;
+    r.problem = guarded.message();
     return r;
   }
   return std::move(*result);

@@ -17,6 +17,7 @@
 #include "base/worker_pool.h"
 #include "crypto/note.h"
 #include "crypto/sha256.h"
+#include "ledger/log_store.h"
 #include "ledger/merkle/compact_range.h"
 
 namespace caseledger::ledger {
@@ -102,6 +103,11 @@ struct VerifyOptions {
 Result<VerifyReport> VerifyLedger(const std::string& dir,
                                   const VerifyOptions& options = {});
 
+// VerifyLedger of a log store that is already open (the server's own, for
+// the compliance audit), with the verifier key given. The store's read txns
+// are held for the whole run.
+Result<VerifyReport> VerifyLogStore(LogStore& store, const crypto::NoteVerifier& verifier,
+                                    const VerifyOptions& options = {});
 // Reads and parses <dir>/ledger.pub.
 Result<crypto::NoteVerifier> ReadVerifierFile(const std::string& path);
 

@@ -298,7 +298,10 @@ void OnDisclosureReviewed(const Fact& f, Fold& fold) {
   UpdateDisclosureStatus(*d);
 }
 
-void OnInformed(const Fact&, Fold& fold) { fold.v.informed = true; }
+void OnInformed(const Fact& f, Fold& fold) {
+  fold.v.informed = true;
+  if (!fold.v.informed_at) fold.v.informed_at = f.time;
+}
 
 void OnReviewed(const Fact& f, Fold& fold) { fold.v.last_review = f.time; }
 

@@ -200,6 +200,7 @@ struct CaseView {
   bool restricted = false;   // processing.restricted not lifted
   bool legal_hold = false;   // legal_hold.set not released
   bool informed = false;     // subject.informed or .information_deferred recorded
+  std::optional<Micros> informed_at;  // the first of them (FLAG-INFORM)
   std::optional<Micros> last_review;
   std::optional<std::uint64_t> closed_seq;
   std::optional<Micros> closed;

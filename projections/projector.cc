@@ -717,6 +717,19 @@ Result<CaseSnapshot> ReadCase(ledger::LogStore& log, const ProjectionDbs& dbs,
   return snap;
 }
 
+Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
+                       const std::function<Status(const CaseView&)>& fn) {
+  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs.cases));
+  CL_ASSIGN_OR_RETURN(auto kv, cur.First());
+  while (kv) {
+    CL_ASSIGN_OR_RETURN(CaseState state, ParseCaseState(AsChars(kv->value)));
+    CL_RETURN_IF_ERROR(fn(state.Derive()));
+    CL_ASSIGN_OR_RETURN(kv, cur.Next());
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,
                                              const ProjectionDbs& dbs) {
   CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());

@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -229,6 +230,11 @@ Result<std::vector<HistoryEntry>> CaseHistory(ledger::LogStore& log,
                                               std::string_view case_id,
                                               std::uint64_t as_of_seq = 0);
 Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs);
+// Calls `fn` with the derived view of every case in proj.cases, in key
+// order, from one snapshot (for whole-register reads: retention, the audit).
+// Stops at the first error `fn` returns.
+Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
+                       const std::function<Status(const CaseView&)>& fn);
 // Every case id in proj.cases, in key (byte) order. The ids only: listings
 // that show more must filter by what the caller may read (ROL-3, ROL-12).
 Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,

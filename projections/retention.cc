@@ -59,13 +59,7 @@ Result<RetentionPlan> PlanRetention(ledger::LogStore& log, const ProjectionDbs& 
   plan.soon_until = now + window;
   std::map<std::string, RetentionSubject> by_subject;
   std::set<std::string> erased;
-  {
-    CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
-    CL_ASSIGN_OR_RETURN(auto cur, ledger::lmdb::Cursor::Open(txn.raw(), dbs.cases));
-    CL_ASSIGN_OR_RETURN(auto kv, cur.First());
-    while (kv) {
-      CL_ASSIGN_OR_RETURN(CaseState state, ParseCaseState(AsChars(kv->value)));
-      const CaseView v = state.Derive();
+  CL_RETURN_IF_ERROR(ForEachCaseView(log, dbs, [&](const CaseView& v) -> Status {
       RetentionSubject& s = by_subject[v.subject];
       s.subject = v.subject;
       if (v.erased) erased.insert(v.subject);
@@ -84,9 +78,8 @@ Result<RetentionPlan> PlanRetention(ledger::LogStore& log, const ProjectionDbs& 
       }
       s.legal_hold = s.legal_hold || c.legal_hold;
       s.cases.push_back(std::move(c));
-      CL_ASSIGN_OR_RETURN(kv, cur.Next());
-    }
-  }
+      return Status::Ok();
+  }));
   for (auto& [id, s] : by_subject) {
     ++plan.subjects;
     if (erased.contains(id)) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/process.h"
@@ -185,9 +186,25 @@ TEST_CASE("erase through the CLI: the key is destroyed, erasure is final, rotati
   auto again = Run({"erase", "--data", dir, "--subject", s1, "--reason", "gdpr_art17"});
   CHECK(again.exit_code == 67);
   CHECK_THAT(again.err, Catch::Contains("ROL-16"));
+  // The audit (no master key needed) reports the erasure as not yet final ...
+  // (Outside demo mode: the demo master key in the data dir would be refused.)
+  const std::string demo_env = std::getenv("CASELEDGER_DEMO") ? std::getenv("CASELEDGER_DEMO") : "";
+  ::unsetenv("CASELEDGER_DEMO");
+  auto audit = Run({"audit", "--data", dir, "--json"});
+  if (!demo_env.empty()) ::setenv("CASELEDGER_DEMO", demo_env.c_str(), 1);
+  INFO(audit.err);
+  REQUIRE(audit.exit_code == 0);
+  auto erasures = nlohmann::json::parse(audit.out)["erasures"];
+  CHECK(erasures["pending_owners"] == nlohmann::json::array({s1}));
+  CHECK(erasures["made_final"] == 0);
+  CHECK_THAT(Run({"audit", "--data", dir}).out, Catch::Contains("1 pending"));
   auto rotate = Run({"keys", "rotate", "--data", dir});
   CHECK(rotate.exit_code == 0);
   CHECK_THAT(rotate.out, Catch::Contains("1 erasures made final"));
+  // ... and final after the rotation.
+  erasures = nlohmann::json::parse(Run({"audit", "--data", dir, "--json"}).out)["erasures"];
+  CHECK(erasures["pending"] == 0);
+  CHECK(erasures["made_final"] == 1);
   CHECK(VerifiedEvents(dir) >= 4);  // 2 concerns, the DPO, the erasure (+ the refusal)
   // The erased subject's events (ciphertext whose key is gone) still verify
   // offline, in a bundle of the whole log.
@@ -195,6 +212,43 @@ TEST_CASE("erase through the CLI: the key is destroyed, erasure is final, rotati
   REQUIRE(Run({"export-bundle", "--data", dir, "--out", bundle}).exit_code == 0);
   CHECK(ReadFile(bundle + "/events.jsonl").find(s1) != std::string::npos);
   CHECK(Run({"verify-bundle", bundle}).exit_code == 0);
+}
+
+TEST_CASE("the audit of a tampered data dir names the first bad seq and still completes",
+          "[e2e][audit]") {
+  TempDir tmp;
+  std::string dir = tmp / "data";
+  REQUIRE(Run({"init", "--data", dir}).exit_code == 0);
+  REQUIRE(Run({"import", "--data", dir}, ConcernLine(1) + ConcernLine(2) + ConcernLine(3)).exit_code == 0);
+  auto clean = Run({"audit", "--data", dir, "--json"});
+  REQUIRE(clean.exit_code == 0);
+  CHECK(nlohmann::json::parse(clean.out)["integrity"]["verified"] == true);
+  const std::string note = nlohmann::json::parse(clean.out)["integrity"]["latest_checkpoint"]["note"];
+  WriteFile(tmp / "previous.txt", note);
+
+  // One character of event 2's signature changed in the file itself.
+  const std::string file = dir + "/ledger/data.mdb";
+  std::string bytes = ReadFile(file);
+  const std::size_t at = bytes.find("\"seq\":2,\"sig\":\"");
+  REQUIRE(at != std::string::npos);
+  char& ch = bytes[at + std::string("\"seq\":2,\"sig\":\"").size() + 5];
+  ch = ch == 'A' ? 'B' : 'A';
+  WriteFile(file, bytes);
+
+  auto r = Run({"audit", "--data", dir, "--json", "--previous-checkpoint", tmp / "previous.txt"});
+  CHECK(r.exit_code == 1);  // the report is printed, the exit says it failed
+  const auto report = nlohmann::json::parse(r.out);
+  CHECK(report["integrity"]["verified"] == false);
+  CHECK(report["integrity"]["first_bad_seq"] == 2);
+  CHECK_THAT(report["integrity"]["problem"].get<std::string>(), Catch::Contains("signature"));
+  // The rest is computed from what is stored.
+  CHECK(report["cases"] == 3);
+  CHECK(report["flags"].size() == 8);
+  CHECK(report["integrity"]["consistency"]["consistent"] == true);
+  auto text = Run({"audit", "--data", dir});
+  CHECK(text.exit_code == 1);
+  CHECK_THAT(text.out, Catch::Contains("THE LOG DOES NOT VERIFY: first bad seq 2") &&
+                           Catch::Contains("FLAG-24H"));
 }
 
 TEST_CASE("retention run reports through the CLI, as text and JSON", "[e2e][retention]") {
