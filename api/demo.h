@@ -2,8 +2,8 @@
 // history of municipal case work over several years, planned as ledger
 // commands that go through the normal write path and its policy engine
 // (DESIGN §5). Every identity is clearly fake ("Testperson NNNN", CPR-like
-// "000000-NNNN" — there is no day 00 —, "Syntetisk Vej N, 9999 Demoby") and
-// every text says it is synthetic.
+// "00NNNN-NNNN" — there is no day 00 —, one number per person, "Syntetisk
+// Vej N, 9999 Demoby") and every text says it is synthetic.
 // The plan knows exactly which of its commands the policy engine must refuse
 // (attempts to register a concern on belief alone, ROL-1) and which defects it
 // plants for the compliance audit and the legal review to find (DESIGN §5.2
