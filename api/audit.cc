@@ -8,6 +8,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/event.h"
 #include "ledger/verify.h"
+#include "projections/access_flags.h"
 #include "projections/flags.h"
 #include "projections/retention.h"
 
@@ -86,30 +87,31 @@ Json Integrity(ledger::LogStore& store, const crypto::NoteVerifier& verifier,
   return out;
 }
 
-// Refusals by rule and by user, from the policy.refused records of the log
-// (clear headers only).
-Status Refusals(ledger::LogStore& store, Json& out) {
+// One pass over the log's clear headers: refusals by rule and by user (the
+// policy.refused records), and FLAG-ACCESS (the access records against who
+// took part in each case).
+Status ScanLog(ledger::LogStore& store, Json& refusals, Json& access) {
   std::map<std::string, std::uint64_t> by_rule;
   std::map<std::string, std::map<std::string, std::uint64_t>> by_user;  // user -> rule -> n
-  std::uint64_t total = 0;
+  std::uint64_t total = 0, unreadable = 0;
+  projections::AccessScan scan;
   CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto cur, ledger::lmdb::Cursor::Open(txn.raw(), store.events()));
   CL_ASSIGN_OR_RETURN(auto kv, cur.First());
-  std::uint64_t unreadable = 0;
   while (kv) {
-    const std::string_view line = AsChars(kv->value);
-    if (line.find("\"type\":\"policy.refused\"") != std::string_view::npos) {
-      auto e = ledger::DecodeEvent(line);
-      if (!e.ok()) {
-        ++unreadable;  // integrity reports it
-      } else if (e->type == "policy.refused") {
-        const Json& h = e->h;
-        const std::string rule =
-            h.is_object() && h.contains("rule") && h["rule"].is_string() ? h["rule"].get<std::string>()
-                                                                           : "unknown";
+    auto e = ledger::DecodeEvent(AsChars(kv->value));
+    auto f = e.ok() ? projections::FactOf(*e) : Result<projections::Fact>(e.status());
+    if (!f.ok()) {
+      ++unreadable;  // integrity names it
+    } else {
+      scan.Add(*f);
+      if (f->type == "policy.refused") {
+        const std::string rule = f->h.contains("rule") && f->h["rule"].is_string()
+                                     ? f->h["rule"].get<std::string>()
+                                     : "unknown";
         ++total;
         ++by_rule[rule];
-        ++by_user[e->actor][rule];
+        ++by_user[f->actor][rule];
       }
     }
     CL_ASSIGN_OR_RETURN(kv, cur.Next());
@@ -123,8 +125,16 @@ Status Refusals(ledger::LogStore& store, Json& out) {
   std::sort(users.begin(), users.end(), [](const Json& a, const Json& b) {
     return a["refusals"] != b["refusals"] ? a["refusals"] > b["refusals"] : a["user"] < b["user"];
   });
-  out = Json{{"total", total}, {"by_rule", by_rule}, {"by_user", std::move(users)}};
-  if (unreadable > 0) out["unreadable_records"] = unreadable;
+  refusals = Json{{"total", total}, {"by_rule", by_rule}, {"by_user", std::move(users)}};
+  if (unreadable > 0) refusals["unreadable_records"] = unreadable;
+  Json findings = Json::array();
+  for (const projections::AccessFinding& a : scan.Findings()) {
+    Json j{{"user", a.user}, {"role", a.role}, {"kind", a.kind}, {"count", a.count},
+           {"examples", a.examples}};
+    if (!a.month.empty()) j["month"] = a.month;
+    findings.push_back(std::move(j));
+  }
+  access = std::move(findings);
   return Status::Ok();
 }
 
@@ -192,9 +202,19 @@ Result<Json> BuildAudit(ledger::LogStore& store, const crypto::NoteVerifier& ver
                          {"held", subjects(plan.held)},
                          {"due_within_30_days", subjects(plan.soon)}};
 
-  Json refusals;
-  CL_RETURN_IF_ERROR(Refusals(store, refusals));
+  Json refusals, access;
+  CL_RETURN_IF_ERROR(ScanLog(store, refusals, access));
   report["refusals"] = std::move(refusals);
+  const projections::AccessPolicy ap;
+  report["flags"].push_back(
+      {{"flag", "FLAG-ACCESS"},
+       {"kind", "unusual_access"},
+       {"count", access.size()},
+       {"users", std::move(access)},
+       {"policy",
+        {{"max_uninvolved_cases_per_month", ap.max_uninvolved_per_month},
+         {"working_hours", "Monday-Friday " + std::to_string(ap.work_start_hour) + ":00-" +
+                               std::to_string(ap.work_end_hour) + ":00 Copenhagen time"}}}});
 
   // Erasures: the keystore's records (not the log's), and the two agree.
   const std::vector<std::string>& pending = erasures.pending;
@@ -222,8 +242,7 @@ Result<Json> BuildAudit(ledger::LogStore& store, const crypto::NoteVerifier& ver
       {"goal", "a reaction within 24 hours on every concern"}};
   report["cases"] = cases;
   report["not_covered"] = Json::array(
-      {"FLAG-ACCESS (unusual access) is not computed yet",
-       "disclosure register findings: GET /v1/disclosures (legal review)"});
+      {"disclosure register findings: GET /v1/disclosures (legal review)"});
   return report;
 }
 

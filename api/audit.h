@@ -7,7 +7,8 @@
 //               the previous audit (its size and root, if given)
 //   flags       the per-case flags of DESIGN §5.2 (projections/flags.h) with
 //               the cases concerned, by pseudonymous case id; FLAG-RETENTION
-//               from the retention plan
+//               from the retention plan; FLAG-ACCESS from the access records
+//               (projections/access_flags.h)
 //   refusals    policy.refused records by rule and by user
 //   erasures    done, made final on disk, and pending (not final until
 //               `caseledger keys rotate`); any erased subject whose key is

@@ -5,9 +5,11 @@
 #include <filesystem>
 #include <future>
 
+#include "api/audit.h"
 #include "api/demo.h"
 #include "bench/measure.h"
 #include "ledger/ledger.h"
+#include "ledger/verify.h"
 #include "projections/projector.h"
 
 namespace caseledger::bench {
@@ -95,6 +97,34 @@ Result<RebuildFigure> RebuildInto(const std::string& dir,
     f.same_as_live = diff.empty();
   }
   std::filesystem::remove_all(scratch_dir, ec);
+  return f;
+}
+
+Result<AuditFigure> AuditOf(const std::string& dir) {
+  AuditFigure f;
+  {
+    const auto t0 = Clock::now();
+    const double cpu0 = ProcessCpuSeconds();
+    CL_ASSIGN_OR_RETURN(auto store, ledger::LogStore::Open(dir, /*read_only=*/true));
+    CL_ASSIGN_OR_RETURN(auto dbs, projections::ProjectionDbs::Open(store->env(), false));
+    CL_ASSIGN_OR_RETURN(auto verifier, ledger::ReadVerifierFile(dir + "/ledger.pub"));
+    CL_ASSIGN_OR_RETURN(auto erasures, ledger::Keystore::ReadErasures(dir + "/keystore"));
+    api::AuditOptions o;
+    o.now = ledger::NowMicros();
+    CL_ASSIGN_OR_RETURN(ledger::Json report, api::BuildAudit(*store, verifier, erasures, dbs, o));
+    f.seconds = SecondsSince(t0);
+    f.cpu_seconds = ProcessCpuSeconds() - cpu0;
+    f.verified = report["integrity"]["verified"].get<bool>();
+    f.events = report["integrity"].value("events_verified", std::uint64_t{0});
+    f.cases = report["cases"].get<std::uint64_t>();
+    for (const auto& flag : report["flags"])
+      if (flag.contains("cases")) f.findings += flag["count"].get<std::uint64_t>();
+    f.events_per_s = static_cast<double>(f.events) / f.seconds;
+  }
+  const auto t1 = Clock::now();
+  CL_ASSIGN_OR_RETURN(ledger::VerifyReport v, ledger::VerifyLedger(dir));
+  f.verify_seconds = SecondsSince(t1);
+  if (!v.ok) return Internal("verify of the domain log failed: " + v.problem);
   return f;
 }
 

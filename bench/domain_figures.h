@@ -38,4 +38,21 @@ struct RebuildFigure {
 Result<RebuildFigure> RebuildInto(const std::string& dir,
                                   const std::string& scratch_dir);
 
+struct AuditFigure {
+  std::uint64_t events = 0;      // verified by the audit
+  std::uint64_t cases = 0;
+  std::uint64_t findings = 0;    // per-case flags raised
+  bool verified = false;
+  double seconds = 0;            // the whole audit (BuildAudit)
+  double events_per_s = 0;
+  double verify_seconds = 0;     // of which: VerifyLedger alone, same log
+  double cpu_seconds = 0;        // process CPU of the audit
+};
+
+// The compliance audit (api::BuildAudit) of the data dir `dir`, as
+// `caseledger audit` runs it (read-only, no secret), timed; and a VerifyLedger
+// of the same log alone, for its share. The dir must not be open elsewhere in
+// this process.
+Result<AuditFigure> AuditOf(const std::string& dir);
+
 }  // namespace caseledger::bench

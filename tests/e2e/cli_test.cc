@@ -243,7 +243,7 @@ TEST_CASE("the audit of a tampered data dir names the first bad seq and still co
   CHECK_THAT(report["integrity"]["problem"].get<std::string>(), Catch::Contains("signature"));
   // The rest is computed from what is stored.
   CHECK(report["cases"] == 3);
-  CHECK(report["flags"].size() == 8);
+  CHECK(report["flags"].size() == 9);
   CHECK(report["integrity"]["consistency"]["consistent"] == true);
   auto text = Run({"audit", "--data", dir});
   CHECK(text.exit_code == 1);
