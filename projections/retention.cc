@@ -51,39 +51,38 @@ Result<RetentionPolicy> ReadRetentionPolicy(ledger::LogStore& log, const Project
   return p;
 }
 
-Result<RetentionPlan> PlanRetention(ledger::LogStore& log, const ProjectionDbs& dbs, Micros now,
-                                    Micros window) {
-  RetentionPlan plan;
-  CL_ASSIGN_OR_RETURN(plan.policy, ReadRetentionPolicy(log, dbs));
-  plan.now = now;
-  plan.soon_until = now + window;
-  std::map<std::string, RetentionSubject> by_subject;
-  std::set<std::string> erased;
-  CL_RETURN_IF_ERROR(ForEachCaseView(log, dbs, [&](const CaseView& v) -> Status {
-      RetentionSubject& s = by_subject[v.subject];
-      s.subject = v.subject;
-      if (v.erased) erased.insert(v.subject);
-      RetentionCase c;
-      c.case_id = v.case_id;
-      c.legal_hold = v.legal_hold;
-      if (v.Outcome() == "unfounded") {
-        c.basis = "unfounded";
-        // The latest assessment (not retracted) is the unfounded one.
-        c.due = v.assessments.back().time + plan.policy.unfounded_days * kDay;
-      } else if (v.closed) {
-        c.basis = "closed";
-        c.due = AddYears(*v.closed, plan.policy.closed_years);
-      } else {
-        c.basis = "open";
-      }
-      s.legal_hold = s.legal_hold || c.legal_hold;
-      s.cases.push_back(std::move(c));
-      return Status::Ok();
-  }));
-  for (auto& [id, s] : by_subject) {
-    ++plan.subjects;
-    if (erased.contains(id)) {
-      ++plan.erased;
+RetentionPlanner::RetentionPlanner(RetentionPolicy policy, Micros now, Micros window) {
+  plan_.policy = std::move(policy);
+  plan_.now = now;
+  plan_.soon_until = now + window;
+}
+
+void RetentionPlanner::Add(const CaseView& v) {
+  RetentionSubject& s = by_subject_[v.subject];
+  s.subject = v.subject;
+  if (v.erased) erased_.insert(v.subject);
+  RetentionCase c;
+  c.case_id = v.case_id;
+  c.legal_hold = v.legal_hold;
+  if (v.Outcome() == "unfounded") {
+    c.basis = "unfounded";
+    // The latest assessment (not retracted) is the unfounded one.
+    c.due = v.assessments.back().time + plan_.policy.unfounded_days * kDay;
+  } else if (v.closed) {
+    c.basis = "closed";
+    c.due = AddYears(*v.closed, plan_.policy.closed_years);
+  } else {
+    c.basis = "open";
+  }
+  s.legal_hold = s.legal_hold || c.legal_hold;
+  s.cases.push_back(std::move(c));
+}
+
+RetentionPlan RetentionPlanner::Finish() && {
+  for (auto& [id, s] : by_subject_) {
+    ++plan_.subjects;
+    if (erased_.contains(id)) {
+      ++plan_.erased;
       continue;
     }
     const bool all_due = std::all_of(s.cases.begin(), s.cases.end(),
@@ -94,13 +93,24 @@ Result<RetentionPlan> PlanRetention(ledger::LogStore& log, const ProjectionDbs& 
     const bool all_unfounded = std::all_of(s.cases.begin(), s.cases.end(),
                                            [](const RetentionCase& c) { return c.basis == "unfounded"; });
     s.reason = all_unfounded ? "unfounded" : "retention";
-    if (s.due <= now) {
-      (s.legal_hold ? plan.held : plan.due).push_back(std::move(s));
-    } else if (s.due <= plan.soon_until) {
-      plan.soon.push_back(std::move(s));
+    if (s.due <= plan_.now) {
+      (s.legal_hold ? plan_.held : plan_.due).push_back(std::move(s));
+    } else if (s.due <= plan_.soon_until) {
+      plan_.soon.push_back(std::move(s));
     }
   }
-  return plan;
+  return std::move(plan_);
+}
+
+Result<RetentionPlan> PlanRetention(ledger::LogStore& log, const ProjectionDbs& dbs, Micros now,
+                                    Micros window) {
+  CL_ASSIGN_OR_RETURN(RetentionPolicy policy, ReadRetentionPolicy(log, dbs));
+  RetentionPlanner planner(std::move(policy), now, window);
+  CL_RETURN_IF_ERROR(ForEachCaseView(log, dbs, [&](const CaseView& v) -> Status {
+    planner.Add(v);
+    return Status::Ok();
+  }));
+  return std::move(planner).Finish();
 }
 
 }  // namespace caseledger::projections

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,6 +61,20 @@ struct RetentionPlan {
   std::uint64_t subjects = 0;          // subjects with a case
   std::uint64_t erased = 0;            // of which erased already
 };
+// The plan built from case views fed one by one (so a caller that walks the
+// cases for more, like the audit, parses each once).
+class RetentionPlanner {
+ public:
+  RetentionPlanner(RetentionPolicy policy, Micros now, Micros window);
+  void Add(const CaseView& v);
+  RetentionPlan Finish() &&;
+
+ private:
+  RetentionPlan plan_;
+  std::map<std::string, RetentionSubject> by_subject_;
+  std::set<std::string> erased_;
+};
+
 // The plan as of `now`, listing as "soon" what falls due within `window`.
 // Subjects in subject-id order. One snapshot of proj.cases.
 Result<RetentionPlan> PlanRetention(ledger::LogStore& log, const ProjectionDbs& dbs, Micros now,
