@@ -85,12 +85,10 @@ void PrintSummary(std::ostream& out, const Json& r) {
 }  // namespace
 
 int CmdAudit(const std::string& dir, bool json, const std::optional<std::string>& previous_file) {
-  auto store = ledger::LogStore::Open(dir, /*read_only=*/true);
-  if (!store.ok()) return Fail(store.status());
-  auto dbs = projections::ProjectionDbs::Open((*store)->env(), false);
-  if (!dbs.ok())
-    return Fail(dbs.status().WithContext(
-        "the data directory has no projections (run `caseledger rebuild`)"));
+  auto domain = OpenReadOnlyDomain(dir);
+  if (!domain.ok()) return Fail(domain.status());
+  ledger::LogStore& store = *domain->store;
+  const projections::ProjectionDbs& dbs = domain->dbs;
   auto verifier = ledger::ReadVerifierFile(dir + "/ledger.pub");
   if (!verifier.ok()) return Fail(verifier.status());
   auto erasures = ledger::Keystore::ReadErasures(dir + "/keystore");
@@ -106,7 +104,7 @@ int CmdAudit(const std::string& dir, bool json, const std::optional<std::string>
     if (!prev.ok()) return Fail(prev.status());
     o.previous = *prev;
   }
-  auto report = BuildAudit(**store, *verifier, *erasures, *dbs, o);
+  auto report = BuildAudit(store, *verifier, *erasures, dbs, o);
   if (!report.ok()) return Fail(report.status());
   if (json)
     std::cout << ledger::CanonicalJson(*report) << "\n";

@@ -52,6 +52,17 @@ int CmdInit(const std::string& dir, const std::string& origin) {
   return kExitOk;
 }
 
+Result<ReadOnlyDomain> OpenReadOnlyDomain(const std::string& dir) {
+  ReadOnlyDomain d;
+  CL_ASSIGN_OR_RETURN(d.store, ledger::LogStore::Open(dir, /*read_only=*/true));
+  auto dbs = projections::ProjectionDbs::Open(d.store->env(), false);
+  if (!dbs.ok())
+    return dbs.status().WithContext(
+        "the data directory has no projections (run `caseledger rebuild`)");
+  d.dbs = *dbs;
+  return d;
+}
+
 Result<std::unique_ptr<ledger::Ledger>> OpenDomainLedger(
     const std::string& dir, ledger::LedgerOptions options) {
   options.make_hook = [](ledger::LogStore& store, ledger::Keystore& keys)

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ledger/ledger.h"
+#include "projections/projector.h"
 
 namespace caseledger::api {
 
@@ -17,6 +18,15 @@ namespace caseledger::api {
 // writer's transaction.
 Result<std::unique_ptr<ledger::Ledger>> OpenDomainLedger(
     const std::string& dir, ledger::LedgerOptions options = {});
+
+// A data dir's log and projections opened read-only (beside a running
+// server, too), for the reporting commands (stats, audit). NotFound with a
+// hint to rebuild if the projections are missing.
+struct ReadOnlyDomain {
+  std::unique_ptr<ledger::LogStore> store;
+  projections::ProjectionDbs dbs;
+};
+Result<ReadOnlyDomain> OpenReadOnlyDomain(const std::string& dir);
 
 int CmdInit(const std::string& dir, const std::string& origin);
 // The compliance audit (api/audit.h) of a data dir: a summary, or with

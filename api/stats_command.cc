@@ -122,13 +122,11 @@ void PrintYear(std::ostream& out, const YearStats& s) {
 }  // namespace
 
 int CmdStats(const std::string& dir, std::optional<int> year, bool json) {
-  auto store = ledger::LogStore::Open(dir, /*read_only=*/true);
-  if (!store.ok()) return Fail(store.status());
-  auto dbs = projections::ProjectionDbs::Open((*store)->env(), false);
-  if (!dbs.ok())
-    return Fail(dbs.status().WithContext(
-        "the data directory has no projections (run `caseledger rebuild`)"));
-  auto stats = projections::ReadStats(**store, *dbs, year);
+  auto domain = OpenReadOnlyDomain(dir);
+  if (!domain.ok()) return Fail(domain.status());
+  ledger::LogStore& store = *domain->store;
+  const projections::ProjectionDbs& dbs = domain->dbs;
+  auto stats = projections::ReadStats(store, dbs, year);
   if (!stats.ok()) return Fail(stats.status());
 
   if (json) {

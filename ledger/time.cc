@@ -5,9 +5,6 @@
 
 namespace caseledger::ledger {
 
-namespace {
-// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's
-// algorithm).
 std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -28,6 +25,8 @@ void CivilFromDays(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
   m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
 }
+
+namespace {
 bool IsLeap(std::int64_t y) {
   return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }

@@ -21,4 +21,9 @@ std::string FormatTime(Micros t);
 // otherwise.
 Result<Micros> ParseTime(std::string_view text);
 
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (H.
+// Hinnant's algorithms).
+std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d);
+void CivilFromDays(std::int64_t days, std::int64_t& y, unsigned& m, unsigned& d);
+
 }  // namespace caseledger::ledger

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "ledger/time.h"
+
 namespace caseledger::projections {
 
 namespace {
@@ -9,32 +11,6 @@ namespace {
 constexpr Micros kSecond = 1'000'000;
 constexpr Micros kHour = 3600 * kSecond;
 constexpr Micros kDay = 24 * kHour;
-
-// Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil).
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-struct Civil {
-  std::int64_t y;
-  unsigned m, d;
-};
-Civil CivilFromDays(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2), m, d};
-}
 
 std::int64_t FloorDiv(Micros a, Micros b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
@@ -45,24 +21,33 @@ unsigned Weekday(std::int64_t days) {
 
 // The last Sunday of `month` in `year`, 01:00 UTC.
 Micros LastSundayOneUtc(std::int64_t year, unsigned month) {
-  const std::int64_t first_next = month == 12 ? DaysFromCivil(year + 1, 1, 1)
-                                              : DaysFromCivil(year, month + 1, 1);
+  const std::int64_t first_next = month == 12 ? ledger::DaysFromCivil(year + 1, 1, 1)
+                                              : ledger::DaysFromCivil(year, month + 1, 1);
   std::int64_t day = first_next - 1;
   while (Weekday(day) != 0) --day;
   return day * kDay + kHour;
 }
 
+std::int64_t YearOf(Micros t) {
+  std::int64_t y = 0;
+  unsigned m = 0, d = 0;
+  ledger::CivilFromDays(FloorDiv(t, kDay), y, m, d);
+  return y;
+}
+
 std::string Month(Micros t) {
-  const Civil c = CivilFromDays(FloorDiv(t, kDay));
+  std::int64_t y = 0;
+  unsigned m = 0, d = 0;
+  ledger::CivilFromDays(FloorDiv(t, kDay), y, m, d);
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u", static_cast<long long>(c.y), c.m);
+  std::snprintf(buf, sizeof buf, "%04lld-%02u", static_cast<long long>(y), m);
   return buf;
 }
 
 }  // namespace
 
 Micros CopenhagenOffset(Micros t) {
-  const std::int64_t year = CivilFromDays(FloorDiv(t, kDay)).y;
+  const std::int64_t year = YearOf(t);
   const bool summer = t >= LastSundayOneUtc(year, 3) && t < LastSundayOneUtc(year, 10);
   return summer ? 2 * kHour : kHour;
 }
