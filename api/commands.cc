@@ -3,11 +3,14 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <iostream>
+#include <sstream>
 
 #include "api/exit_codes.h"
 #include "ledger/bundle.h"
+#include "ledger/evidence.h"
 #include "ledger/command.h"
 #include "ledger/event.h"
 #include "ledger/ledger.h"
@@ -250,6 +253,40 @@ int CmdExportBundle(const std::string& dir, const std::string& out) {
   std::cout << "exported " << r->events << " events and the checkpoint of size "
             << r->checkpoint_size << " to " << out << "\n";
   return kExitOk;
+}
+
+int CmdEvidence(const std::string& dir, std::uint64_t seq, const std::string& out) {
+  auto store = ledger::LogStore::Open(dir, /*read_only=*/true);
+  if (!store.ok()) return Fail(store.status());
+  auto verifier = ledger::ReadVerifierFile(dir + "/ledger.pub");
+  if (!verifier.ok()) return Fail(verifier.status());
+  auto evidence = ledger::MakeEvidence(**store, *verifier, seq);
+  if (!evidence.ok()) return Fail(evidence.status());
+  const std::string text = ledger::CanonicalJson(*evidence) + "\n";
+  if (out.empty()) {
+    std::cout << text;
+    return kExitOk;
+  }
+  std::ofstream f(out, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) return Fail(IoError("cannot write the evidence file"));
+  std::cout << "evidence of event " << seq << " written to " << out << "\n";
+  return kExitOk;
+}
+
+int CmdVerifyEvidence(const std::string& file, const std::optional<std::string>& key) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::cout << "incomplete: cannot read the evidence file\n";
+    return static_cast<int>(ledger::BundleVerdict::kIncomplete);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  const ledger::EvidenceReport r = ledger::VerifyEvidence(text.str(), key);
+  static constexpr const char* kNames[] = {"verified", "tampered", "incomplete", "unknown key"};
+  std::cout << kNames[static_cast<int>(r.verdict)] << ": " << r.message << "\n";
+  return static_cast<int>(r.verdict);
 }
 
 int CmdVerifyBundle(const std::string& bundle,

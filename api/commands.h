@@ -47,6 +47,12 @@ int CmdProveConsistency(const std::string& dir, std::uint64_t from,
 int CmdExportBundle(const std::string& dir, const std::string& out);
 int CmdVerifyBundle(const std::string& bundle,
                     const std::optional<std::string>& key, unsigned threads);
+// Writes the evidence of event `seq` (ledger/evidence.h) to `out`, or to
+// stdout if `out` is empty.
+int CmdEvidence(const std::string& dir, std::uint64_t seq, const std::string& out);
+// Verifies an evidence file: exit 0 verified, 1 tampered, 2 incomplete, 3
+// unknown key (as verify-bundle).
+int CmdVerifyEvidence(const std::string& file, const std::optional<std::string>& key);
 // Rebuilds every projection from the log; with `compare`, rebuilds into a
 // scratch environment and reports any difference from the live projections
 // (exit 1 if there is one).

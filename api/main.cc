@@ -91,6 +91,21 @@ int main(int argc, char** argv) {
       "trusted verifier key (default: trust the bundle's verifier.txt)");
   verify_bundle->add_option("--threads", threads, "threads (0 = all cores)");
 
+  auto* evidence = app.add_subcommand(
+      "evidence", "write the evidence of one event: the event, its inclusion proof, the signed "
+                  "checkpoint and the verifier key (docs/formats/evidence.md)");
+  std::string evidence_out;
+  evidence->add_option("--data", dir, "data directory")->required();
+  evidence->add_option("--seq", seq, "the event's seq (e.g. of a disclosure.made)")->required();
+  evidence->add_option("--out", evidence_out, "file to write (default: stdout)");
+  auto* verify_evidence = app.add_subcommand(
+      "verify-evidence",
+      "verify an evidence file offline; exit 0 verified, 1 tampered, 2 incomplete, 3 unknown key");
+  std::string evidence_file;
+  verify_evidence->add_option("file", evidence_file, "the evidence file")->required();
+  verify_evidence->add_option("--key", key,
+                              "trusted verifier key (default: trust the file's own key)");
+
   auto* demo = app.add_subcommand(
       "demo", "fill a data directory with a synthetic history, then verify it");
   std::uint64_t cases = 750, seed = 1;  // api::kDemoDefaultCases (api/demo.h)
@@ -205,6 +220,8 @@ int main(int argc, char** argv) {
   if (*consistency) return api::CmdProveConsistency(dir, from, to);
   if (*export_bundle) return api::CmdExportBundle(dir, out);
   if (*verify_bundle) return api::CmdVerifyBundle(bundle, key, threads);
+  if (*evidence) return api::CmdEvidence(dir, seq, evidence_out);
+  if (*verify_evidence) return api::CmdVerifyEvidence(evidence_file, key);
   if (*rebuild) return api::CmdRebuild(dir, compare);
   if (*stats) return api::CmdStats(dir, year, json);
   if (*audit) return api::CmdAudit(dir, json, previous_checkpoint);

@@ -32,4 +32,26 @@ head -n 9000 "$tmp/b/events.jsonl" > "$tmp/i/events.jsonl"
 echo "tail removed:"; expect 2 "$tmp/i"
 
 echo "foreign trusted key:"; expect 3 "$tmp/b" --key "other.invalid+00000000+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+
+# Evidence of single events (docs/formats/evidence.md): the Python verifier
+# (tools/verify_evidence.py, RFC 9162 inclusion from the spec) and ours agree.
+expect_both() {  # expect_both CODE FILE [ARGS]
+  local want=$1 file=$2; shift 2
+  set +e
+  out=$("$py" "$src/tools/verify_evidence.py" "$file" "$@"); got=$?
+  ours=$("$bin" verify-evidence "$file" "$@"); got_ours=$?
+  set -e
+  echo "  $out (exit $got) / ours: $ours (exit $got_ours)"
+  [ "$got" -eq "$want" ] && [ "$got_ours" -eq "$want" ] || { echo "FAIL: expected exit $want"; exit 1; }
+}
+for s in 1 2 3 4999 5000 $((n - 1)) "$n"; do
+  "$bin" evidence --data "$tmp/data" --seq "$s" --out "$tmp/ev$s.json" >/dev/null
+  echo "evidence of event $s:"; expect_both 0 "$tmp/ev$s.json" --key "$(cat "$tmp/data/ledger.pub")"
+done
+sed 's/\\"seq\\":5000,/\\"seq\\":5001,/' "$tmp/ev5000.json" > "$tmp/ev-t.json"
+cmp -s "$tmp/ev5000.json" "$tmp/ev-t.json" && { echo "FAIL: the edit did not apply"; exit 1; }
+echo "evidence with its event altered:"; expect_both 1 "$tmp/ev-t.json"
+echo "evidence under a foreign trusted key:"
+expect_both 3 "$tmp/ev5000.json" --key "other.invalid+00000000+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+echo "not evidence:"; expect_both 2 "$tmp/b/verifier.txt"
 echo "PASS"

@@ -1,0 +1,43 @@
+// Evidence for one event (DESIGN §10, issue 6 item 4): the stored event, its
+// RFC 9162 inclusion proof to a signed checkpoint of fixed size, that
+// checkpoint (a C2SP signed note) and the node's note verifier key — small
+// enough to attach to a legal opinion, checkable years later without the
+// server and without any secret (`caseledger verify-evidence`,
+// tools/verify_evidence.py). Format: docs/formats/evidence.md.
+// Pure apart from MakeEvidence's read txn; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "crypto/note.h"
+#include "ledger/bundle.h"
+#include "ledger/canonical_json.h"
+#include "ledger/log_store.h"
+
+namespace caseledger::ledger {
+
+// The evidence of event `seq` against the latest stored checkpoint (every
+// event is covered by it). InvalidArgument for a seq not in the log.
+Result<Json> MakeEvidence(LogStore& store, const crypto::NoteVerifier& verifier,
+                          std::uint64_t seq);
+
+struct EvidenceReport {
+  BundleVerdict verdict = BundleVerdict::kIncomplete;  // the bundle's codes
+  std::string message;
+  std::uint64_t seq = 0, tree_size = 0;
+  std::string type;  // of the event, when it verified
+};
+
+// Verifies an evidence document: the checkpoint's signature under the
+// verifier key (or `trusted_key`, which the document's key must equal:
+// else kUnknownKey), the checkpoint's size and root against the proof, the
+// event's canonical form and signature, its leaf hash and the inclusion
+// proof. kIncomplete for a document that is not evidence at all.
+EvidenceReport VerifyEvidence(std::string_view text,
+                              const std::optional<std::string>& trusted_key);
+
+}  // namespace caseledger::ledger

@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""Independent verifier of a caseledger evidence file (docs/formats/evidence.md).
+
+One event, its RFC 9162 inclusion proof (§2.1.3.2) to a C2SP signed
+checkpoint, and the note verifier key — checked from the specifications only,
+with the signed-note and canonical-JSON helpers of verify_bundle.py (which
+shares no code with caseledger). Needs Python 3 and python3-cryptography.
+
+Usage: verify_evidence.py FILE [--key VERIFIER_KEY]
+Exit codes: 0 verified, 1 tampered, 2 incomplete, 3 unknown key, 64 usage.
+"""
+import base64
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cryptography.exceptions import InvalidSignature  # noqa: E402
+from verify_bundle import (EVENT_PREFIX, INCOMPLETE, TAMPERED, UNKNOWN_KEY, USAGE,  # noqa: E402
+                           VERIFIED, Verdict, canonical, no_duplicates, open_checkpoint,
+                           parse_verifier, reject_float, sha256)
+
+
+def root_from_inclusion(index, size, leaf, path):
+    """RFC 9162 §2.1.3.2: the root that `path` leads to from leaf `index`."""
+    if index >= size:
+        raise Verdict(TAMPERED, "leaf index outside the tree")
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            raise Verdict(TAMPERED, "inclusion proof too long")
+        if fn & 1 or fn == sn:
+            r = sha256(b"\x01" + p + r)
+            if not fn & 1:
+                while (fn & 1) == 0 and fn != 0:
+                    fn, sn = fn >> 1, sn >> 1
+        else:
+            r = sha256(b"\x01" + r + p)
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0:
+        raise Verdict(TAMPERED, "inclusion proof too short")
+    return r
+
+
+def b64hash(text, what):
+    try:
+        h = base64.b64decode(text, validate=True)
+    except (TypeError, ValueError):
+        raise Verdict(TAMPERED, f"{what} is not base64")
+    if len(h) != 32:
+        raise Verdict(TAMPERED, f"{what} is not a 32-byte hash")
+    return h
+
+
+def verify(path, trusted_key):
+    try:
+        doc = json.load(open(path), object_pairs_hook=no_duplicates, parse_float=reject_float)
+        vtext, note, line, inc = doc["verifier"], doc["checkpoint"], doc["event"], doc["inclusion"]
+        index, size, proof = inc["leaf_index"], inc["tree_size"], inc["proof"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise Verdict(INCOMPLETE, f"not an evidence file: {e}")
+    if doc.get("v") != 1:
+        raise Verdict(INCOMPLETE, "unknown evidence version")
+    if trusted_key is not None and trusted_key != vtext:
+        raise Verdict(UNKNOWN_KEY, "the evidence's verifier key is not the trusted key")
+    name, key_id, key = parse_verifier(vtext)
+    _, cp_size, cp_root = open_checkpoint(note, name, key_id, key)
+    if size != cp_size or b64hash(inc.get("root"), "root") != cp_root:
+        raise Verdict(TAMPERED, "the proof is not to the checkpoint's tree")
+    raw = line.encode()
+    try:
+        obj = json.loads(raw, object_pairs_hook=no_duplicates, parse_float=reject_float)
+    except ValueError as e:
+        raise Verdict(TAMPERED, f"event: not valid JSON ({e})")
+    if not isinstance(obj, dict) or canonical(obj) != raw:
+        raise Verdict(TAMPERED, "event: not canonical JSON")
+    if obj.get("seq") != index + 1:
+        raise Verdict(TAMPERED, "the event's seq is not the proof's leaf")
+    try:
+        sig = base64.b64decode(obj.pop("sig"), validate=True)
+    except (KeyError, ValueError):
+        raise Verdict(TAMPERED, "event: no valid sig")
+    c = canonical(obj)
+    try:
+        key.verify(sig, EVENT_PREFIX + c)
+    except InvalidSignature:
+        raise Verdict(TAMPERED, "event: signature does not verify")
+    leaf = sha256(b"\x00" + c)
+    if b64hash(inc.get("leaf_hash"), "leaf_hash") != leaf:
+        raise Verdict(TAMPERED, "the proof's leaf hash is not the event's")
+    path_hashes = [b64hash(p, "proof hash") for p in proof]
+    if root_from_inclusion(index, size, leaf, path_hashes) != cp_root:
+        raise Verdict(TAMPERED, "inclusion proof does not lead to the checkpoint's root")
+    return f"verified event {index + 1} ({obj.get('type')}) in the log of {size} events"
+
+
+def main(argv):
+    args = argv[1:]
+    key = None
+    if len(args) == 3 and args[1] == "--key":
+        key = args[2]
+        args = args[:1]
+    if len(args) != 1:
+        print(__doc__.strip().splitlines()[-2], file=sys.stderr)
+        return USAGE
+    try:
+        print(verify(args[0], key))
+        return VERIFIED
+    except Verdict as v:
+        print(["verified", "tampered", "incomplete", "unknown key"][v.code] + ": " + str(v))
+        return v.code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
