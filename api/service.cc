@@ -15,6 +15,7 @@
 #include "crypto/random.h"
 #include "ledger/body.h"
 #include "ledger/event.h"
+#include "ledger/evidence.h"
 #include "ledger/proofs.h"
 #include "ledger/verify.h"
 #include "projections/catalogue.h"
@@ -722,6 +723,21 @@ void Service::AddRoutes() {
     auto size = UintParam(q, "size", n, 1, std::max<std::uint64_t>(n, 1));
     if (!size.ok()) return ErrorResponse(size.status());
     auto j = ledger::InclusionProofJson(ledger_.store(), *seq, *size);
+    if (!j.ok()) return ErrorResponse(j.status());
+    return JsonResponse(200, *j);
+  });
+  AddAuthed("GET", "/v1/log/evidence", [this](const Principal& w, const HttpRequest&,
+                                               const PathParams&, const QueryParams& q) {
+    // The raw event line is in it: the same readers as /v1/log/entries.
+    if (w.role != "auditor" && w.role != "dpo")
+      return ErrorResponse(PermissionDenied("evidence holds a raw log entry: for auditors and the DPO"));
+    if (auto s = OnlyParams(q, {"seq"}); !s.ok()) return ErrorResponse(s);
+    if (!q.contains("seq")) return ErrorResponse(InvalidArgument("query: seq is required"));
+    auto seq = UintParam(q, "seq", 0, 1, (std::uint64_t{1} << 53) - 1);
+    if (!seq.ok()) return ErrorResponse(seq.status());
+    auto verifier = ledger::ReadVerifierFile(ledger_.dir() + "/ledger.pub");
+    if (!verifier.ok()) return ErrorResponse(verifier.status());
+    auto j = ledger::MakeEvidence(ledger_.store(), *verifier, *seq);
     if (!j.ok()) return ErrorResponse(j.status());
     return JsonResponse(200, *j);
   });

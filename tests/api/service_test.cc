@@ -8,6 +8,8 @@
 
 #include "api/commands.h"
 #include "ledger/event.h"
+#include "ledger/evidence.h"
+#include "ledger/verify.h"
 #include "ledger/log_store.h"
 #include "tests/api/case_walk.h"
 #include "tests/ledger/test_util.h"
@@ -504,6 +506,27 @@ TEST_CASE("log endpoints: checkpoint, entries and proofs of the served log", "[a
                     "status=\"200\"} 1") != std::string::npos);
   CHECK(r.body.find("caseledger_batch_size_events_bucket") != std::string::npos);
   CHECK(r.body.find("u-") == std::string::npos);  // no user ids in metrics
+}
+
+TEST_CASE("GET /v1/log/evidence: evidence of one event for auditors and the DPO, verifiable offline",
+          "[api][evidence]") {
+  World w;
+  auto walk = w.Walk();
+  walk.Run();
+  const std::string key = ledger::ReadVerifierFile(w.dir.path() + "/ledger.pub").value().ToString();
+  for (const std::string* t : {&w.tokens.aud, &w.tokens.dpo}) {
+    auto r = walk.Get(*t, "/v1/log/evidence?seq=3");
+    REQUIRE(r.status == 200);
+    const auto report = ledger::VerifyEvidence(r.body, key);
+    CHECK(report.verdict == ledger::BundleVerdict::kVerified);
+    CHECK(report.seq == 3);
+  }
+  for (const std::string* t : {&w.tokens.cw, &w.tokens.co, &w.tokens.lr})
+    CHECK(walk.Get(*t, "/v1/log/evidence?seq=3").status == 403);
+  CHECK(walk.Get(w.tokens.aud, "/v1/log/evidence").status == 400);
+  CHECK(walk.Get(w.tokens.aud, "/v1/log/evidence?seq=0").status == 400);
+  CHECK(walk.Get(w.tokens.aud, "/v1/log/evidence?seq=3&x=1").status == 400);
+  CHECK(walk.Get(w.tokens.aud, "/v1/log/evidence?seq=999999").status == 400);
 }
 
 TEST_CASE("the OpenAPI description lists exactly the router's routes", "[api]") {
