@@ -17,7 +17,6 @@
 #include "ledger/event.h"
 #include "ledger/evidence.h"
 #include "ledger/proofs.h"
-#include "ledger/verify.h"
 #include "projections/catalogue.h"
 #include "projections/stats.h"
 
@@ -165,6 +164,8 @@ Service::Service(ledger::Ledger& ledger, const projections::ProjectionDbs& dbs,
       dbs_(dbs),
       hasher_(std::move(pepper)),
       options_(std::move(options)),
+      verifier_(crypto::NoteVerifier::For(ledger.store().origin(),
+                                          ledger.signing_key().public_key())),
       cases_(ledger.store(), dbs_),
       auth_(hasher_,
             [this](std::string_view user) {
@@ -358,8 +359,7 @@ HttpResponse Service::LookupSubject(const Principal& who, const HttpRequest& req
   if (!cpr.is_string() || !projections::IsCpr(cpr.get_ref<const std::string&>()))
     return ErrorResponse(InvalidArgument("cpr: a CPR number, DDMMYY-NNNN or DDMMYYNNNN"));
   ledger::Keystore& keys = ledger_.keys();
-  auto owner = keys.OwnerOf(
-      keys.LookupKeyOf(projections::CprIndexText(cpr.get_ref<const std::string&>())));
+  auto owner = keys.OwnerOf(projections::CprLookupKey(keys, cpr.get_ref<const std::string&>()));
   if (!owner.ok()) return ErrorResponse(owner.status());
   const Status none = NotFound("no subject is registered under this CPR number");
   if (!*owner) return ErrorResponse(none);
@@ -378,13 +378,11 @@ HttpResponse Service::Audit(const Principal& who, const QueryParams& q) {
   if (who.role != "auditor" && who.role != "dpo")
     return ErrorResponse(PermissionDenied("only auditors and the dpo run the compliance audit"));
   if (auto s = OnlyParams(q, {}); !s.ok()) return ErrorResponse(s);
-  auto verifier = ledger::ReadVerifierFile(ledger_.dir() + "/ledger.pub");
-  if (!verifier.ok()) return ErrorResponse(verifier.status());
   auto erasures = ledger_.keys().Erasures();
   if (!erasures.ok()) return ErrorResponse(erasures.status());
   AuditOptions o;
   o.now = options_.clock();
-  auto report = BuildAudit(ledger_.store(), *verifier, *erasures, dbs_, o);
+  auto report = BuildAudit(ledger_.store(), verifier_, *erasures, dbs_, o);
   if (!report.ok()) return ErrorResponse(report.status());
   return JsonResponse(200, *report);
 }
@@ -735,9 +733,7 @@ void Service::AddRoutes() {
     if (!q.contains("seq")) return ErrorResponse(InvalidArgument("query: seq is required"));
     auto seq = UintParam(q, "seq", 0, 1, (std::uint64_t{1} << 53) - 1);
     if (!seq.ok()) return ErrorResponse(seq.status());
-    auto verifier = ledger::ReadVerifierFile(ledger_.dir() + "/ledger.pub");
-    if (!verifier.ok()) return ErrorResponse(verifier.status());
-    auto j = ledger::MakeEvidence(ledger_.store(), *verifier, *seq);
+    auto j = ledger::MakeEvidence(ledger_.store(), verifier_, *seq);
     if (!j.ok()) return ErrorResponse(j.status());
     return JsonResponse(200, *j);
   });

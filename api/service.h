@@ -19,6 +19,7 @@
 #include "api/auth.h"
 #include "api/metrics.h"
 #include "api/router.h"
+#include "crypto/note.h"
 #include "ledger/ledger.h"
 #include "projections/case_cache.h"
 #include "projections/projector.h"
@@ -102,6 +103,8 @@ class Service {
   projections::ProjectionDbs dbs_;
   TokenHasher hasher_;
   ServiceOptions options_;
+  // The node's note verifier, from its own signing key (audit, evidence).
+  crypto::NoteVerifier verifier_;
   projections::CaseCache cases_;  // need-to-know decisions without a parse per request
   Authenticator auth_;
   Metrics metrics_;

@@ -296,7 +296,7 @@ Status Projector::IndexIdentity(ledger::Command& cmd) {
       !body["identity"]["cpr"].is_string())
     return Status::Ok();
   const ledger::Keystore::LookupKey key =
-      keys_->LookupKeyOf(CprIndexText(body["identity"]["cpr"].get<std::string>()));
+      CprLookupKey(*keys_, body["identity"]["cpr"].get<std::string>());
   std::optional<std::string> owner;
   if (auto it = batch_lookups_.find(key); it != batch_lookups_.end()) {
     owner = it->second;
@@ -715,6 +715,10 @@ Result<CaseSnapshot> ReadCase(ledger::LogStore& log, const ProjectionDbs& dbs,
   CL_ASSIGN_OR_RETURN(snap.state, ParseCaseState(stored.bytes));
   snap.built_to = stored.built_to;
   return snap;
+}
+
+ledger::Keystore::LookupKey CprLookupKey(const ledger::Keystore& keys, std::string_view cpr) {
+  return keys.LookupKeyOf(CprIndexText(cpr));
 }
 
 Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,

@@ -230,6 +230,10 @@ Result<std::vector<HistoryEntry>> CaseHistory(ledger::LogStore& log,
                                               std::string_view case_id,
                                               std::uint64_t as_of_seq = 0);
 Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs);
+// The identity index key of a CPR number in either written form
+// (Keystore::LookupKeyOf of CprIndexText). Precondition: IsCpr(cpr).
+ledger::Keystore::LookupKey CprLookupKey(const ledger::Keystore& keys, std::string_view cpr);
+
 // Calls `fn` with the derived view of every case in proj.cases, in key
 // order, from one snapshot (for whole-register reads: retention, the audit).
 // Stops at the first error `fn` returns.

@@ -137,7 +137,7 @@ Command ConcernWithCpr(const Actor& a, const std::string& cpr) {
 }
 
 ledger::Keystore::LookupKey CprKey(Domain& d, const std::string& cpr) {
-  return d.keys().LookupKeyOf(projections::CprIndexText(cpr));
+  return projections::CprLookupKey(d.keys(), cpr);
 }
 
 TEST_CASE("a new subject's CPR number is indexed with its key, and a second subject for it is refused",
