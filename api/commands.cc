@@ -76,7 +76,7 @@ Result<std::unique_ptr<ledger::Ledger>> OpenDomainLedger(
   return ledger::Ledger::Open(dir, std::move(options));
 }
 
-int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
+int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool legacy) {
   auto ledger = OpenDomainLedger(dir);
   if (!ledger.ok()) return Fail(ledger.status());
   ledger::Writer& writer = (*ledger)->writer();
@@ -150,6 +150,9 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks) {
     } else {
       last_time = std::max(last_time, now);
     }
+    // --legacy: history migrated from the system caseledger replaces; a
+    // disclosure step with h.legacy_ref is kept as it happened (policy.h).
+    cmd->legacy_import = legacy;
     in_flight.push_back({line_no, writer.Submit(std::move(*cmd))});
     if (!drain(1024)) return ExitCodeFor(failed);
   }

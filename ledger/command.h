@@ -36,6 +36,15 @@ struct Command {
   // projections/need_to_know.h), decided on the state the event would be
   // appended to. Imports and the demo replay history and leave it false.
   bool enforce_need_to_know = false;
+  // Set only by `caseledger import --legacy` (and the demo's migrated
+  // history), never from an import line or the API: the command records a
+  // disclosure step that already happened in the case system caseledger
+  // replaces. With `h.legacy_ref` set, the policy engine then stores a
+  // disclosure step that breaks a disclosure rule instead of refusing it, so
+  // that the history is kept as it happened and the disclosure register
+  // (projections/disclosure_register.h) reports it. Without this flag a
+  // `legacy_ref` is refused.
+  bool legacy_import = false;
   // Set by the write hook, never from input: the identity index key of the
   // person this command identifies (the keyed hash of the CPR number in a new
   // subject's body, Keystore::LookupKeyOf). The writer indexes it under the

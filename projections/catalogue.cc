@@ -271,6 +271,8 @@ constexpr SV kFindings[] = {"basis_not_allowed",
                             "restricted_case",
                             "unfounded_case",
                             "late_review",
+                            "art10_without_basis",
+                            "basis_condition",
                             "other"};
 constexpr SV kDeferralBases[] = {"pet_act_12", "dbl_22", "investigation",
                                  "other"};
@@ -339,6 +341,10 @@ constexpr Field kStartedH[] = {Enum("kind", kInterventionKinds),
 constexpr Field kProgressH[] = {Seq("intervention"),
                                 Object("factors", kFactorFields, 1)};
 constexpr Field kEndedH[] = {Seq("intervention"), Enum("reason", kEndReasons)};
+// The record's reference in the case system it was migrated from: only
+// `caseledger import --legacy` writes it (projections/policy.h).
+constexpr Field kLegacyRef =
+    Opt(Shaped("legacy_ref", IsReference, "a reference [A-Za-z0-9/._-]"));
 constexpr Field kRequestedH[] = {
     Enum("recipient", kRecipients),
     kBasis,
@@ -348,13 +354,15 @@ constexpr Field kRequestedH[] = {
     Opt(Enum("threshold", kThresholds)),
     Opt(List(Seq("includes"), 0, 256, true)),
     Opt(Shaped("request_ref", IsReference, "a reference [A-Za-z0-9/._-]")),
-    Opt(Seq("consent"))};
-constexpr Field kRequestH[] = {Seq("request")};
+    Opt(Seq("consent")),
+    kLegacyRef};
+constexpr Field kRequestH[] = {Seq("request"), kLegacyRef};
 constexpr Field kMadeH[] = {
     Seq("request"), Enum("channel", kMadeChannels),
-    Shaped("document_sha256", IsSha256Hex, "64 lower-case hex digits")};
+    Shaped("document_sha256", IsSha256Hex, "64 lower-case hex digits"),
+    kLegacyRef};
 constexpr Field kReviewedH[] = {Seq("disclosure"), Enum("verdict", kVerdicts),
-                                List(Enum("findings", kFindings), 0, 13, true)};
+                                List(Enum("findings", kFindings), 0, 15, true)};
 constexpr Field kDeferredH[] = {Enum("basis", kDeferralBases),
                                 Date("review_on")};
 constexpr Field kCaseReviewedH[] = {Enum("decision", kReviewDecisions)};

@@ -80,6 +80,13 @@ class StateView {
 // Checks `cmd` (which would become an event at `time`) against `state`.
 Status Check(StateView& state, ledger::Command& cmd, Micros time);
 
+// ROL-6: the latest non-retracted assessment is `founded` and cites a b.*
+// ground (what an unsolicited disclosure to PET needs).
+bool FoundedOnBehaviour(const CaseView& v);
+// ROL-15: `consent` is the seq of a `given` consent that is still the one in
+// force (no later decision).
+bool ConsentInForce(const CaseView& v, std::optional<std::uint64_t> consent);
+
 // The rule id of a PolicyRefused status ("ROL-1"), or "" for other statuses.
 std::string RuleOf(const Status& s);
 
