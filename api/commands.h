@@ -35,8 +35,14 @@ int CmdInit(const std::string& dir, const std::string& origin);
 // log verifies (and is consistent), 1 (kExitVerifyFailed) if not — the report
 // is printed either way. Implemented in audit_command.cc.
 int CmdAudit(const std::string& dir, bool json, const std::optional<std::string>& previous_file);
-// Reads JSON-lines commands from `in`; stops at the first bad line.
-int CmdImport(const std::string& dir, std::istream& in, bool print_acks);
+// The disclosure register of every case (projections/disclosure_register.h):
+// a summary, or with `json` the register document; `finding` selects the
+// disclosures with that finding. Implemented in disclosures_command.cc.
+int CmdDisclosures(const std::string& dir, bool json, const std::string& finding);
+// Reads JSON-lines commands from `in`; stops at the first bad line. With
+// `legacy`, the lines are history migrated from another case system
+// (ledger::Command::legacy_import; docs/formats/import.md).
+int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool legacy = false);
 int CmdVerify(const std::string& dir, bool json, unsigned threads,
               const std::optional<std::string>& trusted_key = std::nullopt);
 int CmdCheckpoint(const std::string& dir);

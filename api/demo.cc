@@ -295,6 +295,22 @@ struct DefectDraft {
   std::optional<std::uint64_t> unless;  // not planted if this is kept
 };
 
+// The rule each migrated disclosure breaks, in the order they are planted.
+constexpr std::string_view kLegacyCodes[] = {
+    "basis_not_allowed",   "missing_approval",     "self_approval",
+    "approval_expired",    "beyond_approval",      "onward_115",
+    "art9_without_basis",  "art10_without_basis",  "pet_without_threshold",
+    "pet4_without_request_ref", "basis_condition", "restricted_case"};
+constexpr std::size_t kLegacyScenarios = std::size(kLegacyCodes);
+
+struct FindingDraft {
+  std::string case_id;
+  std::uint64_t request = 0;  // Planned::id
+  std::string code;
+  Micros due = 0;  // planted only if due by the plan's end
+  std::vector<std::uint64_t> needs;  // and all of these are kept
+};
+
 // A case as far as planned.
 struct Case {
   std::uint64_t number = 0;
@@ -445,6 +461,19 @@ class Planner {
   // about event `about`; nullopt if there were none.
   std::optional<std::uint64_t> Notify(Case& c, Micros t, std::uint64_t about);
   void PlanRefusedAttempt(std::uint64_t number, Micros t);
+  // A disclosure of the migrated history (`legacy_ref`, accepted although it
+  // breaks a disclosure rule) planted for the register, requested at `q`:
+  // the next of the scenarios, or `unfounded_case` on an unfounded case.
+  // A legal reviewer finds it deficient. Updates c.made, c.last_disclosure.
+  void PlanLegacyDisclosure(Case& c, Micros q, bool unfounded);
+  void Finding(const Case& c, std::uint64_t request, std::string_view code,
+               Micros due, std::vector<std::uint64_t> needs) {
+    findings_.push_back({c.id, request, std::string(code), due, std::move(needs)});
+  }
+  // Migrated history: before the go-live of the ledger.
+  bool Legacy(Micros t) const {
+    return t < start_ + static_cast<Micros>(kDemoLegacyYears) * kYear;
+  }
 
   DemoPlan Finish(std::uint64_t first_seq);
 
@@ -454,6 +483,8 @@ class Planner {
   User dpo_, auditor_;
   std::vector<Planned> planned_;
   std::vector<DefectDraft> defects_;
+  std::vector<FindingDraft> findings_;
+  std::uint64_t legacy_count_ = 0;
   std::map<std::string, std::vector<Micros>> wishes_;
   std::map<std::int64_t, double> founded_quota_;  // by year of the concern
   std::vector<PastCase> past_;
@@ -774,11 +805,14 @@ void Planner::LegalHold(Case& c, Micros set) {
 }
 
 void Planner::PlanUnfounded(Case& c, Micros assessed) {
+  if (Legacy(assessed + kDay) && Want("legacy_unfounded", assessed))
+    PlanLegacyDisclosure(c, assessed + kHour, true);
   const Micros closed = assessed + rng_.Between(kDay, 10 * kDay);
   Add(closed, &c, "case.closed", *c.coordinator, Json{{"reason", "unfounded"}},
       Json{{"note", "Synthetic closing note: unfounded (demo data)."}});
   Micros cursor = closed;
-  if (rng_.Chance(0.02)) {
+  // (Not on a case with a disclosure: the recipients would be owed notice.)
+  if (c.made.empty() && rng_.Chance(0.02)) {
     const Micros t = cursor + rng_.Between(kDay, 20 * kDay);
     Add(t, &c, "record.corrected", *c.coordinator,
         Json{{"target", 0}, {"fields", Json::array({"body.narrative"})}},
@@ -930,6 +964,12 @@ void Planner::PlanFounded(Case& c, std::uint64_t founded, Micros f,
     std::vector<Micros> qs;
     for (int i = 0; i < n && hi > lo; ++i) qs.push_back(rng_.Between(lo, hi));
     std::sort(qs.begin(), qs.end());
+    // In the migrated history, now and then some that break a rule.
+    for (int k = 0; k < 3 && hi > lo; ++k) {
+      const Micros q = std::max(rng_.Between(lo, lo + (hi - lo) / 4), c.last_disclosure + kDay);
+      if (q > hi || !Legacy(q + 60 * kDay) || !Want("legacy", q)) break;
+      PlanLegacyDisclosure(c, q, false);
+    }
     for (std::size_t i = 0; i < qs.size(); ++i) {
       const Micros q = std::max(qs[i], c.last_disclosure + kDay);
       if (q > hi) break;
@@ -1265,6 +1305,7 @@ void Planner::PlanDisclosure(Case& c, Micros q, bool pet,
     case Quality::kUnreviewed:
       Defect(c, DefectKind::kDisclosureUnreviewed, made + 30 * kDay, request,
              {made_id});
+      Finding(c, request, "late_review", made + 30 * kDay, {made_id});
       break;
     case Quality::kThin: {
       const std::uint64_t review = Add(
@@ -1293,9 +1334,123 @@ void Planner::PlanDisclosure(Case& c, Micros q, bool pet,
       // Until the late review it was an unreviewed disclosure.
       Defect(c, DefectKind::kDisclosureUnreviewed, made + 30 * kDay, request,
              {made_id}, review);
+      Finding(c, request, "late_review", made + 30 * kDay, {made_id});
       break;
     }
   }
+}
+
+void Planner::PlanLegacyDisclosure(Case& c, Micros q, bool unfounded) {
+  const std::string_view code =
+      unfounded ? "unfounded_case" : kLegacyCodes[legacy_count_++ % kLegacyScenarios];
+  char ref[40];
+  std::snprintf(ref, sizeof ref, "OLD-%s-%04llu", Date(q).substr(0, 4).c_str(),
+                static_cast<unsigned long long>(legacy_count_ + 1000 * unfounded));
+  // Lawful but for the planted defect: §115 SSP to the police, for crime
+  // prevention, identity and concern.
+  std::string recipient = "police", basis = "rpl-115-ssp", purpose = "prevention";
+  Json categories = Json::array({"identity", "concern"});
+  Json body{{"purpose_text", "Synthetic purpose (migrated demo record; no real person)."},
+            {"summary", "Synthetic summary of what was sent (migrated demo record)."},
+            {"necessity", "Synthetic necessity statement (migrated demo record)."}};
+  std::vector<Ref> refs;
+  Micros t = q;
+  std::optional<std::uint64_t> restriction;
+  if (code == "basis_not_allowed") {
+    basis = "fvl-28";  // not for the police
+  } else if (code == "onward_115") {
+    const auto info = Add(q - 2 * kHour, &c, "information.received", MainCaseworker(c),
+                          Json{{"from", "police"},
+                               {"basis", "rpl-115-ssp"},
+                               {"categories", Json::array({"concern"})}},
+                          Json{{"content", "Synthetic information (migrated demo record)."}});
+    c.infos.push_back({info, q - 2 * kHour, true});
+    refs.push_back({"includes", info});
+  } else if (code == "art9_without_basis") {
+    basis = "dbl-8-2-3";
+    categories.push_back("health");
+  } else if (code == "art10_without_basis") {
+    recipient = "social_services";
+    basis = "fvl-28";
+    categories.push_back("criminal_offence");
+  } else if (code == "pet_without_threshold") {
+    recipient = "pet";
+    basis = "dbl-8-2-2";
+    purpose = "safety";
+    body["balancing"] = "Synthetic balancing (migrated demo record).";
+  } else if (code == "pet4_without_request_ref") {
+    recipient = "pet";
+    basis = "pet-4";
+    purpose = "pet_request";
+  } else if (code == "basis_condition") {
+    purpose = "investigation";  // never under §115
+  } else if (code == "restricted_case") {
+    restriction = Add(q - kHour, &c, "processing.restricted", *c.coordinator,
+                      Json{{"ground", "objection"}},
+                      Json{{"note", "Synthetic note: the subject objected (demo data)."}});
+    // Art. 19: the recipients of earlier disclosures are told.
+    Notify(c, q - 30 * kMinute, *restriction);
+  }
+  Json h{{"recipient", recipient},
+         {"basis", basis},
+         {"registry_version", projections::kRegistryVersion},
+         {"purpose", purpose},
+         {"categories", categories},
+         {"legacy_ref", std::string(ref)}};
+  if (!refs.empty()) h["includes"] = Json::array();
+  const User& requester = *c.coordinator;
+  const auto legacy = [&](std::uint64_t id) {
+    planned_[id].cmd.legacy_import = true;
+    return id;
+  };
+  const std::uint64_t request = legacy(
+      Add(t, &c, "disclosure.requested", requester, h, body, std::move(refs)));
+  const Json step{{"request", 0}, {"legacy_ref", std::string(ref)}};
+  if (code != "missing_approval") {
+    t += rng_.Between(kHour, 3 * kHour);
+    const User& approver = code == "self_approval" ? requester : OtherCoordinator(requester);
+    legacy(Add(t, &c, "disclosure.approved", approver, step, std::nullopt,
+               {{"request", request}}));
+  }
+  if (code == "beyond_approval") {
+    // The request grew after its approval, and was sent as it stood.
+    t += rng_.Between(kHour, 3 * kHour);
+    Json more = categories;
+    more.push_back("contact");
+    const std::uint64_t k =
+        Add(t, &c, "record.corrected", requester,
+            Json{{"target", 0},
+                 {"fields", Json::array({"h.categories"})},
+                 {"set", {{"categories", more}}}},
+            Json{{"reason", "Synthetic reason: the contact details were added (demo data)."}},
+            {{"target", request}});
+    if (auto n = Notify(c, t + 10 * kMinute, k)) t = planned_[*n].time;
+  }
+  t += code == "approval_expired" ? rng_.Between(35 * kDay, 45 * kDay)
+                                  : rng_.Between(kHour, 3 * kHour);
+  Json made_h = step;
+  made_h["channel"] = "letter";
+  made_h["document_sha256"] = std::string(64, 'a' + static_cast<char>(legacy_count_ % 6));
+  const std::uint64_t made_id =
+      legacy(Add(t, &c, "disclosure.made", requester, made_h, std::nullopt,
+                 {{"request", request}}));
+  c.made.push_back({t, recipient});
+  if (restriction) {
+    t += kHour;
+    Add(t, &c, "processing.restriction_lifted", *c.coordinator,
+        Json{{"ground", "objection"}},
+        Json{{"note", "Synthetic note: the objection is decided (demo data)."}});
+  }
+  c.last_disclosure = std::max(c.last_disclosure, t);
+  // Found deficient in a legal review of the migrated records.
+  const std::uint64_t review =
+      Add(t + rng_.Between(kDay, 20 * kDay), &c, "disclosure.reviewed",
+          AnyOf(legal_reviewers_),
+          Json{{"disclosure", 0}, {"verdict", "deficient"}, {"findings", Json::array({code})}},
+          Json{{"notes", "Synthetic: found in the review of the migrated records."}},
+          {{"disclosure", request}});
+  Defect(c, DefectKind::kDisclosureDeficient, planned_[review].time, request, {review});
+  Finding(c, request, code, q, {made_id});
 }
 
 // An attempt to register a concern on belief or opinion alone: the policy
@@ -1381,6 +1536,12 @@ DemoPlan Planner::Plan(std::uint64_t cases, std::uint64_t first_seq) {
     Wish("pet", std::max<std::size_t>(1, n / 300), start_, end_ - 200 * kDay);
     Wish("header_correction", std::max<std::size_t>(2, n / 300), start_,
          end_ - 100 * kDay);
+    // The migrated history: one of each legacy scenario, and one more for
+    // every 300 cases.
+    const Micros legacy_end =
+        start_ + static_cast<Micros>(kDemoLegacyYears) * kYear;
+    Wish("legacy", kLegacyScenarios + n / 300, start_, legacy_end);
+    Wish("legacy_unfounded", 1 + n / 600, start_, legacy_end);
   }
 
   // Concerns over the whole period, and a few refused attempts among them.
@@ -1444,6 +1605,14 @@ DemoPlan Planner::Finish(std::uint64_t first_seq) {
     plan.commands.push_back(std::move(p.cmd));
   }
   plan.expected_refusals = plan.refusals.size();
+  for (const FindingDraft& d : findings_) {
+    if (d.due > end_) continue;
+    if (!planned_[d.request].kept ||
+        !std::all_of(d.needs.begin(), d.needs.end(),
+                     [&](std::uint64_t id) { return planned_[id].kept; }))
+      continue;
+    plan.findings.push_back({d.case_id, seq_of[d.request], d.code});
+  }
   for (const DefectDraft& d : defects_) {
     if (d.due > end_) continue;
     if (!std::all_of(d.needs.begin(), d.needs.end(),
@@ -1605,6 +1774,12 @@ int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed) {
     std::cout << "  " << std::left << std::setw(16) << FlagOf(k)
               << std::setw(26) << NameOf(k) << std::right << n << "\n";
   }
+  std::map<std::string, std::size_t> findings_by_code;
+  for (const PlantedFinding& f : plan.findings) ++findings_by_code[f.code];
+  std::cout << "planted disclosure register findings (GET /v1/disclosures; "
+               "migrated history has legacy_ref):\n";
+  for (const auto& [code, n] : findings_by_code)
+    std::cout << "  " << std::left << std::setw(42) << code << std::right << n << "\n";
   l->reset();
   std::cout << "verifying the whole log...\n" << std::flush;
   return CmdVerify(dir, false, 0);

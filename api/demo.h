@@ -68,6 +68,21 @@ struct PlantedDefect {
   std::uint64_t seq = 0;
 };
 
+// An automatic finding the disclosure register must report
+// (projections/disclosure_register.h): the demo's migrated history (its
+// first kDemoLegacyYears, `legacy_ref` on the disclosure steps) holds
+// disclosures that break a disclosure rule, and every period has disclosures
+// reviewed late or not at all.
+struct PlantedFinding {
+  std::string case_id;
+  std::uint64_t request = 0;  // seq of the disclosure.requested
+  std::string code;           // e.g. "self_approval"
+};
+
+// The first years of the demo's history stand for records migrated from the
+// case system caseledger replaced (`caseledger import --legacy`).
+inline constexpr std::uint64_t kDemoLegacyYears = 2;
+
 struct ExpectedRefusal {
   std::size_t index = 0;  // into DemoPlan::commands
   std::string rule;       // e.g. "ROL-1"
@@ -88,6 +103,9 @@ struct DemoPlan {
   // Every defect the plan plants and that applies by the plan's end, in the
   // order of the cases' concerns.
   std::vector<PlantedDefect> defects;
+  // Every finding the disclosure register must report as of the plan's end,
+  // in the order of the cases' concerns; no other disclosure has one.
+  std::vector<PlantedFinding> findings;
   std::uint64_t cases = 0;  // cases opened (concerns accepted)
 };
 

@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
   bool acks = false;
   import->add_option("--data", dir, "data directory")->required();
   import->add_flag("--acks", acks, "print 'ack <seq>' for each durable event");
+  bool legacy = false;
+  import->add_flag("--legacy", legacy,
+                   "migrated history: keep disclosure steps with h.legacy_ref as they "
+                   "happened, for the disclosure register to report");
 
   auto* verify = app.add_subcommand(
       "verify",
@@ -130,6 +134,13 @@ int main(int argc, char** argv) {
   stats->add_option("--year", year, "one calendar year (default: every year)");
   stats->add_flag("--json", json, "print the statistics as JSON");
 
+  auto* disclosures = app.add_subcommand(
+      "disclosures", "the disclosure register with its automatic findings (docs/disclosures.md)");
+  std::string finding;
+  disclosures->add_option("--data", dir, "data directory")->required();
+  disclosures->add_flag("--json", json, "print the whole register as JSON");
+  disclosures->add_option("--finding", finding, "only the disclosures with this finding code");
+
   auto* audit = app.add_subcommand(
       "audit", "the compliance audit: integrity, flags, refusals, erasures, retention (docs/audit.md)");
   std::optional<std::string> previous_checkpoint;
@@ -213,7 +224,7 @@ int main(int argc, char** argv) {
   // a child process) sees the same choice. `demo` writes a demo data set.
   if (demo_mode || *demo) ::setenv(ledger::kDemoEnv, "1", 1);
   if (*init) return api::CmdInit(dir, origin);
-  if (*import) return api::CmdImport(dir, std::cin, acks);
+  if (*import) return api::CmdImport(dir, std::cin, acks, legacy);
   if (*verify) return api::CmdVerify(dir, json, threads, verify_key);
   if (*checkpoint) return api::CmdCheckpoint(dir);
   if (*inclusion) return api::CmdProveInclusion(dir, seq, size);
@@ -224,6 +235,7 @@ int main(int argc, char** argv) {
   if (*verify_evidence) return api::CmdVerifyEvidence(evidence_file, key);
   if (*rebuild) return api::CmdRebuild(dir, compare);
   if (*stats) return api::CmdStats(dir, year, json);
+  if (*disclosures) return api::CmdDisclosures(dir, json, finding);
   if (*audit) return api::CmdAudit(dir, json, previous_checkpoint);
   if (*demo) return api::CmdDemo(dir, cases, seed);
   if (*serve) return api::CmdServe(dir, serve_options);

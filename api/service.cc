@@ -18,6 +18,7 @@
 #include "ledger/evidence.h"
 #include "ledger/proofs.h"
 #include "projections/catalogue.h"
+#include "projections/disclosure_register.h"
 #include "projections/stats.h"
 
 namespace caseledger::api {
@@ -570,7 +571,8 @@ HttpResponse Service::Disclosures(const Principal& who, const QueryParams& q) {
   if (who.role == "caseworker")
     return ErrorResponse(PermissionDenied("the disclosure register is for coordinators, legal "
                                           "reviewers, auditors and the DPO"));
-  if (auto s = OnlyParams(q, {"from", "to", "recipient", "status"}); !s.ok())
+  if (auto s = OnlyParams(q, {"from", "to", "recipient", "basis", "status", "finding", "legacy"});
+      !s.ok())
     return ErrorResponse(s);
   Micros from = 0, to = std::numeric_limits<Micros>::max();
   if (auto it = q.find("from"); it != q.end()) {
@@ -583,28 +585,32 @@ HttpResponse Service::Disclosures(const Principal& who, const QueryParams& q) {
     if (!t.ok()) return ErrorResponse(t.status());
     to = *t;
   }
-  const std::string recipient = q.contains("recipient") ? q.find("recipient")->second : "";
-  const std::string status = q.contains("status") ? q.find("status")->second : "";
-  auto ids = projections::ListCaseIds(ledger_.store(), dbs_);
-  if (!ids.ok()) return ErrorResponse(ids.status());
-  Json list = Json::array();
-  for (const std::string& id : *ids) {
-    auto snap = cases_.Get(id);
-    if (!snap.ok()) return ErrorResponse(snap.status());
-    const projections::CaseView& v = snap->c->view;
-    if (v.disclosures.empty() || !MayList(who, v)) continue;
-    const Json view = v.ToJson();
-    for (std::size_t i = 0; i < v.disclosures.size(); ++i) {
-      const projections::Disclosure& d = v.disclosures[i];
-      if (d.time < from || d.time >= to) continue;
-      if (!recipient.empty() && d.recipient != recipient) continue;
-      if (!status.empty() && d.status != status) continue;
-      Json o = view["disclosures"][i];
-      o["case"] = id;
-      list.push_back(std::move(o));
-    }
+  auto param = [&](const char* key) {
+    auto it = q.find(key);
+    return it == q.end() ? std::string() : it->second;
+  };
+  const std::string finding = param("finding"), legacy = param("legacy");
+  if (!legacy.empty() && legacy != "true" && legacy != "false")
+    return ErrorResponse(InvalidArgument("legacy: true or false"));
+  if (!finding.empty()) {
+    const auto checks = projections::RegisterChecks();
+    if (std::none_of(checks.begin(), checks.end(),
+                     [&](const auto& c) { return c.code == finding; }))
+      return ErrorResponse(InvalidArgument("finding: not a finding code of the register"));
   }
-  return JsonResponse(200, Json{{"disclosures", std::move(list)}});
+  const Micros now = options_.clock();
+  auto entries = projections::ReadRegister(
+      ledger_.store(), dbs_, now, [&](const projections::CaseView& v) { return MayList(who, v); });
+  if (!entries.ok()) return ErrorResponse(entries.status());
+  projections::RegisterFilter filter;
+  filter.from = from;
+  filter.to = to;
+  filter.recipient = param("recipient");
+  filter.basis = param("basis");
+  filter.status = param("status");
+  filter.finding = finding;
+  if (!legacy.empty()) filter.legacy = legacy == "true";
+  return JsonResponse(200, projections::RegisterJson(*entries, filter, now));
 }
 
 HttpResponse Service::LogEntries(const Principal& who, const QueryParams& q) {

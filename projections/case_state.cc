@@ -676,6 +676,12 @@ std::vector<std::string> NotificationDuty::Pending() const {
   return out;
 }
 
+Json Disclosure::ToJson() const {
+  Json j{{"seq", seq}, {"time", ledger::FormatTime(time)}};
+  DisclosureJson(*this, j);
+  return j;
+}
+
 Json CaseView::ToJson() const {
   auto time = [](Micros t) { return ledger::FormatTime(t); };
   Json j;

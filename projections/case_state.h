@@ -141,6 +141,8 @@ struct Disclosure {
   std::vector<DisclosureReview> reviews;
   // requested, approved, rejected, made, reviewed (the furthest reached)
   std::string status;
+  // Canonical-ready JSON, as in CaseView::ToJson's `disclosures`.
+  Json ToJson() const;
 };
 
 struct InformationEntry {

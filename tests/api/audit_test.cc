@@ -13,6 +13,7 @@
 #include "api/demo.h"
 #include "api/erasure.h"
 #include "ledger/verify.h"
+#include "projections/disclosure_register.h"
 #include "tests/ledger/test_util.h"
 
 namespace caseledger::api {
@@ -113,6 +114,54 @@ TEST_CASE("the audit of the demo finds exactly the planted defects and counts th
   CHECK(r24["within_24h"].get<std::uint64_t>() + counts["late_response"] == plan.cases);
   // Auditors see no bodies: the report holds no synthetic identity or text.
   const std::string text = report.dump();
+  for (const char* personal : {"Testperson", "Syntetisk", "Synthetic", "000000-"})
+    CHECK(text.find(personal) == std::string::npos);
+}
+
+TEST_CASE("the disclosure register of the demo finds exactly the planted findings",
+          "[api][audit][register]") {
+  AuditWorld w;
+  DemoPlan plan = PlanDemo(300, 7, Start(), End());
+  std::vector<std::future<Result<ledger::Appended>>> results;
+  for (ledger::Command& c : plan.commands) results.push_back(w.ledger->writer().Submit(std::move(c)));
+  for (auto& f : results) {
+    auto r = f.get();
+    if (!r.ok()) REQUIRE(r.status().code() == StatusCode::kPolicyRefused);
+  }
+  auto entries = projections::ReadRegister(w.ledger->store(), w.dbs, End(),
+                                           [](const projections::CaseView&) { return true; });
+  REQUIRE(entries.ok());
+  // The table of the planted findings: (case, request seq, code).
+  using Finding = std::tuple<std::string, std::uint64_t, std::string>;
+  std::multiset<Finding> planted, found;
+  for (const PlantedFinding& f : plan.findings) planted.insert({f.case_id, f.request, f.code});
+  std::size_t lawful = 0, legacy = 0;
+  for (const projections::RegisterEntry& e : *entries) {
+    if (e.findings.empty()) ++lawful;
+    if (e.legacy) ++legacy;
+    for (const projections::RegisterFinding& f : e.findings)
+      found.insert({e.case_id, e.disclosure.seq, f.code});
+  }
+  CHECK(found == planted);
+  // Every check is planted at least once, and most disclosures are lawful
+  // (with no finding at all).
+  std::set<std::string> codes;
+  for (const auto& [c, seq, code] : planted) codes.insert(code);
+  for (const auto& check : projections::RegisterChecks()) {
+    INFO(check.code);
+    CHECK(codes.contains(std::string(check.code)));
+  }
+  CHECK(lawful > entries->size() / 2);
+  // Every migrated disclosure breaks a rule; outside the migrated history
+  // only the legal review can be missing.
+  for (const projections::RegisterEntry& e : *entries) {
+    for (const projections::RegisterFinding& f : e.findings)
+      if (!e.legacy) CHECK(f.code == "late_review");
+    if (e.legacy) CHECK_FALSE(e.findings.empty());
+  }
+  CHECK(legacy >= projections::RegisterChecks().size() - 1);
+  // The document: no body text, no identity.
+  const std::string text = projections::RegisterJson(*entries, {}, End()).dump();
   for (const char* personal : {"Testperson", "Syntetisk", "Synthetic", "000000-"})
     CHECK(text.find(personal) == std::string::npos);
 }

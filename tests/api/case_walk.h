@@ -225,13 +225,42 @@ class CaseWalk {
     auto reg = Get(tok_.lr, "/v1/disclosures?recipient=police");
     REQUIRE(reg.status == 200);
     CHECK(reg.body.find(case_) != std::string::npos);
+    {
+      const WalkJson doc = Body(reg);
+      const WalkJson* entry = nullptr;
+      for (const WalkJson& d : doc["disclosures"])
+        if (d["case"] == case_ && d["request"] == request) entry = &d;
+      REQUIRE(entry != nullptr);
+      CHECK((*entry)["status"] == "made");
+      CHECK((*entry)["findings"].empty());  // lawful: every check passed
+      CHECK((*entry)["decisions"].size() == 1);
+      CHECK(doc["checks"].size() == 14);
+    }
+    CHECK(Body(Get(tok_.lr, "/v1/disclosures?basis=fvl-28"))["count"] == 0);
+    CHECK(Body(Get(tok_.lr, "/v1/disclosures?finding=self_approval"))["count"] == 0);
+    CHECK(Get(tok_.lr, "/v1/disclosures?finding=no_such_code").status == 400);
+    CHECK(Get(tok_.lr, "/v1/disclosures?legacy=maybe").status == 400);
+    CHECK(Get(tok_.lr, "/v1/disclosures?colour=red").status == 400);
     CHECK(Get(tok_.cw, "/v1/disclosures").status == 403);
+    // Migrated history is for `caseledger import --legacy`, never the API.
+    r = Post(tok_.co2, "/v1/cases/" + case_ + "/events",
+             {{"type", "disclosure.approved"},
+              {"h", {{"request", request}, {"legacy_ref", "OLD-2019-0001"}}}});
+    CHECK(r.status == 400);
     r = History(tok_.lr, "review");
     REQUIRE(r.status == 200);
     CHECK(r.body.find("Testperson 9001") != std::string::npos);
     Event(tok_.lr, "disclosure.reviewed",
           {{"disclosure", request}, {"verdict", "lawful"}, {"findings", WalkJson::array()}});
     CHECK(History(tok_.lr, "review").status == 403);
+    {
+      // (The legal reviewer's access ended with the verdict; the coordinator
+      // sees the register of every case.)
+      const WalkJson doc = Body(Get(tok_.co, "/v1/disclosures?status=reviewed"));
+      REQUIRE(doc["count"] == 1);
+      CHECK(doc["disclosures"][0]["reviews"][0]["verdict"] == "lawful");
+      CHECK(doc["disclosures"][0]["timings"].contains("made_to_review_days"));
+    }
 
     // 11. Time travel: as of the assignment the case was not yet founded.
     r = State(tok_.co, "purpose=casework&as_of=" + std::to_string(assigned));

@@ -4,9 +4,11 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "ledger/verify.h"
+#include "projections/disclosure_register.h"
 #include "projections/policy.h"
 #include "tests/projections/domain_fixture.h"
 
@@ -756,6 +758,97 @@ TEST_CASE("UserState round-trips and reads its stored form strictly", "[projecti
   revoked_early["revoked_seq"] = 3;  // not after the registration
   CHECK_FALSE(projections::UserState::FromJson(revoked_early).ok());
   CHECK_FALSE(projections::UserState::FromJson(Json::array()).ok());
+}
+
+}  // namespace
+}  // namespace caseledger::testing
+
+namespace caseledger::testing {
+namespace {
+
+// A disclosure step of history migrated from the old case system, as
+// `caseledger import --legacy` submits it.
+Command Migrated(Command c, const char* ref = "OLD-2019-0001") {
+  c.h["legacy_ref"] = ref;
+  c.legacy_import = true;
+  c.time = ledger::NowMicros();
+  return c;
+}
+
+TEST_CASE("migrated disclosure steps are kept as they happened and the register reports them",
+          "[projections][policy][legacy]") {
+  World w;
+  Domain& d = w.d;
+  const std::uint64_t before = d.size();
+
+  // legacy_ref is for `import --legacy` only, and carries its own time.
+  Command api = Request(d.co, w.founded, "police", "fvl-28");
+  api.h["legacy_ref"] = "OLD-2019-0001";
+  CHECK(d.Submit(api).status().code() == StatusCode::kInvalidArgument);
+  Command untimed = Migrated(Request(d.co, w.founded, "police", "fvl-28"));
+  untimed.time.reset();
+  CHECK(d.Submit(untimed).status().code() == StatusCode::kInvalidArgument);
+  // The flag alone changes nothing: without legacy_ref the rules refuse.
+  Command flagged = Request(d.co, w.founded, "police", "fvl-28");
+  flagged.legacy_import = true;
+  CHECK(projections::RuleOf(d.Submit(flagged).status()) == "ROL-6");
+  // Only disclosure steps take a legacy_ref (the catalogue's schema).
+  CHECK(d.Submit(Migrated(CaseEvent(d.cw, w.founded, "concern.responded",
+                                    Json{{"channel", "phone"}})))
+            .status()
+            .code() == StatusCode::kInvalidArgument);
+  const std::uint64_t refusal_records = d.size() - before;
+  CHECK(refusal_records == 1);  // the ROL-6 refusal of `flagged`
+
+  // Accepted although each breaks a disclosure rule.
+  const std::uint64_t basis = d.Must(Migrated(Request(d.co, w.founded, "police", "fvl-28")));
+  d.Must(Migrated(Approve(d.co, w.founded, basis)));  // self-approval
+  d.Must(Migrated(Made(d.co, w.founded, basis)));
+  const std::uint64_t unapproved = d.Must(Migrated(Request(d.cw, w.founded, "police", "rpl-115-ssp")));
+  d.Must(Migrated(Made(d.cw, w.founded, unapproved)));
+  const std::uint64_t onward = d.Must(Migrated(Request(
+      d.cw, w.founded, "police", "rpl-115-ssp", Json{{"includes", Json::array({w.info115})}})));
+  const std::uint64_t on_restricted =
+      d.Must(Migrated(Request(d.co, w.restricted, "police", "rpl-115-ssp")));
+  d.Must(Migrated(Approve(d.cw2, w.restricted, on_restricted)));  // by a caseworker
+
+  // What stays refused even for migrated history: the role table, the
+  // structure of references, and a closed case.
+  Command by_auditor = Migrated(Request(d.cw, w.founded, "police", "rpl-115-ssp"));
+  by_auditor.actor = d.aud.id;
+  by_auditor.role = "auditor";
+  CHECK(projections::RuleOf(d.Submit(by_auditor).status()) == "ROLE");
+  CHECK(d.Submit(Migrated(Request(d.cw, w.founded, "police", "rpl-115-ssp",
+                                  Json{{"includes", Json::array({w.founded_concern + 100000})}})))
+            .status()
+            .code() == StatusCode::kInvalidArgument);
+  CHECK(d.Submit(Migrated(Made(d.cw, w.founded, w.founded_concern))).status().code() ==
+        StatusCode::kInvalidArgument);
+  d.Must(CaseEvent(d.co, w.unfounded, "case.closed", Json{{"reason", "unfounded"}}));
+  CHECK(projections::RuleOf(d.Submit(Migrated(Request(d.co, w.unfounded, "police", "rpl-115-ssp"))).status()) ==
+        "ROL-11");
+
+  // The register finds each, at the step concerned; the stored headers keep
+  // the reference.
+  CHECK(d.EventAt(basis).h["legacy_ref"] == "OLD-2019-0001");
+  auto reg = projections::ReadRegister(d.store(), d.dbs(), ledger::NowMicros(),
+                                       [](const projections::CaseView&) { return true; });
+  REQUIRE(reg.ok());
+  std::map<std::uint64_t, std::vector<std::string>> found;
+  for (const auto& e : *reg) {
+    CHECK(e.legacy);
+    for (const auto& f : e.findings) found[e.disclosure.seq].push_back(f.code);
+  }
+  using Codes = std::vector<std::string>;
+  CHECK(found[basis] == Codes{"basis_not_allowed", "self_approval"});
+  CHECK(found[unapproved] == Codes{"missing_approval"});
+  CHECK(found[onward] == Codes{"onward_115"});
+  CHECK(found[on_restricted] == Codes{"restricted_case"});
+  CHECK(found.size() == 4);
+  d.Close();
+  auto v = ledger::VerifyLedger(d.dir(), {});
+  REQUIRE(v.ok());
+  CHECK(v->ok);
 }
 
 }  // namespace

@@ -1,0 +1,65 @@
+// `caseledger disclosures`: the disclosure register (projections/
+// disclosure_register.h) of a data dir, as a summary of the checks and the
+// disclosures with findings or, with --json, the whole register as
+// GET /v1/disclosures gives it (every case: the CLI's reader holds the data
+// dir). Read-only, beside a running server too; clear headers only, no
+// secret needed.
+#include <algorithm>
+#include <iomanip>
+#include <iostream>
+
+#include "api/commands.h"
+#include "api/exit_codes.h"
+#include "projections/disclosure_register.h"
+
+namespace caseledger::api {
+
+int CmdDisclosures(const std::string& dir, bool json, const std::string& finding) {
+  auto fail = [](const Status& s) {
+    std::cerr << "caseledger disclosures: " << s.ToString() << "\n";
+    return ExitCodeFor(s);
+  };
+  const auto checks = projections::RegisterChecks();
+  if (!finding.empty() && std::none_of(checks.begin(), checks.end(), [&](const auto& c) {
+        return c.code == finding;
+      })) {
+    return fail(InvalidArgument("--finding: not a finding code of the register"));
+  }
+  auto domain = OpenReadOnlyDomain(dir);
+  if (!domain.ok()) return fail(domain.status());
+  const ledger::Micros now = ledger::NowMicros();
+  auto entries = projections::ReadRegister(*domain->store, domain->dbs, now,
+                                           [](const projections::CaseView&) { return true; });
+  if (!entries.ok()) return fail(entries.status());
+  projections::RegisterFilter filter;
+  filter.finding = finding;
+  const ledger::Json r = projections::RegisterJson(*entries, filter, now);
+  if (json) {
+    std::cout << ledger::CanonicalJson(r) << "\n";
+    return kExitOk;
+  }
+  std::cout << "Disclosure register as of " << r["as_of"].get<std::string>() << ": "
+            << r["count"].get<std::uint64_t>() << " disclosure requests, "
+            << r["with_findings"].get<std::uint64_t>() << " with findings\n";
+  std::cout << "Checks (rule, found)\n";
+  for (const ledger::Json& c : r["checks"]) {
+    std::cout << "  " << std::left << std::setw(26) << c["code"].get<std::string>()
+              << std::setw(17) << c["rule"].get<std::string>() << std::right
+              << c["found"].get<std::uint64_t>() << "\n";
+  }
+  std::cout << "Disclosures with findings (case, request seq, recipient, basis, status)\n";
+  for (const ledger::Json& d : r["disclosures"]) {
+    if (d["findings"].empty()) continue;
+    std::cout << "  " << d["case"].get<std::string>() << " " << d["request"].get<std::uint64_t>()
+              << " " << d["recipient"].get<std::string>() << " " << d["basis"].get<std::string>()
+              << " " << d["status"].get<std::string>() << (d["legacy"].get<bool>() ? " migrated" : "")
+              << "\n";
+    for (const ledger::Json& f : d["findings"])
+      std::cout << "      " << f["code"].get<std::string>() << " (" << f["rule"].get<std::string>()
+                << ", seq " << f["seq"].get<std::uint64_t>() << "): " << f["detail"].get<std::string>()
+                << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace caseledger::api
