@@ -92,7 +92,7 @@ table { border-collapse: collapse; margin: .4rem 0 1.2rem; min-width: min(36rem,
 caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 th, td { border: 1px solid #b5b5b5; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 thead th { background: #efefef; }
-tbody th { font-weight: 500; background: #fafafa; }
+tbody th { font-weight: 500; background: #fafafa; white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .ok { color: #0f5a13; }
 .bad { color: #a30000; font-weight: 600; }
