@@ -1,6 +1,6 @@
 // `caseledger audit`: the compliance audit (api/audit.h) of a data dir, as a
-// readable summary or, with --json, the whole report as one canonical JSON
-// line. Reads the log, the projections and the keystore's erasure records
+// readable summary, with --json the whole report as one canonical JSON line,
+// or with --html a self-contained page rendered from that JSON (api/html.h). Reads the log, the projections and the keystore's erasure records
 // read-only (beside a running server, too), and needs no secret: not the
 // master key, nor any data key.
 #include <fstream>
@@ -10,6 +10,7 @@
 #include "api/audit.h"
 #include "api/commands.h"
 #include "api/exit_codes.h"
+#include "api/html.h"
 #include "ledger/ledger.h"
 #include "ledger/verify.h"
 
@@ -84,7 +85,8 @@ void PrintSummary(std::ostream& out, const Json& r) {
 
 }  // namespace
 
-int CmdAudit(const std::string& dir, bool json, const std::optional<std::string>& previous_file) {
+int CmdAudit(const std::string& dir, ReportFormat format,
+             const std::optional<std::string>& previous_file, const std::string& out) {
   auto domain = OpenReadOnlyDomain(dir);
   if (!domain.ok()) return Fail(domain.status());
   ledger::LogStore& store = *domain->store;
@@ -106,10 +108,17 @@ int CmdAudit(const std::string& dir, bool json, const std::optional<std::string>
   }
   auto report = BuildAudit(store, *verifier, *erasures, dbs, o);
   if (!report.ok()) return Fail(report.status());
-  if (json)
-    std::cout << ledger::CanonicalJson(*report) << "\n";
-  else
-    PrintSummary(std::cout, *report);
+  std::string text;
+  if (format == ReportFormat::kJson) {
+    text = ledger::CanonicalJson(*report) + "\n";
+  } else if (format == ReportFormat::kHtml) {
+    text = AuditHtml(*report);
+  } else {
+    std::ostringstream summary;
+    PrintSummary(summary, *report);
+    text = summary.str();
+  }
+  if (Status s = WriteReport(out, "audit report", text); !s.ok()) return Fail(s);
   const Json& in = (*report)["integrity"];
   const bool consistent =
       !in.contains("consistency") || in["consistency"].value("consistent", false);

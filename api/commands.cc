@@ -356,4 +356,18 @@ int CmdRebuild(const std::string& dir, bool compare) {
   return rc;
 }
 
+Status WriteReport(const std::string& out, std::string_view what, std::string_view text) {
+  if (out.empty()) {
+    std::cout << text;
+    std::cout.flush();
+    return std::cout ? Status::Ok() : IoError("cannot write the " + std::string(what) + " to stdout");
+  }
+  std::ofstream f(out, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) return IoError("cannot write the " + std::string(what) + " file");
+  std::cout << what << " written to " << out << "\n";
+  return Status::Ok();
+}
+
 }  // namespace caseledger::api

@@ -7,6 +7,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "ledger/ledger.h"
 #include "projections/projector.h"
@@ -29,12 +30,28 @@ struct ReadOnlyDomain {
 Result<ReadOnlyDomain> OpenReadOnlyDomain(const std::string& dir);
 
 int CmdInit(const std::string& dir, const std::string& origin);
-// The compliance audit (api/audit.h) of a data dir: a summary, or with
-// `json` the report as one canonical JSON line; with `previous_file` (a
-// signed checkpoint note) also its consistency with the log. Exit 0 if the
-// log verifies (and is consistent), 1 (kExitVerifyFailed) if not — the report
-// is printed either way. Implemented in audit_command.cc.
-int CmdAudit(const std::string& dir, bool json, const std::optional<std::string>& previous_file);
+// How a report is printed (audit, stats, history): a readable summary, one
+// line of canonical JSON, or a self-contained HTML page (api/html.h).
+enum class ReportFormat { kText, kJson, kHtml };
+// Writes a report to `out`, or to stdout if `out` is empty; with a file,
+// prints "<what> written to <out>" to stdout. IoError if the file cannot be
+// written.
+Status WriteReport(const std::string& out, std::string_view what, std::string_view text);
+// The compliance audit (api/audit.h) of a data dir: a summary, the report
+// as one canonical JSON line, or an HTML page (to `out` if given); with
+// `previous_file` (a signed checkpoint note) also its consistency with the
+// log. Exit 0 if the log verifies (and is consistent), 1 (kExitVerifyFailed)
+// if not — the report is written either way. Implemented in
+// audit_command.cc.
+int CmdAudit(const std::string& dir, ReportFormat format,
+             const std::optional<std::string>& previous_file, const std::string& out = "");
+// `caseledger history`: the case's events with their verification status
+// (api/history.h) as a summary, JSON or HTML, to stdout or `out`. Exit 0 if
+// every event's signature is valid and it is included in the latest signed
+// checkpoint, 1 (kExitVerifyFailed) if not; 65 for a malformed case id, 66
+// for an unknown case. Implemented in history_command.cc.
+int CmdHistory(const std::string& dir, const std::string& case_id, ReportFormat format,
+               const std::string& out);
 // The disclosure register of every case (projections/disclosure_register.h):
 // a summary, or with `json` the register document; `finding` selects the
 // disclosures with that finding. Implemented in disclosures_command.cc.
@@ -65,9 +82,11 @@ int CmdVerifyEvidence(const std::string& file, const std::optional<std::string>&
 int CmdRebuild(const std::string& dir, bool compare);
 // Prints the statistics per year (DESIGN §8, docs/statistics.md) of every
 // year, or of `year`, from the projections of a data dir opened read-only:
-// one table per year, or with `json` one canonical JSON line. Small cells are
+// one table per year, one canonical JSON line, or an HTML page (to `out` if
+// given). Small cells are
 // suppressed (ROL-3). Implemented in stats_command.cc.
-int CmdStats(const std::string& dir, std::optional<int> year, bool json);
+int CmdStats(const std::string& dir, std::optional<int> year, ReportFormat format,
+             const std::string& out = "");
 // Creates (if needed) and fills a data dir with a synthetic history, then
 // verifies it.
 int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed);

@@ -126,13 +126,25 @@ int main(int argc, char** argv) {
                     "rebuild into a scratch area and report any difference "
                     "from the live projections (exit 1 if any)");
 
+  // The reports (stats, audit, history): text, --json or --html, to stdout
+  // or --out FILE.
+  bool html = false;
+  std::string report_out;
+  auto report_options = [&](CLI::App* cmd, const std::string& what) {
+    auto* j = cmd->add_flag("--json", json, "print the " + what + " as JSON");
+    cmd->add_flag("--html", html,
+                  "write the " + what + " as a self-contained HTML page (no JavaScript)")
+        ->excludes(j);
+    cmd->add_option("--out", report_out, "file to write (default: stdout)");
+  };
+
   auto* stats = app.add_subcommand(
       "stats",
       "statistics per year, cells under 5 suppressed (docs/statistics.md)");
   std::optional<int> year;
   stats->add_option("--data", dir, "data directory")->required();
   stats->add_option("--year", year, "one calendar year (default: every year)");
-  stats->add_flag("--json", json, "print the statistics as JSON");
+  report_options(stats, "statistics");
 
   auto* disclosures = app.add_subcommand(
       "disclosures", "the disclosure register with its automatic findings (docs/disclosures.md)");
@@ -145,9 +157,17 @@ int main(int argc, char** argv) {
       "audit", "the compliance audit: integrity, flags, refusals, erasures, retention (docs/audit.md)");
   std::optional<std::string> previous_checkpoint;
   audit->add_option("--data", dir, "data directory")->required();
-  audit->add_flag("--json", json, "print the whole report as JSON");
+  report_options(audit, "whole report");
   audit->add_option("--previous-checkpoint", previous_checkpoint,
                     "the previous audit's signed checkpoint note: prove the log still extends it");
+
+  auto* history = app.add_subcommand(
+      "history", "the timeline of one case: every event's clear header, the rules checked, and "
+                 "its signature and inclusion in the latest checkpoint (docs/history.md)");
+  std::string case_id;
+  history->add_option("--data", dir, "data directory")->required();
+  history->add_option("--case", case_id, "the case id (c-...)")->required();
+  report_options(history, "history");
 
   auto* serve = app.add_subcommand(
       "serve", "serve the HTTP API (docs/api/openapi.yaml) until SIGINT/SIGTERM");
@@ -234,9 +254,13 @@ int main(int argc, char** argv) {
   if (*evidence) return api::CmdEvidence(dir, seq, evidence_out);
   if (*verify_evidence) return api::CmdVerifyEvidence(evidence_file, key);
   if (*rebuild) return api::CmdRebuild(dir, compare);
-  if (*stats) return api::CmdStats(dir, year, json);
+  const api::ReportFormat format = html   ? api::ReportFormat::kHtml
+                                   : json ? api::ReportFormat::kJson
+                                          : api::ReportFormat::kText;
+  if (*stats) return api::CmdStats(dir, year, format, report_out);
   if (*disclosures) return api::CmdDisclosures(dir, json, finding);
-  if (*audit) return api::CmdAudit(dir, json, previous_checkpoint);
+  if (*audit) return api::CmdAudit(dir, format, previous_checkpoint, report_out);
+  if (*history) return api::CmdHistory(dir, case_id, format, report_out);
   if (*demo) return api::CmdDemo(dir, cases, seed);
   if (*serve) return api::CmdServe(dir, serve_options);
   if (*keys_rotate) return api::CmdKeysRotate(dir);

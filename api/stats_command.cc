@@ -1,5 +1,5 @@
-// `caseledger stats`: the statistics per year (DESIGN §8) as readable tables
-// or JSON. Definitions and suppression: docs/statistics.md.
+// `caseledger stats`: the statistics per year (DESIGN §8) as readable tables,
+// JSON, or a self-contained HTML page rendered from that JSON (api/html.h). Definitions and suppression: docs/statistics.md.
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -7,6 +7,7 @@
 
 #include "api/commands.h"
 #include "api/exit_codes.h"
+#include "api/html.h"
 #include "ledger/canonical_json.h"
 #include "ledger/log_store.h"
 #include "projections/projector.h"
@@ -121,7 +122,8 @@ void PrintYear(std::ostream& out, const YearStats& s) {
 
 }  // namespace
 
-int CmdStats(const std::string& dir, std::optional<int> year, bool json) {
+int CmdStats(const std::string& dir, std::optional<int> year, ReportFormat format,
+             const std::string& out) {
   auto domain = OpenReadOnlyDomain(dir);
   if (!domain.ok()) return Fail(domain.status());
   ledger::LogStore& store = *domain->store;
@@ -129,24 +131,24 @@ int CmdStats(const std::string& dir, std::optional<int> year, bool json) {
   auto stats = projections::ReadStats(store, dbs, year);
   if (!stats.ok()) return Fail(stats.status());
 
-  if (json) {
+  std::ostringstream text;
+  if (format != ReportFormat::kText) {
     ledger::Json years = ledger::Json::array();
     for (const YearStats& s : *stats) years.push_back(s.ToJson());
     const ledger::Json j{
         {"v", 1}, {"min_cell", projections::kMinCell}, {"years", years}};
-    std::cout << ledger::CanonicalJson(j) << "\n";
-    return kExitOk;
+    text << (format == ReportFormat::kJson ? ledger::CanonicalJson(j) + "\n" : StatsHtml(j));
+  } else if (stats->empty()) {
+    text << "no statistics: the log has no concerns, interventions, "
+            "disclosures or refusals yet\n";
+  } else {
+    for (const YearStats& s : *stats) PrintYear(text, s);
+    text << "\"<5\": suppressed (ROL-3) - a count from 1 to 4, or a cell "
+            "hidden so that such a count\ncannot be computed back from the "
+            "total. Shares are shown only over published cells\nwith a "
+            "denominator of at least 5. Definitions: docs/statistics.md.\n";
   }
-  if (stats->empty()) {
-    std::cout << "no statistics: the log has no concerns, interventions, "
-                 "disclosures or refusals yet\n";
-    return kExitOk;
-  }
-  for (const YearStats& s : *stats) PrintYear(std::cout, s);
-  std::cout << "\"<5\": suppressed (ROL-3) - a count from 1 to 4, or a cell "
-               "hidden so that such a count\ncannot be computed back from the "
-               "total. Shares are shown only over published cells\nwith a "
-               "denominator of at least 5. Definitions: docs/statistics.md.\n";
+  if (Status s = WriteReport(out, "statistics", text.str()); !s.ok()) return Fail(s);
   return kExitOk;
 }
 

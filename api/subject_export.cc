@@ -5,6 +5,7 @@
 
 #include "base/ids.h"
 #include "api/event_json.h"
+#include "api/html.h"
 #include "ledger/event.h"
 
 namespace caseledger::api {
@@ -98,21 +99,8 @@ Result<Json> BuildSubjectExport(ledger::LogStore& log, ledger::Keystore& keys,
 
 namespace {
 
-std::string Esc(std::string_view s) {
-  std::string o;
-  o.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&#39;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
+// The one HTML escape of the reports (api/html.h).
+std::string Esc(std::string_view s) { return HtmlEscape(s); }
 
 std::string Text(const Json& j) {
   if (j.is_string()) return Esc(j.get<std::string>());

@@ -257,6 +257,96 @@ TEST_CASE("the audit of a tampered data dir names the first bad seq and still co
                            Catch::Contains("FLAG-24H"));
 }
 
+TEST_CASE("history: each event of a case with its verification, as text, JSON and HTML",
+          "[e2e][history]") {
+  TempDir tmp;
+  std::string dir = tmp / "data";
+  REQUIRE(Run({"init", "--data", dir}).exit_code == 0);
+  REQUIRE(Run({"import", "--data", dir}, ConcernLine(1) + ConcernLine(2) + ConcernLine(3)).exit_code == 0);
+  const std::string c2 = SyntheticId('c', 2);
+  auto clean = Run({"history", "--data", dir, "--case", c2, "--json"});
+  INFO(clean.err);
+  REQUIRE(clean.exit_code == 0);
+  auto doc = nlohmann::json::parse(clean.out);
+  CHECK(doc["case"] == c2);
+  REQUIRE(doc["entries"].size() == 1);
+  CHECK(doc["entries"][0]["seq"] == 2);
+  CHECK(doc["entries"][0]["type"] == "concern.reported");
+  CHECK(doc["entries"][0]["verification"]["signature_valid"] == true);
+  CHECK(doc["entries"][0]["verification"]["included"] == true);
+  CHECK(doc["checkpoint"]["size"] == 3);
+  CHECK(doc["verification"]["all_verified"] == true);
+  // Headers only: the (encrypted) body is not in it, let alone its text.
+  CHECK_FALSE(doc["entries"][0].contains("body"));
+  CHECK(clean.out.find("synthetic narrative") == std::string::npos);
+  CHECK_THAT(Run({"history", "--data", dir, "--case", c2}).out,
+             Catch::Contains("all 1 events verify") && Catch::Contains("concern.reported"));
+  auto html = Run({"history", "--data", dir, "--case", c2, "--html", "--out", tmp / "h.html"});
+  CHECK(html.exit_code == 0);
+  CHECK_THAT(html.out, Catch::Contains("case history written to"));
+  CHECK_THAT(ReadFile(tmp / "h.html"), Catch::Contains("All 1 events verify") &&
+                                           Catch::Contains("id=\"seq-2\"") &&
+                                           Catch::Contains("signature valid"));
+  CHECK(Run({"history", "--data", dir, "--case", c2, "--json", "--html"}).exit_code == 64);
+  CHECK(Run({"history", "--data", dir, "--case", "c-nope"}).exit_code == 65);
+  CHECK(Run({"history", "--data", dir, "--case", SyntheticId('c', 9)}).exit_code == 66);
+  CHECK(Run({"history", "--data", tmp / "nothing", "--case", c2}).exit_code == 66);
+  CHECK(Run({"history", "--data", dir, "--case", c2, "--out", tmp / "no/such/dir/h.txt"}).exit_code == 74);
+
+  // Event 2's signature changed in every copy of its line in the file.
+  const std::string file = dir + "/ledger/data.mdb";
+  std::string bytes = ReadFile(file);
+  const std::string marker = "\"seq\":2,\"sig\":\"";
+  int copies = 0;
+  for (std::size_t at = bytes.find(marker); at != std::string::npos;
+       at = bytes.find(marker, at + 1), ++copies) {
+    char& ch = bytes[at + marker.size() + 5];
+    ch = ch == 'A' ? 'B' : 'A';
+  }
+  REQUIRE(copies >= 1);
+  WriteFile(file, bytes);
+  auto bad = Run({"history", "--data", dir, "--case", c2, "--json"});
+  CHECK(bad.exit_code == 1);  // written either way; the exit says it failed
+  doc = nlohmann::json::parse(bad.out);
+  CHECK(doc["entries"][0]["verification"]["signature_valid"] == false);
+  CHECK(doc["entries"][0]["verification"]["included"] == true);  // the leaf excludes sig
+  CHECK(doc["verification"]["all_verified"] == false);
+  auto bad_html = Run({"history", "--data", dir, "--case", c2, "--html"});
+  CHECK(bad_html.exit_code == 1);
+  CHECK_THAT(bad_html.out, Catch::Contains("1 OF 1 EVENTS DO NOT VERIFY") &&
+                               Catch::Contains("SIGNATURE INVALID"));
+  // The other cases are untouched.
+  CHECK(Run({"history", "--data", dir, "--case", SyntheticId('c', 1)}).exit_code == 0);
+}
+
+TEST_CASE("audit and stats write HTML pages rendered from their JSON", "[e2e][html]") {
+  TempDir tmp;
+  std::string dir = tmp / "data";
+  REQUIRE(Run({"init", "--data", dir}).exit_code == 0);
+  REQUIRE(Run({"import", "--data", dir}, ConcernLine(1) + ConcernLine(2)).exit_code == 0);
+  auto audit = Run({"audit", "--data", dir, "--html"});
+  INFO(audit.err);
+  CHECK(audit.exit_code == 0);
+  CHECK_THAT(audit.out, Catch::StartsWith("<!DOCTYPE html>") && Catch::Contains("The log verifies") &&
+                            Catch::Contains("id=\"flag-FLAG-24H\""));
+  CHECK(Run({"audit", "--data", dir, "--html", "--out", tmp / "a.html"}).exit_code == 0);
+  CHECK_THAT(ReadFile(tmp / "a.html"), Catch::Contains("The log verifies"));
+  CHECK(Run({"audit", "--data", dir, "--html", "--json"}).exit_code == 64);
+  // The year of the two concerns (the server's time of the import).
+  const auto years = nlohmann::json::parse(Run({"stats", "--data", dir, "--json"}).out)["years"];
+  REQUIRE(years.size() == 1);
+  const std::string year = std::to_string(years[0]["year"].get<int>());
+  auto stats = Run({"stats", "--data", dir, "--year", year, "--html"});
+  CHECK(stats.exit_code == 0);
+  CHECK_THAT(stats.out, Catch::Contains("<title>Statistics " + year + "</title>") &&
+                            Catch::Contains("id=\"year-" + year + "\""));
+  // Two concerns are fewer than 5: suppressed, never printed.
+  CHECK_THAT(stats.out, Catch::Contains("&lt; 5"));
+  CHECK(stats.out.find(">2<") == std::string::npos);
+  CHECK(Run({"stats", "--data", dir, "--html", "--out", tmp / "s.html"}).exit_code == 0);
+  CHECK_THAT(ReadFile(tmp / "s.html"), Catch::Contains("id=\"year-"));
+}
+
 TEST_CASE("retention run reports through the CLI, as text and JSON", "[e2e][retention]") {
   TempDir tmp;
   std::string dir = tmp / "data";

@@ -1,6 +1,7 @@
 // The policy engine through the real write path: for every rule, commands it
 // refuses and close variants it allows (DESIGN §5.2, §5.3). A refusal must
 // leave exactly one policy.refused event and nothing else.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <functional>
@@ -10,6 +11,7 @@
 #include "ledger/verify.h"
 #include "projections/disclosure_register.h"
 #include "projections/policy.h"
+#include "projections/rules_checked.h"
 #include "tests/projections/domain_fixture.h"
 
 namespace caseledger::testing {
@@ -492,6 +494,13 @@ TEST_CASE("every rule refuses its commands and allows their close variants", "[p
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == StatusCode::kPolicyRefused);
     CHECK(projections::RuleOf(r.status()) == row.rule);
+    {
+      // The timeline's table of rules checked per type (projections/
+      // rules_checked.h) names every rule that refuses a command of it.
+      INFO("RulesCheckedOn(" << type << ") must name " << row.rule);
+      const auto rules = projections::RulesCheckedOn(type);
+      CHECK(std::find(rules.begin(), rules.end(), row.rule) != rules.end());
+    }
     {
       INFO("docs/rules.md must quote: " << r.status().message());
       CHECK(rules_doc.find(r.status().message()) != std::string::npos);
