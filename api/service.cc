@@ -8,6 +8,8 @@
 #include "api/authz.h"
 #include "api/erasure.h"
 #include "api/event_json.h"
+#include "api/history.h"
+#include "api/html.h"
 #include "api/problem.h"
 #include "api/subject_export.h"
 #include "base/bytes.h"
@@ -375,16 +377,41 @@ HttpResponse Service::LookupSubject(const Principal& who, const HttpRequest& req
   return JsonResponse(200, Json{{"subject", **owner}});
 }
 
+namespace {
+
+// `?format=`: json (the default) or html, the self-contained page of
+// api/html.h for people (docs/api/reports.md).
+Result<bool> WantsHtml(const QueryParams& q) {
+  auto it = q.find("format");
+  if (it == q.end() || it->second == "json") return false;
+  if (it->second == "html") return true;
+  return InvalidArgument("format: json or html");
+}
+
+HttpResponse HtmlPage(std::string page) {
+  HttpResponse r;
+  r.content_type = "text/html; charset=utf-8";
+  // The pages hold no script and load nothing: the browser is told so too.
+  r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  r.body = std::move(page);
+  return r;
+}
+
+}  // namespace
+
 HttpResponse Service::Audit(const Principal& who, const QueryParams& q) {
   if (who.role != "auditor" && who.role != "dpo")
     return ErrorResponse(PermissionDenied("only auditors and the dpo run the compliance audit"));
-  if (auto s = OnlyParams(q, {}); !s.ok()) return ErrorResponse(s);
+  if (auto s = OnlyParams(q, {"format"}); !s.ok()) return ErrorResponse(s);
+  auto html = WantsHtml(q);
+  if (!html.ok()) return ErrorResponse(html.status());
   auto erasures = ledger_.keys().Erasures();
   if (!erasures.ok()) return ErrorResponse(erasures.status());
   AuditOptions o;
   o.now = options_.clock();
   auto report = BuildAudit(ledger_.store(), verifier_, *erasures, dbs_, o);
   if (!report.ok()) return ErrorResponse(report.status());
+  if (*html) return HtmlPage(AuditHtml(*report));
   return JsonResponse(200, *report);
 }
 
@@ -490,7 +517,11 @@ HttpResponse Service::GetCase(const Principal& who, const HttpRequest& req,
 }
 
 HttpResponse Service::GetHistory(const Principal& who, const HttpRequest& req,
-                                 const std::string& case_id, const QueryParams& q) {
+                                 const std::string& case_id, const QueryParams& query) {
+  auto html = WantsHtml(query);
+  if (!html.ok()) return ErrorResponse(html.status());
+  QueryParams q = query;
+  q.erase("format");
   auto read = BeginCaseRead(who, req, case_id, q);
   if (!read.ok()) return ErrorResponse(read.status());
   const AsOf* as_of = &read->as_of;
@@ -518,7 +549,14 @@ HttpResponse Service::GetHistory(const Principal& who, const HttpRequest& req,
     }
     entries.push_back(std::move(o));
   }
-  return JsonResponse(200, Json{{"case", case_id}, {"entries", std::move(entries)}});
+  Json doc{{"case", case_id}, {"entries", std::move(entries)}};
+  if (*html) {
+    // Headers only (the page never shows a body), each event verified.
+    if (Status s = AddVerification(ledger_.store(), verifier_, doc); !s.ok())
+      return ErrorResponse(s);
+    return HtmlPage(CaseHistoryHtml(doc));
+  }
+  return JsonResponse(200, doc);
 }
 
 HttpResponse Service::ListCases(const Principal& who, const QueryParams& q) {
@@ -758,7 +796,9 @@ void Service::AddRoutes() {
   });
   AddAuthed("GET", "/v1/stats", [this](const Principal&, const HttpRequest&, const PathParams&,
                                        const QueryParams& q) {
-    if (auto s = OnlyParams(q, {"year"}); !s.ok()) return ErrorResponse(s);
+    if (auto s = OnlyParams(q, {"year", "format"}); !s.ok()) return ErrorResponse(s);
+    auto html = WantsHtml(q);
+    if (!html.ok()) return ErrorResponse(html.status());
     std::optional<int> year;
     if (q.contains("year")) {
       auto y = UintParam(q, "year", 0, 1970, 9999);
@@ -769,7 +809,9 @@ void Service::AddRoutes() {
     if (!stats.ok()) return ErrorResponse(stats.status());
     Json years = Json::array();
     for (const auto& s : *stats) years.push_back(s.ToJson());
-    return JsonResponse(200, Json{{"years", std::move(years)}});
+    Json doc{{"years", std::move(years)}};
+    if (*html) return HtmlPage(StatsHtml(doc));
+    return JsonResponse(200, doc);
   });
 }
 

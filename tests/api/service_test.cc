@@ -478,6 +478,49 @@ TEST_CASE("GET /v1/audit: the compliance audit for auditors and the DPO only", "
   }
 }
 
+TEST_CASE("?format=html: the audit, the statistics and a case's history as self-contained pages",
+          "[api][html]") {
+  World w;
+  auto walk = w.Walk();
+  walk.Run();
+  auto is_page = [](const api::HttpResponse& r) {
+    CHECK(r.status == 200);
+    CHECK(r.content_type == "text/html; charset=utf-8");
+    bool csp = false;
+    for (const auto& [k, v] : r.headers)
+      if (k == "Content-Security-Policy" && v.find("default-src 'none'") != std::string::npos) csp = true;
+    CHECK(csp);
+    CHECK(r.body.starts_with("<!DOCTYPE html>"));
+    CHECK(r.body.find("<script") == std::string::npos);
+    // Headers only: no body text, no identity.
+    CHECK(r.body.find("Testperson") == std::string::npos);
+    CHECK(r.body.find("synthetic") == std::string::npos);
+  };
+  auto audit = walk.Get(w.tokens.aud, "/v1/audit?format=html");
+  is_page(audit);
+  CHECK(audit.body.find("The log verifies") != std::string::npos);
+  CHECK(audit.body.find("id=\"flags\"") != std::string::npos);
+  CHECK(walk.Get(w.tokens.aud, "/v1/audit?format=json").content_type == "application/json");
+  CHECK(walk.Get(w.tokens.aud, "/v1/audit?format=pdf").status == 400);
+  CHECK(walk.Get(w.tokens.cw, "/v1/audit?format=html").status == 403);
+
+  auto stats = walk.Get(w.tokens.co, "/v1/stats?format=html");
+  is_page(stats);
+  CHECK(stats.body.find("24") != std::string::npos);
+  CHECK(walk.Get(w.tokens.co, "/v1/stats?format=xml").status == 400);
+
+  const std::string history = "/v1/cases/" + walk.case_id() + "/history?purpose=casework&format=html";
+  auto page = walk.Get(w.tokens.co, history);
+  is_page(page);
+  CHECK(page.body.find("concern.reported") != std::string::npos);
+  CHECK(page.body.find("signature valid") != std::string::npos);
+  CHECK(page.body.find("id=\"seq-1\"") == std::string::npos);  // seq 1 is no event of the case
+  // Need to know holds as for JSON: the auditor's purpose is audit, and a
+  // bad format is refused before anything is read.
+  CHECK(walk.Get(w.tokens.cw, "/v1/cases/" + walk.case_id() + "/history?purpose=casework&format=doc")
+            .status == 400);
+}
+
 TEST_CASE("log endpoints: checkpoint, entries and proofs of the served log", "[api]") {
   World w;
   auto walk = w.Walk();
