@@ -24,6 +24,23 @@ std::uint64_t VerifiedEvents(const std::string& dir) {
   return nlohmann::json::parse(r.out)["events"].get<std::uint64_t>();
 }
 
+// Changes one character of event `seq`'s signature in the data file itself,
+// in every copy of its line (LMDB is copy-on-write: a freed page may still
+// hold an older copy, and only the live one matters).
+void TamperSignature(const std::string& dir, std::uint64_t seq) {
+  const std::string file = dir + "/ledger/data.mdb";
+  std::string bytes = ReadFile(file);
+  const std::string marker = "\"seq\":" + std::to_string(seq) + ",\"sig\":\"";
+  int copies = 0;
+  for (std::size_t at = bytes.find(marker); at != std::string::npos;
+       at = bytes.find(marker, at + 1), ++copies) {
+    char& ch = bytes[at + marker.size() + 5];
+    ch = ch == 'A' ? 'B' : 'A';
+  }
+  REQUIRE(copies >= 1);
+  WriteFile(file, bytes);
+}
+
 TEST_CASE("init creates a ledger once and prints its verifier key", "[e2e]") {
   TempDir tmp;
   std::string dir = tmp / "data";
@@ -226,20 +243,8 @@ TEST_CASE("the audit of a tampered data dir names the first bad seq and still co
   const std::string note = nlohmann::json::parse(clean.out)["integrity"]["latest_checkpoint"]["note"];
   WriteFile(tmp / "previous.txt", note);
 
-  // One character of event 2's signature changed in the file itself — in
-  // every copy of the line (LMDB is copy-on-write: a freed page may still
-  // hold an older copy, and only the live one matters).
-  const std::string file = dir + "/ledger/data.mdb";
-  std::string bytes = ReadFile(file);
-  const std::string marker = "\"seq\":2,\"sig\":\"";
-  int copies = 0;
-  for (std::size_t at = bytes.find(marker); at != std::string::npos;
-       at = bytes.find(marker, at + 1), ++copies) {
-    char& ch = bytes[at + marker.size() + 5];
-    ch = ch == 'A' ? 'B' : 'A';
-  }
-  REQUIRE(copies >= 1);
-  WriteFile(file, bytes);
+  // One character of event 2's signature changed in the file itself.
+  TamperSignature(dir, 2);
 
   auto r = Run({"audit", "--data", dir, "--json", "--previous-checkpoint", tmp / "previous.txt"});
   CHECK(r.exit_code == 1);  // the report is printed, the exit says it failed
@@ -293,18 +298,8 @@ TEST_CASE("history: each event of a case with its verification, as text, JSON an
   CHECK(Run({"history", "--data", tmp / "nothing", "--case", c2}).exit_code == 66);
   CHECK(Run({"history", "--data", dir, "--case", c2, "--out", tmp / "no/such/dir/h.txt"}).exit_code == 74);
 
-  // Event 2's signature changed in every copy of its line in the file.
-  const std::string file = dir + "/ledger/data.mdb";
-  std::string bytes = ReadFile(file);
-  const std::string marker = "\"seq\":2,\"sig\":\"";
-  int copies = 0;
-  for (std::size_t at = bytes.find(marker); at != std::string::npos;
-       at = bytes.find(marker, at + 1), ++copies) {
-    char& ch = bytes[at + marker.size() + 5];
-    ch = ch == 'A' ? 'B' : 'A';
-  }
-  REQUIRE(copies >= 1);
-  WriteFile(file, bytes);
+  // One character of event 2's signature changed in the file itself.
+  TamperSignature(dir, 2);
   auto bad = Run({"history", "--data", dir, "--case", c2, "--json"});
   CHECK(bad.exit_code == 1);  // written either way; the exit says it failed
   doc = nlohmann::json::parse(bad.out);
