@@ -402,13 +402,22 @@ HttpResponse HtmlPage(std::string page) {
 HttpResponse Service::Audit(const Principal& who, const QueryParams& q) {
   if (who.role != "auditor" && who.role != "dpo")
     return ErrorResponse(PermissionDenied("only auditors and the dpo run the compliance audit"));
-  if (auto s = OnlyParams(q, {"format"}); !s.ok()) return ErrorResponse(s);
+  if (auto s = OnlyParams(q, {"format", "previous_checkpoint"}); !s.ok()) return ErrorResponse(s);
   auto html = WantsHtml(q);
   if (!html.ok()) return ErrorResponse(html.status());
+  // The previous audit's signed checkpoint note (percent-encoded): the
+  // report proves the log still extends it.
+  std::optional<AuditOptions::Previous> previous;
+  if (auto it = q.find("previous_checkpoint"); it != q.end()) {
+    auto p = PreviousFromNote(it->second, verifier_);
+    if (!p.ok()) return ErrorResponse(p.status());
+    previous = *p;
+  }
   auto erasures = ledger_.keys().Erasures();
   if (!erasures.ok()) return ErrorResponse(erasures.status());
   AuditOptions o;
   o.now = options_.clock();
+  o.previous = previous;
   auto report = BuildAudit(ledger_.store(), verifier_, *erasures, dbs_, o);
   if (!report.ok()) return ErrorResponse(report.status());
   if (*html) return HtmlPage(AuditHtml(*report));

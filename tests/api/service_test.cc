@@ -3,6 +3,7 @@
 #include "api/service.h"
 
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <fstream>
 #include <set>
 
@@ -476,6 +477,46 @@ TEST_CASE("GET /v1/audit: the compliance audit for auditors and the DPO only", "
     CHECK(r.body.find("synthetic") == std::string::npos);
     CHECK(r.body.find("Testperson") == std::string::npos);
   }
+}
+
+TEST_CASE("GET /v1/audit?previous_checkpoint=: consistency with the previous audit's signed checkpoint",
+          "[api][audit]") {
+  World w;
+  auto walk = w.Walk();
+  walk.Run();
+  auto encode = [](const std::string& text) {
+    std::string out;
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (const char ch : text) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+        out.push_back(static_cast<char>(c));
+      } else {
+        out.push_back('%');
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+      }
+    }
+    return out;
+  };
+  const auto first = testing::CaseWalk::Body(walk.Get(w.tokens.aud, "/v1/audit"));
+  const std::string note = first["integrity"]["latest_checkpoint"]["note"];
+  const std::uint64_t size = first["integrity"]["latest_checkpoint"]["size"];
+  // More happens; the next audit proves the log still extends the first.
+  walk.Event(w.tokens.co, "case.reviewed", {{"decision", "continue"}}, {{"reasoning", "synthetic"}});
+  auto r = walk.Get(w.tokens.aud, "/v1/audit?previous_checkpoint=" + encode(note));
+  REQUIRE(r.status == 200);
+  const auto j = testing::CaseWalk::Body(r);
+  const auto& c = j["integrity"]["consistency"];
+  CHECK(c["consistent"] == true);
+  CHECK(c["previous_size"] == size);
+  CHECK(j["integrity"]["latest_checkpoint"]["size"].get<std::uint64_t>() > size);
+  // Not a note signed by this log: 400, nothing else said.
+  std::string forged = note;
+  forged[forged.find('\n') + 1] = forged[forged.find('\n') + 1] == '1' ? '2' : '1';
+  CHECK(walk.Get(w.tokens.aud, "/v1/audit?previous_checkpoint=" + encode(forged)).status == 400);
+  CHECK(walk.Get(w.tokens.aud, "/v1/audit?previous_checkpoint=junk").status == 400);
+  CHECK(walk.Get(w.tokens.cw, "/v1/audit?previous_checkpoint=" + encode(note)).status == 403);
 }
 
 TEST_CASE("?format=html: the audit, the statistics and a case's history as self-contained pages",
