@@ -16,6 +16,7 @@
 #include "ledger/ledger.h"
 #include "ledger/proofs.h"
 #include "ledger/verify.h"
+#include "projections/disclosure_register.h"
 #include "projections/projector.h"
 
 namespace caseledger::api {
@@ -258,14 +259,40 @@ int CmdExportBundle(const std::string& dir, const std::string& out) {
   return kExitOk;
 }
 
-int CmdEvidence(const std::string& dir, std::uint64_t seq, const std::string& out) {
+int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
+                std::optional<std::uint64_t> disclosure, const std::string& out) {
   auto store = ledger::LogStore::Open(dir, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
   auto verifier = ledger::ReadVerifierFile(dir + "/ledger.pub");
   if (!verifier.ok()) return Fail(verifier.status());
-  auto evidence = ledger::MakeEvidence(**store, *verifier, seq);
-  if (!evidence.ok()) return Fail(evidence.status());
-  const std::string text = ledger::CanonicalJson(*evidence) + "\n";
+  std::vector<std::uint64_t> seqs;
+  if (seq) {
+    seqs.push_back(*seq);
+  } else {
+    // One disclosure: every step of it, read from the projections.
+    auto domain = OpenReadOnlyDomain(dir);
+    if (!domain.ok()) return Fail(domain.status());
+    std::string case_id;
+    {
+      auto txn = (*store)->env().BeginRead();
+      if (!txn.ok()) return Fail(txn.status());
+      auto line = ledger::ReadEventLine(*txn, **store, *disclosure);
+      if (!line.ok()) return Fail(NotFound("--disclosure: no such event"));
+      auto event = ledger::DecodeEvent(*line);
+      if (!event.ok()) return Fail(event.status());
+      if (event->type != "disclosure.requested" || !event->case_id)
+        return Fail(InvalidArgument("--disclosure: the seq of a disclosure.requested"));
+      case_id = *event->case_id;
+    }
+    auto snap = projections::ReadCase(*domain->store, domain->dbs, case_id);
+    if (!snap.ok()) return Fail(snap.status());
+    seqs = projections::DisclosureSteps(snap->state.Derive(), *disclosure);
+    if (seqs.empty()) return Fail(NotFound("--disclosure: not a disclosure request of its case"));
+  }
+  auto set = ledger::MakeEvidenceSet(**store, *verifier, seqs);
+  if (!set.ok()) return Fail(set.status());
+  std::string text;
+  for (const ledger::Json& e : *set) text += ledger::CanonicalJson(e) + "\n";
   if (out.empty()) {
     std::cout << text;
     return kExitOk;
@@ -274,7 +301,12 @@ int CmdEvidence(const std::string& dir, std::uint64_t seq, const std::string& ou
   f << text;
   f.close();
   if (!f) return Fail(IoError("cannot write the evidence file"));
-  std::cout << "evidence of event " << seq << " written to " << out << "\n";
+  if (seq) {
+    std::cout << "evidence of event " << *seq << " written to " << out << "\n";
+  } else {
+    std::cout << "evidence of disclosure " << *disclosure << " (" << seqs.size()
+              << " events) written to " << out << "\n";
+  }
   return kExitOk;
 }
 
@@ -286,10 +318,15 @@ int CmdVerifyEvidence(const std::string& file, const std::optional<std::string>&
   }
   std::stringstream text;
   text << in.rdbuf();
-  const ledger::EvidenceReport r = ledger::VerifyEvidence(text.str(), key);
   static constexpr const char* kNames[] = {"verified", "tampered", "incomplete", "unknown key"};
-  std::cout << kNames[static_cast<int>(r.verdict)] << ": " << r.message << "\n";
-  return static_cast<int>(r.verdict);
+  // One line per document; the first that fails decides the exit code.
+  const auto reports = ledger::VerifyEvidenceSet(text.str(), key);
+  ledger::BundleVerdict verdict = ledger::BundleVerdict::kVerified;
+  for (const ledger::EvidenceReport& r : reports) {
+    std::cout << kNames[static_cast<int>(r.verdict)] << ": " << r.message << "\n";
+    if (verdict == ledger::BundleVerdict::kVerified) verdict = r.verdict;
+  }
+  return static_cast<int>(verdict);
 }
 
 int CmdVerifyBundle(const std::string& bundle,

@@ -70,9 +70,12 @@ int CmdProveConsistency(const std::string& dir, std::uint64_t from,
 int CmdExportBundle(const std::string& dir, const std::string& out);
 int CmdVerifyBundle(const std::string& bundle,
                     const std::optional<std::string>& key, unsigned threads);
-// Writes the evidence of event `seq` (ledger/evidence.h) to `out`, or to
-// stdout if `out` is empty.
-int CmdEvidence(const std::string& dir, std::uint64_t seq, const std::string& out);
+// Writes the evidence (ledger/evidence.h) of event `seq`, or of every step of
+// the disclosure whose request is `disclosure` (one document per line, all
+// against one checkpoint), to `out`, or to stdout if `out` is empty. Exactly
+// one of `seq` and `disclosure` is given.
+int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
+                std::optional<std::uint64_t> disclosure, const std::string& out);
 // Verifies an evidence file: exit 0 verified, 1 tampered, 2 incomplete, 3
 // unknown key (as verify-bundle).
 int CmdVerifyEvidence(const std::string& file, const std::optional<std::string>& key);

@@ -100,7 +100,12 @@ int main(int argc, char** argv) {
                   "checkpoint and the verifier key (docs/formats/evidence.md)");
   std::string evidence_out;
   evidence->add_option("--data", dir, "data directory")->required();
-  evidence->add_option("--seq", seq, "the event's seq (e.g. of a disclosure.made)")->required();
+  std::optional<std::uint64_t> evidence_seq, evidence_disclosure;
+  auto* evidence_seq_opt = evidence->add_option("--seq", evidence_seq, "the event's seq");
+  auto* evidence_disclosure_opt = evidence->add_option(
+      "--disclosure", evidence_disclosure,
+      "the seq of a disclosure.requested: evidence of every step of that disclosure, one per line");
+  evidence_seq_opt->excludes(evidence_disclosure_opt);
   evidence->add_option("--out", evidence_out, "file to write (default: stdout)");
   auto* verify_evidence = app.add_subcommand(
       "verify-evidence",
@@ -251,7 +256,13 @@ int main(int argc, char** argv) {
   if (*consistency) return api::CmdProveConsistency(dir, from, to);
   if (*export_bundle) return api::CmdExportBundle(dir, out);
   if (*verify_bundle) return api::CmdVerifyBundle(bundle, key, threads);
-  if (*evidence) return api::CmdEvidence(dir, seq, evidence_out);
+  if (*evidence) {
+    if (!evidence_seq && !evidence_disclosure) {
+      std::cerr << "caseledger evidence: --seq or --disclosure is required\n";
+      return api::kExitUsage;
+    }
+    return api::CmdEvidence(dir, evidence_seq, evidence_disclosure, evidence_out);
+  }
   if (*verify_evidence) return api::CmdVerifyEvidence(evidence_file, key);
   if (*rebuild) return api::CmdRebuild(dir, compare);
   const api::ReportFormat format = html   ? api::ReportFormat::kHtml

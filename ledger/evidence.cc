@@ -33,25 +33,40 @@ Result<crypto::Digest> DigestOf(const Json& j) {
 
 }  // namespace
 
-Result<Json> MakeEvidence(LogStore& store, const crypto::NoteVerifier& verifier,
-                          std::uint64_t seq) {
-  std::string line, note;
+Result<std::vector<Json>> MakeEvidenceSet(LogStore& store, const crypto::NoteVerifier& verifier,
+                                          std::span<const std::uint64_t> seqs) {
+  std::vector<std::string> lines;
+  std::string note;
   std::uint64_t size = 0;
   {
     CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
     CL_ASSIGN_OR_RETURN(auto cp, LatestCheckpoint(txn, store));
     size = cp.first;
     note = std::move(cp.second);
-    if (seq < 1 || seq > size)
-      return InvalidArgument("seq: the log's checkpoint covers events 1.." + std::to_string(size));
-    CL_ASSIGN_OR_RETURN(line, ReadEventLine(txn, store, seq));
+    for (std::uint64_t seq : seqs) {
+      if (seq < 1 || seq > size)
+        return InvalidArgument("seq: the log's checkpoint covers events 1.." + std::to_string(size));
+      CL_ASSIGN_OR_RETURN(std::string line, ReadEventLine(txn, store, seq));
+      lines.push_back(std::move(line));
+    }
   }
-  CL_ASSIGN_OR_RETURN(Json inclusion, InclusionProofJson(store, seq, size));
-  return Json{{"v", 1},
-              {"event", line},
-              {"inclusion", std::move(inclusion)},
-              {"checkpoint", note},
-              {"verifier", verifier.ToString()}};
+  std::vector<Json> out;
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    CL_ASSIGN_OR_RETURN(Json inclusion, InclusionProofJson(store, seqs[i], size));
+    out.push_back(Json{{"v", 1},
+                       {"event", std::move(lines[i])},
+                       {"inclusion", std::move(inclusion)},
+                       {"checkpoint", note},
+                       {"verifier", verifier.ToString()}});
+  }
+  return out;
+}
+
+Result<Json> MakeEvidence(LogStore& store, const crypto::NoteVerifier& verifier,
+                          std::uint64_t seq) {
+  const std::uint64_t one[] = {seq};
+  CL_ASSIGN_OR_RETURN(auto set, MakeEvidenceSet(store, verifier, one));
+  return std::move(set.front());
 }
 
 EvidenceReport VerifyEvidence(std::string_view text,
@@ -121,6 +136,35 @@ EvidenceReport VerifyEvidence(std::string_view text,
   r.tree_size = tree_size;
   r.type = std::string(ev->type);
   return r;
+}
+
+std::vector<EvidenceReport> VerifyEvidenceSet(std::string_view text,
+                                              const std::optional<std::string>& trusted_key) {
+  std::vector<EvidenceReport> out;
+  std::optional<std::string> checkpoint;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.empty() || line == "\r") continue;
+    EvidenceReport r = VerifyEvidence(line, trusted_key);
+    if (r.verdict == BundleVerdict::kVerified) {
+      // VerifyEvidence parsed it: the checkpoint member is a string.
+      const std::string cp = ParseUntrustedJson(line).value()["checkpoint"].get<std::string>();
+      if (!checkpoint) {
+        checkpoint = cp;
+      } else if (cp != *checkpoint) {
+        r.verdict = BundleVerdict::kTampered;
+        r.message = "event " + std::to_string(r.seq) +
+                    " is proved against another checkpoint than the set's first";
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  if (out.empty()) out.push_back(Verdict(BundleVerdict::kIncomplete, "no evidence document"));
+  return out;
 }
 
 }  // namespace caseledger::ledger

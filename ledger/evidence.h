@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "crypto/note.h"
@@ -24,6 +26,10 @@ namespace caseledger::ledger {
 // event is covered by it). InvalidArgument for a seq not in the log.
 Result<Json> MakeEvidence(LogStore& store, const crypto::NoteVerifier& verifier,
                           std::uint64_t seq);
+// The evidence of each of `seqs`, all against one checkpoint (the latest when
+// called): a set that belongs together, e.g. the steps of one disclosure.
+Result<std::vector<Json>> MakeEvidenceSet(LogStore& store, const crypto::NoteVerifier& verifier,
+                                          std::span<const std::uint64_t> seqs);
 
 struct EvidenceReport {
   BundleVerdict verdict = BundleVerdict::kIncomplete;  // the bundle's codes
@@ -39,5 +45,13 @@ struct EvidenceReport {
 // proof. kIncomplete for a document that is not evidence at all.
 EvidenceReport VerifyEvidence(std::string_view text,
                               const std::optional<std::string>& trusted_key);
+
+// An evidence file of one or more documents, one per line (empty lines
+// skipped), e.g. a disclosure's steps: a report per document, in order, and
+// every document must be against the same checkpoint (a document against
+// another is kTampered: the set no longer shows one state of the log). A
+// file without any document gives one kIncomplete report.
+std::vector<EvidenceReport> VerifyEvidenceSet(std::string_view text,
+                                              const std::optional<std::string>& trusted_key);
 
 }  // namespace caseledger::ledger

@@ -315,6 +315,21 @@ Result<std::vector<RegisterEntry>> ReadRegister(
   return out;
 }
 
+std::vector<std::uint64_t> DisclosureSteps(const CaseView& v, std::uint64_t request) {
+  const Disclosure* d = FindDisclosure(v, request);
+  if (d == nullptr) return {};
+  std::vector<std::uint64_t> steps{d->seq};
+  for (const DisclosureDecision& x : d->decisions) steps.push_back(x.seq);
+  for (const DisclosureMade& x : d->made) steps.push_back(x.seq);
+  for (const DisclosureReview& x : d->reviews) steps.push_back(x.seq);
+  const std::vector<std::uint64_t> own = steps;
+  for (const Correction& k : v.corrections)
+    if (std::find(own.begin(), own.end(), k.target) != own.end()) steps.push_back(k.seq);
+  std::sort(steps.begin(), steps.end());
+  steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+  return steps;
+}
+
 Json RegisterEntryJson(const RegisterEntry& e) {
   const Disclosure& d = e.disclosure;
   Json j = d.ToJson();

@@ -80,6 +80,13 @@ Result<std::vector<RegisterEntry>> ReadRegister(
     ledger::LogStore& log, const ProjectionDbs& dbs, Micros now,
     const std::function<bool(const CaseView&)>& include);
 
+// Every event of one disclosure, ascending: the request `request`, its
+// approvals and rejections, makings and legal reviews, and the corrections
+// and retractions of any of them — what evidence of "one disclosure" covers
+// (docs/formats/evidence.md). Empty if `request` is no disclosure request of
+// the case.
+std::vector<std::uint64_t> DisclosureSteps(const CaseView& v, std::uint64_t request);
+
 // Canonical-ready JSON of an entry (docs/disclosures.md).
 ledger::Json RegisterEntryJson(const RegisterEntry& e);
 

@@ -2,7 +2,9 @@
 """Independent verifier of a caseledger evidence file (docs/formats/evidence.md).
 
 One event, its RFC 9162 inclusion proof (§2.1.3.2) to a C2SP signed
-checkpoint, and the note verifier key — checked from the specifications only,
+checkpoint, and the note verifier key; or several such documents, one per
+line (the steps of one disclosure), all against the same checkpoint. Checked
+from the specifications only,
 with the signed-note and canonical-JSON helpers of verify_bundle.py (which
 shares no code with caseledger). Needs Python 3 and python3-cryptography.
 
@@ -52,9 +54,9 @@ def b64hash(text, what):
     return h
 
 
-def verify(path, trusted_key):
+def verify(text, trusted_key):
     try:
-        doc = json.load(open(path), object_pairs_hook=no_duplicates, parse_float=reject_float)
+        doc = json.loads(text, object_pairs_hook=no_duplicates, parse_float=reject_float)
         vtext, note, line, inc = doc["verifier"], doc["checkpoint"], doc["event"], doc["inclusion"]
         index, size, proof = inc["leaf_index"], inc["tree_size"], inc["proof"]
     except (OSError, ValueError, KeyError, TypeError) as e:
@@ -91,7 +93,33 @@ def verify(path, trusted_key):
     path_hashes = [b64hash(p, "proof hash") for p in proof]
     if root_from_inclusion(index, size, leaf, path_hashes) != cp_root:
         raise Verdict(TAMPERED, "inclusion proof does not lead to the checkpoint's root")
-    return f"verified event {index + 1} ({obj.get('type')}) in the log of {size} events"
+    return note, f"verified event {index + 1} ({obj.get('type')}) in the log of {size} events"
+
+
+def verify_file(path, trusted_key):
+    """Every document of the file (one per line), in order; the first failure
+    decides. Prints one line per document."""
+    try:
+        lines = [x for x in open(path, encoding="utf-8").read().split("\n") if x.strip()]
+    except (OSError, UnicodeDecodeError) as e:
+        raise Verdict(INCOMPLETE, f"cannot read the evidence file: {e}")
+    if not lines:
+        raise Verdict(INCOMPLETE, "no evidence document")
+    first = None
+    code = VERIFIED
+    for text in lines:
+        try:
+            note, message = verify(text, trusted_key)
+            if first is None:
+                first = note
+            elif note != first:
+                raise Verdict(TAMPERED, "a document is proved against another checkpoint than the first")
+            print(message)
+        except Verdict as v:
+            print(["verified", "tampered", "incomplete", "unknown key"][v.code] + ": " + str(v))
+            if code == VERIFIED:
+                code = v.code
+    return code
 
 
 def main(argv):
@@ -104,8 +132,7 @@ def main(argv):
         print(__doc__.strip().splitlines()[-2], file=sys.stderr)
         return USAGE
     try:
-        print(verify(args[0], key))
-        return VERIFIED
+        return verify_file(args[0], key)
     except Verdict as v:
         print(["verified", "tampered", "incomplete", "unknown key"][v.code] + ": " + str(v))
         return v.code

@@ -54,4 +54,19 @@ echo "evidence with its event altered:"; expect_both 1 "$tmp/ev-t.json"
 echo "evidence under a foreign trusted key:"
 expect_both 3 "$tmp/ev5000.json" --key "other.invalid+00000000+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
 echo "not evidence:"; expect_both 2 "$tmp/b/verifier.txt"
+
+# Evidence of one disclosure: one document per step, against one checkpoint.
+req=$("$bin" disclosures --data "$tmp/data" --json | "$py" -c '
+import json, sys
+doc = json.load(sys.stdin)
+made = [d for d in doc["disclosures"] if d["made"] and d["reviews"] and d["decisions"]]
+print(made[0]["request"])')
+"$bin" evidence --data "$tmp/data" --disclosure "$req" --out "$tmp/disclosure.jsonl" >/dev/null
+steps=$(wc -l < "$tmp/disclosure.jsonl")
+echo "evidence of disclosure $req ($steps steps):"
+[ "$steps" -ge 4 ] || { echo "FAIL: expected request, decision, making and review"; exit 1; }
+expect_both 0 "$tmp/disclosure.jsonl" --key "$(cat "$tmp/data/ledger.pub")"
+sed '2s/\\"time\\":\\"2/\\"time\\":\\"3/' "$tmp/disclosure.jsonl" > "$tmp/disclosure-t.jsonl"
+cmp -s "$tmp/disclosure.jsonl" "$tmp/disclosure-t.jsonl" && { echo "FAIL: the edit did not apply"; exit 1; }
+echo "its second step altered:"; expect_both 1 "$tmp/disclosure-t.jsonl"
 echo "PASS"

@@ -114,3 +114,50 @@ TEST_CASE("damaged evidence is tampered, foreign keys unknown, non-evidence inco
 
 }  // namespace
 }  // namespace caseledger::ledger
+
+namespace caseledger::ledger {
+namespace {
+
+TEST_CASE("an evidence set (one disclosure's steps) verifies line by line against one checkpoint",
+          "[ledger][evidence]") {
+  Log log(9);
+  const std::uint64_t seqs[] = {2, 5, 9};
+  const auto set = MakeEvidenceSet(*log.store, log.verifier, seqs).value();
+  REQUIRE(set.size() == 3);
+  std::string text;
+  for (const Json& e : set) text += CanonicalJson(e) + "\n";
+  auto reports = VerifyEvidenceSet(text, log.verifier.ToString());
+  REQUIRE(reports.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(reports[i].verdict == BundleVerdict::kVerified);
+    CHECK(reports[i].seq == seqs[i]);
+  }
+  // Blank lines (and a final line without "\n") are fine.
+  CHECK(VerifyEvidenceSet("\n" + CanonicalJson(set[0]) + "\n\n" + CanonicalJson(set[1]), std::nullopt)
+            .size() == 2);
+  // One damaged document: that report says so, the others still verify.
+  Json bad = set[1];
+  bad["inclusion"]["leaf_index"] = 3;
+  const std::string damaged = CanonicalJson(set[0]) + "\n" + CanonicalJson(bad) + "\n";
+  reports = VerifyEvidenceSet(damaged, std::nullopt);
+  REQUIRE(reports.size() == 2);
+  CHECK(reports[0].verdict == BundleVerdict::kVerified);
+  CHECK(reports[1].verdict == BundleVerdict::kTampered);
+  // A document against another checkpoint (here: another log's) breaks the set.
+  Log other(4);
+  const std::string mixed = text + CanonicalJson(other.Evidence(2)) + "\n";
+  reports = VerifyEvidenceSet(mixed, std::nullopt);
+  REQUIRE(reports.size() == 4);
+  CHECK(reports[3].verdict == BundleVerdict::kTampered);
+  CHECK(reports[3].message.find("another checkpoint") != std::string::npos);
+  // Nothing at all is incomplete.
+  reports = VerifyEvidenceSet("\n\n", std::nullopt);
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].verdict == BundleVerdict::kIncomplete);
+  const std::uint64_t out_of_range[] = {2, 10};
+  CHECK(MakeEvidenceSet(*log.store, log.verifier, out_of_range).status().code() ==
+        StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace caseledger::ledger

@@ -378,6 +378,25 @@ TEST_CASE("several findings of one disclosure come in the order of the checks, o
     CHECK(std::any_of(checks.begin(), checks.end(), [&](const auto& k) { return k.code == c; }));
 }
 
+TEST_CASE("the steps of one disclosure, for its evidence", "[projections][register]") {
+  auto view = [](const Built& b) {
+    CaseState st;
+    for (const HistoryEntry& e : b.h.entries) st.Apply(e.fact);
+    return st.Derive();
+  };
+  const Built b = Build(Shape{});
+  const std::uint64_t review = b.h.entries.back().fact.seq;
+  CHECK(DisclosureSteps(view(b), b.request) ==
+        std::vector<std::uint64_t>{b.request, b.approval, b.made, review});
+  Shape s;
+  s.corrected_categories = Json::array({"identity"});
+  const Built c = Build(s);
+  const auto steps = DisclosureSteps(view(c), c.request);
+  REQUIRE(steps.size() == 5);  // and the correction of the request
+  CHECK(steps[2] == c.approval + 1);
+  CHECK(DisclosureSteps(view(b), b.made).empty());  // not a request
+}
+
 TEST_CASE("the register document counts every check and applies the filters",
           "[projections][register]") {
   Shape bad;
