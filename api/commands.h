@@ -53,9 +53,11 @@ int CmdAudit(const std::string& dir, ReportFormat format,
 int CmdHistory(const std::string& dir, const std::string& case_id, ReportFormat format,
                const std::string& out);
 // The disclosure register of every case (projections/disclosure_register.h):
-// a summary, or with `json` the register document; `finding` selects the
-// disclosures with that finding. Implemented in disclosures_command.cc.
-int CmdDisclosures(const std::string& dir, bool json, const std::string& finding);
+// a summary, the register document as JSON, or an HTML page (to `out` if
+// given); `finding` selects the disclosures with that finding. Implemented
+// in disclosures_command.cc.
+int CmdDisclosures(const std::string& dir, ReportFormat format, const std::string& finding,
+                   const std::string& out = "");
 // Reads JSON-lines commands from `in`; stops at the first bad line. With
 // `legacy`, the lines are history migrated from another case system
 // (ledger::Command::legacy_import; docs/formats/import.md).

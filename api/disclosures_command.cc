@@ -2,19 +2,21 @@
 // disclosure_register.h) of a data dir, as a summary of the checks and the
 // disclosures with findings or, with --json, the whole register as
 // GET /v1/disclosures gives it (every case: the CLI's reader holds the data
-// dir). Read-only, beside a running server too; clear headers only, no
-// secret needed.
+// dir), or with --html as a self-contained page (api/html.h). Read-only,
+// beside a running server too; clear headers only, no secret needed.
 #include <algorithm>
 #include <iomanip>
 #include <iostream>
 
 #include "api/commands.h"
 #include "api/exit_codes.h"
+#include "api/html.h"
 #include "projections/disclosure_register.h"
 
 namespace caseledger::api {
 
-int CmdDisclosures(const std::string& dir, bool json, const std::string& finding) {
+int CmdDisclosures(const std::string& dir, ReportFormat format, const std::string& finding,
+                   const std::string& out) {
   auto fail = [](const Status& s) {
     std::cerr << "caseledger disclosures: " << s.ToString() << "\n";
     return ExitCodeFor(s);
@@ -34,8 +36,10 @@ int CmdDisclosures(const std::string& dir, bool json, const std::string& finding
   projections::RegisterFilter filter;
   filter.finding = finding;
   const ledger::Json r = projections::RegisterJson(*entries, filter, now);
-  if (json) {
-    std::cout << ledger::CanonicalJson(r) << "\n";
+  if (format != ReportFormat::kText) {
+    const std::string text =
+        format == ReportFormat::kJson ? ledger::CanonicalJson(r) + "\n" : RegisterHtml(r);
+    if (Status s = WriteReport(out, "disclosure register", text); !s.ok()) return fail(s);
     return kExitOk;
   }
   std::cout << "Disclosure register as of " << r["as_of"].get<std::string>() << ": "

@@ -813,4 +813,116 @@ std::string CaseHistoryHtml(const Json& doc) {
   return Page("Case history " + case_id, body);
 }
 
+namespace {
+
+std::string StrList(const Json& a) {
+  std::string out;
+  for (const Json& v : AsArray(a)) out += (out.empty() ? "" : ", ") + EV(v);
+  return out.empty() ? "-" : out;
+}
+
+std::string RequestLink(const Json& seq) {
+  return "<a href=\"#request-" + Anchor(Plain(seq)) + "\">" + EV(seq) + "</a>";
+}
+
+std::string FindingsHtml(const Json& findings) {
+  std::string out;
+  for (const Json& f : AsArray(findings))
+    out += "<li><strong>" + E(Str(f, "code")) + "</strong> (" + E(Str(f, "rule")) + ", seq " +
+           EV(At(f, "seq")) + "): " + E(Str(f, "detail")) + "</li>";
+  return out.empty() ? "<span class=\"ok\">none</span>" : "<ul>" + out + "</ul>";
+}
+
+std::string StepsHtml(const Json& steps, std::string_view what) {
+  std::string out;
+  for (const Json& x : AsArray(steps)) {
+    std::string line = "seq " + EV(At(x, "seq")) + ", " + EV(At(x, "time"));
+    if (what == "decision")
+      line += ": " + std::string(True(x, "approved") ? "approved" : "rejected") + " by " +
+              IdSpan(At(x, "actor")) + " (" + EV(At(x, "role")) + ")";
+    else if (what == "made")
+      line += " by " + IdSpan(At(x, "actor")) + " via " + EV(At(x, "channel"));
+    else
+      line += ": " + EV(At(x, "verdict")) + " by " + IdSpan(At(x, "actor"));
+    out += "<li>" + line + "</li>";
+  }
+  return out.empty() ? "-" : "<ul>" + out + "</ul>";
+}
+
+}  // namespace
+
+std::string RegisterHtml(const Json& doc) {
+  const Json& entries = Items(doc, "disclosures");
+  const Json& with = At(doc, "with_findings");
+  const bool clean = with.is_number_integer() && with.get<std::int64_t>() == 0;
+  std::string body;
+  body += "<header>\n<h1>Disclosure register</h1>\n<p class=\"meta\">As of " +
+          E(Str(doc, "as_of", "(time not reported)")) + " (UTC); legal-basis registry " +
+          E(Str(doc, "registry_version", "(not reported)")) + "; " + EV(At(doc, "count")) +
+          " disclosure requests. Each step is re-checked against the case as it stood just "
+          "before it. Clear headers only: cases and users appear by pseudonymous id; a written "
+          "balancing or necessity statement is for the reviewer to read in the case.</p>\n";
+  body += "<div id=\"verdict\">\n" +
+          Verdict(clean, clean ? "No automatic findings" : Plain(with) + " disclosures with findings",
+                  clean ? "Every check below passed for every selected disclosure."
+                        : "Listed under Findings; each names its rule and the step it is about.") +
+          "</div>\n</header>\n";
+  body += Nav({{"checks", "Checks"}, {"findings", "Findings"}, {"disclosures", "All disclosures"}});
+  body += "<main>\n<section id=\"checks\">\n<h2>Checks</h2>\n";
+  GridTable checks("What the register checks, and how often it was found",
+                   {"Finding", "Rule", "What must hold", "Found"});
+  for (const Json& c : Items(doc, "checks")) {
+    const bool none = At(c, "found").is_number_integer() && At(c, "found").get<std::int64_t>() == 0;
+    checks.Row({E(Str(c, "code")), E(Str(c, "rule")), E(Str(c, "checks")),
+                none ? "0" : "<span class=\"bad\">" + EV(At(c, "found")) + "</span>"});
+  }
+  body += checks.Html("checks-table") + "</section>\n";
+
+  body += "<section id=\"findings\">\n<h2>Findings</h2>\n";
+  GridTable found("Disclosures with automatic findings",
+                  {"Request", "Case", "Recipient", "Basis", "Status", "Migrated", "Findings"});
+  for (const Json& d : entries) {
+    if (Items(d, "findings").empty()) continue;
+    found.Row({RequestLink(At(d, "request")), IdSpan(At(d, "case")), EV(At(d, "recipient")),
+               EV(At(d, "basis")), EV(At(d, "status")),
+               True(d, "legacy") ? "yes " + E(Str(d, "legacy_ref")) : "no",
+               FindingsHtml(At(d, "findings"))});
+  }
+  body += found.size() == 0 ? "<p>None.</p>\n" : found.Html("findings-table");
+  body += "</section>\n";
+
+  body += "<section id=\"disclosures\">\n<h2>All disclosures</h2>\n";
+  GridTable all("Every disclosure request, in case and request order",
+                {"Request", "Case", "Requested", "Recipient and basis", "Categories and purpose",
+                 "Drew on", "Decisions", "Made", "Reviews", "Findings"});
+  for (const Json& d : entries) {
+    std::string drew;
+    for (const Json& x : Items(d, "drew_on")) {
+      drew += "<li>seq " + EV(At(x, "seq")) + " " + EV(At(x, "type"));
+      if (At(x, "basis").is_string()) drew += " (" + EV(At(x, "from")) + ", " + EV(At(x, "basis")) + ")";
+      drew += "</li>";
+    }
+    all.Row({RequestLink(At(d, "request")), IdSpan(At(d, "case")),
+             EV(At(d, "time")) + " by " + IdSpan(At(d, "requester")) + " (" +
+                 EV(At(d, "requester_role")) + ")",
+             EV(At(d, "recipient")) + "<br>" + EV(At(d, "basis")) + " (registry " +
+                 EV(At(d, "registry_version")) + ")" +
+                 (At(d, "basis_citation").is_string() ? "<br><small>" + EV(At(d, "basis_citation")) + "</small>" : ""),
+             StrList(At(d, "categories")) + "<br>purpose " + EV(At(d, "purpose")) +
+                 (Str(d, "threshold").empty() ? "" : ", threshold " + E(Str(d, "threshold"))),
+             drew.empty() ? "-" : "<ul>" + drew + "</ul>", StepsHtml(At(d, "decisions"), "decision"),
+             StepsHtml(At(d, "made"), "made"), StepsHtml(At(d, "reviews"), "review"),
+             FindingsHtml(At(d, "findings"))},
+            " id=\"request-" + Anchor(Plain(At(d, "request"))) + "\"");
+  }
+  body += all.size() == 0 ? "<p>No disclosure requests.</p>\n" : all.Html("disclosures-table");
+  body += "</section>\n</main>\n<footer>caseledger disclosure register (DESIGN §8, §10; "
+          "docs/disclosures.md). Rendered from the register's JSON document; the same document "
+          "is <code>caseledger disclosures --json</code> and <code>GET /v1/disclosures</code>."
+          "</footer>\n";
+  return Page(clean ? "Disclosure register: no automatic findings"
+                    : "Disclosure register: " + Plain(with) + " disclosures with findings",
+              body);
+}
+
 }  // namespace caseledger::api

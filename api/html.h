@@ -46,4 +46,12 @@ std::string StatsHtml(const ledger::Json& stats);
 // both ways), and the verification status. Bodies are never rendered.
 std::string CaseHistoryHtml(const ledger::Json& doc);
 
+// The disclosure register: the document of projections::RegisterJson
+// (GET /v1/disclosures, `caseledger disclosures --json`). Headline "No
+// automatic findings" or "N disclosures with findings"; sections (stable
+// ids): checks (every check with its rule and count), findings (each
+// disclosure with a finding), disclosures (every entry, one row
+// id="request-<seq>"). docs/disclosures.md.
+std::string RegisterHtml(const ledger::Json& doc);
+
 }  // namespace caseledger::api

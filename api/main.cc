@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
       "disclosures", "the disclosure register with its automatic findings (docs/disclosures.md)");
   std::string finding;
   disclosures->add_option("--data", dir, "data directory")->required();
-  disclosures->add_flag("--json", json, "print the whole register as JSON");
+  report_options(disclosures, "whole register");
   disclosures->add_option("--finding", finding, "only the disclosures with this finding code");
 
   auto* audit = app.add_subcommand(
@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
                                    : json ? api::ReportFormat::kJson
                                           : api::ReportFormat::kText;
   if (*stats) return api::CmdStats(dir, year, format, report_out);
-  if (*disclosures) return api::CmdDisclosures(dir, json, finding);
+  if (*disclosures) return api::CmdDisclosures(dir, format, finding, report_out);
   if (*audit) return api::CmdAudit(dir, format, previous_checkpoint, report_out);
   if (*history) return api::CmdHistory(dir, case_id, format, report_out);
   if (*demo) return api::CmdDemo(dir, cases, seed);

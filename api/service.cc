@@ -618,9 +618,12 @@ HttpResponse Service::Disclosures(const Principal& who, const QueryParams& q) {
   if (who.role == "caseworker")
     return ErrorResponse(PermissionDenied("the disclosure register is for coordinators, legal "
                                           "reviewers, auditors and the DPO"));
-  if (auto s = OnlyParams(q, {"from", "to", "recipient", "basis", "status", "finding", "legacy"});
+  if (auto s = OnlyParams(q, {"from", "to", "recipient", "basis", "status", "finding", "legacy",
+                              "format"});
       !s.ok())
     return ErrorResponse(s);
+  auto html = WantsHtml(q);
+  if (!html.ok()) return ErrorResponse(html.status());
   Micros from = 0, to = std::numeric_limits<Micros>::max();
   if (auto it = q.find("from"); it != q.end()) {
     auto t = TimeParam("from", it->second);
@@ -657,7 +660,9 @@ HttpResponse Service::Disclosures(const Principal& who, const QueryParams& q) {
   filter.status = param("status");
   filter.finding = finding;
   if (!legacy.empty()) filter.legacy = legacy == "true";
-  return JsonResponse(200, projections::RegisterJson(*entries, filter, now));
+  const Json doc = projections::RegisterJson(*entries, filter, now);
+  if (*html) return HtmlPage(RegisterHtml(doc));
+  return JsonResponse(200, doc);
 }
 
 HttpResponse Service::LogEntries(const Principal& who, const QueryParams& q) {

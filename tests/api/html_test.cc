@@ -219,6 +219,53 @@ TEST_CASE("the statistics page shows suppressed cells as suppressed, and the goa
   CHECK_THAT(StatsHtml(Json{{"years", Json::array()}}), Contains("No statistics"));
 }
 
+TEST_CASE("the register page: headline, every check, the findings and every entry, escaped",
+          "[api][html]") {
+  const Json finding{{"code", "self_approval"}, {"rule", "ROL-5"}, {"seq", 12},
+                     {"detail", "approved by its own requester <b>"}};
+  Json doc{{"as_of", "2026-12-01T00:00:00.000000Z"},
+           {"registry_version", "2026-1"},
+           {"count", 2},
+           {"with_findings", 1},
+           {"checks", Json::array({Json{{"code", "self_approval"}, {"rule", "ROL-5"},
+                                        {"checks", "another coordinator approves"}, {"found", 1}},
+                                   Json{{"code", "onward_115"}, {"rule", "ROL-7"},
+                                        {"checks", "no §115 information onward"}, {"found", 0}}})},
+           {"disclosures",
+            Json::array({Json{{"request", 11}, {"case", "c-one"}, {"time", "2020-01-01T00:00:00.000000Z"},
+                              {"requester", "u-co"}, {"requester_role", "coordinator"},
+                              {"recipient", "police"}, {"basis", "rpl-115-ssp"},
+                              {"registry_version", "2026-1"}, {"purpose", "prevention"},
+                              {"categories", Json::array({"identity", "concern"})},
+                              {"drew_on", Json::array()}, {"status", "made"}, {"legacy", true},
+                              {"legacy_ref", "OLD-2019-0001"},
+                              {"decisions", Json::array({Json{{"seq", 12}, {"time", "t"}, {"actor", "u-co"},
+                                                              {"role", "coordinator"}, {"approved", true}}})},
+                              {"made", Json::array()}, {"reviews", Json::array()},
+                              {"findings", Json::array({finding})}},
+                         Json{{"request", 20}, {"case", "c-two"}, {"recipient", "<script>x</script>"},
+                              {"basis", "pet-4"}, {"status", "requested"}, {"legacy", false},
+                              {"findings", Json::array()}}})}};
+  const std::string html = RegisterHtml(doc);
+  CheckSelfContained(html);
+  CHECK_THAT(html, Contains("1 disclosures with findings"));
+  for (const char* id : {"id=\"checks\"", "id=\"findings\"", "id=\"disclosures\"",
+                         "id=\"request-11\"", "id=\"request-20\""})
+    CHECK_THAT(html, Contains(id));
+  CHECK_THAT(html, Contains("onward_115"));  // a check found nowhere is still listed
+  CHECK_THAT(html, Contains("OLD-2019-0001"));
+  CHECK_THAT(html, Contains("&lt;b&gt;"));
+  CHECK(html.find("<script>x") == std::string::npos);
+  CHECK_THAT(html, Contains("&lt;script&gt;x"));
+  // One row per disclosure with findings in the findings table.
+  CHECK(Count(html, "href=\"#request-11\"") == 2);
+  CHECK(Count(html, "href=\"#request-20\"") == 1);
+
+  doc["with_findings"] = 0;
+  doc["disclosures"] = Json::array();
+  CHECK_THAT(RegisterHtml(doc), Contains("No automatic findings"));
+}
+
 TEST_CASE("the history page: links both ways, retractions marked, status, never a body",
           "[api][html]") {
   const Json doc = Json::parse(R"json({

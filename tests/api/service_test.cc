@@ -545,6 +545,12 @@ TEST_CASE("?format=html: the audit, the statistics and a case's history as self-
   CHECK(walk.Get(w.tokens.aud, "/v1/audit?format=pdf").status == 400);
   CHECK(walk.Get(w.tokens.cw, "/v1/audit?format=html").status == 403);
 
+  auto reg = walk.Get(w.tokens.co, "/v1/disclosures?format=html");
+  is_page(reg);
+  CHECK(reg.body.find("No automatic findings") != std::string::npos);
+  CHECK(reg.body.find("id=\"request-") != std::string::npos);
+  CHECK(walk.Get(w.tokens.co, "/v1/disclosures?format=csv").status == 400);
+
   auto stats = walk.Get(w.tokens.co, "/v1/stats?format=html");
   is_page(stats);
   CHECK(stats.body.find("24") != std::string::npos);

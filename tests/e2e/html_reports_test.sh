@@ -54,6 +54,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 "$bin" audit --data "$tmp/data" --html --out "$tmp/audit.html" >/dev/null ||
   fail "audit --html exited $?"
+"$bin" disclosures --data "$tmp/data" --html --out "$tmp/disclosures.html" >/dev/null ||
+  fail "disclosures --html exited $?"
 
 # The year with the most concerns (the demo spreads 5 years up to now).
 "$bin" stats --data "$tmp/data" --json > "$tmp/stats.json"
@@ -181,6 +183,9 @@ render stats "Statistics $year" "id=\"year-$year\"" "id=\"year-$year-concerns\""
 render history "Case history" "$case_id" "events verify" "concern.reported" "record.corrected" \
   "signature valid" "included in the checkpoint of size" 'corrects <a href="#seq-' \
   'corrected by <a href="#seq-' "ROLE, ROL-1, ROL-2, ROL-10, ROL-14, ROL-16"
+render disclosures "Disclosure register" "disclosures with findings" 'id="checks"' \
+  'id="findings"' 'id="disclosures"' 'id="request-' "self_approval" "ROL-5" "rpl-115-ssp" \
+  "Administration of Justice Act"
 render audit-tampered "THE LOG DOES NOT VERIFY: first bad seq 2" 'id="integrity"' "signature"
 if grep -q "The log verifies" "$tmp/audit-tampered.dom"; then
   fail "the tampered audit claims the log verifies"
