@@ -95,6 +95,9 @@ class RetentionTask {
 }  // namespace
 
 int CmdServe(const std::string& dir, const ServeOptions& options) {
+  // Before any thread starts (the writer's, the server's): a SIGTERM at any
+  // moment waits for WaitForTerminationSignal and a graceful stop.
+  BlockTerminationSignals();
   auto listen = ParseListen(options.listen);
   if (!listen.ok()) return Fail(listen.status());
   auto ledger = OpenDomainLedger(dir);

@@ -23,7 +23,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -788,22 +787,28 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options,
   }
 }
 
+namespace {
+sigset_t TerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+}  // namespace
+
+void BlockTerminationSignals() {
+  const sigset_t set = TerminationSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
 void WaitForTerminationSignal() {
-  try {
-    asio::io_context ioc(1);
-    asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    signals.async_wait([](const ErrorCode&, int) {});
-    ioc.run();
-  } catch (const std::exception&) {
-    // Asio could not install the handlers: wait synchronously instead.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    int signal_number = 0;
-    sigwait(&set, &signal_number);
+  const sigset_t set = TerminationSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // in case the caller did not
+  int signal_number = 0;
+  while (sigwait(&set, &signal_number) != 0) {
   }
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 }  // namespace caseledger::api

@@ -99,9 +99,16 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-// Blocks the calling thread until SIGINT or SIGTERM arrives (for
-// `caseledger serve`); the default disposition of both is restored on
-// return, so a second signal during the drain ends the process.
+// Blocks SIGINT and SIGTERM in the calling thread and in every thread it
+// starts afterwards: call it first thing in `caseledger serve`, before any
+// thread exists, so that a signal arriving at any moment — even before
+// WaitForTerminationSignal runs — waits for it instead of killing the
+// process with the default disposition.
+void BlockTerminationSignals();
+// Waits in the calling thread until SIGINT or SIGTERM arrives (blocked by
+// BlockTerminationSignals; one that arrived earlier is taken at once). On
+// return the calling thread unblocks both again, so a second signal during
+// the drain ends the process.
 void WaitForTerminationSignal();
 
 }  // namespace caseledger::api
