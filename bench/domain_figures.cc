@@ -10,6 +10,7 @@
 #include "bench/measure.h"
 #include "ledger/ledger.h"
 #include "ledger/verify.h"
+#include "projections/disclosure_register.h"
 #include "projections/projector.h"
 
 namespace caseledger::bench {
@@ -125,6 +126,31 @@ Result<AuditFigure> AuditOf(const std::string& dir) {
   CL_ASSIGN_OR_RETURN(ledger::VerifyReport v, ledger::VerifyLedger(dir));
   f.verify_seconds = SecondsSince(t1);
   if (!v.ok) return Internal("verify of the domain log failed: " + v.problem);
+  return f;
+}
+
+Result<RegisterFigure> RegisterOf(const std::string& dir) {
+  RegisterFigure f;
+  CL_ASSIGN_OR_RETURN(auto store, ledger::LogStore::Open(dir, /*read_only=*/true));
+  CL_ASSIGN_OR_RETURN(auto dbs, projections::ProjectionDbs::Open(store->env(), false));
+  const auto t0 = Clock::now();
+  CL_ASSIGN_OR_RETURN(auto entries,
+                      projections::ReadRegister(*store, dbs, ledger::NowMicros(),
+                                                [](const projections::CaseView&) { return true; }));
+  f.seconds = SecondsSince(t0);
+  std::vector<std::string> ids;
+  for (const auto& e : entries) {
+    ++f.requests;
+    if (!e.findings.empty()) ++f.with_findings;
+    if (ids.empty() || ids.back() != e.case_id) ids.push_back(e.case_id);
+  }
+  f.cases = ids.size();
+  const auto t1 = Clock::now();
+  for (const std::string& id : ids) {
+    CL_ASSIGN_OR_RETURN(auto history, projections::CaseHistory(*store, dbs, id));
+    f.events += history.size();
+  }
+  f.history_seconds = SecondsSince(t1);
   return f;
 }
 

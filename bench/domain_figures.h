@@ -55,4 +55,19 @@ struct AuditFigure {
 // this process.
 Result<AuditFigure> AuditOf(const std::string& dir);
 
+struct RegisterFigure {
+  std::uint64_t requests = 0;       // disclosure requests in the register
+  std::uint64_t with_findings = 0;
+  std::uint64_t cases = 0;          // cases with a disclosure request
+  std::uint64_t events = 0;         // events of those cases' histories
+  double seconds = 0;               // projections::ReadRegister, all cases
+  double history_seconds = 0;       // the same cases' CaseHistory reads alone
+};
+
+// The disclosure register (projections::ReadRegister, as GET
+// /v1/disclosures and `caseledger disclosures`) of the data dir `dir`, timed
+// beside its baseline: reading the same cases' histories alone, without the
+// replay and the checks.
+Result<RegisterFigure> RegisterOf(const std::string& dir);
+
 }  // namespace caseledger::bench
