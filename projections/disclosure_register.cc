@@ -174,10 +174,13 @@ std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history
       state.Apply(f);
       continue;
     }
-    const CaseView before = state.Derive();
-    state.Apply(f);
     if (requested) {
+      // A request changes nothing the conditions read (restriction,
+      // outcome, minor, consent), so the state after it stands for the
+      // state before: one derivation instead of two.
+      state.Apply(f);
       const CaseView after = state.Derive();
+      const CaseView& before = after;
       const Disclosure* d = FindDisclosure(after, f.seq);
       if (d == nullptr) continue;  // not a case of this history (cannot happen)
       by_request[f.seq] = out.size();
@@ -200,13 +203,19 @@ std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history
       }
       continue;
     }
+    if (f.type == "disclosure.rejected") {  // nothing to check; marks only
+      state.Apply(f);
+      entry_of(f);
+      continue;
+    }
+    const CaseView before = state.Derive();
+    state.Apply(f);
     const auto index = entry_of(f);
     if (!index) continue;
     Findings& fs = found[*index];
     const Disclosure* d = FindDisclosure(before, SeqField(f.h, "request"));
     if (d == nullptr) continue;
-    if (decided) {
-      if (f.type != "disclosure.approved") continue;
+    if (decided) {  // an approval
       if (f.actor == d->requester)
         fs.Add("self_approval", f.seq, "approved by its own requester");
       if (before.restricted)
