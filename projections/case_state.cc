@@ -676,6 +676,13 @@ std::vector<std::string> NotificationDuty::Pending() const {
   return out;
 }
 
+const Disclosure* CaseView::FindDisclosure(std::optional<std::uint64_t> request_seq) const {
+  if (!request_seq) return nullptr;
+  for (const Disclosure& d : disclosures)
+    if (d.seq == *request_seq) return &d;
+  return nullptr;
+}
+
 Json Disclosure::ToJson() const {
   Json j{{"seq", seq}, {"time", ledger::FormatTime(time)}};
   DisclosureJson(*this, j);

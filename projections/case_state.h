@@ -220,6 +220,9 @@ struct CaseView {
   std::optional<Micros> inform_due;
   Micros review_due = 0;
 
+  // The disclosure whose request is `request_seq` (a seq read from a header:
+  // absent matches nothing), or nullptr.
+  const Disclosure* FindDisclosure(std::optional<std::uint64_t> request_seq) const;
   // The outcome of the latest non-retracted assessment, or "".
   std::string Outcome() const;
   bool Founded() const { return Outcome() == "founded"; }

@@ -87,12 +87,6 @@ std::optional<std::string> StrField(const Json& h, const char* key) {
   return it->get<std::string>();
 }
 
-const Disclosure* FindDisclosure(const CaseView& v, std::optional<std::uint64_t> seq) {
-  if (!seq) return nullptr;
-  for (const Disclosure& d : v.disclosures)
-    if (d.seq == *seq) return &d;
-  return nullptr;
-}
 
 // The conditions on the disclosure itself (ROL-6, -8, -13, -14, -15), on the
 // state `v` just before the step `seq`.
@@ -151,6 +145,11 @@ std::string Days(Micros d) { return std::to_string(d / kDay); }
 
 std::span<const RegisterCheck> RegisterChecks() { return kChecks; }
 
+bool IsRegisterCheck(std::string_view code) {
+  return std::any_of(std::begin(kChecks), std::end(kChecks),
+                     [&](const RegisterCheck& c) { return c.code == code; });
+}
+
 std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history,
                                         Micros now) {
   CaseState state;
@@ -181,11 +180,12 @@ std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history
       state.Apply(f);
       const CaseView after = state.Derive();
       const CaseView& before = after;
-      const Disclosure* d = FindDisclosure(after, f.seq);
+      const Disclosure* d = after.FindDisclosure(f.seq);
       if (d == nullptr) continue;  // not a case of this history (cannot happen)
       by_request[f.seq] = out.size();
       RegisterEntry r;
       r.case_id = after.case_id;
+      r.disclosure.seq = f.seq;  // the whole disclosure is filled in at the end
       r.legacy_ref = StrField(f.h, "legacy_ref");
       r.legacy = r.legacy_ref.has_value();
       out.push_back(std::move(r));
@@ -213,7 +213,7 @@ std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history
     const auto index = entry_of(f);
     if (!index) continue;
     Findings& fs = found[*index];
-    const Disclosure* d = FindDisclosure(before, SeqField(f.h, "request"));
+    const Disclosure* d = before.FindDisclosure(SeqField(f.h, "request"));
     if (d == nullptr) continue;
     if (decided) {  // an approval
       if (f.actor == d->requester)
@@ -267,14 +267,9 @@ std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history
   const CaseView now_view = state.Derive();
   for (std::size_t i = 0; i < out.size(); ++i) {
     RegisterEntry& r = out[i];
-    const auto it = std::find_if(by_request.begin(), by_request.end(),
-                                 [&](const auto& kv) { return kv.second == i; });
-    const Disclosure* d = FindDisclosure(now_view, it->first);
-    if (d == nullptr) {  // the request was retracted: keep it as requested
-      r.disclosure.seq = it->first;
-    } else {
+    // A retracted request keeps only its seq.
+    if (const Disclosure* d = now_view.FindDisclosure(r.disclosure.seq); d != nullptr)
       r.disclosure = *d;
-    }
     for (std::uint64_t inc : r.disclosure.includes) {
       DrewOn x;
       x.seq = inc;
@@ -325,7 +320,7 @@ Result<std::vector<RegisterEntry>> ReadRegister(
 }
 
 std::vector<std::uint64_t> DisclosureSteps(const CaseView& v, std::uint64_t request) {
-  const Disclosure* d = FindDisclosure(v, request);
+  const Disclosure* d = v.FindDisclosure(request);
   if (d == nullptr) return {};
   std::vector<std::uint64_t> steps{d->seq};
   for (const DisclosureDecision& x : d->decisions) steps.push_back(x.seq);

@@ -65,6 +65,8 @@ struct RegisterCheck {
   std::string_view code, rule, what;
 };
 std::span<const RegisterCheck> RegisterChecks();
+// True if `code` is the code of one of RegisterChecks().
+bool IsRegisterCheck(std::string_view code);
 
 // The register entries of one case, in request order, from its history (as
 // CaseHistory returns it: every event of the case in seq order, envelopes as

@@ -131,12 +131,6 @@ Status CheckRole(const Ctx& c) {
 
 // --- Case events -------------------------------------------------------------
 
-const Disclosure* FindRequest(const CaseView& v, std::optional<std::uint64_t> seq) {
-  if (!seq) return nullptr;
-  for (const Disclosure& d : v.disclosures)
-    if (d.seq == *seq) return &d;
-  return nullptr;
-}
 
 
 // ROL-6, ROL-13, ROL-14, ROL-15 on the disclosure itself; used at request and
@@ -253,7 +247,7 @@ Status CheckDisclosureRequested(Ctx& c) {
 }
 
 Status CheckDisclosureDecision(Ctx& c) {
-  const Disclosure* d = FindRequest(c.view, Seq(c.cmd.h, "request"));
+  const Disclosure* d = c.view.FindDisclosure(Seq(c.cmd.h, "request"));
   if (d == nullptr) {
     return InvalidArgument("h.request: not a disclosure request of this case");
   }
@@ -274,7 +268,7 @@ Status CheckDisclosureDecision(Ctx& c) {
 }
 
 Status CheckDisclosureMade(Ctx& c) {
-  const Disclosure* d = FindRequest(c.view, Seq(c.cmd.h, "request"));
+  const Disclosure* d = c.view.FindDisclosure(Seq(c.cmd.h, "request"));
   if (d == nullptr) {
     return InvalidArgument("h.request: not a disclosure request of this case");
   }
@@ -413,7 +407,7 @@ Status CheckCaseEvent(Ctx& c) {
     return CheckDisclosureDecision(c);
   if (t == "disclosure.made") return CheckDisclosureMade(c);
   if (t == "disclosure.reviewed") {
-    if (FindRequest(v, Seq(c.cmd.h, "disclosure")) == nullptr)
+    if (v.FindDisclosure(Seq(c.cmd.h, "disclosure")) == nullptr)
       return InvalidArgument("h.disclosure: not a disclosure request of this case");
     return Status::Ok();
   }
@@ -481,7 +475,7 @@ Status CheckMigratedDisclosure(Ctx& c) {
     }
     return Status::Ok();
   }
-  const Disclosure* d = FindRequest(c.view, Seq(c.cmd.h, "request"));
+  const Disclosure* d = c.view.FindDisclosure(Seq(c.cmd.h, "request"));
   if (d == nullptr) {
     return InvalidArgument("h.request: not a disclosure request of this case");
   }
