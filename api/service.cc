@@ -149,6 +149,24 @@ Json CheckpointJson(const ledger::Appended& a) {
   return Json{{"size", a.tree_size}, {"note", a.checkpoint}};
 }
 
+// `?format=`: json (the default) or html, the self-contained page of
+// api/html.h for people (the Format parameter of docs/api/openapi.yaml).
+Result<bool> WantsHtml(const QueryParams& q) {
+  auto it = q.find("format");
+  if (it == q.end() || it->second == "json") return false;
+  if (it->second == "html") return true;
+  return InvalidArgument("format: json or html");
+}
+
+HttpResponse HtmlPage(std::string page) {
+  HttpResponse r;
+  r.content_type = "text/html; charset=utf-8";
+  // The pages hold no script and load nothing: the browser is told so too.
+  r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  r.body = std::move(page);
+  return r;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Service>> Service::Create(ledger::Ledger& ledger,
@@ -377,27 +395,6 @@ HttpResponse Service::LookupSubject(const Principal& who, const HttpRequest& req
   return JsonResponse(200, Json{{"subject", **owner}});
 }
 
-namespace {
-
-// `?format=`: json (the default) or html, the self-contained page of
-// api/html.h for people (docs/api/reports.md).
-Result<bool> WantsHtml(const QueryParams& q) {
-  auto it = q.find("format");
-  if (it == q.end() || it->second == "json") return false;
-  if (it->second == "html") return true;
-  return InvalidArgument("format: json or html");
-}
-
-HttpResponse HtmlPage(std::string page) {
-  HttpResponse r;
-  r.content_type = "text/html; charset=utf-8";
-  // The pages hold no script and load nothing: the browser is told so too.
-  r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
-  r.body = std::move(page);
-  return r;
-}
-
-}  // namespace
 
 HttpResponse Service::Audit(const Principal& who, const QueryParams& q) {
   if (who.role != "auditor" && who.role != "dpo")
@@ -429,10 +426,8 @@ HttpResponse Service::ExportSubject(const Principal& who, const std::string& sub
   if (!ValidateId(subject, "s", "subject").ok())
     return ErrorResponse(InvalidArgument("subject: not a subject id (s-…)"));
   if (auto s = OnlyParams(q, {"format"}); !s.ok()) return ErrorResponse(s);
-  const auto f = q.find("format");
-  const std::string format = f == q.end() ? "json" : f->second;
-  if (format != "json" && format != "html")
-    return ErrorResponse(InvalidArgument("format: json or html"));
+  auto html = WantsHtml(q);
+  if (!html.ok()) return ErrorResponse(html.status());
   if (who.role != "dpo")
     return ErrorResponse(PermissionDenied("only the dpo produces a subject access export"));
   auto subject_state = projections::ReadSubject(ledger_.store(), dbs_, subject);
@@ -444,12 +439,7 @@ HttpResponse Service::ExportSubject(const Principal& who, const std::string& sub
   auto exported = BuildSubjectExport(ledger_.store(), ledger_.keys(), dbs_, subject,
                                      *subject_state, ledger::NowMicros());
   if (!exported.ok()) return ErrorResponse(exported.status());
-  if (format == "html") {
-    HttpResponse r;
-    r.content_type = "text/html; charset=utf-8";
-    r.body = SubjectExportHtml(*exported);
-    return r;
-  }
+  if (*html) return HtmlPage(SubjectExportHtml(*exported));
   return JsonResponse(200, *exported);
 }
 
@@ -642,12 +632,8 @@ HttpResponse Service::Disclosures(const Principal& who, const QueryParams& q) {
   const std::string finding = param("finding"), legacy = param("legacy");
   if (!legacy.empty() && legacy != "true" && legacy != "false")
     return ErrorResponse(InvalidArgument("legacy: true or false"));
-  if (!finding.empty()) {
-    const auto checks = projections::RegisterChecks();
-    if (std::none_of(checks.begin(), checks.end(),
-                     [&](const auto& c) { return c.code == finding; }))
-      return ErrorResponse(InvalidArgument("finding: not a finding code of the register"));
-  }
+  if (!finding.empty() && !projections::IsRegisterCheck(finding))
+    return ErrorResponse(InvalidArgument("finding: not a finding code of the register"));
   const Micros now = options_.clock();
   auto entries = projections::ReadRegister(
       ledger_.store(), dbs_, now, [&](const projections::CaseView& v) { return MayList(who, v); });
