@@ -108,17 +108,10 @@ int CmdAudit(const std::string& dir, ReportFormat format,
   }
   auto report = BuildAudit(store, *verifier, *erasures, dbs, o);
   if (!report.ok()) return Fail(report.status());
-  std::string text;
-  if (format == ReportFormat::kJson) {
-    text = ledger::CanonicalJson(*report) + "\n";
-  } else if (format == ReportFormat::kHtml) {
-    text = AuditHtml(*report);
-  } else {
-    std::ostringstream summary;
-    PrintSummary(summary, *report);
-    text = summary.str();
-  }
-  if (Status s = WriteReport(out, "audit report", text); !s.ok()) return Fail(s);
+  if (Status s = WriteReport(out, "audit report",
+                             ReportText(format, *report, AuditHtml, PrintSummary));
+      !s.ok())
+    return Fail(s);
   const Json& in = (*report)["integrity"];
   const bool consistent =
       !in.contains("consistency") || in["consistency"].value("consistent", false);

@@ -261,22 +261,26 @@ int CmdExportBundle(const std::string& dir, const std::string& out) {
 
 int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
                 std::optional<std::uint64_t> disclosure, const std::string& out) {
-  auto store = ledger::LogStore::Open(dir, /*read_only=*/true);
-  if (!store.ok()) return Fail(store.status());
   auto verifier = ledger::ReadVerifierFile(dir + "/ledger.pub");
   if (!verifier.ok()) return Fail(verifier.status());
+  // The log alone for one event; with the projections for a disclosure.
+  std::unique_ptr<ledger::LogStore> store;
   std::vector<std::uint64_t> seqs;
   if (seq) {
+    auto opened = ledger::LogStore::Open(dir, /*read_only=*/true);
+    if (!opened.ok()) return Fail(opened.status());
+    store = std::move(*opened);
     seqs.push_back(*seq);
   } else {
     // One disclosure: every step of it, read from the projections.
     auto domain = OpenReadOnlyDomain(dir);
     if (!domain.ok()) return Fail(domain.status());
+    store = std::move(domain->store);
     std::string case_id;
     {
-      auto txn = (*store)->env().BeginRead();
+      auto txn = store->env().BeginRead();
       if (!txn.ok()) return Fail(txn.status());
-      auto line = ledger::ReadEventLine(*txn, **store, *disclosure);
+      auto line = ledger::ReadEventLine(*txn, *store, *disclosure);
       if (!line.ok()) return Fail(NotFound("--disclosure: no such event"));
       auto event = ledger::DecodeEvent(*line);
       if (!event.ok()) return Fail(event.status());
@@ -284,12 +288,12 @@ int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
         return Fail(InvalidArgument("--disclosure: the seq of a disclosure.requested"));
       case_id = *event->case_id;
     }
-    auto snap = projections::ReadCase(*domain->store, domain->dbs, case_id);
+    auto snap = projections::ReadCase(*store, domain->dbs, case_id);
     if (!snap.ok()) return Fail(snap.status());
     seqs = projections::DisclosureSteps(snap->state.Derive(), *disclosure);
     if (seqs.empty()) return Fail(NotFound("--disclosure: not a disclosure request of its case"));
   }
-  auto set = ledger::MakeEvidenceSet(**store, *verifier, seqs);
+  auto set = ledger::MakeEvidenceSet(*store, *verifier, seqs);
   if (!set.ok()) return Fail(set.status());
   std::string text;
   for (const ledger::Json& e : *set) text += ledger::CanonicalJson(e) + "\n";
@@ -391,6 +395,16 @@ int CmdRebuild(const std::string& dir, bool compare) {
   }
   std::filesystem::remove_all(scratch, ec);
   return rc;
+}
+
+std::string ReportText(ReportFormat format, const ledger::Json& doc,
+                       std::string (*html)(const ledger::Json&),
+                       void (*summary)(std::ostream&, const ledger::Json&)) {
+  if (format == ReportFormat::kJson) return ledger::CanonicalJson(doc) + "\n";
+  if (format == ReportFormat::kHtml) return html(doc);
+  std::ostringstream text;
+  summary(text, doc);
+  return text.str();
 }
 
 Status WriteReport(const std::string& out, std::string_view what, std::string_view text) {

@@ -4,7 +4,6 @@
 // GET /v1/disclosures gives it (every case: the CLI's reader holds the data
 // dir), or with --html as a self-contained page (api/html.h). Read-only,
 // beside a running server too; clear headers only, no secret needed.
-#include <algorithm>
 #include <iomanip>
 #include <iostream>
 
@@ -15,54 +14,51 @@
 
 namespace caseledger::api {
 
+namespace {
+
+using ledger::Json;
+
+void PrintSummary(std::ostream& out, const Json& r) {
+  out << "Disclosure register as of " << r["as_of"].get<std::string>() << ": "
+      << r["count"].get<std::uint64_t>() << " disclosure requests, "
+      << r["with_findings"].get<std::uint64_t>() << " with findings\n";
+  out << "Checks (rule, found)\n";
+  for (const Json& c : r["checks"]) {
+    out << "  " << std::left << std::setw(26) << c["code"].get<std::string>() << std::setw(17)
+        << c["rule"].get<std::string>() << std::right << c["found"].get<std::uint64_t>() << "\n";
+  }
+  out << "Disclosures with findings (case, request seq, recipient, basis, status)\n";
+  for (const Json& d : r["disclosures"]) {
+    if (d["findings"].empty()) continue;
+    out << "  " << d["case"].get<std::string>() << " " << d["request"].get<std::uint64_t>() << " "
+        << d["recipient"].get<std::string>() << " " << d["basis"].get<std::string>() << " "
+        << d["status"].get<std::string>() << (d["legacy"].get<bool>() ? " migrated" : "") << "\n";
+    for (const Json& f : d["findings"])
+      out << "      " << f["code"].get<std::string>() << " (" << f["rule"].get<std::string>()
+          << ", seq " << f["seq"].get<std::uint64_t>() << "): " << f["detail"].get<std::string>()
+          << "\n";
+  }
+}
+
+}  // namespace
+
 int CmdDisclosures(const std::string& dir, ReportFormat format, const std::string& finding,
                    const std::string& out) {
-  auto fail = [](const Status& s) {
-    std::cerr << "caseledger disclosures: " << s.ToString() << "\n";
-    return ExitCodeFor(s);
-  };
-  const auto checks = projections::RegisterChecks();
-  if (!finding.empty() && std::none_of(checks.begin(), checks.end(), [&](const auto& c) {
-        return c.code == finding;
-      })) {
-    return fail(InvalidArgument("--finding: not a finding code of the register"));
-  }
+  if (!finding.empty() && !projections::IsRegisterCheck(finding))
+    return Fail(InvalidArgument("--finding: not a finding code of the register"));
   auto domain = OpenReadOnlyDomain(dir);
-  if (!domain.ok()) return fail(domain.status());
+  if (!domain.ok()) return Fail(domain.status());
   const ledger::Micros now = ledger::NowMicros();
   auto entries = projections::ReadRegister(*domain->store, domain->dbs, now,
                                            [](const projections::CaseView&) { return true; });
-  if (!entries.ok()) return fail(entries.status());
+  if (!entries.ok()) return Fail(entries.status());
   projections::RegisterFilter filter;
   filter.finding = finding;
-  const ledger::Json r = projections::RegisterJson(*entries, filter, now);
-  if (format != ReportFormat::kText) {
-    const std::string text =
-        format == ReportFormat::kJson ? ledger::CanonicalJson(r) + "\n" : RegisterHtml(r);
-    if (Status s = WriteReport(out, "disclosure register", text); !s.ok()) return fail(s);
-    return kExitOk;
-  }
-  std::cout << "Disclosure register as of " << r["as_of"].get<std::string>() << ": "
-            << r["count"].get<std::uint64_t>() << " disclosure requests, "
-            << r["with_findings"].get<std::uint64_t>() << " with findings\n";
-  std::cout << "Checks (rule, found)\n";
-  for (const ledger::Json& c : r["checks"]) {
-    std::cout << "  " << std::left << std::setw(26) << c["code"].get<std::string>()
-              << std::setw(17) << c["rule"].get<std::string>() << std::right
-              << c["found"].get<std::uint64_t>() << "\n";
-  }
-  std::cout << "Disclosures with findings (case, request seq, recipient, basis, status)\n";
-  for (const ledger::Json& d : r["disclosures"]) {
-    if (d["findings"].empty()) continue;
-    std::cout << "  " << d["case"].get<std::string>() << " " << d["request"].get<std::uint64_t>()
-              << " " << d["recipient"].get<std::string>() << " " << d["basis"].get<std::string>()
-              << " " << d["status"].get<std::string>() << (d["legacy"].get<bool>() ? " migrated" : "")
-              << "\n";
-    for (const ledger::Json& f : d["findings"])
-      std::cout << "      " << f["code"].get<std::string>() << " (" << f["rule"].get<std::string>()
-                << ", seq " << f["seq"].get<std::uint64_t>() << "): " << f["detail"].get<std::string>()
-                << "\n";
-  }
+  const Json r = projections::RegisterJson(*entries, filter, now);
+  if (Status s = WriteReport(out, "disclosure register",
+                             ReportText(format, r, RegisterHtml, PrintSummary));
+      !s.ok())
+    return Fail(s);
   return kExitOk;
 }
 

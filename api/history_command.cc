@@ -56,17 +56,10 @@ int CmdHistory(const std::string& dir, const std::string& case_id, ReportFormat 
   if (!verifier.ok()) return Fail(verifier.status());
   auto doc = BuildCaseHistory(*domain->store, *verifier, domain->dbs, case_id, ledger::NowMicros());
   if (!doc.ok()) return Fail(doc.status());
-  std::string text;
-  if (format == ReportFormat::kJson) {
-    text = ledger::CanonicalJson(*doc) + "\n";
-  } else if (format == ReportFormat::kHtml) {
-    text = CaseHistoryHtml(*doc);
-  } else {
-    std::ostringstream summary;
-    PrintSummary(summary, *doc);
-    text = summary.str();
-  }
-  if (Status s = WriteReport(out, "case history", text); !s.ok()) return Fail(s);
+  if (Status s = WriteReport(out, "case history",
+                             ReportText(format, *doc, CaseHistoryHtml, PrintSummary));
+      !s.ok())
+    return Fail(s);
   return (*doc)["verification"].value("all_verified", false) ? kExitOk : kExitVerifyFailed;
 }
 
