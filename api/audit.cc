@@ -4,6 +4,9 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "crypto/base64.h"
 #include "ledger/checkpoint.h"
@@ -11,6 +14,7 @@
 #include "ledger/event_scan.h"
 #include "ledger/verify.h"
 #include "projections/access_flags.h"
+#include "projections/catalogue.h"
 #include "projections/flags.h"
 #include "projections/retention.h"
 
@@ -89,14 +93,149 @@ Json Integrity(ledger::LogStore& store, const crypto::NoteVerifier& verifier,
   return out;
 }
 
+// The `headers` section: every clear header checked against today's schema
+// (projections/catalogue.h), in the log scan's pass. A log written by an
+// older build may hold headers today's schema refuses (a CPR number in a
+// correction's field name, free text in a reference): the DPO finds them here
+// by seq, to retract them. The report names only catalogue types, counts and
+// seqs — never a value, a member name or an error message of a header (the
+// messages may quote names).
+class HeaderScan {
+ public:
+  static constexpr std::size_t kMaxSeqs = 100;
+
+  HeaderScan() : specs_(projections::EventSpecs()) {}
+
+  // `type` and `h` (the header's canonical bytes) of the event at `seq`, in
+  // log order.
+  void Add(std::uint64_t seq, std::string_view type, std::string_view h) {
+    ++checked_;
+    const projections::EventSpec* spec = projections::FindEventSpec(type);
+    const std::uint8_t index = spec == nullptr ? kUnknown : IndexOf(*spec);
+    // The log's seqs are contiguous: a seq out of line (a log that does not
+    // verify) is not indexed, and a correction of it fails below.
+    if (seq == types_.size() || (seq == 1 && types_.empty())) {
+      types_.resize(static_cast<std::size_t>(seq) + 1, kUnknown);
+      types_[static_cast<std::size_t>(seq)] = index;
+    }
+    if (spec == nullptr) return Fail(seq, kUnknown);
+    const Json header = Json::parse(h, nullptr, /*allow_exceptions=*/false);
+    if (header.is_discarded() || !projections::ValidateHeader(*spec, header).ok())
+      return Fail(seq, index);
+    if (spec->type == "concern.reported" || spec->type == "assessment.recorded") {
+      stored_.emplace(seq, header);  // few: the targets of the rules below
+    } else if (spec->type == "record.corrected") {
+      CheckCorrection(seq, index, header);
+    }
+  }
+
+  Json Finish() const {
+    Json by_type = Json::array();
+    std::uint64_t failing = 0;
+    for (const auto& [index, seqs] : failing_) {
+      failing += seqs.count;
+      by_type.push_back({{"type", index == kUnknown ? std::string("(unknown type)")
+                                                    : std::string(specs_[index].type)},
+                         {"count", seqs.count},
+                         {"seqs", seqs.first},
+                         {"more", seqs.count - seqs.first.size()}});
+    }
+    return {{"checked", checked_},
+            {"failing", failing},
+            {"by_type", std::move(by_type)},
+            {"rule_breaking",
+             {{"count", rule_breaking_.count},
+              {"seqs", rule_breaking_.first},
+              {"more", rule_breaking_.count - rule_breaking_.first.size()},
+              {"by_rule", rules_}}}};
+  }
+
+ private:
+  // A type index for an event whose type is not in the catalogue (or whose
+  // seq was not seen): sorts after every catalogue type.
+  static constexpr std::uint8_t kUnknown = 0xFF;
+
+  struct Seqs {
+    std::uint64_t count = 0;
+    std::vector<std::uint64_t> first;  // at most kMaxSeqs, ascending (log order)
+    void Add(std::uint64_t seq) {
+      ++count;
+      if (first.size() < kMaxSeqs) first.push_back(seq);
+    }
+  };
+
+  std::uint8_t IndexOf(const projections::EventSpec& spec) const {
+    const auto i = static_cast<std::size_t>(&spec - specs_.data());
+    return i < kUnknown ? static_cast<std::uint8_t>(i) : kUnknown;
+  }
+
+  void Fail(std::uint64_t seq, std::uint8_t index) { failing_[index].Add(seq); }
+
+  // A record.corrected whose header passed its own schema: against the type
+  // of the event it corrects (ValidateCorrection), then the rules that need
+  // no state on the header the correction would make (MergeCorrection).
+  void CheckCorrection(std::uint64_t seq, std::uint8_t index, const Json& h) {
+    const auto t = h.find("target");
+    const std::uint64_t target = t != h.end() && t->is_number_unsigned() ? t->get<std::uint64_t>() : 0;
+    const std::uint8_t target_index =
+        target > 0 && target < seq && target < types_.size()
+            ? types_[static_cast<std::size_t>(target)]
+            : kUnknown;
+    if (target_index == kUnknown) return Fail(seq, index);
+    const projections::EventSpec& target_spec = specs_[target_index];
+    if (!projections::ValidateCorrection(target_spec, h).ok()) return Fail(seq, index);
+    const auto set = h.find("set");
+    if (set == h.end()) return;  // changes no header field: breaks no rule of one
+    const auto stored = stored_.find(target);
+    if (stored == stored_.end()) return;  // no rule below, or the target fails itself
+    auto merged = projections::MergeCorrection(target_spec, stored->second, *set);
+    if (!merged.ok()) return Fail(seq, index);  // the corrected header fails the schema
+    std::string_view rule;
+    if (target_spec.type == "concern.reported") {
+      if (StrOf(*merged, "subject_kind") != "person")
+        rule = "ROL-2";
+      else if (!HasBehaviour(*merged))
+        rule = "ROL-1";
+    } else if (StrOf(*merged, "outcome") == "founded" && !HasBehaviour(*merged)) {
+      rule = "ROL-1";
+    }
+    if (rule.empty()) return;
+    rule_breaking_.Add(seq);
+    ++rules_[std::string(rule)];
+  }
+
+  static std::string StrOf(const Json& h, const char* key) {
+    const auto it = h.find(key);
+    return it != h.end() && it->is_string() ? it->get<std::string>() : std::string();
+  }
+
+  // ROL-1: a concern, and a founded assessment, rests on at least one
+  // observed behaviour (a b.* ground).
+  static bool HasBehaviour(const Json& h) {
+    const auto grounds = h.find("grounds");
+    if (grounds == h.end() || !grounds->is_array()) return false;
+    return std::any_of(grounds->begin(), grounds->end(),
+                       [](const Json& g) { return StrOf(g, "code").starts_with("b."); });
+  }
+
+  std::span<const projections::EventSpec> specs_;
+  std::uint64_t checked_ = 0;
+  std::vector<std::uint8_t> types_;  // seq -> index into specs_ (kUnknown if none)
+  std::map<std::uint64_t, Json> stored_;  // seq -> header of a concern or assessment
+  std::map<std::uint8_t, Seqs> failing_;  // by type index, catalogue order
+  Seqs rule_breaking_;
+  std::map<std::string, std::uint64_t> rules_;
+};
+
 // One pass over the log's clear headers: refusals by rule and by user (the
-// policy.refused records), and FLAG-ACCESS (the access records against who
-// took part in each case).
-Status ScanLog(ledger::LogStore& store, Json& refusals, Json& access) {
+// policy.refused records), FLAG-ACCESS (the access records against who took
+// part in each case), and the headers that fail today's schema (HeaderScan).
+Status ScanLog(ledger::LogStore& store, Json& refusals, Json& access, Json& headers) {
   std::map<std::string, std::uint64_t> by_rule;
   std::map<std::string, std::map<std::string, std::uint64_t>> by_user;  // user -> rule -> n
   std::uint64_t total = 0, unreadable = 0;
   projections::AccessScan scan;
+  HeaderScan header_scan;
   CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto cur, ledger::lmdb::Cursor::Open(txn.raw(), store.events()));
   CL_ASSIGN_OR_RETURN(auto kv, cur.First());
@@ -104,6 +243,9 @@ Status ScanLog(ledger::LogStore& store, Json& refusals, Json& access) {
     // The envelope without a JSON DOM (ScanEvent); the header is parsed only
     // for the types whose header the audit reads.
     auto e = ledger::ScanEvent(AsChars(kv->value), /*signature_input=*/false);
+    // Every header against today's schema (an event that does not scan is
+    // named by integrity). Catalogue types are spelled without escapes.
+    if (e.ok()) header_scan.Add(e->seq, e->type, e->h);
     Result<projections::Fact> f = Corruption("unreadable");
     if (e.ok() && !e->has_escapes) {
       projections::Fact fact;
@@ -155,6 +297,7 @@ Status ScanLog(ledger::LogStore& store, Json& refusals, Json& access) {
     findings.push_back(std::move(j));
   }
   access = std::move(findings);
+  headers = header_scan.Finish();
   return Status::Ok();
 }
 
@@ -236,10 +379,11 @@ Result<Json> BuildAudit(ledger::LogStore& store, const crypto::NoteVerifier& ver
                          {"held", subjects(plan.held)},
                          {"due_within_30_days", subjects(plan.soon)}};
 
-  Json refusals, access;
-  CL_RETURN_IF_ERROR(ScanLog(store, refusals, access));
+  Json refusals, access, headers;
+  CL_RETURN_IF_ERROR(ScanLog(store, refusals, access, headers));
   lap("log_scan_ms");
   report["refusals"] = std::move(refusals);
+  report["headers"] = std::move(headers);
   const projections::AccessPolicy ap;
   report["flags"].push_back(
       {{"flag", "FLAG-ACCESS"},

@@ -24,6 +24,39 @@ std::string Str(const Json& j, const char* key, const std::string& fallback = ""
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;
 }
 
+// One line: the clear headers today's schema refuses, by type (their seqs
+// are in --json), and the corrections that would break a rule.
+void PrintHeaders(std::ostream& out, const Json& hd) {
+  if (!hd.is_object()) return;
+  out << "Headers: " << hd.value("checked", 0) << " checked, " << hd.value("failing", 0)
+      << " fail today's schema";
+  if (hd.contains("by_type") && !hd["by_type"].empty()) {
+    out << " (";
+    bool first = true;
+    for (const Json& t : hd["by_type"]) {
+      out << (first ? "" : ", ") << Str(t, "type") << " " << t.value("count", 0);
+      first = false;
+    }
+    out << "; seqs in --json)";
+  }
+  const Json& rb = hd.contains("rule_breaking") ? hd["rule_breaking"] : Json::object();
+  const std::uint64_t n = rb.value("count", std::uint64_t{0});
+  out << "; " << n << (n == 1 ? " correction breaks" : " corrections break") << " a rule";
+  if (n > 0 && rb.contains("seqs")) {
+    out << " (seqs ";
+    std::size_t shown = 0;
+    for (const Json& s : rb["seqs"]) {
+      if (shown == 10) {
+        out << ", ...";
+        break;
+      }
+      out << (shown++ == 0 ? "" : ", ") << s.get<std::uint64_t>();
+    }
+    out << ")";
+  }
+  out << "\n";
+}
+
 void PrintSummary(std::ostream& out, const Json& r) {
   out << "Compliance audit of " << Str(r, "origin") << " at " << Str(r, "generated_at")
       << " (clear headers only: no case content was read)\n";
@@ -66,6 +99,7 @@ void PrintSummary(std::ostream& out, const Json& r) {
     out << ")";
   }
   out << " by " << rf["by_user"].size() << " users\n";
+  PrintHeaders(out, r["headers"]);
   const Json& e = r["erasures"];
   out << "Erasures: " << e.value("keys_destroyed", 0) << " keys destroyed, "
       << e.value("made_final", 0) << " final on disk, " << e.value("pending", 0)

@@ -1207,12 +1207,15 @@ void Planner::PlanDisclosure(Case& c, Micros q, bool pet,
          {"categories", categories}};
   std::vector<Ref> refs;
   if (o.recipient == "pet") h["threshold"] = "society_threatening";
+  // PET's reference: the header marks it, the body holds it (text).
+  std::optional<std::string> pet_ref;
   if (o.basis == "pet-4") {
     char ref[40];
     std::snprintf(ref, sizeof ref, "PET-%s-%04llu",
                   Date(q).substr(0, 4).c_str(),
                   static_cast<unsigned long long>(++pet_refs_));
-    h["request_ref"] = ref;
+    h["request_ref"] = true;
+    pet_ref = ref;
   }
   if (o.basis == "consent") {
     h["consent"] = 0;
@@ -1250,6 +1253,7 @@ void Planner::PlanDisclosure(Case& c, Micros q, bool pet,
     body["balancing"] =
         "Synthetic balancing: the interest in preventing "
         "serious harm clearly outweighs the subject's interest.";
+  if (pet_ref) body["request_ref"] = *pet_ref;
   if (quality == Quality::kThin)
     body["necessity"] = "Necessary.";
   else if (o.basis != "pet-4")
@@ -1396,7 +1400,9 @@ void Planner::PlanLegacyDisclosure(Case& c, Micros q, bool unfounded) {
          {"registry_version", projections::kRegistryVersion},
          {"purpose", purpose},
          {"categories", categories},
-         {"legacy_ref", std::string(ref)}};
+         {"legacy_ref", true}};
+  // The old system's reference is text: in the encrypted body only.
+  body["legacy_ref"] = std::string(ref);
   if (!refs.empty()) h["includes"] = Json::array();
   const User& requester = *c.coordinator;
   const auto legacy = [&](std::uint64_t id) {
@@ -1405,7 +1411,7 @@ void Planner::PlanLegacyDisclosure(Case& c, Micros q, bool unfounded) {
   };
   const std::uint64_t request = legacy(
       Add(t, &c, "disclosure.requested", requester, h, body, std::move(refs)));
-  const Json step{{"request", 0}, {"legacy_ref", std::string(ref)}};
+  const Json step{{"request", 0}, {"legacy_ref", true}};
   if (code != "missing_approval") {
     t += rng_.Between(kHour, 3 * kHour);
     const User& approver = code == "self_approval" ? requester : OtherCoordinator(requester);

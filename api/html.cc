@@ -382,6 +382,43 @@ std::string AuditRefusals(const Json& r) {
   return out + "</section>\n";
 }
 
+// Seqs as text: "2, 3, 6", and "and N more" beyond the listed ones.
+std::string SeqList(const Json& seqs, const Json& more) {
+  std::string out;
+  for (const Json& s : AsArray(seqs)) out += (out.empty() ? "" : ", ") + EV(s);
+  if (more.is_number_unsigned() && more.get<std::uint64_t>() > 0)
+    out += " and " + EV(more) + " more";
+  return out.empty() ? "-" : out;
+}
+
+std::string AuditHeaders(const Json& h) {
+  std::string out = "<section id=\"headers\">\n<h2>Clear headers</h2>\n";
+  out += "<p>Every event's clear header checked against today's schema: " +
+         EV(At(h, "checked")) + " checked, " + EV(At(h, "failing")) +
+         " fail. A log written by an older build may hold values in clear that today's "
+         "schema refuses; they are named here by seq only. The DPO retracts them "
+         "(<code>record.retracted</code>); the clear bytes stay in the signed log "
+         "(docs/privacy.md).</p>\n";
+  GridTable t("Headers that fail today's schema, by type", {"Type", "Events", "Seqs"});
+  for (const Json& f : Items(h, "by_type"))
+    t.Row({E(Str(f, "type")), "<span class=\"bad\">" + EV(At(f, "count")) + "</span>",
+           SeqList(At(f, "seqs"), At(f, "more"))});
+  out += t.size() == 0 ? "<p class=\"none\" id=\"headers-by-type\">None: every header passes.</p>\n"
+                       : t.Html("headers-by-type");
+  const Json& rb = At(h, "rule_breaking");
+  const Json& n = At(rb, "count");
+  if (n.is_number_unsigned() && n.get<std::uint64_t>() > 0) {
+    KeyValueTable r("Corrections that pass the schema but would break a rule");
+    r.Row("Corrections", "<span class=\"bad\">" + EV(n) + "</span>", true);
+    r.Row("By rule", RuleCounts(At(rb, "by_rule")));
+    r.Row("Seqs", SeqList(At(rb, "seqs"), At(rb, "more")));
+    out += r.Html("headers-rule-breaking");
+  } else {
+    out += "<p class=\"none\" id=\"headers-rule-breaking\">No correction breaks a rule.</p>\n";
+  }
+  return out + "</section>\n";
+}
+
 std::string IdList(const Json& a) {
   if (!a.is_array() || a.empty()) return "<span class=\"none\">none</span>";
   std::string out;
@@ -676,6 +713,7 @@ std::string AuditHtml(const Json& audit) {
   body += Nav({{"integrity", "Integrity"},
                {"flags", "Flags"},
                {"refusals", "Refusals"},
+               {"headers", "Clear headers"},
                {"erasures", "Erasures"},
                {"retention", "Retention"},
                {"response-24h", "24-hour response"},
@@ -684,6 +722,7 @@ std::string AuditHtml(const Json& audit) {
   body += AuditIntegrity(in);
   body += AuditFlags(At(audit, "flags"));
   body += AuditRefusals(At(audit, "refusals"));
+  body += AuditHeaders(At(audit, "headers"));
   body += AuditErasures(At(audit, "erasures"));
   body += AuditRetention(At(audit, "retention"));
   body += AuditResponse(At(audit, "response_24h"));
@@ -885,7 +924,7 @@ std::string RegisterHtml(const Json& doc) {
     if (Items(d, "findings").empty()) continue;
     found.Row({RequestLink(At(d, "request")), IdSpan(At(d, "case")), EV(At(d, "recipient")),
                EV(At(d, "basis")), EV(At(d, "status")),
-               True(d, "legacy") ? "yes " + E(Str(d, "legacy_ref")) : "no",
+               True(d, "legacy") ? "yes" : "no",
                FindingsHtml(At(d, "findings"))});
   }
   body += found.size() == 0 ? "<p>None.</p>\n" : found.Html("findings-table");

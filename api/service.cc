@@ -317,6 +317,10 @@ HttpResponse Service::PostEvent(const Principal& who, const HttpRequest& req,
   const std::string type = (*j)["type"].get<std::string>();
   const projections::EventSpec* spec = projections::FindEventSpec(type);
   if (spec == nullptr) return ErrorResponse(InvalidArgument("type: unknown event type"));
+  // Server-written types (access.*, policy.refused) are 403 whatever their
+  // scope, as docs/api/openapi.yaml says.
+  if (spec->server_only)
+    return ErrorResponse(PermissionDenied("type: " + type + " is written by the server only"));
   if (spec->scope != projections::Scope::kCase)
     return ErrorResponse(InvalidArgument(
         "type: not an event of an existing case (concerns open cases at POST /v1/cases)"));

@@ -233,20 +233,11 @@ void OnInterventionEnded(const Fact& f, Fold& fold) {
 }
 
 void OnDisclosureRequested(const Fact& f, Fold& fold) {
-  Disclosure d;
+  Disclosure d = RequestTerms(f.h);
   d.seq = f.seq;
   d.time = f.time;
   d.requester = f.actor;
   d.requester_role = f.role;
-  d.recipient = GetString(f.h, "recipient");
-  d.basis = GetString(f.h, "basis");
-  d.registry_version = GetString(f.h, "registry_version");
-  d.purpose = GetString(f.h, "purpose");
-  d.threshold = GetString(f.h, "threshold");
-  d.categories = GetStrings(f.h, "categories");
-  d.includes = GetSeqs(f.h, "includes");
-  d.request_ref = GetOptString(f.h, "request_ref");
-  d.consent = GetSeq(f.h, "consent");
   d.status = "requested";
   fold.disclosure_at[f.seq] = fold.v.disclosures.size();
   fold.v.disclosures.push_back(std::move(d));
@@ -468,7 +459,7 @@ void DisclosureJson(const Disclosure& d, Json& j) {
   j["threshold"] = d.threshold;
   j["categories"] = d.categories;
   j["includes"] = d.includes;
-  if (d.request_ref) j["request_ref"] = *d.request_ref;
+  if (d.request_ref) j["request_ref"] = true;
   if (d.consent) j["consent"] = *d.consent;
   j["decisions"] =
       Entries(d.decisions, [](const DisclosureDecision& x, Json& o) {
@@ -923,6 +914,23 @@ Result<CaseState> CaseState::FromJson(const Json& j) {
     return Corruption("case state " + std::string(part) +
                       " is not the fold of its facts");
   return s;
+}
+
+Disclosure RequestTerms(const Json& h) {
+  Disclosure d;
+  d.recipient = GetString(h, "recipient");
+  d.basis = GetString(h, "basis");
+  d.registry_version = GetString(h, "registry_version");
+  d.purpose = GetString(h, "purpose");
+  d.threshold = GetString(h, "threshold");
+  d.categories = GetStrings(h, "categories");
+  d.includes = GetSeqs(h, "includes");
+  // `true` today; a string in logs written before references left the
+  // clear header (docs/catalogue.md, decision 14): there is one either way.
+  const auto ref = h.find("request_ref");
+  d.request_ref = ref != h.end() && (ref->is_string() || (ref->is_boolean() && ref->get<bool>()));
+  d.consent = GetSeq(h, "consent");
+  return d;
 }
 
 }  // namespace caseledger::projections

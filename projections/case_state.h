@@ -134,7 +134,7 @@ struct Disclosure {
   std::string recipient, basis, registry_version, purpose, threshold;
   std::vector<std::string> categories;
   std::vector<std::uint64_t> includes;
-  std::optional<std::string> request_ref;
+  bool request_ref = false;  // PET's reference is given (in the body)
   std::optional<std::uint64_t> consent;
   std::vector<DisclosureDecision> decisions;  // approvals and rejections, seq order
   std::vector<DisclosureMade> made;
@@ -269,5 +269,11 @@ class CaseState {
   std::map<std::uint64_t, Fact> originals_;  // original of every corrected fact
   std::vector<std::uint64_t> retracted_;     // sorted
 };
+
+// The terms of a disclosure request as its clear header `h` states them
+// (recipient, basis, registry version, purpose, threshold, categories,
+// includes, request_ref, consent); the rest of the Disclosure is left empty.
+// Tolerant: a missing or mistyped field is left empty.
+Disclosure RequestTerms(const Json& h);
 
 }  // namespace caseledger::projections

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/ids.h"
+#include "projections/legal_basis.h"
 #include "projections/vocabulary.h"
 
 namespace caseledger::projections {
@@ -26,7 +27,11 @@ enum class Kind : std::uint8_t {
   kInt,        // a JSON integer lo .. hi
   kDate,       // "YYYY-MM-DD", a real calendar date
   kId,         // "<prefix>-…" (base/ids.h)
-  kShaped,     // a string accepted by `shape` (a code, a reference, a digest)
+  kShaped,     // a string accepted by `shape` (a digest, a key, a field name)
+  kMember,     // a string of `shape` that is a member of a closed list kept
+               // elsewhere (vocabulary, registry): a well-shaped non-member is
+               // refused by `rule` (a policy refusal, recorded), see below
+  kTrue,       // the JSON literal true (a marker: the text is in the body)
   kText,       // a body string: personal data or free text, 1 B .. 64 KiB
   kObject,     // an object with the nested `fields`
   kTextMap,    // a body object: field name -> text
@@ -45,6 +50,9 @@ struct Field {
   std::string_view prefix;      // kId
   Shape shape = nullptr;        // kShaped
   std::string_view shape_text;  // kShaped: the shape, for the error
+  bool (*member)(std::string_view) = nullptr;  // kMember
+  std::string_view rule;                       // kMember: the rule id
+  std::string_view rule_message;               // kMember: its refusal
   std::int64_t lo = 0;          // kInt
   std::int64_t hi = 0;
   std::span<const Field> fields;  // kObject
@@ -86,6 +94,17 @@ constexpr Field Shaped(std::string_view n, Shape shape, std::string_view text) {
   f.shape_text = text;
   return f;
 }
+constexpr Field Member(std::string_view n, Shape shape, std::string_view text,
+                       bool (*member)(std::string_view), std::string_view rule,
+                       std::string_view message) {
+  Field f = Shaped(n, shape, text);
+  f.kind = Kind::kMember;
+  f.member = member;
+  f.rule = rule;
+  f.rule_message = message;
+  return f;
+}
+constexpr Field True(std::string_view n) { return Make(n, Kind::kTrue); }
 constexpr Field Object(std::string_view n, std::span<const Field> fields,
                        std::size_t min_members = 0) {
   Field f = Make(n, Kind::kObject);
@@ -109,12 +128,6 @@ constexpr Field List(Field f, std::size_t min, std::size_t max, bool distinct) {
 
 constexpr bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
 constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-constexpr bool IsAlnum(char c) {
-  return IsLower(c) || IsDigit(c) || (c >= 'A' && c <= 'Z');
-}
-constexpr bool IsHex(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 bool AllOf(std::string_view s, bool (*pred)(char)) {
   return std::all_of(s.begin(), s.end(), pred);
 }
@@ -140,36 +153,10 @@ bool IsVersionShape(std::string_view s) {
     return IsLower(c) || IsDigit(c) || c == '.' || c == '-';
   });
 }
-// ^[A-Za-z0-9][A-Za-z0-9/._-]{0,63}$
-bool IsReference(std::string_view s) {
-  return !s.empty() && s.size() <= 64 && IsAlnum(s[0]) && AllOf(s, [](char c) {
-    return IsAlnum(c) || c == '/' || c == '.' || c == '_' || c == '-';
-  });
-}
 // 64 lower-case hex digits
 bool IsSha256Hex(std::string_view s) {
   return s.size() == 64 &&
          AllOf(s, [](char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); });
-}
-// ^[a-z_]+\.[a-z_]+$
-bool IsTypeName(std::string_view s) {
-  std::size_t dot = s.find('.');
-  return dot != std::string_view::npos && s.size() <= 64 &&
-         IsSnake(s.substr(0, dot)) && IsSnake(s.substr(dot + 1));
-}
-// ^(ROL-[0-9]{1,2}|ROLE)$
-bool IsRuleId(std::string_view s) {
-  if (s == "ROLE") return true;
-  return s.size() >= 5 && s.size() <= 6 && s.substr(0, 4) == "ROL-" &&
-         AllOf(s.substr(4), IsDigit);
-}
-// Standard base64 with padding, 4 .. 1024 characters.
-bool IsBase64(std::string_view s) {
-  if (s.empty() || s.size() % 4 != 0 || s.size() > 1024) return false;
-  std::size_t pad = s.size() - s.find_last_not_of('=') - 1;
-  if (pad > 2) return false;
-  return AllOf(s.substr(0, s.size() - pad),
-               [](char c) { return IsAlnum(c) || c == '+' || c == '/'; });
 }
 // The base64 alphabet's value of `c`, or -1.
 int Base64Value(char c) {
@@ -180,27 +167,46 @@ int Base64Value(char c) {
   if (c == '/') return 63;
   return -1;
 }
-// C2SP note verifier key "<name>+<8 hex>+<base64>"; the name is printable
-// ASCII without '+' or space (crypto/note.h parses it fully).
-bool IsVerifierKey(std::string_view s) {
-  std::size_t p1 = s.find('+');
-  if (p1 == std::string_view::npos || p1 == 0 || p1 > 128) return false;
-  std::string_view name = s.substr(0, p1);
-  if (!AllOf(name, [](char c) { return c > ' ' && c < 0x7f && c != '+'; }))
-    return false;
-  std::string_view rest = s.substr(p1 + 1);
-  return rest.size() > 9 && rest[8] == '+' && AllOf(rest.substr(0, 8), IsHex) &&
-         IsBase64(rest.substr(9));
+// True iff `s` is the canonical standard base64, with padding, of exactly
+// `bytes` bytes (one spelling per value: no stray bits before the padding).
+bool IsCanonicalBase64Of(std::string_view s, std::size_t bytes) {
+  const std::size_t pad = (3 - bytes % 3) % 3;
+  if (s.size() != (bytes + 2) / 3 * 4) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i >= s.size() - pad) {
+      if (s[i] != '=') return false;
+    } else if (Base64Value(s[i]) < 0) {
+      return false;
+    }
+  }
+  if (pad == 0) return true;
+  // The last character before the padding carries 2 (pad 1) or 4 (pad 2)
+  // stray low bits, which must be zero.
+  const int last = Base64Value(s[s.size() - pad - 1]);
+  return last % (pad == 1 ? 4 : 16) == 0;
 }
+bool IsEd25519PublicKey(std::string_view s) { return IsCanonicalBase64Of(s, 32); }
+bool IsEd25519Signature(std::string_view s) { return IsCanonicalBase64Of(s, 64); }
 // ^[a-z_][a-z0-9_]{0,63}$
 bool IsFieldName(std::string_view s) {
   return !s.empty() && s.size() <= 64 && !IsDigit(s[0]) &&
          AllOf(s, [](char c) { return IsLower(c) || IsDigit(c) || c == '_'; });
 }
-// "h.<name>" or "body.<name>"
-bool IsFieldRef(std::string_view s) {
-  if (s.starts_with("h.")) return IsFieldName(s.substr(2));
-  if (s.starts_with("body.")) return IsFieldName(s.substr(5));
+// Defined with the catalogue below: closed lists drawn from it.
+bool IsCatalogueType(std::string_view s);
+bool IsKnownFieldRef(std::string_view s);
+
+// Membership in the lists kept beside the catalogue (the grounds vocabulary,
+// the legal-basis registry).
+bool IsGroundCode(std::string_view s) { return FindGroundCode(s) != nullptr; }
+bool IsContextCode(std::string_view s) { return IsProtectedCode(s); }
+bool IsRegistryVersion(std::string_view s) {
+  const auto v = RegistryVersions();
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+bool IsRegistryBasis(std::string_view s) {
+  for (std::string_view version : RegistryVersions())
+    if (FindBasis(s, version) != nullptr) return true;
   return false;
 }
 
@@ -289,11 +295,31 @@ constexpr SV kAccessPurposes[] = {"casework", "review", "subject_access",
                                   "audit", "lookup"};
 constexpr SV kRoles[] = {"caseworker", "coordinator", "legal_reviewer",
                          "auditor", "dpo"};
+// Every rule id a refusal names (DESIGN §5.2, §5.3; ROLE: the role table).
+constexpr SV kRuleIds[] = {"ROLE",   "ROL-1",  "ROL-2",  "ROL-3",  "ROL-4",
+                           "ROL-5",  "ROL-6",  "ROL-7",  "ROL-8",  "ROL-9",
+                           "ROL-10", "ROL-11", "ROL-12", "ROL-13", "ROL-14",
+                           "ROL-15", "ROL-16"};
 
 // --- Nested objects ---------------------------------------------------------
 
+// The refusal texts of the closed lists kept beside the catalogue: quoted in
+// docs/rules.md.
+constexpr std::string_view kUnknownGround =
+    "a ground cites a code that is not in the grounds vocabulary (version 1); "
+    "unknown codes are refused, never dropped";
+static_assert(kVocabularyVersion == "1", "kUnknownGround names the version");
+constexpr std::string_view kNotContext =
+    "context takes only protected p.* codes of the grounds vocabulary; "
+    "observed behaviour belongs in grounds";
+constexpr std::string_view kUnknownBasis =
+    "the legal basis is not in the legal-basis registry";
+constexpr std::string_view kUnknownVersion =
+    "the registry version is not a version of the legal-basis registry";
+
 constexpr Field kGroundFields[] = {
-    Shaped("code", IsGroundShape, "b.<name> or p.<name>"),
+    Member("code", IsGroundShape, "b.<name> or p.<name>", IsGroundCode, "ROL-1",
+           kUnknownGround),
     Date("observed_on"),
     Opt(Id("case", "c")),
 };
@@ -315,7 +341,8 @@ constexpr Field kIdentityFields[] = {
 constexpr Field kReporterFields[] = {
     Opt(Text("name")), Opt(Text("organisation")), Opt(Text("phone"))};
 
-constexpr Field kBasis = Shaped("basis", IsBasisShape, "[a-z0-9-]{1,64}");
+constexpr Field kBasis = Member("basis", IsBasisShape, "[a-z0-9-]{1,64}",
+                                IsRegistryBasis, "ROL-6", kUnknownBasis);
 
 // --- Header schemas ---------------------------------------------------------
 
@@ -323,8 +350,9 @@ constexpr Field kConcernH[] = {
     Enum("source", kSources),
     Enum("subject_kind", kSubjectKinds),
     kGrounds,
-    Opt(List(Shaped("context", IsGroundShape, "b.<name> or p.<name>"), 0, 32,
-             true)),
+    Opt(List(Member("context", IsGroundShape, "b.<name> or p.<name>",
+                    IsContextCode, "ROL-1", kNotContext),
+             0, 32, true)),
     Bool("minor"),
     Bool("new_subject")};
 constexpr Field kAssignedH[] = {List(Id("assignees", "u"), 1, 16, true)};
@@ -341,19 +369,23 @@ constexpr Field kStartedH[] = {Enum("kind", kInterventionKinds),
 constexpr Field kProgressH[] = {Seq("intervention"),
                                 Object("factors", kFactorFields, 1)};
 constexpr Field kEndedH[] = {Seq("intervention"), Enum("reason", kEndReasons)};
-// The record's reference in the case system it was migrated from: only
-// `caseledger import --legacy` writes it (projections/policy.h).
-constexpr Field kLegacyRef =
-    Opt(Shaped("legacy_ref", IsReference, "a reference [A-Za-z0-9/._-]"));
+// Marks a step migrated from the case system caseledger replaces: only
+// `caseledger import --legacy` writes it (projections/policy.h). The old
+// system's reference is text, so it goes in the request's encrypted body
+// (`body.legacy_ref`), never in clear (docs/catalogue.md, decision 14).
+constexpr Field kLegacyRef = Opt(True("legacy_ref"));
 constexpr Field kRequestedH[] = {
     Enum("recipient", kRecipients),
     kBasis,
-    Shaped("registry_version", IsVersionShape, "[0-9a-z.-]{1,16}"),
+    Member("registry_version", IsVersionShape, "[0-9a-z.-]{1,16}",
+           IsRegistryVersion, "ROL-6", kUnknownVersion),
     Enum("purpose", kPurposes),
     List(Enum("categories", kCategories), 1, 8, true),
     Opt(Enum("threshold", kThresholds)),
     Opt(List(Seq("includes"), 0, 256, true)),
-    Opt(Shaped("request_ref", IsReference, "a reference [A-Za-z0-9/._-]")),
+    // PET's reference is another authority's identifier: in the body
+    // (`body.request_ref`); the header only says there is one (decision 14).
+    Opt(True("request_ref")),
     Opt(Seq("consent")),
     kLegacyRef};
 constexpr Field kRequestH[] = {Seq("request"), kLegacyRef};
@@ -373,16 +405,19 @@ constexpr Field kNotifiedH[] = {
 constexpr Field kClosedH[] = {Enum("reason", kCloseReasons)};
 constexpr Field kCorrectedH[] = {
     Seq("target"),
-    List(Shaped("fields", IsFieldRef, "h.<name> or body.<name>"), 1, 64, true),
+    List(Shaped("fields", IsKnownFieldRef,
+                "h.<name> or body.<name> of a field of the catalogue"),
+         1, 64, true),
     Opt(AnyObject("set"))};
 constexpr Field kRetractedH[] = {Seq("target"),
                                  Enum("reason", kRetractReasons)};
 constexpr Field kErasedH[] = {Enum("reason", kErasureReasons), Id("kid", "k")};
 constexpr Field kAccessH[] = {Enum("purpose", kAccessPurposes)};
 constexpr Field kRefusedH[] = {
-    Shaped("attempted", IsTypeName, "an event type name"),
-    Shaped("rule", IsRuleId, "ROL-<n> or ROLE")};
-constexpr Field kPublicKey = Shaped("public_key", IsBase64, "base64");
+    Shaped("attempted", IsCatalogueType, "an event type of the catalogue"),
+    Enum("rule", kRuleIds)};
+constexpr Field kPublicKey =
+    Shaped("public_key", IsEd25519PublicKey, "base64 of a 32-byte Ed25519 key");
 constexpr Field kTokenHash =
     Shaped("token_hash", IsTokenHash, "base64 of 32 bytes (44 characters)");
 constexpr Field kUserRegisteredH[] = {Id("user", "u"), Enum("role", kRoles),
@@ -394,9 +429,9 @@ constexpr Field kRetentionH[] = {Int("unfounded_days", 1, 3650),
                                  Int("closed_years", 1, 50),
                                  Int("review_months", 1, 60)};
 constexpr Field kKeyRotatedH[] = {
-    Shaped("verifier", IsVerifierKey, "a note verifier key name+hex8+base64"),
-    Shaped("old_sig", IsBase64, "base64"),
-    Shaped("new_sig", IsBase64, "base64")};
+    kPublicKey,
+    Shaped("old_sig", IsEd25519Signature, "base64 of a 64-byte signature"),
+    Shaped("new_sig", IsEd25519Signature, "base64 of a 64-byte signature")};
 
 // --- Body schemas -----------------------------------------------------------
 
@@ -407,8 +442,9 @@ constexpr Field kConcernB[] = {
 constexpr Field kContentB[] = {Text("content")};
 constexpr Field kReasoningB[] = {Text("reasoning")};
 constexpr Field kPlanB[] = {Text("plan")};
-constexpr Field kRequestedB[] = {Text("purpose_text"), Opt(Text("necessity")),
-                                 Opt(Text("balancing")), Text("summary")};
+constexpr Field kRequestedB[] = {Text("purpose_text"),    Opt(Text("necessity")),
+                                 Opt(Text("balancing")),    Text("summary"),
+                                 Opt(Text("request_ref")),  Opt(Text("legacy_ref"))};
 constexpr Field kCorrectedB[] = {Text("reason"), Opt(TextMap("values"))};
 constexpr Field kUserB[] = {Text("display_name")};
 // Optional bodies: one optional field, and a body must have at least one.
@@ -420,6 +456,7 @@ constexpr Field kOptReasoningB[] = {Opt(Text("reasoning"))};
 // --- record.corrected: `set` holds exactly the listed "h.*" fields ----------
 
 std::string Quote(std::string_view name);
+std::string QuoteKnown(std::string_view name);
 
 Status CheckCorrectionSet(const Json& h) {
   const Json* set = h.contains("set") ? &h.at("set") : nullptr;
@@ -435,7 +472,7 @@ Status CheckCorrectionSet(const Json& h) {
     std::string ref = "h." + key;
     if (std::find(h.at("fields").begin(), h.at("fields").end(), ref) ==
         h.at("fields").end()) {
-      return InvalidArgument("h.set: field " + Quote(key) +
+      return InvalidArgument("h.set: field " + QuoteKnown(key) +
                              " is not listed in h.fields");
     }
   }
@@ -513,6 +550,24 @@ const TypeDef* FindDef(std::string_view type) {
   return nullptr;
 }
 
+bool IsCatalogueType(std::string_view s) { return FindDef(s) != nullptr; }
+
+bool Declares(std::span<const Field> fields, std::string_view name) {
+  return std::any_of(fields.begin(), fields.end(),
+                     [&](const Field& f) { return f.name == name; });
+}
+// A top-level header (`h`) or body field name of some type of the catalogue.
+bool IsCatalogueField(std::string_view name, bool header) {
+  return std::any_of(std::begin(kTypes), std::end(kTypes), [&](const TypeDef& d) {
+    return Declares(header ? d.h : d.body, name);
+  });
+}
+bool IsKnownFieldRef(std::string_view s) {
+  if (s.starts_with("h.")) return IsCatalogueField(s.substr(2), true);
+  if (s.starts_with("body.")) return IsCatalogueField(s.substr(5), false);
+  return false;
+}
+
 // --- The validator ----------------------------------------------------------
 
 constexpr std::size_t kMaxTextBytes = std::size_t{64} << 10;
@@ -528,6 +583,24 @@ std::string Quote(std::string_view name) {
   }
   if (name.size() > kQuoteMax) out += "...";
   return out + "\"";
+}
+
+// A member name that may be quoted: one the catalogue itself declares
+// somewhere (in any type's header or body, or a nested object). Any other
+// name was chosen by the caller and may carry personal data: never echoed.
+bool IsDeclaredName(std::span<const Field> fields, std::string_view name) {
+  for (const Field& f : fields) {
+    if (f.name == name) return true;
+    if (f.kind == Kind::kObject && IsDeclaredName(f.fields, name)) return true;
+  }
+  return false;
+}
+std::string QuoteKnown(std::string_view name) {
+  const bool known = std::any_of(std::begin(kTypes), std::end(kTypes), [&](const TypeDef& d) {
+    return IsDeclaredName(d.h, name) || IsDeclaredName(d.body, name);
+  }) || std::find(kFactorDimensions.begin(), kFactorDimensions.end(), name) !=
+                              kFactorDimensions.end();
+  return known ? Quote(name) : "(a name no event type declares)";
 }
 
 Status Bad(const std::string& path, std::string_view what) {
@@ -577,6 +650,9 @@ Status CheckValue(const Field& f, const Json& v, const std::string& path) {
       return CheckObject(f.fields, f.min_items, v, path);
     case Kind::kAnyObject:
       return v.is_object() ? Status::Ok() : Bad(path, "must be an object");
+    case Kind::kTrue:
+      return v.is_boolean() && v.get<bool>() ? Status::Ok()
+                                             : Bad(path, "must be true (or left out)");
     case Kind::kTextMap:
       if (!v.is_object()) return Bad(path, "must be an object");
       for (const auto& [key, text] : v.items()) {
@@ -604,6 +680,13 @@ Status CheckValue(const Field& f, const Json& v, const std::string& path) {
     case Kind::kShaped:
       return f.shape(s) ? Status::Ok()
                         : Bad(path, "not " + std::string(f.shape_text));
+    case Kind::kMember:
+      if (!f.shape(s)) return Bad(path, "not " + std::string(f.shape_text));
+      if (!f.member(s)) {
+        return {StatusCode::kPolicyRefused,
+                std::string(f.rule) + ": " + std::string(f.rule_message)};
+      }
+      return Status::Ok();
     case Kind::kText:
       if (s.empty()) return Bad(path, "must not be empty");
       if (s.size() > kMaxTextBytes) return Bad(path, "longer than 64 KiB");
@@ -641,7 +724,7 @@ Status CheckObject(std::span<const Field> fields, std::size_t min_members,
   for (const auto& [key, value] : j.items()) {
     auto known = std::find_if(fields.begin(), fields.end(),
                               [&](const Field& f) { return f.name == key; });
-    if (known == fields.end()) return Bad(path, "unknown field " + Quote(key));
+    if (known == fields.end()) return Bad(path, "unknown field " + QuoteKnown(key));
   }
   for (const Field& f : fields) {
     auto it = j.find(f.name);
@@ -687,17 +770,10 @@ std::string CprIndexText(std::string_view s) {
 }
 
 bool IsTokenHash(std::string_view s) {
-  if (s.size() != kTokenHashChars || s.back() != '=') return false;
-  // 32 bytes = 256 bits in 43 characters of 6 bits: the last character's two
-  // low bits are padding and must be zero.
-  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
-    if (Base64Value(s[i]) < 0) return false;
-  }
-  return Base64Value(s[s.size() - 2]) % 4 == 0;
+  return IsCanonicalBase64Of(s, kTokenHashBytes);
 }
-static_assert(kTokenHashChars == (kTokenHashBytes + 2) / 3 * 4 &&
-                  kTokenHashBytes % 3 == 2,
-              "IsTokenHash assumes one padding character");
+static_assert(kTokenHashChars == (kTokenHashBytes + 2) / 3 * 4,
+              "a token hash is the base64 of kTokenHashBytes");
 
 std::span<const EventSpec> EventSpecs() { return kSpecs; }
 
@@ -733,6 +809,38 @@ Status ValidateBody(const EventSpec& spec, const std::optional<Json>& body) {
   return Internal("body: rule not handled");
 }
 
+Status ValidateCorrection(const EventSpec& target, const Json& h) {
+  const TypeDef* d = FindDef(target.type);
+  if (d == nullptr) return InvalidArgument("type: unknown event type");
+  const auto fields = h.find("fields");
+  if (fields == h.end() || !fields->is_array()) return Bad("h.fields", "must be an array");
+  for (std::size_t i = 0; i < fields->size(); ++i) {
+    const Json& ref = (*fields)[i];
+    if (!ref.is_string()) return Bad("h.fields[" + std::to_string(i) + "]", "must be a string");
+    std::string_view r = ref.get_ref<const std::string&>();
+    const bool header = r.starts_with("h.");
+    std::string_view name = r.substr(header ? 2 : r.starts_with("body.") ? 5 : 0);
+    if (!Declares(header ? d->h : d->body, name) || (!header && !r.starts_with("body."))) {
+      return Bad("h.fields[" + std::to_string(i) + "]",
+                 std::string("names no ") + (header ? "header" : "body") + " field of " +
+                     std::string(d->spec.type));
+    }
+  }
+  const auto set = h.find("set");
+  if (set == h.end()) return Status::Ok();
+  if (!set->is_object()) return Bad("h.set", "must be an object");
+  for (const auto& [key, value] : set->items()) {
+    auto f = std::find_if(d->h.begin(), d->h.end(),
+                          [&](const Field& x) { return x.name == key; });
+    if (f == d->h.end()) {
+      return Bad("h.set", "field " + QuoteKnown(key) + " is not in the header of " +
+                              std::string(d->spec.type));
+    }
+    CL_RETURN_IF_ERROR(CheckField(*f, value, "h.set." + key));
+  }
+  return Status::Ok();
+}
+
 Result<Json> MergeCorrection(const EventSpec& target, const Json& target_h,
                              const Json& set) {
   const TypeDef* d = FindDef(target.type);
@@ -744,7 +852,7 @@ Result<Json> MergeCorrection(const EventSpec& target, const Json& target_h,
     bool known = std::any_of(d->h.begin(), d->h.end(),
                              [&](const Field& f) { return f.name == key; });
     if (!known) {
-      return Bad("h.set", "field " + Quote(key) + " is not in the header of " +
+      return Bad("h.set", "field " + QuoteKnown(key) + " is not in the header of " +
                               std::string(d->spec.type));
     }
     merged[key] = value;

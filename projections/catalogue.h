@@ -79,15 +79,31 @@ const EventSpec* FindEventSpec(std::string_view type);
 // fields (required ones present), right JSON types, enum codes from the
 // closed lists of DESIGN §6, seq references integers >= 1, dates
 // "YYYY-MM-DD" (real calendar dates), ids with their prefix, grounds entries
-// {"code", "observed_on"[, "case"]} with code shaped "b.x" / "p.x", factors
-// with every key a dimension and risk/resources integers 0..3.
-// InvalidArgument naming the path.
+// {"code", "observed_on"[, "case"]}, factors with every key a dimension and
+// risk/resources integers 0..3. Every string a header admits is closed
+// (docs/catalogue.md, "Closed headers"): a code of a fixed list, an id, a
+// date, a digest or key of fixed size, the name of a catalogue type or
+// field — never free text. InvalidArgument naming the path (never echoing a
+// value, nor a member name the catalogue does not declare); PolicyRefused
+// "ROL-1: …" for a well-shaped grounds or context code outside the grounds
+// vocabulary, "ROL-6: …" for a basis or registry version outside the
+// legal-basis registry (so such attempts are recorded as refusals).
 Status ValidateHeader(const EventSpec& spec, const Json& h);
 
 // Checks the body (nullopt = no body) against the type's rule and schema:
 // an object of known fields, strings within limits, nested identity /
 // reporter objects where the type has them. InvalidArgument naming the path.
 Status ValidateBody(const EventSpec& spec, const std::optional<Json>& body);
+
+// Checks the header `h` of a record.corrected (which passed ValidateHeader)
+// against the type of the event it corrects: every `fields` entry names a
+// header or body field of `target`'s schema, and every `set` value passes
+// the schema of that header field (so a correction names nothing the caller
+// chose, and sets only values the original could have held). Needs no
+// state: the compliance audit runs it on stored corrections too.
+// InvalidArgument naming the path; PolicyRefused for a well-shaped code
+// outside its closed list (as ValidateHeader).
+Status ValidateCorrection(const EventSpec& target, const Json& h);
 
 // Checks `h` as the header of a `target` event after a record.corrected
 // applied `set` to it: the merged header must pass ValidateHeader of the

@@ -89,49 +89,10 @@ std::optional<std::string> StrField(const Json& h, const char* key) {
 
 
 // The conditions on the disclosure itself (ROL-6, -8, -13, -14, -15), on the
-// state `v` just before the step `seq`.
+// state `v` just before the step `seq`: the policy engine's own checks.
 void CheckConditions(const CaseView& v, const Disclosure& d, std::uint64_t seq,
                      Findings& out) {
-  if (v.restricted)
-    out.Add("restricted_case", seq, "processing of the case was restricted (GDPR Art. 18/21)");
-  if (v.Outcome() == "unfounded" || v.close_reason == "unfounded")
-    out.Add("unfounded_case", seq, "the case was assessed unfounded");
-  const LegalBasis* basis = FindBasis(d.basis, d.registry_version);
-  if (basis == nullptr) {
-    out.Add("basis_not_allowed", seq,
-            "basis " + d.basis + " is not in registry version " + d.registry_version);
-  } else if (!AllowsRecipient(*basis, d.recipient)) {
-    out.Add("basis_not_allowed", seq,
-            "basis " + d.basis + " does not allow disclosure to " + d.recipient);
-  }
-  if (d.recipient == "pet" && d.basis != "pet-4") {
-    if (!FoundedOnBehaviour(v)) {
-      out.Add("pet_without_threshold", seq,
-              "unsolicited disclosure to PET without a founded assessment citing a b.* ground");
-    } else if (d.threshold != "society_threatening") {
-      out.Add("pet_without_threshold", seq,
-              "unsolicited disclosure to PET without the threshold society_threatening");
-    }
-  }
-  if (basis != nullptr) {
-    for (const std::string& cat : d.categories) {
-      if ((cat == "health" || cat == "belief_or_opinion") && !basis->covers_art9)
-        out.Add("art9_without_basis", seq,
-                "category " + cat + " under basis " + d.basis + ", which does not cover Art. 9 data");
-      if (cat == "criminal_offence" && !basis->covers_art10)
-        out.Add("art10_without_basis", seq,
-                "category criminal_offence under basis " + d.basis +
-                    ", which does not cover Art. 10 data");
-    }
-  }
-  if (d.basis == "pet-4" && !d.request_ref)
-    out.Add("pet4_without_request_ref", seq, "pet-4 without PET's request reference");
-  if (d.basis.starts_with("rpl-115-") && d.purpose == "investigation")
-    out.Add("basis_condition", seq, "an exchange under §115 for criminal investigation");
-  if (d.basis == "child-welfare-notify" && !v.minor)
-    out.Add("basis_condition", seq, "child-welfare-notify on a case that concerns no minor");
-  if (d.basis == "consent" && !ConsentInForce(v, d.consent))
-    out.Add("basis_condition", seq, "basis consent without the seq of the consent in force");
+  for (DisclosureFailure& f : DisclosureFailures(v, d)) out.Add(f.code, seq, std::move(f.detail));
 }
 
 struct Approved {
@@ -186,8 +147,7 @@ std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history
       RegisterEntry r;
       r.case_id = after.case_id;
       r.disclosure.seq = f.seq;  // the whole disclosure is filled in at the end
-      r.legacy_ref = StrField(f.h, "legacy_ref");
-      r.legacy = r.legacy_ref.has_value();
+      r.legacy = f.h.contains("legacy_ref");
       out.push_back(std::move(r));
       found.emplace_back();
       Findings& fs = found.back();
@@ -340,7 +300,6 @@ Json RegisterEntryJson(const RegisterEntry& e) {
   j["case"] = e.case_id;
   j["request"] = d.seq;
   j["legacy"] = e.legacy;
-  if (e.legacy_ref) j["legacy_ref"] = *e.legacy_ref;
   if (const LegalBasis* b = FindBasis(d.basis, d.registry_version); b != nullptr)
     j["basis_citation"] = std::string(b->citation);
   Json drew = Json::array();

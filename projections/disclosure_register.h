@@ -48,7 +48,6 @@ struct DrewOn {
 struct RegisterEntry {
   std::string case_id;
   Disclosure disclosure;  // as it stands now (after corrections)
-  std::optional<std::string> legacy_ref;  // of the request, if migrated
   bool legacy = false;  // any of its steps migrated
   std::vector<DrewOn> drew_on;
   std::vector<RegisterFinding> findings;  // in the order of the checks below

@@ -26,6 +26,12 @@ Status Refuse(std::string_view rule, std::string_view message) {
   return {StatusCode::kPolicyRefused, std::string(rule) + ": " + std::string(message)};
 }
 
+constexpr const char* kNotPerson =
+    "case subjects are natural persons; no case is opened on an association, "
+    "congregation, group, place or website";
+constexpr const char* kAdultGuardian =
+    "the subject is an adult: the consent must be the subject's own, not a guardian's";
+
 // Header accessors (the header passed the catalogue schema before any rule
 // runs, so a missing field is an optional one).
 std::string Str(const Json& h, const char* key) {
@@ -61,9 +67,11 @@ struct Ctx {
 
 // Checks a grounds list (and optional context list) of a concern or a founded
 // assessment. `need_behaviour`: at least one b.* ground is required.
-Status CheckGrounds(Ctx& c, const Json& h, bool need_behaviour) {
+// `as_of`: the time of the event the grounds belong to (a correction checks
+// them as of the event it corrects).
+Status CheckGrounds(Ctx& c, const Json& h, bool need_behaviour, Micros as_of) {
   bool behaviour = false;
-  const std::string today = Date(c.time);
+  const std::string today = Date(as_of);
   auto grounds = h.find("grounds");
   if (grounds != h.end() && grounds->is_array()) {
     for (const Json& g : *grounds) {
@@ -135,84 +143,15 @@ Status CheckRole(const Ctx& c) {
 
 // ROL-6, ROL-13, ROL-14, ROL-15 on the disclosure itself; used at request and
 // again when it is made (state may have changed in between).
-Status CheckDisclosureConditions(Ctx& c, const std::string& recipient,
-                                 const std::string& basis_code,
-                                 const std::string& version,
-                                 const std::string& purpose,
-                                 const std::string& threshold,
-                                 const std::optional<std::string>& request_ref,
-                                 const std::vector<std::string>& categories,
-                                 const std::optional<std::uint64_t>& consent) {
-  const CaseView& v = c.view;
-  if (v.restricted) {
-    return Refuse("ROL-13",
-                  "processing of this case is restricted (GDPR Art. 18/21): "
-                  "no disclosure until the restriction is lifted");
-  }
-  if (v.Outcome() == "unfounded" || v.close_reason == "unfounded") {
-    return Refuse("ROL-14", "an unfounded case is never disclosed");
-  }
-  const LegalBasis* basis = FindBasis(basis_code, version);
-  if (basis == nullptr) {
-    return Refuse("ROL-6", "the legal basis is not in the legal-basis registry "
-                           "version " + version);
-  }
-  if (!AllowsRecipient(*basis, recipient)) {
-    return Refuse("ROL-6", "the legal basis " + basis_code +
-                               " does not allow disclosure to " + recipient);
-  }
-  if (recipient == "pet" && basis_code != "pet-4") {
-    if (!FoundedOnBehaviour(v) || threshold != "society_threatening") {
-      return Refuse("ROL-6",
-                    "an unsolicited disclosure to PET needs a founded "
-                    "assessment citing a b.* ground and the threshold "
-                    "society_threatening");
-    }
-  }
-  // ROL-8: special-category and criminal-offence data need a covering basis.
-  for (const std::string& cat : categories) {
-    if ((cat == "health" || cat == "belief_or_opinion") && !basis->covers_art9) {
-      return Refuse("ROL-8", "category " + cat +
-                                 " is special-category data (GDPR Art. 9); the "
-                                 "basis " + basis_code + " does not cover it");
-    }
-    if (cat == "criminal_offence" && !basis->covers_art10) {
-      return Refuse("ROL-8", "category criminal_offence (GDPR Art. 10) is not "
-                             "covered by the basis " + basis_code);
-    }
-  }
-  // ROL-15: each basis's own conditions.
-  if (basis_code == "pet-4" && !request_ref) {
-    return Refuse("ROL-15", "a disclosure under pet-4 needs PET's request "
-                            "reference (request_ref)");
-  }
-  if (basis_code.rfind("rpl-115-", 0) == 0 && purpose == "investigation") {
-    return Refuse("ROL-15", "exchanges under the Administration of Justice Act "
-                            "§115 never serve criminal investigation");
-  }
-  if (basis_code == "child-welfare-notify" && !v.minor) {
-    return Refuse("ROL-15", "child-welfare-notify applies only to a case "
-                            "concerning a minor");
-  }
-  if (basis_code == "consent") {
-    if (!ConsentInForce(v, consent)) {
-      return Refuse("ROL-15", "a disclosure on the basis of consent needs "
-                              "`consent` = the seq of a given consent that is "
-                              "still in force");
-    }
-  }
-  return Status::Ok();
+Status CheckDisclosureConditions(const CaseView& v, const Disclosure& d) {
+  const std::vector<DisclosureFailure> failures = DisclosureFailures(v, d);
+  if (failures.empty()) return Status::Ok();
+  return Refuse(failures.front().rule, failures.front().refusal);
 }
 
-Status CheckDisclosureRequested(Ctx& c) {
-  const Json& h = c.cmd.h;
-  const std::string version = Str(h, "registry_version");
-  if (version != kRegistryVersion) {
-    return Refuse("ROL-6", "a disclosure is checked against the current "
-                           "legal-basis registry version " +
-                               std::string(kRegistryVersion));
-  }
-  // ROL-7: information it draws on.
+// ROL-7, and that every seq the request draws on is a live event of this
+// case.
+Status CheckIncludes(Ctx& c, const Json& h) {
   for (const Json& s : h.value("includes", Json::array())) {
     const std::uint64_t seq = s.get<std::uint64_t>();
     const Fact* f = c.case_state->Find(seq);
@@ -229,21 +168,44 @@ Status CheckDisclosureRequested(Ctx& c) {
       }
     }
   }
-  if (Str(h, "basis") == "dbl-8-2-2") {
-    const bool balanced = c.cmd.body && c.cmd.body->contains("balancing") &&
-                          (*c.cmd.body)["balancing"].is_string() &&
-                          !(*c.cmd.body)["balancing"].get<std::string>().empty();
-    if (!balanced) {
-      return Refuse("ROL-15", "a disclosure under dbl-8-2-2 needs a written "
-                              "balancing of interests (body.balancing)");
+  return Status::Ok();
+}
+
+bool HasText(const std::optional<Json>& body, const char* key) {
+  return body && body->is_object() && body->contains(key) && (*body)[key].is_string() &&
+         !(*body)[key].get<std::string>().empty();
+}
+
+// The body carries what the header only marks: PET's request reference
+// (h.request_ref) and the migrated record's reference (h.legacy_ref), never
+// one without the other (docs/catalogue.md, decision 14).
+Status CheckReferencesInBody(const Json& h, const std::optional<Json>& body) {
+  for (const char* key : {"request_ref", "legacy_ref"}) {
+    if (h.contains(key) != HasText(body, key)) {
+      return InvalidArgument(std::string("body.") + key + ": given exactly when h." + key +
+                             " is true (the reference itself is text, kept in the "
+                             "encrypted body)");
     }
   }
-  std::optional<std::string> ref;
-  if (h.contains("request_ref")) ref = Str(h, "request_ref");
-  return CheckDisclosureConditions(c, Str(h, "recipient"), Str(h, "basis"),
-                                   version, Str(h, "purpose"),
-                                   Str(h, "threshold"), ref,
-                                   Strs(h, "categories"), Seq(h, "consent"));
+  return Status::Ok();
+}
+
+constexpr const char* kNeedsBalancing =
+    "a disclosure under dbl-8-2-2 needs a written balancing of interests "
+    "(body.balancing)";
+
+Status CheckDisclosureRequested(Ctx& c) {
+  const Json& h = c.cmd.h;
+  if (Str(h, "registry_version") != kRegistryVersion) {
+    return Refuse("ROL-6", "a disclosure is checked against the current "
+                           "legal-basis registry version " +
+                               std::string(kRegistryVersion));
+  }
+  CL_RETURN_IF_ERROR(CheckIncludes(c, h));
+  if (Str(h, "basis") == "dbl-8-2-2" && !HasText(c.cmd.body, "balancing")) {
+    return Refuse("ROL-15", kNeedsBalancing);
+  }
+  return CheckDisclosureConditions(c.view, RequestTerms(h));
 }
 
 Status CheckDisclosureDecision(Ctx& c) {
@@ -294,9 +256,7 @@ Status CheckDisclosureMade(Ctx& c) {
                              "the approval does not cover it");
     }
   }
-  return CheckDisclosureConditions(c, d->recipient, d->basis, d->registry_version,
-                                   d->purpose, d->threshold, d->request_ref,
-                                   d->categories, d->consent);
+  return CheckDisclosureConditions(c.view, *d);
 }
 
 Status CheckIntervention(Ctx& c) {
@@ -311,8 +271,7 @@ Status CheckIntervention(Ctx& c) {
   // The consent in force must come from the person themselves; a guardian
   // consents only for a minor.
   if (!c.view.minor && c.view.consents.back().by == "guardian") {
-    return Refuse("ROL-9", "the subject is an adult: the consent must be the "
-                           "subject's own, not a guardian's");
+    return Refuse("ROL-9", kAdultGuardian);
   }
   return Status::Ok();
 }
@@ -327,6 +286,142 @@ Status CheckInterventionRef(Ctx& c, bool must_be_active) {
     }
   }
   return InvalidArgument("h.intervention: not an intervention of this case");
+}
+
+// recipients.notified names a correction, retraction, restriction or erasure
+// of this case.
+Status CheckNotifiedAbout(Ctx& c, const Json& h) {
+  const auto about = Seq(h, "about");
+  const Fact* f = about ? c.case_state->Find(*about) : nullptr;
+  if (f == nullptr ||
+      (f->type != "record.corrected" && f->type != "record.retracted" &&
+       f->type != "processing.restricted" && f->type != "subject.erased")) {
+    return InvalidArgument("h.about: not a correction, restriction or "
+                           "erasure of this case");
+  }
+  return Status::Ok();
+}
+
+// --- Corrections: checked as the event they produce -------------------------
+//
+// A correction may not produce a header, or a case, that could not have been
+// recorded (docs/rules.md, "Corrections"). Each target type's header rules
+// run again on the corrected header `h`, against the case as it stands now.
+// Conditions of the state alone (a restriction in force, a consent since
+// withdrawn, an outcome since changed) are the case's, not the correction's:
+// a disclosure request is refused only for a condition the corrected header
+// fails and the header as it stands passes.
+
+// The body of a correction gives a corrected text in `values`.
+bool CorrectsBodyText(const Ctx& c, const char* key) {
+  if (!c.cmd.body || !c.cmd.body->contains("values")) return false;
+  const Json& values = (*c.cmd.body)["values"];
+  return values.is_object() && values.contains(key);
+}
+
+
+// ROL-9 on what the case becomes: an active intervention rests on a consent
+// in force, the subject's own unless the subject is a minor.
+Status CheckConsentBasis(const CaseView& v, bool minor, const std::string& consent_by) {
+  const bool active = std::any_of(v.interventions.begin(), v.interventions.end(),
+                                  [](const Intervention& i) { return i.active(); });
+  if (active && !minor && consent_by == "guardian") return Refuse("ROL-9", kAdultGuardian);
+  return Status::Ok();
+}
+
+Status CheckCorrectedRequest(Ctx& c, const Fact& f, const Json& h) {
+  if (Str(h, "registry_version") != Str(f.h, "registry_version") &&
+      Str(h, "registry_version") != kRegistryVersion) {
+    return Refuse("ROL-6", "a disclosure is checked against the current "
+                           "legal-basis registry version " +
+                               std::string(kRegistryVersion));
+  }
+  CL_RETURN_IF_ERROR(CheckIncludes(c, h));
+  if (Str(h, "basis") == "dbl-8-2-2" && Str(f.h, "basis") != "dbl-8-2-2" &&
+      !CorrectsBodyText(c, "balancing")) {
+    return Refuse("ROL-15", kNeedsBalancing);
+  }
+  if (h.contains("request_ref") && !f.h.contains("request_ref") &&
+      !CorrectsBodyText(c, "request_ref")) {
+    return InvalidArgument("body.values.request_ref: a correction that marks PET's request "
+                           "reference gives the reference itself (encrypted)");
+  }
+  const std::vector<DisclosureFailure> before = DisclosureFailures(c.view, RequestTerms(f.h));
+  for (const DisclosureFailure& x : DisclosureFailures(c.view, RequestTerms(h))) {
+    const bool already = std::any_of(before.begin(), before.end(), [&](const DisclosureFailure& y) {
+      return y.code == x.code && y.refusal == x.refusal;
+    });
+    if (!already) return Refuse(x.rule, x.refusal);
+  }
+  return Status::Ok();
+}
+
+Status CheckCorrected(Ctx& c, const Fact& f, const Json& h) {
+  const CaseView& v = c.view;
+  const std::string& t = f.type;
+  if (t == "concern.reported") {
+    if (h.value("new_subject", false) != f.h.value("new_subject", false)) {
+      return InvalidArgument("h.new_subject: whether a concern opened a new pseudonym is a "
+                             "fact of the log, not corrected");
+    }
+    if (Str(h, "subject_kind") != "person") return Refuse("ROL-2", kNotPerson);
+    CL_RETURN_IF_ERROR(CheckGrounds(c, h, true, f.time));
+    const bool minor = h.value("minor", false);
+    if (!v.consents.empty() && v.consent_active)
+      return CheckConsentBasis(v, minor, v.consents.back().by);
+    return Status::Ok();
+  }
+  if (t == "assessment.recorded") {
+    const std::string outcome = Str(h, "outcome");
+    CL_RETURN_IF_ERROR(CheckGrounds(c, h, outcome == "founded", f.time));
+    const bool latest = !v.assessments.empty() && v.assessments.back().seq == f.seq;
+    if (latest && v.close_reason == "unfounded" && outcome != "unfounded") {
+      return Refuse("ROL-4", "the case was closed as unfounded on this assessment; a "
+                             "correction cannot make it anything but unfounded");
+    }
+    return Status::Ok();
+  }
+  if (t == "case.closed") {
+    if (Str(h, "reason") == "unfounded" && v.Outcome() != "unfounded") {
+      return Refuse("ROL-4", "a case is closed as unfounded only after a "
+                             "coordinator's assessment found it unfounded");
+    }
+    return Status::Ok();
+  }
+  if (t == "consent.recorded") {
+    const bool in_force = !v.consents.empty() && v.consents.back().seq == f.seq;
+    if (in_force && Str(h, "decision") == "given") return CheckConsentBasis(v, v.minor, Str(h, "by"));
+    return Status::Ok();
+  }
+  if (t == "disclosure.requested") return CheckCorrectedRequest(c, f, h);
+  if (t == "disclosure.approved" || t == "disclosure.rejected" || t == "disclosure.made") {
+    const Disclosure* d = v.FindDisclosure(Seq(h, "request"));
+    if (d == nullptr) return InvalidArgument("h.request: not a disclosure request of this case");
+    if (t != "disclosure.made" && d->requester == f.actor) {
+      return Refuse("ROL-5", "four eyes: the requester of a disclosure cannot "
+                             "approve or reject it; another coordinator must");
+    }
+    if (t == "disclosure.made" && Seq(h, "request") != Seq(f.h, "request")) {
+      const DisclosureDecision* last = d->decisions.empty() ? nullptr : &d->decisions.back();
+      if (last == nullptr || !last->approved || last->actor == d->requester ||
+          last->role != "coordinator") {
+        return Refuse("ROL-5", "four eyes: a disclosure is made only after a "
+                               "coordinator other than the requester approved it "
+                               "(and did not withdraw the approval)");
+      }
+    }
+    return Status::Ok();
+  }
+  if (t == "disclosure.reviewed" && v.FindDisclosure(Seq(h, "disclosure")) == nullptr)
+    return InvalidArgument("h.disclosure: not a disclosure request of this case");
+  if (t == "progress.assessed" || t == "intervention.ended") {
+    const auto seq = Seq(h, "intervention");
+    const bool known = std::any_of(v.interventions.begin(), v.interventions.end(),
+                                   [&](const Intervention& i) { return seq && i.seq == *seq; });
+    if (!known) return InvalidArgument("h.intervention: not an intervention of this case");
+  }
+  if (t == "recipients.notified") return CheckNotifiedAbout(c, h);
+  return Status::Ok();
 }
 
 Status CheckCorrection(Ctx& c) {
@@ -359,16 +454,15 @@ Status CheckCorrection(Ctx& c) {
     }
     return Status::Ok();
   }
-  if (!c.cmd.h.contains("set")) return Status::Ok();  // body fields only
   const EventSpec* target_spec = FindEventSpec(f->type);
   if (target_spec == nullptr) return Internal("a stored event has an unknown type");
-  CL_ASSIGN_OR_RETURN(Json merged, MergeCorrection(*target_spec, f->h, c.cmd.h["set"]));
-  // A correction must not lead around ROL-1.
-  if (f->type == "concern.reported") return CheckGrounds(c, merged, true);
-  if (f->type == "assessment.recorded") {
-    return CheckGrounds(c, merged, Str(merged, "outcome") == "founded");
+  // Names only fields of the target's own schema, values only of their shape.
+  CL_RETURN_IF_ERROR(ValidateCorrection(*target_spec, c.cmd.h));
+  Json merged = f->h;
+  if (c.cmd.h.contains("set")) {
+    CL_ASSIGN_OR_RETURN(merged, MergeCorrection(*target_spec, f->h, c.cmd.h["set"]));
   }
-  return Status::Ok();
+  return CheckCorrected(c, *f, merged);
 }
 
 // ROL-11: what a closed case still takes.
@@ -397,7 +491,7 @@ Status CheckCaseEvent(Ctx& c) {
                             "events");
   }
   if (t == "assessment.recorded") {
-    return CheckGrounds(c, c.cmd.h, Str(c.cmd.h, "outcome") == "founded");
+    return CheckGrounds(c, c.cmd.h, Str(c.cmd.h, "outcome") == "founded", c.time);
   }
   if (t == "intervention.started") return CheckIntervention(c);
   if (t == "progress.assessed") return CheckInterventionRef(c, false);
@@ -424,16 +518,7 @@ Status CheckCaseEvent(Ctx& c) {
     return Refuse("ROL-4", "a case is closed as unfounded only after a "
                            "coordinator's assessment found it unfounded");
   }
-  if (t == "recipients.notified") {
-    const auto about = Seq(c.cmd.h, "about");
-    const Fact* f = about ? c.case_state->Find(*about) : nullptr;
-    if (f == nullptr ||
-        (f->type != "record.corrected" && f->type != "record.retracted" &&
-         f->type != "processing.restricted" && f->type != "subject.erased")) {
-      return InvalidArgument("h.about: not a correction, restriction or "
-                             "erasure of this case");
-    }
-  }
+  if (t == "recipients.notified") CL_RETURN_IF_ERROR(CheckNotifiedAbout(c, c.cmd.h));
   if (t == "processing.restriction_lifted" && !v.restricted)
     return FailedPrecondition("processing of this case is not restricted");
   if (t == "legal_hold.released" && !v.legal_hold)
@@ -487,11 +572,7 @@ Status CheckMigratedDisclosure(Ctx& c) {
 
 Status CheckConcern(Ctx& c) {
   const Json& h = c.cmd.h;
-  if (Str(h, "subject_kind") != "person") {
-    return Refuse("ROL-2", "case subjects are natural persons; no case is "
-                           "opened on an association, congregation, group, "
-                           "place or website");
-  }
+  if (Str(h, "subject_kind") != "person") return Refuse("ROL-2", kNotPerson);
   const SubjectState* s = c.state.Subject(*c.cmd.subject);
   const bool new_subject = h.value("new_subject", false);
   if (s != nullptr && s->erased) {
@@ -505,7 +586,7 @@ Status CheckConcern(Ctx& c) {
   if (!new_subject && s == nullptr) {
     return NotFound("subject: no such subject (set new_subject for a new person)");
   }
-  return CheckGrounds(c, h, true);
+  return CheckGrounds(c, h, true, c.time);
 }
 
 Status CheckErasure(Ctx& c) {
@@ -608,6 +689,7 @@ Status Check(StateView& state, Command& cmd, Micros time) {
   }
   CL_RETURN_IF_ERROR(ValidateHeader(*spec, cmd.h));
   CL_RETURN_IF_ERROR(ValidateBody(*spec, cmd.body));
+  if (cmd.type == "disclosure.requested") CL_RETURN_IF_ERROR(CheckReferencesInBody(cmd.h, cmd.body));
   // Migrated history (ledger::Command::legacy_import): a disclosure step
   // that happened in the old case system is stored as it happened, even
   // where it breaks a disclosure rule; the register reports it.
@@ -638,6 +720,80 @@ Status Check(StateView& state, Command& cmd, Micros time) {
     default:
       return Status::Ok();
   }
+}
+
+std::vector<DisclosureFailure> DisclosureFailures(const CaseView& v, const Disclosure& d) {
+  std::vector<DisclosureFailure> out;
+  auto fail = [&](std::string_view code, std::string_view rule, std::string refusal,
+                  std::string detail) {
+    out.push_back({code, rule, std::move(refusal), std::move(detail)});
+  };
+  if (v.restricted) {
+    fail("restricted_case", "ROL-13",
+         "processing of this case is restricted (GDPR Art. 18/21): no disclosure "
+         "until the restriction is lifted",
+         "processing of the case was restricted (GDPR Art. 18/21)");
+  }
+  if (v.Outcome() == "unfounded" || v.close_reason == "unfounded") {
+    fail("unfounded_case", "ROL-14", "an unfounded case is never disclosed",
+         "the case was assessed unfounded");
+  }
+  const LegalBasis* basis = FindBasis(d.basis, d.registry_version);
+  if (basis == nullptr) {
+    fail("basis_not_allowed", "ROL-6",
+         "the legal basis is not in the legal-basis registry version " + d.registry_version,
+         "basis " + d.basis + " is not in registry version " + d.registry_version);
+  } else if (!AllowsRecipient(*basis, d.recipient)) {
+    fail("basis_not_allowed", "ROL-6",
+         "the legal basis " + d.basis + " does not allow disclosure to " + d.recipient,
+         "basis " + d.basis + " does not allow disclosure to " + d.recipient);
+  }
+  if (d.recipient == "pet" && d.basis != "pet-4") {
+    const std::string refusal =
+        "an unsolicited disclosure to PET needs a founded assessment citing a b.* "
+        "ground and the threshold society_threatening";
+    if (!FoundedOnBehaviour(v)) {
+      fail("pet_without_threshold", "ROL-6", refusal,
+           "unsolicited disclosure to PET without a founded assessment citing a b.* ground");
+    } else if (d.threshold != "society_threatening") {
+      fail("pet_without_threshold", "ROL-6", refusal,
+           "unsolicited disclosure to PET without the threshold society_threatening");
+    }
+  }
+  if (basis != nullptr) {
+    for (const std::string& cat : d.categories) {
+      if ((cat == "health" || cat == "belief_or_opinion") && !basis->covers_art9)
+        fail("art9_without_basis", "ROL-8",
+             "category " + cat + " is special-category data (GDPR Art. 9); the basis " +
+                 d.basis + " does not cover it",
+             "category " + cat + " under basis " + d.basis +
+                 ", which does not cover Art. 9 data");
+      if (cat == "criminal_offence" && !basis->covers_art10)
+        fail("art10_without_basis", "ROL-8",
+             "category criminal_offence (GDPR Art. 10) is not covered by the basis " + d.basis,
+             "category criminal_offence under basis " + d.basis +
+                 ", which does not cover Art. 10 data");
+    }
+  }
+  if (d.basis == "pet-4" && !d.request_ref)
+    fail("pet4_without_request_ref", "ROL-15",
+         "a disclosure under pet-4 needs PET's request reference (request_ref)",
+         "pet-4 without PET's request reference");
+  if (d.basis.starts_with("rpl-115-") && d.purpose == "investigation")
+    fail("basis_condition", "ROL-15",
+         "exchanges under the Administration of Justice Act §115 never serve criminal "
+         "investigation",
+         "an exchange under §115 for criminal investigation");
+  if (d.basis == "child-welfare-notify" && !v.minor)
+    fail("basis_condition", "ROL-15",
+         "child-welfare-notify applies only to a case concerning a minor",
+         "child-welfare-notify on a case that concerns no minor");
+  if (d.basis == "consent" && !ConsentInForce(v, d.consent))
+    fail("basis_condition", "ROL-15",
+         "a disclosure on the basis of consent needs `consent` = the seq of a given "
+         "consent that is still in force",
+         "basis consent without the seq of the consent in force");
+  return out;
 }
 
 bool FoundedOnBehaviour(const CaseView& v) {

@@ -80,6 +80,23 @@ class StateView {
 // Checks `cmd` (which would become an event at `time`) against `state`.
 Status Check(StateView& state, ledger::Command& cmd, Micros time);
 
+// One condition a disclosure fails on the disclosure itself (ROL-6, -8, -13,
+// -14, -15): the register's finding code (disclosure_register.h), the rule,
+// the policy engine's refusal text and the register's detail (codes and seqs
+// only; neither names a person).
+struct DisclosureFailure {
+  std::string_view code;
+  std::string_view rule;
+  std::string refusal;
+  std::string detail;
+};
+// Every condition the disclosure `d` (its terms: RequestTerms) fails on the
+// case state `v`, in the order of the register's checks; empty if it may be
+// requested or made. The policy engine refuses with the first; the register
+// reports them all; a correction of a request is refused for one its
+// original does not fail. ROL-5 and ROL-7 are checked apart.
+std::vector<DisclosureFailure> DisclosureFailures(const CaseView& v, const Disclosure& d);
+
 // ROL-6: the latest non-retracted assessment is `founded` and cites a b.*
 // ground (what an unsolicited disclosure to PET needs).
 bool FoundedOnBehaviour(const CaseView& v);

@@ -245,7 +245,7 @@ class CaseWalk {
     // Migrated history is for `caseledger import --legacy`, never the API.
     r = Post(tok_.co2, "/v1/cases/" + case_ + "/events",
              {{"type", "disclosure.approved"},
-              {"h", {{"request", request}, {"legacy_ref", "OLD-2019-0001"}}}});
+              {"h", {{"request", request}, {"legacy_ref", true}}}});
     CHECK(r.status == 400);
     r = History(tok_.lr, "review");
     REQUIRE(r.status == 200);

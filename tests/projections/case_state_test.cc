@@ -683,7 +683,7 @@ CaseState RichState() {
         {{"intervention", i},
          {"factors", {{"family", {{"risk", 0}, {"resources", 3}}}}}});
   std::uint64_t d = c.Add("disclosure.requested",
-                          {{"recipient", "pet"}, {"request_ref", "r-1"}});
+                          {{"recipient", "pet"}, {"request_ref", true}});
   std::uint64_t x =
       c.Add("disclosure.approved", {{"request", d}}, "coordinator");
   c.Add("record.retracted", {{"target", x}, {"reason", "self_approval"}});
@@ -714,7 +714,7 @@ TEST_CASE("The view JSON is canonical-ready and omits absent fields",
   CHECK(ledger::CheckCanonicalValue(j).ok());
   CHECK(j["erased"].is_string());
   CHECK(j["assessments"][0]["factors"]["family"]["risk"] == 2);
-  CHECK(j["disclosures"][0]["request_ref"] == "r-1");
+  CHECK(j["disclosures"][0]["request_ref"] == true);
   CHECK(j["disclosures"][0]["status"] == "requested");
   CHECK(j["interventions"][0]["active"] == true);
   CHECK(j["corrections"].size() == 2);

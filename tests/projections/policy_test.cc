@@ -224,7 +224,10 @@ const std::vector<Row>& Rows() {
        }, true},
       // ROL-6: registry, recipients, PET threshold.
       {"ROL-6", "basis not allowed for the recipient",
-       [](World& w) { return Request(w.d.cw, w.founded, "police", "pet-4", Json{{"request_ref", "PET-1"}}); }, true},
+       [](World& w) {
+         return Request(w.d.cw, w.founded, "police", "pet-4", Json{{"request_ref", true}},
+                        Json{{"request_ref", "PET-1"}});
+       }, true},
       {"ROL-6", "basis not in the registry",
        [](World& w) { return Request(w.d.cw, w.founded, "police", "rpl-999"); }, true},
       {"ROL-6", "request checked against an unknown registry version",
@@ -394,7 +397,8 @@ const std::vector<Row>& Rows() {
       {"ROL-15", "pet-4 with request_ref",
        [](World& w) {
          return Request(w.d.co, w.founded, "pet", "pet-4",
-                        Json{{"purpose", "pet_request"}, {"request_ref", "PET-2026-0042"}});
+                        Json{{"purpose", "pet_request"}, {"request_ref", true}},
+                        Json{{"request_ref", "PET-2026-0042"}});
        }, false},
       {"ROL-15", "dbl-8-2-2 without a balancing text",
        [](World& w) { return Request(w.d.cw, w.founded, "police", "dbl-8-2-2"); }, true},
@@ -777,8 +781,11 @@ namespace {
 
 // A disclosure step of history migrated from the old case system, as
 // `caseledger import --legacy` submits it.
+// The old system's reference is text: the request's encrypted body holds it,
+// every migrated step's header only marks it.
 Command Migrated(Command c, const char* ref = "OLD-2019-0001") {
-  c.h["legacy_ref"] = ref;
+  c.h["legacy_ref"] = true;
+  if (c.type == "disclosure.requested") (*c.body)["legacy_ref"] = ref;
   c.legacy_import = true;
   c.time = ledger::NowMicros();
   return c;
@@ -792,7 +799,8 @@ TEST_CASE("migrated disclosure steps are kept as they happened and the register 
 
   // legacy_ref is for `import --legacy` only, and carries its own time.
   Command api = Request(d.co, w.founded, "police", "fvl-28");
-  api.h["legacy_ref"] = "OLD-2019-0001";
+  api.h["legacy_ref"] = true;
+  (*api.body)["legacy_ref"] = "OLD-2019-0001";
   CHECK(d.Submit(api).status().code() == StatusCode::kInvalidArgument);
   Command untimed = Migrated(Request(d.co, w.founded, "police", "fvl-28"));
   untimed.time.reset();
@@ -837,9 +845,9 @@ TEST_CASE("migrated disclosure steps are kept as they happened and the register 
   CHECK(projections::RuleOf(d.Submit(Migrated(Request(d.co, w.unfounded, "police", "rpl-115-ssp"))).status()) ==
         "ROL-11");
 
-  // The register finds each, at the step concerned; the stored headers keep
-  // the reference.
-  CHECK(d.EventAt(basis).h["legacy_ref"] == "OLD-2019-0001");
+  // The register finds each, at the step concerned; the stored headers mark
+  // the step as migrated, and no reference text is in clear.
+  CHECK(d.EventAt(basis).h["legacy_ref"] == true);
   auto reg = projections::ReadRegister(d.store(), d.dbs(), ledger::NowMicros(),
                                        [](const projections::CaseView&) { return true; });
   REQUIRE(reg.ok());
