@@ -123,7 +123,7 @@ class HeaderScan {
     if (header.is_discarded() || !projections::ValidateHeader(*spec, header).ok())
       return Fail(seq, index);
     if (spec->type == "concern.reported" || spec->type == "assessment.recorded") {
-      stored_.emplace(seq, header);  // few: the targets of the rules below
+      stored_.emplace(seq, std::string(h));  // the targets of the rules below
     } else if (spec->type == "record.corrected") {
       CheckCorrection(seq, index, header);
     }
@@ -176,7 +176,8 @@ class HeaderScan {
   // no state on the header the correction would make (MergeCorrection).
   void CheckCorrection(std::uint64_t seq, std::uint8_t index, const Json& h) {
     const auto t = h.find("target");
-    const std::uint64_t target = t != h.end() && t->is_number_unsigned() ? t->get<std::uint64_t>() : 0;
+    const std::uint64_t target =
+        t != h.end() && t->is_number_unsigned() ? t->get<std::uint64_t>() : 0;
     const std::uint8_t target_index =
         target > 0 && target < seq && target < types_.size()
             ? types_[static_cast<std::size_t>(target)]
@@ -188,7 +189,8 @@ class HeaderScan {
     if (set == h.end()) return;  // changes no header field: breaks no rule of one
     const auto stored = stored_.find(target);
     if (stored == stored_.end()) return;  // no rule below, or the target fails itself
-    auto merged = projections::MergeCorrection(target_spec, stored->second, *set);
+    const Json target_h = Json::parse(stored->second, nullptr, /*allow_exceptions=*/false);
+    auto merged = projections::MergeCorrection(target_spec, target_h, *set);
     if (!merged.ok()) return Fail(seq, index);  // the corrected header fails the schema
     std::string_view rule;
     if (target_spec.type == "concern.reported") {
@@ -221,7 +223,9 @@ class HeaderScan {
   std::span<const projections::EventSpec> specs_;
   std::uint64_t checked_ = 0;
   std::vector<std::uint8_t> types_;  // seq -> index into specs_ (kUnknown if none)
-  std::map<std::uint64_t, Json> stored_;  // seq -> header of a concern or assessment
+  // seq -> the canonical header bytes of a concern or assessment that passes
+  // the schema (as text: a fraction of a parsed header's memory).
+  std::map<std::uint64_t, std::string> stored_;
   std::map<std::uint8_t, Seqs> failing_;  // by type index, catalogue order
   Seqs rule_breaking_;
   std::map<std::string, std::uint64_t> rules_;

@@ -10,6 +10,10 @@
 //               from the retention plan; FLAG-ACCESS from the access records
 //               (projections/access_flags.h)
 //   refusals    policy.refused records by rule and by user
+//   headers     the stored clear headers today's schema refuses (a log
+//               written by an older build), by type and seq, and the
+//               corrections that would break a rule needing no state —
+//               seqs only, never a value of a header
 //   erasures    done, made final on disk, and pending (not final until
 //               `caseledger keys rotate`); any erased subject whose key is
 //               still live (a broken erasure)

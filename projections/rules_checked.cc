@@ -49,7 +49,11 @@ const std::vector<Row>& Table() {
       {"legal_hold.released", {"ROLE", "ROL-10", "ROL-11"}},
       {"recipients.notified", {"ROLE", "ROL-10", "ROL-11"}},
       {"case.closed", {"ROLE", "ROL-4", "ROL-10", "ROL-11"}},
-      {"record.corrected", {"ROLE", "ROL-1", "ROL-10", "ROL-11"}},
+      // A correction is checked as the event it produces: the header rules of
+      // the type it corrects (CheckCorrected, docs/rules.md "Corrections").
+      {"record.corrected",
+       {"ROLE", "ROL-1", "ROL-2", "ROL-4", "ROL-5", "ROL-6", "ROL-7", "ROL-8", "ROL-9",
+        "ROL-10", "ROL-11", "ROL-14", "ROL-15"}},
       {"record.retracted", {"ROLE", "ROL-10", "ROL-11"}},
       {"subject.erased", {"ROLE", "ROL-10", "ROL-16"}},
       {"access.read", {"ROLE", "ROL-10", "ROL-12"}},

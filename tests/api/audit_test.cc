@@ -112,6 +112,12 @@ TEST_CASE("the audit of the demo finds exactly the planted defects and counts th
   const auto& r24 = report["response_24h"];
   CHECK(r24["concerns_due"] == plan.cases);
   CHECK(r24["within_24h"].get<std::uint64_t>() + counts["late_response"] == plan.cases);
+  // Every header the demo wrote passes today's schema (its corrections too),
+  // and no correction breaks a rule (api/audit_headers_test.cc: a log that
+  // does).
+  CHECK(report["headers"]["checked"] == commands);
+  CHECK(report["headers"]["failing"] == 0);
+  CHECK(report["headers"]["rule_breaking"]["count"] == 0);
   // Auditors see no bodies: the report holds no synthetic identity or text.
   const std::string text = report.dump();
   for (const char* personal : {"Testperson", "Syntetisk", "Synthetic", "000000-"})

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -183,6 +184,91 @@ TEST_CASE("bad request bodies and queries get the right 4xx and store nothing", 
   CHECK(walk.Get(w.tokens.co, "/v1/log/entries?from=1").status == 403);
   CHECK(walk.Get(w.tokens.aud, "/v1/log/entries?from=0").status == 400);
   CHECK(walk.Get(w.tokens.dpo, "/v1/audit?from=1").status == 400);
+}
+
+// Every byte under the data dir (the log, the keystore, the projections).
+std::string DataDirBytes(const std::string& dir) {
+  std::string all;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    all.append(std::istreambuf_iterator<char>(in), {});
+  }
+  return all;
+}
+
+TEST_CASE("corrections that would put free text in clear or lead around ROL-2 are refused, "
+          "leaving no byte of their header (issue 14)",
+          "[api][closed]") {
+  World w;
+  auto walk = w.Walk();
+  auto r = walk.Post(w.tokens.cw, "/v1/cases", testing::CaseWalk::Concern("b.threat"));
+  REQUIRE(r.status == 201);
+  const std::string c = testing::CaseWalk::Body(r)["case"];
+  const std::uint64_t concern = testing::CaseWalk::Body(r)["seq"];
+  r = walk.Post(w.tokens.co, "/v1/cases/" + c + "/events",
+                {{"type", "case.assigned"}, {"h", {{"assignees", {w.tokens.cw_id}}}}});
+  REQUIRE(r.status == 201);
+  const std::string events = "/v1/cases/" + c + "/events";
+  auto refused_records = [&](std::uint64_t from) {
+    int n = 0;
+    for (std::uint64_t s = from + 1; s <= w.ledger->writer().size(); ++s) {
+      auto txn = w.ledger->store().env().BeginRead().value();
+      auto e = ledger::DecodeEvent(ledger::ReadEventLine(txn, w.ledger->store(), s).value()).value();
+      CHECK(e.type == "policy.refused");
+      ++n;
+    }
+    return n;
+  };
+  // 1. A body field name the target type does not have (a CPR number, an
+  //    opinion label): 400, nothing stored.
+  for (const char* name : {"body.cpr_0806821207", "body.devout_salafist_prays_at_mosque"}) {
+    INFO(name);
+    const std::uint64_t size = w.ledger->writer().size();
+    r = walk.Post(w.tokens.cw, events,
+                  {{"type", "record.corrected"},
+                   {"h", {{"target", concern}, {"fields", {name}}}},
+                   {"body", {{"reason", "x"}}}});
+    CHECK(r.status == 400);
+    CHECK(r.content_type == "application/problem+json");
+    CHECK(r.body.find("0806821207") == std::string::npos);
+    CHECK(r.body.find("salafist") == std::string::npos);
+    CHECK(refused_records(size) == 0);
+  }
+  // 2. A person concern made one about an association: 422 ROL-2, one
+  //    policy.refused and nothing else.
+  std::uint64_t size = w.ledger->writer().size();
+  r = walk.Post(w.tokens.cw, events,
+                {{"type", "record.corrected"},
+                 {"h", {{"target", concern}, {"fields", {"h.subject_kind"}},
+                        {"set", {{"subject_kind", "association"}}}}},
+                 {"body", {{"reason", "x"}}}});
+  CHECK(r.status == 422);
+  CHECK(testing::CaseWalk::Body(r)["rule"] == "ROL-2");
+  CHECK(refused_records(size) == 1);
+  // 3. Server-written types are 403, whatever their scope.
+  size = w.ledger->writer().size();
+  for (const char* type : {"policy.refused", "access.read", "access.exported"}) {
+    INFO(type);
+    r = walk.Post(w.tokens.cw, events,
+                  {{"type", type}, {"h", {{"attempted", "concern.reported"}, {"rule", "ROL-1"}}}});
+    CHECK(r.status == 403);
+  }
+  CHECK(w.ledger->writer().size() == size);
+  // A lawful correction of the same concern is accepted.
+  r = walk.Post(w.tokens.cw, events,
+                {{"type", "record.corrected"},
+                 {"h", {{"target", concern}, {"fields", {"h.source", "body.narrative"}},
+                        {"set", {{"source", "police"}}}}},
+                 {"body", {{"reason", "x"}, {"values", {{"narrative", "synthetic"}}}}}});
+  CHECK(r.status == 201);
+  w.service.reset();
+  w.ledger.reset();  // everything flushed and closed
+  const std::string bytes = DataDirBytes(w.dir.path());
+  CHECK(bytes.find("cpr_0806821207") == std::string::npos);
+  CHECK(bytes.find("0806821207") == std::string::npos);
+  CHECK(bytes.find("devout_salafist") == std::string::npos);
+  CHECK(bytes.find("\"association\"") == std::string::npos);
 }
 
 TEST_CASE("erasure over the API: the DPO erases, the key is destroyed, reads say 'erased on'", "[api][erasure]") {

@@ -1103,3 +1103,120 @@ TEST_CASE("MergeCorrection refuses fields and values outside the schema",
 
 }  // namespace
 }  // namespace caseledger::projections
+
+// --- Closed headers (issue 14): no header field admits a string the caller
+// chose. A property walk over every string in every type's example header.
+namespace caseledger::projections {
+namespace {
+
+// The value classes a clear-header string may belong to without being a code
+// of a closed list: an id, a date, a SHA-256 digest, the base64 of a key or
+// signature of fixed size (docs/catalogue.md, "Closed headers").
+bool IsClosedClass(const std::string& s) {
+  for (const char* p : {"u", "c", "s", "k"})
+    if (ValidateId(s, p, "x").ok()) return true;
+  auto all = [&](std::size_t from, std::size_t to, auto pred) {
+    for (std::size_t i = from; i < to; ++i)
+      if (!pred(s[i])) return false;
+    return true;
+  };
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (s.size() == 10 && s[4] == '-' && s[7] == '-' && all(0, 4, digit) && all(5, 7, digit) &&
+      all(8, 10, digit))
+    return true;
+  if (s.size() == 64 && all(0, 64, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))
+    return true;
+  return (s.size() == 44 && s[43] == '=') || (s.size() == 88 && s.ends_with("=="));
+}
+
+// Strings a caller might slip into a field whose valid value is `v`: free
+// text, (synthetic) CPR numbers, opinion labels, and look-alikes of `v`'s own
+// shape (same prefix, other name) that no closed list holds.
+std::vector<std::string> Attacks(const std::string& v) {
+  std::vector<std::string> out = {"Fixture Person", "0101001234", "010100-1234",
+                                  "devout_believer_attends_prayer", "x", "a b",
+                                  "cpr_0101001234", v + "_x", v + "x", "x" + v, v + "-0101001234"};
+  for (char sep : {'.', '-', '/', '+'}) {
+    const auto at = v.rfind(sep);
+    if (at == std::string::npos) continue;
+    for (const char* tail : {"devout_believer", "cpr_0101001234", "0101001234", "17", "zz"})
+      out.push_back(v.substr(0, at + 1) + tail);
+  }
+  if (v.size() > 2) out.push_back(v.substr(0, v.size() - 1));
+  return out;
+}
+
+// Every path to a string in `j` (array items and object members).
+void StringPaths(const Json& j, const Json::json_pointer& at, std::vector<Json::json_pointer>& out) {
+  if (j.is_string()) {
+    out.push_back(at);
+  } else if (j.is_object()) {
+    for (const auto& [k, x] : j.items()) StringPaths(x, at / k, out);
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) StringPaths(j[i], at / i, out);
+  }
+}
+
+// What the schema admits as a stored header: ValidateHeader, and for a
+// correction the values it sets, merged into the target (a concern).
+bool Admits(const std::string& type, const Json& h, const Json& concern_h) {
+  if (!ValidateHeader(Spec(type), h).ok()) return false;
+  if (type == "record.corrected" && h.contains("set"))
+    return MergeCorrection(Spec("concern.reported"), concern_h, h["set"]).ok();
+  return true;
+}
+
+TEST_CASE("no header field of any type admits a string the caller chose",
+          "[projections][closed]") {
+  const auto ex = Examples();
+  const Json concern_h = ex.at("concern.reported").h;
+  std::size_t fields = 0, tried = 0;
+  for (const EventSpec& spec : EventSpecs()) {
+    const std::string type(spec.type);
+    const Json& h = ex.at(type).h;
+    REQUIRE(Admits(type, h, concern_h));  // the example itself is lawful
+    std::vector<Json::json_pointer> paths;
+    StringPaths(h, Json::json_pointer(), paths);
+    for (const auto& p : paths) {
+      ++fields;
+      const std::string valid = h.at(p).get<std::string>();
+      for (const std::string& s : Attacks(valid)) {
+        if (s == valid) continue;
+        Json bad = h;
+        bad[p] = s;
+        ++tried;
+        const bool admitted = Admits(type, bad, concern_h);
+        INFO(type << " " << p.to_string() << " admits a caller's string of " << s.size()
+                  << " characters");
+        CHECK((!admitted || IsClosedClass(s)));
+      }
+    }
+  }
+  CHECK(fields >= 40);  // the walk reached the string fields of the catalogue
+  CHECK(tried > 500);
+}
+
+TEST_CASE("a correction names only fields of its target's schema", "[projections][closed]") {
+  const auto ex = Examples();
+  Json h = ex.at("record.corrected").h;
+  REQUIRE(ValidateCorrection(Spec("concern.reported"), h).ok());
+  for (const char* ref : {"body.cpr_0101001234", "body.devout_believer", "h.cpr_0101001234"}) {
+    h["fields"] = Json::array({ref});
+    h.erase("set");
+    CHECK_FALSE(ValidateHeader(Spec("record.corrected"), h).ok());
+  }
+  // A field of the catalogue, but not of the target's type.
+  h["fields"] = Json::array({"body.summary"});
+  CHECK(ValidateHeader(Spec("record.corrected"), h).ok());
+  CHECK(ValidateCorrection(Spec("concern.reported"), h).message() ==
+        "h.fields[0]: names no body field of concern.reported");
+  CHECK(ValidateCorrection(Spec("disclosure.requested"), h).ok());
+  // A set value must have the shape of the target's field.
+  h["fields"] = Json::array({"h.subject_kind"});
+  h["set"] = {{"subject_kind", "devout_believer"}};
+  CHECK(ValidateCorrection(Spec("concern.reported"), h).message() ==
+        "h.set.subject_kind: unknown code");
+}
+
+}  // namespace
+}  // namespace caseledger::projections
