@@ -302,6 +302,22 @@ Status CheckNotifiedAbout(Ctx& c, const Json& h) {
   return Status::Ok();
 }
 
+// case.assigned names registered, unrevoked caseworkers and coordinators:
+// an id is a closed value only if it names someone (docs/catalogue.md,
+// "Closed headers"), and a case assigned to no one who may work it is lost.
+Status CheckAssignees(Ctx& c, const Json& h) {
+  const std::vector<std::string> ids = Strs(h, "assignees");
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const std::string at = "h.assignees[" + std::to_string(i) + "]";
+    const UserState* u = c.state.User(ids[i]);
+    if (u == nullptr) return NotFound(at + ": not a registered user");
+    if (u->is_revoked()) return FailedPrecondition(at + ": the user is revoked");
+    if (u->role != "caseworker" && u->role != "coordinator")
+      return InvalidArgument(at + ": cases are assigned to caseworkers and coordinators");
+  }
+  return Status::Ok();
+}
+
 // --- Corrections: checked as the event they produce -------------------------
 //
 // A correction may not produce a header, or a case, that could not have been
@@ -421,6 +437,7 @@ Status CheckCorrected(Ctx& c, const Fact& f, const Json& h) {
     if (!known) return InvalidArgument("h.intervention: not an intervention of this case");
   }
   if (t == "recipients.notified") return CheckNotifiedAbout(c, h);
+  if (t == "case.assigned") return CheckAssignees(c, h);
   return Status::Ok();
 }
 
@@ -519,6 +536,7 @@ Status CheckCaseEvent(Ctx& c) {
                            "coordinator's assessment found it unfounded");
   }
   if (t == "recipients.notified") CL_RETURN_IF_ERROR(CheckNotifiedAbout(c, c.cmd.h));
+  if (t == "case.assigned") CL_RETURN_IF_ERROR(CheckAssignees(c, c.cmd.h));
   if (t == "processing.restriction_lifted" && !v.restricted)
     return FailedPrecondition("processing of this case is not restricted");
   if (t == "legal_hold.released" && !v.legal_hold)

@@ -115,25 +115,33 @@ TEST_CASE("retention erases what is due, keeps what a legal hold or an open case
 TEST_CASE("a retention.policy_set shortens or lengthens the periods", "[api][retention]") {
   Domain d;
   Cases c = Plant(d);
+  // A DPO who is not (yet) in the user registry (the fixture registers its
+  // own users).
+  const testing::Actor dpo{NewId("u"), "dpo"};
   Command set;
   set.type = "retention.policy_set";
-  set.actor = d.dpo.id;
+  set.actor = dpo.id;
   set.role = "dpo";
   set.h = Json{{"unfounded_days", 10}, {"closed_years", 2}, {"review_months", 12}};
   const std::uint64_t seq = d.Must(set);
   const auto policy = projections::ReadRetentionPolicy(d.store(), d.dbs()).value();
   CHECK(policy.seq == seq);
-  CHECK(policy.actor == d.dpo.id);
+  CHECK(policy.actor == dpo.id);
   CHECK(policy.unfounded_days == 10);
   const ledger::Micros now = ledger::NowMicros();
   auto p = projections::PlanRetention(d.store(), d.dbs(), now + 11 * kDay, 0).value();
   CHECK(Subjects(p.due) == std::set<std::string>{*c.unfounded.subject});
   p = projections::PlanRetention(d.store(), d.dbs(), projections::AddYears(now, 2) + kDay, 0).value();
   CHECK(Subjects(p.due).contains(*c.closed.subject));
-  // The run acts for the policy's author while that DPO is active.
-  CHECK(api::RetentionActor(d.store(), d.dbs(), policy).status().code() == StatusCode::kNotFound);
-  d.Must(RegisterUser(d.dpo, d.dpo.id, "dpo", NewTokenHash()));
+  // The run acts for the policy's author while that DPO is active, else for
+  // another active DPO, else for no one.
   CHECK(api::RetentionActor(d.store(), d.dbs(), policy).value() == d.dpo.id);
+  d.Must(RegisterUser(d.dpo, dpo.id, "dpo", NewTokenHash()));
+  CHECK(api::RetentionActor(d.store(), d.dbs(), policy).value() == dpo.id);
+  d.Must(UserCommand(d.dpo, "user.revoked", Json{{"user", dpo.id}}));
+  CHECK(api::RetentionActor(d.store(), d.dbs(), policy).value() == d.dpo.id);
+  d.Must(UserCommand(d.dpo, "user.revoked", Json{{"user", d.dpo.id}}));
+  CHECK(api::RetentionActor(d.store(), d.dbs(), policy).status().code() == StatusCode::kNotFound);
 }
 
 }  // namespace

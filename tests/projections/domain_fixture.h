@@ -48,7 +48,23 @@ class Domain {
     auto init = ledger::InitDataDir(dir_.path(), "test.caseledger.invalid/domain");
     if (!init.ok()) throw std::runtime_error(init.status().ToString());
     Reopen();
+    // The synthetic users are registered (seqs 1..7): a case is assigned
+    // only to registered caseworkers and coordinators.
+    for (const Actor* a : {&dpo, &cw, &cw2, &co, &co2, &lr, &aud}) {
+      Command c;
+      c.type = "user.registered";
+      c.actor = dpo.id;
+      c.role = "dpo";
+      c.h = Json{{"user", a->id}, {"role", a->role}};
+      c.body = Json{{"display_name", "Synthetic " + a->role}};
+      c.time = kSetupTime;  // before any time a test gives its own commands
+      Must(std::move(c));
+    }
   }
+  // Events the constructor wrote (the user registrations), and their time
+  // (1990-01-01T00:00:00Z).
+  static constexpr std::uint64_t kSetupEvents = 7;
+  static constexpr ledger::Micros kSetupTime = ledger::Micros{631152000} * 1000000;
   void Reopen() {
     ledger_.reset();
     auto l = ledger::Ledger::Open(dir_.path(), DomainOptions());

@@ -1160,3 +1160,36 @@ TEST_CASE("a correction is refused where the event it produces would be, and a c
 
 }  // namespace
 }  // namespace caseledger::testing
+
+namespace caseledger::testing {
+namespace {
+
+TEST_CASE("a case is assigned only to registered, unrevoked caseworkers and coordinators",
+          "[projections][policy][closed]") {
+  World w;
+  Domain& d = w.d;
+  auto assign = [&](Json ids) {
+    return d.Submit(CaseEvent(d.co, w.founded, "case.assigned", Json{{"assignees", ids}}));
+  };
+  const std::uint64_t before = d.size();
+  // An id no one holds (a caller could spell words in its 26 characters).
+  CHECK(assign(Json::array({NewId("u")})).status().code() == StatusCode::kNotFound);
+  CHECK(assign(Json::array({d.cw.id, NewId("u")})).status().message() ==
+        "h.assignees[1]: not a registered user");
+  // Someone who may not work a case.
+  CHECK(assign(Json::array({d.aud.id})).status().code() == StatusCode::kInvalidArgument);
+  CHECK(assign(Json::array({d.lr.id})).status().code() == StatusCode::kInvalidArgument);
+  // A revoked caseworker.
+  d.Must(UserCommand(d.dpo, "user.revoked", Json{{"user", d.cw2.id}}));
+  CHECK(assign(Json::array({d.cw2.id})).status().code() == StatusCode::kFailedPrecondition);
+  CHECK(d.size() == before + 1);  // only the revocation: no refusal records
+  // The same through a correction of an assignment.
+  const std::uint64_t a = d.Must(CaseEvent(d.co, w.founded, "case.assigned",
+                                           Json{{"assignees", Json::array({d.cw.id, d.co.id})}}));
+  auto r = d.Submit(Correct(d.co, w.founded, a, Json{{"assignees", Json::array({NewId("u")})}}));
+  CHECK(r.status().code() == StatusCode::kNotFound);
+  CHECK(d.Submit(Correct(d.co, w.founded, a, Json{{"assignees", Json::array({d.co2.id})}})).ok());
+}
+
+}  // namespace
+}  // namespace caseledger::testing
