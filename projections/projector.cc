@@ -279,12 +279,33 @@ Status Projector::CatchUp(std::uint64_t from, std::uint64_t to) {
 
 ledger::WriteHook::Decision Projector::Check(ledger::Command& cmd, Micros time) {
   Status s = projections::Check(*this, cmd, time);
+  if (s.ok()) s = CheckErasedKid(cmd);
   if (s.ok()) s = IndexIdentity(cmd);
   if (s.code() != StatusCode::kPolicyRefused) return {std::move(s), std::nullopt};
   const bool case_exists = cmd.type != "concern.reported" && cmd.case_id &&
                            Case(*cmd.case_id) != nullptr;
   ledger::Command record = RefusalRecord(cmd, RuleOf(s), case_exists);
   return {std::move(s), std::move(record)};
+}
+
+// subject.erased names the data key it destroys: the subject's own (live,
+// or destroyed by an earlier attempt), never an id the caller chose
+// (docs/catalogue.md, decision 15).
+Status Projector::CheckErasedKid(const ledger::Command& cmd) {
+  if (keys_ == nullptr || cmd.type != "subject.erased" || !cmd.subject) return Status::Ok();
+  std::optional<std::string> kid;
+  auto live = keys_->KidOf(*cmd.subject);
+  if (live.ok()) {
+    kid = *live;
+  } else if (live.status().code() == StatusCode::kNotFound) {
+    CL_ASSIGN_OR_RETURN(kid, keys_->DestroyedKid(*cmd.subject));
+  } else {
+    return live.status();
+  }
+  if (!kid) return NotFound("subject: the subject has no data key");
+  if (cmd.h.value("kid", std::string()) != *kid)
+    return InvalidArgument("h.kid: not the data key of this subject");
+  return Status::Ok();
 }
 
 Status Projector::IndexIdentity(ledger::Command& cmd) {

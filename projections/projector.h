@@ -110,6 +110,7 @@ class Projector : public ledger::WriteHook, private StateView {
   // two pseudonyms for one person would split their subject access and leave
   // one behind at erasure); otherwise the command carries the lookup key for
   // the writer to index with the subject's data key.
+  Status CheckErasedKid(const ledger::Command& cmd);
   Status IndexIdentity(ledger::Command& cmd);
   // Destroys the keys of the markers left by a crash, then drops them.
   Status FinishErasures();

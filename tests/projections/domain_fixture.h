@@ -104,6 +104,8 @@ class Domain {
     auto txn = store().env().BeginRead().value();
     return ledger::DecodeEvent(ledger::ReadEventLine(txn, store(), seq).value()).value();
   }
+  // The data key id of `subject` (what its subject.erased must name).
+  std::string KidOf(const std::string& subject) { return keys().KidOf(subject).value(); }
   projections::CaseView View(const std::string& case_id) {
     return projections::ReadCase(store(), dbs_, case_id).value().state.Derive();
   }

@@ -363,7 +363,7 @@ const std::vector<Row>& Rows() {
          e.actor = w.d.dpo.id;
          e.role = "dpo";
          e.subject = w.d.EventAt(w.founded_concern).subject;
-         e.h = Json{{"reason", "gdpr_art17"}, {"kid", NewId("k")}};
+         e.h = Json{{"reason", "gdpr_art17"}, {"kid", w.d.KidOf(*e.subject)}};
          w.d.Must(e);
          return CaseEvent(w.d.cw, w.founded, "concern.responded", Json{{"channel", "phone"}});
        }, true},
@@ -421,7 +421,7 @@ const std::vector<Row>& Rows() {
          e.actor = w.d.dpo.id;
          e.role = "dpo";
          e.subject = w.d.View(w.unfounded).subject;
-         e.h = Json{{"reason", "unfounded"}, {"kid", NewId("k")}};
+         e.h = Json{{"reason", "unfounded"}, {"kid", w.d.KidOf(*e.subject)}};
          return e;
        }, true},
       {"ROL-16", "erasure after the legal hold was released",
@@ -433,7 +433,7 @@ const std::vector<Row>& Rows() {
          e.actor = w.d.dpo.id;
          e.role = "dpo";
          e.subject = w.d.View(w.unfounded).subject;
-         e.h = Json{{"reason", "unfounded"}, {"kid", NewId("k")}};
+         e.h = Json{{"reason", "unfounded"}, {"kid", w.d.KidOf(*e.subject)}};
          return e;
        }, false},
       {"ROL-16", "a new concern about an erased pseudonym",
@@ -443,7 +443,7 @@ const std::vector<Row>& Rows() {
          e.actor = w.d.dpo.id;
          e.role = "dpo";
          e.subject = w.d.View(w.unfounded).subject;
-         e.h = Json{{"reason", "unfounded"}, {"kid", NewId("k")}};
+         e.h = Json{{"reason", "unfounded"}, {"kid", w.d.KidOf(*e.subject)}};
          w.d.Must(e);
          auto c = Concern(w.d.cw, Json::array({Ground("b.threat")}));
          c.subject = e.subject;
@@ -1189,6 +1189,31 @@ TEST_CASE("a case is assigned only to registered, unrevoked caseworkers and coor
   auto r = d.Submit(Correct(d.co, w.founded, a, Json{{"assignees", Json::array({NewId("u")})}}));
   CHECK(r.status().code() == StatusCode::kNotFound);
   CHECK(d.Submit(Correct(d.co, w.founded, a, Json{{"assignees", Json::array({d.co2.id})}})).ok());
+}
+
+}  // namespace
+}  // namespace caseledger::testing
+
+namespace caseledger::testing {
+namespace {
+
+TEST_CASE("subject.erased names the subject's own data key, never one the caller chose",
+          "[projections][policy][closed]") {
+  World w;
+  Domain& d = w.d;
+  Command e;
+  e.type = "subject.erased";
+  e.actor = d.dpo.id;
+  e.role = "dpo";
+  e.subject = d.View(w.unfounded).subject;
+  const std::uint64_t before = d.size();
+  e.h = Json{{"reason", "unfounded"}, {"kid", NewId("k")}};
+  auto r = d.Submit(e);
+  CHECK(r.status().code() == StatusCode::kInvalidArgument);
+  CHECK(r.status().message() == "h.kid: not the data key of this subject");
+  CHECK(d.size() == before);
+  e.h["kid"] = d.KidOf(*e.subject);
+  CHECK(d.Submit(e).ok());
 }
 
 }  // namespace
