@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -62,6 +63,14 @@ constexpr std::chrono::milliseconds kMaxLinger{1000};
 // After the drain timeout, how long Stop waits for force-closed sessions.
 constexpr std::chrono::milliseconds kForceCloseWait{1000};
 constexpr std::size_t kReadChunk = 4096;
+// Chunked framing (docs/api/server.md, "Limits"). Beast bounds the header
+// and the body, but buffers a chunk-size line (with extensions, leading
+// zeros) and the trailer section until they end: the read buffer's own
+// maximum bounds both (FramingLimit: header_limit + 1 KiB, and at least one
+// read of kReadChunk beside it).
+constexpr std::size_t kFramingSlack = 1024;
+constexpr std::size_t kMaxChunkExtension = 256;  // bytes of one chunk's extensions
+constexpr std::size_t kMaxChunks = 4096;         // chunks of one body
 
 std::string_view Sv(beast::string_view s) { return {s.data(), s.size()}; }
 beast::string_view Bsv(std::string_view s) { return {s.data(), s.size()}; }
@@ -127,6 +136,41 @@ HttpResponse HeaderTooLarge(std::size_t limit) {
                           "the request header exceeds the limit of " +
                               std::to_string(limit) + " bytes");
 }
+HttpResponse ChunkLineTooLong(std::size_t limit) {
+  return HttpLayerProblem(400, "bad-request", "The request is not valid HTTP/1.1",
+                          "a chunk-size line exceeds the limit of " + std::to_string(limit) +
+                              " bytes");
+}
+HttpResponse ChunkExtensionTooLong() {
+  return HttpLayerProblem(400, "bad-request", "The request is not valid HTTP/1.1",
+                          "a chunk extension exceeds the limit of " +
+                              std::to_string(kMaxChunkExtension) + " bytes");
+}
+HttpResponse TooManyChunks() {
+  return HttpLayerProblem(413, "payload-too-large", "Payload too large",
+                          "the request body arrives in more than " +
+                              std::to_string(kMaxChunks) + " chunks");
+}
+HttpResponse TrailerTooLarge(std::size_t limit) {
+  return HttpLayerProblem(431, "header-too-large", "Request header fields too large",
+                          "the chunked trailer section exceeds the limit of " +
+                              std::to_string(limit) + " bytes");
+}
+
+// True if the unparsed bytes of a chunked body (`data`: an optional CRLF
+// ending the previous chunk, then the next chunk-size line) begin with a
+// complete last-chunk line ("0" with optional extensions): what follows is
+// the trailer section.
+bool AtTrailers(std::string_view data) {
+  if (data.starts_with("\r\n")) data.remove_prefix(2);
+  const auto eol = data.find("\r\n");
+  if (eol == std::string_view::npos) return false;
+  std::string_view line = data.substr(0, eol);
+  line = line.substr(0, line.find(';'));
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+  return !line.empty() && line.find_first_not_of('0') == std::string_view::npos;
+}
+
 HttpResponse Overloaded() {
   return ErrorResponse(Unavailable("the server is at capacity; retry shortly"));
 }
@@ -285,6 +329,8 @@ class Session : public std::enable_shared_from_this<Session> {
   };
 
   const ServerOptions& options() const { return state_->options; }
+  // The most unparsed request bytes a session holds (docs/api/server.md).
+  std::size_t FramingLimit() const { return options().header_limit + kFramingSlack + kReadChunk; }
 
   void StartRequestClock() {
     request_start_ = Clock::now();
@@ -297,6 +343,13 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(static_cast<std::uint64_t>(options().body_limit));
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
         options().header_limit, std::numeric_limits<std::uint32_t>::max())));
+    // Every byte the parser has not consumed yet waits here: a request line,
+    // a field, a chunk-size line or a trailer that does not end in time
+    // overflows it instead of growing memory.
+    buffer_.max_size(FramingLimit());
+    chunks_ = 0;
+    framing_ = Framing::kOk;
+    parser_->on_chunk_header(on_chunk_header_);  // Beast keeps a reference
     timed_out_ = false;
     log_method_ = "-";
     if (buffer_.size() > 0) {  // a pipelined request has begun
@@ -403,6 +456,15 @@ class Session : public std::enable_shared_from_this<Session> {
       return Fail(PayloadTooLarge(options().body_limit));
     if (ec == http::error::header_limit)
       return Fail(HeaderTooLarge(options().header_limit));
+    if (framing_ == Framing::kExtension) return Fail(ChunkExtensionTooLong());
+    if (framing_ == Framing::kChunks) return Fail(TooManyChunks());
+    if (ec == http::error::buffer_overflow) {
+      const std::size_t limit = FramingLimit();
+      if (!parser_->is_header_done()) return Fail(HeaderTooLarge(options().header_limit));
+      const auto data = buffer_.cdata();
+      const std::string_view pending(static_cast<const char*>(data.data()), data.size());
+      return Fail(AtTrailers(pending) ? TrailerTooLarge(limit) : ChunkLineTooLong(limit));
+    }
     if (ec.category() == HttpErrorCategory()) return Fail(BadRequest());
     Close();  // a socket error or a forced close
   }
@@ -545,6 +607,21 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  // What the chunk callback refused, for the answer (Beast reports both as
+  // a plain parse error).
+  enum class Framing : std::uint8_t { kOk, kExtension, kChunks };
+  Framing framing_ = Framing::kOk;
+  std::size_t chunks_ = 0;
+  std::function<void(std::uint64_t, beast::string_view, ErrorCode&)> on_chunk_header_ =
+      [this](std::uint64_t size, beast::string_view extensions, ErrorCode& ec) {
+        if (extensions.size() > kMaxChunkExtension) {
+          framing_ = Framing::kExtension;
+          ec = http::error::bad_chunk_extension;
+        } else if (size != 0 && ++chunks_ > kMaxChunks) {  // the last chunk is 0
+          framing_ = Framing::kChunks;
+          ec = http::error::bad_chunk;
+        }
+      };
   http::response<http::string_body> response_;
   http::response<http::empty_body> continue_;
 

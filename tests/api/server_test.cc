@@ -8,6 +8,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -558,6 +559,115 @@ TEST_CASE("server: Start reports a bad address and a port in use", "[api]") {
   auto no_threads =
       Server::Start(o, [](const HttpRequest&) { return HttpResponse{}; });
   CHECK_FALSE(no_threads.ok());
+}
+
+}  // namespace
+}  // namespace caseledger::api
+
+namespace caseledger::api {
+namespace {
+
+// The resident memory of this process, in KiB (/proc/self/status VmRSS).
+long RssKiB() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+// Sends `head`, then `filler` again and again (16 MiB in all, or until the
+// server stops taking it), then reads the answer. The growth of this
+// process's memory (the server runs in it) is in `grown_kib`.
+std::optional<HttpReply> Flood(std::uint16_t port, const std::string& head, char filler, long& grown_kib) {
+  const long before = RssKiB();
+  HttpClient c(port);
+  std::optional<HttpReply> r;
+  if (!c.SendRaw(head)) return r;
+  const std::string piece(64 * 1024, filler);
+  for (int i = 0; i < 256; ++i)
+    if (!c.SendRaw(piece)) break;
+  r = c.ReadResponse();
+  grown_kib = RssKiB() - before;
+  return r;
+}
+
+constexpr char kChunkedHead[] =
+    "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+TEST_CASE("server: every part of chunked framing is bounded, and answered before it is buffered",
+          "[api][framing]") {
+  Harness h;  // header_limit 2048: framing lines and trailers up to 3 KiB
+  long grown = 0;
+  SECTION("an endless chunk extension is 400") {
+    auto r = Flood(h.port(), std::string(kChunkedHead) + "5;", 'e', grown);
+    REQUIRE(r);
+    CheckProblem(*r, 400, "bad-request");
+    CHECK(Json(*r)["detail"].get<std::string>().find("chunk-size line") != std::string::npos);
+  }
+  SECTION("endless leading zeros in a chunk size are 400") {
+    auto r = Flood(h.port(), std::string(kChunkedHead) + "0000", '0', grown);
+    REQUIRE(r);
+    CheckProblem(*r, 400, "bad-request");
+  }
+  SECTION("an endless trailer section is 431") {
+    auto r = Flood(h.port(), std::string(kChunkedHead) + "5\r\nhello\r\n0\r\nX-Trailer: ", 't',
+                   grown);
+    REQUIRE(r);
+    CheckProblem(*r, 431, "header-too-large");
+    CHECK(Json(*r)["detail"].get<std::string>().find("trailer") != std::string::npos);
+  }
+  SECTION("an endless request line is 431") {
+    auto r = Flood(h.port(), "GET /", 'a', grown);
+    REQUIRE(r);
+    CheckProblem(*r, 431, "header-too-large");
+  }
+  INFO("memory grew by " << grown << " KiB while 16 MiB were sent");
+  CHECK(grown < 4 * 1024);
+  // The server is still up.
+  auto after = Request(h.port(), "GET", "/echo");
+  REQUIRE(after);
+  CHECK(after->status == 200);
+}
+
+TEST_CASE("server: a chunk extension over 256 bytes is 400; within it the request is served",
+          "[api][framing]") {
+  Harness h;
+  HttpClient c(h.port());
+  REQUIRE(c.SendRaw(std::string(kChunkedHead) + "5;n=" + std::string(300, 'v') +
+                    "\r\nhello\r\n0\r\n\r\n"));
+  auto r = c.ReadResponse();
+  REQUIRE(r);
+  CheckProblem(*r, 400, "bad-request");
+  CHECK(Json(*r)["detail"].get<std::string>().find("chunk extension") != std::string::npos);
+  HttpClient ok(h.port());
+  REQUIRE(ok.SendRaw(std::string(kChunkedHead) + "5;n=" + std::string(200, 'v') +
+                     "\r\nhello\r\n0\r\nX-Trailer: fine\r\n\r\n"));
+  r = ok.ReadResponse();
+  REQUIRE(r);
+  CHECK(r->status == 200);
+}
+
+TEST_CASE("server: a body in more than 4096 chunks is 413; 4096 are served", "[api][framing]") {
+  ServerOptions o = TestOptions();
+  o.body_limit = 1 << 20;  // so the count, not the size, is what is crossed
+  Harness h(o);
+  auto chunks = [](int n) {
+    std::string req = kChunkedHead;
+    for (int i = 0; i < n; ++i) req += "1\r\na\r\n";
+    return req + "0\r\n\r\n";
+  };
+  HttpClient many(h.port());
+  REQUIRE(many.SendRaw(chunks(5000)));
+  auto r = many.ReadResponse();
+  REQUIRE(r);
+  CheckProblem(*r, 413, "payload-too-large");
+  CHECK(Json(*r)["detail"].get<std::string>().find("4096 chunks") != std::string::npos);
+  HttpClient fine(h.port());
+  REQUIRE(fine.SendRaw(chunks(4096)));
+  r = fine.ReadResponse();
+  REQUIRE(r);
+  CHECK(r->status == 200);
 }
 
 }  // namespace
