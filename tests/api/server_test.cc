@@ -576,16 +576,17 @@ long RssKiB() {
   return -1;
 }
 
-// Sends `head`, then `filler` again and again (16 MiB in all, or until the
+// Sends `head`, then `filler` again and again (64 MiB in all, or until the
 // server stops taking it), then reads the answer. The growth of this
-// process's memory (the server runs in it) is in `grown_kib`.
+// process's memory (the server runs in it) is in `grown_kib`: an unbounded
+// server grows by at least what was sent; a bounded one by a fixed amount.
 std::optional<HttpReply> Flood(std::uint16_t port, const std::string& head, char filler, long& grown_kib) {
   const long before = RssKiB();
   HttpClient c(port);
   std::optional<HttpReply> r;
   if (!c.SendRaw(head)) return r;
   const std::string piece(64 * 1024, filler);
-  for (int i = 0; i < 256; ++i)
+  for (int i = 0; i < 1024; ++i)
     if (!c.SendRaw(piece)) break;
   r = c.ReadResponse();
   grown_kib = RssKiB() - before;
@@ -622,8 +623,15 @@ TEST_CASE("server: every part of chunked framing is bounded, and answered before
     REQUIRE(r);
     CheckProblem(*r, 431, "header-too-large");
   }
-  INFO("memory grew by " << grown << " KiB while 16 MiB were sent");
-  CHECK(grown < 4 * 1024);
+  INFO("memory grew by " << grown << " KiB while 64 MiB were sent");
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's quarantine keeps freed memory resident (every read's
+  // completion handler): RSS measures nothing there. The statuses above
+  // still hold; the release build checks the memory.
+  (void)grown;
+#else
+  CHECK(grown < 16 * 1024);
+#endif
   // The server is still up.
   auto after = Request(h.port(), "GET", "/echo");
   REQUIRE(after);
