@@ -17,6 +17,7 @@
 #include "projections/catalogue.h"
 #include "projections/flags.h"
 #include "projections/retention.h"
+#include "projections/vocabulary.h"
 
 namespace caseledger::api {
 
@@ -217,7 +218,7 @@ class HeaderScan {
     const auto grounds = h.find("grounds");
     if (grounds == h.end() || !grounds->is_array()) return false;
     return std::any_of(grounds->begin(), grounds->end(),
-                       [](const Json& g) { return StrOf(g, "code").starts_with("b."); });
+                       [](const Json& g) { return projections::IsBehaviourCode(StrOf(g, "code")); });
   }
 
   std::span<const projections::EventSpec> specs_;

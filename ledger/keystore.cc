@@ -347,6 +347,13 @@ Result<std::optional<std::string>> Keystore::DestroyedKid(std::string_view owner
   return std::optional<std::string>(std::move(d.second));
 }
 
+Result<std::optional<std::string>> Keystore::ErasureKid(std::string_view owner) {
+  auto live = KidOf(owner);
+  if (live.ok()) return std::optional<std::string>(std::move(*live));
+  if (live.status().code() != StatusCode::kNotFound) return live.status();
+  return DestroyedKid(owner);
+}
+
 Result<std::string> Keystore::Destroy(std::string_view owner) {
   std::lock_guard write_lock(write_mu_);
   CL_ASSIGN_OR_RETURN(std::optional<std::string> gone, DestroyedKid(owner));

@@ -87,6 +87,10 @@ class Keystore {
   // The kid destroyed for `owner`, or nullopt if the owner's key is live or
   // never existed.
   Result<std::optional<std::string>> DestroyedKid(std::string_view owner);
+  // The kid an erasure of `owner` names: the live one, else the destroyed
+  // one (an erasure whose event failed after the key was destroyed), else
+  // nullopt (the owner never had a key).
+  Result<std::optional<std::string>> ErasureKid(std::string_view owner);
   // Whether `owner`'s key was destroyed (in memory: cheap enough for the
   // writer to ask for every body).
   bool IsDestroyed(std::string_view owner) const;

@@ -76,14 +76,9 @@ Status CheckGrounds(Ctx& c, const Json& h, bool need_behaviour, Micros as_of) {
   if (grounds != h.end() && grounds->is_array()) {
     for (const Json& g : *grounds) {
       const std::string code = Str(g, "code");
-      const GroundCode* known = FindGroundCode(code);
-      if (known == nullptr) {
-        return Refuse("ROL-1",
-                      "a ground cites a code that is not in the grounds "
-                      "vocabulary (version " + std::string(kVocabularyVersion) +
-                          "); unknown codes are refused, never dropped");
-      }
-      if (known->kind != CodeKind::kBehaviour) continue;  // never counts
+      // Membership in the vocabulary, and context being p.* codes, is the
+      // header schema's (ValidateHeader: ROL-1), run before every rule.
+      if (!IsBehaviourCode(code)) continue;  // p.* codes never count
       if (Str(g, "observed_on") > today) {
         return Refuse("ROL-1",
                       "a ground's observed_on date lies in the future; grounds "
@@ -101,13 +96,6 @@ Status CheckGrounds(Ctx& c, const Json& h, bool need_behaviour, Micros as_of) {
         }
       }
       behaviour = true;
-    }
-  }
-  for (const std::string& code : Strs(h, "context")) {
-    if (!IsProtectedCode(code)) {
-      return Refuse("ROL-1",
-                    "context takes only protected p.* codes of the grounds "
-                    "vocabulary; observed behaviour belongs in grounds");
     }
   }
   if (need_behaviour && !behaviour) {

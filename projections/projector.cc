@@ -293,15 +293,7 @@ ledger::WriteHook::Decision Projector::Check(ledger::Command& cmd, Micros time) 
 // (docs/catalogue.md, decision 15).
 Status Projector::CheckErasedKid(const ledger::Command& cmd) {
   if (keys_ == nullptr || cmd.type != "subject.erased" || !cmd.subject) return Status::Ok();
-  std::optional<std::string> kid;
-  auto live = keys_->KidOf(*cmd.subject);
-  if (live.ok()) {
-    kid = *live;
-  } else if (live.status().code() == StatusCode::kNotFound) {
-    CL_ASSIGN_OR_RETURN(kid, keys_->DestroyedKid(*cmd.subject));
-  } else {
-    return live.status();
-  }
+  CL_ASSIGN_OR_RETURN(std::optional<std::string> kid, keys_->ErasureKid(*cmd.subject));
   if (!kid) return NotFound("subject: the subject has no data key");
   if (cmd.h.value("kid", std::string()) != *kid)
     return InvalidArgument("h.kid: not the data key of this subject");
