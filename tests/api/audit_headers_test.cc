@@ -25,7 +25,7 @@ constexpr Micros kDay = Micros{86'400'000'000};
 
 // What the fixture holds in clear and must never be echoed (a synthetic CPR
 // number, words of an invented field name, the text of a reference).
-constexpr const char* kClearValues[] = {"0101001234", "010100-1234", "devout", "prayer",
+constexpr const char* kClearValues[] = {"0001001234", "000100-1234", "devout", "prayer",
                                         "believer",   "SAG-",        "cpr_",   "Y3By"};
 
 // A copy of the fixture (LMDB creates its lock files on first open).

@@ -924,7 +924,7 @@ TEST_CASE("Catalogue errors never echo values nor names the caller chose",
   CHECK(st.message().find("aaaa") == std::string::npos);
   // A name the caller chose may itself be personal data: never echoed.
   h = ex.at("concern.reported").h;
-  h["cpr_0101001234"] = 1;
+  h["cpr_0001001234"] = 1;
   st = ValidateHeader(Spec("concern.reported"), h);
   CHECK(st.message() == "h: unknown field (a name no event type declares)");
   // A name some type declares is quoted (it helps, and is no one's data).
@@ -1133,13 +1133,13 @@ bool IsClosedClass(const std::string& s) {
 // text, (synthetic) CPR numbers, opinion labels, and look-alikes of `v`'s own
 // shape (same prefix, other name) that no closed list holds.
 std::vector<std::string> Attacks(const std::string& v) {
-  std::vector<std::string> out = {"Fixture Person", "0101001234", "010100-1234",
+  std::vector<std::string> out = {"Fixture Person", "0001001234", "000100-1234",
                                   "devout_believer_attends_prayer", "x", "a b",
-                                  "cpr_0101001234", v + "_x", v + "x", "x" + v, v + "-0101001234"};
+                                  "cpr_0001001234", v + "_x", v + "x", "x" + v, v + "-0001001234"};
   for (char sep : {'.', '-', '/', '+'}) {
     const auto at = v.rfind(sep);
     if (at == std::string::npos) continue;
-    for (const char* tail : {"devout_believer", "cpr_0101001234", "0101001234", "17", "zz"})
+    for (const char* tail : {"devout_believer", "cpr_0001001234", "0001001234", "17", "zz"})
       out.push_back(v.substr(0, at + 1) + tail);
   }
   if (v.size() > 2) out.push_back(v.substr(0, v.size() - 1));
@@ -1200,7 +1200,7 @@ TEST_CASE("a correction names only fields of its target's schema", "[projections
   const auto ex = Examples();
   Json h = ex.at("record.corrected").h;
   REQUIRE(ValidateCorrection(Spec("concern.reported"), h).ok());
-  for (const char* ref : {"body.cpr_0101001234", "body.devout_believer", "h.cpr_0101001234"}) {
+  for (const char* ref : {"body.cpr_0001001234", "body.devout_believer", "h.cpr_0001001234"}) {
     h["fields"] = Json::array({ref});
     h.erase("set");
     CHECK_FALSE(ValidateHeader(Spec("record.corrected"), h).ok());

@@ -991,7 +991,7 @@ std::vector<CorrectionRow> CorrectionRows() {
        }, false},
       // information.received: ROL-6.
       {"information.received", "ROL-6", "a basis outside the registry", info("rpl-999"), true},
-      {"information.received", "ROL-6", "a CPR number shaped as a basis", info("cpr-0101001234"), true},
+      {"information.received", "ROL-6", "a CPR number shaped as a basis", info("cpr-0001001234"), true},
       {"information.received", "ROL-6", "another basis of the registry", info("dbl-8-2-2"), false},
       // consent.recorded: ROL-9 (what the case becomes).
       {"consent.recorded", "ROL-9", "an adult's consent under an intervention made a guardian's",
@@ -1009,7 +1009,7 @@ std::vector<CorrectionRow> CorrectionRows() {
       {"disclosure.requested", "ROL-6", "a recipient the basis allows",
        request("police", "rpl-115-ssp", Json{{"recipient", "social_services"}}), false},
       {"disclosure.requested", "ROL-6", "a basis outside the registry",
-       request("police", "rpl-115-ssp", Json{{"basis", "cpr-0101001234"}}), true},
+       request("police", "rpl-115-ssp", Json{{"basis", "cpr-0001001234"}}), true},
       {"disclosure.requested", "ROL-7", "drawing on §115 information",
        request("police", "rpl-115-ssp", Json{{"includes", Json::array({1})}}), false},
       {"disclosure.requested", "ROL-8", "health data under a basis without Art. 9",
@@ -1076,7 +1076,7 @@ std::vector<CorrectionRow> CorrectionRows() {
       {"concern.responded", "400", "a body field the type does not have",
        [](World& w) {
          return Correct(w.d.co, w.founded, w.founded_concern, Json::object(),
-                        Json{{"cpr_0101001234", "synthetic"}});
+                        Json{{"cpr_0001001234", "synthetic"}});
        }, true},
       {"concern.responded", "400", "a body field the type has",
        [](World& w) {
