@@ -10,6 +10,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitVerifyFailed =
     1;                                 // `verify`: the log does not verify
 inline constexpr int kExitUsage = 64;  // EX_USAGE: bad command line
+// `serve`: the writer failed for good after a storage failure (it could not
+// rebuild its state from the disk); a restart reopens the data directory.
+inline constexpr int kExitStorageFailed = 74;  // EX_IOERR
 
 // Maps a failed Status to an exit code: invalid input 65 (EX_DATAERR), not
 // found 66 (EX_NOINPUT), unavailable/locked 75 (EX_TEMPFAIL), permission 77

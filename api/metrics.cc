@@ -95,6 +95,23 @@ std::string Metrics::Render(const Sampled& s) const {
   out += "# HELP caseledger_writer_refused_total Commands the writer refused since start.\n";
   out += "# TYPE caseledger_writer_refused_total counter\n";
   out += "caseledger_writer_refused_total " + std::to_string(s.writer.refused) + "\n";
+  out += "# HELP caseledger_writer_state Whether the writer can append: 1 for its current state "
+         "(degraded: writes suspended after a storage failure; failed: restart required).\n";
+  out += "# TYPE caseledger_writer_state gauge\n";
+  for (auto state : {ledger::WriterHealth::State::kOk, ledger::WriterHealth::State::kDegraded,
+                     ledger::WriterHealth::State::kFailed}) {
+    out += "caseledger_writer_state{state=\"" + std::string(ledger::StateName(state)) + "\"} " +
+           (s.health.state == state ? "1" : "0") + "\n";
+  }
+  out += "# HELP caseledger_writer_suspensions_total Times writes were suspended by a storage failure since start.\n";
+  out += "# TYPE caseledger_writer_suspensions_total counter\n";
+  out += "caseledger_writer_suspensions_total " + std::to_string(s.health.suspensions) + "\n";
+  out += "# HELP caseledger_storage_failures_total Failed commits, key stores and disk probes since start.\n";
+  out += "# TYPE caseledger_storage_failures_total counter\n";
+  out += "caseledger_storage_failures_total " + std::to_string(s.health.storage_failures) + "\n";
+  out += "# HELP caseledger_writer_probes_total Disk probes while writes were suspended, since start.\n";
+  out += "# TYPE caseledger_writer_probes_total counter\n";
+  out += "caseledger_writer_probes_total " + std::to_string(s.health.probes) + "\n";
   out += "# HELP caseledger_batch_size_events Events per group commit.\n";
   out += "# TYPE caseledger_batch_size_events histogram\n";
   HistogramLines(out, "caseledger_batch_size_events", "", ledger::WriterStats::kBatchSizeBounds,

@@ -33,6 +33,7 @@ class Metrics {
   // Gauges and counters owned elsewhere, sampled when rendering.
   struct Sampled {
     ledger::WriterStats writer;
+    ledger::WriterHealth health;
     std::uint64_t log_size = 0;
     std::uint64_t auth_failures = 0;
     std::uint64_t auth_throttled = 0;

@@ -1,6 +1,10 @@
 // `caseledger serve`: the HTTP API on an open domain ledger, until SIGINT or
 // SIGTERM. The one place where the service meets the Beast server.
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -92,6 +96,45 @@ class RetentionTask {
   std::thread thread_;
 };
 
+// Watches the writer: once it has failed for good (it could not rebuild its
+// state from the disk after a storage failure) the server stops as on SIGTERM
+// and `serve` exits with kExitStorageFailed, so that a supervisor restarts it
+// (docs/operations.md "Storage failures"). A suspension (degraded) is left to
+// the writer, which resumes by itself.
+class WriterWatch {
+ public:
+  explicit WriterWatch(ledger::Writer& writer) : writer_(writer) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~WriterWatch() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool failed() const { return failed_.load(); }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_; })) {
+      if (writer_.health().state != ledger::WriterHealth::State::kFailed) continue;
+      failed_ = true;
+      kill(getpid(), SIGTERM);  // taken by WaitForTerminationSignal
+      return;
+    }
+  }
+  ledger::Writer& writer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::atomic<bool> failed_{false};
+  std::thread thread_;
+};
+
 }  // namespace
 
 int CmdServe(const std::string& dir, const ServeOptions& options) {
@@ -100,7 +143,15 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   BlockTerminationSignals();
   auto listen = ParseListen(options.listen);
   if (!listen.ok()) return Fail(listen.status());
-  auto ledger = OpenDomainLedger(dir);
+  // The writer's operator lines (storage failures, suspensions, resumption)
+  // go to the same log as the access lines, one call at a time.
+  std::mutex log_mu;
+  ledger::LedgerOptions lo;
+  lo.writer.log = [&log_mu](std::string_view line) {
+    std::lock_guard lock(log_mu);
+    std::cerr << "storage ts=" << ledger::FormatTime(ledger::NowMicros()) << " " << line << "\n";
+  };
+  auto ledger = OpenDomainLedger(dir, std::move(lo));
   if (!ledger.ok()) return Fail(ledger.status());
   auto master = ledger::LoadMasterKey(dir);
   if (!master.ok()) return Fail(master.status());
@@ -122,7 +173,6 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   o.max_in_flight = options.max_in_flight;
   o.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
   Service& svc = **service;
-  std::mutex log_mu;
   auto server = Server::Start(
       o, [&svc](const HttpRequest& r) { return svc.Handle(r); },
       [&log_mu](std::string_view line) {
@@ -138,13 +188,21 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   RetentionTask retention(**ledger, projector->dbs(),
                           std::chrono::seconds(options.retention_every_s));
   std::cout << "listening on " << listen->first << ":" << (*server)->port() << std::endl;
+  WriterWatch watch((*ledger)->writer());
   WaitForTerminationSignal();
+  watch.Stop();
   retention.Stop();  // a run in progress finishes its current erasure first
   std::cerr << "caseledger: stopping (finishing in-flight requests)\n";
   (*server)->Stop();
   server->reset();
   (*ledger)->writer().Stop();
   std::cerr << "caseledger: stopped; log size " << (*ledger)->writer().size() << "\n";
+  if (watch.failed()) {
+    std::cerr << "caseledger: exiting with " << kExitStorageFailed
+              << ": the writer cannot resume in this process (a restart reopens the data "
+                 "directory)\n";
+    return kExitStorageFailed;
+  }
   return kExitOk;
 }
 

@@ -683,13 +683,24 @@ HttpResponse Service::LogEntries(const Principal& who, const QueryParams& q) {
 
 void Service::AddRoutes() {
   router_.Add("GET", "/healthz", [this](const HttpRequest&, const PathParams&, const QueryParams&) {
-    return JsonResponse(200, Json{{"status", "ok"}, {"log_size", ledger_.writer().size()}});
+    // 503 while writes cannot succeed, so a load balancer or a supervisor can
+    // act (docs/operations.md "Storage failures"). Names only: no data.
+    const ledger::WriterHealth h = ledger_.writer().health();
+    Json doc{{"status", std::string(ledger::StateName(h.state))},
+             {"log_size", ledger_.writer().size()}};
+    if (h.state == ledger::WriterHealth::State::kOk) return JsonResponse(200, doc);
+    doc["reason"] = h.reason;
+    if (!h.cause.empty()) doc["cause"] = h.cause;
+    doc["since"] = ledger::FormatTime(h.since);
+    doc["writes"] = h.state == ledger::WriterHealth::State::kFailed ? "stopped" : "suspended";
+    return JsonResponse(503, doc);
   });
   router_.Add("GET", "/metrics", [this](const HttpRequest&, const PathParams&, const QueryParams&) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     Metrics::Sampled s;
     s.writer = ledger_.writer().stats();
+    s.health = ledger_.writer().health();
     s.log_size = ledger_.writer().size();
     s.auth_failures = auth_.failures();
     s.auth_throttled = auth_.throttled();

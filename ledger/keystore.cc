@@ -294,6 +294,11 @@ Result<std::vector<std::string>> Keystore::EnsureKeys(
   return kids;
 }
 
+Status Keystore::ProbeWrite(std::size_t bytes) {
+  std::lock_guard write_lock(write_mu_);
+  return env_->ProbeWrite(meta_, "probe", bytes);
+}
+
 void Keystore::CacheLocked(std::string kid, std::shared_ptr<const crypto::SecretBytes> dek) {
   // Every cached key is its own sodium_malloc region (guard pages, mlock), and
   // the kernel limits how many mappings a process may have: keep the cache

@@ -108,6 +108,12 @@ class Keystore {
   // Number of live DEKs.
   Result<std::uint64_t> LiveKeys();
 
+  // The writer's probe after a storage failure: Env::ProbeWrite of `bytes`
+  // under meta "probe" (absent again once the probe succeeds).
+  Status ProbeWrite(std::size_t bytes);
+  // The keystore's environment (tests inject storage faults through it).
+  lmdb::Env& env() { return *env_; }
+
   struct RotateReport {
     std::uint32_t old_epoch = 0, new_epoch = 0;
     std::uint64_t rewrapped = 0;   // live DEKs, now under the new KEK

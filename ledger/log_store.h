@@ -3,7 +3,8 @@
 //   nodes        last leaf covered (8-byte BE) ‖ level (1 byte)
 //                -> 32-byte perfect-subtree hash
 //   checkpoints  8-byte BE tree size -> signed checkpoint note
-//   meta         text key -> value ("origin", "format")
+//   meta         text key -> value ("origin", "format"; "probe" only while
+//                the writer probes after a storage failure)
 // Invariant (kept by the Writer): after every commit the events are 1..n with
 // no gap, every completed perfect subtree of [0, n) is in nodes, and the
 // checkpoint of size n is present.
@@ -43,6 +44,10 @@ class LogStore {
   lmdb::Dbi checkpoints() const { return checkpoints_; }
   lmdb::Dbi meta() const { return meta_; }
   const std::string& origin() const { return origin_; }
+
+  // The writer's probe after a storage failure: Env::ProbeWrite of `bytes`
+  // under meta "probe" (absent again once the probe succeeds).
+  Status ProbeWrite(std::size_t bytes) { return env_->ProbeWrite(meta_, "probe", bytes); }
 
  private:
   LogStore() = default;

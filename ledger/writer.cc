@@ -1,7 +1,10 @@
 #include "ledger/writer.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <iostream>
 #include <optional>
 
 #include "crypto/aead.h"
@@ -27,40 +30,45 @@ Result<std::unique_ptr<Writer>> Writer::Start(
     LogStore& store, Keystore& keys, const crypto::Ed25519SigningKey& key,
     Options options, WriteHook* hook) {
   std::unique_ptr<Writer> w(new Writer(store, keys, key, options, hook));
-  {
-    CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
-    CL_ASSIGN_OR_RETURN(std::uint64_t size, TreeSize(txn, store));
-    CL_ASSIGN_OR_RETURN(w->tree_, LoadCompactRange(txn, store, size));
-    if (size > 0) {
-      // The stored frontier must reproduce the latest checkpoint, which the
-      // same transaction as the last batch wrote.
-      CL_ASSIGN_OR_RETURN(auto latest, LatestCheckpoint(txn, store));
-      if (latest.first != size) {
-        return Corruption("latest checkpoint is of size " +
-                          std::to_string(latest.first) + " but the log has " +
-                          std::to_string(size) + " events");
-      }
-      auto cp = OpenCheckpoint(
-          latest.second,
-          crypto::NoteVerifier::For(store.origin(), key.public_key()));
-      if (!cp.ok())
-        return Corruption("latest checkpoint does not open: " +
-                          cp.status().message());
-      if (cp->root != w->tree_.Root()) {
-        return Corruption("stored Merkle nodes give root " +
-                          w->tree_.Root().Hex() +
-                          " but the latest checkpoint says " + cp->root.Hex());
-      }
-      CL_ASSIGN_OR_RETURN(auto line, ReadEventLine(txn, store, size));
-      CL_ASSIGN_OR_RETURN(Event last, DecodeEvent(line));
-      CL_ASSIGN_OR_RETURN(w->last_time_, ParseTime(last.time));
-    }
-    w->size_ = size;
-    w->last_time_published_ = w->last_time_;
-  }
+  CL_RETURN_IF_ERROR(w->LoadTip());
   w->committer_ = std::thread([p = w.get()] { p->CommitLoop(); });
   w->thread_ = std::thread([p = w.get()] { p->Run(); });
   return w;
+}
+
+Status Writer::LoadTip() {
+  CL_ASSIGN_OR_RETURN(auto txn, store_.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(std::uint64_t size, TreeSize(txn, store_));
+  CL_ASSIGN_OR_RETURN(merkle::CompactRange tree, LoadCompactRange(txn, store_, size));
+  Micros last_time = 0;
+  if (size > 0) {
+    // The stored frontier must reproduce the latest checkpoint, which the
+    // same transaction as the last batch wrote.
+    CL_ASSIGN_OR_RETURN(auto latest, LatestCheckpoint(txn, store_));
+    if (latest.first != size) {
+      return Corruption("latest checkpoint is of size " +
+                        std::to_string(latest.first) + " but the log has " +
+                        std::to_string(size) + " events");
+    }
+    auto cp = OpenCheckpoint(
+        latest.second,
+        crypto::NoteVerifier::For(store_.origin(), key_.public_key()));
+    if (!cp.ok())
+      return Corruption("latest checkpoint does not open: " +
+                        cp.status().message());
+    if (cp->root != tree.Root()) {
+      return Corruption("stored Merkle nodes give root " + tree.Root().Hex() +
+                        " but the latest checkpoint says " + cp->root.Hex());
+    }
+    CL_ASSIGN_OR_RETURN(auto line, ReadEventLine(txn, store_, size));
+    CL_ASSIGN_OR_RETURN(Event last, DecodeEvent(line));
+    CL_ASSIGN_OR_RETURN(last_time, ParseTime(last.time));
+  }
+  tree_ = std::move(tree);
+  last_time_ = last_time;
+  size_ = size;
+  last_time_published_ = last_time;
+  return Status::Ok();
 }
 
 Writer::~Writer() { Stop(); }
@@ -78,6 +86,156 @@ void Writer::Stop() {
 WriterStats Writer::stats() const {
   std::lock_guard lock(mu_);
   return stats_;
+}
+
+WriterHealth Writer::health() const {
+  std::lock_guard lock(mu_);
+  return health_;
+}
+
+std::string_view StateName(WriterHealth::State s) {
+  switch (s) {
+    case WriterHealth::State::kOk:
+      return "ok";
+    case WriterHealth::State::kDegraded:
+      return "degraded";
+    case WriterHealth::State::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+void Writer::Log(const std::string& line) {
+  if (options_.log) {
+    options_.log(line);
+    return;
+  }
+  std::cerr << "caseledger: " << line << "\n";
+}
+
+namespace {
+// A file system with less room than this, after a short write (which LMDB
+// reports as EIO), is full.
+constexpr std::uint64_t kNearlyFullBytes = std::uint64_t{4} << 20;
+
+// logfmt value: quoted when it holds a space.
+std::string Field(std::string_view v) {
+  if (v.empty()) return "-";
+  if (v.find(' ') == std::string_view::npos) return std::string(v);
+  return "\"" + std::string(v) + "\"";
+}
+
+bool StorageFull(const Status& s, const std::optional<lmdb::Failure>& f, lmdb::Env& env) {
+  if (s.code() == StatusCode::kResourceExhausted && (!f || f->rc != ENOMEM)) return true;
+  if (!f) return false;
+  if (f->rc == ENOSPC || f->rc == EDQUOT || f->rc == EFBIG) return true;
+  if (f->rc == EIO) {
+    auto free = env.FreeBytes();
+    return free.ok() && *free < kNearlyFullBytes;
+  }
+  return false;
+}
+
+bool PowerOfTwo(std::uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
+}  // namespace
+
+Status Writer::SuspendLocked(const Status& s, std::string_view during, std::size_t events,
+                             std::size_t batch_bytes) {
+  const std::optional<lmdb::Failure> f = lmdb::LastFailure();
+  const bool full = StorageFull(s, f, store_.env());
+  ++health_.storage_failures;
+  Log("storage failure during=" + std::string(during) + " op=" + Field(f ? f->op : "") +
+      " cause=" + Field(f ? f->cause : "") + " status=" + std::string(StatusCodeName(s.code())) +
+      " events=" + std::to_string(events) + " log_size=" + std::to_string(size_.load()));
+  Status answer =
+      full ? ResourceExhausted(
+                 "the disk is full: nothing of this request was recorded; writes resume "
+                 "by themselves once space is freed")
+           : s.WithContext("a storage failure: nothing of this request was recorded");
+  probe_bytes_ = std::clamp<std::size_t>(2 * batch_bytes, std::size_t{64} << 10,
+                                         std::size_t{8} << 20);
+  if (health_.state != WriterHealth::State::kOk) {
+    if (health_.state == WriterHealth::State::kDegraded) recover_ = true;
+    return answer;
+  }
+  health_.state = WriterHealth::State::kDegraded;
+  health_.reason = full ? "storage-full" : "storage-error";
+  health_.op = f ? f->op : "";
+  health_.cause = f ? f->cause : "";
+  health_.since = NowMicros();
+  ++health_.suspensions;
+  failed_ = full ? ResourceExhausted(
+                       "the disk is full: writes are suspended until space is freed; "
+                       "nothing of this request was recorded")
+                 : Unavailable(
+                       "writes are suspended after a storage failure while the disk is "
+                       "checked; nothing of this request was recorded");
+  recover_ = true;
+  for (Pending& p : queue_) p.promise.set_value(failed_);
+  queue_.clear();
+  Log("writer state=degraded reason=" + health_.reason + " cause=" + Field(health_.cause) +
+      " writes=suspended probe_every_ms=" + std::to_string(options_.probe_every.count()));
+  return answer;
+}
+
+void Writer::Recover() {
+  {
+    std::unique_lock lock(mu_);
+    commit_cv_.wait(lock, [&] { return !prepared_.has_value() && !committing_; });
+    recover_ = false;
+  }
+  // Nothing is in flight: what is on disk is all there is.
+  Status rewound = LoadTip();
+  if (rewound.ok() && hook_) rewound = hook_->Rewind(size_.load());
+  if (!rewound.ok()) {
+    std::lock_guard lock(mu_);
+    health_.state = WriterHealth::State::kFailed;
+    health_.reason = "restart-required";
+    health_.since = NowMicros();
+    failed_ = Unavailable(
+        "writes are stopped after a storage failure; the server must be restarted");
+    for (Pending& p : queue_) p.promise.set_value(failed_);
+    queue_.clear();
+    Log("writer state=failed reason=restart-required rewind=" +
+        std::string(StatusCodeName(rewound.code())) + " writes=stopped");
+    return;
+  }
+  for (std::uint64_t attempt = 1;; ++attempt) {
+    std::size_t bytes = 0;
+    {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, options_.probe_every, [&] { return stopping_; })) return;
+      bytes = probe_bytes_;
+      ++health_.probes;
+    }
+    lmdb::ClearLastFailure();
+    Status probe = store_.ProbeWrite(bytes);
+    if (probe.ok()) probe = keys_.ProbeWrite(bytes);
+    std::lock_guard lock(mu_);
+    if (probe.ok()) {
+      const Micros suspended = NowMicros() - health_.since;
+      health_.state = WriterHealth::State::kOk;
+      health_.reason.clear();
+      health_.op.clear();
+      health_.cause.clear();
+      health_.since = NowMicros();
+      failed_ = Status::Ok();
+      Log("writer state=ok writes=resumed probes=" + std::to_string(attempt) +
+          " suspended_ms=" + std::to_string(suspended / 1000) +
+          " log_size=" + std::to_string(size_.load()));
+      return;
+    }
+    ++health_.storage_failures;
+    const std::optional<lmdb::Failure> f = lmdb::LastFailure();
+    if (f) health_.cause = f->cause;
+    // Every failure is counted; the log gets probes 1, 2, 4, 8, …
+    if (PowerOfTwo(attempt)) {
+      Log("storage failure during=probe op=" + Field(f ? f->op : "") +
+          " cause=" + Field(f ? f->cause : "") + " status=" +
+          std::string(StatusCodeName(probe.code())) + " probes=" + std::to_string(attempt) +
+          " probe_bytes=" + std::to_string(bytes));
+    }
+  }
 }
 
 std::future<Result<Appended>> Writer::Submit(Command cmd) {
@@ -108,7 +266,12 @@ void Writer::Run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      cv_.wait(lock, [&] { return stopping_ || recover_ || !queue_.empty(); });
+      if (recover_) {
+        lock.unlock();
+        Recover();
+        continue;
+      }
       if (queue_.empty()) break;  // stopping and drained
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
@@ -147,13 +310,20 @@ void Writer::CommitLoop() {
       if (!prepared_) return;  // stopping, nothing left
       p = std::move(*prepared_);
       prepared_.reset();
+      committing_ = true;
     }
     commit_cv_.notify_all();  // the writer may prepare the next batch now
     Commit(p);
+    {
+      std::lock_guard lock(mu_);
+      committing_ = false;
+    }
+    commit_cv_.notify_all();  // a recovery may wait for the committer to be idle
   }
 }
 
 std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
+  lmdb::ClearLastFailure();  // a failure below is reported with its own cause
   Prepared out;
   out.batch = std::move(batch_in);
   std::vector<Pending>& batch = out.batch;
@@ -214,16 +384,15 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
   }
   if (accepted.empty()) return std::nullopt;
   auto fail_all = [&](const Status& s) {
-    for (Pending* p : accepted) p->promise.set_value(s);
-    if (hook_) {
-      // The hook's state already holds this batch: stop for good rather than
-      // build later events on state that will never be on disk.
+    // The hook's state (and maybe the keystore) already holds this batch:
+    // suspend writes, and rewind to the disk before the next batch.
+    Status answer;
+    {
       std::lock_guard lock(mu_);
-      if (failed_.ok())
-        failed_ = s.WithContext(
-            "preparing a batch failed; the writer refuses further writes "
-            "until restarted");
+      answer = SuspendLocked(s, "prepare", accepted.size(), 0);
     }
+    cv_.notify_all();
+    for (Pending* p : accepted) p->promise.set_value(answer);
   };
 
   // 2. Data keys for every body's owner (committed before any event uses them).
@@ -332,6 +501,7 @@ void Writer::Commit(Prepared& p) {
   auto fail_all = [&](const Status& s) {
     for (Pending* a : p.accepted) a->promise.set_value(s);
   };
+  lmdb::ClearLastFailure();
   const std::vector<std::string>& lines = p.lines;
   const std::uint64_t first_seq = p.first_seq;
   const auto& nodes = p.nodes;
@@ -357,13 +527,15 @@ void Writer::Commit(Prepared& p) {
                     std::chrono::steady_clock::now() - t0)
                     .count();
   if (!s.ok()) {
-    Status fatal = s.WithContext(
-        "append failed; the writer refuses further writes until restarted");
+    std::size_t bytes = p.note.size() + nodes.size() * 41;
+    for (const std::string& line : lines) bytes += line.size();
+    Status answer;
     {
       std::lock_guard lock(mu_);
-      failed_ = fatal;
+      answer = SuspendLocked(s, "commit", lines.size(), bytes);
     }
-    fail_all(fatal);
+    cv_.notify_all();
+    fail_all(answer);
     return;
   }
 

@@ -6,14 +6,23 @@
 // checkpoint in ONE LMDB write transaction (one fsync). Only after that commit
 // is every command of the batch acknowledged. Preparing and committing are
 // pipelined: a committer thread commits batch k while the writer thread
-// prepares batch k+1 on top of it; commits happen in order. A failed commit makes the writer
-// refuse every later write (as LevelDB does after a failed sync): in-memory
-// state may no longer match the disk, so the process must reopen.
-// Thread-safety: Submit and Stop may be called from any thread.
+// prepares batch k+1 on top of it; commits happen in order.
+//
+// A failed commit (or a failure to store a batch's data keys) suspends
+// writes: the failed batch and everything queued are answered with the
+// failure and nothing of them is acknowledged; the writer waits until nothing
+// is being committed, rebuilds its tree and its hook's state from the disk
+// (Rewind), then probes the disk (Env::ProbeWrite on both environments) every
+// probe_every and resumes once a probe succeeds. A disk that is full answers
+// ResourceExhausted while suspended, any other failure Unavailable. If the
+// state cannot be rebuilt from the disk the writer stays failed until the
+// process restarts (health kFailed). docs/operations.md "Storage failures".
+// Thread-safety: Submit, Stop, stats and health may be called from any thread.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -60,6 +69,24 @@ struct WriterStats {
   std::array<std::uint64_t, 8> commit_durations{};
 };
 
+// Whether the writer can append, for /healthz and the metrics.
+struct WriterHealth {
+  enum class State { kOk, kDegraded, kFailed };
+  State state = State::kOk;
+  // While not ok: "storage-full" (ENOSPC, EDQUOT, EFBIG, a map that cannot
+  // grow, or LMDB's short write with the file system out of space) or
+  // "storage-error" (any other failure); kFailed: "restart-required".
+  std::string reason;
+  std::string op;     // the failed operation ("LMDB commit", …), names only
+  std::string cause;  // its errno-level cause ("ENOSPC", "EIO", …) or ""
+  Micros since = 0;   // when the current state began; 0 = ok since start
+  std::uint64_t suspensions = 0;       // times writes were suspended
+  std::uint64_t storage_failures = 0;  // failed commits, key stores, probes
+  std::uint64_t probes = 0;            // probe attempts
+};
+// "ok", "degraded", "failed".
+std::string_view StateName(WriterHealth::State s);
+
 // A domain plugged into the writer: the policy engine and the live
 // projections (DESIGN §2: validated against current state, projection updates
 // in the same write transaction as the events). Check, Apply and TakeWrites
@@ -92,6 +119,15 @@ class WriteHook {
       std::uint64_t size, const crypto::Digest& root) = 0;
   // On the committer thread, after the batch of `size` is durable.
   virtual void Committed(std::uint64_t size) { (void)size; }
+  // After a failed batch, on the writer thread while nothing is being
+  // committed: no batch after `size` (the log's size on disk, and the last
+  // size passed to Committed) will ever be durable. Drops the state built on
+  // them, so that the state is as of `size` again. A hook that cannot do so
+  // returns an error, and the writer stays failed until restarted.
+  virtual Status Rewind(std::uint64_t size) {
+    (void)size;
+    return FailedPrecondition("this write hook cannot rewind its state");
+  }
 };
 
 class Writer {
@@ -100,6 +136,13 @@ class Writer {
     std::size_t max_batch = 1024;
     std::size_t max_queue = 1 << 16;
     unsigned threads = 0;  // signing threads incl. the writer; 0 = all cores
+    // While writes are suspended after a storage failure: the time between
+    // probes of the disk.
+    std::chrono::milliseconds probe_every{1000};
+    // The operator's log: one line per storage failure and per change of
+    // state, as key=value fields holding names and counts only (no personal
+    // data). Unset: standard error, prefixed "caseledger: ".
+    std::function<void(std::string_view)> log;
   };
   // Loads the tree state from `store` (checking it against the latest
   // checkpoint) and starts the writer thread. Corruption if the stored state is
@@ -126,6 +169,7 @@ class Writer {
   // Time of the last durable event (0 for an empty log).
   Micros last_time() const { return last_time_published_.load(); }
   WriterStats stats() const;
+  WriterHealth health() const;
 
  private:
   struct Pending {
@@ -162,6 +206,19 @@ class Writer {
   // already answered). Advances the writer thread's tree to the batch's end.
   std::optional<Prepared> Prepare(std::vector<Pending> batch);
   void Commit(Prepared& p);
+  // The tree, size and time of the last event as stored, checked against the
+  // latest checkpoint (writer thread, or Start).
+  Status LoadTip();
+  // Writer thread, after a suspension: waits until nothing is being
+  // committed, rewinds to the disk, probes until a probe succeeds (or Stop).
+  void Recover();
+  // Precondition: mu_ held. Records the failure `s` of `during` (with the
+  // calling thread's lmdb::LastFailure), suspends writes if they were not,
+  // answers every queued command, logs. Returns the answer for the batch
+  // that failed.
+  Status SuspendLocked(const Status& s, std::string_view during, std::size_t events,
+                       std::size_t batch_bytes);
+  void Log(const std::string& line);
 
   LogStore& store_;
   Keystore& keys_;
@@ -182,7 +239,11 @@ class Writer {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
-  Status failed_;
+  Status failed_;  // non-OK while writes are suspended (or failed for good)
+  bool recover_ = false;     // the writer thread is to rewind and probe
+  bool committing_ = false;  // the committer is inside Commit
+  std::size_t probe_bytes_ = 0;
+  WriterHealth health_;
   WriterStats stats_;
   std::optional<Prepared> prepared_;  // handed from writer to committer (mu_)
   std::condition_variable commit_cv_;

@@ -200,16 +200,7 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
     }
   }
   std::unique_ptr<Projector> p(new Projector(log, env, dbs, keys));
-  {
-    CL_ASSIGN_OR_RETURN(auto txn, env.BeginRead());
-    CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs.counters));
-    CL_ASSIGN_OR_RETURN(auto kv, cur.First());
-    while (kv) {
-      if (kv->value.size() != 8) return Corruption("proj.counters: bad value");
-      p->counters_[std::string(AsChars(kv->key))] = DecodeBigEndian64(kv->value);
-      CL_ASSIGN_OR_RETURN(kv, cur.Next());
-    }
-  }
+  CL_RETURN_IF_ERROR(p->LoadCounters());
   p->applied_ = built->size;
   p->committed_ = built->size;
   if (built->size < log_size) {
@@ -217,6 +208,75 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
   }
   CL_RETURN_IF_ERROR(p->FinishErasures());
   return p;
+}
+
+Status Projector::LoadCounters() {
+  counters_.clear();
+  CL_ASSIGN_OR_RETURN(auto txn, env_.BeginRead());
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs_.counters));
+  CL_ASSIGN_OR_RETURN(auto kv, cur.First());
+  while (kv) {
+    if (kv->value.size() != 8) return Corruption("proj.counters: bad value");
+    counters_[std::string(AsChars(kv->key))] = DecodeBigEndian64(kv->value);
+    CL_ASSIGN_OR_RETURN(kv, cur.Next());
+  }
+  return Status::Ok();
+}
+
+Status Projector::Rewind(std::uint64_t size) {
+  std::optional<BuiltTo> built;
+  std::vector<std::string> markers;  // subjects with an erase_key marker on disk
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, env_.BeginRead());
+    CL_ASSIGN_OR_RETURN(auto b, txn.Get(dbs_.meta, AsBytes(kBuiltToKey)));
+    if (b) {
+      CL_ASSIGN_OR_RETURN(built, DecodeBuiltTo(*b));
+    }
+    CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs_.meta));
+    CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(kEraseKeyPrefix)));
+    while (kv && AsChars(kv->key).starts_with(kEraseKeyPrefix)) {
+      markers.emplace_back(AsChars(kv->key).substr(kEraseKeyPrefix.size()));
+      CL_ASSIGN_OR_RETURN(kv, cur.Next());
+    }
+  }
+  // The projections are written in the same txn as the events.
+  if ((built ? built->size : 0) != size) {
+    return Corruption("the projections on disk are built to " +
+                      std::to_string(built ? built->size : 0) + " events but the log has " +
+                      std::to_string(size));
+  }
+  // Everything cached may hold a batch that never reached the disk: read it
+  // all again from the DBs.
+  cases_.clear();
+  subjects_.clear();
+  users_.clear();
+  tokens_.clear();
+  dirty_cases_.clear();
+  dirty_subjects_.clear();
+  dirty_counters_.clear();
+  dirty_users_.clear();
+  dirty_tokens_.clear();
+  index_adds_.clear();
+  erased_.clear();
+  retention_policy_.reset();
+  batch_lookups_.clear();
+  CL_RETURN_IF_ERROR(LoadCounters());
+  applied_ = size;
+  committed_ = size;
+  if (keys_ == nullptr) return Status::Ok();
+  std::lock_guard lock(erase_mu_);
+  // Erasures of batches that failed: their keys stay (the events are not in
+  // the log; their markers never reached the disk).
+  std::erase_if(awaiting_destroy_, [&](const auto& a) { return a.first > size; });
+  // A failed batch may have carried the drop of markers whose keys are
+  // destroyed: the next batch drops them.
+  for (std::string& subject : markers) {
+    if (!keys_->IsDestroyed(subject)) continue;  // Open retries the destroy
+    if (std::find(destroyed_markers_.begin(), destroyed_markers_.end(), subject) ==
+        destroyed_markers_.end())
+      destroyed_markers_.push_back(std::move(subject));
+  }
+  return Status::Ok();
 }
 
 Status Projector::FinishErasures() {

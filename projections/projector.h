@@ -95,6 +95,10 @@ class Projector : public ledger::WriteHook, private StateView {
   std::function<Status(ledger::lmdb::WriteTxn&)> TakeWrites(
       std::uint64_t size, const crypto::Digest& root) override;
   void Committed(std::uint64_t size) override;
+  // Drops the cache and the batch under construction, reloads the counters,
+  // and forgets the erasures of batches that will never be durable.
+  // Corruption if the projections on disk are not built to `size`.
+  Status Rewind(std::uint64_t size) override;
 
   // Folds a stored event (rebuild and catch-up).
   Status ApplyEvent(const ledger::Event& e);
@@ -114,6 +118,8 @@ class Projector : public ledger::WriteHook, private StateView {
   Status IndexIdentity(ledger::Command& cmd);
   // Destroys the keys of the markers left by a crash, then drops them.
   Status FinishErasures();
+  // counters_ from proj.counters.
+  Status LoadCounters();
   void ApplyFact(const Fact& f);
   void ApplyUserFact(const Fact& f);
   // StateView over the cache (writer thread).

@@ -3,6 +3,7 @@
 
 #include <lmdb.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <chrono>
@@ -16,11 +17,58 @@
 
 namespace caseledger::ledger::lmdb {
 
+namespace {
+thread_local std::optional<Failure> last_failure;
+}  // namespace
+
+std::optional<Failure> LastFailure() { return last_failure; }
+void ClearLastFailure() { last_failure.reset(); }
+
+std::string CodeName(int rc) {
+  switch (rc) {
+#define CASELEDGER_MDB_NAME(x) \
+  case x:                      \
+    return #x;
+    CASELEDGER_MDB_NAME(MDB_KEYEXIST)
+    CASELEDGER_MDB_NAME(MDB_NOTFOUND)
+    CASELEDGER_MDB_NAME(MDB_PAGE_NOTFOUND)
+    CASELEDGER_MDB_NAME(MDB_CORRUPTED)
+    CASELEDGER_MDB_NAME(MDB_PANIC)
+    CASELEDGER_MDB_NAME(MDB_VERSION_MISMATCH)
+    CASELEDGER_MDB_NAME(MDB_INVALID)
+    CASELEDGER_MDB_NAME(MDB_MAP_FULL)
+    CASELEDGER_MDB_NAME(MDB_DBS_FULL)
+    CASELEDGER_MDB_NAME(MDB_READERS_FULL)
+    CASELEDGER_MDB_NAME(MDB_TLS_FULL)
+    CASELEDGER_MDB_NAME(MDB_TXN_FULL)
+    CASELEDGER_MDB_NAME(MDB_CURSOR_FULL)
+    CASELEDGER_MDB_NAME(MDB_PAGE_FULL)
+    CASELEDGER_MDB_NAME(MDB_MAP_RESIZED)
+    CASELEDGER_MDB_NAME(MDB_INCOMPATIBLE)
+    CASELEDGER_MDB_NAME(MDB_BAD_RSLOT)
+    CASELEDGER_MDB_NAME(MDB_BAD_TXN)
+    CASELEDGER_MDB_NAME(MDB_BAD_VALSIZE)
+    CASELEDGER_MDB_NAME(MDB_BAD_DBI)
+#undef CASELEDGER_MDB_NAME
+    default:
+      break;
+  }
+  if (rc > 0) {
+    if (const char* name = strerrorname_np(rc); name != nullptr) return name;
+  }
+  return "rc=" + std::to_string(rc);
+}
+
 Status MdbStatus(int rc, std::string_view what) {
   if (rc == MDB_SUCCESS) return Status::Ok();
   std::string m(what);
   m += ": ";
   m += mdb_strerror(rc);
+  m += " [";
+  m += CodeName(rc);
+  m += "]";
+  if (rc != MDB_NOTFOUND && rc != MDB_KEYEXIST)
+    last_failure = Failure{std::string(what), CodeName(rc), rc};
   switch (rc) {
     case MDB_NOTFOUND:
     case ENOENT:
@@ -33,6 +81,8 @@ Status MdbStatus(int rc, std::string_view what) {
     case MDB_DBS_FULL:
     case ENOMEM:
     case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
       return ResourceExhausted(std::move(m));
     case MDB_READERS_FULL:
     case MDB_MAP_RESIZED:
@@ -97,12 +147,14 @@ Result<std::optional<ByteView>> ReadTxn::Get(Dbi dbi, ByteView key) const {
 WriteTxn::WriteTxn(WriteTxn&& o) noexcept
     : txn_(std::exchange(o.txn_, nullptr)),
       lock_(std::move(o.lock_)),
+      env_(o.env_),
       map_full_(o.map_full_) {}
 WriteTxn& WriteTxn::operator=(WriteTxn&& o) noexcept {
   if (this != &o) {
     if (txn_ != nullptr) mdb_txn_abort(txn_);
     txn_ = std::exchange(o.txn_, nullptr);
     lock_ = std::move(o.lock_);
+    env_ = o.env_;
     map_full_ = o.map_full_;
   }
   return *this;
@@ -135,7 +187,13 @@ Status WriteTxn::Clear(Dbi dbi) {
 }
 Status WriteTxn::Commit() && {
   MDB_txn* txn = std::exchange(txn_, nullptr);
-  int rc = mdb_txn_commit(txn);  // frees the txn whatever the outcome
+  int rc = 0;
+  if (const int injected = env_ != nullptr ? env_->TakeInjectedFailure() : 0; injected != 0) {
+    mdb_txn_abort(txn);  // as LMDB leaves a commit that failed
+    rc = injected;
+  } else {
+    rc = mdb_txn_commit(txn);  // frees the txn whatever the outcome
+  }
   lock_ = {};
   if (rc == MDB_MAP_FULL) map_full_ = true;
   return MdbStatus(rc, "LMDB commit");
@@ -294,7 +352,7 @@ Result<WriteTxn> Env::BeginWrite() {
     auto lock = LockShared();
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-    if (rc == MDB_SUCCESS) return WriteTxn(txn, std::move(lock));
+    if (rc == MDB_SUCCESS) return WriteTxn(txn, std::move(lock), this);
     if (rc != MDB_MAP_RESIZED) return MdbStatus(rc, "LMDB begin write txn");
     lock.unlock();
     CL_RETURN_IF_ERROR(AdoptNewMapSize());
@@ -342,6 +400,34 @@ Result<EnvInfo> Env::Info() const {
   if (rc != MDB_SUCCESS) return MdbStatus(rc, "LMDB env stat");
   return EnvInfo{info.me_mapsize, st.ms_psize, info.me_last_pgno,
                  info.me_last_txnid};
+}
+
+Status Env::ProbeWrite(Dbi dbi, std::string_view key, std::size_t bytes) {
+  const std::string fill(bytes, '\0');
+  CL_RETURN_IF_ERROR(Write([&](WriteTxn& txn) { return txn.Put(dbi, AsBytes(key), AsBytes(fill)); }));
+  return Write([&](WriteTxn& txn) -> Status {
+    Status s = txn.Delete(dbi, AsBytes(key));
+    return s.code() == StatusCode::kNotFound ? Status::Ok() : s;
+  });
+}
+
+Result<std::uint64_t> Env::FreeBytes() const {
+  struct statvfs st {};
+  if (statvfs(dir_.c_str(), &st) != 0) return MdbStatus(errno, "statvfs of the data directory");
+  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+void Env::InjectCommitFailures(int rc, int commits) {
+  std::lock_guard lock(inject_mu_);
+  inject_rc_ = rc;
+  inject_commits_ = commits;
+}
+
+int Env::TakeInjectedFailure() {
+  std::lock_guard lock(inject_mu_);
+  if (inject_commits_ <= 0) return 0;
+  --inject_commits_;
+  return inject_rc_;
 }
 
 Status Env::Sync() { return MdbStatus(mdb_env_sync(env_, 1), "LMDB sync"); }

@@ -110,10 +110,11 @@ class WriteTxn {
 
  private:
   friend class Env;
-  WriteTxn(MDB_txn* txn, std::shared_lock<std::shared_mutex> lock)
-      : txn_(txn), lock_(std::move(lock)) {}
+  WriteTxn(MDB_txn* txn, std::shared_lock<std::shared_mutex> lock, Env* env)
+      : txn_(txn), lock_(std::move(lock)), env_(env) {}
   MDB_txn* txn_ = nullptr;
   std::shared_lock<std::shared_mutex> lock_;
+  Env* env_ = nullptr;
   bool map_full_ = false;
 };
 
@@ -181,10 +182,27 @@ class Env {
   // stays flat. The data stays valid: the next access reads it again.
   void ReleaseMappedPages();
 
+  // Writes `bytes` under `key` in `dbi` and commits, then deletes it and
+  // commits again: proof that the file system takes that much more data and
+  // the fsyncs succeed (the writer's probe after a storage failure). The
+  // freed pages are reused by the next write.
+  Status ProbeWrite(Dbi dbi, std::string_view key, std::size_t bytes);
+
+  // Bytes available to this process on the file system of the directory.
+  Result<std::uint64_t> FreeBytes() const;
+
+  // Fault injection for tests: the next `commits` write-txn commits of this
+  // env fail with `rc` (an errno or MDB_* code) after the txn is aborted, as
+  // a real failed commit leaves it. Never called outside tests.
+  void InjectCommitFailures(int rc, int commits);
+
   const std::string& dir() const { return dir_; }
   bool read_only() const { return read_only_; }
 
  private:
+  friend class WriteTxn;
+  // The injected failure for the commit about to run, or 0.
+  int TakeInjectedFailure();
   Env(MDB_env* env, std::string dir, bool read_only)
       : env_(env), dir_(std::move(dir)), read_only_(read_only) {}
   Status AdoptNewMapSize();  // after MDB_MAP_RESIZED from another process
@@ -203,10 +221,31 @@ class Env {
   std::atomic<int> resizes_waiting_{0};
   mutable std::mutex gate_mu_;
   mutable std::condition_variable gate_cv_;
+  std::mutex inject_mu_;
+  int inject_rc_ = 0;
+  int inject_commits_ = 0;
 };
 
-// Maps an LMDB (or errno) return code to a Status naming what failed.
+// Maps an LMDB (or errno) return code to a Status naming what failed, with
+// the code's symbolic name ("… : No space left on device [ENOSPC]"). A
+// failure other than not-found and key-exists is also kept as the calling
+// thread's LastFailure.
 Status MdbStatus(int rc, std::string_view what);
+
+// The symbolic name of an LMDB or errno code: "ENOSPC", "MDB_MAP_FULL";
+// "rc=<n>" for a code without one.
+std::string CodeName(int rc);
+
+// The most recent storage failure on the calling thread: what failed (the
+// operation's words, e.g. "LMDB commit") and its errno-level cause. For the
+// operator's log; holds no data, only names.
+struct Failure {
+  std::string op;
+  std::string cause;  // CodeName(rc)
+  int rc = 0;
+};
+std::optional<Failure> LastFailure();
+void ClearLastFailure();
 
 }  // namespace caseledger::ledger::lmdb
 

@@ -1,6 +1,9 @@
 #include "ledger/writer.h"
 
 #include <catch2/catch.hpp>
+#include <cerrno>
+#include <chrono>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -209,6 +212,153 @@ TEST_CASE("Stop finishes queued commands before returning", "[ledger]") {
   for (auto& f : fs) CHECK(f.get().ok());
   CHECK(l->writer().Submit(SyntheticCommand(0)).get().status().code() ==
         StatusCode::kUnavailable);
+}
+
+// The writer's operator log, kept for the test to read.
+struct LogLines {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  std::function<void(std::string_view)> Sink() {
+    return [this](std::string_view l) {
+      std::lock_guard lock(mu);
+      lines.emplace_back(l);
+    };
+  }
+  std::string All() {
+    std::lock_guard lock(mu);
+    std::string all;
+    for (const auto& l : lines) all += l + "\n";
+    return all;
+  }
+};
+
+bool WaitForState(Writer& w, WriterHealth::State state) {
+  for (int i = 0; i < 1000; ++i) {
+    if (w.health().state == state) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST_CASE("A full disk suspends writes (nothing acknowledged), logs the cause, and writes resume once a probe succeeds",
+          "[ledger][storage]") {
+  TempDir dir;
+  LogLines log;
+  LedgerOptions opts;
+  opts.writer.probe_every = std::chrono::milliseconds(10);
+  opts.writer.log = log.Sink();
+  auto l = NewLedger(dir, opts);
+  for (int i = 0; i < 5; ++i) REQUIRE(l->writer().Submit(SyntheticCommand(i)).get().ok());
+  CHECK(l->writer().health().state == WriterHealth::State::kOk);
+
+  l->store().env().InjectCommitFailures(ENOSPC, 1 << 30);
+  std::vector<std::future<Result<Appended>>> fs;
+  for (int i = 0; i < 20; ++i) fs.push_back(l->writer().Submit(SyntheticCommand(100 + i)));
+  for (auto& f : fs) {
+    auto r = f.get();
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kResourceExhausted);
+  }
+  WriterHealth h = l->writer().health();
+  CHECK(h.state == WriterHealth::State::kDegraded);
+  CHECK(h.reason == "storage-full");
+  CHECK(h.op == "LMDB commit");
+  CHECK(h.cause == "ENOSPC");
+  CHECK(h.since > 0);
+  CHECK(h.suspensions == 1);
+  CHECK(l->writer().size() == 5);
+  // While suspended: answered at once, nothing queued, probes keep failing.
+  CHECK(l->writer().Submit(SyntheticCommand(200)).get().status().code() ==
+        StatusCode::kResourceExhausted);
+  for (int i = 0; i < 500 && l->writer().health().probes < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(l->writer().health().probes >= 3);
+  CHECK(l->writer().health().storage_failures >= 3);
+  CHECK(l->writer().health().state == WriterHealth::State::kDegraded);
+
+  l->store().env().InjectCommitFailures(0, 0);
+  REQUIRE(WaitForState(l->writer(), WriterHealth::State::kOk));
+  auto r = l->writer().Submit(SyntheticCommand(300)).get();
+  REQUIRE(r.ok());
+  CHECK(r->seq == 6);  // no gap: the failed batch took no seq
+
+  const std::string lines = log.All();
+  INFO(lines);
+  CHECK_THAT(lines, Catch::Contains(
+                        "storage failure during=commit op=\"LMDB commit\" cause=ENOSPC "
+                        "status=resource_exhausted"));
+  CHECK_THAT(lines, Catch::Contains("writer state=degraded reason=storage-full cause=ENOSPC "
+                                    "writes=suspended"));
+  CHECK_THAT(lines, Catch::Contains("storage failure during=probe"));
+  CHECK_THAT(lines, Catch::Contains("writer state=ok writes=resumed"));
+  // No probe key is left behind.
+  {
+    auto txn = l->store().env().BeginRead().value();
+    CHECK_FALSE(txn.Get(l->store().meta(), AsBytes(std::string_view("probe"))).value().has_value());
+  }
+  l.reset();
+  auto v = VerifyLedger(dir.path(), {});
+  REQUIRE(v.ok());
+  CHECK(v->ok);
+  CHECK(v->events == 6);
+}
+
+TEST_CASE("Another storage failure suspends writes as unavailable, and the writer resumes",
+          "[ledger][storage]") {
+  TempDir dir;
+  LedgerOptions opts;
+  opts.writer.probe_every = std::chrono::milliseconds(10);
+  LogLines log;
+  opts.writer.log = log.Sink();
+  auto l = NewLedger(dir, opts);
+  REQUIRE(l->writer().Submit(SyntheticCommand(1)).get().ok());
+  // A bounded fault: the commit and the first two probes fail.
+  l->store().env().InjectCommitFailures(EIO, 3);
+  auto failed = l->writer().Submit(SyntheticCommand(2)).get();
+  CHECK(failed.status().code() == StatusCode::kIoError);
+  REQUIRE(WaitForState(l->writer(), WriterHealth::State::kOk));
+  CHECK(l->writer().health().probes == 3);
+  CHECK_THAT(log.All(), Catch::Contains("writer state=degraded reason=storage-error cause=EIO"));
+  auto r = l->writer().Submit(SyntheticCommand(3)).get();
+  REQUIRE(r.ok());
+  CHECK(r->seq == 2);
+}
+
+// A hook with state it cannot rebuild (WriteHook::Rewind's default).
+class StatefulHook : public WriteHook {
+ public:
+  Decision Check(Command&, Micros) override { return {}; }
+  void Apply(const Command&, std::uint64_t, Micros) override {}
+  std::function<Status(lmdb::WriteTxn&)> TakeWrites(std::uint64_t, const crypto::Digest&) override {
+    return {};
+  }
+};
+
+TEST_CASE("A writer whose state cannot be rebuilt from the disk fails for good", "[ledger][storage]") {
+  TempDir dir;
+  LedgerOptions opts;
+  opts.writer.probe_every = std::chrono::milliseconds(10);
+  LogLines log;
+  opts.writer.log = log.Sink();
+  opts.make_hook = [](LogStore&, Keystore&) -> Result<std::unique_ptr<WriteHook>> {
+    return std::unique_ptr<WriteHook>(new StatefulHook);
+  };
+  auto l = NewLedger(dir, opts);
+  REQUIRE(l->writer().Submit(SyntheticCommand(1)).get().ok());
+  l->store().env().InjectCommitFailures(ENOSPC, 1);
+  CHECK(l->writer().Submit(SyntheticCommand(2)).get().status().code() ==
+        StatusCode::kResourceExhausted);
+  REQUIRE(WaitForState(l->writer(), WriterHealth::State::kFailed));
+  CHECK(l->writer().health().reason == "restart-required");
+  CHECK(l->writer().Submit(SyntheticCommand(3)).get().status().code() ==
+        StatusCode::kUnavailable);
+  CHECK_THAT(log.All(), Catch::Contains("writer state=failed reason=restart-required"));
+  l.reset();
+  // Reopened, it writes again.
+  auto again = Ledger::Open(dir.path(), opts).value();
+  auto r = again->writer().Submit(SyntheticCommand(4)).get();
+  REQUIRE(r.ok());
+  CHECK(r->seq == 2);
 }
 
 }  // namespace
