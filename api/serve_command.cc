@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -147,22 +148,34 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   // go to the same log as the access lines, one call at a time.
   std::mutex log_mu;
   ledger::LedgerOptions lo;
+  lo.writer.resume = true;  // a full disk freed needs no restart
   lo.writer.log = [&log_mu](std::string_view line) {
     std::lock_guard lock(log_mu);
     std::cerr << "storage ts=" << ledger::FormatTime(ledger::NowMicros()) << " " << line << "\n";
   };
+  // Fault injection for the end-to-end tests, announced in the log.
+  const std::string failpoints = std::getenv("CASELEDGER_FAILPOINTS") != nullptr
+                                     ? std::getenv("CASELEDGER_FAILPOINTS")
+                                     : "";
+  if (failpoints.find("storage-rewind") != std::string::npos) {
+    lo.writer.fail_rewind = true;
+    std::cerr << "caseledger: FAILPOINT storage-rewind is set: after a storage failure the "
+                 "writer cannot rebuild its state (testing exit 74)\n";
+  }
   auto ledger = OpenDomainLedger(dir, std::move(lo));
   if (!ledger.ok()) return Fail(ledger.status());
+  if (failpoints.find("storage-commit-eio") != std::string::npos) {
+    (*ledger)->store().env().InjectCommitFailures(EIO, 1);
+    std::cerr << "caseledger: FAILPOINT storage-commit-eio is set: the next commit fails "
+                 "with EIO (testing storage failures)\n";
+  }
   auto master = ledger::LoadMasterKey(dir);
   if (!master.ok()) return Fail(master.status());
   ServiceOptions so;
-  if (const char* fp = std::getenv("CASELEDGER_FAILPOINTS"); fp != nullptr) {
-    const std::string points = fp;
-    if (points.find("access-append") != std::string::npos) {
-      so.fail_access_records = true;
-      std::cerr << "caseledger: FAILPOINT access-append is set: every read of a case "
-                   "will be refused (testing fail-closed reads)\n";
-    }
+  if (failpoints.find("access-append") != std::string::npos) {
+    so.fail_access_records = true;
+    std::cerr << "caseledger: FAILPOINT access-append is set: every read of a case "
+                 "will be refused (testing fail-closed reads)\n";
   }
   auto service = Service::Create(**ledger, TokenPepper(*master), so);
   if (!service.ok()) return Fail(service.status());

@@ -125,7 +125,7 @@ std::string Field(std::string_view v) {
   return "\"" + std::string(v) + "\"";
 }
 
-bool StorageFull(const Status& s, const std::optional<lmdb::Failure>& f, lmdb::Env& env) {
+bool StorageFull(const Status& s, const std::optional<lmdb::Failure>& f, const lmdb::Env& env) {
   if (s.code() == StatusCode::kResourceExhausted && (!f || f->rc != ENOMEM)) return true;
   if (!f) return false;
   if (f->rc == ENOSPC || f->rc == EDQUOT || f->rc == EFBIG) return true;
@@ -144,9 +144,11 @@ Status Writer::SuspendLocked(const Status& s, std::string_view during, std::size
   const std::optional<lmdb::Failure> f = lmdb::LastFailure();
   const bool full = StorageFull(s, f, store_.env());
   ++health_.storage_failures;
+  const auto free = store_.env().FreeBytes();
   Log("storage failure during=" + std::string(during) + " op=" + Field(f ? f->op : "") +
       " cause=" + Field(f ? f->cause : "") + " status=" + std::string(StatusCodeName(s.code())) +
-      " events=" + std::to_string(events) + " log_size=" + std::to_string(size_.load()));
+      " events=" + std::to_string(events) + " log_size=" + std::to_string(size_.load()) +
+      " free_bytes=" + (free.ok() ? std::to_string(*free) : std::string("-")));
   Status answer =
       full ? ResourceExhausted(
                  "the disk is full: nothing of this request was recorded; writes resume "
@@ -158,11 +160,20 @@ Status Writer::SuspendLocked(const Status& s, std::string_view during, std::size
     if (health_.state == WriterHealth::State::kDegraded) recover_ = true;
     return answer;
   }
-  health_.state = WriterHealth::State::kDegraded;
   health_.reason = full ? "storage-full" : "storage-error";
   health_.op = f ? f->op : "";
   health_.cause = f ? f->cause : "";
   health_.since = NowMicros();
+  if (!options_.resume) {
+    health_.state = WriterHealth::State::kFailed;
+    failed_ = answer.WithContext("the writer refuses further writes until reopened");
+    for (Pending& p : queue_) p.promise.set_value(failed_);
+    queue_.clear();
+    Log("writer state=failed reason=" + health_.reason + " cause=" + Field(health_.cause) +
+        " writes=stopped");
+    return answer;
+  }
+  health_.state = WriterHealth::State::kDegraded;
   ++health_.suspensions;
   failed_ = full ? ResourceExhausted(
                        "the disk is full: writes are suspended until space is freed; "
@@ -185,7 +196,7 @@ void Writer::Recover() {
     recover_ = false;
   }
   // Nothing is in flight: what is on disk is all there is.
-  Status rewound = LoadTip();
+  Status rewound = options_.fail_rewind ? Corruption("FAILPOINT storage-rewind") : LoadTip();
   if (rewound.ok() && hook_) rewound = hook_->Rewind(size_.load());
   if (!rewound.ok()) {
     std::lock_guard lock(mu_);

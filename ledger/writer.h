@@ -8,9 +8,11 @@
 // pipelined: a committer thread commits batch k while the writer thread
 // prepares batch k+1 on top of it; commits happen in order.
 //
-// A failed commit (or a failure to store a batch's data keys) suspends
-// writes: the failed batch and everything queued are answered with the
-// failure and nothing of them is acknowledged; the writer waits until nothing
+// A failed commit (or a failure to store a batch's data keys) stops writes:
+// the failed batch and everything queued are answered with the failure and
+// nothing of them is acknowledged. Without Options::resume the writer stays
+// failed (health kFailed) until the process reopens the data directory. With
+// it, writes are suspended (kDegraded): the writer waits until nothing
 // is being committed, rebuilds its tree and its hook's state from the disk
 // (Rewind), then probes the disk (Env::ProbeWrite on both environments) every
 // probe_every and resumes once a probe succeeds. A disk that is full answers
@@ -92,9 +94,9 @@ std::string_view StateName(WriterHealth::State s);
 // in the same write transaction as the events). Check, Apply and TakeWrites
 // run on the writer thread, in seq order, against state that includes every
 // prepared batch (possibly one batch ahead of the disk); the functions
-// TakeWrites returns run on the committer thread. If a batch's commit fails
-// the writer stops for good (fail-stop), so state ahead of the disk is never
-// used for a durable event.
+// TakeWrites returns run on the committer thread. If a batch fails, no later
+// batch is built on the state ahead of the disk: the writer stops, or rewinds
+// the hook to the disk (Rewind) before it writes again.
 class WriteHook {
  public:
   virtual ~WriteHook() = default;
@@ -136,9 +138,16 @@ class Writer {
     std::size_t max_batch = 1024;
     std::size_t max_queue = 1 << 16;
     unsigned threads = 0;  // signing threads incl. the writer; 0 = all cores
-    // While writes are suspended after a storage failure: the time between
-    // probes of the disk.
+    // After a storage failure: true, suspend writes, rebuild the state from
+    // the disk and resume once a probe succeeds (the server); false, stay
+    // failed until reopened (batch tools such as import, whose later
+    // commands must never be stored after an earlier one failed).
+    bool resume = false;
+    // While writes are suspended: the time between probes of the disk.
     std::chrono::milliseconds probe_every{1000};
+    // Testing only (serve's FAILPOINT storage-rewind): rebuilding the state
+    // after a storage failure fails, as when the data dir no longer opens.
+    bool fail_rewind = false;
     // The operator's log: one line per storage failure and per change of
     // state, as key=value fields holding names and counts only (no personal
     // data). Unset: standard error, prefixed "caseledger: ".

@@ -245,6 +245,7 @@ TEST_CASE("A full disk suspends writes (nothing acknowledged), logs the cause, a
   TempDir dir;
   LogLines log;
   LedgerOptions opts;
+  opts.writer.resume = true;
   opts.writer.probe_every = std::chrono::milliseconds(10);
   opts.writer.log = log.Sink();
   auto l = NewLedger(dir, opts);
@@ -307,6 +308,7 @@ TEST_CASE("Another storage failure suspends writes as unavailable, and the write
           "[ledger][storage]") {
   TempDir dir;
   LedgerOptions opts;
+  opts.writer.resume = true;
   opts.writer.probe_every = std::chrono::milliseconds(10);
   LogLines log;
   opts.writer.log = log.Sink();
@@ -337,6 +339,7 @@ class StatefulHook : public WriteHook {
 TEST_CASE("A writer whose state cannot be rebuilt from the disk fails for good", "[ledger][storage]") {
   TempDir dir;
   LedgerOptions opts;
+  opts.writer.resume = true;
   opts.writer.probe_every = std::chrono::milliseconds(10);
   LogLines log;
   opts.writer.log = log.Sink();
@@ -359,6 +362,29 @@ TEST_CASE("A writer whose state cannot be rebuilt from the disk fails for good",
   auto r = again->writer().Submit(SyntheticCommand(4)).get();
   REQUIRE(r.ok());
   CHECK(r->seq == 2);
+}
+
+TEST_CASE("Without resume (batch tools) a failed commit stops the writer until reopened",
+          "[ledger][storage]") {
+  TempDir dir;
+  LedgerOptions opts;
+  LogLines log;
+  opts.writer.log = log.Sink();
+  opts.writer.probe_every = std::chrono::milliseconds(10);
+  auto l = NewLedger(dir, opts);
+  REQUIRE(l->writer().Submit(SyntheticCommand(1)).get().ok());
+  l->store().env().InjectCommitFailures(ENOSPC, 1);
+  CHECK(l->writer().Submit(SyntheticCommand(2)).get().status().code() ==
+        StatusCode::kResourceExhausted);
+  // The disk would take writes again, but nothing after the failed command
+  // is stored: an import stops at its first failed line.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(l->writer().health().state == WriterHealth::State::kFailed);
+  CHECK(l->writer().health().probes == 0);
+  CHECK(l->writer().Submit(SyntheticCommand(3)).get().status().code() ==
+        StatusCode::kResourceExhausted);
+  CHECK(l->writer().size() == 1);
+  CHECK_THAT(log.All(), Catch::Contains("writer state=failed reason=storage-full cause=ENOSPC writes=stopped"));
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ using ledger::Json;
 inline ledger::LedgerOptions DomainOptions() {
   ledger::LedgerOptions o;
   o.no_sync = true;
+  o.writer.resume = true;  // as the server
   o.writer.probe_every = std::chrono::milliseconds(10);  // storage-failure tests
   // As api::OpenDomainLedger: erasures destroy the subject's key.
   o.make_hook = [](ledger::LogStore& store, ledger::Keystore& keys)
