@@ -223,22 +223,40 @@ Status Projector::LoadCounters() {
   return Status::Ok();
 }
 
+Result<std::vector<std::string>> Projector::ErasureMarkers() {
+  std::vector<std::string> subjects;
+  CL_ASSIGN_OR_RETURN(auto txn, env_.BeginRead());
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs_.meta));
+  CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(kEraseKeyPrefix)));
+  while (kv && AsChars(kv->key).starts_with(kEraseKeyPrefix)) {
+    subjects.emplace_back(AsChars(kv->key).substr(kEraseKeyPrefix.size()));
+    CL_ASSIGN_OR_RETURN(kv, cur.Next());
+  }
+  return subjects;
+}
+
+void Projector::DropBatch() {
+  dirty_cases_.clear();
+  dirty_subjects_.clear();
+  dirty_counters_.clear();
+  dirty_users_.clear();
+  dirty_tokens_.clear();
+  index_adds_.clear();
+  erased_.clear();
+  retention_policy_.reset();
+  batch_lookups_.clear();
+}
+
 Status Projector::Rewind(std::uint64_t size) {
   std::optional<BuiltTo> built;
-  std::vector<std::string> markers;  // subjects with an erase_key marker on disk
   {
     CL_ASSIGN_OR_RETURN(auto txn, env_.BeginRead());
     CL_ASSIGN_OR_RETURN(auto b, txn.Get(dbs_.meta, AsBytes(kBuiltToKey)));
     if (b) {
       CL_ASSIGN_OR_RETURN(built, DecodeBuiltTo(*b));
     }
-    CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs_.meta));
-    CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(kEraseKeyPrefix)));
-    while (kv && AsChars(kv->key).starts_with(kEraseKeyPrefix)) {
-      markers.emplace_back(AsChars(kv->key).substr(kEraseKeyPrefix.size()));
-      CL_ASSIGN_OR_RETURN(kv, cur.Next());
-    }
   }
+  CL_ASSIGN_OR_RETURN(std::vector<std::string> markers, ErasureMarkers());
   // The projections are written in the same txn as the events.
   if ((built ? built->size : 0) != size) {
     return Corruption("the projections on disk are built to " +
@@ -251,15 +269,7 @@ Status Projector::Rewind(std::uint64_t size) {
   subjects_.clear();
   users_.clear();
   tokens_.clear();
-  dirty_cases_.clear();
-  dirty_subjects_.clear();
-  dirty_counters_.clear();
-  dirty_users_.clear();
-  dirty_tokens_.clear();
-  index_adds_.clear();
-  erased_.clear();
-  retention_policy_.reset();
-  batch_lookups_.clear();
+  DropBatch();
   CL_RETURN_IF_ERROR(LoadCounters());
   applied_ = size;
   committed_ = size;
@@ -281,16 +291,7 @@ Status Projector::Rewind(std::uint64_t size) {
 
 Status Projector::FinishErasures() {
   if (keys_ == nullptr) return Status::Ok();
-  std::vector<std::string> subjects;
-  {
-    CL_ASSIGN_OR_RETURN(auto txn, env_.BeginRead());
-    CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs_.meta));
-    CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(kEraseKeyPrefix)));
-    while (kv && AsChars(kv->key).starts_with(kEraseKeyPrefix)) {
-      subjects.emplace_back(AsChars(kv->key).substr(kEraseKeyPrefix.size()));
-      CL_ASSIGN_OR_RETURN(kv, cur.Next());
-    }
-  }
+  CL_ASSIGN_OR_RETURN(std::vector<std::string> subjects, ErasureMarkers());
   if (subjects.empty()) return Status::Ok();
   for (const std::string& s : subjects) {
     auto d = keys_->Destroy(s);
@@ -545,7 +546,6 @@ void Projector::ApplyUserFact(const Fact& f) {
 
 std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
     std::uint64_t size, const crypto::Digest& root) {
-  batch_lookups_.clear();  // the writer has stored them with the batch's keys
   struct Writes {
     std::vector<std::pair<std::string, std::string>> cases, subjects, counters,
         users;
@@ -593,15 +593,8 @@ std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
       w->drop_markers.push_back(std::string(kEraseKeyPrefix) + subject);
     destroyed_markers_.clear();
   }
-  erased_.clear();
   w->retention_policy = std::move(retention_policy_);
-  retention_policy_.reset();
-  dirty_cases_.clear();
-  dirty_subjects_.clear();
-  dirty_counters_.clear();
-  dirty_users_.clear();
-  dirty_tokens_.clear();
-  index_adds_.clear();
+  DropBatch();  // the writer has stored the batch's lookups with its keys
   Evict();
   const ProjectionDbs dbs = dbs_;
   return [w, dbs](lmdb::WriteTxn& txn) -> Status {

@@ -120,6 +120,11 @@ class Projector : public ledger::WriteHook, private StateView {
   Status FinishErasures();
   // counters_ from proj.counters.
   Status LoadCounters();
+  // The subjects with an erase_key marker on disk.
+  Result<std::vector<std::string>> ErasureMarkers();
+  // Forgets what the batch under construction changed (after TakeWrites has
+  // taken it, or when Rewind drops it).
+  void DropBatch();
   void ApplyFact(const Fact& f);
   void ApplyUserFact(const Fact& f);
   // StateView over the cache (writer thread).

@@ -232,6 +232,16 @@ struct LogLines {
   }
 };
 
+// The server's writer options (resume after a storage failure), probing
+// every 10 ms, logging into `log`.
+LedgerOptions Resuming(LogLines& log) {
+  LedgerOptions opts;
+  opts.writer.resume = true;
+  opts.writer.probe_every = std::chrono::milliseconds(10);
+  opts.writer.log = log.Sink();
+  return opts;
+}
+
 bool WaitForState(Writer& w, WriterHealth::State state) {
   for (int i = 0; i < 1000; ++i) {
     if (w.health().state == state) return true;
@@ -244,11 +254,7 @@ TEST_CASE("A full disk suspends writes (nothing acknowledged), logs the cause, a
           "[ledger][storage]") {
   TempDir dir;
   LogLines log;
-  LedgerOptions opts;
-  opts.writer.resume = true;
-  opts.writer.probe_every = std::chrono::milliseconds(10);
-  opts.writer.log = log.Sink();
-  auto l = NewLedger(dir, opts);
+  auto l = NewLedger(dir, Resuming(log));
   for (int i = 0; i < 5; ++i) REQUIRE(l->writer().Submit(SyntheticCommand(i)).get().ok());
   CHECK(l->writer().health().state == WriterHealth::State::kOk);
 
@@ -307,12 +313,8 @@ TEST_CASE("A full disk suspends writes (nothing acknowledged), logs the cause, a
 TEST_CASE("Another storage failure suspends writes as unavailable, and the writer resumes",
           "[ledger][storage]") {
   TempDir dir;
-  LedgerOptions opts;
-  opts.writer.resume = true;
-  opts.writer.probe_every = std::chrono::milliseconds(10);
   LogLines log;
-  opts.writer.log = log.Sink();
-  auto l = NewLedger(dir, opts);
+  auto l = NewLedger(dir, Resuming(log));
   REQUIRE(l->writer().Submit(SyntheticCommand(1)).get().ok());
   // A bounded fault: the commit and the first two probes fail.
   l->store().env().InjectCommitFailures(EIO, 3);
@@ -338,11 +340,8 @@ class StatefulHook : public WriteHook {
 
 TEST_CASE("A writer whose state cannot be rebuilt from the disk fails for good", "[ledger][storage]") {
   TempDir dir;
-  LedgerOptions opts;
-  opts.writer.resume = true;
-  opts.writer.probe_every = std::chrono::milliseconds(10);
   LogLines log;
-  opts.writer.log = log.Sink();
+  LedgerOptions opts = Resuming(log);
   opts.make_hook = [](LogStore&, Keystore&) -> Result<std::unique_ptr<WriteHook>> {
     return std::unique_ptr<WriteHook>(new StatefulHook);
   };

@@ -172,6 +172,18 @@ inline Command CaseEvent(const Actor& a, const std::string& case_id,
 
 inline Json NoFactors() { return Json::object(); }
 
+// subject.erased of `subject`, naming its data key `kid` (Domain::KidOf).
+inline Command Erasure(const Actor& dpo, const std::string& subject, const std::string& kid) {
+  Command c;
+  c.type = "subject.erased";
+  c.actor = dpo.id;
+  c.role = dpo.role;
+  c.subject = subject;
+  c.h = Json{{"reason", "gdpr_art17"}, {"kid", kid}};
+  return c;
+}
+
+
 // A synthetic token hash: the base64 of 32 random bytes (the shape of the
 // API's keyed BLAKE2b-256 of a bearer token).
 inline std::string NewTokenHash() {

@@ -12,16 +12,6 @@
 namespace caseledger::testing {
 namespace {
 
-Command Erasure(const Actor& dpo, const std::string& subject, const std::string& kid) {
-  Command c;
-  c.type = "subject.erased";
-  c.actor = dpo.id;
-  c.role = dpo.role;
-  c.subject = subject;
-  c.h = Json{{"reason", "gdpr_art17"}, {"kid", kid}};
-  return c;
-}
-
 TEST_CASE("an erasure destroys the subject's data key before it is acknowledged", "[projections][erasure]") {
   Domain d;
   auto erased = Concern(d.cw, Json::array({Ground("b.threat")}));

@@ -27,16 +27,6 @@ bool WaitFor(Domain& d, WriterHealth::State state) {
   return false;
 }
 
-Command Erasure(const Actor& dpo, const std::string& subject, const std::string& kid) {
-  Command c;
-  c.type = "subject.erased";
-  c.actor = dpo.id;
-  c.role = dpo.role;
-  c.subject = subject;
-  c.h = Json{{"reason", "gdpr_art17"}, {"kid", kid}};
-  return c;
-}
-
 void RequireProjectionsEqualRebuild(Domain& d) {
   TempDir scratch;
   ledger::lmdb::EnvOptions eo;
