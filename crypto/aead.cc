@@ -1,10 +1,16 @@
 #include "crypto/aead.h"
 
+#include <sodium.h>
+
 #include <cassert>
 
 #include "crypto/sodium.h"
 
 namespace caseledger::crypto {
+
+static_assert(kAeadKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+static_assert(kAeadNonceBytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+static_assert(kAeadTagBytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
 AeadNonce AeadNonce::Random() {
   AeadNonce n;

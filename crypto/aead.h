@@ -3,8 +3,6 @@
 // random nonce reuse negligible. Pure; thread-safe.
 #pragma once
 
-#include <sodium.h>
-
 #include <array>
 #include <cstdint>
 
@@ -14,12 +12,11 @@
 
 namespace caseledger::crypto {
 
-inline constexpr std::size_t kAeadKeyBytes =
-    crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
-inline constexpr std::size_t kAeadNonceBytes =
-    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-inline constexpr std::size_t kAeadTagBytes =
-    crypto_aead_xchacha20poly1305_ietf_ABYTES;
+// libsodium's sizes (checked against crypto_aead_xchacha20poly1305_ietf_*
+// in aead.cc).
+inline constexpr std::size_t kAeadKeyBytes = 32;
+inline constexpr std::size_t kAeadNonceBytes = 24;
+inline constexpr std::size_t kAeadTagBytes = 16;
 
 struct AeadNonce {
   std::array<std::uint8_t, kAeadNonceBytes> bytes{};

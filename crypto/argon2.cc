@@ -1,6 +1,26 @@
 #include "crypto/argon2.h"
 
+#include <sodium.h>
+
 namespace caseledger::crypto {
+
+static_assert(kArgon2SaltBytes == crypto_pwhash_SALTBYTES);
+static_assert(Argon2Params{}.ops_limit == crypto_pwhash_OPSLIMIT_MODERATE);
+static_assert(Argon2Params{}.mem_limit == crypto_pwhash_MEMLIMIT_MODERATE);
+
+Argon2Params Argon2Interactive() {
+  return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+}
+Argon2Params Argon2Moderate() {
+  return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
+}
+Argon2Params Argon2Sensitive() {
+  return {crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE};
+}
+bool Argon2ParamsAcceptable(std::uint64_t ops_limit, std::uint64_t mem_limit) {
+  return ops_limit >= crypto_pwhash_OPSLIMIT_MIN && ops_limit <= crypto_pwhash_OPSLIMIT_SENSITIVE &&
+         mem_limit >= crypto_pwhash_MEMLIMIT_MIN && mem_limit <= crypto_pwhash_MEMLIMIT_SENSITIVE;
+}
 
 Result<SecretBytes> Argon2idDerive(
     std::string_view passphrase,

@@ -2,8 +2,6 @@
 // derive the master key from an operator's passphrase. Pure; thread-safe.
 #pragma once
 
-#include <sodium.h>
-
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -13,12 +11,21 @@
 
 namespace caseledger::crypto {
 
-inline constexpr std::size_t kArgon2SaltBytes = crypto_pwhash_SALTBYTES;  // 16
+inline constexpr std::size_t kArgon2SaltBytes = 16;  // crypto_pwhash_SALTBYTES
 
 struct Argon2Params {
-  std::uint64_t ops_limit = crypto_pwhash_OPSLIMIT_MODERATE;
-  std::size_t mem_limit = crypto_pwhash_MEMLIMIT_MODERATE;
+  std::uint64_t ops_limit = 3;        // crypto_pwhash_OPSLIMIT_MODERATE
+  std::size_t mem_limit = 256 << 20;  // crypto_pwhash_MEMLIMIT_MODERATE
 };
+
+// libsodium's presets (crypto_pwhash_*_INTERACTIVE, _MODERATE, _SENSITIVE;
+// checked in argon2.cc).
+Argon2Params Argon2Interactive();
+Argon2Params Argon2Moderate();
+Argon2Params Argon2Sensitive();
+// True iff the limits lie between libsodium's minimum and the sensitive
+// preset: what a stored salt file may name.
+bool Argon2ParamsAcceptable(std::uint64_t ops_limit, std::uint64_t mem_limit);
 
 // Derives `out_len` bytes from `passphrase` and `salt` with Argon2id.
 // ResourceExhausted if the memory limit cannot be allocated; InvalidArgument on

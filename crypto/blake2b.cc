@@ -1,10 +1,14 @@
 #include "crypto/blake2b.h"
 
+#include <sodium.h>
+
 #include <cassert>
 
 #include "crypto/sodium.h"
 
 namespace caseledger::crypto {
+
+static_assert(kBlake2bKeyBytes == crypto_generichash_KEYBYTES);
 
 Bytes Blake2bKeyed(const SecretBytes& key, ByteView data) {
   assert(key.size() >= crypto_generichash_KEYBYTES_MIN &&

@@ -3,8 +3,6 @@
 // thread-safe.
 #pragma once
 
-#include <sodium.h>
-
 #include <string_view>
 
 #include "base/bytes.h"
@@ -12,8 +10,8 @@
 
 namespace caseledger::crypto {
 
-inline constexpr std::size_t kBlake2bKeyBytes =
-    crypto_generichash_KEYBYTES;  // 32
+// crypto_generichash_KEYBYTES (checked in blake2b.cc).
+inline constexpr std::size_t kBlake2bKeyBytes = 32;
 
 // BLAKE2b-256 of `data` keyed with `key` (16..64 bytes).
 Bytes Blake2bKeyed(const SecretBytes& key, ByteView data);

@@ -2,18 +2,12 @@
 // where they differ (libsodium's sodium_memcmp). Pure; thread-safe.
 #pragma once
 
-#include <sodium.h>
-
 #include <string_view>
 
 namespace caseledger::crypto {
 
 // True iff `a` and `b` are equal. The running time depends only on the
 // lengths (unequal lengths return false at once: lengths are not secret here).
-inline bool ConstantTimeEqual(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  if (a.empty()) return true;
-  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
+bool ConstantTimeEqual(std::string_view a, std::string_view b);
 
 }  // namespace caseledger::crypto

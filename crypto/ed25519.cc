@@ -1,10 +1,17 @@
 #include "crypto/ed25519.h"
 
+#include <sodium.h>
+
 #include <cstring>
 
 #include "crypto/sodium.h"
 
 namespace caseledger::crypto {
+
+static_assert(kEd25519PublicKeyBytes == crypto_sign_PUBLICKEYBYTES);
+static_assert(kEd25519SecretKeyBytes == crypto_sign_SECRETKEYBYTES);
+static_assert(kEd25519SeedBytes == crypto_sign_SEEDBYTES);
+static_assert(kEd25519SignatureBytes == crypto_sign_BYTES);
 
 Ed25519SigningKey Ed25519SigningKey::Generate() {
   SecretBytes seed(kEd25519SeedBytes);

@@ -4,8 +4,6 @@
 // from many threads at once.
 #pragma once
 
-#include <sodium.h>
-
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -16,12 +14,11 @@
 
 namespace caseledger::crypto {
 
-inline constexpr std::size_t kEd25519PublicKeyBytes =
-    crypto_sign_PUBLICKEYBYTES;
-inline constexpr std::size_t kEd25519SecretKeyBytes =
-    crypto_sign_SECRETKEYBYTES;
-inline constexpr std::size_t kEd25519SeedBytes = crypto_sign_SEEDBYTES;
-inline constexpr std::size_t kEd25519SignatureBytes = crypto_sign_BYTES;
+// libsodium's sizes (checked against crypto_sign_* in ed25519.cc).
+inline constexpr std::size_t kEd25519PublicKeyBytes = 32;
+inline constexpr std::size_t kEd25519SecretKeyBytes = 64;
+inline constexpr std::size_t kEd25519SeedBytes = 32;
+inline constexpr std::size_t kEd25519SignatureBytes = 64;
 
 struct Ed25519PublicKey {
   std::array<std::uint8_t, kEd25519PublicKeyBytes> bytes{};

@@ -33,6 +33,8 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
 
 void SecretBytes::Randomize() { randombytes_buf(data_, size_); }
 
+void SecretBytes::Wipe() { sodium_memzero(data_, size_); }
+
 SecretBytes SecretBytes::Clone() const {
   SecretBytes copy(size_);
   if (size_ > 0) std::memcpy(copy.data_, data_, size_);

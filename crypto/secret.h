@@ -29,6 +29,9 @@ class SecretBytes {
 
   // Fills the buffer with random bytes (randombytes_buf).
   void Randomize();
+  // Sets every byte to zero (sodium_memzero), e.g. before the buffer is
+  // reused or kept.
+  void Wipe();
   // A new buffer with the same content (explicit, so copies of secrets are
   // visible).
   SecretBytes Clone() const;

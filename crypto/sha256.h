@@ -3,8 +3,6 @@
 // shared between threads).
 #pragma once
 
-#include <sodium.h>
-
 #include <array>
 #include <cstdint>
 #include <string>
@@ -13,7 +11,7 @@
 
 namespace caseledger::crypto {
 
-inline constexpr std::size_t kSha256Bytes = crypto_hash_sha256_BYTES;
+inline constexpr std::size_t kSha256Bytes = 32;  // crypto_hash_sha256_BYTES
 
 struct Digest {
   std::array<std::uint8_t, kSha256Bytes> bytes{};
@@ -34,7 +32,9 @@ class Sha256Hasher {
   Digest Final();
 
  private:
-  crypto_hash_sha256_state state_;
+  // libsodium's crypto_hash_sha256_state, held opaquely (size and
+  // alignment checked in sha256.cc).
+  alignas(8) std::array<unsigned char, 104> state_{};
 };
 
 }  // namespace caseledger::crypto

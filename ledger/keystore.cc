@@ -1,7 +1,6 @@
 #include "ledger/keystore.h"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -470,7 +469,7 @@ Result<Keystore::RotateReport> Keystore::RewrapAll(const crypto::SecretBytes& ma
     CL_ASSIGN_OR_RETURN(std::string owner, UnwrapDek(kek_, epoch_, kid, record, dek));
     record = WrapDek(new_kek, r.new_epoch, kid, owner, dek);
   }
-  sodium_memzero(dek.data(), dek.size());
+  dek.Wipe();
   const Bytes sealed = SealKek(master, r.new_epoch, new_kek);
   CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
     for (const auto& [kid, record] : records)

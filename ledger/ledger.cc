@@ -4,8 +4,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +15,7 @@
 #include "crypto/argon2.h"
 #include "crypto/key_file.h"
 #include "crypto/note.h"
+#include "crypto/random.h"
 #include "ledger/checkpoint.h"
 
 namespace caseledger::ledger {
@@ -59,17 +60,16 @@ struct Salt {
 
 Status WriteSalt(const std::string& dir) {
   Salt s;
-  randombytes_buf(s.salt.data(), s.salt.size());
+  crypto::RandomFill(s.salt);
   const auto level = Env(kArgon2Env).value_or("moderate");
   if (level == "interactive") {
-    s.params = {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+    s.params = crypto::Argon2Interactive();
   } else if (level == "sensitive") {
-    s.params = {crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE};
+    s.params = crypto::Argon2Sensitive();
   } else if (level != "moderate") {
     return InvalidArgument(std::string("$") + kArgon2Env + ": interactive, moderate or sensitive");
   }
-  std::string hex(2 * s.salt.size(), '0');
-  sodium_bin2hex(hex.data(), hex.size() + 1, s.salt.data(), s.salt.size());
+  const std::string hex = ToHex(ByteView(s.salt.data(), s.salt.size()));
   return WritePublicFile(SaltPath(dir), std::string(kSaltMagic) + " ops=" +
                                             std::to_string(s.params.ops_limit) + " mem=" +
                                             std::to_string(s.params.mem_limit) + " salt=" + hex);
@@ -91,16 +91,12 @@ Result<Salt> ReadSalt(const std::string& dir) {
   const auto o = number(ops, "ops="), m = number(mem, "mem=");
   // Bounded, so that an altered file cannot make the process allocate or
   // spin without end.
-  if (magic != kSaltMagic || !o || !m || *o < crypto_pwhash_OPSLIMIT_MIN ||
-      *o > crypto_pwhash_OPSLIMIT_SENSITIVE || *m < crypto_pwhash_MEMLIMIT_MIN ||
-      *m > crypto_pwhash_MEMLIMIT_SENSITIVE || !salt.starts_with("salt=") ||
-      salt.size() != 5 + 2 * s.salt.size())
+  if (magic != kSaltMagic || !o || !m || !crypto::Argon2ParamsAcceptable(*o, *m) ||
+      !salt.starts_with("salt=") || salt.size() != 5 + 2 * s.salt.size())
     return Corruption("master.salt is malformed");
-  std::size_t len = 0;
-  if (sodium_hex2bin(s.salt.data(), s.salt.size(), salt.c_str() + 5, salt.size() - 5, nullptr,
-                     &len, nullptr) != 0 ||
-      len != s.salt.size())
-    return Corruption("master.salt is malformed");
+  auto bytes = FromHex(std::string_view(salt).substr(5));
+  if (!bytes.ok() || bytes->size() != s.salt.size()) return Corruption("master.salt is malformed");
+  std::copy(bytes->begin(), bytes->end(), s.salt.begin());
   s.params = {*o, static_cast<std::size_t>(*m)};
   return s;
 }

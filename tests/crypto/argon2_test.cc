@@ -1,5 +1,7 @@
 #include "crypto/argon2.h"
 
+#include <sodium.h>
+
 #include <catch2/catch.hpp>
 #include <cstring>
 

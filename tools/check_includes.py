@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""The include rules of docs/architecture.md ("Modules"), checked on every
+source file of the repository:
+
+  * <lmdb.h> only under ledger/lmdb/ (LMDB is wrapped once);
+  * <sodium.h> only in crypto/*.cc, never in a header (libsodium is owned by
+    crypto/ alone);
+  * Boost.Beast and Boost.Asio only in api/server.cc (the HTTP transport);
+  * a module includes only itself and the modules below it:
+    base < crypto < ledger < projections < api.
+
+tests/, bench/ and fuzz/ sit above every module. Named exceptions: the
+benchmark's raw baselines (bench/raw_baselines.cc) measure raw LMDB and
+libsodium, and the crypto module's tests (tests/crypto/) compare against
+libsodium's own constants.
+
+Usage: check_includes.py ROOT          exit 1 and one line per violation
+       check_includes.py --self-test ROOT
+                                       copies ROOT, adds one violation of each
+                                       rule, and checks that each is reported
+"""
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+MODULES = ["base", "crypto", "ledger", "projections", "api"]
+SOURCE_DIRS = MODULES + ["tests", "bench", "fuzz"]
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
+
+
+def module_of(rel):
+    top = rel.split("/", 1)[0]
+    return top if top in MODULES else None
+
+
+def violations(root):
+    out = []
+    for top in SOURCE_DIRS:
+        for dirpath, _, files in os.walk(os.path.join(root, top)):
+            for name in sorted(files):
+                if not name.endswith((".cc", ".h")):
+                    continue
+                path = os.path.join(dirpath, name)
+                rel = os.path.relpath(path, root).replace(os.sep, "/")
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+                for kind, target in INCLUDE.findall(text):
+                    out.extend(check(rel, kind, target))
+    return out
+
+
+def check(rel, kind, target):
+    found = []
+    if kind == "<" and target == "lmdb.h":
+        if not (rel.startswith("ledger/lmdb/") or rel == "bench/raw_baselines.cc"):
+            found.append(f"{rel}: includes <lmdb.h> (only ledger/lmdb/ may)")
+    if kind == "<" and target == "sodium.h":
+        ok = (rel.startswith("crypto/") and rel.endswith(".cc")) or \
+            rel.startswith("tests/crypto/") or rel == "bench/raw_baselines.cc"
+        if not ok:
+            found.append(f"{rel}: includes <sodium.h> (only crypto/*.cc may)")
+    if kind == "<" and (target.startswith("boost/beast") or target.startswith("boost/asio")):
+        if rel != "api/server.cc":
+            found.append(f"{rel}: includes <{target}> (only api/server.cc may)")
+    if kind == '"':
+        mine = module_of(rel)
+        theirs = target.split("/", 1)[0]
+        if mine is not None and theirs in MODULES and \
+                MODULES.index(theirs) > MODULES.index(mine):
+            found.append(f'{rel}: includes "{target}" ({mine}/ may not include {theirs}/)')
+    return found
+
+
+def self_test(root):
+    planted = {
+        "ledger/planted_lmdb.cc": "#include <lmdb.h>\n",
+        "ledger/planted_sodium.cc": "#include <sodium.h>\n",
+        "crypto/planted_sodium.h": "#include <sodium.h>\n",
+        "projections/planted_beast.cc": "#include <boost/beast/http.hpp>\n",
+        "api/planted_asio.h": "#include <boost/asio/io_context.hpp>\n",
+        "ledger/planted_up.cc": '#include "projections/projector.h"\n',
+        "base/planted_up.h": '#include "crypto/sha256.h"\n',
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = os.path.join(tmp, "src")
+        for top in SOURCE_DIRS:
+            if os.path.isdir(os.path.join(root, top)):
+                shutil.copytree(os.path.join(root, top), os.path.join(copy, top))
+        if violations(copy):
+            print("self-test: the tree fails before anything is planted")
+            return 1
+        failed = 0
+        for rel, text in planted.items():
+            path = os.path.join(copy, rel)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            found = violations(copy)
+            os.remove(path)
+            if len(found) != 1 or not found[0].startswith(rel + ":"):
+                print(f"self-test: planting {rel} gave {found}")
+                failed = 1
+            else:
+                print(f"self-test: {found[0]}")
+        return failed
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "--self-test":
+        return self_test(argv[2])
+    if len(argv) != 2:
+        print(__doc__)
+        return 64
+    found = violations(argv[1])
+    for line in found:
+        print(line)
+    if not found:
+        print("include rules hold")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
