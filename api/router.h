@@ -42,7 +42,7 @@ struct HttpResponse {
 
 // The problem+json response of a non-OK status (api/problem.h).
 HttpResponse ErrorResponse(const Status& s);
-// A problem+json response of the HTTP layer's own (405, 415, 501 …) that no
+// A problem+json response of the HTTP layer's own (405, 415 …) that no
 // Status maps to: `type` is the suffix under kProblemBase.
 HttpResponse ProblemResponse(int status, std::string_view type,
                              std::string_view title, std::string_view detail);
