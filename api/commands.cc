@@ -67,14 +67,18 @@ Result<ReadOnlyDomain> OpenReadOnlyDomain(const std::string& dir) {
   return d;
 }
 
-Result<std::unique_ptr<ledger::Ledger>> OpenDomainLedger(
-    const std::string& dir, ledger::LedgerOptions options) {
-  options.make_hook = [](ledger::LogStore& store, ledger::Keystore& keys)
+Result<std::unique_ptr<DomainLedger>> DomainLedger::Open(const std::string& dir,
+                                                        ledger::LedgerOptions options) {
+  projections::Projector* projector = nullptr;
+  options.make_hook = [&projector](ledger::LogStore& store, ledger::Keystore& keys)
       -> Result<std::unique_ptr<ledger::WriteHook>> {
     CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env(), &keys));
+    projector = p.get();
     return std::unique_ptr<ledger::WriteHook>(std::move(p));
   };
-  return ledger::Ledger::Open(dir, std::move(options));
+  CL_ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> l, ledger::Ledger::Open(dir, std::move(options)));
+  if (projector == nullptr) return Internal("the ledger was opened without its projector");
+  return std::unique_ptr<DomainLedger>(new DomainLedger(std::move(l), projector));
 }
 
 int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool legacy) {

@@ -9,16 +9,11 @@
 #include <string>
 #include <string_view>
 
+#include "api/domain_ledger.h"
 #include "ledger/ledger.h"
 #include "projections/projector.h"
 
 namespace caseledger::api {
-
-// Opens a data dir for writing with the domain plugged into the writer: the
-// policy engine checks every command and the projections are updated in the
-// writer's transaction.
-Result<std::unique_ptr<ledger::Ledger>> OpenDomainLedger(
-    const std::string& dir, ledger::LedgerOptions options = {});
 
 // A data dir's log and projections opened read-only (beside a running
 // server, too), for the reporting commands (stats, audit). NotFound with a

@@ -196,9 +196,7 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
                   << "\n";
       });
   if (!server.ok()) return Fail(server.status());
-  auto* projector = dynamic_cast<projections::Projector*>((*ledger)->hook());
-  if (projector == nullptr) return Fail(Internal("no projector"));
-  RetentionTask retention(**ledger, projector->dbs(),
+  RetentionTask retention((*ledger)->ledger(), (*ledger)->dbs(),
                           std::chrono::seconds(options.retention_every_s));
   std::cout << "listening on " << listen->first << ":" << (*server)->port() << std::endl;
   WriterWatch watch((*ledger)->writer());

@@ -169,14 +169,11 @@ HttpResponse HtmlPage(std::string page) {
 
 }  // namespace
 
-Result<std::unique_ptr<Service>> Service::Create(ledger::Ledger& ledger,
+Result<std::unique_ptr<Service>> Service::Create(DomainLedger& domain,
                                                  crypto::SecretBytes token_pepper,
                                                  ServiceOptions options) {
-  auto* projector = dynamic_cast<projections::Projector*>(ledger.hook());
-  if (projector == nullptr)
-    return FailedPrecondition("the ledger was opened without the domain (projections)");
-  return std::unique_ptr<Service>(
-      new Service(ledger, projector->dbs(), std::move(token_pepper), std::move(options)));
+  return std::unique_ptr<Service>(new Service(domain.ledger(), domain.dbs(),
+                                              std::move(token_pepper), std::move(options)));
 }
 
 Service::Service(ledger::Ledger& ledger, const projections::ProjectionDbs& dbs,

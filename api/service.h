@@ -17,6 +17,7 @@
 #include <string>
 
 #include "api/auth.h"
+#include "api/domain_ledger.h"
 #include "api/metrics.h"
 #include "api/router.h"
 #include "crypto/note.h"
@@ -43,9 +44,8 @@ struct ServiceOptions {
 
 class Service {
  public:
-  // `ledger` must have been opened with the domain hook (OpenDomainLedger)
-  // and outlive the Service. FailedPrecondition if it has no projector.
-  static Result<std::unique_ptr<Service>> Create(ledger::Ledger& ledger,
+  // `domain` must outlive the Service.
+  static Result<std::unique_ptr<Service>> Create(DomainLedger& domain,
                                                  crypto::SecretBytes token_pepper,
                                                  ServiceOptions options = {});
 

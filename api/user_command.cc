@@ -20,7 +20,7 @@ namespace caseledger::api {
 namespace {
 
 struct Open {
-  std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<DomainLedger> ledger;
   projections::ProjectionDbs dbs;
   std::unique_ptr<TokenHasher> hasher;
 };
@@ -28,9 +28,7 @@ struct Open {
 Result<Open> OpenForUsers(const std::string& dir) {
   Open o;
   CL_ASSIGN_OR_RETURN(o.ledger, OpenDomainLedger(dir));
-  auto* p = dynamic_cast<projections::Projector*>(o.ledger->hook());
-  if (p == nullptr) return Internal("no projector");
-  o.dbs = p->dbs();
+  o.dbs = o.ledger->dbs();
   CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, ledger::LoadMasterKey(dir));
   o.hasher = std::make_unique<TokenHasher>(TokenPepper(master));
   return o;
@@ -174,7 +172,7 @@ int CmdRetentionRun(const std::string& dir, const std::optional<std::string>& by
   if (!policy.ok()) return Fail(policy.status());
   auto actor = by ? ActingDpo(*o, by) : RetentionActor(o->ledger->store(), o->dbs, *policy);
   if (!actor.ok()) return Fail(actor.status());
-  auto run = RunRetention(*o->ledger, o->dbs, *actor, ledger::NowMicros());
+  auto run = RunRetention(o->ledger->ledger(), o->dbs, *actor, ledger::NowMicros());
   if (!run.ok()) return Fail(run.status());
   if (json) {
     std::cout << ledger::CanonicalJson(RetentionRunJson(*run)) << "\n";

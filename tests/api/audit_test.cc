@@ -26,7 +26,7 @@ constexpr Micros kDay = Micros{86'400'000'000};
 
 struct AuditWorld {
   testing::TempDir dir;
-  std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<DomainLedger> ledger;
   projections::ProjectionDbs dbs;
   crypto::NoteVerifier verifier;
 

@@ -24,7 +24,7 @@ using testing::NewId;
 
 struct World {
   testing::TempDir dir;
-  std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<DomainLedger> ledger;
   std::unique_ptr<TokenHasher> hasher;
   std::unique_ptr<Service> service;
   testing::WalkTokens tokens;
