@@ -53,18 +53,23 @@ const HttpProblem& ProblemFor(StatusCode code) {
   return kTable[static_cast<std::size_t>(code)];
 }
 
+std::string ProblemBody(int status, std::string_view type, std::string_view title,
+                        std::string_view detail, std::string_view rule) {
+  ledger::Json j = ledger::Json::object();
+  j["type"] = std::string(type);
+  j["title"] = std::string(title);
+  j["status"] = status;
+  j["detail"] = std::string(detail);
+  if (!rule.empty()) j["rule"] = std::string(rule);
+  return ledger::CanonicalJson(j);
+}
+
 std::string ProblemJson(const Status& s) {
   const HttpProblem& p = ProblemFor(s.code());
-  ledger::Json j = ledger::Json::object();
-  j["type"] = std::string(p.type);
-  j["title"] = std::string(p.title);
-  j["status"] = p.status;
-  j["detail"] = p.expose_detail ? s.message() : std::string(kServerDetail);
-  if (s.code() == StatusCode::kPolicyRefused) {
-    const std::string rule = projections::RuleOf(s);
-    if (!rule.empty()) j["rule"] = rule;
-  }
-  return ledger::CanonicalJson(j);
+  const std::string rule =
+      s.code() == StatusCode::kPolicyRefused ? projections::RuleOf(s) : std::string();
+  return ProblemBody(p.status, p.type, p.title,
+                     p.expose_detail ? std::string_view(s.message()) : kServerDetail, rule);
 }
 
 }  // namespace caseledger::api

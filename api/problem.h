@@ -32,4 +32,10 @@ inline constexpr std::string_view kProblemBase = "https://caseledger.invalid/pro
 // plus "rule" for a policy refusal. Canonical JSON (sorted keys).
 std::string ProblemJson(const Status& s);
 
+// The one builder of problem bodies: those of statuses (ProblemJson), and the
+// router's and the transport's own (ProblemResponse in api/router.h).
+// `type` is the whole URI; `rule` is left out when empty. Canonical JSON.
+std::string ProblemBody(int status, std::string_view type, std::string_view title,
+                        std::string_view detail, std::string_view rule = {});
+
 }  // namespace caseledger::api

@@ -64,11 +64,7 @@ HttpResponse ProblemResponse(int status, std::string_view type,
   HttpResponse r;
   r.status = status;
   r.content_type = "application/problem+json";
-  ledger::Json j{{"type", std::string(kProblemBase) + std::string(type)},
-                 {"title", std::string(title)},
-                 {"status", status},
-                 {"detail", std::string(detail)}};
-  r.body = ledger::CanonicalJson(j);
+  r.body = ProblemBody(status, std::string(kProblemBase) + std::string(type), title, detail);
   return r;
 }
 

@@ -29,7 +29,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <cassert>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -91,68 +90,43 @@ bool HasLineBreakOrNul(std::string_view s) {
          std::string_view::npos;
 }
 
-// A problem+json body of the HTTP layer's own, in ProblemJson's shape
-// (canonical: keys sorted detail, status, title, type). Every argument is a
-// fixed text of this file (or a number), so nothing needs escaping.
-HttpResponse HttpLayerProblem(int status, std::string_view slug,
-                              std::string_view title, std::string_view detail) {
-  assert(slug.find_first_of("\"\\") == std::string_view::npos);
-  assert(title.find_first_of("\"\\") == std::string_view::npos);
-  assert(detail.find_first_of("\"\\") == std::string_view::npos);
-  HttpResponse r;
-  r.status = status;
-  r.content_type = "application/problem+json";
-  r.body.reserve(160);
-  r.body += R"({"detail":")";
-  r.body += detail;
-  r.body += R"(","status":)";
-  r.body += std::to_string(status);
-  r.body += R"(,"title":")";
-  r.body += title;
-  r.body += R"(","type":")";
-  r.body += kProblemBase;
-  r.body += slug;
-  r.body += R"("})";
-  return r;
-}
-
 HttpResponse BadRequest() {
-  return HttpLayerProblem(400, "bad-request",
+  return ProblemResponse(400, "bad-request",
                           "The request is not valid HTTP/1.1",
                           "the request could not be parsed as HTTP/1.1");
 }
 HttpResponse RequestTimeout() {
-  return HttpLayerProblem(408, "request-timeout", "Request timeout",
+  return ProblemResponse(408, "request-timeout", "Request timeout",
                           "the request did not arrive in time");
 }
 HttpResponse PayloadTooLarge(std::size_t limit) {
-  return HttpLayerProblem(413, "payload-too-large", "Payload too large",
+  return ProblemResponse(413, "payload-too-large", "Payload too large",
                           "the request body exceeds the limit of " +
                               std::to_string(limit) + " bytes");
 }
 HttpResponse HeaderTooLarge(std::size_t limit) {
-  return HttpLayerProblem(431, "header-too-large",
+  return ProblemResponse(431, "header-too-large",
                           "Request header fields too large",
                           "the request header exceeds the limit of " +
                               std::to_string(limit) + " bytes");
 }
 HttpResponse ChunkLineTooLong(std::size_t limit) {
-  return HttpLayerProblem(400, "bad-request", "The request is not valid HTTP/1.1",
+  return ProblemResponse(400, "bad-request", "The request is not valid HTTP/1.1",
                           "a chunk-size line exceeds the limit of " + std::to_string(limit) +
                               " bytes");
 }
 HttpResponse ChunkExtensionTooLong() {
-  return HttpLayerProblem(400, "bad-request", "The request is not valid HTTP/1.1",
+  return ProblemResponse(400, "bad-request", "The request is not valid HTTP/1.1",
                           "a chunk extension exceeds the limit of " +
                               std::to_string(kMaxChunkExtension) + " bytes");
 }
 HttpResponse TooManyChunks() {
-  return HttpLayerProblem(413, "payload-too-large", "Payload too large",
+  return ProblemResponse(413, "payload-too-large", "Payload too large",
                           "the request body arrives in more than " +
                               std::to_string(kMaxChunks) + " chunks");
 }
 HttpResponse TrailerTooLarge(std::size_t limit) {
-  return HttpLayerProblem(431, "header-too-large", "Request header fields too large",
+  return ProblemResponse(431, "header-too-large", "Request header fields too large",
                           "the chunked trailer section exceeds the limit of " +
                               std::to_string(limit) + " bytes");
 }

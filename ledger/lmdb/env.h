@@ -1,6 +1,6 @@
 // RAII wrapper over LMDB: Env, ReadTxn, WriteTxn, Cursor. This folder is the
 // only place that includes <lmdb.h>; every LMDB error code is mapped to a
-// Status in one function (lmdb_status.cc) with words that say what failed.
+// Status in one function (MdbStatus, below) with words that say what failed.
 //
 // Thread-safety: an Env is shared by all threads. A ReadTxn or WriteTxn belongs
 // to the thread that began it (MDB_NOTLS is set, so read txns may move between
