@@ -59,6 +59,9 @@ namespace {
 // discards what the client still sends for at most this long, so that unread
 // request bytes do not turn our FIN into a RST that destroys the response.
 constexpr std::chrono::milliseconds kMaxLinger{1000};
+// After request_timeout has cancelled a read, how soon the timer looks again
+// whether a read started since (Session::OnRequestTimer).
+constexpr std::chrono::milliseconds kRecancel{5};
 // After the drain timeout, how long Stop waits for force-closed sessions.
 constexpr std::chrono::milliseconds kForceCloseWait{1000};
 constexpr std::size_t kReadChunk = 4096;
@@ -369,7 +372,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec || generation != timer_generation_ || phase_ != Phase::kReading)
       return;
     timed_out_ = true;
-    stream_.cancel();  // the read completes with operation_aborted
+    // cancel() reaches only a read that is pending now. A read that has just
+    // completed, its handler queued behind this one, escapes it, and the
+    // parser then starts another: so cancel again until the read ends with
+    // operation_aborted (OnReadError stops the timer). Without this, a client
+    // dripping bytes fast enough outlives request_timeout.
+    stream_.cancel();
+    request_timer_.expires_after(kRecancel);
+    request_timer_.async_wait([self = shared_from_this(), generation](ErrorCode e) {
+      self->OnRequestTimer(generation, e);
+    });
   }
 
   void StopRequestTimer() {

@@ -740,5 +740,53 @@ TEST_CASE("server: requests dripped a byte at a time are cut at request_timeout,
   CHECK(after->status == 200);
 }
 
+// The request timer cancels the read it finds pending. A byte that arrives
+// just before the timer fires completes the read without that cancel, and the
+// parser starts another read: that read, too, must be cut. Clients drip as
+// fast as they can, so the timer often fires between two reads.
+TEST_CASE("server: a request dripped without pause is still cut at request_timeout",
+          "[api][framing][slow]") {
+  ServerOptions o = TestOptions();
+  o.request_timeout = milliseconds(40);
+  Harness h(o);
+  constexpr int kRounds = 6;
+  constexpr int kClients = 12;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::thread> drippers;
+    std::atomic<int> answered{0};
+    std::atomic<int> uncut{0};
+    std::mutex mu;
+    std::string why;
+    for (int c = 0; c < kClients; ++c) {
+      drippers.emplace_back([&, c] {
+        HttpClient client(h.port(), milliseconds(1500));
+        const std::string head = c % 2 == 0 ? "GET /echo HTTP/1.1\r\nHost: x\r\nX-Drip: "
+                                            : std::string(kChunkedHead) + "400\r\n";
+        if (!client.SendRaw(head)) return;
+        const auto start = Clock::now();
+        // Drips until the server stops reading (send fails) or 1 s passes.
+        while (MillisSince(start) < 1000 && client.SendRaw("d"))
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+        auto r = client.ReadResponse();
+        if (r && r->status == 408) {
+          ++answered;
+        } else {
+          ++uncut;
+          std::lock_guard<std::mutex> lock(mu);
+          why += " [" + std::to_string(c) + ": " + (r ? std::to_string(r->status) : client.error()) +
+                 " after " + std::to_string(MillisSince(start)) + " ms]";
+        }
+      });
+    }
+    for (auto& t : drippers) t.join();
+    INFO("round " << round << why);
+    CHECK(uncut.load() == 0);
+    CHECK(answered.load() == kClients);
+  }
+  auto after = Request(h.port(), "GET", "/echo");
+  REQUIRE(after);
+  CHECK(after->status == 200);
+}
+
 }  // namespace
 }  // namespace caseledger::api
