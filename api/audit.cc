@@ -242,7 +242,7 @@ Status ScanLog(ledger::LogStore& store, Json& refusals, Json& access, Json& head
   projections::AccessScan scan;
   HeaderScan header_scan;
   CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
-  CL_ASSIGN_OR_RETURN(auto cur, ledger::lmdb::Cursor::Open(txn.raw(), store.events()));
+  CL_ASSIGN_OR_RETURN(auto cur, ledger::lmdb::Cursor::Open(txn, store.events()));
   CL_ASSIGN_OR_RETURN(auto kv, cur.First());
   while (kv) {
     // The envelope without a JSON DOM (ScanEvent); the header is parsed only

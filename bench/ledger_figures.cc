@@ -70,7 +70,7 @@ template <typename Fn>
 Status ForEachLine(ledger::LogStore& store, Fn&& fn) {
   CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto cursor,
-                      ledger::lmdb::Cursor::Open(txn.raw(), store.events()));
+                      ledger::lmdb::Cursor::Open(txn, store.events()));
   for (auto kv = cursor.First();; kv = cursor.Next()) {
     if (!kv.ok()) return kv.status();
     if (!*kv) break;

@@ -43,7 +43,7 @@ Result<ExportResult> ExportBundle(const std::string& data_dir,
     std::ofstream out(out_dir + "/events.jsonl",
                       std::ios::binary | std::ios::trunc);
     CL_ASSIGN_OR_RETURN(auto cursor,
-                        lmdb::Cursor::Open(txn.raw(), store->events()));
+                        lmdb::Cursor::Open(txn, store->events()));
     for (auto kv = cursor.First();; kv = cursor.Next()) {
       if (!kv.ok()) return kv.status();
       if (!*kv) break;

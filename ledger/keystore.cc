@@ -164,7 +164,7 @@ Result<std::unique_ptr<Keystore>> Keystore::Open(
   std::set<std::string, std::less<>> gone;
   {
     CL_ASSIGN_OR_RETURN(auto txn, env->BeginRead());
-    CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), destroyed));
+    CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn, destroyed));
     for (auto kv = c.First(); ; kv = c.Next()) {
       if (!kv.ok()) return kv.status();
       if (!*kv) break;
@@ -397,7 +397,7 @@ Result<Keystore::ErasureRecords> ReadErasureRecords(const lmdb::ReadTxn& txn, lm
     final_epoch = static_cast<std::uint32_t>(DecodeBigEndian64(*f));
   }
   Keystore::ErasureRecords out;
-  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), destroyed));
+  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn, destroyed));
   for (auto kv = c.First();; kv = c.Next()) {
     if (!kv.ok()) return kv.status();
     if (!*kv) break;
@@ -436,7 +436,7 @@ Result<Keystore::ErasureRecords> Keystore::ReadErasures(const std::string& dir) 
 
 Result<std::uint64_t> Keystore::LiveKeys() {
   CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
-  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), deks_));
+  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn, deks_));
   std::uint64_t n = 0;
   for (auto kv = c.First();; kv = c.Next()) {
     if (!kv.ok()) return kv.status();
@@ -455,7 +455,7 @@ Result<Keystore::RotateReport> Keystore::RewrapAll(const crypto::SecretBytes& ma
   std::vector<std::pair<std::string, Bytes>> records;
   {
     CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
-    CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), deks_));
+    CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn, deks_));
     for (auto kv = c.First();; kv = c.Next()) {
       if (!kv.ok()) return kv.status();
       if (!*kv) break;

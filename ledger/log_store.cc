@@ -66,7 +66,7 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::string& data_dir,
 
 Result<std::uint64_t> TreeSize(const lmdb::ReadTxn& txn,
                                const LogStore& store) {
-  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn.raw(), store.events()));
+  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn, store.events()));
   CL_ASSIGN_OR_RETURN(auto last, c.Last());
   if (!last) return std::uint64_t{0};
   if (last->key.size() != 8) return Corruption("event key is not 8 bytes");
@@ -84,7 +84,7 @@ Result<std::string> ReadEventLine(const lmdb::ReadTxn& txn,
 Result<std::pair<std::uint64_t, std::string>> LatestCheckpoint(
     const lmdb::ReadTxn& txn, const LogStore& store) {
   CL_ASSIGN_OR_RETURN(auto c,
-                      lmdb::Cursor::Open(txn.raw(), store.checkpoints()));
+                      lmdb::Cursor::Open(txn, store.checkpoints()));
   CL_ASSIGN_OR_RETURN(auto last, c.Last());
   if (!last) return NotFound("no checkpoint stored yet");
   if (last->key.size() != 8) return Corruption("checkpoint key is not 8 bytes");

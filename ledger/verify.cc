@@ -204,9 +204,9 @@ Result<VerifyReport> VerifyStore(LogStore& store, const VerifyOptions& options,
   CL_ASSIGN_OR_RETURN(auto scan_txn, store.env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto events,
-                      lmdb::Cursor::Open(scan_txn.raw(), store.events()));
+                      lmdb::Cursor::Open(scan_txn, store.events()));
   CL_ASSIGN_OR_RETURN(auto cps,
-                      lmdb::Cursor::Open(txn.raw(), store.checkpoints()));
+                      lmdb::Cursor::Open(txn, store.checkpoints()));
 
   // Checkpoints are checked as the scan reaches their size.
   std::optional<std::pair<std::uint64_t, std::string>> next_cp;

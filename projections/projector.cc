@@ -213,7 +213,7 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
 Status Projector::LoadCounters() {
   counters_.clear();
   CL_ASSIGN_OR_RETURN(auto txn, env_.BeginRead());
-  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs_.counters));
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs_.counters));
   CL_ASSIGN_OR_RETURN(auto kv, cur.First());
   while (kv) {
     if (kv->value.size() != 8) return Corruption("proj.counters: bad value");
@@ -226,7 +226,7 @@ Status Projector::LoadCounters() {
 Result<std::vector<std::string>> Projector::ErasureMarkers() {
   std::vector<std::string> subjects;
   CL_ASSIGN_OR_RETURN(auto txn, env_.BeginRead());
-  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs_.meta));
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs_.meta));
   CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(kEraseKeyPrefix)));
   while (kv && AsChars(kv->key).starts_with(kEraseKeyPrefix)) {
     subjects.emplace_back(AsChars(kv->key).substr(kEraseKeyPrefix.size()));
@@ -315,7 +315,7 @@ Status Projector::CatchUp(std::uint64_t from, std::uint64_t to) {
     crypto::Digest root;
     {
       CL_ASSIGN_OR_RETURN(auto txn, log_.env().BeginRead());
-      CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), log_.events()));
+      CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, log_.events()));
       auto start = EncodeBigEndian64(seq + 1);
       CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(start));
       for (std::uint64_t s = seq + 1; s <= end; ++s) {
@@ -790,7 +790,7 @@ ledger::Keystore::LookupKey CprLookupKey(const ledger::Keystore& keys, std::stri
 Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
                        const std::function<Status(const CaseView&)>& fn) {
   CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
-  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs.cases));
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs.cases));
   CL_ASSIGN_OR_RETURN(auto kv, cur.First());
   while (kv) {
     CL_ASSIGN_OR_RETURN(CaseState state, ParseCaseState(AsChars(kv->value)));
@@ -803,7 +803,7 @@ Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
 Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,
                                              const ProjectionDbs& dbs) {
   CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
-  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs.cases));
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs.cases));
   std::vector<std::string> ids;
   CL_ASSIGN_OR_RETURN(auto kv, cur.First());
   while (kv) {
@@ -846,7 +846,7 @@ Result<std::string> UserOfTokenHash(ledger::LogStore& log,
 Result<std::vector<UserState>> ListUsers(ledger::LogStore& log,
                                          const ProjectionDbs& dbs) {
   CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
-  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs.users));
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs.users));
   std::vector<UserState> users;
   CL_ASSIGN_OR_RETURN(auto kv, cur.First());
   while (kv) {
@@ -867,7 +867,7 @@ namespace {
 template <typename Fn>
 Status ForEachCaseSeq(const lmdb::ReadTxn& txn, const ProjectionDbs& dbs,
                       std::string_view case_id, Fn&& fn) {
-  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs.case_seqs));
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs.case_seqs));
   std::string start = IndexKey(case_id, 0);
   CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(start)));
   while (kv && kv->key.size() == case_id.size() + 8 &&
@@ -995,7 +995,7 @@ Result<std::optional<lmdb::Dbi>> OpenIfPresent(lmdb::Env& env, std::string_view 
 Result<std::optional<lmdb::Cursor>> CursorIfPresent(const lmdb::ReadTxn& txn,
                                                     std::optional<lmdb::Dbi> dbi) {
   if (!dbi) return std::optional<lmdb::Cursor>();
-  CL_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.raw(), *dbi));
+  CL_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn, *dbi));
   return std::optional<lmdb::Cursor>(std::move(c));
 }
 

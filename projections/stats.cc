@@ -381,7 +381,7 @@ Result<std::vector<YearStats>> ReadStats(ledger::LogStore& log,
           " events but the log has " + std::to_string(size) +
           " (run `caseledger rebuild`)");
 
-    CL_ASSIGN_OR_RETURN(auto cases, lmdb::Cursor::Open(txn.raw(), dbs.cases));
+    CL_ASSIGN_OR_RETURN(auto cases, lmdb::Cursor::Open(txn, dbs.cases));
     CL_ASSIGN_OR_RETURN(auto kv, cases.First());
     while (kv) {
       CL_ASSIGN_OR_RETURN(CaseState state,
@@ -391,7 +391,7 @@ Result<std::vector<YearStats>> ReadStats(ledger::LogStore& log,
     }
 
     std::map<std::string, std::uint64_t> counters;
-    CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn.raw(), dbs.counters));
+    CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs.counters));
     CL_ASSIGN_OR_RETURN(kv, cur.First());
     while (kv) {
       if (kv->value.size() != 8)

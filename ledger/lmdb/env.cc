@@ -205,7 +205,9 @@ void WriteTxn::Abort() && {
 
 // Cursor ----------------------------------------------------------------------
 
-Result<Cursor> Cursor::Open(MDB_txn* txn, Dbi dbi) {
+Result<Cursor> Cursor::Open(const ReadTxn& txn, Dbi dbi) { return OpenIn(txn.txn_, dbi); }
+Result<Cursor> Cursor::Open(const WriteTxn& txn, Dbi dbi) { return OpenIn(txn.txn_, dbi); }
+Result<Cursor> Cursor::OpenIn(MDB_txn* txn, Dbi dbi) {
   MDB_cursor* c = nullptr;
   int rc = mdb_cursor_open(txn, dbi, &c);
   if (rc != MDB_SUCCESS) return MdbStatus(rc, "LMDB cursor open");

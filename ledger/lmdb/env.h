@@ -67,10 +67,10 @@ class ReadTxn {
   // The value under `key`, or nullopt if absent. The view is valid until the
   // txn ends.
   Result<std::optional<ByteView>> Get(Dbi dbi, ByteView key) const;
-  MDB_txn* raw() const { return txn_; }
 
  private:
   friend class Env;
+  friend class Cursor;
   ReadTxn(MDB_txn* txn, std::shared_lock<std::shared_mutex> lock)
       : txn_(txn), lock_(std::move(lock)) {}
   MDB_txn* txn_ = nullptr;
@@ -104,12 +104,12 @@ class WriteTxn {
   // Commits (and, unless the env is no_sync, fsyncs). Consumes the txn.
   Status Commit() &&;
   void Abort() &&;
-  MDB_txn* raw() const { return txn_; }
   // True if an operation of this txn failed because the map was full.
   bool map_full() const { return map_full_; }
 
  private:
   friend class Env;
+  friend class Cursor;
   WriteTxn(MDB_txn* txn, std::shared_lock<std::shared_mutex> lock, Env* env)
       : txn_(txn), lock_(std::move(lock)), env_(env) {}
   MDB_txn* txn_ = nullptr;
@@ -122,7 +122,8 @@ class WriteTxn {
 class Cursor {
  public:
   // InvalidArgument-free: errors are LMDB's (mapped).
-  static Result<Cursor> Open(MDB_txn* txn, Dbi dbi);
+  static Result<Cursor> Open(const ReadTxn& txn, Dbi dbi);
+  static Result<Cursor> Open(const WriteTxn& txn, Dbi dbi);
   Cursor(Cursor&&) noexcept;
   Cursor& operator=(Cursor&&) noexcept;
   Cursor(const Cursor&) = delete;
@@ -139,6 +140,7 @@ class Cursor {
 
  private:
   explicit Cursor(MDB_cursor* c) : cursor_(c) {}
+  static Result<Cursor> OpenIn(MDB_txn* txn, Dbi dbi);
   Result<std::optional<KeyValue>> Move(int op, ByteView key = {});
   MDB_cursor* cursor_ = nullptr;
 };

@@ -38,7 +38,7 @@ TEST_CASE("LMDB put, get, cursor order and append mode", "[ledger]") {
   CHECK(AsChars(*txn.Get(db, k7).value()) == "v7");
   auto k500 = EncodeBigEndian64(500);
   CHECK_FALSE(txn.Get(db, k500).value().has_value());
-  auto c = Cursor::Open(txn.raw(), db).value();
+  auto c = Cursor::Open(txn, db).value();
   std::uint64_t expect = 1, n = 0;
   for (auto kv = c.First(); kv.ok() && *kv; kv = c.Next()) {
     CHECK(DecodeBigEndian64((*kv)->key) == expect++);

@@ -45,7 +45,7 @@ TEST_CASE("Stored proofs verify against the signed checkpoints", "[ledger]") {
   auto verifier = ReadVerifierFile(dir / "ledger.pub").value();
   auto txn = store->env().BeginRead().value();
   std::vector<Checkpoint> cps;
-  auto cursor = lmdb::Cursor::Open(txn.raw(), store->checkpoints()).value();
+  auto cursor = lmdb::Cursor::Open(txn, store->checkpoints()).value();
   for (auto kv = cursor.First(); kv.ok() && *kv; kv = cursor.Next()) {
     cps.push_back(
         OpenCheckpoint(std::string(AsChars((*kv)->value)), verifier).value());

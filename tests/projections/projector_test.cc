@@ -432,7 +432,7 @@ TEST_CASE("token changes within one batch leave only the last token", "[projecti
   CHECK(Diff(d).empty());
   // proj.tokens holds exactly u's current token.
   auto txn = d.store().env().BeginRead().value();
-  auto cur = ledger::lmdb::Cursor::Open(txn.raw(), d.dbs().tokens).value();
+  auto cur = ledger::lmdb::Cursor::Open(txn, d.dbs().tokens).value();
   auto kv = cur.First().value();
   REQUIRE(kv.has_value());
   CHECK(AsChars(kv->key) == h3);
