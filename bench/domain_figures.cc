@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <future>
 
-#include "api/audit.h"
-#include "api/demo.h"
+#include "app/audit.h"
+#include "demo/demo.h"
 #include "bench/measure.h"
 #include "ledger/ledger.h"
 #include "ledger/verify.h"

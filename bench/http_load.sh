@@ -158,7 +158,7 @@ server_cpu() {  # CPU seconds (user + system) the server has used so far
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($14 + $15) / hz }' "/proc/$server_pid/stat"
 }
 
-# --- cases (as in tests/api/case_walk.h: a concern, then case.assigned) -----
+# --- cases (as in tests/http/case_walk.h: a concern, then case.assigned) -----
 # Four sets of CASES fresh cases: the reads, the HTTP appends, and the two
 # halves of the ledger's own appends each get their own, so every append
 # figure starts from cases of the same length (a case's stored state grows

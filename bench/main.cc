@@ -25,7 +25,7 @@
 #include <mutex>
 #include <thread>
 
-#include "api/commands.h"
+#include "app/domain_ledger.h"
 #include "bench/domain_figures.h"
 #include "bench/ledger_figures.h"
 #include "bench/measure.h"

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <vector>
 
-#include "api/commands.h"
-#include "api/erasure.h"
+#include "app/domain_ledger.h"
+#include "app/erasure.h"
 #include "bench/measure.h"
 #include "bench/raw_baselines.h"
 #include "ledger/ledger.h"

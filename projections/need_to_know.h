@@ -1,6 +1,6 @@
 // Need to know (DESIGN §5.2 ROL-12, ROL-14, ROL-3): how much of a case a user
 // of a role may see, as a pure function of the user, the role and the case's
-// clear state. The API decides reads with it (api/authz.h adds purposes); the
+// clear state. The API decides reads with it (app/authz.h adds purposes); the
 // policy engine decides a caller's writes with it inside the writer, on the
 // state the event is appended to (ledger::Command::enforce_need_to_know), so
 // no assignment can change between the check and the append. The table, with

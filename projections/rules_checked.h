@@ -3,7 +3,7 @@
 // appended — the "checked on" column of DESIGN §5.2 and docs/rules.md, made
 // exact against projections/policy.cc. So a stored event of that type has
 // passed each of them (a refused command is stored only as policy.refused).
-// The case timeline (api/html.h, docs/history.md) prints it beside each event.
+// The case timeline (app/html.h, docs/history.md) prints it beside each event.
 // A static table; pure and thread-safe.
 #pragma once
 

@@ -3,7 +3,7 @@
 // of DESIGN §1 (sources, founded share, 24-hour responses, interventions),
 // refuses only concerns on belief alone, and plants exactly the defects an
 // independent evaluation of the flags of DESIGN §5.2 finds in it.
-#include "api/demo.h"
+#include "demo/demo.h"
 
 #include <catch2/catch.hpp>
 

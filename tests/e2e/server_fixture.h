@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "tests/api/case_walk.h"
-#include "tests/api/http_client.h"
+#include "tests/http/case_walk.h"
+#include "tests/http/http_client.h"
 #include "tests/e2e/process.h"
 
 namespace caseledger::testing {

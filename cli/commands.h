@@ -1,0 +1,138 @@
+// The CLI's subcommands as functions (argument parsing lives in main.cc).
+// Each prints what it did to stdout, problems to stderr (never personal data),
+// and returns the process exit code (cli/exit_codes.h).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "app/domain_ledger.h"
+#include "ledger/ledger.h"
+#include "projections/projector.h"
+
+namespace caseledger::api {
+
+
+int CmdInit(const std::string& dir, const std::string& origin);
+// How a report is printed (audit, stats, history): a readable summary, one
+// line of canonical JSON, or a self-contained HTML page (app/html.h).
+enum class ReportFormat { kText, kJson, kHtml };
+// Writes a report to `out`, or to stdout if `out` is empty; with a file,
+// prints "<what> written to <out>" to stdout. IoError if the file cannot be
+// written.
+Status WriteReport(const std::string& out, std::string_view what, std::string_view text);
+// The text of report `doc` in `format`: one line of canonical JSON, the page
+// `html` renders, or the summary `summary` prints.
+std::string ReportText(ReportFormat format, const ledger::Json& doc,
+                       std::string (*html)(const ledger::Json&),
+                       void (*summary)(std::ostream&, const ledger::Json&));
+// The compliance audit (app/audit.h) of a data dir: a summary, the report
+// as one canonical JSON line, or an HTML page (to `out` if given); with
+// `previous_file` (a signed checkpoint note) also its consistency with the
+// log. Exit 0 if the log verifies (and is consistent), 1 (kExitVerifyFailed)
+// if not — the report is written either way. Implemented in
+// audit_command.cc.
+int CmdAudit(const std::string& dir, ReportFormat format,
+             const std::optional<std::string>& previous_file, const std::string& out = "");
+// `caseledger history`: the case's events with their verification status
+// (app/history.h) as a summary, JSON or HTML, to stdout or `out`. Exit 0 if
+// every event's signature is valid and it is included in the latest signed
+// checkpoint, 1 (kExitVerifyFailed) if not; 65 for a malformed case id, 66
+// for an unknown case. Implemented in history_command.cc.
+int CmdHistory(const std::string& dir, const std::string& case_id, ReportFormat format,
+               const std::string& out);
+// The disclosure register of every case (projections/disclosure_register.h):
+// a summary, the register document as JSON, or an HTML page (to `out` if
+// given); `finding` selects the disclosures with that finding. Implemented
+// in disclosures_command.cc.
+int CmdDisclosures(const std::string& dir, ReportFormat format, const std::string& finding,
+                   const std::string& out = "");
+// Reads JSON-lines commands from `in`; stops at the first bad line. With
+// `legacy`, the lines are history migrated from another case system
+// (ledger::Command::legacy_import; docs/formats/import.md).
+int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool legacy = false);
+int CmdVerify(const std::string& dir, bool json, unsigned threads,
+              const std::optional<std::string>& trusted_key = std::nullopt);
+int CmdCheckpoint(const std::string& dir);
+int CmdProveInclusion(const std::string& dir, std::uint64_t seq,
+                      std::optional<std::uint64_t> size);
+int CmdProveConsistency(const std::string& dir, std::uint64_t from,
+                        std::optional<std::uint64_t> to);
+int CmdExportBundle(const std::string& dir, const std::string& out);
+int CmdVerifyBundle(const std::string& bundle,
+                    const std::optional<std::string>& key, unsigned threads);
+// Writes the evidence (ledger/evidence.h) of event `seq`, or of every step of
+// the disclosure whose request is `disclosure` (one document per line, all
+// against one checkpoint), to `out`, or to stdout if `out` is empty. Exactly
+// one of `seq` and `disclosure` is given.
+int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
+                std::optional<std::uint64_t> disclosure, const std::string& out);
+// Verifies an evidence file: exit 0 verified, 1 tampered, 2 incomplete, 3
+// unknown key (as verify-bundle).
+int CmdVerifyEvidence(const std::string& file, const std::optional<std::string>& key);
+// Rebuilds every projection from the log; with `compare`, rebuilds into a
+// scratch environment and reports any difference from the live projections
+// (exit 1 if there is one).
+int CmdRebuild(const std::string& dir, bool compare);
+// Prints the statistics per year (DESIGN §8, docs/statistics.md) of every
+// year, or of `year`, from the projections of a data dir opened read-only:
+// one table per year, one canonical JSON line, or an HTML page (to `out` if
+// given). Small cells are
+// suppressed (ROL-3). Implemented in stats_command.cc.
+int CmdStats(const std::string& dir, std::optional<int> year, ReportFormat format,
+             const std::string& out = "");
+// Creates (if needed) and fills a data dir with a synthetic history, then
+// verifies it.
+int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed);
+
+// The user registry (cli/user_command.cc): users, roles, tokens and
+// revocations are events. The operator acts for a DPO: `by`, or the first
+// active DPO; the first DPO of a ledger registers itself. A token is printed
+// once; the ledger keeps only its keyed hash.
+int CmdUserAdd(const std::string& dir, const std::string& role,
+               const std::string& name, const std::optional<std::string>& by);
+// Issues a new token (the old one stops working) to `user`, or to the first
+// active user with `role`. `quiet` prints "<user> <token>" only.
+int CmdUserToken(const std::string& dir, const std::optional<std::string>& user,
+                 const std::optional<std::string>& role,
+                 const std::optional<std::string>& by, bool quiet);
+int CmdUserRevoke(const std::string& dir, const std::string& user,
+                  const std::optional<std::string>& by);
+// Prints every user: id, role, active/revoked, whether a token is set.
+int CmdUserList(const std::string& dir);
+
+// `caseledger keys rotate`: Keystore::Rotate under the data dir's lock; prints
+// the epochs, the keys re-wrapped, the erasures made final and the file sizes.
+int CmdKeysRotate(const std::string& dir);
+
+// `caseledger erase`: appends subject.erased for a DPO (`by`, or the first
+// active one); the subject's data key is destroyed once it is durable.
+int CmdErase(const std::string& dir, const std::string& subject, const std::string& reason,
+             const std::optional<std::string>& by);
+
+// `caseledger retention run`: erases every subject due under the retention
+// policy (app/retention.h) for a DPO (`by`, or the policy's author, or the
+// first active one); prints the report (`json`: one line of canonical JSON).
+// Exit 0, or 67 if an erasure was refused.
+int CmdRetentionRun(const std::string& dir, const std::optional<std::string>& by, bool json);
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  unsigned handler_threads = 64;
+  std::size_t max_in_flight = 1024;
+  unsigned request_timeout_ms = 10000;  // the whole request must arrive in this time
+  // The daily retention task (app/retention.h): the first run a minute after
+  // start (or after this interval, if shorter), then every interval. 0: none.
+  unsigned retention_every_s = 86400;
+};
+// Serves the HTTP API (http/service.h) on `listen` until SIGINT or SIGTERM,
+// printing "listening on <address>:<port>" to stdout once accepting (with
+// port 0 the chosen port: tests read it from there),
+// then stops gracefully: in-flight requests finish, then the writer drains.
+// Implemented in serve_command.cc (linked with the Beast server).
+int CmdServe(const std::string& dir, const ServeOptions& options);
+
+}  // namespace caseledger::api

@@ -1,0 +1,220 @@
+// `caseledger serve`: the HTTP API on an open domain ledger, until SIGINT or
+// SIGTERM. The one place where the service meets the Beast server.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "app/retention.h"
+#include "http/server.h"
+#include "http/service.h"
+#include "projections/projector.h"
+
+namespace caseledger::api {
+
+namespace {
+
+Result<std::pair<std::string, std::uint16_t>> ParseListen(const std::string& listen) {
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
+    return InvalidArgument("--listen: expected ADDRESS:PORT");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const std::string port = listen.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    return InvalidArgument("--listen: the port must be a number");
+  const unsigned long p = std::stoul(port);
+  if (p > 65535) return InvalidArgument("--listen: the port must be at most 65535");
+  return std::pair{host, static_cast<std::uint16_t>(p)};
+}
+
+// The server's retention task: runs RetentionRun on its own thread, first
+// after min(60 s, every), then every `every`, until stopped. Logs counts only
+// (no subject ids: the report is for the DPO, through `retention run`).
+class RetentionTask {
+ public:
+  RetentionTask(ledger::Ledger& ledger, projections::ProjectionDbs dbs, std::chrono::seconds every)
+      : ledger_(ledger), dbs_(dbs), every_(every) {
+    if (every_.count() > 0) thread_ = std::thread([this] { Loop(); });
+  }
+  ~RetentionTask() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    auto wait = std::min<std::chrono::seconds>(std::chrono::seconds(60), every_);
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, wait, [&] { return stop_; })) {
+      lock.unlock();
+      RunOnce();
+      lock.lock();
+      wait = every_;
+    }
+  }
+  void RunOnce() {
+    auto policy = projections::ReadRetentionPolicy(ledger_.store(), dbs_);
+    auto actor = policy.ok() ? RetentionActor(ledger_.store(), dbs_, *policy)
+                             : Result<std::string>(policy.status());
+    if (!actor.ok()) {
+      std::cerr << "caseledger: retention: not run (" << StatusCodeName(actor.status().code())
+                << ": " << actor.status().message() << ")\n";
+      return;
+    }
+    auto run = RunRetention(ledger_, dbs_, *actor, ledger::NowMicros());
+    if (!run.ok()) {
+      std::cerr << "caseledger: retention: failed (" << StatusCodeName(run.status().code()) << ")\n";
+      return;
+    }
+    std::cerr << "caseledger: retention: erased " << run->erased.size() << ", refused "
+              << run->failed.size() << ", held by a legal hold " << run->plan.held.size()
+              << ", due within 30 days " << run->plan.soon.size() << "\n";
+  }
+
+  ledger::Ledger& ledger_;
+  projections::ProjectionDbs dbs_;
+  std::chrono::seconds every_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Watches the writer: once it has failed for good (it could not rebuild its
+// state from the disk after a storage failure) the server stops as on SIGTERM
+// and `serve` exits with kExitStorageFailed, so that a supervisor restarts it
+// (docs/operations.md "Storage failures"). A suspension (degraded) is left to
+// the writer, which resumes by itself.
+class WriterWatch {
+ public:
+  explicit WriterWatch(ledger::Writer& writer) : writer_(writer) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~WriterWatch() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool failed() const { return failed_.load(); }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_; })) {
+      if (writer_.health().state != ledger::WriterHealth::State::kFailed) continue;
+      failed_ = true;
+      kill(getpid(), SIGTERM);  // taken by WaitForTerminationSignal
+      return;
+    }
+  }
+  ledger::Writer& writer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::atomic<bool> failed_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+int CmdServe(const std::string& dir, const ServeOptions& options) {
+  // Before any thread starts (the writer's, the server's): a SIGTERM at any
+  // moment waits for WaitForTerminationSignal and a graceful stop.
+  BlockTerminationSignals();
+  auto listen = ParseListen(options.listen);
+  if (!listen.ok()) return Fail(listen.status());
+  // The writer's operator lines (storage failures, suspensions, resumption)
+  // go to the same log as the access lines, one call at a time.
+  std::mutex log_mu;
+  ledger::LedgerOptions lo;
+  lo.writer.resume = true;  // a full disk freed needs no restart
+  lo.writer.log = [&log_mu](std::string_view line) {
+    std::lock_guard lock(log_mu);
+    std::cerr << "storage ts=" << ledger::FormatTime(ledger::NowMicros()) << " " << line << "\n";
+  };
+  // Fault injection for the end-to-end tests, announced in the log.
+  const std::string failpoints = std::getenv("CASELEDGER_FAILPOINTS") != nullptr
+                                     ? std::getenv("CASELEDGER_FAILPOINTS")
+                                     : "";
+  if (failpoints.find("storage-rewind") != std::string::npos) {
+    lo.writer.fail_rewind = true;
+    std::cerr << "caseledger: FAILPOINT storage-rewind is set: after a storage failure the "
+                 "writer cannot rebuild its state (testing exit 74)\n";
+  }
+  auto ledger = OpenDomainLedger(dir, std::move(lo));
+  if (!ledger.ok()) return Fail(ledger.status());
+  if (failpoints.find("storage-commit-eio") != std::string::npos) {
+    (*ledger)->store().env().InjectCommitFailures(EIO, 1);
+    std::cerr << "caseledger: FAILPOINT storage-commit-eio is set: the next commit fails "
+                 "with EIO (testing storage failures)\n";
+  }
+  auto master = ledger::LoadMasterKey(dir);
+  if (!master.ok()) return Fail(master.status());
+  ServiceOptions so;
+  if (failpoints.find("access-append") != std::string::npos) {
+    so.fail_access_records = true;
+    std::cerr << "caseledger: FAILPOINT access-append is set: every read of a case "
+                 "will be refused (testing fail-closed reads)\n";
+  }
+  auto service = Service::Create(**ledger, TokenPepper(*master), so);
+  if (!service.ok()) return Fail(service.status());
+  ServerOptions o;
+  o.address = listen->first;
+  o.port = listen->second;
+  o.handler_threads = options.handler_threads;
+  o.max_in_flight = options.max_in_flight;
+  o.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
+  Service& svc = **service;
+  auto server = Server::Start(
+      o, [&svc](const HttpRequest& r) { return svc.Handle(r); },
+      [&log_mu](std::string_view line) {
+        // Structured access log: time and the server's fields, no personal
+        // data (no target, address or header values).
+        std::lock_guard lock(log_mu);
+        std::cerr << "access ts=" << ledger::FormatTime(ledger::NowMicros()) << " " << line
+                  << "\n";
+      });
+  if (!server.ok()) return Fail(server.status());
+  RetentionTask retention((*ledger)->ledger(), (*ledger)->dbs(),
+                          std::chrono::seconds(options.retention_every_s));
+  std::cout << "listening on " << listen->first << ":" << (*server)->port() << std::endl;
+  WriterWatch watch((*ledger)->writer());
+  WaitForTerminationSignal();
+  watch.Stop();
+  retention.Stop();  // a run in progress finishes its current erasure first
+  std::cerr << "caseledger: stopping (finishing in-flight requests)\n";
+  (*server)->Stop();
+  server->reset();
+  (*ledger)->writer().Stop();
+  std::cerr << "caseledger: stopped; log size " << (*ledger)->writer().size() << "\n";
+  if (watch.failed()) {
+    std::cerr << "caseledger: exiting with " << kExitStorageFailed
+              << ": the writer cannot resume in this process (a restart reopens the data "
+                 "directory)\n";
+    return kExitStorageFailed;
+  }
+  return kExitOk;
+}
+
+}  // namespace caseledger::api

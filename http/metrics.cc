@@ -1,0 +1,127 @@
+#include "http/metrics.h"
+
+#include <cstdio>
+#include <tuple>
+
+namespace caseledger::api {
+
+namespace {
+
+std::string Seconds(std::uint64_t micros) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(micros) / 1e6);
+  return buf;
+}
+
+std::string RouteLabel(std::string_view route) {
+  return route.empty() ? std::string("unmatched") : std::string(route);
+}
+
+template <std::size_t N>
+void HistogramLines(std::string& out, const std::string& name,
+                    const std::string& labels,
+                    const std::array<std::uint64_t, N>& bounds,
+                    const std::array<std::uint64_t, N>& cumulative,
+                    std::uint64_t count, const std::string& sum, bool seconds) {
+  const std::string sep = labels.empty() ? "" : ",";
+  for (std::size_t i = 0; i < N; ++i) {
+    const std::string le = seconds ? Seconds(bounds[i]) : std::to_string(bounds[i]);
+    out += name + "_bucket{" + labels + sep + "le=\"" + le + "\"} " +
+           std::to_string(cumulative[i]) + "\n";
+  }
+  out += name + "_bucket{" + labels + sep + "le=\"+Inf\"} " + std::to_string(count) + "\n";
+  const std::string braces = labels.empty() ? "" : "{" + labels + "}";
+  out += name + "_sum" + braces + " " + sum + "\n";
+  out += name + "_count" + braces + " " + std::to_string(count) + "\n";
+}
+
+}  // namespace
+
+void Metrics::ObserveRequest(std::string_view method, std::string_view route,
+                             int status, std::uint64_t micros) {
+  std::lock_guard lock(mu_);
+  ++requests_[{std::string(method), RouteLabel(route), status}];
+  Histogram& h = latency_[RouteLabel(route)];
+  for (std::size_t i = 0; i < kLatencyBounds.size(); ++i)
+    if (micros <= kLatencyBounds[i]) ++h.buckets[i];
+  ++h.count;
+  h.sum_micros += micros;
+}
+
+void Metrics::ObserveRefusal(std::string_view rule) {
+  std::lock_guard lock(mu_);
+  ++refusals_[std::string(rule)];
+}
+
+void Metrics::ObserveAccessRecord() {
+  std::lock_guard lock(mu_);
+  ++access_records_;
+}
+
+std::string Metrics::Render(const Sampled& s) const {
+  std::string out;
+  std::lock_guard lock(mu_);
+  out += "# HELP caseledger_http_requests_total HTTP requests answered, by method, route pattern and status.\n";
+  out += "# TYPE caseledger_http_requests_total counter\n";
+  for (const auto& [key, n] : requests_) {
+    const auto& [method, route, status] = key;
+    out += "caseledger_http_requests_total{method=\"" + method + "\",route=\"" + route +
+           "\",status=\"" + std::to_string(status) + "\"} " + std::to_string(n) + "\n";
+  }
+  out += "# HELP caseledger_http_request_duration_seconds Time from a request read to its response, by route pattern.\n";
+  out += "# TYPE caseledger_http_request_duration_seconds histogram\n";
+  for (const auto& [route, h] : latency_)
+    HistogramLines(out, "caseledger_http_request_duration_seconds", "route=\"" + route + "\"",
+                   kLatencyBounds, h.buckets, h.count, Seconds(h.sum_micros), true);
+  out += "# HELP caseledger_policy_refusals_total Commands refused by a rule of law since start, by rule id.\n";
+  out += "# TYPE caseledger_policy_refusals_total counter\n";
+  for (const auto& [rule, n] : refusals_)
+    out += "caseledger_policy_refusals_total{rule=\"" + rule + "\"} " + std::to_string(n) + "\n";
+  out += "# HELP caseledger_access_records_total access.read records appended since start.\n";
+  out += "# TYPE caseledger_access_records_total counter\n";
+  out += "caseledger_access_records_total " + std::to_string(access_records_) + "\n";
+  out += "# HELP caseledger_auth_failures_total Failed authentications since start.\n";
+  out += "# TYPE caseledger_auth_failures_total counter\n";
+  out += "caseledger_auth_failures_total " + std::to_string(s.auth_failures) + "\n";
+  out += "# HELP caseledger_auth_throttled_total Authentications refused by throttling since start.\n";
+  out += "# TYPE caseledger_auth_throttled_total counter\n";
+  out += "caseledger_auth_throttled_total " + std::to_string(s.auth_throttled) + "\n";
+  out += "# HELP caseledger_log_size Events in the log.\n";
+  out += "# TYPE caseledger_log_size gauge\n";
+  out += "caseledger_log_size " + std::to_string(s.log_size) + "\n";
+  out += "# HELP caseledger_appends_total Events appended since start (incl. refusal and access records).\n";
+  out += "# TYPE caseledger_appends_total counter\n";
+  out += "caseledger_appends_total " + std::to_string(s.writer.events) + "\n";
+  out += "# HELP caseledger_writer_refused_total Commands the writer refused since start.\n";
+  out += "# TYPE caseledger_writer_refused_total counter\n";
+  out += "caseledger_writer_refused_total " + std::to_string(s.writer.refused) + "\n";
+  out += "# HELP caseledger_writer_state Whether the writer can append: 1 for its current state "
+         "(degraded: writes suspended after a storage failure; failed: restart required).\n";
+  out += "# TYPE caseledger_writer_state gauge\n";
+  for (auto state : {ledger::WriterHealth::State::kOk, ledger::WriterHealth::State::kDegraded,
+                     ledger::WriterHealth::State::kFailed}) {
+    out += "caseledger_writer_state{state=\"" + std::string(ledger::StateName(state)) + "\"} " +
+           (s.health.state == state ? "1" : "0") + "\n";
+  }
+  out += "# HELP caseledger_writer_suspensions_total Times writes were suspended by a storage failure since start.\n";
+  out += "# TYPE caseledger_writer_suspensions_total counter\n";
+  out += "caseledger_writer_suspensions_total " + std::to_string(s.health.suspensions) + "\n";
+  out += "# HELP caseledger_storage_failures_total Failed commits, key stores and disk probes since start.\n";
+  out += "# TYPE caseledger_storage_failures_total counter\n";
+  out += "caseledger_storage_failures_total " + std::to_string(s.health.storage_failures) + "\n";
+  out += "# HELP caseledger_writer_probes_total Disk probes while writes were suspended, since start.\n";
+  out += "# TYPE caseledger_writer_probes_total counter\n";
+  out += "caseledger_writer_probes_total " + std::to_string(s.health.probes) + "\n";
+  out += "# HELP caseledger_batch_size_events Events per group commit.\n";
+  out += "# TYPE caseledger_batch_size_events histogram\n";
+  HistogramLines(out, "caseledger_batch_size_events", "", ledger::WriterStats::kBatchSizeBounds,
+                 s.writer.batch_sizes, s.writer.batches, std::to_string(s.writer.events), false);
+  out += "# HELP caseledger_commit_duration_seconds Duration of a group commit incl. fsync.\n";
+  out += "# TYPE caseledger_commit_duration_seconds histogram\n";
+  HistogramLines(out, "caseledger_commit_duration_seconds", "",
+                 ledger::WriterStats::kCommitMicrosBounds, s.writer.commit_durations,
+                 s.writer.batches, Seconds(s.writer.commit_micros), true);
+  return out;
+}
+
+}  // namespace caseledger::api

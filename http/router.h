@@ -1,0 +1,90 @@
+// Router: the HTTP API's request dispatch as a pure function over plain
+// request and response values — no sockets, no Beast — so tests call it
+// directly (STYLE: router tests without sockets) and Beast stays in the one
+// server translation unit. Routes are method + pattern ("/v1/cases/{case}");
+// a segment in braces binds a path parameter. Dispatch answers 404 for an
+// unknown path, 405 (with `Allow`) for a known path with another method, and
+// 400 for a malformed target or query, each as problem+json.
+// Thread-safety: add routes before serving; Handle is then const and may run
+// on any number of threads.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+
+namespace caseledger::api {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", …
+  std::string target;  // origin-form: path ["?" query]
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  // The client's address, for throttling failed logins only: never stored,
+  // logged or put in a metric.
+  std::string remote;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // The matched route's pattern ("/v1/cases/{case}"), "" if none matched:
+  // for metrics and access logs, which never see raw targets (ids, queries).
+  std::string route;
+};
+
+// The problem+json response of a non-OK status (http/problem.h).
+HttpResponse ErrorResponse(const Status& s);
+// A problem+json response of the HTTP layer's own (405, 415 …) that no
+// Status maps to: `type` is the suffix under kProblemBase.
+HttpResponse ProblemResponse(int status, std::string_view type,
+                             std::string_view title, std::string_view detail);
+
+using PathParams = std::map<std::string, std::string, std::less<>>;
+using QueryParams = std::map<std::string, std::string, std::less<>>;
+
+struct QueryLimits {
+  std::size_t max_bytes = 2048;
+  std::size_t max_params = 32;
+};
+// Parses a query string ("a=1&b=x%20y"): strict percent-decoding (two hex
+// digits; "+" is a space), valid UTF-8, no NUL, no duplicate names, within
+// limits. InvalidArgument naming the problem (never echoing the input).
+Result<QueryParams> ParseQuery(std::string_view query, const QueryLimits& limits = {});
+
+class Router {
+ public:
+  using Handler = std::function<HttpResponse(const HttpRequest&,
+                                             const PathParams&,
+                                             const QueryParams&)>;
+  // Adds a route. Precondition (assert): `pattern` starts with '/', its
+  // parameter segments are "{name}", and (method, pattern) is new.
+  void Add(std::string method, std::string pattern, Handler handler);
+
+  // Dispatches `request`. Path segments are matched literally after
+  // percent-decoding; a segment that decodes to "", ".", ".." or contains
+  // '/' or NUL makes the target malformed (400), so no path parameter can
+  // traverse anything.
+  HttpResponse Handle(const HttpRequest& request) const;
+
+  // Every (method, pattern), in the order added (for the OpenAPI check).
+  std::vector<std::pair<std::string, std::string>> Routes() const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;  // "{name}" for a parameter
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+}  // namespace caseledger::api

@@ -1,0 +1,830 @@
+#include "http/service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "app/audit.h"
+#include "app/authz.h"
+#include "app/erasure.h"
+#include "app/event_json.h"
+#include "app/history.h"
+#include "app/html.h"
+#include "http/problem.h"
+#include "app/subject_export.h"
+#include "base/bytes.h"
+#include "base/ids.h"
+#include "crypto/random.h"
+#include "ledger/body.h"
+#include "ledger/event.h"
+#include "ledger/evidence.h"
+#include "ledger/proofs.h"
+#include "projections/catalogue.h"
+#include "projections/disclosure_register.h"
+#include "projections/stats.h"
+
+namespace caseledger::api {
+
+using ledger::Json;
+using ledger::Micros;
+
+namespace {
+
+HttpResponse JsonResponse(int status, const Json& j) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = ledger::CanonicalJson(j);
+  return r;
+}
+
+std::string NewRandomId(std::string_view prefix) {
+  return FormatId(prefix, crypto::RandomArray<kIdRandomBytes>());
+}
+
+// Strict query parameters: only `allowed` names.
+Status OnlyParams(const QueryParams& q, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [name, value] : q) {
+    (void)value;
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
+      return InvalidArgument("query: unknown parameter " + name);
+  }
+  return Status::Ok();
+}
+
+// A decimal integer parameter in [lo, hi]; `fallback` if absent.
+Result<std::uint64_t> UintParam(const QueryParams& q, std::string_view name,
+                                std::uint64_t fallback, std::uint64_t lo, std::uint64_t hi) {
+  auto it = q.find(name);
+  if (it == q.end()) return fallback;
+  const std::string& v = it->second;
+  if (v.empty() || v.size() > 16 || !std::all_of(v.begin(), v.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      }))
+    return InvalidArgument("query: " + std::string(name) + " must be a decimal integer");
+  const std::uint64_t n = std::stoull(v);
+  if (n < lo || n > hi)
+    return InvalidArgument("query: " + std::string(name) + " must be between " +
+                           std::to_string(lo) + " and " + std::to_string(hi));
+  return n;
+}
+
+// A time parameter: RFC 3339 UTC, or a date (YYYY-MM-DD, its start).
+Result<Micros> TimeParam(std::string_view name, const std::string& v) {
+  std::string text = v;
+  if (text.size() == 10) text += "T00:00:00Z";
+  auto t = ledger::ParseTime(text);
+  if (!t.ok())
+    return InvalidArgument("query: " + std::string(name) +
+                           " must be a UTC time (YYYY-MM-DDTHH:MM:SS[.ffffff]Z) or a date");
+  return *t;
+}
+
+bool IsDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The purpose of a read: ?purpose= or X-Purpose (one of them, and only one value).
+Result<std::string> PurposeOf(const HttpRequest& req, const QueryParams& q) {
+  std::string purpose;
+  auto it = q.find("purpose");
+  auto h = req.headers.find("x-purpose");
+  if (it != q.end() && h != req.headers.end() && it->second != h->second)
+    return InvalidArgument("purpose: the query and the X-Purpose header disagree");
+  if (it != q.end()) purpose = it->second;
+  else if (h != req.headers.end()) purpose = h->second;
+  if (purpose.empty())
+    return InvalidArgument(
+        "purpose: required (?purpose= or X-Purpose: casework, review, subject_access or audit)");
+  if (!IsPurpose(purpose))
+    return InvalidArgument("purpose: must be casework, review, subject_access or audit");
+  return purpose;
+}
+
+Status RequireJson(const HttpRequest& req) {
+  auto it = req.headers.find("content-type");
+  if (it == req.headers.end()) return InvalidArgument("content-type");
+  std::string ct = it->second;
+  const std::size_t semi = ct.find(';');
+  std::string params = semi == std::string::npos ? "" : ct.substr(semi + 1);
+  ct = ct.substr(0, semi);
+  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+  std::transform(ct.begin(), ct.end(), ct.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  std::transform(params.begin(), params.end(), params.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  params.erase(std::remove(params.begin(), params.end(), ' '), params.end());
+  if (ct != "application/json" || !(params.empty() || params == "charset=utf-8"))
+    return InvalidArgument("content-type");
+  return Status::Ok();
+}
+
+HttpResponse UnsupportedMediaType() {
+  return ProblemResponse(415, "unsupported-media-type", "Unsupported media type",
+                         "the request body must be application/json (UTF-8)");
+}
+
+// Parses a request body that must be a JSON object with exactly the members
+// `required` and, optionally, `optional`.
+Result<Json> ParseBody(const HttpRequest& req, const ledger::JsonLimits& limits,
+                       std::initializer_list<std::string_view> required,
+                       std::initializer_list<std::string_view> optional) {
+  CL_ASSIGN_OR_RETURN(Json j, ledger::ParseUntrustedJson(req.body, limits));
+  if (!j.is_object()) return InvalidArgument("body: must be a JSON object");
+  for (std::string_view k : required)
+    if (!j.contains(std::string(k)))
+      return InvalidArgument("body: missing field " + std::string(k));
+  for (const auto& [k, v] : j.items()) {
+    (void)v;
+    if (std::find(required.begin(), required.end(), k) == required.end() &&
+        std::find(optional.begin(), optional.end(), k) == optional.end())
+      return InvalidArgument("body: unknown field " + k);
+  }
+  return j;
+}
+
+Json CheckpointJson(const ledger::Appended& a) {
+  return Json{{"size", a.tree_size}, {"note", a.checkpoint}};
+}
+
+// `?format=`: json (the default) or html, the self-contained page of
+// app/html.h for people (the Format parameter of docs/api/openapi.yaml).
+Result<bool> WantsHtml(const QueryParams& q) {
+  auto it = q.find("format");
+  if (it == q.end() || it->second == "json") return false;
+  if (it->second == "html") return true;
+  return InvalidArgument("format: json or html");
+}
+
+HttpResponse HtmlPage(std::string page) {
+  HttpResponse r;
+  r.content_type = "text/html; charset=utf-8";
+  // The pages hold no script and load nothing: the browser is told so too.
+  r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  r.body = std::move(page);
+  return r;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Service>> Service::Create(DomainLedger& domain,
+                                                 crypto::SecretBytes token_pepper,
+                                                 ServiceOptions options) {
+  return std::unique_ptr<Service>(new Service(domain.ledger(), domain.dbs(),
+                                              std::move(token_pepper), std::move(options)));
+}
+
+Service::Service(ledger::Ledger& ledger, const projections::ProjectionDbs& dbs,
+                 crypto::SecretBytes pepper, ServiceOptions options)
+    : ledger_(ledger),
+      dbs_(dbs),
+      hasher_(std::move(pepper)),
+      options_(std::move(options)),
+      verifier_(crypto::NoteVerifier::For(ledger.store().origin(),
+                                          ledger.signing_key().public_key())),
+      cases_(ledger.store(), dbs_),
+      auth_(hasher_,
+            [this](std::string_view user) {
+              return projections::ReadUser(ledger_.store(), dbs_, user);
+            },
+            options_.throttle) {
+  AddRoutes();
+}
+
+HttpResponse Service::Handle(const HttpRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  HttpResponse r;
+  try {
+    r = router_.Handle(request);
+  } catch (const std::exception&) {
+    // nlohmann or the standard library threw: a bug; never show what.
+    r = ErrorResponse(Internal("a handler threw"));
+  }
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  metrics_.ObserveRequest(request.method, r.route, r.status,
+                          static_cast<std::uint64_t>(micros.count()));
+  return r;
+}
+
+void Service::AddAuthed(std::string method, std::string pattern, AuthedHandler h) {
+  router_.Add(std::move(method), std::move(pattern),
+              [this, h = std::move(h)](const HttpRequest& req, const PathParams& p,
+                                       const QueryParams& q) {
+                auto it = req.headers.find("authorization");
+                const std::string none;
+                auto who = auth_.Authenticate(it == req.headers.end() ? none : it->second,
+                                              req.remote, options_.clock());
+                if (!who.ok()) {
+                  HttpResponse r = ErrorResponse(who.status());
+                  if (who.status().code() == StatusCode::kUnauthenticated)
+                    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"caseledger\"");
+                  if (who.status().code() == StatusCode::kRateLimited) {
+                    for (auto& [name, value] : r.headers)
+                      if (name == "Retry-After") value = "60";
+                  }
+                  return r;
+                }
+                return h(*who, req, p, q);
+              });
+}
+
+Result<ledger::Appended> Service::Append(ledger::Command cmd) {
+  auto fut = ledger_.writer().Submit(std::move(cmd));
+  if (fut.wait_for(options_.write_timeout) != std::future_status::ready)
+    return Unavailable("the ledger did not confirm the write in time; it was not acknowledged");
+  return fut.get();
+}
+
+Status Service::RecordAccess(const Principal& who, const std::string& case_id,
+                             const std::string& purpose, const std::string& type) {
+  constexpr std::string_view kRefused =
+      "the read could not be recorded in the access log, so it is refused (fail closed)";
+  if (options_.fail_access_records) return Unavailable(std::string(kRefused));
+  ledger::Command c;
+  c.type = type;
+  c.actor = who.user;
+  c.role = who.role;
+  c.case_id = case_id;
+  c.h = Json{{"purpose", purpose}};
+  c.from_server = true;
+  auto r = Append(std::move(c));
+  if (!r.ok()) return Unavailable(std::string(kRefused));
+  metrics_.ObserveAccessRecord();
+  return Status::Ok();
+}
+
+HttpResponse Service::Written(Result<ledger::Appended> r, Json extra) {
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kPolicyRefused)
+      metrics_.ObserveRefusal(projections::RuleOf(r.status()));
+    return ErrorResponse(r.status());
+  }
+  extra["seq"] = r->seq;
+  extra["time"] = r->time;
+  extra["checkpoint"] = CheckpointJson(*r);
+  HttpResponse resp = JsonResponse(201, extra);
+  return resp;
+}
+
+// --- Writes ---------------------------------------------------------------
+
+HttpResponse Service::PostCase(const Principal& who, const HttpRequest& req) {
+  if (!RequireJson(req).ok()) return UnsupportedMediaType();
+  auto j = ParseBody(req, options_.json, {"subject", "h", "body"}, {});
+  if (!j.ok()) return ErrorResponse(j.status());
+  const Json& subject = (*j)["subject"];
+  if (!(*j)["h"].is_object()) return ErrorResponse(InvalidArgument("h: must be an object"));
+  if (!(*j)["body"].is_object()) return ErrorResponse(InvalidArgument("body: must be an object"));
+  ledger::Command c;
+  c.type = "concern.reported";
+  c.actor = who.user;
+  c.role = who.role;
+  c.case_id = NewRandomId("c");
+  if (subject.is_null()) {
+    const Json& ns = (*j)["h"].contains("new_subject") ? (*j)["h"]["new_subject"] : Json();
+    if (!ns.is_boolean() || !ns.get<bool>())
+      return ErrorResponse(InvalidArgument(
+          "h.new_subject: must be true for a new person (subject null)"));
+    c.subject = NewRandomId("s");
+  } else if (subject.is_string()) {
+    const std::string s = subject.get<std::string>();
+    if (!ValidateId(s, "s", "subject").ok())
+      return ErrorResponse(InvalidArgument("subject: not a subject id (s-…) or null"));
+    c.subject = s;
+  } else {
+    return ErrorResponse(InvalidArgument("subject: not a subject id (s-…) or null"));
+  }
+  c.h = (*j)["h"];
+  c.body = (*j)["body"];
+  const std::string case_id = *c.case_id, subject_id = *c.subject;
+  return Written(Append(std::move(c)), Json{{"case", case_id}, {"subject", subject_id}});
+}
+
+HttpResponse Service::PostEvent(const Principal& who, const HttpRequest& req,
+                                const std::string& case_id) {
+  if (!ValidateId(case_id, "c", "case").ok())
+    return ErrorResponse(InvalidArgument("case: not a case id (c-…)"));
+  if (!RequireJson(req).ok()) return UnsupportedMediaType();
+  auto j = ParseBody(req, options_.json, {"type", "h"}, {"body"});
+  if (!j.ok()) return ErrorResponse(j.status());
+  if (!(*j)["type"].is_string()) return ErrorResponse(InvalidArgument("type: must be a string"));
+  const std::string type = (*j)["type"].get<std::string>();
+  const projections::EventSpec* spec = projections::FindEventSpec(type);
+  if (spec == nullptr) return ErrorResponse(InvalidArgument("type: unknown event type"));
+  // Server-written types (access.*, policy.refused) are 403 whatever their
+  // scope, as docs/api/openapi.yaml says.
+  if (spec->server_only)
+    return ErrorResponse(PermissionDenied("type: " + type + " is written by the server only"));
+  if (spec->scope != projections::Scope::kCase)
+    return ErrorResponse(InvalidArgument(
+        "type: not an event of an existing case (concerns open cases at POST /v1/cases)"));
+  if (!(*j)["h"].is_object()) return ErrorResponse(InvalidArgument("h: must be an object"));
+  if (j->contains("body") && !(*j)["body"].is_object())
+    return ErrorResponse(InvalidArgument("body: must be an object"));
+  // Need to know (and the case's existence) is decided by the policy engine
+  // inside the writer, on the state this event is appended to: no read here,
+  // and no assignment can change in between.
+  ledger::Command c;
+  c.enforce_need_to_know = true;
+  c.type = type;
+  c.actor = who.user;
+  c.role = who.role;
+  c.case_id = case_id;
+  c.h = (*j)["h"];
+  if (j->contains("body")) c.body = (*j)["body"];
+  return Written(Append(std::move(c)), Json{{"case", case_id}});
+}
+
+HttpResponse Service::EraseSubject(const Principal& who, const HttpRequest& req,
+                                   const std::string& subject) {
+  if (!ValidateId(subject, "s", "subject").ok())
+    return ErrorResponse(InvalidArgument("subject: not a subject id (s-…)"));
+  if (!RequireJson(req).ok()) return UnsupportedMediaType();
+  auto j = ParseBody(req, options_.json, {"reason"}, {});
+  if (!j.ok()) return ErrorResponse(j.status());
+  if (!(*j)["reason"].is_string()) return ErrorResponse(InvalidArgument("reason: must be a string"));
+  auto c = ErasureCommand(ledger_.keys(), who.user, who.role, subject,
+                          (*j)["reason"].get<std::string>());
+  if (!c.ok()) return ErrorResponse(c.status());
+  const std::string kid = c->h["kid"].get<std::string>();
+  auto appended = Append(std::move(*c));
+  Json extra{{"subject", subject}, {"kid", kid}, {"key_destroyed", true}};
+  if (appended.ok()) {
+    // GDPR Art. 19: the recipients of earlier disclosures to tell of the
+    // erasure (then record recipients.notified about this seq).
+    Json notify = Json::array();
+    if (auto st = projections::ReadSubject(ledger_.store(), dbs_, subject); st.ok()) {
+      for (const std::string& id : st->cases) {
+        auto snap = cases_.Get(id);
+        if (!snap.ok()) continue;
+        for (const auto& d : snap->c->view.notifications)
+          if (d.seq == appended->seq && !d.Pending().empty())
+            notify.push_back({{"case", id}, {"about", d.seq}, {"recipients", d.Pending()}});
+      }
+    }
+    extra["notify"] = std::move(notify);
+  }
+  return Written(std::move(appended), std::move(extra));
+}
+
+HttpResponse Service::LookupSubject(const Principal& who, const HttpRequest& req) {
+  if (who.role != "caseworker" && who.role != "coordinator" && who.role != "dpo")
+    return ErrorResponse(PermissionDenied(
+        "only caseworkers, coordinators and the dpo look up a person by CPR number"));
+  if (!RequireJson(req).ok()) return UnsupportedMediaType();
+  auto j = ParseBody(req, options_.json, {"cpr"}, {});
+  if (!j.ok()) return ErrorResponse(j.status());
+  const Json& cpr = (*j)["cpr"];
+  if (!cpr.is_string() || !projections::IsCpr(cpr.get_ref<const std::string&>()))
+    return ErrorResponse(InvalidArgument("cpr: a CPR number, DDMMYY-NNNN or DDMMYYNNNN"));
+  ledger::Keystore& keys = ledger_.keys();
+  auto owner = keys.OwnerOf(projections::CprLookupKey(keys, cpr.get_ref<const std::string&>()));
+  if (!owner.ok()) return ErrorResponse(owner.status());
+  const Status none = NotFound("no subject is registered under this CPR number");
+  if (!*owner) return ErrorResponse(none);
+  auto st = projections::ReadSubject(ledger_.store(), dbs_, **owner);
+  // An entry whose subject never reached the log, or was erased, is no one's.
+  if (!st.ok() && st.status().code() == StatusCode::kNotFound) return ErrorResponse(none);
+  if (!st.ok()) return ErrorResponse(st.status());
+  if (st->erased) return ErrorResponse(none);
+  // Fail closed: who found this person is durable before the answer leaves.
+  for (const std::string& c : st->cases)
+    if (auto s = RecordAccess(who, c, "lookup"); !s.ok()) return ErrorResponse(s);
+  return JsonResponse(200, Json{{"subject", **owner}});
+}
+
+
+HttpResponse Service::Audit(const Principal& who, const QueryParams& q) {
+  if (who.role != "auditor" && who.role != "dpo")
+    return ErrorResponse(PermissionDenied("only auditors and the dpo run the compliance audit"));
+  if (auto s = OnlyParams(q, {"format", "previous_checkpoint"}); !s.ok()) return ErrorResponse(s);
+  auto html = WantsHtml(q);
+  if (!html.ok()) return ErrorResponse(html.status());
+  // The previous audit's signed checkpoint note (percent-encoded): the
+  // report proves the log still extends it.
+  std::optional<AuditOptions::Previous> previous;
+  if (auto it = q.find("previous_checkpoint"); it != q.end()) {
+    auto p = PreviousFromNote(it->second, verifier_);
+    if (!p.ok()) return ErrorResponse(p.status());
+    previous = *p;
+  }
+  auto erasures = ledger_.keys().Erasures();
+  if (!erasures.ok()) return ErrorResponse(erasures.status());
+  AuditOptions o;
+  o.now = options_.clock();
+  o.previous = previous;
+  auto report = BuildAudit(ledger_.store(), verifier_, *erasures, dbs_, o);
+  if (!report.ok()) return ErrorResponse(report.status());
+  if (*html) return HtmlPage(AuditHtml(*report));
+  return JsonResponse(200, *report);
+}
+
+HttpResponse Service::ExportSubject(const Principal& who, const std::string& subject,
+                                    const QueryParams& q) {
+  if (!ValidateId(subject, "s", "subject").ok())
+    return ErrorResponse(InvalidArgument("subject: not a subject id (s-…)"));
+  if (auto s = OnlyParams(q, {"format"}); !s.ok()) return ErrorResponse(s);
+  auto html = WantsHtml(q);
+  if (!html.ok()) return ErrorResponse(html.status());
+  if (who.role != "dpo")
+    return ErrorResponse(PermissionDenied("only the dpo produces a subject access export"));
+  auto subject_state = projections::ReadSubject(ledger_.store(), dbs_, subject);
+  if (!subject_state.ok()) return ErrorResponse(subject_state.status());
+  // Fail closed: each case's access.exported is durable before anything leaves.
+  for (const std::string& c : subject_state->cases)
+    if (auto s = RecordAccess(who, c, "subject_access", "access.exported"); !s.ok())
+      return ErrorResponse(s);
+  auto exported = BuildSubjectExport(ledger_.store(), ledger_.keys(), dbs_, subject,
+                                     *subject_state, ledger::NowMicros());
+  if (!exported.ok()) return ErrorResponse(exported.status());
+  if (*html) return HtmlPage(SubjectExportHtml(*exported));
+  return JsonResponse(200, *exported);
+}
+
+// --- Case reads -----------------------------------------------------------
+
+namespace {
+
+struct AsOf {
+  std::optional<std::uint64_t> seq;
+  std::optional<Micros> time;
+};
+
+Result<AsOf> AsOfParam(const QueryParams& q) {
+  AsOf a;
+  auto it = q.find("as_of");
+  if (it == q.end()) return a;
+  if (IsDigits(it->second)) {
+    CL_ASSIGN_OR_RETURN(a.seq, UintParam(q, "as_of", 0, 1, (std::uint64_t{1} << 53) - 1));
+  } else {
+    CL_ASSIGN_OR_RETURN(a.time, TimeParam("as_of", it->second));
+  }
+  return a;
+}
+
+}  // namespace
+
+struct Service::CaseRead {
+  std::string purpose;
+  AsOf as_of;
+  projections::CaseCache::Read current;
+  CaseAccess access = CaseAccess::kNone;
+};
+
+Result<Service::CaseRead> Service::BeginCaseRead(const Principal& who, const HttpRequest& req,
+                                                 const std::string& case_id,
+                                                 const QueryParams& q) {
+  if (!ValidateId(case_id, "c", "case").ok())
+    return InvalidArgument("case: not a case id (c-…)");
+  CL_RETURN_IF_ERROR(OnlyParams(q, {"purpose", "as_of"}));
+  CaseRead r;
+  CL_ASSIGN_OR_RETURN(r.purpose, PurposeOf(req, q));
+  CL_RETURN_IF_ERROR(CheckPurpose(who, r.purpose));
+  CL_ASSIGN_OR_RETURN(r.as_of, AsOfParam(q));
+  CL_ASSIGN_OR_RETURN(r.current, cases_.Get(case_id));
+  r.access = AccessTo(who, r.current.c->view, r.purpose);
+  if (r.access == CaseAccess::kNone)
+    return PermissionDenied("the case is not yours to read (need to know)");
+  // Fail closed: the access record is durable before anything leaves.
+  CL_RETURN_IF_ERROR(RecordAccess(who, case_id, r.purpose));
+  return r;
+}
+
+HttpResponse Service::GetCase(const Principal& who, const HttpRequest& req,
+                              const std::string& case_id, const QueryParams& q) {
+  auto read = BeginCaseRead(who, req, case_id, q);
+  if (!read.ok()) return ErrorResponse(read.status());
+  const AsOf* as_of = &read->as_of;
+  const projections::CaseView& now = read->current.c->view;
+  const projections::CaseCache::Read* current = &read->current;
+  Json out{{"case", case_id}};
+  if (as_of->seq || as_of->time) {
+    auto then = as_of->seq
+                    ? projections::CaseAsOfSeq(ledger_.store(), dbs_, case_id, *as_of->seq)
+                    : projections::CaseAsOfTime(ledger_.store(), dbs_, case_id, *as_of->time);
+    if (!then.ok()) return ErrorResponse(then.status());
+    out["as_of"] = as_of->seq ? Json(*as_of->seq) : Json(ledger::FormatTime(*as_of->time));
+    out["state"] = then->Derive().ToJson();
+  } else {
+    out["state"] = now.ToJson();
+  }
+  out["built_to"] = Json{{"size", current->built_to.size},
+                         {"root", ToHex(current->built_to.root.view())}};
+  return JsonResponse(200, out);
+}
+
+HttpResponse Service::GetHistory(const Principal& who, const HttpRequest& req,
+                                 const std::string& case_id, const QueryParams& query) {
+  auto html = WantsHtml(query);
+  if (!html.ok()) return ErrorResponse(html.status());
+  QueryParams q = query;
+  q.erase("format");
+  auto read = BeginCaseRead(who, req, case_id, q);
+  if (!read.ok()) return ErrorResponse(read.status());
+  const AsOf* as_of = &read->as_of;
+  const CaseAccess access = read->access;
+  auto history = projections::CaseHistory(ledger_.store(), dbs_, case_id, as_of->seq.value_or(0));
+  if (!history.ok()) return ErrorResponse(history.status());
+  Json entries = Json::array();
+  auto txn = ledger_.store().env().BeginRead();
+  if (!txn.ok()) return ErrorResponse(txn.status());
+  for (const projections::HistoryEntry& e : *history) {
+    if (as_of->time && e.fact.time > *as_of->time) break;
+    Json o = HistoryEntryJson(e);
+    auto line = ledger::ReadEventLine(*txn, ledger_.store(), e.fact.seq);
+    if (!line.ok()) return ErrorResponse(line.status());
+    auto event = ledger::DecodeEvent(*line);
+    if (!event.ok()) return ErrorResponse(event.status());
+    if (event->body) {
+      if (access != CaseAccess::kBodies) {
+        o["body"] = Json{{"withheld", "metadata only for this role and purpose"}};
+      } else {
+        auto body = ReadableBody(*event, ledger_.keys(), read->current.c->view.erased);
+        if (!body.ok()) return ErrorResponse(body.status());
+        o["body"] = std::move(*body);
+      }
+    }
+    entries.push_back(std::move(o));
+  }
+  Json doc{{"case", case_id}, {"entries", std::move(entries)}};
+  if (*html) {
+    // Headers only (the page never shows a body), each event verified.
+    if (Status s = AddVerification(ledger_.store(), verifier_, doc); !s.ok())
+      return ErrorResponse(s);
+    return HtmlPage(CaseHistoryHtml(doc));
+  }
+  return JsonResponse(200, doc);
+}
+
+HttpResponse Service::ListCases(const Principal& who, const QueryParams& q) {
+  if (auto s = OnlyParams(q, {"status", "limit", "after"}); !s.ok()) return ErrorResponse(s);
+  auto limit = UintParam(q, "limit", 100, 1, options_.max_list);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  static const std::set<std::string, std::less<>> kStatuses = {
+      "received", "under_assessment", "founded", "unfounded", "intervention", "closed", "erased"};
+  std::string status, after;
+  if (auto it = q.find("status"); it != q.end()) {
+    if (!kStatuses.contains(it->second))
+      return ErrorResponse(InvalidArgument("query: status is not a case status"));
+    status = it->second;
+  }
+  if (auto it = q.find("after"); it != q.end()) {
+    if (!ValidateId(it->second, "c", "after").ok())
+      return ErrorResponse(InvalidArgument("query: after must be a case id"));
+    after = it->second;
+  }
+  auto ids = projections::ListCaseIds(ledger_.store(), dbs_);
+  if (!ids.ok()) return ErrorResponse(ids.status());
+  Json cases = Json::array();
+  std::string next;
+  for (const std::string& id : *ids) {
+    if (!after.empty() && id <= after) continue;
+    auto snap = cases_.Get(id);
+    if (!snap.ok()) return ErrorResponse(snap.status());
+    const projections::CaseView& v = snap->c->view;
+    if (!MayList(who, v)) continue;
+    if (!status.empty() && v.status != status) continue;
+    if (cases.size() == *limit) {
+      next = cases.back()["case"].get<std::string>();
+      break;
+    }
+    // A summary: never the context codes (ROL-3), never a body.
+    cases.push_back(Json{{"case", v.case_id},
+                         {"status", v.status},
+                         {"opened", ledger::FormatTime(v.opened)},
+                         {"source", v.source},
+                         {"minor", v.minor},
+                         {"assignees", v.assignees},
+                         {"last_activity", ledger::FormatTime(v.last_activity)}});
+  }
+  Json out{{"cases", std::move(cases)}};
+  if (!next.empty()) out["next"] = next;
+  return JsonResponse(200, out);
+}
+
+HttpResponse Service::Disclosures(const Principal& who, const QueryParams& q) {
+  if (who.role == "caseworker")
+    return ErrorResponse(PermissionDenied("the disclosure register is for coordinators, legal "
+                                          "reviewers, auditors and the DPO"));
+  if (auto s = OnlyParams(q, {"from", "to", "recipient", "basis", "status", "finding", "legacy",
+                              "format"});
+      !s.ok())
+    return ErrorResponse(s);
+  auto html = WantsHtml(q);
+  if (!html.ok()) return ErrorResponse(html.status());
+  Micros from = 0, to = std::numeric_limits<Micros>::max();
+  if (auto it = q.find("from"); it != q.end()) {
+    auto t = TimeParam("from", it->second);
+    if (!t.ok()) return ErrorResponse(t.status());
+    from = *t;
+  }
+  if (auto it = q.find("to"); it != q.end()) {
+    auto t = TimeParam("to", it->second);
+    if (!t.ok()) return ErrorResponse(t.status());
+    to = *t;
+  }
+  auto param = [&](const char* key) {
+    auto it = q.find(key);
+    return it == q.end() ? std::string() : it->second;
+  };
+  const std::string finding = param("finding"), legacy = param("legacy");
+  if (!legacy.empty() && legacy != "true" && legacy != "false")
+    return ErrorResponse(InvalidArgument("legacy: true or false"));
+  if (!finding.empty() && !projections::IsRegisterCheck(finding))
+    return ErrorResponse(InvalidArgument("finding: not a finding code of the register"));
+  const Micros now = options_.clock();
+  auto entries = projections::ReadRegister(
+      ledger_.store(), dbs_, now, [&](const projections::CaseView& v) { return MayList(who, v); });
+  if (!entries.ok()) return ErrorResponse(entries.status());
+  projections::RegisterFilter filter;
+  filter.from = from;
+  filter.to = to;
+  filter.recipient = param("recipient");
+  filter.basis = param("basis");
+  filter.status = param("status");
+  filter.finding = finding;
+  if (!legacy.empty()) filter.legacy = legacy == "true";
+  const Json doc = projections::RegisterJson(*entries, filter, now);
+  if (*html) return HtmlPage(RegisterHtml(doc));
+  return JsonResponse(200, doc);
+}
+
+HttpResponse Service::LogEntries(const Principal& who, const QueryParams& q) {
+  if (who.role != "auditor" && who.role != "dpo")
+    return ErrorResponse(PermissionDenied("raw log entries are for auditors and the DPO"));
+  if (auto s = OnlyParams(q, {"from", "count"}); !s.ok()) return ErrorResponse(s);
+  auto from = UintParam(q, "from", 1, 1, (std::uint64_t{1} << 53) - 1);
+  if (!from.ok()) return ErrorResponse(from.status());
+  auto count = UintParam(q, "count", 100, 1, options_.max_log_entries);
+  if (!count.ok()) return ErrorResponse(count.status());
+  auto txn = ledger_.store().env().BeginRead();
+  if (!txn.ok()) return ErrorResponse(txn.status());
+  auto size = ledger::TreeSize(*txn, ledger_.store());
+  if (!size.ok()) return ErrorResponse(size.status());
+  HttpResponse r;
+  r.content_type = "application/jsonl";
+  for (std::uint64_t s = *from; s < *from + *count && s <= *size; ++s) {
+    auto line = ledger::ReadEventLine(*txn, ledger_.store(), s);
+    if (!line.ok()) return ErrorResponse(line.status());
+    r.body += *line;
+    r.body += '\n';
+  }
+  r.headers.emplace_back("X-Log-Size", std::to_string(*size));
+  return r;
+}
+
+// --- Routes ---------------------------------------------------------------
+
+void Service::AddRoutes() {
+  router_.Add("GET", "/healthz", [this](const HttpRequest&, const PathParams&, const QueryParams&) {
+    // 503 while writes cannot succeed, so a load balancer or a supervisor can
+    // act (docs/operations.md "Storage failures"). Names only: no data.
+    const ledger::WriterHealth h = ledger_.writer().health();
+    Json doc{{"status", std::string(ledger::StateName(h.state))},
+             {"log_size", ledger_.writer().size()}};
+    if (h.state == ledger::WriterHealth::State::kOk) return JsonResponse(200, doc);
+    doc["reason"] = h.reason;
+    if (!h.cause.empty()) doc["cause"] = h.cause;
+    doc["since"] = ledger::FormatTime(h.since);
+    doc["writes"] = h.state == ledger::WriterHealth::State::kFailed ? "stopped" : "suspended";
+    return JsonResponse(503, doc);
+  });
+  router_.Add("GET", "/metrics", [this](const HttpRequest&, const PathParams&, const QueryParams&) {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    Metrics::Sampled s;
+    s.writer = ledger_.writer().stats();
+    s.health = ledger_.writer().health();
+    s.log_size = ledger_.writer().size();
+    s.auth_failures = auth_.failures();
+    s.auth_throttled = auth_.throttled();
+    r.body = metrics_.Render(s);
+    return r;
+  });
+  AddAuthed("POST", "/v1/cases", [this](const Principal& w, const HttpRequest& r,
+                                        const PathParams&, const QueryParams& q) {
+    if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
+    return PostCase(w, r);
+  });
+  AddAuthed("GET", "/v1/cases", [this](const Principal& w, const HttpRequest&,
+                                       const PathParams&, const QueryParams& q) {
+    return ListCases(w, q);
+  });
+  AddAuthed("GET", "/v1/cases/{case}", [this](const Principal& w, const HttpRequest& r,
+                                              const PathParams& p, const QueryParams& q) {
+    return GetCase(w, r, p.at("case"), q);
+  });
+  AddAuthed("POST", "/v1/cases/{case}/events",
+            [this](const Principal& w, const HttpRequest& r, const PathParams& p,
+                   const QueryParams& q) {
+              if (!q.empty())
+                return ErrorResponse(InvalidArgument("query: this resource takes none"));
+              return PostEvent(w, r, p.at("case"));
+            });
+  AddAuthed("GET", "/v1/cases/{case}/history",
+            [this](const Principal& w, const HttpRequest& r, const PathParams& p,
+                   const QueryParams& q) { return GetHistory(w, r, p.at("case"), q); });
+  AddAuthed("GET", "/v1/disclosures", [this](const Principal& w, const HttpRequest&,
+                                             const PathParams&, const QueryParams& q) {
+    return Disclosures(w, q);
+  });
+
+  AddAuthed("POST", "/v1/subjects/lookup",
+            [this](const Principal& w, const HttpRequest& r, const PathParams&,
+                   const QueryParams& q) {
+              if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
+              return LookupSubject(w, r);
+            });
+  AddAuthed("GET", "/v1/subjects/{subject}/export",
+            [this](const Principal& w, const HttpRequest&, const PathParams& p,
+                   const QueryParams& q) { return ExportSubject(w, p.at("subject"), q); });
+  AddAuthed("POST", "/v1/subjects/{subject}/erase",
+            [this](const Principal& w, const HttpRequest& r, const PathParams& p,
+                   const QueryParams& q) {
+              if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
+              return EraseSubject(w, r, p.at("subject"));
+            });
+  AddAuthed("GET", "/v1/audit", [this](const Principal& w, const HttpRequest&,
+                                        const PathParams&, const QueryParams& q) {
+    return Audit(w, q);
+  });
+  AddAuthed("GET", "/v1/log/checkpoint", [this](const Principal&, const HttpRequest&,
+                                                const PathParams&, const QueryParams& q) {
+    if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
+    auto txn = ledger_.store().env().BeginRead();
+    if (!txn.ok()) return ErrorResponse(txn.status());
+    auto cp = ledger::LatestCheckpoint(*txn, ledger_.store());
+    if (!cp.ok()) return ErrorResponse(cp.status());
+    HttpResponse r;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = cp->second;
+    return r;
+  });
+  AddAuthed("GET", "/v1/log/entries", [this](const Principal& w, const HttpRequest&,
+                                             const PathParams&, const QueryParams& q) {
+    return LogEntries(w, q);
+  });
+  AddAuthed("GET", "/v1/log/proof/inclusion", [this](const Principal&, const HttpRequest&,
+                                                     const PathParams&, const QueryParams& q) {
+    if (auto s = OnlyParams(q, {"seq", "size"}); !s.ok()) return ErrorResponse(s);
+    const std::uint64_t n = ledger_.writer().size();
+    auto seq = UintParam(q, "seq", 0, 1, std::max<std::uint64_t>(n, 1));
+    if (!seq.ok()) return ErrorResponse(seq.status());
+    if (!q.contains("seq")) return ErrorResponse(InvalidArgument("query: seq is required"));
+    auto size = UintParam(q, "size", n, 1, std::max<std::uint64_t>(n, 1));
+    if (!size.ok()) return ErrorResponse(size.status());
+    auto j = ledger::InclusionProofJson(ledger_.store(), *seq, *size);
+    if (!j.ok()) return ErrorResponse(j.status());
+    return JsonResponse(200, *j);
+  });
+  AddAuthed("GET", "/v1/log/evidence", [this](const Principal& w, const HttpRequest&,
+                                               const PathParams&, const QueryParams& q) {
+    // The raw event line is in it: the same readers as /v1/log/entries.
+    if (w.role != "auditor" && w.role != "dpo")
+      return ErrorResponse(PermissionDenied("evidence holds a raw log entry: for auditors and the DPO"));
+    if (auto s = OnlyParams(q, {"seq"}); !s.ok()) return ErrorResponse(s);
+    if (!q.contains("seq")) return ErrorResponse(InvalidArgument("query: seq is required"));
+    auto seq = UintParam(q, "seq", 0, 1, (std::uint64_t{1} << 53) - 1);
+    if (!seq.ok()) return ErrorResponse(seq.status());
+    auto j = ledger::MakeEvidence(ledger_.store(), verifier_, *seq);
+    if (!j.ok()) return ErrorResponse(j.status());
+    return JsonResponse(200, *j);
+  });
+  AddAuthed("GET", "/v1/log/proof/consistency", [this](const Principal&, const HttpRequest&,
+                                                       const PathParams&, const QueryParams& q) {
+    if (auto s = OnlyParams(q, {"from", "to"}); !s.ok()) return ErrorResponse(s);
+    const std::uint64_t n = ledger_.writer().size();
+    if (!q.contains("from")) return ErrorResponse(InvalidArgument("query: from is required"));
+    auto from = UintParam(q, "from", 0, 1, std::max<std::uint64_t>(n, 1));
+    if (!from.ok()) return ErrorResponse(from.status());
+    auto to = UintParam(q, "to", n, 1, std::max<std::uint64_t>(n, 1));
+    if (!to.ok()) return ErrorResponse(to.status());
+    auto j = ledger::ConsistencyProofJson(ledger_.store(), *from, *to);
+    if (!j.ok()) return ErrorResponse(j.status());
+    return JsonResponse(200, *j);
+  });
+  AddAuthed("GET", "/v1/stats", [this](const Principal&, const HttpRequest&, const PathParams&,
+                                       const QueryParams& q) {
+    if (auto s = OnlyParams(q, {"year", "format"}); !s.ok()) return ErrorResponse(s);
+    auto html = WantsHtml(q);
+    if (!html.ok()) return ErrorResponse(html.status());
+    std::optional<int> year;
+    if (q.contains("year")) {
+      auto y = UintParam(q, "year", 0, 1970, 9999);
+      if (!y.ok()) return ErrorResponse(y.status());
+      year = static_cast<int>(*y);
+    }
+    auto stats = projections::ReadStats(ledger_.store(), dbs_, year);
+    if (!stats.ok()) return ErrorResponse(stats.status());
+    Json years = Json::array();
+    for (const auto& s : *stats) years.push_back(s.ToJson());
+    Json doc{{"years", std::move(years)}};
+    if (*html) return HtmlPage(StatsHtml(doc));
+    return JsonResponse(200, doc);
+  });
+}
+
+}  // namespace caseledger::api
