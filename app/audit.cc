@@ -19,7 +19,7 @@
 #include "projections/retention.h"
 #include "projections/vocabulary.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 namespace {
 
@@ -431,4 +431,4 @@ Result<Json> BuildAudit(ledger::LogStore& store, const crypto::NoteVerifier& ver
   return report;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

@@ -37,7 +37,7 @@
 #include "ledger/time.h"
 #include "projections/projector.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 struct AuditOptions {
   ledger::Micros now = 0;
@@ -64,4 +64,4 @@ Result<ledger::Json> BuildAudit(ledger::LogStore& store, const crypto::NoteVerif
 Result<AuditOptions::Previous> PreviousFromNote(std::string_view note,
                                                 const crypto::NoteVerifier& verifier);
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

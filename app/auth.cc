@@ -7,7 +7,7 @@
 #include "crypto/constant_time.h"
 #include "crypto/random.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 namespace {
 
@@ -136,4 +136,4 @@ std::uint64_t Authenticator::throttled() const {
   return throttled_;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

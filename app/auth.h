@@ -24,7 +24,7 @@
 #include "ledger/time.h"
 #include "projections/policy.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 inline constexpr std::string_view kTokenPrefix = "clt1_";
 
@@ -108,4 +108,4 @@ class Authenticator {
   std::uint64_t failures_ = 0, throttled_ = 0;
 };
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

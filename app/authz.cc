@@ -1,6 +1,6 @@
 #include "app/authz.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 bool IsPurpose(std::string_view p) {
   return p == "casework" || p == "review" || p == "subject_access" ||
@@ -32,4 +32,4 @@ bool MayList(const Principal& who, const projections::CaseView& v) {
   return projections::WidestAccess(who.user, who.role, v) != CaseAccess::kNone;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

@@ -15,7 +15,7 @@
 #include "projections/case_state.h"
 #include "projections/need_to_know.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 using projections::CaseAccess;
 
@@ -35,4 +35,4 @@ CaseAccess AccessTo(const Principal& who, const projections::CaseView& view,
 // caller may read).
 bool MayList(const Principal& who, const projections::CaseView& view);
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

@@ -2,7 +2,7 @@
 // as its writer's hook, and the read-only view the reporting commands use.
 #include "app/domain_ledger.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 Result<ReadOnlyDomain> OpenReadOnlyDomain(const std::string& dir) {
   ReadOnlyDomain d;
@@ -29,4 +29,4 @@ Result<std::unique_ptr<DomainLedger>> DomainLedger::Open(const std::string& dir,
   return std::unique_ptr<DomainLedger>(new DomainLedger(std::move(l), projector));
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

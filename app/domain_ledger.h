@@ -13,7 +13,7 @@
 #include "ledger/ledger.h"
 #include "projections/projector.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 class DomainLedger {
  public:
@@ -55,4 +55,4 @@ inline Result<std::unique_ptr<DomainLedger>> OpenDomainLedger(
   return DomainLedger::Open(dir, std::move(options));
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

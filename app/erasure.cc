@@ -2,7 +2,7 @@
 
 #include "base/ids.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 bool IsErasureReason(const std::string& reason) {
   return reason == "retention" || reason == "unfounded" || reason == "gdpr_art17";
@@ -26,4 +26,4 @@ Result<ledger::Command> ErasureCommand(ledger::Keystore& keys, const std::string
   return c;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

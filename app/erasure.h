@@ -13,7 +13,7 @@
 #include "ledger/command.h"
 #include "ledger/keystore.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 // True for the erasure reasons of the catalogue: retention, unfounded,
 // gdpr_art17.
@@ -28,4 +28,4 @@ Result<ledger::Command> ErasureCommand(ledger::Keystore& keys, const std::string
                                        const std::string& role, const std::string& subject,
                                        const std::string& reason);
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

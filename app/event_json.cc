@@ -2,7 +2,7 @@
 
 #include "ledger/body.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 ledger::Json HistoryEntryJson(const projections::HistoryEntry& e) {
   ledger::Json o{{"seq", e.fact.seq},   {"time", ledger::FormatTime(e.fact.time)},
@@ -30,4 +30,4 @@ Result<ledger::Json> ReadableBody(const ledger::Event& e, ledger::Keystore& keys
   return marker;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

@@ -13,7 +13,7 @@
 #include "ledger/time.h"
 #include "projections/projector.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 // seq, time, type, actor, role, h, and corrected_by / retracted_by / target
 // where present.
@@ -26,4 +26,4 @@ ledger::Json HistoryEntryJson(const projections::HistoryEntry& e);
 Result<ledger::Json> ReadableBody(const ledger::Event& e, ledger::Keystore& keys,
                                   std::optional<ledger::Micros> erased);
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

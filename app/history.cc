@@ -15,7 +15,7 @@
 #include "ledger/merkle/verify.h"
 #include "projections/rules_checked.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 namespace {
 
@@ -154,4 +154,4 @@ Result<Json> BuildCaseHistory(ledger::LogStore& store, const crypto::NoteVerifie
   return doc;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

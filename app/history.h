@@ -22,7 +22,7 @@
 #include "ledger/time.h"
 #include "projections/projector.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 // The history document of case `case_id` (shape: docs/history.md):
 // {"v":1,"case","origin","generated_at","entries":[…],"checkpoint":{…},
@@ -47,4 +47,4 @@ Result<ledger::Json> BuildCaseHistory(ledger::LogStore& store, const crypto::Not
 Status AddVerification(ledger::LogStore& store, const crypto::NoteVerifier& verifier,
                        ledger::Json& doc);
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

@@ -8,7 +8,7 @@
 
 #include "projections/rules_checked.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 namespace {
 
@@ -964,4 +964,4 @@ std::string RegisterHtml(const Json& doc) {
               body);
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

@@ -16,7 +16,7 @@
 
 #include "ledger/canonical_json.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 // `text` with & < > " ' replaced by character references, safe in element
 // content and in quoted attribute values. Bytes that are not valid UTF-8
@@ -54,4 +54,4 @@ std::string CaseHistoryHtml(const ledger::Json& doc);
 // id="request-<seq>"). docs/disclosures.md.
 std::string RegisterHtml(const ledger::Json& doc);
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

@@ -4,7 +4,7 @@
 
 #include "app/erasure.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 namespace {
 
@@ -107,4 +107,4 @@ std::string RetentionRunText(const RetentionRun& run) {
   return o.str();
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

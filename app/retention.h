@@ -13,7 +13,7 @@
 #include "ledger/ledger.h"
 #include "projections/retention.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 struct RetentionRun {
   projections::RetentionPlan plan;
@@ -47,4 +47,4 @@ std::string RetentionRunText(const RetentionRun& run);
 Result<std::string> RetentionActor(ledger::LogStore& log, const projections::ProjectionDbs& dbs,
                                    const projections::RetentionPolicy& policy);
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

@@ -8,7 +8,7 @@
 #include "app/html.h"
 #include "ledger/event.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 namespace {
 
@@ -197,4 +197,4 @@ std::string SubjectExportHtml(const Json& x) {
   return o.str();
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

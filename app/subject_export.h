@@ -16,7 +16,7 @@
 #include "ledger/log_store.h"
 #include "projections/projector.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 
 // The export as JSON, of `subject` whose projected state is `state`
 // (projections::ReadSubject).
@@ -30,4 +30,4 @@ Result<ledger::Json> BuildSubjectExport(ledger::LogStore& log, ledger::Keystore&
 // no external resources; every value escaped).
 std::string SubjectExportHtml(const ledger::Json& exported);
 
-}  // namespace caseledger::api
+}  // namespace caseledger::app

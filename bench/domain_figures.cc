@@ -47,7 +47,7 @@ Result<DomainBuildFigure> BuildDomainLog(const std::string& dir,
   for (ledger::Micros y = slices; y > 0 && writer.size() < target_events; --y) {
     const ledger::Micros from = std::max(end - y * slice, writer.last_time() + 1);
     const ledger::Micros to = std::max(from, end - (y - 1) * slice);
-    api::DemoPlan plan = api::PlanDemo(kSliceYears * kYearCases,
+    demo::DemoPlan plan = demo::PlanDemo(kSliceYears * kYearCases,
                                        1000 + static_cast<std::uint64_t>(y), from, to,
                                        writer.size() + 1);
     std::deque<std::future<Result<ledger::Appended>>> in_flight;
@@ -110,9 +110,9 @@ Result<AuditFigure> AuditOf(const std::string& dir) {
     CL_ASSIGN_OR_RETURN(auto dbs, projections::ProjectionDbs::Open(store->env(), false));
     CL_ASSIGN_OR_RETURN(auto verifier, ledger::ReadVerifierFile(dir + "/ledger.pub"));
     CL_ASSIGN_OR_RETURN(auto erasures, ledger::Keystore::ReadErasures(dir + "/keystore"));
-    api::AuditOptions o;
+    app::AuditOptions o;
     o.now = ledger::NowMicros();
-    CL_ASSIGN_OR_RETURN(ledger::Json report, api::BuildAudit(*store, verifier, erasures, dbs, o));
+    CL_ASSIGN_OR_RETURN(ledger::Json report, app::BuildAudit(*store, verifier, erasures, dbs, o));
     f.seconds = SecondsSince(t0);
     f.cpu_seconds = ProcessCpuSeconds() - cpu0;
     f.verified = report["integrity"]["verified"].get<bool>();

@@ -19,7 +19,7 @@ struct DomainBuildFigure {
 };
 
 // Creates `dir` and writes about `target_events` events of synthetic case
-// work (api::PlanDemo, in chunks of time) through a ledger with the domain
+// work (demo::PlanDemo, in chunks of time) through a ledger with the domain
 // hook, no_sync (input for the rebuild figure; NOT durable).
 Result<DomainBuildFigure> BuildDomainLog(const std::string& dir,
                                          std::uint64_t target_events);
@@ -49,7 +49,7 @@ struct AuditFigure {
   double cpu_seconds = 0;        // process CPU of the audit
 };
 
-// The compliance audit (api::BuildAudit) of the data dir `dir`, as
+// The compliance audit (app::BuildAudit) of the data dir `dir`, as
 // `caseledger audit` runs it (read-only, no secret), timed; and a VerifyLedger
 // of the same log alone, for its share. The dir must not be open elsewhere in
 // this process.

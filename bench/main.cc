@@ -568,7 +568,7 @@ Status RunRebuild(const Context& cx) {
   // Issue 6: the compliance audit of this log (seconds, and events/s beside
   // the verify limit). The audit is a full verify plus passes over the case
   // states and the refusal records; no target is set, so none is invented.
-  report.Section("compliance audit (api::BuildAudit, as `caseledger audit`: all cores for the verify)");
+  report.Section("compliance audit (app::BuildAudit, as `caseledger audit`: all cores for the verify)");
   CL_ASSIGN_OR_RETURN(Rate raw_before_audit,
                       RawVerifyRate(cx.sign_bytes, cx.cores, cx.sz.crypto_seconds / 2));
   CL_ASSIGN_OR_RETURN(AuditFigure au, AuditOf(dir));
@@ -661,7 +661,7 @@ Status Run(const Options& o, const std::string& root, Report& report) {
 // --domain-appends: the ledger's own group-commit append rate on an EXISTING
 // data dir (bench/http_load.sh passes the one its HTTP server uses, with the
 // server stopped), written as the server writes: the domain ledger
-// (api::OpenDomainLedger: policy engine + live projections, default writer
+// (app::OpenDomainLedger: policy engine + live projections, default writer
 // options, durable commits), `submitters` threads that each submit one
 // concern.responded with a small body to the next of `cases` and wait until
 // it is durable before submitting the next (a closed loop, like one HTTP
@@ -714,7 +714,7 @@ int DomainAppendsMain(const std::vector<std::string>& args) {
     std::cerr << "caseledger_bench: libsodium cannot be initialised\n";
     return 1;
   }
-  auto opened = api::OpenDomainLedger(dir);
+  auto opened = app::OpenDomainLedger(dir);
   if (!opened.ok()) {
     std::cerr << "caseledger_bench: " << opened.status().ToString() << "\n";
     return 1;

@@ -94,7 +94,7 @@ Result<PrivacyFigures> MeasurePrivacy(const std::string& dir, std::uint64_t subj
   {
     const std::string domain = dir + "/domain";
     CL_RETURN_IF_ERROR(ledger::InitDataDir(domain, "bench.caseledger.invalid/erase").status());
-    CL_ASSIGN_OR_RETURN(auto l, api::OpenDomainLedger(domain));
+    CL_ASSIGN_OR_RETURN(auto l, app::OpenDomainLedger(domain));
     const std::string actor = "u-" + std::string(25, 'b') + "a", dpo = "u-" + std::string(25, 'c') + "a";
     std::vector<std::string> subjects_made;
     for (int i = 0; i < samples; ++i) {
@@ -115,7 +115,7 @@ Result<PrivacyFigures> MeasurePrivacy(const std::string& dir, std::uint64_t subj
     for (const std::string& s : subjects_made) {
       const auto t = Clock::now();
       CL_ASSIGN_OR_RETURN(ledger::Command c,
-                          api::ErasureCommand(l->keys(), dpo, "dpo", s, "gdpr_art17"));
+                          app::ErasureCommand(l->keys(), dpo, "dpo", s, "gdpr_art17"));
       CL_RETURN_IF_ERROR(l->writer().Submit(std::move(c)).get().status());
       us.push_back(SecondsSince(t) * 1e6);
       if (!l->keys().IsDestroyed(s)) return Internal("the erased subject's key is still live");

@@ -14,7 +14,7 @@
 #include "ledger/ledger.h"
 #include "ledger/verify.h"
 
-namespace caseledger::api {
+namespace caseledger::cli {
 
 namespace {
 
@@ -121,7 +121,7 @@ void PrintSummary(std::ostream& out, const Json& r) {
 
 int CmdAudit(const std::string& dir, ReportFormat format,
              const std::optional<std::string>& previous_file, const std::string& out) {
-  auto domain = OpenReadOnlyDomain(dir);
+  auto domain = app::OpenReadOnlyDomain(dir);
   if (!domain.ok()) return Fail(domain.status());
   ledger::LogStore& store = *domain->store;
   const projections::ProjectionDbs& dbs = domain->dbs;
@@ -129,21 +129,21 @@ int CmdAudit(const std::string& dir, ReportFormat format,
   if (!verifier.ok()) return Fail(verifier.status());
   auto erasures = ledger::Keystore::ReadErasures(dir + "/keystore");
   if (!erasures.ok()) return Fail(erasures.status().WithContext("keystore erasure records"));
-  AuditOptions o;
+  app::AuditOptions o;
   o.now = ledger::NowMicros();
   if (previous_file) {
     std::ifstream in(*previous_file, std::ios::binary);
     if (!in) return Fail(NotFound("cannot read the previous checkpoint file"));
     std::stringstream text;
     text << in.rdbuf();
-    auto prev = PreviousFromNote(text.str(), *verifier);
+    auto prev = app::PreviousFromNote(text.str(), *verifier);
     if (!prev.ok()) return Fail(prev.status());
     o.previous = *prev;
   }
-  auto report = BuildAudit(store, *verifier, *erasures, dbs, o);
+  auto report = app::BuildAudit(store, *verifier, *erasures, dbs, o);
   if (!report.ok()) return Fail(report.status());
   if (Status s = WriteReport(out, "audit report",
-                             ReportText(format, *report, AuditHtml, PrintSummary));
+                             ReportText(format, *report, app::AuditHtml, PrintSummary));
       !s.ok())
     return Fail(s);
   const Json& in = (*report)["integrity"];
@@ -152,4 +152,4 @@ int CmdAudit(const std::string& dir, ReportFormat format,
   return in.value("verified", false) && consistent ? kExitOk : kExitVerifyFailed;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli

@@ -19,7 +19,7 @@
 #include "projections/disclosure_register.h"
 #include "projections/projector.h"
 
-namespace caseledger::api {
+namespace caseledger::cli {
 
 namespace {
 
@@ -57,7 +57,7 @@ int CmdInit(const std::string& dir, const std::string& origin) {
 }
 
 int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool legacy) {
-  auto ledger = OpenDomainLedger(dir);
+  auto ledger = app::OpenDomainLedger(dir);
   if (!ledger.ok()) return Fail(ledger.status());
   ledger::Writer& writer = (*ledger)->writer();
   const ledger::JsonLimits limits;
@@ -252,7 +252,7 @@ int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
     seqs.push_back(*seq);
   } else {
     // One disclosure: every step of it, read from the projections.
-    auto domain = OpenReadOnlyDomain(dir);
+    auto domain = app::OpenReadOnlyDomain(dir);
     if (!domain.ok()) return Fail(domain.status());
     store = std::move(domain->store);
     std::string case_id;
@@ -323,9 +323,9 @@ int CmdVerifyBundle(const std::string& bundle,
   return static_cast<int>(r.verdict);
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli
 
-namespace caseledger::api {
+namespace caseledger::cli {
 
 int CmdRebuild(const std::string& dir, bool compare) {
   auto l = ledger::Ledger::Open(dir);  // owns the data dir while rebuilding
@@ -400,4 +400,4 @@ Status WriteReport(const std::string& out, std::string_view what, std::string_vi
   return Status::Ok();
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli

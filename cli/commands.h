@@ -13,7 +13,7 @@
 #include "ledger/ledger.h"
 #include "projections/projector.h"
 
-namespace caseledger::api {
+namespace caseledger::cli {
 
 
 int CmdInit(const std::string& dir, const std::string& origin);
@@ -135,4 +135,4 @@ struct ServeOptions {
 // Implemented in serve_command.cc (linked with the Beast server).
 int CmdServe(const std::string& dir, const ServeOptions& options);
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli

@@ -16,7 +16,7 @@
 #include "ledger/ledger.h"
 #include "projections/policy.h"
 
-namespace caseledger::api {
+namespace caseledger::cli {
 namespace {
 
 using ledger::Command;
@@ -38,7 +38,7 @@ int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed) {
         rc != kExitOk)
       return rc;
   }
-  auto l = OpenDomainLedger(dir);
+  auto l = app::OpenDomainLedger(dir);
   if (!l.ok()) {
     std::cerr << "caseledger: " << l.status().ToString() << "\n";
     return ExitCodeFor(l.status());
@@ -48,9 +48,9 @@ int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed) {
   const std::uint64_t before = writer.size();
   // A re-run continues the history after the last event, with other people.
   const Micros start = std::max(writer.last_time() + 1,
-                                now - static_cast<Micros>(kDemoYears) * kYear);
+                                now - static_cast<Micros>(demo::kDemoYears) * kYear);
   const auto t_plan = Clock::now();
-  DemoPlan plan = PlanDemo(cases, seed + before, start, now, before + 1);
+  demo::DemoPlan plan = demo::PlanDemo(cases, seed + before, start, now, before + 1);
   const auto t_write = Clock::now();
   std::cout << "planned " << plan.commands.size() << " synthetic commands for "
             << plan.cases << " cases from " << Date(start) << " to "
@@ -163,15 +163,15 @@ int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed) {
     std::cout << " " << rule << " " << n;
   std::cout << "\nplanted defects by kind (for the compliance audit and the "
                "legal review):\n";
-  for (DefectKind k : kDefectKinds) {
+  for (demo::DefectKind k : demo::kDefectKinds) {
     const auto n =
         std::count_if(plan.defects.begin(), plan.defects.end(),
-                      [&](const PlantedDefect& d) { return d.kind == k; });
-    std::cout << "  " << std::left << std::setw(16) << FlagOf(k)
-              << std::setw(26) << NameOf(k) << std::right << n << "\n";
+                      [&](const demo::PlantedDefect& d) { return d.kind == k; });
+    std::cout << "  " << std::left << std::setw(16) << demo::FlagOf(k)
+              << std::setw(26) << demo::NameOf(k) << std::right << n << "\n";
   }
   std::map<std::string, std::size_t> findings_by_code;
-  for (const PlantedFinding& f : plan.findings) ++findings_by_code[f.code];
+  for (const demo::PlantedFinding& f : plan.findings) ++findings_by_code[f.code];
   std::cout << "planted disclosure register findings (GET /v1/disclosures; "
                "migrated history has legacy_ref):\n";
   for (const auto& [code, n] : findings_by_code)
@@ -181,4 +181,4 @@ int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed) {
   return CmdVerify(dir, false, 0);
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli

@@ -12,7 +12,7 @@
 #include "app/html.h"
 #include "projections/disclosure_register.h"
 
-namespace caseledger::api {
+namespace caseledger::cli {
 
 namespace {
 
@@ -46,7 +46,7 @@ int CmdDisclosures(const std::string& dir, ReportFormat format, const std::strin
                    const std::string& out) {
   if (!finding.empty() && !projections::IsRegisterCheck(finding))
     return Fail(InvalidArgument("--finding: not a finding code of the register"));
-  auto domain = OpenReadOnlyDomain(dir);
+  auto domain = app::OpenReadOnlyDomain(dir);
   if (!domain.ok()) return Fail(domain.status());
   const ledger::Micros now = ledger::NowMicros();
   auto entries = projections::ReadRegister(*domain->store, domain->dbs, now,
@@ -56,10 +56,10 @@ int CmdDisclosures(const std::string& dir, ReportFormat format, const std::strin
   filter.finding = finding;
   const Json r = projections::RegisterJson(*entries, filter, now);
   if (Status s = WriteReport(out, "disclosure register",
-                             ReportText(format, r, RegisterHtml, PrintSummary));
+                             ReportText(format, r, app::RegisterHtml, PrintSummary));
       !s.ok())
     return Fail(s);
   return kExitOk;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli

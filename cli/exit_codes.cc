@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-namespace caseledger::api {
+namespace caseledger::cli {
 
 int ExitCodeFor(const Status& s) {
   switch (s.code()) {
@@ -43,4 +43,4 @@ int Fail(const Status& s) {
   return ExitCodeFor(s);
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli

@@ -4,7 +4,7 @@
 
 #include "base/status.h"
 
-namespace caseledger::api {
+namespace caseledger::cli {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitVerifyFailed =
@@ -24,4 +24,4 @@ int ExitCodeFor(const Status& s);
 // every subcommand reports a failure.
 int Fail(const Status& s);
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli

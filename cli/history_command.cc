@@ -11,7 +11,7 @@
 #include "app/html.h"
 #include "ledger/verify.h"
 
-namespace caseledger::api {
+namespace caseledger::cli {
 
 namespace {
 
@@ -50,17 +50,17 @@ void PrintSummary(std::ostream& out, const Json& doc) {
 
 int CmdHistory(const std::string& dir, const std::string& case_id, ReportFormat format,
                const std::string& out) {
-  auto domain = OpenReadOnlyDomain(dir);
+  auto domain = app::OpenReadOnlyDomain(dir);
   if (!domain.ok()) return Fail(domain.status());
   auto verifier = ledger::ReadVerifierFile(dir + "/ledger.pub");
   if (!verifier.ok()) return Fail(verifier.status());
-  auto doc = BuildCaseHistory(*domain->store, *verifier, domain->dbs, case_id, ledger::NowMicros());
+  auto doc = app::BuildCaseHistory(*domain->store, *verifier, domain->dbs, case_id, ledger::NowMicros());
   if (!doc.ok()) return Fail(doc.status());
   if (Status s = WriteReport(out, "case history",
-                             ReportText(format, *doc, CaseHistoryHtml, PrintSummary));
+                             ReportText(format, *doc, app::CaseHistoryHtml, PrintSummary));
       !s.ok())
     return Fail(s);
   return (*doc)["verification"].value("all_verified", false) ? kExitOk : kExitVerifyFailed;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli

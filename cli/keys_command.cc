@@ -9,7 +9,7 @@
 #include "cli/exit_codes.h"
 #include "ledger/ledger.h"
 
-namespace caseledger::api {
+namespace caseledger::cli {
 
 int CmdKeysRotate(const std::string& dir) {
   auto r = ledger::RotateKeys(dir);
@@ -21,4 +21,4 @@ int CmdKeysRotate(const std::string& dir) {
   return kExitOk;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli

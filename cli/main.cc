@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
 
   auto* demo = app.add_subcommand(
       "demo", "fill a data directory with a synthetic history, then verify it");
-  std::uint64_t cases = 750, seed = 1;  // api::kDemoDefaultCases (demo/demo.h)
+  std::uint64_t cases = 750, seed = 1;  // demo::kDemoDefaultCases (demo/demo.h)
   demo->add_option("--data", dir, "data directory")->required();
   demo->add_option("--cases", cases,
                    "number of concerns (cases opened) over 5 years");
@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
 
   auto* serve = app.add_subcommand(
       "serve", "serve the HTTP API (docs/api/openapi.yaml) until SIGINT/SIGTERM");
-  api::ServeOptions serve_options;
+  cli::ServeOptions serve_options;
   serve->add_option("--data", dir, "data directory")->required();
   serve->add_option("--listen", serve_options.listen, "ADDRESS:PORT (port 0: any free port)");
   serve->add_option("--handler-threads", serve_options.handler_threads,
@@ -243,49 +243,49 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    return rc == 0 ? 0 : api::kExitUsage;
+    return rc == 0 ? 0 : cli::kExitUsage;
   }
   // Demo mode travels in the environment, so that every library call (and
   // a child process) sees the same choice. `demo` writes a demo data set.
   if (demo_mode || *demo) ::setenv(ledger::kDemoEnv, "1", 1);
-  if (*init) return api::CmdInit(dir, origin);
-  if (*import) return api::CmdImport(dir, std::cin, acks, legacy);
-  if (*verify) return api::CmdVerify(dir, json, threads, verify_key);
-  if (*checkpoint) return api::CmdCheckpoint(dir);
-  if (*inclusion) return api::CmdProveInclusion(dir, seq, size);
-  if (*consistency) return api::CmdProveConsistency(dir, from, to);
-  if (*export_bundle) return api::CmdExportBundle(dir, out);
-  if (*verify_bundle) return api::CmdVerifyBundle(bundle, key, threads);
+  if (*init) return cli::CmdInit(dir, origin);
+  if (*import) return cli::CmdImport(dir, std::cin, acks, legacy);
+  if (*verify) return cli::CmdVerify(dir, json, threads, verify_key);
+  if (*checkpoint) return cli::CmdCheckpoint(dir);
+  if (*inclusion) return cli::CmdProveInclusion(dir, seq, size);
+  if (*consistency) return cli::CmdProveConsistency(dir, from, to);
+  if (*export_bundle) return cli::CmdExportBundle(dir, out);
+  if (*verify_bundle) return cli::CmdVerifyBundle(bundle, key, threads);
   if (*evidence) {
     if (!evidence_seq && !evidence_disclosure) {
       std::cerr << "caseledger evidence: --seq or --disclosure is required\n";
-      return api::kExitUsage;
+      return cli::kExitUsage;
     }
-    return api::CmdEvidence(dir, evidence_seq, evidence_disclosure, evidence_out);
+    return cli::CmdEvidence(dir, evidence_seq, evidence_disclosure, evidence_out);
   }
-  if (*verify_evidence) return api::CmdVerifyEvidence(evidence_file, key);
-  if (*rebuild) return api::CmdRebuild(dir, compare);
-  const api::ReportFormat format = html   ? api::ReportFormat::kHtml
-                                   : json ? api::ReportFormat::kJson
-                                          : api::ReportFormat::kText;
-  if (*stats) return api::CmdStats(dir, year, format, report_out);
-  if (*disclosures) return api::CmdDisclosures(dir, format, finding, report_out);
-  if (*audit) return api::CmdAudit(dir, format, previous_checkpoint, report_out);
-  if (*history) return api::CmdHistory(dir, case_id, format, report_out);
-  if (*demo) return api::CmdDemo(dir, cases, seed);
-  if (*serve) return api::CmdServe(dir, serve_options);
-  if (*keys_rotate) return api::CmdKeysRotate(dir);
-  if (*erase) return api::CmdErase(dir, subject, reason, by);
-  if (*retention_run) return api::CmdRetentionRun(dir, by, retention_json);
-  if (*user_add) return api::CmdUserAdd(dir, role, name, by);
+  if (*verify_evidence) return cli::CmdVerifyEvidence(evidence_file, key);
+  if (*rebuild) return cli::CmdRebuild(dir, compare);
+  const cli::ReportFormat format = html   ? cli::ReportFormat::kHtml
+                                   : json ? cli::ReportFormat::kJson
+                                          : cli::ReportFormat::kText;
+  if (*stats) return cli::CmdStats(dir, year, format, report_out);
+  if (*disclosures) return cli::CmdDisclosures(dir, format, finding, report_out);
+  if (*audit) return cli::CmdAudit(dir, format, previous_checkpoint, report_out);
+  if (*history) return cli::CmdHistory(dir, case_id, format, report_out);
+  if (*demo) return cli::CmdDemo(dir, cases, seed);
+  if (*serve) return cli::CmdServe(dir, serve_options);
+  if (*keys_rotate) return cli::CmdKeysRotate(dir);
+  if (*erase) return cli::CmdErase(dir, subject, reason, by);
+  if (*retention_run) return cli::CmdRetentionRun(dir, by, retention_json);
+  if (*user_add) return cli::CmdUserAdd(dir, role, name, by);
   if (*user_token) {
     if (!token_user && !token_role) {
       std::cerr << "caseledger: user token needs --user or --role\n";
-      return api::kExitUsage;
+      return cli::kExitUsage;
     }
-    return api::CmdUserToken(dir, token_user, token_role, by, quiet);
+    return cli::CmdUserToken(dir, token_user, token_role, by, quiet);
   }
-  if (*user_revoke) return api::CmdUserRevoke(dir, user_id, by);
-  if (*user_list) return api::CmdUserList(dir);
-  return api::kExitUsage;
+  if (*user_revoke) return cli::CmdUserRevoke(dir, user_id, by);
+  if (*user_list) return cli::CmdUserList(dir);
+  return cli::kExitUsage;
 }

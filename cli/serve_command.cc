@@ -20,7 +20,7 @@
 #include "http/service.h"
 #include "projections/projector.h"
 
-namespace caseledger::api {
+namespace caseledger::cli {
 
 namespace {
 
@@ -71,14 +71,14 @@ class RetentionTask {
   }
   void RunOnce() {
     auto policy = projections::ReadRetentionPolicy(ledger_.store(), dbs_);
-    auto actor = policy.ok() ? RetentionActor(ledger_.store(), dbs_, *policy)
+    auto actor = policy.ok() ? app::RetentionActor(ledger_.store(), dbs_, *policy)
                              : Result<std::string>(policy.status());
     if (!actor.ok()) {
       std::cerr << "caseledger: retention: not run (" << StatusCodeName(actor.status().code())
                 << ": " << actor.status().message() << ")\n";
       return;
     }
-    auto run = RunRetention(ledger_, dbs_, *actor, ledger::NowMicros());
+    auto run = app::RunRetention(ledger_, dbs_, *actor, ledger::NowMicros());
     if (!run.ok()) {
       std::cerr << "caseledger: retention: failed (" << StatusCodeName(run.status().code()) << ")\n";
       return;
@@ -141,7 +141,7 @@ class WriterWatch {
 int CmdServe(const std::string& dir, const ServeOptions& options) {
   // Before any thread starts (the writer's, the server's): a SIGTERM at any
   // moment waits for WaitForTerminationSignal and a graceful stop.
-  BlockTerminationSignals();
+  http::BlockTerminationSignals();
   auto listen = ParseListen(options.listen);
   if (!listen.ok()) return Fail(listen.status());
   // The writer's operator lines (storage failures, suspensions, resumption)
@@ -162,7 +162,7 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
     std::cerr << "caseledger: FAILPOINT storage-rewind is set: after a storage failure the "
                  "writer cannot rebuild its state (testing exit 74)\n";
   }
-  auto ledger = OpenDomainLedger(dir, std::move(lo));
+  auto ledger = app::OpenDomainLedger(dir, std::move(lo));
   if (!ledger.ok()) return Fail(ledger.status());
   if (failpoints.find("storage-commit-eio") != std::string::npos) {
     (*ledger)->store().env().InjectCommitFailures(EIO, 1);
@@ -171,23 +171,23 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   }
   auto master = ledger::LoadMasterKey(dir);
   if (!master.ok()) return Fail(master.status());
-  ServiceOptions so;
+  http::ServiceOptions so;
   if (failpoints.find("access-append") != std::string::npos) {
     so.fail_access_records = true;
     std::cerr << "caseledger: FAILPOINT access-append is set: every read of a case "
                  "will be refused (testing fail-closed reads)\n";
   }
-  auto service = Service::Create(**ledger, TokenPepper(*master), so);
+  auto service = http::Service::Create(**ledger, app::TokenPepper(*master), so);
   if (!service.ok()) return Fail(service.status());
-  ServerOptions o;
+  http::ServerOptions o;
   o.address = listen->first;
   o.port = listen->second;
   o.handler_threads = options.handler_threads;
   o.max_in_flight = options.max_in_flight;
   o.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
-  Service& svc = **service;
-  auto server = Server::Start(
-      o, [&svc](const HttpRequest& r) { return svc.Handle(r); },
+  http::Service& svc = **service;
+  auto server = http::Server::Start(
+      o, [&svc](const http::HttpRequest& r) { return svc.Handle(r); },
       [&log_mu](std::string_view line) {
         // Structured access log: time and the server's fields, no personal
         // data (no target, address or header values).
@@ -200,7 +200,7 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
                           std::chrono::seconds(options.retention_every_s));
   std::cout << "listening on " << listen->first << ":" << (*server)->port() << std::endl;
   WriterWatch watch((*ledger)->writer());
-  WaitForTerminationSignal();
+  http::WaitForTerminationSignal();
   watch.Stop();
   retention.Stop();  // a run in progress finishes its current erasure first
   std::cerr << "caseledger: stopping (finishing in-flight requests)\n";
@@ -217,4 +217,4 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   return kExitOk;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli

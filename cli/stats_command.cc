@@ -13,7 +13,7 @@
 #include "projections/projector.h"
 #include "projections/stats.h"
 
-namespace caseledger::api {
+namespace caseledger::cli {
 
 namespace {
 
@@ -124,7 +124,7 @@ void PrintYear(std::ostream& out, const YearStats& s) {
 
 int CmdStats(const std::string& dir, std::optional<int> year, ReportFormat format,
              const std::string& out) {
-  auto domain = OpenReadOnlyDomain(dir);
+  auto domain = app::OpenReadOnlyDomain(dir);
   if (!domain.ok()) return Fail(domain.status());
   ledger::LogStore& store = *domain->store;
   const projections::ProjectionDbs& dbs = domain->dbs;
@@ -137,7 +137,7 @@ int CmdStats(const std::string& dir, std::optional<int> year, ReportFormat forma
     for (const YearStats& s : *stats) years.push_back(s.ToJson());
     const ledger::Json j{
         {"v", 1}, {"min_cell", projections::kMinCell}, {"years", years}};
-    text << (format == ReportFormat::kJson ? ledger::CanonicalJson(j) + "\n" : StatsHtml(j));
+    text << (format == ReportFormat::kJson ? ledger::CanonicalJson(j) + "\n" : app::StatsHtml(j));
   } else if (stats->empty()) {
     text << "no statistics: the log has no concerns, interventions, "
             "disclosures or refusals yet\n";
@@ -152,4 +152,4 @@ int CmdStats(const std::string& dir, std::optional<int> year, ReportFormat forma
   return kExitOk;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli

@@ -15,22 +15,22 @@
 #include "crypto/random.h"
 #include "projections/projector.h"
 
-namespace caseledger::api {
+namespace caseledger::cli {
 
 namespace {
 
 struct Open {
-  std::unique_ptr<DomainLedger> ledger;
+  std::unique_ptr<app::DomainLedger> ledger;
   projections::ProjectionDbs dbs;
-  std::unique_ptr<TokenHasher> hasher;
+  std::unique_ptr<app::TokenHasher> hasher;
 };
 
 Result<Open> OpenForUsers(const std::string& dir) {
   Open o;
-  CL_ASSIGN_OR_RETURN(o.ledger, OpenDomainLedger(dir));
+  CL_ASSIGN_OR_RETURN(o.ledger, app::OpenDomainLedger(dir));
   o.dbs = o.ledger->dbs();
   CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, ledger::LoadMasterKey(dir));
-  o.hasher = std::make_unique<TokenHasher>(TokenPepper(master));
+  o.hasher = std::make_unique<app::TokenHasher>(app::TokenPepper(master));
   return o;
 }
 
@@ -68,7 +68,7 @@ int CmdUserAdd(const std::string& dir, const std::string& role, const std::strin
   } else {
     return Fail(actor.status());
   }
-  IssuedToken t = NewToken(id, *o->hasher);
+  app::IssuedToken t = app::NewToken(id, *o->hasher);
   ledger::Command c;
   c.type = "user.registered";
   c.actor = acting;
@@ -101,7 +101,7 @@ int CmdUserToken(const std::string& dir, const std::optional<std::string>& user,
   if (target.empty()) return Fail(NotFound("no such active user"));
   auto actor = ActingDpo(*o, by);
   if (!actor.ok()) return Fail(actor.status());
-  IssuedToken t = NewToken(target, *o->hasher);
+  app::IssuedToken t = app::NewToken(target, *o->hasher);
   ledger::Command c;
   c.type = "user.token_issued";
   c.actor = *actor;
@@ -154,7 +154,7 @@ int CmdErase(const std::string& dir, const std::string& subject, const std::stri
   if (!o.ok()) return Fail(o.status());
   auto actor = ActingDpo(*o, by);
   if (!actor.ok()) return Fail(actor.status());
-  auto c = ErasureCommand(o->ledger->keys(), *actor, "dpo", subject, reason);
+  auto c = app::ErasureCommand(o->ledger->keys(), *actor, "dpo", subject, reason);
   if (!c.ok()) return Fail(c.status());
   const std::string kid = c->h["kid"].get<std::string>();
   auto r = Submit(*o, std::move(*c));
@@ -170,16 +170,16 @@ int CmdRetentionRun(const std::string& dir, const std::optional<std::string>& by
   if (!o.ok()) return Fail(o.status());
   auto policy = projections::ReadRetentionPolicy(o->ledger->store(), o->dbs);
   if (!policy.ok()) return Fail(policy.status());
-  auto actor = by ? ActingDpo(*o, by) : RetentionActor(o->ledger->store(), o->dbs, *policy);
+  auto actor = by ? ActingDpo(*o, by) : app::RetentionActor(o->ledger->store(), o->dbs, *policy);
   if (!actor.ok()) return Fail(actor.status());
-  auto run = RunRetention(o->ledger->ledger(), o->dbs, *actor, ledger::NowMicros());
+  auto run = app::RunRetention(o->ledger->ledger(), o->dbs, *actor, ledger::NowMicros());
   if (!run.ok()) return Fail(run.status());
   if (json) {
-    std::cout << ledger::CanonicalJson(RetentionRunJson(*run)) << "\n";
+    std::cout << ledger::CanonicalJson(app::RetentionRunJson(*run)) << "\n";
   } else {
-    std::cout << RetentionRunText(*run);
+    std::cout << app::RetentionRunText(*run);
   }
   return run->failed.empty() ? kExitOk : ExitCodeFor(Status(StatusCode::kPolicyRefused, "refused"));
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::cli

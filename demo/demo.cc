@@ -42,7 +42,7 @@
 #include "projections/policy.h"
 #include "projections/vocabulary.h"
 
-namespace caseledger::api {
+namespace caseledger::demo {
 
 std::string_view FlagOf(DefectKind kind) {
   switch (kind) {
@@ -1636,4 +1636,4 @@ DemoPlan PlanDemo(std::uint64_t cases, std::uint64_t seed, Micros start,
   return Planner(seed, start, end).Plan(cases, first_seq);
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::demo

@@ -20,7 +20,7 @@
 #include "ledger/command.h"
 #include "ledger/time.h"
 
-namespace caseledger::api {
+namespace caseledger::demo {
 
 // Defaults of `caseledger demo`: about 150 concerns a year over 5 years
 // ending now (DESIGN §11: a large city registers hundreds a year).
@@ -118,4 +118,4 @@ struct DemoPlan {
 DemoPlan PlanDemo(std::uint64_t cases, std::uint64_t seed, ledger::Micros start,
                   ledger::Micros end, std::uint64_t first_seq = 1);
 
-}  // namespace caseledger::api
+}  // namespace caseledger::demo

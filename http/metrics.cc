@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <tuple>
 
-namespace caseledger::api {
+namespace caseledger::http {
 
 namespace {
 
@@ -124,4 +124,4 @@ std::string Metrics::Render(const Sampled& s) const {
   return out;
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::http

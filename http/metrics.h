@@ -16,7 +16,7 @@
 
 #include "ledger/writer.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 
 class Metrics {
  public:
@@ -53,4 +53,4 @@ class Metrics {
   std::uint64_t access_records_ = 0;
 };
 
-}  // namespace caseledger::api
+}  // namespace caseledger::http

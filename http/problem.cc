@@ -5,7 +5,7 @@
 #include "ledger/canonical_json.h"
 #include "projections/policy.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 
 namespace {
 
@@ -72,4 +72,4 @@ std::string ProblemJson(const Status& s) {
                      p.expose_detail ? std::string_view(s.message()) : kServerDetail, rule);
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::http

@@ -12,7 +12,7 @@
 
 #include "base/status.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 
 struct HttpProblem {
   int status = 500;          // HTTP status code
@@ -38,4 +38,4 @@ std::string ProblemJson(const Status& s);
 std::string ProblemBody(int status, std::string_view type, std::string_view title,
                         std::string_view detail, std::string_view rule = {});
 
-}  // namespace caseledger::api
+}  // namespace caseledger::http

@@ -6,7 +6,7 @@
 #include "base/bytes.h"
 #include "ledger/canonical_json.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 
 namespace {
 
@@ -164,4 +164,4 @@ HttpResponse Router::Handle(const HttpRequest& request) const {
   return ErrorResponse(NotFound("no such resource"));
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::http

@@ -18,7 +18,7 @@
 
 #include "base/result.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", …
@@ -87,4 +87,4 @@ class Router {
   std::vector<Route> routes_;
 };
 
-}  // namespace caseledger::api
+}  // namespace caseledger::http

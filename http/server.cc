@@ -44,11 +44,11 @@
 
 #include "http/problem.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;  // not `http`: that is this module
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using ErrorCode = boost::system::error_code;
@@ -163,12 +163,12 @@ bool IsServerOwnedHeader(std::string_view name) {
 
 // The access log's method: a standard verb, "OTHER" (an extension method is
 // caller-chosen text of any length), or "-" when nothing was parsed.
-std::string LogMethod(http::verb v) {
-  if (v == http::verb::unknown) return "OTHER";
-  return std::string(Sv(http::to_string(v)));
+std::string LogMethod(bhttp::verb v) {
+  if (v == bhttp::verb::unknown) return "OTHER";
+  return std::string(Sv(bhttp::to_string(v)));
 }
 
-HttpRequest ToHttpRequest(http::request<http::string_body>& req) {
+HttpRequest ToHttpRequest(bhttp::request<bhttp::string_body>& req) {
   HttpRequest out;
   out.method = std::string(Sv(req.method_string()));
   out.target = std::string(Sv(req.target()));
@@ -188,7 +188,7 @@ HttpRequest ToHttpRequest(http::request<http::string_body>& req) {
 
 const boost::system::error_category& HttpErrorCategory() {
   static const boost::system::error_category& category =
-      http::make_error_code(http::error::end_of_stream).category();
+      bhttp::make_error_code(bhttp::error::end_of_stream).category();
   return category;
 }
 
@@ -363,7 +363,7 @@ class Session : public std::enable_shared_from_this<Session> {
         [self = shared_from_this(), generation](ErrorCode ec) {
           self->OnRequestTimer(generation, ec);
         });
-    http::async_read_header(
+    bhttp::async_read_header(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
@@ -397,16 +397,16 @@ class Session : public std::enable_shared_from_this<Session> {
     // RFC 9112 §6.1: a Transfer-Encoding beside a Content-Length, or one that
     // does not end in chunked, leaves the body's length ambiguous (request
     // smuggling). Beast already refuses some orders of these; refuse all.
-    if (req.find(http::field::transfer_encoding) != req.end() &&
-        (req.find(http::field::content_length) != req.end() ||
+    if (req.find(bhttp::field::transfer_encoding) != req.end() &&
+        (req.find(bhttp::field::content_length) != req.end() ||
          !parser_->chunked()))
       return Fail(BadRequest());
     if (req.version() == 11 && !parser_->is_done() &&
-        EqualsIgnoreCase(Sv(req[http::field::expect]), "100-continue")) {
+        EqualsIgnoreCase(Sv(req[bhttp::field::expect]), "100-continue")) {
       continue_ = {};
       continue_.version(11);
-      continue_.result(http::status::continue_);
-      http::async_write(stream_, continue_,
+      continue_.result(bhttp::status::continue_);
+      bhttp::async_write(stream_, continue_,
                         beast::bind_front_handler(&Session::OnContinueWritten,
                                                   shared_from_this()));
       return;
@@ -421,7 +421,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     if (parser_->is_done()) return OnBody({}, 0);
-    http::async_read(
+    bhttp::async_read(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&Session::OnBody, shared_from_this()));
   }
@@ -436,15 +436,15 @@ class Session : public std::enable_shared_from_this<Session> {
     StopRequestTimer();
     if (phase_ == Phase::kClosed) return;
     if (timed_out_) return Fail(RequestTimeout());  // part of a request arrived
-    if (ec == http::error::end_of_stream || ec == http::error::partial_message)
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message)
       return Close();  // the client went away
-    if (ec == http::error::body_limit)
+    if (ec == bhttp::error::body_limit)
       return Fail(PayloadTooLarge(options().body_limit));
-    if (ec == http::error::header_limit)
+    if (ec == bhttp::error::header_limit)
       return Fail(HeaderTooLarge(options().header_limit));
     if (framing_ == Framing::kExtension) return Fail(ChunkExtensionTooLong());
     if (framing_ == Framing::kChunks) return Fail(TooManyChunks());
-    if (ec == http::error::buffer_overflow) {
+    if (ec == bhttp::error::buffer_overflow) {
       const std::size_t limit = FramingLimit();
       if (!parser_->is_header_done()) return Fail(HeaderTooLarge(options().header_limit));
       const auto data = buffer_.cdata();
@@ -470,7 +470,7 @@ class Session : public std::enable_shared_from_this<Session> {
     ++requests_;
     auto& req = parser_->get();
     version_ = req.version();
-    head_ = req.method() == http::verb::head;
+    head_ = req.method() == bhttp::verb::head;
     keep_alive_ = req.keep_alive();
     if (state_->in_flight.fetch_add(1) >= options().max_in_flight) {
       state_->in_flight.fetch_sub(1);
@@ -497,7 +497,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response_ = {};
     response_.version(version_);
     response_.result(static_cast<unsigned>(r.status));
-    response_.set(http::field::server, "caseledger");
+    response_.set(bhttp::field::server, "caseledger");
     for (const auto& [name, value] : r.headers) {
       if (name.empty() || IsServerOwnedHeader(name) ||
           HasLineBreakOrNul(name) || HasLineBreakOrNul(value))
@@ -505,8 +505,8 @@ class Session : public std::enable_shared_from_this<Session> {
       response_.insert(Bsv(name), Bsv(value));
     }
     if (!r.content_type.empty() && !HasLineBreakOrNul(r.content_type))
-      response_.set(http::field::content_type, Bsv(r.content_type));
-    response_.set(http::field::cache_control, "no-store");
+      response_.set(bhttp::field::content_type, Bsv(r.content_type));
+    response_.set(bhttp::field::cache_control, "no-store");
     response_.keep_alive(keep_alive_);
     const bool no_body = r.status == 204 || r.status == 304;
     if (no_body) {
@@ -539,7 +539,7 @@ class Session : public std::enable_shared_from_this<Session> {
       BuildResponse(fallback);  // fixed, valid values: does not throw
     }
     stream_.expires_after(options().request_timeout);
-    http::async_write(
+    bhttp::async_write(
         stream_, response_,
         beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
@@ -592,7 +592,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::uint64_t id_;
 
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   // What the chunk callback refused, for the answer (Beast reports both as
   // a plain parse error).
   enum class Framing : std::uint8_t { kOk, kExtension, kChunks };
@@ -602,14 +602,14 @@ class Session : public std::enable_shared_from_this<Session> {
       [this](std::uint64_t size, beast::string_view extensions, ErrorCode& ec) {
         if (extensions.size() > kMaxChunkExtension) {
           framing_ = Framing::kExtension;
-          ec = http::error::bad_chunk_extension;
+          ec = bhttp::error::bad_chunk_extension;
         } else if (size != 0 && ++chunks_ > kMaxChunks) {  // the last chunk is 0
           framing_ = Framing::kChunks;
-          ec = http::error::bad_chunk;
+          ec = bhttp::error::bad_chunk;
         }
       };
-  http::response<http::string_body> response_;
-  http::response<http::empty_body> continue_;
+  bhttp::response<bhttp::string_body> response_;
+  bhttp::response<bhttp::empty_body> continue_;
 
   Phase phase_ = Phase::kIdle;
   bool first_ = true;       // no request finished on this connection yet
@@ -874,4 +874,4 @@ void WaitForTerminationSignal() {
   pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::http

@@ -22,7 +22,7 @@
 #include "http/router.h"
 #include "base/result.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 
 struct ServerOptions {
   std::string address = "127.0.0.1";  // an IPv4 or IPv6 literal
@@ -111,4 +111,4 @@ void BlockTerminationSignals();
 // the drain ends the process.
 void WaitForTerminationSignal();
 
-}  // namespace caseledger::api
+}  // namespace caseledger::http

@@ -23,8 +23,9 @@
 #include "projections/disclosure_register.h"
 #include "projections/stats.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 
+using app::Principal;
 using ledger::Json;
 using ledger::Micros;
 
@@ -96,7 +97,7 @@ Result<std::string> PurposeOf(const HttpRequest& req, const QueryParams& q) {
   if (purpose.empty())
     return InvalidArgument(
         "purpose: required (?purpose= or X-Purpose: casework, review, subject_access or audit)");
-  if (!IsPurpose(purpose))
+  if (!app::IsPurpose(purpose))
     return InvalidArgument("purpose: must be casework, review, subject_access or audit");
   return purpose;
 }
@@ -169,7 +170,7 @@ HttpResponse HtmlPage(std::string page) {
 
 }  // namespace
 
-Result<std::unique_ptr<Service>> Service::Create(DomainLedger& domain,
+Result<std::unique_ptr<Service>> Service::Create(app::DomainLedger& domain,
                                                  crypto::SecretBytes token_pepper,
                                                  ServiceOptions options) {
   return std::unique_ptr<Service>(new Service(domain.ledger(), domain.dbs(),
@@ -346,7 +347,7 @@ HttpResponse Service::EraseSubject(const Principal& who, const HttpRequest& req,
   auto j = ParseBody(req, options_.json, {"reason"}, {});
   if (!j.ok()) return ErrorResponse(j.status());
   if (!(*j)["reason"].is_string()) return ErrorResponse(InvalidArgument("reason: must be a string"));
-  auto c = ErasureCommand(ledger_.keys(), who.user, who.role, subject,
+  auto c = app::ErasureCommand(ledger_.keys(), who.user, who.role, subject,
                           (*j)["reason"].get<std::string>());
   if (!c.ok()) return ErrorResponse(c.status());
   const std::string kid = c->h["kid"].get<std::string>();
@@ -405,20 +406,20 @@ HttpResponse Service::Audit(const Principal& who, const QueryParams& q) {
   if (!html.ok()) return ErrorResponse(html.status());
   // The previous audit's signed checkpoint note (percent-encoded): the
   // report proves the log still extends it.
-  std::optional<AuditOptions::Previous> previous;
+  std::optional<app::AuditOptions::Previous> previous;
   if (auto it = q.find("previous_checkpoint"); it != q.end()) {
-    auto p = PreviousFromNote(it->second, verifier_);
+    auto p = app::PreviousFromNote(it->second, verifier_);
     if (!p.ok()) return ErrorResponse(p.status());
     previous = *p;
   }
   auto erasures = ledger_.keys().Erasures();
   if (!erasures.ok()) return ErrorResponse(erasures.status());
-  AuditOptions o;
+  app::AuditOptions o;
   o.now = options_.clock();
   o.previous = previous;
-  auto report = BuildAudit(ledger_.store(), verifier_, *erasures, dbs_, o);
+  auto report = app::BuildAudit(ledger_.store(), verifier_, *erasures, dbs_, o);
   if (!report.ok()) return ErrorResponse(report.status());
-  if (*html) return HtmlPage(AuditHtml(*report));
+  if (*html) return HtmlPage(app::AuditHtml(*report));
   return JsonResponse(200, *report);
 }
 
@@ -437,10 +438,10 @@ HttpResponse Service::ExportSubject(const Principal& who, const std::string& sub
   for (const std::string& c : subject_state->cases)
     if (auto s = RecordAccess(who, c, "subject_access", "access.exported"); !s.ok())
       return ErrorResponse(s);
-  auto exported = BuildSubjectExport(ledger_.store(), ledger_.keys(), dbs_, subject,
+  auto exported = app::BuildSubjectExport(ledger_.store(), ledger_.keys(), dbs_, subject,
                                      *subject_state, ledger::NowMicros());
   if (!exported.ok()) return ErrorResponse(exported.status());
-  if (*html) return HtmlPage(SubjectExportHtml(*exported));
+  if (*html) return HtmlPage(app::SubjectExportHtml(*exported));
   return JsonResponse(200, *exported);
 }
 
@@ -471,7 +472,7 @@ struct Service::CaseRead {
   std::string purpose;
   AsOf as_of;
   projections::CaseCache::Read current;
-  CaseAccess access = CaseAccess::kNone;
+  app::CaseAccess access = app::CaseAccess::kNone;
 };
 
 Result<Service::CaseRead> Service::BeginCaseRead(const Principal& who, const HttpRequest& req,
@@ -482,11 +483,11 @@ Result<Service::CaseRead> Service::BeginCaseRead(const Principal& who, const Htt
   CL_RETURN_IF_ERROR(OnlyParams(q, {"purpose", "as_of"}));
   CaseRead r;
   CL_ASSIGN_OR_RETURN(r.purpose, PurposeOf(req, q));
-  CL_RETURN_IF_ERROR(CheckPurpose(who, r.purpose));
+  CL_RETURN_IF_ERROR(app::CheckPurpose(who, r.purpose));
   CL_ASSIGN_OR_RETURN(r.as_of, AsOfParam(q));
   CL_ASSIGN_OR_RETURN(r.current, cases_.Get(case_id));
-  r.access = AccessTo(who, r.current.c->view, r.purpose);
-  if (r.access == CaseAccess::kNone)
+  r.access = app::AccessTo(who, r.current.c->view, r.purpose);
+  if (r.access == app::CaseAccess::kNone)
     return PermissionDenied("the case is not yours to read (need to know)");
   // Fail closed: the access record is durable before anything leaves.
   CL_RETURN_IF_ERROR(RecordAccess(who, case_id, r.purpose));
@@ -525,7 +526,7 @@ HttpResponse Service::GetHistory(const Principal& who, const HttpRequest& req,
   auto read = BeginCaseRead(who, req, case_id, q);
   if (!read.ok()) return ErrorResponse(read.status());
   const AsOf* as_of = &read->as_of;
-  const CaseAccess access = read->access;
+  const app::CaseAccess access = read->access;
   auto history = projections::CaseHistory(ledger_.store(), dbs_, case_id, as_of->seq.value_or(0));
   if (!history.ok()) return ErrorResponse(history.status());
   Json entries = Json::array();
@@ -533,16 +534,16 @@ HttpResponse Service::GetHistory(const Principal& who, const HttpRequest& req,
   if (!txn.ok()) return ErrorResponse(txn.status());
   for (const projections::HistoryEntry& e : *history) {
     if (as_of->time && e.fact.time > *as_of->time) break;
-    Json o = HistoryEntryJson(e);
+    Json o = app::HistoryEntryJson(e);
     auto line = ledger::ReadEventLine(*txn, ledger_.store(), e.fact.seq);
     if (!line.ok()) return ErrorResponse(line.status());
     auto event = ledger::DecodeEvent(*line);
     if (!event.ok()) return ErrorResponse(event.status());
     if (event->body) {
-      if (access != CaseAccess::kBodies) {
+      if (access != app::CaseAccess::kBodies) {
         o["body"] = Json{{"withheld", "metadata only for this role and purpose"}};
       } else {
-        auto body = ReadableBody(*event, ledger_.keys(), read->current.c->view.erased);
+        auto body = app::ReadableBody(*event, ledger_.keys(), read->current.c->view.erased);
         if (!body.ok()) return ErrorResponse(body.status());
         o["body"] = std::move(*body);
       }
@@ -552,9 +553,9 @@ HttpResponse Service::GetHistory(const Principal& who, const HttpRequest& req,
   Json doc{{"case", case_id}, {"entries", std::move(entries)}};
   if (*html) {
     // Headers only (the page never shows a body), each event verified.
-    if (Status s = AddVerification(ledger_.store(), verifier_, doc); !s.ok())
+    if (Status s = app::AddVerification(ledger_.store(), verifier_, doc); !s.ok())
       return ErrorResponse(s);
-    return HtmlPage(CaseHistoryHtml(doc));
+    return HtmlPage(app::CaseHistoryHtml(doc));
   }
   return JsonResponse(200, doc);
 }
@@ -585,7 +586,7 @@ HttpResponse Service::ListCases(const Principal& who, const QueryParams& q) {
     auto snap = cases_.Get(id);
     if (!snap.ok()) return ErrorResponse(snap.status());
     const projections::CaseView& v = snap->c->view;
-    if (!MayList(who, v)) continue;
+    if (!app::MayList(who, v)) continue;
     if (!status.empty() && v.status != status) continue;
     if (cases.size() == *limit) {
       next = cases.back()["case"].get<std::string>();
@@ -637,7 +638,7 @@ HttpResponse Service::Disclosures(const Principal& who, const QueryParams& q) {
     return ErrorResponse(InvalidArgument("finding: not a finding code of the register"));
   const Micros now = options_.clock();
   auto entries = projections::ReadRegister(
-      ledger_.store(), dbs_, now, [&](const projections::CaseView& v) { return MayList(who, v); });
+      ledger_.store(), dbs_, now, [&](const projections::CaseView& v) { return app::MayList(who, v); });
   if (!entries.ok()) return ErrorResponse(entries.status());
   projections::RegisterFilter filter;
   filter.from = from;
@@ -648,7 +649,7 @@ HttpResponse Service::Disclosures(const Principal& who, const QueryParams& q) {
   filter.finding = finding;
   if (!legacy.empty()) filter.legacy = legacy == "true";
   const Json doc = projections::RegisterJson(*entries, filter, now);
-  if (*html) return HtmlPage(RegisterHtml(doc));
+  if (*html) return HtmlPage(app::RegisterHtml(doc));
   return JsonResponse(200, doc);
 }
 
@@ -822,9 +823,9 @@ void Service::AddRoutes() {
     Json years = Json::array();
     for (const auto& s : *stats) years.push_back(s.ToJson());
     Json doc{{"years", std::move(years)}};
-    if (*html) return HtmlPage(StatsHtml(doc));
+    if (*html) return HtmlPage(app::StatsHtml(doc));
     return JsonResponse(200, doc);
   });
 }
 
-}  // namespace caseledger::api
+}  // namespace caseledger::http

@@ -25,7 +25,7 @@
 #include "projections/case_cache.h"
 #include "projections/projector.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 
 struct ServiceOptions {
   ledger::JsonLimits json;  // request bodies: size, depth, strings
@@ -34,7 +34,7 @@ struct ServiceOptions {
   // How long a handler waits for its append to become durable before it
   // answers 503 (the append may still land; it was not acknowledged).
   std::chrono::milliseconds write_timeout{30000};
-  ThrottleOptions throttle;
+  app::ThrottleOptions throttle;
   // Failpoint for tests of fail-closed reads: every access record fails as a
   // failed append would. Set by `serve` from CASELEDGER_FAILPOINTS=access-append
   // (announced on stderr at start); never set in production.
@@ -45,7 +45,7 @@ struct ServiceOptions {
 class Service {
  public:
   // `domain` must outlive the Service.
-  static Result<std::unique_ptr<Service>> Create(DomainLedger& domain,
+  static Result<std::unique_ptr<Service>> Create(app::DomainLedger& domain,
                                                  crypto::SecretBytes token_pepper,
                                                  ServiceOptions options = {});
 
@@ -60,55 +60,55 @@ class Service {
   Service(ledger::Ledger& ledger, const projections::ProjectionDbs& dbs,
           crypto::SecretBytes pepper, ServiceOptions options);
   using AuthedHandler = std::function<HttpResponse(
-      const Principal&, const HttpRequest&, const PathParams&, const QueryParams&)>;
+      const app::Principal&, const HttpRequest&, const PathParams&, const QueryParams&)>;
   void AddRoutes();
   void AddAuthed(std::string method, std::string pattern, AuthedHandler h);
 
   Result<ledger::Appended> Append(ledger::Command cmd);
   // Appends the access.read record of a read of `case_id`; Unavailable if it
   // could not be made durable (the read must then be refused).
-  Status RecordAccess(const Principal& who, const std::string& case_id,
+  Status RecordAccess(const app::Principal& who, const std::string& case_id,
                       const std::string& purpose, const std::string& type = "access.read");
   // 201 (or the refusal / error) of a submitted command.
   HttpResponse Written(Result<ledger::Appended> r, ledger::Json extra);
-  HttpResponse EraseSubject(const Principal& who, const HttpRequest& req,
+  HttpResponse EraseSubject(const app::Principal& who, const HttpRequest& req,
                             const std::string& subject);
   // POST /v1/subjects/lookup {"cpr"}: the subject a CPR number is indexed
   // under (Keystore identity index), or 404. A hit is recorded first: one
   // access.read (purpose "lookup") per case of the subject.
-  HttpResponse LookupSubject(const Principal& who, const HttpRequest& req);
+  HttpResponse LookupSubject(const app::Principal& who, const HttpRequest& req);
   // GET /v1/audit (auditor, dpo): the compliance audit (app/audit.h), a full
   // verify of the log included.
-  HttpResponse Audit(const Principal& who, const QueryParams& q);
-  HttpResponse ExportSubject(const Principal& who, const std::string& subject,
+  HttpResponse Audit(const app::Principal& who, const QueryParams& q);
+  HttpResponse ExportSubject(const app::Principal& who, const std::string& subject,
                              const QueryParams& q);
 
-  HttpResponse PostCase(const Principal&, const HttpRequest&);
-  HttpResponse PostEvent(const Principal&, const HttpRequest&, const std::string& case_id);
+  HttpResponse PostCase(const app::Principal&, const HttpRequest&);
+  HttpResponse PostEvent(const app::Principal&, const HttpRequest&, const std::string& case_id);
   // The checks every case read shares, in order: id, query, purpose (and
   // that the role reads for it), as_of, the case, need to know — then the
   // durable access record (fail closed). What the read may then show.
   struct CaseRead;
-  Result<CaseRead> BeginCaseRead(const Principal&, const HttpRequest&,
+  Result<CaseRead> BeginCaseRead(const app::Principal&, const HttpRequest&,
                                  const std::string& case_id, const QueryParams&);
-  HttpResponse GetCase(const Principal&, const HttpRequest&, const std::string& case_id,
+  HttpResponse GetCase(const app::Principal&, const HttpRequest&, const std::string& case_id,
                        const QueryParams&);
-  HttpResponse GetHistory(const Principal&, const HttpRequest&, const std::string& case_id,
+  HttpResponse GetHistory(const app::Principal&, const HttpRequest&, const std::string& case_id,
                           const QueryParams&);
-  HttpResponse ListCases(const Principal&, const QueryParams&);
-  HttpResponse Disclosures(const Principal&, const QueryParams&);
-  HttpResponse LogEntries(const Principal&, const QueryParams&);
+  HttpResponse ListCases(const app::Principal&, const QueryParams&);
+  HttpResponse Disclosures(const app::Principal&, const QueryParams&);
+  HttpResponse LogEntries(const app::Principal&, const QueryParams&);
 
   ledger::Ledger& ledger_;
   projections::ProjectionDbs dbs_;
-  TokenHasher hasher_;
+  app::TokenHasher hasher_;
   ServiceOptions options_;
   // The node's note verifier, from its own signing key (audit, evidence).
   crypto::NoteVerifier verifier_;
   projections::CaseCache cases_;  // need-to-know decisions without a parse per request
-  Authenticator auth_;
+  app::Authenticator auth_;
   Metrics metrics_;
   Router router_;
 };
 
-}  // namespace caseledger::api
+}  // namespace caseledger::http

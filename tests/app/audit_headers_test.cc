@@ -15,7 +15,7 @@
 #include "ledger/verify.h"
 #include "tests/ledger/test_util.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 namespace {
 
 using ledger::Json;
@@ -98,7 +98,7 @@ TEST_CASE("the audit names by seq the stored headers today's schema refuses", "[
   CHECK(html.find("id=\"headers-rule-breaking\"") != std::string::npos);
   CheckNoClearValue(html);
   const std::string summary = tmp / "summary.txt";
-  CHECK(CmdAudit(dir, ReportFormat::kText, std::nullopt, summary) == 0);
+  CHECK(cli::CmdAudit(dir, cli::ReportFormat::kText, std::nullopt, summary) == 0);
   const std::string text = testing::ReadFile(summary);
   INFO(text);
   CHECK(text.find("Headers: 10 checked, 6 fail today's schema (disclosure.requested 2, "
@@ -113,7 +113,7 @@ TEST_CASE("the audit of a log written by today's build finds no failing header",
   const std::string dir = tmp / "data";
   REQUIRE(ledger::InitDataDir(dir, "test.caseledger.invalid/audit-headers").ok());
   const Micros end = ledger::NowMicros();
-  DemoPlan plan = PlanDemo(20, 3, end - 400 * kDay, end);
+  demo::DemoPlan plan = demo::PlanDemo(20, 3, end - 400 * kDay, end);
   const std::size_t commands = plan.commands.size();
   {
     ledger::LedgerOptions lo;
@@ -141,4 +141,4 @@ TEST_CASE("the audit of a log written by today's build finds no failing header",
 }
 
 }  // namespace
-}  // namespace caseledger::api
+}  // namespace caseledger::app

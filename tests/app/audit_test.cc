@@ -16,7 +16,7 @@
 #include "projections/disclosure_register.h"
 #include "tests/ledger/test_util.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 namespace {
 
 using ledger::Json;
@@ -57,7 +57,7 @@ Micros End() { return Start() + 5 * 365 * kDay + 90 * kDay; }
 TEST_CASE("the audit of the demo finds exactly the planted defects and counts the refusals",
           "[api][audit]") {
   AuditWorld w;
-  DemoPlan plan = PlanDemo(300, 7, Start(), End());
+  demo::DemoPlan plan = demo::PlanDemo(300, 7, Start(), End());
   const std::size_t commands = plan.commands.size();
   std::vector<std::future<Result<ledger::Appended>>> results;
   for (ledger::Command& c : plan.commands) results.push_back(w.ledger->writer().Submit(std::move(c)));
@@ -79,7 +79,7 @@ TEST_CASE("the audit of the demo finds exactly the planted defects and counts th
 
   using Finding = std::tuple<std::string, std::string, std::uint64_t>;
   std::multiset<Finding> planted, found;
-  for (const auto& d : plan.defects) planted.insert({d.case_id, std::string(NameOf(d.kind)), d.seq});
+  for (const auto& d : plan.defects) planted.insert({d.case_id, std::string(demo::NameOf(d.kind)), d.seq});
   std::map<std::string, std::uint64_t> counts;
   for (const Json& f : report["flags"]) {
     if (!f.contains("cases")) continue;  // FLAG-RETENTION lists subjects
@@ -91,9 +91,9 @@ TEST_CASE("the audit of the demo finds exactly the planted defects and counts th
   }
   CHECK(planted.size() > 20);
   CHECK(found == planted);
-  for (DefectKind k : kDefectKinds) {
-    INFO(NameOf(k));
-    CHECK(counts[std::string(NameOf(k))] >= 1);
+  for (demo::DefectKind k : demo::kDefectKinds) {
+    INFO(demo::NameOf(k));
+    CHECK(counts[std::string(demo::NameOf(k))] >= 1);
   }
   // Before any deadline passed, the same log raises none of the time flags.
   const Json early = w.Audit(Start());
@@ -127,7 +127,7 @@ TEST_CASE("the audit of the demo finds exactly the planted defects and counts th
 TEST_CASE("the disclosure register of the demo finds exactly the planted findings",
           "[api][audit][register]") {
   AuditWorld w;
-  DemoPlan plan = PlanDemo(300, 7, Start(), End());
+  demo::DemoPlan plan = demo::PlanDemo(300, 7, Start(), End());
   std::vector<std::future<Result<ledger::Appended>>> results;
   for (ledger::Command& c : plan.commands) results.push_back(w.ledger->writer().Submit(std::move(c)));
   for (auto& f : results) {
@@ -140,7 +140,7 @@ TEST_CASE("the disclosure register of the demo finds exactly the planted finding
   // The table of the planted findings: (case, request seq, code).
   using Finding = std::tuple<std::string, std::uint64_t, std::string>;
   std::multiset<Finding> planted, found;
-  for (const PlantedFinding& f : plan.findings) planted.insert({f.case_id, f.request, f.code});
+  for (const demo::PlantedFinding& f : plan.findings) planted.insert({f.case_id, f.request, f.code});
   std::size_t lawful = 0, legacy = 0;
   for (const projections::RegisterEntry& e : *entries) {
     if (e.findings.empty()) ++lawful;
@@ -175,7 +175,7 @@ TEST_CASE("the disclosure register of the demo finds exactly the planted finding
 TEST_CASE("the audit lists an erasure as pending until the keys are rotated, and proves consistency",
           "[api][audit][erasure]") {
   AuditWorld w;
-  DemoPlan plan = PlanDemo(20, 3, ledger::NowMicros() - 400 * kDay, ledger::NowMicros());
+  demo::DemoPlan plan = demo::PlanDemo(20, 3, ledger::NowMicros() - 400 * kDay, ledger::NowMicros());
   std::vector<std::future<Result<ledger::Appended>>> results;
   std::string subject, dpo;
   for (ledger::Command& c : plan.commands) {
@@ -230,4 +230,4 @@ TEST_CASE("the audit lists an erasure as pending until the keys are rotated, and
 }
 
 }  // namespace
-}  // namespace caseledger::api
+}  // namespace caseledger::app

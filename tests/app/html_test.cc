@@ -16,7 +16,7 @@
 #include "projections/stats.h"
 #include "tests/ledger/test_util.h"
 
-namespace caseledger::api {
+namespace caseledger::app {
 namespace {
 
 using Catch::Contains;
@@ -336,7 +336,7 @@ TEST_CASE("the history of a real case: every event verifies, and the page shows 
   auto ledger = OpenDomainLedger(dir.path(), std::move(lo)).value();
   const auto verifier = ledger::ReadVerifierFile(dir.path() + "/ledger.pub").value();
   const ledger::Micros now = ledger::NowMicros();
-  DemoPlan plan = PlanDemo(40, 5, now - 400 * Micros{86'400'000'000}, now);
+  demo::DemoPlan plan = demo::PlanDemo(40, 5, now - 400 * Micros{86'400'000'000}, now);
   std::vector<std::future<Result<ledger::Appended>>> results;
   for (ledger::Command& c : plan.commands) results.push_back(ledger->writer().Submit(std::move(c)));
   for (auto& f : results) {
@@ -425,4 +425,4 @@ TEST_CASE("the history of a real case: every event verifies, and the page shows 
 }
 
 }  // namespace
-}  // namespace caseledger::api
+}  // namespace caseledger::app

@@ -55,7 +55,7 @@ TEST_CASE("retention erases what is due, keeps what a legal hold or an open case
   Cases c = Plant(d);
   const ledger::Micros now = ledger::NowMicros();
   auto plan = [&](ledger::Micros at) {
-    return projections::PlanRetention(d.store(), d.dbs(), at, api::kRetentionSoonWindow).value();
+    return projections::PlanRetention(d.store(), d.dbs(), at, app::kRetentionSoonWindow).value();
   };
   // Today nothing is due; the unfounded ones fall due within 30 days.
   auto today = plan(now);
@@ -85,7 +85,7 @@ TEST_CASE("retention erases what is due, keeps what a legal hold or an open case
 
   // The run, 31 days on: erases the due subject through the erasure path
   // (its key destroyed), leaves the held one and says so.
-  auto run = api::RunRetention(d.Ledger(), d.dbs(), d.dpo.id, now + 31 * kDay).value();
+  auto run = app::RunRetention(d.Ledger(), d.dbs(), d.dpo.id, now + 31 * kDay).value();
   REQUIRE(run.erased.size() == 1);
   CHECK(run.erased[0].subject == *c.unfounded.subject);
   CHECK(run.erased[0].reason == "unfounded");
@@ -93,21 +93,21 @@ TEST_CASE("retention erases what is due, keeps what a legal hold or an open case
   CHECK(d.keys().IsDestroyed(*c.unfounded.subject));
   CHECK_FALSE(d.keys().IsDestroyed(*c.held.subject));
   CHECK(d.View(*c.unfounded.case_id).status == "erased");
-  const std::string text = api::RetentionRunText(run);
+  const std::string text = app::RetentionRunText(run);
   CHECK_THAT(text, Catch::Contains("erased now: 1") && Catch::Contains("blocked by a legal hold: 1") &&
                        Catch::Contains("held    " + *c.held.subject));
-  const Json j = api::RetentionRunJson(run);
+  const Json j = app::RetentionRunJson(run);
   CHECK(j["held"][0]["subject"] == *c.held.subject);
   CHECK(j["held"][0]["legal_hold"] == true);
 
   // Again: nothing new; the erased subject is counted as erased before.
-  auto again = api::RunRetention(d.Ledger(), d.dbs(), d.dpo.id, now + 31 * kDay).value();
+  auto again = app::RunRetention(d.Ledger(), d.dbs(), d.dpo.id, now + 31 * kDay).value();
   CHECK(again.erased.empty());
   CHECK(again.plan.erased == 1);
 
   // Released, the held subject goes at the next run.
   d.Must(CaseEvent(d.dpo, *c.held.case_id, "legal_hold.released", Json{{"ground", "complaint"}}));
-  auto released = api::RunRetention(d.Ledger(), d.dbs(), d.dpo.id, now + 31 * kDay).value();
+  auto released = app::RunRetention(d.Ledger(), d.dbs(), d.dpo.id, now + 31 * kDay).value();
   REQUIRE(released.erased.size() == 1);
   CHECK(released.erased[0].subject == *c.held.subject);
 }
@@ -135,13 +135,13 @@ TEST_CASE("a retention.policy_set shortens or lengthens the periods", "[api][ret
   CHECK(Subjects(p.due).contains(*c.closed.subject));
   // The run acts for the policy's author while that DPO is active, else for
   // another active DPO, else for no one.
-  CHECK(api::RetentionActor(d.store(), d.dbs(), policy).value() == d.dpo.id);
+  CHECK(app::RetentionActor(d.store(), d.dbs(), policy).value() == d.dpo.id);
   d.Must(RegisterUser(d.dpo, dpo.id, "dpo", NewTokenHash()));
-  CHECK(api::RetentionActor(d.store(), d.dbs(), policy).value() == dpo.id);
+  CHECK(app::RetentionActor(d.store(), d.dbs(), policy).value() == dpo.id);
   d.Must(UserCommand(d.dpo, "user.revoked", Json{{"user", dpo.id}}));
-  CHECK(api::RetentionActor(d.store(), d.dbs(), policy).value() == d.dpo.id);
+  CHECK(app::RetentionActor(d.store(), d.dbs(), policy).value() == d.dpo.id);
   d.Must(UserCommand(d.dpo, "user.revoked", Json{{"user", d.dpo.id}}));
-  CHECK(api::RetentionActor(d.store(), d.dbs(), policy).status().code() == StatusCode::kNotFound);
+  CHECK(app::RetentionActor(d.store(), d.dbs(), policy).status().code() == StatusCode::kNotFound);
 }
 
 }  // namespace

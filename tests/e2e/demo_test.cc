@@ -20,8 +20,8 @@
 namespace caseledger::testing {
 namespace {
 
-using api::DefectKind;
-using api::DemoPlan;
+using demo::DefectKind;
+using demo::DemoPlan;
 using ledger::Command;
 using ledger::Json;
 using ledger::Micros;
@@ -35,7 +35,7 @@ Micros Start() { return ledger::ParseTime("2019-01-01T00:00:00Z").value(); }
 Micros End() { return Start() + 5 * kYear + 90 * kDay; }
 
 const DemoPlan& Plan300() {
-  static const DemoPlan plan = api::PlanDemo(300, 7, Start(), End());
+  static const DemoPlan plan = demo::PlanDemo(300, 7, Start(), End());
   return plan;
 }
 
@@ -113,7 +113,7 @@ std::map<std::string, CaseFacts> Fold(const DemoPlan& plan) {
   return cases;
 }
 
-using Finding = std::tuple<std::string, DefectKind, std::uint64_t>;
+using Finding = std::tuple<std::string, demo::DefectKind, std::uint64_t>;
 
 // The flags of DESIGN §5.2 as they stand at `end`, computed from the plan.
 std::multiset<Finding> Flags(const DemoPlan& plan, Micros end) {
@@ -205,9 +205,9 @@ TEST_CASE("statistics of the demo data set show the figures with suppression",
 TEST_CASE("demo plan is deterministic in time order with resolvable seqs",
           "[e2e][demo]") {
   const DemoPlan& plan = Plan300();
-  const DemoPlan again = api::PlanDemo(300, 7, Start(), End());
+  const DemoPlan again = demo::PlanDemo(300, 7, Start(), End());
   REQUIRE(again.commands.size() == plan.commands.size());
-  CHECK(api::PlanDemo(300, 8, Start(), End()).commands[0].actor !=
+  CHECK(demo::PlanDemo(300, 8, Start(), End()).commands[0].actor !=
         plan.commands[0].actor);
   std::map<std::uint64_t, std::string> case_of;  // seq -> case
   Micros last = Start();
@@ -326,7 +326,7 @@ TEST_CASE("demo plan plants exactly the defects the flags find",
           "[e2e][demo]") {
   for (const std::uint64_t seed : {std::uint64_t{7}, std::uint64_t{11}}) {
     const DemoPlan plan =
-        seed == 7 ? Plan300() : api::PlanDemo(750, seed, Start(), End());
+        seed == 7 ? Plan300() : demo::PlanDemo(750, seed, Start(), End());
     std::multiset<Finding> planted;
     std::map<DefectKind, int> per_kind;
     for (const auto& d : plan.defects) {
@@ -338,8 +338,8 @@ TEST_CASE("demo plan plants exactly the defects the flags find",
     INFO("seed " << seed << ": " << planted.size() << " planted, "
                  << found.size() << " found");
     CHECK(planted == found);
-    for (DefectKind k : api::kDefectKinds) {
-      INFO(api::NameOf(k));
+    for (DefectKind k : demo::kDefectKinds) {
+      INFO(demo::NameOf(k));
       CHECK(per_kind[k] >= 1);
     }
   }
@@ -348,7 +348,7 @@ TEST_CASE("demo plan plants exactly the defects the flags find",
 TEST_CASE(
     "demo plan discloses to PET only on founded society-threatening cases, outside migrated history",
     "[e2e][demo]") {
-  const DemoPlan plan = api::PlanDemo(750, 7, Start(), End());
+  const DemoPlan plan = demo::PlanDemo(750, 7, Start(), End());
   const auto cases = Fold(plan);
   std::map<std::string, int> recipients;
   for (const Command& c : plan.commands) {

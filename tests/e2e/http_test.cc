@@ -24,7 +24,7 @@ TEST_CASE("e2e: a case from concern to closure over HTTP, as each role", "[e2e][
   TempDir dir;
   Users users = MakeUsers(dir.path());
   Server server(dir.path());
-  CaseWalk walk([&](const api::HttpRequest& r) { return Over(server.port(), r); }, users.tok);
+  CaseWalk walk([&](const http::HttpRequest& r) { return Over(server.port(), r); }, users.tok);
   walk.Run();
   const std::string log = server.log();
   CHECK(server.Stop() == 0);
@@ -58,7 +58,7 @@ TEST_CASE("e2e: when the access record cannot be appended the read is refused (5
   std::string case_id;
   {
     Server server(dir.path());
-    CaseWalk walk([&](const api::HttpRequest& r) { return Over(server.port(), r); }, users.tok);
+    CaseWalk walk([&](const http::HttpRequest& r) { return Over(server.port(), r); }, users.tok);
     auto r = walk.Post(users.tok.cw, "/v1/cases", CaseWalk::Concern("b.weapons"));
     REQUIRE(r.status == 201);
     case_id = CaseWalk::Body(r)["case"];
@@ -66,7 +66,7 @@ TEST_CASE("e2e: when the access record cannot be appended the read is refused (5
   setenv("CASELEDGER_FAILPOINTS", "access-append", 1);
   Server server(dir.path());
   unsetenv("CASELEDGER_FAILPOINTS");
-  CaseWalk walk([&](const api::HttpRequest& r) { return Over(server.port(), r); }, users.tok);
+  CaseWalk walk([&](const http::HttpRequest& r) { return Over(server.port(), r); }, users.tok);
   for (const std::string& target : {"/v1/cases/" + case_id + "/history?purpose=casework",
                                     "/v1/cases/" + case_id + "?purpose=casework"}) {
     auto r = walk.Get(users.tok.co, target);
@@ -263,7 +263,7 @@ TEST_CASE("e2e: after erasure and key rotation no file of the data dir, nor the 
   std::string subject, server_log;
   {
     Server server(dir);
-    CaseWalk walk([&](const api::HttpRequest& r) { return Over(server.port(), r); }, u.tok);
+    CaseWalk walk([&](const http::HttpRequest& r) { return Over(server.port(), r); }, u.tok);
     auto r = walk.Post(u.tok.cw, "/v1/cases", body);
     REQUIRE(r.status == 201);
     subject = CaseWalk::Body(r)["subject"];

@@ -101,10 +101,10 @@ class Server {
   std::uint16_t port_ = 0;
 };
 
-inline api::HttpResponse Over(std::uint16_t port, const api::HttpRequest& req) {
+inline http::HttpResponse Over(std::uint16_t port, const http::HttpRequest& req) {
   HeaderList headers(req.headers.begin(), req.headers.end());
   auto reply = Request(port, req.method, req.target, headers, req.body);
-  api::HttpResponse out;
+  http::HttpResponse out;
   if (!reply) {
     out.status = 0;
     return out;

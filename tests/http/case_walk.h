@@ -27,20 +27,20 @@ struct WalkTokens {
 
 class CaseWalk {
  public:
-  using Transport = std::function<api::HttpResponse(const api::HttpRequest&)>;
+  using Transport = std::function<http::HttpResponse(const http::HttpRequest&)>;
   CaseWalk(Transport t, WalkTokens tok) : t_(std::move(t)), tok_(std::move(tok)) {}
 
-  api::HttpResponse Get(const std::string& token, const std::string& target) {
-    api::HttpRequest r;
+  http::HttpResponse Get(const std::string& token, const std::string& target) {
+    http::HttpRequest r;
     r.method = "GET";
     r.target = target;
     if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
     r.remote = "127.0.0.1";
     return t_(r);
   }
-  api::HttpResponse Post(const std::string& token, const std::string& target,
+  http::HttpResponse Post(const std::string& token, const std::string& target,
                          const WalkJson& body) {
-    api::HttpRequest r;
+    http::HttpRequest r;
     r.method = "POST";
     r.target = target;
     r.headers["authorization"] = "Bearer " + token;
@@ -49,7 +49,7 @@ class CaseWalk {
     r.remote = "127.0.0.1";
     return t_(r);
   }
-  static WalkJson Body(const api::HttpResponse& r) {
+  static WalkJson Body(const http::HttpResponse& r) {
     return WalkJson::parse(r.body, nullptr, false);
   }
   // Appends a case event and requires 201; returns its seq.
@@ -63,12 +63,12 @@ class CaseWalk {
     return Body(r)["seq"].get<std::uint64_t>();
   }
   // Reads the case's history for `purpose`; counts the read if it was let through.
-  api::HttpResponse History(const std::string& token, const std::string& purpose) {
+  http::HttpResponse History(const std::string& token, const std::string& purpose) {
     auto r = Get(token, "/v1/cases/" + case_ + "/history?purpose=" + purpose);
     if (r.status == 200) ++reads_;
     return r;
   }
-  api::HttpResponse State(const std::string& token, const std::string& query) {
+  http::HttpResponse State(const std::string& token, const std::string& query) {
     auto r = Get(token, "/v1/cases/" + case_ + "?" + query);
     if (r.status == 200) ++reads_;
     return r;

@@ -5,7 +5,7 @@
 
 #include "http/problem.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 namespace {
 
 const StatusCode kAll[] = {
@@ -66,4 +66,4 @@ TEST_CASE("server-side failures never show their message to the client", "[api]"
 }
 
 }  // namespace
-}  // namespace caseledger::api
+}  // namespace caseledger::http

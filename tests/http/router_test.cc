@@ -5,7 +5,7 @@
 
 #include "http/router.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 namespace {
 
 Router TestRouter() {
@@ -105,4 +105,4 @@ TEST_CASE("query parsing is strict and bounded", "[api][router]") {
 }
 
 }  // namespace
-}  // namespace caseledger::api
+}  // namespace caseledger::http

@@ -20,7 +20,7 @@
 
 #include "tests/http/http_client.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 namespace {
 
 using caseledger::testing::HttpClient;
@@ -562,9 +562,9 @@ TEST_CASE("server: Start reports a bad address and a port in use", "[api]") {
 }
 
 }  // namespace
-}  // namespace caseledger::api
+}  // namespace caseledger::http
 
-namespace caseledger::api {
+namespace caseledger::http {
 namespace {
 
 // The resident memory of this process, in KiB (/proc/self/status VmRSS).
@@ -789,4 +789,4 @@ TEST_CASE("server: a request dripped without pause is still cut at request_timeo
 }
 
 }  // namespace
-}  // namespace caseledger::api
+}  // namespace caseledger::http

@@ -16,7 +16,7 @@
 #include "tests/http/case_walk.h"
 #include "tests/ledger/test_util.h"
 
-namespace caseledger::api {
+namespace caseledger::http {
 namespace {
 
 using ledger::Json;
@@ -24,8 +24,8 @@ using testing::NewId;
 
 struct World {
   testing::TempDir dir;
-  std::unique_ptr<DomainLedger> ledger;
-  std::unique_ptr<TokenHasher> hasher;
+  std::unique_ptr<app::DomainLedger> ledger;
+  std::unique_ptr<app::TokenHasher> hasher;
   std::unique_ptr<Service> service;
   testing::WalkTokens tokens;
   std::map<std::string, std::string> ids;  // token -> user id
@@ -34,9 +34,9 @@ struct World {
     REQUIRE(ledger::InitDataDir(dir.path(), "test.caseledger.invalid/api").ok());
     ledger::LedgerOptions lo;
     lo.no_sync = true;
-    ledger = OpenDomainLedger(dir.path(), std::move(lo)).value();
+    ledger = app::OpenDomainLedger(dir.path(), std::move(lo)).value();
     auto master = ledger::LoadMasterKey(dir.path()).value();
-    hasher = std::make_unique<TokenHasher>(TokenPepper(master));
+    hasher = std::make_unique<app::TokenHasher>(app::TokenPepper(master));
     const std::string dpo = NewId("u");
     tokens.dpo = Register(dpo, dpo, "dpo");
     tokens.cw_id = NewId("u");
@@ -46,10 +46,10 @@ struct World {
     tokens.co2 = Register(NewId("u"), dpo, "coordinator");
     tokens.lr = Register(NewId("u"), dpo, "legal_reviewer");
     tokens.aud = Register(NewId("u"), dpo, "auditor");
-    service = Service::Create(*ledger, TokenPepper(master), std::move(options)).value();
+    service = Service::Create(*ledger, app::TokenPepper(master), std::move(options)).value();
   }
   std::string Register(const std::string& id, const std::string& by, const std::string& role) {
-    IssuedToken t = NewToken(id, *hasher);
+    app::IssuedToken t = app::NewToken(id, *hasher);
     ledger::Command c;
     c.type = "user.registered";
     c.actor = by;
@@ -610,7 +610,7 @@ TEST_CASE("?format=html: the audit, the statistics and a case's history as self-
   World w;
   auto walk = w.Walk();
   walk.Run();
-  auto is_page = [](const api::HttpResponse& r) {
+  auto is_page = [](const http::HttpResponse& r) {
     CHECK(r.status == 200);
     CHECK(r.content_type == "text/html; charset=utf-8");
     bool csp = false;
@@ -734,4 +734,4 @@ TEST_CASE("the OpenAPI description lists exactly the router's routes", "[api]") 
 }
 
 }  // namespace
-}  // namespace caseledger::api
+}  // namespace caseledger::http

@@ -30,7 +30,7 @@ inline ledger::LedgerOptions DomainOptions() {
   o.no_sync = true;
   o.writer.resume = true;  // as the server
   o.writer.probe_every = std::chrono::milliseconds(10);  // storage-failure tests
-  // As api::OpenDomainLedger: erasures destroy the subject's key.
+  // As app::OpenDomainLedger: erasures destroy the subject's key.
   o.make_hook = [](ledger::LogStore& store, ledger::Keystore& keys)
       -> Result<std::unique_ptr<ledger::WriteHook>> {
     CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env(), &keys));
