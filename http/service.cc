@@ -680,31 +680,48 @@ HttpResponse Service::LogEntries(const Principal& who, const QueryParams& q) {
 // --- Routes ---------------------------------------------------------------
 
 void Service::AddRoutes() {
-  router_.Add("GET", "/healthz", [this](const HttpRequest&, const PathParams&, const QueryParams&) {
-    // 503 while writes cannot succeed, so a load balancer or a supervisor can
-    // act (docs/operations.md "Storage failures"). Names only: no data.
-    const ledger::WriterHealth h = ledger_.writer().health();
-    Json doc{{"status", std::string(ledger::StateName(h.state))},
-             {"log_size", ledger_.writer().size()}};
-    if (h.state == ledger::WriterHealth::State::kOk) return JsonResponse(200, doc);
-    doc["reason"] = h.reason;
-    if (!h.cause.empty()) doc["cause"] = h.cause;
-    doc["since"] = ledger::FormatTime(h.since);
-    doc["writes"] = h.state == ledger::WriterHealth::State::kFailed ? "stopped" : "suspended";
-    return JsonResponse(503, doc);
-  });
+  // Unauthenticated: for load balancers, supervisors and monitoring.
+  router_.Add("GET", "/healthz",
+              [this](const HttpRequest&, const PathParams&, const QueryParams&) { return Health(); });
   router_.Add("GET", "/metrics", [this](const HttpRequest&, const PathParams&, const QueryParams&) {
-    HttpResponse r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    Metrics::Sampled s;
-    s.writer = ledger_.writer().stats();
-    s.health = ledger_.writer().health();
-    s.log_size = ledger_.writer().size();
-    s.auth_failures = auth_.failures();
-    s.auth_throttled = auth_.throttled();
-    r.body = metrics_.Render(s);
-    return r;
+    return MetricsPage();
   });
+  AddCaseRoutes();
+  AddSubjectRoutes();
+  AddLogRoutes();
+  AddAuthed("GET", "/v1/stats", [this](const Principal&, const HttpRequest&, const PathParams&,
+                                       const QueryParams& q) { return Stats(q); });
+}
+
+HttpResponse Service::Health() {
+  // 503 while writes cannot succeed, so a load balancer or a supervisor can
+  // act (docs/operations.md "Storage failures"). Names only: no data.
+  const ledger::WriterHealth h = ledger_.writer().health();
+  Json doc{{"status", std::string(ledger::StateName(h.state))},
+           {"log_size", ledger_.writer().size()}};
+  if (h.state == ledger::WriterHealth::State::kOk) return JsonResponse(200, doc);
+  doc["reason"] = h.reason;
+  if (!h.cause.empty()) doc["cause"] = h.cause;
+  doc["since"] = ledger::FormatTime(h.since);
+  doc["writes"] = h.state == ledger::WriterHealth::State::kFailed ? "stopped" : "suspended";
+  return JsonResponse(503, doc);
+}
+
+HttpResponse Service::MetricsPage() {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  Metrics::Sampled s;
+  s.writer = ledger_.writer().stats();
+  s.health = ledger_.writer().health();
+  s.log_size = ledger_.writer().size();
+  s.auth_failures = auth_.failures();
+  s.auth_throttled = auth_.throttled();
+  r.body = metrics_.Render(s);
+  return r;
+}
+
+// /v1/cases, a case, its events and history; the disclosure register.
+void Service::AddCaseRoutes() {
   AddAuthed("POST", "/v1/cases", [this](const Principal& w, const HttpRequest& r,
                                         const PathParams&, const QueryParams& q) {
     if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
@@ -732,7 +749,11 @@ void Service::AddRoutes() {
                                              const PathParams&, const QueryParams& q) {
     return Disclosures(w, q);
   });
+}
 
+// /v1/subjects: lookup by CPR number, the subject access export, erasure;
+// and the compliance audit.
+void Service::AddSubjectRoutes() {
   AddAuthed("POST", "/v1/subjects/lookup",
             [this](const Principal& w, const HttpRequest& r, const PathParams&,
                    const QueryParams& q) {
@@ -752,17 +773,13 @@ void Service::AddRoutes() {
                                         const PathParams&, const QueryParams& q) {
     return Audit(w, q);
   });
+}
+
+// /v1/log: the checkpoint, entries, evidence and proofs.
+void Service::AddLogRoutes() {
   AddAuthed("GET", "/v1/log/checkpoint", [this](const Principal&, const HttpRequest&,
                                                 const PathParams&, const QueryParams& q) {
-    if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
-    auto txn = ledger_.store().env().BeginRead();
-    if (!txn.ok()) return ErrorResponse(txn.status());
-    auto cp = ledger::LatestCheckpoint(*txn, ledger_.store());
-    if (!cp.ok()) return ErrorResponse(cp.status());
-    HttpResponse r;
-    r.content_type = "text/plain; charset=utf-8";
-    r.body = cp->second;
-    return r;
+    return Checkpoint(q);
   });
   AddAuthed("GET", "/v1/log/entries", [this](const Principal& w, const HttpRequest&,
                                              const PathParams&, const QueryParams& q) {
@@ -770,62 +787,86 @@ void Service::AddRoutes() {
   });
   AddAuthed("GET", "/v1/log/proof/inclusion", [this](const Principal&, const HttpRequest&,
                                                      const PathParams&, const QueryParams& q) {
-    if (auto s = OnlyParams(q, {"seq", "size"}); !s.ok()) return ErrorResponse(s);
-    const std::uint64_t n = ledger_.writer().size();
-    auto seq = UintParam(q, "seq", 0, 1, std::max<std::uint64_t>(n, 1));
-    if (!seq.ok()) return ErrorResponse(seq.status());
-    if (!q.contains("seq")) return ErrorResponse(InvalidArgument("query: seq is required"));
-    auto size = UintParam(q, "size", n, 1, std::max<std::uint64_t>(n, 1));
-    if (!size.ok()) return ErrorResponse(size.status());
-    auto j = ledger::InclusionProofJson(ledger_.store(), *seq, *size);
-    if (!j.ok()) return ErrorResponse(j.status());
-    return JsonResponse(200, *j);
+    return InclusionProof(q);
   });
   AddAuthed("GET", "/v1/log/evidence", [this](const Principal& w, const HttpRequest&,
                                                const PathParams&, const QueryParams& q) {
-    // The raw event line is in it: the same readers as /v1/log/entries.
-    if (w.role != "auditor" && w.role != "dpo")
-      return ErrorResponse(PermissionDenied("evidence holds a raw log entry: for auditors and the DPO"));
-    if (auto s = OnlyParams(q, {"seq"}); !s.ok()) return ErrorResponse(s);
-    if (!q.contains("seq")) return ErrorResponse(InvalidArgument("query: seq is required"));
-    auto seq = UintParam(q, "seq", 0, 1, (std::uint64_t{1} << 53) - 1);
-    if (!seq.ok()) return ErrorResponse(seq.status());
-    auto j = ledger::MakeEvidence(ledger_.store(), verifier_, *seq);
-    if (!j.ok()) return ErrorResponse(j.status());
-    return JsonResponse(200, *j);
+    return Evidence(w, q);
   });
   AddAuthed("GET", "/v1/log/proof/consistency", [this](const Principal&, const HttpRequest&,
                                                        const PathParams&, const QueryParams& q) {
-    if (auto s = OnlyParams(q, {"from", "to"}); !s.ok()) return ErrorResponse(s);
-    const std::uint64_t n = ledger_.writer().size();
-    if (!q.contains("from")) return ErrorResponse(InvalidArgument("query: from is required"));
-    auto from = UintParam(q, "from", 0, 1, std::max<std::uint64_t>(n, 1));
-    if (!from.ok()) return ErrorResponse(from.status());
-    auto to = UintParam(q, "to", n, 1, std::max<std::uint64_t>(n, 1));
-    if (!to.ok()) return ErrorResponse(to.status());
-    auto j = ledger::ConsistencyProofJson(ledger_.store(), *from, *to);
-    if (!j.ok()) return ErrorResponse(j.status());
-    return JsonResponse(200, *j);
+    return ConsistencyProof(q);
   });
-  AddAuthed("GET", "/v1/stats", [this](const Principal&, const HttpRequest&, const PathParams&,
-                                       const QueryParams& q) {
-    if (auto s = OnlyParams(q, {"year", "format"}); !s.ok()) return ErrorResponse(s);
-    auto html = WantsHtml(q);
-    if (!html.ok()) return ErrorResponse(html.status());
-    std::optional<int> year;
-    if (q.contains("year")) {
-      auto y = UintParam(q, "year", 0, 1970, 9999);
-      if (!y.ok()) return ErrorResponse(y.status());
-      year = static_cast<int>(*y);
-    }
-    auto stats = projections::ReadStats(ledger_.store(), dbs_, year);
-    if (!stats.ok()) return ErrorResponse(stats.status());
-    Json years = Json::array();
-    for (const auto& s : *stats) years.push_back(s.ToJson());
-    Json doc{{"years", std::move(years)}};
-    if (*html) return HtmlPage(app::StatsHtml(doc));
-    return JsonResponse(200, doc);
-  });
+}
+
+HttpResponse Service::Checkpoint(const QueryParams& q) {
+  if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
+  auto txn = ledger_.store().env().BeginRead();
+  if (!txn.ok()) return ErrorResponse(txn.status());
+  auto cp = ledger::LatestCheckpoint(*txn, ledger_.store());
+  if (!cp.ok()) return ErrorResponse(cp.status());
+  HttpResponse r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = cp->second;
+  return r;
+}
+
+HttpResponse Service::InclusionProof(const QueryParams& q) {
+  if (auto s = OnlyParams(q, {"seq", "size"}); !s.ok()) return ErrorResponse(s);
+  const std::uint64_t n = ledger_.writer().size();
+  auto seq = UintParam(q, "seq", 0, 1, std::max<std::uint64_t>(n, 1));
+  if (!seq.ok()) return ErrorResponse(seq.status());
+  if (!q.contains("seq")) return ErrorResponse(InvalidArgument("query: seq is required"));
+  auto size = UintParam(q, "size", n, 1, std::max<std::uint64_t>(n, 1));
+  if (!size.ok()) return ErrorResponse(size.status());
+  auto j = ledger::InclusionProofJson(ledger_.store(), *seq, *size);
+  if (!j.ok()) return ErrorResponse(j.status());
+  return JsonResponse(200, *j);
+}
+
+HttpResponse Service::Evidence(const Principal& w, const QueryParams& q) {
+  // The raw event line is in it: the same readers as /v1/log/entries.
+  if (w.role != "auditor" && w.role != "dpo")
+    return ErrorResponse(PermissionDenied("evidence holds a raw log entry: for auditors and the DPO"));
+  if (auto s = OnlyParams(q, {"seq"}); !s.ok()) return ErrorResponse(s);
+  if (!q.contains("seq")) return ErrorResponse(InvalidArgument("query: seq is required"));
+  auto seq = UintParam(q, "seq", 0, 1, (std::uint64_t{1} << 53) - 1);
+  if (!seq.ok()) return ErrorResponse(seq.status());
+  auto j = ledger::MakeEvidence(ledger_.store(), verifier_, *seq);
+  if (!j.ok()) return ErrorResponse(j.status());
+  return JsonResponse(200, *j);
+}
+
+HttpResponse Service::ConsistencyProof(const QueryParams& q) {
+  if (auto s = OnlyParams(q, {"from", "to"}); !s.ok()) return ErrorResponse(s);
+  const std::uint64_t n = ledger_.writer().size();
+  if (!q.contains("from")) return ErrorResponse(InvalidArgument("query: from is required"));
+  auto from = UintParam(q, "from", 0, 1, std::max<std::uint64_t>(n, 1));
+  if (!from.ok()) return ErrorResponse(from.status());
+  auto to = UintParam(q, "to", n, 1, std::max<std::uint64_t>(n, 1));
+  if (!to.ok()) return ErrorResponse(to.status());
+  auto j = ledger::ConsistencyProofJson(ledger_.store(), *from, *to);
+  if (!j.ok()) return ErrorResponse(j.status());
+  return JsonResponse(200, *j);
+}
+
+HttpResponse Service::Stats(const QueryParams& q) {
+  if (auto s = OnlyParams(q, {"year", "format"}); !s.ok()) return ErrorResponse(s);
+  auto html = WantsHtml(q);
+  if (!html.ok()) return ErrorResponse(html.status());
+  std::optional<int> year;
+  if (q.contains("year")) {
+    auto y = UintParam(q, "year", 0, 1970, 9999);
+    if (!y.ok()) return ErrorResponse(y.status());
+    year = static_cast<int>(*y);
+  }
+  auto stats = projections::ReadStats(ledger_.store(), dbs_, year);
+  if (!stats.ok()) return ErrorResponse(stats.status());
+  Json years = Json::array();
+  for (const auto& s : *stats) years.push_back(s.ToJson());
+  Json doc{{"years", std::move(years)}};
+  if (*html) return HtmlPage(app::StatsHtml(doc));
+  return JsonResponse(200, doc);
 }
 
 }  // namespace caseledger::http

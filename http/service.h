@@ -62,6 +62,9 @@ class Service {
   using AuthedHandler = std::function<HttpResponse(
       const app::Principal&, const HttpRequest&, const PathParams&, const QueryParams&)>;
   void AddRoutes();
+  void AddCaseRoutes();
+  void AddSubjectRoutes();
+  void AddLogRoutes();
   void AddAuthed(std::string method, std::string pattern, AuthedHandler h);
 
   Result<ledger::Appended> Append(ledger::Command cmd);
@@ -98,6 +101,17 @@ class Service {
   HttpResponse ListCases(const app::Principal&, const QueryParams&);
   HttpResponse Disclosures(const app::Principal&, const QueryParams&);
   HttpResponse LogEntries(const app::Principal&, const QueryParams&);
+  // GET /healthz, /metrics (no authentication).
+  HttpResponse Health();
+  HttpResponse MetricsPage();
+  // GET /v1/log/checkpoint, /v1/log/proof/inclusion, /v1/log/evidence,
+  // /v1/log/proof/consistency.
+  HttpResponse Checkpoint(const QueryParams&);
+  HttpResponse InclusionProof(const QueryParams&);
+  HttpResponse Evidence(const app::Principal&, const QueryParams&);
+  HttpResponse ConsistencyProof(const QueryParams&);
+  // GET /v1/stats.
+  HttpResponse Stats(const QueryParams&);
 
   ledger::Ledger& ledger_;
   projections::ProjectionDbs dbs_;
