@@ -337,17 +337,64 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
   lmdb::ClearLastFailure();  // a failure below is reported with its own cause
   Prepared out;
   out.batch = std::move(batch_in);
-  std::vector<Pending>& batch = out.batch;
-  const Micros now = NowMicros();
   // 1. Validate and assign time, in order.
-  std::vector<Pending*>& accepted = out.accepted;
   std::vector<Micros> times;
+  const Micros running = Admit(out, times);
+  if (out.accepted.empty()) return std::nullopt;
+  // From here on, the hook's state (and maybe the keystore) holds this batch:
+  // a failure suspends writes, and the writer rewinds to the disk before the
+  // next batch.
+  // 2. Data keys for every body's owner (committed before any event uses them).
+  auto kids = EnsureDataKeys(out.accepted);
+  if (!kids.ok()) {
+    FailPrepared(out.accepted, kids.status().WithContext("data key"));
+    return std::nullopt;
+  }
+  // 3. One sequential pass: seq, prev, body encryption, C, leaf, tree.
+  merkle::CompactRange tree = tree_;
+  std::vector<std::string> unsigned_lines(out.accepted.size());
+  std::vector<std::size_t> sig_offsets(out.accepted.size());
+  if (Status s = Chain(out, times, *kids, tree, unsigned_lines, sig_offsets); !s.ok()) {
+    FailPrepared(out.accepted, s.WithContext("data key"));
+    return std::nullopt;
+  }
+  // 4. Signatures on all cores (the signature is not part of the leaf).
+  std::vector<std::string>& lines = out.lines;
+  lines.resize(out.accepted.size());
+  pool_.ParallelFor(out.accepted.size(), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      auto sig = key_.Sign(AsBytes(SignatureInput(unsigned_lines[i])));
+      lines[i] = InsertSignature(unsigned_lines[i], sig_offsets[i], sig);
+    }
+  });
+  // 5. One checkpoint for the batch.
+  Checkpoint cp{store_.origin(), tree.size(), tree.Root()};
+  auto note = SignCheckpoint(cp, key_);
+  if (!note.ok()) {
+    FailPrepared(out.accepted, note.status().WithContext("checkpoint"));
+    return std::nullopt;
+  }
+  // Prepared on top of this batch from now on: the next batch is prepared
+  // while this one commits. If the commit fails, the writer refuses every
+  // later write, so this optimistic state is never used for a durable event.
+  out.first_seq = tree_.size() + 1;
+  out.size = tree.size();
+  out.last_time = running;
+  out.note = std::move(note).value();
+  if (hook_) out.hook_writes = hook_->TakeWrites(tree.size(), tree.Root());
+  tree_ = std::move(tree);
+  last_time_ = running;
+  return out;
+}
+
+Micros Writer::Admit(Prepared& out, std::vector<Micros>& times) {
+  const Micros now = NowMicros();
   Micros running = last_time_;
   std::uint64_t refused = 0;
-  for (auto& p : batch) {
+  for (auto& p : out.batch) {
     Status s;  // the command's shape was checked by Submit
     Micros t = std::max(now, running);
-    if (s.ok() && p.cmd.time) {
+    if (p.cmd.time) {
       if (*p.cmd.time < running) {
         s = InvalidArgument(
             "\"time\" is earlier than the previous event's time (" +
@@ -385,28 +432,26 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
       continue;
     }
     running = t;
-    accepted.push_back(&p);
+    out.accepted.push_back(&p);
     times.push_back(t);
-    if (hook_) hook_->Apply(p.cmd, tree_.size() + accepted.size(), t);
+    if (hook_) hook_->Apply(p.cmd, tree_.size() + out.accepted.size(), t);
   }
+  std::lock_guard lock(mu_);
+  stats_.refused += refused;
+  return running;
+}
+
+void Writer::FailPrepared(const std::vector<Pending*>& accepted, const Status& s) {
+  Status answer;
   {
     std::lock_guard lock(mu_);
-    stats_.refused += refused;
+    answer = SuspendLocked(s, "prepare", accepted.size(), 0);
   }
-  if (accepted.empty()) return std::nullopt;
-  auto fail_all = [&](const Status& s) {
-    // The hook's state (and maybe the keystore) already holds this batch:
-    // suspend writes, and rewind to the disk before the next batch.
-    Status answer;
-    {
-      std::lock_guard lock(mu_);
-      answer = SuspendLocked(s, "prepare", accepted.size(), 0);
-    }
-    cv_.notify_all();
-    for (Pending* p : accepted) p->promise.set_value(answer);
-  };
+  cv_.notify_all();
+  for (Pending* p : accepted) p->promise.set_value(answer);
+}
 
-  // 2. Data keys for every body's owner (committed before any event uses them).
+Result<std::vector<std::string>> Writer::EnsureDataKeys(const std::vector<Pending*>& accepted) {
   std::vector<std::string> owners;
   std::vector<Keystore::IndexEntry> index;  // with the keys (identity index)
   for (Pending* p : accepted) {
@@ -414,31 +459,25 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
     if (p->cmd.body && p->cmd.lookup_key)
       index.push_back({*p->cmd.lookup_key, p->cmd.KeyOwner()});
   }
-  std::vector<std::string> kids;
-  if (!owners.empty()) {
-    auto k = keys_.EnsureKeys(owners, index);
-    if (!k.ok()) {
-      fail_all(k.status().WithContext("data key"));
-      return std::nullopt;
-    }
-    kids = std::move(k).value();
-  }
+  if (owners.empty()) return std::vector<std::string>{};
+  return keys_.EnsureKeys(owners, index);
+}
 
-  // 3. One sequential pass: seq, prev, body encryption, C, leaf, tree.
-  merkle::CompactRange tree = tree_;
+Status Writer::Chain(Prepared& out, const std::vector<Micros>& times,
+                     const std::vector<std::string>& kids, merkle::CompactRange& tree,
+                     std::vector<std::string>& unsigned_lines,
+                     std::vector<std::size_t>& sig_offsets) {
   std::uint64_t seq = tree.size();
-  std::vector<std::string> unsigned_lines(accepted.size());
-  std::vector<std::size_t> sig_offsets(accepted.size());
   std::vector<std::pair<merkle::NodeId, crypto::Digest>>& nodes = out.nodes;
-  nodes.reserve(accepted.size() * 2 + 64);
+  nodes.reserve(out.accepted.size() * 2 + 64);
   std::size_t next_kid = 0;
   // All of the batch's nonces in one call (one system call, not one per event).
-  std::vector<std::uint8_t> nonce_bytes(owners.size() * crypto::kAeadNonceBytes);
+  std::vector<std::uint8_t> nonce_bytes(kids.size() * crypto::kAeadNonceBytes);
   crypto::RandomFill(nonce_bytes);
   std::vector<std::string>& time_texts = out.time_texts;
-  time_texts.resize(accepted.size());
-  for (std::size_t i = 0; i < accepted.size(); ++i) {
-    Pending& p = *accepted[i];
+  time_texts.resize(out.accepted.size());
+  for (std::size_t i = 0; i < out.accepted.size(); ++i) {
+    Pending& p = *out.accepted[i];
     Command& c = p.cmd;  // consumed: only the promise is used after this pass
     Event e;
     e.seq = ++seq;
@@ -455,10 +494,7 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
       const std::size_t b = next_kid++;
       const std::string& kid = kids[b];
       auto dek = keys_.DataKey(kid);
-      if (!dek.ok()) {
-        fail_all(dek.status().WithContext("data key"));
-        return std::nullopt;
-      }
+      if (!dek.ok()) return dek.status();
       crypto::Digest ad = crypto::Sha256(AsBytes(EncodeForBodyAd(e)));
       crypto::AeadNonce nonce;
       std::memcpy(nonce.bytes.data(), nonce_bytes.data() + b * crypto::kAeadNonceBytes, nonce.bytes.size());
@@ -469,36 +505,7 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
     tree.Append(merkle::HashLeaf(AsBytes(unsigned_lines[i])),
                 [&](merkle::NodeId id, const crypto::Digest& d) { nodes.emplace_back(id, d); });
   }
-
-  // 4. Signatures on all cores (the signature is not part of the leaf).
-  std::vector<std::string>& lines = out.lines;
-  lines.resize(accepted.size());
-  pool_.ParallelFor(accepted.size(), [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      auto sig = key_.Sign(AsBytes(SignatureInput(unsigned_lines[i])));
-      lines[i] = InsertSignature(unsigned_lines[i], sig_offsets[i], sig);
-    }
-  });
-
-  // 5. One checkpoint for the batch.
-  Checkpoint cp{store_.origin(), tree.size(), tree.Root()};
-  auto note = SignCheckpoint(cp, key_);
-  if (!note.ok()) {
-    fail_all(note.status().WithContext("checkpoint"));
-    return std::nullopt;
-  }
-
-  // Prepared on top of this batch from now on: the next batch is prepared
-  // while this one commits. If the commit fails, the writer refuses every
-  // later write, so this optimistic state is never used for a durable event.
-  out.first_seq = tree_.size() + 1;
-  out.size = tree.size();
-  out.last_time = running;
-  out.note = std::move(note).value();
-  if (hook_) out.hook_writes = hook_->TakeWrites(tree.size(), tree.Root());
-  tree_ = std::move(tree);
-  last_time_ = running;
-  return out;
+  return Status::Ok();
 }
 
 void Writer::Commit(Prepared& p) {

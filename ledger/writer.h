@@ -214,6 +214,21 @@ class Writer {
   // Returns nullopt if nothing of the batch is to be appended (each command
   // already answered). Advances the writer thread's tree to the batch's end.
   std::optional<Prepared> Prepare(std::vector<Pending> batch);
+  // Prepare's steps (docs/architecture.md, "Write path" 3–6). Admit:
+  // validates each command in order (time, the hook's Check, erasure), sets
+  // its time, answers the refused, Applies the accepted to the hook; fills
+  // out.accepted and `times`; returns the last accepted time.
+  Micros Admit(Prepared& out, std::vector<Micros>& times);
+  // One kid per accepted command with a body, in order (new keys committed).
+  Result<std::vector<std::string>> EnsureDataKeys(const std::vector<Pending*>& accepted);
+  // The sequential pass: seq, prev, encrypted body, unsigned line and leaf of
+  // each accepted command, appended to `tree` (new nodes into out.nodes).
+  Status Chain(Prepared& out, const std::vector<Micros>& times,
+               const std::vector<std::string>& kids, merkle::CompactRange& tree,
+               std::vector<std::string>& unsigned_lines, std::vector<std::size_t>& sig_offsets);
+  // A batch failed after its commands were applied to the hook: suspends
+  // writes and answers each accepted command.
+  void FailPrepared(const std::vector<Pending*>& accepted, const Status& s);
   void Commit(Prepared& p);
   // The tree, size and time of the last event as stored, checked against the
   // latest checkpoint (writer thread, or Start).
