@@ -102,6 +102,106 @@ struct Approved {
 
 std::string Days(Micros d) { return std::to_string(d / kDay); }
 
+// At a request: the conditions on the disclosure, and what it includes that
+// was received under a basis forbidding onward disclosure.
+void CheckRequest(const CaseState& state, const CaseView& before, const Disclosure& d,
+                  std::uint64_t seq, Findings& fs) {
+  CheckConditions(before, d, seq, fs);
+  for (std::uint64_t inc : d.includes) {
+    const Fact* info = state.Find(inc);
+    if (info == nullptr || info->type != "information.received") continue;
+    const LegalBasis* b = FindBasis(StrField(info->h, "basis").value_or(""));
+    if (b != nullptr && b->onward_forbidden)
+      fs.Add("onward_115", seq,
+             "includes seq " + std::to_string(inc) + ", received under " +
+                 std::string(b->code) + ", which forbids onward disclosure");
+  }
+}
+
+// At an approval, on the state `before` it.
+void CheckApproval(const Fact& f, const CaseView& before, const Disclosure& d, Findings& fs) {
+  if (f.actor == d.requester) fs.Add("self_approval", f.seq, "approved by its own requester");
+  if (before.restricted)
+    fs.Add("restricted_case", f.seq,
+           "approved while processing of the case was restricted (GDPR Art. 18/21)");
+}
+
+// At the making: four eyes on the decision in force, and that it was made
+// within what was approved.
+void CheckMaking(const Fact& f, const Disclosure& d,
+                 const std::map<std::uint64_t, Approved>& approvals, Findings& fs) {
+  const DisclosureDecision* last = d.decisions.empty() ? nullptr : &d.decisions.back();
+  if (last == nullptr) {
+    fs.Add("missing_approval", f.seq, "made without an approval");
+    return;
+  }
+  if (!last->approved) {
+    fs.Add("missing_approval", f.seq, "made after it was rejected");
+    return;
+  }
+  if (last->role != "coordinator")
+    fs.Add("missing_approval", f.seq, "approved by a " + last->role + ", not a coordinator");
+  if (last->actor == d.requester) fs.Add("self_approval", f.seq, "approved by its own requester");
+  if (f.time - last->time > kApprovalValidity)
+    fs.Add("approval_expired", f.seq,
+           "made " + Days(f.time - last->time) + " days after the approval of seq " +
+               std::to_string(last->seq));
+  auto a = approvals.find(last->seq);
+  if (a == approvals.end()) return;
+  const Approved& ok = a->second;
+  std::vector<std::string> beyond;
+  for (const std::string& cat : d.categories)
+    if (std::find(ok.categories.begin(), ok.categories.end(), cat) == ok.categories.end())
+      beyond.push_back(cat);
+  if (ok.recipient != d.recipient || ok.basis != d.basis) {
+    fs.Add("beyond_approval", f.seq,
+           "the approval of seq " + std::to_string(last->seq) +
+               " was for another recipient or basis");
+  } else if (!beyond.empty()) {
+    std::string list;
+    for (const std::string& c : beyond) list += (list.empty() ? "" : ", ") + c;
+    fs.Add("beyond_approval", f.seq,
+           "categories not approved by seq " + std::to_string(last->seq) + ": " + list);
+  }
+}
+
+// As things stand now: the disclosure after corrections, what it drew on,
+// and the 30-day review.
+void Complete(RegisterEntry& r, const CaseState& state, const CaseView& now_view, Micros now,
+              Findings& fs) {
+  // A retracted request keeps only its seq.
+  if (const Disclosure* d = now_view.FindDisclosure(r.disclosure.seq); d != nullptr)
+    r.disclosure = *d;
+  for (std::uint64_t inc : r.disclosure.includes) {
+    DrewOn x;
+    x.seq = inc;
+    if (const Fact* f = state.Find(inc); f != nullptr) {
+      x.type = f->type;
+      if (f->type == "information.received") {
+        x.from = StrField(f->h, "from").value_or("");
+        x.basis = StrField(f->h, "basis").value_or("");
+        for (const Json& c : f->h.value("categories", Json::array()))
+          if (c.is_string()) x.categories.push_back(c.get<std::string>());
+      }
+    }
+    r.drew_on.push_back(std::move(x));
+  }
+  if (!r.disclosure.made.empty()) {
+    const DisclosureMade& first = r.disclosure.made.front();
+    const Micros due = first.time + kReviewWithin;
+    if (r.disclosure.reviews.empty()) {
+      if (due <= now)
+        fs.Add("late_review", first.seq,
+               "no legal review " + Days(now - first.time) + " days after the making");
+    } else if (r.disclosure.reviews.front().time > due) {
+      fs.Add("late_review", first.seq,
+             "the first legal review came " +
+                 Days(r.disclosure.reviews.front().time - first.time) + " days after the making");
+    }
+  }
+  r.findings = fs.Take();
+}
+
 }  // namespace
 
 std::span<const RegisterCheck> RegisterChecks() { return kChecks; }
@@ -140,7 +240,6 @@ std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history
       // state before: one derivation instead of two.
       state.Apply(f);
       const CaseView after = state.Derive();
-      const CaseView& before = after;
       const Disclosure* d = after.FindDisclosure(f.seq);
       if (d == nullptr) continue;  // not a case of this history (cannot happen)
       by_request[f.seq] = out.size();
@@ -150,17 +249,7 @@ std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history
       r.legacy = f.h.contains("legacy_ref");
       out.push_back(std::move(r));
       found.emplace_back();
-      Findings& fs = found.back();
-      CheckConditions(before, *d, f.seq, fs);
-      for (std::uint64_t inc : d->includes) {
-        const Fact* info = state.Find(inc);
-        if (info == nullptr || info->type != "information.received") continue;
-        const LegalBasis* b = FindBasis(StrField(info->h, "basis").value_or(""));
-        if (b != nullptr && b->onward_forbidden)
-          fs.Add("onward_115", f.seq,
-                 "includes seq " + std::to_string(inc) + ", received under " +
-                     std::string(b->code) + ", which forbids onward disclosure");
-      }
+      CheckRequest(state, after, *d, f.seq, found.back());
       continue;
     }
     if (f.type == "disclosure.rejected") {  // nothing to check; marks only
@@ -176,90 +265,17 @@ std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history
     const Disclosure* d = before.FindDisclosure(SeqField(f.h, "request"));
     if (d == nullptr) continue;
     if (decided) {  // an approval
-      if (f.actor == d->requester)
-        fs.Add("self_approval", f.seq, "approved by its own requester");
-      if (before.restricted)
-        fs.Add("restricted_case", f.seq,
-               "approved while processing of the case was restricted (GDPR Art. 18/21)");
+      CheckApproval(f, before, *d, fs);
       approvals[f.seq] = {d->recipient, d->basis, d->categories};
       continue;
     }
-    // The making: four eyes on the decision in force, then the conditions
-    // again on the state it was made in.
-    const DisclosureDecision* last = d->decisions.empty() ? nullptr : &d->decisions.back();
-    if (last == nullptr) {
-      fs.Add("missing_approval", f.seq, "made without an approval");
-    } else if (!last->approved) {
-      fs.Add("missing_approval", f.seq, "made after it was rejected");
-    } else {
-      if (last->role != "coordinator")
-        fs.Add("missing_approval", f.seq,
-               "approved by a " + last->role + ", not a coordinator");
-      if (last->actor == d->requester)
-        fs.Add("self_approval", f.seq, "approved by its own requester");
-      if (f.time - last->time > kApprovalValidity)
-        fs.Add("approval_expired", f.seq,
-               "made " + Days(f.time - last->time) + " days after the approval of seq " +
-                   std::to_string(last->seq));
-      if (auto a = approvals.find(last->seq); a != approvals.end()) {
-        const Approved& ok = a->second;
-        std::vector<std::string> beyond;
-        for (const std::string& cat : d->categories)
-          if (std::find(ok.categories.begin(), ok.categories.end(), cat) == ok.categories.end())
-            beyond.push_back(cat);
-        if (ok.recipient != d->recipient || ok.basis != d->basis) {
-          fs.Add("beyond_approval", f.seq,
-                 "the approval of seq " + std::to_string(last->seq) +
-                     " was for another recipient or basis");
-        } else if (!beyond.empty()) {
-          std::string list;
-          for (const std::string& c : beyond) list += (list.empty() ? "" : ", ") + c;
-          fs.Add("beyond_approval", f.seq,
-                 "categories not approved by seq " + std::to_string(last->seq) + ": " + list);
-        }
-      }
-    }
+    // The making: four eyes, then the conditions again on the state it was
+    // made in.
+    CheckMaking(f, *d, approvals, fs);
     CheckConditions(before, *d, f.seq, fs);
   }
-
-  // As things stand now: the disclosure after corrections, what it drew on,
-  // and the 30-day review.
   const CaseView now_view = state.Derive();
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    RegisterEntry& r = out[i];
-    // A retracted request keeps only its seq.
-    if (const Disclosure* d = now_view.FindDisclosure(r.disclosure.seq); d != nullptr)
-      r.disclosure = *d;
-    for (std::uint64_t inc : r.disclosure.includes) {
-      DrewOn x;
-      x.seq = inc;
-      if (const Fact* f = state.Find(inc); f != nullptr) {
-        x.type = f->type;
-        if (f->type == "information.received") {
-          x.from = StrField(f->h, "from").value_or("");
-          x.basis = StrField(f->h, "basis").value_or("");
-          for (const Json& c : f->h.value("categories", Json::array()))
-            if (c.is_string()) x.categories.push_back(c.get<std::string>());
-        }
-      }
-      r.drew_on.push_back(std::move(x));
-    }
-    if (!r.disclosure.made.empty()) {
-      const DisclosureMade& first = r.disclosure.made.front();
-      const Micros due = first.time + kReviewWithin;
-      if (r.disclosure.reviews.empty()) {
-        if (due <= now)
-          found[i].Add("late_review", first.seq,
-                       "no legal review " + Days(now - first.time) + " days after the making");
-      } else if (r.disclosure.reviews.front().time > due) {
-        found[i].Add("late_review", first.seq,
-                     "the first legal review came " +
-                         Days(r.disclosure.reviews.front().time - first.time) +
-                         " days after the making");
-      }
-    }
-    r.findings = found[i].Take();
-  }
+  for (std::size_t i = 0; i < out.size(); ++i) Complete(out[i], state, now_view, now, found[i]);
   return out;
 }
 
