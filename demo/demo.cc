@@ -348,6 +348,119 @@ struct PastCase {
   std::string ground_code, observed_on;
 };
 
+// The course of a case assessed founded, as drawn at the assessment, and
+// what its planning has recorded so far (Planner::PlanFounded and its parts).
+struct FoundedCourse {
+  std::uint64_t assessment = 0;  // the founded assessment.recorded
+  Micros assessed = 0;           // its time
+  std::string consent_by;        // "subject", or "guardian" of a minor
+  Micros consent_at = 0;
+  bool consent_given = false;
+  bool no_review = false;      // planted: an open case nobody reviews
+  bool withdrawal = false;     // consent withdrawn when the intervention ends
+  bool moved = false;          // the person moves to another municipality
+  bool pet = false;            // a disclosure to PET (society-threatening)
+  Micros informed = 0;         // the case stays open at least until then
+  std::uint64_t consent = 0;   // the consent.recorded (given or declined)
+  Micros active_until = 0;     // the end of the case's active work
+  bool all_completed = false;  // consent given, every intervention completed
+};
+
+// A recipient of a disclosure and the legal basis to disclose to it on,
+// weighted for the choice among the options.
+struct DisclosureOption {
+  std::string_view recipient, basis;
+  int weight;
+};
+
+// The recipients and bases a disclosure of `c` may go to: PET (`pet`), the
+// new municipality of a person who moved (`force_recipient`
+// "other_municipality"), else the partners the case makes plausible, and
+// the subject's consent as a basis if there is a usable one (`consent`).
+std::vector<DisclosureOption> DisclosureOptions(
+    const Case& c, bool pet, bool consent, std::string_view force_recipient) {
+  std::vector<DisclosureOption> options;
+  const std::string_view source = c.source->code;
+  if (pet) {
+    options = {{"pet", "dbl-8-2-2", 11}, {"pet", "pet-4", 9}};
+  } else if (force_recipient == "other_municipality") {
+    options = {{"other_municipality", "fvl-28", 3},
+               {"other_municipality", "dbl-8-2-3", 1}};
+  } else {
+    const std::string_view police115 = c.minor                  ? "rpl-115-ssp"
+                                       : source == "psychiatry" ? "rpl-115-psp"
+                                       : source == "prison_probation"
+                                           ? "rpl-115-ksp"
+                                           : "rpl-115-psp";
+    options = {{"police", police115, 4},
+               {"police", "dbl-8-2-3", 2},
+               {"police", "dbl-8-2-2", 1},
+               {"social_services", "rpl-115-psp", 2},
+               {"social_services", "dbl-8-2-3", 1},
+               {"social_services", "fvl-28", 1},
+               {"psychiatry", "rpl-115-psp", 1},
+               {"other_municipality", "dbl-8-2-3", 1}};
+    if (c.minor) {
+      options.push_back({"child_welfare", "child-welfare-notify", 4});
+      options.push_back({"child_welfare", "rpl-115-ssp", 1});
+    }
+    if (source == "prison_probation" || source == "police" || c.serious)
+      options.push_back({"prison_probation", "rpl-115-ksp", 3});
+    if (consent) options.push_back({"social_services", "consent", 2});
+  }
+  return options;
+}
+
+// Quality: most disclosures are lawful and complete; a few carry what the
+// legal review must find.
+enum class DisclosureQuality {
+  kLawful,
+  kUnreviewed,  // never reviewed
+  kThin,        // found deficient: the necessity statement is too thin
+  kLate,        // found deficient: reviewed more than 30 days after
+};
+
+// The body of the request of a disclosure to `o` of `quality`, holding
+// PET's reference `pet_ref` if there is one.
+Json DisclosureBody(const DisclosureOption& o,
+                    const std::optional<std::string>& pet_ref,
+                    DisclosureQuality quality) {
+  Json body{{"purpose_text",
+             "Synthetic purpose: crime prevention in the case "
+             "(demo data; no real person)."},
+            {"summary", "Synthetic summary of what is sent (demo data)."}};
+  if (o.basis == "dbl-8-2-2")
+    body["balancing"] =
+        "Synthetic balancing: the interest in preventing "
+        "serious harm clearly outweighs the subject's interest.";
+  if (pet_ref) body["request_ref"] = *pet_ref;
+  if (quality == DisclosureQuality::kThin)
+    body["necessity"] = "Necessary.";
+  else if (o.basis != "pet-4")
+    body["necessity"] =
+        "Synthetic necessity statement: why the recipient "
+        "needs exactly these categories for its task.";
+  return body;
+}
+
+// The request of a disclosure of the migrated history, as its scenario
+// shapes it (Planner::LegacyScenario).
+struct LegacyRequest {
+  // Lawful but for the planted defect: §115 SSP to the police, for crime
+  // prevention, identity and concern.
+  std::string recipient = "police", basis = "rpl-115-ssp",
+              purpose = "prevention";
+  Json categories = Json::array({"identity", "concern"});
+  Json body{
+      {"purpose_text",
+       "Synthetic purpose (migrated demo record; no real person)."},
+      {"summary", "Synthetic summary of what was sent (migrated demo record)."},
+      {"necessity", "Synthetic necessity statement (migrated demo record)."}};
+  std::vector<Ref> refs;
+  // restricted_case: the processing.restricted the disclosure breaks.
+  std::optional<std::uint64_t> restriction;
+};
+
 class Planner {
  public:
   Planner(std::uint64_t seed, Micros start, Micros end)
@@ -436,19 +549,66 @@ class Planner {
   Scores Evolve(const Scores& s);
   Json SomeFactors();
 
+  // A case opened by a concern at `t0`, and its follow-up.
   void PlanCase(std::uint64_t number, Micros t0);
+  // The parts of PlanCase, in the order it calls them. Those given a
+  // `cursor` plan after it and return the time of their last event (the
+  // `cursor` if they plan none).
+  std::optional<PastCase> DrawPriorCase(Micros t0);
+  void PlanConcern(Case& c, const std::optional<PastCase>& prior,
+                   std::set<std::string_view>& codes);
+  Json DrawConcernGrounds(Case& c, const std::optional<PastCase>& prior,
+                          std::set<std::string_view>& codes);
+  Micros PlanAssignment(Case& c);
+  Micros PlanFirstResponse(const Case& c, Micros assigned);
+  Micros PlanRetractedConsent(const Case& c, Micros cursor);
+  Micros PlanPartnerInformation(Case& c, Micros cursor);
+  bool DrawFounded(Micros t0);
+  void AssessUnfounded(Case& c, const User& assessor, Micros assessed);
+  void AssessFounded(Case& c, const User& assessor, Micros assessed,
+                     const std::set<std::string_view>& codes);
   void PlanUnfounded(Case& c, Micros assessed);
   void LegalHold(Case& c, Micros set);
   // The follow-up of a case assessed founded (event `founded` at `f`, with
   // the baseline `factors`).
   void PlanFounded(Case& c, std::uint64_t founded, Micros f,
                    const Scores& factors);
+  // The parts of PlanFounded, in the order it calls them (`cursor` as
+  // above).
+  FoundedCourse DrawFoundedCourse(const Case& c, std::uint64_t founded,
+                                  Micros f);
+  Micros PlanInforming(const Case& c, const FoundedCourse& course);
+  void PlanInformationUpdate(Case& c, Micros f);
+  void PlanConsentAndInterventions(Case& c, FoundedCourse& course,
+                                   const Scores& factors);
+  void PlanIntervention(Case& c, FoundedCourse& course, const Scores& factors,
+                        Micros s);
+  void PlanFoundedDisclosures(Case& c, const FoundedCourse& course);
+  std::optional<Micros> PlanReviews(const Case& c, const FoundedCourse& course);
+  void PlanClosing(const Case& c, const FoundedCourse& course, Micros closing);
+  Micros PlanRestriction(Case& c, std::uint64_t founded, Micros cursor);
+  Micros PlanLaterCorrection(Case& c, std::uint64_t founded, Micros cursor);
   // Plans one disclosure requested at `q`: a decision within 8 days, then
   // (if approved) the making within 5 more and the legal review; updates
   // c.made and c.last_disclosure.
   void PlanDisclosure(Case& c, Micros q, bool pet,
                       std::optional<std::uint64_t> consent,
                       std::string_view force_recipient = "");
+  // The parts of PlanDisclosure, in the order it calls them.
+  DisclosureOption ChooseDisclosureOption(
+      const std::vector<DisclosureOption>& options);
+  Json DrawDisclosedCategories(const Case& c, Micros q,
+                               const DisclosureOption& o,
+                               const projections::LegalBasis& basis);
+  Json DisclosureRequestHeader(const Case& c, Micros q,
+                               const DisclosureOption& o,
+                               const Json& categories,
+                               std::optional<std::uint64_t> consent,
+                               std::vector<Ref>& refs,
+                               std::optional<std::string>& pet_ref);
+  DisclosureQuality DrawDisclosureQuality(Micros q);
+  void PlanDisclosureReview(const Case& c, std::uint64_t request, Micros made,
+                            std::uint64_t made_id, DisclosureQuality quality);
   // A correction of the case at `t`; the recipients of earlier disclosures
   // are notified, except in `kPlant` mode (planted FLAG-ART19) and, at
   // random, in `kRandom` mode. Returns the time of its last event.
@@ -464,6 +624,8 @@ class Planner {
   // the next of the scenarios, or `unfounded_case` on an unfounded case.
   // A legal reviewer finds it deficient. Updates c.made, c.last_disclosure.
   void PlanLegacyDisclosure(Case& c, Micros q, bool unfounded);
+  // Part of PlanLegacyDisclosure: the request as scenario `code` has it.
+  LegacyRequest LegacyScenario(Case& c, Micros q, std::string_view code);
   void Finding(const Case& c, std::uint64_t request, std::string_view code,
                Micros due, std::vector<std::uint64_t> needs) {
     findings_.push_back({c.id, request, std::string(code), due, std::move(needs)});
@@ -566,7 +728,55 @@ void Planner::PlanCase(std::uint64_t number, Micros t0) {
   c.opened = t0;
   c.source = &Covering<Source>(
       kSources, sources_used_, [](const Source&, bool) { return true; }, false);
-  // Now and then a new concern about a person known from an earlier case.
+  const std::optional<PastCase> prior = DrawPriorCase(t0);
+  c.subject = prior ? prior->subject : Id("s");
+  c.minor = prior ? prior->minor : rng_.Chance(c.source->minor_share);
+  std::set<std::string_view> codes;  // of the concern's grounds
+  PlanConcern(c, prior, codes);
+  const Micros assigned = PlanAssignment(c);
+  Micros cursor = PlanFirstResponse(c, assigned);
+  cursor = PlanRetractedConsent(c, cursor);
+  cursor = PlanPartnerInformation(c, cursor);
+
+  // Planted: an open case never assessed (FLAG-ASSESS). Recent, so that it
+  // is not also due for review.
+  if (t0 >= end_ - 330 * kDay && t0 <= end_ - 35 * kDay &&
+      Want("no_assessment", t0)) {
+    Defect(c, DefectKind::kNoAssessment, t0 + 30 * kDay, c.concern, {});
+    past_.push_back({c.id, c.subject, t0, c.minor, std::nullopt,
+                     c.grounds[0]["code"].get<std::string>(),
+                     c.grounds[0]["observed_on"].get<std::string>()});
+    return;
+  }
+
+  // The coordinator's assessment, within 30 days; sometimes more information
+  // is asked for first.
+  const bool founded = DrawFounded(t0);
+  const User& assessor =
+      rng_.Chance(0.7) ? *c.coordinator : AnyOf(coordinators_);
+  Micros assessed =
+      std::min(cursor + rng_.Between(kDay, 8 * kDay), t0 + 29 * kDay);
+  if (rng_.Chance(0.07)) {
+    Add(assessed, &c, "assessment.recorded", assessor,
+        Json{{"outcome", "more_information"},
+             {"grounds", Json::array()},
+             {"panel", "infohus"},
+             {"factors", Json::object()}},
+        Json{{"reasoning",
+              "Synthetic reasoning: more information is needed "
+              "before the concern can be assessed."}});
+    assessed += rng_.Between(12 * kDay, 40 * kDay);
+  }
+  if (founded)
+    AssessFounded(c, assessor, assessed, codes);
+  else
+    AssessUnfounded(c, assessor, assessed);
+}
+
+// Now and then a new concern is about a person known from an earlier case,
+// opened between 2 years and 30 days before `t0`: returns that case, else
+// nullopt.
+std::optional<PastCase> Planner::DrawPriorCase(Micros t0) {
   std::optional<PastCase> prior;
   if (rng_.Chance(0.03)) {
     std::vector<const PastCase*> candidates;
@@ -575,35 +785,20 @@ void Planner::PlanCase(std::uint64_t number, Micros t0) {
         candidates.push_back(&p);
     if (!candidates.empty()) prior = *candidates[rng_.Index(candidates.size())];
   }
-  c.subject = prior ? prior->subject : Id("s");
-  c.minor = prior ? prior->minor : rng_.Chance(c.source->minor_share);
+  return prior;
+}
+
+// The concern.reported that opens `c` (about the person of `prior`, if
+// any): grounds, context, narrative, identity (of a new person) and
+// reporter; it picks the lead coordinator and the author and sets
+// c.concern. Adds the codes of its grounds to `codes`.
+void Planner::PlanConcern(Case& c, const std::optional<PastCase>& prior,
+                          std::set<std::string_view>& codes) {
   char num[32];
   std::snprintf(num, sizeof num, "%04llu",
-                static_cast<unsigned long long>(number));
-  const std::string cpr = SyntheticCpr(number);
-
-  // Grounds: observed conduct, one or two codes.
-  Json descriptions = Json::array();
-  std::set<std::string_view> codes;
-  for (int n = rng_.Chance(0.3) ? 2 : 1; n > 0; --n) {
-    const GroundDef& g = rng_.Weighted(kGrounds);
-    if (!codes.insert(g.code).second) continue;
-    c.serious = c.serious || g.serious;
-    c.grounds.push_back(
-        Json{{"code", g.code},
-             {"observed_on", Date(t0 - rng_.Between(0, 30 * kDay))}});
-    descriptions.push_back("Synthetic description of the observed conduct (" +
-                           std::string(g.code) + "); no real event.");
-  }
-  if (prior && prior->founded && *prior->founded < t0 &&
-      !codes.contains(prior->ground_code)) {
-    // Conduct recorded in the person's earlier, founded case.
-    c.grounds.push_back(Json{{"code", prior->ground_code},
-                             {"observed_on", prior->observed_on},
-                             {"case", prior->case_id}});
-    descriptions.push_back(
-        "Synthetic reference to conduct recorded in an earlier founded case.");
-  }
+                static_cast<unsigned long long>(c.number));
+  const std::string cpr = SyntheticCpr(c.number);
+  const Json descriptions = DrawConcernGrounds(c, prior, codes);
   Json h{{"source", c.source->code},
          {"subject_kind", "person"},
          {"grounds", c.grounds},
@@ -621,7 +816,7 @@ void Planner::PlanCase(std::uint64_t number, Micros t0) {
     body["identity"] =
         Json{{"name", "Testperson " + std::string(num)},
              {"cpr", cpr},
-             {"address", "Syntetisk Vej " + std::to_string(number % 200 + 1) +
+             {"address", "Syntetisk Vej " + std::to_string(c.number % 200 + 1) +
                              ", 9999 Demoby"}};
   }
   if (!c.source->organisation.empty()) {
@@ -629,16 +824,48 @@ void Planner::PlanCase(std::uint64_t number, Micros t0) {
   } else if (c.source->code == "relative") {
     char rel[48];
     std::snprintf(rel, sizeof rel, "Testperson %04llu (relative)",
-                  static_cast<unsigned long long>(number + 5000));
+                  static_cast<unsigned long long>(c.number + 5000));
     body["reporter"] = Json{{"name", rel}};
   }
   c.coordinator = &AnyOf(coordinators_);
   c.concern_author = rng_.Chance(0.85) ? &AnyOf(caseworkers_) : c.coordinator;
-  c.concern = Add(t0, &c, "concern.reported", *c.concern_author, std::move(h),
-                  std::move(body));
+  c.concern = Add(c.opened, &c, "concern.reported", *c.concern_author,
+                  std::move(h), std::move(body));
+}
 
-  // Assignment by the lead coordinator, within hours.
-  const Micros assigned = t0 + rng_.Between(20 * kMinute, 3 * kHour);
+// Grounds: observed conduct, one or two codes (into c.grounds, c.serious and
+// `codes`), and on a new concern about a person of an earlier founded case
+// (`prior`) the conduct recorded there. Returns their descriptions (for the
+// body).
+Json Planner::DrawConcernGrounds(Case& c, const std::optional<PastCase>& prior,
+                                 std::set<std::string_view>& codes) {
+  Json descriptions = Json::array();
+  for (int n = rng_.Chance(0.3) ? 2 : 1; n > 0; --n) {
+    const GroundDef& g = rng_.Weighted(kGrounds);
+    if (!codes.insert(g.code).second) continue;
+    c.serious = c.serious || g.serious;
+    c.grounds.push_back(
+        Json{{"code", g.code},
+             {"observed_on", Date(c.opened - rng_.Between(0, 30 * kDay))}});
+    descriptions.push_back("Synthetic description of the observed conduct (" +
+                           std::string(g.code) + "); no real event.");
+  }
+  if (prior && prior->founded && *prior->founded < c.opened &&
+      !codes.contains(prior->ground_code)) {
+    // Conduct recorded in the person's earlier, founded case.
+    c.grounds.push_back(Json{{"code", prior->ground_code},
+                             {"observed_on", prior->observed_on},
+                             {"case", prior->case_id}});
+    descriptions.push_back(
+        "Synthetic reference to conduct recorded in an earlier founded case.");
+  }
+  return descriptions;
+}
+
+// Assignment by the lead coordinator, within hours, to one caseworker (often
+// the author of the concern), sometimes two. Returns its time.
+Micros Planner::PlanAssignment(Case& c) {
+  const Micros assigned = c.opened + rng_.Between(20 * kMinute, 3 * kHour);
   c.caseworkers.push_back(c.concern_author->role == "caseworker" &&
                                   rng_.Chance(0.6)
                               ? c.concern_author
@@ -651,8 +878,13 @@ void Planner::PlanCase(std::uint64_t number, Micros t0) {
   for (const User* u : c.caseworkers) assignees.push_back(u->id);
   Add(assigned, &c, "case.assigned", *c.coordinator,
       Json{{"assignees", assignees}});
+  return assigned;
+}
 
-  // The first reaction: the goal is within 24 hours (FLAG-24H).
+// The first reaction after the assignment at `assigned`: the goal is within
+// 24 hours (FLAG-24H). Returns its time.
+Micros Planner::PlanFirstResponse(const Case& c, Micros assigned) {
+  const Micros t0 = c.opened;
   const bool late = !rng_.Chance(0.9);
   const Micros responded =
       late ? t0 + rng_.Between(26 * kHour, 96 * kHour)
@@ -662,10 +894,12 @@ void Planner::PlanCase(std::uint64_t number, Micros t0) {
       Json{{"channel", rng_.Weighted(kChannels).value}},
       rng_.Chance(0.7) ? std::optional<Json>(note) : std::nullopt);
   if (late) Defect(c, DefectKind::kLateResponse, t0 + kDay, c.concern, {});
-  Micros cursor = responded;
+  return responded;
+}
 
-  // A consent recorded on the wrong case, retracted.
-  if (rng_.Chance(0.004) || Want("retraction", t0)) {
+// A consent recorded on the wrong case, retracted.
+Micros Planner::PlanRetractedConsent(const Case& c, Micros cursor) {
+  if (rng_.Chance(0.004) || Want("retraction", c.opened)) {
     const Micros t = cursor + rng_.Between(2 * kHour, 2 * kDay);
     const std::uint64_t wrong = Add(
         t, &c, "consent.recorded", MainCaseworker(c),
@@ -678,8 +912,11 @@ void Planner::PlanCase(std::uint64_t number, Micros t0) {
               "Synthetic reason: the consent belongs to another case."}},
         {{"target", wrong}});
   }
+  return cursor;
+}
 
-  // Information from partners; some under §115 (never disclosed onward).
+// Information from partners; some under §115 (never disclosed onward).
+Micros Planner::PlanPartnerInformation(Case& c, Micros cursor) {
   const int infos = rng_.Chance(0.3) ? rng_.Int(1, 2) : 0;
   for (int i = 0; i < infos; ++i) {
     struct InfoDef {
@@ -710,56 +947,44 @@ void Planner::PlanCase(std::uint64_t number, Micros t0) {
     c.infos.push_back({id, t, d.basis.starts_with("rpl-115-")});
     cursor = t;
   }
+  return cursor;
+}
 
-  // Planted: an open case never assessed (FLAG-ASSESS). Recent, so that it
-  // is not also due for review.
-  if (t0 >= end_ - 330 * kDay && t0 <= end_ - 35 * kDay &&
-      Want("no_assessment", t0)) {
-    Defect(c, DefectKind::kNoAssessment, t0 + 30 * kDay, c.concern, {});
-    past_.push_back({c.id, c.subject, t0, c.minor, std::nullopt,
-                     c.grounds[0]["code"].get<std::string>(),
-                     c.grounds[0]["observed_on"].get<std::string>()});
-    return;
-  }
-
-  // The coordinator's assessment, within 30 days; sometimes more information
-  // is asked for first.
+// Whether the concern of a case opened at `t0` is assessed founded: the
+// founded share of its year (FoundedShare) accumulates in a quota that
+// starts at random, and a case is founded each time the quota reaches 1.
+bool Planner::DrawFounded(Micros t0) {
   const std::int64_t year = (t0 - start_) / kYear;
   auto quota = founded_quota_.try_emplace(year, rng_.Unit()).first;
   quota->second += FoundedShare(year);
   const bool founded = quota->second >= 1.0;
   if (founded) quota->second -= 1.0;
-  const User& assessor =
-      rng_.Chance(0.7) ? *c.coordinator : AnyOf(coordinators_);
-  Micros assessed =
-      std::min(cursor + rng_.Between(kDay, 8 * kDay), t0 + 29 * kDay);
-  if (rng_.Chance(0.07)) {
-    Add(assessed, &c, "assessment.recorded", assessor,
-        Json{{"outcome", "more_information"},
-             {"grounds", Json::array()},
-             {"panel", "infohus"},
-             {"factors", Json::object()}},
-        Json{{"reasoning",
-              "Synthetic reasoning: more information is needed "
-              "before the concern can be assessed."}});
-    assessed += rng_.Between(12 * kDay, 40 * kDay);
-  }
-  if (!founded) {
-    Add(assessed, &c, "assessment.recorded", assessor,
-        Json{{"outcome", "unfounded"},
-             {"grounds", Json::array()},
-             {"panel", rng_.Chance(0.8) ? "infohus" : "unit"},
-             {"factors", SomeFactors()}},
-        Json{{"reasoning",
-              "Synthetic reasoning: the described conduct does "
-              "not indicate radicalisation (demo data)."}});
-    past_.push_back({c.id, c.subject, t0, c.minor, std::nullopt,
-                     c.grounds[0]["code"].get<std::string>(),
-                     c.grounds[0]["observed_on"].get<std::string>()});
-    PlanUnfounded(c, assessed);
-    return;
-  }
-  // Founded: on observed conduct (b.*), the concern's and sometimes more.
+  return founded;
+}
+
+// The unfounded assessment of `c` by `assessor` at `assessed`, and its
+// follow-up (PlanUnfounded).
+void Planner::AssessUnfounded(Case& c, const User& assessor, Micros assessed) {
+  Add(assessed, &c, "assessment.recorded", assessor,
+      Json{{"outcome", "unfounded"},
+           {"grounds", Json::array()},
+           {"panel", rng_.Chance(0.8) ? "infohus" : "unit"},
+           {"factors", SomeFactors()}},
+      Json{{"reasoning",
+            "Synthetic reasoning: the described conduct does "
+            "not indicate radicalisation (demo data)."}});
+  past_.push_back({c.id, c.subject, c.opened, c.minor, std::nullopt,
+                   c.grounds[0]["code"].get<std::string>(),
+                   c.grounds[0]["observed_on"].get<std::string>()});
+  PlanUnfounded(c, assessed);
+}
+
+// The founded assessment of `c` by `assessor` at `assessed`, and its
+// follow-up (PlanFounded). Founded: on observed conduct (b.*), the
+// concern's and sometimes more (a code not among the concern's `codes`).
+void Planner::AssessFounded(Case& c, const User& assessor, Micros assessed,
+                            const std::set<std::string_view>& codes) {
+  const Micros t0 = c.opened;
   Json grounds = Json::array();
   for (const Json& g : c.grounds)
     grounds.push_back(
@@ -829,34 +1054,66 @@ void Planner::PlanUnfounded(Case& c, Micros assessed) {
 
 void Planner::PlanFounded(Case& c, std::uint64_t founded, Micros f,
                           const Scores& factors) {
-  const User& cw = MainCaseworker(c);
-  const std::string by = c.minor ? "guardian" : "subject";
-  const Micros consent_at = f + rng_.Between(4 * kDay, 20 * kDay);
-  const bool consent_given = rng_.Chance(0.85);
-  // Planted: an open case nobody reviews (FLAG-REVIEW).
-  const bool no_review = consent_given && c.opened <= end_ - 720 * kDay &&
-                         Want("no_review", c.opened);
-  const bool withdrawal = consent_given && !no_review && rng_.Chance(0.1);
-  const bool moved =
-      consent_given && !no_review && !withdrawal && rng_.Chance(0.07);
-  const bool pet =
-      c.serious && !no_review && (rng_.Chance(0.12) || Want("pet", f));
+  FoundedCourse course = DrawFoundedCourse(c, founded, f);
+  course.informed = PlanInforming(c, course);
+  PlanInformationUpdate(c, f);
+  PlanConsentAndInterventions(c, course, factors);
+  course.active_until = std::max(course.active_until, course.informed + kDay);
+  if (!course.no_review) PlanFoundedDisclosures(c, course);
+  const std::optional<Micros> closing = PlanReviews(c, course);
+  if (!closing) return;  // the planted unreviewed case: nothing more happens
+  PlanClosing(c, course, *closing);
+  Micros cursor = std::max(f + 5 * kDay, c.last_disclosure + kDay);
+  cursor = PlanRestriction(c, founded, cursor);
+  cursor = PlanLaterCorrection(c, founded, cursor);
+  // A complaint about the case.
+  if (rng_.Chance(0.01) || Want("hold", cursor)) {
+    LegalHold(c, cursor + rng_.Between(10 * kDay, 120 * kDay));
+  }
+}
 
-  // Informing the subject, or deferring it (FLAG-INFORM after 30 days).
-  Micros informed = f;  // the case stays open at least until then
-  if (f + 30 * kDay <= end_ - 5 * kDay && !no_review &&
+// The course of case `c`, assessed founded (event `founded` at `f`): the
+// consent asked for, and the turns (planted or at random) the case takes.
+FoundedCourse Planner::DrawFoundedCourse(const Case& c, std::uint64_t founded,
+                                         Micros f) {
+  FoundedCourse course;
+  course.assessment = founded;
+  course.assessed = f;
+  course.consent_by = c.minor ? "guardian" : "subject";
+  course.consent_at = f + rng_.Between(4 * kDay, 20 * kDay);
+  course.consent_given = rng_.Chance(0.85);
+  // Planted: an open case nobody reviews (FLAG-REVIEW).
+  course.no_review = course.consent_given && c.opened <= end_ - 720 * kDay &&
+                     Want("no_review", c.opened);
+  course.withdrawal =
+      course.consent_given && !course.no_review && rng_.Chance(0.1);
+  course.moved = course.consent_given && !course.no_review &&
+                 !course.withdrawal && rng_.Chance(0.07);
+  course.pet = c.serious && !course.no_review &&
+               (rng_.Chance(0.12) || Want("pet", course.assessed));
+  return course;
+}
+
+// Informing the subject, or deferring it (FLAG-INFORM after 30 days).
+// Returns the time until which the case stays open at least.
+Micros Planner::PlanInforming(const Case& c, const FoundedCourse& course) {
+  const User& cw = MainCaseworker(c);
+  const Micros f = course.assessed;
+  Micros informed = f;
+  if (f + 30 * kDay <= end_ - 5 * kDay && !course.no_review &&
       (rng_.Chance(0.03) || Want("late_inform", f))) {
     if (rng_.Chance(0.7)) {
       informed = f + rng_.Between(35 * kDay, 90 * kDay);
       Add(informed, &c, "subject.informed", cw, Json::object(),
           Json{{"note", "Synthetic note: informed late."}});
     }
-    Defect(c, DefectKind::kLateInformation, f + 30 * kDay, founded, {});
-  } else if (pet || rng_.Chance(0.12)) {
+    Defect(c, DefectKind::kLateInformation, f + 30 * kDay, course.assessment,
+           {});
+  } else if (course.pet || rng_.Chance(0.12)) {
     static constexpr Choice kDeferral[] = {
         {"dbl_22", 3}, {"investigation", 2}, {"other", 1}};
     const std::string_view basis =
-        pet ? "pet_act_12" : rng_.Weighted(kDeferral).value;
+        course.pet ? "pet_act_12" : rng_.Weighted(kDeferral).value;
     const Micros t = f + rng_.Between(2 * kDay, 20 * kDay);
     Add(t, &c, "subject.information_deferred",
         rng_.Chance(0.5) ? cw : *c.coordinator,
@@ -868,125 +1125,152 @@ void Planner::PlanFounded(Case& c, std::uint64_t founded, Micros f,
         rng_.Chance(0.8) ? cw : *c.coordinator, Json::object(),
         Json{{"note", "Synthetic note: the subject was informed by letter."}});
   }
+  return informed;
+}
 
-  // Occasional new information while the case runs.
+// Occasional new information while the case runs (founded at `f`).
+void Planner::PlanInformationUpdate(Case& c, Micros f) {
   if (rng_.Chance(0.2)) {
     const Micros t = f + rng_.Between(5 * kDay, 60 * kDay);
     const bool ssp = rng_.Chance(0.5);
     const std::uint64_t id =
-        Add(t, &c, "information.received", cw,
+        Add(t, &c, "information.received", MainCaseworker(c),
             Json{{"from", ssp ? "police" : "school"},
                  {"basis", ssp ? "rpl-115-ssp" : "dbl-8-2-3"},
                  {"categories", Json::array({"concern"})}},
             Json{{"content", "Synthetic information update (demo data)."}});
     c.infos.push_back({id, t, ssp});
   }
+}
 
-  // Consent: interventions are voluntary (ROL-9).
-  const std::uint64_t consent =
-      Add(consent_at, &c, "consent.recorded", cw,
-          Json{{"decision", consent_given ? "given" : "declined"}, {"by", by}},
-          Json{{"note", consent_given
+// Consent: interventions are voluntary (ROL-9). Given, it is followed by one
+// or two interventions; the active work ends with them, or some months
+// after a declined offer. Sets course.consent, course.active_until and
+// course.all_completed.
+void Planner::PlanConsentAndInterventions(Case& c, FoundedCourse& course,
+                                          const Scores& factors) {
+  course.consent =
+      Add(course.consent_at, &c, "consent.recorded", MainCaseworker(c),
+          Json{{"decision", course.consent_given ? "given" : "declined"},
+               {"by", course.consent_by}},
+          Json{{"note", course.consent_given
                             ? "Synthetic note: consent given."
                             : "Synthetic note: the offer was declined."}});
-  Micros active_until = consent_at;  // the end of the case's active work
-  bool all_completed = consent_given;
-  if (consent_given) {
-    const int n =
-        (withdrawal || moved || no_review || !rng_.Chance(0.25)) ? 1 : 2;
-    Micros s = consent_at + rng_.Between(kDay, 14 * kDay);
+  course.active_until = course.consent_at;
+  course.all_completed = course.consent_given;
+  if (course.consent_given) {
+    const int n = (course.withdrawal || course.moved || course.no_review ||
+                   !rng_.Chance(0.25))
+                      ? 1
+                      : 2;
+    Micros s = course.consent_at + rng_.Between(kDay, 14 * kDay);
     for (int k = 0; k < n; ++k) {
       if (k > 0) s += rng_.Between(10 * kDay, 90 * kDay);
-      const KindDef& kind = Covering<KindDef>(
-          kKinds, kinds_used_,
-          [](const KindDef& d, bool minor) { return minor || !d.minors_only; },
-          c.minor);
-      const std::string_view provider = kind.providers[rng_.Index(2)];
-      const std::uint64_t started = Add(
-          s, &c, "intervention.started", rng_.Chance(0.8) ? cw : *c.coordinator,
-          Json{{"kind", kind.kind}, {"provider", provider}},
-          Json{{"plan", "Synthetic intervention plan (" +
-                            std::string(kind.kind) +
-                            "), goals agreed with the subject (demo data)."}});
-      c.started.push_back(started);
-      const Micros e = no_review ? end_ + rng_.Between(30 * kDay, 200 * kDay)
-                                 : s + rng_.Between(150 * kDay, 720 * kDay);
-      // Progress on the nine dimensions every 6 months (DESIGN §1).
-      Scores cur = factors;
-      for (Micros p = s + rng_.Between(170 * kDay, 190 * kDay);
-           p < e - 10 * kDay; p += rng_.Between(165 * kDay, 195 * kDay)) {
-        cur = Evolve(cur);
-        Add(p, &c, "progress.assessed", cw,
-            Json{{"intervention", 0}, {"factors", FactorsJson(cur)}},
-            rng_.Chance(0.5)
-                ? std::optional<Json>(
-                      Json{{"note", "Synthetic progress note (demo data)."}})
-                : std::nullopt,
-            {{"intervention", started}});
-      }
-      std::string reason = withdrawal          ? "withdrawn"
-                           : moved             ? "moved"
-                           : rng_.Chance(0.85) ? "completed"
-                                               : "declined";
-      if (reason != "completed") all_completed = false;
-      Add(e, &c, "intervention.ended", cw,
-          Json{{"intervention", 0}, {"reason", reason}},
-          Json{{"note",
-                "Synthetic note: the intervention ended (" + reason + ")."}},
-          {{"intervention", started}});
-      active_until = std::max(active_until, e);
-      if (withdrawal) {
-        // The withdrawal of consent follows the end of the intervention
-        // (recorded first, while it is still active).
-        active_until = e + rng_.Between(kHour, 5 * kHour);
-        Add(active_until, &c, "consent.recorded", cw,
-            Json{{"decision", "withdrawn"}, {"by", by}},
-            Json{{"note", "Synthetic note: consent withdrawn."}});
-      }
+      PlanIntervention(c, course, factors, s);
     }
   } else {
-    active_until = consent_at + rng_.Between(60 * kDay, 240 * kDay);
+    course.active_until =
+        course.consent_at + rng_.Between(60 * kDay, 240 * kDay);
   }
-  active_until = std::max(active_until, informed + kDay);
+}
 
-  // Disclosures while the case is active: never of an unfounded case
-  // (ROL-14); to PET only when society-threatening (ROL-6).
+// One intervention started at `s`, its progress from the baseline `factors`
+// and its end (and then a withdrawal of consent, if the course has one).
+// Updates course.active_until and course.all_completed.
+void Planner::PlanIntervention(Case& c, FoundedCourse& course,
+                               const Scores& factors, Micros s) {
+  const User& cw = MainCaseworker(c);
+  const KindDef& kind = Covering<KindDef>(
+      kKinds, kinds_used_,
+      [](const KindDef& d, bool minor) { return minor || !d.minors_only; },
+      c.minor);
+  const std::string_view provider = kind.providers[rng_.Index(2)];
+  const std::uint64_t started = Add(
+      s, &c, "intervention.started", rng_.Chance(0.8) ? cw : *c.coordinator,
+      Json{{"kind", kind.kind}, {"provider", provider}},
+      Json{{"plan", "Synthetic intervention plan (" + std::string(kind.kind) +
+                        "), goals agreed with the subject (demo data)."}});
+  c.started.push_back(started);
+  const Micros e = course.no_review ? end_ + rng_.Between(30 * kDay, 200 * kDay)
+                                    : s + rng_.Between(150 * kDay, 720 * kDay);
+  // Progress on the nine dimensions every 6 months (DESIGN §1).
+  Scores cur = factors;
+  for (Micros p = s + rng_.Between(170 * kDay, 190 * kDay); p < e - 10 * kDay;
+       p += rng_.Between(165 * kDay, 195 * kDay)) {
+    cur = Evolve(cur);
+    Add(p, &c, "progress.assessed", cw,
+        Json{{"intervention", 0}, {"factors", FactorsJson(cur)}},
+        rng_.Chance(0.5)
+            ? std::optional<Json>(
+                  Json{{"note", "Synthetic progress note (demo data)."}})
+            : std::nullopt,
+        {{"intervention", started}});
+  }
+  std::string reason = course.withdrawal   ? "withdrawn"
+                       : course.moved      ? "moved"
+                       : rng_.Chance(0.85) ? "completed"
+                                           : "declined";
+  if (reason != "completed") course.all_completed = false;
+  Add(e, &c, "intervention.ended", cw,
+      Json{{"intervention", 0}, {"reason", reason}},
+      Json{
+          {"note", "Synthetic note: the intervention ended (" + reason + ")."}},
+      {{"intervention", started}});
+  course.active_until = std::max(course.active_until, e);
+  if (course.withdrawal) {
+    // The withdrawal of consent follows the end of the intervention
+    // (recorded first, while it is still active).
+    course.active_until = e + rng_.Between(kHour, 5 * kHour);
+    Add(course.active_until, &c, "consent.recorded", cw,
+        Json{{"decision", "withdrawn"}, {"by", course.consent_by}},
+        Json{{"note", "Synthetic note: consent withdrawn."}});
+  }
+}
+
+// Disclosures while the case is active: never of an unfounded case
+// (ROL-14); to PET only when society-threatening (ROL-6).
+void Planner::PlanFoundedDisclosures(Case& c, const FoundedCourse& course) {
   const std::optional<std::uint64_t> usable_consent =
-      consent_given && !withdrawal ? std::optional<std::uint64_t>(consent)
-                                   : std::nullopt;
-  if (!no_review) {
-    int n = pet ? 1 : 0;
-    if (rng_.Chance(0.3)) ++n;
-    if (n > 0 && rng_.Chance(0.2)) ++n;
-    const Micros lo = f + 3 * kDay, hi = active_until - 40 * kDay;
-    std::vector<Micros> qs;
-    for (int i = 0; i < n && hi > lo; ++i) qs.push_back(rng_.Between(lo, hi));
-    std::sort(qs.begin(), qs.end());
-    // In the migrated history, now and then some that break a rule.
-    for (int k = 0; k < 3 && hi > lo; ++k) {
-      const Micros q = std::max(rng_.Between(lo, lo + (hi - lo) / 4), c.last_disclosure + kDay);
-      if (q > hi || !Legacy(q + 60 * kDay) || !Want("legacy", q)) break;
-      PlanLegacyDisclosure(c, q, false);
-    }
-    for (std::size_t i = 0; i < qs.size(); ++i) {
-      const Micros q = std::max(qs[i], c.last_disclosure + kDay);
-      if (q > hi) break;
-      PlanDisclosure(c, q, pet && i == 0,
-                     q > consent_at ? usable_consent : std::nullopt);
-    }
-    if (moved) {
-      // The person moved: the new municipality is told (fvl-28), the case
-      // is closed as moved.
-      PlanDisclosure(c, active_until + rng_.Between(kDay, 5 * kDay), false,
-                     std::nullopt, "other_municipality");
-    }
+      course.consent_given && !course.withdrawal
+          ? std::optional<std::uint64_t>(course.consent)
+          : std::nullopt;
+  int n = course.pet ? 1 : 0;
+  if (rng_.Chance(0.3)) ++n;
+  if (n > 0 && rng_.Chance(0.2)) ++n;
+  const Micros lo = course.assessed + 3 * kDay,
+               hi = course.active_until - 40 * kDay;
+  std::vector<Micros> qs;
+  for (int i = 0; i < n && hi > lo; ++i) qs.push_back(rng_.Between(lo, hi));
+  std::sort(qs.begin(), qs.end());
+  // In the migrated history, now and then some that break a rule.
+  for (int k = 0; k < 3 && hi > lo; ++k) {
+    const Micros q = std::max(rng_.Between(lo, lo + (hi - lo) / 4),
+                              c.last_disclosure + kDay);
+    if (q > hi || !Legacy(q + 60 * kDay) || !Want("legacy", q)) break;
+    PlanLegacyDisclosure(c, q, false);
   }
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    const Micros q = std::max(qs[i], c.last_disclosure + kDay);
+    if (q > hi) break;
+    PlanDisclosure(c, q, course.pet && i == 0,
+                   q > course.consent_at ? usable_consent : std::nullopt);
+  }
+  if (course.moved) {
+    // The person moved: the new municipality is told (fvl-28), the case
+    // is closed as moved.
+    PlanDisclosure(c, course.active_until + rng_.Between(kDay, 5 * kDay), false,
+                   std::nullopt, "other_municipality");
+  }
+}
 
-  // Reviews: at least every 12 months while open (FLAG-REVIEW); the last one
-  // decides to close.
+// Reviews: at least every 12 months while open (FLAG-REVIEW); the last one
+// decides to close. Returns the time of that closing review; nullopt for
+// the planted unreviewed case (reviewed once, then never again).
+std::optional<Micros> Planner::PlanReviews(const Case& c,
+                                           const FoundedCourse& course) {
   std::optional<Micros> closing;
-  if (!no_review) {
-    closing = std::max(active_until, c.last_disclosure) +
+  if (!course.no_review) {
+    closing = std::max(course.active_until, c.last_disclosure) +
               rng_.Between(3 * kDay, 30 * kDay);
   }
   Micros r = c.opened;
@@ -1000,32 +1284,35 @@ void Planner::PlanFounded(Case& c, std::uint64_t founded, Micros f,
                   {"reasoning", "Synthetic reasoning: the work continues."}})
             : std::nullopt);
     r = next;
-    if (no_review) {
+    if (course.no_review) {
       Defect(c, DefectKind::kNoReview, r + 365 * kDay, c.concern, {});
       break;
     }
   }
-  Micros cursor = f + 5 * kDay;
-  if (closing) {
-    Add(*closing, &c, "case.reviewed", *c.coordinator,
-        Json{{"decision", "close"}},
-        Json{{"reasoning", "Synthetic reasoning: the case can be closed."}});
-    const std::string reason = moved           ? "moved"
-                               : all_completed ? "completed"
-                               : c.minor && rng_.Chance(0.4)
-                                   ? "referred"
-                                   : "no_longer_relevant";
-    Add(*closing + rng_.Between(2 * kHour, 3 * kDay), &c, "case.closed",
-        *c.coordinator, Json{{"reason", reason}},
-        Json{{"note", "Synthetic closing note (demo data)."}});
-  } else {
-    return;  // the planted unreviewed case: nothing more happens to it
-  }
-  cursor = std::max(cursor, c.last_disclosure + kDay);
+  return closing;
+}
 
-  // A restriction of processing while the accuracy is contested, lifted
-  // again (a closed case takes it: ROL-11); recipients of earlier
-  // disclosures are notified (GDPR Art. 19).
+// The review at `closing` that decides to close the case, and the closing
+// with the reason the course gives.
+void Planner::PlanClosing(const Case& c, const FoundedCourse& course,
+                          Micros closing) {
+  Add(closing, &c, "case.reviewed", *c.coordinator, Json{{"decision", "close"}},
+      Json{{"reasoning", "Synthetic reasoning: the case can be closed."}});
+  const std::string reason = course.moved           ? "moved"
+                             : course.all_completed ? "completed"
+                             : c.minor && rng_.Chance(0.4)
+                                 ? "referred"
+                                 : "no_longer_relevant";
+  Add(closing + rng_.Between(2 * kHour, 3 * kDay), &c, "case.closed",
+      *c.coordinator, Json{{"reason", reason}},
+      Json{{"note", "Synthetic closing note (demo data)."}});
+}
+
+// A restriction of processing while the accuracy is contested, lifted
+// again (a closed case takes it: ROL-11); recipients of earlier
+// disclosures are notified (GDPR Art. 19). A contested record is often
+// corrected meanwhile (`founded`: the founded assessment).
+Micros Planner::PlanRestriction(Case& c, std::uint64_t founded, Micros cursor) {
   if (rng_.Chance(0.02) || Want("restriction", cursor)) {
     const bool contested = rng_.Chance(0.6);
     const std::string_view ground =
@@ -1049,8 +1336,13 @@ void Planner::PlanFounded(Case& c, std::uint64_t founded, Micros f,
         Json{{"ground", ground}},
         Json{{"note", "Synthetic note: the restriction is lifted."}});
   }
-  // Corrections: more often wanted on cases whose disclosures make them
-  // matter (FLAG-ART19).
+  return cursor;
+}
+
+// Corrections of the closed case (`founded`: the founded assessment): more
+// often wanted on cases whose disclosures make them matter (FLAG-ART19).
+Micros Planner::PlanLaterCorrection(Case& c, std::uint64_t founded,
+                                    Micros cursor) {
   const bool disclosed = !c.made.empty();
   const bool plant = disclosed && Want("art19", cursor);
   const bool notify = disclosed && !plant && Want("notify", cursor);
@@ -1063,9 +1355,7 @@ void Planner::PlanFounded(Case& c, std::uint64_t founded, Micros f,
                                      : NotifyMode::kRandom,
                             header);
   }
-  if (rng_.Chance(0.01) || Want("hold", cursor)) {
-    LegalHold(c, cursor + rng_.Between(10 * kDay, 120 * kDay));
-  }
+  return cursor;
 }
 
 std::optional<std::uint64_t> Planner::Notify(Case& c, Micros t,
@@ -1137,127 +1427,16 @@ Micros Planner::PlanCorrection(Case& c, Micros t, std::uint64_t assessment,
 void Planner::PlanDisclosure(Case& c, Micros q, bool pet,
                              std::optional<std::uint64_t> consent,
                              std::string_view force_recipient) {
-  struct Option {
-    std::string_view recipient, basis;
-    int weight;
-  };
-  std::vector<Option> options;
-  const std::string_view source = c.source->code;
-  if (pet) {
-    options = {{"pet", "dbl-8-2-2", 11}, {"pet", "pet-4", 9}};
-  } else if (force_recipient == "other_municipality") {
-    options = {{"other_municipality", "fvl-28", 3},
-               {"other_municipality", "dbl-8-2-3", 1}};
-  } else {
-    const std::string_view police115 = c.minor                  ? "rpl-115-ssp"
-                                       : source == "psychiatry" ? "rpl-115-psp"
-                                       : source == "prison_probation"
-                                           ? "rpl-115-ksp"
-                                           : "rpl-115-psp";
-    options = {{"police", police115, 4},
-               {"police", "dbl-8-2-3", 2},
-               {"police", "dbl-8-2-2", 1},
-               {"social_services", "rpl-115-psp", 2},
-               {"social_services", "dbl-8-2-3", 1},
-               {"social_services", "fvl-28", 1},
-               {"psychiatry", "rpl-115-psp", 1},
-               {"other_municipality", "dbl-8-2-3", 1}};
-    if (c.minor) {
-      options.push_back({"child_welfare", "child-welfare-notify", 4});
-      options.push_back({"child_welfare", "rpl-115-ssp", 1});
-    }
-    if (source == "prison_probation" || source == "police" || c.serious)
-      options.push_back({"prison_probation", "rpl-115-ksp", 3});
-    if (consent) options.push_back({"social_services", "consent", 2});
-  }
-  // Biased towards recipients not used yet, as sources and kinds are.
-  std::vector<const Option*> unused;
-  for (const Option& x : options)
-    if (!recipients_used_.contains(x.recipient)) unused.push_back(&x);
-  const Option& o = !unused.empty() && rng_.Chance(0.3)
-                        ? *unused[rng_.Index(unused.size())]
-                        : rng_.Weighted(options);
-  recipients_used_.insert(o.recipient);
+  const DisclosureOption o = ChooseDisclosureOption(
+      DisclosureOptions(c, pet, consent.has_value(), force_recipient));
   const projections::LegalBasis* basis = projections::FindBasis(o.basis);
   assert(basis != nullptr);
-
-  // What is sent: never more than the basis covers (ROL-8).
-  Json categories = Json::array({"identity", "concern"});
-  if (rng_.Chance(0.6) || o.recipient == "pet")
-    categories.push_back("assessment");
-  if (rng_.Chance(0.3)) categories.push_back("contact");
-  if (!c.started.empty() && planned_[c.started.front()].time < q &&
-      rng_.Chance(0.4))
-    categories.push_back("intervention");
-  if (basis->covers_art10 && rng_.Chance(o.recipient == "pet" ? 0.6 : 0.3))
-    categories.push_back("criminal_offence");
-  if (basis->covers_art9 && rng_.Chance(0.15)) categories.push_back("health");
-
-  const std::string_view purpose = o.basis == "pet-4"       ? "pet_request"
-                                   : o.basis == "dbl-8-2-2" ? "safety"
-                                   : o.basis == "child-welfare-notify"
-                                       ? "child_welfare"
-                                       : "prevention";
-  Json h{{"recipient", o.recipient},
-         {"basis", o.basis},
-         {"registry_version", projections::kRegistryVersion},
-         {"purpose", purpose},
-         {"categories", categories}};
+  const Json categories = DrawDisclosedCategories(c, q, o, *basis);
   std::vector<Ref> refs;
-  if (o.recipient == "pet") h["threshold"] = "society_threatening";
-  // PET's reference: the header marks it, the body holds it (text).
   std::optional<std::string> pet_ref;
-  if (o.basis == "pet-4") {
-    char ref[40];
-    std::snprintf(ref, sizeof ref, "PET-%s-%04llu",
-                  Date(q).substr(0, 4).c_str(),
-                  static_cast<unsigned long long>(++pet_refs_));
-    h["request_ref"] = true;
-    pet_ref = ref;
-  }
-  if (o.basis == "consent") {
-    h["consent"] = 0;
-    refs.push_back({"consent", *consent});
-  }
-  // It may draw on information received, never on §115 information (ROL-7).
-  for (const Case::Info& i : c.infos) {
-    if (i.time < q && !i.onward_forbidden && rng_.Chance(0.5)) {
-      if (!h.contains("includes")) h["includes"] = Json::array();
-      refs.push_back({"includes", i.id});
-    }
-  }
-
-  // Quality: most are lawful and complete; a few carry what the legal review
-  // must find.
-  const Micros made_by = q + 14 * kDay;  // at the latest
-  enum class Quality {
-    kLawful,
-    kUnreviewed,
-    kThin,
-    kLate
-  } quality = Quality::kLawful;
-  if (made_by + 30 * kDay <= end_ &&
-      (rng_.Chance(0.03) || Want("unreviewed", q))) {
-    quality = Quality::kUnreviewed;
-  } else if (made_by + 75 * kDay <= end_ &&
-             (rng_.Chance(0.04) || Want("deficient", q))) {
-    quality = (deficient_count_++ % 2 == 0) ? Quality::kThin : Quality::kLate;
-  }
-  Json body{{"purpose_text",
-             "Synthetic purpose: crime prevention in the case "
-             "(demo data; no real person)."},
-            {"summary", "Synthetic summary of what is sent (demo data)."}};
-  if (o.basis == "dbl-8-2-2")
-    body["balancing"] =
-        "Synthetic balancing: the interest in preventing "
-        "serious harm clearly outweighs the subject's interest.";
-  if (pet_ref) body["request_ref"] = *pet_ref;
-  if (quality == Quality::kThin)
-    body["necessity"] = "Necessary.";
-  else if (o.basis != "pet-4")
-    body["necessity"] =
-        "Synthetic necessity statement: why the recipient "
-        "needs exactly these categories for its task.";
+  Json h = DisclosureRequestHeader(c, q, o, categories, consent, refs, pet_ref);
+  const DisclosureQuality quality = DrawDisclosureQuality(q);
+  Json body = DisclosureBody(o, pet_ref, quality);
 
   const User& requester = rng_.Chance(0.7) ? MainCaseworker(c) : *c.coordinator;
   const std::uint64_t request =
@@ -1268,7 +1447,7 @@ void Planner::PlanDisclosure(Case& c, Micros q, bool pet,
                              : AnyOf(coordinators_);
   const Micros decided = q + rng_.Between(kDay, 8 * kDay);
   c.last_disclosure = std::max(c.last_disclosure, decided);
-  if (quality == Quality::kLawful && rng_.Chance(0.05)) {
+  if (quality == DisclosureQuality::kLawful && rng_.Chance(0.05)) {
     Add(decided, &c, "disclosure.rejected", approver, Json{{"request", 0}},
         Json{{"reason", "Synthetic reason: the necessity is not shown."}},
         {{"request", request}});
@@ -1291,9 +1470,110 @@ void Planner::PlanDisclosure(Case& c, Micros q, bool pet,
           std::nullopt, {{"request", request}});
   c.made.push_back({made, std::string(o.recipient)});
   c.last_disclosure = std::max(c.last_disclosure, made);
+  PlanDisclosureReview(c, request, made, made_id, quality);
+}
+
+// One of `options` by weight, biased towards recipients not used yet, as
+// sources and kinds are.
+DisclosureOption Planner::ChooseDisclosureOption(
+    const std::vector<DisclosureOption>& options) {
+  std::vector<const DisclosureOption*> unused;
+  for (const DisclosureOption& x : options)
+    if (!recipients_used_.contains(x.recipient)) unused.push_back(&x);
+  const DisclosureOption& o = !unused.empty() && rng_.Chance(0.3)
+                                  ? *unused[rng_.Index(unused.size())]
+                                  : rng_.Weighted(options);
+  recipients_used_.insert(o.recipient);
+  return o;
+}
+
+// What a disclosure of `c` to `o` requested at `q` sends: never more than
+// the `basis` covers (ROL-8).
+Json Planner::DrawDisclosedCategories(const Case& c, Micros q,
+                                      const DisclosureOption& o,
+                                      const projections::LegalBasis& basis) {
+  Json categories = Json::array({"identity", "concern"});
+  if (rng_.Chance(0.6) || o.recipient == "pet")
+    categories.push_back("assessment");
+  if (rng_.Chance(0.3)) categories.push_back("contact");
+  if (!c.started.empty() && planned_[c.started.front()].time < q &&
+      rng_.Chance(0.4))
+    categories.push_back("intervention");
+  if (basis.covers_art10 && rng_.Chance(o.recipient == "pet" ? 0.6 : 0.3))
+    categories.push_back("criminal_offence");
+  if (basis.covers_art9 && rng_.Chance(0.15)) categories.push_back("health");
+  return categories;
+}
+
+// The header of the request of a disclosure of `c` to `o` at `q` sending
+// `categories`. Appends the events it refers to (`consent`, information
+// included) to `refs`; sets `pet_ref` to PET's reference on a PET request.
+Json Planner::DisclosureRequestHeader(const Case& c, Micros q,
+                                      const DisclosureOption& o,
+                                      const Json& categories,
+                                      std::optional<std::uint64_t> consent,
+                                      std::vector<Ref>& refs,
+                                      std::optional<std::string>& pet_ref) {
+  const std::string_view purpose = o.basis == "pet-4"       ? "pet_request"
+                                   : o.basis == "dbl-8-2-2" ? "safety"
+                                   : o.basis == "child-welfare-notify"
+                                       ? "child_welfare"
+                                       : "prevention";
+  Json h{{"recipient", o.recipient},
+         {"basis", o.basis},
+         {"registry_version", projections::kRegistryVersion},
+         {"purpose", purpose},
+         {"categories", categories}};
+  if (o.recipient == "pet") h["threshold"] = "society_threatening";
+  // PET's reference: the header marks it, the body holds it (text).
+  if (o.basis == "pet-4") {
+    char ref[40];
+    std::snprintf(ref, sizeof ref, "PET-%s-%04llu",
+                  Date(q).substr(0, 4).c_str(),
+                  static_cast<unsigned long long>(++pet_refs_));
+    h["request_ref"] = true;
+    pet_ref = ref;
+  }
+  if (o.basis == "consent") {
+    h["consent"] = 0;
+    refs.push_back({"consent", *consent});
+  }
+  // It may draw on information received, never on §115 information (ROL-7).
+  for (const Case::Info& i : c.infos) {
+    if (i.time < q && !i.onward_forbidden && rng_.Chance(0.5)) {
+      if (!h.contains("includes")) h["includes"] = Json::array();
+      refs.push_back({"includes", i.id});
+    }
+  }
+  return h;
+}
+
+// The quality of a disclosure requested at `q`: a few are left unreviewed
+// or found deficient (in turn too thin, or reviewed late), when the flag is
+// due by the plan's end.
+DisclosureQuality Planner::DrawDisclosureQuality(Micros q) {
+  const Micros made_by = q + 14 * kDay;  // at the latest
+  DisclosureQuality quality = DisclosureQuality::kLawful;
+  if (made_by + 30 * kDay <= end_ &&
+      (rng_.Chance(0.03) || Want("unreviewed", q))) {
+    quality = DisclosureQuality::kUnreviewed;
+  } else if (made_by + 75 * kDay <= end_ &&
+             (rng_.Chance(0.04) || Want("deficient", q))) {
+    quality = (deficient_count_++ % 2 == 0) ? DisclosureQuality::kThin
+                                            : DisclosureQuality::kLate;
+  }
+  return quality;
+}
+
+// The legal review of the disclosure requested by `request` and made at
+// `made` (event `made_id`), as its `quality` has it; an unreviewed or
+// deficient one is a planted defect, an unreviewed or late one a finding.
+void Planner::PlanDisclosureReview(const Case& c, std::uint64_t request,
+                                   Micros made, std::uint64_t made_id,
+                                   DisclosureQuality quality) {
   const User& reviewer = AnyOf(legal_reviewers_);
   switch (quality) {
-    case Quality::kLawful:
+    case DisclosureQuality::kLawful:
       Add(made + rng_.Between(kDay, 20 * kDay), &c, "disclosure.reviewed",
           reviewer,
           Json{{"disclosure", 0},
@@ -1304,12 +1584,12 @@ void Planner::PlanDisclosure(Case& c, Micros q, bool pet,
               : std::nullopt,
           {{"disclosure", request}});
       break;
-    case Quality::kUnreviewed:
+    case DisclosureQuality::kUnreviewed:
       Defect(c, DefectKind::kDisclosureUnreviewed, made + 30 * kDay, request,
              {made_id});
       Finding(c, request, "late_review", made + 30 * kDay, {made_id});
       break;
-    case Quality::kThin: {
+    case DisclosureQuality::kThin: {
       const std::uint64_t review = Add(
           made + rng_.Between(kDay, 20 * kDay), &c, "disclosure.reviewed",
           reviewer,
@@ -1322,7 +1602,7 @@ void Planner::PlanDisclosure(Case& c, Micros q, bool pet,
              request, {review});
       break;
     }
-    case Quality::kLate: {
+    case DisclosureQuality::kLate: {
       const std::uint64_t review =
           Add(made + rng_.Between(35 * kDay, 70 * kDay), &c,
               "disclosure.reviewed", reviewer,
@@ -1344,89 +1624,51 @@ void Planner::PlanDisclosure(Case& c, Micros q, bool pet,
 
 void Planner::PlanLegacyDisclosure(Case& c, Micros q, bool unfounded) {
   const std::string_view code =
-      unfounded ? "unfounded_case" : kLegacyCodes[legacy_count_++ % kLegacyScenarios];
+      unfounded ? "unfounded_case"
+                : kLegacyCodes[legacy_count_++ % kLegacyScenarios];
   char ref[40];
-  std::snprintf(ref, sizeof ref, "OLD-%s-%04llu", Date(q).substr(0, 4).c_str(),
-                static_cast<unsigned long long>(legacy_count_ + 1000 * unfounded));
-  // Lawful but for the planted defect: §115 SSP to the police, for crime
-  // prevention, identity and concern.
-  std::string recipient = "police", basis = "rpl-115-ssp", purpose = "prevention";
-  Json categories = Json::array({"identity", "concern"});
-  Json body{{"purpose_text", "Synthetic purpose (migrated demo record; no real person)."},
-            {"summary", "Synthetic summary of what was sent (migrated demo record)."},
-            {"necessity", "Synthetic necessity statement (migrated demo record)."}};
-  std::vector<Ref> refs;
+  std::snprintf(
+      ref, sizeof ref, "OLD-%s-%04llu", Date(q).substr(0, 4).c_str(),
+      static_cast<unsigned long long>(legacy_count_ + 1000 * unfounded));
+  LegacyRequest r = LegacyScenario(c, q, code);
   Micros t = q;
-  std::optional<std::uint64_t> restriction;
-  if (code == "basis_not_allowed") {
-    basis = "fvl-28";  // not for the police
-  } else if (code == "onward_115") {
-    const auto info = Add(q - 2 * kHour, &c, "information.received", MainCaseworker(c),
-                          Json{{"from", "police"},
-                               {"basis", "rpl-115-ssp"},
-                               {"categories", Json::array({"concern"})}},
-                          Json{{"content", "Synthetic information (migrated demo record)."}});
-    c.infos.push_back({info, q - 2 * kHour, true});
-    refs.push_back({"includes", info});
-  } else if (code == "art9_without_basis") {
-    basis = "dbl-8-2-3";
-    categories.push_back("health");
-  } else if (code == "art10_without_basis") {
-    recipient = "social_services";
-    basis = "fvl-28";
-    categories.push_back("criminal_offence");
-  } else if (code == "pet_without_threshold") {
-    recipient = "pet";
-    basis = "dbl-8-2-2";
-    purpose = "safety";
-    body["balancing"] = "Synthetic balancing (migrated demo record).";
-  } else if (code == "pet4_without_request_ref") {
-    recipient = "pet";
-    basis = "pet-4";
-    purpose = "pet_request";
-  } else if (code == "basis_condition") {
-    purpose = "investigation";  // never under §115
-  } else if (code == "restricted_case") {
-    restriction = Add(q - kHour, &c, "processing.restricted", *c.coordinator,
-                      Json{{"ground", "objection"}},
-                      Json{{"note", "Synthetic note: the subject objected (demo data)."}});
-    // Art. 19: the recipients of earlier disclosures are told.
-    Notify(c, q - 30 * kMinute, *restriction);
-  }
-  Json h{{"recipient", recipient},
-         {"basis", basis},
+  Json h{{"recipient", r.recipient},
+         {"basis", r.basis},
          {"registry_version", projections::kRegistryVersion},
-         {"purpose", purpose},
-         {"categories", categories},
+         {"purpose", r.purpose},
+         {"categories", r.categories},
          {"legacy_ref", true}};
   // The old system's reference is text: in the encrypted body only.
-  body["legacy_ref"] = std::string(ref);
-  if (!refs.empty()) h["includes"] = Json::array();
+  r.body["legacy_ref"] = std::string(ref);
+  if (!r.refs.empty()) h["includes"] = Json::array();
   const User& requester = *c.coordinator;
   const auto legacy = [&](std::uint64_t id) {
     planned_[id].cmd.legacy_import = true;
     return id;
   };
-  const std::uint64_t request = legacy(
-      Add(t, &c, "disclosure.requested", requester, h, body, std::move(refs)));
+  const std::uint64_t request = legacy(Add(
+      t, &c, "disclosure.requested", requester, h, r.body, std::move(r.refs)));
   const Json step{{"request", 0}, {"legacy_ref", true}};
   if (code != "missing_approval") {
     t += rng_.Between(kHour, 3 * kHour);
-    const User& approver = code == "self_approval" ? requester : OtherCoordinator(requester);
+    const User& approver =
+        code == "self_approval" ? requester : OtherCoordinator(requester);
     legacy(Add(t, &c, "disclosure.approved", approver, step, std::nullopt,
                {{"request", request}}));
   }
   if (code == "beyond_approval") {
     // The request grew after its approval, and was sent as it stood.
     t += rng_.Between(kHour, 3 * kHour);
-    Json more = categories;
+    Json more = r.categories;
     more.push_back("contact");
     const std::uint64_t k =
         Add(t, &c, "record.corrected", requester,
             Json{{"target", 0},
                  {"fields", Json::array({"h.categories"})},
                  {"set", {{"categories", more}}}},
-            Json{{"reason", "Synthetic reason: the contact details were added (demo data)."}},
+            Json{{"reason",
+                  "Synthetic reason: the contact details were added (demo "
+                  "data)."}},
             {{"target", request}});
     if (auto n = Notify(c, t + 10 * kMinute, k)) t = planned_[*n].time;
   }
@@ -1434,27 +1676,79 @@ void Planner::PlanLegacyDisclosure(Case& c, Micros q, bool unfounded) {
                                   : rng_.Between(kHour, 3 * kHour);
   Json made_h = step;
   made_h["channel"] = "letter";
-  made_h["document_sha256"] = std::string(64, 'a' + static_cast<char>(legacy_count_ % 6));
+  made_h["document_sha256"] =
+      std::string(64, 'a' + static_cast<char>(legacy_count_ % 6));
   const std::uint64_t made_id =
       legacy(Add(t, &c, "disclosure.made", requester, made_h, std::nullopt,
                  {{"request", request}}));
-  c.made.push_back({t, recipient});
-  if (restriction) {
+  c.made.push_back({t, r.recipient});
+  if (r.restriction) {
     t += kHour;
     Add(t, &c, "processing.restriction_lifted", *c.coordinator,
         Json{{"ground", "objection"}},
-        Json{{"note", "Synthetic note: the objection is decided (demo data)."}});
+        Json{
+            {"note", "Synthetic note: the objection is decided (demo data)."}});
   }
   c.last_disclosure = std::max(c.last_disclosure, t);
   // Found deficient in a legal review of the migrated records.
   const std::uint64_t review =
       Add(t + rng_.Between(kDay, 20 * kDay), &c, "disclosure.reviewed",
           AnyOf(legal_reviewers_),
-          Json{{"disclosure", 0}, {"verdict", "deficient"}, {"findings", Json::array({code})}},
-          Json{{"notes", "Synthetic: found in the review of the migrated records."}},
+          Json{{"disclosure", 0},
+               {"verdict", "deficient"},
+               {"findings", Json::array({code})}},
+          Json{{"notes",
+                "Synthetic: found in the review of the migrated records."}},
           {{"disclosure", request}});
-  Defect(c, DefectKind::kDisclosureDeficient, planned_[review].time, request, {review});
+  Defect(c, DefectKind::kDisclosureDeficient, planned_[review].time, request,
+         {review});
   Finding(c, request, code, q, {made_id});
+}
+
+// The request of a migrated disclosure at `q` that breaks the rule `code`:
+// lawful but for that defect. Plans the events before it that the defect
+// needs (information received under §115, a restriction of processing).
+LegacyRequest Planner::LegacyScenario(Case& c, Micros q,
+                                      std::string_view code) {
+  LegacyRequest r;
+  if (code == "basis_not_allowed") {
+    r.basis = "fvl-28";  // not for the police
+  } else if (code == "onward_115") {
+    const auto info =
+        Add(q - 2 * kHour, &c, "information.received", MainCaseworker(c),
+            Json{{"from", "police"},
+                 {"basis", "rpl-115-ssp"},
+                 {"categories", Json::array({"concern"})}},
+            Json{{"content", "Synthetic information (migrated demo record)."}});
+    c.infos.push_back({info, q - 2 * kHour, true});
+    r.refs.push_back({"includes", info});
+  } else if (code == "art9_without_basis") {
+    r.basis = "dbl-8-2-3";
+    r.categories.push_back("health");
+  } else if (code == "art10_without_basis") {
+    r.recipient = "social_services";
+    r.basis = "fvl-28";
+    r.categories.push_back("criminal_offence");
+  } else if (code == "pet_without_threshold") {
+    r.recipient = "pet";
+    r.basis = "dbl-8-2-2";
+    r.purpose = "safety";
+    r.body["balancing"] = "Synthetic balancing (migrated demo record).";
+  } else if (code == "pet4_without_request_ref") {
+    r.recipient = "pet";
+    r.basis = "pet-4";
+    r.purpose = "pet_request";
+  } else if (code == "basis_condition") {
+    r.purpose = "investigation";  // never under §115
+  } else if (code == "restricted_case") {
+    r.restriction = Add(
+        q - kHour, &c, "processing.restricted", *c.coordinator,
+        Json{{"ground", "objection"}},
+        Json{{"note", "Synthetic note: the subject objected (demo data)."}});
+    // Art. 19: the recipients of earlier disclosures are told.
+    Notify(c, q - 30 * kMinute, *r.restriction);
+  }
+  return r;
 }
 
 // An attempt to register a concern on belief or opinion alone: the policy
