@@ -395,36 +395,18 @@ Status RunWrites(const Context& cx) {
   return Status::Ok();
 }
 
-// Builds the large log, then verify, replay and proofs over it.
-Status RunReads(const Context& cx) {
+// Verify of the large log `big` (v_small: of its first part), beside the
+// raw signature verification rate measured before and after it.
+Status ReportVerify(const Context& cx, const std::string& big, const VerifyFigure& v_small) {
   const Sizes& sz = cx.sz;
-  const std::string& root = cx.root;
   Report& report = *cx.report;
   const unsigned cores = cx.cores;
   const std::string& threads = cx.threads;
-  const WorkloadOptions& wo = cx.wo;
   const std::size_t sign_bytes = cx.sign_bytes;
-
-  report.Section(
-      "input of the read benchmarks: a log built with no_sync (NOT durable; "
-      "input only)");
-  const std::string big = root + "/big";
-  CL_ASSIGN_OR_RETURN(BuildFigure b1, BuildLog(big, sz.small_log, wo));
-  report.Info("built to " + Num(static_cast<double>(b1.events)) + " events",
-              PerS(b1.events_per_s),
-              "no_sync, max_batch 4096, " + Num(b1.seconds, 1) + " s");
-  CL_ASSIGN_OR_RETURN(VerifyFigure v_small, VerifyInChild(big));
-  if (!v_small.ok)
-    return Internal("verify of the built log failed: " + v_small.problem);
-  CL_ASSIGN_OR_RETURN(BuildFigure b2, BuildLog(big, sz.big_log, wo));
-  report.Info("built to " + Num(static_cast<double>(b2.events)) + " events",
-              PerS(b2.events_per_s),
-              "no_sync, max_batch 4096, " + Num(b2.seconds, 1) + " s");
-
   report.Section("verify (VerifyLedger in a child process, all cores)");
   CL_ASSIGN_OR_RETURN(Rate verify_before_rate,
                       RawVerifyRate(sign_bytes, cores, sz.crypto_seconds / 2));
-  CL_ASSIGN_OR_RETURN(VerifyFigure v_big, VerifyInChild(big));
+  CL_ASSIGN_OR_RETURN(const VerifyFigure v_big, VerifyInChild(big));
   if (!v_big.ok)
     return Internal("verify of the built log failed: " + v_big.problem);
   CL_ASSIGN_OR_RETURN(Rate verify_after_rate,
@@ -471,6 +453,12 @@ Status RunReads(const Context& cx) {
       Micros(v_big.cpu_seconds * 1e6 / static_cast<double>(v_big.events)),
       "raw verify CPU " + Micros(verify_cpu) + " per signature");
 
+  return Status::Ok();
+}
+
+// Replay of `big` beside the raw replay limit of its own bodies.
+Status ReportReplay(const Context& cx, const std::string& big) {
+  Report& report = *cx.report;
   report.Section(
       "replay: read + decode + data key + AEAD open + parse body (1 thread)");
   // The raw limit needs real bodies of this log: a first, short replay collects
@@ -507,6 +495,13 @@ Status RunReads(const Context& cx) {
                                raw_after.cpu_micros_per_event) /
                               2));
 
+  return Status::Ok();
+}
+
+// Proofs against the whole of `big`.
+Status ReportProofs(const Context& cx, const std::string& big) {
+  const Sizes& sz = cx.sz;
+  Report& report = *cx.report;
   report.Section("proofs (mean over random queries against the whole log)");
   CL_ASSIGN_OR_RETURN(ProofFigure pf, ProofTimes(big, sz.proof_queries));
   const std::string at =
@@ -523,6 +518,34 @@ Status RunReads(const Context& cx) {
   report.Info("merkle::ConsistencyProof (one read txn)",
               Micros(pf.consistency_micros), "hashes only, no JSON" + at);
   return Status::Ok();
+}
+
+// Builds the large log, then verify, replay and proofs over it.
+Status RunReads(const Context& cx) {
+  const Sizes& sz = cx.sz;
+  const std::string& root = cx.root;
+  Report& report = *cx.report;
+  const WorkloadOptions& wo = cx.wo;
+
+  report.Section(
+      "input of the read benchmarks: a log built with no_sync (NOT durable; "
+      "input only)");
+  const std::string big = root + "/big";
+  CL_ASSIGN_OR_RETURN(BuildFigure b1, BuildLog(big, sz.small_log, wo));
+  report.Info("built to " + Num(static_cast<double>(b1.events)) + " events",
+              PerS(b1.events_per_s),
+              "no_sync, max_batch 4096, " + Num(b1.seconds, 1) + " s");
+  CL_ASSIGN_OR_RETURN(VerifyFigure v_small, VerifyInChild(big));
+  if (!v_small.ok)
+    return Internal("verify of the built log failed: " + v_small.problem);
+  CL_ASSIGN_OR_RETURN(BuildFigure b2, BuildLog(big, sz.big_log, wo));
+  report.Info("built to " + Num(static_cast<double>(b2.events)) + " events",
+              PerS(b2.events_per_s),
+              "no_sync, max_batch 4096, " + Num(b2.seconds, 1) + " s");
+
+  CL_RETURN_IF_ERROR(ReportVerify(cx, big, v_small));
+  CL_RETURN_IF_ERROR(ReportReplay(cx, big));
+  return ReportProofs(cx, big);
 }
 
 // A realistic case-work log through the policy engine, then `rebuild` of its
@@ -671,99 +694,110 @@ Status Run(const Options& o, const std::string& root, Report& report) {
 // per_s=... p50_us=... p99_us=... batches=... mean_batch=...
 // commit_mean_us=... cpu_us=..." (cpu_us: CPU per append, all threads) for
 // scripts. Exit 0; 1 if an append was refused or failed; 2 on bad usage.
-int DomainAppendsMain(const std::vector<std::string>& args) {
-  std::string dir, actor, role, cases_arg;
+// The arguments of --domain-appends (bench/http_load.sh's baseline).
+struct DomainAppendsArgs {
+  std::string dir, actor, role;
+  std::vector<std::string> cases;
   unsigned long submitters = 64;
   double seconds = 10;
-  auto usage = [] {
-    std::cerr << "usage: caseledger_bench --domain-appends DIR --actor U --role R "
-                 "--cases C1[,C2...] [--submitters N] [--seconds S]\n";
-    return 2;
-  };
-  if (args.size() % 2 != 0) return usage();
+};
+
+std::optional<DomainAppendsArgs> ParseDomainAppends(const std::vector<std::string>& args) {
+  DomainAppendsArgs d;
+  std::string cases_arg;
+  if (args.size() % 2 != 0) return std::nullopt;
   for (std::size_t i = 0; i < args.size(); i += 2) {
     const std::string& a = args[i];
     const std::string& v = args[i + 1];
     if (a == "--domain-appends") {
-      dir = v;
+      d.dir = v;
     } else if (a == "--actor") {
-      actor = v;
+      d.actor = v;
     } else if (a == "--role") {
-      role = v;
+      d.role = v;
     } else if (a == "--cases") {
       cases_arg = v;
     } else if (a == "--submitters") {
-      submitters = std::strtoul(v.c_str(), nullptr, 10);
+      d.submitters = std::strtoul(v.c_str(), nullptr, 10);
     } else if (a == "--seconds") {
-      seconds = std::strtod(v.c_str(), nullptr);
+      d.seconds = std::strtod(v.c_str(), nullptr);
     } else {
-      return usage();
+      return std::nullopt;
     }
   }
-  std::vector<std::string> cases;
   for (std::size_t start = 0; start < cases_arg.size();) {
     std::size_t end = cases_arg.find(',', start);
     if (end == std::string::npos) end = cases_arg.size();
-    if (end > start) cases.push_back(cases_arg.substr(start, end - start));
+    if (end > start) d.cases.push_back(cases_arg.substr(start, end - start));
     start = end + 1;
   }
-  if (dir.empty() || actor.empty() || role.empty() || cases.empty() ||
-      submitters == 0 || submitters > 4096 || !(seconds > 0 && seconds <= 600))
-    return usage();
-  if (!crypto::Init().ok()) {
-    std::cerr << "caseledger_bench: libsodium cannot be initialised\n";
-    return 1;
-  }
-  auto opened = app::OpenDomainLedger(dir);
-  if (!opened.ok()) {
-    std::cerr << "caseledger_bench: " << opened.status().ToString() << "\n";
-    return 1;
-  }
-  ledger::Writer& writer = (*opened)->writer();
-  const ledger::WriterStats before = writer.stats();
+  if (d.dir.empty() || d.actor.empty() || d.role.empty() || d.cases.empty() ||
+      d.submitters == 0 || d.submitters > 4096 || !(d.seconds > 0 && d.seconds <= 600))
+    return std::nullopt;
+  return d;
+}
+
+// What the closed-loop submitters measured.
+struct DomainAppendsRun {
+  std::vector<std::vector<double>> lat;  // per submitter, µs
+  double elapsed = 0;
+  double cpu = 0;
+  ledger::WriterStats before, after;
+  std::string error;
+};
+
+// `submitters` threads each append concern.responded events, round robin
+// over the cases, for `seconds`.
+DomainAppendsRun RunDomainAppends(ledger::Writer& writer, const DomainAppendsArgs& d) {
+  DomainAppendsRun out;
+  out.before = writer.stats();
   std::atomic<bool> stop{false};
   std::mutex err_mu;
-  std::string error;
-  std::vector<std::vector<double>> lat(submitters);
+  out.lat.resize(d.submitters);
   std::vector<std::thread> threads;
   const auto t0 = Clock::now();
   const double cpu0 = ProcessCpuSeconds();
-  for (unsigned long t = 0; t < submitters; ++t) {
+  for (unsigned long t = 0; t < d.submitters; ++t) {
     threads.emplace_back([&, t] {
-      lat[t].reserve(1 << 14);
-      for (std::size_t k = t; !stop.load(std::memory_order_relaxed);
-           k += submitters) {
+      out.lat[t].reserve(1 << 14);
+      for (std::size_t k = t; !stop.load(std::memory_order_relaxed); k += d.submitters) {
         ledger::Command c;
         c.type = "concern.responded";
-        c.actor = actor;
-        c.role = role;
-        c.case_id = cases[k % cases.size()];
+        c.actor = d.actor;
+        c.role = d.role;
+        c.case_id = d.cases[k % d.cases.size()];
         c.h = ledger::Json{{"channel", "phone"}};
         c.body = ledger::Json{{"note", "synthetic"}};
         const auto s0 = Clock::now();
         auto r = writer.Submit(std::move(c)).get();
         if (!r.ok()) {
           std::lock_guard lock(err_mu);
-          if (error.empty()) error = r.status().ToString();
+          if (out.error.empty()) out.error = r.status().ToString();
           stop = true;
           return;
         }
-        lat[t].push_back(SecondsSince(s0) * 1e6);
+        out.lat[t].push_back(SecondsSince(s0) * 1e6);
       }
     });
   }
-  while (!stop.load() && SecondsSince(t0) < seconds)
+  while (!stop.load() && SecondsSince(t0) < d.seconds)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   stop = true;
   for (std::thread& th : threads) th.join();
-  const double elapsed = SecondsSince(t0);
-  const double cpu = ProcessCpuSeconds() - cpu0;
-  const ledger::WriterStats after = writer.stats();
-  writer.Stop();
-  if (!error.empty()) {
-    std::cerr << "caseledger_bench: an append failed: " << error << "\n";
-    return 1;
-  }
+  out.elapsed = SecondsSince(t0);
+  out.cpu = ProcessCpuSeconds() - cpu0;
+  out.after = writer.stats();
+  return out;
+}
+
+void PrintDomainAppends(const DomainAppendsArgs& d, const DomainAppendsRun& run) {
+  const std::size_t submitters = d.submitters;
+  const auto& cases = d.cases;
+  const auto& lat = run.lat;
+  const auto& before = run.before;
+  const auto& after = run.after;
+  const double elapsed = run.elapsed;
+  const double cpu = run.cpu;
   Samples all;
   std::size_t events = 0;
   for (const auto& v : lat) events += v.size();
@@ -796,6 +830,34 @@ int DomainAppendsMain(const std::vector<std::string>& args) {
                 "cpu_us=%.0f\n",
                 events, elapsed, per_s, p50, p99, batches, mean_batch, commit_us, cpu_us);
   std::cout << line;
+}
+
+
+int DomainAppendsMain(const std::vector<std::string>& args) {
+  const auto d = ParseDomainAppends(args);
+  if (!d) {
+    std::cerr << "usage: caseledger_bench --domain-appends DIR --actor U --role R "
+                 "--cases C1[,C2...] [--submitters N] [--seconds S]\n";
+    return 2;
+  }
+  const std::string& dir = d->dir;
+  if (!crypto::Init().ok()) {
+    std::cerr << "caseledger_bench: libsodium cannot be initialised\n";
+    return 1;
+  }
+  auto opened = app::OpenDomainLedger(dir);
+  if (!opened.ok()) {
+    std::cerr << "caseledger_bench: " << opened.status().ToString() << "\n";
+    return 1;
+  }
+  ledger::Writer& writer = (*opened)->writer();
+  const DomainAppendsRun run = RunDomainAppends(writer, *d);
+  writer.Stop();
+  if (!run.error.empty()) {
+    std::cerr << "caseledger_bench: an append failed: " << run.error << "\n";
+    return 1;
+  }
+  PrintDomainAppends(*d, run);
   return 0;
 }
 
