@@ -10,7 +10,7 @@
 namespace caseledger {
 
 // Kinds of failure. Mapped to HTTP statuses and CLI exit codes in one table
-// each (api/), never by callers.
+// each (http/problem.cc, cli/exit_codes.cc), never by callers.
 enum class StatusCode {
   kOk = 0,
   kInvalidArgument,  // bad input from the caller (malformed, unknown field…)

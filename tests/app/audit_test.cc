@@ -113,7 +113,7 @@ TEST_CASE("the audit of the demo finds exactly the planted defects and counts th
   CHECK(r24["concerns_due"] == plan.cases);
   CHECK(r24["within_24h"].get<std::uint64_t>() + counts["late_response"] == plan.cases);
   // Every header the demo wrote passes today's schema (its corrections too),
-  // and no correction breaks a rule (api/audit_headers_test.cc: a log that
+  // and no correction breaks a rule (tests/app/audit_headers_test.cc: a log that
   // does).
   CHECK(report["headers"]["checked"] == commands);
   CHECK(report["headers"]["failing"] == 0);
