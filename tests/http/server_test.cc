@@ -49,6 +49,13 @@ long long MillisSince(Clock::time_point t) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - t).count();
 }
 
+// After an attack or a limit crossed: the server still answers a plain request.
+void CheckStillServes(std::uint16_t port) {
+  auto after = Request(port, "GET", "/echo");
+  REQUIRE(after);
+  CHECK(after->status == 200);
+}
+
 // A started server with the dummy handler and a captured access log; stops
 // the server before the members its callbacks use go away.
 class Harness {
@@ -311,9 +318,7 @@ TEST_CASE("server: a body over the limit is 413 and the server stays up",
     REQUIRE(r);
     CHECK(r->status == 200);
   }
-  auto after = Request(h.port(), "GET", "/echo");
-  REQUIRE(after);
-  CHECK(after->status == 200);
+  CheckStillServes(h.port());
 }
 
 TEST_CASE("server: a header over the limit is 431", "[api]") {
@@ -357,9 +362,7 @@ TEST_CASE("server: malformed or ambiguous requests are 400", "[api]") {
     CheckProblem(*r, 400, "bad-request");
     CHECK(c.WaitForClose(milliseconds(1500)));
   }
-  auto after = Request(h.port(), "GET", "/echo");
-  REQUIRE(after);
-  CHECK(after->status == 200);
+  CheckStillServes(h.port());
 }
 
 TEST_CASE("server: slow-loris connections are cut at request_timeout",
@@ -439,9 +442,7 @@ TEST_CASE("server: over max_in_flight requests are 503 with Retry-After",
   }
   CHECK(ok >= 1);
   CHECK(busy >= 1);
-  auto after = Request(h.port(), "GET", "/echo");  // the counter came back down
-  REQUIRE(after);
-  CHECK(after->status == 200);
+  CheckStillServes(h.port());  // the counter came back down
 }
 
 TEST_CASE("server: over max_connections a connection is refused", "[api]") {
@@ -646,9 +647,7 @@ TEST_CASE("server: every part of chunked framing is bounded, and answered before
   }
   CheckBounded(grown);
   // The server is still up.
-  auto after = Request(h.port(), "GET", "/echo");
-  REQUIRE(after);
-  CHECK(after->status == 200);
+  CheckStillServes(h.port());
 }
 
 TEST_CASE("server: a chunk extension over 256 bytes is 400; within it the request is served",
@@ -735,9 +734,7 @@ TEST_CASE("server: requests dripped a byte at a time are cut at request_timeout,
     CheckProblem(*r, 408, "request-timeout");
   }
   CheckBounded(RssKiB() - before);
-  auto after = Request(h.port(), "GET", "/echo");
-  REQUIRE(after);
-  CHECK(after->status == 200);
+  CheckStillServes(h.port());
 }
 
 // The request timer cancels the read it finds pending. A byte that arrives
@@ -783,9 +780,7 @@ TEST_CASE("server: a request dripped without pause is still cut at request_timeo
     CHECK(uncut.load() == 0);
     CHECK(answered.load() == kClients);
   }
-  auto after = Request(h.port(), "GET", "/echo");
-  REQUIRE(after);
-  CHECK(after->status == 200);
+  CheckStillServes(h.port());
 }
 
 }  // namespace
