@@ -49,7 +49,15 @@ Status Status::WithContext(std::string_view context) const {
   std::string m(context);
   m += ": ";
   m += message_;
-  return Status(code_, std::move(m));
+  Status s(code_, std::move(m));
+  s.reason_ = reason_;
+  return s;
+}
+
+Status Status::WithReason(std::string reason) const {
+  Status s = *this;
+  s.reason_ = std::move(reason);
+  return s;
 }
 
 }  // namespace caseledger

@@ -17,7 +17,7 @@ enum class StatusCode {
   kNotFound,         // the thing asked for does not exist
   kAlreadyExists,    // creating something that is already there
   kFailedPrecondition,  // the system is not in a state that allows this
-  kPolicyRefused,  // a rule-of-law rule refused the command (rule id in detail)
+  kPolicyRefused,  // a rule-of-law rule refused the command (its id: reason())
   kPermissionDenied,   // the caller may not do this
   kCorruption,         // stored data fails an integrity check
   kIoError,            // the operating system or LMDB failed
@@ -48,11 +48,20 @@ class [[nodiscard]] Status {
   std::string ToString() const;
 
   // Returns a copy whose message is prefixed with `context` and ": ".
+  // The reason is kept.
   Status WithContext(std::string_view context) const;
+
+  // A stable, machine-readable name of the specific cause, set as data by the
+  // module that failed or refused (the domain sets the id of the rule that
+  // refused a command); empty if none. Never parsed out of the message.
+  const std::string& reason() const { return reason_; }
+  // Returns a copy with `reason` as its reason.
+  Status WithReason(std::string reason) const;
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string reason_;
 };
 
 inline Status InvalidArgument(std::string m) {

@@ -232,7 +232,7 @@ Result<std::vector<std::string>> Keystore::EnsureKeys(
     if (IsDestroyed(o)) {
       return FailedPrecondition(
           "the owner's data key was destroyed (erased); no key is ever made "
-          "for it again (ROL-16)");
+          "for it again");
     }
   }
   std::vector<std::string> kids(owners.size());

@@ -418,13 +418,13 @@ Micros Writer::Admit(Prepared& out, std::vector<Micros>& times) {
         ++refused;
       }
     }
-    // Erasure is final: no body is ever encrypted for an owner whose key was
-    // destroyed (the hook has completed the subject by now). Refused here,
-    // before Apply, because a failed EnsureKeys would stop the writer.
+    // A destroyed data key is never replaced: no body is encrypted for its
+    // owner again. The domain hook refuses such a command in its own words
+    // first; this holds for a writer without one. Refused here, before
+    // Apply, because a failed EnsureKeys would suspend writes.
     if (s.ok() && p.cmd.body && keys_.IsDestroyed(p.cmd.KeyOwner())) {
       s = FailedPrecondition(
-          "the subject was erased (its data key destroyed): no personal data "
-          "is recorded about it again (ROL-16)");
+          "the owner's data key was destroyed: no body is encrypted for it again");
     }
     if (!s.ok()) {
       p.promise.set_value(s);

@@ -11,6 +11,11 @@
 
 namespace caseledger::projections {
 
+Status RuleRefusal(std::string_view rule, std::string_view message) {
+  return Status(StatusCode::kPolicyRefused, std::string(rule) + ": " + std::string(message))
+      .WithReason(std::string(rule));
+}
+
 namespace {
 
 // ---------------------------------------------------------------------------
@@ -683,8 +688,7 @@ Status CheckValue(const Field& f, const Json& v, const std::string& path) {
     case Kind::kMember:
       if (!f.shape(s)) return Bad(path, "not " + std::string(f.shape_text));
       if (!f.member(s)) {
-        return {StatusCode::kPolicyRefused,
-                std::string(f.rule) + ": " + std::string(f.rule_message)};
+        return RuleRefusal(f.rule, f.rule_message);
       }
       return Status::Ok();
     case Kind::kText:

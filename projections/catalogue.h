@@ -19,6 +19,11 @@
 
 namespace caseledger::projections {
 
+// A refusal by the rule `rule` ("ROL-1"): PolicyRefused, the rule id as its
+// reason (data: RuleOf reads it, nothing parses the text) and the message
+// "<rule>: <message>" (docs/decisions.md #13).
+Status RuleRefusal(std::string_view rule, std::string_view message);
+
 using ledger::Json;
 
 // A bearer token's stored form (docs/catalogue.md, `token_hash`): the

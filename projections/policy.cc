@@ -23,7 +23,7 @@ constexpr Micros kDay = Micros{86400} * 1000000;
 constexpr Micros kApprovalValidity = 30 * kDay;  // ROL-5
 
 Status Refuse(std::string_view rule, std::string_view message) {
-  return {StatusCode::kPolicyRefused, std::string(rule) + ": " + std::string(message)};
+  return RuleRefusal(rule, message);
 }
 
 constexpr const char* kNotPerson =
@@ -820,9 +820,7 @@ bool ConsentInForce(const CaseView& v, std::optional<std::uint64_t> consent) {
 
 std::string RuleOf(const Status& s) {
   if (s.code() != StatusCode::kPolicyRefused) return {};
-  const std::string& m = s.message();
-  const auto colon = m.find(':');
-  return colon == std::string::npos ? std::string() : m.substr(0, colon);
+  return s.reason();
 }
 
 Command RefusalRecord(const Command& refused, std::string_view rule,

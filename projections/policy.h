@@ -104,7 +104,8 @@ bool FoundedOnBehaviour(const CaseView& v);
 // force (no later decision).
 bool ConsentInForce(const CaseView& v, std::optional<std::uint64_t> consent);
 
-// The rule id of a PolicyRefused status ("ROL-1"), or "" for other statuses.
+// The rule id of a PolicyRefused status ("ROL-1": its reason, set by
+// RuleRefusal), or "" for other statuses.
 std::string RuleOf(const Status& s);
 
 // The `policy.refused` record for a refused command: same actor and role,

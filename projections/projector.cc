@@ -342,11 +342,22 @@ ledger::WriteHook::Decision Projector::Check(ledger::Command& cmd, Micros time) 
   Status s = projections::Check(*this, cmd, time);
   if (s.ok()) s = CheckErasedKid(cmd);
   if (s.ok()) s = IndexIdentity(cmd);
+  if (s.ok()) s = CheckNotErased(cmd);
   if (s.code() != StatusCode::kPolicyRefused) return {std::move(s), std::nullopt};
   const bool case_exists = cmd.type != "concern.reported" && cmd.case_id &&
                            Case(*cmd.case_id) != nullptr;
   ledger::Command record = RefusalRecord(cmd, RuleOf(s), case_exists);
   return {std::move(s), std::move(record)};
+}
+
+// Erasure is final: no body is ever encrypted for an owner whose key was
+// destroyed (Check has completed the subject by now). Refused here, before
+// the writer applies the batch, because a failed EnsureKeys would suspend it.
+Status Projector::CheckNotErased(const ledger::Command& cmd) const {
+  if (keys_ == nullptr || !cmd.body || !keys_->IsDestroyed(cmd.KeyOwner())) return Status::Ok();
+  return FailedPrecondition(
+      "the subject was erased (its data key destroyed): no personal data "
+      "is recorded about it again (ROL-16)");
 }
 
 // subject.erased names the data key it destroys: the subject's own (live,

@@ -116,6 +116,9 @@ class Projector : public ledger::WriteHook, private StateView {
   // the writer to index with the subject's data key.
   Status CheckErasedKid(const ledger::Command& cmd);
   Status IndexIdentity(ledger::Command& cmd);
+  // ROL-16, no resurrection: no body is recorded for an owner whose data key
+  // was destroyed (FailedPrecondition; nothing is stored).
+  Status CheckNotErased(const ledger::Command& cmd) const;
   // Destroys the keys of the markers left by a crash, then drops them.
   Status FinishErasures();
   // counters_ from proj.counters.

@@ -33,6 +33,20 @@ TEST_CASE("Status carries code and message", "[base]") {
   CHECK(s.WithContext("line 3").message() == "line 3: no such seq");
 }
 
+TEST_CASE("A status's reason is data: set once, kept by WithContext, never read from the text",
+          "[base]") {
+  const Status plain(StatusCode::kPolicyRefused, "R-9: looks like a reason");
+  CHECK(plain.reason().empty());  // the message is not parsed
+  const Status refused = plain.WithReason("R-1");
+  CHECK(refused.reason() == "R-1");
+  CHECK(refused.message() == plain.message());
+  CHECK(refused.code() == plain.code());
+  const Status wrapped = refused.WithContext("line 3");
+  CHECK(wrapped.reason() == "R-1");
+  CHECK(wrapped.message() == "line 3: R-9: looks like a reason");
+  CHECK(refused.ToString() == plain.ToString());  // the reason is not printed twice
+}
+
 TEST_CASE("Result propagates errors through the macros", "[base]") {
   CHECK(Quarter(8).value() == 2);
   CHECK_FALSE(Quarter(6).ok());

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "http/problem.h"
+#include "projections/catalogue.h"
 
 namespace caseledger::http {
 namespace {
@@ -37,8 +38,9 @@ TEST_CASE("every status code has its own problem type and an error HTTP status",
 }
 
 TEST_CASE("a policy refusal is 422 with its rule id", "[api]") {
-  Status s(StatusCode::kPolicyRefused,
-           "ROL-1: a concern, and a founded assessment, needs at least one observed behaviour");
+  // As the policy engine refuses: the rule id is data on the status.
+  const Status s = projections::RuleRefusal(
+      "ROL-1", "a concern, and a founded assessment, needs at least one observed behaviour");
   auto j = nlohmann::json::parse(ProblemJson(s));
   CHECK(j["status"] == 422);
   CHECK(j["rule"] == "ROL-1");

@@ -44,6 +44,20 @@ TEST_CASE("an erasure destroys the subject's data key before it is acknowledged"
   CHECK(v->ok);
 }
 
+TEST_CASE("the domain refuses a body for an owner whose data key was destroyed, naming ROL-16",
+          "[projections][erasure]") {
+  Domain d;
+  const std::uint64_t before = d.size();
+  REQUIRE(d.keys().Destroy(d.dpo.id).ok());  // the DPO's own key: their bodies
+  auto r = d.Submit(RegisterUser(d.dpo, NewId("u"), "caseworker"));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(r.status().message().find("(ROL-16)") != std::string::npos);
+  CHECK(d.size() == before);  // nothing stored, not even a refusal record
+  // Without a body the same actor still acts.
+  CHECK(d.Submit(UserCommand(d.dpo, "user.revoked", Json{{"user", d.aud.id}})).ok());
+}
+
 TEST_CASE("a legal hold blocks erasure and keeps the key (ROL-16)", "[projections][erasure]") {
   Domain d;
   auto c = Concern(d.cw, Json::array({Ground("b.threat")}));
