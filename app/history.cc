@@ -43,21 +43,22 @@ Json VerifyEntry(const ledger::lmdb::ReadTxn& txn, ledger::LogStore& store,
   };
   auto line = ledger::ReadEventLine(txn, store, seq);
   if (!line.ok()) return fail("the event cannot be read: " + line.status().message());
-  auto ev = ledger::ScanEvent(*line, /*signature_input=*/true);
-  if (!ev.ok()) return fail("the stored line is not a valid event: " + ev.status().message());
-  if (ev->seq != seq) return fail("the line stored at seq " + std::to_string(seq) +
-                                  " names seq " + std::to_string(ev->seq));
-  if (!case_id.empty() && ev->case_id != case_id)
+  auto checked = ledger::CheckEventLine(*line, verifier.key);
+  if (!checked.ok())
+    return fail("the stored line is not a valid event: " + checked.status().message());
+  const ledger::ScannedEvent& ev = checked->event;
+  if (ev.seq != seq) return fail("the line stored at seq " + std::to_string(seq) +
+                                 " names seq " + std::to_string(ev.seq));
+  if (!case_id.empty() && ev.case_id != case_id)
     return fail("the stored event belongs to another case");
 
-  const bool sig_ok =
-      crypto::Ed25519Verify(verifier.key, AsBytes(ev->signature_input), ev->sig);
-  v["signature_valid"] = sig_ok;
-  if (!sig_ok) v["signature_problem"] = "the signature does not verify under " + verifier.name;
+  v["signature_valid"] = checked->signature_valid;
+  if (!checked->signature_valid)
+    v["signature_problem"] = "the signature does not verify under " + verifier.name;
 
   // The leaf from the stored line itself (not the stored node), so a changed
   // line is not included even if the stored tree was left alone.
-  const crypto::Digest leaf = merkle::HashLeaf(AsBytes(ev->unsigned_bytes()));
+  const crypto::Digest leaf = checked->leaf;
   v["leaf_index"] = seq - 1;
   v["leaf_hash"] = B64(leaf);
   if (!cp) {

@@ -5,6 +5,7 @@
 #include "crypto/base64.h"
 #include "ledger/canonical_json.h"
 #include "ledger/event.h"
+#include "ledger/merkle/tree_hash.h"
 
 namespace caseledger::ledger {
 
@@ -297,6 +298,14 @@ Result<ScannedEvent> ScanEvent(std::string_view line, bool signature_input) {
 
 std::string_view ScannedEvent::unsigned_bytes() const {
   return std::string_view(signature_input).substr(kEventSignaturePrefix.size());
+}
+
+Result<CheckedLine> CheckEventLine(std::string_view line, const crypto::Ed25519PublicKey& key) {
+  CheckedLine c;
+  CL_ASSIGN_OR_RETURN(c.event, ScanEvent(line, /*signature_input=*/true));
+  c.signature_valid = crypto::Ed25519Verify(key, AsBytes(c.event.signature_input), c.event.sig);
+  c.leaf = merkle::HashLeaf(AsBytes(c.event.unsigned_bytes()));
+  return c;
 }
 
 }  // namespace caseledger::ledger

@@ -38,4 +38,16 @@ struct ScannedEvent {
 Result<ScannedEvent> ScanEvent(std::string_view line,
                                bool signature_input = true);
 
+// One stored event line checked on its own: scanned, its signature verified
+// under `key`, its RFC 9162 leaf hash computed from the line itself. The one
+// place that checks an event for verify, evidence and a case's history; the
+// checks around it (order, `prev`, inclusion) are each caller's.
+struct CheckedLine {
+  ScannedEvent event;
+  bool signature_valid = false;
+  crypto::Digest leaf;  // of the line's unsigned bytes, whatever the signature
+};
+// Corruption (as ScanEvent) if the line is not a valid event.
+Result<CheckedLine> CheckEventLine(std::string_view line, const crypto::Ed25519PublicKey& key);
+
 }  // namespace caseledger::ledger

@@ -109,14 +109,16 @@ EvidenceReport VerifyEvidence(std::string_view text,
     return Verdict(BundleVerdict::kTampered, "the proof's root is not the checkpoint's");
 
   const std::string line = j["event"].get<std::string>();
-  auto ev = ScanEvent(line, /*signature_input=*/true);
-  if (!ev.ok()) return Verdict(BundleVerdict::kTampered, "event: " + ev.status().message());
+  auto checked = CheckEventLine(line, verifier->key);
+  if (!checked.ok())
+    return Verdict(BundleVerdict::kTampered, "event: " + checked.status().message());
+  const ScannedEvent* ev = &checked->event;
   if (ev->seq != leaf_index + 1)
     return Verdict(BundleVerdict::kTampered, "the event's seq is not the proof's leaf");
-  if (!crypto::Ed25519Verify(verifier->key, AsBytes(ev->signature_input), ev->sig))
+  if (!checked->signature_valid)
     return Verdict(BundleVerdict::kTampered,
                    "event " + std::to_string(ev->seq) + ": signature does not verify");
-  const crypto::Digest leaf = merkle::HashLeaf(AsBytes(ev->unsigned_bytes()));
+  const crypto::Digest leaf = checked->leaf;
   auto stated_leaf = DigestOf(inc.value("leaf_hash", Json()));
   if (!stated_leaf.ok() || *stated_leaf != leaf)
     return Verdict(BundleVerdict::kTampered, "the proof's leaf hash is not the event's");

@@ -35,24 +35,25 @@ std::vector<StreamVerifier::Checked> StreamVerifier::Check(const std::vector<Ent
   pool_.ParallelFor(entries.size(), [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       Checked& c = checked[i];
-      auto e = ScanEvent(entries[i].line);
-      if (!e.ok()) {
-        c.status = e.status();
+      auto line = CheckEventLine(entries[i].line, verifier_.key);
+      if (!line.ok()) {
+        c.status = line.status();
         continue;
       }
-      c.seq = e->seq;
-      c.prev = e->prev;
-      auto t = ParseTime(e->time);
+      const ScannedEvent& e = line->event;
+      c.seq = e.seq;
+      c.prev = e.prev;
+      auto t = ParseTime(e.time);
       if (!t.ok()) {
         c.status = Corruption("field \"time\" is not a valid time");
         continue;
       }
       c.time = *t;
-      if (!crypto::Ed25519Verify(verifier_.key, AsBytes(e->signature_input), e->sig)) {
+      if (!line->signature_valid) {
         c.status = Corruption("signature does not verify under the node key " + verifier_.ToString());
         continue;
       }
-      c.leaf = merkle::HashLeaf(AsBytes(e->unsigned_bytes()));
+      c.leaf = line->leaf;
     }
   });
   return checked;

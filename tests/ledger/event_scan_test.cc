@@ -66,6 +66,45 @@ void ExpectSameVerdict(const std::string& line) {
   CHECK(light->h == scanned->h);
 }
 
+TEST_CASE("CheckEventLine: scan, signature and leaf of one line, for verify, evidence and history",
+          "[ledger]") {
+  auto key = crypto::Ed25519SigningKey::Generate();
+  const auto other = crypto::Ed25519SigningKey::Generate();
+  Event e;
+  e.seq = 7;
+  e.time = "2020-02-29T12:00:00.000001Z";
+  e.type = "concern.reported";
+  e.actor = "u-aaaaaaaaaaaaaaaaaaaaaaaaaa";
+  e.role = "coordinator";
+  e.h = Json{{"channel", "phone"}};
+  e.prev = merkle::HashLeaf(AsBytes("previous"));
+  const std::string unsigned_line = EncodeUnsigned(e);
+  e.sig = key.Sign(AsBytes(SignatureInput(unsigned_line)));
+  const std::string line = EncodeSigned(e);
+  const crypto::Digest leaf = merkle::HashLeaf(AsBytes(unsigned_line));
+
+  auto good = CheckEventLine(line, key.public_key());
+  REQUIRE(good.ok());
+  CHECK(good->signature_valid);
+  CHECK(good->leaf == leaf);
+  CHECK(good->event.seq == 7);
+  // Another key: the signature fails, the line's leaf is the same.
+  auto foreign = CheckEventLine(line, other.public_key());
+  REQUIRE(foreign.ok());
+  CHECK_FALSE(foreign->signature_valid);
+  CHECK(foreign->leaf == leaf);
+  // A changed header: a valid line whose signature no longer verifies.
+  std::string changed = line;
+  changed.replace(changed.find("phone"), 5, "email");
+  auto tampered = CheckEventLine(changed, key.public_key());
+  REQUIRE(tampered.ok());
+  CHECK_FALSE(tampered->signature_valid);
+  CHECK(tampered->leaf != leaf);
+  // Not an event at all.
+  CHECK(CheckEventLine(line.substr(1), key.public_key()).status().code() ==
+        StatusCode::kCorruption);
+}
+
 TEST_CASE("ScanEvent agrees with DecodeEvent on real lines", "[ledger]") {
   for (const auto& line : SampleLines()) {
     REQUIRE(ScanEvent(line).ok());
