@@ -7,7 +7,7 @@ namespace caseledger::app {
 Result<ReadOnlyDomain> OpenReadOnlyDomain(const std::string& dir) {
   ReadOnlyDomain d;
   CL_ASSIGN_OR_RETURN(d.store, ledger::LogStore::Open(dir, /*read_only=*/true));
-  auto dbs = projections::ProjectionDbs::Open(d.store->env(), false);
+  auto dbs = projections::ProjectionDbs::Open(d.store->tables(), false);
   if (!dbs.ok())
     return dbs.status().WithContext(
         "the data directory has no projections (run `caseledger rebuild`)");
@@ -20,7 +20,7 @@ Result<std::unique_ptr<DomainLedger>> DomainLedger::Open(const std::string& dir,
   projections::Projector* projector = nullptr;
   options.make_hook = [&projector](ledger::LogStore& store, ledger::Keystore& keys)
       -> Result<std::unique_ptr<ledger::WriteHook>> {
-    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env(), &keys));
+    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.tables(), &keys));
     projector = p.get();
     return std::unique_ptr<ledger::WriteHook>(std::move(p));
   };

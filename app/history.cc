@@ -31,7 +31,7 @@ Json RulesJson(std::string_view type) {
 
 // The verification of the event stored at `seq` (see history.h), against
 // the latest checkpoint `cp` if it verified (else `cp_problem` says why).
-Json VerifyEntry(const ledger::lmdb::ReadTxn& txn, ledger::LogStore& store,
+Json VerifyEntry(const ledger::Snapshot& txn, ledger::LogStore& store,
                  const crypto::NoteVerifier& verifier, std::uint64_t seq,
                  const std::string& case_id, const std::optional<ledger::Checkpoint>& cp,
                  const std::string& cp_problem) {
@@ -93,7 +93,7 @@ Status AddVerification(ledger::LogStore& store, const crypto::NoteVerifier& veri
     return InvalidArgument("not a case history document (no \"entries\")");
   const std::string case_id =
       doc.contains("case") && doc["case"].is_string() ? doc["case"].get<std::string>() : "";
-  CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, store.Read());
 
   // The latest signed checkpoint: its note signature must verify.
   Json checkpoint{{"signature_valid", false}};

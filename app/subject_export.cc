@@ -39,7 +39,7 @@ Result<Json> BuildSubjectExport(ledger::LogStore& log, ledger::Keystore& keys,
   const std::set<std::string> own(s.cases.begin(), s.cases.end());
   Json cases = Json::array(), disclosures = Json::array(), accesses = Json::array(),
        exemptions = Json::array();
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
   for (const std::string& case_id : s.cases) {
     CL_ASSIGN_OR_RETURN(projections::CaseSnapshot snap, projections::ReadCase(log, dbs, case_id));
     const projections::CaseView view = snap.state.Derive();

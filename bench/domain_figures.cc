@@ -29,7 +29,7 @@ Result<DomainBuildFigure> BuildDomainLog(const std::string& dir,
   o.writer.max_batch = 4096;
   o.make_hook = [](ledger::LogStore& store, ledger::Keystore&)
       -> Result<std::unique_ptr<ledger::WriteHook>> {
-    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env()));
+    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.tables()));
     return std::unique_ptr<ledger::WriteHook>(std::move(p));
   };
   CL_ASSIGN_OR_RETURN(auto l, ledger::Ledger::Open(dir, std::move(o)));
@@ -69,7 +69,7 @@ Result<DomainBuildFigure> BuildDomainLog(const std::string& dir,
     }
     CL_RETURN_IF_ERROR(drain(0));
   }
-  CL_RETURN_IF_ERROR(l->store().env().Sync());
+  CL_RETURN_IF_ERROR(l->store().Sync());
   f.events = writer.size();
   f.seconds = SecondsSince(t0);
   f.events_per_s = static_cast<double>(f.events) / f.seconds;
@@ -84,17 +84,15 @@ Result<RebuildFigure> RebuildInto(const std::string& dir,
   RebuildFigure f;
   {
     CL_ASSIGN_OR_RETURN(auto store, ledger::LogStore::Open(dir, /*read_only=*/true));
-    ledger::lmdb::EnvOptions eo;
-    eo.no_sync = true;
-    CL_ASSIGN_OR_RETURN(auto env, ledger::lmdb::Env::Open(scratch_dir, eo));
+    CL_ASSIGN_OR_RETURN(auto tables, ledger::Tables::OpenScratch(scratch_dir));
     const auto t0 = Clock::now();
     const double cpu0 = ThreadCpuSeconds();
-    CL_ASSIGN_OR_RETURN(f.events, projections::Rebuild(*store, *env));
+    CL_ASSIGN_OR_RETURN(f.events, projections::Rebuild(*store, *tables));
     f.seconds = SecondsSince(t0);
     f.cpu_micros_per_event =
         (ThreadCpuSeconds() - cpu0) * 1e6 / static_cast<double>(std::max<std::uint64_t>(f.events, 1));
     f.events_per_s = static_cast<double>(f.events) / f.seconds;
-    CL_ASSIGN_OR_RETURN(auto diff, projections::CompareProjections(store->env(), *env));
+    CL_ASSIGN_OR_RETURN(auto diff, projections::CompareProjections(store->tables(), *tables));
     f.same_as_live = diff.empty();
   }
   std::filesystem::remove_all(scratch_dir, ec);
@@ -107,7 +105,7 @@ Result<AuditFigure> AuditOf(const std::string& dir) {
     const auto t0 = Clock::now();
     const double cpu0 = ProcessCpuSeconds();
     CL_ASSIGN_OR_RETURN(auto store, ledger::LogStore::Open(dir, /*read_only=*/true));
-    CL_ASSIGN_OR_RETURN(auto dbs, projections::ProjectionDbs::Open(store->env(), false));
+    CL_ASSIGN_OR_RETURN(auto dbs, projections::ProjectionDbs::Open(store->tables(), false));
     CL_ASSIGN_OR_RETURN(auto verifier, ledger::ReadVerifierFile(dir + "/ledger.pub"));
     CL_ASSIGN_OR_RETURN(auto erasures, ledger::Keystore::ReadErasures(dir + "/keystore"));
     app::AuditOptions o;
@@ -132,7 +130,7 @@ Result<AuditFigure> AuditOf(const std::string& dir) {
 Result<RegisterFigure> RegisterOf(const std::string& dir) {
   RegisterFigure f;
   CL_ASSIGN_OR_RETURN(auto store, ledger::LogStore::Open(dir, /*read_only=*/true));
-  CL_ASSIGN_OR_RETURN(auto dbs, projections::ProjectionDbs::Open(store->env(), false));
+  CL_ASSIGN_OR_RETURN(auto dbs, projections::ProjectionDbs::Open(store->tables(), false));
   // The baseline, before and after: what the register reads, without the
   // replay and the checks — every case state (to find the cases with a
   // request), then those cases' histories.

@@ -65,20 +65,16 @@ Status SubmitCommands(ledger::Writer& writer, std::vector<Command> commands,
                         [&] { return std::move(commands[i++]); });
 }
 
-// Visits every stored event line of `store` in seq order (one read txn).
+// Visits every stored event line of `store` in seq order (one snapshot).
 template <typename Fn>
 Status ForEachLine(ledger::LogStore& store, Fn&& fn) {
-  CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
-  CL_ASSIGN_OR_RETURN(auto cursor,
-                      ledger::lmdb::Cursor::Open(txn, store.events()));
-  for (auto kv = cursor.First();; kv = cursor.Next()) {
-    if (!kv.ok()) return kv.status();
-    if (!*kv) break;
-    bool more = true;
-    CL_RETURN_IF_ERROR(fn(AsChars((*kv)->value), more));
-    if (!more) break;
-  }
-  return Status::Ok();
+  CL_ASSIGN_OR_RETURN(auto snap, store.Read());
+  return ledger::ForEachEventLine(snap, store, 1,
+                                  [&](std::uint64_t, std::string_view line) -> Result<bool> {
+                                    bool more = true;
+                                    CL_RETURN_IF_ERROR(fn(line, more));
+                                    return more;
+                                  });
 }
 
 // The data key behind what Keystore::DataKey returns (a SecretBytes, or a
@@ -214,7 +210,7 @@ Result<BuildFigure> BuildLog(const std::string& dir, std::uint64_t target,
                                       static_cast<std::size_t>(target - have),
                                       16384, [&] { return w.Next(); }));
   }
-  CL_RETURN_IF_ERROR(l->store().env().Sync());
+  CL_RETURN_IF_ERROR(l->store().Sync());
   BuildFigure f;
   f.events = writer.size();
   f.seconds = SecondsSince(start);
@@ -357,7 +353,7 @@ Result<ProofFigure> ProofTimes(const std::string& dir, std::size_t queries) {
   ProofFigure f;
   f.queries = queries;
   {
-    CL_ASSIGN_OR_RETURN(auto txn, store->env().BeginRead());
+    CL_ASSIGN_OR_RETURN(auto txn, store->Read());
     CL_ASSIGN_OR_RETURN(f.tree_size, ledger::TreeSize(txn, *store));
   }
   const std::uint64_t n = f.tree_size;
@@ -381,7 +377,7 @@ Result<ProofFigure> ProofTimes(const std::string& dir, std::size_t queries) {
     if (!c.ok()) return c.status().WithContext("consistency proof");
   }
   {
-    CL_ASSIGN_OR_RETURN(auto txn, store->env().BeginRead());
+    CL_ASSIGN_OR_RETURN(auto txn, store->Read());
     ledger::TxnNodeSource source(txn, *store);
     for (std::size_t q = 0; q < queries; ++q) {
       const std::uint64_t index = uniform(0, n - 1);

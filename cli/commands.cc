@@ -185,7 +185,7 @@ int CmdVerify(const std::string& dir, bool json, unsigned threads,
 int CmdCheckpoint(const std::string& dir) {
   auto store = ledger::LogStore::Open(dir, true);
   if (!store.ok()) return Fail(store.status());
-  auto txn = (*store)->env().BeginRead();
+  auto txn = (*store)->Read();
   if (!txn.ok()) return Fail(txn.status());
   auto cp = ledger::LatestCheckpoint(*txn, **store);
   if (!cp.ok()) return Fail(cp.status());
@@ -195,7 +195,7 @@ int CmdCheckpoint(const std::string& dir) {
 
 namespace {
 Result<std::uint64_t> LogSize(ledger::LogStore& store) {
-  CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, store.Read());
   return ledger::TreeSize(txn, store);
 }
 }  // namespace
@@ -257,7 +257,7 @@ int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
     store = std::move(domain->store);
     std::string case_id;
     {
-      auto txn = store->env().BeginRead();
+      auto txn = store->Read();
       if (!txn.ok()) return Fail(txn.status());
       auto line = ledger::ReadEventLine(*txn, *store, *disclosure);
       if (!line.ok()) return Fail(NotFound("--disclosure: no such event"));
@@ -337,7 +337,7 @@ int CmdRebuild(const std::string& dir, bool compare) {
         .count();
   };
   if (!compare) {
-    auto n = projections::Rebuild(store, store.env());
+    auto n = projections::Rebuild(store, store.tables());
     if (!n.ok()) return Fail(n.status());
     const double s = seconds();
     std::cout << "rebuilt the projections from " << *n << " events in " << s
@@ -352,13 +352,11 @@ int CmdRebuild(const std::string& dir, bool compare) {
   if (ec) return Fail(IoError("cannot create " + scratch));
   int rc = kExitOk;
   {
-    ledger::lmdb::EnvOptions eo;
-    eo.no_sync = true;  // scratch: thrown away
-    auto env = ledger::lmdb::Env::Open(scratch, eo);
-    if (!env.ok()) return Fail(env.status());
-    auto n = projections::Rebuild(store, **env);
+    auto tables = ledger::Tables::OpenScratch(scratch);  // thrown away
+    if (!tables.ok()) return Fail(tables.status());
+    auto n = projections::Rebuild(store, **tables);
     if (!n.ok()) return Fail(n.status());
-    auto diff = projections::CompareProjections(store.env(), **env);
+    auto diff = projections::CompareProjections(store.tables(), **tables);
     if (!diff.ok()) return Fail(diff.status());
     if (diff->empty()) {
       std::cout << "no difference: the live projections equal a rebuild from "

@@ -165,7 +165,7 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   auto ledger = app::OpenDomainLedger(dir, std::move(lo));
   if (!ledger.ok()) return Fail(ledger.status());
   if (failpoints.find("storage-commit-eio") != std::string::npos) {
-    (*ledger)->store().env().InjectCommitFailures(EIO, 1);
+    (*ledger)->store().InjectCommitFailures(EIO, 1);
     std::cerr << "caseledger: FAILPOINT storage-commit-eio is set: the next commit fails "
                  "with EIO (testing storage failures)\n";
   }

@@ -138,7 +138,7 @@ int CmdUserRevoke(const std::string& dir, const std::string& user,
 int CmdUserList(const std::string& dir) {
   auto log = ledger::LogStore::Open(dir, true);
   if (!log.ok()) return Fail(log.status());
-  auto dbs = projections::ProjectionDbs::Open((*log)->env(), false);
+  auto dbs = projections::ProjectionDbs::Open((*log)->tables(), false);
   if (!dbs.ok()) return Fail(dbs.status());
   auto users = projections::ListUsers(**log, *dbs);
   if (!users.ok()) return Fail(users.status());

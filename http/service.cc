@@ -530,7 +530,7 @@ HttpResponse Service::GetHistory(const Principal& who, const HttpRequest& req,
   auto history = projections::CaseHistory(ledger_.store(), dbs_, case_id, as_of->seq.value_or(0));
   if (!history.ok()) return ErrorResponse(history.status());
   Json entries = Json::array();
-  auto txn = ledger_.store().env().BeginRead();
+  auto txn = ledger_.store().Read();
   if (!txn.ok()) return ErrorResponse(txn.status());
   for (const projections::HistoryEntry& e : *history) {
     if (as_of->time && e.fact.time > *as_of->time) break;
@@ -661,7 +661,7 @@ HttpResponse Service::LogEntries(const Principal& who, const QueryParams& q) {
   if (!from.ok()) return ErrorResponse(from.status());
   auto count = UintParam(q, "count", 100, 1, options_.max_log_entries);
   if (!count.ok()) return ErrorResponse(count.status());
-  auto txn = ledger_.store().env().BeginRead();
+  auto txn = ledger_.store().Read();
   if (!txn.ok()) return ErrorResponse(txn.status());
   auto size = ledger::TreeSize(*txn, ledger_.store());
   if (!size.ok()) return ErrorResponse(size.status());
@@ -801,7 +801,7 @@ void Service::AddLogRoutes() {
 
 HttpResponse Service::Checkpoint(const QueryParams& q) {
   if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
-  auto txn = ledger_.store().env().BeginRead();
+  auto txn = ledger_.store().Read();
   if (!txn.ok()) return ErrorResponse(txn.status());
   auto cp = ledger::LatestCheckpoint(*txn, ledger_.store());
   if (!cp.ok()) return ErrorResponse(cp.status());

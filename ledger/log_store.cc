@@ -1,7 +1,10 @@
 #include "ledger/log_store.h"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+
+#include "ledger/lmdb/snapshot_access.h"
 
 namespace caseledger::ledger {
 
@@ -39,6 +42,7 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::string& data_dir,
   opts.no_sync = no_sync;
   std::unique_ptr<LogStore> s(new LogStore());
   CL_ASSIGN_OR_RETURN(s->env_, lmdb::Env::Open(dir, opts));
+  s->tables_ = std::make_unique<Tables>(*s->env_);
   CL_ASSIGN_OR_RETURN(s->events_, s->env_->OpenDb("events", create));
   CL_ASSIGN_OR_RETURN(s->nodes_, s->env_->OpenDb("nodes", create));
   CL_ASSIGN_OR_RETURN(s->checkpoints_, s->env_->OpenDb("checkpoints", create));
@@ -116,6 +120,46 @@ Result<crypto::Digest> TxnNodeSource::GetNode(merkle::NodeId id) {
   crypto::Digest d;
   std::memcpy(d.bytes.data(), v->data(), d.bytes.size());
   return d;
+}
+
+// --- The same reads in a Snapshot ------------------------------------------
+
+Result<std::uint64_t> TreeSize(const Snapshot& snap, const LogStore& store) {
+  return TreeSize(SnapshotAccess::Txn(snap), store);
+}
+
+Result<std::string> ReadEventLine(const Snapshot& snap, const LogStore& store,
+                                  std::uint64_t seq) {
+  return ReadEventLine(SnapshotAccess::Txn(snap), store, seq);
+}
+
+Result<std::pair<std::uint64_t, std::string>> LatestCheckpoint(
+    const Snapshot& snap, const LogStore& store) {
+  return LatestCheckpoint(SnapshotAccess::Txn(snap), store);
+}
+
+Result<merkle::CompactRange> LoadCompactRange(const Snapshot& snap,
+                                              const LogStore& store,
+                                              std::uint64_t size) {
+  return LoadCompactRange(SnapshotAccess::Txn(snap), store, size);
+}
+
+TxnNodeSource::TxnNodeSource(const Snapshot& snap, const LogStore& store)
+    : txn_(SnapshotAccess::Txn(snap)), store_(store) {}
+
+Status ForEachEventLine(
+    const Snapshot& snap, const LogStore& store, std::uint64_t first_seq,
+    const std::function<Result<bool>(std::uint64_t seq, std::string_view line)>& fn) {
+  first_seq = std::max<std::uint64_t>(first_seq, 1);  // seqs start at 1
+  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(SnapshotAccess::Txn(snap), store.events()));
+  CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(EncodeBigEndian64(first_seq)));
+  while (kv) {
+    if (kv->key.size() != 8) return Corruption("event key is not 8 bytes");
+    CL_ASSIGN_OR_RETURN(bool more, fn(DecodeBigEndian64(kv->key), AsChars(kv->value)));
+    if (!more) break;
+    CL_ASSIGN_OR_RETURN(kv, cur.Next());
+  }
+  return Status::Ok();
 }
 
 }  // namespace caseledger::ledger

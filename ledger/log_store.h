@@ -13,14 +13,17 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "ledger/lmdb/env.h"
 #include "ledger/merkle/compact_range.h"
 #include "ledger/merkle/proof.h"
+#include "ledger/tables.h"
 
 namespace caseledger::ledger {
 
@@ -38,7 +41,18 @@ class LogStore {
                                                 const std::string& origin = "",
                                                 bool no_sync = false);
 
+  // ledger/ internals (the writer, verify, the keystore's neighbours).
   lmdb::Env& env() { return *env_; }
+  // The environment's tables (the log's and the projections'), for the
+  // layers above ledger/.
+  Tables& tables() { return *tables_; }
+  // A consistent snapshot of the log and every table beside it.
+  Result<Snapshot> Read() const { return tables_->Read(); }
+  // Flushes to disk (only needed when opened no_sync: benchmarks).
+  Status Sync() { return env_->Sync(); }
+  // Fault injection for tests (lmdb::Env::InjectCommitFailures): the next
+  // `commits` commits fail with errno `rc`. Never called outside tests.
+  void InjectCommitFailures(int rc, int commits) { env_->InjectCommitFailures(rc, commits); }
   lmdb::Dbi events() const { return events_; }
   lmdb::Dbi nodes() const { return nodes_; }
   lmdb::Dbi checkpoints() const { return checkpoints_; }
@@ -52,6 +66,7 @@ class LogStore {
  private:
   LogStore() = default;
   std::unique_ptr<lmdb::Env> env_;
+  std::unique_ptr<Tables> tables_;
   lmdb::Dbi events_ = 0, nodes_ = 0, checkpoints_ = 0, meta_ = 0;
   std::string origin_;
 };
@@ -72,11 +87,30 @@ Result<merkle::CompactRange> LoadCompactRange(const lmdb::ReadTxn& txn,
                                               const LogStore& store,
                                               std::uint64_t size);
 
+// The same reads in a Snapshot (LogStore::Read), for the layers above.
+Result<std::uint64_t> TreeSize(const Snapshot& snap, const LogStore& store);
+Result<std::string> ReadEventLine(const Snapshot& snap, const LogStore& store,
+                                  std::uint64_t seq);
+Result<std::pair<std::uint64_t, std::string>> LatestCheckpoint(
+    const Snapshot& snap, const LogStore& store);
+Result<merkle::CompactRange> LoadCompactRange(const Snapshot& snap,
+                                              const LogStore& store,
+                                              std::uint64_t size);
+
+// Visits the stored event lines with seq >= `first_seq` in seq order, until
+// `fn` returns false or an error, or the log in `snap` ends. A gap in the
+// seqs is the caller's to notice (verify names it; a replay refuses it). The
+// line is valid during the call only.
+Status ForEachEventLine(
+    const Snapshot& snap, const LogStore& store, std::uint64_t first_seq,
+    const std::function<Result<bool>(std::uint64_t seq, std::string_view line)>& fn);
+
 // Stored perfect-subtree hashes, read within one txn.
 class TxnNodeSource : public merkle::NodeSource {
  public:
   TxnNodeSource(const lmdb::ReadTxn& txn, const LogStore& store)
       : txn_(txn), store_(store) {}
+  TxnNodeSource(const Snapshot& snap, const LogStore& store);
   Result<crypto::Digest> GetNode(merkle::NodeId id) override;
 
  private:

@@ -538,7 +538,10 @@ void Writer::Commit(Prepared& p) {
     auto key = EncodeBigEndian64(p.size);
     CL_RETURN_IF_ERROR(txn.Put(store_.checkpoints(), key, AsBytes(p.note),
                                lmdb::PutMode::kAppend));
-    if (p.hook_writes) return p.hook_writes(txn);
+    if (p.hook_writes) {
+      TableWrites writes(txn);
+      return p.hook_writes(writes);
+    }
     return Status::Ok();
   });
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -116,8 +116,8 @@ class WriteHook {
   // After the last Apply of a batch whose tree has `size` events and root
   // `root`: the batch's projection writes, run inside the batch's commit
   // transaction. The function must depend only on what it captured and the
-  // txn (Env::Write may run it again after growing the map).
-  virtual std::function<Status(lmdb::WriteTxn&)> TakeWrites(
+  // writes (the commit may run it again after growing the map).
+  virtual std::function<Status(TableWrites&)> TakeWrites(
       std::uint64_t size, const crypto::Digest& root) = 0;
   // On the committer thread, after the batch of `size` is durable.
   virtual void Committed(std::uint64_t size) { (void)size; }
@@ -204,7 +204,7 @@ class Writer {
     std::vector<std::string> time_texts;
     std::vector<std::pair<merkle::NodeId, crypto::Digest>> nodes;
     std::string note;                 // the checkpoint of size `size`
-    std::function<Status(lmdb::WriteTxn&)> hook_writes;  // may be empty
+    std::function<Status(TableWrites&)> hook_writes;  // may be empty
     std::uint64_t first_seq = 0;
     std::uint64_t size = 0;
     Micros last_time = 0;

@@ -14,7 +14,6 @@
 
 namespace caseledger::projections {
 
-namespace lmdb = ledger::lmdb;
 using ledger::CanonicalJson;
 
 namespace {
@@ -126,7 +125,7 @@ namespace {
 // Every projection DB: its name and its member (docs/formats/projections.md).
 struct NamedDb {
   std::string_view name;
-  lmdb::Dbi ProjectionDbs::*dbi;
+  ledger::Table ProjectionDbs::*table;
 };
 constexpr NamedDb kNamedDbs[] = {
     {"proj.meta", &ProjectionDbs::meta},
@@ -140,35 +139,35 @@ constexpr NamedDb kNamedDbs[] = {
 constexpr std::string_view kTokensDb = "proj.tokens";
 }  // namespace
 
-Result<ProjectionDbs> ProjectionDbs::Open(lmdb::Env& env, bool create) {
+Result<ProjectionDbs> ProjectionDbs::Open(ledger::Tables& tables, bool create) {
   ProjectionDbs d;
   for (const NamedDb& n : kNamedDbs) {
-    CL_ASSIGN_OR_RETURN(d.*(n.dbi), env.OpenDb(n.name, create));
+    CL_ASSIGN_OR_RETURN(d.*(n.table), tables.Open(n.name, create));
   }
   return d;
 }
 
-std::vector<std::pair<std::string, lmdb::Dbi>> ProjectionDbs::All() const {
-  std::vector<std::pair<std::string, lmdb::Dbi>> out;
-  for (const NamedDb& n : kNamedDbs) out.emplace_back(std::string(n.name), this->*(n.dbi));
+std::vector<std::pair<std::string, ledger::Table>> ProjectionDbs::All() const {
+  std::vector<std::pair<std::string, ledger::Table>> out;
+  for (const NamedDb& n : kNamedDbs) out.emplace_back(std::string(n.name), this->*(n.table));
   return out;
 }
 
 // --- Projector: open, catch up ---------------------------------------------------
 
 Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
-                                                   lmdb::Env& env,
+                                                   ledger::Tables& tables,
                                                    ledger::Keystore* keys) {
-  CL_ASSIGN_OR_RETURN(ProjectionDbs dbs, ProjectionDbs::Open(env, true));
+  CL_ASSIGN_OR_RETURN(ProjectionDbs dbs, ProjectionDbs::Open(tables, true));
   std::uint64_t log_size = 0;
   std::optional<BuiltTo> built;
   bool current_version = false;
   {
-    CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+    CL_ASSIGN_OR_RETURN(auto txn, log.Read());
     CL_ASSIGN_OR_RETURN(log_size, ledger::TreeSize(txn, log));
   }
   {
-    CL_ASSIGN_OR_RETURN(auto txn, env.BeginRead());
+    CL_ASSIGN_OR_RETURN(auto txn, tables.Read());
     CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.meta, AsBytes(kVersionKey)));
     current_version = v && AsChars(*v) == kProjectionVersion;
     CL_ASSIGN_OR_RETURN(auto b, txn.Get(dbs.meta, AsBytes(kBuiltToKey)));
@@ -177,8 +176,8 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
     }
   }
   if (!current_version || !built) {
-    CL_RETURN_IF_ERROR(Rebuild(log, env, keys).status());
-    std::unique_ptr<Projector> p(new Projector(log, env, dbs, keys));
+    CL_RETURN_IF_ERROR(Rebuild(log, tables, keys).status());
+    std::unique_ptr<Projector> p(new Projector(log, tables, dbs, keys));
     CL_RETURN_IF_ERROR(p->FinishErasures());
     return p;
   }
@@ -189,7 +188,7 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
                       " (run `caseledger rebuild`)");
   }
   {
-    CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+    CL_ASSIGN_OR_RETURN(auto txn, log.Read());
     CL_ASSIGN_OR_RETURN(auto range,
                         ledger::LoadCompactRange(txn, log, built->size));
     if (range.Root() != built->root) {
@@ -199,7 +198,7 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
           std::to_string(built->size) + " (run `caseledger rebuild`)");
     }
   }
-  std::unique_ptr<Projector> p(new Projector(log, env, dbs, keys));
+  std::unique_ptr<Projector> p(new Projector(log, tables, dbs, keys));
   CL_RETURN_IF_ERROR(p->LoadCounters());
   p->applied_ = built->size;
   p->committed_ = built->size;
@@ -212,8 +211,8 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
 
 Status Projector::LoadCounters() {
   counters_.clear();
-  CL_ASSIGN_OR_RETURN(auto txn, env_.BeginRead());
-  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs_.counters));
+  CL_ASSIGN_OR_RETURN(auto txn, tables_.Read());
+  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs_.counters));
   CL_ASSIGN_OR_RETURN(auto kv, cur.First());
   while (kv) {
     if (kv->value.size() != 8) return Corruption("proj.counters: bad value");
@@ -225,8 +224,8 @@ Status Projector::LoadCounters() {
 
 Result<std::vector<std::string>> Projector::ErasureMarkers() {
   std::vector<std::string> subjects;
-  CL_ASSIGN_OR_RETURN(auto txn, env_.BeginRead());
-  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs_.meta));
+  CL_ASSIGN_OR_RETURN(auto txn, tables_.Read());
+  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs_.meta));
   CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(kEraseKeyPrefix)));
   while (kv && AsChars(kv->key).starts_with(kEraseKeyPrefix)) {
     subjects.emplace_back(AsChars(kv->key).substr(kEraseKeyPrefix.size()));
@@ -250,7 +249,7 @@ void Projector::DropBatch() {
 Status Projector::Rewind(std::uint64_t size) {
   std::optional<BuiltTo> built;
   {
-    CL_ASSIGN_OR_RETURN(auto txn, env_.BeginRead());
+    CL_ASSIGN_OR_RETURN(auto txn, tables_.Read());
     CL_ASSIGN_OR_RETURN(auto b, txn.Get(dbs_.meta, AsBytes(kBuiltToKey)));
     if (b) {
       CL_ASSIGN_OR_RETURN(built, DecodeBuiltTo(*b));
@@ -299,7 +298,7 @@ Status Projector::FinishErasures() {
     if (!d.ok() && d.status().code() != StatusCode::kNotFound)
       return d.status().WithContext("destroying an erased subject's data key");
   }
-  return env_.Write([&](lmdb::WriteTxn& txn) -> Status {
+  return tables_.Write([&](ledger::TableWrites& txn) -> Status {
     for (const std::string& s : subjects)
       CL_RETURN_IF_ERROR(txn.Delete(dbs_.meta, AsBytes(std::string(kEraseKeyPrefix) + s)));
     return Status::Ok();
@@ -314,22 +313,22 @@ Status Projector::CatchUp(std::uint64_t from, std::uint64_t to) {
     const std::uint64_t end = std::min(to, seq + kCatchUpChunk);
     crypto::Digest root;
     {
-      CL_ASSIGN_OR_RETURN(auto txn, log_.env().BeginRead());
-      CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, log_.events()));
-      auto start = EncodeBigEndian64(seq + 1);
-      CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(start));
-      for (std::uint64_t s = seq + 1; s <= end; ++s) {
-        if (!kv || DecodeBigEndian64(kv->key) != s)
-          return Corruption("event " + std::to_string(s) + " is missing");
-        CL_ASSIGN_OR_RETURN(Fact f, ReplayFact(AsChars(kv->value)));
-        ApplyFact(f);
-        CL_ASSIGN_OR_RETURN(kv, cur.Next());
-      }
-      CL_ASSIGN_OR_RETURN(auto range, ledger::LoadCompactRange(txn, log_, end));
+      CL_ASSIGN_OR_RETURN(auto snap, log_.Read());
+      std::uint64_t last = seq;
+      CL_RETURN_IF_ERROR(ledger::ForEachEventLine(
+          snap, log_, seq + 1, [&](std::uint64_t s, std::string_view line) -> Result<bool> {
+            if (s != last + 1) return false;  // a gap: named below
+            CL_ASSIGN_OR_RETURN(Fact f, ReplayFact(line));
+            ApplyFact(f);
+            last = s;
+            return s < end;
+          }));
+      if (last != end) return Corruption("event " + std::to_string(last + 1) + " is missing");
+      CL_ASSIGN_OR_RETURN(auto range, ledger::LoadCompactRange(snap, log_, end));
       root = range.Root();
     }
     auto writes = TakeWrites(end, root);
-    CL_RETURN_IF_ERROR(env_.Write(writes));
+    CL_RETURN_IF_ERROR(tables_.Write(writes));
     Committed(end);
     seq = end;
   }
@@ -555,7 +554,7 @@ void Projector::ApplyUserFact(const Fact& f) {
   }
 }
 
-std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
+std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
     std::uint64_t size, const crypto::Digest& root) {
   struct Writes {
     std::vector<std::pair<std::string, std::string>> cases, subjects, counters,
@@ -608,7 +607,7 @@ std::function<Status(lmdb::WriteTxn&)> Projector::TakeWrites(
   DropBatch();  // the writer has stored the batch's lookups with its keys
   Evict();
   const ProjectionDbs dbs = dbs_;
-  return [w, dbs](lmdb::WriteTxn& txn) -> Status {
+  return [w, dbs](ledger::TableWrites& txn) -> Status {
     for (const auto& [k, v] : w->cases)
       CL_RETURN_IF_ERROR(txn.Put(dbs.cases, AsBytes(k), AsBytes(v)));
     for (const auto& [k, v] : w->subjects)
@@ -700,7 +699,7 @@ const CaseState* Projector::Case(std::string_view case_id) {
   }
   // Not cached: the committed state is current (every uncommitted change is
   // pinned in the cache).
-  auto txn = env_.BeginRead();
+  auto txn = tables_.Read();
   if (!txn.ok()) return nullptr;
   auto v = txn->Get(dbs_.cases, AsBytes(id));
   if (!v.ok() || !*v) return nullptr;
@@ -715,7 +714,7 @@ const CaseState* Projector::Case(std::string_view case_id) {
 const SubjectState* Projector::Subject(std::string_view subject) {
   std::string id(subject);
   if (auto it = subjects_.find(id); it != subjects_.end()) return &it->second.state;
-  auto txn = env_.BeginRead();
+  auto txn = tables_.Read();
   if (!txn.ok()) return nullptr;
   auto v = txn->Get(dbs_.subjects, AsBytes(id));
   if (!v.ok() || !*v) return nullptr;
@@ -731,7 +730,7 @@ const UserState* Projector::User(std::string_view user) {
   std::string id(user);
   if (auto it = users_.find(id); it != users_.end()) return &it->second.state;
   if (id.empty() || id.size() > kMaxKeyBytes) return nullptr;
-  auto txn = env_.BeginRead();
+  auto txn = tables_.Read();
   if (!txn.ok()) return nullptr;
   auto v = txn->Get(dbs_.users, AsBytes(id));
   if (!v.ok() || !*v) return nullptr;
@@ -749,7 +748,7 @@ const std::string* Projector::TokenOwner(std::string_view token_hash) {
     return it->second.user ? &*it->second.user : nullptr;
   }
   if (hash.empty() || hash.size() > kMaxKeyBytes) return nullptr;
-  auto txn = env_.BeginRead();
+  auto txn = tables_.Read();
   if (!txn.ok()) return nullptr;
   auto v = txn->Get(dbs_.tokens, AsBytes(hash));
   if (!v.ok() || !*v) return nullptr;
@@ -762,7 +761,7 @@ const std::string* Projector::TokenOwner(std::string_view token_hash) {
 // --- Reads ---------------------------------------------------------------------
 
 Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs) {
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
   CL_ASSIGN_OR_RETURN(auto b, txn.Get(dbs.meta, AsBytes(kBuiltToKey)));
   if (!b) return NotFound("the projections have not been built");
   return DecodeBuiltTo(*b);
@@ -770,7 +769,7 @@ Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs) {
 
 Result<StoredCase> ReadStoredCase(ledger::LogStore& log, const ProjectionDbs& dbs,
                                   std::string_view case_id) {
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
   CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.cases, AsBytes(case_id)));
   if (!v) return NotFound("no such case");
   StoredCase stored;
@@ -800,8 +799,8 @@ ledger::Keystore::LookupKey CprLookupKey(const ledger::Keystore& keys, std::stri
 
 Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
                        const std::function<Status(const CaseView&)>& fn) {
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
-  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs.cases));
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
+  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.cases));
   CL_ASSIGN_OR_RETURN(auto kv, cur.First());
   while (kv) {
     CL_ASSIGN_OR_RETURN(CaseState state, ParseCaseState(AsChars(kv->value)));
@@ -813,8 +812,8 @@ Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
 
 Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,
                                              const ProjectionDbs& dbs) {
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
-  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs.cases));
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
+  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.cases));
   std::vector<std::string> ids;
   CL_ASSIGN_OR_RETURN(auto kv, cur.First());
   while (kv) {
@@ -827,7 +826,7 @@ Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,
 Result<SubjectState> ReadSubject(ledger::LogStore& log, const ProjectionDbs& dbs,
                                  std::string_view subject) {
   if (!ValidateId(subject, "s", "subject").ok()) return NotFound("no such subject");
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
   CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.subjects, AsBytes(subject)));
   if (!v) return NotFound("subject: no such subject");
   return ParseStored<SubjectState>(*v, "proj.subjects");
@@ -836,7 +835,7 @@ Result<SubjectState> ReadSubject(ledger::LogStore& log, const ProjectionDbs& dbs
 Result<UserState> ReadUser(ledger::LogStore& log, const ProjectionDbs& dbs,
                            std::string_view user) {
   if (!ValidateId(user, "u", "user").ok()) return NotFound("no such user");
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
   CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.users, AsBytes(user)));
   if (!v) return NotFound("no such user");
   CL_ASSIGN_OR_RETURN(UserState u, ParseStored<UserState>(*v, "proj.users"));
@@ -848,7 +847,7 @@ Result<std::string> UserOfTokenHash(ledger::LogStore& log,
                                     const ProjectionDbs& dbs,
                                     std::string_view token_hash) {
   if (!IsTokenHash(token_hash)) return NotFound("no such token");
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
   CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.tokens, AsBytes(token_hash)));
   if (!v) return NotFound("no such token");
   return std::string(AsChars(*v));
@@ -856,8 +855,8 @@ Result<std::string> UserOfTokenHash(ledger::LogStore& log,
 
 Result<std::vector<UserState>> ListUsers(ledger::LogStore& log,
                                          const ProjectionDbs& dbs) {
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
-  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs.users));
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
+  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.users));
   std::vector<UserState> users;
   CL_ASSIGN_OR_RETURN(auto kv, cur.First());
   while (kv) {
@@ -876,9 +875,9 @@ namespace {
 // Calls fn(seq) for every indexed seq of the case, ascending, until fn
 // returns false.
 template <typename Fn>
-Status ForEachCaseSeq(const lmdb::ReadTxn& txn, const ProjectionDbs& dbs,
+Status ForEachCaseSeq(const ledger::Snapshot& txn, const ProjectionDbs& dbs,
                       std::string_view case_id, Fn&& fn) {
-  CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs.case_seqs));
+  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.case_seqs));
   std::string start = IndexKey(case_id, 0);
   CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(start)));
   while (kv && kv->key.size() == case_id.size() + 8 &&
@@ -894,7 +893,7 @@ Status ForEachCaseSeq(const lmdb::ReadTxn& txn, const ProjectionDbs& dbs,
 template <typename Keep>
 Result<CaseState> FoldCase(ledger::LogStore& log, const ProjectionDbs& dbs,
                            std::string_view case_id, Keep&& keep) {
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
   CaseState state;
   CL_RETURN_IF_ERROR(ForEachCaseSeq(txn, dbs, case_id, [&](std::uint64_t seq) -> Result<bool> {
     CL_ASSIGN_OR_RETURN(std::string line, ledger::ReadEventLine(txn, log, seq));
@@ -913,7 +912,7 @@ Result<CaseState> FoldCase(ledger::LogStore& log, const ProjectionDbs& dbs,
 Result<std::vector<std::uint64_t>> CaseSeqs(ledger::LogStore& log,
                                             const ProjectionDbs& dbs,
                                             std::string_view case_id) {
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
   std::vector<std::uint64_t> seqs;
   CL_RETURN_IF_ERROR(ForEachCaseSeq(txn, dbs, case_id, [&](std::uint64_t seq) -> Result<bool> {
     seqs.push_back(seq);
@@ -926,7 +925,7 @@ Result<std::vector<HistoryEntry>> CaseHistory(ledger::LogStore& log,
                                               const ProjectionDbs& dbs,
                                               std::string_view case_id,
                                               std::uint64_t as_of_seq) {
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
   std::vector<HistoryEntry> out;
   std::map<std::uint64_t, std::size_t> at;  // seq -> index in out
   CL_RETURN_IF_ERROR(ForEachCaseSeq(txn, dbs, case_id, [&](std::uint64_t seq) -> Result<bool> {
@@ -970,23 +969,23 @@ Result<CaseState> CaseAsOfTime(ledger::LogStore& log, const ProjectionDbs& dbs,
 
 // --- Rebuild and compare ------------------------------------------------------------
 
-Result<std::uint64_t> Rebuild(ledger::LogStore& log, lmdb::Env& env,
+Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::Tables& tables,
                               ledger::Keystore* keys) {
-  CL_ASSIGN_OR_RETURN(ProjectionDbs dbs, ProjectionDbs::Open(env, true));
-  CL_RETURN_IF_ERROR(env.Write([&](lmdb::WriteTxn& txn) -> Status {
-    for (const auto& [name, dbi] : dbs.All()) CL_RETURN_IF_ERROR(txn.Clear(dbi));
+  CL_ASSIGN_OR_RETURN(ProjectionDbs dbs, ProjectionDbs::Open(tables, true));
+  CL_RETURN_IF_ERROR(tables.Write([&](ledger::TableWrites& txn) -> Status {
+    for (const auto& [name, table] : dbs.All()) CL_RETURN_IF_ERROR(txn.Clear(table));
     return Status::Ok();
   }));
   std::uint64_t size = 0;
   {
-    CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+    CL_ASSIGN_OR_RETURN(auto txn, log.Read());
     CL_ASSIGN_OR_RETURN(size, ledger::TreeSize(txn, log));
   }
-  Projector p(log, env, dbs, keys);
+  Projector p(log, tables, dbs, keys);
   if (size == 0) {
     // Record the version and the empty tree.
     auto writes = p.TakeWrites(0, crypto::Sha256(ByteView{}));
-    CL_RETURN_IF_ERROR(env.Write(writes));
+    CL_RETURN_IF_ERROR(tables.Write(writes));
     return size;
   }
   CL_RETURN_IF_ERROR(p.CatchUp(0, size));
@@ -994,24 +993,24 @@ Result<std::uint64_t> Rebuild(ledger::LogStore& log, lmdb::Env& env,
 }
 
 namespace {
-// The DB `name` of `env`, or nullopt if the env has none.
-Result<std::optional<lmdb::Dbi>> OpenIfPresent(lmdb::Env& env, std::string_view name) {
-  Result<lmdb::Dbi> dbi = env.OpenDb(name, /*create=*/false);
-  if (dbi.ok()) return std::optional<lmdb::Dbi>(*dbi);
-  if (dbi.status().code() == StatusCode::kNotFound) return std::optional<lmdb::Dbi>();
-  return dbi.status();
+// The table `name` of `tables`, or nullopt if it has none.
+Result<std::optional<ledger::Table>> OpenIfPresent(ledger::Tables& tables, std::string_view name) {
+  Result<ledger::Table> table = tables.Open(name, /*create=*/false);
+  if (table.ok()) return std::optional<ledger::Table>(*table);
+  if (table.status().code() == StatusCode::kNotFound) return std::optional<ledger::Table>();
+  return table.status();
 }
 
-// A cursor over the DB, or none (an absent DB is empty).
-Result<std::optional<lmdb::Cursor>> CursorIfPresent(const lmdb::ReadTxn& txn,
-                                                    std::optional<lmdb::Dbi> dbi) {
-  if (!dbi) return std::optional<lmdb::Cursor>();
-  CL_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn, *dbi));
-  return std::optional<lmdb::Cursor>(std::move(c));
+// A cursor over the table, or none (an absent table is empty).
+Result<std::optional<ledger::TableCursor>> CursorIfPresent(const ledger::Snapshot& snap,
+                                                           std::optional<ledger::Table> table) {
+  if (!table) return std::optional<ledger::TableCursor>();
+  CL_ASSIGN_OR_RETURN(ledger::TableCursor c, snap.Scan(*table));
+  return std::optional<ledger::TableCursor>(std::move(c));
 }
 
-Result<std::optional<lmdb::KeyValue>> Step(std::optional<lmdb::Cursor>& c, bool first) {
-  if (!c) return std::optional<lmdb::KeyValue>();
+Result<std::optional<ledger::TableEntry>> Step(std::optional<ledger::TableCursor>& c, bool first) {
+  if (!c) return std::optional<ledger::TableEntry>();
   return first ? c->First() : c->Next();
 }
 
@@ -1025,25 +1024,25 @@ std::string ReportKey(std::string_view db, ByteView key) {
 }
 }  // namespace
 
-Result<std::vector<std::string>> CompareProjections(lmdb::Env& a, lmdb::Env& b,
+Result<std::vector<std::string>> CompareProjections(ledger::Tables& a, ledger::Tables& b,
                                                     std::size_t max_lines) {
-  std::vector<std::pair<std::optional<lmdb::Dbi>, std::optional<lmdb::Dbi>>> dbis;
+  std::vector<std::pair<std::optional<ledger::Table>, std::optional<ledger::Table>>> tables;
   for (const NamedDb& n : kNamedDbs) {
-    CL_ASSIGN_OR_RETURN(auto dbi_a, OpenIfPresent(a, n.name));
-    CL_ASSIGN_OR_RETURN(auto dbi_b, OpenIfPresent(b, n.name));
-    dbis.emplace_back(dbi_a, dbi_b);
+    CL_ASSIGN_OR_RETURN(auto table_a, OpenIfPresent(a, n.name));
+    CL_ASSIGN_OR_RETURN(auto table_b, OpenIfPresent(b, n.name));
+    tables.emplace_back(table_a, table_b);
   }
   // One snapshot of each environment for every DB.
-  CL_ASSIGN_OR_RETURN(auto ta, a.BeginRead());
-  CL_ASSIGN_OR_RETURN(auto tb, b.BeginRead());
+  CL_ASSIGN_OR_RETURN(auto ta, a.Read());
+  CL_ASSIGN_OR_RETURN(auto tb, b.Read());
   std::vector<std::string> out;
   for (std::size_t i = 0; i < std::size(kNamedDbs); ++i) {
     const std::string name(kNamedDbs[i].name);
-    CL_ASSIGN_OR_RETURN(auto ca, CursorIfPresent(ta, dbis[i].first));
-    CL_ASSIGN_OR_RETURN(auto cb, CursorIfPresent(tb, dbis[i].second));
+    CL_ASSIGN_OR_RETURN(auto ca, CursorIfPresent(ta, tables[i].first));
+    CL_ASSIGN_OR_RETURN(auto cb, CursorIfPresent(tb, tables[i].second));
     // Erasure markers are duties (keys still to destroy), not projections.
     const bool meta = kNamedDbs[i].name == "proj.meta";
-    auto step = [&](std::optional<lmdb::Cursor>& c, bool first) -> Result<std::optional<lmdb::KeyValue>> {
+    auto step = [&](std::optional<ledger::TableCursor>& c, bool first) -> Result<std::optional<ledger::TableEntry>> {
       CL_ASSIGN_OR_RETURN(auto kv, Step(c, first));
       while (kv && meta && AsChars(kv->key).starts_with(kEraseKeyPrefix)) {
         CL_ASSIGN_OR_RETURN(kv, Step(c, false));

@@ -36,8 +36,8 @@
 
 #include "base/result.h"
 #include "ledger/keystore.h"
-#include "ledger/lmdb/env.h"
 #include "ledger/log_store.h"
+#include "ledger/tables.h"
 #include "ledger/writer.h"
 #include "projections/case_state.h"
 #include "projections/policy.h"
@@ -53,17 +53,16 @@ inline constexpr std::string_view kProjectionVersion = "3";
 // holds every fact, so they are wider than request limits).
 ledger::JsonLimits StoredJsonLimits();
 
-// The projection DBs of one environment (the live ledger env, or a scratch
-// env for `rebuild --compare`).
+// The projection tables of one environment (the live ledger's, or a scratch
+// one for `rebuild --compare`).
 struct ProjectionDbs {
-  ledger::lmdb::Dbi meta = 0, cases = 0, case_seqs = 0, subjects = 0,
-                    counters = 0, users = 0, tokens = 0;
+  ledger::Table meta, cases, case_seqs, subjects, counters, users, tokens;
   // Opens every projection DB (creating them when `create`). NotFound if one
   // is absent and not created (e.g. a data dir of an older version opened
   // read-only).
-  static Result<ProjectionDbs> Open(ledger::lmdb::Env& env, bool create);
+  static Result<ProjectionDbs> Open(ledger::Tables& tables, bool create);
   // Every projection DB with its name, for comparisons.
-  std::vector<std::pair<std::string, ledger::lmdb::Dbi>> All() const;
+  std::vector<std::pair<std::string, ledger::Table>> All() const;
 };
 
 struct BuiltTo {
@@ -73,10 +72,10 @@ struct BuiltTo {
 
 class Projector : public ledger::WriteHook, private StateView {
  public:
-  // Opens the projections in `env` (creating the DBs), and brings them up to
+  // Opens the projections in `tables` (creating them), and brings them up to
   // the log in `log`: a missing or other-version projection is rebuilt from
   // seq 1; one behind the log (events written without projections) is caught
-  // up. `log` must outlive the Projector; `env` is usually log.env().
+  // up. `log` must outlive the Projector; `tables` is usually log.tables().
   //
   // With `keys` (the live ledger), a `subject.erased` destroys the subject's
   // data key once its batch is durable and before the batch is acknowledged
@@ -84,7 +83,7 @@ class Projector : public ledger::WriteHook, private StateView {
   // written in the batch's own txn, keeps the duty across a crash: Open
   // destroys the keys of every marker it finds, then drops the markers.
   static Result<std::unique_ptr<Projector>> Open(ledger::LogStore& log,
-                                                 ledger::lmdb::Env& env,
+                                                 ledger::Tables& tables,
                                                  ledger::Keystore* keys = nullptr);
   ~Projector() override;
 
@@ -92,7 +91,7 @@ class Projector : public ledger::WriteHook, private StateView {
   Decision Check(ledger::Command& cmd, Micros time) override;
   void Apply(const ledger::Command& cmd, std::uint64_t seq,
              Micros time) override;
-  std::function<Status(ledger::lmdb::WriteTxn&)> TakeWrites(
+  std::function<Status(ledger::TableWrites&)> TakeWrites(
       std::uint64_t size, const crypto::Digest& root) override;
   void Committed(std::uint64_t size) override;
   // Drops the cache and the batch under construction, reloads the counters,
@@ -106,9 +105,9 @@ class Projector : public ledger::WriteHook, private StateView {
   const ProjectionDbs& dbs() const { return dbs_; }
 
  private:
-  Projector(ledger::LogStore& log, ledger::lmdb::Env& env, ProjectionDbs dbs,
+  Projector(ledger::LogStore& log, ledger::Tables& tables, ProjectionDbs dbs,
             ledger::Keystore* keys = nullptr)
-      : log_(log), env_(env), dbs_(dbs), keys_(keys) {}
+      : log_(log), tables_(tables), dbs_(dbs), keys_(keys) {}
   // The identity index (with `keys`): a concern about a new person whose CPR
   // number is already indexed for a live subject is refused (AlreadyExists:
   // two pseudonyms for one person would split their subject access and leave
@@ -140,7 +139,7 @@ class Projector : public ledger::WriteHook, private StateView {
   Status CatchUp(std::uint64_t from, std::uint64_t to);
   void Evict();
   friend Result<std::uint64_t> Rebuild(ledger::LogStore& log,
-                                       ledger::lmdb::Env& env,
+                                       ledger::Tables& tables,
                                        ledger::Keystore* keys);
 
   struct CaseEntry {
@@ -163,7 +162,7 @@ class Projector : public ledger::WriteHook, private StateView {
   };
 
   ledger::LogStore& log_;
-  ledger::lmdb::Env& env_;
+  ledger::Tables& tables_;
   ProjectionDbs dbs_;
   // Writer-thread cache: every entry changed by a batch not yet committed is
   // pinned (dirty_until > committed_); clean entries are evicted beyond a
@@ -283,11 +282,11 @@ Result<std::vector<UserState>> ListUsers(ledger::LogStore& log,
 
 // --- Rebuild ------------------------------------------------------------------
 
-// Rebuilds every projection in `env` from the log: clears the projection DBs
+// Rebuilds every projection in `tables` from the log: clears the projection tables
 // and replays events 1..n. Returns the number of events replayed.
 // With `keys`, the data key of every erased subject is destroyed as well
 // (idempotent; see Open).
-Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::lmdb::Env& env,
+Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::Tables& tables,
                               ledger::Keystore* keys = nullptr);
 
 // Differences between the projection DBs of two environments, as lines
@@ -296,8 +295,8 @@ Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::lmdb::Env& env,
 // goes to operators' terminals); a proj.tokens key is shown by its first 8
 // characters only. A DB absent from an environment (a data dir of an older
 // version) compares as empty.
-Result<std::vector<std::string>> CompareProjections(ledger::lmdb::Env& a,
-                                                    ledger::lmdb::Env& b,
+Result<std::vector<std::string>> CompareProjections(ledger::Tables& a,
+                                                    ledger::Tables& b,
                                                     std::size_t max_lines = 100);
 
 }  // namespace caseledger::projections

@@ -35,7 +35,7 @@ Micros AddYears(Micros t, int years) {
 
 Result<RetentionPolicy> ReadRetentionPolicy(ledger::LogStore& log, const ProjectionDbs& dbs) {
   RetentionPolicy p;
-  CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
   CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.meta, AsBytes(kRetentionPolicyKey)));
   if (!v) return p;
   CL_ASSIGN_OR_RETURN(Json j, ledger::ParseUntrustedJson(AsChars(*v), StoredJsonLimits()));

@@ -8,13 +8,11 @@
 #include <utility>
 
 #include "base/bytes.h"
-#include "ledger/lmdb/env.h"
 
 // Definitions and suppression rules: docs/statistics.md.
 
 namespace caseledger::projections {
 
-namespace lmdb = ledger::lmdb;
 
 namespace {
 
@@ -361,7 +359,7 @@ Result<std::vector<YearStats>> ReadStats(ledger::LogStore& log,
                                          std::optional<int> year) {
   std::map<int, YearCounts> years;
   {
-    CL_ASSIGN_OR_RETURN(auto txn, log.env().BeginRead());
+    CL_ASSIGN_OR_RETURN(auto txn, log.Read());
     // proj.meta (docs/formats/projections.md): the statistics are only as
     // good as the projections they are read from.
     CL_ASSIGN_OR_RETURN(auto version, txn.Get(dbs.meta, AsBytes("version")));
@@ -381,7 +379,7 @@ Result<std::vector<YearStats>> ReadStats(ledger::LogStore& log,
           " events but the log has " + std::to_string(size) +
           " (run `caseledger rebuild`)");
 
-    CL_ASSIGN_OR_RETURN(auto cases, lmdb::Cursor::Open(txn, dbs.cases));
+    CL_ASSIGN_OR_RETURN(auto cases, txn.Scan(dbs.cases));
     CL_ASSIGN_OR_RETURN(auto kv, cases.First());
     while (kv) {
       CL_ASSIGN_OR_RETURN(CaseState state,
@@ -391,7 +389,7 @@ Result<std::vector<YearStats>> ReadStats(ledger::LogStore& log,
     }
 
     std::map<std::string, std::uint64_t> counters;
-    CL_ASSIGN_OR_RETURN(auto cur, lmdb::Cursor::Open(txn, dbs.counters));
+    CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.counters));
     CL_ASSIGN_OR_RETURN(kv, cur.First());
     while (kv) {
       if (kv->value.size() != 8)

@@ -6,6 +6,9 @@ source file of the repository:
   * <sodium.h> only in crypto/*.cc, never in a header (libsodium is owned by
     crypto/ alone);
   * Boost.Beast and Boost.Asio only in http/server.cc (the HTTP transport);
+  * the LMDB wrapper (ledger/lmdb/, namespace lmdb::) only inside ledger/:
+    the modules above read and write through ledger/tables.h (Tables,
+    Snapshot, TableWrites), never an Env, Dbi, txn or cursor;
   * a module includes only itself and the modules it may depend on
     (DEPENDS below): base < crypto < ledger < projections < app, then
     demo (beside app, on projections), http (on app) and cli (on all).
@@ -40,6 +43,8 @@ DEPENDS = {
 MODULES = list(DEPENDS)
 SOURCE_DIRS = MODULES + ["tests", "bench", "fuzz"]
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
+LMDB_NAME = re.compile(r'\blmdb::')
+LINE_COMMENT = re.compile(r'//[^\n]*')
 
 
 def module_of(rel):
@@ -60,6 +65,7 @@ def violations(root):
                     text = f.read()
                 for kind, target in INCLUDE.findall(text):
                     out.extend(check(rel, kind, target))
+                out.extend(check_names(rel, text))
     return out
 
 
@@ -76,6 +82,8 @@ def check(rel, kind, target):
     if kind == "<" and (target.startswith("boost/beast") or target.startswith("boost/asio")):
         if rel != "http/server.cc":
             found.append(f"{rel}: includes <{target}> (only http/server.cc may)")
+    if kind == '"' and target.startswith("ledger/lmdb/") and above_ledger(rel):
+        found.append(f'{rel}: includes "{target}" (only ledger/ may; use ledger/tables.h)')
     if kind == '"':
         mine = module_of(rel)
         theirs = target.split("/", 1)[0]
@@ -83,6 +91,17 @@ def check(rel, kind, target):
                 theirs not in DEPENDS[mine]:
             found.append(f'{rel}: includes "{target}" ({mine}/ may not include {theirs}/)')
     return found
+
+
+def above_ledger(rel):
+    mine = module_of(rel)
+    return mine is not None and mine not in ("base", "crypto", "ledger")
+
+
+def check_names(rel, text):
+    if above_ledger(rel) and LMDB_NAME.search(LINE_COMMENT.sub("", text)):
+        return [f"{rel}: names an lmdb:: type (only ledger/ may; use ledger/tables.h)"]
+    return []
 
 
 def self_test(root):
@@ -96,6 +115,8 @@ def self_test(root):
         "demo/planted_cli.cc": '#include "cli/commands.h"\n',
         "ledger/planted_up.cc": '#include "projections/projector.h"\n',
         "base/planted_up.h": '#include "crypto/sha256.h"\n',
+        "app/planted_lmdb_header.cc": '#include "ledger/lmdb/env.h"\n',
+        "projections/planted_lmdb_type.cc": "unsigned f(ledger::lmdb::Dbi d) { return d; }\n",
     }
     with tempfile.TemporaryDirectory() as tmp:
         copy = os.path.join(tmp, "src")

@@ -39,7 +39,7 @@ struct AuditWorld {
     ledger::LedgerOptions lo;
     lo.no_sync = true;
     ledger = OpenDomainLedger(dir.path(), std::move(lo)).value();
-    dbs = projections::ProjectionDbs::Open(ledger->store().env(), false).value();
+    dbs = projections::ProjectionDbs::Open(ledger->store().tables(), false).value();
   }
   Json Audit(Micros now) {
     AuditOptions o;

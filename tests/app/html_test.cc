@@ -343,7 +343,7 @@ TEST_CASE("the history of a real case: every event verifies, and the page shows 
     auto r = f.get();
     REQUIRE((r.ok() || r.status().code() == StatusCode::kPolicyRefused));
   }
-  auto dbs = projections::ProjectionDbs::Open(ledger->store().env(), false).value();
+  auto dbs = projections::ProjectionDbs::Open(ledger->store().tables(), false).value();
   auto ids = projections::ListCaseIds(ledger->store(), dbs).value();
   REQUIRE_FALSE(ids.empty());
 
@@ -381,7 +381,7 @@ TEST_CASE("the history of a real case: every event verifies, and the page shows 
   REQUIRE(entries.size() >= 2);
   const std::uint64_t sig_seq = entries[0]["seq"], content_seq = entries[1]["seq"];
   auto line_of = [&](std::uint64_t seq) {
-    auto txn = ledger->store().env().BeginRead().value();
+    auto txn = ledger->store().Read().value();
     return ledger::ReadEventLine(txn, ledger->store(), seq).value();
   };
   std::string sig_line = line_of(sig_seq), content_line = line_of(content_seq);
@@ -392,6 +392,7 @@ TEST_CASE("the history of a real case: every event verifies, and the page shows 
   REQUIRE(content_line[time_at] >= '0');
   REQUIRE(content_line[time_at] <= '9');
   content_line[time_at] = content_line[time_at] == '0' ? '1' : '0';
+  // Tampering beneath the ledger: straight into the LMDB environment.
   REQUIRE(ledger->store().env().Write([&](ledger::lmdb::WriteTxn& txn) -> Status {
     auto& store = ledger->store();
     CL_RETURN_IF_ERROR(txn.Put(store.events(), EncodeBigEndian64(sig_seq), AsBytes(sig_line)));

@@ -213,7 +213,7 @@ TEST_CASE("corrections that would put free text in clear or lead around ROL-2 ar
   auto refused_records = [&](std::uint64_t from) {
     int n = 0;
     for (std::uint64_t s = from + 1; s <= w.ledger->writer().size(); ++s) {
-      auto txn = w.ledger->store().env().BeginRead().value();
+      auto txn = w.ledger->store().Read().value();
       auto e = ledger::DecodeEvent(ledger::ReadEventLine(txn, w.ledger->store(), s).value()).value();
       CHECK(e.type == "policy.refused");
       ++n;
@@ -435,7 +435,7 @@ TEST_CASE("subject access export: every event, disclosure and access of the subj
   std::set<std::uint64_t> a_seqs, b_seqs;
   std::size_t a_requests = 0, a_reads = 0;
   {
-    auto txn = w.ledger->store().env().BeginRead().value();
+    auto txn = w.ledger->store().Read().value();
     for (std::uint64_t seq = 1; seq <= w.ledger->writer().size(); ++seq) {
       auto ev = ledger::DecodeEvent(ledger::ReadEventLine(txn, w.ledger->store(), seq).value()).value();
       if (ev.case_id == a_case) {

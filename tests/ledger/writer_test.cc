@@ -333,7 +333,7 @@ class StatefulHook : public WriteHook {
  public:
   Decision Check(Command&, Micros) override { return {}; }
   void Apply(const Command&, std::uint64_t, Micros) override {}
-  std::function<Status(lmdb::WriteTxn&)> TakeWrites(std::uint64_t, const crypto::Digest&) override {
+  std::function<Status(TableWrites&)> TakeWrites(std::uint64_t, const crypto::Digest&) override {
     return {};
   }
 };

@@ -33,7 +33,7 @@ inline ledger::LedgerOptions DomainOptions() {
   // As app::OpenDomainLedger: erasures destroy the subject's key.
   o.make_hook = [](ledger::LogStore& store, ledger::Keystore& keys)
       -> Result<std::unique_ptr<ledger::WriteHook>> {
-    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env(), &keys));
+    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.tables(), &keys));
     return std::unique_ptr<ledger::WriteHook>(std::move(p));
   };
   return o;
@@ -72,7 +72,7 @@ class Domain {
     auto l = ledger::Ledger::Open(dir_.path(), DomainOptions());
     if (!l.ok()) throw std::runtime_error(l.status().ToString());
     ledger_ = std::move(l).value();
-    auto dbs = projections::ProjectionDbs::Open(ledger_->store().env(), false);
+    auto dbs = projections::ProjectionDbs::Open(ledger_->store().tables(), false);
     if (!dbs.ok()) throw std::runtime_error(dbs.status().ToString());
     dbs_ = *dbs;
   }
@@ -103,7 +103,7 @@ class Domain {
   const projections::ProjectionDbs& dbs() const { return dbs_; }
   const std::string& dir() const { return dir_.path(); }
   ledger::Event EventAt(std::uint64_t seq) {
-    auto txn = store().env().BeginRead().value();
+    auto txn = store().Read().value();
     return ledger::DecodeEvent(ledger::ReadEventLine(txn, store(), seq).value()).value();
   }
   // The data key id of `subject` (what its subject.erased must name).

@@ -88,7 +88,7 @@ TEST_CASE("a key left live by a crash after the erasure was durable is destroyed
     o.no_sync = true;
     o.make_hook = [](ledger::LogStore& store, ledger::Keystore&)
         -> Result<std::unique_ptr<ledger::WriteHook>> {
-      CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.env(), nullptr));
+      CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.tables(), nullptr));
       return std::unique_ptr<ledger::WriteHook>(std::move(p));
     };
     auto l = ledger::Ledger::Open(dir.path(), std::move(o)).value();
@@ -96,16 +96,16 @@ TEST_CASE("a key left live by a crash after the erasure was durable is destroyed
     kid = l->keys().KidOf(*c.subject).value();
     REQUIRE(l->writer().Submit(Erasure(dpo, *c.subject, kid)).get().ok());
     CHECK_FALSE(l->keys().IsDestroyed(*c.subject));
-    auto dbs = projections::ProjectionDbs::Open(l->store().env(), false).value();
-    REQUIRE(l->store().env().Write([&](ledger::lmdb::WriteTxn& txn) {
+    auto dbs = projections::ProjectionDbs::Open(l->store().tables(), false).value();
+    REQUIRE(l->store().tables().Write([&](ledger::TableWrites& txn) {
       return txn.Put(dbs.meta, AsBytes("erase_key/" + *c.subject), ByteView{});
     }).ok());
   }
   auto l = ledger::Ledger::Open(dir.path(), DomainOptions()).value();
   CHECK(l->keys().IsDestroyed(*c.subject));
   CHECK(l->keys().DataKey(kid).status().code() == StatusCode::kNotFound);
-  auto dbs = projections::ProjectionDbs::Open(l->store().env(), false).value();
-  auto txn = l->store().env().BeginRead().value();
+  auto dbs = projections::ProjectionDbs::Open(l->store().tables(), false).value();
+  auto txn = l->store().Read().value();
   CHECK_FALSE(txn.Get(dbs.meta, AsBytes("erase_key/" + *c.subject)).value().has_value());
 }
 
@@ -116,18 +116,16 @@ TEST_CASE("the marker of a live erasure is dropped by the next batch", "[project
   const std::string kid = d.keys().KidOf(*c.subject).value();
   REQUIRE(d.Submit(Erasure(d.dpo, *c.subject, kid)).ok());
   auto marker = [&] {
-    auto txn = d.store().env().BeginRead().value();
+    auto txn = d.store().Read().value();
     return txn.Get(d.dbs().meta, AsBytes("erase_key/" + *c.subject)).value().has_value();
   };
   CHECK(marker());  // written with the erasure, in its txn
   {
     // A duty, not a projection: a rebuild (which has no marker) compares equal.
     TempDir scratch;
-    ledger::lmdb::EnvOptions eo;
-    eo.no_sync = true;
-    auto env = ledger::lmdb::Env::Open(scratch.path(), eo).value();
-    REQUIRE(projections::Rebuild(d.store(), *env).ok());
-    CHECK(projections::CompareProjections(d.store().env(), *env).value().empty());
+    auto rebuilt = ledger::Tables::OpenScratch(scratch.path()).value();
+    REQUIRE(projections::Rebuild(d.store(), *rebuilt).ok());
+    CHECK(projections::CompareProjections(d.store().tables(), *rebuilt).value().empty());
   }
   d.Must(Concern(d.cw, Json::array({Ground("b.threat")})));
   CHECK_FALSE(marker());

@@ -259,29 +259,27 @@ TEST_CASE("projections survive a reopen and equal a rebuild", "[projections][reb
 
   // Rebuild into a scratch environment: no difference.
   TempDir scratch;
-  ledger::lmdb::EnvOptions eo;
-  eo.no_sync = true;
-  auto env = ledger::lmdb::Env::Open(scratch.path(), eo);
-  REQUIRE(env.ok());
-  auto n = projections::Rebuild(d.store(), **env);
+  auto rebuilt = ledger::Tables::OpenScratch(scratch.path());
+  REQUIRE(rebuilt.ok());
+  auto n = projections::Rebuild(d.store(), **rebuilt);
   REQUIRE(n.ok());
   CHECK(*n == d.size());
-  auto diff = projections::CompareProjections(d.store().env(), **env);
+  auto diff = projections::CompareProjections(d.store().tables(), **rebuilt);
   REQUIRE(diff.ok());
   CHECK(diff->empty());
 
   // A damaged live projection is reported (by key, never by value).
-  REQUIRE(d.store().env().Write([&](ledger::lmdb::WriteTxn& txn) {
+  REQUIRE(d.store().tables().Write([&](ledger::TableWrites& txn) {
     return txn.Put(d.dbs().cases, AsBytes(k), AsBytes(std::string("{}")));
   }).ok());
-  diff = projections::CompareProjections(d.store().env(), **env);
+  diff = projections::CompareProjections(d.store().tables(), **rebuilt);
   REQUIRE(diff.ok());
   REQUIRE(diff->size() == 1);
   CHECK(diff->front() == "proj.cases " + k + ": differs");
 
   // Rebuilding the live projections repairs it.
-  REQUIRE(projections::Rebuild(d.store(), d.store().env()).ok());
-  diff = projections::CompareProjections(d.store().env(), **env);
+  REQUIRE(projections::Rebuild(d.store(), d.store().tables()).ok());
+  diff = projections::CompareProjections(d.store().tables(), **rebuilt);
   REQUIRE(diff.ok());
   CHECK(diff->empty());
 }
@@ -293,7 +291,7 @@ TEST_CASE("a log written without projections is caught up when opened", "[projec
   for (int i = 0; i < 20; ++i) a.Step();
   const std::string live = ViewJson(projections::ReadCase(d.store(), d.dbs(), k)->state);
   // Forget the projections, as a data dir of an older version would be.
-  REQUIRE(d.store().env().Write([&](ledger::lmdb::WriteTxn& txn) -> Status {
+  REQUIRE(d.store().tables().Write([&](ledger::TableWrites& txn) -> Status {
     for (const auto& [name, dbi] : d.dbs().All()) CL_RETURN_IF_ERROR(txn.Clear(dbi));
     return Status::Ok();
   }).ok());
@@ -321,13 +319,11 @@ std::string OwnerOf(Domain& d, const std::string& hash) {
 
 std::vector<std::string> Diff(Domain& d) {
   TempDir scratch;
-  ledger::lmdb::EnvOptions eo;
-  eo.no_sync = true;
-  auto env = ledger::lmdb::Env::Open(scratch.path(), eo);
-  if (!env.ok()) throw std::runtime_error(env.status().ToString());
-  auto n = projections::Rebuild(d.store(), **env);
+  auto rebuilt = ledger::Tables::OpenScratch(scratch.path());
+  if (!rebuilt.ok()) throw std::runtime_error(rebuilt.status().ToString());
+  auto n = projections::Rebuild(d.store(), **rebuilt);
   if (!n.ok()) throw std::runtime_error(n.status().ToString());
-  auto diff = projections::CompareProjections(d.store().env(), **env);
+  auto diff = projections::CompareProjections(d.store().tables(), **rebuilt);
   if (!diff.ok()) throw std::runtime_error(diff.status().ToString());
   return *diff;
 }
@@ -431,8 +427,8 @@ TEST_CASE("token changes within one batch leave only the last token", "[projecti
   CHECK(MustReadUser(d, v).is_revoked());
   CHECK(Diff(d).empty());
   // proj.tokens holds exactly u's current token.
-  auto txn = d.store().env().BeginRead().value();
-  auto cur = ledger::lmdb::Cursor::Open(txn, d.dbs().tokens).value();
+  auto txn = d.store().Read().value();
+  auto cur = txn.Scan(d.dbs().tokens).value();
   auto kv = cur.First().value();
   REQUIRE(kv.has_value());
   CHECK(AsChars(kv->key) == h3);
@@ -500,17 +496,15 @@ TEST_CASE("users are rebuilt, caught up and compared like the other projections"
   // A damaged proj.users or proj.tokens is reported by key; a token hash
   // only by its first 8 characters.
   TempDir scratch;
-  ledger::lmdb::EnvOptions eo;
-  eo.no_sync = true;
-  auto env = ledger::lmdb::Env::Open(scratch.path(), eo);
-  REQUIRE(env.ok());
-  REQUIRE(projections::Rebuild(d.store(), **env).ok());
+  auto rebuilt = ledger::Tables::OpenScratch(scratch.path());
+  REQUIRE(rebuilt.ok());
+  REQUIRE(projections::Rebuild(d.store(), **rebuilt).ok());
   const std::string stray = NewTokenHash();
-  REQUIRE(d.store().env().Write([&](ledger::lmdb::WriteTxn& txn) -> Status {
+  REQUIRE(d.store().tables().Write([&](ledger::TableWrites& txn) -> Status {
     CL_RETURN_IF_ERROR(txn.Put(d.dbs().users, AsBytes(u), AsBytes(std::string("{}"))));
     return txn.Put(d.dbs().tokens, AsBytes(stray), AsBytes(u));
   }).ok());
-  auto diff = projections::CompareProjections(d.store().env(), **env);
+  auto diff = projections::CompareProjections(d.store().tables(), **rebuilt);
   REQUIRE(diff.ok());
   REQUIRE(diff->size() == 2);
   CHECK((*diff)[0] == "proj.users " + u + ": differs");
@@ -518,7 +512,7 @@ TEST_CASE("users are rebuilt, caught up and compared like the other projections"
   CHECK((*diff)[1].find(stray) == std::string::npos);
 
   // Forgotten projections (as in an older data dir) are caught up on open.
-  REQUIRE(d.store().env().Write([&](ledger::lmdb::WriteTxn& txn) -> Status {
+  REQUIRE(d.store().tables().Write([&](ledger::TableWrites& txn) -> Status {
     for (const auto& [name, dbi] : d.dbs().All()) CL_RETURN_IF_ERROR(txn.Clear(dbi));
     return Status::Ok();
   }).ok());
@@ -536,7 +530,7 @@ TEST_CASE("projections of version 1 are rebuilt on open", "[projections][users][
   const std::string h = NewTokenHash();
   d.Must(RegisterUser(d.dpo, u, "auditor", h));
   // What a version-1 data dir looks like: the other DBs current, no users.
-  REQUIRE(d.store().env().Write([&](ledger::lmdb::WriteTxn& txn) -> Status {
+  REQUIRE(d.store().tables().Write([&](ledger::TableWrites& txn) -> Status {
     CL_RETURN_IF_ERROR(txn.Clear(d.dbs().users));
     CL_RETURN_IF_ERROR(txn.Clear(d.dbs().tokens));
     return txn.Put(d.dbs().meta, AsBytes(std::string("version")), AsBytes(std::string("1")));
@@ -545,7 +539,7 @@ TEST_CASE("projections of version 1 are rebuilt on open", "[projections][users][
   d.Reopen();
   CHECK(MustReadUser(d, u).role == "auditor");
   CHECK(OwnerOf(d, h) == u);
-  auto txn = d.store().env().BeginRead().value();
+  auto txn = d.store().Read().value();
   auto v = txn.Get(d.dbs().meta, AsBytes(std::string("version"))).value();
   REQUIRE(v.has_value());
   CHECK(AsChars(*v) == projections::kProjectionVersion);
@@ -555,11 +549,9 @@ TEST_CASE("an environment without the projection DBs compares as empty", "[proje
   Domain d;
   d.Must(RegisterUser(d.dpo, NewId("u"), "caseworker", NewTokenHash()));
   TempDir scratch;
-  ledger::lmdb::EnvOptions eo;
-  eo.no_sync = true;
-  auto env = ledger::lmdb::Env::Open(scratch.path(), eo);
-  REQUIRE(env.ok());
-  auto diff = projections::CompareProjections(d.store().env(), **env);
+  auto rebuilt = ledger::Tables::OpenScratch(scratch.path());
+  REQUIRE(rebuilt.ok());
+  auto diff = projections::CompareProjections(d.store().tables(), **rebuilt);
   REQUIRE(diff.ok());
   CHECK(std::find(diff->begin(), diff->end(), "proj.meta version: only in the first") !=
         diff->end());

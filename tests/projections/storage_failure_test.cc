@@ -29,14 +29,12 @@ bool WaitFor(Domain& d, WriterHealth::State state) {
 
 void RequireProjectionsEqualRebuild(Domain& d) {
   TempDir scratch;
-  ledger::lmdb::EnvOptions eo;
-  eo.no_sync = true;
-  auto env = ledger::lmdb::Env::Open(scratch.path(), eo);
-  REQUIRE(env.ok());
-  auto n = projections::Rebuild(d.store(), **env);
+  auto rebuilt = ledger::Tables::OpenScratch(scratch.path());
+  REQUIRE(rebuilt.ok());
+  auto n = projections::Rebuild(d.store(), **rebuilt);
   REQUIRE(n.ok());
   CHECK(*n == d.size());
-  auto diff = projections::CompareProjections(d.store().env(), **env);
+  auto diff = projections::CompareProjections(d.store().tables(), **rebuilt);
   REQUIRE(diff.ok());
   std::string lines;
   for (const auto& l : *diff) lines += l + "\n";
@@ -63,7 +61,7 @@ TEST_CASE("a failed commit leaves nothing of its batch: the writer rewinds the p
   const auto kept_before = d.View(*kept.case_id);
 
   const int err = GENERATE(ENOSPC, EIO);
-  d.store().env().InjectCommitFailures(err, 1 << 30);
+  d.store().InjectCommitFailures(err, 1 << 30);
   // One batch: a new case (a new subject's key and identity index entry), an
   // event on a kept case, an erasure, and a refusal record.
   auto refused = Concern(d.cw, Json::array());  // no grounds: ROL-1
@@ -88,7 +86,7 @@ TEST_CASE("a failed commit leaves nothing of its batch: the writer rewinds the p
   // The erasure was not durable: the key lives.
   CHECK_FALSE(d.keys().IsDestroyed(*to_erase.subject));
 
-  d.store().env().InjectCommitFailures(0, 0);  // space is freed
+  d.store().InjectCommitFailures(0, 0);  // space is freed
   REQUIRE(WaitFor(d, WriterHealth::State::kOk));
   CHECK(d.Ledger().writer().health().suspensions == 1);
   CHECK(d.Ledger().writer().health().probes >= 1);
