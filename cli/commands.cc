@@ -17,6 +17,7 @@
 #include "ledger/proofs.h"
 #include "ledger/verify.h"
 #include "projections/disclosure_register.h"
+#include "projections/policy.h"
 #include "projections/projector.h"
 
 namespace caseledger::cli {
@@ -132,7 +133,7 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool le
     }
     // --legacy: history migrated from the system caseledger replaces; a
     // disclosure step with h.legacy_ref is kept as it happened (policy.h).
-    cmd->legacy_import = legacy;
+    projections::SetOrigin(*cmd, {.legacy_import = legacy});
     in_flight.push_back({line_no, writer.Submit(std::move(*cmd))});
     if (!drain(1024)) return ExitCodeFor(failed);
   }

@@ -52,7 +52,7 @@ int CmdDisclosures(const std::string& dir, ReportFormat format, const std::strin
                    const std::string& out = "");
 // Reads JSON-lines commands from `in`; stops at the first bad line. With
 // `legacy`, the lines are history migrated from another case system
-// (ledger::Command::legacy_import; docs/formats/import.md).
+// (projections::CommandOrigin::legacy_import; docs/formats/import.md).
 int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool legacy = false);
 int CmdVerify(const std::string& dir, bool json, unsigned threads,
               const std::optional<std::string>& trusted_key = std::nullopt);

@@ -1643,7 +1643,7 @@ void Planner::PlanLegacyDisclosure(Case& c, Micros q, bool unfounded) {
   if (!r.refs.empty()) h["includes"] = Json::array();
   const User& requester = *c.coordinator;
   const auto legacy = [&](std::uint64_t id) {
-    planned_[id].cmd.legacy_import = true;
+    projections::SetOrigin(planned_[id].cmd, {.legacy_import = true});
     return id;
   };
   const std::uint64_t request = legacy(Add(

@@ -21,6 +21,7 @@
 #include "ledger/proofs.h"
 #include "projections/catalogue.h"
 #include "projections/disclosure_register.h"
+#include "projections/policy.h"
 #include "projections/stats.h"
 
 namespace caseledger::http {
@@ -329,7 +330,7 @@ HttpResponse Service::PostEvent(const Principal& who, const HttpRequest& req,
   // inside the writer, on the state this event is appended to: no read here,
   // and no assignment can change in between.
   ledger::Command c;
-  c.enforce_need_to_know = true;
+  projections::SetOrigin(c, {.enforce_need_to_know = true});
   c.type = type;
   c.actor = who.user;
   c.role = who.role;

@@ -5,7 +5,7 @@
 // Import line format: docs/formats/import.md.
 #pragma once
 
-#include <array>
+#include <any>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,26 +30,11 @@ struct Command {
   // set from input: ParseCommandJson and the API leave it false, and the
   // policy engine refuses server-only types unless it is set.
   bool from_server = false;
-  // Set by the API for a caller's own write to an existing case: the policy
-  // engine then refuses it (PermissionDenied, nothing appended) unless the
-  // actor may write to the case under need to know (ROL-12,
-  // projections/need_to_know.h), decided on the state the event would be
-  // appended to. Imports and the demo replay history and leave it false.
-  bool enforce_need_to_know = false;
-  // Set only by `caseledger import --legacy` (and the demo's migrated
-  // history), never from an import line or the API: the command records a
-  // disclosure step that already happened in the case system caseledger
-  // replaces. With `h.legacy_ref` set, the policy engine then stores a
-  // disclosure step that breaks a disclosure rule instead of refusing it, so
-  // that the history is kept as it happened and the disclosure register
-  // (projections/disclosure_register.h) reports it. Without this flag a
-  // `legacy_ref` is refused.
-  bool legacy_import = false;
-  // Set by the write hook, never from input: the identity index key of the
-  // person this command identifies (the keyed hash of the CPR number in a new
-  // subject's body, Keystore::LookupKeyOf). The writer indexes it under the
-  // key owner in the transaction that stores the owner's data key.
-  std::optional<std::array<std::uint8_t, 32>> lookup_key;
+  // Opaque to ledger/: what the writer's hook needs to know about where the
+  // command comes from (for the domain, a projections::CommandOrigin set by
+  // the API and the importers; projections/policy.h). Never set from input;
+  // the writer hands it to the hook untouched.
+  std::any hook_context;
 
   // The owner of the body's data key: the subject if any, else the actor
   // (a body about no subject is encrypted under a per-user key).

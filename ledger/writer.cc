@@ -407,6 +407,7 @@ Micros Writer::Admit(Prepared& out, std::vector<Micros>& times) {
     if (s.ok() && hook_) {
       WriteHook::Decision d = hook_->Check(p.cmd, t);
       s = std::move(d.status);
+      if (s.ok()) p.index_key = d.index_key;
       if (!s.ok() && d.record) {
         // Refused, but the refusal itself is recorded in its place.
         p.refusal = s;
@@ -456,8 +457,7 @@ Result<std::vector<std::string>> Writer::EnsureDataKeys(const std::vector<Pendin
   std::vector<Keystore::IndexEntry> index;  // with the keys (identity index)
   for (Pending* p : accepted) {
     if (p->cmd.body) owners.push_back(p->cmd.KeyOwner());
-    if (p->cmd.body && p->cmd.lookup_key)
-      index.push_back({*p->cmd.lookup_key, p->cmd.KeyOwner()});
+    if (p->cmd.body && p->index_key) index.push_back({*p->index_key, p->cmd.KeyOwner()});
   }
   if (owners.empty()) return std::vector<std::string>{};
   return keys_.EnsureKeys(owners, index);

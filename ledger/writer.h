@@ -106,6 +106,10 @@ class WriteHook {
     // For a refusal: the command to append instead (a `policy.refused`
     // record). The submitter still gets `status`.
     std::optional<Command> record;
+    // For an accepted command with a body: a key of the identity index
+    // (Keystore::IndexEntry) that the writer stores for the body's key owner
+    // in the transaction that stores the owner's data key.
+    std::optional<Keystore::LookupKey> index_key = std::nullopt;
   };
   // Decides on `cmd`, which would become an event at `time`. May complete
   // envelope fields derived from state (e.g. the subject of a case event).
@@ -186,6 +190,7 @@ class Writer {
     std::string h_json;     // canonical bytes of cmd.h, made by the submitter
     std::string body_json;  // canonical bytes of *cmd.body (empty if none)
     Status refusal;  // non-OK: `cmd` is the hook's refusal record; answer this
+    std::optional<Keystore::LookupKey> index_key;  // the hook's Decision::index_key
     std::promise<Result<Appended>> promise;
   };
   Writer(LogStore& store, Keystore& keys, const crypto::Ed25519SigningKey& key,

@@ -2,7 +2,7 @@
 // of a role may see, as a pure function of the user, the role and the case's
 // clear state. The API decides reads with it (app/authz.h adds purposes); the
 // policy engine decides a caller's writes with it inside the writer, on the
-// state the event is appended to (ledger::Command::enforce_need_to_know), so
+// state the event is appended to (projections::CommandOrigin::enforce_need_to_know), so
 // no assignment can change between the check and the append. The table, with
 // the reasons, is in docs/api/access.md. Thread-safe.
 //

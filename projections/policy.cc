@@ -1,6 +1,7 @@
 #include "projections/policy.h"
 
 #include <algorithm>
+#include <any>
 #include <cstdint>
 #include <iterator>
 #include <optional>
@@ -655,6 +656,13 @@ Status CheckGlobalEvent(Ctx& c) {
 
 }  // namespace
 
+void SetOrigin(ledger::Command& cmd, CommandOrigin origin) { cmd.hook_context = origin; }
+
+CommandOrigin OriginOf(const ledger::Command& cmd) {
+  const auto* origin = std::any_cast<CommandOrigin>(&cmd.hook_context);
+  return origin != nullptr ? *origin : CommandOrigin{};
+}
+
 Status Check(StateView& state, Command& cmd, Micros time) {
   const EventSpec* spec = FindEventSpec(cmd.type);
   if (spec == nullptr) return InvalidArgument("type: unknown event type");
@@ -678,7 +686,7 @@ Status Check(StateView& state, Command& cmd, Micros time) {
         return InvalidArgument("subject: not the subject of this case");
       cmd.subject = c.case_state->subject();
       c.view = c.case_state->Derive();
-      if (cmd.enforce_need_to_know && !MayWriteCase(cmd.actor, cmd.role, c.view))
+      if (OriginOf(cmd).enforce_need_to_know && !MayWriteCase(cmd.actor, cmd.role, c.view))
         return PermissionDenied("the case is not yours to write to (need to know)");
       break;
     }
@@ -696,11 +704,11 @@ Status Check(StateView& state, Command& cmd, Micros time) {
   CL_RETURN_IF_ERROR(ValidateHeader(*spec, cmd.h));
   CL_RETURN_IF_ERROR(ValidateBody(*spec, cmd.body));
   if (cmd.type == "disclosure.requested") CL_RETURN_IF_ERROR(CheckReferencesInBody(cmd.h, cmd.body));
-  // Migrated history (ledger::Command::legacy_import): a disclosure step
+  // Migrated history (CommandOrigin::legacy_import): a disclosure step
   // that happened in the old case system is stored as it happened, even
   // where it breaks a disclosure rule; the register reports it.
   const bool legacy = cmd.h.contains("legacy_ref");
-  if (legacy && !cmd.legacy_import) {
+  if (legacy && !OriginOf(cmd).legacy_import) {
     return InvalidArgument("h.legacy_ref: only `caseledger import --legacy` "
                            "records history migrated from another system");
   }

@@ -34,6 +34,29 @@
 
 namespace caseledger::projections {
 
+// Where a command comes from, as far as the rules must know it: set by the
+// front end that makes the command (SetOrigin), carried opaquely by the
+// writer (ledger::Command::hook_context) to Check. A command without one is
+// history replayed as it is (an import, the demo): the default.
+struct CommandOrigin {
+  // A caller's own write to an existing case through the API: refused
+  // (PermissionDenied, nothing appended) unless the actor may write to the
+  // case under need to know (ROL-12, projections/need_to_know.h), decided on
+  // the state the event would be appended to.
+  bool enforce_need_to_know = false;
+  // `caseledger import --legacy` and the demo's migrated history: the
+  // command records a disclosure step that already happened in the case
+  // system caseledger replaces. With `h.legacy_ref` set, a step that breaks a
+  // disclosure rule is stored instead of refused, so that the history is
+  // kept as it happened and the disclosure register
+  // (projections/disclosure_register.h) reports it. Without it a
+  // `legacy_ref` is refused.
+  bool legacy_import = false;
+};
+void SetOrigin(ledger::Command& cmd, CommandOrigin origin);
+// The command's origin (the default if none was set).
+CommandOrigin OriginOf(const ledger::Command& cmd);
+
 // What the projections know about a subject (pseudonym).
 struct SubjectState {
   std::vector<std::string> cases;  // in the order they were opened

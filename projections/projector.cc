@@ -338,10 +338,20 @@ Status Projector::CatchUp(std::uint64_t from, std::uint64_t to) {
 // --- Projector: the writer hook ----------------------------------------------
 
 ledger::WriteHook::Decision Projector::Check(ledger::Command& cmd, Micros time) {
+  checked_index_key_.reset();
   Status s = projections::Check(*this, cmd, time);
   if (s.ok()) s = CheckErasedKid(cmd);
-  if (s.ok()) s = IndexIdentity(cmd);
+  std::optional<ledger::Keystore::LookupKey> index_key;
+  if (s.ok()) {
+    Result<std::optional<ledger::Keystore::LookupKey>> k = IdentityIndexKey(cmd);
+    if (k.ok()) index_key = *k;
+    else s = k.status();
+  }
   if (s.ok()) s = CheckNotErased(cmd);
+  if (s.ok()) {
+    checked_index_key_ = index_key;  // Apply follows for this command
+    return {Status::Ok(), std::nullopt, index_key};
+  }
   if (s.code() != StatusCode::kPolicyRefused) return {std::move(s), std::nullopt};
   const bool case_exists = cmd.type != "concern.reported" && cmd.case_id &&
                            Case(*cmd.case_id) != nullptr;
@@ -371,14 +381,15 @@ Status Projector::CheckErasedKid(const ledger::Command& cmd) {
   return Status::Ok();
 }
 
-Status Projector::IndexIdentity(ledger::Command& cmd) {
+Result<std::optional<ledger::Keystore::LookupKey>> Projector::IdentityIndexKey(
+    const ledger::Command& cmd) {
   if (keys_ == nullptr || cmd.type != "concern.reported" || !cmd.body ||
       !cmd.subject || !cmd.h.value("new_subject", false))
-    return Status::Ok();
+    return std::optional<ledger::Keystore::LookupKey>();
   const Json& body = *cmd.body;
   if (!body.contains("identity") || !body["identity"].contains("cpr") ||
       !body["identity"]["cpr"].is_string())
-    return Status::Ok();
+    return std::optional<ledger::Keystore::LookupKey>();
   const ledger::Keystore::LookupKey key =
       CprLookupKey(*keys_, body["identity"]["cpr"].get<std::string>());
   std::optional<std::string> owner;
@@ -397,13 +408,13 @@ Status Projector::IndexIdentity(ledger::Command& cmd) {
           "POST /v1/subjects/lookup and report the concern about that subject");
     }
   }
-  cmd.lookup_key = key;
-  return Status::Ok();
+  return std::optional<ledger::Keystore::LookupKey>(key);
 }
 
 void Projector::Apply(const ledger::Command& cmd, std::uint64_t seq,
                       Micros time) {
-  if (cmd.lookup_key) batch_lookups_.insert_or_assign(*cmd.lookup_key, cmd.KeyOwner());
+  if (checked_index_key_) batch_lookups_.insert_or_assign(*checked_index_key_, cmd.KeyOwner());
+  checked_index_key_.reset();
   Fact f;
   f.seq = seq;
   f.time = time;

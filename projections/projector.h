@@ -108,13 +108,15 @@ class Projector : public ledger::WriteHook, private StateView {
   Projector(ledger::LogStore& log, ledger::Tables& tables, ProjectionDbs dbs,
             ledger::Keystore* keys = nullptr)
       : log_(log), tables_(tables), dbs_(dbs), keys_(keys) {}
+  // subject.erased names the subject's own data key.
+  Status CheckErasedKid(const ledger::Command& cmd);
   // The identity index (with `keys`): a concern about a new person whose CPR
   // number is already indexed for a live subject is refused (AlreadyExists:
   // two pseudonyms for one person would split their subject access and leave
-  // one behind at erasure); otherwise the command carries the lookup key for
-  // the writer to index with the subject's data key.
-  Status CheckErasedKid(const ledger::Command& cmd);
-  Status IndexIdentity(ledger::Command& cmd);
+  // one behind at erasure); otherwise the lookup key the writer indexes with
+  // the subject's data key (Decision::index_key), or none.
+  Result<std::optional<ledger::Keystore::LookupKey>> IdentityIndexKey(
+      const ledger::Command& cmd);
   // ROL-16, no resurrection: no body is recorded for an owner whose data key
   // was destroyed (FailedPrecondition; nothing is stored).
   Status CheckNotErased(const ledger::Command& cmd) const;
@@ -188,6 +190,8 @@ class Projector : public ledger::WriteHook, private StateView {
   // Lookup keys indexed by the batch being built (in the keystore once the
   // batch's keys are stored, before TakeWrites).
   std::map<ledger::Keystore::LookupKey, std::string> batch_lookups_;
+  // The index key of the command Check accepted last, for its Apply.
+  std::optional<ledger::Keystore::LookupKey> checked_index_key_;
   std::uint64_t applied_ = 0;  // seq of the last event applied
   std::atomic<std::uint64_t> committed_{0};
 };

@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "ledger/time.h"
+#include "projections/policy.h"
 #include "projections/vocabulary.h"
 #include "tests/e2e/process.h"
 
@@ -358,10 +359,10 @@ TEST_CASE(
     // Migrated history breaks the rules on purpose (the register's planted
     // findings); it is marked, and only disclosure steps carry the mark.
     if (c.h.contains("legacy_ref")) {
-      CHECK(c.legacy_import);
+      CHECK(projections::OriginOf(c).legacy_import);
       continue;
     }
-    CHECK_FALSE(c.legacy_import);
+    CHECK_FALSE(projections::OriginOf(c).legacy_import);
     if (recipient != "pet") continue;
     CHECK(cases.at(*c.case_id).founded.has_value());
     CHECK(c.h["threshold"] == "society_threatening");

@@ -572,7 +572,7 @@ TEST_CASE("a caller's write is decided on need to know inside the writer", "[pro
   const std::uint64_t before = w.d.size();
   auto responded = [&](const Actor& a, const std::string& case_id) {
     auto c = CaseEvent(a, case_id, "concern.responded", Json{{"channel", "phone"}});
-    c.enforce_need_to_know = true;
+    projections::SetOrigin(c, {.enforce_need_to_know = true});
     return w.d.Submit(c);
   };
   // The founded case is assigned to cw: cw and any coordinator may write; a
@@ -580,7 +580,7 @@ TEST_CASE("a caller's write is decided on need to know inside the writer", "[pro
   CHECK(responded(w.d.cw, w.founded).ok());
   auto assign = CaseEvent(w.d.co2, w.founded, "case.assigned",
                           Json{{"assignees", Json::array({w.d.cw.id})}});
-  assign.enforce_need_to_know = true;
+  projections::SetOrigin(assign, {.enforce_need_to_know = true});
   CHECK(w.d.Submit(assign).ok());
   CHECK(responded(w.d.cw2, w.founded).status().code() == StatusCode::kPermissionDenied);
   CHECK(responded(w.d.aud, w.founded).status().code() == StatusCode::kPermissionDenied);
@@ -786,7 +786,7 @@ namespace {
 Command Migrated(Command c, const char* ref = "OLD-2019-0001") {
   c.h["legacy_ref"] = true;
   if (c.type == "disclosure.requested") (*c.body)["legacy_ref"] = ref;
-  c.legacy_import = true;
+  projections::SetOrigin(c, {.legacy_import = true});
   c.time = ledger::NowMicros();
   return c;
 }
@@ -807,7 +807,7 @@ TEST_CASE("migrated disclosure steps are kept as they happened and the register 
   CHECK(d.Submit(untimed).status().code() == StatusCode::kInvalidArgument);
   // The flag alone changes nothing: without legacy_ref the rules refuse.
   Command flagged = Request(d.co, w.founded, "police", "fvl-28");
-  flagged.legacy_import = true;
+  projections::SetOrigin(flagged, {.legacy_import = true});
   CHECK(projections::RuleOf(d.Submit(flagged).status()) == "ROL-6");
   // Only disclosure steps take a legacy_ref (the catalogue's schema).
   CHECK(d.Submit(Migrated(CaseEvent(d.cw, w.founded, "concern.responded",
