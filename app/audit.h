@@ -53,7 +53,7 @@ struct AuditOptions {
 
 // `erasures`: Keystore::Erasures (the server) or Keystore::ReadErasures (the
 // CLI, needing no master key).
-Result<ledger::Json> BuildAudit(ledger::LogStore& store, const crypto::NoteVerifier& verifier,
+Result<Json> BuildAudit(ledger::LogStore& store, const crypto::NoteVerifier& verifier,
                                 const ledger::Keystore::ErasureRecords& erasures,
                                 const projections::ProjectionDbs& dbs,
                                 const AuditOptions& options);

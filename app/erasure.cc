@@ -22,7 +22,7 @@ Result<ledger::Command> ErasureCommand(ledger::Keystore& keys, const std::string
   c.actor = actor;
   c.role = role;
   c.subject = subject;
-  c.h = ledger::Json{{"reason", reason}, {"kid", *kid}};
+  c.h = Json{{"reason", reason}, {"kid", *kid}};
   return c;
 }
 

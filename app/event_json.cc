@@ -4,8 +4,8 @@
 
 namespace caseledger::app {
 
-ledger::Json HistoryEntryJson(const projections::HistoryEntry& e) {
-  ledger::Json o{{"seq", e.fact.seq},   {"time", ledger::FormatTime(e.fact.time)},
+Json HistoryEntryJson(const projections::HistoryEntry& e) {
+  Json o{{"seq", e.fact.seq},   {"time", ledger::FormatTime(e.fact.time)},
                  {"type", e.fact.type}, {"actor", e.fact.actor},
                  {"role", e.fact.role}, {"h", e.fact.h}};
   if (!e.corrected_by.empty()) o["corrected_by"] = e.corrected_by;
@@ -14,12 +14,12 @@ ledger::Json HistoryEntryJson(const projections::HistoryEntry& e) {
   return o;
 }
 
-Result<ledger::Json> ReadableBody(const ledger::Event& e, ledger::Keystore& keys,
+Result<Json> ReadableBody(const ledger::Event& e, ledger::Keystore& keys,
                                   std::optional<ledger::Micros> erased) {
   auto body = ledger::OpenBody(e, keys);
   if (body.ok() || body.status().code() != StatusCode::kFailedPrecondition) return body;
   // Crypto-shredded (DESIGN §7.2): say so, with the date, never 500.
-  ledger::Json marker{{"erased", true}};
+  Json marker{{"erased", true}};
   if (erased) {
     const std::string when = ledger::FormatTime(*erased);
     marker["erased_at"] = when;

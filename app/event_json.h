@@ -17,13 +17,13 @@ namespace caseledger::app {
 
 // seq, time, type, actor, role, h, and corrected_by / retracted_by / target
 // where present.
-ledger::Json HistoryEntryJson(const projections::HistoryEntry& e);
+Json HistoryEntryJson(const projections::HistoryEntry& e);
 
 // The body of `e` (which has one) for a reader who may see it: decrypted; or
 // {"erased": true, "erased_at", "note": "erased on <date>; …"} if its data
 // key was destroyed (`erased`: the subject's erasure time, if known), never
 // an error. Other failures as ledger::OpenBody.
-Result<ledger::Json> ReadableBody(const ledger::Event& e, ledger::Keystore& keys,
+Result<Json> ReadableBody(const ledger::Event& e, ledger::Keystore& keys,
                                   std::optional<ledger::Micros> erased);
 
 }  // namespace caseledger::app

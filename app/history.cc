@@ -19,7 +19,6 @@ namespace caseledger::app {
 
 namespace {
 
-using ledger::Json;
 
 std::string B64(const crypto::Digest& d) { return crypto::Base64Encode(d.view()); }
 

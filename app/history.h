@@ -30,7 +30,7 @@ namespace caseledger::app {
 // HistoryEntryJson plus "rules_checked" and "verification". InvalidArgument
 // for a malformed case id, NotFound for an unknown case; problems with the
 // events themselves are in the document, not errors.
-Result<ledger::Json> BuildCaseHistory(ledger::LogStore& store, const crypto::NoteVerifier& verifier,
+Result<Json> BuildCaseHistory(ledger::LogStore& store, const crypto::NoteVerifier& verifier,
                                       const projections::ProjectionDbs& dbs,
                                       std::string_view case_id, ledger::Micros now);
 
@@ -45,6 +45,6 @@ Result<ledger::Json> BuildCaseHistory(ledger::LogStore& store, const crypto::Not
 // unverified). InvalidArgument if `doc` has no "entries" array; I/O errors
 // of the read txn as LMDB's.
 Status AddVerification(ledger::LogStore& store, const crypto::NoteVerifier& verifier,
-                       ledger::Json& doc);
+                       Json& doc);
 
 }  // namespace caseledger::app

@@ -12,7 +12,6 @@ namespace caseledger::app {
 
 namespace {
 
-using ledger::Json;
 
 // --- Reading documents defensively -----------------------------------------
 // A renderer never throws on a document of the wrong shape: a missing or

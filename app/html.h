@@ -29,14 +29,14 @@ std::string HtmlEscape(std::string_view text);
 // Sections (stable ids): integrity, flags (one flag-<FLAG> per flag, one
 // flag-<FLAG>-<kind> per kind), refusals, erasures, retention, response-24h,
 // timing. Missing parts of the document are shown as missing, never guessed.
-std::string AuditHtml(const ledger::Json& audit);
+std::string AuditHtml(const Json& audit);
 
 // The statistics: {"years":[YearStats::ToJson(), …]} (GET /v1/stats), with
 // or without "v" and "min_cell" (`caseledger stats --json`). One section
 // id="year-<Y>" per year; a suppressed cell (null) is shown as "< 5", a
 // suppressed share as "not shown"; the goals of the source papers beside
 // their figures.
-std::string StatsHtml(const ledger::Json& stats);
+std::string StatsHtml(const Json& stats);
 
 // The timeline of one case: the document of BuildCaseHistory (app/history.h),
 // or the body of GET /v1/cases/{case}/history (with or without
@@ -44,7 +44,7 @@ std::string StatsHtml(const ledger::Json& stats);
 // One row id="seq-<N>" per event: time, actor, role, type, clear header,
 // the rules checked on its type, correction and retraction links (#seq-N
 // both ways), and the verification status. Bodies are never rendered.
-std::string CaseHistoryHtml(const ledger::Json& doc);
+std::string CaseHistoryHtml(const Json& doc);
 
 // The disclosure register: the document of projections::RegisterJson
 // (GET /v1/disclosures, `caseledger disclosures --json`). Headline "No
@@ -52,6 +52,6 @@ std::string CaseHistoryHtml(const ledger::Json& doc);
 // ids): checks (every check with its rule and count), findings (each
 // disclosure with a finding), disclosures (every entry, one row
 // id="request-<seq>"). docs/disclosures.md.
-std::string RegisterHtml(const ledger::Json& doc);
+std::string RegisterHtml(const Json& doc);
 
 }  // namespace caseledger::app

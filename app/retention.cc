@@ -8,22 +8,22 @@ namespace caseledger::app {
 
 namespace {
 
-ledger::Json SubjectJson(const projections::RetentionSubject& s) {
-  ledger::Json cases = ledger::Json::array();
+Json SubjectJson(const projections::RetentionSubject& s) {
+  Json cases = Json::array();
   for (const auto& c : s.cases) {
-    ledger::Json o{{"case", c.case_id}, {"basis", c.basis}, {"legal_hold", c.legal_hold}};
+    Json o{{"case", c.case_id}, {"basis", c.basis}, {"legal_hold", c.legal_hold}};
     if (c.due) o["due"] = ledger::FormatTime(*c.due);
     cases.push_back(std::move(o));
   }
-  return ledger::Json{{"subject", s.subject},
+  return Json{{"subject", s.subject},
                       {"due", ledger::FormatTime(s.due)},
                       {"reason", s.reason},
                       {"legal_hold", s.legal_hold},
                       {"cases", std::move(cases)}};
 }
 
-ledger::Json List(const std::vector<projections::RetentionSubject>& v) {
-  ledger::Json a = ledger::Json::array();
+Json List(const std::vector<projections::RetentionSubject>& v) {
+  Json a = Json::array();
   for (const auto& s : v) a.push_back(SubjectJson(s));
   return a;
 }
@@ -61,20 +61,20 @@ Result<RetentionRun> RunRetention(ledger::Ledger& ledger, const projections::Pro
   return run;
 }
 
-ledger::Json RetentionRunJson(const RetentionRun& run) {
+Json RetentionRunJson(const RetentionRun& run) {
   const auto& p = run.plan;
-  ledger::Json erased = ledger::Json::array();
+  Json erased = Json::array();
   for (const auto& e : run.erased)
     erased.push_back({{"subject", e.subject}, {"reason", e.reason}, {"seq", e.seq}});
-  ledger::Json failed = ledger::Json::array();
+  Json failed = Json::array();
   for (const auto& f : run.failed) failed.push_back({{"subject", f.subject}, {"why", f.why}});
-  ledger::Json policy{{"unfounded_days", p.policy.unfounded_days},
+  Json policy{{"unfounded_days", p.policy.unfounded_days},
                       {"closed_years", p.policy.closed_years},
                       {"review_months", p.policy.review_months},
                       {"source", p.policy.seq == 0 ? "defaults (DESIGN §7.3)"
                                                    : "retention.policy_set at seq " +
                                                          std::to_string(p.policy.seq)}};
-  return ledger::Json{{"now", ledger::FormatTime(p.now)},
+  return Json{{"now", ledger::FormatTime(p.now)},
                       {"soon_until", ledger::FormatTime(p.soon_until)},
                       {"policy", std::move(policy)},
                       {"subjects", p.subjects},

@@ -39,7 +39,7 @@ Result<RetentionRun> RunRetention(ledger::Ledger& ledger, const projections::Pro
                                   ledger::Micros soon_window = kRetentionSoonWindow);
 
 // The report: canonical-ready JSON, and a few readable lines.
-ledger::Json RetentionRunJson(const RetentionRun& run);
+Json RetentionRunJson(const RetentionRun& run);
 std::string RetentionRunText(const RetentionRun& run);
 
 // The DPO a retention run acts for: the one who set the policy in force if

@@ -12,7 +12,6 @@ namespace caseledger::app {
 
 namespace {
 
-using ledger::Json;
 
 // Replaces every case id in `j` that is not one of `own` (a ground citing
 // another subject's case) by a marker.

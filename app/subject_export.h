@@ -20,7 +20,7 @@ namespace caseledger::app {
 
 // The export as JSON, of `subject` whose projected state is `state`
 // (projections::ReadSubject).
-Result<ledger::Json> BuildSubjectExport(ledger::LogStore& log, ledger::Keystore& keys,
+Result<Json> BuildSubjectExport(ledger::LogStore& log, ledger::Keystore& keys,
                                         const projections::ProjectionDbs& dbs,
                                         const std::string& subject,
                                         const projections::SubjectState& state,
@@ -28,6 +28,6 @@ Result<ledger::Json> BuildSubjectExport(ledger::LogStore& log, ledger::Keystore&
 
 // The same export as one self-contained, readable HTML document (no scripts,
 // no external resources; every value escaped).
-std::string SubjectExportHtml(const ledger::Json& exported);
+std::string SubjectExportHtml(const Json& exported);
 
 }  // namespace caseledger::app

@@ -110,7 +110,7 @@ Result<AuditFigure> AuditOf(const std::string& dir) {
     CL_ASSIGN_OR_RETURN(auto erasures, ledger::Keystore::ReadErasures(dir + "/keystore"));
     app::AuditOptions o;
     o.now = ledger::NowMicros();
-    CL_ASSIGN_OR_RETURN(ledger::Json report, app::BuildAudit(*store, verifier, erasures, dbs, o));
+    CL_ASSIGN_OR_RETURN(Json report, app::BuildAudit(*store, verifier, erasures, dbs, o));
     f.seconds = SecondsSince(t0);
     f.cpu_seconds = ProcessCpuSeconds() - cpu0;
     f.verified = report["integrity"]["verified"].get<bool>();

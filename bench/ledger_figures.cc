@@ -306,7 +306,7 @@ Result<ReplayFigure> LedgerReplay(const std::string& dir, std::size_t sample,
               Bytes plain,
               crypto::AeadOpen(KeyRef(dek), p.nonce, p.ad.view(), p.ct));
           lap(t_open);
-          ledger::Json body = ledger::Json::parse(
+          Json body = Json::parse(
               plain.begin(), plain.end(), nullptr, /*allow_exceptions=*/false);
           if (body.is_discarded() || !body.is_object())
             return Corruption("a body is not a JSON object");

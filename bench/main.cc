@@ -766,8 +766,8 @@ DomainAppendsRun RunDomainAppends(ledger::Writer& writer, const DomainAppendsArg
         c.actor = d.actor;
         c.role = d.role;
         c.case_id = d.cases[k % d.cases.size()];
-        c.h = ledger::Json{{"channel", "phone"}};
-        c.body = ledger::Json{{"note", "synthetic"}};
+        c.h = Json{{"channel", "phone"}};
+        c.body = Json{{"note", "synthetic"}};
         const auto s0 = Clock::now();
         auto r = writer.Submit(std::move(c)).get();
         if (!r.ok()) {

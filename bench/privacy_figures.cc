@@ -104,10 +104,10 @@ Result<PrivacyFigures> MeasurePrivacy(const std::string& dir, std::uint64_t subj
       c.role = "caseworker";
       c.case_id = "c-" + Owner(static_cast<std::uint64_t>(i)).substr(2);
       c.subject = Owner(static_cast<std::uint64_t>(i));
-      c.h = ledger::Json{{"source", "school"}, {"subject_kind", "person"},
+      c.h = Json{{"source", "school"}, {"subject_kind", "person"},
                          {"grounds", {{{"code", "b.threat"}, {"observed_on", "2020-01-15"}}}},
-                         {"context", ledger::Json::array()}, {"minor", false}, {"new_subject", true}};
-      c.body = ledger::Json{{"narrative", "synthetic narrative (benchmark)"}};
+                         {"context", Json::array()}, {"minor", false}, {"new_subject", true}};
+      c.body = Json{{"narrative", "synthetic narrative (benchmark)"}};
       CL_RETURN_IF_ERROR(l->writer().Submit(std::move(c)).get().status());
       subjects_made.push_back(Owner(static_cast<std::uint64_t>(i)));
     }

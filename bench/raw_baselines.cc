@@ -2,6 +2,7 @@
 // includer of <lmdb.h>: the benchmark measures raw LMDB to have a limit to
 // compare the ledger with; nothing here is used by the ledger.
 #include "bench/raw_baselines.h"
+#include "base/json.h"
 
 #include <fcntl.h>
 #include <lmdb.h>
@@ -13,7 +14,6 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 namespace caseledger::bench {
@@ -251,7 +251,7 @@ Result<RawReplayResult> RawReplay(const std::string& env_dir,
             b.key.data()) != 0) {
       return Internal("raw replay: a sealed body does not open");
     }
-    auto body = nlohmann::json::parse(
+    auto body = Json::parse(
         plain.begin(), plain.begin() + static_cast<std::ptrdiff_t>(plain_len),
         nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded() || !body.is_object())

@@ -7,7 +7,6 @@
 
 namespace caseledger::bench {
 
-using ledger::Json;
 
 namespace {
 

@@ -41,7 +41,7 @@ class Workload {
  private:
   std::string Id(const char* prefix);
   ledger::Command Make(std::size_t subject_index, bool concern);
-  ledger::Json Body(std::uint64_t n) const;
+  Json Body(std::uint64_t n) const;
 
   WorkloadOptions options_;
   std::mt19937_64 rng_;

@@ -18,7 +18,6 @@ namespace caseledger::cli {
 
 namespace {
 
-using ledger::Json;
 
 std::string Str(const Json& j, const char* key, const std::string& fallback = "") {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;

@@ -165,7 +165,7 @@ int CmdVerify(const std::string& dir, bool json, unsigned threads,
   auto r = ledger::VerifyLedger(dir, opts);
   if (!r.ok()) return Fail(r.status());
   if (json) {
-    ledger::Json j{
+    Json j{
         {"ok", r->ok}, {"events", r->events}, {"checkpoints", r->checkpoints}};
     if (r->ok) j["root"] = r->root.Hex();
     if (r->first_bad_seq) j["first_bad_seq"] = *r->first_bad_seq;
@@ -276,7 +276,7 @@ int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
   auto set = ledger::MakeEvidenceSet(*store, *verifier, seqs);
   if (!set.ok()) return Fail(set.status());
   std::string text;
-  for (const ledger::Json& e : *set) text += ledger::CanonicalJson(e) + "\n";
+  for (const Json& e : *set) text += ledger::CanonicalJson(e) + "\n";
   if (out.empty()) {
     std::cout << text;
     return kExitOk;
@@ -375,9 +375,9 @@ int CmdRebuild(const std::string& dir, bool compare) {
   return rc;
 }
 
-std::string ReportText(ReportFormat format, const ledger::Json& doc,
-                       std::string (*html)(const ledger::Json&),
-                       void (*summary)(std::ostream&, const ledger::Json&)) {
+std::string ReportText(ReportFormat format, const Json& doc,
+                       std::string (*html)(const Json&),
+                       void (*summary)(std::ostream&, const Json&)) {
   if (format == ReportFormat::kJson) return ledger::CanonicalJson(doc) + "\n";
   if (format == ReportFormat::kHtml) return html(doc);
   std::ostringstream text;

@@ -26,9 +26,9 @@ enum class ReportFormat { kText, kJson, kHtml };
 Status WriteReport(const std::string& out, std::string_view what, std::string_view text);
 // The text of report `doc` in `format`: one line of canonical JSON, the page
 // `html` renders, or the summary `summary` prints.
-std::string ReportText(ReportFormat format, const ledger::Json& doc,
-                       std::string (*html)(const ledger::Json&),
-                       void (*summary)(std::ostream&, const ledger::Json&));
+std::string ReportText(ReportFormat format, const Json& doc,
+                       std::string (*html)(const Json&),
+                       void (*summary)(std::ostream&, const Json&));
 // The compliance audit (app/audit.h) of a data dir: a summary, the report
 // as one canonical JSON line, or an HTML page (to `out` if given); with
 // `previous_file` (a signed checkpoint note) also its consistency with the

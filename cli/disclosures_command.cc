@@ -16,7 +16,6 @@ namespace caseledger::cli {
 
 namespace {
 
-using ledger::Json;
 
 void PrintSummary(std::ostream& out, const Json& r) {
   out << "Disclosure register as of " << r["as_of"].get<std::string>() << ": "

@@ -15,7 +15,6 @@ namespace caseledger::cli {
 
 namespace {
 
-using ledger::Json;
 
 std::string Text(const Json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";

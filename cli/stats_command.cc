@@ -133,9 +133,9 @@ int CmdStats(const std::string& dir, std::optional<int> year, ReportFormat forma
 
   std::ostringstream text;
   if (format != ReportFormat::kText) {
-    ledger::Json years = ledger::Json::array();
+    Json years = Json::array();
     for (const YearStats& s : *stats) years.push_back(s.ToJson());
-    const ledger::Json j{
+    const Json j{
         {"v", 1}, {"min_cell", projections::kMinCell}, {"years", years}};
     text << (format == ReportFormat::kJson ? ledger::CanonicalJson(j) + "\n" : app::StatsHtml(j));
   } else if (stats->empty()) {

@@ -73,8 +73,8 @@ int CmdUserAdd(const std::string& dir, const std::string& role, const std::strin
   c.type = "user.registered";
   c.actor = acting;
   c.role = "dpo";
-  c.h = ledger::Json{{"user", id}, {"role", role}, {"token_hash", t.hash}};
-  c.body = ledger::Json{{"display_name", name}};
+  c.h = Json{{"user", id}, {"role", role}, {"token_hash", t.hash}};
+  c.body = Json{{"display_name", name}};
   auto r = Submit(*o, std::move(c));
   if (!r.ok()) return Fail(r.status());
   std::cout << "user " << id << " role " << role << " (seq " << r->seq << ")\n"
@@ -106,7 +106,7 @@ int CmdUserToken(const std::string& dir, const std::optional<std::string>& user,
   c.type = "user.token_issued";
   c.actor = *actor;
   c.role = "dpo";
-  c.h = ledger::Json{{"user", target}, {"token_hash", t.hash}};
+  c.h = Json{{"user", target}, {"token_hash", t.hash}};
   auto r = Submit(*o, std::move(c));
   if (!r.ok()) return Fail(r.status());
   if (quiet) {
@@ -128,7 +128,7 @@ int CmdUserRevoke(const std::string& dir, const std::string& user,
   c.type = "user.revoked";
   c.actor = *actor;
   c.role = "dpo";
-  c.h = ledger::Json{{"user", user}};
+  c.h = Json{{"user", user}};
   auto r = Submit(*o, std::move(c));
   if (!r.ok()) return Fail(r.status());
   std::cout << "user " << user << " revoked (seq " << r->seq << ")\n";

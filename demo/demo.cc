@@ -87,7 +87,6 @@ std::string_view NameOf(DefectKind kind) {
 namespace {
 
 using ledger::Command;
-using ledger::Json;
 using ledger::Micros;
 
 constexpr Micros kSecond = 1000000;

@@ -24,15 +24,16 @@
 
 namespace {
 
+using caseledger::Json;
 using caseledger::Result;
 using caseledger::StatusCode;
 namespace ledger = caseledger::ledger;
 
 // Checks that CanonicalJson(value) is accepted by the strict parser, gives back
 // an equal value and is its own canonical form. `what` names the value.
-void CheckCanonicalRoundTrip(const ledger::Json& value, const char* what) {
+void CheckCanonicalRoundTrip(const Json& value, const char* what) {
   const std::string canonical = ledger::CanonicalJson(value);
-  Result<ledger::Json> reparsed = ledger::ParseUntrustedJson(canonical);
+  Result<Json> reparsed = ledger::ParseUntrustedJson(canonical);
   FUZZ_CHECK(reparsed.ok(), std::string(what) + ": canonical form refused: " + reparsed.status().ToString());
   FUZZ_CHECK(*reparsed == value, std::string(what) + ": canonical form parses to a different value");
   FUZZ_CHECK(ledger::CanonicalJson(*reparsed) == canonical,
@@ -50,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
 
   // Generic strict JSON.
-  Result<ledger::Json> json = ledger::ParseUntrustedJson(text);
+  Result<Json> json = ledger::ParseUntrustedJson(text);
   if (json.ok()) {
     FUZZ_CHECK(ledger::CheckCanonicalValue(*json).ok(), "accepted JSON is not canonical-checkable");
     CheckCanonicalRoundTrip(*json, "JSON");

@@ -20,6 +20,7 @@
 
 namespace {
 
+using caseledger::Json;
 using caseledger::StatusCode;
 namespace ledger = caseledger::ledger;
 
@@ -81,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // accepts it and CanonicalJson gives it back. (Integers are limited to
   // ±(2^53 - 1) there, so only for seq within that range.)
   if (e.seq <= static_cast<std::uint64_t>(ledger::kMaxSafeInteger)) {
-    caseledger::Result<ledger::Json> j = ledger::ParseUntrustedJson(line);
+    caseledger::Result<Json> j = ledger::ParseUntrustedJson(line);
     FUZZ_CHECK(j.ok(), "accepted event line refused by ParseUntrustedJson: " + j.status().ToString());
     FUZZ_CHECK(ledger::CanonicalJson(*j) == line, "CanonicalJson(line) != line");
   }

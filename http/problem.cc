@@ -55,7 +55,7 @@ const HttpProblem& ProblemFor(StatusCode code) {
 
 std::string ProblemBody(int status, std::string_view type, std::string_view title,
                         std::string_view detail, std::string_view rule) {
-  ledger::Json j = ledger::Json::object();
+  Json j = Json::object();
   j["type"] = std::string(type);
   j["title"] = std::string(title);
   j["status"] = status;

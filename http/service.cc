@@ -27,7 +27,6 @@
 namespace caseledger::http {
 
 using app::Principal;
-using ledger::Json;
 using ledger::Micros;
 
 namespace {

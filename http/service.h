@@ -73,7 +73,7 @@ class Service {
   Status RecordAccess(const app::Principal& who, const std::string& case_id,
                       const std::string& purpose, const std::string& type = "access.read");
   // 201 (or the refusal / error) of a submitted command.
-  HttpResponse Written(Result<ledger::Appended> r, ledger::Json extra);
+  HttpResponse Written(Result<ledger::Appended> r, Json extra);
   HttpResponse EraseSubject(const app::Principal& who, const HttpRequest& req,
                             const std::string& subject);
   // POST /v1/subjects/lookup {"cpr"}: the subject a CPR number is indexed

@@ -30,7 +30,6 @@
 
 namespace caseledger::projections {
 
-using ledger::Json;
 using ledger::Micros;
 
 // One event as the projections see it.

@@ -24,7 +24,6 @@ namespace caseledger::projections {
 // "<rule>: <message>" (docs/decisions.md #13).
 Status RuleRefusal(std::string_view rule, std::string_view message);
 
-using ledger::Json;
 
 // A bearer token's stored form (docs/catalogue.md, `token_hash`): the
 // standard base64 text, with padding, of a 32-byte keyed hash (BLAKE2b-256,

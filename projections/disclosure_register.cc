@@ -11,7 +11,6 @@ namespace caseledger::projections {
 
 namespace {
 
-using ledger::Json;
 
 constexpr Micros kDay = Micros{86400} * 1000000;
 constexpr Micros kApprovalValidity = 30 * kDay;  // ROL-5

@@ -89,7 +89,7 @@ Result<std::vector<RegisterEntry>> ReadRegister(
 std::vector<std::uint64_t> DisclosureSteps(const CaseView& v, std::uint64_t request);
 
 // Canonical-ready JSON of an entry (docs/disclosures.md).
-ledger::Json RegisterEntryJson(const RegisterEntry& e);
+Json RegisterEntryJson(const RegisterEntry& e);
 
 // What a reader selects (GET /v1/disclosures, `caseledger disclosures`);
 // empty strings select everything. The period is [from, to) on
@@ -106,7 +106,7 @@ struct RegisterFilter {
 // selected and of those with findings, every check with how often it was
 // found (zeros included: what an empty register proves absent), and the
 // selected entries.
-ledger::Json RegisterJson(const std::vector<RegisterEntry>& entries,
+Json RegisterJson(const std::vector<RegisterEntry>& entries,
                           const RegisterFilter& filter, Micros now);
 
 }  // namespace caseledger::projections

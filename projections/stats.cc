@@ -91,19 +91,19 @@ std::optional<Share> ShareOf(const Group& g, const std::string& num,
   return s;
 }
 
-ledger::Json CellJson(const Cell& c) {
-  return c.value ? ledger::Json(*c.value) : ledger::Json(nullptr);
+Json CellJson(const Cell& c) {
+  return c.value ? Json(*c.value) : Json(nullptr);
 }
 
-ledger::Json CellsJson(const Group& g) {
-  ledger::Json j = ledger::Json::object();
+Json CellsJson(const Group& g) {
+  Json j = Json::object();
   for (const auto& [k, c] : g.cells) j[k] = CellJson(c);
   return j;
 }
 
-ledger::Json ShareJson(const std::optional<Share>& s) {
+Json ShareJson(const std::optional<Share>& s) {
   if (!s) return nullptr;
-  return ledger::Json{{"numerator", s->numerator},
+  return Json{{"numerator", s->numerator},
                       {"denominator", s->denominator},
                       {"per_mille", s->per_mille},
                       {"percent", s->Percent()}};
@@ -306,8 +306,7 @@ YearStats ComputeYearStats(
   return Suppress(y);
 }
 
-ledger::Json YearStats::ToJson() const {
-  using ledger::Json;
+Json YearStats::ToJson() const {
   Json progression_kinds = Json::array();
   for (std::string_view k : kProgressionKinds)
     progression_kinds.push_back(std::string(k));

@@ -164,7 +164,7 @@ struct YearStats {
 
   // Canonical-ready JSON (docs/statistics.md): integers only, a suppressed
   // cell as null, a suppressed share as null.
-  ledger::Json ToJson() const;
+  Json ToJson() const;
   friend bool operator==(const YearStats&, const YearStats&) = default;
 };
 

@@ -5,7 +5,10 @@ source file of the repository:
   * <lmdb.h> only under ledger/lmdb/ (LMDB is wrapped once);
   * <sodium.h> only in crypto/*.cc, never in a header (libsodium is owned by
     crypto/ alone);
-  * Boost.Beast and Boost.Asio only in http/server.cc (the HTTP transport);
+  * <nlohmann/json.hpp> only in base/json.h (the one JSON facade: Json);
+  * Boost.Beast and Boost.Asio only in the HTTP transport: http/server.cc
+    (the listener), http/session.cc (the connections) and their private
+    header http/transport.h, which only those two include;
   * the LMDB wrapper (ledger/lmdb/, namespace lmdb::) only inside ledger/:
     the modules above read and write through ledger/tables.h (Tables,
     Snapshot, TableWrites), never an Env, Dbi, txn or cursor;
@@ -43,6 +46,7 @@ DEPENDS = {
 MODULES = list(DEPENDS)
 SOURCE_DIRS = MODULES + ["tests", "bench", "fuzz"]
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
+TRANSPORT = {"http/server.cc", "http/session.cc", "http/transport.h"}
 LMDB_NAME = re.compile(r'\blmdb::')
 LINE_COMMENT = re.compile(r'//[^\n]*')
 
@@ -79,9 +83,15 @@ def check(rel, kind, target):
             rel.startswith("tests/crypto/") or rel == "bench/raw_baselines.cc"
         if not ok:
             found.append(f"{rel}: includes <sodium.h> (only crypto/*.cc may)")
+    if kind == "<" and target == "nlohmann/json.hpp" and rel != "base/json.h":
+        found.append(f"{rel}: includes <nlohmann/json.hpp> (only base/json.h may; use Json)")
     if kind == "<" and (target.startswith("boost/beast") or target.startswith("boost/asio")):
-        if rel != "http/server.cc":
-            found.append(f"{rel}: includes <{target}> (only http/server.cc may)")
+        if rel not in TRANSPORT:
+            found.append(f"{rel}: includes <{target}> (only the HTTP transport may: "
+                         "http/server.cc, http/session.cc, http/transport.h)")
+    if kind == '"' and target == "http/transport.h" and rel not in TRANSPORT:
+        found.append(f'{rel}: includes "http/transport.h" (private to http/server.cc '
+                     "and http/session.cc)")
     if kind == '"' and target.startswith("ledger/lmdb/") and above_ledger(rel):
         found.append(f'{rel}: includes "{target}" (only ledger/ may; use ledger/tables.h)')
     if kind == '"':
@@ -111,11 +121,13 @@ def self_test(root):
         "crypto/planted_sodium.h": "#include <sodium.h>\n",
         "projections/planted_beast.cc": "#include <boost/beast/http.hpp>\n",
         "http/planted_asio.h": "#include <boost/asio/io_context.hpp>\n",
+        "http/planted_transport.cc": '#include "http/transport.h"\n',
         "app/planted_http.cc": '#include "http/service.h"\n',
         "demo/planted_cli.cc": '#include "cli/commands.h"\n',
         "ledger/planted_up.cc": '#include "projections/projector.h"\n',
         "base/planted_up.h": '#include "crypto/sha256.h"\n',
         "app/planted_lmdb_header.cc": '#include "ledger/lmdb/env.h"\n',
+        "tests/planted_json.cc": "#include <nlohmann/json.hpp>\n",
         "projections/planted_lmdb_type.cc": "unsigned f(ledger::lmdb::Dbi d) { return d; }\n",
     }
     with tempfile.TemporaryDirectory() as tmp:

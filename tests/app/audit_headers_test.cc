@@ -18,7 +18,6 @@
 namespace caseledger::app {
 namespace {
 
-using ledger::Json;
 using ledger::Micros;
 
 constexpr Micros kDay = Micros{86'400'000'000};

@@ -20,7 +20,6 @@ namespace caseledger::app {
 namespace {
 
 using Catch::Contains;
-using ledger::Json;
 using ledger::Micros;
 
 std::size_t Count(const std::string& hay, const std::string& needle) {

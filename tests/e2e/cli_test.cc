@@ -6,8 +6,8 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 
+#include "base/json.h"
 #include "tests/e2e/process.h"
 #include "tests/e2e/synthetic.h"
 
@@ -21,7 +21,7 @@ std::string CommandLine(int i, const std::string& extra = "") {
 std::uint64_t VerifiedEvents(const std::string& dir) {
   auto r = Run({"verify", "--data", dir, "--json"});
   REQUIRE(r.exit_code == 0);
-  return nlohmann::json::parse(r.out)["events"].get<std::uint64_t>();
+  return Json::parse(r.out)["events"].get<std::uint64_t>();
 }
 
 // Changes one character of event `seq`'s signature in the data file itself,
@@ -116,13 +116,13 @@ TEST_CASE("proofs, checkpoint and bundles through the CLI", "[e2e]") {
   auto inc =
       Run({"prove", "inclusion", "--data", dir, "--seq", "7", "--size", "40"});
   REQUIRE(inc.exit_code == 0);
-  auto j = nlohmann::json::parse(inc.out);
+  auto j = Json::parse(inc.out);
   CHECK(j["leaf_index"] == 6);
   CHECK(j["tree_size"] == 40);
   CHECK(j["proof"].size() == 6);
   auto con = Run({"prove", "consistency", "--data", dir, "--from", "13"});
   REQUIRE(con.exit_code == 0);
-  CHECK(nlohmann::json::parse(con.out)["size2"] == 50);
+  CHECK(Json::parse(con.out)["size2"] == 50);
   CHECK(Run({"prove", "inclusion", "--data", dir, "--seq", "51"}).exit_code ==
         65);
 
@@ -211,15 +211,15 @@ TEST_CASE("erase through the CLI: the key is destroyed, erasure is final, rotati
   if (!demo_env.empty()) ::setenv("CASELEDGER_DEMO", demo_env.c_str(), 1);
   INFO(audit.err);
   REQUIRE(audit.exit_code == 0);
-  auto erasures = nlohmann::json::parse(audit.out)["erasures"];
-  CHECK(erasures["pending_owners"] == nlohmann::json::array({s1}));
+  auto erasures = Json::parse(audit.out)["erasures"];
+  CHECK(erasures["pending_owners"] == Json::array({s1}));
   CHECK(erasures["made_final"] == 0);
   CHECK_THAT(Run({"audit", "--data", dir}).out, Catch::Contains("1 pending"));
   auto rotate = Run({"keys", "rotate", "--data", dir});
   CHECK(rotate.exit_code == 0);
   CHECK_THAT(rotate.out, Catch::Contains("1 erasures made final"));
   // ... and final after the rotation.
-  erasures = nlohmann::json::parse(Run({"audit", "--data", dir, "--json"}).out)["erasures"];
+  erasures = Json::parse(Run({"audit", "--data", dir, "--json"}).out)["erasures"];
   CHECK(erasures["pending"] == 0);
   CHECK(erasures["made_final"] == 1);
   CHECK(VerifiedEvents(dir) >= 4);  // 2 concerns, the DPO, the erasure (+ the refusal)
@@ -239,8 +239,8 @@ TEST_CASE("the audit of a tampered data dir names the first bad seq and still co
   REQUIRE(Run({"import", "--data", dir}, ConcernLine(1) + ConcernLine(2) + ConcernLine(3)).exit_code == 0);
   auto clean = Run({"audit", "--data", dir, "--json"});
   REQUIRE(clean.exit_code == 0);
-  CHECK(nlohmann::json::parse(clean.out)["integrity"]["verified"] == true);
-  const std::string note = nlohmann::json::parse(clean.out)["integrity"]["latest_checkpoint"]["note"];
+  CHECK(Json::parse(clean.out)["integrity"]["verified"] == true);
+  const std::string note = Json::parse(clean.out)["integrity"]["latest_checkpoint"]["note"];
   WriteFile(tmp / "previous.txt", note);
 
   // One character of event 2's signature changed in the file itself.
@@ -248,7 +248,7 @@ TEST_CASE("the audit of a tampered data dir names the first bad seq and still co
 
   auto r = Run({"audit", "--data", dir, "--json", "--previous-checkpoint", tmp / "previous.txt"});
   CHECK(r.exit_code == 1);  // the report is printed, the exit says it failed
-  const auto report = nlohmann::json::parse(r.out);
+  const auto report = Json::parse(r.out);
   REQUIRE(report["integrity"]["verified"] == false);
   CHECK(report["integrity"].value("first_bad_seq", 0) == 2);
   CHECK_THAT(report["integrity"]["problem"].get<std::string>(), Catch::Contains("signature"));
@@ -272,7 +272,7 @@ TEST_CASE("history: each event of a case with its verification, as text, JSON an
   auto clean = Run({"history", "--data", dir, "--case", c2, "--json"});
   INFO(clean.err);
   REQUIRE(clean.exit_code == 0);
-  auto doc = nlohmann::json::parse(clean.out);
+  auto doc = Json::parse(clean.out);
   CHECK(doc["case"] == c2);
   REQUIRE(doc["entries"].size() == 1);
   CHECK(doc["entries"][0]["seq"] == 2);
@@ -302,7 +302,7 @@ TEST_CASE("history: each event of a case with its verification, as text, JSON an
   TamperSignature(dir, 2);
   auto bad = Run({"history", "--data", dir, "--case", c2, "--json"});
   CHECK(bad.exit_code == 1);  // written either way; the exit says it failed
-  doc = nlohmann::json::parse(bad.out);
+  doc = Json::parse(bad.out);
   CHECK(doc["entries"][0]["verification"]["signature_valid"] == false);
   CHECK(doc["entries"][0]["verification"]["included"] == true);  // the leaf excludes sig
   CHECK(doc["verification"]["all_verified"] == false);
@@ -328,7 +328,7 @@ TEST_CASE("audit and stats write HTML pages rendered from their JSON", "[e2e][ht
   CHECK_THAT(ReadFile(tmp / "a.html"), Catch::Contains("The log verifies"));
   CHECK(Run({"audit", "--data", dir, "--html", "--json"}).exit_code == 64);
   // The year of the two concerns (the server's time of the import).
-  const auto years = nlohmann::json::parse(Run({"stats", "--data", dir, "--json"}).out)["years"];
+  const auto years = Json::parse(Run({"stats", "--data", dir, "--json"}).out)["years"];
   REQUIRE(years.size() == 1);
   const std::string year = std::to_string(years[0]["year"].get<int>());
   auto stats = Run({"stats", "--data", dir, "--year", year, "--html"});
@@ -356,7 +356,7 @@ TEST_CASE("retention run reports through the CLI, as text and JSON", "[e2e][rete
                         Catch::Contains("erased now: 0"));
   auto j = Run({"retention", "run", "--data", dir, "--json"});
   REQUIRE(j.exit_code == 0);
-  auto report = nlohmann::json::parse(j.out);
+  auto report = Json::parse(j.out);
   CHECK(report["subjects"] == 1);
   CHECK(report["erased"].empty());
   CHECK(report["policy"]["source"] == "defaults (DESIGN §7.3)");

@@ -3,10 +3,10 @@
 // on.
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
+#include "base/json.h"
 #include "ledger/log_store.h"
 #include "tests/e2e/process.h"
 #include "tests/e2e/synthetic.h"
@@ -55,7 +55,7 @@ TEST_CASE("SIGKILL during appends loses no acknowledged event",
     auto v = Run({"verify", "--data", dir, "--json"});
     INFO(v.out << v.err);
     REQUIRE(v.exit_code == 0);
-    auto report = nlohmann::json::parse(v.out);
+    auto report = Json::parse(v.out);
     CHECK(report["ok"] == true);
     CHECK(report["events"].get<std::uint64_t>() >= acked_max);
     // The projections were committed with the events: a rebuild from the
@@ -71,7 +71,7 @@ TEST_CASE("SIGKILL during appends loses no acknowledged event",
   CHECK(more.exit_code == 0);
   auto v = Run({"verify", "--data", dir, "--json"});
   REQUIRE(v.exit_code == 0);
-  CHECK(nlohmann::json::parse(v.out)["events"].get<std::uint64_t>() >
+  CHECK(Json::parse(v.out)["events"].get<std::uint64_t>() >
         acked_max);
 }
 

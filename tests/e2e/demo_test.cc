@@ -24,7 +24,6 @@ namespace {
 using demo::DefectKind;
 using demo::DemoPlan;
 using ledger::Command;
-using ledger::Json;
 using ledger::Micros;
 
 constexpr Micros kHour = Micros{3600} * 1000000;
@@ -181,7 +180,7 @@ TEST_CASE("statistics of the demo data set show the figures with suppression",
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("\"p.") == std::string::npos);  // ROL-3
-  auto j = nlohmann::json::parse(r.out);
+  auto j = Json::parse(r.out);
   std::vector<int> founded_per_mille;
   bool progression = false, suppressed = false;
   for (const auto& y : j["years"]) {

@@ -26,7 +26,6 @@
 namespace caseledger::testing {
 namespace {
 
-using nlohmann::json;
 
 // A tmpfs of `mib` MiB at a fresh directory, unmounted when destroyed.
 class SmallFileSystem {
@@ -60,11 +59,11 @@ void Fill(const std::string& file, std::uint64_t bytes) {
     out.write(chunk.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(chunk.size(), bytes - n)));
 }
 
-json Health(std::uint16_t port, int* status) {
+Json Health(std::uint16_t port, int* status) {
   auto r = Request(port, "GET", "/healthz");
   REQUIRE(r);
   *status = r->status;
-  return json::parse(r->body);
+  return Json::parse(r->body);
 }
 
 TEST_CASE("e2e: a full disk answers 507, logs the cause, reports degraded, serves reads, and writes resume once space is freed",
@@ -85,7 +84,7 @@ TEST_CASE("e2e: a full disk answers 507, logs the cause, reports degraded, serve
   auto first = Request(port, "POST", "/v1/cases", cw, CaseWalk::Concern("b.threat").dump());
   REQUIRE(first);
   REQUIRE(first->status == 201);
-  const std::string case_id = json::parse(first->body)["case"];
+  const std::string case_id = Json::parse(first->body)["case"];
 
   // Leave about 2 MiB, then write (events on the case and new cases, whose
   // subjects need new keys in the keystore) until every writer has seen 507.
@@ -106,18 +105,18 @@ TEST_CASE("e2e: a full disk answers 507, logs the cause, reports degraded, serve
         if (i % 8 == 7) {
           r = c.Send("POST", "/v1/cases", cw, CaseWalk::Concern("b.threat").dump());
         } else {
-          json b{{"type", "concern.responded"}, {"h", {{"channel", "phone"}}},
+          Json b{{"type", "concern.responded"}, {"h", {{"channel", "phone"}}},
                  {"body", {{"note", note}}}};
           r = c.Send("POST", "/v1/cases/" + case_id + "/events", cw, b.dump());
         }
         if (!r) break;
         if (r->status == 201) {
           std::lock_guard lock(mu);
-          acked[json::parse(r->body)["seq"].get<std::uint64_t>()] = i % 8 == 7 ? "case" : note;
+          acked[Json::parse(r->body)["seq"].get<std::uint64_t>()] = i % 8 == 7 ? "case" : note;
           continue;
         }
         if (r->status == 507) {
-          CHECK(json::parse(r->body)["type"] ==
+          CHECK(Json::parse(r->body)["type"] ==
                 "https://caseledger.invalid/problems/insufficient-storage");
           ++full;
           break;
@@ -145,7 +144,7 @@ TEST_CASE("e2e: a full disk answers 507, logs the cause, reports degraded, serve
   CHECK(log.find("writer state=degraded reason=storage-full") != std::string::npos);
   CHECK(log.find("synthetic note") == std::string::npos);  // no data in the log
   int status = 0;
-  json h = Health(port, &status);
+  Json h = Health(port, &status);
   CHECK(status == 503);
   CHECK(h["status"] == "degraded");
   CHECK(h["reason"] == "storage-full");
@@ -164,7 +163,7 @@ TEST_CASE("e2e: a full disk answers 507, logs the cause, reports degraded, serve
   auto metrics = Request(port, "GET", "/metrics");
   REQUIRE(metrics);
   CHECK(metrics->body.find("caseledger_writer_state{state=\"degraded\"} 1") != std::string::npos);
-  json note{{"type", "concern.responded"}, {"h", {{"channel", "phone"}}},
+  Json note{{"type", "concern.responded"}, {"h", {{"channel", "phone"}}},
             {"body", {{"note", "synthetic note after"}}}};
   auto refused = Request(port, "POST", "/v1/cases/" + case_id + "/events", cw, note.dump());
   REQUIRE(refused);
@@ -184,7 +183,7 @@ TEST_CASE("e2e: a full disk answers 507, logs the cause, reports degraded, serve
   auto after = Request(port, "POST", "/v1/cases/" + case_id + "/events", cw, note.dump());
   REQUIRE(after);
   REQUIRE(after->status == 201);
-  acked[json::parse(after->body)["seq"].get<std::uint64_t>()] = "synthetic note after";
+  acked[Json::parse(after->body)["seq"].get<std::uint64_t>()] = "synthetic note after";
   CHECK(server.log().find("writer state=ok writes=resumed") != std::string::npos);
   CHECK(server.Stop() == 0);
 
@@ -223,9 +222,9 @@ TEST_CASE("e2e: an I/O error suspends writes (500, then 503) until a probe succe
     auto failed = Request(server.port(), "POST", "/v1/cases", cw, concern());
     REQUIRE(failed);
     CHECK(failed->status == 500);
-    CHECK(json::parse(failed->body)["type"] == "https://caseledger.invalid/problems/io");
+    CHECK(Json::parse(failed->body)["type"] == "https://caseledger.invalid/problems/io");
     int status = 0;
-    json h = Health(server.port(), &status);
+    Json h = Health(server.port(), &status);
     CHECK(status == 503);
     CHECK(h["status"] == "degraded");
     CHECK(h["reason"] == "storage-error");

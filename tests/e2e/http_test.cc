@@ -18,7 +18,6 @@
 namespace caseledger::testing {
 namespace {
 
-using nlohmann::json;
 
 TEST_CASE("e2e: a case from concern to closure over HTTP, as each role", "[e2e][slow]") {
   TempDir dir;
@@ -104,7 +103,7 @@ TEST_CASE("e2e: bad input over HTTP gets the right 4xx, the server stays up, the
   };
   std::string bad_utf8 = good;
   bad_utf8.replace(bad_utf8.find("Testperson"), 1, "\xff");
-  json unknown = CaseWalk::Concern("b.threat");
+  Json unknown = CaseWalk::Concern("b.threat");
   unknown["colour"] = "red";
   const std::vector<Row> rows = {
       {"malformed JSON", "{\"subject\":", auth, 400, "invalid-argument"},
@@ -123,7 +122,7 @@ TEST_CASE("e2e: bad input over HTTP gets the right 4xx, the server stays up, the
     HttpReply r = post(row.body, row.headers);
     CHECK(r.status == row.status);
     CHECK(r.Header("content-type") == "application/problem+json");
-    CHECK(json::parse(r.body)["type"] ==
+    CHECK(Json::parse(r.body)["type"] ==
           "https://caseledger.invalid/problems/" + row.type);
     CHECK(r.body.find("Testperson") == std::string::npos);
     CHECK(server.Healthy());
@@ -187,7 +186,7 @@ TEST_CASE("e2e: SIGKILL during a write load loses no acknowledged (201) event",
       auto r = Request(port, "POST", "/v1/cases", cw, CaseWalk::Concern("b.threat").dump());
       REQUIRE(r);
       REQUIRE(r->status == 201);
-      case_id = json::parse(r->body)["case"];
+      case_id = Json::parse(r->body)["case"];
     }
     std::atomic<bool> stop{false};
     std::mutex mu;
@@ -199,13 +198,13 @@ TEST_CASE("e2e: SIGKILL during a write load loses no acknowledged (201) event",
         for (int i = 0; !stop && c.connected(); ++i) {
           const std::string note = "synthetic note " + std::to_string(round) + "/" +
                                    std::to_string(t) + "/" + std::to_string(i);
-          json b{{"type", "concern.responded"}, {"h", {{"channel", "phone"}}},
+          Json b{{"type", "concern.responded"}, {"h", {{"channel", "phone"}}},
                  {"body", {{"note", note}}}};
           auto r = c.Send("POST", "/v1/cases/" + case_id + "/events", cw, b.dump());
           if (!r) break;  // the server died under us
           if (r->status == 201) {
             std::lock_guard lock(mu);
-            acked[json::parse(r->body)["seq"].get<std::uint64_t>()] = note;
+            acked[Json::parse(r->body)["seq"].get<std::uint64_t>()] = note;
           }
         }
       });
@@ -349,7 +348,7 @@ TEST_CASE("e2e: the subject access export of a demo subject holds all of that su
                    {{"authorization", "Bearer " + dpo}});
   REQUIRE(r);
   REQUIRE(r->status == 200);
-  const auto x = json::parse(r->body);
+  const auto x = Json::parse(r->body);
   std::set<std::string> exported_cases;
   for (const auto& c : x["cases"]) {
     const std::string id = c["case"];

@@ -11,14 +11,14 @@
 #include <atomic>
 #include <cstdio>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <string>
 
+#include "base/json.h"
 #include "http/router.h"
 
 namespace caseledger::testing {
 
-using WalkJson = nlohmann::json;
+using WalkJson = Json;
 
 struct WalkTokens {
   std::string cw, cw2, co, co2, lr, aud, dpo;  // bearer tokens

@@ -1,8 +1,8 @@
 // The Status -> HTTP table and the problem+json bodies (RFC 9457).
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/json.h"
 #include "http/problem.h"
 #include "projections/catalogue.h"
 
@@ -41,7 +41,7 @@ TEST_CASE("a policy refusal is 422 with its rule id", "[api]") {
   // As the policy engine refuses: the rule id is data on the status.
   const Status s = projections::RuleRefusal(
       "ROL-1", "a concern, and a founded assessment, needs at least one observed behaviour");
-  auto j = nlohmann::json::parse(ProblemJson(s));
+  auto j = Json::parse(ProblemJson(s));
   CHECK(j["status"] == 422);
   CHECK(j["rule"] == "ROL-1");
   CHECK(j["type"] == "https://caseledger.invalid/problems/policy-refused");
@@ -57,12 +57,12 @@ TEST_CASE("server-side failures never show their message to the client", "[api]"
     const std::string body = ProblemJson(s);
     CHECK(body.find("data.mdb") == std::string::npos);
     CHECK(body.find("seq 42") == std::string::npos);
-    auto j = nlohmann::json::parse(body);
+    auto j = Json::parse(body);
     CHECK(j["status"].get<int>() >= 500);
     CHECK_FALSE(j.contains("rule"));
   }
   // Client errors keep their (personal-data-free) detail.
-  auto j = nlohmann::json::parse(ProblemJson(InvalidArgument("h.source: unknown code")));
+  auto j = Json::parse(ProblemJson(InvalidArgument("h.source: unknown code")));
   CHECK(j["detail"] == "h.source: unknown code");
   CHECK(j["status"] == 400);
 }

@@ -1,8 +1,8 @@
 // The router without sockets: matching, path parameters, 404/405/400, query
 // parsing and its limits.
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 
+#include "base/json.h"
 #include "http/router.h"
 
 namespace caseledger::http {
@@ -12,7 +12,7 @@ Router TestRouter() {
   Router r;
   auto echo = [](std::string name) {
     return [name](const HttpRequest&, const PathParams& p, const QueryParams& q) {
-      nlohmann::json j{{"route", name}};
+      Json j{{"route", name}};
       for (const auto& [k, v] : p) j["path"][k] = v;
       for (const auto& [k, v] : q) j["query"][k] = v;
       HttpResponse resp;
@@ -36,7 +36,7 @@ HttpResponse Get(const Router& r, const std::string& target, const std::string& 
   return r.Handle(req);
 }
 
-nlohmann::json Body(const HttpResponse& r) { return nlohmann::json::parse(r.body); }
+Json Body(const HttpResponse& r) { return Json::parse(r.body); }
 
 TEST_CASE("routes match by method and path with parameters", "[api][router]") {
   Router r = TestRouter();

@@ -2,6 +2,7 @@
 // checked through an independent raw-socket client: round trips, keep-alive,
 // body/header limits, malformed requests, slow-loris and idle timeouts,
 // overload, graceful stop, and an access log free of personal data.
+#include "base/json.h"
 #include "http/server.h"
 
 #include <algorithm>
@@ -11,7 +12,6 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -100,7 +100,7 @@ class Harness {
     const std::string path = r.target.substr(0, r.target.find('?'));
     HttpResponse resp;
     if (path == "/echo") {
-      nlohmann::json j{{"method", r.method},
+      Json j{{"method", r.method},
                        {"target", r.target},
                        {"body_length", r.body.size()}};
       if (auto it = r.headers.find("x-test"); it != r.headers.end())
@@ -151,8 +151,8 @@ bool HasLogShape(const std::string& line) {
   return true;
 }
 
-nlohmann::json Json(const HttpReply& r) {
-  return nlohmann::json::parse(r.body);
+Json Json(const HttpReply& r) {
+  return Json::parse(r.body);
 }
 
 // Checks `r` is a problem+json of the HTTP layer with `status` and `slug`.

@@ -19,7 +19,6 @@
 namespace caseledger::http {
 namespace {
 
-using ledger::Json;
 using testing::NewId;
 
 struct World {

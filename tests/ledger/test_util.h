@@ -56,10 +56,10 @@ inline ledger::Command SyntheticCommand(
   c.actor = std::move(actor);
   c.role = "caseworker";
   c.case_id = NewId("c");
-  c.h = ledger::Json{{"channel", "phone"}, {"n", i}};
+  c.h = Json{{"channel", "phone"}, {"n", i}};
   if (subject) {
     c.subject = subject;
-    c.body = ledger::Json{{"note", "synthetic note " + std::to_string(i)}};
+    c.body = Json{{"note", "synthetic note " + std::to_string(i)}};
   }
   return c;
 }

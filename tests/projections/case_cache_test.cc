@@ -11,7 +11,6 @@ using testing::CaseEvent;
 using testing::Concern;
 using testing::Domain;
 using testing::Ground;
-using testing::Json;
 
 TEST_CASE("CaseCache reuses a parsed state only while the stored state is unchanged",
           "[projections]") {

@@ -12,7 +12,6 @@
 namespace caseledger::projections {
 namespace {
 
-using ledger::Json;
 
 constexpr Micros kHour = Micros{3'600'000'000};
 constexpr Micros kDay = 24 * kHour;

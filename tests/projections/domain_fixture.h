@@ -23,7 +23,6 @@
 namespace caseledger::testing {
 
 using ledger::Command;
-using ledger::Json;
 
 inline ledger::LedgerOptions DomainOptions() {
   ledger::LedgerOptions o;

@@ -2,7 +2,6 @@
 // the project in ../shared/testdata/rfc9162-vectors; see its README.md. Skipped, with a
 // warning, where the folder is absent.
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/json.h"
 #include "crypto/base64.h"
 #include "ledger/merkle/tree_hash.h"
 #include "ledger/merkle/verify.h"
@@ -21,7 +21,6 @@ namespace caseledger::merkle {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 const fs::path kVectorDir = fs::path(CASELEDGER_SOURCE_DIR) / ".." / "shared" / "testdata" /
                             "rfc9162-vectors";
@@ -45,16 +44,16 @@ std::vector<fs::path> JsonFiles(const fs::path& dir) {
   return files;
 }
 
-json ReadJson(const fs::path& path) {
+Json ReadJson(const fs::path& path) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
-  return json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  return Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
 }
 
 // A base64 hash field, or nullopt if it is not a string of exactly 32 bytes in strict
 // base64 (what a verifier fed from the wire must reject).
-std::optional<Digest> DecodeHash(const json& field) {
+std::optional<Digest> DecodeHash(const Json& field) {
   if (!field.is_string()) return std::nullopt;
   Result<Bytes> bytes = crypto::Base64Decode(field.get<std::string>());
   if (!bytes.ok()) return std::nullopt;
@@ -64,11 +63,11 @@ std::optional<Digest> DecodeHash(const json& field) {
 }
 
 // The proof field (null means empty), or nullopt if any element is malformed.
-std::optional<std::vector<Digest>> DecodeProof(const json& field) {
+std::optional<std::vector<Digest>> DecodeProof(const Json& field) {
   std::vector<Digest> proof;
   if (field.is_null()) return proof;
   if (!field.is_array()) return std::nullopt;
-  for (const json& element : field) {
+  for (const Json& element : field) {
     std::optional<Digest> hash = DecodeHash(element);
     if (!hash) return std::nullopt;
     proof.push_back(*hash);
@@ -78,7 +77,7 @@ std::optional<std::vector<Digest>> DecodeProof(const json& field) {
 
 // Runs one vector; returns the verifier's status, or InvalidArgument if a hash is
 // malformed.
-Status RunInclusion(const json& v) {
+Status RunInclusion(const Json& v) {
   const std::optional<Digest> root = DecodeHash(v.at("root"));
   const std::optional<Digest> leaf = DecodeHash(v.at("leafHash"));
   const std::optional<std::vector<Digest>> proof = DecodeProof(v.at("proof"));
@@ -87,7 +86,7 @@ Status RunInclusion(const json& v) {
                          *leaf, *proof, *root);
 }
 
-Status RunConsistency(const json& v) {
+Status RunConsistency(const Json& v) {
   const std::optional<Digest> root1 = DecodeHash(v.at("root1"));
   const std::optional<Digest> root2 = DecodeHash(v.at("root2"));
   const std::optional<std::vector<Digest>> proof = DecodeProof(v.at("proof"));
@@ -110,7 +109,7 @@ TEST_CASE("RFC 9162 known-answer proof vectors (transparency-dev/merkle)", "[mer
     REQUIRE(fs::is_directory(kVectorDir / kind));
     for (const fs::path& path : JsonFiles(kVectorDir / kind)) {
       const std::string name = fs::relative(path, kVectorDir).generic_string();
-      const json v = ReadJson(path);
+      const Json v = ReadJson(path);
       INFO(name << ": " << (v.is_object() ? v.value("desc", "?") : "unparsable"));
       REQUIRE(v.is_object());
       const bool want_err = v.at("wantErr").get<bool>();
