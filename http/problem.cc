@@ -15,33 +15,33 @@ constexpr std::string_view kServerDetail =
 
 // Indexed by StatusCode. One row per code: keep in the enum's order.
 constexpr std::array<HttpProblem, 14> kTable = {{
-    {200, "", "OK", false, true},                                   // kOk
+    {200, "", "OK", "", true},                                   // kOk
     {400, "https://caseledger.invalid/problems/invalid-argument",
-     "The request is malformed", false, true},                      // kInvalidArgument
+     "The request is malformed", "", true},                      // kInvalidArgument
     {404, "https://caseledger.invalid/problems/not-found",
-     "Not found", false, true},                                     // kNotFound
+     "Not found", "", true},                                     // kNotFound
     {409, "https://caseledger.invalid/problems/already-exists",
-     "Already exists", false, true},                                // kAlreadyExists
+     "Already exists", "", true},                                // kAlreadyExists
     {409, "https://caseledger.invalid/problems/failed-precondition",
-     "Not possible in the current state", false, true},             // kFailedPrecondition
+     "Not possible in the current state", "", true},             // kFailedPrecondition
     {422, "https://caseledger.invalid/problems/policy-refused",
-     "Refused by a rule of law", false, true},                      // kPolicyRefused
+     "Refused by a rule of law", "", true},                      // kPolicyRefused
     {403, "https://caseledger.invalid/problems/forbidden",
-     "Forbidden", false, true},                                     // kPermissionDenied
+     "Forbidden", "", true},                                     // kPermissionDenied
     {500, "https://caseledger.invalid/problems/integrity",
-     "Stored data failed an integrity check", false, false},        // kCorruption
+     "Stored data failed an integrity check", "", false},        // kCorruption
     {500, "https://caseledger.invalid/problems/io",
-     "Storage failure", false, false},                              // kIoError
+     "Storage failure", "", false},                              // kIoError
     {507, "https://caseledger.invalid/problems/insufficient-storage",
-     "Insufficient storage", false, false},                         // kResourceExhausted
+     "Insufficient storage", "", false},                         // kResourceExhausted
     {503, "https://caseledger.invalid/problems/unavailable",
-     "Temporarily unavailable", true, true},                        // kUnavailable
+     "Temporarily unavailable", "1", true},                        // kUnavailable
     {500, "https://caseledger.invalid/problems/internal",
-     "Internal error", false, false},                               // kInternal
+     "Internal error", "", false},                               // kInternal
     {401, "https://caseledger.invalid/problems/unauthenticated",
-     "Authentication required", false, true},                       // kUnauthenticated
+     "Authentication required", "", true},                       // kUnauthenticated
     {429, "https://caseledger.invalid/problems/too-many-attempts",
-     "Too many attempts", true, true},                              // kRateLimited
+     "Too many attempts", "60", true},                              // kRateLimited
 }};
 
 static_assert(static_cast<std::size_t>(StatusCode::kRateLimited) + 1 == kTable.size(),

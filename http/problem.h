@@ -18,7 +18,9 @@ struct HttpProblem {
   int status = 500;          // HTTP status code
   std::string_view type;     // stable problem type URI
   std::string_view title;    // short, fixed, human-readable
-  bool retry_after = false;  // answer with `Retry-After` (overload, 503)
+  // `Retry-After` in seconds, or empty for none: "1" for a server at
+  // capacity or suspended (503), "60" for a client's failed logins (429).
+  std::string_view retry_after;
   bool expose_detail = true; // false: the detail is fixed (server-side failure)
 };
 

@@ -55,7 +55,7 @@ HttpResponse ErrorResponse(const Status& s) {
   r.status = p.status;
   r.content_type = "application/problem+json";
   r.body = ProblemJson(s);
-  if (p.retry_after) r.headers.emplace_back("Retry-After", "1");
+  if (!p.retry_after.empty()) r.headers.emplace_back("Retry-After", std::string(p.retry_after));
   return r;
 }
 

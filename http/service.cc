@@ -222,10 +222,6 @@ void Service::AddAuthed(std::string method, std::string pattern, AuthedHandler h
                   HttpResponse r = ErrorResponse(who.status());
                   if (who.status().code() == StatusCode::kUnauthenticated)
                     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"caseledger\"");
-                  if (who.status().code() == StatusCode::kRateLimited) {
-                    for (auto& [name, value] : r.headers)
-                      if (name == "Retry-After") value = "60";
-                  }
                   return r;
                 }
                 return h(*who, req, p, q);

@@ -30,11 +30,12 @@ TEST_CASE("every status code has its own problem type and an error HTTP status",
   CHECK(ProblemFor(StatusCode::kNotFound).status == 404);
   CHECK(ProblemFor(StatusCode::kPermissionDenied).status == 403);
   CHECK(ProblemFor(StatusCode::kUnavailable).status == 503);
-  CHECK(ProblemFor(StatusCode::kUnavailable).retry_after);
+  CHECK(ProblemFor(StatusCode::kUnavailable).retry_after == "1");
   CHECK(ProblemFor(StatusCode::kInvalidArgument).status == 400);
   CHECK(ProblemFor(StatusCode::kUnauthenticated).status == 401);
   CHECK(ProblemFor(StatusCode::kRateLimited).status == 429);
-  CHECK(ProblemFor(StatusCode::kRateLimited).retry_after);
+  CHECK(ProblemFor(StatusCode::kRateLimited).retry_after == "60");
+  CHECK(ProblemFor(StatusCode::kNotFound).retry_after.empty());
 }
 
 TEST_CASE("a policy refusal is 422 with its rule id", "[api]") {
