@@ -53,12 +53,16 @@ class Server::Impl {
     state_->handler = std::move(handler);
     state_->access_log = std::move(access_log);
     state_->handler_pool = &handler_pool_;
+    // Written raw, without waiting (Reject): the same status, headers and
+    // body as a session's 503.
     const HttpResponse busy = Overloaded();
-    rejection_ =
-        "HTTP/1.1 503 Service Unavailable\r\nServer: caseledger\r\n"
-        "Content-Type: application/problem+json\r\nCache-Control: no-store\r\n"
-        "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
-        std::to_string(busy.body.size()) + "\r\n\r\n" + busy.body;
+    rejection_ = "HTTP/1.1 " + std::to_string(busy.status) +
+                 " Service Unavailable\r\nServer: caseledger\r\n"
+                 "Content-Type: " + busy.content_type +
+                 "\r\nCache-Control: no-store\r\n";
+    for (const auto& [name, value] : busy.headers) rejection_ += name + ": " + value + "\r\n";
+    rejection_ += "Connection: close\r\nContent-Length: " + std::to_string(busy.body.size()) +
+                  "\r\n\r\n" + busy.body;
     rejection_body_bytes_ = busy.body.size();
   }
 
