@@ -14,7 +14,8 @@ source file of the repository:
     Snapshot, TableWrites), never an Env, Dbi, txn or cursor;
   * a module includes only itself and the modules it may depend on
     (DEPENDS below): base < crypto < ledger < projections < app, then
-    demo (beside app, on projections), http (on app) and cli (on all).
+    demo (beside app, on projections), http (on app), web (on http and
+    app) and cli (on all).
 
 tests/, bench/ and fuzz/ sit above every module. Named exceptions: the
 benchmark's raw baselines (bench/raw_baselines.cc) measure raw LMDB and
@@ -41,7 +42,8 @@ DEPENDS = {
     "app": ["base", "crypto", "ledger", "projections"],
     "demo": ["base", "crypto", "ledger", "projections"],
     "http": ["base", "crypto", "ledger", "projections", "app"],
-    "cli": ["base", "crypto", "ledger", "projections", "app", "demo", "http"],
+    "web": ["base", "crypto", "ledger", "projections", "app", "http"],
+    "cli": ["base", "crypto", "ledger", "projections", "app", "demo", "http", "web"],
 }
 MODULES = list(DEPENDS)
 SOURCE_DIRS = MODULES + ["tests", "bench", "fuzz"]
@@ -124,6 +126,7 @@ def self_test(root):
         "http/planted_transport.cc": '#include "http/transport.h"\n',
         "app/planted_http.cc": '#include "http/service.h"\n',
         "demo/planted_cli.cc": '#include "cli/commands.h"\n',
+        "http/planted_web.cc": '#include "web/session.h"\n',
         "ledger/planted_up.cc": '#include "projections/projector.h"\n',
         "base/planted_up.h": '#include "crypto/sha256.h"\n',
         "app/planted_lmdb_header.cc": '#include "ledger/lmdb/env.h"\n',
