@@ -6,6 +6,7 @@
 
 #include "app/audit.h"
 #include "app/authz.h"
+#include "app/case_list.h"
 #include "app/erasure.h"
 #include "app/event_json.h"
 #include "app/history.h"
@@ -560,34 +561,23 @@ HttpResponse Service::ListCases(const Principal& who, const QueryParams& q) {
   if (auto s = OnlyParams(q, {"status", "limit", "after"}); !s.ok()) return ErrorResponse(s);
   auto limit = UintParam(q, "limit", 100, 1, options_.max_list);
   if (!limit.ok()) return ErrorResponse(limit.status());
-  static const std::set<std::string, std::less<>> kStatuses = {
-      "received", "under_assessment", "founded", "unfounded", "intervention", "closed", "erased"};
-  std::string status, after;
+  app::CaseListQuery query;
+  query.limit = static_cast<std::size_t>(*limit);
   if (auto it = q.find("status"); it != q.end()) {
-    if (!kStatuses.contains(it->second))
+    if (!app::IsCaseStatus(it->second))
       return ErrorResponse(InvalidArgument("query: status is not a case status"));
-    status = it->second;
+    query.status = it->second;
   }
   if (auto it = q.find("after"); it != q.end()) {
     if (!ValidateId(it->second, "c", "after").ok())
       return ErrorResponse(InvalidArgument("query: after must be a case id"));
-    after = it->second;
+    query.after = it->second;
   }
-  auto ids = projections::ListCaseIds(ledger_.store(), dbs_);
-  if (!ids.ok()) return ErrorResponse(ids.status());
+  auto list = app::ListCases(ledger_.store(), dbs_, cases_, who, query);
+  if (!list.ok()) return ErrorResponse(list.status());
   Json cases = Json::array();
-  std::string next;
-  for (const std::string& id : *ids) {
-    if (!after.empty() && id <= after) continue;
-    auto snap = cases_.Get(id);
-    if (!snap.ok()) return ErrorResponse(snap.status());
-    const projections::CaseView& v = snap->c->view;
-    if (!app::MayList(who, v)) continue;
-    if (!status.empty() && v.status != status) continue;
-    if (cases.size() == *limit) {
-      next = cases.back()["case"].get<std::string>();
-      break;
-    }
+  for (const auto& c : list->cases) {
+    const projections::CaseView& v = c->view;
     // A summary: never the context codes (ROL-3), never a body.
     cases.push_back(Json{{"case", v.case_id},
                          {"status", v.status},
@@ -598,7 +588,7 @@ HttpResponse Service::ListCases(const Principal& who, const QueryParams& q) {
                          {"last_activity", ledger::FormatTime(v.last_activity)}});
   }
   Json out{{"cases", std::move(cases)}};
-  if (!next.empty()) out["next"] = next;
+  if (!list->next.empty()) out["next"] = list->next;
   return JsonResponse(200, out);
 }
 
