@@ -18,6 +18,7 @@
 #include "app/retention.h"
 #include "http/server.h"
 #include "http/service.h"
+#include "web/workspace.h"
 #include "projections/projector.h"
 
 namespace caseledger::cli {
@@ -179,6 +180,10 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   }
   auto service = http::Service::Create(**ledger, app::TokenPepper(*master), so);
   if (!service.ok()) return Fail(service.status());
+  // The web workspace (docs/web.md) on the same router, server and sign-in.
+  auto workspace = web::Workspace::Create(**ledger, (*service)->authenticator());
+  if (!workspace.ok()) return Fail(workspace.status());
+  (*workspace)->AddRoutes((*service)->mutable_router());
   http::ServerOptions o;
   o.address = listen->first;
   o.port = listen->second;

@@ -54,6 +54,11 @@ class Service {
   const projections::ProjectionDbs& dbs() const { return dbs_; }
 
   const Router& router() const { return router_; }
+  // Another front end on the same server (the web workspace, web/) adds its
+  // routes here before serving, and signs people in with this authenticator,
+  // so failed sign-ins and failed API calls are throttled together.
+  Router& mutable_router() { return router_; }
+  app::Authenticator& authenticator() { return auth_; }
   Metrics& metrics() { return metrics_; }
 
  private:

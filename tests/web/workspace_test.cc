@@ -1,0 +1,265 @@
+// The web workspace over the router (no sockets): sign-in and sessions, the
+// CSRF check of every state-changing form, sign-out, the language switch,
+// the role's pages, and that pages hold no personal data of a case.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+
+#include "app/auth.h"
+#include "app/domain_ledger.h"
+#include "http/service.h"
+#include "ledger/ledger.h"
+#include "tests/http/case_walk.h"
+#include "tests/ledger/test_util.h"
+#include "web/workspace.h"
+
+namespace caseledger::web {
+namespace {
+
+using http::HttpRequest;
+using http::HttpResponse;
+
+std::string HeaderOf(const HttpResponse& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers)
+    if (k == name) return v;
+  return "";
+}
+
+// The value of a hidden field `name` in a page ("" if none).
+std::string HiddenField(const std::string& html, const std::string& name) {
+  const std::string key = "name=\"" + name + "\" value=\"";
+  const std::size_t at = html.find(key);
+  if (at == std::string::npos) return "";
+  const std::size_t start = at + key.size();
+  return html.substr(start, html.find('"', start) - start);
+}
+
+struct World {
+  testing::TempDir dir;
+  std::unique_ptr<app::DomainLedger> domain;
+  std::unique_ptr<app::TokenHasher> hasher;
+  std::unique_ptr<http::Service> service;
+  std::unique_ptr<Workspace> workspace;
+  testing::WalkTokens tokens;
+
+  World() {
+    REQUIRE(ledger::InitDataDir(dir.path(), "test.caseledger.invalid/web").ok());
+    ledger::LedgerOptions lo;
+    lo.no_sync = true;
+    domain = app::OpenDomainLedger(dir.path(), std::move(lo)).value();
+    auto master = ledger::LoadMasterKey(dir.path()).value();
+    hasher = std::make_unique<app::TokenHasher>(app::TokenPepper(master));
+    const std::string dpo = testing::NewId("u");
+    tokens.dpo = Register(dpo, dpo, "dpo");
+    tokens.cw_id = testing::NewId("u");
+    tokens.cw = Register(tokens.cw_id, dpo, "caseworker");
+    tokens.cw2 = Register(testing::NewId("u"), dpo, "caseworker");
+    tokens.co = Register(testing::NewId("u"), dpo, "coordinator");
+    tokens.aud = Register(testing::NewId("u"), dpo, "auditor");
+    service = http::Service::Create(*domain, app::TokenPepper(master)).value();
+    workspace = Workspace::Create(*domain, service->authenticator()).value();
+    workspace->AddRoutes(service->mutable_router());
+  }
+  std::string Register(const std::string& id, const std::string& by, const std::string& role) {
+    app::IssuedToken t = app::NewToken(id, *hasher);
+    ledger::Command c;
+    c.type = "user.registered";
+    c.actor = by;
+    c.role = "dpo";
+    c.h = Json{{"user", id}, {"role", role}, {"token_hash", t.hash}};
+    c.body = Json{{"display_name", "Synthetic " + role}};
+    REQUIRE(domain->writer().Submit(std::move(c)).get().ok());
+    return t.token;
+  }
+  HttpResponse Get(const std::string& target, const std::string& cookie = "") {
+    HttpRequest r;
+    r.method = "GET";
+    r.target = target;
+    if (!cookie.empty()) r.headers["cookie"] = std::string(kSessionCookie) + "=" + cookie;
+    r.remote = "127.0.0.1";
+    return service->Handle(r);
+  }
+  HttpResponse Post(const std::string& target, const std::string& form,
+                    const std::string& cookie = "") {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = target;
+    r.body = form;
+    r.headers["content-type"] = "application/x-www-form-urlencoded";
+    if (!cookie.empty()) r.headers["cookie"] = "other=1; " + std::string(kSessionCookie) + "=" + cookie;
+    r.remote = "127.0.0.1";
+    return service->Handle(r);
+  }
+  // Signs in; returns the session cookie's value.
+  std::string SignIn(const std::string& token, const std::string& lang = "da") {
+    HttpResponse r = Post("/ui/signin", "token=" + token + "&lang=" + lang);
+    REQUIRE(r.status == 303);
+    REQUIRE(HeaderOf(r, "Location") == "/ui/home");
+    const std::string set = HeaderOf(r, "Set-Cookie");
+    const std::string prefix = std::string(kSessionCookie) + "=";
+    REQUIRE(set.rfind(prefix, 0) == 0);
+    return set.substr(prefix.size(), set.find(';') - prefix.size());
+  }
+  std::string Csrf(const std::string& cookie) {
+    return HiddenField(Get("/ui/home", cookie).body, "csrf");
+  }
+  testing::CaseWalk Walk() {
+    return testing::CaseWalk([this](const HttpRequest& r) { return service->Handle(r); }, tokens);
+  }
+};
+
+TEST_CASE("signing in with a token gives a session cookie; pages carry the workspace's headers",
+          "[web][workspace]") {
+  World w;
+  HttpResponse r = w.Get("/ui");
+  CHECK(r.status == 303);
+  CHECK(HeaderOf(r, "Location") == "/ui/signin");
+  r = w.Get("/ui/signin");
+  REQUIRE(r.status == 200);
+  CHECK(r.content_type == "text/html; charset=utf-8");
+  CHECK(HeaderOf(r, "Content-Security-Policy") == std::string(kCsp));
+  CHECK(HeaderOf(r, "X-Content-Type-Options") == "nosniff");
+  CHECK(r.body.find("<html lang=\"da\">") != std::string::npos);
+  CHECK(r.body.find("Log ind") != std::string::npos);
+  CHECK(r.body.find("<script") == std::string::npos);
+  CHECK(r.body.find("style=") == std::string::npos);
+  CHECK(w.Get("/ui/signin?lang=en").body.find("<html lang=\"en\">") != std::string::npos);
+  // The stylesheet every page links is served by the server itself.
+  const std::size_t css = r.body.find("<link rel=\"stylesheet\" href=\"/ui/assets/workspace.css\">");
+  CHECK(css != std::string::npos);
+  const HttpResponse sheet = w.Get("/ui/assets/workspace.css");
+  CHECK(sheet.status == 200);
+  CHECK(sheet.content_type == "text/css; charset=utf-8");
+  CHECK(sheet.body.find(".skipnav") != std::string::npos);
+
+  // A wrong token: 401, the form again, no cookie.
+  std::string wrong = w.tokens.cw;
+  wrong.back() = wrong.back() == '0' ? '1' : '0';
+  r = w.Post("/ui/signin", "token=" + wrong + "&lang=da");
+  CHECK(r.status == 401);
+  CHECK(HeaderOf(r, "Set-Cookie").empty());
+  CHECK(r.body.find("Log ind mislykkedes") != std::string::npos);
+
+  const std::string cookie = w.SignIn(w.tokens.cw);
+  CHECK(cookie.size() == 64);
+  r = w.Get("/ui/home", cookie);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("Logget ind som Sagsbehandler") != std::string::npos);
+  CHECK(r.body.find("href=\"/ui/cases\"") != std::string::npos);
+  CHECK(HeaderOf(w.Get("/ui", cookie), "Location") == "/ui/home");
+  CHECK(HeaderOf(w.Get("/ui/signin", cookie), "Location") == "/ui/home");
+  // Without a session, a page sends the browser to sign in.
+  CHECK(HeaderOf(w.Get("/ui/home"), "Location") == "/ui/signin");
+  CHECK(HeaderOf(w.Get("/ui/home", std::string(64, 'a')), "Location") == "/ui/signin");
+}
+
+TEST_CASE("a state-changing form without the CSRF token, with another user's session or after "
+          "sign-out is refused",
+          "[web][workspace][security]") {
+  World w;
+  const std::string a = w.SignIn(w.tokens.cw);
+  const std::string b = w.SignIn(w.tokens.co);
+  const std::string csrf_a = w.Csrf(a), csrf_b = w.Csrf(b);
+  REQUIRE(csrf_a.size() == 64);
+  REQUIRE(csrf_a != csrf_b);
+  auto lang_of = [&](const std::string& cookie) {
+    return w.Get("/ui/home", cookie).body.find("<html lang=\"en\">") != std::string::npos ? "en"
+                                                                                         : "da";
+  };
+  // No token, an empty one, another session's token: 403, nothing changes.
+  CHECK(w.Post("/ui/lang", "lang=en&back=/ui/home", a).status == 403);
+  CHECK(w.Post("/ui/lang", "csrf=&lang=en&back=/ui/home", a).status == 403);
+  HttpResponse r = w.Post("/ui/lang", "csrf=" + csrf_b + "&lang=en&back=/ui/home", a);
+  CHECK(r.status == 403);
+  CHECK(r.body.find("Formularen kunne ikke sendes") != std::string::npos);
+  CHECK(lang_of(a) == std::string("da"));
+  // The right token in another user's session is refused as well.
+  CHECK(w.Post("/ui/lang", "csrf=" + csrf_a + "&lang=en&back=/ui/home", b).status == 403);
+  CHECK(lang_of(b) == std::string("da"));
+  // Not a form: 415.
+  HttpRequest json;
+  json.method = "POST";
+  json.target = "/ui/lang";
+  json.headers["content-type"] = "application/json";
+  json.headers["cookie"] = std::string(kSessionCookie) + "=" + a;
+  json.body = "{\"csrf\":\"" + csrf_a + "\",\"lang\":\"en\"}";
+  CHECK(w.service->Handle(json).status == 415);
+  // The right token in its own session: done, back where the form came from.
+  r = w.Post("/ui/lang", "csrf=" + csrf_a + "&lang=en&back=/ui/cases", a);
+  CHECK(r.status == 303);
+  CHECK(HeaderOf(r, "Location") == "/ui/cases");
+  CHECK(lang_of(a) == std::string("en"));
+  // "back" never leaves the workspace.
+  for (const char* away : {"https://example.invalid/", "//example.invalid/ui/", "/v1/audit",
+                           "/ui/../v1/audit:x"}) {
+    r = w.Post("/ui/lang", "csrf=" + csrf_a + "&lang=en&back=" + std::string(away), a);
+    CHECK(HeaderOf(r, "Location") == "/ui/home");
+  }
+  // Sign-out needs the token too; afterwards the session is gone.
+  CHECK(w.Post("/ui/signout", "", a).status == 403);
+  CHECK(w.Get("/ui/home", a).status == 200);
+  r = w.Post("/ui/signout", "csrf=" + csrf_a, a);
+  CHECK(r.status == 303);
+  CHECK(HeaderOf(r, "Location") == "/ui/signin?signed_out=1");
+  CHECK(HeaderOf(r, "Set-Cookie").find("Max-Age=0") != std::string::npos);
+  CHECK(HeaderOf(w.Get("/ui/home", a), "Location") == "/ui/signin");
+  CHECK(w.Post("/ui/lang", "csrf=" + csrf_a + "&lang=da&back=/ui/home", a).status == 403);
+  CHECK(w.Post("/ui/signout", "csrf=" + csrf_a, a).status == 403);
+  // The other user's session is untouched.
+  CHECK(w.Get("/ui/home", b).status == 200);
+}
+
+TEST_CASE("my cases lists what need to know allows, with labels and Copenhagen dates, and no "
+          "personal data",
+          "[web][workspace]") {
+  World w;
+  auto walk = w.Walk();
+  const testing::WalkJson concern = testing::CaseWalk::Concern("b.threat");
+  HttpResponse r = walk.Post(w.tokens.cw, "/v1/cases", concern);
+  REQUIRE(r.status == 201);
+  const std::string case_id = testing::CaseWalk::Body(r)["case"];
+
+  const std::string cw = w.SignIn(w.tokens.cw);
+  r = w.Get("/ui/cases", cw);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("title=\"" + case_id + "\"") != std::string::npos);
+  CHECK(r.body.find("Modtaget") != std::string::npos);     // status label, not "received"
+  CHECK(r.body.find(">received<") == std::string::npos);
+  CHECK(r.body.find("Senest ") != std::string::npos);      // the 24-hour clock
+  CHECK(r.body.find("Ikke tildelt") != std::string::npos);
+  CHECK(r.body.find("aria-current=\"page\"") != std::string::npos);
+  // Nothing of the concern's body: neither the name nor the CPR number.
+  const std::string name = concern["body"]["identity"]["name"];
+  const std::string cpr = concern["body"]["identity"]["cpr"];
+  CHECK(r.body.find(name) == std::string::npos);
+  CHECK(r.body.find(cpr) == std::string::npos);
+  CHECK(r.body.find(cpr.substr(0, 6)) == std::string::npos);
+
+  // Another caseworker does not see it; a coordinator does; an auditor has no such page.
+  r = w.Get("/ui/cases", w.SignIn(w.tokens.cw2));
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find(case_id) == std::string::npos);
+  CHECK(r.body.find("Du har ingen sager.") != std::string::npos);
+  CHECK(w.Get("/ui/cases", w.SignIn(w.tokens.co, "en")).body.find(case_id) != std::string::npos);
+  r = w.Get("/ui/cases", w.SignIn(w.tokens.aud));
+  CHECK(r.status == 403);
+  CHECK(r.body.find(case_id) == std::string::npos);
+}
+
+TEST_CASE("a revoked user's workspace session ends at the next request", "[web][workspace][security]") {
+  World w;
+  const std::string cookie = w.SignIn(w.tokens.cw);
+  REQUIRE(w.Get("/ui/home", cookie).status == 200);
+  ledger::Command c;
+  c.type = "user.revoked";
+  c.actor = app::TokenUser(w.tokens.dpo).value();
+  c.role = "dpo";
+  c.h = Json{{"user", w.tokens.cw_id}};
+  REQUIRE(w.domain->writer().Submit(std::move(c)).get().ok());
+  CHECK(HeaderOf(w.Get("/ui/home", cookie), "Location") == "/ui/signin");
+  CHECK(w.Post("/ui/signin", "token=" + w.tokens.cw + "&lang=da").status == 401);
+}
+
+}  // namespace
+}  // namespace caseledger::web

@@ -1,0 +1,301 @@
+#include "web/workspace.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "app/case_list.h"
+#include "base/ids.h"
+#include "web/local_time.h"
+
+namespace caseledger::web {
+
+using http::HttpRequest;
+using http::HttpResponse;
+using http::QueryParams;
+using Form = http::QueryParams;  // a posted form's fields
+
+namespace {
+
+constexpr std::string_view kFormType = "application/x-www-form-urlencoded";
+
+std::string_view Header(const HttpRequest& req, const std::string& name) {
+  auto it = req.headers.find(name);
+  return it == req.headers.end() ? std::string_view() : std::string_view(it->second);
+}
+
+std::string_view SessionCookie(const HttpRequest& req) {
+  return CookieValue(Header(req, "cookie"), kSessionCookie);
+}
+
+// A path inside the workspace to go back to after a form (never elsewhere).
+std::string SafeBack(const Form& form) {
+  auto it = form.find("back");
+  if (it == form.end()) return "/ui/home";
+  const std::string& p = it->second;
+  const bool inside = p.starts_with("/ui/") && p.find("//") == std::string::npos &&
+                      p.find('\\') == std::string::npos && p.find(':') == std::string::npos;
+  return inside ? p : "/ui/home";
+}
+
+std::string Field(const Form& form, std::string_view name) {
+  auto it = form.find(name);
+  return it == form.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Workspace>> Workspace::Create(app::DomainLedger& domain,
+                                                     app::Authenticator& authenticator,
+                                                     WorkspaceOptions options) {
+  return std::unique_ptr<Workspace>(new Workspace(domain, authenticator, std::move(options)));
+}
+
+Workspace::Workspace(app::DomainLedger& domain, app::Authenticator& authenticator,
+                     WorkspaceOptions options)
+    : domain_(domain),
+      options_(std::move(options)),
+      sign_in_(authenticator),
+      sessions_(options_.sessions,
+                [&domain](std::string_view user) {
+                  return projections::ReadUser(domain.store(), domain.dbs(), user);
+                }),
+      cases_(domain.store(), domain.dbs()) {}
+
+void Workspace::AddRoutes(http::Router& router) {
+  router.Add("GET", "/ui", [this](const HttpRequest& req, const http::PathParams&,
+                                  const QueryParams&) {
+    return Redirect(sessions_.Resolve(SessionCookie(req), options_.clock()).ok() ? "/ui/home"
+                                                                                 : "/ui/signin");
+  });
+  router.Add("GET", "/ui/assets/workspace.css", [](const HttpRequest&, const http::PathParams&,
+                                                   const QueryParams&) {
+    HttpResponse r;
+    r.content_type = "text/css; charset=utf-8";
+    r.body = std::string(WorkspaceCss());
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    return r;
+  });
+  router.Add("GET", "/ui/signin", [this](const HttpRequest& req, const http::PathParams&,
+                                         const QueryParams& q) { return SignInPage(req, q); });
+  router.Add("POST", "/ui/signin", [this](const HttpRequest& req, const http::PathParams&,
+                                          const QueryParams&) { return SignIn(req); });
+  router.Add("POST", "/ui/signout", [this](const HttpRequest& req, const http::PathParams&,
+                                           const QueryParams&) {
+    return WithForm(req, [this](const Session&, std::string_view cookie, const Form&) {
+      sessions_.End(cookie);
+      HttpResponse r = Redirect("/ui/signin?signed_out=1");
+      r.headers.emplace_back("Set-Cookie", sessions_.ClearCookie());
+      return r;
+    });
+  });
+  router.Add("POST", "/ui/lang", [this](const HttpRequest& req, const http::PathParams&,
+                                        const QueryParams&) {
+    return WithForm(req, [this](const Session&, std::string_view cookie, const Form& form) {
+      if (auto lang = ParseLang(Field(form, "lang"))) sessions_.SetLang(cookie, *lang);
+      return Redirect(SafeBack(form));
+    });
+  });
+  router.Add("GET", "/ui/home", [this](const HttpRequest& req, const http::PathParams&,
+                                       const QueryParams& q) {
+    return WithSession(req, q, [this](const Session& s, const HttpRequest&, const QueryParams&) {
+      return Home(s);
+    });
+  });
+  router.Add("GET", "/ui/cases", [this](const HttpRequest& req, const http::PathParams&,
+                                        const QueryParams& q) {
+    return WithSession(req, q, [this](const Session& s, const HttpRequest&,
+                                      const QueryParams& query) { return Cases(s, query); });
+  });
+}
+
+HttpResponse Workspace::WithSession(const HttpRequest& req, const QueryParams& q,
+                                    const SessionHandler& h) {
+  Result<Session> s = sessions_.Resolve(SessionCookie(req), options_.clock());
+  if (s.ok()) return h(*s, req, q);
+  if (s.status().code() == StatusCode::kUnauthenticated) return Redirect("/ui/signin");
+  return ErrorPage(503, Lang::kDa, nullptr, "error.storage");
+}
+
+HttpResponse Workspace::WithForm(const HttpRequest& req, const FormHandler& h) {
+  if (!Header(req, "content-type").starts_with(kFormType))
+    return ErrorPage(415, Lang::kDa, nullptr, "error.unsupported_form");
+  const std::string_view cookie = SessionCookie(req);
+  Result<Session> s = sessions_.Resolve(cookie, options_.clock());
+  if (!s.ok()) {
+    if (s.status().code() != StatusCode::kUnauthenticated)
+      return ErrorPage(503, Lang::kDa, nullptr, "error.storage");
+    // Not signed in (never signed in, signed out, expired): nothing is done.
+    return ErrorPage(403, Lang::kDa, nullptr, "session.expired");
+  }
+  http::QueryLimits limits;
+  limits.max_bytes = 64 * 1024;
+  limits.max_params = 64;
+  Result<Form> form = http::ParseQuery(req.body, limits);
+  if (!form.ok()) return ErrorPage(400, s->lang, &*s, "error.bad_form");
+  // The CSRF check comes before anything the form asks for.
+  if (!CsrfMatches(*s, Field(*form, "csrf"))) return ErrorPage(403, s->lang, &*s, "error.csrf");
+  return h(*s, cookie, *form);
+}
+
+HttpResponse Workspace::SignInPage(const HttpRequest& req, const QueryParams& q) {
+  if (sessions_.Resolve(SessionCookie(req), options_.clock()).ok()) return Redirect("/ui/home");
+  Lang lang = Lang::kDa;
+  if (auto it = q.find("lang"); it != q.end())
+    if (auto l = ParseLang(it->second)) lang = *l;
+  std::string alert;
+  if (q.contains("signed_out"))
+    alert = "<div class=\"alert alert-success\" role=\"status\"><p>" +
+            Esc(Catalogue::Builtin().Text(lang, "signout.done")) + "</p></div>\n";
+  return SignInForm(200, lang, alert);
+}
+
+HttpResponse Workspace::SignInForm(int status, Lang lang, std::string_view alert_html) {
+  const Catalogue& t = Catalogue::Builtin();
+  std::string main(alert_html);
+  main += "<p>" + Esc(t.Text(lang, "signin.intro")) + "</p>\n"
+          "<form method=\"post\" action=\"/ui/signin\">\n"
+          "<div class=\"form-group\"><label class=\"form-label\" for=\"token\">" +
+          Esc(t.Text(lang, "signin.token_label")) +
+          "</label><input class=\"form-input\" id=\"token\" name=\"token\" type=\"password\" "
+          "autocomplete=\"off\" required></div>\n"
+          "<fieldset class=\"form-group\"><legend class=\"form-label\">" +
+          Esc(t.Text(lang, "lang.switch")) + "</legend>";
+  for (Lang l : kLangs) {
+    const std::string code(LangCode(l));
+    main += "<div class=\"form-group-radio\"><input class=\"form-radio\" type=\"radio\" "
+            "name=\"lang\" id=\"lang-" + code + "\" value=\"" + code + "\"" +
+            (l == lang ? " checked" : "") + "><label class=\"form-label\" for=\"lang-" + code +
+            "\" lang=\"" + code + "\">" + Esc(t.Text(l, "lang." + code)) + "</label></div>";
+  }
+  main += "</fieldset>\n<button class=\"button button-primary\" type=\"submit\">" +
+          Esc(t.Text(lang, "signin.submit")) + "</button>\n</form>\n";
+  Frame f;
+  f.lang = lang;
+  f.path = "/ui/signin";
+  f.title = t.Text(lang, "signin.title");
+  return HtmlResponse(status, RenderPage(f, main));
+}
+
+HttpResponse Workspace::SignIn(const HttpRequest& req) {
+  if (!Header(req, "content-type").starts_with(kFormType))
+    return ErrorPage(415, Lang::kDa, nullptr, "error.unsupported_form");
+  Result<Form> form = http::ParseQuery(req.body);
+  if (!form.ok()) return ErrorPage(400, Lang::kDa, nullptr, "error.bad_form");
+  const Lang lang = ParseLang(Field(*form, "lang")).value_or(Lang::kDa);
+  const ledger::Micros now = options_.clock();
+  Result<app::Principal> who = sign_in_.SignIn({Field(*form, "token"), req.remote}, now);
+  if (!who.ok()) {
+    const StatusCode code = who.status().code();
+    if (code != StatusCode::kUnauthenticated && code != StatusCode::kRateLimited)
+      return ErrorPage(503, lang, nullptr, "error.storage");
+    const Catalogue& t = Catalogue::Builtin();
+    const std::string message = code == StatusCode::kRateLimited
+                                    ? t.Format(lang, "signin.throttled", {{"minutes", "15"}})
+                                    : t.Text(lang, "signin.failed");
+    return SignInForm(code == StatusCode::kRateLimited ? 429 : 401, lang,
+                      "<div class=\"alert alert-error\" role=\"alert\"><p>" + Esc(message) +
+                          "</p></div>\n");
+  }
+  SessionStore::Started started = sessions_.Start(*who, lang, now);
+  HttpResponse r = Redirect("/ui/home");
+  r.headers.emplace_back("Set-Cookie", sessions_.SetCookie(started.cookie));
+  return r;
+}
+
+HttpResponse Workspace::Home(const Session& s) {
+  const Catalogue& t = Catalogue::Builtin();
+  std::string main = "<p>" + Esc(t.Text(s.lang, "home.intro")) + "</p>\n<ul class=\"nobullet-list\">";
+  for (const NavItem& item : NavFor(s.who.role)) {
+    if (item.path == "/ui/home") continue;
+    main += "<li><a href=\"" + Esc(item.path) + "\">" + Esc(t.Text(s.lang, item.key)) + "</a></li>";
+  }
+  main += "</ul>\n";
+  Frame f;
+  f.lang = s.lang;
+  f.session = &s;
+  f.path = "/ui/home";
+  f.title = t.Text(s.lang, "home.title");
+  return HtmlResponse(200, RenderPage(f, main));
+}
+
+HttpResponse Workspace::Cases(const Session& s, const QueryParams& q) {
+  const Catalogue& t = Catalogue::Builtin();
+  if (s.who.role != "caseworker" && s.who.role != "coordinator")
+    return ErrorPage(403, s.lang, &s, "error.forbidden");
+  app::CaseListQuery query;
+  query.limit = 50;
+  if (auto it = q.find("after"); it != q.end() && ValidateId(it->second, "c", "after").ok())
+    query.after = it->second;
+  auto list = app::ListCases(domain_.store(), domain_.dbs(), cases_, s.who, query);
+  if (!list.ok()) return ErrorPage(503, s.lang, &s, "error.storage");
+  const ledger::Micros now = options_.clock();
+  std::string main = "<p>" + Esc(t.Text(s.lang, "cases.intro")) + "</p>\n";
+  if (list->cases.empty()) {
+    main += "<p>" + Esc(t.Text(s.lang, "cases.empty")) + "</p>\n";
+  } else {
+    main += "<div class=\"table--responsive-scroll\"><table class=\"table\">\n<caption>" +
+            Esc(t.Text(s.lang, "cases.title")) + "</caption>\n<thead><tr>";
+    for (const char* col : {"cases.col.case", "cases.col.status", "cases.col.opened",
+                            "cases.col.response", "cases.col.assignees"})
+      main += "<th scope=\"col\">" + Esc(t.Text(s.lang, col)) + "</th>";
+    main += "</tr></thead>\n<tbody>\n";
+    for (const auto& c : list->cases) main += CaseRow(s, c->view, now);
+    main += "</tbody>\n</table></div>\n";
+  }
+  if (!list->next.empty())
+    main += "<p><a href=\"/ui/cases?after=" + Esc(list->next) + "\">" +
+            Esc(t.Text(s.lang, "cases.more")) + "</a></p>\n";
+  Frame f;
+  f.lang = s.lang;
+  f.session = &s;
+  f.path = "/ui/cases";
+  f.title = t.Text(s.lang, "cases.title");
+  return HtmlResponse(200, RenderPage(f, main));
+}
+
+std::string Workspace::CaseRow(const Session& s, const projections::CaseView& v,
+                               ledger::Micros now) const {
+  const Catalogue& t = Catalogue::Builtin();
+  std::string response;
+  if (v.first_response) {
+    response = t.Format(s.lang, "cases.responded", {{"time", FormatDateTime(*v.first_response)}});
+  } else if (now > v.response_due) {
+    response = t.Format(s.lang, "cases.response_overdue", {{"time", FormatDateTime(v.response_due)}});
+  } else {
+    response = t.Format(s.lang, "cases.response_due", {{"time", FormatDateTime(v.response_due)}});
+  }
+  std::string assignees;
+  if (v.assignees.empty()) {
+    assignees = t.Text(s.lang, "cases.unassigned");
+  } else {
+    const bool mine = std::find(v.assignees.begin(), v.assignees.end(), s.who.user) != v.assignees.end();
+    const std::size_t others = v.assignees.size() - (mine ? 1 : 0);
+    if (mine) assignees = t.Text(s.lang, "cases.you");
+    if (others > 0) {
+      if (!assignees.empty()) assignees += ", ";
+      assignees += t.Format(s.lang, "cases.others", {{"n", std::to_string(others)}});
+    }
+  }
+  // The case's short reference: the first characters of its id (the full id
+  // is in the title attribute for whoever needs to quote it).
+  const std::string short_id = v.case_id.substr(0, std::min<std::size_t>(v.case_id.size(), 10));
+  return "<tr><th scope=\"row\"><abbr title=\"" + Esc(v.case_id) + "\">" + Esc(short_id) +
+         "</abbr></th><td>" + Esc(t.Text(s.lang, "status." + v.status)) + "</td><td>" +
+         Esc(FormatDate(v.opened)) + "</td><td>" + Esc(response) + "</td><td>" + Esc(assignees) +
+         "</td></tr>\n";
+}
+
+HttpResponse Workspace::ErrorPage(int status, Lang lang, const Session* s, std::string_view key) {
+  const Catalogue& t = Catalogue::Builtin();
+  Frame f;
+  f.lang = lang;
+  f.session = s;
+  f.title = t.Text(lang, "error.title");
+  std::string main = "<div class=\"alert alert-error\" role=\"alert\"><p>" + Esc(t.Text(lang, key)) +
+                     "</p></div>\n";
+  if (s == nullptr)
+    main += "<p><a href=\"/ui/signin\">" + Esc(t.Text(lang, "signin.title")) + "</a></p>\n";
+  return HtmlResponse(status, RenderPage(f, main));
+}
+
+}  // namespace caseledger::web

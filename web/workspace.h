@@ -1,0 +1,68 @@
+// The web workspace's routes (docs/web.md): sign-in, sign-out, the language
+// switch, the home page and "my cases" so far, under /ui/ on the same router
+// and server as the JSON API. Every page calls the use cases of app/ as the
+// API does; every state-changing form is a POST carrying the session's CSRF
+// token, checked before anything else; a page a role may not see answers 403.
+// Thread-safety: add routes before serving; the handlers may then run on any
+// number of threads.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "app/auth.h"
+#include "app/domain_ledger.h"
+#include "http/router.h"
+#include "projections/case_cache.h"
+#include "web/page.h"
+#include "web/session.h"
+
+namespace caseledger::web {
+
+struct WorkspaceOptions {
+  SessionOptions sessions;
+  std::function<ledger::Micros()> clock = ledger::NowMicros;
+};
+
+class Workspace {
+ public:
+  // `domain` and `authenticator` (the JSON API's, so failed sign-ins are
+  // throttled together with failed API calls) must outlive the Workspace.
+  static Result<std::unique_ptr<Workspace>> Create(app::DomainLedger& domain,
+                                                   app::Authenticator& authenticator,
+                                                   WorkspaceOptions options = {});
+  void AddRoutes(http::Router& router);
+  SessionStore& sessions() { return sessions_; }
+
+ private:
+  Workspace(app::DomainLedger& domain, app::Authenticator& authenticator,
+            WorkspaceOptions options);
+
+  using Form = http::QueryParams;
+  // A page for a signed-in user: the session, or a redirect to sign-in.
+  using SessionHandler = std::function<http::HttpResponse(const Session&, const http::HttpRequest&,
+                                                          const http::QueryParams&)>;
+  // A state-changing form: the session, the CSRF token checked, the form parsed.
+  using FormHandler = std::function<http::HttpResponse(const Session&, std::string_view cookie,
+                                                       const Form&)>;
+  http::HttpResponse WithSession(const http::HttpRequest& req, const http::QueryParams& q,
+                                 const SessionHandler& h);
+  http::HttpResponse WithForm(const http::HttpRequest& req, const FormHandler& h);
+
+  http::HttpResponse SignInPage(const http::HttpRequest& req, const http::QueryParams& q);
+  http::HttpResponse SignInForm(int status, Lang lang, std::string_view alert_html);
+  http::HttpResponse SignIn(const http::HttpRequest& req);
+  http::HttpResponse Home(const Session& s);
+  http::HttpResponse Cases(const Session& s, const http::QueryParams& q);
+  std::string CaseRow(const Session& s, const projections::CaseView& v, ledger::Micros now) const;
+  http::HttpResponse ErrorPage(int status, Lang lang, const Session* s, std::string_view key);
+
+  app::DomainLedger& domain_;
+  WorkspaceOptions options_;
+  TokenSignIn sign_in_;
+  SessionStore sessions_;
+  projections::CaseCache cases_;
+};
+
+}  // namespace caseledger::web
