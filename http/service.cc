@@ -7,6 +7,7 @@
 #include "app/audit.h"
 #include "app/authz.h"
 #include "app/case_list.h"
+#include "app/concern.h"
 #include "app/erasure.h"
 #include "app/event_json.h"
 #include "app/history.h"
@@ -15,7 +16,6 @@
 #include "app/subject_export.h"
 #include "base/bytes.h"
 #include "base/ids.h"
-#include "crypto/random.h"
 #include "ledger/body.h"
 #include "ledger/event.h"
 #include "ledger/evidence.h"
@@ -38,10 +38,6 @@ HttpResponse JsonResponse(int status, const Json& j) {
   r.content_type = "application/json";
   r.body = ledger::CanonicalJson(j);
   return r;
-}
-
-std::string NewRandomId(std::string_view prefix) {
-  return FormatId(prefix, crypto::RandomArray<kIdRandomBytes>());
 }
 
 // Strict query parameters: only `allowed` names.
@@ -230,10 +226,7 @@ void Service::AddAuthed(std::string method, std::string pattern, AuthedHandler h
 }
 
 Result<ledger::Appended> Service::Append(ledger::Command cmd) {
-  auto fut = ledger_.writer().Submit(std::move(cmd));
-  if (fut.wait_for(options_.write_timeout) != std::future_status::ready)
-    return Unavailable("the ledger did not confirm the write in time; it was not acknowledged");
-  return fut.get();
+  return app::AppendAndWait(ledger_.writer(), std::move(cmd), options_.write_timeout);
 }
 
 Status Service::RecordAccess(const Principal& who, const std::string& case_id,
@@ -276,29 +269,16 @@ HttpResponse Service::PostCase(const Principal& who, const HttpRequest& req) {
   const Json& subject = (*j)["subject"];
   if (!(*j)["h"].is_object()) return ErrorResponse(InvalidArgument("h: must be an object"));
   if (!(*j)["body"].is_object()) return ErrorResponse(InvalidArgument("body: must be an object"));
-  ledger::Command c;
-  c.type = "concern.reported";
-  c.actor = who.user;
-  c.role = who.role;
-  c.case_id = NewRandomId("c");
-  if (subject.is_null()) {
-    const Json& ns = (*j)["h"].contains("new_subject") ? (*j)["h"]["new_subject"] : Json();
-    if (!ns.is_boolean() || !ns.get<bool>())
-      return ErrorResponse(InvalidArgument(
-          "h.new_subject: must be true for a new person (subject null)"));
-    c.subject = NewRandomId("s");
-  } else if (subject.is_string()) {
-    const std::string s = subject.get<std::string>();
-    if (!ValidateId(s, "s", "subject").ok())
-      return ErrorResponse(InvalidArgument("subject: not a subject id (s-…) or null"));
-    c.subject = s;
-  } else {
+  std::optional<std::string> subject_id;
+  if (subject.is_string()) {
+    subject_id = subject.get<std::string>();
+  } else if (!subject.is_null()) {
     return ErrorResponse(InvalidArgument("subject: not a subject id (s-…) or null"));
   }
-  c.h = (*j)["h"];
-  c.body = (*j)["body"];
-  const std::string case_id = *c.case_id, subject_id = *c.subject;
-  return Written(Append(std::move(c)), Json{{"case", case_id}, {"subject", subject_id}});
+  auto c = app::ConcernCommand(who, subject_id, (*j)["h"], (*j)["body"]);
+  if (!c.ok()) return ErrorResponse(c.status());
+  const std::string case_id = *c->case_id, new_subject = *c->subject;
+  return Written(Append(std::move(*c)), Json{{"case", case_id}, {"subject", new_subject}});
 }
 
 HttpResponse Service::PostEvent(const Principal& who, const HttpRequest& req,

@@ -786,6 +786,14 @@ const EventSpec* FindEventSpec(std::string_view type) {
   return d == nullptr ? nullptr : &kSpecs[static_cast<std::size_t>(d - kTypes)];
 }
 
+std::span<const std::string_view> HeaderCodes(std::string_view type, std::string_view field) {
+  const TypeDef* d = FindDef(type);
+  if (d == nullptr) return {};
+  for (const Field& f : d->h)
+    if (f.name == field && f.kind == Kind::kEnum) return f.codes;
+  return {};
+}
+
 Status ValidateHeader(const EventSpec& spec, const Json& h) {
   const TypeDef* d = FindDef(spec.type);
   if (d == nullptr) return InvalidArgument("type: unknown event type");

@@ -78,6 +78,10 @@ struct EventSpec {
 std::span<const EventSpec> EventSpecs();
 // The spec of `type`, or nullptr for an unknown type.
 const EventSpec* FindEventSpec(std::string_view type);
+// The closed code list of the header field `field` of `type` (e.g. the
+// sources of concern.reported), in DESIGN §6 order; empty if the field is
+// not a code list. For forms that offer exactly the codes the schema takes.
+std::span<const std::string_view> HeaderCodes(std::string_view type, std::string_view field);
 
 // Checks the clear header against the type's schema: exactly the allowed
 // fields (required ones present), right JSON types, enum codes from the
