@@ -42,6 +42,11 @@ std::string Field(const Form& form, std::string_view name) {
   return it == form.end() ? std::string() : it->second;
 }
 
+// Who may report a concern (DESIGN §6: caseworkers and coordinators).
+bool MayReport(const Session& s) {
+  return s.who.role == "caseworker" || s.who.role == "coordinator";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Workspace>> Workspace::Create(app::DomainLedger& domain,
@@ -99,6 +104,20 @@ void Workspace::AddRoutes(http::Router& router) {
                                        const QueryParams& q) {
     return WithSession(req, q, [this](const Session& s, const HttpRequest&, const QueryParams&) {
       return Home(s);
+    });
+  });
+  router.Add("GET", "/ui/concerns/new", [this](const HttpRequest& req, const http::PathParams&,
+                                               const QueryParams& q) {
+    return WithSession(req, q, [this](const Session& s, const HttpRequest&, const QueryParams&) {
+      if (!MayReport(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
+      return ConcernForm(s, {}, 200, "");
+    });
+  });
+  router.Add("POST", "/ui/concerns", [this](const HttpRequest& req, const http::PathParams&,
+                                            const QueryParams&) {
+    return WithForm(req, [this](const Session& s, std::string_view, const Form& form) {
+      if (!MayReport(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
+      return ReportConcern(s, form);
     });
   });
   router.Add("GET", "/ui/cases", [this](const HttpRequest& req, const http::PathParams&,
@@ -229,7 +248,11 @@ HttpResponse Workspace::Cases(const Session& s, const QueryParams& q) {
   auto list = app::ListCases(domain_.store(), domain_.dbs(), cases_, s.who, query);
   if (!list.ok()) return ErrorPage(503, s.lang, &s, "error.storage");
   const ledger::Micros now = options_.clock();
-  std::string main = "<p>" + Esc(t.Text(s.lang, "cases.intro")) + "</p>\n";
+  std::string main;
+  if (auto it = q.find("reported"); it != q.end() && ValidateId(it->second, "c", "reported").ok())
+    main += "<div class=\"alert alert-success\" role=\"status\"><p>" +
+            Esc(t.Format(s.lang, "cases.reported", {{"case", it->second}})) + "</p></div>\n";
+  main += "<p>" + Esc(t.Text(s.lang, "cases.intro")) + "</p>\n";
   if (list->cases.empty()) {
     main += "<p>" + Esc(t.Text(s.lang, "cases.empty")) + "</p>\n";
   } else {

@@ -7,6 +7,7 @@
 // number of threads.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +24,9 @@ namespace caseledger::web {
 struct WorkspaceOptions {
   SessionOptions sessions;
   std::function<ledger::Micros()> clock = ledger::NowMicros;
+  // How long a form waits for its append to become durable (as the API's
+  // write_timeout).
+  std::chrono::milliseconds write_timeout{30000};
 };
 
 class Workspace {
@@ -55,6 +59,10 @@ class Workspace {
   http::HttpResponse SignIn(const http::HttpRequest& req);
   http::HttpResponse Home(const Session& s);
   http::HttpResponse Cases(const Session& s, const http::QueryParams& q);
+  // web/concern_page.cc.
+  http::HttpResponse ConcernForm(const Session& s, const http::QueryParams& form, int status,
+                                 const std::string& alert_html);
+  http::HttpResponse ReportConcern(const Session& s, const http::QueryParams& form);
   std::string CaseRow(const Session& s, const projections::CaseView& v, ledger::Micros now) const;
   http::HttpResponse ErrorPage(int status, Lang lang, const Session* s, std::string_view key);
 

@@ -27,6 +27,14 @@ TEST_CASE("the built-in catalogues have a Danish and an English label for every 
     RequireLabel(c, "dimension." + std::string(d));
   for (const projections::EventSpec& e : projections::EventSpecs())
     RequireLabel(c, "event." + std::string(e.type));
+  for (const char* field : {"source", "subject_kind"}) {
+    REQUIRE_FALSE(projections::HeaderCodes("concern.reported", field).empty());
+    for (std::string_view code : projections::HeaderCodes("concern.reported", field))
+      RequireLabel(c, std::string(field) + "." + std::string(code));
+  }
+  for (std::string_view status : {"received", "under_assessment", "founded", "unfounded",
+                                  "intervention", "closed", "erased"})
+    RequireLabel(c, "status." + std::string(status));
   for (std::string_view role : {"caseworker", "coordinator", "legal_reviewer", "auditor", "dpo"}) {
     REQUIRE(projections::RoleBitOf(role) != 0);
     RequireLabel(c, "role." + std::string(role));

@@ -9,7 +9,10 @@
 #include "app/auth.h"
 #include "app/domain_ledger.h"
 #include "http/service.h"
+#include "ledger/event.h"
 #include "ledger/ledger.h"
+#include "projections/projector.h"
+#include "projections/vocabulary.h"
 #include "tests/http/case_walk.h"
 #include "tests/ledger/test_util.h"
 #include "web/workspace.h"
@@ -245,6 +248,118 @@ TEST_CASE("my cases lists what need to know allows, with labels and Copenhagen d
   r = w.Get("/ui/cases", w.SignIn(w.tokens.aud));
   CHECK(r.status == 403);
   CHECK(r.body.find(case_id) == std::string::npos);
+}
+
+// Every form control of a page has a <label for> (keyboard and screen-reader
+// use need no script): the ids of inputs, selects and textareas that are not
+// hidden, each with its label.
+void RequireLabelled(const std::string& html) {
+  std::size_t at = 0;
+  int controls = 0;
+  while ((at = html.find(" id=\"", at)) != std::string::npos) {
+    const std::size_t tag = html.rfind('<', at);
+    const std::string name = html.substr(tag + 1, html.find_first_of(" >", tag) - tag - 1);
+    const std::size_t start = at + 5;
+    const std::string id = html.substr(start, html.find('"', start) - start);
+    at = start;
+    if (name != "input" && name != "select" && name != "textarea") continue;
+    ++controls;
+    INFO(id);
+    CHECK(html.find("for=\"" + id + "\"") != std::string::npos);
+  }
+  CHECK(controls > 0);
+}
+
+TEST_CASE("the concern form offers behaviour codes as grounds and protected characteristics only "
+          "as context",
+          "[web][workspace][concern]") {
+  World w;
+  const std::string cw = w.SignIn(w.tokens.cw);
+  HttpResponse r = w.Get("/ui/concerns/new", cw);
+  REQUIRE(r.status == 200);
+  for (const projections::GroundCode& g : projections::GroundCodes()) {
+    const std::string code(g.code);
+    INFO(code);
+    if (g.kind == projections::CodeKind::kBehaviour) {
+      CHECK(r.body.find("name=\"ground." + code + "\"") != std::string::npos);
+      CHECK(r.body.find("name=\"observed." + code + "\"") != std::string::npos);
+    } else {
+      CHECK(r.body.find("name=\"ground." + code + "\"") == std::string::npos);
+      CHECK(r.body.find("name=\"context." + code + "\"") != std::string::npos);
+    }
+  }
+  CHECK(r.body.find("Kan aldrig være grundlag for en bekymring") != std::string::npos);
+  CHECK(r.body.find("Skole") != std::string::npos);  // sources with their labels
+  CHECK(r.body.find(">school<") == std::string::npos);
+  RequireLabelled(r.body);
+  // Reporting is for caseworkers and coordinators.
+  const std::string aud = w.SignIn(w.tokens.aud);
+  CHECK(w.Get("/ui/concerns/new", aud).status == 403);
+  CHECK(w.Post("/ui/concerns", "csrf=" + w.Csrf(aud) + "&source=school", aud).status == 403);
+}
+
+// A concern form's fields, urlencoded.
+std::string ConcernForm(const std::string& csrf, const std::string& grounds) {
+  return "csrf=" + csrf +
+         "&source=school&subject_kind=person&name=Testperson+Formular&cpr=000101-4321"
+         "&address=&narrative=synthetic+narrative+(test+data)" + grounds;
+}
+
+TEST_CASE("a concern reported through the form opens a case; a belief-only one is refused on "
+          "screen with ROL-1 and only the refusal is stored",
+          "[web][workspace][concern]") {
+  World w;
+  const std::string cw = w.SignIn(w.tokens.cw);
+  const std::string csrf = w.Csrf(cw);
+  const std::uint64_t before = w.domain->writer().size();
+
+  // Belief alone: no behaviour, religion noted as context.
+  HttpResponse r = w.Post("/ui/concerns", ConcernForm(csrf, "&context.p.religion=on"), cw);
+  CHECK(r.status == 422);
+  CHECK(r.body.find("regel ROL-1") != std::string::npos);
+  CHECK(r.body.find("Intet om personen er gemt") != std::string::npos);
+  CHECK(r.body.find("Vælg den adfærd, der faktisk er observeret") != std::string::npos);
+  REQUIRE(w.domain->writer().size() == before + 1);
+  {
+    auto snap = w.domain->store().Read().value();
+    const auto e = ledger::DecodeEvent(ledger::ReadEventLine(snap, w.domain->store(), before + 1).value()).value();
+    CHECK(e.type == "policy.refused");
+    CHECK(e.h["rule"] == "ROL-1");
+    CHECK_FALSE(e.subject.has_value());
+    CHECK_FALSE(e.body.has_value());
+  }
+  CHECK(projections::ListCaseIds(w.domain->store(), w.domain->dbs()).value().empty());
+
+  // A behaviour ground without its date: the form says so; nothing is appended.
+  r = w.Post("/ui/concerns", ConcernForm(csrf, "&ground.b.threat=on"), cw);
+  CHECK(r.status == 400);
+  CHECK(r.body.find("Angiv datoen") != std::string::npos);
+  r = w.Post("/ui/concerns", ConcernForm(csrf, "&ground.b.threat=on&observed.b.threat=31-02-2026"), cw);
+  CHECK(r.status == 400);
+  CHECK(w.domain->writer().size() == before + 1);
+  // Without the CSRF token nothing is appended either.
+  CHECK(w.Post("/ui/concerns", ConcernForm("", "&ground.b.threat=on&observed.b.threat=02-03-2026"), cw)
+            .status == 403);
+  CHECK(w.domain->writer().size() == before + 1);
+
+  // Observed behaviour with its date: a case, and the cases page says so.
+  r = w.Post("/ui/concerns",
+             ConcernForm(csrf, "&ground.b.threat=on&observed.b.threat=02-03-2026&context.p.religion=on"),
+             cw);
+  REQUIRE(r.status == 303);
+  const std::string location = HeaderOf(r, "Location");
+  REQUIRE(location.rfind("/ui/cases?reported=c-", 0) == 0);
+  const std::string case_id = location.substr(std::string("/ui/cases?reported=").size());
+  const auto snap = projections::ReadCase(w.domain->store(), w.domain->dbs(), case_id).value();
+  const projections::CaseView v = snap.state.Derive();
+  REQUIRE(v.grounds.size() == 1);
+  CHECK(v.grounds[0].code == "b.threat");
+  CHECK(v.grounds[0].observed_on == "2026-03-02");
+  CHECK(v.context == std::vector<std::string>{"p.religion"});
+  r = w.Get(location, cw);
+  CHECK(r.body.find("Bekymringen er registreret som sag " + case_id) != std::string::npos);
+  CHECK(r.body.find("Testperson Formular") == std::string::npos);
+  CHECK(r.body.find("000101-4321") == std::string::npos);
 }
 
 TEST_CASE("a revoked user's workspace session ends at the next request", "[web][workspace][security]") {
