@@ -80,6 +80,14 @@ void Workspace::AddRoutes(http::Router& router) {
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
     return r;
   });
+  // Browsers ask for it on every site; there is none (204, not a 404).
+  router.Add("GET", "/favicon.ico", [](const HttpRequest&, const http::PathParams&,
+                                       const QueryParams&) {
+    HttpResponse r;
+    r.status = 204;
+    r.content_type = "image/x-icon";
+    return r;
+  });
   router.Add("GET", "/ui/signin", [this](const HttpRequest& req, const http::PathParams&,
                                          const QueryParams& q) { return SignInPage(req, q); });
   router.Add("POST", "/ui/signin", [this](const HttpRequest& req, const http::PathParams&,

@@ -1,0 +1,149 @@
+// The web workspace in a real browser (docs/web.md, "Browser tests"):
+// Debian's Chromium, headless, driven by playwright-core; axe-core on every
+// page (WCAG 2.1 A and AA rules: zero violations); a screenshot of every page.
+// In Danish and in English, as a caseworker:
+//   sign in with the keyboard; the concern form filled with the keyboard
+//   alone; a belief-only concern refused on screen with ROL-1; a lawful one
+//   recorded and shown in "my cases"; the language switch; sign-out, after
+//   which the pages send the browser to sign in again.
+// Usage: node workspace.mjs BASE_URL TOKEN SCREENSHOT_DIR
+// Exit 0 when everything holds; 1 with the failures listed.
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const [base, token, shots] = process.argv.slice(2);
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+mkdirSync(shots, { recursive: true });
+
+const failures = [];
+const check = (ok, what) => { if (!ok) failures.push(what); };
+let shot = 0;
+
+// axe-core on the page as it is now; every page must have zero violations.
+async function audit(page, name) {
+  // Evaluated through the DevTools protocol: the page's own CSP (no inline
+  // script) stays in force and is not weakened for the test.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () =>
+    await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  for (const v of result.violations)
+    failures.push(`${name}: axe ${v.id} (${v.impact}) on ${v.nodes.length} node(s): ${v.help}`);
+  await page.screenshot({ path: `${shots}/${String(++shot).padStart(2, '0')}-${name}.png`, fullPage: true });
+}
+
+// Moves the keyboard focus to the element matching `selector` with Tab
+// presses only (as a keyboard user would), failing after `limit` presses.
+async function tabTo(page, selector, limit = 120) {
+  for (let i = 0; i < limit; ++i) {
+    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`keyboard: could not reach ${selector} with Tab`);
+}
+
+// Presses `key` (Enter on a focused submit button) and waits until the page
+// it leads to has loaded.
+async function submitWith(page, key) {
+  const navigated = page.waitForEvent('framenavigated');
+  await page.keyboard.press(key);
+  await navigated;
+  await page.waitForLoadState('load');
+}
+
+async function walk(browser, lang) {
+  const t = lang === 'da'
+    ? { refused: 'regel ROL-1', reported: 'Bekymringen er registreret som sag', cpr: '000101-1234' }
+    : { refused: 'rule ROL-1', reported: 'The concern is recorded as case', cpr: '000101-5678' };
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  // A page answered with 4xx on purpose (the refused form: 422) makes
+  // Chromium log "Failed to load resource" for the document itself: that is
+  // the status working, not a problem. Anything else on the console is.
+  const documents = new Set();
+  page.on('response', (r) => { if (r.request().isNavigationRequest()) documents.add(r.url()); });
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    if (m.text().startsWith('Failed to load resource') && documents.has(m.location().url)) return;
+    problems.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+
+  // Sign in, with the keyboard.
+  await page.goto(`${base}/ui/signin?lang=${lang}`);
+  await audit(page, `${lang}-signin`);
+  await tabTo(page, '#token');
+  await page.keyboard.type(token);
+  await tabTo(page, `#lang-${lang}`);
+  await page.keyboard.press('Space');
+  await tabTo(page, 'button[type=submit]');
+  await Promise.all([page.waitForURL('**/ui/home'), page.keyboard.press('Enter')]);
+  check((await page.getAttribute('html', 'lang')) === lang, `${lang}: home is in ${lang}`);
+  await audit(page, `${lang}-home`);
+
+  // The concern form with the keyboard alone: a belief-only concern.
+  await page.goto(`${base}/ui/concerns/new`);
+  await audit(page, `${lang}-concern-form`);
+  await tabTo(page, '#name');
+  await page.keyboard.type('Testperson Browser');
+  await tabTo(page, '#cpr');
+  await page.keyboard.type(t.cpr);  // one synthetic person per language
+  await tabTo(page, 'input[name="context.p.religion"]');
+  await page.keyboard.press('Space');
+  await tabTo(page, '#narrative');
+  await page.keyboard.type('synthetic narrative (test data)');
+  await tabTo(page, 'form[action="/ui/concerns"] button[type=submit]');
+  await submitWith(page, 'Enter');
+  check((await page.textContent('.alert-error')).includes(t.refused), `${lang}: the refusal names ROL-1 on screen`);
+  await audit(page, `${lang}-concern-refused`);
+
+  // The same form, now with an observed behaviour and its date.
+  await tabTo(page, 'input[name="ground.b.threat"]');
+  await page.keyboard.press('Space');
+  await page.keyboard.press('Tab');  // the date of the behaviour just chosen
+  check(await page.evaluate(() => document.activeElement.name === 'observed.b.threat'),
+        `${lang}: Tab after a behaviour reaches its date`);
+  await page.keyboard.type('02-03-2026');
+  await tabTo(page, 'form[action="/ui/concerns"] button[type=submit]');
+  await submitWith(page, 'Enter');
+  if (!page.url().includes('/ui/cases?reported=')) {
+    const alert = await page.textContent('.alert').catch(() => '(no alert)');
+    throw new Error(`${lang}: the lawful concern was not recorded: ${alert}`);
+  }
+  check((await page.textContent('main')).includes(t.reported), `${lang}: the new case is confirmed`);
+  check(!(await page.content()).includes('Testperson Browser'), `${lang}: no name on the cases page`);
+  check(!(await page.content()).includes(t.cpr), `${lang}: no CPR number on the cases page`);
+  await audit(page, `${lang}-cases`);
+
+  // The language switch (a form in the footer), then back.
+  const other = lang === 'da' ? 'en' : 'da';
+  await Promise.all([page.waitForLoadState('load'), page.click(`footer button[lang="${other}"]`)]);
+  check((await page.getAttribute('html', 'lang')) === other, `${lang}: the switch gives ${other}`);
+  await Promise.all([page.waitForLoadState('load'), page.click(`footer button[lang="${lang}"]`)]);
+
+  // Sign out: the pages then ask to sign in again.
+  await Promise.all([page.waitForURL('**/ui/signin?signed_out=1'), page.click('footer .button-secondary')]);
+  await page.goto(`${base}/ui/cases`);
+  check(page.url().endsWith('/ui/signin'), `${lang}: after sign-out the cases page sends to sign-in`);
+  check(problems.length === 0, `${lang}: no console errors (${problems.join('; ')})`);
+  await context.close();
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
+try {
+  for (const lang of ['da', 'en']) await walk(browser, lang);
+} catch (e) {
+  failures.push(`stopped: ${e.message}`);
+} finally {
+  await browser.close();
+}
+if (failures.length) {
+  console.log(failures.map((f) => `FAIL: ${f}`).join('\n'));
+  process.exit(1);
+}
+console.log(`ok: ${shot} pages, each axe-clean (WCAG 2.1 A/AA), screenshots in ${shots}`);
