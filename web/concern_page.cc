@@ -164,12 +164,7 @@ HttpResponse Workspace::ConcernForm(const Session& s, const http::QueryParams& f
                      Esc(Value(form, "narrative")) + "</textarea></div>\n" +
                      "<button class=\"button button-primary\" type=\"submit\">" +
                      Esc(t.Text(lang, "concern.submit")) + "</button>\n</form>\n";
-  Frame f;
-  f.lang = lang;
-  f.session = &s;
-  f.path = "/ui/concerns/new";
-  f.title = t.Text(lang, "concern.title");
-  return HtmlResponse(status, RenderPage(f, main));
+  return SessionPage(status, s, "/ui/concerns/new", "concern.title", main);
 }
 
 HttpResponse Workspace::ReportConcern(const Session& s, const http::QueryParams& form) {

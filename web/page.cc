@@ -99,6 +99,16 @@ std::string RenderPage(const Frame& f, std::string_view main_html) {
   return html;
 }
 
+http::HttpResponse SessionPage(int status, const Session& session, std::string_view path,
+                               std::string_view title_key, std::string_view main_html) {
+  Frame f;
+  f.lang = session.lang;
+  f.session = &session;
+  f.path = std::string(path);
+  f.title = f.text->Text(session.lang, title_key);
+  return HtmlResponse(status, RenderPage(f, main_html));
+}
+
 http::HttpResponse HtmlResponse(int status, std::string html) {
   http::HttpResponse r;
   r.status = status;

@@ -38,6 +38,11 @@ struct Frame {
 // The whole document around `main_html` (already escaped).
 std::string RenderPage(const Frame& frame, std::string_view main_html);
 
+// The page of a signed-in user: `title_key`'s text as the heading, `path`
+// marking the current navigation item, with the workspace's headers.
+http::HttpResponse SessionPage(int status, const Session& session, std::string_view path,
+                               std::string_view title_key, std::string_view main_html);
+
 // An HTML response with the workspace's headers (CSP, nosniff, no referrer,
 // no framing).
 http::HttpResponse HtmlResponse(int status, std::string html);

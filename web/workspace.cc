@@ -237,12 +237,7 @@ HttpResponse Workspace::Home(const Session& s) {
     main += "<li><a href=\"" + Esc(item.path) + "\">" + Esc(t.Text(s.lang, item.key)) + "</a></li>";
   }
   main += "</ul>\n";
-  Frame f;
-  f.lang = s.lang;
-  f.session = &s;
-  f.path = "/ui/home";
-  f.title = t.Text(s.lang, "home.title");
-  return HtmlResponse(200, RenderPage(f, main));
+  return SessionPage(200, s, "/ui/home", "home.title", main);
 }
 
 HttpResponse Workspace::Cases(const Session& s, const QueryParams& q) {
@@ -276,12 +271,7 @@ HttpResponse Workspace::Cases(const Session& s, const QueryParams& q) {
   if (!list->next.empty())
     main += "<p><a href=\"/ui/cases?after=" + Esc(list->next) + "\">" +
             Esc(t.Text(s.lang, "cases.more")) + "</a></p>\n";
-  Frame f;
-  f.lang = s.lang;
-  f.session = &s;
-  f.path = "/ui/cases";
-  f.title = t.Text(s.lang, "cases.title");
-  return HtmlResponse(200, RenderPage(f, main));
+  return SessionPage(200, s, "/ui/cases", "cases.title", main);
 }
 
 std::string Workspace::CaseRow(const Session& s, const projections::CaseView& v,

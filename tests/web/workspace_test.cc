@@ -14,6 +14,7 @@
 #include "projections/projector.h"
 #include "projections/vocabulary.h"
 #include "tests/http/case_walk.h"
+#include "tests/http/service_world.h"
 #include "tests/ledger/test_util.h"
 #include "web/workspace.h"
 
@@ -38,42 +39,13 @@ std::string HiddenField(const std::string& html, const std::string& name) {
   return html.substr(start, html.find('"', start) - start);
 }
 
-struct World {
-  testing::TempDir dir;
-  std::unique_ptr<app::DomainLedger> domain;
-  std::unique_ptr<app::TokenHasher> hasher;
-  std::unique_ptr<http::Service> service;
+// The API's fixture with the workspace on its router.
+struct World : testing::ServiceWorld {
   std::unique_ptr<Workspace> workspace;
-  testing::WalkTokens tokens;
 
   World() {
-    REQUIRE(ledger::InitDataDir(dir.path(), "test.caseledger.invalid/web").ok());
-    ledger::LedgerOptions lo;
-    lo.no_sync = true;
-    domain = app::OpenDomainLedger(dir.path(), std::move(lo)).value();
-    auto master = ledger::LoadMasterKey(dir.path()).value();
-    hasher = std::make_unique<app::TokenHasher>(app::TokenPepper(master));
-    const std::string dpo = testing::NewId("u");
-    tokens.dpo = Register(dpo, dpo, "dpo");
-    tokens.cw_id = testing::NewId("u");
-    tokens.cw = Register(tokens.cw_id, dpo, "caseworker");
-    tokens.cw2 = Register(testing::NewId("u"), dpo, "caseworker");
-    tokens.co = Register(testing::NewId("u"), dpo, "coordinator");
-    tokens.aud = Register(testing::NewId("u"), dpo, "auditor");
-    service = http::Service::Create(*domain, app::TokenPepper(master)).value();
-    workspace = Workspace::Create(*domain, service->authenticator()).value();
+    workspace = Workspace::Create(*ledger, service->authenticator()).value();
     workspace->AddRoutes(service->mutable_router());
-  }
-  std::string Register(const std::string& id, const std::string& by, const std::string& role) {
-    app::IssuedToken t = app::NewToken(id, *hasher);
-    ledger::Command c;
-    c.type = "user.registered";
-    c.actor = by;
-    c.role = "dpo";
-    c.h = Json{{"user", id}, {"role", role}, {"token_hash", t.hash}};
-    c.body = Json{{"display_name", "Synthetic " + role}};
-    REQUIRE(domain->writer().Submit(std::move(c)).get().ok());
-    return t.token;
   }
   HttpResponse Get(const std::string& target, const std::string& cookie = "") {
     HttpRequest r;
@@ -106,9 +78,6 @@ struct World {
   }
   std::string Csrf(const std::string& cookie) {
     return HiddenField(Get("/ui/home", cookie).body, "csrf");
-  }
-  testing::CaseWalk Walk() {
-    return testing::CaseWalk([this](const HttpRequest& r) { return service->Handle(r); }, tokens);
   }
 };
 
@@ -311,7 +280,7 @@ TEST_CASE("a concern reported through the form opens a case; a belief-only one i
   World w;
   const std::string cw = w.SignIn(w.tokens.cw);
   const std::string csrf = w.Csrf(cw);
-  const std::uint64_t before = w.domain->writer().size();
+  const std::uint64_t before = w.ledger->writer().size();
 
   // Belief alone: no behaviour, religion noted as context.
   HttpResponse r = w.Post("/ui/concerns", ConcernForm(csrf, "&context.p.religion=on"), cw);
@@ -319,16 +288,16 @@ TEST_CASE("a concern reported through the form opens a case; a belief-only one i
   CHECK(r.body.find("regel ROL-1") != std::string::npos);
   CHECK(r.body.find("Intet om personen er gemt") != std::string::npos);
   CHECK(r.body.find("Vælg den adfærd, der faktisk er observeret") != std::string::npos);
-  REQUIRE(w.domain->writer().size() == before + 1);
+  REQUIRE(w.ledger->writer().size() == before + 1);
   {
-    auto snap = w.domain->store().Read().value();
-    const auto e = ledger::DecodeEvent(ledger::ReadEventLine(snap, w.domain->store(), before + 1).value()).value();
+    auto snap = w.ledger->store().Read().value();
+    const auto e = ledger::DecodeEvent(ledger::ReadEventLine(snap, w.ledger->store(), before + 1).value()).value();
     CHECK(e.type == "policy.refused");
     CHECK(e.h["rule"] == "ROL-1");
     CHECK_FALSE(e.subject.has_value());
     CHECK_FALSE(e.body.has_value());
   }
-  CHECK(projections::ListCaseIds(w.domain->store(), w.domain->dbs()).value().empty());
+  CHECK(projections::ListCaseIds(w.ledger->store(), w.ledger->dbs()).value().empty());
 
   // A behaviour ground without its date: the form says so; nothing is appended.
   r = w.Post("/ui/concerns", ConcernForm(csrf, "&ground.b.threat=on"), cw);
@@ -336,11 +305,11 @@ TEST_CASE("a concern reported through the form opens a case; a belief-only one i
   CHECK(r.body.find("Angiv datoen") != std::string::npos);
   r = w.Post("/ui/concerns", ConcernForm(csrf, "&ground.b.threat=on&observed.b.threat=31-02-2026"), cw);
   CHECK(r.status == 400);
-  CHECK(w.domain->writer().size() == before + 1);
+  CHECK(w.ledger->writer().size() == before + 1);
   // Without the CSRF token nothing is appended either.
   CHECK(w.Post("/ui/concerns", ConcernForm("", "&ground.b.threat=on&observed.b.threat=02-03-2026"), cw)
             .status == 403);
-  CHECK(w.domain->writer().size() == before + 1);
+  CHECK(w.ledger->writer().size() == before + 1);
 
   // Observed behaviour with its date: a case, and the cases page says so.
   r = w.Post("/ui/concerns",
@@ -350,7 +319,7 @@ TEST_CASE("a concern reported through the form opens a case; a belief-only one i
   const std::string location = HeaderOf(r, "Location");
   REQUIRE(location.rfind("/ui/cases?reported=c-", 0) == 0);
   const std::string case_id = location.substr(std::string("/ui/cases?reported=").size());
-  const auto snap = projections::ReadCase(w.domain->store(), w.domain->dbs(), case_id).value();
+  const auto snap = projections::ReadCase(w.ledger->store(), w.ledger->dbs(), case_id).value();
   const projections::CaseView v = snap.state.Derive();
   REQUIRE(v.grounds.size() == 1);
   CHECK(v.grounds[0].code == "b.threat");
@@ -371,7 +340,7 @@ TEST_CASE("a revoked user's workspace session ends at the next request", "[web][
   c.actor = app::TokenUser(w.tokens.dpo).value();
   c.role = "dpo";
   c.h = Json{{"user", w.tokens.cw_id}};
-  REQUIRE(w.domain->writer().Submit(std::move(c)).get().ok());
+  REQUIRE(w.ledger->writer().Submit(std::move(c)).get().ok());
   CHECK(HeaderOf(w.Get("/ui/home", cookie), "Location") == "/ui/signin");
   CHECK(w.Post("/ui/signin", "token=" + w.tokens.cw + "&lang=da").status == 401);
 }
