@@ -32,6 +32,7 @@
 #include "bench/privacy_figures.h"
 #include "bench/raw_baselines.h"
 #include "bench/report.h"
+#include "bench/web_figures.h"
 #include "bench/workload.h"
 #include "crypto/sodium.h"
 #include "ledger/ledger.h"
@@ -548,6 +549,28 @@ Status RunReads(const Context& cx) {
   return ReportProofs(cx, big);
 }
 
+// Issue 17: server time per page of the web workspace on the domain log,
+// beside the JSON API's listing of the same cases for the same user, in the
+// same run (interleaved). No target is set, so none is invented.
+Status ReportWebPages(const Context& cx, const std::string& dir) {
+  Report& report = *cx.report;
+  report.Section("web workspace: server time per page (web/ through the router, as a coordinator; 1 thread)");
+  CL_ASSIGN_OR_RETURN(WebFigure wf, WebPagesOf(dir, cx.o.quick ? 100 : 300));
+  const double api_p50 = wf.api_cases.micros.Percentile(50);
+  for (PageTiming& p : wf.pages) {
+    const double p50 = p.micros.Percentile(50);
+    report.Info("page " + p.path + ", p50", Micros(p50),
+                "p99 " + Micros(p.micros.Percentile(99)) + "; " +
+                    Num(static_cast<double>(p.bytes)) + " B; ratio " + Num(p50 / api_p50, 2) +
+                    " of the API's listing p50");
+  }
+  report.Info("API GET " + wf.api_cases.path + ", p50", Micros(api_p50),
+              "p99 " + Micros(wf.api_cases.micros.Percentile(99)) + "; the baseline: the same " +
+                  "listing as JSON, over " + Num(static_cast<double>(wf.cases)) + " cases; " +
+                  Num(static_cast<double>(wf.api_cases.micros.size())) + " samples each");
+  return Status::Ok();
+}
+
 // A realistic case-work log through the policy engine, then `rebuild` of its
 // projections beside the raw replay limit of the same log.
 Status RunRebuild(const Context& cx) {
@@ -629,7 +652,7 @@ Status RunRebuild(const Context& cx) {
                   " of reading what it reads alone (every case state, then these cases' histories: " +
                   Num(rg.history_seconds, 3) + " s, mean of before and after); the rest is the "
                   "replay and the checks");
-  return Status::Ok();
+  return ReportWebPages(cx, dir);
 }
 
 Status RunPrivacy(const Context& cx) {
