@@ -6,6 +6,7 @@
 
 #include "app/audit.h"
 #include "app/authz.h"
+#include "app/case_access.h"
 #include "app/case_list.h"
 #include "app/concern.h"
 #include "app/erasure.h"
@@ -231,18 +232,10 @@ Result<ledger::Appended> Service::Append(ledger::Command cmd) {
 
 Status Service::RecordAccess(const Principal& who, const std::string& case_id,
                              const std::string& purpose, const std::string& type) {
-  constexpr std::string_view kRefused =
-      "the read could not be recorded in the access log, so it is refused (fail closed)";
-  if (options_.fail_access_records) return Unavailable(std::string(kRefused));
-  ledger::Command c;
-  c.type = type;
-  c.actor = who.user;
-  c.role = who.role;
-  c.case_id = case_id;
-  c.h = Json{{"purpose", purpose}};
-  c.from_server = true;
-  auto r = Append(std::move(c));
-  if (!r.ok()) return Unavailable(std::string(kRefused));
+  if (options_.fail_access_records)
+    return Unavailable("the read could not be recorded in the access log, so it is refused (fail closed)");
+  CL_RETURN_IF_ERROR(app::RecordCaseAccess(ledger_.writer(), who, case_id, purpose, type,
+                                           options_.write_timeout));
   metrics_.ObserveAccessRecord();
   return Status::Ok();
 }
@@ -462,10 +455,9 @@ Result<Service::CaseRead> Service::BeginCaseRead(const Principal& who, const Htt
   CL_ASSIGN_OR_RETURN(r.purpose, PurposeOf(req, q));
   CL_RETURN_IF_ERROR(app::CheckPurpose(who, r.purpose));
   CL_ASSIGN_OR_RETURN(r.as_of, AsOfParam(q));
-  CL_ASSIGN_OR_RETURN(r.current, cases_.Get(case_id));
-  r.access = app::AccessTo(who, r.current.c->view, r.purpose);
-  if (r.access == app::CaseAccess::kNone)
-    return PermissionDenied("the case is not yours to read (need to know)");
+  CL_ASSIGN_OR_RETURN(app::CaseReadGrant grant, app::GrantCaseRead(cases_, who, case_id, r.purpose));
+  r.current = std::move(grant.current);
+  r.access = grant.access;
   // Fail closed: the access record is durable before anything leaves.
   CL_RETURN_IF_ERROR(RecordAccess(who, case_id, r.purpose));
   return r;
