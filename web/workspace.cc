@@ -64,7 +64,9 @@ Workspace::Workspace(app::DomainLedger& domain, app::Authenticator& authenticato
                 [&domain](std::string_view user) {
                   return projections::ReadUser(domain.store(), domain.dbs(), user);
                 }),
-      cases_(domain.store(), domain.dbs()) {}
+      cases_(domain.store(), domain.dbs()),
+      verifier_(crypto::NoteVerifier::For(domain.store().origin(),
+                                          domain.ledger().signing_key().public_key())) {}
 
 void Workspace::AddRoutes(http::Router& router) {
   router.Add("GET", "/ui", [this](const HttpRequest& req, const http::PathParams&,
@@ -126,6 +128,14 @@ void Workspace::AddRoutes(http::Router& router) {
     return WithForm(req, [this](const Session& s, std::string_view, const Form& form) {
       if (!MayReport(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
       return ReportConcern(s, form);
+    });
+  });
+  router.Add("GET", "/ui/cases/{case}", [this](const HttpRequest& req, const http::PathParams& p,
+                                               const QueryParams& q) {
+    const std::string case_id = p.at("case");
+    return WithSession(req, q, [this, case_id](const Session& s, const HttpRequest&,
+                                               const QueryParams& query) {
+      return CasePage(s, case_id, query);
     });
   });
   router.Add("GET", "/ui/cases", [this](const HttpRequest& req, const http::PathParams&,
@@ -300,8 +310,9 @@ std::string Workspace::CaseRow(const Session& s, const projections::CaseView& v,
   // The case's short reference: the first characters of its id (the full id
   // is in the title attribute for whoever needs to quote it).
   const std::string short_id = v.case_id.substr(0, std::min<std::size_t>(v.case_id.size(), 10));
-  return "<tr><th scope=\"row\"><abbr title=\"" + Esc(v.case_id) + "\">" + Esc(short_id) +
-         "</abbr></th><td>" + Esc(t.Text(s.lang, "status." + v.status)) + "</td><td>" +
+  return "<tr><th scope=\"row\"><a href=\"/ui/cases/" + Esc(v.case_id) + "\" title=\"" +
+         Esc(t.Format(s.lang, "cases.open_case", {{"case", v.case_id}})) + "\">" + Esc(short_id) +
+         "</a></th><td>" + Esc(t.Text(s.lang, "status." + v.status)) + "</td><td>" +
          Esc(FormatDate(v.opened)) + "</td><td>" + Esc(response) + "</td><td>" + Esc(assignees) +
          "</td></tr>\n";
 }

@@ -14,6 +14,7 @@
 
 #include "app/auth.h"
 #include "app/domain_ledger.h"
+#include "crypto/note.h"
 #include "http/router.h"
 #include "projections/case_cache.h"
 #include "web/page.h"
@@ -59,6 +60,9 @@ class Workspace {
   http::HttpResponse SignIn(const http::HttpRequest& req);
   http::HttpResponse Home(const Session& s);
   http::HttpResponse Cases(const Session& s, const http::QueryParams& q);
+  // web/case_page.cc.
+  http::HttpResponse CasePage(const Session& s, const std::string& case_id,
+                              const http::QueryParams& q);
   // web/concern_page.cc.
   http::HttpResponse ConcernForm(const Session& s, const http::QueryParams& form, int status,
                                  const std::string& alert_html);
@@ -71,6 +75,7 @@ class Workspace {
   TokenSignIn sign_in_;
   SessionStore sessions_;
   projections::CaseCache cases_;
+  crypto::NoteVerifier verifier_;  // the node's own key: each event's verification
 };
 
 }  // namespace caseledger::web

@@ -4,7 +4,9 @@
 // In Danish and in English, as a caseworker:
 //   sign in with the keyboard; the concern form filled with the keyboard
 //   alone; a belief-only concern refused on screen with ROL-1; a lawful one
-//   recorded and shown in "my cases"; the language switch; sign-out, after
+//   recorded and shown in "my cases"; its case page with every event
+//   verified, and the case as it stood on an earlier day (time travel, typed
+//   with the keyboard); the language switch; sign-out, after
 //   which the pages send the browser to sign in again.
 // Usage: node workspace.mjs BASE_URL TOKEN SCREENSHOT_DIR
 // Exit 0 when everything holds; 1 with the failures listed.
@@ -116,6 +118,23 @@ async function walk(browser, lang) {
   check(!(await page.content()).includes('Testperson Browser'), `${lang}: no name on the cases page`);
   check(!(await page.content()).includes(t.cpr), `${lang}: no CPR number on the cases page`);
   await audit(page, `${lang}-cases`);
+
+  // The new case's page: every event verified; then the case as it stood
+  // on a day before it existed, asked for with the keyboard.
+  const caseId = new URL(page.url()).searchParams.get('reported');
+  await Promise.all([page.waitForURL(`**/ui/cases/${caseId}`), page.click(`a[href="/ui/cases/${caseId}"]`)]);
+  const verified = lang === 'da' ? 'Signatur og log verificeret' : 'Signature and log verified';
+  check((await page.textContent('main')).includes(verified), `${lang}: the case page shows its events verified`);
+  check(!(await page.content()).includes(t.cpr), `${lang}: no CPR number on the case page`);
+  await audit(page, `${lang}-case`);
+  await tabTo(page, '#as_of');
+  await page.keyboard.type('01-01-2020');
+  await tabTo(page, 'form.as-of button[type=submit]');
+  await submitWith(page, 'Enter');
+  const none = lang === 'da' ? 'Sagen fandtes ikke endnu' : 'The case did not exist yet';
+  check((await page.textContent('main')).includes(none), `${lang}: time travel to before the case`);
+  await audit(page, `${lang}-case-as-of`);
+  await page.goto(`${base}/ui/cases`);
 
   // The language switch (a form in the footer), then back.
   const other = lang === 'da' ? 'en' : 'da';

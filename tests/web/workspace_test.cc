@@ -16,6 +16,7 @@
 #include "tests/http/case_walk.h"
 #include "tests/http/service_world.h"
 #include "tests/ledger/test_util.h"
+#include "web/local_time.h"
 #include "web/workspace.h"
 
 namespace caseledger::web {
@@ -195,7 +196,7 @@ TEST_CASE("my cases lists what need to know allows, with labels and Copenhagen d
   const std::string cw = w.SignIn(w.tokens.cw);
   r = w.Get("/ui/cases", cw);
   REQUIRE(r.status == 200);
-  CHECK(r.body.find("title=\"" + case_id + "\"") != std::string::npos);
+  CHECK(r.body.find("title=\"Åbn sag " + case_id + "\"") != std::string::npos);
   CHECK(r.body.find("Modtaget") != std::string::npos);     // status label, not "received"
   CHECK(r.body.find(">received<") == std::string::npos);
   CHECK(r.body.find("Senest ") != std::string::npos);      // the 24-hour clock
@@ -329,6 +330,61 @@ TEST_CASE("a concern reported through the form opens a case; a belief-only one i
   CHECK(r.body.find("Bekymringen er registreret som sag " + case_id) != std::string::npos);
   CHECK(r.body.find("Testperson Formular") == std::string::npos);
   CHECK(r.body.find("000101-4321") == std::string::npos);
+}
+
+TEST_CASE("the case page records the read first, shows each event verified, and the case as it "
+          "stood on a date",
+          "[web][workspace][case]") {
+  World w;
+  auto walk = w.Walk();
+  const testing::WalkJson concern = testing::CaseWalk::Concern("b.threat");
+  HttpResponse r = walk.Post(w.tokens.cw, "/v1/cases", concern);
+  REQUIRE(r.status == 201);
+  const std::string case_id = testing::CaseWalk::Body(r)["case"];
+  const std::string cw = w.SignIn(w.tokens.cw);
+  CHECK(w.Get("/ui/cases", cw).body.find("href=\"/ui/cases/" + case_id + "\"") != std::string::npos);
+
+  const std::uint64_t before = w.ledger->writer().size();
+  r = w.Get("/ui/cases/" + case_id, cw);
+  REQUIRE(r.status == 200);
+  // Exactly one access record, durable before the page was rendered.
+  REQUIRE(w.ledger->writer().size() == before + 1);
+  {
+    auto snap = w.ledger->store().Read().value();
+    const auto e = ledger::DecodeEvent(ledger::ReadEventLine(snap, w.ledger->store(), before + 1).value()).value();
+    CHECK(e.type == "access.read");
+    CHECK(e.h["purpose"] == "casework");
+  }
+  CHECK(r.body.find("Bekymring indberettet") != std::string::npos);
+  CHECK(r.body.find("Har truet med vold mod personer eller ting") != std::string::npos);
+  CHECK(r.body.find("Signatur og log verificeret") != std::string::npos);
+  CHECK(r.body.find("IKKE verificeret") == std::string::npos);
+  CHECK(r.body.find("Opslag i sagen") != std::string::npos);  // its own access record
+  const std::string name = concern["body"]["identity"]["name"];
+  const std::string cpr = concern["body"]["identity"]["cpr"];
+  CHECK(r.body.find(name) == std::string::npos);
+  CHECK(r.body.find(cpr) == std::string::npos);
+  CHECK(r.body.find("synthetic narrative") == std::string::npos);
+  RequireLabelled(r.body);
+
+  // Time travel: before the case existed, today, and a date that is not one.
+  r = w.Get("/ui/cases/" + case_id + "?as_of=01-01-2020", cw);
+  CHECK(r.status == 200);
+  CHECK(r.body.find("Sagen fandtes ikke endnu den 01-01-2020") != std::string::npos);
+  CHECK(r.body.find("Bekymring indberettet") == std::string::npos);
+  r = w.Get("/ui/cases/" + case_id + "?as_of=" + FormatDate(ledger::NowMicros()), cw);
+  CHECK(r.body.find("Sagen vises, som den stod ved udgangen af") != std::string::npos);
+  CHECK(r.body.find("Bekymring indberettet") != std::string::npos);
+  CHECK(w.Get("/ui/cases/" + case_id + "?as_of=31-02-2026", cw).body.find("dd-mm-åååå") !=
+        std::string::npos);
+
+  // Need to know: another caseworker is refused, and nothing is recorded.
+  const std::string cw2 = w.SignIn(w.tokens.cw2);
+  const std::uint64_t size = w.ledger->writer().size();
+  CHECK(w.Get("/ui/cases/" + case_id, cw2).status == 403);
+  CHECK(w.Get("/ui/cases/c-aaaaaaaaaaaaaaaaaaaaaaaaaa", cw).status == 404);
+  CHECK(w.Get("/ui/cases/" + case_id, w.SignIn(w.tokens.aud)).status == 403);
+  CHECK(w.ledger->writer().size() == size);
 }
 
 TEST_CASE("a revoked user's workspace session ends at the next request", "[web][workspace][security]") {
