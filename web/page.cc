@@ -13,6 +13,7 @@ std::string Esc(std::string_view text) { return app::HtmlEscape(text); }
 
 std::vector<NavItem> NavFor(std::string_view role) {
   std::vector<NavItem> nav = {{"nav.home", "/ui/home"}};
+  if (role == "coordinator") nav.push_back({"nav.triage", "/ui/triage"});
   if (role == "caseworker" || role == "coordinator") {
     nav.push_back({"nav.my_cases", "/ui/cases"});
     nav.push_back({"nav.report_concern", "/ui/concerns/new"});

@@ -138,6 +138,12 @@ void Workspace::AddRoutes(http::Router& router) {
       return CasePage(s, case_id, query);
     });
   });
+  router.Add("GET", "/ui/triage", [this](const HttpRequest& req, const http::PathParams&,
+                                         const QueryParams& q) {
+    return WithSession(req, q, [this](const Session& s, const HttpRequest&, const QueryParams&) {
+      return Triage(s);
+    });
+  });
   router.Add("GET", "/ui/cases", [this](const HttpRequest& req, const http::PathParams&,
                                         const QueryParams& q) {
     return WithSession(req, q, [this](const Session& s, const HttpRequest&,
@@ -282,6 +288,48 @@ HttpResponse Workspace::Cases(const Session& s, const QueryParams& q) {
     main += "<p><a href=\"/ui/cases?after=" + Esc(list->next) + "\">" +
             Esc(t.Text(s.lang, "cases.more")) + "</a></p>\n";
   return SessionPage(200, s, "/ui/cases", "cases.title", main);
+}
+
+HttpResponse Workspace::Triage(const Session& s) {
+  const Catalogue& t = Catalogue::Builtin();
+  if (s.who.role != "coordinator") return ErrorPage(403, s.lang, &s, "error.forbidden");
+  app::CaseListQuery query;
+  query.limit = 500;
+  auto list = app::ListCases(domain_.store(), domain_.dbs(), cases_, s.who, query);
+  if (!list.ok()) return ErrorPage(503, s.lang, &s, "error.storage");
+  std::vector<const projections::CaseView*> due;
+  for (const auto& c : list->cases) {
+    const projections::CaseView& v = c->view;
+    const bool open = v.status != "closed" && v.status != "erased" && v.status != "unfounded";
+    if (open && (v.status == "received" || v.assignees.empty())) due.push_back(&v);
+  }
+  std::stable_sort(due.begin(), due.end(), [](const auto* a, const auto* b) {
+    const bool ra = a->first_response.has_value(), rb = b->first_response.has_value();
+    if (ra != rb) return !ra;  // not yet responded to first
+    return a->response_due < b->response_due;
+  });
+  const ledger::Micros now = options_.clock();
+  std::size_t overdue = 0;
+  for (const auto* v : due)
+    if (!v->first_response && now > v->response_due) ++overdue;
+  std::string main = "<p>" + Esc(t.Text(s.lang, "triage.intro")) + "</p>\n";
+  if (overdue > 0)
+    main += "<div class=\"alert alert-error\" role=\"status\"><p>" +
+            Esc(t.Format(s.lang, "triage.overdue_count", {{"n", std::to_string(overdue)}})) +
+            "</p></div>\n";
+  if (due.empty()) {
+    main += "<p>" + Esc(t.Text(s.lang, "triage.empty")) + "</p>\n";
+    return SessionPage(200, s, "/ui/triage", "triage.title", main);
+  }
+  main += "<div class=\"table--responsive-scroll\"><table class=\"table\">\n<caption>" +
+          Esc(t.Text(s.lang, "triage.title")) + "</caption>\n<thead><tr>";
+  for (const char* col : {"cases.col.case", "cases.col.status", "cases.col.opened",
+                          "cases.col.response", "cases.col.assignees"})
+    main += "<th scope=\"col\">" + Esc(t.Text(s.lang, col)) + "</th>";
+  main += "</tr></thead>\n<tbody>\n";
+  for (const auto* v : due) main += CaseRow(s, *v, now);
+  main += "</tbody>\n</table></div>\n";
+  return SessionPage(200, s, "/ui/triage", "triage.title", main);
 }
 
 std::string Workspace::CaseRow(const Session& s, const projections::CaseView& v,

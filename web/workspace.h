@@ -67,6 +67,8 @@ class Workspace {
   http::HttpResponse ConcernForm(const Session& s, const http::QueryParams& form, int status,
                                  const std::string& alert_html);
   http::HttpResponse ReportConcern(const Session& s, const http::QueryParams& form);
+  // The coordinator's triage: received or unassigned cases, most urgent first.
+  http::HttpResponse Triage(const Session& s);
   std::string CaseRow(const Session& s, const projections::CaseView& v, ledger::Micros now) const;
   http::HttpResponse ErrorPage(int status, Lang lang, const Session* s, std::string_view key);
 

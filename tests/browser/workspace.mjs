@@ -8,13 +8,14 @@
 //   verified, and the case as it stood on an earlier day (time travel, typed
 //   with the keyboard); the language switch; sign-out, after
 //   which the pages send the browser to sign in again.
-// Usage: node workspace.mjs BASE_URL TOKEN SCREENSHOT_DIR
+// Then, as a coordinator, the triage page (the cases just reported are on it).
+// Usage: node workspace.mjs BASE_URL TOKEN SCREENSHOT_DIR COORDINATOR_TOKEN
 // Exit 0 when everything holds; 1 with the failures listed.
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-const [base, token, shots] = process.argv.slice(2);
+const [base, token, shots, coToken] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 mkdirSync(shots, { recursive: true });
@@ -154,8 +155,23 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
 });
+// The coordinator's triage: the caseworker's new concerns, most urgent first.
+async function triage(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/ui/signin?lang=da`);
+  await page.fill('#token', coToken);
+  await Promise.all([page.waitForURL('**/ui/home'), page.click('form[action="/ui/signin"] button[type=submit]')]);
+  await page.click('nav a[href="/ui/triage"]');
+  await page.waitForURL('**/ui/triage');
+  check((await page.$$('main tbody tr')).length >= 2, 'triage: the two new concerns are listed');
+  await audit(page, 'da-triage');
+  await context.close();
+}
+
 try {
   for (const lang of ['da', 'en']) await walk(browser, lang);
+  await triage(browser);
 } catch (e) {
   failures.push(`stopped: ${e.message}`);
 } finally {

@@ -30,6 +30,7 @@ trap cleanup EXIT
 export CASELEDGER_DEMO=1
 "$bin" demo --data "$tmp/data" --cases 20 >/dev/null
 read -r _user token < <("$bin" user token --data "$tmp/data" --role caseworker --quiet)
+read -r _user co_token < <("$bin" user token --data "$tmp/data" --role coordinator --quiet)
 "$bin" serve --data "$tmp/data" --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err" &
 server=$!
 for _ in $(seq 100); do
@@ -39,7 +40,7 @@ done
 port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/out")
 [ -n "$port" ] || { echo "FAIL: the server did not start"; cat "$tmp/err"; exit 1; }
 rm -rf "$shots"
-CHROMIUM="$chromium" node "$here/workspace.mjs" "http://127.0.0.1:$port" "$token" "$shots"
+CHROMIUM="$chromium" node "$here/workspace.mjs" "http://127.0.0.1:$port" "$token" "$shots" "$co_token"
 # No personal data of the form in the server's log (one line per request).
 if grep -q "Testperson\|000101-1234\|000101-5678" "$tmp/err"; then
   echo "FAIL: the server log holds personal data from the form"; exit 1

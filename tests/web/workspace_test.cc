@@ -387,6 +387,39 @@ TEST_CASE("the case page records the read first, shows each event verified, and 
   CHECK(w.ledger->writer().size() == size);
 }
 
+TEST_CASE("the coordinator's triage lists new and unassigned cases, the most urgent first",
+          "[web][workspace]") {
+  World w;
+  auto walk = w.Walk();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    HttpResponse r = walk.Post(w.tokens.cw, "/v1/cases", testing::CaseWalk::Concern("b.threat"));
+    REQUIRE(r.status == 201);
+    ids.push_back(testing::CaseWalk::Body(r)["case"]);
+  }
+  // The second is assigned and responded to: off the triage list.
+  HttpResponse r = walk.Post(w.tokens.co, "/v1/cases/" + ids[1] + "/events",
+                             testing::WalkJson{{"type", "case.assigned"},
+                                               {"h", {{"assignees", {w.tokens.cw_id}}}}});
+  REQUIRE(r.status == 201);
+  r = walk.Post(w.tokens.cw, "/v1/cases/" + ids[1] + "/events",
+                testing::WalkJson{{"type", "concern.responded"}, {"h", {{"channel", "phone"}}}});
+  REQUIRE(r.status == 201);
+  const std::string co = w.SignIn(w.tokens.co);
+  r = w.Get("/ui/triage", co);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("/ui/cases/" + ids[0]) != std::string::npos);
+  CHECK(r.body.find("/ui/cases/" + ids[1]) == std::string::npos);
+  CHECK(r.body.find("/ui/cases/" + ids[2]) != std::string::npos);
+  // Opened in order, so due in order: the first is listed first.
+  CHECK(r.body.find("/ui/cases/" + ids[0]) < r.body.find("/ui/cases/" + ids[2]));
+  CHECK(r.body.find("Senest ") != std::string::npos);
+  CHECK(r.body.find("href=\"/ui/triage\" aria-current=\"page\"") != std::string::npos);
+  // For coordinators only.
+  CHECK(w.Get("/ui/triage", w.SignIn(w.tokens.cw)).status == 403);
+  CHECK(w.Get("/ui/home", w.SignIn(w.tokens.cw)).body.find("/ui/triage") == std::string::npos);
+}
+
 TEST_CASE("a revoked user's workspace session ends at the next request", "[web][workspace][security]") {
   World w;
   const std::string cookie = w.SignIn(w.tokens.cw);
