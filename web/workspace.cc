@@ -94,69 +94,52 @@ void Workspace::AddRoutes(http::Router& router) {
                                          const QueryParams& q) { return SignInPage(req, q); });
   router.Add("POST", "/ui/signin", [this](const HttpRequest& req, const http::PathParams&,
                                           const QueryParams&) { return SignIn(req); });
-  router.Add("POST", "/ui/signout", [this](const HttpRequest& req, const http::PathParams&,
-                                           const QueryParams&) {
-    return WithForm(req, [this](const Session&, std::string_view cookie, const Form&) {
-      sessions_.End(cookie);
-      HttpResponse r = Redirect("/ui/signin?signed_out=1");
-      r.headers.emplace_back("Set-Cookie", sessions_.ClearCookie());
-      return r;
-    });
+  AddForm(router, "/ui/signout", [this](const Session&, std::string_view cookie, const Form&) {
+    sessions_.End(cookie);
+    HttpResponse r = Redirect("/ui/signin?signed_out=1");
+    r.headers.emplace_back("Set-Cookie", sessions_.ClearCookie());
+    return r;
   });
-  router.Add("POST", "/ui/lang", [this](const HttpRequest& req, const http::PathParams&,
-                                        const QueryParams&) {
-    return WithForm(req, [this](const Session&, std::string_view cookie, const Form& form) {
-      if (auto lang = ParseLang(Field(form, "lang"))) sessions_.SetLang(cookie, *lang);
-      return Redirect(SafeBack(form));
-    });
+  AddForm(router, "/ui/lang", [this](const Session&, std::string_view cookie, const Form& form) {
+    if (auto lang = ParseLang(Field(form, "lang"))) sessions_.SetLang(cookie, *lang);
+    return Redirect(SafeBack(form));
   });
-  router.Add("GET", "/ui/home", [this](const HttpRequest& req, const http::PathParams&,
-                                       const QueryParams& q) {
-    return WithSession(req, q, [this](const Session& s, const HttpRequest&, const QueryParams&) {
-      return Home(s);
-    });
+  AddPage(router, "/ui/home", [this](const Session& s, const http::PathParams&,
+                                     const QueryParams&) { return Home(s); });
+  AddPage(router, "/ui/concerns/new", [this](const Session& s, const http::PathParams&,
+                                             const QueryParams&) {
+    if (!MayReport(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
+    return ConcernForm(s, {}, 200, "");
   });
-  router.Add("GET", "/ui/concerns/new", [this](const HttpRequest& req, const http::PathParams&,
-                                               const QueryParams& q) {
-    return WithSession(req, q, [this](const Session& s, const HttpRequest&, const QueryParams&) {
-      if (!MayReport(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
-      return ConcernForm(s, {}, 200, "");
-    });
+  AddForm(router, "/ui/concerns", [this](const Session& s, std::string_view, const Form& form) {
+    if (!MayReport(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
+    return ReportConcern(s, form);
   });
-  router.Add("POST", "/ui/concerns", [this](const HttpRequest& req, const http::PathParams&,
-                                            const QueryParams&) {
-    return WithForm(req, [this](const Session& s, std::string_view, const Form& form) {
-      if (!MayReport(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
-      return ReportConcern(s, form);
-    });
+  AddPage(router, "/ui/cases/{case}", [this](const Session& s, const http::PathParams& p,
+                                             const QueryParams& q) {
+    return CasePage(s, p.at("case"), q);
   });
-  router.Add("GET", "/ui/cases/{case}", [this](const HttpRequest& req, const http::PathParams& p,
-                                               const QueryParams& q) {
-    const std::string case_id = p.at("case");
-    return WithSession(req, q, [this, case_id](const Session& s, const HttpRequest&,
-                                               const QueryParams& query) {
-      return CasePage(s, case_id, query);
-    });
-  });
-  router.Add("GET", "/ui/triage", [this](const HttpRequest& req, const http::PathParams&,
-                                         const QueryParams& q) {
-    return WithSession(req, q, [this](const Session& s, const HttpRequest&, const QueryParams&) {
-      return Triage(s);
-    });
-  });
-  router.Add("GET", "/ui/cases", [this](const HttpRequest& req, const http::PathParams&,
-                                        const QueryParams& q) {
-    return WithSession(req, q, [this](const Session& s, const HttpRequest&,
-                                      const QueryParams& query) { return Cases(s, query); });
-  });
+  AddPage(router, "/ui/triage", [this](const Session& s, const http::PathParams&,
+                                       const QueryParams&) { return Triage(s); });
+  AddPage(router, "/ui/cases", [this](const Session& s, const http::PathParams&,
+                                      const QueryParams& q) { return Cases(s, q); });
 }
 
-HttpResponse Workspace::WithSession(const HttpRequest& req, const QueryParams& q,
-                                    const SessionHandler& h) {
-  Result<Session> s = sessions_.Resolve(SessionCookie(req), options_.clock());
-  if (s.ok()) return h(*s, req, q);
-  if (s.status().code() == StatusCode::kUnauthenticated) return Redirect("/ui/signin");
-  return ErrorPage(503, Lang::kDa, nullptr, "error.storage");
+void Workspace::AddPage(http::Router& router, std::string path, PageHandler h) {
+  router.Add("GET", std::move(path),
+             [this, h = std::move(h)](const HttpRequest& req, const http::PathParams& p,
+                                      const QueryParams& q) {
+               Result<Session> s = sessions_.Resolve(SessionCookie(req), options_.clock());
+               if (s.ok()) return h(*s, p, q);
+               if (s.status().code() == StatusCode::kUnauthenticated) return Redirect("/ui/signin");
+               return ErrorPage(503, Lang::kDa, nullptr, "error.storage");
+             });
+}
+
+void Workspace::AddForm(http::Router& router, std::string path, FormHandler h) {
+  router.Add("POST", std::move(path),
+             [this, h = std::move(h)](const HttpRequest& req, const http::PathParams&,
+                                      const QueryParams&) { return WithForm(req, h); });
 }
 
 HttpResponse Workspace::WithForm(const HttpRequest& req, const FormHandler& h) {
@@ -275,14 +258,9 @@ HttpResponse Workspace::Cases(const Session& s, const QueryParams& q) {
   if (list->cases.empty()) {
     main += "<p>" + Esc(t.Text(s.lang, "cases.empty")) + "</p>\n";
   } else {
-    main += "<div class=\"table--responsive-scroll\"><table class=\"table\">\n<caption>" +
-            Esc(t.Text(s.lang, "cases.title")) + "</caption>\n<thead><tr>";
-    for (const char* col : {"cases.col.case", "cases.col.status", "cases.col.opened",
-                            "cases.col.response", "cases.col.assignees"})
-      main += "<th scope=\"col\">" + Esc(t.Text(s.lang, col)) + "</th>";
-    main += "</tr></thead>\n<tbody>\n";
-    for (const auto& c : list->cases) main += CaseRow(s, c->view, now);
-    main += "</tbody>\n</table></div>\n";
+    std::vector<const projections::CaseView*> views;
+    for (const auto& c : list->cases) views.push_back(&c->view);
+    main += CaseTable(s, "cases.title", views, now);
   }
   if (!list->next.empty())
     main += "<p><a href=\"/ui/cases?after=" + Esc(list->next) + "\">" +
@@ -321,15 +299,22 @@ HttpResponse Workspace::Triage(const Session& s) {
     main += "<p>" + Esc(t.Text(s.lang, "triage.empty")) + "</p>\n";
     return SessionPage(200, s, "/ui/triage", "triage.title", main);
   }
-  main += "<div class=\"table--responsive-scroll\"><table class=\"table\">\n<caption>" +
-          Esc(t.Text(s.lang, "triage.title")) + "</caption>\n<thead><tr>";
+  main += CaseTable(s, "triage.title", due, now);
+  return SessionPage(200, s, "/ui/triage", "triage.title", main);
+}
+
+std::string Workspace::CaseTable(const Session& s, std::string_view caption_key,
+                                 const std::vector<const projections::CaseView*>& views,
+                                 ledger::Micros now) const {
+  const Catalogue& t = Catalogue::Builtin();
+  std::string html = "<div class=\"table--responsive-scroll\"><table class=\"table\">\n<caption>" +
+                     Esc(t.Text(s.lang, caption_key)) + "</caption>\n<thead><tr>";
   for (const char* col : {"cases.col.case", "cases.col.status", "cases.col.opened",
                           "cases.col.response", "cases.col.assignees"})
-    main += "<th scope=\"col\">" + Esc(t.Text(s.lang, col)) + "</th>";
-  main += "</tr></thead>\n<tbody>\n";
-  for (const auto* v : due) main += CaseRow(s, *v, now);
-  main += "</tbody>\n</table></div>\n";
-  return SessionPage(200, s, "/ui/triage", "triage.title", main);
+    html += "<th scope=\"col\">" + Esc(t.Text(s.lang, col)) + "</th>";
+  html += "</tr></thead>\n<tbody>\n";
+  for (const projections::CaseView* v : views) html += CaseRow(s, *v, now);
+  return html + "</tbody>\n</table></div>\n";
 }
 
 std::string Workspace::CaseRow(const Session& s, const projections::CaseView& v,

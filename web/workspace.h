@@ -45,14 +45,14 @@ class Workspace {
             WorkspaceOptions options);
 
   using Form = http::QueryParams;
-  // A page for a signed-in user: the session, or a redirect to sign-in.
-  using SessionHandler = std::function<http::HttpResponse(const Session&, const http::HttpRequest&,
-                                                          const http::QueryParams&)>;
+  // A page for a signed-in user (GET): without a session, a redirect to sign-in.
+  using PageHandler = std::function<http::HttpResponse(const Session&, const http::PathParams&,
+                                                       const http::QueryParams&)>;
   // A state-changing form: the session, the CSRF token checked, the form parsed.
   using FormHandler = std::function<http::HttpResponse(const Session&, std::string_view cookie,
                                                        const Form&)>;
-  http::HttpResponse WithSession(const http::HttpRequest& req, const http::QueryParams& q,
-                                 const SessionHandler& h);
+  void AddPage(http::Router& router, std::string path, PageHandler h);
+  void AddForm(http::Router& router, std::string path, FormHandler h);
   http::HttpResponse WithForm(const http::HttpRequest& req, const FormHandler& h);
 
   http::HttpResponse SignInPage(const http::HttpRequest& req, const http::QueryParams& q);
@@ -69,6 +69,10 @@ class Workspace {
   http::HttpResponse ReportConcern(const Session& s, const http::QueryParams& form);
   // The coordinator's triage: received or unassigned cases, most urgent first.
   http::HttpResponse Triage(const Session& s);
+  // The table of `views` (my cases, triage), captioned with `caption_key`'s text.
+  std::string CaseTable(const Session& s, std::string_view caption_key,
+                        const std::vector<const projections::CaseView*>& views,
+                        ledger::Micros now) const;
   std::string CaseRow(const Session& s, const projections::CaseView& v, ledger::Micros now) const;
   http::HttpResponse ErrorPage(int status, Lang lang, const Session* s, std::string_view key);
 

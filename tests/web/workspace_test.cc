@@ -77,6 +77,12 @@ struct World : testing::ServiceWorld {
     REQUIRE(set.rfind(prefix, 0) == 0);
     return set.substr(prefix.size(), set.find(';') - prefix.size());
   }
+  // A caseworker reports `concern` through the JSON API; returns the case id.
+  std::string Report(const testing::WalkJson& concern) {
+    HttpResponse r = Walk().Post(tokens.cw, "/v1/cases", concern);
+    REQUIRE(r.status == 201);
+    return testing::CaseWalk::Body(r)["case"];
+  }
   std::string Csrf(const std::string& cookie) {
     return HiddenField(Get("/ui/home", cookie).body, "csrf");
   }
@@ -187,11 +193,9 @@ TEST_CASE("my cases lists what need to know allows, with labels and Copenhagen d
           "personal data",
           "[web][workspace]") {
   World w;
-  auto walk = w.Walk();
   const testing::WalkJson concern = testing::CaseWalk::Concern("b.threat");
-  HttpResponse r = walk.Post(w.tokens.cw, "/v1/cases", concern);
-  REQUIRE(r.status == 201);
-  const std::string case_id = testing::CaseWalk::Body(r)["case"];
+  const std::string case_id = w.Report(concern);
+  HttpResponse r;
 
   const std::string cw = w.SignIn(w.tokens.cw);
   r = w.Get("/ui/cases", cw);
@@ -336,11 +340,9 @@ TEST_CASE("the case page records the read first, shows each event verified, and 
           "stood on a date",
           "[web][workspace][case]") {
   World w;
-  auto walk = w.Walk();
   const testing::WalkJson concern = testing::CaseWalk::Concern("b.threat");
-  HttpResponse r = walk.Post(w.tokens.cw, "/v1/cases", concern);
-  REQUIRE(r.status == 201);
-  const std::string case_id = testing::CaseWalk::Body(r)["case"];
+  const std::string case_id = w.Report(concern);
+  HttpResponse r;
   const std::string cw = w.SignIn(w.tokens.cw);
   CHECK(w.Get("/ui/cases", cw).body.find("href=\"/ui/cases/" + case_id + "\"") != std::string::npos);
 
@@ -392,11 +394,7 @@ TEST_CASE("the coordinator's triage lists new and unassigned cases, the most urg
   World w;
   auto walk = w.Walk();
   std::vector<std::string> ids;
-  for (int i = 0; i < 3; ++i) {
-    HttpResponse r = walk.Post(w.tokens.cw, "/v1/cases", testing::CaseWalk::Concern("b.threat"));
-    REQUIRE(r.status == 201);
-    ids.push_back(testing::CaseWalk::Body(r)["case"]);
-  }
+  for (int i = 0; i < 3; ++i) ids.push_back(w.Report(testing::CaseWalk::Concern("b.threat")));
   // The second is assigned and responded to: off the triage list.
   HttpResponse r = walk.Post(w.tokens.co, "/v1/cases/" + ids[1] + "/events",
                              testing::WalkJson{{"type", "case.assigned"},
