@@ -3,9 +3,10 @@
 // per connection (http/session.cc), registered in ServerState so Stop can
 // reach it; over max_connections it answers 503 and closes. Stop closes the
 // acceptor, closes idle sessions, drains the rest within drain_timeout, then
-// joins the io threads and the handler pool. With http/session.cc, the only
-// translation units that include Beast/Asio (http/transport.h).
-// See docs/api/server.md.
+// joins the io threads and the handler pool. With TLS options it first builds
+// the OpenSSL context every session shares (MakeTlsContext). With
+// http/session.cc, the only translation units that include Beast/Asio,
+// Asio's SSL and OpenSSL (http/transport.h). See docs/api/server.md.
 #include "http/server.h"
 
 #include <pthread.h>
@@ -15,10 +16,19 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
 #include <exception>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -36,6 +46,113 @@ constexpr std::chrono::milliseconds kForceCloseWait{1000};
 std::string EndpointName(const std::string& address, std::uint16_t port) {
   const bool v6 = address.find(':') != std::string::npos;
   return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+// TLS 1.2's cipher suites: ephemeral ECDH key exchange with an AEAD cipher
+// (AES-GCM, ChaCha20-Poly1305), nothing else. TLS 1.3's suites are
+// OpenSSL's defaults, all of them AEAD over (EC)DHE.
+constexpr const char* kTls12Ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20";
+// A PEM certificate chain or key is a few KiB; a larger file is not one.
+constexpr off_t kMaxPemFile = 1 << 20;
+
+// A file's bytes, wiped when destroyed (it may hold a private key).
+struct PemBytes {
+  std::string bytes;
+  PemBytes() = default;
+  PemBytes(const PemBytes&) = delete;
+  PemBytes& operator=(const PemBytes&) = delete;
+  ~PemBytes() { OPENSSL_cleanse(bytes.data(), bytes.capacity()); }
+};
+
+// Reads the whole of `path` into `out` (sized once, so no copy of the bytes
+// is left behind by a reallocation). IoError names the file (`what` says
+// which) and the OS's words.
+Status ReadPemFile(const char* what, const std::string& path, PemBytes& out) {
+  const auto fail = [&](int err) {
+    return IoError(std::string("server: cannot read the TLS ") + what + " file " + path +
+                   ": " + ErrorCode(err, boost::system::system_category()).message());
+  };
+  std::FILE* f = std::fopen(path.c_str(), "rbe");
+  if (f == nullptr) return fail(errno);
+  struct stat st {};
+  if (::fstat(fileno(f), &st) != 0) {
+    const int err = errno;
+    std::fclose(f);
+    return fail(err);
+  }
+  if (st.st_size > kMaxPemFile) {
+    std::fclose(f);
+    return InvalidArgument(std::string("server: the TLS ") + what + " file " + path +
+                           " is larger than 1 MiB: not a PEM file");
+  }
+  out.bytes.resize(static_cast<std::size_t>(st.st_size));
+  const std::size_t n = std::fread(out.bytes.data(), 1, out.bytes.size(), f);
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) return fail(err);
+  out.bytes.resize(n);  // shrinks: no reallocation
+  return Status::Ok();
+}
+
+// OpenSSL's passphrase callback: never a passphrase, so an encrypted key
+// fails to load instead of prompting on the terminal.
+int NoPassphrase(char*, int, int, void*) { return 0; }
+
+struct EvpPkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+
+// The OpenSSL context of a TLS server: protocol versions, ciphers and
+// options as documented in docs/api/server.md ("TLS"), then the certificate
+// chain and the private key, checked to match. Errors as Server::Start
+// says; OpenSSL's error queue is left empty either way.
+Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const TlsOptions& tls) {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_default_passwd_cb(native, NoPassphrase);
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    ERR_clear_error();
+    return Internal("server: OpenSSL refused the TLS protocol or cipher policy");
+  }
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+
+  PemBytes cert;
+  CL_RETURN_IF_ERROR(ReadPemFile("certificate", tls.cert_file, cert));
+  ErrorCode ec;
+  ctx->use_certificate_chain(asio::buffer(cert.bytes), ec);
+  if (ec || SSL_CTX_get0_certificate(native) == nullptr) {
+    ERR_clear_error();
+    return InvalidArgument("server: the TLS certificate file " + tls.cert_file +
+                           " holds no PEM certificate");
+  }
+
+  PemBytes key;
+  CL_RETURN_IF_ERROR(ReadPemFile("key", tls.key_file, key));
+  std::unique_ptr<EVP_PKEY, EvpPkeyFree> pkey;
+  if (key.bytes.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    std::unique_ptr<BIO, BioFree> bio(
+        BIO_new_mem_buf(key.bytes.data(), static_cast<int>(key.bytes.size())));
+    if (bio) pkey.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
+  }
+  if (!pkey) {
+    ERR_clear_error();
+    return InvalidArgument("server: the TLS key file " + tls.key_file +
+                           " holds no unencrypted PEM private key");
+  }
+  if (X509_check_private_key(SSL_CTX_get0_certificate(native), pkey.get()) != 1 ||
+      SSL_CTX_use_PrivateKey(native, pkey.get()) != 1 ||
+      SSL_CTX_check_private_key(native) != 1) {
+    ERR_clear_error();
+    return InvalidArgument("server: the TLS private key in " + tls.key_file +
+                           " does not match the certificate in " + tls.cert_file);
+  }
+  return ctx;
 }
 
 }  // namespace
@@ -67,6 +184,15 @@ class Server::Impl {
   }
 
   ~Impl() { Stop(); }
+
+  // Before Listen: the TLS context, when options.tls asks for one.
+  Status LoadTls() {
+    if (!state_->options.tls) return Status::Ok();
+    auto ctx = MakeTlsContext(*state_->options.tls);
+    if (!ctx.ok()) return ctx.status();
+    state_->tls = std::move(ctx).value();
+    return Status::Ok();
+  }
 
   Status Listen() {
     const ServerOptions& o = state_->options;
@@ -198,13 +324,19 @@ class Server::Impl {
   }
 
   // Over max_connections: a best-effort 503 without waiting, then close.
+  // Over TLS nothing is written (an answer would need a handshake, which
+  // waits for the client): the connection is closed, logged as a 503 of 0
+  // bytes.
   void Reject(tcp::socket socket, std::uint64_t id) {
     ErrorCode ignored;
-    socket.non_blocking(true, ignored);
-    socket.write_some(asio::buffer(rejection_), ignored);
+    const bool answer = state_->tls == nullptr;
+    if (answer) {
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(rejection_), ignored);
+    }
     socket.shutdown(tcp::socket::shutdown_send, ignored);
     socket.close(ignored);
-    state_->Log("-", "", 503, rejection_body_bytes_, Clock::duration::zero(),
+    state_->Log("-", "", 503, answer ? rejection_body_bytes_ : 0, Clock::duration::zero(),
                 id, 0);
   }
 
@@ -244,6 +376,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options,
   try {
     auto impl = std::make_unique<Impl>(std::move(options), std::move(handler),
                                        std::move(access_log));
+    CL_RETURN_IF_ERROR(impl->LoadTls());
     CL_RETURN_IF_ERROR(impl->Listen());
     impl->Run();
     return std::unique_ptr<Server>(new Server(std::move(impl)));

@@ -4,7 +4,9 @@
 // (keep-alive), enforces the body, header and time limits, hands the request
 // to a separate pool of handler threads (handlers may block on durable
 // appends) and writes the response back. Server-generated errors are
-// problem+json (docs/api/errors.md, docs/api/server.md).
+// problem+json (docs/api/errors.md, docs/api/server.md). With TLS options
+// the port speaks HTTPS only (TLS 1.2 and 1.3, OpenSSL; docs/api/server.md,
+// "TLS").
 // Invariants: the access log never sees a raw target, a client address or a
 // header value. Thread-safety: Start, port, Stop and the destructor may be
 // called from any thread; the handler runs on handler threads, concurrently,
@@ -16,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +26,16 @@
 #include "base/result.h"
 
 namespace caseledger::http {
+
+// The server's certificate and key (docs/api/server.md, "TLS"): PEM files,
+// read once by Server::Start (a new certificate takes a restart).
+struct TlsOptions {
+  // The server's certificate first, then any intermediate certificates.
+  std::string cert_file;
+  // The certificate's private key, unencrypted (nothing prompts for a
+  // passphrase). Its bytes are wiped from memory once OpenSSL holds the key.
+  std::string key_file;
+};
 
 struct ServerOptions {
   std::string address = "127.0.0.1";  // an IPv4 or IPv6 literal
@@ -46,8 +59,14 @@ struct ServerOptions {
   // Requests queued or running in handlers beyond this answer 503
   // problem+json with `Retry-After: 1`.
   std::size_t max_in_flight = 256;  // >= 1
-  // Connections beyond this are accepted, answered 503 best-effort and closed.
+  // Connections beyond this are accepted, answered 503 best-effort and closed
+  // (over TLS closed without an answer: one needs a handshake).
   std::size_t max_connections = 1024;  // >= 1
+  // Set: the port speaks only HTTPS: TLS 1.2 or 1.3, for TLS 1.2 only ECDHE
+  // with AEAD ciphers, no compression, no renegotiation. The handshake is part
+  // of the first request's request_timeout and a handshaking connection counts
+  // toward max_connections. Unset: plain HTTP.
+  std::optional<TlsOptions> tls;
 };
 
 // The application: a plain function from request to response. It may block
@@ -71,7 +90,11 @@ class Server {
   // threads and begins accepting. Errors: InvalidArgument for an address
   // that is not an IP literal or a zero thread/limit count; IoError naming
   // the address and the OS's words when it cannot be bound ("Address already
-  // in use") or listened on.
+  // in use") or listened on. With `options.tls`: IoError naming a certificate
+  // or key file that cannot be read; InvalidArgument when the certificate
+  // file holds no PEM certificate, the key file no unencrypted PEM private
+  // key, or the key does not match the certificate (messages name the files,
+  // never quote their contents).
   static Result<std::unique_ptr<Server>> Start(ServerOptions options,
                                                RequestHandler handler,
                                                AccessLogSink access_log = {});

@@ -3,21 +3,27 @@
 // it reads one request (header, optional `100 Continue`, body), hands it to
 // the handler pool, gets the response posted back to the strand, writes it,
 // and loops while keep-alive holds. Handlers run on an asio::thread_pool,
-// never on io threads.
-// Timeouts: the idle wait before a request uses the tcp_stream expiry (it
-// closes the socket, which is right: nothing to answer); the request itself
-// is bounded by a steady_timer that cancels the read so a 408 can still be
-// written; each write is bounded by the tcp_stream expiry.
+// never on io threads. A Session is written once over its stream: a plain
+// beast::tcp_stream, or a beast::ssl_stream over one (TLS: the session
+// handshakes before its first request, and sends close_notify before its
+// lingering close).
+// Timeouts: the handshake and the idle wait before a request use the
+// tcp_stream expiry (it closes the socket, which is right: nothing to
+// answer); the request itself is bounded by a steady_timer that cancels the
+// read so a 408 can still be written; each write is bounded by the tcp_stream
+// expiry.
 // See docs/api/server.md.
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "http/transport.h"
@@ -158,15 +164,23 @@ const boost::system::error_category& HttpErrorCategory() {
   return category;
 }
 
-// One connection. Every member function except the constructor, the
-// destructor and executor() runs on the session's strand.
-class Session : public SessionHandle, public std::enable_shared_from_this<Session> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection over `Stream` (PlainStream or TlsStream). Every member
+// function except the constructor, the destructor and executor() runs on the
+// session's strand.
+template <class Stream>
+class Session : public SessionHandle, public std::enable_shared_from_this<Session<Stream>> {
  public:
   using Executor = beast::tcp_stream::executor_type;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
-  Session(tcp::socket socket, std::shared_ptr<ServerState> state,
-          std::uint64_t id)
-      : stream_(std::move(socket)),
+  // `stream_args` construct the stream (a socket; for TLS also the context).
+  template <class... StreamArgs>
+  Session(std::shared_ptr<ServerState> state, std::uint64_t id, StreamArgs&&... stream_args)
+      : stream_(std::forward<StreamArgs>(stream_args)...),
         executor_(stream_.get_executor()),
         request_timer_(executor_),
         state_(std::move(state)),
@@ -181,7 +195,7 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
   const Executor& executor() const { return executor_; }
 
   void Start() {
-    asio::dispatch(executor_, beast::bind_front_handler(&Session::BeginRequest,
+    asio::dispatch(executor_, beast::bind_front_handler(&Session::Begin,
                                                         shared_from_this()));
   }
 
@@ -195,6 +209,7 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
 
  private:
   enum class Phase {
+    kHandshake,
     kIdle,
     kReading,
     kHandling,
@@ -206,16 +221,41 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
   // The server is stopping: an idle connection closes now; a request in
   // progress finishes (its response says `Connection: close`).
   void OnServerStop() {
-    if (phase_ == Phase::kIdle) stream_.cancel();
+    if (phase_ == Phase::kIdle || phase_ == Phase::kHandshake) Tcp().cancel();
   }
 
   const ServerOptions& options() const { return state_->options; }
+  // The TCP layer: its expiry, cancel and socket (the stream itself when plain).
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
   // The most unparsed request bytes a session holds (docs/api/server.md).
   std::size_t FramingLimit() const { return options().header_limit + kFramingSlack + kReadChunk; }
 
   void StartRequestClock() {
     request_start_ = Clock::now();
     request_deadline_ = request_start_ + options().request_timeout;
+  }
+
+  // The connection's start: the first request (handshake included) is due
+  // within request_timeout of the accept.
+  void Begin() {
+    StartRequestClock();
+    if constexpr (kTls) {
+      if (state_->stopping.load()) return Close();
+      phase_ = Phase::kHandshake;
+      Tcp().expires_at(request_deadline_);  // closes the socket: nothing to answer
+      stream_.async_handshake(
+          asio::ssl::stream_base::server,
+          beast::bind_front_handler(&Session::OnHandshake, shared_from_this()));
+    } else {
+      BeginRequest();
+    }
+  }
+
+  // Failed: not TLS (plain HTTP, say), a protocol version or cipher refused,
+  // the timeout, or Stop. Nothing can be answered without the handshake.
+  void OnHandshake(ErrorCode ec) {
+    if (ec) return Close();
+    BeginRequest();
   }
 
   void BeginRequest() {
@@ -239,10 +279,9 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
     }
     phase_ = Phase::kIdle;
     if (first_) {
-      StartRequestClock();  // the first request is due within request_timeout
-      stream_.expires_at(request_deadline_);
+      Tcp().expires_at(request_deadline_);  // Begin started the clock
     } else {
-      stream_.expires_after(options().idle_timeout);
+      Tcp().expires_after(options().idle_timeout);
     }
     stream_.async_read_some(
         buffer_.prepare(kReadChunk),
@@ -260,7 +299,7 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
 
   void ReadHeader() {
     phase_ = Phase::kReading;
-    stream_.expires_never();
+    Tcp().expires_never();
     const std::uint64_t generation = ++timer_generation_;
     request_timer_.expires_at(request_deadline_);
     request_timer_.async_wait(
@@ -281,7 +320,7 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
     // parser then starts another: so cancel again until the read ends with
     // operation_aborted (OnReadError stops the timer). Without this, a client
     // dripping bytes fast enough outlives request_timeout.
-    stream_.cancel();
+    Tcp().cancel();
     request_timer_.expires_after(kRecancel);
     request_timer_.async_wait([self = shared_from_this(), generation](ErrorCode e) {
       self->OnRequestTimer(generation, e);
@@ -382,7 +421,7 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
     }
     HttpRequest request = ToHttpRequest(req);
     boost::system::error_code ec;
-    const auto peer = stream_.socket().remote_endpoint(ec);
+    const auto peer = Tcp().socket().remote_endpoint(ec);
     if (!ec) request.remote = peer.address().to_string();  // throttling only
     asio::post(*state_->handler_pool, [self = shared_from_this(),
                                        request = std::move(request)]() mutable {
@@ -442,14 +481,14 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
       head_ = false;
       BuildResponse(fallback);  // fixed, valid values: does not throw
     }
-    stream_.expires_after(options().request_timeout);
+    Tcp().expires_after(options().request_timeout);
     bhttp::async_write(
         stream_, response_,
         beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 
   void OnWrite(ErrorCode ec, std::size_t) {
-    stream_.expires_never();
+    Tcp().expires_never();
     state_->Log(log_method_, log_route_, log_status_, log_bytes_,
                 Clock::now() - request_start_, id_, requests_);
     if (ec) return Close();
@@ -458,19 +497,35 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
     BeginRequest();
   }
 
+  // Over TLS, close_notify first (the same expiry bounds it: a client that
+  // never answers it holds nothing); then the TCP half-close and the drain,
+  // which discards raw bytes (TLS records unread).
   void Linger() {
     phase_ = Phase::kLingering;
-    ErrorCode ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    if (ec) return Close();
-    stream_.expires_after(std::min<std::chrono::milliseconds>(
+    Tcp().expires_after(std::min<std::chrono::milliseconds>(
         kMaxLinger, options().request_timeout));
+    if constexpr (kTls) {
+      stream_.async_shutdown(
+          beast::bind_front_handler(&Session::OnTlsShutdown, shared_from_this()));
+    } else {
+      ShutdownSend();
+    }
+  }
+
+  // Whatever the outcome (the peer's close_notify, its TCP close, the
+  // expiry), the TCP connection closes as a plain one does.
+  void OnTlsShutdown(ErrorCode) { ShutdownSend(); }
+
+  void ShutdownSend() {
+    ErrorCode ec;
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
     DrainRead();
   }
 
   void DrainRead() {
     buffer_.consume(buffer_.size());
-    stream_.async_read_some(
+    Tcp().async_read_some(
         buffer_.prepare(kReadChunk),
         beast::bind_front_handler(&Session::OnDrainRead, shared_from_this()));
   }
@@ -485,11 +540,11 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
     phase_ = Phase::kClosed;
     StopRequestTimer();
     ErrorCode ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Tcp().socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   const Executor executor_;  // the strand; const, so other threads may copy it
   asio::steady_timer request_timer_;
   const std::shared_ptr<ServerState> state_;
@@ -538,14 +593,28 @@ HttpResponse Overloaded() {
   return ErrorResponse(Unavailable("the server is at capacity; retry shortly"));
 }
 
-void StartSession(tcp::socket socket, std::shared_ptr<ServerState> state,
-                  std::uint64_t id) {
-  auto session = std::make_shared<Session>(std::move(socket), state, id);
+namespace {
+
+template <class Stream, class... StreamArgs>
+void Launch(const std::shared_ptr<ServerState>& state, std::uint64_t id,
+            StreamArgs&&... stream_args) {
+  auto session =
+      std::make_shared<Session<Stream>>(state, id, std::forward<StreamArgs>(stream_args)...);
   {
     std::lock_guard<std::mutex> lock(state->sessions_mu);
     state->sessions.emplace(id, session);
   }
   session->Start();
+}
+
+}  // namespace
+
+void StartSession(tcp::socket socket, std::shared_ptr<ServerState> state,
+                  std::uint64_t id) {
+  if (state->tls)
+    Launch<TlsStream>(state, id, std::move(socket), *state->tls);
+  else
+    Launch<PlainStream>(state, id, std::move(socket));
 }
 
 }  // namespace caseledger::http

@@ -1,11 +1,12 @@
 // The HTTP transport's private parts, shared by the listener
 // (http/server.cc) and the sessions (http/session.cc): the two translation
-// units that include Beast/Asio, and the only includers of this header
-// (tools/check_includes.py). See docs/api/server.md.
+// units that include Beast/Asio, Asio's SSL and OpenSSL, and the only
+// includers of this header (tools/check_includes.py). See docs/api/server.md.
 #pragma once
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -53,6 +54,9 @@ struct ServerState {
   // Owned by Server::Impl; used by sessions only on io threads, which Stop
   // joins before the pool is destroyed.
   asio::thread_pool* handler_pool = nullptr;
+  // Set when options.tls is: every session is HTTPS. Configured before the
+  // first accept and only read afterwards (OpenSSL allows that concurrently).
+  std::unique_ptr<asio::ssl::context> tls;
 
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> in_flight{0};
@@ -109,8 +113,9 @@ struct ServerState {
   }
 };
 
-// Makes a session for `socket`, registers it in state->sessions (a session
-// removes itself when it ends) and starts reading on its own strand.
+// Makes a session for `socket` (a TLS one when state->tls is set: it
+// handshakes first), registers it in state->sessions (a session removes
+// itself when it ends) and starts it on its own strand.
 void StartSession(tcp::socket socket, std::shared_ptr<ServerState> state,
                   std::uint64_t id);
 

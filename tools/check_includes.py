@@ -8,7 +8,10 @@ source file of the repository:
   * <nlohmann/json.hpp> only in base/json.h (the one JSON facade: Json);
   * Boost.Beast and Boost.Asio only in the HTTP transport: http/server.cc
     (the listener), http/session.cc (the connections) and their private
-    header http/transport.h, which only those two include;
+    header http/transport.h, which only those two include; Asio's and
+    Beast's SSL (<boost/asio/ssl...>, <boost/beast/ssl...>) with them;
+  * OpenSSL (<openssl/...>) only in the same HTTP transport (TLS), besides
+    the HTTP tests' TLS clients and test certificates (tests/http/);
   * the LMDB wrapper (ledger/lmdb/, namespace lmdb::) only inside ledger/:
     the modules above read and write through ledger/tables.h (Tables,
     Snapshot, TableWrites), never an Env, Dbi, txn or cursor;
@@ -91,6 +94,10 @@ def check(rel, kind, target):
         if rel not in TRANSPORT:
             found.append(f"{rel}: includes <{target}> (only the HTTP transport may: "
                          "http/server.cc, http/session.cc, http/transport.h)")
+    if kind == "<" and target.startswith("openssl/"):
+        if rel not in TRANSPORT and not rel.startswith("tests/http/"):
+            found.append(f"{rel}: includes <{target}> (only the HTTP transport may: "
+                         "http/server.cc, http/session.cc, http/transport.h; and tests/http/)")
     if kind == '"' and target == "http/transport.h" and rel not in TRANSPORT:
         found.append(f'{rel}: includes "http/transport.h" (private to http/server.cc '
                      "and http/session.cc)")
@@ -123,6 +130,11 @@ def self_test(root):
         "crypto/planted_sodium.h": "#include <sodium.h>\n",
         "projections/planted_beast.cc": "#include <boost/beast/http.hpp>\n",
         "http/planted_asio.h": "#include <boost/asio/io_context.hpp>\n",
+        "http/planted_asio_ssl.cc": "#include <boost/asio/ssl/context.hpp>\n",
+        "tests/planted_beast_ssl.cc": "#include <boost/beast/ssl.hpp>\n",
+        "http/planted_openssl.h": "#include <openssl/ssl.h>\n",
+        "crypto/planted_openssl.cc": "#include <openssl/evp.h>\n",
+        "tests/e2e/planted_openssl.cc": "#include <openssl/x509.h>\n",
         "http/planted_transport.cc": '#include "http/transport.h"\n',
         "app/planted_http.cc": '#include "http/service.h"\n',
         "demo/planted_cli.cc": '#include "cli/commands.h"\n',
