@@ -794,6 +794,58 @@ std::span<const std::string_view> HeaderCodes(std::string_view type, std::string
   return {};
 }
 
+namespace {
+
+FormField FormFieldOf(const Field& f, bool in_body) {
+  FormField out;
+  out.name = f.name;
+  out.in_body = in_body;
+  out.required = f.required;
+  out.list = f.array;
+  out.min_items = f.min_items;
+  out.max_items = f.max_items;
+  switch (f.kind) {
+    case Kind::kEnum: out.kind = FormKind::kCode; out.codes = f.codes; break;
+    case Kind::kBool: out.kind = FormKind::kFlag; break;
+    case Kind::kSeq: out.kind = FormKind::kSeq; break;
+    case Kind::kInt: out.kind = FormKind::kInt; out.lo = f.lo; out.hi = f.hi; break;
+    case Kind::kDate: out.kind = FormKind::kDate; break;
+    case Kind::kId: out.kind = f.prefix == "u" ? FormKind::kUser : FormKind::kOther; break;
+    case Kind::kMember:
+      out.kind = f.member == IsRegistryBasis     ? FormKind::kBasis
+                 : f.member == IsRegistryVersion ? FormKind::kRegistryVersion
+                                                 : FormKind::kOther;
+      break;
+    case Kind::kTrue: out.kind = FormKind::kMarker; break;
+    case Kind::kText: out.kind = FormKind::kText; break;
+    case Kind::kShaped: out.kind = f.array ? FormKind::kOther : FormKind::kShaped; break;
+    case Kind::kObject:
+      if (f.array && f.fields.data() == kGroundFields) {
+        out.kind = FormKind::kGrounds;
+      } else if (!f.array && f.fields.data() == kFactorFields.data()) {
+        out.kind = FormKind::kFactors;
+        out.min_factors = f.min_items;
+      }
+      break;
+    case Kind::kTextMap:
+    case Kind::kAnyObject: break;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<FormField> FormFields(std::string_view type) {
+  std::vector<FormField> out;
+  const TypeDef* d = FindDef(type);
+  if (d == nullptr) return out;
+  for (const Field& f : d->h)
+    if (f.name != "legacy_ref") out.push_back(FormFieldOf(f, false));
+  for (const Field& f : d->body)
+    if (f.name != "legacy_ref") out.push_back(FormFieldOf(f, true));
+  return out;
+}
+
 Status ValidateHeader(const EventSpec& spec, const Json& h) {
   const TypeDef* d = FindDef(spec.type);
   if (d == nullptr) return InvalidArgument("type: unknown event type");

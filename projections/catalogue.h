@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "ledger/canonical_json.h"
@@ -82,6 +83,42 @@ const EventSpec* FindEventSpec(std::string_view type);
 // sources of concern.reported), in DESIGN §6 order; empty if the field is
 // not a code list. For forms that offer exactly the codes the schema takes.
 std::span<const std::string_view> HeaderCodes(std::string_view type, std::string_view field);
+
+// How a form offers one field of a type: the web workspace's event forms
+// are derived from the same schema ValidateHeader and ValidateBody check, so
+// a form never offers a field or a code the schema would refuse, and a new
+// field of the catalogue appears on the forms by itself.
+enum class FormKind {
+  kCode,             // one code of `codes` (a list: several)
+  kFlag,             // a JSON boolean
+  kSeq,              // a seq of this case's log (a list: several)
+  kInt,              // an integer lo .. hi
+  kDate,             // a calendar date, sent as "YYYY-MM-DD"
+  kUser,             // user ids "u-…" (a list: several)
+  kBasis,            // a basis of the legal-basis registry (kRegistryVersion)
+  kRegistryVersion,  // the registry version the basis was chosen from
+  kMarker,           // `true` iff the body text of the same name is given
+  kGrounds,          // behaviour codes, each with the date it was observed
+  kFactors,          // the assessment dimensions, each risk and resources
+  kShaped,           // a string of a fixed shape (a digest), typed in
+  kText,             // body text (personal data, encrypted)
+  kOther,            // not offered on a form (API and import only)
+};
+struct FormField {
+  std::string_view name;
+  bool in_body = false;  // body (encrypted) rather than the clear header
+  FormKind kind = FormKind::kOther;
+  bool required = true;
+  bool list = false;     // a JSON array of values
+  std::size_t min_items = 0, max_items = 0;  // list
+  std::span<const std::string_view> codes;   // kCode
+  std::int64_t lo = 0, hi = 0;               // kInt
+  std::size_t min_factors = 0;               // kFactors: dimensions required
+};
+// The header fields, then the body fields, of `type`, in schema order
+// (empty for an unknown type). Fields written only by `caseledger import
+// --legacy` (legacy_ref) are left out.
+std::vector<FormField> FormFields(std::string_view type);
 
 // Checks the clear header against the type's schema: exactly the allowed
 // fields (required ones present), right JSON types, enum codes from the

@@ -12,6 +12,7 @@
 
 #include "app/case_access.h"
 #include "app/history.h"
+#include "projections/catalogue.h"
 #include "web/local_time.h"
 #include "web/workspace.h"
 
@@ -20,12 +21,6 @@ namespace caseledger::web {
 using http::HttpResponse;
 
 namespace {
-
-// The purpose a role reads a case for on this page.
-std::string PurposeOf(const Session& s) {
-  if (s.who.role == "caseworker" || s.who.role == "coordinator") return "casework";
-  return "";
-}
 
 std::string Row(const std::string& label, const std::string& value) {
   return "<tr><th scope=\"row\">" + Esc(label) + "</th><td>" + Esc(value) + "</td></tr>\n";
@@ -83,10 +78,16 @@ std::string Timeline(Lang lang, const Json& doc, ledger::Micros until, int& show
 
 }  // namespace
 
+std::string ReadPurpose(const Session& s) {
+  if (s.who.role == "caseworker" || s.who.role == "coordinator") return "casework";
+  if (s.who.role == "legal_reviewer") return "review";
+  return "";
+}
+
 HttpResponse Workspace::CasePage(const Session& s, const std::string& case_id,
                                  const http::QueryParams& q) {
   const Catalogue& t = Catalogue::Builtin();
-  const std::string purpose = PurposeOf(s);
+  const std::string purpose = ReadPurpose(s);
   if (purpose.empty()) return ErrorPage(403, s.lang, &s, "error.forbidden");
   auto grant = app::GrantCaseRead(cases_, s.who, case_id, purpose);
   if (!grant.ok()) {
@@ -128,8 +129,14 @@ HttpResponse Workspace::CasePage(const Session& s, const std::string& case_id,
   }
   auto doc = app::BuildCaseHistory(domain_.store(), verifier_, domain_.dbs(), case_id, options_.clock());
   if (!doc.ok()) return ErrorPage(503, s.lang, &s, "error.storage");
+  if (auto it = q.find("recorded");
+      it != q.end() && projections::FindEventSpec(it->second) != nullptr && typed.empty())
+    alert = "<div class=\"alert alert-success\" role=\"status\"><p>" +
+            Esc(t.Format(s.lang, "case.recorded", {{"event", t.Text(s.lang, "event." + it->second)}})) +
+            "</p></div>\n" + alert;
   main += alert + "<p>" + Esc(t.Text(s.lang, "case.access_recorded")) + "</p>\n";
   if (view) main += Summary(s.lang, *view);
+  if (typed.empty()) main += Actions(s, grant->current.c->view);
   main += "<h2>" + Esc(t.Text(s.lang, "case.as_of_title")) + "</h2>\n" + AsOfForm(s.lang, case_id, typed);
   int shown = 0, bad = 0;
   const std::string rows = Timeline(s.lang, *doc, until, shown, bad);

@@ -94,13 +94,15 @@ void Workspace::AddRoutes(http::Router& router) {
                                          const QueryParams& q) { return SignInPage(req, q); });
   router.Add("POST", "/ui/signin", [this](const HttpRequest& req, const http::PathParams&,
                                           const QueryParams&) { return SignIn(req); });
-  AddForm(router, "/ui/signout", [this](const Session&, std::string_view cookie, const Form&) {
+  AddForm(router, "/ui/signout", [this](const Session&, std::string_view cookie, const http::PathParams&,
+                                        const Form&) {
     sessions_.End(cookie);
     HttpResponse r = Redirect("/ui/signin?signed_out=1");
     r.headers.emplace_back("Set-Cookie", sessions_.ClearCookie());
     return r;
   });
-  AddForm(router, "/ui/lang", [this](const Session&, std::string_view cookie, const Form& form) {
+  AddForm(router, "/ui/lang", [this](const Session&, std::string_view cookie, const http::PathParams&,
+                                     const Form& form) {
     if (auto lang = ParseLang(Field(form, "lang"))) sessions_.SetLang(cookie, *lang);
     return Redirect(SafeBack(form));
   });
@@ -111,7 +113,8 @@ void Workspace::AddRoutes(http::Router& router) {
     if (!MayReport(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
     return ConcernForm(s, {}, 200, "");
   });
-  AddForm(router, "/ui/concerns", [this](const Session& s, std::string_view, const Form& form) {
+  AddForm(router, "/ui/concerns", [this](const Session& s, std::string_view, const http::PathParams&,
+                                         const Form& form) {
     if (!MayReport(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
     return ReportConcern(s, form);
   });
@@ -119,6 +122,14 @@ void Workspace::AddRoutes(http::Router& router) {
                                              const QueryParams& q) {
     return CasePage(s, p.at("case"), q);
   });
+  AddPage(router, "/ui/cases/{case}/record/{type}",
+          [this](const Session& s, const http::PathParams& p, const QueryParams&) {
+            return RecordForm(s, p.at("case"), p.at("type"), {}, 200, "");
+          });
+  AddForm(router, "/ui/cases/{case}/record/{type}",
+          [this](const Session& s, std::string_view, const http::PathParams& p, const Form& form) {
+            return Record(s, p.at("case"), p.at("type"), form);
+          });
   AddPage(router, "/ui/triage", [this](const Session& s, const http::PathParams&,
                                        const QueryParams&) { return Triage(s); });
   AddPage(router, "/ui/cases", [this](const Session& s, const http::PathParams&,
@@ -138,11 +149,12 @@ void Workspace::AddPage(http::Router& router, std::string path, PageHandler h) {
 
 void Workspace::AddForm(http::Router& router, std::string path, FormHandler h) {
   router.Add("POST", std::move(path),
-             [this, h = std::move(h)](const HttpRequest& req, const http::PathParams&,
-                                      const QueryParams&) { return WithForm(req, h); });
+             [this, h = std::move(h)](const HttpRequest& req, const http::PathParams& p,
+                                      const QueryParams&) { return WithForm(req, p, h); });
 }
 
-HttpResponse Workspace::WithForm(const HttpRequest& req, const FormHandler& h) {
+HttpResponse Workspace::WithForm(const HttpRequest& req, const http::PathParams& p,
+                                 const FormHandler& h) {
   if (!Header(req, "content-type").starts_with(kFormType))
     return ErrorPage(415, Lang::kDa, nullptr, "error.unsupported_form");
   const std::string_view cookie = SessionCookie(req);
@@ -155,12 +167,12 @@ HttpResponse Workspace::WithForm(const HttpRequest& req, const FormHandler& h) {
   }
   http::QueryLimits limits;
   limits.max_bytes = 64 * 1024;
-  limits.max_params = 64;
+  limits.max_params = 128;
   Result<Form> form = http::ParseQuery(req.body, limits);
   if (!form.ok()) return ErrorPage(400, s->lang, &*s, "error.bad_form");
   // The CSRF check comes before anything the form asks for.
   if (!CsrfMatches(*s, Field(*form, "csrf"))) return ErrorPage(403, s->lang, &*s, "error.csrf");
-  return h(*s, cookie, *form);
+  return h(*s, cookie, p, *form);
 }
 
 HttpResponse Workspace::SignInPage(const HttpRequest& req, const QueryParams& q) {

@@ -30,6 +30,11 @@ struct WorkspaceOptions {
   std::chrono::milliseconds write_timeout{30000};
 };
 
+// The purpose a role reads a case for in the workspace ("casework" for
+// caseworkers and coordinators, "review" for legal reviewers), or "" if the
+// role reads no case here.
+std::string ReadPurpose(const Session& s);
+
 class Workspace {
  public:
   // `domain` and `authenticator` (the JSON API's, so failed sign-ins are
@@ -49,11 +54,12 @@ class Workspace {
   using PageHandler = std::function<http::HttpResponse(const Session&, const http::PathParams&,
                                                        const http::QueryParams&)>;
   // A state-changing form: the session, the CSRF token checked, the form parsed.
-  using FormHandler = std::function<http::HttpResponse(const Session&, std::string_view cookie,
-                                                       const Form&)>;
+  using FormHandler = std::function<http::HttpResponse(
+      const Session&, std::string_view cookie, const http::PathParams&, const Form&)>;
   void AddPage(http::Router& router, std::string path, PageHandler h);
   void AddForm(http::Router& router, std::string path, FormHandler h);
-  http::HttpResponse WithForm(const http::HttpRequest& req, const FormHandler& h);
+  http::HttpResponse WithForm(const http::HttpRequest& req, const http::PathParams& p,
+                              const FormHandler& h);
 
   http::HttpResponse SignInPage(const http::HttpRequest& req, const http::QueryParams& q);
   http::HttpResponse SignInForm(int status, Lang lang, std::string_view alert_html);
@@ -67,6 +73,14 @@ class Workspace {
   http::HttpResponse ConcernForm(const Session& s, const http::QueryParams& form, int status,
                                  const std::string& alert_html);
   http::HttpResponse ReportConcern(const Session& s, const http::QueryParams& form);
+  // web/record_page.cc: recording an event on a case through the form of
+  // its type (web/event_form.h), and the case page's list of those forms.
+  http::HttpResponse RecordForm(const Session& s, const std::string& case_id,
+                                const std::string& type, const http::QueryParams& form, int status,
+                                const std::string& alert_html);
+  http::HttpResponse Record(const Session& s, const std::string& case_id, const std::string& type,
+                            const http::QueryParams& form);
+  std::string Actions(const Session& s, const projections::CaseView& v) const;
   // The coordinator's triage: received or unassigned cases, most urgent first.
   http::HttpResponse Triage(const Session& s);
   // The table of `views` (my cases, triage), captioned with `caption_key`'s text.

@@ -15,6 +15,7 @@
 #include "projections/vocabulary.h"
 #include "tests/http/case_walk.h"
 #include "tests/http/service_world.h"
+#include "tests/web/workspace_world.h"
 #include "tests/ledger/test_util.h"
 #include "web/local_time.h"
 #include "web/workspace.h"
@@ -25,68 +26,7 @@ namespace {
 using http::HttpRequest;
 using http::HttpResponse;
 
-std::string HeaderOf(const HttpResponse& r, const std::string& name) {
-  for (const auto& [k, v] : r.headers)
-    if (k == name) return v;
-  return "";
-}
-
-// The value of a hidden field `name` in a page ("" if none).
-std::string HiddenField(const std::string& html, const std::string& name) {
-  const std::string key = "name=\"" + name + "\" value=\"";
-  const std::size_t at = html.find(key);
-  if (at == std::string::npos) return "";
-  const std::size_t start = at + key.size();
-  return html.substr(start, html.find('"', start) - start);
-}
-
-// The API's fixture with the workspace on its router.
-struct World : testing::ServiceWorld {
-  std::unique_ptr<Workspace> workspace;
-
-  World() {
-    workspace = Workspace::Create(*ledger, service->authenticator()).value();
-    workspace->AddRoutes(service->mutable_router());
-  }
-  HttpResponse Get(const std::string& target, const std::string& cookie = "") {
-    HttpRequest r;
-    r.method = "GET";
-    r.target = target;
-    if (!cookie.empty()) r.headers["cookie"] = std::string(kSessionCookie) + "=" + cookie;
-    r.remote = "127.0.0.1";
-    return service->Handle(r);
-  }
-  HttpResponse Post(const std::string& target, const std::string& form,
-                    const std::string& cookie = "") {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = target;
-    r.body = form;
-    r.headers["content-type"] = "application/x-www-form-urlencoded";
-    if (!cookie.empty()) r.headers["cookie"] = "other=1; " + std::string(kSessionCookie) + "=" + cookie;
-    r.remote = "127.0.0.1";
-    return service->Handle(r);
-  }
-  // Signs in; returns the session cookie's value.
-  std::string SignIn(const std::string& token, const std::string& lang = "da") {
-    HttpResponse r = Post("/ui/signin", "token=" + token + "&lang=" + lang);
-    REQUIRE(r.status == 303);
-    REQUIRE(HeaderOf(r, "Location") == "/ui/home");
-    const std::string set = HeaderOf(r, "Set-Cookie");
-    const std::string prefix = std::string(kSessionCookie) + "=";
-    REQUIRE(set.rfind(prefix, 0) == 0);
-    return set.substr(prefix.size(), set.find(';') - prefix.size());
-  }
-  // A caseworker reports `concern` through the JSON API; returns the case id.
-  std::string Report(const testing::WalkJson& concern) {
-    HttpResponse r = Walk().Post(tokens.cw, "/v1/cases", concern);
-    REQUIRE(r.status == 201);
-    return testing::CaseWalk::Body(r)["case"];
-  }
-  std::string Csrf(const std::string& cookie) {
-    return HiddenField(Get("/ui/home", cookie).body, "csrf");
-  }
-};
+using World = WorkspaceWorld;
 
 TEST_CASE("signing in with a token gives a session cookie; pages carry the workspace's headers",
           "[web][workspace]") {
@@ -110,7 +50,7 @@ TEST_CASE("signing in with a token gives a session cookie; pages carry the works
   const HttpResponse sheet = w.Get("/ui/assets/workspace.css");
   CHECK(sheet.status == 200);
   CHECK(sheet.content_type == "text/css; charset=utf-8");
-  CHECK(sheet.body.find(".skipnav") != std::string::npos);
+  CHECK(sheet.body.find(".inline-form") != std::string::npos);
 
   // A wrong token: 401, the form again, no cookie.
   std::string wrong = w.tokens.cw;

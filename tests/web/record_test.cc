@@ -1,0 +1,260 @@
+// Recording on a case through the workspace's forms (docs/web.md, "Recording
+// on a case"): each form is derived from the catalogue and labelled in both
+// languages; a case walked from assignment to closure by the roles that may
+// record each step; four eyes on disclosures (the requester is offered no
+// approval, and a forced one is refused by the server with ROL-5); a form
+// error names its field and stores nothing.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "ledger/event.h"
+#include "projections/catalogue.h"
+#include "projections/legal_basis.h"
+#include "projections/projector.h"
+#include "tests/web/workspace_world.h"
+#include "web/event_form.h"
+#include "web/i18n.h"
+
+namespace caseledger::web {
+namespace {
+
+using http::HttpResponse;
+using projections::FormKind;
+
+bool Has(const std::string& html, const std::string& text) { return html.find(text) != std::string::npos; }
+
+projections::CaseView ViewOf(WorkspaceWorld& w, const std::string& case_id) {
+  return projections::ReadCase(w.ledger->store(), w.ledger->dbs(), case_id).value().state.Derive();
+}
+
+// The types of the events appended after the first `n`.
+std::vector<std::string> TypesSince(WorkspaceWorld& w, std::uint64_t n) {
+  auto snap = w.ledger->store().Read().value();
+  std::vector<std::string> out;
+  for (std::uint64_t seq = n + 1; seq <= w.ledger->writer().size(); ++seq)
+    out.push_back(
+        ledger::DecodeEvent(ledger::ReadEventLine(snap, w.ledger->store(), seq).value()).value().type);
+  return out;
+}
+using Types = std::vector<std::string>;
+
+TEST_CASE("every field of every case event form has a label, and every code its label, in both "
+          "languages",
+          "[web][record][i18n]") {
+  const Catalogue& t = Catalogue::Builtin();
+  int forms = 0;
+  for (const projections::EventSpec& spec : projections::EventSpecs()) {
+    if (spec.server_only || spec.scope != projections::Scope::kCase) continue;
+    ++forms;
+    for (const projections::FormField& f : projections::FormFields(spec.type)) {
+      if (f.kind == FormKind::kOther || f.kind == FormKind::kMarker ||
+          f.kind == FormKind::kRegistryVersion)
+        continue;
+      INFO(spec.type << " " << f.name);
+      CHECK(t.Has("field." + std::string(f.name)));
+      for (std::string_view code : f.codes) {
+        INFO(code);
+        CHECK(t.Has("code." + std::string(f.name) + "." + std::string(code)));
+      }
+    }
+  }
+  CHECK(forms > 20);
+  // Every basis of every registry version, with what it requires.
+  for (std::string_view version : projections::RegistryVersions())
+    for (const projections::LegalBasis& b : projections::Registry(version)) {
+      INFO(b.code);
+      CHECK(t.Has("basis." + std::string(b.code)));
+      CHECK(t.Has("basis." + std::string(b.code) + ".must_document"));
+    }
+  // Every rule a refusal can name is explained, with its remedy.
+  const auto rules = projections::HeaderCodes("policy.refused", "rule");
+  CHECK(rules.size() >= 17);
+  for (std::string_view rule : rules) {
+    INFO(rule);
+    CHECK(t.Has("refusal." + std::string(rule)));
+    CHECK(t.Has("refusal." + std::string(rule) + ".remedy"));
+  }
+}
+
+TEST_CASE("a form turns into the header and body the catalogue takes, and names the field it "
+          "cannot take",
+          "[web][record]") {
+  http::QueryParams form{{"h.outcome", "founded"},
+                         {"h.panel", "infohus"},
+                         {"h.grounds.b.threat", "on"},
+                         {"h.grounds.b.threat.observed", "15-01-2026"},
+                         {"h.factors.family.risk", "2"},
+                         {"h.factors.family.resources", "3"},
+                         {"h.factors.personality.risk", ""},
+                         {"h.factors.personality.resources", ""},
+                         {"body.reasoning", "synthetic reasoning"}};
+  ParsedEvent p = ParseEventForm("assessment.recorded", form);
+  REQUIRE(p.ok());
+  CHECK(p.h == Json::parse(R"({"outcome":"founded","panel":"infohus",
+      "grounds":[{"code":"b.threat","observed_on":"2026-01-15"}],
+      "factors":{"family":{"risk":2,"resources":3}}})"));
+  REQUIRE(p.body.has_value());
+  CHECK(*p.body == Json{{"reasoning", "synthetic reasoning"}});
+  CHECK(projections::ValidateHeader(*projections::FindEventSpec("assessment.recorded"), p.h).ok());
+
+  auto bad = form;
+  bad["h.grounds.b.threat.observed"] = "31-02-2026";
+  p = ParseEventForm("assessment.recorded", bad);
+  CHECK(p.bad_field == "grounds");
+  CHECK(p.problem_key == "form.bad_date");
+  bad = form;
+  bad["h.factors.personality.risk"] = "1";
+  CHECK(ParseEventForm("assessment.recorded", bad).problem_key == "form.factor_pair");
+  bad = form;
+  bad["h.outcome"] = "maybe";
+  CHECK(ParseEventForm("assessment.recorded", bad).problem_key == "form.bad_value");
+  bad = form;
+  bad.erase("body.reasoning");
+  CHECK(ParseEventForm("assessment.recorded", bad).bad_field == "reasoning");
+  // A list of codes: the chosen ones; none chosen where one is needed.
+  p = ParseEventForm("disclosure.requested",
+                     {{"h.recipient", "pet"}, {"h.basis", "pet-4"}, {"h.purpose", "pet_request"},
+                      {"h.categories.concern", "on"}, {"h.categories.identity", "on"},
+                      {"h.threshold", "society_threatening"}, {"body.purpose_text", "x"},
+                      {"body.summary", "y"}, {"body.request_ref", "PET-REF-1"}});
+  REQUIRE(p.ok());
+  CHECK(p.h["categories"] == Json::array({"concern", "identity"}));
+  CHECK(p.h["registry_version"] == std::string(projections::kRegistryVersion));
+  CHECK(p.h["request_ref"] == true);  // the marker follows its body text
+  CHECK((*p.body)["request_ref"] == "PET-REF-1");
+  CHECK(projections::ValidateHeader(*projections::FindEventSpec("disclosure.requested"), p.h).ok());
+  CHECK(ParseEventForm("disclosure.requested", {{"h.recipient", "pet"}}).problem_key != "");
+  // An optional body left empty is no body.
+  p = ParseEventForm("concern.responded", {{"h.channel", "phone"}, {"body.note", ""}});
+  REQUIRE(p.ok());
+  CHECK_FALSE(p.body.has_value());
+}
+
+TEST_CASE("a case walked through the forms from assignment to closure, with four eyes on its "
+          "disclosure and the legal reviewer's verdict",
+          "[web][record][walk]") {
+  WorkspaceWorld w;
+  const std::string case_id = w.Report(testing::CaseWalk::Concern("b.threat"));
+  const std::string cw = w.SignIn(w.tokens.cw), co = w.SignIn(w.tokens.co),
+                    co2 = w.SignIn(w.tokens.co2), lr = w.SignIn(w.tokens.lr),
+                    aud = w.SignIn(w.tokens.aud);
+  const std::string base = "/ui/cases/" + case_id;
+  auto record = [&](const std::string& cookie, const std::string& type, const std::string& fields) {
+    return w.Post(base + "/record/" + type, "csrf=" + w.Csrf(cookie) + fields, cookie);
+  };
+  auto recorded = [&](const HttpResponse& r, const std::string& type) {
+    INFO(r.body);
+    REQUIRE(r.status == 303);
+    CHECK(HeaderOf(r, "Location") == base + "?recorded=" + type);
+  };
+
+  // Each role is offered what it may record.
+  std::string page = w.Get(base, co).body;
+  CHECK(Has(page, base + "/record/case.assigned\""));
+  CHECK(Has(page, base + "/record/assessment.recorded\""));
+  CHECK_FALSE(Has(page, base + "/record/concern.responded\""));
+  CHECK_FALSE(Has(page, "/record/disclosure.approved\""));  // nothing to approve
+  page = w.Get(base, cw).body;
+  CHECK(Has(page, base + "/record/concern.responded\""));
+  CHECK_FALSE(Has(page, base + "/record/case.assigned\""));
+  CHECK(w.Get(base + "/record/case.assigned", cw).status == 403);
+  CHECK(w.Get(base + "/record/access.read", co).status == 404);
+  CHECK(w.Get(base + "/record/no.such", co).status == 404);
+  CHECK(w.Get(base, aud).status == 403);
+
+  // Assignment: staff offered by name.
+  page = w.Get(base + "/record/case.assigned", co).body;
+  CHECK(Has(page, "Synthetic caseworker (Sagsbehandler)"));
+  const std::uint64_t before_csrf = w.ledger->writer().size();
+  CHECK(w.Post(base + "/record/case.assigned", "h.assignees." + w.tokens.cw_id + "=on", co).status == 403);
+  CHECK(w.ledger->writer().size() == before_csrf);
+  recorded(record(co, "case.assigned", "&h.assignees." + w.tokens.cw_id + "=on"), "case.assigned");
+  CHECK(ViewOf(w, case_id).assignees == std::vector<std::string>{w.tokens.cw_id});
+  CHECK(Has(w.Get(base + "?recorded=case.assigned", co).body, "Registreret: Sag tildelt"));
+
+  recorded(record(cw, "concern.responded", "&h.channel=home_visit&body.note="), "concern.responded");
+  CHECK(ViewOf(w, case_id).first_response.has_value());
+
+  // An assessment with a date that does not exist: the field is named,
+  // nothing is stored.
+  const std::uint64_t before = w.ledger->writer().size();
+  HttpResponse r = record(co, "assessment.recorded",
+                          "&h.outcome=founded&h.panel=infohus&h.grounds.b.threat=on"
+                          "&h.grounds.b.threat.observed=31-02-2026&body.reasoning=synthetic");
+  CHECK(r.status == 400);
+  CHECK(Has(r.body, "Grundlag (observeret adfærd)"));
+  // Nothing but the access record of the form shown again.
+  CHECK(TypesSince(w, before) == Types{"access.read"});
+  recorded(record(co, "assessment.recorded",
+                  "&h.outcome=founded&h.panel=infohus&h.grounds.b.threat=on"
+                  "&h.grounds.b.threat.observed=15-01-2026&h.factors.violence_willingness.risk=2"
+                  "&h.factors.violence_willingness.resources=1&body.reasoning=synthetic"),
+           "assessment.recorded");
+  projections::CaseView v = ViewOf(w, case_id);
+  CHECK(v.Founded());
+  REQUIRE(v.assessments.size() == 1);
+  CHECK(v.assessments[0].panel == "infohus");
+  CHECK(v.assessments[0].factors.at("violence_willingness").risk == 2);
+
+  // The disclosure request: the basis with its conditions beside it.
+  page = w.Get(base + "/record/disclosure.requested", co).body;
+  CHECK(Has(page, "Databeskyttelsesloven § 8, stk. 2, nr. 3"));
+  CHECK(Has(page, "Modtagere: Politiet, Socialforvaltningen, En anden kommune, Psykiatrien"));
+  CHECK(Has(page, "Skal dokumenteres: hvorfor videregivelsen er nødvendig"));
+  recorded(record(co, "disclosure.requested",
+                  "&h.recipient=police&h.basis=dbl-8-2-3&h.purpose=prevention&h.categories.concern=on"
+                  "&body.purpose_text=synthetic&body.necessity=synthetic&body.summary=synthetic"),
+           "disclosure.requested");
+  v = ViewOf(w, case_id);
+  REQUIRE(v.disclosures.size() == 1);
+  const std::string request = std::to_string(v.disclosures[0].seq);
+
+  // Four eyes: the requester is offered no approval, and a forced one is
+  // refused by the server (ROL-5) with only the refusal stored.
+  CHECK_FALSE(Has(w.Get(base, co).body, "/record/disclosure.approved\""));
+  CHECK(w.Get(base + "/record/disclosure.approved", co).status == 403);
+  const std::uint64_t before_forced = w.ledger->writer().size();
+  r = record(co, "disclosure.approved", "&h.request=" + request);
+  CHECK(r.status == 422);
+  CHECK(Has(r.body, "regel ROL-5"));
+  CHECK(Has(r.body, "Bed en anden koordinator om at godkende"));
+  // The refusal record, then the access record of the form shown again.
+  CHECK(TypesSince(w, before_forced) == Types{"policy.refused", "access.read"});
+  CHECK(ViewOf(w, case_id).disclosures[0].status == "requested");
+  CHECK(Has(w.Get(base, co2).body, base + "/record/disclosure.approved\""));
+  recorded(record(co2, "disclosure.approved", "&h.request=" + request), "disclosure.approved");
+  recorded(record(cw, "disclosure.made",
+                  "&h.request=" + request + "&h.channel=secure_mail&h.document_sha256=" +
+                      std::string(64, 'a')),
+           "disclosure.made");
+  CHECK(ViewOf(w, case_id).disclosures[0].status == "made");
+
+  // The legal reviewer reads the case for review and records the verdict.
+  page = w.Get(base, lr).body;
+  REQUIRE(Has(page, base + "/record/disclosure.reviewed\""));
+  recorded(record(lr, "disclosure.reviewed",
+                  "&h.disclosure=" + request + "&h.verdict=lawful&body.notes=synthetic"),
+           "disclosure.reviewed");
+  v = ViewOf(w, case_id);
+  REQUIRE(v.disclosures[0].reviews.size() == 1);
+  CHECK(v.disclosures[0].reviews[0].verdict == "lawful");
+
+  recorded(record(co, "case.closed", "&h.reason=completed"), "case.closed");
+  CHECK(ViewOf(w, case_id).status == "closed");
+  // A closed case takes no more casework: refused on screen with its rule.
+  const std::uint64_t before_closed = w.ledger->writer().size();
+  r = record(cw, "concern.responded", "&h.channel=phone");
+  CHECK(r.status == 422);
+  CHECK(TypesSince(w, before_closed) == Types{"policy.refused", "access.read"});
+  CHECK(Has(r.body, "regel ROL-11"));
+  CHECK(Has(r.body, "Er der en ny bekymring"));
+
+  // In English too.
+  const std::string cw_en = w.SignIn(w.tokens.cw, "en");
+  page = w.Get(base + "/record/record.retracted", cw_en).body;
+  CHECK(Has(w.Get(base, cw_en).body, "Record on this case"));
+}
+
+}  // namespace
+}  // namespace caseledger::web

@@ -1,0 +1,136 @@
+// Recording an event on a case (docs/web.md, "Recording on a case"): one form
+// per event type, derived from the catalogue (web/event_form.h), posted to
+// the same writer as POST /v1/cases/{case}/events — need to know, the role
+// table and every rule of law are decided there, on the state the event is
+// appended to. A refusal is shown in plain language with its rule id and
+// what would make the event lawful; nothing but the refusal record is
+// stored.
+#include <string>
+
+#include "app/case_access.h"
+#include "app/concern.h"
+#include "projections/catalogue.h"
+#include "projections/policy.h"
+#include "web/event_form.h"
+#include "web/workspace.h"
+
+namespace caseledger::web {
+
+using http::HttpResponse;
+
+namespace {
+
+std::string Alert(std::string_view kind, const std::string& html) {
+  return "<div class=\"alert alert-" + std::string(kind) + "\" role=\"alert\">" + html + "</div>\n";
+}
+
+}  // namespace
+
+std::string Workspace::Actions(const Session& s, const projections::CaseView& v) const {
+  const Catalogue& t = Catalogue::Builtin();
+  std::string items;
+  for (const projections::EventSpec& spec : projections::EventSpecs()) {
+    if (!Offerable(spec.type, s.who.role, v, s.who.user)) continue;
+    items += "<li><a href=\"/ui/cases/" + Esc(v.case_id) + "/record/" + Esc(std::string(spec.type)) +
+             "\">" + Esc(t.Text(s.lang, "event." + std::string(spec.type))) + "</a></li>\n";
+  }
+  if (items.empty()) return "";
+  return "<h2>" + Esc(t.Text(s.lang, "case.actions")) + "</h2>\n<ul class=\"actions\">\n" + items +
+         "</ul>\n";
+}
+
+HttpResponse Workspace::RecordForm(const Session& s, const std::string& case_id,
+                                   const std::string& type, const http::QueryParams& form,
+                                   int status, const std::string& alert_html) {
+  const Catalogue& t = Catalogue::Builtin();
+  const std::string purpose = ReadPurpose(s);
+  if (purpose.empty()) return ErrorPage(403, s.lang, &s, "error.forbidden");
+  auto grant = app::GrantCaseRead(cases_, s.who, case_id, purpose);
+  if (!grant.ok()) {
+    const StatusCode c = grant.status().code();
+    if (c == StatusCode::kNotFound || c == StatusCode::kInvalidArgument)
+      return ErrorPage(404, s.lang, &s, "error.not_found");
+    if (c == StatusCode::kPermissionDenied) return ErrorPage(403, s.lang, &s, "error.forbidden");
+    return ErrorPage(503, s.lang, &s, "error.storage");
+  }
+  const projections::CaseView& v = grant->current.c->view;
+  // A form the role cannot use (or one with nothing to refer to) is not
+  // shown; the writer would refuse its event anyway.
+  const projections::EventSpec* spec = projections::FindEventSpec(type);
+  if (spec == nullptr || spec->server_only || spec->scope != projections::Scope::kCase)
+    return ErrorPage(404, s.lang, &s, "error.not_found");
+  // A form sent back (an error, a refusal) is shown again to whoever may
+  // record the type, even when nothing is left to refer to (a forced
+  // approval of one's own request is refused, and the page says why).
+  const bool sent_back = status != 200;
+  if (sent_back ? (spec->roles & projections::RoleBitOf(s.who.role)) == 0
+                : !Offerable(type, s.who.role, v, s.who.user))
+    return ErrorPage(403, s.lang, &s, "error.forbidden");
+  // The form shows what the case holds (its requests, interventions): it is
+  // a read, recorded before anything is rendered (fail closed).
+  if (!app::RecordCaseAccess(domain_.writer(), s.who, case_id, purpose, "access.read",
+                             options_.write_timeout)
+           .ok())
+    return ErrorPage(503, s.lang, &s, "error.storage");
+  auto staff = app::ListStaff(domain_.store(), domain_.dbs(), domain_.keys(),
+                              {"caseworker", "coordinator"});
+  if (!staff.ok()) return ErrorPage(503, s.lang, &s, "error.storage");
+  FormContext c{s.lang, type, &v, s.who.user, &*staff};
+  const std::string action = "/ui/cases/" + Esc(case_id) + "/record/" + Esc(type);
+  std::string main = alert_html + "<p>" + Esc(t.Text(s.lang, "record.intro")) + "</p>\n" +
+                     "<form method=\"post\" action=\"" + action + "\">\n" + CsrfField(s) +
+                     RenderEventFields(c, form) + "<button class=\"button button-primary\" type=\"submit\">" +
+                     Esc(t.Text(s.lang, "record.submit")) + "</button> <a class=\"button button-secondary\" href=\"/ui/cases/" +
+                     Esc(case_id) + "\">" + Esc(t.Text(s.lang, "record.cancel")) + "</a>\n</form>\n";
+  Frame f;
+  f.lang = s.lang;
+  f.session = &s;
+  f.path = "/ui/cases";
+  f.title = t.Text(s.lang, "event." + type);
+  return HtmlResponse(status, RenderPage(f, main));
+}
+
+HttpResponse Workspace::Record(const Session& s, const std::string& case_id, const std::string& type,
+                               const http::QueryParams& form) {
+  const Catalogue& t = Catalogue::Builtin();
+  const projections::EventSpec* spec = projections::FindEventSpec(type);
+  if (spec == nullptr || spec->server_only || spec->scope != projections::Scope::kCase)
+    return ErrorPage(404, s.lang, &s, "error.not_found");
+  ParsedEvent parsed = ParseEventForm(type, form);
+  if (!parsed.ok())
+    return RecordForm(s, case_id, type, form, 400,
+                      Alert("error", "<p>" + Esc(t.Format(s.lang, parsed.problem_key,
+                                                          {{"field", t.Text(s.lang, "field." + parsed.bad_field)}})) +
+                                         "</p>"));
+  // As POST /v1/cases/{case}/events: the writer decides need to know on the
+  // state the event is appended to.
+  ledger::Command cmd;
+  projections::SetOrigin(cmd, {.enforce_need_to_know = true});
+  cmd.type = type;
+  cmd.actor = s.who.user;
+  cmd.role = s.who.role;
+  cmd.case_id = case_id;
+  cmd.h = std::move(parsed.h);
+  cmd.body = std::move(parsed.body);
+  auto appended = app::AppendAndWait(domain_.writer(), std::move(cmd), options_.write_timeout);
+  if (appended.ok()) return Redirect("/ui/cases/" + case_id + "?recorded=" + type);
+  const Status& st = appended.status();
+  if (st.code() == StatusCode::kPolicyRefused) {
+    const std::string rule = projections::RuleOf(st);
+    const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
+    return RecordForm(
+        s, case_id, type, form, 422,
+        Alert("error", "<p><strong>" + Esc(t.Format(s.lang, "record.refused", {{"rule", rule}})) +
+                           "</strong></p><p>" + Esc(t.Text(s.lang, key)) + "</p><p>" +
+                           Esc(t.Text(s.lang, key + ".remedy")) + "</p><p>" +
+                           Esc(t.Text(s.lang, "record.nothing_stored")) + "</p>"));
+  }
+  if (st.code() == StatusCode::kNotFound) return ErrorPage(404, s.lang, &s, "error.not_found");
+  if (st.code() == StatusCode::kPermissionDenied) return ErrorPage(403, s.lang, &s, "error.forbidden");
+  if (st.code() == StatusCode::kInvalidArgument)
+    return RecordForm(s, case_id, type, form, 400,
+                      Alert("error", "<p>" + Esc(t.Text(s.lang, "record.invalid")) + "</p>"));
+  return ErrorPage(503, s.lang, &s, "error.storage");
+}
+
+}  // namespace caseledger::web
