@@ -127,6 +127,11 @@ struct ServeOptions {
   // The daily retention task (app/retention.h): the first run a minute after
   // start (or after this interval, if shorter), then every interval. 0: none.
   unsigned retention_every_s = 86400;
+  // Both set: HTTPS only, with this PEM certificate chain and private key
+  // (docs/api/server.md, "TLS"), and the workspace's session cookie Secure.
+  // Both empty: plain HTTP. main.cc refuses one without the other.
+  std::string tls_cert;
+  std::string tls_key;
 };
 // Serves the HTTP API (http/service.h) on `listen` until SIGINT or SIGTERM,
 // printing "listening on <address>:<port>" to stdout once accepting (with

@@ -253,6 +253,13 @@ void AddOperationVerbs(CLI::App& app, Args& a, Run& run) {
                     "seconds between retention runs (default 86400: daily; 0: none)");
   serve->add_option("--request-timeout-ms", a.serve.request_timeout_ms,
                     "the whole request (headers and body) must arrive within this time");
+  auto* tls_cert = serve->add_option(
+      "--tls-cert", a.serve.tls_cert,
+      "PEM certificate chain: serve HTTPS only (TLS 1.2 and 1.3; docs/api/server.md)");
+  auto* tls_key = serve->add_option(
+      "--tls-key", a.serve.tls_key, "PEM private key of --tls-cert, unencrypted");
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
   OnParsed(serve, run, [&a] { return CmdServe(a.dir, a.serve); });
 
   auto* keys = app.add_subcommand("keys", "the keystore: key rotation (erasure made final)");

@@ -1,5 +1,6 @@
 // `caseledger serve`: the HTTP API on an open domain ledger, until SIGINT or
-// SIGTERM. The one place where the service meets the Beast server.
+// SIGTERM, over HTTPS with --tls-cert/--tls-key. The one place where the
+// service meets the Beast server.
 #include <signal.h>
 #include <unistd.h>
 
@@ -181,7 +182,10 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   auto service = http::Service::Create(**ledger, app::TokenPepper(*master), so);
   if (!service.ok()) return Fail(service.status());
   // The web workspace (docs/web.md) on the same router, server and sign-in.
-  auto workspace = web::Workspace::Create(**ledger, (*service)->authenticator());
+  const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
+  web::WorkspaceOptions wo;
+  wo.sessions.secure_cookie = tls;  // the browser sends it back only over HTTPS
+  auto workspace = web::Workspace::Create(**ledger, (*service)->authenticator(), std::move(wo));
   if (!workspace.ok()) return Fail(workspace.status());
   (*workspace)->AddRoutes((*service)->mutable_router());
   http::ServerOptions o;
@@ -190,6 +194,7 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   o.handler_threads = options.handler_threads;
   o.max_in_flight = options.max_in_flight;
   o.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
+  if (tls) o.tls = http::TlsOptions{options.tls_cert, options.tls_key};
   http::Service& svc = **service;
   auto server = http::Server::Start(
       o, [&svc](const http::HttpRequest& r) { return svc.Handle(r); },
@@ -203,6 +208,7 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   if (!server.ok()) return Fail(server.status());
   RetentionTask retention((*ledger)->ledger(), (*ledger)->dbs(),
                           std::chrono::seconds(options.retention_every_s));
+  if (o.tls) std::cerr << "caseledger: serving HTTPS only (TLS 1.2 and 1.3)\n";
   std::cout << "listening on " << listen->first << ":" << (*server)->port() << std::endl;
   WriterWatch watch((*ledger)->writer());
   http::WaitForTerminationSignal();
