@@ -8,8 +8,17 @@
 //   verified, and the case as it stood on an earlier day (time travel, typed
 //   with the keyboard); the language switch; sign-out, after
 //   which the pages send the browser to sign in again.
-// Then, as a coordinator, the triage page (the cases just reported are on it).
+// Then, as a coordinator, the triage page (the cases just reported are on
+// it). Then the case each language reported is walked to its closure through the
+// forms of "Record on this case", as the role that may record each step:
+// the coordinator assigns it to the caseworker, who responds; the
+// coordinator records a founded assessment and requests a disclosure, and is
+// offered no approval of their own request (four eyes); a second
+// coordinator approves it; the caseworker records it made; the legal
+// reviewer records the verdict; the coordinator closes the case.
 // Usage: node workspace.mjs BASE_URL TOKEN SCREENSHOT_DIR COORDINATOR_TOKEN
+// with the environment's CW_USER (the caseworker's user id), CO2_TOKEN (a
+// second coordinator) and LR_TOKEN (a legal reviewer).
 // Exit 0 when everything holds; 1 with the failures listed.
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -149,6 +158,85 @@ async function walk(browser, lang) {
   check(page.url().endsWith('/ui/signin'), `${lang}: after sign-out the cases page sends to sign-in`);
   check(problems.length === 0, `${lang}: no console errors (${problems.join('; ')})`);
   await context.close();
+  return caseId;
+}
+
+// A signed-in page in a fresh browser context (its own cookie jar).
+async function signedIn(browser, tok, lang) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
+  await page.goto(`${base}/ui/signin?lang=${lang}`);
+  await page.fill('#token', tok);
+  await page.check(`#lang-${lang}`);
+  await Promise.all([page.waitForURL('**/ui/home'), page.click('form[action="/ui/signin"] button[type=submit]')]);
+  return { context, page };
+}
+
+// On the case page: opens the form of `type`, lets `fill` fill it, sends
+// it, and checks the case page then says it was recorded.
+async function record(page, lang, caseId, type, fill) {
+  await page.goto(`${base}/ui/cases/${caseId}`);
+  const link = `a[href="/ui/cases/${caseId}/record/${type}"]`;
+  if (!(await page.$(link))) throw new Error(`${lang}: the case page offers no ${type} to ${await page.textContent('.portal-info')}`);
+  await Promise.all([page.waitForURL(`**/record/${type}`), page.click(link)]);
+  await fill(page);
+  await audit(page, `${lang}-record-${type}`);
+  await Promise.all([page.waitForLoadState('load'), page.click('main form button[type=submit]')]);
+  if (!page.url().endsWith(`?recorded=${type}`)) {
+    const alert = await page.textContent('.alert').catch(() => '(no alert)');
+    throw new Error(`${lang}: ${type} was not recorded: ${alert}`);
+  }
+}
+
+async function caseWalk(browser, lang, caseId) {
+  const cw = await signedIn(browser, token, lang);
+  const co = await signedIn(browser, coToken, lang);
+  const co2 = await signedIn(browser, process.env.CO2_TOKEN, lang);
+  const lr = await signedIn(browser, process.env.LR_TOKEN, lang);
+  await record(co.page, lang, caseId, 'case.assigned', async (p) => {
+    await p.check(`input[name="h.assignees.${process.env.CW_USER}"]`);
+  });
+  await record(cw.page, lang, caseId, 'concern.responded', async (p) => {
+    await p.selectOption('select[name="h.channel"]', 'home_visit');
+  });
+  await record(co.page, lang, caseId, 'assessment.recorded', async (p) => {
+    await p.selectOption('select[name="h.outcome"]', 'founded');
+    await p.selectOption('select[name="h.panel"]', 'infohus');
+    await p.check('input[name="h.grounds.b.threat"]');
+    await p.fill('input[name="h.grounds.b.threat.observed"]', '02-03-2026');
+    await p.selectOption('select[name="h.factors.violence_willingness.risk"]', '2');
+    await p.selectOption('select[name="h.factors.violence_willingness.resources"]', '1');
+    await p.fill('textarea[name="body.reasoning"]', 'synthetic reasoning (test data)');
+  });
+  await record(co.page, lang, caseId, 'disclosure.requested', async (p) => {
+    await p.selectOption('select[name="h.recipient"]', 'police');
+    await p.check('input[name="h.basis"][value="dbl-8-2-3"]');
+    await p.selectOption('select[name="h.purpose"]', 'prevention');
+    await p.check('input[name="h.categories.concern"]');
+    await p.fill('textarea[name="body.purpose_text"]', 'synthetic purpose (test data)');
+    await p.fill('textarea[name="body.necessity"]', 'synthetic necessity (test data)');
+    await p.fill('textarea[name="body.summary"]', 'synthetic summary (test data)');
+  });
+  // Four eyes: the requester is offered no approval.
+  check(!(await co.page.$(`a[href="/ui/cases/${caseId}/record/disclosure.approved"]`)),
+        `${lang}: the requester is offered no approval of their own request`);
+  await audit(co.page, `${lang}-case-requested`);
+  await record(co2.page, lang, caseId, 'disclosure.approved', async () => {});
+  await record(cw.page, lang, caseId, 'disclosure.made', async (p) => {
+    await p.selectOption('select[name="h.channel"]', 'secure_mail');
+    await p.fill('input[name="h.document_sha256"]', 'ab'.repeat(32));
+  });
+  await record(lr.page, lang, caseId, 'disclosure.reviewed', async (p) => {
+    await p.selectOption('select[name="h.verdict"]', 'lawful');
+  });
+  await record(co.page, lang, caseId, 'case.closed', async (p) => {
+    await p.selectOption('select[name="h.reason"]', 'completed');
+  });
+  const closed = lang === 'da' ? 'Afsluttet' : 'Closed';
+  check((await co.page.textContent('main table')).includes(closed), `${lang}: the case is closed`);
+  await audit(co.page, `${lang}-case-closed`);
+  for (const x of [cw, co, co2, lr]) await x.context.close();
 }
 
 const browser = await chromium.launch({
@@ -170,8 +258,10 @@ async function triage(browser) {
 }
 
 try {
-  for (const lang of ['da', 'en']) await walk(browser, lang);
-  await triage(browser);
+  const cases = {};
+  for (const lang of ['da', 'en']) cases[lang] = await walk(browser, lang);
+  await triage(browser);  // before the walks below assign the new cases
+  for (const lang of ['da', 'en']) await caseWalk(browser, lang, cases[lang]);
 } catch (e) {
   failures.push(`stopped: ${e.message}`);
 } finally {
