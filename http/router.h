@@ -35,6 +35,10 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // A public file whose URL changes with its content (web/assets.h): the
+  // server sends `Cache-Control: public, max-age=31536000, immutable` instead
+  // of `no-store`. Never for anything a request's identity decides.
+  bool immutable = false;
   // The matched route's pattern ("/v1/cases/{case}"), "" if none matched:
   // for metrics and access logs, which never see raw targets (ids, queries).
   std::string route;

@@ -449,7 +449,8 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
     }
     if (!r.content_type.empty() && !HasLineBreakOrNul(r.content_type))
       response_.set(bhttp::field::content_type, Bsv(r.content_type));
-    response_.set(bhttp::field::cache_control, "no-store");
+    response_.set(bhttp::field::cache_control,
+                  r.immutable ? "public, max-age=31536000, immutable" : "no-store");
     response_.keep_alive(keep_alive_);
     const bool no_body = r.status == 204 || r.status == 304;
     if (no_body) {

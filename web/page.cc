@@ -1,6 +1,7 @@
 #include "web/page.h"
 
 #include "app/html.h"
+#include "web/assets.h"
 
 namespace caseledger::web {
 
@@ -27,55 +28,64 @@ std::string CsrfField(const Session& session) {
 
 namespace {
 
+// The navigation menu of dkfds 11's header (div.navigation-menu, nav.nav,
+// ul.mainmenu; the current page's item li.active.current).
+std::string Nav(const Frame& f) {
+  if (f.session == nullptr) return "";
+  const Catalogue& t = *f.text;
+  std::string n = "<div class=\"navigation-menu\"><div class=\"navigation-menu-inner container\">"
+                  "<nav class=\"nav\" aria-label=\"" + Esc(t.Text(f.lang, "nav.main")) +
+                  "\"><ul class=\"mainmenu\">";
+  for (const NavItem& item : NavFor(f.session->who.role)) {
+    const bool current = f.path == item.path;
+    n += std::string(current ? "<li class=\"active current\">" : "<li>") +
+         "<a class=\"nav-link\" href=\"" + Esc(item.path) + "\"" +
+         (current ? " aria-current=\"page\"" : "") + "><span>" + Esc(t.Text(f.lang, item.key)) +
+         "</span></a></li>";
+  }
+  n += "</ul></nav></div></div>\n";
+  return n;
+}
+
+// The skip link and dkfds 11's header for a self-service solution: the
+// solution's name (to /ui, which leads home or to sign-in), the tagline and
+// who is signed in as additional information, then the navigation.
 std::string Header(const Frame& f) {
   const Catalogue& t = *f.text;
   std::string h =
       "<a class=\"skipnav\" href=\"#main-content\">" + Esc(t.Text(f.lang, "skip.to_content")) +
-      "</a>\n<header class=\"header\"><div class=\"portal-header\"><div class=\"container\">"
-      "<span class=\"portal-header-title\">" + Esc(t.Text(f.lang, "app.name")) + "</span> "
-      "<span class=\"portal-header-subtitle\">" + Esc(t.Text(f.lang, "app.tagline")) + "</span>";
+      "</a>\n<header class=\"header\"><div class=\"solution-info\">"
+      "<div class=\"solution-info-inner container\"><div class=\"solution-heading\">"
+      "<a href=\"/ui\">" + Esc(t.Text(f.lang, "app.name")) + "</a></div>"
+      "<div class=\"additional-info\"><p><strong class=\"authority-name\">" +
+      Esc(t.Text(f.lang, "app.tagline")) + "</strong></p>";
   if (f.session != nullptr) {
-    h += "<p class=\"portal-info\">" +
+    h += "<p>" +
          Esc(t.Format(f.lang, "signed_in_as",
                       {{"role", t.Text(f.lang, "role." + f.session->who.role)}})) +
          "</p>";
   }
-  h += "</div></div></header>\n";
+  h += "</div></div></div>\n" + Nav(f) + "</header>\n";
   return h;
-}
-
-std::string Nav(const Frame& f) {
-  if (f.session == nullptr) return "";
-  const Catalogue& t = *f.text;
-  std::string n = "<nav class=\"navigation\" aria-label=\"" + Esc(t.Text(f.lang, "nav.main")) +
-                  "\"><div class=\"container\"><ul class=\"nav-primary\">";
-  for (const NavItem& item : NavFor(f.session->who.role)) {
-    const bool current = f.path == item.path;
-    n += "<li><a class=\"nav-link" + std::string(current ? " current" : "") + "\" href=\"" +
-         Esc(item.path) + "\"" + (current ? " aria-current=\"page\"" : "") + ">" +
-         Esc(t.Text(f.lang, item.key)) + "</a></li>";
-  }
-  n += "</ul></div></nav>\n";
-  return n;
 }
 
 std::string Footer(const Frame& f) {
   const Catalogue& t = *f.text;
-  std::string out = "<footer class=\"footer\"><div class=\"container\"><p>" +
+  std::string out = "<footer><div class=\"footer\"><div class=\"container\"><p>" +
                     Esc(t.Text(f.lang, "footer.text")) + "</p>";
   if (f.session != nullptr) {
     const Lang other = f.lang == Lang::kDa ? Lang::kEn : Lang::kDa;
     out += "<form method=\"post\" action=\"/ui/lang\" class=\"inline-form\">" +
            CsrfField(*f.session) + "<input type=\"hidden\" name=\"lang\" value=\"" +
            std::string(LangCode(other)) + "\"><input type=\"hidden\" name=\"back\" value=\"" +
-           Esc(f.path) + "\"><button class=\"button button-unstyled\" type=\"submit\" lang=\"" +
+           Esc(f.path) + "\"><button class=\"function-link\" type=\"submit\" lang=\"" +
            std::string(LangCode(other)) + "\">" + Esc(t.Text(other, "lang." + std::string(LangCode(other)))) +
            "</button></form>";
     out += "<form method=\"post\" action=\"/ui/signout\" class=\"inline-form\">" +
            CsrfField(*f.session) + "<button class=\"button button-secondary\" type=\"submit\">" +
            Esc(t.Text(f.lang, "signout.submit")) + "</button></form>";
   }
-  out += "</div></footer>\n";
+  out += "</div></div></footer>\n";
   return out;
 }
 
@@ -87,10 +97,10 @@ std::string RenderPage(const Frame& f, std::string_view main_html) {
                      "\">\n<head>\n<meta charset=\"utf-8\">\n"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                      "<title>" + Esc(f.title) + " – " + Esc(t.Text(f.lang, "app.name")) +
-                     "</title>\n<link rel=\"stylesheet\" href=\"/ui/assets/workspace.css\">\n"
+                     "</title>\n<link rel=\"stylesheet\" href=\"" + DkfdsStylesheetUrl() +
+                     "\">\n<link rel=\"stylesheet\" href=\"/ui/assets/workspace.css\">\n"
                      "</head>\n<body>\n";
   html += Header(f);
-  html += Nav(f);
   html += "<main id=\"main-content\" class=\"container\" tabindex=\"-1\">\n<h1>" + Esc(f.title) +
           "</h1>\n";
   html += main_html;

@@ -5,6 +5,7 @@
 
 #include "app/case_list.h"
 #include "base/ids.h"
+#include "web/assets.h"
 #include "web/local_time.h"
 
 namespace caseledger::web {
@@ -69,6 +70,7 @@ Workspace::Workspace(app::DomainLedger& domain, app::Authenticator& authenticato
                                           domain.ledger().signing_key().public_key())) {}
 
 void Workspace::AddRoutes(http::Router& router) {
+  AddAssetRoutes(router);  // Det Fælles Designsystem (web/assets.h)
   router.Add("GET", "/ui", [this](const HttpRequest& req, const http::PathParams&,
                                   const QueryParams&) {
     return Redirect(sessions_.Resolve(SessionCookie(req), options_.clock()).ok() ? "/ui/home"
