@@ -124,4 +124,15 @@ Micros EndOfLocalDay(const LocalDate& date) {
   return next_midnight_as_utc - CopenhagenOffsetMinutes(guess) * kMicrosPerMinute - 1;
 }
 
+Micros StartOfLocalDay(const LocalDate& date) {
+  const sys_days day = sys_days{std::chrono::year{date.year} /
+                                std::chrono::month{static_cast<unsigned>(date.month)} /
+                                std::chrono::day{static_cast<unsigned>(date.day)}} -
+                       days{1};
+  const std::chrono::year_month_day before{day};
+  return EndOfLocalDay({static_cast<int>(before.year()), static_cast<int>(static_cast<unsigned>(before.month())),
+                        static_cast<int>(static_cast<unsigned>(before.day()))}) +
+         1;
+}
+
 }  // namespace caseledger::web

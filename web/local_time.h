@@ -40,5 +40,8 @@ Result<LocalDate> ParseDate(std::string_view text);
 // The last microsecond of `date` in Copenhagen, as UTC: "as the case stood
 // on that date" includes everything of the day.
 ledger::Micros EndOfLocalDay(const LocalDate& date);
+// The first microsecond of `date` in Copenhagen, as UTC (the end of the day
+// before, plus one).
+ledger::Micros StartOfLocalDay(const LocalDate& date);
 
 }  // namespace caseledger::web

@@ -19,6 +19,7 @@ std::vector<NavItem> NavFor(std::string_view role) {
     nav.push_back({"nav.my_cases", "/ui/cases"});
     nav.push_back({"nav.report_concern", "/ui/concerns/new"});
   }
+  if (role != "caseworker") nav.push_back({"nav.disclosures", "/ui/disclosures"});
   return nav;
 }
 

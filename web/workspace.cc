@@ -132,6 +132,8 @@ void Workspace::AddRoutes(http::Router& router) {
           [this](const Session& s, std::string_view, const http::PathParams& p, const Form& form) {
             return Record(s, p.at("case"), p.at("type"), form);
           });
+  AddPage(router, "/ui/disclosures", [this](const Session& s, const http::PathParams&,
+                                            const QueryParams& q) { return Register(s, q); });
   AddPage(router, "/ui/triage", [this](const Session& s, const http::PathParams&,
                                        const QueryParams&) { return Triage(s); });
   AddPage(router, "/ui/cases", [this](const Session& s, const http::PathParams&,

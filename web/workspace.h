@@ -81,6 +81,8 @@ class Workspace {
   http::HttpResponse Record(const Session& s, const std::string& case_id, const std::string& type,
                             const http::QueryParams& form);
   std::string Actions(const Session& s, const projections::CaseView& v) const;
+  // web/register_page.cc: the disclosure register, filtered.
+  http::HttpResponse Register(const Session& s, const http::QueryParams& q);
   // The coordinator's triage: received or unassigned cases, most urgent first.
   http::HttpResponse Triage(const Session& s);
   // The table of `views` (my cases, triage), captioned with `caption_key`'s text.

@@ -15,7 +15,8 @@
 // coordinator records a founded assessment and requests a disclosure, and is
 // offered no approval of their own request (four eyes); a second
 // coordinator approves it; the caseworker records it made; the legal
-// reviewer records the verdict; the coordinator closes the case.
+// reviewer finds it in the disclosure register and records the verdict;
+// the coordinator closes the case.
 // Usage: node workspace.mjs BASE_URL TOKEN SCREENSHOT_DIR COORDINATOR_TOKEN
 // with the environment's CW_USER (the caseworker's user id), CO2_TOKEN (a
 // second coordinator) and LR_TOKEN (a legal reviewer).
@@ -227,6 +228,11 @@ async function caseWalk(browser, lang, caseId) {
     await p.selectOption('select[name="h.channel"]', 'secure_mail');
     await p.fill('input[name="h.document_sha256"]', 'ab'.repeat(32));
   });
+  // The legal reviewer finds it in the disclosure register.
+  await lr.page.goto(`${base}/ui/home`);
+  await Promise.all([lr.page.waitForURL('**/ui/disclosures'), lr.page.click('nav a[href="/ui/disclosures"]')]);
+  await audit(lr.page, `${lang}-register`);
+  await Promise.all([lr.page.waitForURL(`**/ui/cases/${caseId}`), lr.page.click(`main a[href="/ui/cases/${caseId}"]`)]);
   await record(lr.page, lang, caseId, 'disclosure.reviewed', async (p) => {
     await p.selectOption('select[name="h.verdict"]', 'lawful');
   });

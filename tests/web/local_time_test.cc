@@ -85,5 +85,18 @@ TEST_CASE("the end of a local day is its last microsecond in Copenhagen, in UTC"
   CHECK(FormatDate(EndOfLocalDay({2026, 12, 5}) + 1) == "06-12-2026");
 }
 
+TEST_CASE("the start of a local day is its first microsecond in Copenhagen, in UTC, across "
+          "month, year and summer-time boundaries",
+          "[web][time]") {
+  CHECK(ledger::FormatTime(StartOfLocalDay({2026, 12, 5})) == "2026-12-04T23:00:00.000000Z");
+  CHECK(ledger::FormatTime(StartOfLocalDay({2026, 1, 1})) == "2025-12-31T23:00:00.000000Z");
+  CHECK(ledger::FormatTime(StartOfLocalDay({2026, 3, 1})) == "2026-02-28T23:00:00.000000Z");
+  // The day after summer time begins, and the day it ends (25 hours long).
+  CHECK(ledger::FormatTime(StartOfLocalDay({2026, 3, 30})) == "2026-03-29T22:00:00.000000Z");
+  CHECK(ledger::FormatTime(StartOfLocalDay({2026, 10, 25})) == "2026-10-24T22:00:00.000000Z");
+  CHECK(EndOfLocalDay({2026, 10, 25}) - StartOfLocalDay({2026, 10, 25}) + 1 == 25LL * 3600 * 1000000);
+  CHECK(EndOfLocalDay({2026, 3, 29}) - StartOfLocalDay({2026, 3, 29}) + 1 == 23LL * 3600 * 1000000);
+}
+
 }  // namespace
 }  // namespace caseledger::web

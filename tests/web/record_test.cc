@@ -230,6 +230,16 @@ TEST_CASE("a case walked through the forms from assignment to closure, with four
            "disclosure.made");
   CHECK(ViewOf(w, case_id).disclosures[0].status == "made");
 
+  // The disclosure register: the legal reviewer lists the cases with a
+  // disclosure awaiting review (as GET /v1/disclosures), with a link to the
+  // case; never a body.
+  page = w.Get("/ui/disclosures", lr).body;
+  CHECK(Has(page, "<a href=\"" + base + "\">"));
+  CHECK(Has(page, "Udleveret"));
+  CHECK(Has(page, "1 videregivelser, heraf 0 med fund."));
+  CHECK_FALSE(Has(page, "synthetic"));
+  CHECK(Has(w.Get("/ui/disclosures?status=requested", lr).body, "0 videregivelser"));
+
   // The legal reviewer reads the case for review and records the verdict.
   page = w.Get(base, lr).body;
   REQUIRE(Has(page, base + "/record/disclosure.reviewed\""));
@@ -239,6 +249,20 @@ TEST_CASE("a case walked through the forms from assignment to closure, with four
   v = ViewOf(w, case_id);
   REQUIRE(v.disclosures[0].reviews.size() == 1);
   CHECK(v.disclosures[0].reviews[0].verdict == "lawful");
+
+  // Reviewed, it leaves the reviewer's list; the coordinator filters it,
+  // the auditor sees it without a link to the case; a caseworker has no
+  // register.
+  CHECK(Has(w.Get("/ui/disclosures", lr).body, "0 videregivelser"));
+  CHECK(Has(w.Get("/ui/disclosures?status=reviewed&recipient=police&from=01-01-2026", co).body,
+            "1 videregivelser"));
+  CHECK(Has(w.Get("/ui/disclosures?to=01-01-2020", co).body, "0 videregivelser"));
+  CHECK(Has(w.Get("/ui/disclosures?finding=self_approval", co).body, "0 videregivelser"));
+  page = w.Get("/ui/disclosures", aud).body;
+  CHECK(Has(page, "1 videregivelser"));
+  CHECK(Has(page, "Juridisk kontrolleret"));
+  CHECK_FALSE(Has(page, "<a href=\"" + base + "\">"));
+  CHECK(w.Get("/ui/disclosures", cw).status == 403);
 
   recorded(record(co, "case.closed", "&h.reason=completed"), "case.closed");
   CHECK(ViewOf(w, case_id).status == "closed");
