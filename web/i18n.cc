@@ -3,14 +3,18 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "base/json.h"
 
 namespace caseledger::web {
 
-// web/messages.cc.in (generated into the build tree): the two catalogues.
-extern const char* const kMessagesDa;
-extern const char* const kMessagesEn;
+// web/messages.cc.in (generated into the build tree): the catalogue's parts,
+// web/messages/{da,en}.json first, then each area's pair.
+extern const std::size_t kMessageParts;
+extern const char* const kMessagePartNames[];
+extern const char* const kMessagePartsDa[];
+extern const char* const kMessagePartsEn[];
 
 std::string_view LangCode(Lang lang) { return lang == Lang::kDa ? "da" : "en"; }
 
@@ -61,9 +65,30 @@ Result<Catalogue> Catalogue::FromJson(std::string_view da, std::string_view en) 
   return c;
 }
 
+Result<Catalogue> Catalogue::FromParts(const std::vector<Part>& parts) {
+  Catalogue all;
+  std::map<std::string, std::string_view, std::less<>> owner;
+  for (const Part& part : parts) {
+    Result<Catalogue> c = FromJson(part.da, part.en);
+    if (!c.ok())
+      return InvalidArgument(std::string(part.name) + ": " + std::string(c.status().message()));
+    for (auto& [key, texts] : c->texts_) {
+      if (auto it = owner.find(key); it != owner.end())
+        return InvalidArgument(key + ": in both " + std::string(it->second) + " and " +
+                               std::string(part.name));
+      owner.emplace(key, part.name);
+      all.texts_.emplace(key, std::move(texts));
+    }
+  }
+  return all;
+}
+
 const Catalogue& Catalogue::Builtin() {
   static const Catalogue builtin = [] {
-    Result<Catalogue> c = FromJson(kMessagesDa, kMessagesEn);
+    std::vector<Part> parts;
+    for (std::size_t i = 0; i < kMessageParts; ++i)
+      parts.push_back({kMessagePartNames[i], kMessagePartsDa[i], kMessagePartsEn[i]});
+    Result<Catalogue> c = FromParts(parts);
     if (!c.ok()) {
       std::fprintf(stderr, "caseledger: the built-in message catalogue is broken: %s\n",
                    c.status().ToString().c_str());

@@ -39,6 +39,15 @@ class Catalogue {
   // InvalidArgument naming the first key that breaks it.
   static Result<Catalogue> FromJson(std::string_view da, std::string_view en);
 
+  // The catalogue of several parts (web/messages/da.json and en.json, and
+  // one pair per area under web/messages/<area>/), each checked as FromJson;
+  // a key in two parts is refused, naming both.
+  struct Part {
+    std::string_view name;  // "messages", "messages/dpo", … (for errors)
+    std::string_view da, en;
+  };
+  static Result<Catalogue> FromParts(const std::vector<Part>& parts);
+
   bool Has(std::string_view key) const;
   // The text of `key`. A missing key shows as "[[key]]" (visible on the page
   // and in the browser tests, never a crash).

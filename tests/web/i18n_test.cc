@@ -60,6 +60,23 @@ TEST_CASE("a catalogue with a key missing in one language, an empty text or othe
   CHECK(Catalogue::FromJson(R"({"a":"{x} og {y}"})", R"({"a":"{y} and {x}"})").ok());
 }
 
+TEST_CASE("a catalogue of parts merges them; a key in two parts, or a broken part, is refused "
+          "naming the parts",
+          "[web][i18n]") {
+  const auto merged = Catalogue::FromParts(
+      {{"web/messages", R"({"a":"x"})", R"({"a":"x"})"}, {"web/messages/dpo", R"({"b":"y"})", R"({"b":"z"})"}});
+  REQUIRE(merged.ok());
+  CHECK(merged->Text(Lang::kEn, "b") == "z");
+  CHECK(merged->Keys() == std::vector<std::string>{"a", "b"});
+  const auto twice = Catalogue::FromParts(
+      {{"web/messages", R"({"a":"x"})", R"({"a":"x"})"}, {"web/messages/dpo", R"({"a":"y"})", R"({"a":"y"})"}});
+  REQUIRE_FALSE(twice.ok());
+  CHECK(twice.status().message() == "a: in both web/messages and web/messages/dpo");
+  const auto broken = Catalogue::FromParts({{"web/messages/audit", R"({"a":"x"})", R"({})"}});
+  REQUIRE_FALSE(broken.ok());
+  CHECK(broken.status().message().find("web/messages/audit: messages/en.json: no a") != std::string::npos);
+}
+
 TEST_CASE("texts are formatted with their placeholders, and a missing key shows itself",
           "[web][i18n]") {
   const Catalogue c =
