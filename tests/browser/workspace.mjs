@@ -19,7 +19,9 @@
 // the coordinator closes the case.
 // Usage: node workspace.mjs BASE_URL TOKEN SCREENSHOT_DIR COORDINATOR_TOKEN
 // with the environment's CW_USER (the caseworker's user id), CO2_TOKEN (a
-// second coordinator) and LR_TOKEN (a legal reviewer).
+// second coordinator), LR_TOKEN (a legal reviewer), AUD_TOKEN (an auditor) and
+// DPO_TOKEN (the DPO). The walks of other areas are in their own modules
+// (./<area>.mjs), each given `ctx` (below) and the cases walked here.
 // Exit 0 when everything holds; 1 with the failures listed.
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -245,6 +247,9 @@ async function caseWalk(browser, lang, caseId) {
   for (const x of [cw, co, co2, lr]) await x.context.close();
 }
 
+// The other areas' walks (each an async function of ctx), in this order.
+const walks = [];
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
@@ -268,6 +273,11 @@ try {
   for (const lang of ['da', 'en']) cases[lang] = await walk(browser, lang);
   await triage(browser);  // before the walks below assign the new cases
   for (const lang of ['da', 'en']) await caseWalk(browser, lang, cases[lang]);
+  // The walks of the other areas, on the same server and cases.
+  const ctx = { browser, base, audit, check, signedIn, record, cases,
+                tokens: { cw: token, co: coToken, co2: process.env.CO2_TOKEN, lr: process.env.LR_TOKEN,
+                          aud: process.env.AUD_TOKEN, dpo: process.env.DPO_TOKEN } };
+  for (const area of walks) await area(ctx);
 } catch (e) {
   failures.push(`stopped: ${e.message}`);
 } finally {

@@ -36,6 +36,8 @@ read -r _user co_token < <("$bin" user token --data "$tmp/data" --role coordinat
 co2_user="$("$bin" user list --data "$tmp/data" | awk '$2 == "coordinator" && $3 == "active" { n++ } n == 2 { print $1; exit }')"
 read -r _user co2_token < <("$bin" user token --data "$tmp/data" --user "$co2_user" --quiet)
 read -r _user lr_token < <("$bin" user token --data "$tmp/data" --role legal_reviewer --quiet)
+read -r _user aud_token < <("$bin" user token --data "$tmp/data" --role auditor --quiet)
+read -r _user dpo_token < <("$bin" user token --data "$tmp/data" --role dpo --quiet)
 "$bin" serve --data "$tmp/data" --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err" &
 server=$!
 for _ in $(seq 100); do
@@ -45,7 +47,7 @@ done
 port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/out")
 [ -n "$port" ] || { echo "FAIL: the server did not start"; cat "$tmp/err"; exit 1; }
 rm -rf "$shots"
-CW_USER="$cw_user" CO2_TOKEN="$co2_token" LR_TOKEN="$lr_token" CHROMIUM="$chromium" node "$here/workspace.mjs" "http://127.0.0.1:$port" "$token" "$shots" "$co_token"
+CW_USER="$cw_user" CO2_TOKEN="$co2_token" LR_TOKEN="$lr_token" AUD_TOKEN="$aud_token" DPO_TOKEN="$dpo_token" CHROMIUM="$chromium" node "$here/workspace.mjs" "http://127.0.0.1:$port" "$token" "$shots" "$co_token"
 # No personal data of the form in the server's log (one line per request).
 if grep -q "Testperson\|000101-1234\|000101-5678" "$tmp/err"; then
   echo "FAIL: the server log holds personal data from the form"; exit 1
