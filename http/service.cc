@@ -14,6 +14,7 @@
 #include "app/history.h"
 #include "app/html.h"
 #include "http/problem.h"
+#include "app/subject.h"
 #include "app/subject_export.h"
 #include "base/bytes.h"
 #include "base/ids.h"
@@ -317,28 +318,26 @@ HttpResponse Service::EraseSubject(const Principal& who, const HttpRequest& req,
   auto j = ParseBody(req, options_.json, {"reason"}, {});
   if (!j.ok()) return ErrorResponse(j.status());
   if (!(*j)["reason"].is_string()) return ErrorResponse(InvalidArgument("reason: must be a string"));
-  auto c = app::ErasureCommand(ledger_.keys(), who.user, who.role, subject,
-                          (*j)["reason"].get<std::string>());
-  if (!c.ok()) return ErrorResponse(c.status());
-  const std::string kid = c->h["kid"].get<std::string>();
-  auto appended = Append(std::move(*c));
-  Json extra{{"subject", subject}, {"kid", kid}, {"key_destroyed", true}};
-  if (appended.ok()) {
-    // GDPR Art. 19: the recipients of earlier disclosures to tell of the
-    // erasure (then record recipients.notified about this seq).
-    Json notify = Json::array();
-    if (auto st = projections::ReadSubject(ledger_.store(), dbs_, subject); st.ok()) {
-      for (const std::string& id : st->cases) {
-        auto snap = cases_.Get(id);
-        if (!snap.ok()) continue;
-        for (const auto& d : snap->c->view.notifications)
-          if (d.seq == appended->seq && !d.Pending().empty())
-            notify.push_back({{"case", id}, {"about", d.seq}, {"recipients", d.Pending()}});
-      }
-    }
-    extra["notify"] = std::move(notify);
-  }
-  return Written(std::move(appended), std::move(extra));
+  auto erased = app::EraseSubject(ledger_, dbs_, cases_, who, subject,
+                                  (*j)["reason"].get<std::string>(), options_.write_timeout);
+  if (!erased.ok()) return Written(erased.status(), {});
+  // GDPR Art. 19: the recipients of earlier disclosures to tell of the
+  // erasure (then record recipients.notified about this seq).
+  Json notify = Json::array();
+  for (const app::Art19Notice& n : erased->notify)
+    notify.push_back({{"case", n.case_id}, {"about", n.about}, {"recipients", n.recipients}});
+  Json extra{{"subject", subject}, {"kid", erased->kid}, {"key_destroyed", true},
+             {"notify", std::move(notify)}};
+  return Written(erased->appended, std::move(extra));
+}
+
+// Records a read of a case by `who` for `purpose` (fail closed), for the use
+// cases of app/subject.h.
+app::RecordCaseRead Service::Recorder(const Principal& who, std::string purpose,
+                                      std::string type) {
+  return [this, &who, purpose = std::move(purpose), type = std::move(type)](const std::string& c) {
+    return RecordAccess(who, c, purpose, type);
+  };
 }
 
 HttpResponse Service::LookupSubject(const Principal& who, const HttpRequest& req) {
@@ -349,22 +348,12 @@ HttpResponse Service::LookupSubject(const Principal& who, const HttpRequest& req
   auto j = ParseBody(req, options_.json, {"cpr"}, {});
   if (!j.ok()) return ErrorResponse(j.status());
   const Json& cpr = (*j)["cpr"];
-  if (!cpr.is_string() || !projections::IsCpr(cpr.get_ref<const std::string&>()))
+  if (!cpr.is_string())
     return ErrorResponse(InvalidArgument("cpr: a CPR number, DDMMYY-NNNN or DDMMYYNNNN"));
-  ledger::Keystore& keys = ledger_.keys();
-  auto owner = keys.OwnerOf(projections::CprLookupKey(keys, cpr.get_ref<const std::string&>()));
-  if (!owner.ok()) return ErrorResponse(owner.status());
-  const Status none = NotFound("no subject is registered under this CPR number");
-  if (!*owner) return ErrorResponse(none);
-  auto st = projections::ReadSubject(ledger_.store(), dbs_, **owner);
-  // An entry whose subject never reached the log, or was erased, is no one's.
-  if (!st.ok() && st.status().code() == StatusCode::kNotFound) return ErrorResponse(none);
-  if (!st.ok()) return ErrorResponse(st.status());
-  if (st->erased) return ErrorResponse(none);
-  // Fail closed: who found this person is durable before the answer leaves.
-  for (const std::string& c : st->cases)
-    if (auto s = RecordAccess(who, c, "lookup"); !s.ok()) return ErrorResponse(s);
-  return JsonResponse(200, Json{{"subject", **owner}});
+  auto found = app::LookupSubjectByCpr(ledger_, dbs_, who, cpr.get<std::string>(),
+                                       Recorder(who, "lookup"));
+  if (!found.ok()) return ErrorResponse(found.status());
+  return JsonResponse(200, Json{{"subject", found->subject}});
 }
 
 
@@ -400,16 +389,8 @@ HttpResponse Service::ExportSubject(const Principal& who, const std::string& sub
   if (auto s = OnlyParams(q, {"format"}); !s.ok()) return ErrorResponse(s);
   auto html = WantsHtml(q);
   if (!html.ok()) return ErrorResponse(html.status());
-  if (who.role != "dpo")
-    return ErrorResponse(PermissionDenied("only the dpo produces a subject access export"));
-  auto subject_state = projections::ReadSubject(ledger_.store(), dbs_, subject);
-  if (!subject_state.ok()) return ErrorResponse(subject_state.status());
-  // Fail closed: each case's access.exported is durable before anything leaves.
-  for (const std::string& c : subject_state->cases)
-    if (auto s = RecordAccess(who, c, "subject_access", "access.exported"); !s.ok())
-      return ErrorResponse(s);
-  auto exported = app::BuildSubjectExport(ledger_.store(), ledger_.keys(), dbs_, subject,
-                                     *subject_state, ledger::NowMicros());
+  auto exported = app::ExportSubject(ledger_, dbs_, who, subject, ledger::NowMicros(),
+                                     Recorder(who, "subject_access", "access.exported"));
   if (!exported.ok()) return ErrorResponse(exported.status());
   if (*html) return HtmlPage(app::SubjectExportHtml(*exported));
   return JsonResponse(200, *exported);

@@ -18,6 +18,7 @@
 
 #include "app/auth.h"
 #include "app/domain_ledger.h"
+#include "app/subject.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "crypto/note.h"
@@ -77,6 +78,10 @@ class Service {
   // could not be made durable (the read must then be refused).
   Status RecordAccess(const app::Principal& who, const std::string& case_id,
                       const std::string& purpose, const std::string& type = "access.read");
+  // RecordAccess of `purpose` and `type`, for the use cases of app/subject.h;
+  // `who` must outlive it.
+  app::RecordCaseRead Recorder(const app::Principal& who, std::string purpose,
+                               std::string type = "access.read");
   // 201 (or the refusal / error) of a submitted command.
   HttpResponse Written(Result<ledger::Appended> r, Json extra);
   HttpResponse EraseSubject(const app::Principal& who, const HttpRequest& req,

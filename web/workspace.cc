@@ -134,6 +134,7 @@ void Workspace::AddRoutes(http::Router& router) {
           });
   AddPage(router, "/ui/disclosures", [this](const Session& s, const http::PathParams&,
                                             const QueryParams& q) { return Register(s, q); });
+  AddDpoRoutes(router);
   AddPage(router, "/ui/triage", [this](const Session& s, const http::PathParams&,
                                        const QueryParams&) { return Triage(s); });
   AddPage(router, "/ui/cases", [this](const Session& s, const http::PathParams&,

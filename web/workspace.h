@@ -83,6 +83,16 @@ class Workspace {
   std::string Actions(const Session& s, const projections::CaseView& v) const;
   // web/register_page.cc: the disclosure register, filtered.
   http::HttpResponse Register(const Session& s, const http::QueryParams& q);
+  // web/dpo_page.cc: the DPO's pages (lookup by CPR number, the subject-access
+  // export, erasure and the Art. 19 list).
+  void AddDpoRoutes(http::Router& router);
+  http::HttpResponse LookupForm(const Session& s, int status, const std::string& alert_html);
+  http::HttpResponse LookupSubject(const Session& s, const Form& form);
+  http::HttpResponse ExportPage(const Session& s, const std::string& subject, bool download);
+  http::HttpResponse ErasureForm(const Session& s, const std::string& subject, const Form& form,
+                                 int status, const std::string& alert_html);
+  http::HttpResponse Erase(const Session& s, const std::string& subject, const Form& form);
+  http::HttpResponse NotifyPage(const Session& s, const std::string& subject);
   // The coordinator's triage: received or unassigned cases, most urgent first.
   http::HttpResponse Triage(const Session& s);
   // The table of `views` (my cases, triage), captioned with `caption_key`'s text.

@@ -1,0 +1,49 @@
+// The DPO's pages in the browser (docs/web.md, "The DPO's pages"), on the
+// case the Danish walk reported (CPR 000101-1234) and walked to closure with
+// a disclosure made: the person looked up by CPR number (typed into the
+// form; it must not appear in any URL), the subject-access export viewed,
+// the person erased with a reason, and the Art. 19 list naming the
+// recipient of that disclosure. axe-core and a screenshot on every page.
+export async function dpoWalk(ctx) {
+  const { browser, base, audit, check, signedIn, cases, tokens } = ctx;
+  const lang = 'da';
+  const cpr = '000101-1234';
+  const { context, page } = await signedIn(browser, tokens.dpo, lang);
+  const urls = [];
+  page.on('request', (r) => urls.push(r.url()));
+
+  await page.click('nav a[href="/ui/subjects"]');
+  await page.waitForURL('**/ui/subjects');
+  await audit(page, `${lang}-dpo-lookup`);
+  await page.fill('#cpr', cpr);
+  await Promise.all([page.waitForURL('**/ui/subjects/lookup'), page.click('main form button[type=submit]')]);
+  const found = await page.textContent('main');
+  check(found.includes(cases[lang]), 'dpo: the lookup lists the case reported under 000101-1234');
+  check(!found.includes(cpr), 'dpo: the lookup answer does not echo the CPR number');
+  const subject = (await page.textContent('.subject-id')).trim();
+  check(subject.startsWith('s-'), `dpo: the lookup gives a pseudonymous subject id (${subject})`);
+  await audit(page, `${lang}-dpo-found`);
+
+  await Promise.all([page.waitForURL(`**/ui/subjects/${subject}/export`),
+                     page.click(`main a[href="/ui/subjects/${subject}/export"]`)]);
+  check((await page.textContent('main')).includes(cpr), 'dpo: the export holds the person\'s data');
+  await audit(page, `${lang}-dpo-export`);
+
+  await page.goto(`${base}/ui/subjects/${subject}/erase`);
+  await audit(page, `${lang}-dpo-erase`);
+  await page.check('#reason-gdpr_art17');
+  await Promise.all([page.waitForURL(`**/ui/subjects/${subject}/notify?erased=1`),
+                     page.click('main form button[type=submit]')]);
+  const notify = await page.textContent('main');
+  check(notify.includes(cases[lang]), 'dpo: the Art. 19 list names the case with a disclosure');
+  check(notify.includes('Politi'), 'dpo: the Art. 19 list names the police as a recipient to tell');
+  await audit(page, `${lang}-dpo-art19`);
+
+  await page.goto(`${base}/ui/subjects/${subject}/export`);
+  check(!(await page.textContent('main')).includes(cpr), 'dpo: after erasure the export holds no CPR number');
+  await audit(page, `${lang}-dpo-export-erased`);
+
+  check(urls.every((u) => !u.includes('000101') && !u.includes('0001011234')),
+        'dpo: no URL carries the CPR number');
+  await context.close();
+}

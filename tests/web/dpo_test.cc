@@ -1,0 +1,191 @@
+// The DPO's pages (docs/web.md, "The DPO's pages"): a person found by CPR
+// number sent in a POST body only, the lookup recorded on each case first;
+// the subject-access export shown and downloaded only for the DPO, its
+// access.exported records appended before it is shown; erasure with its
+// reason, after which the bodies cannot be read and the Art. 19 list names
+// the recipients of earlier disclosures; CSRF checked before anything.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "ledger/event.h"
+#include "projections/projector.h"
+#include "tests/web/workspace_world.h"
+
+namespace caseledger::web {
+namespace {
+
+using http::HttpResponse;
+
+bool Has(const std::string& html, const std::string& text) { return html.find(text) != std::string::npos; }
+
+// The events appended after the first `n`.
+std::vector<ledger::Event> EventsSince(WorkspaceWorld& w, std::uint64_t n) {
+  auto snap = w.ledger->store().Read().value();
+  std::vector<ledger::Event> out;
+  for (std::uint64_t seq = n + 1; seq <= w.ledger->writer().size(); ++seq)
+    out.push_back(
+        ledger::DecodeEvent(ledger::ReadEventLine(snap, w.ledger->store(), seq).value()).value());
+  return out;
+}
+
+std::string SubjectOf(WorkspaceWorld& w, const std::string& case_id) {
+  return projections::ReadCase(w.ledger->store(), w.ledger->dbs(), case_id)
+      .value()
+      .state.Derive()
+      .subject;
+}
+
+// The lookup form's field (a dash needs no percent-encoding).
+std::string CprForm(const std::string& cpr) { return "cpr=" + cpr; }
+
+TEST_CASE("the DPO finds a person by CPR number in a POST body; the lookup is recorded first",
+          "[web][dpo]") {
+  WorkspaceWorld w;
+  const testing::WalkJson concern = testing::CaseWalk::Concern("b.threat");
+  const std::string cpr = concern["body"]["identity"]["cpr"];
+  const std::string case_id = w.Report(concern);
+  const std::string subject = SubjectOf(w, case_id);
+  const std::string dpo = w.SignIn(w.tokens.dpo);
+  const std::string csrf = w.Csrf(dpo);
+
+  HttpResponse form = w.Get("/ui/subjects", dpo);
+  REQUIRE(form.status == 200);
+  CHECK(Has(form.body, "method=\"post\" action=\"/ui/subjects/lookup\""));
+
+  std::uint64_t n = w.ledger->writer().size();
+  HttpResponse found = w.Post("/ui/subjects/lookup", "csrf=" + csrf + "&" + CprForm(cpr), dpo);
+  REQUIRE(found.status == 200);
+  CHECK(Has(found.body, subject));
+  CHECK(Has(found.body, case_id));
+  CHECK(Has(found.body, "/ui/subjects/" + subject + "/export"));
+  CHECK_FALSE(Has(found.body, cpr));           // never echoed back
+  CHECK(HeaderOf(found, "Location").empty());  // answered in place: no URL carries it
+  // The lookup's access.read (purpose lookup, by the DPO) was appended.
+  auto appended = EventsSince(w, n);
+  REQUIRE(appended.size() == 1);
+  CHECK(appended[0].type == "access.read");
+  CHECK(appended[0].case_id == case_id);
+  CHECK(appended[0].h["purpose"] == "lookup");
+  CHECK(appended[0].actor == w.ids[w.tokens.dpo]);
+
+  // The number without its dash finds the same person.
+  std::string bare = cpr;
+  bare.erase(6, 1);
+  CHECK(Has(w.Post("/ui/subjects/lookup", "csrf=" + csrf + "&cpr=" + bare, dpo).body, subject));
+
+  // A number nobody is registered under finds nothing, and records nothing.
+  n = w.ledger->writer().size();
+  HttpResponse miss = w.Post("/ui/subjects/lookup", "csrf=" + csrf + "&cpr=009999-9999", dpo);
+  CHECK(miss.status == 404);
+  CHECK_FALSE(Has(miss.body, "009999"));
+  CHECK_FALSE(Has(miss.body, subject));
+  CHECK(w.Post("/ui/subjects/lookup", "csrf=" + csrf + "&cpr=12345", dpo).status == 400);
+  // Without the CSRF token: 403 and nothing appended.
+  CHECK(w.Post("/ui/subjects/lookup", CprForm(cpr), dpo).status == 403);
+  CHECK(w.ledger->writer().size() == n);
+
+  // Other roles: 403 on the page and on the form, and nothing recorded.
+  for (const std::string& token : {w.tokens.cw, w.tokens.co, w.tokens.aud, w.tokens.lr}) {
+    const std::string cookie = w.SignIn(token);
+    CHECK(w.Get("/ui/subjects", cookie).status == 403);
+    HttpResponse r = w.Post("/ui/subjects/lookup", "csrf=" + w.Csrf(cookie) + "&" + CprForm(cpr), cookie);
+    CHECK(r.status == 403);
+    CHECK_FALSE(Has(r.body, subject));
+  }
+  CHECK(w.ledger->writer().size() == n);
+  // The DPO's navigation leads to the lookup.
+  CHECK(Has(w.Get("/ui/home", dpo).body, "href=\"/ui/subjects\""));
+}
+
+TEST_CASE("the subject-access export for the DPO only, recorded first; erasure with its reason "
+          "and the Art. 19 list",
+          "[web][dpo][erasure]") {
+  WorkspaceWorld w;
+  auto walk = w.Walk();
+  walk.Run();  // a case from concern to closure, with a disclosure made to the police
+  const std::string case_id = walk.case_id();
+  const std::string subject = SubjectOf(w, case_id);
+  const std::string dpo = w.SignIn(w.tokens.dpo);
+  const std::string csrf = w.Csrf(dpo);
+  const std::string base = "/ui/subjects/" + subject;
+
+  // Other roles get 403 and nothing of the person.
+  std::uint64_t n = w.ledger->writer().size();
+  for (const std::string& token : {w.tokens.cw, w.tokens.co, w.tokens.aud, w.tokens.lr}) {
+    const std::string cookie = w.SignIn(token);
+    for (const std::string& path : {base + "/export", base + "/export/download", base + "/erase",
+                                    base + "/notify"}) {
+      HttpResponse r = w.Get(path, cookie);
+      CHECK(r.status == 403);
+      CHECK_FALSE(Has(r.body, "Testperson"));
+    }
+  }
+  CHECK(w.ledger->writer().size() == n);
+
+  // The DPO's export page: the person's data, after the access.exported record.
+  HttpResponse page = w.Get(base + "/export", dpo);
+  REQUIRE(page.status == 200);
+  CHECK(Has(page.body, "Testperson 9001"));
+  CHECK(Has(page.body, "Politiet"));  // the disclosure's recipient, labelled
+  auto appended = EventsSince(w, n);
+  REQUIRE(appended.size() == 1);
+  CHECK(appended[0].type == "access.exported");
+  CHECK(appended[0].case_id == case_id);
+  CHECK(appended[0].h["purpose"] == "subject_access");
+
+  // The download is the API's JSON, as an attachment, also recorded.
+  n = w.ledger->writer().size();
+  HttpResponse file = w.Get(base + "/export/download", dpo);
+  REQUIRE(file.status == 200);
+  CHECK(file.content_type == "application/json");
+  CHECK(Has(HeaderOf(file, "Content-Disposition"), "attachment"));
+  const Json j = Json::parse(file.body);
+  CHECK(j["subject"] == subject);
+  CHECK(j["cases"][0]["case"] == case_id);
+  CHECK(EventsSince(w, n).size() == 1);
+  CHECK(w.Get("/ui/subjects/s-nope/export", dpo).status == 404);
+
+  // Erasure: without CSRF 403 and nothing appended; without a reason the form names it.
+  HttpResponse erase_form = w.Get(base + "/erase", dpo);
+  REQUIRE(erase_form.status == 200);
+  CHECK(Has(erase_form.body, "value=\"gdpr_art17\""));
+  n = w.ledger->writer().size();
+  CHECK(w.Post(base + "/erase", "reason=gdpr_art17", dpo).status == 403);
+  CHECK(w.Post(base + "/erase", "csrf=x&reason=gdpr_art17", dpo).status == 403);
+  CHECK(w.Post(base + "/erase", "csrf=" + csrf, dpo).status == 400);
+  const std::string co = w.SignIn(w.tokens.co);
+  CHECK(w.Post(base + "/erase", "csrf=" + w.Csrf(co) + "&reason=gdpr_art17", co).status == 403);
+  CHECK(w.ledger->writer().size() == n);
+
+  HttpResponse done = w.Post(base + "/erase", "csrf=" + csrf + "&reason=gdpr_art17", dpo);
+  REQUIRE(done.status == 303);
+  CHECK(HeaderOf(done, "Location") == base + "/notify?erased=1");
+  appended = EventsSince(w, n);
+  REQUIRE(appended.size() == 1);
+  CHECK(appended[0].type == "subject.erased");
+  CHECK(appended[0].h["reason"] == "gdpr_art17");
+  CHECK(w.ledger->keys().IsDestroyed(subject));
+  // The case's bodies can no longer be read, by anyone.
+  auto history = walk.History(w.tokens.co, "casework");
+  REQUIRE(history.status == 200);
+  CHECK_FALSE(Has(history.body, "Testperson"));
+  CHECK(testing::CaseWalk::Body(history)["entries"][0]["body"]["erased"] == true);
+  HttpResponse after = w.Get(base + "/export", dpo);
+  REQUIRE(after.status == 200);
+  CHECK_FALSE(Has(after.body, "Testperson"));
+
+  // The Art. 19 list: the recipient of the earlier disclosure, to be told.
+  HttpResponse notify = w.Get(base + "/notify?erased=1", dpo);
+  REQUIRE(notify.status == 200);
+  CHECK(Has(notify.body, case_id));
+  CHECK(Has(notify.body, "Politiet"));
+  // Erasure is final: a second one is refused on the form with its rule.
+  HttpResponse again = w.Post(base + "/erase", "csrf=" + csrf + "&reason=gdpr_art17", dpo);
+  CHECK(again.status == 422);
+  CHECK(Has(again.body, "ROL-16"));
+}
+
+}  // namespace
+}  // namespace caseledger::web
