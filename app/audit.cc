@@ -238,6 +238,11 @@ Status ScanLog(ledger::LogStore& store, Json& refusals, Json& access, Json& head
   std::map<std::string, std::uint64_t> by_rule;
   std::map<std::string, std::map<std::string, std::uint64_t>> by_user;  // user -> rule -> n
   std::uint64_t total = 0, unreadable = 0;
+  // The refusals of commands on a case, by pseudonymous case id (the first
+  // kMaxRefusedCases; `cases_more` counts the rest).
+  constexpr std::size_t kMaxRefusedCases = 1000;
+  Json refused_cases = Json::array();
+  std::uint64_t cases_more = 0;
   projections::AccessScan scan;
   HeaderScan header_scan;
   CL_ASSIGN_OR_RETURN(auto snap, store.Read());
@@ -277,6 +282,13 @@ Status ScanLog(ledger::LogStore& store, Json& refusals, Json& access, Json& head
         ++total;
         ++by_rule[rule];
         ++by_user[f->actor][rule];
+        if (!e->case_id.empty()) {
+          if (refused_cases.size() < kMaxRefusedCases)
+            refused_cases.push_back(
+                {{"case", std::string(e->case_id)}, {"seq", f->seq}, {"rule", rule}});
+          else
+            ++cases_more;
+        }
       }
     }
     return true;
@@ -290,7 +302,11 @@ Status ScanLog(ledger::LogStore& store, Json& refusals, Json& access, Json& head
   std::sort(users.begin(), users.end(), [](const Json& a, const Json& b) {
     return a["refusals"] != b["refusals"] ? a["refusals"] > b["refusals"] : a["user"] < b["user"];
   });
-  refusals = Json{{"total", total}, {"by_rule", by_rule}, {"by_user", std::move(users)}};
+  refusals = Json{{"total", total},
+                  {"by_rule", by_rule},
+                  {"by_user", std::move(users)},
+                  {"cases", std::move(refused_cases)},
+                  {"cases_more", cases_more}};
   if (unreadable > 0) refusals["unreadable_records"] = unreadable;
   Json findings = Json::array();
   for (const projections::AccessFinding& a : scan.Findings()) {

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "ledger/checkpoint.h"
@@ -23,6 +24,27 @@ Result<std::string> ReadWhole(const std::string& path) {
 
 }  // namespace
 
+Result<ExportResult> WriteBundle(LogStore& store, std::string_view verifier_line,
+                                 const BundleSink& sink) {
+  CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(auto latest, LatestCheckpoint(txn, store));
+  ExportResult r;
+  r.checkpoint_size = latest.first;
+  CL_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::Open(txn, store.events()));
+  std::string line;
+  for (auto kv = cursor.First();; kv = cursor.Next()) {
+    if (!kv.ok()) return kv.status();
+    if (!*kv) break;
+    line.assign(reinterpret_cast<const char*>((*kv)->value.data()), (*kv)->value.size());
+    line.push_back('\n');
+    CL_RETURN_IF_ERROR(sink("events.jsonl", line));
+    ++r.events;
+  }
+  CL_RETURN_IF_ERROR(sink("checkpoint.txt", latest.second));
+  CL_RETURN_IF_ERROR(sink("verifier.txt", std::string(verifier_line) + "\n"));
+  return r;
+}
+
 Result<ExportResult> ExportBundle(const std::string& data_dir,
                                   const std::string& out_dir) {
   std::error_code ec;
@@ -34,37 +56,25 @@ Result<ExportResult> ExportBundle(const std::string& data_dir,
   if (ec) return IoError("cannot create " + out_dir + ": " + ec.message());
   CL_ASSIGN_OR_RETURN(std::string verifier,
                       ReadWhole(data_dir + "/ledger.pub"));
+  while (!verifier.empty() && (verifier.back() == '\n' || verifier.back() == '\r'))
+    verifier.pop_back();
   CL_ASSIGN_OR_RETURN(auto store, LogStore::Open(data_dir, /*read_only=*/true));
-  CL_ASSIGN_OR_RETURN(auto txn, store->env().BeginRead());
-  CL_ASSIGN_OR_RETURN(auto latest, LatestCheckpoint(txn, *store));
-  ExportResult r;
-  r.checkpoint_size = latest.first;
-  {
-    std::ofstream out(out_dir + "/events.jsonl",
-                      std::ios::binary | std::ios::trunc);
-    CL_ASSIGN_OR_RETURN(auto cursor,
-                        lmdb::Cursor::Open(txn, store->events()));
-    for (auto kv = cursor.First();; kv = cursor.Next()) {
-      if (!kv.ok()) return kv.status();
-      if (!*kv) break;
-      out.write(reinterpret_cast<const char*>((*kv)->value.data()),
-                static_cast<std::streamsize>((*kv)->value.size()));
-      out.put('\n');
-      ++r.events;
-    }
+  std::map<std::string, std::ofstream, std::less<>> files;
+  for (const char* name : {"events.jsonl", "checkpoint.txt", "verifier.txt"})
+    files.emplace(name, std::ofstream(out_dir + "/" + name, std::ios::binary | std::ios::trunc));
+  CL_ASSIGN_OR_RETURN(ExportResult r,
+                      WriteBundle(*store, verifier,
+                                  [&](std::string_view file, std::string_view bytes) -> Status {
+                                    auto it = files.find(file);
+                                    it->second.write(bytes.data(),
+                                                     static_cast<std::streamsize>(bytes.size()));
+                                    return it->second ? Status::Ok()
+                                                      : IoError("cannot write " + std::string(file));
+                                  }));
+  for (auto& [name, out] : files) {
     out.close();
-    if (!out) return IoError("cannot write events.jsonl");
+    if (!out) return IoError("cannot write " + name);
   }
-  std::ofstream cp(out_dir + "/checkpoint.txt",
-                   std::ios::binary | std::ios::trunc);
-  cp << latest.second;
-  std::ofstream vk(out_dir + "/verifier.txt",
-                   std::ios::binary | std::ios::trunc);
-  vk << verifier;
-  cp.close();
-  vk.close();
-  if (!cp || !vk)
-    return IoError("cannot write the bundle's checkpoint or verifier");
   return r;
 }
 

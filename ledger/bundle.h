@@ -5,11 +5,16 @@
 // state.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "base/result.h"
 #include "ledger/verify.h"
+
+namespace caseledger::ledger {
+class LogStore;
+}  // namespace caseledger::ledger
 
 namespace caseledger::ledger {
 
@@ -23,6 +28,15 @@ struct ExportResult {
 // latest one. AlreadyExists if out_dir is not empty.
 Result<ExportResult> ExportBundle(const std::string& data_dir,
                                   const std::string& out_dir);
+
+// The bundle's files from one consistent snapshot of `store` (what
+// ExportBundle writes), handed to `sink` in order: events.jsonl (one call per
+// line, its `\n` included), checkpoint.txt, verifier.txt (`verifier_line`
+// and `\n`). A sink's error stops the export and is returned; NotFound if the
+// log has no checkpoint yet. The views are valid only during the call.
+using BundleSink = std::function<Status(std::string_view file, std::string_view bytes)>;
+Result<ExportResult> WriteBundle(LogStore& store, std::string_view verifier_line,
+                                 const BundleSink& sink);
 
 // Outcomes of bundle verification; their numeric values are the exit codes of
 // `caseledger verify-bundle` (documented in docs/formats/bundle.md).

@@ -20,6 +20,9 @@ std::vector<NavItem> NavFor(std::string_view role) {
     nav.push_back({"nav.report_concern", "/ui/concerns/new"});
   }
   if (role != "caseworker") nav.push_back({"nav.disclosures", "/ui/disclosures"});
+  if (role == "coordinator" || role == "auditor" || role == "dpo")
+    nav.push_back({"nav.statistics", "/ui/statistics"});
+  if (role == "auditor" || role == "dpo") nav.push_back({"nav.audit", "/ui/audit"});
   if (role == "dpo") nav.push_back({"nav.subjects", "/ui/subjects"});
   return nav;
 }

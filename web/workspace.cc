@@ -135,6 +135,16 @@ void Workspace::AddRoutes(http::Router& router) {
   AddPage(router, "/ui/disclosures", [this](const Session& s, const http::PathParams&,
                                             const QueryParams& q) { return Register(s, q); });
   AddDpoRoutes(router);
+  AddPage(router, "/ui/statistics", [this](const Session& s, const http::PathParams&,
+                                           const QueryParams& q) { return StatsPage(s, q); });
+  AddPage(router, "/ui/audit", [this](const Session& s, const http::PathParams&,
+                                      const QueryParams&) { return AuditPage(s); });
+  AddPage(router, "/ui/audit/bundle", [this](const Session& s, const http::PathParams&,
+                                             const QueryParams&) { return AuditBundle(s); });
+  AddPage(router, "/ui/audit/cases/{case}", [this](const Session& s, const http::PathParams& p,
+                                                   const QueryParams&) {
+    return AuditCase(s, p.at("case"));
+  });
   AddPage(router, "/ui/triage", [this](const Session& s, const http::PathParams&,
                                        const QueryParams&) { return Triage(s); });
   AddPage(router, "/ui/cases", [this](const Session& s, const http::PathParams&,

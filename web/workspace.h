@@ -81,6 +81,15 @@ class Workspace {
   http::HttpResponse Record(const Session& s, const std::string& case_id, const std::string& type,
                             const http::QueryParams& form);
   std::string Actions(const Session& s, const projections::CaseView& v) const;
+  // web/audit_page.cc: the compliance audit (app::BuildAudit, as GET
+  // /v1/audit), the drill-down to one case (metadata only), and the audit
+  // bundle to download (app::BuildAuditBundleTar). Auditors and the DPO.
+  http::HttpResponse AuditPage(const Session& s);
+  http::HttpResponse AuditCase(const Session& s, const std::string& case_id);
+  http::HttpResponse AuditBundle(const Session& s);
+  // web/stats_page.cc: the statistics (projections::ReadStats, as GET
+  // /v1/stats) as charts with their tables. Coordinators, auditors, the DPO.
+  http::HttpResponse StatsPage(const Session& s, const http::QueryParams& q);
   // web/register_page.cc: the disclosure register, filtered.
   http::HttpResponse Register(const Session& s, const http::QueryParams& q);
   // web/dpo_page.cc: the DPO's pages (lookup by CPR number, the subject-access

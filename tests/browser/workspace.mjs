@@ -26,6 +26,7 @@
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { auditWalk } from './audit.mjs';
 import { dpoWalk } from './dpo.mjs';
 
 const [base, token, shots, coToken] = process.argv.slice(2);
@@ -250,6 +251,7 @@ async function caseWalk(browser, lang, caseId) {
 
 // The other areas' walks (each an async function of ctx), in this order.
 const walks = [];
+walks.push(auditWalk);
 walks.push(dpoWalk);
 
 const browser = await chromium.launch({
