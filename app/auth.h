@@ -73,6 +73,8 @@ class Authenticator {
   Authenticator(const TokenHasher& hasher, UserLookup lookup,
                 ThrottleOptions options = {})
       : hasher_(hasher), lookup_(std::move(lookup)), options_(options) {}
+  // The hasher of the tokens it checks (for issuing new ones).
+  const TokenHasher& hasher() const { return hasher_; }
 
   // Authenticates the value of an `Authorization` header from `address`
   // (the client's IP; used only for throttling, never stored or logged).

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "app/erasure.h"
 #include "app/retention.h"
+#include "app/users.h"
 #include "cli/exit_codes.h"
 #include "base/ids.h"
 #include "crypto/random.h"
@@ -55,7 +56,7 @@ int CmdUserAdd(const std::string& dir, const std::string& role, const std::strin
                const std::optional<std::string>& by) {
   auto o = OpenForUsers(dir);
   if (!o.ok()) return Fail(o.status());
-  const std::string id = FormatId("u", crypto::RandomArray<kIdRandomBytes>());
+  const std::string id = app::NewUserId();
   auto actor = ActingDpo(*o, by);
   std::string acting;
   if (actor.ok()) {
@@ -68,14 +69,8 @@ int CmdUserAdd(const std::string& dir, const std::string& role, const std::strin
   } else {
     return Fail(actor.status());
   }
-  app::IssuedToken t = app::NewToken(id, *o->hasher);
-  ledger::Command c;
-  c.type = "user.registered";
-  c.actor = acting;
-  c.role = "dpo";
-  c.h = Json{{"user", id}, {"role", role}, {"token_hash", t.hash}};
-  c.body = Json{{"display_name", name}};
-  auto r = Submit(*o, std::move(c));
+  app::UserCommand t = app::RegisterUserCommand(*o->hasher, acting, id, role, name);
+  auto r = Submit(*o, std::move(t.command));
   if (!r.ok()) return Fail(r.status());
   std::cout << "user " << id << " role " << role << " (seq " << r->seq << ")\n"
             << "token " << t.token << "\n"
@@ -101,13 +96,8 @@ int CmdUserToken(const std::string& dir, const std::optional<std::string>& user,
   if (target.empty()) return Fail(NotFound("no such active user"));
   auto actor = ActingDpo(*o, by);
   if (!actor.ok()) return Fail(actor.status());
-  app::IssuedToken t = app::NewToken(target, *o->hasher);
-  ledger::Command c;
-  c.type = "user.token_issued";
-  c.actor = *actor;
-  c.role = "dpo";
-  c.h = Json{{"user", target}, {"token_hash", t.hash}};
-  auto r = Submit(*o, std::move(c));
+  app::UserCommand t = app::IssueTokenCommand(*o->hasher, *actor, target);
+  auto r = Submit(*o, std::move(t.command));
   if (!r.ok()) return Fail(r.status());
   if (quiet) {
     std::cout << target << " " << t.token << "\n";
@@ -124,12 +114,7 @@ int CmdUserRevoke(const std::string& dir, const std::string& user,
   if (!o.ok()) return Fail(o.status());
   auto actor = ActingDpo(*o, by);
   if (!actor.ok()) return Fail(actor.status());
-  ledger::Command c;
-  c.type = "user.revoked";
-  c.actor = *actor;
-  c.role = "dpo";
-  c.h = Json{{"user", user}};
-  auto r = Submit(*o, std::move(c));
+  auto r = Submit(*o, app::RevokeUserCommand(*actor, user).command);
   if (!r.ok()) return Fail(r.status());
   std::cout << "user " << user << " revoked (seq " << r->seq << ")\n";
   return kExitOk;

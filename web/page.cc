@@ -23,7 +23,10 @@ std::vector<NavItem> NavFor(std::string_view role) {
   if (role == "coordinator" || role == "auditor" || role == "dpo")
     nav.push_back({"nav.statistics", "/ui/statistics"});
   if (role == "auditor" || role == "dpo") nav.push_back({"nav.audit", "/ui/audit"});
-  if (role == "dpo") nav.push_back({"nav.subjects", "/ui/subjects"});
+  if (role == "dpo") {
+    nav.push_back({"nav.subjects", "/ui/subjects"});
+    nav.push_back({"nav.users", "/ui/users"});
+  }
   return nav;
 }
 

@@ -50,6 +50,8 @@ class TokenSignIn : public SignInMethod {
  public:
   explicit TokenSignIn(app::Authenticator& authenticator) : authenticator_(authenticator) {}
   Result<app::Principal> SignIn(const SignInRequest& request, ledger::Micros now) override;
+  // The hasher of the tokens it accepts (the users page issues new ones).
+  const app::TokenHasher& hasher() const { return authenticator_.hasher(); }
 
  private:
   app::Authenticator& authenticator_;

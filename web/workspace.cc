@@ -135,6 +135,7 @@ void Workspace::AddRoutes(http::Router& router) {
   AddPage(router, "/ui/disclosures", [this](const Session& s, const http::PathParams&,
                                             const QueryParams& q) { return Register(s, q); });
   AddDpoRoutes(router);
+  AddUserRoutes(router);
   AddPage(router, "/ui/statistics", [this](const Session& s, const http::PathParams&,
                                            const QueryParams& q) { return StatsPage(s, q); });
   AddPage(router, "/ui/audit", [this](const Session& s, const http::PathParams&,

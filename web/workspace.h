@@ -14,6 +14,7 @@
 
 #include "app/auth.h"
 #include "app/domain_ledger.h"
+#include "app/users.h"
 #include "crypto/note.h"
 #include "http/router.h"
 #include "projections/case_cache.h"
@@ -102,6 +103,13 @@ class Workspace {
                                  int status, const std::string& alert_html);
   http::HttpResponse Erase(const Session& s, const std::string& subject, const Form& form);
   http::HttpResponse NotifyPage(const Session& s, const std::string& subject);
+  // web/users_page.cc: the DPO's users page.
+  void AddUserRoutes(http::Router& router);
+  http::HttpResponse UsersPage(const Session& s, int status, const std::string& alert_html);
+  http::HttpResponse AddUser(const Session& s, const Form& form);
+  http::HttpResponse UserCommandForm(const Session& s, const std::string& user,
+                                     std::string_view what);
+  http::HttpResponse UserWritten(const Session& s, app::UserCommand cmd, std::string_view done_key);
   // The coordinator's triage: received or unassigned cases, most urgent first.
   http::HttpResponse Triage(const Session& s);
   // The table of `views` (my cases, triage), captioned with `caption_key`'s text.

@@ -3,7 +3,7 @@
 // a disclosure made: the person looked up by CPR number (typed into the
 // form; it must not appear in any URL), the subject-access export viewed,
 // the person erased with a reason, and the Art. 19 list naming the
-// recipient of that disclosure. axe-core and a screenshot on every page.
+// recipient of that disclosure; then a user added on the users page. axe-core and a screenshot on every page.
 export async function dpoWalk(ctx) {
   const { browser, base, audit, check, signedIn, cases, tokens } = ctx;
   const lang = 'da';
@@ -42,6 +42,16 @@ export async function dpoWalk(ctx) {
   await page.goto(`${base}/ui/subjects/${subject}/export`);
   check(!(await page.textContent('main')).includes(cpr), 'dpo: after erasure the export holds no CPR number');
   await audit(page, `${lang}-dpo-export-erased`);
+
+  // Users: add a caseworker; the token is shown once on the answer.
+  await page.click('nav a[href="/ui/users"]');
+  await page.waitForURL('**/ui/users');
+  await audit(page, `${lang}-dpo-users`);
+  await page.fill('#name', 'Syntetisk Kollega');
+  await page.selectOption('#role', 'caseworker');
+  await Promise.all([page.waitForLoadState('load'), page.click('main form[action="/ui/users"] button[type=submit]')]);
+  check((await page.textContent('code.token')).startsWith('clt1_'), 'dpo: the new user\'s token is shown once');
+  await audit(page, `${lang}-dpo-user-added`);
 
   check(urls.every((u) => !u.includes('000101') && !u.includes('0001011234')),
         'dpo: no URL carries the CPR number');

@@ -189,3 +189,73 @@ TEST_CASE("the subject-access export for the DPO only, recorded first; erasure w
 
 }  // namespace
 }  // namespace caseledger::web
+
+namespace caseledger::web {
+namespace {
+
+// The token shown once on a users page answer ("" if none).
+std::string ShownToken(const std::string& html) {
+  const std::string key = "<code class=\"token\">";
+  const std::size_t at = html.find(key);
+  if (at == std::string::npos) return "";
+  const std::size_t start = at + key.size();
+  return html.substr(start, html.find('<', start) - start);
+}
+
+TEST_CASE("the DPO's users page: add a user (the token shown once, and it signs in), issue a new "
+          "token, revoke; others get 403; CSRF first",
+          "[web][dpo][users]") {
+  WorkspaceWorld w;
+  const std::string dpo = w.SignIn(w.tokens.dpo);
+  const std::string csrf = w.Csrf(dpo);
+  HttpResponse page = w.Get("/ui/users", dpo);
+  REQUIRE(page.status == 200);
+  CHECK(Has(page.body, w.ids[w.tokens.cw]));
+  CHECK(Has(w.Get("/ui/home", dpo).body, "href=\"/ui/users\""));
+  for (const std::string& token : {w.tokens.cw, w.tokens.co, w.tokens.aud, w.tokens.lr}) {
+    const std::string cookie = w.SignIn(token);
+    CHECK(w.Get("/ui/users", cookie).status == 403);
+    CHECK(w.Post("/ui/users", "csrf=" + w.Csrf(cookie) + "&name=X&role=dpo", cookie).status == 403);
+  }
+  std::uint64_t n = w.ledger->writer().size();
+  CHECK(w.Post("/ui/users", "name=Ny+Kollega&role=caseworker", dpo).status == 403);
+  CHECK(w.Post("/ui/users", "csrf=" + csrf + "&role=caseworker", dpo).status == 400);
+  CHECK(w.ledger->writer().size() == n);
+
+  HttpResponse added = w.Post("/ui/users", "csrf=" + csrf + "&name=Ny+Kollega&role=caseworker", dpo);
+  REQUIRE(added.status == 200);
+  const std::string token = ShownToken(added.body);
+  REQUIRE_FALSE(token.empty());
+  CHECK(HeaderOf(added, "Location").empty());
+  auto appended = EventsSince(w, n);
+  REQUIRE(appended.size() == 1);
+  CHECK(appended[0].type == "user.registered");
+  CHECK(appended[0].h["role"] == "caseworker");
+  const std::string user = appended[0].h["user"];
+  CHECK(Has(added.body, "Ny Kollega"));
+  CHECK_FALSE(Has(w.Get("/ui/users", dpo).body, token));  // shown once
+  const std::string cookie = w.SignIn(token);              // and it works
+  CHECK(w.Get("/ui/cases", cookie).status == 200);
+
+  // A new token: the old one stops working.
+  HttpResponse issued = w.Post("/ui/users/" + user + "/token", "csrf=" + csrf, dpo);
+  REQUIRE(issued.status == 200);
+  const std::string fresh = ShownToken(issued.body);
+  CHECK_FALSE(fresh.empty());
+  CHECK(fresh != token);
+  CHECK(w.Post("/ui/signin", "token=" + token + "&lang=da").status == 401);
+  w.SignIn(fresh);
+
+  // Revoked: the token no longer signs in.
+  n = w.ledger->writer().size();
+  CHECK(w.Post("/ui/users/" + user + "/revoke", "", dpo).status == 403);
+  CHECK(w.ledger->writer().size() == n);
+  HttpResponse revoked = w.Post("/ui/users/" + user + "/revoke", "csrf=" + csrf, dpo);
+  CHECK(revoked.status == 303);
+  CHECK(HeaderOf(revoked, "Location") == "/ui/users?revoked=1");
+  CHECK(EventsSince(w, n).at(0).type == "user.revoked");
+  CHECK(w.Post("/ui/signin", "token=" + fresh + "&lang=da").status == 401);
+}
+
+}  // namespace
+}  // namespace caseledger::web
