@@ -26,6 +26,7 @@ std::vector<NavItem> NavFor(std::string_view role) {
   if (role == "dpo") {
     nav.push_back({"nav.subjects", "/ui/subjects"});
     nav.push_back({"nav.users", "/ui/users"});
+    nav.push_back({"nav.retention", "/ui/retention"});
   }
   return nav;
 }

@@ -136,6 +136,7 @@ void Workspace::AddRoutes(http::Router& router) {
                                             const QueryParams& q) { return Register(s, q); });
   AddDpoRoutes(router);
   AddUserRoutes(router);
+  AddRetentionRoutes(router);
   AddPage(router, "/ui/statistics", [this](const Session& s, const http::PathParams&,
                                            const QueryParams& q) { return StatsPage(s, q); });
   AddPage(router, "/ui/audit", [this](const Session& s, const http::PathParams&,

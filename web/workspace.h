@@ -103,6 +103,10 @@ class Workspace {
                                  int status, const std::string& alert_html);
   http::HttpResponse Erase(const Session& s, const std::string& subject, const Form& form);
   http::HttpResponse NotifyPage(const Session& s, const std::string& subject);
+  // web/retention_page.cc: the retention plan and run.
+  void AddRetentionRoutes(http::Router& router);
+  http::HttpResponse RetentionPage(const Session& s, const std::string& report_html);
+  http::HttpResponse RunRetention(const Session& s);
   // web/users_page.cc: the DPO's users page.
   void AddUserRoutes(http::Router& router);
   http::HttpResponse UsersPage(const Session& s, int status, const std::string& alert_html);

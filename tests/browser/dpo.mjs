@@ -53,6 +53,10 @@ export async function dpoWalk(ctx) {
   check((await page.textContent('code.token')).startsWith('clt1_'), 'dpo: the new user\'s token is shown once');
   await audit(page, `${lang}-dpo-user-added`);
 
+  await page.click('nav a[href="/ui/retention"]');
+  await page.waitForURL('**/ui/retention');
+  await audit(page, `${lang}-dpo-retention`);
+
   check(urls.every((u) => !u.includes('000101') && !u.includes('0001011234')),
         'dpo: no URL carries the CPR number');
   await context.close();

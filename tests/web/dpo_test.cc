@@ -259,3 +259,46 @@ TEST_CASE("the DPO's users page: add a user (the token shown once, and it signs 
 
 }  // namespace
 }  // namespace caseledger::web
+
+namespace caseledger::web {
+namespace {
+
+TEST_CASE("the DPO's retention page: the plan (an unfounded concern falls due within 30 days), "
+          "the run erases only what is due; others get 403; CSRF first",
+          "[web][dpo][retention]") {
+  WorkspaceWorld w;
+  const std::string case_id = w.Report(testing::CaseWalk::Concern("b.threat"));
+  const std::string subject = SubjectOf(w, case_id);
+  auto walk = w.Walk();
+  auto r = walk.Post(w.tokens.co, "/v1/cases/" + case_id + "/events",
+                     {{"type", "assessment.recorded"},
+                      {"h", {{"outcome", "unfounded"},
+                             {"grounds", {{{"code", "b.threat"}, {"observed_on", "2026-01-15"}}}},
+                             {"panel", "infohus"},
+                             {"factors", testing::WalkJson::object()}}},
+                      {"body", {{"reasoning", "synthetic"}}}});
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  const std::string dpo = w.SignIn(w.tokens.dpo);
+  HttpResponse page = w.Get("/ui/retention", dpo);
+  REQUIRE(page.status == 200);
+  const std::size_t soon = page.body.find("<h2>Skal slettes inden for 30 dage</h2>");
+  REQUIRE(soon != std::string::npos);
+  CHECK(page.body.find(subject, soon) != std::string::npos);
+  CHECK(Has(w.Get("/ui/home", dpo).body, "href=\"/ui/retention\""));
+  for (const std::string& token : {w.tokens.cw, w.tokens.co, w.tokens.aud}) {
+    const std::string cookie = w.SignIn(token);
+    CHECK(w.Get("/ui/retention", cookie).status == 403);
+    CHECK(w.Post("/ui/retention/run", "csrf=" + w.Csrf(cookie), cookie).status == 403);
+  }
+  const std::uint64_t n = w.ledger->writer().size();
+  CHECK(w.Post("/ui/retention/run", "", dpo).status == 403);
+  HttpResponse ran = w.Post("/ui/retention/run", "csrf=" + w.Csrf(dpo), dpo);
+  REQUIRE(ran.status == 200);
+  CHECK(Has(ran.body, "Kørslen slettede 0 personer"));
+  for (const ledger::Event& e : EventsSince(w, n)) CHECK(e.type != "subject.erased");
+  CHECK_FALSE(w.ledger->keys().IsDestroyed(subject));
+}
+
+}  // namespace
+}  // namespace caseledger::web
