@@ -297,8 +297,9 @@ HttpResponse Workspace::AuditCase(const Session& s, const std::string& case_id) 
   main += TableStart(lang, "case-events", t.Text(lang, "audit.case.events"),
                      {"audit.col.seq", "case.col.time", "case.col.event", "case.col.role",
                       "case.col.verified"});
-  int bad = 0;
+  int bad = 0, shown = 0;
   for (const Json& e : (*doc)["entries"]) {
+    ++shown;
     const Json& ver = e["verification"];
     const bool ok = ver.value("signature_valid", false) && ver.value("included", false);
     if (!ok) ++bad;
@@ -309,7 +310,10 @@ HttpResponse Workspace::AuditCase(const Session& s, const std::string& case_id) 
             Esc(t.Text(lang, ok ? "case.verified" : "case.not_verified")) + "</td></tr>\n";
   }
   main += kTableEnd;
-  main += "<p>" + Esc(t.Text(lang, bad == 0 ? "case.all_verified" : "case.some_unverified")) +
+  const std::string n = std::to_string(shown), nbad = std::to_string(bad);
+  main += "<p>" +
+          Esc(t.Format(lang, bad == 0 ? "case.all_verified" : "case.some_unverified",
+                       {{"n", n}, {"bad", nbad}})) +
           "</p>\n<p>" + Esc(t.Text(lang, "audit.case.no_body")) + "</p>\n";
   return SessionPage(200, s, "/ui/audit", "audit.case.title", main);
 }

@@ -87,6 +87,7 @@ TEST_CASE("the compliance audit page shows integrity verified, and a refusal's c
     CHECK(Has(r.body, "id=\"case-events\""));
     CHECK(Has(r.body, Catalogue::Builtin().Text(*ParseLang(lang), "event.concern.reported")));
     CHECK_FALSE(Has(r.body, "[["));  // no missing text
+    CHECK_FALSE(Has(r.body, "{n}"));  // no placeholder left
     for (const std::string& secret : {name, cpr, narrative, std::string("synthetic")})
       CHECK_FALSE(Has(r.body, secret));
   }
