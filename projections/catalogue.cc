@@ -295,6 +295,12 @@ constexpr SV kCloseReasons[] = {"unfounded", "completed", "moved",
                                 "no_longer_relevant", "referred"};
 constexpr SV kRetractReasons[] = {"error", "duplicate", "wrong_case", "other"};
 constexpr SV kErasureReasons[] = {"retention", "unfounded", "gdpr_art17"};
+// advice.given (advice without registration, docs/catalogue.md): how the
+// contact came, who asked, and how it ended.
+constexpr SV kAdviceChannels[] = {"hotline", "advice_phone", "email", "meeting",
+                                  "other"};
+constexpr SV kAdviceCallers[] = {"professional", "relative", "other"};
+constexpr SV kAdviceOutcomes[] = {"advice_only", "referred"};
 // "lookup": a CPR lookup found the case's subject (POST /v1/subjects/lookup).
 constexpr SV kAccessPurposes[] = {"casework", "review", "subject_access",
                                   "audit", "lookup"};
@@ -317,6 +323,9 @@ static_assert(kVocabularyVersion == "1", "kUnknownGround names the version");
 constexpr std::string_view kNotContext =
     "context takes only protected p.* codes of the grounds vocabulary; "
     "observed behaviour belongs in grounds";
+constexpr std::string_view kNotBehaviour =
+    "advice records only the behaviour codes (b.*) of the grounds vocabulary "
+    "that were discussed; protected characteristics are never recorded";
 constexpr std::string_view kUnknownBasis =
     "the legal basis is not in the legal-basis registry";
 constexpr std::string_view kUnknownVersion =
@@ -416,6 +425,13 @@ constexpr Field kCorrectedH[] = {
     Opt(AnyObject("set"))};
 constexpr Field kRetractedH[] = {Seq("target"),
                                  Enum("reason", kRetractReasons)};
+// No subject, no case, no body: nothing about a person (decision 42).
+constexpr Field kAdviceH[] = {
+    Enum("channel", kAdviceChannels), Enum("caller", kAdviceCallers),
+    Opt(List(Member("behaviours", IsGroundShape, "b.<name>", IsBehaviourCode,
+                    "ROL-1", kNotBehaviour),
+             0, 32, true)),
+    Enum("outcome", kAdviceOutcomes)};
 constexpr Field kErasedH[] = {Enum("reason", kErasureReasons), Id("kid", "k")};
 constexpr Field kAccessH[] = {Enum("purpose", kAccessPurposes)};
 constexpr Field kRefusedH[] = {
@@ -533,6 +549,7 @@ constexpr TypeDef kTypes[] = {
     {{"access.read", kCase, kAll, true, kNo}, kAccessH, {}},
     {{"access.exported", kCase, kAll, true, kNo}, kAccessH, {}},
     {{"policy.refused", Scope::kAny, kAll, true, kNo}, kRefusedH, {}},
+    {{"advice.given", Scope::kGlobal, kCw | kCo, false, kNo}, kAdviceH, {}},
     {{"user.registered", Scope::kGlobal, kDp, false, kReq}, kUserRegisteredH, kUserB},
     {{"user.role_changed", Scope::kGlobal, kDp, false, kNo}, kUserRoleH, {}},
     {{"user.revoked", Scope::kGlobal, kDp, false, kNo}, kUserH, {}},
@@ -814,6 +831,7 @@ FormField FormFieldOf(const Field& f, bool in_body) {
     case Kind::kMember:
       out.kind = f.member == IsRegistryBasis     ? FormKind::kBasis
                  : f.member == IsRegistryVersion ? FormKind::kRegistryVersion
+                 : f.member == IsBehaviourCode   ? FormKind::kBehaviours
                                                  : FormKind::kOther;
       break;
     case Kind::kTrue: out.kind = FormKind::kMarker; break;

@@ -99,6 +99,7 @@ enum class FormKind {
   kRegistryVersion,  // the registry version the basis was chosen from
   kMarker,           // `true` iff the body text of the same name is given
   kGrounds,          // behaviour codes, each with the date it was observed
+  kBehaviours,       // behaviour codes (b.*) of the vocabulary (a list)
   kFactors,          // the assessment dimensions, each risk and resources
   kShaped,           // a string of a fixed shape (a digest), typed in
   kText,             // body text (personal data, encrypted)

@@ -459,6 +459,15 @@ void Projector::ApplyFact(const Fact& f) {
     if (f.case_id) index_adds_.emplace_back(*f.case_id, f.seq);
     return;
   }
+  if (f.type == "advice.given") {
+    // Advice without registration: only counted (docs/statistics.md).
+    std::string key = "advice/" + Year(f.time) + "/";
+    if (f.h.is_object() && f.h.contains("outcome") && f.h["outcome"].is_string())
+      key += f.h["outcome"].get<std::string>();
+    ++counters_[key];
+    dirty_counters_.insert(key);
+    return;
+  }
   if (f.type == "subject.erased" && f.subject) {
     if (keys_ != nullptr) erased_.push_back(*f.subject);
     SubjectEntry& s = touch_subject(*f.subject);

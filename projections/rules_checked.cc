@@ -59,6 +59,9 @@ const std::vector<Row>& Table() {
       {"access.read", {"ROLE", "ROL-10", "ROL-12"}},
       {"access.exported", {"ROLE", "ROL-10", "ROL-12"}},
       {"policy.refused", {"ROLE", "ROL-10"}},
+      // Advice without registration: behaviour codes only (ROL-1's own
+      // line: no person is ever described by a protected characteristic).
+      {"advice.given", {"ROLE", "ROL-1", "ROL-10"}},
       {"user.registered", {"ROLE", "ROL-10"}},
       {"user.role_changed", {"ROLE", "ROL-10"}},
       {"user.revoked", {"ROLE", "ROL-10"}},

@@ -18,6 +18,7 @@ namespace {
 
 constexpr Micros kMaxMicros = std::numeric_limits<Micros>::max();
 constexpr std::string_view kRefusedPrefix = "refused/";
+constexpr std::string_view kAdvicePrefix = "advice/";
 
 // The intervention kinds the progression goal is about.
 constexpr std::string_view kProgressionKinds[] = {"mentor", "relatives_coach"};
@@ -119,7 +120,7 @@ int YearOf(Micros t) {
 
 bool YearCounts::Empty() const {
   return concerns == 0 && interventions == 0 && disclosures == 0 &&
-         refusals == 0;
+         refusals == 0 && advice == 0;
 }
 
 // --- The progression rule
@@ -206,12 +207,15 @@ void CountCase(const CaseView& c, std::map<int, YearCounts>& years) {
   }
 }
 
-void CountRefusals(const std::map<std::string, std::uint64_t>& counters,
-                   std::map<int, YearCounts>& years) {
+// The counters "<prefix><year>/<code>" (proj.counters) of one kind, each
+// added to its year by `add`.
+template <typename Add>
+void CountYearCodes(const std::map<std::string, std::uint64_t>& counters, std::string_view prefix,
+                    std::map<int, YearCounts>& years, Add add) {
   for (const auto& [key, n] : counters) {
     std::string_view k = key;
-    if (!k.starts_with(kRefusedPrefix)) continue;
-    k.remove_prefix(kRefusedPrefix.size());
+    if (!k.starts_with(prefix)) continue;
+    k.remove_prefix(prefix.size());
     const auto slash = k.find('/');
     if (slash == std::string_view::npos || slash == 0) continue;
     int year = 0;
@@ -219,9 +223,22 @@ void CountRefusals(const std::map<std::string, std::uint64_t>& counters,
     if (ec != std::errc() || end != k.data() + slash) continue;
     YearCounts& y = years[year];
     y.year = year;
-    y.refusals += n;
-    y.refusals_by_rule[Key(k.substr(slash + 1))] += n;
+    add(y, Key(k.substr(slash + 1)), n);
   }
+}
+
+void CountCounters(const std::map<std::string, std::uint64_t>& counters,
+                   std::map<int, YearCounts>& years) {
+  CountYearCodes(counters, kRefusedPrefix, years,
+                 [](YearCounts& y, const std::string& rule, std::uint64_t n) {
+                   y.refusals += n;
+                   y.refusals_by_rule[rule] += n;
+                 });
+  CountYearCodes(counters, kAdvicePrefix, years,
+                 [](YearCounts& y, const std::string& outcome, std::uint64_t n) {
+                   y.advice += n;
+                   y.advice_by_outcome[outcome] += n;
+                 });
 }
 
 // --- Suppression
@@ -286,6 +303,7 @@ YearStats Suppress(const YearCounts& y) {
   s.disclosures_by_recipient = SuppressGroup(y.disclosures_by_recipient);
   s.disclosures_by_basis = SuppressGroup(y.disclosures_by_basis);
   s.refusals = SuppressGroup(y.refusals_by_rule);
+  s.advice = SuppressGroup(y.advice_by_outcome);
   return s;
 }
 
@@ -347,7 +365,10 @@ Json YearStats::ToJson() const {
                 {"by_basis", CellsJson(disclosures_by_basis)}}},
               {"refusals",
                {{"total", CellJson(refusals.total)},
-                {"by_rule", CellsJson(refusals)}}}};
+                {"by_rule", CellsJson(refusals)}}},
+              {"advice",
+               {{"total", CellJson(advice.total)},
+                {"by_outcome", CellsJson(advice)}}}};
 }
 
 // --- Reading
@@ -396,7 +417,7 @@ Result<std::vector<YearStats>> ReadStats(ledger::LogStore& log,
       counters[std::string(AsChars(kv->key))] = DecodeBigEndian64(kv->value);
       CL_ASSIGN_OR_RETURN(kv, cur.Next());
     }
-    CountRefusals(counters, years);
+    CountCounters(counters, years);
   }
   std::vector<YearStats> out;
   if (year) {

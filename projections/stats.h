@@ -1,7 +1,8 @@
 // Statistics per year (DESIGN §8): aggregates of the case states — concerns by
 // source, the founded share, the 24-hour response rate, interventions by kind,
 // the 6-month progression share of mentor and relatives' coaching,
-// disclosures by recipient and basis, refusals by rule — with small cells
+// disclosures by recipient and basis, refusals by rule, advice without
+// registration by outcome — with small cells
 // suppressed (ROL-3). Definitions, suppression rules and the JSON shape:
 // docs/statistics.md.
 // Invariants: nothing is ever grouped or counted by a grounds or context code
@@ -70,6 +71,10 @@ struct YearCounts {
   // Refused commands of the year, by rule id.
   std::uint64_t refusals = 0;
   std::map<std::string, std::uint64_t> refusals_by_rule;
+  // Advice without registration given in the year (advice.given), by
+  // outcome (advice_only, referred): contacts, never persons.
+  std::uint64_t advice = 0;
+  std::map<std::string, std::uint64_t> advice_by_outcome;
 
   // True if no figure of the year is above zero.
   bool Empty() const;
@@ -100,9 +105,10 @@ Progression JudgeProgression(const CaseView& c, const Intervention& i);
 // first disclosure.made. Refusals are not in case views: see ReadStats.
 void CountCase(const CaseView& c, std::map<int, YearCounts>& years);
 
-// Adds the refusal counters (proj.counters keys "refused/<year>/<rule>") to
-// the years they name; other keys are ignored.
-void CountRefusals(const std::map<std::string, std::uint64_t>& counters,
+// Adds the counters of proj.counters to the years they name: refusals
+// ("refused/<year>/<rule>") and advice without registration
+// ("advice/<year>/<outcome>"); other keys are ignored.
+void CountCounters(const std::map<std::string, std::uint64_t>& counters,
                    std::map<int, YearCounts>& years);
 
 // --- Published figures
@@ -161,6 +167,8 @@ struct YearStats {
   Group disclosures_by_basis;
   // Refusals by rule id; total = refusals of the year.
   Group refusals;
+  // Advice without registration by outcome; total = advice given.
+  Group advice;
 
   // Canonical-ready JSON (docs/statistics.md): integers only, a suppressed
   // cell as null, a suppressed share as null.

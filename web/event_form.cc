@@ -236,8 +236,9 @@ std::string RenderField(const FormContext& c, const FormField& f, const http::Qu
     }
     case FormKind::kSeq: {
       std::vector<std::pair<std::string, std::string>> options;
-      for (const SeqChoice& ch : SeqChoices(lang, c.type, f.name, *c.view, c.me))
-        options.emplace_back(std::to_string(ch.seq), ch.label);
+      if (c.view != nullptr)
+        for (const SeqChoice& ch : SeqChoices(lang, c.type, f.name, *c.view, c.me))
+          options.emplace_back(std::to_string(ch.seq), ch.label);
       if (f.list) return options.empty() ? "" : Checkboxes(name, label_html, options, form);
       return Select(name, label_html, options, Value(form, name), !f.required,
                     t.Text(lang, "form.none_chosen"));
@@ -260,6 +261,13 @@ std::string RenderField(const FormContext& c, const FormField& f, const http::Qu
       return Input(lang, f, form, " inputmode=\"numeric\"", "form.date_hint");
     case FormKind::kShaped:
       return Input(lang, f, form, " autocomplete=\"off\" spellcheck=\"false\"", "form.shaped_hint." + std::string(f.name));
+    case FormKind::kBehaviours: {
+      std::vector<std::pair<std::string, std::string>> options;
+      for (const projections::GroundCode& g : projections::GroundCodes())
+        if (g.kind == projections::CodeKind::kBehaviour)
+          options.emplace_back(std::string(g.code), t.Text(lang, "ground." + std::string(g.code)));
+      return Checkboxes(name, label_html, options, form);
+    }
     case FormKind::kBasis: return BasisRadios(lang, f, form);
     case FormKind::kGrounds: return GroundsFields(lang, f, form);
     case FormKind::kFactors: return FactorFields(lang, f, form);
@@ -313,6 +321,15 @@ bool ParseField(const FormField& f, const http::QueryParams& form, ParsedEvent& 
           return Bad(p, f, "form.bad_value");
         out[key] = v;
       }
+      return true;
+    }
+    case FormKind::kBehaviours: {
+      Json codes = Json::array();
+      for (const std::string& code : Checked(form, name + ".")) {
+        if (!projections::IsBehaviourCode(code)) return Bad(p, f, "form.bad_value");
+        codes.push_back(code);
+      }
+      if (!codes.empty() || f.required) out[key] = std::move(codes);
       return true;
     }
     case FormKind::kFlag:

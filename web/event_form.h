@@ -50,7 +50,7 @@ std::string CodeLabel(Lang lang, std::string_view field, std::string_view code);
 struct FormContext {
   Lang lang = Lang::kDa;
   std::string type;
-  const projections::CaseView* view = nullptr;
+  const projections::CaseView* view = nullptr;  // nullptr: an event of no case
   std::string me;
   const std::vector<app::StaffMember>* staff = nullptr;  // for user fields
 };

@@ -18,16 +18,17 @@ std::vector<NavItem> NavFor(std::string_view role) {
   if (role == "caseworker" || role == "coordinator") {
     nav.push_back({"nav.my_cases", "/ui/cases"});
     nav.push_back({"nav.report_concern", "/ui/concerns/new"});
+    nav.push_back({"nav.advice", "/ui/advice/new"});
   }
   if (role != "caseworker") nav.push_back({"nav.disclosures", "/ui/disclosures"});
-  if (role == "coordinator" || role == "auditor" || role == "dpo")
-    nav.push_back({"nav.statistics", "/ui/statistics"});
-  if (role == "auditor" || role == "dpo") nav.push_back({"nav.audit", "/ui/audit"});
   if (role == "dpo") {
     nav.push_back({"nav.subjects", "/ui/subjects"});
     nav.push_back({"nav.users", "/ui/users"});
     nav.push_back({"nav.retention", "/ui/retention"});
   }
+  if (role == "coordinator" || role == "auditor" || role == "dpo")
+    nav.push_back({"nav.statistics", "/ui/statistics"});
+  if (role == "auditor" || role == "dpo") nav.push_back({"nav.audit", "/ui/audit"});
   return nav;
 }
 

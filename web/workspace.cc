@@ -132,11 +132,12 @@ void Workspace::AddRoutes(http::Router& router) {
           [this](const Session& s, std::string_view, const http::PathParams& p, const Form& form) {
             return Record(s, p.at("case"), p.at("type"), form);
           });
+  AddPage(router, "/ui/advice/new", [this](const Session& s, const http::PathParams&,
+                                           const QueryParams& q) { return AdvicePage(s, q); });
+  AddForm(router, "/ui/advice", [this](const Session& s, std::string_view, const http::PathParams&,
+                                       const Form& form) { return RecordAdvice(s, form); });
   AddPage(router, "/ui/disclosures", [this](const Session& s, const http::PathParams&,
                                             const QueryParams& q) { return Register(s, q); });
-  AddDpoRoutes(router);
-  AddUserRoutes(router);
-  AddRetentionRoutes(router);
   AddPage(router, "/ui/statistics", [this](const Session& s, const http::PathParams&,
                                            const QueryParams& q) { return StatsPage(s, q); });
   AddPage(router, "/ui/audit", [this](const Session& s, const http::PathParams&,
@@ -147,6 +148,9 @@ void Workspace::AddRoutes(http::Router& router) {
                                                    const QueryParams&) {
     return AuditCase(s, p.at("case"));
   });
+  AddDpoRoutes(router);
+  AddUserRoutes(router);
+  AddRetentionRoutes(router);
   AddPage(router, "/ui/triage", [this](const Session& s, const http::PathParams&,
                                        const QueryParams&) { return Triage(s); });
   AddPage(router, "/ui/cases", [this](const Session& s, const http::PathParams&,

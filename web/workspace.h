@@ -82,6 +82,11 @@ class Workspace {
   http::HttpResponse Record(const Session& s, const std::string& case_id, const std::string& type,
                             const http::QueryParams& form);
   std::string Actions(const Session& s, const projections::CaseView& v) const;
+  // web/advice_page.cc: advice without registration (advice.given).
+  http::HttpResponse AdvicePage(const Session& s, const http::QueryParams& q);
+  http::HttpResponse AdviceForm(const Session& s, const http::QueryParams& form, int status,
+                                const std::string& alert_html);
+  http::HttpResponse RecordAdvice(const Session& s, const http::QueryParams& form);
   // web/audit_page.cc: the compliance audit (app::BuildAudit, as GET
   // /v1/audit), the drill-down to one case (metadata only), and the audit
   // bundle to download (app::BuildAuditBundleTar). Auditors and the DPO.

@@ -11,7 +11,8 @@
 // Then, as a coordinator, the triage page (the cases just reported are on
 // it). Then the case each language reported is walked to its closure through the
 // forms of "Record on this case", as the role that may record each step:
-// the coordinator assigns it to the caseworker, who responds; the
+// the caseworker first notes a contact as advice without registration; the
+// coordinator assigns the case to the caseworker, who responds; the
 // coordinator records a founded assessment and requests a disclosure, and is
 // offered no approval of their own request (four eyes); a second
 // coordinator approves it; the caseworker records it made; the legal
@@ -26,8 +27,8 @@
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { auditWalk } from './audit.mjs';
 import { dpoWalk } from './dpo.mjs';
+import { auditWalk } from './audit.mjs';
 
 const [base, token, shots, coToken] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
@@ -199,6 +200,16 @@ async function caseWalk(browser, lang, caseId) {
   const co = await signedIn(browser, coToken, lang);
   const co2 = await signedIn(browser, process.env.CO2_TOKEN, lang);
   const lr = await signedIn(browser, process.env.LR_TOKEN, lang);
+  // Advice without registration: a contact noted with no person at all.
+  await Promise.all([cw.page.waitForURL('**/ui/advice/new'), cw.page.click('nav a[href="/ui/advice/new"]')]);
+  await audit(cw.page, `${lang}-advice`);
+  await cw.page.selectOption('select[name="h.channel"]', 'hotline');
+  await cw.page.selectOption('select[name="h.caller"]', 'professional');
+  await cw.page.check('input[name="h.behaviours.b.threat"]');
+  await cw.page.selectOption('select[name="h.outcome"]', 'referred');
+  await Promise.all([cw.page.waitForURL('**/ui/advice/new?recorded=referred'), cw.page.click('main form button[type=submit]')]);
+  check(!!(await cw.page.$('main a[href="/ui/concerns/new"]')), `${lang}: a referred contact leads to the concern form`);
+  await audit(cw.page, `${lang}-advice-recorded`);
   await record(co.page, lang, caseId, 'case.assigned', async (p) => {
     await p.check(`input[name="h.assignees.${process.env.CW_USER}"]`);
   });
@@ -251,8 +262,8 @@ async function caseWalk(browser, lang, caseId) {
 
 // The other areas' walks (each an async function of ctx), in this order.
 const walks = [];
-walks.push(auditWalk);
 walks.push(dpoWalk);
+walks.push(auditWalk);
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

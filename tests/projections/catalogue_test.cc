@@ -8,6 +8,7 @@
 
 #include "base/ids.h"
 #include "projections/legal_basis.h"
+#include "projections/policy.h"
 #include "projections/vocabulary.h"
 
 namespace caseledger::projections {
@@ -302,6 +303,11 @@ std::map<std::string, Example> Examples() {
   ex["retention.policy_set"] = {
       {{"unfounded_days", 30}, {"closed_years", 5}, {"review_months", 12}},
       std::nullopt};
+  ex["advice.given"] = {{{"channel", "hotline"},
+                         {"caller", "relative"},
+                         {"behaviours", {"b.threat"}},
+                         {"outcome", "advice_only"}},
+                        std::nullopt};
   ex["key.rotated"] = {
       {{"public_key", std::string(42, 'B') + "A="},
        {"old_sig", std::string(85, 'C') + "A=="},
@@ -314,14 +320,14 @@ std::map<std::string, Example> Examples() {
 // exceptions below).
 const std::set<std::string> kOptionalHeaderFields = {
     "context", "threshold",  "includes",  "request_ref",
-    "consent", "set",        "public_key", "token_hash"};
+    "consent", "set",        "public_key", "token_hash", "behaviours"};
 // Fields of that list that are required in one type.
 const std::set<std::pair<std::string, std::string>> kRequiredIn = {
     {"user.token_issued", "token_hash"}, {"key.rotated", "public_key"}};
 
 TEST_CASE("Catalogue lists every type of DESIGN 6 once", "[projections]") {
   auto specs = EventSpecs();
-  CHECK(specs.size() == 35);
+  CHECK(specs.size() == 36);
   std::set<std::string_view> types;
   for (const EventSpec& s : specs) {
     CHECK(types.insert(s.type).second);
@@ -350,8 +356,8 @@ TEST_CASE("Catalogue scopes server-only types and body rules",
       CHECK(s.scope == Scope::kSubject);
     } else if (s.type == "policy.refused") {
       CHECK(s.scope == Scope::kAny);
-    } else if (s.type.starts_with("user.") ||
-               s.type == "retention.policy_set" || s.type == "key.rotated") {
+    } else if (s.type.starts_with("user.") || s.type == "retention.policy_set" ||
+               s.type == "key.rotated" || s.type == "advice.given") {
       CHECK(s.scope == Scope::kGlobal);
     } else {
       CAPTURE(s.type);
@@ -368,7 +374,8 @@ TEST_CASE("Catalogue scopes server-only types and body rules",
       "case.assigned",        "disclosure.made",   "recipients.notified",
       "subject.erased",       "access.read",       "access.exported",
       "policy.refused",       "user.role_changed", "user.revoked",
-      "user.token_issued",    "retention.policy_set", "key.rotated"};
+      "user.token_issued",    "retention.policy_set", "key.rotated",
+      "advice.given"};
   for (const EventSpec& s : EventSpecs()) {
     CAPTURE(s.type);
     BodyRule want = required.count(s.type) ? BodyRule::kRequired
@@ -1216,6 +1223,35 @@ TEST_CASE("a correction names only fields of its target's schema", "[projections
   h["set"] = {{"subject_kind", "devout_believer"}};
   CHECK(ValidateCorrection(Spec("concern.reported"), h).message() ==
         "h.set.subject_kind: unknown code");
+}
+
+TEST_CASE("advice without registration holds no person: behaviour codes only, no body",
+          "[projections][advice]") {
+  const EventSpec& s = Spec("advice.given");
+  CHECK(s.scope == Scope::kGlobal);
+  CHECK(s.body == BodyRule::kNone);
+  CHECK(s.roles == (kCaseworker | kCoordinator));
+  const Json ok = Examples().at("advice.given").h;
+  CHECK(ValidateHeader(s, ok).ok());
+  Json h = ok;
+  h.erase("behaviours");
+  CHECK(ValidateHeader(s, h).ok());  // nothing discussed that a code names
+  // A protected characteristic is refused as a rule of law (recorded).
+  h = ok;
+  h["behaviours"] = {"b.threat", "p.religion"};
+  Status st = ValidateHeader(s, h);
+  CHECK(st.code() == StatusCode::kPolicyRefused);
+  CHECK(RuleOf(st) == "ROL-1");
+  // No place for a name, a CPR number or free text.
+  h = ok;
+  h["note"] = "Fixture Person";
+  CHECK(ValidateHeader(s, h).code() == StatusCode::kInvalidArgument);
+  CHECK_FALSE(ValidateBody(s, Json{{"note", "x"}}).ok());
+  // The form offers exactly the schema's fields.
+  std::vector<std::string> names;
+  for (const FormField& f : FormFields("advice.given")) names.emplace_back(f.name);
+  CHECK(names == std::vector<std::string>{"channel", "caller", "behaviours", "outcome"});
+  CHECK(FormFields("advice.given")[2].kind == FormKind::kBehaviours);
 }
 
 }  // namespace

@@ -724,7 +724,7 @@ TEST_CASE("a share is suppressed when its numerator or its rest is small",
 TEST_CASE("refusal counters are read per year and rule",
           "[projections][stats]") {
   std::map<int, YearCounts> years;
-  CountRefusals({{"refused/2019/ROL-1", 6},
+  CountCounters({{"refused/2019/ROL-1", 6},
                  {"refused/2019/ROL-5", 2},
                  {"refused/2020/ROL-1", 9},
                  {"refused/2020/", 1},
@@ -739,6 +739,32 @@ TEST_CASE("refusal counters are read per year and rule",
   CHECK(years.at(2020).refusals == 10);
   CHECK(years.at(2020).refusals_by_rule ==
         std::map<std::string, std::uint64_t>{{"ROL-1", 9}, {"unknown", 1}});
+}
+
+TEST_CASE("advice counters are read per year and outcome, apart from refusals",
+          "[projections][stats][advice]") {
+  std::map<int, YearCounts> years;
+  CountCounters({{"advice/2021/advice_only", 7},
+                 {"advice/2021/referred", 2},
+                 {"advice/2022/referred", 5},
+                 {"refused/2021/ROL-1", 3},
+                 {"advice//advice_only", 5},
+                 {"advice/20x1/advice_only", 5}},
+                years);
+  REQUIRE(years.size() == 2);
+  CHECK(years.at(2021).advice == 9);
+  CHECK(years.at(2021).advice_by_outcome ==
+        std::map<std::string, std::uint64_t>{{"advice_only", 7}, {"referred", 2}});
+  CHECK(years.at(2021).refusals == 3);
+  CHECK(years.at(2022).advice == 5);
+  CHECK_FALSE(years.at(2022).Empty());  // a year with only advice is published
+  // Published: a cell of 2 is suppressed, and so is the one it could be
+  // computed back from.
+  const Json j = Suppress(years.at(2021)).ToJson();
+  CHECK(j["advice"]["total"] == 9);
+  CHECK(j["advice"]["by_outcome"]["referred"].is_null());
+  CHECK(j["advice"]["by_outcome"]["advice_only"].is_null());
+  CHECK(Suppress(years.at(2022)).ToJson()["advice"]["by_outcome"]["referred"] == 5);
 }
 
 // --- ROL-3

@@ -12,6 +12,8 @@
 #include "projections/catalogue.h"
 #include "projections/legal_basis.h"
 #include "projections/projector.h"
+#include "projections/stats.h"
+#include "projections/vocabulary.h"
 #include "tests/web/workspace_world.h"
 #include "web/event_form.h"
 #include "web/i18n.h"
@@ -45,7 +47,8 @@ TEST_CASE("every field of every case event form has a label, and every code its 
   const Catalogue& t = Catalogue::Builtin();
   int forms = 0;
   for (const projections::EventSpec& spec : projections::EventSpecs()) {
-    if (spec.server_only || spec.scope != projections::Scope::kCase) continue;
+    if (spec.server_only || (spec.scope != projections::Scope::kCase && spec.type != "advice.given"))
+      continue;
     ++forms;
     for (const projections::FormField& f : projections::FormFields(spec.type)) {
       if (f.kind == FormKind::kOther || f.kind == FormKind::kMarker ||
@@ -53,6 +56,9 @@ TEST_CASE("every field of every case event form has a label, and every code its 
         continue;
       INFO(spec.type << " " << f.name);
       CHECK(t.Has("field." + std::string(f.name)));
+      if (f.kind == FormKind::kBehaviours)
+        for (const projections::GroundCode& g : projections::GroundCodes())
+          CHECK(t.Has("ground." + std::string(g.code)));
       for (std::string_view code : f.codes) {
         INFO(code);
         CHECK(t.Has("code." + std::string(f.name) + "." + std::string(code)));
@@ -278,6 +284,69 @@ TEST_CASE("a case walked through the forms from assignment to closure, with four
   const std::string cw_en = w.SignIn(w.tokens.cw, "en");
   page = w.Get(base + "/record/record.retracted", cw_en).body;
   CHECK(Has(w.Get(base, cw_en).body, "Record on this case"));
+}
+
+TEST_CASE("advice without registration is recorded with no person, no case and no body, and "
+          "counted per year",
+          "[web][advice]") {
+  WorkspaceWorld w;
+  const std::string cw = w.SignIn(w.tokens.cw), aud = w.SignIn(w.tokens.aud);
+  HttpResponse r = w.Get("/ui/advice/new", cw);
+  REQUIRE(r.status == 200);
+  CHECK(Has(r.body, "name=\"h.behaviours.b.threat\""));
+  CHECK_FALSE(Has(r.body, "h.behaviours.p."));  // never a protected characteristic
+  CHECK_FALSE(Has(r.body, "<textarea"));         // no free text: no personal data
+  CHECK(w.Get("/ui/advice/new", aud).status == 403);
+
+  const std::uint64_t before = w.ledger->writer().size();
+  const std::string csrf = w.Csrf(cw);
+  const std::string advice = "csrf=" + csrf + "&h.channel=hotline&h.caller=relative&h.behaviours.b.threat=on";
+  // A protected characteristic forced into the form is not sent.
+  r = w.Post("/ui/advice", advice + "&h.behaviours.p.religion=on&h.outcome=advice_only", cw);
+  CHECK(r.status == 400);
+  CHECK(w.ledger->writer().size() == before);
+  CHECK(w.Post("/ui/advice", advice.substr(advice.find('&') + 1) + "&h.outcome=advice_only", cw).status == 403);
+  CHECK(w.ledger->writer().size() == before);
+
+  for (int i = 0; i < 6; ++i) {
+    r = w.Post("/ui/advice", advice + "&h.outcome=advice_only", cw);
+    REQUIRE(r.status == 303);
+    CHECK(HeaderOf(r, "Location") == "/ui/advice/new?recorded=advice_only");
+  }
+  r = w.Post("/ui/advice", advice + "&h.outcome=referred", cw);
+  REQUIRE(r.status == 303);
+  r = w.Get(HeaderOf(r, "Location"), cw);
+  CHECK(Has(r.body, "Ingen person er registreret"));
+  CHECK(Has(r.body, "href=\"/ui/concerns/new\""));  // referred: a concern the ordinary way
+
+  REQUIRE(w.ledger->writer().size() == before + 7);
+  {
+    auto snap = w.ledger->store().Read().value();
+    const auto e = ledger::DecodeEvent(ledger::ReadEventLine(snap, w.ledger->store(), before + 1).value()).value();
+    CHECK(e.type == "advice.given");
+    CHECK_FALSE(e.subject.has_value());
+    CHECK_FALSE(e.case_id.has_value());
+    CHECK_FALSE(e.body.has_value());
+    CHECK(e.h == Json::parse(R"({"channel":"hotline","caller":"relative","behaviours":["b.threat"],"outcome":"advice_only"})"));
+  }
+  // Counted per year, small cells suppressed (ROL-3): one referred contact
+  // is never shown, nor the cell it could be computed back from.
+  auto advice_of_year = [&] {
+    const auto stats = projections::ReadStats(w.ledger->store(), w.ledger->dbs(), std::nullopt).value();
+    REQUIRE(stats.size() == 1);
+    return stats[0].ToJson()["advice"];
+  };
+  Json a = advice_of_year();
+  CHECK(a["total"] == 7);
+  CHECK(a["by_outcome"]["referred"].is_null());
+  CHECK(a["by_outcome"]["advice_only"].is_null());
+  for (int i = 0; i < 4; ++i) REQUIRE(w.Post("/ui/advice", advice + "&h.outcome=referred", cw).status == 303);
+  a = advice_of_year();
+  CHECK(a["total"] == 11);
+  CHECK(a["by_outcome"]["advice_only"] == 6);
+  CHECK(a["by_outcome"]["referred"] == 5);
+  // No case was opened.
+  CHECK(projections::ListCaseIds(w.ledger->store(), w.ledger->dbs()).value().empty());
 }
 
 }  // namespace
