@@ -44,9 +44,7 @@ HttpResponse Workspace::RecordAdvice(const Session& s, const http::QueryParams& 
   const projections::EventSpec* spec = projections::FindEventSpec(kAdvice);
   if ((spec->roles & projections::RoleBitOf(s.who.role)) == 0)
     return ErrorPage(403, s.lang, &s, "error.forbidden");
-  auto alert = [&](const std::string& html) {
-    return "<div class=\"alert alert-error\" role=\"alert\">" + html + "</div>\n";
-  };
+  auto alert = [](const std::string& html) { return AlertBox("error", html); };
   ParsedEvent parsed = ParseEventForm(kAdvice, form);
   if (!parsed.ok())
     return AdviceForm(s, form, 400,

@@ -257,13 +257,7 @@ HttpResponse Workspace::AuditCase(const Session& s, const std::string& case_id) 
   const Lang lang = s.lang;
   if (!MayAudit(s)) return ErrorPage(403, lang, &s, "error.forbidden");
   auto grant = app::GrantCaseRead(cases_, s.who, case_id, "audit");
-  if (!grant.ok()) {
-    const StatusCode c = grant.status().code();
-    if (c == StatusCode::kNotFound || c == StatusCode::kInvalidArgument)
-      return ErrorPage(404, lang, &s, "error.not_found");
-    if (c == StatusCode::kPermissionDenied) return ErrorPage(403, lang, &s, "error.forbidden");
-    return ErrorPage(503, lang, &s, "error.storage");
-  }
+  if (!grant.ok()) return CaseReadRefused(s, grant.status());
   // Fail closed: the access record is durable before anything is rendered.
   if (!app::RecordCaseAccess(domain_.writer(), s.who, case_id, "audit", "access.read",
                              options_.write_timeout)

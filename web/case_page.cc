@@ -84,19 +84,21 @@ std::string ReadPurpose(const Session& s) {
   return "";
 }
 
+HttpResponse Workspace::CaseReadRefused(const Session& s, const Status& st) {
+  const StatusCode c = st.code();
+  if (c == StatusCode::kNotFound || c == StatusCode::kInvalidArgument)
+    return ErrorPage(404, s.lang, &s, "error.not_found");
+  if (c == StatusCode::kPermissionDenied) return ErrorPage(403, s.lang, &s, "error.forbidden");
+  return ErrorPage(503, s.lang, &s, "error.storage");
+}
+
 HttpResponse Workspace::CasePage(const Session& s, const std::string& case_id,
                                  const http::QueryParams& q) {
   const Catalogue& t = Catalogue::Builtin();
   const std::string purpose = ReadPurpose(s);
   if (purpose.empty()) return ErrorPage(403, s.lang, &s, "error.forbidden");
   auto grant = app::GrantCaseRead(cases_, s.who, case_id, purpose);
-  if (!grant.ok()) {
-    const StatusCode c = grant.status().code();
-    if (c == StatusCode::kNotFound || c == StatusCode::kInvalidArgument)
-      return ErrorPage(404, s.lang, &s, "error.not_found");
-    if (c == StatusCode::kPermissionDenied) return ErrorPage(403, s.lang, &s, "error.forbidden");
-    return ErrorPage(503, s.lang, &s, "error.storage");
-  }
+  if (!grant.ok()) return CaseReadRefused(s, grant.status());
   // Fail closed: the access record is durable before anything is rendered.
   if (!app::RecordCaseAccess(domain_.writer(), s.who, case_id, purpose, "access.read",
                              options_.write_timeout)

@@ -20,15 +20,6 @@ using http::HttpResponse;
 
 namespace {
 
-std::string Value(const http::QueryParams& form, const std::string& name) {
-  auto it = form.find(name);
-  return it == form.end() ? std::string() : it->second;
-}
-
-std::string Alert(std::string_view kind, const std::string& html) {
-  return "<div class=\"alert alert-" + std::string(kind) + "\" role=\"alert\">" + html + "</div>\n";
-}
-
 // A <select> of the closed codes of concern.reported's header field.
 std::string CodeSelect(Lang lang, const std::string& field, const std::string& label_key,
                        const std::string& chosen) {
@@ -67,7 +58,7 @@ std::string GroundsFieldset(Lang lang, const http::QueryParams& form) {
          id + "\">" + Esc(t.Text(lang, "ground." + code)) + "</label> <label class=\"form-hint\" for=\"" +
          id + "-date\">" + Esc(t.Text(lang, "concern.observed_on")) +
          "</label> <input class=\"form-input input-width-s\" type=\"text\" inputmode=\"numeric\" id=\"" +
-         id + "-date\" name=\"observed." + code + "\" value=\"" + Esc(Value(form, "observed." + code)) +
+         id + "-date\" name=\"observed." + code + "\" value=\"" + Esc(FormValue(form, "observed." + code)) +
          "\"></div>\n";
   }
   return s + "</fieldset>\n";
@@ -108,7 +99,7 @@ Result<Chosen> ChosenCodes(Lang lang, const http::QueryParams& form, std::string
       continue;
     }
     if (!form.contains("ground." + code)) continue;
-    const std::string typed = Value(form, "observed." + code);
+    const std::string typed = FormValue(form, "observed." + code);
     const std::string label = t.Text(lang, "ground." + code);
     if (typed.empty()) {
       problem = t.Format(lang, "concern.date_missing", {{"ground", label}});
@@ -136,18 +127,18 @@ HttpResponse Workspace::ConcernForm(const Session& s, const http::QueryParams& f
                      "<form method=\"post\" action=\"/ui/concerns\">\n" + CsrfField(s) +
                      "<fieldset class=\"form-group\"><legend class=\"form-label\">" +
                      Esc(t.Text(lang, "concern.section.source")) + "</legend>\n" +
-                     CodeSelect(lang, "source", "concern.source", Value(form, "source")) +
+                     CodeSelect(lang, "source", "concern.source", FormValue(form, "source")) +
                      CodeSelect(lang, "subject_kind", "concern.subject_kind",
-                                Value(form, "subject_kind")) +
+                                FormValue(form, "subject_kind")) +
                      "</fieldset>\n<fieldset class=\"form-group\"><legend class=\"form-label\">" +
                      Esc(t.Text(lang, "concern.section.person")) + "</legend>\n" +
-                     TextInput(lang, "name", "concern.name", Value(form, "name"),
+                     TextInput(lang, "name", "concern.name", FormValue(form, "name"),
                                " autocomplete=\"off\"") +
-                     TextInput(lang, "cpr", "concern.cpr", Value(form, "cpr"),
+                     TextInput(lang, "cpr", "concern.cpr", FormValue(form, "cpr"),
                                " autocomplete=\"off\" aria-describedby=\"cpr-hint\"") +
                      "<p class=\"form-hint\" id=\"cpr-hint\">" + Esc(t.Text(lang, "concern.cpr_hint")) +
                      "</p>\n" +
-                     TextInput(lang, "address", "concern.address", Value(form, "address"),
+                     TextInput(lang, "address", "concern.address", FormValue(form, "address"),
                                " autocomplete=\"off\"") +
                      "<div class=\"form-group-checkbox\"><input class=\"form-checkbox\" "
                      "type=\"checkbox\" id=\"minor\" name=\"minor\" value=\"on\"" +
@@ -161,7 +152,7 @@ HttpResponse Workspace::ConcernForm(const Session& s, const http::QueryParams& f
                      Esc(t.Text(lang, "concern.narrative_hint")) +
                      "</p><textarea class=\"form-input\" id=\"narrative\" name=\"narrative\" "
                      "rows=\"6\" aria-describedby=\"narrative-hint\">" +
-                     Esc(Value(form, "narrative")) + "</textarea></div>\n" +
+                     Esc(FormValue(form, "narrative")) + "</textarea></div>\n" +
                      "<button class=\"button button-primary\" type=\"submit\">" +
                      Esc(t.Text(lang, "concern.submit")) + "</button>\n</form>\n";
   return SessionPage(status, s, "/ui/concerns/new", "concern.title", main);
@@ -171,18 +162,18 @@ HttpResponse Workspace::ReportConcern(const Session& s, const http::QueryParams&
   const Catalogue& t = Catalogue::Builtin();
   std::string problem;
   Result<Chosen> chosen = ChosenCodes(s.lang, form, problem);
-  if (!chosen.ok()) return ConcernForm(s, form, 400, Alert("error", "<p>" + Esc(problem) + "</p>"));
-  Json h{{"source", Value(form, "source")},
-         {"subject_kind", Value(form, "subject_kind")},
+  if (!chosen.ok()) return ConcernForm(s, form, 400, AlertBox("error", "<p>" + Esc(problem) + "</p>"));
+  Json h{{"source", FormValue(form, "source")},
+         {"subject_kind", FormValue(form, "subject_kind")},
          {"grounds", chosen->grounds},
          {"context", chosen->context},
          {"minor", form.contains("minor")},
          {"new_subject", true}};
-  Json identity{{"name", Value(form, "name")}, {"cpr", Value(form, "cpr")}};
-  if (!Value(form, "address").empty()) identity["address"] = Value(form, "address");
-  Json body{{"narrative", Value(form, "narrative")}, {"identity", std::move(identity)}};
+  Json identity{{"name", FormValue(form, "name")}, {"cpr", FormValue(form, "cpr")}};
+  if (!FormValue(form, "address").empty()) identity["address"] = FormValue(form, "address");
+  Json body{{"narrative", FormValue(form, "narrative")}, {"identity", std::move(identity)}};
   auto cmd = app::ConcernCommand(s.who, std::nullopt, std::move(h), std::move(body));
-  if (!cmd.ok()) return ConcernForm(s, form, 400, Alert("error", "<p>" + Esc(t.Text(s.lang, "concern.invalid")) + "</p>"));
+  if (!cmd.ok()) return ConcernForm(s, form, 400, AlertBox("error", "<p>" + Esc(t.Text(s.lang, "concern.invalid")) + "</p>"));
   const std::string case_id = *cmd->case_id;
   auto appended = app::AppendAndWait(domain_.writer(), std::move(*cmd), options_.write_timeout);
   if (appended.ok()) return Redirect("/ui/cases?reported=" + case_id);
@@ -192,15 +183,15 @@ HttpResponse Workspace::ReportConcern(const Session& s, const http::QueryParams&
     const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
     return ConcernForm(
         s, form, 422,
-        Alert("error", "<p><strong>" + Esc(t.Format(s.lang, "concern.refused", {{"rule", rule}})) +
+        AlertBox("error", "<p><strong>" + Esc(t.Format(s.lang, "concern.refused", {{"rule", rule}})) +
                            "</strong></p><p>" + Esc(t.Text(s.lang, key)) + "</p><p>" +
                            Esc(t.Text(s.lang, key + ".remedy")) + "</p><p>" +
                            Esc(t.Text(s.lang, "concern.nothing_stored")) + "</p>"));
   }
   if (st.code() == StatusCode::kAlreadyExists)
-    return ConcernForm(s, form, 409, Alert("error", "<p>" + Esc(t.Text(s.lang, "concern.duplicate_person")) + "</p>"));
+    return ConcernForm(s, form, 409, AlertBox("error", "<p>" + Esc(t.Text(s.lang, "concern.duplicate_person")) + "</p>"));
   if (st.code() == StatusCode::kInvalidArgument)
-    return ConcernForm(s, form, 400, Alert("error", "<p>" + Esc(t.Text(s.lang, "concern.invalid")) + "</p>"));
+    return ConcernForm(s, form, 400, AlertBox("error", "<p>" + Esc(t.Text(s.lang, "concern.invalid")) + "</p>"));
   return ErrorPage(503, s.lang, &s, "error.storage");
 }
 

@@ -26,17 +26,6 @@ namespace {
 
 constexpr const char* kErasureReasons[] = {"gdpr_art17", "unfounded", "retention"};
 
-std::string Value(const http::QueryParams& form, const std::string& name) {
-  auto it = form.find(name);
-  return it == form.end() ? std::string() : it->second;
-}
-
-std::string Alert(std::string_view kind, const std::string& inner) {
-  return "<div class=\"alert alert-" + std::string(kind) + "\" role=\"" +
-         (kind == "error" ? "alert" : "status") + "\"><div class=\"alert-body\">" + inner +
-         "</div></div>\n";
-}
-
 bool IsDpo(const Session& s) { return s.who.role == "dpo"; }
 
 // The time of a stored RFC 3339 UTC stamp as dd-mm-åååå hh:mm, local.
@@ -113,7 +102,7 @@ HttpResponse Workspace::LookupForm(const Session& s, int status, const std::stri
 HttpResponse Workspace::LookupSubject(const Session& s, const Form& form) {
   const Catalogue& t = Catalogue::Builtin();
   if (!IsDpo(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
-  const std::string cpr = Value(form, "cpr");
+  const std::string cpr = FormValue(form, "cpr");
   auto found = app::LookupSubjectByCpr(
       domain_.ledger(), domain_.dbs(), s.who, cpr, [&](const std::string& c) {
         return app::RecordCaseAccess(domain_.writer(), s.who, c, "lookup", "access.read",
@@ -122,9 +111,9 @@ HttpResponse Workspace::LookupSubject(const Session& s, const Form& form) {
   if (!found.ok()) {
     const StatusCode c = found.status().code();
     if (c == StatusCode::kInvalidArgument)
-      return LookupForm(s, 400, Alert("error", "<p>" + Esc(t.Text(s.lang, "dpo.lookup.bad_cpr")) + "</p>"));
+      return LookupForm(s, 400, AlertBox("error", "<p>" + Esc(t.Text(s.lang, "dpo.lookup.bad_cpr")) + "</p>"));
     if (c == StatusCode::kNotFound)
-      return LookupForm(s, 404, Alert("info", "<p>" + Esc(t.Text(s.lang, "dpo.lookup.none")) + "</p>"));
+      return LookupForm(s, 404, AlertBox("info", "<p>" + Esc(t.Text(s.lang, "dpo.lookup.none")) + "</p>"));
     return ErrorPage(503, s.lang, &s, "error.storage");
   }
   std::string rows;
@@ -137,7 +126,7 @@ HttpResponse Workspace::LookupSubject(const Session& s, const Form& form) {
             "</td></tr>\n";
   }
   std::string main =
-      Alert("info", "<p>" + Esc(t.Text(s.lang, "dpo.lookup.recorded")) + "</p>") + "<h2>" +
+      AlertBox("info", "<p>" + Esc(t.Text(s.lang, "dpo.lookup.recorded")) + "</p>") + "<h2>" +
       Esc(t.Text(s.lang, "dpo.subject")) + "</h2>\n<p><strong class=\"subject-id\">" +
       Esc(found->subject) + "</strong></p>\n" + SubjectLinks(t, s.lang, found->subject) +
       "<div class=\"table--responsive-scroll\"><table class=\"table\"><caption>" +
@@ -179,7 +168,7 @@ HttpResponse Workspace::ExportPage(const Session& s, const std::string& subject,
     return r;
   }
   const Json& x = *exported;
-  std::string main = Alert("info", "<p>" + Esc(t.Text(s.lang, "dpo.export.recorded")) + "</p>");
+  std::string main = AlertBox("info", "<p>" + Esc(t.Text(s.lang, "dpo.export.recorded")) + "</p>");
   main += "<p>" + Esc(t.Format(s.lang, "dpo.export.generated",
                                {{"time", LocalStamp(x["generated"])}})) + "</p>\n";
   if (x.contains("erased"))
@@ -258,7 +247,7 @@ HttpResponse Workspace::ErasureForm(const Session& s, const std::string& subject
   const Catalogue& t = Catalogue::Builtin();
   if (!IsDpo(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
   if (!ValidateId(subject, "s", "subject").ok()) return ErrorPage(404, s.lang, &s, "error.not_found");
-  const std::string chosen = Value(form, "reason");
+  const std::string chosen = FormValue(form, "reason");
   std::string radios;
   for (const char* r : kErasureReasons) {
     const std::string id = std::string("reason-") + r;
@@ -280,10 +269,10 @@ HttpResponse Workspace::ErasureForm(const Session& s, const std::string& subject
 HttpResponse Workspace::Erase(const Session& s, const std::string& subject, const Form& form) {
   const Catalogue& t = Catalogue::Builtin();
   if (!IsDpo(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
-  const std::string reason = Value(form, "reason");
+  const std::string reason = FormValue(form, "reason");
   if (!app::IsErasureReason(reason))
     return ErasureForm(s, subject, form, 400,
-                       Alert("error", "<p>" + Esc(t.Format(s.lang, "form.required",
+                       AlertBox("error", "<p>" + Esc(t.Format(s.lang, "form.required",
                                                            {{"field", t.Text(s.lang, "field.reason")}})) +
                                           "</p>"));
   auto erased = app::EraseSubject(domain_.ledger(), domain_.dbs(), cases_, s.who, subject, reason,
@@ -295,7 +284,7 @@ HttpResponse Workspace::Erase(const Session& s, const std::string& subject, cons
     const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
     return ErasureForm(
         s, subject, form, 422,
-        Alert("error", "<p><strong>" + Esc(t.Format(s.lang, "dpo.erase.refused", {{"rule", rule}})) +
+        AlertBox("error", "<p><strong>" + Esc(t.Format(s.lang, "dpo.erase.refused", {{"rule", rule}})) +
                            "</strong></p><p>" + Esc(t.Text(s.lang, key)) + "</p><p>" +
                            Esc(t.Text(s.lang, key + ".remedy")) + "</p>"));
   }
@@ -316,7 +305,7 @@ HttpResponse Workspace::NotifyPage(const Session& s, const std::string& subject)
   if (!notices.ok()) return ErrorPage(503, s.lang, &s, "error.storage");
   std::string main;
   if (state->erased)
-    main += Alert("success", "<p>" + Esc(t.Format(s.lang, "dpo.notify.erased",
+    main += AlertBox("success", "<p>" + Esc(t.Format(s.lang, "dpo.notify.erased",
                                                   {{"subject", subject},
                                                    {"time", FormatDateTime(*state->erased)}})) +
                                  "</p>");

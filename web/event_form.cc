@@ -17,11 +17,6 @@ using projections::FormKind;
 
 namespace {
 
-std::string Value(const http::QueryParams& form, const std::string& name) {
-  auto it = form.find(name);
-  return it == form.end() ? std::string() : it->second;
-}
-
 std::string Trimmed(std::string s) {
   const auto not_space = [](unsigned char c) { return !std::isspace(c); };
   s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
@@ -125,7 +120,7 @@ std::string BasisConditions(Lang lang, const projections::LegalBasis& b) {
 
 std::string BasisRadios(Lang lang, const FormField& f, const http::QueryParams& form) {
   const Catalogue& t = Catalogue::Builtin();
-  const std::string name = NameOf(f), chosen = Value(form, name);
+  const std::string name = NameOf(f), chosen = FormValue(form, name);
   std::string s = "<fieldset class=\"form-group\"><legend class=\"form-label\">" +
                   Esc(FieldLabel(lang, f)) + Optional(lang, f) + "</legend><p class=\"form-hint\">" +
                   Esc(t.Text(lang, "basis.intro")) + "</p>\n";
@@ -157,7 +152,7 @@ std::string GroundsFields(Lang lang, const FormField& f, const http::QueryParams
          "</label> <label class=\"form-hint\" for=\"" + id + "-date\">" +
          Esc(t.Text(lang, "concern.observed_on")) +
          "</label> <input class=\"form-input input-width-s\" type=\"text\" inputmode=\"numeric\" id=\"" +
-         id + "-date\" name=\"" + name + ".observed\" value=\"" + Esc(Value(form, name + ".observed")) +
+         id + "-date\" name=\"" + name + ".observed\" value=\"" + Esc(FormValue(form, name + ".observed")) +
          "\"></div>\n";
   }
   return s + "</fieldset>\n";
@@ -177,7 +172,7 @@ std::string FactorFields(Lang lang, const FormField& f, const http::QueryParams&
     s += "<tr><th scope=\"row\">" + Esc(label) + "</th>";
     for (const char* score : {"risk", "resources"}) {
       const std::string name = "h." + std::string(f.name) + "." + d + "." + score;
-      const std::string chosen = Value(form, name);
+      const std::string chosen = FormValue(form, name);
       s += "<td><select class=\"form-select\" name=\"" + name + "\" aria-label=\"" +
            Esc(label + ": " + t.Text(lang, std::string("form.") + score)) + "\"><option value=\"\">" +
            Esc(t.Text(lang, "form.not_assessed")) + "</option>";
@@ -196,7 +191,7 @@ std::string TextArea(Lang lang, const FormField& f, const http::QueryParams& for
   const std::string name = NameOf(f);
   return "<div class=\"form-group\"><label class=\"form-label\" for=\"" + name + "\">" +
          Esc(FieldLabel(lang, f)) + Optional(lang, f) + "</label><textarea class=\"form-input\" id=\"" +
-         name + "\" name=\"" + name + "\" rows=\"4\">" + Esc(Value(form, name)) + "</textarea></div>\n";
+         name + "\" name=\"" + name + "\" rows=\"4\">" + Esc(FormValue(form, name)) + "</textarea></div>\n";
 }
 
 std::string Input(Lang lang, const FormField& f, const http::QueryParams& form,
@@ -208,7 +203,7 @@ std::string Input(Lang lang, const FormField& f, const http::QueryParams& form,
   if (!hint_key.empty())
     s += "<p class=\"form-hint\" id=\"" + name + "-hint\">" + Esc(t.Text(lang, hint_key)) + "</p>";
   return s + "<input class=\"form-input\" type=\"text\" id=\"" + name + "\" name=\"" + name +
-         "\" value=\"" + Esc(Value(form, name)) + "\"" + extra +
+         "\" value=\"" + Esc(FormValue(form, name)) + "\"" + extra +
          (hint_key.empty() ? "" : " aria-describedby=\"" + name + "-hint\"") + "></div>\n";
 }
 
@@ -231,7 +226,7 @@ std::string RenderField(const FormContext& c, const FormField& f, const http::Qu
       for (std::string_view code : f.codes)
         options.emplace_back(std::string(code), CodeLabel(lang, f.name, code));
       if (f.list) return Checkboxes(name, label_html, options, form);
-      return Select(name, label_html, options, Value(form, name), !f.required,
+      return Select(name, label_html, options, FormValue(form, name), !f.required,
                     t.Text(lang, "form.none_chosen"));
     }
     case FormKind::kSeq: {
@@ -240,7 +235,7 @@ std::string RenderField(const FormContext& c, const FormField& f, const http::Qu
         for (const SeqChoice& ch : SeqChoices(lang, c.type, f.name, *c.view, c.me))
           options.emplace_back(std::to_string(ch.seq), ch.label);
       if (f.list) return options.empty() ? "" : Checkboxes(name, label_html, options, form);
-      return Select(name, label_html, options, Value(form, name), !f.required,
+      return Select(name, label_html, options, FormValue(form, name), !f.required,
                     t.Text(lang, "form.none_chosen"));
     }
     case FormKind::kUser: {
@@ -248,7 +243,7 @@ std::string RenderField(const FormContext& c, const FormField& f, const http::Qu
       if (c.staff != nullptr)
         for (const app::StaffMember& m : *c.staff) options.emplace_back(m.user, StaffLabel(lang, m, c.me));
       if (f.list) return Checkboxes(name, label_html, options, form);
-      return Select(name, label_html, options, Value(form, name), !f.required,
+      return Select(name, label_html, options, FormValue(form, name), !f.required,
                     t.Text(lang, "form.none_chosen"));
     }
     case FormKind::kFlag:
@@ -290,7 +285,7 @@ bool Bad(ParsedEvent& p, const FormField& f, const char* key) {
 bool ParseField(const FormField& f, const http::QueryParams& form, ParsedEvent& p, Json& out) {
   const std::string name = NameOf(f);
   const std::string key(f.name);
-  const std::string v = Trimmed(Value(form, name));
+  const std::string v = Trimmed(FormValue(form, name));
   switch (f.kind) {
     case FormKind::kCode:
     case FormKind::kSeq:
@@ -356,7 +351,7 @@ bool ParseField(const FormField& f, const http::QueryParams& form, ParsedEvent& 
     case FormKind::kBasis:
     case FormKind::kText:
       if (v.empty()) return f.required ? Bad(p, f, "form.required") : true;
-      out[key] = f.kind == FormKind::kText ? Value(form, name) : v;
+      out[key] = f.kind == FormKind::kText ? FormValue(form, name) : v;
       return true;
     case FormKind::kRegistryVersion:
       out[key] = std::string(projections::kRegistryVersion);
@@ -367,7 +362,7 @@ bool ParseField(const FormField& f, const http::QueryParams& form, ParsedEvent& 
         if (g.kind != projections::CodeKind::kBehaviour) continue;
         const std::string gname = name + "." + std::string(g.code);
         if (!form.contains(gname)) continue;
-        const std::string typed = Trimmed(Value(form, gname + ".observed"));
+        const std::string typed = Trimmed(FormValue(form, gname + ".observed"));
         if (typed.empty()) return Bad(p, f, "form.ground_date_missing");
         Result<LocalDate> d = ParseDate(typed);
         if (!d.ok()) return Bad(p, f, "form.bad_date");
@@ -380,7 +375,7 @@ bool ParseField(const FormField& f, const http::QueryParams& form, ParsedEvent& 
       Json factors = Json::object();
       for (std::string_view dim : projections::kFactorDimensions) {
         const std::string base = name + "." + std::string(dim);
-        const std::string risk = Value(form, base + ".risk"), res = Value(form, base + ".resources");
+        const std::string risk = FormValue(form, base + ".risk"), res = FormValue(form, base + ".resources");
         if (risk.empty() && res.empty()) continue;
         if (risk.empty() || res.empty()) return Bad(p, f, "form.factor_pair");
         if (!IsDigits(risk) || !IsDigits(res) || std::stoi(risk) > projections::kFactorMax ||

@@ -32,6 +32,17 @@ std::vector<NavItem> NavFor(std::string_view role) {
   return nav;
 }
 
+std::string FormValue(const http::QueryParams& form, std::string_view name) {
+  auto it = form.find(name);
+  return it == form.end() ? std::string() : it->second;
+}
+
+std::string AlertBox(std::string_view kind, const std::string& inner_html) {
+  return "<div class=\"alert alert-" + std::string(kind) + "\" role=\"" +
+         (kind == "error" ? "alert" : "status") + "\"><div class=\"alert-body\">" + inner_html +
+         "</div></div>\n";
+}
+
 std::string CsrfField(const Session& session) {
   return "<input type=\"hidden\" name=\"csrf\" value=\"" + Esc(session.csrf) + "\">";
 }

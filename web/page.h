@@ -57,5 +57,10 @@ std::string_view WorkspaceCss();
 std::string Esc(std::string_view text);
 // A hidden field with the session's CSRF token, for every state-changing form.
 std::string CsrfField(const Session& session);
+// The value of `name` in a form or query ("" if it is absent).
+std::string FormValue(const http::QueryParams& form, std::string_view name);
+// A dkfds alert of `kind` (error, success, info, warning) around `inner_html`
+// (already escaped): role "alert" for an error, "status" otherwise.
+std::string AlertBox(std::string_view kind, const std::string& inner_html);
 
 }  // namespace caseledger::web

@@ -20,10 +20,6 @@ using http::HttpResponse;
 
 namespace {
 
-std::string Alert(std::string_view kind, const std::string& html) {
-  return "<div class=\"alert alert-" + std::string(kind) + "\" role=\"alert\">" + html + "</div>\n";
-}
-
 }  // namespace
 
 std::string Workspace::Actions(const Session& s, const projections::CaseView& v) const {
@@ -46,13 +42,7 @@ HttpResponse Workspace::RecordForm(const Session& s, const std::string& case_id,
   const std::string purpose = ReadPurpose(s);
   if (purpose.empty()) return ErrorPage(403, s.lang, &s, "error.forbidden");
   auto grant = app::GrantCaseRead(cases_, s.who, case_id, purpose);
-  if (!grant.ok()) {
-    const StatusCode c = grant.status().code();
-    if (c == StatusCode::kNotFound || c == StatusCode::kInvalidArgument)
-      return ErrorPage(404, s.lang, &s, "error.not_found");
-    if (c == StatusCode::kPermissionDenied) return ErrorPage(403, s.lang, &s, "error.forbidden");
-    return ErrorPage(503, s.lang, &s, "error.storage");
-  }
+  if (!grant.ok()) return CaseReadRefused(s, grant.status());
   const projections::CaseView& v = grant->current.c->view;
   // A form the role cannot use (or one with nothing to refer to) is not
   // shown; the writer would refuse its event anyway.
@@ -99,7 +89,7 @@ HttpResponse Workspace::Record(const Session& s, const std::string& case_id, con
   ParsedEvent parsed = ParseEventForm(type, form);
   if (!parsed.ok())
     return RecordForm(s, case_id, type, form, 400,
-                      Alert("error", "<p>" + Esc(t.Format(s.lang, parsed.problem_key,
+                      AlertBox("error", "<p>" + Esc(t.Format(s.lang, parsed.problem_key,
                                                           {{"field", t.Text(s.lang, "field." + parsed.bad_field)}})) +
                                          "</p>"));
   // As POST /v1/cases/{case}/events: the writer decides need to know on the
@@ -120,7 +110,7 @@ HttpResponse Workspace::Record(const Session& s, const std::string& case_id, con
     const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
     return RecordForm(
         s, case_id, type, form, 422,
-        Alert("error", "<p><strong>" + Esc(t.Format(s.lang, "record.refused", {{"rule", rule}})) +
+        AlertBox("error", "<p><strong>" + Esc(t.Format(s.lang, "record.refused", {{"rule", rule}})) +
                            "</strong></p><p>" + Esc(t.Text(s.lang, key)) + "</p><p>" +
                            Esc(t.Text(s.lang, key + ".remedy")) + "</p><p>" +
                            Esc(t.Text(s.lang, "record.nothing_stored")) + "</p>"));
@@ -129,7 +119,7 @@ HttpResponse Workspace::Record(const Session& s, const std::string& case_id, con
   if (st.code() == StatusCode::kPermissionDenied) return ErrorPage(403, s.lang, &s, "error.forbidden");
   if (st.code() == StatusCode::kInvalidArgument)
     return RecordForm(s, case_id, type, form, 400,
-                      Alert("error", "<p>" + Esc(t.Text(s.lang, "record.invalid")) + "</p>"));
+                      AlertBox("error", "<p>" + Esc(t.Text(s.lang, "record.invalid")) + "</p>"));
   return ErrorPage(503, s.lang, &s, "error.storage");
 }
 

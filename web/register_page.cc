@@ -22,11 +22,6 @@ using http::HttpResponse;
 
 namespace {
 
-std::string Param(const http::QueryParams& q, const std::string& name) {
-  auto it = q.find(name);
-  return it == q.end() ? std::string() : it->second;
-}
-
 std::string FilterSelect(Lang lang, const std::string& name, const std::string& label_key,
                          const std::vector<std::pair<std::string, std::string>>& options,
                          const std::string& chosen) {
@@ -66,7 +61,7 @@ HttpResponse Workspace::Register(const Session& s, const http::QueryParams& q) {
   projections::RegisterFilter filter;
   std::string alert;
   for (const char* bound : {"from", "to"}) {
-    const std::string typed = Param(q, bound);
+    const std::string typed = FormValue(q, bound);
     if (typed.empty()) continue;
     Result<LocalDate> d = ParseDate(typed);
     if (!d.ok()) {
@@ -81,10 +76,10 @@ HttpResponse Workspace::Register(const Session& s, const http::QueryParams& q) {
       filter.to = EndOfLocalDay(*d) + 1;
     }
   }
-  filter.recipient = Param(q, "recipient");
-  filter.basis = Param(q, "basis");
-  filter.status = Param(q, "status");
-  filter.finding = Param(q, "finding");
+  filter.recipient = FormValue(q, "recipient");
+  filter.basis = FormValue(q, "basis");
+  filter.status = FormValue(q, "status");
+  filter.finding = FormValue(q, "finding");
   auto entries = projections::ReadRegister(
       domain_.store(), domain_.dbs(), now,
       [&](const projections::CaseView& v) { return app::MayList(s.who, v); });
@@ -102,8 +97,8 @@ HttpResponse Workspace::Register(const Session& s, const http::QueryParams& q) {
 
   std::string main = alert + "<p>" + Esc(t.Text(lang, "register.intro")) + "</p>\n" +
                      "<form method=\"get\" action=\"/ui/disclosures\" class=\"register-filter\">" +
-                     DateInput(lang, "from", "register.from", Param(q, "from")) +
-                     DateInput(lang, "to", "register.to", Param(q, "to")) +
+                     DateInput(lang, "from", "register.from", FormValue(q, "from")) +
+                     DateInput(lang, "to", "register.to", FormValue(q, "to")) +
                      FilterSelect(lang, "recipient", "field.recipient", recipients, filter.recipient) +
                      FilterSelect(lang, "basis", "field.basis", bases, filter.basis) +
                      FilterSelect(lang, "status", "register.status", statuses, filter.status) +

@@ -23,24 +23,13 @@ namespace {
 
 constexpr const char* kRoles[] = {"caseworker", "coordinator", "legal_reviewer", "auditor", "dpo"};
 
-std::string Value(const http::QueryParams& form, const std::string& name) {
-  auto it = form.find(name);
-  return it == form.end() ? std::string() : it->second;
-}
-
-std::string Box(std::string_view kind, const std::string& inner) {
-  return "<div class=\"alert alert-" + std::string(kind) + "\" role=\"" +
-         (kind == "error" ? "alert" : "status") + "\"><div class=\"alert-body\">" + inner +
-         "</div></div>\n";
-}
-
 }  // namespace
 
 void Workspace::AddUserRoutes(http::Router& router) {
   AddPage(router, "/ui/users", [this](const Session& s, const http::PathParams&,
                                       const http::QueryParams& q) {
-    const std::string done = Value(q, "revoked") == "1" ? "users.revoked" : "";
-    return UsersPage(s, 200, done.empty() ? "" : Box("success", "<p>" + Esc(Catalogue::Builtin().Text(s.lang, done)) + "</p>"));
+    const std::string done = FormValue(q, "revoked") == "1" ? "users.revoked" : "";
+    return UsersPage(s, 200, done.empty() ? "" : AlertBox("success", "<p>" + Esc(Catalogue::Builtin().Text(s.lang, done)) + "</p>"));
   });
   AddForm(router, "/ui/users", [this](const Session& s, std::string_view, const http::PathParams&,
                                       const Form& form) { return AddUser(s, form); });
@@ -119,7 +108,7 @@ HttpResponse Workspace::UserWritten(const Session& s, app::UserCommand cmd, std:
     if (st.code() == StatusCode::kPolicyRefused) {
       const std::string rule = projections::RuleOf(st);
       const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
-      return UsersPage(s, 422, Box("error", "<p><strong>" + Esc(t.Format(s.lang, "users.refused", {{"rule", rule}})) +
+      return UsersPage(s, 422, AlertBox("error", "<p><strong>" + Esc(t.Format(s.lang, "users.refused", {{"rule", rule}})) +
                                                 "</strong></p><p>" + Esc(t.Text(s.lang, key)) + "</p>"));
     }
     return ErrorPage(503, s.lang, &s, "error.storage");
@@ -127,7 +116,7 @@ HttpResponse Workspace::UserWritten(const Session& s, app::UserCommand cmd, std:
   if (token.empty()) return Redirect("/ui/users?revoked=1");
   // Shown once, in the answer to the POST (never in a URL); only its keyed
   // hash is stored.
-  return UsersPage(s, 200, Box("success", "<p>" + Esc(t.Format(s.lang, done_key, {{"user", user}})) +
+  return UsersPage(s, 200, AlertBox("success", "<p>" + Esc(t.Format(s.lang, done_key, {{"user", user}})) +
                                               "</p><p>" + Esc(t.Text(s.lang, "users.token_once")) +
                                               "</p><p><code class=\"token\">" + Esc(token) + "</code></p>"));
 }
@@ -135,11 +124,11 @@ HttpResponse Workspace::UserWritten(const Session& s, app::UserCommand cmd, std:
 HttpResponse Workspace::AddUser(const Session& s, const Form& form) {
   const Catalogue& t = Catalogue::Builtin();
   if (s.who.role != "dpo") return ErrorPage(403, s.lang, &s, "error.forbidden");
-  const std::string name = Value(form, "name"), role = Value(form, "role");
+  const std::string name = FormValue(form, "name"), role = FormValue(form, "role");
   bool known = false;
   for (const char* r : kRoles) known = known || role == r;
   if (name.empty() || !known)
-    return UsersPage(s, 400, Box("error", "<p>" + Esc(t.Format(s.lang, "form.required",
+    return UsersPage(s, 400, AlertBox("error", "<p>" + Esc(t.Format(s.lang, "form.required",
                                                                 {{"field", t.Text(s.lang, name.empty() ? "users.col.name" : "users.col.role")}})) +
                                                "</p>"));
   return UserWritten(s, app::RegisterUserCommand(sign_in_.hasher(), s.who.user, app::NewUserId(), role, name),

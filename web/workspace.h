@@ -67,6 +67,9 @@ class Workspace {
   http::HttpResponse SignIn(const http::HttpRequest& req);
   http::HttpResponse Home(const Session& s);
   http::HttpResponse Cases(const Session& s, const http::QueryParams& q);
+  // The page for a case read app::GrantCaseRead refused: 404 for no such
+  // (or a malformed) case id, 403 without need to know, 503 otherwise.
+  http::HttpResponse CaseReadRefused(const Session& s, const Status& st);
   // web/case_page.cc.
   http::HttpResponse CasePage(const Session& s, const std::string& case_id,
                               const http::QueryParams& q);
