@@ -450,22 +450,23 @@ void Projector::ApplyFact(const Fact& f) {
     return e;
   };
 
-  if (f.type == "policy.refused") {
-    std::string key = "refused/" + Year(f.time) + "/";
-    if (f.h.is_object() && f.h.contains("rule") && f.h["rule"].is_string())
-      key += f.h["rule"].get<std::string>();
+  // A per-year count "<prefix><year>/<code of field>" in proj.counters
+  // (read by projections/stats.cc).
+  auto count_per_year = [&](std::string_view prefix, const char* field) {
+    std::string key = std::string(prefix) + Year(f.time) + "/";
+    if (f.h.is_object() && f.h.contains(field) && f.h[field].is_string())
+      key += f.h[field].get<std::string>();
     ++counters_[key];
     dirty_counters_.insert(key);
+  };
+  if (f.type == "policy.refused") {
+    count_per_year("refused/", "rule");
     if (f.case_id) index_adds_.emplace_back(*f.case_id, f.seq);
     return;
   }
   if (f.type == "advice.given") {
     // Advice without registration: only counted (docs/statistics.md).
-    std::string key = "advice/" + Year(f.time) + "/";
-    if (f.h.is_object() && f.h.contains("outcome") && f.h["outcome"].is_string())
-      key += f.h["outcome"].get<std::string>();
-    ++counters_[key];
-    dirty_counters_.insert(key);
+    count_per_year("advice/", "outcome");
     return;
   }
   if (f.type == "subject.erased" && f.subject) {
