@@ -310,6 +310,23 @@ HttpResponse Service::PostEvent(const Principal& who, const HttpRequest& req,
   return Written(Append(std::move(c)), Json{{"case", case_id}});
 }
 
+// Advice without registration (docs/catalogue.md, `advice.given`): an event
+// of no case and no subject, headers only — a body is refused, so no
+// personal data can come in with it. The policy engine decides the rest
+// (ROLE; ROL-1 for a protected characteristic among the codes discussed).
+HttpResponse Service::PostAdvice(const Principal& who, const HttpRequest& req) {
+  if (!RequireJson(req).ok()) return UnsupportedMediaType();
+  auto j = ParseBody(req, options_.json, {"h"}, {});
+  if (!j.ok()) return ErrorResponse(j.status());
+  if (!(*j)["h"].is_object()) return ErrorResponse(InvalidArgument("h: must be an object"));
+  ledger::Command c;
+  c.type = "advice.given";
+  c.actor = who.user;
+  c.role = who.role;
+  c.h = (*j)["h"];
+  return Written(Append(std::move(c)), Json::object());
+}
+
 HttpResponse Service::EraseSubject(const Principal& who, const HttpRequest& req,
                                    const std::string& subject) {
   if (!ValidateId(subject, "s", "subject").ok())
@@ -684,6 +701,11 @@ void Service::AddCaseRoutes() {
   AddAuthed("GET", "/v1/cases/{case}/history",
             [this](const Principal& w, const HttpRequest& r, const PathParams& p,
                    const QueryParams& q) { return GetHistory(w, r, p.at("case"), q); });
+  AddAuthed("POST", "/v1/advice", [this](const Principal& w, const HttpRequest& r,
+                                         const PathParams&, const QueryParams& q) {
+    if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
+    return PostAdvice(w, r);
+  });
   AddAuthed("GET", "/v1/disclosures", [this](const Principal& w, const HttpRequest&,
                                              const PathParams&, const QueryParams& q) {
     return Disclosures(w, q);

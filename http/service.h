@@ -98,6 +98,7 @@ class Service {
 
   HttpResponse PostCase(const app::Principal&, const HttpRequest&);
   HttpResponse PostEvent(const app::Principal&, const HttpRequest&, const std::string& case_id);
+  HttpResponse PostAdvice(const app::Principal&, const HttpRequest&);
   // The checks every case read shares, in order: id, query, purpose (and
   // that the role reads for it), as_of, the case, need to know — then the
   // durable access record (fail closed). What the read may then show.

@@ -663,6 +663,75 @@ TEST_CASE("GET /v1/log/evidence: evidence of one event for auditors and the DPO,
   CHECK(walk.Get(w.tokens.aud, "/v1/log/evidence?seq=999999").status == 400);
 }
 
+TEST_CASE("advice without registration: headers only, caseworkers and coordinators, no protected "
+          "characteristic, counted in the statistics",
+          "[api][advice]") {
+  World w;
+  auto walk = w.Walk();
+  const Json h{{"channel", "hotline"}, {"caller", "relative"},
+               {"behaviours", {"b.legitimises_violence"}}, {"outcome", "advice_only"}};
+  std::uint64_t n = w.ledger->writer().size();
+  auto ok = walk.Post(w.tokens.cw, "/v1/advice", Json{{"h", h}});
+  REQUIRE(ok.status == 201);
+  const Json done = testing::CaseWalk::Body(ok);
+  CHECK(done["seq"] == n + 1);
+  CHECK_FALSE(done.contains("case"));
+  auto snap = w.ledger->store().Read().value();
+  const ledger::Event e =
+      ledger::DecodeEvent(ledger::ReadEventLine(snap, w.ledger->store(), n + 1).value()).value();
+  CHECK(e.type == "advice.given");
+  CHECK_FALSE(e.case_id.has_value());
+  CHECK_FALSE(e.subject.has_value());
+  CHECK(e.h == h);
+  Json referred = h;
+  referred["outcome"] = "referred";
+  // Five of each, so that no cell of the year is suppressed (docs/statistics.md).
+  for (int i = 0; i < 4; ++i) REQUIRE(walk.Post(w.tokens.co, "/v1/advice", Json{{"h", h}}).status == 201);
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(walk.Post(w.tokens.co, "/v1/advice", Json{{"h", referred}}).status == 201);
+
+  // Refused, and nothing stored but a refusal record: a body (personal data
+  // has no place), an unknown member, a protected characteristic, a role
+  // that gives no advice, a query.
+  n = w.ledger->writer().size();
+  CHECK(walk.Post(w.tokens.cw, "/v1/advice", Json{{"h", h}, {"body", {{"note", "x"}}}}).status == 400);
+  CHECK(walk.Post(w.tokens.cw, "/v1/advice", Json{{"h", h}, {"case", "c-x"}}).status == 400);
+  CHECK(walk.Post(w.tokens.cw, "/v1/advice", Json{{"h", "x"}}).status == 400);
+  CHECK(walk.Post(w.tokens.cw, "/v1/advice?x=1", Json{{"h", h}}).status == 400);
+  Json unknown = h;
+  unknown["name"] = "x";
+  CHECK(walk.Post(w.tokens.cw, "/v1/advice", Json{{"h", unknown}}).status == 400);
+  CHECK(w.ledger->writer().size() == n);
+  Json belief = h;
+  belief["behaviours"] = {"p.religion"};
+  auto rol1 = walk.Post(w.tokens.cw, "/v1/advice", Json{{"h", belief}});
+  CHECK(rol1.status == 422);
+  CHECK(testing::CaseWalk::Body(rol1)["rule"] == "ROL-1");
+  for (const std::string& token : {w.tokens.aud, w.tokens.lr, w.tokens.dpo}) {
+    auto role = walk.Post(token, "/v1/advice", Json{{"h", h}});
+    CHECK(role.status == 422);
+    CHECK(testing::CaseWalk::Body(role)["rule"] == "ROLE");
+  }
+  const std::uint64_t refusals = w.ledger->writer().size() - n;
+  CHECK(refusals == 4);  // one policy.refused each, nothing else
+  for (std::uint64_t seq = n + 1; seq <= w.ledger->writer().size(); ++seq) {
+    auto s = w.ledger->store().Read().value();
+    CHECK(ledger::DecodeEvent(ledger::ReadEventLine(s, w.ledger->store(), seq).value()).value().type ==
+          "policy.refused");
+  }
+
+  // Counted in the statistics of the year, by outcome.
+  auto stats = walk.Get(w.tokens.co, "/v1/stats");
+  REQUIRE(stats.status == 200);
+  const Json years = testing::CaseWalk::Body(stats)["years"];
+  REQUIRE(years.is_array());
+  REQUIRE_FALSE(years.empty());
+  const Json& advice = years.back()["advice"];
+  CHECK(advice["total"] == 10);
+  CHECK(advice["by_outcome"]["advice_only"] == 5);
+  CHECK(advice["by_outcome"]["referred"] == 5);
+}
+
 TEST_CASE("the OpenAPI description lists exactly the router's routes", "[api]") {
   World w;
   std::ifstream in(std::string(CASELEDGER_SOURCE_DIR) + "/docs/api/openapi.yaml");
