@@ -81,6 +81,19 @@ void Workspace::AddDpoRoutes(http::Router& router) {
           [this](const Session& s, const http::PathParams& p, const http::QueryParams&) {
             return NotifyPage(s, p.at("subject"));
           });
+  AddPage(router, "/ui/cases/{case}/hold",
+          [this](const Session& s, const http::PathParams& p, const http::QueryParams& q) {
+            const std::string done = FormValue(q, "done");
+            if (done != "set" && done != "released") return HoldPage(s, p.at("case"), {}, 200, "");
+            return HoldPage(s, p.at("case"), {}, 200,
+                            AlertBox("success", "<p>" + Esc(Catalogue::Builtin().Text(
+                                                             s.lang, "dpo.hold.done_" + done)) +
+                                                    "</p>"));
+          });
+  AddForm(router, "/ui/cases/{case}/hold",
+          [this](const Session& s, std::string_view, const http::PathParams& p, const Form& form) {
+            return SetHold(s, p.at("case"), form);
+          });
 }
 
 HttpResponse Workspace::LookupForm(const Session& s, int status, const std::string& alert_html) {
@@ -123,7 +136,11 @@ HttpResponse Workspace::LookupSubject(const Session& s, const Form& form) {
     const projections::CaseView& v = snap->c->view;
     rows += "<tr><th scope=\"row\">" + Esc(id) + "</th><td>" +
             Esc(t.Text(s.lang, "status." + v.status)) + "</td><td>" + Esc(FormatDate(v.opened)) +
-            "</td></tr>\n";
+            "</td><td>" + Esc(t.Text(s.lang, v.legal_hold ? "dpo.hold.held" : "dpo.hold.not_held")) +
+            " <a href=\"/ui/cases/" + Esc(id) + "/hold\">" +
+            Esc(t.Format(s.lang, v.legal_hold ? "dpo.hold.release_link" : "dpo.hold.set_link",
+                         {{"case", id}})) +
+            "</a></td></tr>\n";
   }
   std::string main =
       AlertBox("info", "<p>" + Esc(t.Text(s.lang, "dpo.lookup.recorded")) + "</p>") + "<h2>" +
@@ -133,7 +150,8 @@ HttpResponse Workspace::LookupSubject(const Session& s, const Form& form) {
       Esc(t.Text(s.lang, "dpo.lookup.cases")) + "</caption>\n<thead><tr><th scope=\"col\">" +
       Esc(t.Text(s.lang, "cases.col.case")) + "</th><th scope=\"col\">" +
       Esc(t.Text(s.lang, "cases.col.status")) + "</th><th scope=\"col\">" +
-      Esc(t.Text(s.lang, "cases.col.opened")) + "</th></tr></thead>\n<tbody>\n" + rows +
+      Esc(t.Text(s.lang, "cases.col.opened")) + "</th><th scope=\"col\">" +
+      Esc(t.Text(s.lang, "dpo.hold.state")) + "</th></tr></thead>\n<tbody>\n" + rows +
       "</tbody></table></div>\n<p><a href=\"/ui/subjects\">" +
       Esc(t.Text(s.lang, "dpo.lookup.again")) + "</a></p>\n";
   return SessionPage(200, s, "/ui/subjects", "dpo.lookup.found_title", main);

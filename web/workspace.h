@@ -111,6 +111,10 @@ class Workspace {
                                  int status, const std::string& alert_html);
   http::HttpResponse Erase(const Session& s, const std::string& subject, const Form& form);
   http::HttpResponse NotifyPage(const Session& s, const std::string& subject);
+  // web/hold_page.cc: a case's legal hold, set or released by the DPO.
+  http::HttpResponse HoldPage(const Session& s, const std::string& case_id, const Form& form,
+                              int status, const std::string& alert_html);
+  http::HttpResponse SetHold(const Session& s, const std::string& case_id, const Form& form);
   // web/retention_page.cc: the retention plan and run.
   void AddRetentionRoutes(http::Router& router);
   http::HttpResponse RetentionPage(const Session& s, const std::string& report_html);

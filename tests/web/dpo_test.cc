@@ -187,6 +187,78 @@ TEST_CASE("the subject-access export for the DPO only, recorded first; erasure w
   CHECK(Has(again.body, "ROL-16"));
 }
 
+TEST_CASE("the DPO sets a legal hold from the person's page: erasure is refused (ROL-16) until "
+          "it is released; the hold page shows no case content",
+          "[web][dpo][hold]") {
+  WorkspaceWorld w;
+  const testing::WalkJson concern = testing::CaseWalk::Concern("b.threat");
+  const std::string cpr = concern["body"]["identity"]["cpr"];
+  const std::string case_id = w.Report(concern);
+  const std::string subject = SubjectOf(w, case_id);
+  const std::string dpo = w.SignIn(w.tokens.dpo);
+  const std::string csrf = w.Csrf(dpo);
+  const std::string hold = "/ui/cases/" + case_id + "/hold";
+
+  // The person's page says each case's hold and links to its form.
+  HttpResponse found = w.Post("/ui/subjects/lookup", "csrf=" + csrf + "&" + CprForm(cpr), dpo);
+  REQUIRE(found.status == 200);
+  CHECK(Has(found.body, "Intet tilbagehold."));
+  CHECK(Has(found.body, "href=\"" + hold + "\""));
+
+  // Only the DPO; no read of the case, and no content on the page.
+  for (const std::string& token : {w.tokens.cw, w.tokens.co, w.tokens.aud, w.tokens.lr}) {
+    const std::string cookie = w.SignIn(token);
+    CHECK(w.Get(hold, cookie).status == 403);
+    CHECK(w.Post(hold, "csrf=" + w.Csrf(cookie) + "&type=legal_hold.set&h.ground=complaint", cookie)
+              .status == 403);
+  }
+  std::uint64_t n = w.ledger->writer().size();
+  HttpResponse page = w.Get(hold, dpo);
+  REQUIRE(page.status == 200);
+  CHECK(Has(page.body, "value=\"legal_hold.set\""));
+  CHECK(Has(page.body, "value=\"court_case\""));  // the grounds, from the catalogue
+  CHECK_FALSE(Has(page.body, "Testperson"));
+  CHECK(w.ledger->writer().size() == n);
+  CHECK(w.Get("/ui/cases/c-nope/hold", dpo).status == 404);
+
+  // CSRF first; a missing ground is named on the form; nothing appended.
+  CHECK(w.Post(hold, "type=legal_hold.set&h.ground=complaint", dpo).status == 403);
+  HttpResponse no_ground = w.Post(hold, "csrf=" + csrf + "&type=legal_hold.set", dpo);
+  CHECK(no_ground.status == 400);
+  CHECK(Has(no_ground.body, "Grund"));
+  CHECK(w.Post(hold, "csrf=" + csrf + "&type=case.closed&h.ground=complaint", dpo).status == 400);
+  CHECK(w.ledger->writer().size() == n);
+
+  HttpResponse set = w.Post(hold, "csrf=" + csrf + "&type=legal_hold.set&h.ground=complaint&body.note=klage", dpo);
+  REQUIRE(set.status == 303);
+  CHECK(HeaderOf(set, "Location") == hold + "?done=set");
+  auto appended = EventsSince(w, n);
+  REQUIRE(appended.size() == 1);
+  CHECK(appended[0].type == "legal_hold.set");
+  CHECK(appended[0].h["ground"] == "complaint");
+  CHECK(appended[0].actor == w.ids[w.tokens.dpo]);
+  HttpResponse held = w.Get(hold + "?done=set", dpo);
+  CHECK(Has(held.body, "Tilbageholdet er sat"));
+  CHECK(Has(held.body, "value=\"legal_hold.released\""));
+
+  // Erasure is refused on its form with the rule while the hold stands.
+  const std::string erase = "/ui/subjects/" + subject + "/erase";
+  HttpResponse refused = w.Post(erase, "csrf=" + csrf + "&reason=gdpr_art17", dpo);
+  CHECK(refused.status == 422);
+  CHECK(Has(refused.body, "ROL-16"));
+  CHECK_FALSE(w.ledger->keys().IsDestroyed(subject));
+
+  // Released; a second release (sent from a stale page) is answered 409.
+  n = w.ledger->writer().size();
+  REQUIRE(w.Post(hold, "csrf=" + csrf + "&type=legal_hold.released&h.ground=complaint", dpo).status == 303);
+  CHECK(EventsSince(w, n).at(0).type == "legal_hold.released");
+  HttpResponse stale = w.Post(hold, "csrf=" + csrf + "&type=legal_hold.released&h.ground=complaint", dpo);
+  CHECK(stale.status == 409);
+  CHECK(Has(stale.body, "value=\"legal_hold.set\""));
+  REQUIRE(w.Post(erase, "csrf=" + csrf + "&reason=gdpr_art17", dpo).status == 303);
+  CHECK(w.ledger->keys().IsDestroyed(subject));
+}
+
 }  // namespace
 }  // namespace caseledger::web
 
