@@ -47,7 +47,8 @@ HttpResponse Workspace::HoldPage(const Session& s, const std::string& case_id, c
       Esc(t.Text(s.lang, "status." + v.status)) + "</dd><dt>" + Esc(t.Text(s.lang, "cases.col.opened")) +
       "</dt><dd>" + Esc(FormatDate(v.opened)) + "</dd><dt>" + Esc(t.Text(s.lang, "dpo.hold.state")) +
       "</dt><dd id=\"hold-state\">" + Esc(t.Text(s.lang, v.legal_hold ? "dpo.hold.held" : "dpo.hold.not_held")) +
-      "</dd></dl>\n<h2>" + Esc(t.Text(s.lang, "event." + type)) + "</h2>\n<p>" +
+      "</dd></dl>\n<h2>" + Esc(t.Text(s.lang, v.legal_hold ? "dpo.hold.release" : "dpo.hold.set")) +
+      "</h2>\n<p>" +
       Esc(t.Text(s.lang, v.legal_hold ? "dpo.hold.release_intro" : "dpo.hold.set_intro")) + "</p>\n" +
       "<form method=\"post\" action=\"" + action + "\">" + CsrfField(s) +
       "<input type=\"hidden\" name=\"type\" value=\"" + type + "\">" + RenderEventFields(c, form) +

@@ -1,13 +1,24 @@
-// The DPO's pages in the browser (docs/web.md, "The DPO's pages"), on the
-// case the Danish walk reported (CPR 000101-1234) and walked to closure with
-// a disclosure made: the person looked up by CPR number (typed into the
-// form; it must not appear in any URL), the subject-access export viewed,
-// the person erased with a reason, and the Art. 19 list naming the
-// recipient of that disclosure; then a user added on the users page. axe-core and a screenshot on every page.
+// The DPO's pages in the browser (docs/web.md, "The DPO's pages"), in
+// Danish and in English, each on the case that language's walk reported
+// (CPR 000101-1234, 000101-5678) and walked to closure with a disclosure
+// made: the person looked up by CPR number (typed into the form; it must
+// not appear in any URL), the subject-access export viewed, a legal hold
+// set (erasure then refused on screen with ROL-16) and released, the person
+// erased with a reason, and the Art. 19 list naming the recipient of that
+// disclosure; then a user added on the users page and the retention plan.
+// axe-core and a screenshot on every page.
+const t = {
+  da: { cpr: '000101-1234', held: 'Sagen er under retligt tilbagehold', police: 'Politi', colleague: 'Syntetisk Kollega' },
+  en: { cpr: '000101-5678', held: 'The case is under a legal hold', police: 'Police', colleague: 'Synthetic Colleague' },
+};
+
 export async function dpoWalk(ctx) {
+  for (const lang of ['da', 'en']) await dpoWalkIn(ctx, lang);
+}
+
+async function dpoWalkIn(ctx, lang) {
   const { browser, base, audit, check, signedIn, cases, tokens } = ctx;
-  const lang = 'da';
-  const cpr = '000101-1234';
+  const { cpr } = t[lang];
   const { context, page } = await signedIn(browser, tokens.dpo, lang);
   const urls = [];
   page.on('request', (r) => urls.push(r.url()));
@@ -29,6 +40,28 @@ export async function dpoWalk(ctx) {
   check((await page.textContent('main')).includes(cpr), 'dpo: the export holds the person\'s data');
   await audit(page, `${lang}-dpo-export`);
 
+  // A legal hold, set from the person's page: erasure is refused on screen
+  // with its rule until the hold is released.
+  await page.goto(`${base}/ui/subjects`);
+  await page.fill('#cpr', cpr);
+  await Promise.all([page.waitForURL('**/ui/subjects/lookup'), page.click('main form button[type=submit]')]);
+  const hold = `/ui/cases/${cases[lang]}/hold`;
+  await Promise.all([page.waitForURL(`**${hold}`), page.click(`main a[href="${hold}"]`)]);
+  await audit(page, `${lang}-dpo-hold`);
+  await page.selectOption('select[name="h.ground"]', 'complaint');
+  await Promise.all([page.waitForURL(`**${hold}?done=set`), page.click('main form button[type=submit]')]);
+  check((await page.textContent('#hold-state')).includes(t[lang].held), `dpo ${lang}: the case is held`);
+  await audit(page, `${lang}-dpo-held`);
+  await page.goto(`${base}/ui/subjects/${subject}/erase`);
+  await page.check('#reason-gdpr_art17');
+  await Promise.all([page.waitForLoadState('load'), page.click('main form button[type=submit]')]);
+  check((await page.textContent('main')).includes('ROL-16'), `dpo ${lang}: erasure refused on screen with ROL-16 while held`);
+  await audit(page, `${lang}-dpo-erase-refused`);
+  await page.goto(`${base}${hold}`);
+  await page.selectOption('select[name="h.ground"]', 'complaint');
+  await Promise.all([page.waitForURL(`**${hold}?done=released`), page.click('main form button[type=submit]')]);
+  check(!(await page.textContent('#hold-state')).includes(t[lang].held), `dpo ${lang}: the hold is released`);
+
   await page.goto(`${base}/ui/subjects/${subject}/erase`);
   await audit(page, `${lang}-dpo-erase`);
   await page.check('#reason-gdpr_art17');
@@ -36,7 +69,7 @@ export async function dpoWalk(ctx) {
                      page.click('main form button[type=submit]')]);
   const notify = await page.textContent('main');
   check(notify.includes(cases[lang]), 'dpo: the Art. 19 list names the case with a disclosure');
-  check(notify.includes('Politi'), 'dpo: the Art. 19 list names the police as a recipient to tell');
+  check(notify.includes(t[lang].police), `dpo ${lang}: the Art. 19 list names the police as a recipient to tell`);
   await audit(page, `${lang}-dpo-art19`);
 
   await page.goto(`${base}/ui/subjects/${subject}/export`);
@@ -47,7 +80,7 @@ export async function dpoWalk(ctx) {
   await page.click('nav a[href="/ui/users"]');
   await page.waitForURL('**/ui/users');
   await audit(page, `${lang}-dpo-users`);
-  await page.fill('#name', 'Syntetisk Kollega');
+  await page.fill('#name', t[lang].colleague);
   await page.selectOption('#role', 'caseworker');
   await Promise.all([page.waitForLoadState('load'), page.click('main form[action="/ui/users"] button[type=submit]')]);
   check((await page.textContent('code.token')).startsWith('clt1_'), 'dpo: the new user\'s token is shown once');
@@ -57,7 +90,7 @@ export async function dpoWalk(ctx) {
   await page.waitForURL('**/ui/retention');
   await audit(page, `${lang}-dpo-retention`);
 
-  check(urls.every((u) => !u.includes('000101') && !u.includes('0001011234')),
+  check(urls.every((u) => !u.includes('000101') && !u.includes(cpr.replace('-', ''))),
         'dpo: no URL carries the CPR number');
   await context.close();
 }
