@@ -554,13 +554,14 @@ Status RunReads(const Context& cx) {
 // same run (interleaved). No target is set, so none is invented.
 Status ReportWebPages(const Context& cx, const std::string& dir) {
   Report& report = *cx.report;
-  report.Section("web workspace: server time per page (web/ through the router, as a coordinator; 1 thread)");
+  report.Section("web workspace: server time per page (web/ through the router, as the role named; 1 thread)");
   CL_ASSIGN_OR_RETURN(WebFigure wf, WebPagesOf(dir, cx.o.quick ? 100 : 300));
   const double api_p50 = wf.api_cases.micros.Percentile(50);
   for (PageTiming& p : wf.pages) {
     const double p50 = p.micros.Percentile(50);
-    report.Info("page " + p.path + ", p50", Micros(p50),
-                "p99 " + Micros(p.micros.Percentile(99)) + "; " +
+    report.Info("page " + p.path + (p.role.empty() ? "" : " (" + p.role + ")") + ", p50", Micros(p50),
+                "p99 " + Micros(p.micros.Percentile(99)) + "; " + Num(static_cast<double>(p.micros.size())) +
+                    " samples; " +
                     Num(static_cast<double>(p.bytes)) + " B; ratio " + Num(p50 / api_p50, 2) +
                     " of the API's listing p50");
   }

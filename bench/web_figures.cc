@@ -1,6 +1,7 @@
 #include "bench/web_figures.h"
 
 #include <chrono>
+#include <map>
 
 #include "app/auth.h"
 #include "app/domain_ledger.h"
@@ -23,8 +24,9 @@ Result<std::string> ActiveDpo(app::DomainLedger& d) {
   return NotFound("the log has no active DPO");
 }
 
-// Registers a coordinator; returns its token.
-Result<std::string> RegisterCoordinator(app::DomainLedger& d, const app::TokenHasher& hasher) {
+// Registers a user of `role`; returns its token.
+Result<std::string> RegisterUser(app::DomainLedger& d, const app::TokenHasher& hasher,
+                                 const std::string& role) {
   CL_ASSIGN_OR_RETURN(std::string dpo, ActiveDpo(d));
   const std::string user = FormatId("u", crypto::RandomArray<kIdRandomBytes>());
   app::IssuedToken t = app::NewToken(user, hasher);
@@ -32,10 +34,26 @@ Result<std::string> RegisterCoordinator(app::DomainLedger& d, const app::TokenHa
   c.type = "user.registered";
   c.actor = dpo;
   c.role = "dpo";
-  c.h = Json{{"user", user}, {"role", "coordinator"}, {"token_hash", t.hash}};
-  c.body = Json{{"display_name", "Benchmark coordinator"}};
+  c.h = Json{{"user", user}, {"role", role}, {"token_hash", t.hash}};
+  c.body = Json{{"display_name", "Benchmark " + role}};
   CL_RETURN_IF_ERROR(d.writer().Submit(std::move(c)).get().status());
   return t.token;
+}
+
+// Signs in with `token`; returns the session's Cookie header value.
+Result<std::string> SignIn(http::Service& service, const std::string& token) {
+  http::HttpRequest sign_in;
+  sign_in.method = "POST";
+  sign_in.target = "/ui/signin";
+  sign_in.headers["content-type"] = "application/x-www-form-urlencoded";
+  sign_in.body = "token=" + token + "&lang=da";
+  sign_in.remote = "127.0.0.1";
+  http::HttpResponse signed_in = service.Handle(sign_in);
+  std::string cookie;
+  for (const auto& [k, v] : signed_in.headers)
+    if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
+  if (signed_in.status != 303 || cookie.empty()) return Internal("the benchmark could not sign in");
+  return cookie;
 }
 
 void Time(http::Service& service, const http::HttpRequest& req, PageTiming& into) {
@@ -43,6 +61,7 @@ void Time(http::Service& service, const http::HttpRequest& req, PageTiming& into
   http::HttpResponse r = service.Handle(req);
   into.micros.Add(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   into.bytes = r.body.size();
+  into.status = r.status;
 }
 
 }  // namespace
@@ -54,44 +73,62 @@ Result<WebFigure> WebPagesOf(const std::string& dir, int samples) {
   CL_ASSIGN_OR_RETURN(auto service, http::Service::Create(*domain, app::TokenPepper(master)));
   CL_ASSIGN_OR_RETURN(auto workspace, web::Workspace::Create(*domain, service->authenticator()));
   workspace->AddRoutes(service->mutable_router());
-  CL_ASSIGN_OR_RETURN(std::string token, RegisterCoordinator(*domain, hasher));
-
-  http::HttpRequest sign_in;
-  sign_in.method = "POST";
-  sign_in.target = "/ui/signin";
-  sign_in.headers["content-type"] = "application/x-www-form-urlencoded";
-  sign_in.body = "token=" + token + "&lang=da";
-  sign_in.remote = "127.0.0.1";
-  http::HttpResponse signed_in = service->Handle(sign_in);
-  std::string cookie;
-  for (const auto& [k, v] : signed_in.headers)
-    if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
-  if (signed_in.status != 303 || cookie.empty()) return Internal("the benchmark could not sign in");
+  CL_ASSIGN_OR_RETURN(std::string token, RegisterUser(*domain, hasher, "coordinator"));
+  std::map<std::string, std::string> cookies;
+  for (const std::string role : {"coordinator", "auditor", "dpo"}) {
+    CL_ASSIGN_OR_RETURN(std::string t, role == "coordinator" ? Result<std::string>(token)
+                                                             : RegisterUser(*domain, hasher, role));
+    CL_ASSIGN_OR_RETURN(cookies[role], SignIn(*service, t));
+  }
 
   WebFigure f;
   CL_ASSIGN_OR_RETURN(auto ids, projections::ListCaseIds(domain->store(), domain->dbs()));
   f.cases = ids.size();
-  // Pages that only read: a case page or a record form appends its access
-  // record first. The disclosure register reads every case with a
-  // disclosure (ReadRegister is measured above) and the statistics every
-  // case; neither is sampled here yet.
-  const std::vector<std::string> paths = {"/ui/signin",       "/ui/home",      "/ui/cases",
-                                          "/ui/concerns/new", "/ui/triage",    "/ui/advice/new"};
-  for (const std::string& p : paths) f.pages.push_back(PageTiming{p, {}, 0});
+  if (ids.empty()) return Internal("the benchmark's log has no case");
+  const std::string c = ids.front();
+  // A page, who asks, its target, and how often it is sampled (every n-th
+  // round). A case page and a record form append their access record first
+  // (a durable write, part of their server time).
+  struct Page {
+    std::string path, role, target;
+    int every = 1;
+  };
+  const std::vector<Page> pages = {
+      {"/ui/signin", "", "/ui/signin"},
+      {"/ui/home", "coordinator", "/ui/home"},
+      {"/ui/cases", "coordinator", "/ui/cases"},
+      {"/ui/concerns/new", "coordinator", "/ui/concerns/new"},
+      {"/ui/triage", "coordinator", "/ui/triage"},
+      {"/ui/advice/new", "coordinator", "/ui/advice/new"},
+      {"/ui/cases/{case}", "coordinator", "/ui/cases/" + c},
+      {"/ui/cases/{case}/record/{type}", "coordinator", "/ui/cases/" + c + "/record/case.assigned"},
+      {"/ui/disclosures", "coordinator", "/ui/disclosures", 10},
+      {"/ui/statistics", "coordinator", "/ui/statistics", 10},
+      {"/ui/audit/cases/{case}", "auditor", "/ui/audit/cases/" + c},
+      {"/ui/retention", "dpo", "/ui/retention", 10},
+      {"/ui/users", "dpo", "/ui/users"},
+      {"/ui/cases/{case}/hold", "dpo", "/ui/cases/" + c + "/hold"},
+  };
+  for (const Page& p : pages) f.pages.push_back(PageTiming{p.path, p.role, {}, 0});
   f.api_cases.path = "/v1/cases?limit=50";
+  f.api_cases.role = "coordinator";
   http::HttpRequest api;
   api.method = "GET";
   api.target = f.api_cases.path;
   api.headers["authorization"] = "Bearer " + token;
   api.remote = "127.0.0.1";
   for (int i = 0; i < samples; ++i) {
-    for (PageTiming& page : f.pages) {
+    for (std::size_t k = 0; k < pages.size(); ++k) {
+      if (i % pages[k].every != 0) continue;
       http::HttpRequest req;
       req.method = "GET";
-      req.target = page.path;
-      if (page.path != "/ui/signin") req.headers["cookie"] = cookie;
+      req.target = pages[k].target;
+      if (!pages[k].role.empty()) req.headers["cookie"] = cookies.at(pages[k].role);
       req.remote = "127.0.0.1";
-      Time(*service, req, page);
+      Time(*service, req, f.pages[k]);
+      if (f.pages[k].status != 200)
+        return Internal("the benchmark's page " + pages[k].path + " answered " +
+                        std::to_string(f.pages[k].status));
     }
     Time(*service, api, f.api_cases);
   }

@@ -11,9 +11,11 @@
 namespace caseledger::bench {
 
 struct PageTiming {
-  std::string path;
+  std::string path;  // the route, e.g. /ui/cases/{case}
+  std::string role;  // who asks
   Samples micros;  // server time per request (Service::Handle), microseconds
   std::size_t bytes = 0;
+  int status = 0;  // of the last answer
 };
 
 struct WebFigure {
@@ -22,10 +24,12 @@ struct WebFigure {
   std::size_t cases = 0;      // cases in the data dir
 };
 
-// Opens the domain data dir `dir` (closed), registers a coordinator (by the
-// first active DPO of the log), signs in to the workspace, and times
-// `samples` requests of each page through the router, interleaved with the
-// API's listing.
+// Opens the domain data dir `dir` (closed), registers a coordinator, an
+// auditor and a DPO (by the first active DPO of the log), signs each in to
+// the workspace, and times `samples` requests of each page through the
+// router, interleaved with the API's listing — the pages that read every
+// case (the register, the statistics, the retention plan) a tenth as often.
+// The compliance audit page is app::BuildAudit, timed on its own above.
 Result<WebFigure> WebPagesOf(const std::string& dir, int samples);
 
 }  // namespace caseledger::bench
