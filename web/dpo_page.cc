@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/case_access.h"
+#include "app/concern.h"
 #include "app/erasure.h"
 #include "app/subject.h"
 #include "base/ids.h"
@@ -78,8 +79,16 @@ void Workspace::AddDpoRoutes(http::Router& router) {
             return Erase(s, p.at("subject"), form);
           });
   AddPage(router, "/ui/subjects/{subject}/notify",
-          [this](const Session& s, const http::PathParams& p, const http::QueryParams&) {
-            return NotifyPage(s, p.at("subject"));
+          [this](const Session& s, const http::PathParams& p, const http::QueryParams& q) {
+            if (FormValue(q, "told") == "1")
+              return NotifyPage(s, p.at("subject"), 200,
+                                AlertBox("success", "<p>" + Esc(Catalogue::Builtin().Text(s.lang, "dpo.notify.recorded")) +
+                                                        "</p>"));
+            return NotifyPage(s, p.at("subject"), 200, "");
+          });
+  AddForm(router, "/ui/subjects/{subject}/notify",
+          [this](const Session& s, std::string_view, const http::PathParams& p, const Form& form) {
+            return RecordNotified(s, p.at("subject"), form);
           });
   AddPage(router, "/ui/cases/{case}/hold",
           [this](const Session& s, const http::PathParams& p, const http::QueryParams& q) {
@@ -311,7 +320,8 @@ HttpResponse Workspace::Erase(const Session& s, const std::string& subject, cons
   return ErrorPage(503, s.lang, &s, "error.storage");
 }
 
-HttpResponse Workspace::NotifyPage(const Session& s, const std::string& subject) {
+HttpResponse Workspace::NotifyPage(const Session& s, const std::string& subject, int status,
+                                   const std::string& alert_html) {
   const Catalogue& t = Catalogue::Builtin();
   if (!IsDpo(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
   if (!ValidateId(subject, "s", "subject").ok()) return ErrorPage(404, s.lang, &s, "error.not_found");
@@ -337,16 +347,73 @@ HttpResponse Workspace::NotifyPage(const Session& s, const std::string& subject)
             Esc(t.Text(s.lang, "dpo.notify.title")) + "</caption>\n<thead><tr><th scope=\"col\">" +
             Esc(t.Text(s.lang, "cases.col.case")) + "</th><th scope=\"col\">" +
             Esc(t.Text(s.lang, "dpo.notify.recipients")) + "</th></tr></thead>\n<tbody>\n";
+    std::string forms;
     for (const app::Art19Notice& n : *notices) {
-      std::string who;
-      for (const std::string& r : n.recipients)
+      std::string who, boxes;
+      for (const std::string& r : n.recipients) {
         who += (who.empty() ? "" : ", ") + CodeLabel(s.lang, "recipient", r);
+        const std::string id = "n-" + n.case_id + "-" + r;
+        boxes += "<div class=\"form-group-checkbox\"><input class=\"form-checkbox\" type=\"checkbox\" id=\"" +
+                 Esc(id) + "\" name=\"h.recipients." + Esc(r) + "\"><label class=\"form-label\" for=\"" + Esc(id) +
+                 "\">" + Esc(CodeLabel(s.lang, "recipient", r)) + "</label></div>";
+      }
       main += "<tr><th scope=\"row\">" + Esc(n.case_id) + "</th><td>" + Esc(who) + "</td></tr>\n";
+      // One form per case: the recipients told, about this erasure
+      // (`recipients.notified`, to the writer as POST /v1/cases/{case}/events).
+      forms += "<form method=\"post\" action=\"/ui/subjects/" + Esc(subject) + "/notify\">" + CsrfField(s) +
+               "<input type=\"hidden\" name=\"case\" value=\"" + Esc(n.case_id) +
+               "\"><input type=\"hidden\" name=\"h.about\" value=\"" + std::to_string(n.about) +
+               "\"><fieldset><legend class=\"form-label\">" +
+               Esc(t.Format(s.lang, "dpo.notify.told", {{"case", n.case_id}})) + "</legend>" + boxes +
+               "</fieldset><button class=\"button button-secondary\" type=\"submit\">" +
+               Esc(t.Text(s.lang, "dpo.notify.record")) + "</button></form>\n";
     }
-    main += "</tbody></table></div>\n<p>" + Esc(t.Text(s.lang, "dpo.notify.then")) + "</p>\n";
+    main += "</tbody></table></div>\n<p>" + Esc(t.Text(s.lang, "dpo.notify.then")) + "</p>\n" + forms;
   }
   main += "<p><a href=\"/ui/subjects\">" + Esc(t.Text(s.lang, "dpo.lookup.again")) + "</a></p>\n";
-  return SessionPage(200, s, "/ui/subjects", "dpo.notify.title", main);
+  return SessionPage(status, s, "/ui/subjects", "dpo.notify.title", alert_html + main);
+}
+
+HttpResponse Workspace::RecordNotified(const Session& s, const std::string& subject, const Form& form) {
+  const Catalogue& t = Catalogue::Builtin();
+  if (!IsDpo(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
+  const std::string case_id = FormValue(form, "case");
+  if (!ValidateId(case_id, "c", "case").ok()) return ErrorPage(404, s.lang, &s, "error.not_found");
+  // The case must be one of this person's with an open duty: the page
+  // offers no other, and a forged one is not sent.
+  auto notices = app::ErasureNotices(domain_.ledger(), domain_.dbs(), cases_, subject, 0);
+  if (!notices.ok() && notices.status().code() == StatusCode::kNotFound)
+    return ErrorPage(404, s.lang, &s, "error.not_found");
+  if (!notices.ok()) return ErrorPage(503, s.lang, &s, "error.storage");
+  bool open = false;
+  for (const app::Art19Notice& n : *notices) open = open || n.case_id == case_id;
+  if (!open) return NotifyPage(s, subject, 409, AlertBox("info", "<p>" + Esc(t.Text(s.lang, "dpo.notify.no_duty")) + "</p>"));
+  ParsedEvent parsed = ParseEventForm("recipients.notified", form);
+  if (!parsed.ok())
+    return NotifyPage(s, subject, 400,
+                      AlertBox("error", "<p>" + Esc(t.Format(s.lang, parsed.problem_key,
+                                                          {{"field", t.Text(s.lang, "field." + parsed.bad_field)}})) +
+                                         "</p>"));
+  ledger::Command cmd;
+  projections::SetOrigin(cmd, {.enforce_need_to_know = true});
+  cmd.type = "recipients.notified";
+  cmd.actor = s.who.user;
+  cmd.role = s.who.role;
+  cmd.case_id = case_id;
+  cmd.h = std::move(parsed.h);
+  auto appended = app::AppendAndWait(domain_.writer(), std::move(cmd), options_.write_timeout);
+  if (appended.ok()) return Redirect("/ui/subjects/" + subject + "/notify?told=1");
+  const Status& st = appended.status();
+  if (st.code() == StatusCode::kPolicyRefused) {
+    const std::string rule = projections::RuleOf(st);
+    const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
+    return NotifyPage(s, subject, 422,
+                      AlertBox("error", "<p><strong>" + Esc(t.Format(s.lang, "record.refused", {{"rule", rule}})) +
+                                         "</strong></p><p>" + Esc(t.Text(s.lang, key)) + "</p>"));
+  }
+  if (st.code() == StatusCode::kInvalidArgument)
+    return NotifyPage(s, subject, 400, AlertBox("error", "<p>" + Esc(t.Text(s.lang, "record.invalid")) + "</p>"));
+  return ErrorPage(503, s.lang, &s, "error.storage");
 }
 
 }  // namespace caseledger::web

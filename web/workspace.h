@@ -110,7 +110,9 @@ class Workspace {
   http::HttpResponse ErasureForm(const Session& s, const std::string& subject, const Form& form,
                                  int status, const std::string& alert_html);
   http::HttpResponse Erase(const Session& s, const std::string& subject, const Form& form);
-  http::HttpResponse NotifyPage(const Session& s, const std::string& subject);
+  http::HttpResponse NotifyPage(const Session& s, const std::string& subject, int status,
+                                const std::string& alert_html);
+  http::HttpResponse RecordNotified(const Session& s, const std::string& subject, const Form& form);
   // web/hold_page.cc: a case's legal hold, set or released by the DPO.
   http::HttpResponse HoldPage(const Session& s, const std::string& case_id, const Form& form,
                               int status, const std::string& alert_html);

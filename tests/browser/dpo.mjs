@@ -5,7 +5,7 @@
 // not appear in any URL), the subject-access export viewed, a legal hold
 // set (erasure then refused on screen with ROL-16) and released, the person
 // erased with a reason, and the Art. 19 list naming the recipient of that
-// disclosure; then a user added on the users page and the retention plan.
+// disclosure, and that they were told recorded; then a user added on the users page and the retention plan.
 // axe-core and a screenshot on every page.
 const t = {
   da: { cpr: '000101-1234', held: 'Sagen er under retligt tilbagehold', police: 'Politi', colleague: 'Syntetisk Kollega' },
@@ -71,6 +71,12 @@ async function dpoWalkIn(ctx, lang) {
   check(notify.includes(cases[lang]), 'dpo: the Art. 19 list names the case with a disclosure');
   check(notify.includes(t[lang].police), `dpo ${lang}: the Art. 19 list names the police as a recipient to tell`);
   await audit(page, `${lang}-dpo-art19`);
+  // Telling the police is recorded on the case; then no one is left to tell.
+  await page.check(`#n-${cases[lang]}-police`);
+  await Promise.all([page.waitForURL(`**/ui/subjects/${subject}/notify?told=1`),
+                     page.click('main form button[type=submit]')]);
+  check(!(await page.content()).includes('name="h.about"'), `dpo ${lang}: no one is left to tell`);
+  await audit(page, `${lang}-dpo-art19-told`);
 
   await page.goto(`${base}/ui/subjects/${subject}/export`);
   check(!(await page.textContent('main')).includes(cpr), 'dpo: after erasure the export holds no CPR number');

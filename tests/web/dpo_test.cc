@@ -185,6 +185,37 @@ TEST_CASE("the subject-access export for the DPO only, recorded first; erasure w
   HttpResponse again = w.Post(base + "/erase", "csrf=" + csrf + "&reason=gdpr_art17", dpo);
   CHECK(again.status == 422);
   CHECK(Has(again.body, "ROL-16"));
+
+  // Telling the recipients is recorded on the case from the same page
+  // (recipients.notified about the erasure); then no duty is left.
+  const std::string about = HiddenField(notify.body, "h.about");
+  REQUIRE_FALSE(about.empty());
+  CHECK(Has(notify.body, "name=\"h.recipients.police\""));
+  const std::string told = "csrf=" + csrf + "&case=" + case_id + "&h.about=" + about;
+  n = w.ledger->writer().size();
+  CHECK(w.Post(base + "/notify", "case=" + case_id + "&h.about=" + about + "&h.recipients.police=on", dpo)
+            .status == 403);
+  CHECK(w.Post(base + "/notify", told, dpo).status == 400);  // no one ticked
+  CHECK(w.Post(base + "/notify", "csrf=" + csrf + "&case=c-nope&h.about=" + about + "&h.recipients.police=on", dpo)
+            .status == 404);
+  CHECK(w.Post(base + "/notify", told + "&h.recipients.police=on", co).status == 403);
+  CHECK(w.ledger->writer().size() == n);
+  HttpResponse recorded = w.Post(base + "/notify", told + "&h.recipients.police=on", dpo);
+  REQUIRE(recorded.status == 303);
+  CHECK(HeaderOf(recorded, "Location") == base + "/notify?told=1");
+  appended = EventsSince(w, n);
+  REQUIRE(appended.size() == 1);
+  CHECK(appended[0].type == "recipients.notified");
+  CHECK(appended[0].case_id == case_id);
+  CHECK(appended[0].h["about"] == std::stoull(about));
+  CHECK(appended[0].h["recipients"] == Json::array({"police"}));
+  HttpResponse none_left = w.Get(base + "/notify?told=1", dpo);
+  CHECK(Has(none_left.body, "Underretningen er registreret"));
+  CHECK(Has(none_left.body, "Ingen modtagere mangler"));
+  CHECK_FALSE(Has(none_left.body, "name=\"h.about\""));
+  // Sent again from the stale page: no duty is left on that case.
+  CHECK(w.Post(base + "/notify", told + "&h.recipients.police=on", dpo).status == 409);
+  CHECK(w.ledger->writer().size() == n + 1);
 }
 
 TEST_CASE("the DPO sets a legal hold from the person's page: erasure is refused (ROL-16) until "
