@@ -46,11 +46,7 @@ HttpResponse Workspace::RecordAdvice(const Session& s, const http::QueryParams& 
     return ErrorPage(403, s.lang, &s, "error.forbidden");
   auto alert = [](const std::string& html) { return AlertBox("error", html); };
   ParsedEvent parsed = ParseEventForm(kAdvice, form);
-  if (!parsed.ok())
-    return AdviceForm(s, form, 400,
-                      alert("<p>" + Esc(t.Format(s.lang, parsed.problem_key,
-                                                 {{"field", t.Text(s.lang, "field." + parsed.bad_field)}})) +
-                            "</p>"));
+  if (!parsed.ok()) return AdviceForm(s, form, 400, FormProblemAlert(s.lang, parsed));
   ledger::Command cmd;
   cmd.type = std::string(kAdvice);
   cmd.actor = s.who.user;
@@ -61,8 +57,9 @@ HttpResponse Workspace::RecordAdvice(const Session& s, const http::QueryParams& 
   if (appended.ok()) return Redirect(referred ? "/ui/advice/new?recorded=referred" : "/ui/advice/new?recorded=advice_only");
   const Status& st = appended.status();
   if (st.code() == StatusCode::kPolicyRefused) {
+    // The form offers b.* codes only, so a refusal is a protected
+    // characteristic forced into it (ROL-1): said in the words of this page.
     const std::string rule = projections::RuleOf(st);
-    const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
     return AdviceForm(s, form, 422,
                       alert("<p><strong>" + Esc(t.Format(s.lang, "record.refused", {{"rule", rule}})) +
                             "</strong></p><p>" + Esc(t.Text(s.lang, "advice.refused_protected")) +

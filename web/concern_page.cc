@@ -178,16 +178,9 @@ HttpResponse Workspace::ReportConcern(const Session& s, const http::QueryParams&
   auto appended = app::AppendAndWait(domain_.writer(), std::move(*cmd), options_.write_timeout);
   if (appended.ok()) return Redirect("/ui/cases?reported=" + case_id);
   const Status& st = appended.status();
-  if (st.code() == StatusCode::kPolicyRefused) {
-    const std::string rule = projections::RuleOf(st);
-    const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
-    return ConcernForm(
-        s, form, 422,
-        AlertBox("error", "<p><strong>" + Esc(t.Format(s.lang, "concern.refused", {{"rule", rule}})) +
-                           "</strong></p><p>" + Esc(t.Text(s.lang, key)) + "</p><p>" +
-                           Esc(t.Text(s.lang, key + ".remedy")) + "</p><p>" +
-                           Esc(t.Text(s.lang, "concern.nothing_stored")) + "</p>"));
-  }
+  if (st.code() == StatusCode::kPolicyRefused)
+    return ConcernForm(s, form, 422,
+                       RefusalAlert(s.lang, st, "concern.refused", true, "concern.nothing_stored"));
   if (st.code() == StatusCode::kAlreadyExists)
     return ConcernForm(s, form, 409, AlertBox("error", "<p>" + Esc(t.Text(s.lang, "concern.duplicate_person")) + "</p>"));
   if (st.code() == StatusCode::kInvalidArgument)

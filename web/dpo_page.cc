@@ -306,15 +306,8 @@ HttpResponse Workspace::Erase(const Session& s, const std::string& subject, cons
                                   options_.write_timeout);
   if (erased.ok()) return Redirect("/ui/subjects/" + subject + "/notify?erased=1");
   const Status& st = erased.status();
-  if (st.code() == StatusCode::kPolicyRefused) {
-    const std::string rule = projections::RuleOf(st);
-    const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
-    return ErasureForm(
-        s, subject, form, 422,
-        AlertBox("error", "<p><strong>" + Esc(t.Format(s.lang, "dpo.erase.refused", {{"rule", rule}})) +
-                           "</strong></p><p>" + Esc(t.Text(s.lang, key)) + "</p><p>" +
-                           Esc(t.Text(s.lang, key + ".remedy")) + "</p>"));
-  }
+  if (st.code() == StatusCode::kPolicyRefused)
+    return ErasureForm(s, subject, form, 422, RefusalAlert(s.lang, st, "dpo.erase.refused", true));
   if (st.code() == StatusCode::kNotFound || st.code() == StatusCode::kInvalidArgument)
     return ErrorPage(404, s.lang, &s, "error.not_found");
   return ErrorPage(503, s.lang, &s, "error.storage");
@@ -389,28 +382,12 @@ HttpResponse Workspace::RecordNotified(const Session& s, const std::string& subj
   for (const app::Art19Notice& n : *notices) open = open || n.case_id == case_id;
   if (!open) return NotifyPage(s, subject, 409, AlertBox("info", "<p>" + Esc(t.Text(s.lang, "dpo.notify.no_duty")) + "</p>"));
   ParsedEvent parsed = ParseEventForm("recipients.notified", form);
-  if (!parsed.ok())
-    return NotifyPage(s, subject, 400,
-                      AlertBox("error", "<p>" + Esc(t.Format(s.lang, parsed.problem_key,
-                                                          {{"field", t.Text(s.lang, "field." + parsed.bad_field)}})) +
-                                         "</p>"));
-  ledger::Command cmd;
-  projections::SetOrigin(cmd, {.enforce_need_to_know = true});
-  cmd.type = "recipients.notified";
-  cmd.actor = s.who.user;
-  cmd.role = s.who.role;
-  cmd.case_id = case_id;
-  cmd.h = std::move(parsed.h);
-  auto appended = app::AppendAndWait(domain_.writer(), std::move(cmd), options_.write_timeout);
+  if (!parsed.ok()) return NotifyPage(s, subject, 400, FormProblemAlert(s.lang, parsed));
+  auto appended = AppendCaseEvent(s, case_id, "recipients.notified", std::move(parsed.h), std::nullopt);
   if (appended.ok()) return Redirect("/ui/subjects/" + subject + "/notify?told=1");
   const Status& st = appended.status();
-  if (st.code() == StatusCode::kPolicyRefused) {
-    const std::string rule = projections::RuleOf(st);
-    const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
-    return NotifyPage(s, subject, 422,
-                      AlertBox("error", "<p><strong>" + Esc(t.Format(s.lang, "record.refused", {{"rule", rule}})) +
-                                         "</strong></p><p>" + Esc(t.Text(s.lang, key)) + "</p>"));
-  }
+  if (st.code() == StatusCode::kPolicyRefused)
+    return NotifyPage(s, subject, 422, RefusalAlert(s.lang, st, "record.refused", false));
   if (st.code() == StatusCode::kInvalidArgument)
     return NotifyPage(s, subject, 400, AlertBox("error", "<p>" + Esc(t.Text(s.lang, "record.invalid")) + "</p>"));
   return ErrorPage(503, s.lang, &s, "error.storage");

@@ -458,6 +458,13 @@ std::string RenderEventFields(const FormContext& c, const http::QueryParams& for
   return s;
 }
 
+std::string FormProblemAlert(Lang lang, const ParsedEvent& parsed) {
+  const Catalogue& t = Catalogue::Builtin();
+  return AlertBox("error", "<p>" + Esc(t.Format(lang, parsed.problem_key,
+                                               {{"field", t.Text(lang, "field." + parsed.bad_field)}})) +
+                               "</p>");
+}
+
 ParsedEvent ParseEventForm(std::string_view type, const http::QueryParams& form) {
   ParsedEvent p;
   const projections::EventSpec* spec = projections::FindEventSpec(type);

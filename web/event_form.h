@@ -69,5 +69,8 @@ struct ParsedEvent {
   bool ok() const { return bad_field.empty(); }
 };
 ParsedEvent ParseEventForm(std::string_view type, const http::QueryParams& form);
+// The error alert of a form that cannot be sent: what is wrong, naming the
+// field by its label.
+std::string FormProblemAlert(Lang lang, const ParsedEvent& parsed);
 
 }  // namespace caseledger::web

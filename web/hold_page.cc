@@ -64,30 +64,12 @@ HttpResponse Workspace::SetHold(const Session& s, const std::string& case_id, co
   const std::string type = FormValue(form, "type");
   if (type != kSet && type != kReleased) return HoldPage(s, case_id, form, 400, "");
   ParsedEvent parsed = ParseEventForm(type, form);
-  if (!parsed.ok())
-    return HoldPage(s, case_id, form, 400,
-                    AlertBox("error", "<p>" + Esc(t.Format(s.lang, parsed.problem_key,
-                                                        {{"field", t.Text(s.lang, "field." + parsed.bad_field)}})) +
-                                       "</p>"));
-  ledger::Command cmd;
-  projections::SetOrigin(cmd, {.enforce_need_to_know = true});
-  cmd.type = type;
-  cmd.actor = s.who.user;
-  cmd.role = s.who.role;
-  cmd.case_id = case_id;
-  cmd.h = std::move(parsed.h);
-  cmd.body = std::move(parsed.body);
-  auto appended = app::AppendAndWait(domain_.writer(), std::move(cmd), options_.write_timeout);
+  if (!parsed.ok()) return HoldPage(s, case_id, form, 400, FormProblemAlert(s.lang, parsed));
+  auto appended = AppendCaseEvent(s, case_id, type, std::move(parsed.h), std::move(parsed.body));
   if (appended.ok()) return Redirect("/ui/cases/" + case_id + "/hold?done=" + (type == kSet ? "set" : "released"));
   const Status& st = appended.status();
-  if (st.code() == StatusCode::kPolicyRefused) {
-    const std::string rule = projections::RuleOf(st);
-    const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
-    return HoldPage(s, case_id, form, 422,
-                    AlertBox("error", "<p><strong>" + Esc(t.Format(s.lang, "record.refused", {{"rule", rule}})) +
-                                       "</strong></p><p>" + Esc(t.Text(s.lang, key)) + "</p><p>" +
-                                       Esc(t.Text(s.lang, key + ".remedy")) + "</p>"));
-  }
+  if (st.code() == StatusCode::kPolicyRefused)
+    return HoldPage(s, case_id, form, 422, RefusalAlert(s.lang, st, "record.refused", true));
   // Released by someone else meanwhile: the page shows the case as it is now.
   if (st.code() == StatusCode::kFailedPrecondition)
     return HoldPage(s, case_id, {}, 409, AlertBox("error", "<p>" + Esc(t.Text(s.lang, "dpo.hold.changed")) + "</p>"));

@@ -1,6 +1,7 @@
 #include "web/page.h"
 
 #include "app/html.h"
+#include "projections/policy.h"
 #include "web/assets.h"
 
 namespace caseledger::web {
@@ -41,6 +42,18 @@ std::string AlertBox(std::string_view kind, const std::string& inner_html) {
   return "<div class=\"alert alert-" + std::string(kind) + "\" role=\"" +
          (kind == "error" ? "alert" : "status") + "\"><div class=\"alert-body\">" + inner_html +
          "</div></div>\n";
+}
+
+std::string RefusalAlert(Lang lang, const Status& refused, std::string_view headline_key,
+                         bool remedy, std::string_view after_key) {
+  const Catalogue& t = Catalogue::Builtin();
+  const std::string rule = projections::RuleOf(refused);
+  const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
+  std::string html = "<p><strong>" + Esc(t.Format(lang, headline_key, {{"rule", rule}})) +
+                     "</strong></p><p>" + Esc(t.Text(lang, key)) + "</p>";
+  if (remedy) html += "<p>" + Esc(t.Text(lang, key + ".remedy")) + "</p>";
+  if (!after_key.empty()) html += "<p>" + Esc(t.Text(lang, after_key)) + "</p>";
+  return AlertBox("error", html);
 }
 
 std::string CsrfField(const Session& session) {

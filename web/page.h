@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "http/router.h"
 #include "web/i18n.h"
 #include "web/session.h"
@@ -62,5 +63,12 @@ std::string FormValue(const http::QueryParams& form, std::string_view name);
 // A dkfds alert of `kind` (error, success, info, warning) around `inner_html`
 // (already escaped): role "alert" for an error, "status" otherwise.
 std::string AlertBox(std::string_view kind, const std::string& inner_html);
+// The alert for a refusal by the policy engine (`refused` is a
+// kPolicyRefused status): `headline_key` (formatted with {rule}) in bold,
+// the rule in plain language ("refusal.<rule>", or "refusal.other"), with
+// `remedy` what would make it lawful ("refusal.<rule>.remedy"), and the text
+// of `after_key` (e.g. that nothing but the refusal record was stored).
+std::string RefusalAlert(Lang lang, const Status& refused, std::string_view headline_key,
+                         bool remedy, std::string_view after_key = "");
 
 }  // namespace caseledger::web

@@ -35,6 +35,20 @@ std::string Workspace::Actions(const Session& s, const projections::CaseView& v)
          "</ul>\n";
 }
 
+Result<ledger::Appended> Workspace::AppendCaseEvent(const Session& s, const std::string& case_id,
+                                                    std::string type, Json h,
+                                                    std::optional<Json> body) {
+  ledger::Command cmd;
+  projections::SetOrigin(cmd, {.enforce_need_to_know = true});
+  cmd.type = std::move(type);
+  cmd.actor = s.who.user;
+  cmd.role = s.who.role;
+  cmd.case_id = case_id;
+  cmd.h = std::move(h);
+  cmd.body = std::move(body);
+  return app::AppendAndWait(domain_.writer(), std::move(cmd), options_.write_timeout);
+}
+
 HttpResponse Workspace::RecordForm(const Session& s, const std::string& case_id,
                                    const std::string& type, const http::QueryParams& form,
                                    int status, const std::string& alert_html) {
@@ -87,34 +101,13 @@ HttpResponse Workspace::Record(const Session& s, const std::string& case_id, con
   if (spec == nullptr || spec->server_only || spec->scope != projections::Scope::kCase)
     return ErrorPage(404, s.lang, &s, "error.not_found");
   ParsedEvent parsed = ParseEventForm(type, form);
-  if (!parsed.ok())
-    return RecordForm(s, case_id, type, form, 400,
-                      AlertBox("error", "<p>" + Esc(t.Format(s.lang, parsed.problem_key,
-                                                          {{"field", t.Text(s.lang, "field." + parsed.bad_field)}})) +
-                                         "</p>"));
-  // As POST /v1/cases/{case}/events: the writer decides need to know on the
-  // state the event is appended to.
-  ledger::Command cmd;
-  projections::SetOrigin(cmd, {.enforce_need_to_know = true});
-  cmd.type = type;
-  cmd.actor = s.who.user;
-  cmd.role = s.who.role;
-  cmd.case_id = case_id;
-  cmd.h = std::move(parsed.h);
-  cmd.body = std::move(parsed.body);
-  auto appended = app::AppendAndWait(domain_.writer(), std::move(cmd), options_.write_timeout);
+  if (!parsed.ok()) return RecordForm(s, case_id, type, form, 400, FormProblemAlert(s.lang, parsed));
+  auto appended = AppendCaseEvent(s, case_id, type, std::move(parsed.h), std::move(parsed.body));
   if (appended.ok()) return Redirect("/ui/cases/" + case_id + "?recorded=" + type);
   const Status& st = appended.status();
-  if (st.code() == StatusCode::kPolicyRefused) {
-    const std::string rule = projections::RuleOf(st);
-    const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
-    return RecordForm(
-        s, case_id, type, form, 422,
-        AlertBox("error", "<p><strong>" + Esc(t.Format(s.lang, "record.refused", {{"rule", rule}})) +
-                           "</strong></p><p>" + Esc(t.Text(s.lang, key)) + "</p><p>" +
-                           Esc(t.Text(s.lang, key + ".remedy")) + "</p><p>" +
-                           Esc(t.Text(s.lang, "record.nothing_stored")) + "</p>"));
-  }
+  if (st.code() == StatusCode::kPolicyRefused)
+    return RecordForm(s, case_id, type, form, 422,
+                      RefusalAlert(s.lang, st, "record.refused", true, "record.nothing_stored"));
   if (st.code() == StatusCode::kNotFound) return ErrorPage(404, s.lang, &s, "error.not_found");
   if (st.code() == StatusCode::kPermissionDenied) return ErrorPage(403, s.lang, &s, "error.forbidden");
   if (st.code() == StatusCode::kInvalidArgument)

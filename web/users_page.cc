@@ -105,12 +105,8 @@ HttpResponse Workspace::UserWritten(const Session& s, app::UserCommand cmd, std:
   auto appended = app::AppendAndWait(domain_.writer(), std::move(cmd.command), options_.write_timeout);
   if (!appended.ok()) {
     const Status& st = appended.status();
-    if (st.code() == StatusCode::kPolicyRefused) {
-      const std::string rule = projections::RuleOf(st);
-      const std::string key = t.Has("refusal." + rule) ? "refusal." + rule : "refusal.other";
-      return UsersPage(s, 422, AlertBox("error", "<p><strong>" + Esc(t.Format(s.lang, "users.refused", {{"rule", rule}})) +
-                                                "</strong></p><p>" + Esc(t.Text(s.lang, key)) + "</p>"));
-    }
+    if (st.code() == StatusCode::kPolicyRefused)
+      return UsersPage(s, 422, RefusalAlert(s.lang, st, "users.refused", false));
     return ErrorPage(503, s.lang, &s, "error.storage");
   }
   if (token.empty()) return Redirect("/ui/users?revoked=1");

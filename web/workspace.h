@@ -85,6 +85,11 @@ class Workspace {
   http::HttpResponse Record(const Session& s, const std::string& case_id, const std::string& type,
                             const http::QueryParams& form);
   std::string Actions(const Session& s, const projections::CaseView& v) const;
+  // An event appended to a case for the signed-in user, as POST
+  // /v1/cases/{case}/events: the writer decides need to know and every rule
+  // on the state it appends to. For every form that records a case event.
+  Result<ledger::Appended> AppendCaseEvent(const Session& s, const std::string& case_id,
+                                           std::string type, Json h, std::optional<Json> body);
   // web/advice_page.cc: advice without registration (advice.given).
   http::HttpResponse AdvicePage(const Session& s, const http::QueryParams& q);
   http::HttpResponse AdviceForm(const Session& s, const http::QueryParams& form, int status,
