@@ -7,7 +7,8 @@
 // information → assessment → closure, or for founded cases informing, consent,
 // interventions with 6-monthly progress, reviews, disclosures, corrections,
 // restrictions, legal holds → closure), with seq references between its
-// events kept symbolic; finally everything after `end` is dropped (the
+// events kept symbolic; then the advice without registration since the
+// go-live (its own random stream, so the cases stay as they were); finally everything after `end` is dropped (the
 // follow-up that has not happened yet), the rest is sorted by time, and the
 // references are resolved to the seqs the events will get.
 //
@@ -94,6 +95,8 @@ constexpr Micros kMinute = 60 * kSecond;
 constexpr Micros kHour = 60 * kMinute;
 constexpr Micros kDay = 24 * kHour;
 constexpr Micros kYear = 365 * kDay;
+// Mixed into the seed of the advice contacts' own random stream.
+constexpr std::uint64_t kAdviceSeed = 0xad51ce0000000042;
 
 std::string Date(Micros t) { return ledger::FormatTime(t).substr(0, 10); }
 
@@ -463,7 +466,7 @@ struct LegacyRequest {
 class Planner {
  public:
   Planner(std::uint64_t seed, Micros start, Micros end)
-      : rng_(seed), start_(start), end_(end) {}
+      : rng_(seed), advice_rng_(seed ^ kAdviceSeed), start_(start), end_(end) {}
 
   DemoPlan Plan(std::uint64_t cases, std::uint64_t first_seq);
 
@@ -634,9 +637,13 @@ class Planner {
     return t < start_ + static_cast<Micros>(kDemoLegacyYears) * kYear;
   }
 
+  void PlanAdvice(std::uint64_t cases);
   DemoPlan Finish(std::uint64_t first_seq);
 
   Rng rng_;
+  // Advice contacts draw from their own stream, so adding them left every
+  // case of a plan as it was.
+  Rng advice_rng_;
   Micros start_, end_;
   std::vector<User> caseworkers_, coordinators_, legal_reviewers_;
   User dpo_, auditor_;
@@ -1863,7 +1870,44 @@ DemoPlan Planner::Plan(std::uint64_t cases, std::uint64_t first_seq) {
   }
   while (next_attempt < attempts.size())
     PlanRefusedAttempt(++number, attempts[next_attempt++]);
+  PlanAdvice(cases);
   return Finish(first_seq);
+}
+
+// Advice without registration (decision 42, docs/catalogue.md): since the
+// go-live (after the migrated years), about 3 contacts for every 10
+// concerns, most ending with advice only; no person, no case, no body.
+void Planner::PlanAdvice(std::uint64_t cases) {
+  const Micros go_live =
+      start_ + static_cast<Micros>(kDemoLegacyYears) * kYear;
+  if (go_live >= end_ || end_ <= start_) return;
+  const auto n = static_cast<std::uint64_t>(
+      static_cast<double>(cases) * 0.3 * static_cast<double>(end_ - go_live) /
+      static_cast<double>(end_ - start_));
+  static constexpr Choice kChannel[] = {{"hotline", 35}, {"advice_phone", 40},
+                                        {"email", 10},   {"meeting", 10},
+                                        {"other", 5}};
+  static constexpr Choice kCaller[] = {
+      {"professional", 60}, {"relative", 30}, {"other", 10}};
+  std::vector<Micros> times(static_cast<std::size_t>(n));
+  for (Micros& t : times) t = advice_rng_.Between(go_live, end_);
+  std::sort(times.begin(), times.end());
+  for (Micros t : times) {
+    Json h{{"channel", advice_rng_.Weighted(kChannel).value},
+           {"caller", advice_rng_.Weighted(kCaller).value}};
+    if (advice_rng_.Chance(0.7)) {
+      const std::string_view first = advice_rng_.Weighted(kGrounds).code;
+      const std::string_view second = advice_rng_.Weighted(kGrounds).code;
+      Json codes = Json::array({first});
+      if (advice_rng_.Chance(0.3) && first != second) codes.push_back(second);
+      h["behaviours"] = std::move(codes);
+    }
+    h["outcome"] = advice_rng_.Chance(0.15) ? "referred" : "advice_only";
+    const User& u = advice_rng_.Chance(0.8)
+                        ? caseworkers_[advice_rng_.Index(caseworkers_.size())]
+                        : coordinators_[advice_rng_.Index(coordinators_.size())];
+    Add(t, nullptr, "advice.given", u, std::move(h));
+  }
 }
 
 DemoPlan Planner::Finish(std::uint64_t first_seq) {

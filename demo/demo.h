@@ -113,7 +113,9 @@ struct DemoPlan {
 // over [start, end], with their follow-up as far as it has happened by `end`,
 // plus the registration of the synthetic staff (6 caseworkers, 3
 // coordinators, 2 legal reviewers, 1 dpo, 1 auditor) and the retention policy
-// at `start`. The same arguments give the same plan (ids, texts and times
+// at `start`, and about 3 contacts of advice without registration
+// (`advice.given`) for every 10 concerns after the migrated years (none in a
+// plan shorter than those). The same arguments give the same plan (ids, texts and times
 // included) on every platform. Precondition: start <= end.
 DemoPlan PlanDemo(std::uint64_t cases, std::uint64_t seed, ledger::Micros start,
                   ledger::Micros end, std::uint64_t first_seq = 1);

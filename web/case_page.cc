@@ -1,8 +1,9 @@
 // The case page of the workspace (docs/web.md, "A case"): the case's state
 // and its timeline, each event with its verification status (signature and
 // inclusion under the log's signed checkpoint: app::BuildCaseHistory), and
-// the case as it stood at the end of a chosen day (time travel). Reading
-// needs need to know for the role's purpose, and the access record is
+// the case as it stood at the end of a chosen day (time travel), with the
+// progress per assessment dimension of that same view (web/progress_chart.h).
+// Reading needs need to know for the role's purpose, and the access record is
 // durable before anything of the case is rendered (fail closed). Headers and
 // codes only: no body is shown on this page.
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "app/history.h"
 #include "projections/catalogue.h"
 #include "web/local_time.h"
+#include "web/progress_chart.h"
 #include "web/workspace.h"
 
 namespace caseledger::web {
@@ -139,6 +141,7 @@ HttpResponse Workspace::CasePage(const Session& s, const std::string& case_id,
   main += alert + "<p>" + Esc(t.Text(s.lang, "case.access_recorded")) + "</p>\n";
   if (view) main += Summary(s.lang, *view);
   if (typed.empty()) main += Actions(s, grant->current.c->view);
+  if (view) main += ProgressSection(s.lang, *view);  // as it stood under time travel
   main += "<h2>" + Esc(t.Text(s.lang, "case.as_of_title")) + "</h2>\n" + AsOfForm(s.lang, case_id, typed);
   int shown = 0, bad = 0;
   const std::string rows = Timeline(s.lang, *doc, until, shown, bad);

@@ -4,7 +4,8 @@
 // beside it — the founded share per year beside the source papers' figures
 // (about 10 % and about 25 %, docs/statistics.md), the 24-hour response rate
 // beside its goal, interventions by kind in a chosen year, the 6-month
-// progression. The page reads only the published JSON: a suppressed cell
+// progression, advice without registration by outcome per year (decision
+// 42). The page reads only the published JSON: a suppressed cell
 // (null) is shown as "<5", a share not published as "not shown", and no
 // count is ever derived from other figures here. Coordinators, auditors and
 // the DPO.
@@ -52,6 +53,50 @@ std::string Th(Lang lang, std::string_view key, std::string_view scope = "col") 
 std::string Pair(const std::string& svg, const std::string& table) {
   return "<div class=\"chart-pair\"><div class=\"chart-figure\">" + svg +
          "</div><div class=\"table--responsive-scroll chart-table\">" + table + "</div></div>\n";
+}
+
+// Advice without registration per year by outcome (the published `advice`;
+// an outcome that did not occur in a year is not listed there: 0).
+std::string AdviceSection(Lang lang, const std::vector<Json>& years) {
+  const Catalogue& t = Catalogue::Builtin();
+  BarChart chart;
+  chart.id = "chart-advice";
+  chart.title = t.Text(lang, "stats.advice.title");
+  chart.desc = t.Text(lang, "stats.advice.desc");
+  std::uint64_t max = 5;
+  std::string rows;
+  bool any = false;
+  for (const Json& y : years) {
+    const Json& a = y["advice"];
+    if (!a.is_object()) continue;
+    const Json& total = a["total"];
+    if (total.is_number_unsigned() && total.get<std::uint64_t>() == 0) continue;
+    any = true;
+    const std::string year = std::to_string(y["year"].get<int>());
+    rows += "<tr><th scope=\"row\">" + year + "</th>";
+    for (const char* outcome : {"advice_only", "referred"}) {
+      const Json& by = a["by_outcome"];
+      const Json n = by.is_object() && by.contains(outcome) ? by[outcome] : Json(std::uint64_t{0});
+      std::optional<std::uint64_t> value;
+      if (n.is_number_unsigned()) value = n.get<std::uint64_t>();
+      if (value) max = std::max(max, *value);
+      chart.bars.push_back({t.Format(lang, "stats.advice.bar",
+                                     {{"year", year}, {"outcome", t.Text(lang, std::string("stats.advice.") + outcome)}}),
+                            value, Cell(n)});
+      rows += "<td>" + Esc(Cell(n)) + "</td>";
+    }
+    rows += "<td>" + Esc(Cell(total)) + "</td></tr>\n";
+  }
+  chart.max = max;
+  std::string s = "<section id=\"advice\"><h2>" + Esc(chart.title) + "</h2>\n<p>" +
+                  Esc(t.Text(lang, "stats.advice.about")) + "</p>\n";
+  if (!any) return s + "<p>" + Esc(t.Text(lang, "stats.advice.none")) + "</p>\n</section>\n";
+  const std::string table = "<table class=\"table\" id=\"table-advice\"><caption>" + Esc(chart.title) +
+                            "</caption><thead><tr>" + Th(lang, "stats.col.year") +
+                            Th(lang, "stats.advice.advice_only") + Th(lang, "stats.advice.referred") +
+                            Th(lang, "stats.col.total") + "</tr></thead><tbody>\n" + rows +
+                            "</tbody></table>";
+  return s + Pair(BarChartSvg(chart), table) + "</section>\n";
 }
 
 }  // namespace
@@ -153,6 +198,7 @@ HttpResponse Workspace::StatsPage(const Session& s, const http::QueryParams& q) 
           (iv["by_kind"].empty() ? "<p>" + Esc(t.Text(lang, "stats.interventions.none")) + "</p>\n"
                                  : Pair(BarChartSvg(chart), table)) +
           "</section>\n";
+  main += AdviceSection(lang, years);
   main += "<p>" + Esc(t.Text(lang, "stats.footnote")) + "</p>\n";
   return SessionPage(200, s, "/ui/statistics", "stats.title", main);
 }

@@ -29,6 +29,7 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dpoWalk } from './dpo.mjs';
 import { auditWalk } from './audit.mjs';
+import { progressWalk } from './progress.mjs';
 
 const [base, token, shots, coToken] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
@@ -264,6 +265,7 @@ async function caseWalk(browser, lang, caseId) {
 const walks = [];
 walks.push(dpoWalk);
 walks.push(auditWalk);
+walks.push(progressWalk);
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

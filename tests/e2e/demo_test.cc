@@ -182,8 +182,10 @@ TEST_CASE("statistics of the demo data set show the figures with suppression",
   CHECK(r.out.find("\"p.") == std::string::npos);  // ROL-3
   auto j = Json::parse(r.out);
   std::vector<int> founded_per_mille;
-  bool progression = false, suppressed = false;
+  bool progression = false, suppressed = false, advice = false;
   for (const auto& y : j["years"]) {
+    // Advice without registration since the go-live, with bars to draw.
+    advice = advice || y["advice"]["by_outcome"].value("advice_only", Json()).is_number_unsigned();
     if (y["concerns"]["total"].is_null() || y["concerns"]["total"].get<int>() < 50) continue;
     INFO("year " << y["year"]);
     REQUIRE(y["assessments"]["founded_share"].is_object());
@@ -199,6 +201,7 @@ TEST_CASE("statistics of the demo data set show the figures with suppression",
   CHECK(founded_per_mille.front() < 170);  // about 10 % in the first year
   CHECK(*std::max_element(founded_per_mille.begin(), founded_per_mille.end()) > 200);  // ~25 % later
   CHECK(progression);
+  CHECK(advice);
   CHECK(suppressed);  // small cells are hidden
 }
 
