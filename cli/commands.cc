@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "app/disclosure_evidence.h"
 #include "cli/exit_codes.h"
 #include "ledger/bundle.h"
 #include "ledger/evidence.h"
@@ -246,6 +247,7 @@ int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
   // The log alone for one event; with the projections for a disclosure.
   std::unique_ptr<ledger::LogStore> store;
   std::vector<std::uint64_t> seqs;
+  std::string text;
   if (seq) {
     auto opened = ledger::LogStore::Open(dir, /*read_only=*/true);
     if (!opened.ok()) return Fail(opened.status());
@@ -256,27 +258,21 @@ int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
     auto domain = app::OpenReadOnlyDomain(dir);
     if (!domain.ok()) return Fail(domain.status());
     store = std::move(domain->store);
-    std::string case_id;
-    {
-      auto txn = store->Read();
-      if (!txn.ok()) return Fail(txn.status());
-      auto line = ledger::ReadEventLine(*txn, *store, *disclosure);
-      if (!line.ok()) return Fail(NotFound("--disclosure: no such event"));
-      auto event = ledger::DecodeEvent(*line);
-      if (!event.ok()) return Fail(event.status());
-      if (event->type != "disclosure.requested" || !event->case_id)
-        return Fail(InvalidArgument("--disclosure: the seq of a disclosure.requested"));
-      case_id = *event->case_id;
-    }
-    auto snap = projections::ReadCase(*store, domain->dbs, case_id);
+    // The same file as the workspace's download (app/disclosure_evidence.h).
+    auto case_id = app::DisclosureCaseOf(*store, *disclosure);
+    if (!case_id.ok()) return Fail(case_id.status().WithContext("--disclosure"));
+    auto snap = projections::ReadCase(*store, domain->dbs, *case_id);
     if (!snap.ok()) return Fail(snap.status());
-    seqs = projections::DisclosureSteps(snap->state.Derive(), *disclosure);
-    if (seqs.empty()) return Fail(NotFound("--disclosure: not a disclosure request of its case"));
+    auto made = app::MakeDisclosureEvidence(*store, *verifier, snap->state.Derive(), *disclosure);
+    if (!made.ok()) return Fail(made.status().WithContext("--disclosure"));
+    seqs = made->steps;
+    text = std::move(made->text);
   }
-  auto set = ledger::MakeEvidenceSet(*store, *verifier, seqs);
-  if (!set.ok()) return Fail(set.status());
-  std::string text;
-  for (const Json& e : *set) text += ledger::CanonicalJson(e) + "\n";
+  if (seq) {
+    auto set = ledger::MakeEvidenceSet(*store, *verifier, seqs);
+    if (!set.ok()) return Fail(set.status());
+    for (const Json& e : *set) text += ledger::CanonicalJson(e) + "\n";
+  }
   if (out.empty()) {
     std::cout << text;
     return kExitOk;

@@ -96,6 +96,8 @@ std::string Checkboxes(const std::string& name, const std::string& legend_html,
   return s + "</fieldset>\n";
 }
 
+}  // namespace
+
 std::string BasisConditions(Lang lang, const projections::LegalBasis& b) {
   const Catalogue& t = Catalogue::Builtin();
   const std::string key = "basis." + std::string(b.code);
@@ -117,6 +119,8 @@ std::string BasisConditions(Lang lang, const projections::LegalBasis& b) {
   if (!b.citation_confirmed) s += "<li>" + Esc(t.Text(lang, "basis.not_confirmed")) + "</li>";
   return s + "</ul>";
 }
+
+namespace {
 
 std::string BasisRadios(Lang lang, const FormField& f, const http::QueryParams& form) {
   const Catalogue& t = Catalogue::Builtin();

@@ -22,6 +22,10 @@
 #include "projections/case_state.h"
 #include "web/i18n.h"
 
+namespace caseledger::projections {
+struct LegalBasis;  // projections/legal_basis.h
+}  // namespace caseledger::projections
+
 namespace caseledger::web {
 
 // An earlier event of the case a reference field may point at.
@@ -45,6 +49,12 @@ bool Offerable(std::string_view type, std::string_view role, const projections::
 // The label of a code of a field ("code.<field>.<code>"), for forms and
 // pages.
 std::string CodeLabel(Lang lang, std::string_view field, std::string_view code);
+
+// The conditions of a legal basis of the registry, as a list (HTML,
+// escaped): recipients allowed, what must be documented, Art. 9 / Art. 10
+// cover, onward disclosure, whether the citation is confirmed — beside each
+// basis on the form, and on a disclosure's own page.
+std::string BasisConditions(Lang lang, const projections::LegalBasis& b);
 
 // What a form gives around the fields (already known to the page).
 struct FormContext {

@@ -119,7 +119,11 @@ HttpResponse Workspace::Register(const Session& s, const http::QueryParams& q) {
     const std::string case_cell =
         reads_cases ? "<a href=\"/ui/cases/" + Esc(e.case_id) + "\">" + Esc(short_id) + "</a>"
                     : Esc(short_id);
-    rows += "<tr><td>" + Esc(FormatDate(e.time())) + "</td><td>" + case_cell + "</td><td>" +
+    // The date leads to the disclosure's own page (web/disclosure_page.cc).
+    const std::string filed = FormatDate(e.time());
+    rows += "<tr><td><a href=\"/ui/disclosures/" + Esc(e.case_id) + "/" + std::to_string(d.seq) +
+            "\" title=\"" + Esc(t.Format(lang, "disclosure.open", {{"date", filed}})) + "\">" +
+            Esc(filed) + "</a></td><td>" + case_cell + "</td><td>" +
             Esc(CodeLabel(lang, "recipient", d.recipient)) + "</td><td>" +
             Esc(t.Text(lang, "basis." + d.basis)) + "</td><td>" +
             Esc(Labels(lang, "categories", d.categories)) + "</td><td>" +

@@ -125,8 +125,11 @@ void Workspace::AddRoutes(http::Router& router) {
     return CasePage(s, p.at("case"), q);
   });
   AddPage(router, "/ui/cases/{case}/record/{type}",
-          [this](const Session& s, const http::PathParams& p, const QueryParams&) {
-            return RecordForm(s, p.at("case"), p.at("type"), {}, 200, "");
+          [this](const Session& s, const http::PathParams& p, const QueryParams& q) {
+            // A disclosure chosen beforehand (its page's "record the verdict").
+            QueryParams prefill;
+            if (auto it = q.find("disclosure"); it != q.end()) prefill["h.disclosure"] = it->second;
+            return RecordForm(s, p.at("case"), p.at("type"), prefill, 200, "");
           });
   AddForm(router, "/ui/cases/{case}/record/{type}",
           [this](const Session& s, std::string_view, const http::PathParams& p, const Form& form) {
@@ -138,6 +141,7 @@ void Workspace::AddRoutes(http::Router& router) {
                                        const Form& form) { return RecordAdvice(s, form); });
   AddPage(router, "/ui/disclosures", [this](const Session& s, const http::PathParams&,
                                             const QueryParams& q) { return Register(s, q); });
+  AddDisclosureRoutes(router);
   AddPage(router, "/ui/statistics", [this](const Session& s, const http::PathParams&,
                                            const QueryParams& q) { return StatsPage(s, q); });
   AddPage(router, "/ui/audit", [this](const Session& s, const http::PathParams&,

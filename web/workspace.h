@@ -106,6 +106,11 @@ class Workspace {
   http::HttpResponse StatsPage(const Session& s, const http::QueryParams& q);
   // web/register_page.cc: the disclosure register, filtered.
   http::HttpResponse Register(const Session& s, const http::QueryParams& q);
+  // web/disclosure_page.cc: one disclosure's page (its steps, what it drew
+  // on, findings, verification) and its evidence file (`download`).
+  void AddDisclosureRoutes(http::Router& router);
+  http::HttpResponse DisclosurePage(const Session& s, const std::string& case_id,
+                                    const std::string& seq, bool download);
   // web/dpo_page.cc: the DPO's pages (lookup by CPR number, the subject-access
   // export, erasure and the Art. 19 list).
   void AddDpoRoutes(http::Router& router);

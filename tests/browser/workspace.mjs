@@ -30,6 +30,7 @@ import { createRequire } from 'node:module';
 import { dpoWalk } from './dpo.mjs';
 import { auditWalk } from './audit.mjs';
 import { progressWalk } from './progress.mjs';
+import { disclosureWalk } from './disclosure.mjs';
 
 const [base, token, shots, coToken] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
@@ -266,6 +267,7 @@ const walks = [];
 walks.push(dpoWalk);
 walks.push(auditWalk);
 walks.push(progressWalk);
+walks.push(disclosureWalk);
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
