@@ -42,7 +42,7 @@ SECS="${SECS:-10}"
 CONNS="${CONNS:-64}"
 WRK_THREADS="${WRK_THREADS:-2}"
 CASES="${CASES:-512}"
-BIN="${CASELEDGER_BIN:-build/release/api/caseledger}"
+BIN="${CASELEDGER_BIN:-build/release/cli/caseledger}"
 BENCH="${CASELEDGER_BENCH:-build/release/bench/caseledger_bench}"
 LUA="bench/wrk/caseledger.lua"
 
