@@ -6,6 +6,8 @@
 // the recipients of earlier disclosures; CSRF checked before anything.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -398,9 +400,51 @@ TEST_CASE("the DPO's retention page: the plan (an unfounded concern falls due wi
   CHECK(w.Post("/ui/retention/run", "", dpo).status == 403);
   HttpResponse ran = w.Post("/ui/retention/run", "csrf=" + w.Csrf(dpo), dpo);
   REQUIRE(ran.status == 200);
-  CHECK(Has(ran.body, "Kørslen slettede 0 personer"));
+  CHECK(Has(ran.body, "Slettet ved kørslen: 0."));
   for (const ledger::Event& e : EventsSince(w, n)) CHECK(e.type != "subject.erased");
   CHECK_FALSE(w.ledger->keys().IsDestroyed(subject));
+}
+
+TEST_CASE("the DPO's retention run erases who is due, on screen, and no one a hold protects",
+          "[web][dpo][retention]") {
+  // The workspace's clock runs ahead: what falls due in 30 days is due.
+  auto ahead = std::make_shared<std::atomic<ledger::Micros>>(0);
+  WorkspaceOptions o;
+  o.clock = [ahead] { return ledger::NowMicros() + ahead->load(); };
+  WorkspaceWorld w(std::move(o));
+  auto walk = w.Walk();
+  const auto unfounded = [&](const std::string& case_id) {
+    auto r = walk.Post(w.tokens.co, "/v1/cases/" + case_id + "/events",
+                       {{"type", "assessment.recorded"},
+                        {"h", {{"outcome", "unfounded"},
+                               {"grounds", {{{"code", "b.threat"}, {"observed_on", "2026-01-15"}}}},
+                               {"panel", "infohus"},
+                               {"factors", testing::WalkJson::object()}}},
+                        {"body", {{"reasoning", "synthetic"}}}});
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+  };
+  const std::string due = w.Report(testing::CaseWalk::Concern("b.threat"));
+  testing::WalkJson other = testing::CaseWalk::Concern("b.threat");
+  other["body"]["identity"]["cpr"] = "000101-4321";
+  const std::string held = w.Report(other);
+  unfounded(due);
+  unfounded(held);
+  const std::string dpo = w.SignIn(w.tokens.dpo);
+  const std::string csrf = w.Csrf(dpo);
+  REQUIRE(w.Post("/ui/cases/" + held + "/hold", "csrf=" + csrf + "&type=legal_hold.set&h.ground=court_case",
+                 dpo).status == 303);
+  ahead->store(60LL * 24 * 3600 * 1000000);
+  const std::string dpo_later = w.SignIn(w.tokens.dpo);
+  HttpResponse plan = w.Get("/ui/retention", dpo_later);
+  REQUIRE(plan.status == 200);
+  CHECK(Has(plan.body, SubjectOf(w, due)));
+  CHECK(Has(plan.body, SubjectOf(w, held)));
+  HttpResponse ran = w.Post("/ui/retention/run", "csrf=" + w.Csrf(dpo_later), dpo_later);
+  REQUIRE(ran.status == 200);
+  CHECK(Has(ran.body, "Slettet ved kørslen: 1. Afvist: 0."));
+  CHECK(w.ledger->keys().IsDestroyed(SubjectOf(w, due)));
+  CHECK_FALSE(w.ledger->keys().IsDestroyed(SubjectOf(w, held)));
 }
 
 }  // namespace

@@ -34,8 +34,8 @@ inline std::string HiddenField(const std::string& html, const std::string& name)
 struct WorkspaceWorld : testing::ServiceWorld {
   std::unique_ptr<Workspace> workspace;
 
-  WorkspaceWorld() {
-    workspace = Workspace::Create(*ledger, service->authenticator()).value();
+  explicit WorkspaceWorld(WorkspaceOptions options = {}) {
+    workspace = Workspace::Create(*ledger, service->authenticator(), std::move(options)).value();
     workspace->AddRoutes(service->mutable_router());
   }
   http::HttpResponse Get(const std::string& target, const std::string& cookie = "") {
