@@ -42,7 +42,18 @@ const check = (ok, what) => { if (!ok) failures.push(what); };
 let shot = 0;
 
 // axe-core on the page as it is now; every page must have zero violations.
+// A person's name or CPR number in a page's text, title or URL: the demo
+// set's names ("Testperson NNNN") and any CPR-shaped number. Only the
+// DPO's subject-access export may show them (docs/web.md: every other page
+// is headers and codes); the walk's own typed person is in form fields only.
+const personalData = /Testperson \d{4}|\b\d{6}-?\d{4}\b/;
+
 async function audit(page, name) {
+  if (!/-dpo-export$/.test(name)) {
+    const text = await page.evaluate(() => `${document.title}\n${document.body.innerText}`);
+    const m = `${text}\n${page.url()}`.match(personalData);
+    if (m) failures.push(`${name}: a name or CPR number (${m[0].replace(/\d/g, '#')}) on a page whose role may not read it`);
+  }
   // Evaluated through the DevTools protocol: the page's own CSP (no inline
   // script) stays in force and is not weakened for the test.
   await page.evaluate(axeSource);
