@@ -248,6 +248,8 @@ class CaseState {
   // not a state fact of this case.
   const Fact* Find(std::uint64_t seq) const;
   bool IsRetracted(std::uint64_t seq) const;
+  // Every effective fact, by seq.
+  const std::map<std::uint64_t, Fact>& facts() const { return facts_; }
 
   // Persistent form: canonical-ready JSON of the effective facts and the
   // corrections (docs/formats/projections.md), and back. FromJson returns

@@ -30,7 +30,7 @@ HttpResponse Workspace::AdviceForm(const Session& s, const http::QueryParams& fo
   const projections::EventSpec* spec = projections::FindEventSpec(kAdvice);
   if ((spec->roles & projections::RoleBitOf(s.who.role)) == 0)
     return ErrorPage(403, s.lang, &s, "error.forbidden");
-  FormContext c{s.lang, std::string(kAdvice), nullptr, s.who.user, nullptr};
+  FormContext c{.lang = s.lang, .type = std::string(kAdvice), .me = s.who.user, .role = s.who.role};
   std::string main = alert_html + "<p>" + Esc(t.Text(s.lang, "advice.intro")) + "</p>\n" +
                      "<form method=\"post\" action=\"/ui/advice\">\n" + CsrfField(s) +
                      RenderEventFields(c, form) +

@@ -140,7 +140,7 @@ HttpResponse Workspace::CasePage(const Session& s, const std::string& case_id,
             "</p></div>\n" + alert;
   main += alert + "<p>" + Esc(t.Text(s.lang, "case.access_recorded")) + "</p>\n";
   if (view) main += Summary(s.lang, *view);
-  if (typed.empty()) main += Actions(s, grant->current.c->view);
+  if (typed.empty()) main += Actions(s, *grant->current.c);
   if (view) main += ProgressSection(s.lang, *view);  // as it stood under time travel
   main += "<h2>" + Esc(t.Text(s.lang, "case.as_of_title")) + "</h2>\n" + AsOfForm(s.lang, case_id, typed);
   int shown = 0, bad = 0;

@@ -236,7 +236,7 @@ std::string RenderField(const FormContext& c, const FormField& f, const http::Qu
     case FormKind::kSeq: {
       std::vector<std::pair<std::string, std::string>> options;
       if (c.view != nullptr)
-        for (const SeqChoice& ch : SeqChoices(lang, c.type, f.name, *c.view, c.me))
+        for (const SeqChoice& ch : SeqChoices(lang, c.type, f.name, *c.view, c.me, c.state, c.role))
           options.emplace_back(std::to_string(ch.seq), ch.label);
       if (f.list) return options.empty() ? "" : Checkboxes(name, label_html, options, form);
       return Select(name, label_html, options, FormValue(form, name), !f.required,
@@ -404,7 +404,8 @@ std::string CodeLabel(Lang lang, std::string_view field, std::string_view code) 
 }
 
 std::vector<SeqChoice> SeqChoices(Lang lang, std::string_view type, std::string_view field,
-                                  const projections::CaseView& v, std::string_view me) {
+                                  const projections::CaseView& v, std::string_view me,
+                                  const projections::CaseState* state, std::string_view role) {
   std::vector<SeqChoice> out;
   const auto recipient = [&](const projections::Disclosure& d) {
     return CodeLabel(lang, "recipient", d.recipient);
@@ -439,19 +440,33 @@ std::vector<SeqChoice> SeqChoices(Lang lang, std::string_view type, std::string_
     for (const projections::NotificationDuty& n : v.notifications)
       if (!n.Pending().empty())
         out.push_back({n.seq, Choice(lang, n.type, n.seq, n.time, "")});
+  } else if (field == "target" && type == "record.retracted" && state != nullptr) {
+    // What the policy engine would let `me` retract (ROL-10): not the
+    // concern that opened the case, not a disclosure made, not a
+    // correction, retraction or erasure, not what is already retracted;
+    // one's own events, or any as a coordinator. Newest first.
+    for (auto it = state->facts().rbegin(); it != state->facts().rend(); ++it) {
+      const projections::Fact& f = it->second;
+      if (f.type == "concern.reported" || f.type == "disclosure.made" || f.type == "record.corrected" ||
+          f.type == "record.retracted" || f.type == "subject.erased" || state->IsRetracted(f.seq))
+        continue;
+      if (f.actor != me && role != "coordinator") continue;
+      out.push_back({f.seq, Choice(lang, f.type, f.seq, f.time, "#" + std::to_string(f.seq))});
+    }
   }
   return out;
 }
 
 bool Offerable(std::string_view type, std::string_view role, const projections::CaseView& v,
-               std::string_view me) {
+               std::string_view me, const projections::CaseState* state) {
   const projections::EventSpec* spec = projections::FindEventSpec(type);
   if (spec == nullptr || spec->server_only || spec->scope != projections::Scope::kCase) return false;
   if ((spec->roles & projections::RoleBitOf(role)) == 0) return false;
   for (const FormField& f : projections::FormFields(type)) {
     if (!f.required && !(f.list && f.min_items > 0)) continue;
     if (f.kind == FormKind::kOther) return false;
-    if (f.kind == FormKind::kSeq && SeqChoices(Lang::kEn, type, f.name, v, me).empty()) return false;
+    if (f.kind == FormKind::kSeq && SeqChoices(Lang::kEn, type, f.name, v, me, state, role).empty())
+      return false;
   }
   return true;
 }

@@ -36,15 +36,19 @@ struct SeqChoice {
 
 // The events of `v` the field `field` of `type` may refer to, for the user
 // `me` — e.g. the requests still awaiting a decision by someone other than
-// their requester (four eyes: the requester is offered none).
+// their requester (four eyes: the requester is offered none). A retraction's
+// `target` is any event of the case's `state` its author (or, with `role`
+// coordinator, anyone) may still retract (ROL-10); without `state`, none.
 std::vector<SeqChoice> SeqChoices(Lang lang, std::string_view type, std::string_view field,
-                                  const projections::CaseView& v, std::string_view me);
+                                  const projections::CaseView& v, std::string_view me,
+                                  const projections::CaseState* state = nullptr,
+                                  std::string_view role = "");
 
 // True if `role` may record `type` on a case and its form can be filled
 // in for `v` by `me`: a case event the role may record, every required field
 // offered by a form, and every required reference with something to refer to.
 bool Offerable(std::string_view type, std::string_view role, const projections::CaseView& v,
-               std::string_view me);
+               std::string_view me, const projections::CaseState* state = nullptr);
 
 // The label of a code of a field ("code.<field>.<code>"), for forms and
 // pages.
@@ -63,6 +67,8 @@ struct FormContext {
   const projections::CaseView* view = nullptr;  // nullptr: an event of no case
   std::string me;
   const std::vector<app::StaffMember>* staff = nullptr;  // for user fields
+  const projections::CaseState* state = nullptr;  // for a retraction's target
+  std::string role;                               // the user's
 };
 
 // The form's fields (HTML, escaped), filled with `form` (a form sent back

@@ -37,7 +37,7 @@ HttpResponse Workspace::HoldPage(const Session& s, const std::string& case_id, c
   // Set when there is none, release when there is one: the form offers the
   // one the case can take.
   const std::string type(v.legal_hold ? kReleased : kSet);
-  FormContext c{s.lang, type, &v, s.who.user, nullptr};
+  FormContext c{.lang = s.lang, .type = type, .view = &v, .me = s.who.user, .role = s.who.role};
   const std::string action = "/ui/cases/" + Esc(case_id) + "/hold";
   std::string main =
       alert_html + "<p>" + Esc(t.Text(s.lang, "dpo.hold.intro")) + "</p>\n" +

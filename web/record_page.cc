@@ -22,11 +22,12 @@ namespace {
 
 }  // namespace
 
-std::string Workspace::Actions(const Session& s, const projections::CaseView& v) const {
+std::string Workspace::Actions(const Session& s, const projections::CachedCase& c) const {
+  const projections::CaseView& v = c.view;
   const Catalogue& t = Catalogue::Builtin();
   std::string items;
   for (const projections::EventSpec& spec : projections::EventSpecs()) {
-    if (!Offerable(spec.type, s.who.role, v, s.who.user)) continue;
+    if (!Offerable(spec.type, s.who.role, v, s.who.user, &c.state)) continue;
     items += "<li><a href=\"/ui/cases/" + Esc(v.case_id) + "/record/" + Esc(std::string(spec.type)) +
              "\">" + Esc(t.Text(s.lang, "event." + std::string(spec.type))) + "</a></li>\n";
   }
@@ -68,7 +69,7 @@ HttpResponse Workspace::RecordForm(const Session& s, const std::string& case_id,
   // approval of one's own request is refused, and the page says why).
   const bool sent_back = status != 200;
   if (sent_back ? (spec->roles & projections::RoleBitOf(s.who.role)) == 0
-                : !Offerable(type, s.who.role, v, s.who.user))
+                : !Offerable(type, s.who.role, v, s.who.user, &grant->current.c->state))
     return ErrorPage(403, s.lang, &s, "error.forbidden");
   // The form shows what the case holds (its requests, interventions): it is
   // a read, recorded before anything is rendered (fail closed).
@@ -79,7 +80,7 @@ HttpResponse Workspace::RecordForm(const Session& s, const std::string& case_id,
   auto staff = app::ListStaff(domain_.store(), domain_.dbs(), domain_.keys(),
                               {"caseworker", "coordinator"});
   if (!staff.ok()) return ErrorPage(503, s.lang, &s, "error.storage");
-  FormContext c{s.lang, type, &v, s.who.user, &*staff};
+  FormContext c{s.lang, type, &v, s.who.user, &*staff, &grant->current.c->state, s.who.role};
   const std::string action = "/ui/cases/" + Esc(case_id) + "/record/" + Esc(type);
   std::string main = alert_html + "<p>" + Esc(t.Text(s.lang, "record.intro")) + "</p>\n" +
                      "<form method=\"post\" action=\"" + action + "\">\n" + CsrfField(s) +

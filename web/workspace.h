@@ -84,7 +84,7 @@ class Workspace {
                                 const std::string& alert_html);
   http::HttpResponse Record(const Session& s, const std::string& case_id, const std::string& type,
                             const http::QueryParams& form);
-  std::string Actions(const Session& s, const projections::CaseView& v) const;
+  std::string Actions(const Session& s, const projections::CachedCase& c) const;
   // An event appended to a case for the signed-in user, as POST
   // /v1/cases/{case}/events: the writer decides need to know and every rule
   // on the state it appends to. For every form that records a case event.

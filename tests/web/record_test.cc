@@ -6,6 +6,8 @@
 // error names its field and stores nothing.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <string>
 
 #include "ledger/event.h"
@@ -284,6 +286,48 @@ TEST_CASE("a case walked through the forms from assignment to closure, with four
   const std::string cw_en = w.SignIn(w.tokens.cw, "en");
   page = w.Get(base + "/record/record.retracted", cw_en).body;
   CHECK(Has(w.Get(base, cw_en).body, "Record on this case"));
+}
+
+TEST_CASE("a retraction is offered for what its author (or a coordinator) may still retract, and "
+          "recorded through its form",
+          "[web][record][retraction]") {
+  WorkspaceWorld w;
+  const std::string case_id = w.Report(testing::CaseWalk::Concern("b.threat"));
+  const std::string cw = w.SignIn(w.tokens.cw), co = w.SignIn(w.tokens.co);
+  const std::string base = "/ui/cases/" + case_id;
+  auto post = [&](const std::string& cookie, const std::string& type, const std::string& fields) {
+    return w.Post(base + "/record/" + type, "csrf=" + w.Csrf(cookie) + fields, cookie);
+  };
+  REQUIRE(post(co, "case.assigned", "&h.assignees." + w.tokens.cw_id + "=on").status == 303);
+  // The caseworker's only events are the concern (never retracted: ROL-10)
+  // and nothing else yet: no retraction is offered.
+  CHECK_FALSE(Has(w.Get(base, cw).body, base + "/record/record.retracted\""));
+  CHECK(w.Get(base + "/record/record.retracted", cw).status == 403);
+  REQUIRE(post(cw, "concern.responded", "&h.channel=phone").status == 303);
+  const std::uint64_t response = w.ledger->writer().size();
+  REQUIRE(Has(w.Get(base, cw).body, base + "/record/record.retracted\""));
+  std::string form = w.Get(base + "/record/record.retracted", cw).body;
+  CHECK(Has(form, "value=\"" + std::to_string(response) + "\""));
+  CHECK(Has(form, "#" + std::to_string(response)));
+  CHECK_FALSE(Has(form, "Bekymring indberettet"));  // the concern is never offered
+  CHECK_FALSE(Has(form, "Sag tildelt"));            // the coordinator's, not the caseworker's
+  // The coordinator may retract anyone's (ROL-10): the assignment is offered.
+  CHECK(Has(w.Get(base + "/record/record.retracted", co).body, "Sag tildelt"));
+
+  const std::uint64_t n = w.ledger->writer().size();
+  HttpResponse r = post(cw, "record.retracted", "&h.target=" + std::to_string(response) + "&h.reason=error");
+  INFO(r.body);
+  REQUIRE(r.status == 303);
+  const Types types = TypesSince(w, n);
+  CHECK(std::find(types.begin(), types.end(), "record.retracted") != types.end());
+  auto state = projections::ReadCase(w.ledger->store(), w.ledger->dbs(), case_id).value().state;
+  CHECK(state.IsRetracted(response));
+  // Retracted once: offered no more, and nothing else is left to the caseworker.
+  CHECK_FALSE(Has(w.Get(base, cw).body, base + "/record/record.retracted\""));
+  // Forced anyway: the writer refuses it with its rule, on screen.
+  r = post(cw, "record.retracted", "&h.target=" + std::to_string(response) + "&h.reason=error");
+  CHECK(r.status == 422);
+  CHECK(Has(r.body, "ROL-10"));
 }
 
 TEST_CASE("advice without registration is recorded with no person, no case and no body, and "
