@@ -26,10 +26,6 @@ using http::HttpResponse;
 using testing::CaseWalk;
 using testing::WalkJson;
 
-bool Has(const std::string& body, const std::string& what) {
-  return body.find(what) != std::string::npos;
-}
-
 // A case reported by the caseworker and assigned to them, then an assessment
 // the caseworker may not record (ROL-4): one refusal on the case.
 std::string CaseWithRefusal(WorkspaceWorld& w, const WalkJson& concern) {

@@ -26,17 +26,6 @@ using http::HttpResponse;
 using testing::CaseWalk;
 using testing::WalkJson;
 
-bool Has(const std::string& html, const std::string& text) { return html.find(text) != std::string::npos; }
-
-std::vector<ledger::Event> EventsSince(WorkspaceWorld& w, std::uint64_t n) {
-  auto snap = w.ledger->store().Read().value();
-  std::vector<ledger::Event> out;
-  for (std::uint64_t seq = n + 1; seq <= w.ledger->writer().size(); ++seq)
-    out.push_back(
-        ledger::DecodeEvent(ledger::ReadEventLine(snap, w.ledger->store(), seq).value()).value());
-  return out;
-}
-
 std::string VerifierKey(WorkspaceWorld& w) {
   return crypto::NoteVerifier::For(w.ledger->store().origin(),
                                    w.ledger->ledger().signing_key().public_key())
@@ -144,7 +133,7 @@ TEST_CASE("a disclosure's page shows every step, who took it, what it drew on an
   CHECK(Has(r.body, "href=\"" + d.Page() + "/evidence\""));
   for (const std::string& secret : kBodies) CHECK_FALSE(Has(r.body, secret));
   // Fail closed: the read was recorded, for review.
-  auto appended = EventsSince(w, n);
+  auto appended = w.EventsSince(n);
   REQUIRE(appended.size() == 1);
   CHECK(appended[0].type == "access.read");
   CHECK(appended[0].case_id == d.case_id);
@@ -192,7 +181,7 @@ TEST_CASE("a disclosure's evidence file is the CLI's, verifies offline, and its 
   // Bodies stay ciphertext.
   for (const std::string& secret : kBodies) CHECK_FALSE(Has(file.body, secret));
   // The download is recorded as an export, for review, before it is sent.
-  auto appended = EventsSince(w, n);
+  auto appended = w.EventsSince(n);
   REQUIRE(appended.size() == 1);
   CHECK(appended[0].type == "access.exported");
   CHECK(appended[0].case_id == d.case_id);
@@ -262,14 +251,14 @@ TEST_CASE("a disclosure's page: the register's readers only, the legal reviewer 
   for (const std::string& secret : kBodies) CHECK_FALSE(Has(r.body, secret));
   CHECK(Has(r.body, "href=\"/ui/audit/cases/" + d.case_id + "\""));
   CHECK_FALSE(Has(r.body, "record/disclosure.reviewed"));
-  auto appended = EventsSince(w, n);
+  auto appended = w.EventsSince(n);
   REQUIRE(appended.size() == 1);
   CHECK(appended[0].h["purpose"] == "audit");
   n = w.ledger->writer().size();
   HttpResponse file = w.Get(d.Page() + "/evidence", aud);
   REQUIRE(file.status == 200);
   for (const std::string& secret : kBodies) CHECK_FALSE(Has(file.body, secret));
-  appended = EventsSince(w, n);
+  appended = w.EventsSince(n);
   REQUIRE(appended.size() == 1);
   CHECK(appended[0].type == "access.exported");
   CHECK(appended[0].h["purpose"] == "audit");

@@ -20,18 +20,6 @@ namespace {
 
 using http::HttpResponse;
 
-bool Has(const std::string& html, const std::string& text) { return html.find(text) != std::string::npos; }
-
-// The events appended after the first `n`.
-std::vector<ledger::Event> EventsSince(WorkspaceWorld& w, std::uint64_t n) {
-  auto snap = w.ledger->store().Read().value();
-  std::vector<ledger::Event> out;
-  for (std::uint64_t seq = n + 1; seq <= w.ledger->writer().size(); ++seq)
-    out.push_back(
-        ledger::DecodeEvent(ledger::ReadEventLine(snap, w.ledger->store(), seq).value()).value());
-  return out;
-}
-
 std::string SubjectOf(WorkspaceWorld& w, const std::string& case_id) {
   return projections::ReadCase(w.ledger->store(), w.ledger->dbs(), case_id)
       .value()
@@ -65,7 +53,7 @@ TEST_CASE("the DPO finds a person by CPR number in a POST body; the lookup is re
   CHECK_FALSE(Has(found.body, cpr));           // never echoed back
   CHECK(HeaderOf(found, "Location").empty());  // answered in place: no URL carries it
   // The lookup's access.read (purpose lookup, by the DPO) was appended.
-  auto appended = EventsSince(w, n);
+  auto appended = w.EventsSince(n);
   REQUIRE(appended.size() == 1);
   CHECK(appended[0].type == "access.read");
   CHECK(appended[0].case_id == case_id);
@@ -131,7 +119,7 @@ TEST_CASE("the subject-access export for the DPO only, recorded first; erasure w
   REQUIRE(page.status == 200);
   CHECK(Has(page.body, "Testperson 9001"));
   CHECK(Has(page.body, "Politiet"));  // the disclosure's recipient, labelled
-  auto appended = EventsSince(w, n);
+  auto appended = w.EventsSince(n);
   REQUIRE(appended.size() == 1);
   CHECK(appended[0].type == "access.exported");
   CHECK(appended[0].case_id == case_id);
@@ -146,7 +134,7 @@ TEST_CASE("the subject-access export for the DPO only, recorded first; erasure w
   const Json j = Json::parse(file.body);
   CHECK(j["subject"] == subject);
   CHECK(j["cases"][0]["case"] == case_id);
-  CHECK(EventsSince(w, n).size() == 1);
+  CHECK(w.EventsSince(n).size() == 1);
   CHECK(w.Get("/ui/subjects/s-nope/export", dpo).status == 404);
 
   // Erasure: without CSRF 403 and nothing appended; without a reason the form names it.
@@ -164,7 +152,7 @@ TEST_CASE("the subject-access export for the DPO only, recorded first; erasure w
   HttpResponse done = w.Post(base + "/erase", "csrf=" + csrf + "&reason=gdpr_art17", dpo);
   REQUIRE(done.status == 303);
   CHECK(HeaderOf(done, "Location") == base + "/notify?erased=1");
-  appended = EventsSince(w, n);
+  appended = w.EventsSince(n);
   REQUIRE(appended.size() == 1);
   CHECK(appended[0].type == "subject.erased");
   CHECK(appended[0].h["reason"] == "gdpr_art17");
@@ -205,7 +193,7 @@ TEST_CASE("the subject-access export for the DPO only, recorded first; erasure w
   HttpResponse recorded = w.Post(base + "/notify", told + "&h.recipients.police=on", dpo);
   REQUIRE(recorded.status == 303);
   CHECK(HeaderOf(recorded, "Location") == base + "/notify?told=1");
-  appended = EventsSince(w, n);
+  appended = w.EventsSince(n);
   REQUIRE(appended.size() == 1);
   CHECK(appended[0].type == "recipients.notified");
   CHECK(appended[0].case_id == case_id);
@@ -265,7 +253,7 @@ TEST_CASE("the DPO sets a legal hold from the person's page: erasure is refused 
   HttpResponse set = w.Post(hold, "csrf=" + csrf + "&type=legal_hold.set&h.ground=complaint&body.note=klage", dpo);
   REQUIRE(set.status == 303);
   CHECK(HeaderOf(set, "Location") == hold + "?done=set");
-  auto appended = EventsSince(w, n);
+  auto appended = w.EventsSince(n);
   REQUIRE(appended.size() == 1);
   CHECK(appended[0].type == "legal_hold.set");
   CHECK(appended[0].h["ground"] == "complaint");
@@ -284,7 +272,7 @@ TEST_CASE("the DPO sets a legal hold from the person's page: erasure is refused 
   // Released; a second release (sent from a stale page) is answered 409.
   n = w.ledger->writer().size();
   REQUIRE(w.Post(hold, "csrf=" + csrf + "&type=legal_hold.released&h.ground=complaint", dpo).status == 303);
-  CHECK(EventsSince(w, n).at(0).type == "legal_hold.released");
+  CHECK(w.EventsSince(n).at(0).type == "legal_hold.released");
   HttpResponse stale = w.Post(hold, "csrf=" + csrf + "&type=legal_hold.released&h.ground=complaint", dpo);
   CHECK(stale.status == 409);
   CHECK(Has(stale.body, "value=\"legal_hold.set\""));
@@ -332,7 +320,7 @@ TEST_CASE("the DPO's users page: add a user (the token shown once, and it signs 
   const std::string token = ShownToken(added.body);
   REQUIRE_FALSE(token.empty());
   CHECK(HeaderOf(added, "Location").empty());
-  auto appended = EventsSince(w, n);
+  auto appended = w.EventsSince(n);
   REQUIRE(appended.size() == 1);
   CHECK(appended[0].type == "user.registered");
   CHECK(appended[0].h["role"] == "caseworker");
@@ -358,7 +346,7 @@ TEST_CASE("the DPO's users page: add a user (the token shown once, and it signs 
   HttpResponse revoked = w.Post("/ui/users/" + user + "/revoke", "csrf=" + csrf, dpo);
   CHECK(revoked.status == 303);
   CHECK(HeaderOf(revoked, "Location") == "/ui/users?revoked=1");
-  CHECK(EventsSince(w, n).at(0).type == "user.revoked");
+  CHECK(w.EventsSince(n).at(0).type == "user.revoked");
   CHECK(w.Post("/ui/signin", "token=" + fresh + "&lang=da").status == 401);
 }
 
@@ -368,22 +356,27 @@ TEST_CASE("the DPO's users page: add a user (the token shown once, and it signs 
 namespace caseledger::web {
 namespace {
 
+// A coordinator's assessment finding the case unfounded (its subject then
+// falls due for erasure after the retention policy's days).
+void RecordUnfounded(WorkspaceWorld& w, const std::string& case_id) {
+  auto r = w.Walk().Post(w.tokens.co, "/v1/cases/" + case_id + "/events",
+                         {{"type", "assessment.recorded"},
+                          {"h", {{"outcome", "unfounded"},
+                                 {"grounds", {{{"code", "b.threat"}, {"observed_on", "2026-01-15"}}}},
+                                 {"panel", "infohus"},
+                                 {"factors", testing::WalkJson::object()}}},
+                          {"body", {{"reasoning", "synthetic"}}}});
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+}
+
 TEST_CASE("the DPO's retention page: the plan (an unfounded concern falls due within 30 days), "
           "the run erases only what is due; others get 403; CSRF first",
           "[web][dpo][retention]") {
   WorkspaceWorld w;
   const std::string case_id = w.Report(testing::CaseWalk::Concern("b.threat"));
   const std::string subject = SubjectOf(w, case_id);
-  auto walk = w.Walk();
-  auto r = walk.Post(w.tokens.co, "/v1/cases/" + case_id + "/events",
-                     {{"type", "assessment.recorded"},
-                      {"h", {{"outcome", "unfounded"},
-                             {"grounds", {{{"code", "b.threat"}, {"observed_on", "2026-01-15"}}}},
-                             {"panel", "infohus"},
-                             {"factors", testing::WalkJson::object()}}},
-                      {"body", {{"reasoning", "synthetic"}}}});
-  INFO(r.body);
-  REQUIRE(r.status == 201);
+  RecordUnfounded(w, case_id);
   const std::string dpo = w.SignIn(w.tokens.dpo);
   HttpResponse page = w.Get("/ui/retention", dpo);
   REQUIRE(page.status == 200);
@@ -401,7 +394,7 @@ TEST_CASE("the DPO's retention page: the plan (an unfounded concern falls due wi
   HttpResponse ran = w.Post("/ui/retention/run", "csrf=" + w.Csrf(dpo), dpo);
   REQUIRE(ran.status == 200);
   CHECK(Has(ran.body, "Slettet ved kørslen: 0."));
-  for (const ledger::Event& e : EventsSince(w, n)) CHECK(e.type != "subject.erased");
+  for (const ledger::Event& e : w.EventsSince(n)) CHECK(e.type != "subject.erased");
   CHECK_FALSE(w.ledger->keys().IsDestroyed(subject));
 }
 
@@ -412,24 +405,12 @@ TEST_CASE("the DPO's retention run erases who is due, on screen, and no one a ho
   WorkspaceOptions o;
   o.clock = [ahead] { return ledger::NowMicros() + ahead->load(); };
   WorkspaceWorld w(std::move(o));
-  auto walk = w.Walk();
-  const auto unfounded = [&](const std::string& case_id) {
-    auto r = walk.Post(w.tokens.co, "/v1/cases/" + case_id + "/events",
-                       {{"type", "assessment.recorded"},
-                        {"h", {{"outcome", "unfounded"},
-                               {"grounds", {{{"code", "b.threat"}, {"observed_on", "2026-01-15"}}}},
-                               {"panel", "infohus"},
-                               {"factors", testing::WalkJson::object()}}},
-                        {"body", {{"reasoning", "synthetic"}}}});
-    INFO(r.body);
-    REQUIRE(r.status == 201);
-  };
   const std::string due = w.Report(testing::CaseWalk::Concern("b.threat"));
   testing::WalkJson other = testing::CaseWalk::Concern("b.threat");
   other["body"]["identity"]["cpr"] = "000101-4321";
   const std::string held = w.Report(other);
-  unfounded(due);
-  unfounded(held);
+  RecordUnfounded(w, due);
+  RecordUnfounded(w, held);
   const std::string dpo = w.SignIn(w.tokens.dpo);
   const std::string csrf = w.Csrf(dpo);
   REQUIRE(w.Post("/ui/cases/" + held + "/hold", "csrf=" + csrf + "&type=legal_hold.set&h.ground=court_case",

@@ -27,8 +27,6 @@ namespace {
 
 using http::HttpResponse;
 
-bool Has(const std::string& html, const std::string& text) { return html.find(text) != std::string::npos; }
-
 ledger::Micros At(const std::string& utc) { return ledger::ParseTime(utc).value(); }
 
 // A data dir whose users were registered on 06-01-2025, the workspace on the

@@ -26,8 +26,6 @@ namespace {
 using http::HttpResponse;
 using projections::FormKind;
 
-bool Has(const std::string& html, const std::string& text) { return html.find(text) != std::string::npos; }
-
 projections::CaseView ViewOf(WorkspaceWorld& w, const std::string& case_id) {
   return projections::ReadCase(w.ledger->store(), w.ledger->dbs(), case_id).value().state.Derive();
 }

@@ -7,8 +7,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/service.h"
+#include "ledger/event.h"
 #include "tests/http/case_walk.h"
 #include "tests/http/service_world.h"
 #include "web/workspace.h"
@@ -19,6 +21,10 @@ inline std::string HeaderOf(const http::HttpResponse& r, const std::string& name
   for (const auto& [k, v] : r.headers)
     if (k == name) return v;
   return "";
+}
+
+inline bool Has(const std::string& html, const std::string& text) {
+  return html.find(text) != std::string::npos;
 }
 
 // The value of a hidden field `name` in a page ("" if none).
@@ -75,6 +81,15 @@ struct WorkspaceWorld : testing::ServiceWorld {
   }
   std::string Csrf(const std::string& cookie) {
     return HiddenField(Get("/ui/home", cookie).body, "csrf");
+  }
+  // The events appended after the first `n`.
+  std::vector<ledger::Event> EventsSince(std::uint64_t n) {
+    auto snap = ledger->store().Read().value();
+    std::vector<ledger::Event> out;
+    for (std::uint64_t seq = n + 1; seq <= ledger->writer().size(); ++seq)
+      out.push_back(
+          ledger::DecodeEvent(ledger::ReadEventLine(snap, ledger->store(), seq).value()).value());
+    return out;
   }
 };
 
