@@ -138,14 +138,62 @@ std::string SignerLabel(std::string_view name, std::uint32_t key_id) {
 
 }  // namespace
 
-std::uint32_t NoteKeyId(std::string_view name, const Ed25519PublicKey& key) {
+std::uint32_t NoteKeyIdOfType(std::string_view name, std::uint8_t type,
+                              const Ed25519PublicKey& key) {
   Sha256Hasher h;
-  h.Update(AsBytes(name))
-      .Update(std::uint8_t{0x0A})
-      .Update(kNoteEd25519Type)
-      .Update(key.view());
+  h.Update(AsBytes(name)).Update(std::uint8_t{0x0A}).Update(type).Update(
+      key.view());
   const Digest d = h.Final();
   return DecodeBigEndian32(d.bytes.data());
+}
+
+std::uint32_t NoteKeyId(std::string_view name, const Ed25519PublicKey& key) {
+  return NoteKeyIdOfType(name, kNoteEd25519Type, key);
+}
+
+std::string FormatVerifierKey(std::string_view name, std::uint32_t key_id,
+                              std::uint8_t type, const Ed25519PublicKey& key) {
+  Bytes typed;
+  typed.reserve(1 + key.bytes.size());
+  typed.push_back(type);
+  typed.insert(typed.end(), key.bytes.begin(), key.bytes.end());
+  std::string s = SignerLabel(name, key_id);
+  s += '+';
+  s += Base64Encode(typed);
+  return s;
+}
+
+Result<VerifierKey> ParseVerifierKey(std::string_view vkey,
+                                     std::uint8_t want_type) {
+  const auto [name, rest] = Chop(vkey, '+');
+  const auto [hash16, key64] = Chop(rest, '+');
+  CL_RETURN_IF_ERROR(
+      ValidateNoteKeyName(name).WithContext("note verifier key"));
+  const std::optional<std::uint32_t> id = ParseKeyIdHex(hash16);
+  if (!id)
+    return InvalidArgument("note verifier key: key id is not 8 hex digits");
+  Result<Bytes> typed = Base64Decode(key64);
+  if (!typed.ok() || typed->empty())
+    return InvalidArgument("note verifier key: key is not base64");
+  if ((*typed)[0] != want_type) {
+    return InvalidArgument("note verifier key: signature type " +
+                           std::to_string((*typed)[0]) + " where " +
+                           std::to_string(want_type) + " is required");
+  }
+  CL_ASSIGN_OR_RETURN(Ed25519PublicKey key,
+                      Ed25519PublicKeyFromBytes(ByteView(*typed).subspan(1)));
+  const std::uint32_t want = NoteKeyIdOfType(name, want_type, key);
+  if (*id != want) {
+    return InvalidArgument("note verifier key: key id " + KeyIdHex(*id) +
+                           " does not match name and key (" + KeyIdHex(want) +
+                           ")");
+  }
+  VerifierKey v;
+  v.name = std::string(name);
+  v.key_id = want;
+  v.type = want_type;
+  v.key = key;
+  return v;
 }
 
 Status ValidateNoteKeyName(std::string_view name) {
@@ -185,44 +233,15 @@ NoteVerifier NoteVerifier::For(std::string_view name,
 }
 
 std::string NoteVerifier::ToString() const {
-  Bytes typed;
-  typed.reserve(1 + key.bytes.size());
-  typed.push_back(kNoteEd25519Type);
-  typed.insert(typed.end(), key.bytes.begin(), key.bytes.end());
-  std::string s = SignerLabel(name, key_id);
-  s += '+';
-  s += Base64Encode(typed);
-  return s;
+  return FormatVerifierKey(name, key_id, kNoteEd25519Type, key);
 }
 
 Result<NoteVerifier> NoteVerifier::Parse(std::string_view vkey) {
-  const auto [name, rest] = Chop(vkey, '+');
-  const auto [hash16, key64] = Chop(rest, '+');
-  CL_RETURN_IF_ERROR(
-      ValidateNoteKeyName(name).WithContext("note verifier key"));
-  const std::optional<std::uint32_t> id = ParseKeyIdHex(hash16);
-  if (!id)
-    return InvalidArgument("note verifier key: key id is not 8 hex digits");
-  Result<Bytes> typed = Base64Decode(key64);
-  if (!typed.ok() || typed->empty())
-    return InvalidArgument("note verifier key: key is not base64");
-  if ((*typed)[0] != kNoteEd25519Type) {
-    return InvalidArgument("note verifier key: unknown signature type " +
-                           std::to_string((*typed)[0]) +
-                           " (only 1, Ed25519, is supported)");
-  }
-  CL_ASSIGN_OR_RETURN(Ed25519PublicKey key,
-                      Ed25519PublicKeyFromBytes(ByteView(*typed).subspan(1)));
-  const std::uint32_t want = NoteKeyId(name, key);
-  if (*id != want) {
-    return InvalidArgument("note verifier key: key id " + KeyIdHex(*id) +
-                           " does not match name and key (" + KeyIdHex(want) +
-                           ")");
-  }
+  CL_ASSIGN_OR_RETURN(VerifierKey k, ParseVerifierKey(vkey, kNoteEd25519Type));
   NoteVerifier v;
-  v.name = std::string(name);
-  v.key_id = want;
-  v.key = key;
+  v.name = std::move(k.name);
+  v.key_id = k.key_id;
+  v.key = k.key;
   return v;
 }
 

@@ -28,6 +28,28 @@ inline constexpr std::size_t kNoteMaxSignatures = 100;
 
 // Key id = first 4 bytes, big-endian, of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ pubkey).
 std::uint32_t NoteKeyId(std::string_view name, const Ed25519PublicKey& key);
+// The same for any signature type byte (0x04: cosignature/v1):
+// SHA-256(name ‖ 0x0A ‖ type ‖ pubkey)[:4], big-endian.
+std::uint32_t NoteKeyIdOfType(std::string_view name, std::uint8_t type,
+                              const Ed25519PublicKey& key);
+
+// A C2SP verifier key ("vkey") of an Ed25519-based signature type, parsed:
+// "<name>+<8 hex key id>+<base64(type ‖ 32-byte key)>".
+struct VerifierKey {
+  std::string name;
+  std::uint32_t key_id = 0;
+  std::uint8_t type = 0;
+  Ed25519PublicKey key;
+};
+// "<name>+<8 lower-hex key id>+<base64(type ‖ key)>".
+std::string FormatVerifierKey(std::string_view name, std::uint32_t key_id,
+                              std::uint8_t type, const Ed25519PublicKey& key);
+// Parses a vkey as Go's note.NewVerifier does (hex key id in either case) and
+// requires signature type `want_type` and key id =
+// NoteKeyIdOfType(name, want_type, key). InvalidArgument otherwise, saying
+// which part is wrong.
+Result<VerifierKey> ParseVerifierKey(std::string_view vkey,
+                                     std::uint8_t want_type);
 
 // Checks a key name per the spec: non-empty, valid UTF-8, no '+', no Unicode
 // white space (Go's unicode.IsSpace), and — since a note containing one is
