@@ -8,15 +8,18 @@ source file of the repository:
   * <nlohmann/json.hpp> only in base/json.h (the one JSON facade: Json);
   * Boost.Beast and Boost.Asio only in the HTTP transport: http/server.cc
     (the listener), http/session.cc (the connections) and their private
-    header http/transport.h, which only those two include; Asio's and
+    header http/transport.h, which only those two include, and the outgoing
+    client http/client.cc; Asio's and
     Beast's SSL (<boost/asio/ssl...>, <boost/beast/ssl...>) with them;
   * OpenSSL (<openssl/...>) only in the same HTTP transport (TLS), besides
     the HTTP tests' TLS clients and test certificates (tests/http/);
-  * the LMDB wrapper (ledger/lmdb/, namespace lmdb::) only inside ledger/:
+  * the LMDB wrapper (ledger/lmdb/, namespace lmdb::) only inside ledger/
+    and the witness (witness/, which keeps its own environment):
     the modules above read and write through ledger/tables.h (Tables,
     Snapshot, TableWrites), never an Env, Dbi, txn or cursor;
   * a module includes only itself and the modules it may depend on
-    (DEPENDS below): base < crypto < ledger < projections < app, then
+    (DEPENDS below): base < crypto < ledger < projections < app, the
+    witness (on ledger, below app), then
     demo (beside app, on projections), http (on app), web (on http and
     app) and cli (on all).
 
@@ -42,16 +45,19 @@ DEPENDS = {
     "crypto": ["base"],
     "ledger": ["base", "crypto"],
     "projections": ["base", "crypto", "ledger"],
-    "app": ["base", "crypto", "ledger", "projections"],
+    "witness": ["base", "crypto", "ledger"],
+    "app": ["base", "crypto", "ledger", "projections", "witness"],
     "demo": ["base", "crypto", "ledger", "projections"],
-    "http": ["base", "crypto", "ledger", "projections", "app"],
-    "web": ["base", "crypto", "ledger", "projections", "app", "http"],
-    "cli": ["base", "crypto", "ledger", "projections", "app", "demo", "http", "web"],
+    "http": ["base", "crypto", "ledger", "projections", "witness", "app"],
+    "web": ["base", "crypto", "ledger", "projections", "witness", "app", "http"],
+    "cli": ["base", "crypto", "ledger", "projections", "witness", "app", "demo", "http", "web"],
 }
 MODULES = list(DEPENDS)
 SOURCE_DIRS = MODULES + ["tests", "bench", "fuzz"]
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 TRANSPORT = {"http/server.cc", "http/session.cc", "http/transport.h"}
+# Beast and Asio also in the outgoing client (witness requests, mirrors).
+BEAST_USERS = TRANSPORT | {"http/client.cc"}
 LMDB_NAME = re.compile(r'\blmdb::')
 LINE_COMMENT = re.compile(r'//[^\n]*')
 
@@ -91,9 +97,9 @@ def check(rel, kind, target):
     if kind == "<" and target == "nlohmann/json.hpp" and rel != "base/json.h":
         found.append(f"{rel}: includes <nlohmann/json.hpp> (only base/json.h may; use Json)")
     if kind == "<" and (target.startswith("boost/beast") or target.startswith("boost/asio")):
-        if rel not in TRANSPORT:
+        if rel not in BEAST_USERS:
             found.append(f"{rel}: includes <{target}> (only the HTTP transport may: "
-                         "http/server.cc, http/session.cc, http/transport.h)")
+                         "http/server.cc, http/session.cc, http/transport.h, http/client.cc)")
     if kind == "<" and target.startswith("openssl/"):
         if rel not in TRANSPORT and not rel.startswith("tests/http/"):
             found.append(f"{rel}: includes <{target}> (only the HTTP transport may: "
@@ -113,8 +119,10 @@ def check(rel, kind, target):
 
 
 def above_ledger(rel):
+    # The witness (witness/) keeps its own LMDB environment, fsync'd, beside
+    # the ledger's and through the same wrapper (docs/architecture.md).
     mine = module_of(rel)
-    return mine is not None and mine not in ("base", "crypto", "ledger")
+    return mine is not None and mine not in ("base", "crypto", "ledger", "witness")
 
 
 def check_names(rel, text):
