@@ -5,7 +5,9 @@
 // master key, nor any data key.
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <string>
 
 #include "app/audit.h"
 #include "cli/commands.h"
@@ -119,7 +121,10 @@ void PrintSummary(std::ostream& out, const Json& r) {
 }  // namespace
 
 int CmdAudit(const std::string& dir, ReportFormat format,
-             const std::optional<std::string>& previous_file, const std::string& out) {
+             const std::optional<std::string>& previous_file, const std::string& out,
+             const WitnessArgs& witnesses) {
+  auto policy = ResolveWitnesses(witnesses);
+  if (!policy.ok()) return WitnessUsage(policy.status());
   auto domain = app::OpenReadOnlyDomain(dir);
   if (!domain.ok()) return Fail(domain.status());
   ledger::LogStore& store = *domain->store;
@@ -141,14 +146,21 @@ int CmdAudit(const std::string& dir, ReportFormat format,
   }
   auto report = app::BuildAudit(store, *verifier, *erasures, dbs, o);
   if (!report.ok()) return Fail(report.status());
-  if (Status s = WriteReport(out, "audit report",
-                             ReportText(format, *report, app::AuditHtml, PrintSummary));
-      !s.ok())
-    return Fail(s);
   const Json& in = (*report)["integrity"];
+  std::string text = ReportText(format, *report, app::AuditHtml, PrintSummary);
+  // The cosignatures of the latest stored checkpoint, the one the audit
+  // verified the log against.
+  int witness_exit = kExitOk;
+  if (policy->active()) {
+    witness_exit = ReportWitnesses(
+        *policy, dir, in.contains("latest_checkpoint") ? in["latest_checkpoint"] : Json(), format,
+        text);
+  }
+  if (Status s = WriteReport(out, "audit report", text); !s.ok()) return Fail(s);
   const bool consistent =
       !in.contains("consistency") || in["consistency"].value("consistent", false);
-  return in.value("verified", false) && consistent ? kExitOk : kExitVerifyFailed;
+  if (!in.value("verified", false) || !consistent) return kExitVerifyFailed;
+  return witness_exit;
 }
 
 }  // namespace caseledger::cli

@@ -9,6 +9,11 @@ namespace caseledger::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitVerifyFailed =
     1;                                 // `verify`: the log does not verify
+// verify-bundle, verify-evidence, audit, history with --witness/--quorum:
+// everything else verifies, but fewer than the quorum of the given witnesses
+// validly cosigned the checkpoint. Not a sysexits value; the same in
+// tools/verify_bundle.py and tools/verify_evidence.py.
+inline constexpr int kExitNoWitnessQuorum = 4;
 inline constexpr int kExitUsage = 64;  // EX_USAGE: bad command line
 // `serve`: the writer failed for good after a storage failure (it could not
 // rebuild its state from the disk); a restart reopens the data directory.

@@ -3,7 +3,9 @@
 // self-contained HTML page rendered from it (app/html.h). Reads the log and
 // the projections read-only (beside a running server, too) and needs no
 // secret: clear headers only, never a body.
+#include <optional>
 #include <sstream>
+#include <string>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -48,18 +50,24 @@ void PrintSummary(std::ostream& out, const Json& doc) {
 }  // namespace
 
 int CmdHistory(const std::string& dir, const std::string& case_id, ReportFormat format,
-               const std::string& out) {
+               const std::string& out, const WitnessArgs& witnesses) {
+  auto policy = ResolveWitnesses(witnesses);
+  if (!policy.ok()) return WitnessUsage(policy.status());
   auto domain = app::OpenReadOnlyDomain(dir);
   if (!domain.ok()) return Fail(domain.status());
   auto verifier = ledger::ReadVerifierFile(dir + "/ledger.pub");
   if (!verifier.ok()) return Fail(verifier.status());
   auto doc = app::BuildCaseHistory(*domain->store, *verifier, domain->dbs, case_id, ledger::NowMicros());
   if (!doc.ok()) return Fail(doc.status());
-  if (Status s = WriteReport(out, "case history",
-                             ReportText(format, *doc, app::CaseHistoryHtml, PrintSummary));
-      !s.ok())
-    return Fail(s);
-  return (*doc)["verification"].value("all_verified", false) ? kExitOk : kExitVerifyFailed;
+  std::string text = ReportText(format, *doc, app::CaseHistoryHtml, PrintSummary);
+  // The cosignatures of the latest checkpoint, the one the inclusion proofs
+  // lead to.
+  int witness_exit = kExitOk;
+  if (policy->active())
+    witness_exit = ReportWitnesses(*policy, dir, (*doc)["checkpoint"], format, text);
+  if (Status s = WriteReport(out, "case history", text); !s.ok()) return Fail(s);
+  if (!(*doc)["verification"].value("all_verified", false)) return kExitVerifyFailed;
+  return witness_exit;
 }
 
 }  // namespace caseledger::cli

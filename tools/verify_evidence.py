@@ -8,8 +8,13 @@ from the specifications only,
 with the signed-note and canonical-JSON helpers of verify_bundle.py (which
 shares no code with caseledger). Needs Python 3 and python3-cryptography.
 
-Usage: verify_evidence.py FILE [--key VERIFIER_KEY]
-Exit codes: 0 verified, 1 tampered, 2 incomplete, 3 unknown key, 64 usage.
+Usage: verify_evidence.py FILE [--key VERIFIER_KEY] [--witness VKEY]... [--quorum K]
+  --witness VKEY  a witness's cosigner key (C2SP vkey of type 0x04), or @FILE
+                  with one per line; repeatable
+  --quorum K      how many distinct given witnesses must have validly cosigned
+                  the checkpoint (cosignature/v1); default: all given
+Exit codes: 0 verified, 1 tampered, 2 incomplete, 3 unknown key,
+4 no witness quorum, 64 usage.
 """
 import base64
 import json
@@ -18,9 +23,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cryptography.exceptions import InvalidSignature  # noqa: E402
-from verify_bundle import (EVENT_PREFIX, INCOMPLETE, TAMPERED, UNKNOWN_KEY, USAGE,  # noqa: E402
-                           VERIFIED, Verdict, canonical, no_duplicates, open_checkpoint,
-                           parse_verifier, reject_float, sha256)
+from verify_bundle import (EVENT_PREFIX, INCOMPLETE, NAMES, TAMPERED, USAGE,  # noqa: E402
+                           UNKNOWN_KEY, VERIFIED, Usage, Verdict, canonical, check_quorum,
+                           no_duplicates, open_checkpoint, parse_args, parse_verifier,
+                           reject_float, resolve_witnesses, sha256)
 
 
 def root_from_inclusion(index, size, leaf, path):
@@ -96,9 +102,10 @@ def verify(text, trusted_key):
     return note, f"verified event {index + 1} ({obj.get('type')}) in the log of {size} events"
 
 
-def verify_file(path, trusted_key):
+def verify_file(path, trusted_key, witnesses=(), quorum=0):
     """Every document of the file (one per line), in order; the first failure
-    decides. Prints one line per document."""
+    decides. Prints one line per document; then, if all verified and witnesses
+    are given, the cosignatures of their one checkpoint."""
     try:
         lines = [x for x in open(path, encoding="utf-8").read().split("\n") if x.strip()]
     except (OSError, UnicodeDecodeError) as e:
@@ -116,25 +123,29 @@ def verify_file(path, trusted_key):
                 raise Verdict(TAMPERED, "a document is proved against another checkpoint than the first")
             print(message)
         except Verdict as v:
-            print(["verified", "tampered", "incomplete", "unknown key"][v.code] + ": " + str(v))
+            print(NAMES[v.code] + ": " + str(v))
             if code == VERIFIED:
                 code = v.code
+    if code != VERIFIED or not witnesses:
+        return code
+    code, verdict, summary = check_quorum(first, witnesses, quorum)
+    if verdict:
+        print(verdict)
+    print(summary)
     return code
 
 
 def main(argv):
-    args = argv[1:]
-    key = None
-    if len(args) == 3 and args[1] == "--key":
-        key = args[2]
-        args = args[:1]
-    if len(args) != 1:
-        print(__doc__.strip().splitlines()[-2], file=sys.stderr)
+    try:
+        path, key, witness_args, quorum = parse_args(argv)
+        witnesses, quorum = resolve_witnesses(witness_args, quorum)
+    except Usage as e:
+        print(f"verify_evidence.py: {e}\n" + __doc__[__doc__.index("Usage:"):].rstrip(), file=sys.stderr)
         return USAGE
     try:
-        return verify_file(args[0], key)
+        return verify_file(path, key, witnesses, quorum)
     except Verdict as v:
-        print(["verified", "tampered", "incomplete", "unknown key"][v.code] + ": " + str(v))
+        print(NAMES[v.code] + ": " + str(v))
         return v.code
 
 

@@ -2,12 +2,19 @@
 // bundles through the real binary, with their exit codes.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
 
 #include "base/json.h"
+#include "crypto/cosignature.h"
+#include "crypto/ed25519.h"
+#include "crypto/note.h"
+#include "ledger/canonical_json.h"
+#include "ledger/cosignature_store.h"
 #include "tests/e2e/process.h"
 #include "tests/e2e/synthetic.h"
 
@@ -360,6 +367,255 @@ TEST_CASE("retention run reports through the CLI, as text and JSON", "[e2e][rete
   CHECK(report["subjects"] == 1);
   CHECK(report["erased"].empty());
   CHECK(report["policy"]["source"] == "defaults (DESIGN §7.3)");
+}
+
+// Witness quorum (docs/formats/cosignature.md): the bundle's and the
+// evidence's checkpoint note with cosignature lines made by crypto::Cosign,
+// checked by our CLI and by the independent Python verifiers (Debian's
+// python3, as in CI): the same exit codes, the same witness lines.
+
+// `s` quoted for sh.
+std::string ShellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs tools/<script> with /usr/bin/python3 on `args`.
+RunResult RunPython(const std::string& script, const std::vector<std::string>& args) {
+  TempDir tmp;
+  std::string cmd = "/usr/bin/python3 " + ShellQuote(std::string(CASELEDGER_SOURCE_DIR) + "/tools/" + script);
+  for (const auto& a : args) cmd += " " + ShellQuote(a);
+  cmd += " >" + ShellQuote(tmp / "out") + " 2>" + ShellQuote(tmp / "err") + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ReadFile(tmp / "out");
+  r.err = ReadFile(tmp / "err");
+  return r;
+}
+
+struct TestWitness {
+  std::string name;
+  crypto::Ed25519SigningKey key;
+  std::string vkey() const { return crypto::CosignerVerifier::For(name, key.public_key()).ToString(); }
+  // Its cosignature line over note text `text`.
+  std::string Line(const std::string& text) const {
+    auto line = crypto::Cosign(text, name, key, 1700000000);
+    REQUIRE(line.ok());
+    return *line;
+  }
+  // The same with one character of the signature changed.
+  std::string AlteredLine(const std::string& text) const {
+    std::string line = Line(text);
+    char& c = line[line.size() - 12];
+    c = c == 'A' ? 'B' : 'A';
+    return line;
+  }
+};
+
+TestWitness MakeWitness(const std::string& name, std::uint8_t first) {
+  Bytes seed(32);
+  for (std::size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<std::uint8_t>(first + i);
+  auto key = crypto::Ed25519SigningKey::FromSeed(seed);
+  REQUIRE(key.ok());
+  return {name, std::move(key).value()};
+}
+
+// The text of a signed note: up to and including the "\n" before the blank line.
+std::string NoteText(const std::string& note) { return note.substr(0, note.find("\n\n") + 1); }
+
+// Runs `verify` (verify-bundle or verify-evidence) on `path` with `args`,
+// ours and the Python tool's; both must exit `want`, and print `says` if given.
+void ExpectBoth(int want, const std::string& verify, const std::string& path,
+                const std::vector<std::string>& args, const std::string& says = "") {
+  std::vector<std::string> ours_args = {verify, path};
+  ours_args.insert(ours_args.end(), args.begin(), args.end());
+  std::vector<std::string> py_args = {path};
+  py_args.insert(py_args.end(), args.begin(), args.end());
+  const RunResult ours = Run(ours_args);
+  const RunResult py =
+      RunPython(verify == "verify-bundle" ? "verify_bundle.py" : "verify_evidence.py", py_args);
+  INFO(verify << " " << path.substr(path.rfind('/') + 1) << " with " << args.size()
+              << " arguments\nours:   " << ours.out << ours.err << "\npython: " << py.out
+              << py.err);
+  CHECK(ours.exit_code == want);
+  CHECK(py.exit_code == want);
+  if (!says.empty()) {
+    CHECK_THAT(ours.out, Catch::Contains(says));
+    CHECK_THAT(py.out, Catch::Contains(says));
+  }
+}
+
+TEST_CASE("witness quorum: verify-bundle and verify-evidence, ours and the Python tools agree",
+          "[e2e][witness]") {
+  TempDir tmp;
+  const std::string dir = tmp / "data";
+  REQUIRE(Run({"init", "--data", dir, "--origin", "example.invalid/quorum"}).exit_code == 0);
+  std::string input;
+  for (int i = 0; i < 12; ++i) input += CommandLine(i);
+  REQUIRE(Run({"import", "--data", dir}, input).exit_code == 0);
+  const std::string plain = tmp / "plain";
+  REQUIRE(Run({"export-bundle", "--data", dir, "--out", plain}).exit_code == 0);
+  REQUIRE(Run({"evidence", "--data", dir, "--seq", "5", "--out", tmp / "plain.json"}).exit_code == 0);
+  const std::string note = ReadFile(plain + "/checkpoint.txt");
+  const std::string text = NoteText(note);
+
+  const TestWitness w1 = MakeWitness("witness.example/w1", 0x00);
+  const TestWitness w2 = MakeWitness("witness.example/w2", 0x20);
+  const TestWitness w3 = MakeWitness("witness.example/w3", 0x60);
+  const TestWitness w4 = MakeWitness("witness.example/w4", 0x80);  // never given
+  // w1 and w2 cosigned; w3 did not; w4's line (altered) is not by a given key.
+  const std::string good_note = note + w1.Line(text) + w2.Line(text) + w4.AlteredLine(text);
+  // w1 and w2 cosigned; w3's cosignature is altered.
+  const std::string bad_note = note + w1.Line(text) + w2.Line(text) + w3.AlteredLine(text);
+
+  // The same bundle and evidence, with `cosigned` as their checkpoint note.
+  auto bundle_with = [&](const std::string& name, const std::string& cosigned) {
+    const std::string b = tmp / name;
+    std::filesystem::copy(plain, b);
+    WriteFile(b + "/checkpoint.txt", cosigned);
+    return b;
+  };
+  auto evidence_with = [&](const std::string& name, const std::string& cosigned) {
+    Json doc = Json::parse(ReadFile(tmp / "plain.json"));
+    doc["checkpoint"] = cosigned;
+    WriteFile(tmp / name, ledger::CanonicalJson(doc) + "\n");
+    return tmp / name;
+  };
+  const std::vector<std::string> all3 = {"--witness", w1.vkey(), "--witness", w2.vkey(),
+                                         "--witness", w3.vkey()};
+  auto with = [](std::vector<std::string> v, std::initializer_list<std::string> more) {
+    v.insert(v.end(), more);
+    return v;
+  };
+  std::string log_vkey = ReadFile(dir + "/ledger.pub");
+  log_vkey.pop_back();
+  const std::string two_of_three =
+      "witnesses (quorum 2 of 3): cosigned: witness.example/w1, witness.example/w2; "
+      "not cosigned: witness.example/w3";
+
+  struct Kind {
+    std::string verify, plain, good, bad;
+  };
+  const std::vector<Kind> kinds = {
+      {"verify-bundle", plain, bundle_with("good", good_note), bundle_with("bad", bad_note)},
+      {"verify-evidence", tmp / "plain.json", evidence_with("good.json", good_note),
+       evidence_with("bad.json", bad_note)},
+  };
+  for (const Kind& k : kinds) {
+    // Quorum 2 of the three given, two valid: verified.
+    ExpectBoth(0, k.verify, k.good, with(all3, {"--quorum", "2"}), two_of_three);
+    // Quorum 3 (the default: all given), only two: no witness quorum.
+    ExpectBoth(4, k.verify, k.good, all3,
+               "no witness quorum: only 2 of the 3 given witnesses cosigned the checkpoint; "
+               "the quorum is 3");
+    ExpectBoth(4, k.verify, k.good, with(all3, {"--quorum", "3"}));
+    // An altered cosignature of a given witness: tampered, whatever the quorum.
+    ExpectBoth(1, k.verify, k.bad, with(all3, {"--quorum", "2"}),
+               "tampered: the cosignature of witness witness.example/w3 does not verify");
+    ExpectBoth(1, k.verify, k.bad, with(all3, {"--quorum", "0"}));
+    // A witness not given is ignored (w3's altered line, w4's).
+    ExpectBoth(0, k.verify, k.bad, {"--witness", w1.vkey(), "--witness", w2.vkey()},
+               "witnesses (quorum 2 of 2): cosigned: witness.example/w1, witness.example/w2; "
+               "not cosigned: none");
+    ExpectBoth(0, k.verify, k.good, {"--witness", w2.vkey(), "--quorum", "1"});
+    // The same key twice is one witness.
+    ExpectBoth(0, k.verify, k.good,
+               {"--witness", w1.vkey(), "--witness", w1.vkey(), "--quorum", "1"},
+               "witnesses (quorum 1 of 1)");
+    // Without --witness: verified as before, cosignatures or not.
+    ExpectBoth(0, k.verify, k.plain, {}, "verified");
+    ExpectBoth(0, k.verify, k.good, {});
+    ExpectBoth(0, k.verify, k.bad, {});
+    // No cosignature at all, quorum 2: no witness quorum.
+    ExpectBoth(4, k.verify, k.plain, {"--witness", w1.vkey(), "--witness", w2.vkey()},
+               "cosigned: none");
+    ExpectBoth(4, k.verify, k.plain,
+               {"--witness", w1.vkey(), "--witness", w2.vkey(), "--quorum", "2"});
+    // The keys from a file, one per line.
+    WriteFile(tmp / "witnesses.txt", "# our witnesses\n" + w1.vkey() + "\n\n" + w2.vkey() +
+                                         "\r\n" + w3.vkey() + "\n");
+    ExpectBoth(0, k.verify, k.good, {"--witness", "@" + tmp / "witnesses.txt", "--quorum", "2"},
+               two_of_three);
+    // Bad command lines: 64.
+    ExpectBoth(64, k.verify, k.good, {"--witness", w1.vkey(), "--quorum", "2"});
+    ExpectBoth(64, k.verify, k.good, {"--quorum", "1"});
+    ExpectBoth(64, k.verify, k.good, {"--witness", "witness.example/w1+00000000+AQID"});
+    ExpectBoth(64, k.verify, k.good, {"--witness", log_vkey});  // type 0x01, not 0x04
+    ExpectBoth(64, k.verify, k.good, {"--witness", "@" + tmp / "no-such-file"});
+    // The log's own checks come first: an unknown log key stays unknown key.
+    ExpectBoth(3, k.verify, k.good,
+               with(all3, {"--quorum", "2", "--key",
+                           "other.invalid+00000000+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="}));
+  }
+}
+
+TEST_CASE("witness quorum: audit and history check the latest stored checkpoint",
+          "[e2e][witness]") {
+  TempDir tmp;
+  const std::string dir = tmp / "data";
+  REQUIRE(Run({"init", "--data", dir}).exit_code == 0);
+  REQUIRE(Run({"import", "--data", dir}, ConcernLine(1) + ConcernLine(2)).exit_code == 0);
+  const TestWitness w1 = MakeWitness("witness.example/w1", 0x00);
+  const std::string c2 = SyntheticId('c', 2);
+  // The stored checkpoint carries no cosignature: a quorum of 1 is not met.
+  auto audit = Run({"audit", "--data", dir, "--witness", w1.vkey()});
+  INFO(audit.err);
+  CHECK(audit.exit_code == 4);
+  CHECK_THAT(audit.out, Catch::Contains("the log verifies") &&
+                            Catch::Contains("no witness quorum: only 0 of the 1 given witnesses") &&
+                            Catch::Contains("cosigned: none; not cosigned: witness.example/w1"));
+  auto json = Run({"audit", "--data", dir, "--json", "--witness", w1.vkey()});
+  CHECK(json.exit_code == 4);
+  CHECK(Json::parse(json.out)["integrity"]["verified"] == true);  // the document as documented
+  CHECK_THAT(json.err, Catch::Contains("no witness quorum"));
+  CHECK(Run({"audit", "--data", dir, "--witness", w1.vkey(), "--quorum", "0"}).exit_code == 0);
+  CHECK(Run({"audit", "--data", dir, "--quorum", "1"}).exit_code == 64);
+
+  auto history = Run({"history", "--data", dir, "--case", c2, "--witness", w1.vkey()});
+  CHECK(history.exit_code == 4);
+  CHECK_THAT(history.out, Catch::Contains("all 1 events verify") &&
+                              Catch::Contains("not cosigned: witness.example/w1"));
+  CHECK(Run({"history", "--data", dir, "--case", c2, "--html", "--witness", w1.vkey()}).exit_code == 4);
+  CHECK(Run({"history", "--data", dir, "--case", c2, "--witness", w1.vkey(), "--quorum", "0"})
+            .exit_code == 0);
+  CHECK(Run({"history", "--data", dir, "--case", c2, "--witness", w1.vkey(), "--quorum", "2"})
+            .exit_code == 64);
+  // Without --witness: as before.
+  CHECK(Run({"history", "--data", dir, "--case", c2}).exit_code == 0);
+  CHECK(Run({"audit", "--data", dir}).exit_code == 0);
+
+  // The cosignatures the node collected for the latest checkpoint (size 2)
+  // in DIR/cosignatures (ledger/cosignature_store.h) count.
+  const TestWitness w2 = MakeWitness("witness.example/w2", 0x20);
+  const std::string note = Run({"checkpoint", "--data", dir}).out;
+  REQUIRE(note.rfind("caseledger.invalid/demo\n2\n", 0) == 0);
+  {
+    auto store = ledger::CosignatureStore::Open(dir, /*read_only=*/false);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->Add(2, note, {{w1.name, w1.Line(NoteText(note))}}, 1, 1700000000).ok());
+  }
+  auto met = Run({"audit", "--data", dir, "--witness", w1.vkey()});
+  CHECK(met.exit_code == 0);
+  CHECK_THAT(met.out, Catch::Contains("witnesses (quorum 1 of 1): cosigned: witness.example/w1"));
+  CHECK(Run({"history", "--data", dir, "--case", c2, "--witness", w1.vkey()}).exit_code == 0);
+  CHECK(Run({"audit", "--data", dir, "--witness", w1.vkey(), "--witness", w2.vkey()}).exit_code ==
+        4);
+  {
+    auto store = ledger::CosignatureStore::Open(dir, /*read_only=*/false);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->Add(2, note, {{w2.name, w2.AlteredLine(NoteText(note))}}, 1, 1700000000).ok());
+  }
+  // w2's line is altered: tampered when w2 is given, ignored when not.
+  auto bad = Run({"audit", "--data", dir, "--json", "--witness", w1.vkey(), "--witness",
+                  w2.vkey(), "--quorum", "1"});
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.err, Catch::Contains("the cosignature of witness witness.example/w2 does not verify"));
+  CHECK(Run({"history", "--data", dir, "--case", c2, "--witness", w1.vkey(), "--witness",
+             w2.vkey(), "--quorum", "1"})
+            .exit_code == 1);
+  CHECK(Run({"audit", "--data", dir, "--witness", w1.vkey()}).exit_code == 0);
 }
 
 }  // namespace

@@ -33,6 +33,22 @@ echo "tail removed:"; expect 2 "$tmp/i"
 
 echo "foreign trusted key:"; expect 3 "$tmp/b" --key "other.invalid+00000000+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
 
+# Witnesses (docs/formats/cosignature.md): the exported checkpoint carries no
+# cosignature, so a quorum of a given witness is not met (4), in both; a
+# quorum above the witnesses given is a usage error (64). Cosigned bundles:
+# tests/e2e/cli_test.cc "witness quorum: …".
+w1='witness.example/w1+e75f6532+BAOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4'
+expect_bundle_both() {  # expect_bundle_both CODE DIR [ARGS]
+  local want=$1 dir=$2; shift 2
+  expect "$want" "$dir" "$@"
+  set +e; ours=$("$bin" verify-bundle "$dir" "$@" 2>&1); got_ours=$?; set -e
+  echo "  ours: $ours (exit $got_ours)"
+  [ "$got_ours" -eq "$want" ] || { echo "FAIL: ours: expected exit $want"; exit 1; }
+}
+echo "a witness, no cosignature:"; expect_bundle_both 4 "$tmp/b" --witness "$w1"
+echo "a witness, quorum 0:"; expect_bundle_both 0 "$tmp/b" --witness "$w1" --quorum 0
+echo "quorum 2 of one witness:"; expect_bundle_both 64 "$tmp/b" --witness "$w1" --quorum 2
+
 # Evidence of single events (docs/formats/evidence.md): the Python verifier
 # (tools/verify_evidence.py, RFC 9162 inclusion from the spec) and ours agree.
 expect_both() {  # expect_both CODE FILE [ARGS]
