@@ -344,6 +344,11 @@ Result<Json> BuildAudit(ledger::LogStore& store, const crypto::NoteVerifier& ver
     t = now;
   };
   report["integrity"] = Integrity(store, verifier, o);
+  if (o.witnessing) {
+    Result<Json> w = WitnessingReport(store, o.cosignatures, *o.witnessing, o.now / 1000000);
+    report["integrity"]["witnessing"] =
+        w.ok() ? std::move(*w) : Json{{"problem", w.status().ToString()}};
+  }
   lap("verify_ms");
   CL_ASSIGN_OR_RETURN(projections::BuiltTo built, projections::ReadBuiltTo(store, dbs));
   report["projections_built_to"] = built.size;

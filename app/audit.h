@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 
+#include "app/witnessing.h"
 #include "base/result.h"
 #include "crypto/note.h"
 #include "crypto/sha256.h"
@@ -49,6 +50,11 @@ struct AuditOptions {
   };
   std::optional<Previous> previous;
   unsigned threads = 0;  // for the verify; 0 = all cores
+  // The node's witnesses (docs/witnessing.md): integrity.witnessing reports
+  // the newest checkpoint with a quorum and raises FLAG-WITNESS when the log
+  // has gone without one for longer than the configured alarm.
+  std::optional<WitnessConfig> witnessing;
+  const ledger::CosignatureStore* cosignatures = nullptr;  // may be null
 };
 
 // `erasures`: Keystore::Erasures (the server) or Keystore::ReadErasures (the

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 
+#include "app/disclosure_evidence.h"
 #include "ledger/bundle.h"
 
 namespace caseledger::app {
@@ -50,14 +51,18 @@ void AddFile(std::string& tar, const std::string& name, std::string_view bytes,
 
 }  // namespace
 
-Result<AuditBundleTar> BuildAuditBundleTar(ledger::LogStore& store, std::string_view verifier_line) {
+Result<AuditBundleTar> BuildAuditBundleTar(ledger::LogStore& store, std::string_view verifier_line,
+                                           const ledger::CosignatureStore* cosignatures) {
+  CL_ASSIGN_OR_RETURN(std::optional<ledger::BundleCheckpoint> at,
+                      WitnessedCheckpoint(cosignatures));
   std::map<std::string, std::string, std::less<>> files;
   CL_ASSIGN_OR_RETURN(ledger::ExportResult r,
                       ledger::WriteBundle(store, verifier_line,
                                           [&](std::string_view file, std::string_view bytes) {
                                             files[std::string(file)].append(bytes);
                                             return Status::Ok();
-                                          }));
+                                          },
+                                          at));
   AuditBundleTar out;
   out.events = r.events;
   out.checkpoint_size = r.checkpoint_size;

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "ledger/cosignature_store.h"
 #include "ledger/log_store.h"
 
 namespace caseledger::app {
@@ -28,6 +29,9 @@ struct AuditBundleTar {
 // `verifier_line` (NoteVerifier::ToString), as a ustar archive held in
 // memory (the whole log: a download, not a backup). NotFound while the log
 // has no checkpoint; LMDB errors as the store's.
-Result<AuditBundleTar> BuildAuditBundleTar(ledger::LogStore& store, std::string_view verifier_line);
+// With `cosignatures` (the node's witnesses, docs/witnessing.md): cut at the
+// newest checkpoint that reached the witness quorum, with its cosignatures.
+Result<AuditBundleTar> BuildAuditBundleTar(ledger::LogStore& store, std::string_view verifier_line,
+                                           const ledger::CosignatureStore* cosignatures = nullptr);
 
 }  // namespace caseledger::app

@@ -17,14 +17,22 @@ Result<std::string> DisclosureCaseOf(ledger::LogStore& store, std::uint64_t requ
   return *event.case_id;
 }
 
-Result<DisclosureEvidence> MakeDisclosureEvidence(ledger::LogStore& store,
-                                                  const crypto::NoteVerifier& verifier,
-                                                  const projections::CaseView& view,
-                                                  std::uint64_t request) {
+Result<std::optional<ledger::BundleCheckpoint>> WitnessedCheckpoint(
+    const ledger::CosignatureStore* cosignatures) {
+  if (cosignatures == nullptr) return std::optional<ledger::BundleCheckpoint>();
+  CL_ASSIGN_OR_RETURN(auto c, cosignatures->NewestReachedQuorum());
+  if (!c) return std::optional<ledger::BundleCheckpoint>();
+  return std::optional<ledger::BundleCheckpoint>(ledger::BundleCheckpoint{c->size, c->Note()});
+}
+
+Result<DisclosureEvidence> MakeDisclosureEvidence(
+    ledger::LogStore& store, const crypto::NoteVerifier& verifier,
+    const projections::CaseView& view, std::uint64_t request,
+    const std::optional<ledger::BundleCheckpoint>& witnessed) {
   DisclosureEvidence out;
   out.steps = projections::DisclosureSteps(view, request);
   if (out.steps.empty()) return NotFound("not a disclosure request of its case");
-  CL_ASSIGN_OR_RETURN(std::vector<Json> set, ledger::MakeEvidenceSet(store, verifier, out.steps));
+  CL_ASSIGN_OR_RETURN(std::vector<Json> set, ledger::MakeEvidenceSet(store, verifier, out.steps, witnessed));
   for (const Json& e : set) out.text += ledger::CanonicalJson(e) + "\n";
   return out;
 }

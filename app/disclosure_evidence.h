@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "base/result.h"
+#include "ledger/bundle.h"
+#include "ledger/cosignature_store.h"
 #include "crypto/note.h"
 #include "ledger/log_store.h"
 #include "projections/case_state.h"
@@ -31,11 +33,17 @@ struct DisclosureEvidence {
 };
 
 // The evidence of disclosure `request` of the case `view` (its state now),
-// against the latest checkpoint. NotFound if `request` is no disclosure
-// request of the case; the log's errors otherwise.
-Result<DisclosureEvidence> MakeDisclosureEvidence(ledger::LogStore& store,
-                                                  const crypto::NoteVerifier& verifier,
-                                                  const projections::CaseView& view,
-                                                  std::uint64_t request);
+// against the newest witnessed checkpoint when it covers every step (see
+// ledger::MakeEvidenceSet), else the latest one. NotFound if `request` is no
+// disclosure request of the case; the log's errors otherwise.
+Result<DisclosureEvidence> MakeDisclosureEvidence(
+    ledger::LogStore& store, const crypto::NoteVerifier& verifier,
+    const projections::CaseView& view, std::uint64_t request,
+    const std::optional<ledger::BundleCheckpoint>& witnessed = std::nullopt);
+
+// The newest checkpoint that reached the node's witness quorum with its
+// cosignatures (docs/witnessing.md), or nullopt: none, or no store given.
+Result<std::optional<ledger::BundleCheckpoint>> WitnessedCheckpoint(
+    const ledger::CosignatureStore* cosignatures);
 
 }  // namespace caseledger::app

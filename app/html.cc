@@ -275,6 +275,28 @@ std::string AuditIntegrity(const Json& in) {
            "</p>\n";
   }
 
+  const Json& w = At(in, "witnessing");
+  if (w.is_object()) {
+    out += "<h3 id=\"witnessing\">Witnesses</h3>\n";
+    KeyValueTable c("Independent witnesses' cosignatures (C2SP tlog-witness)");
+    if (!At(w, "problem").is_null()) {
+      c.Row("Problem", "<span class=\"bad\">" + EV(At(w, "problem")) + "</span>");
+    } else {
+      std::string by;
+      for (const Json& n : At(w, "witnessed_by")) by += (by.empty() ? "" : ", ") + n.get<std::string>();
+      c.Row("Quorum", EV(At(w, "quorum")) + " of " + std::to_string(At(w, "witnesses").size()), true);
+      c.Row("Newest witnessed size", EV(At(w, "witnessed_size")), true);
+      c.Row("Cosigned by", by.empty() ? "<span class=\"none\">nobody</span>" : E(by));
+      c.Row("Events not yet witnessed", EV(At(w, "unwitnessed_events")), true);
+      if (!At(w, "unwitnessed_since").is_null())
+        c.Row("Unwitnessed since", EV(At(w, "unwitnessed_since")));
+      c.Row("Verdict", OkBad(At(w, "flag").is_null(), "within the alarm time",
+                             "FLAG-WITNESS: no quorum for longer than " +
+                                 Plain(At(w, "alarm_seconds")) + " s"));
+    }
+    out += c.Html();
+  }
+
   out += "<h3 id=\"consistency\">Consistency with the previous checkpoint</h3>\n";
   const Json& cons = At(in, "consistency");
   if (cons.is_object()) {

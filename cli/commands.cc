@@ -13,10 +13,12 @@
 #include "ledger/bundle.h"
 #include "ledger/evidence.h"
 #include "ledger/command.h"
+#include "ledger/cosignature_store.h"
 #include "ledger/event.h"
 #include "ledger/ledger.h"
 #include "ledger/proofs.h"
 #include "ledger/verify.h"
+#include "ledger/witness_quorum.h"
 #include "projections/disclosure_register.h"
 #include "projections/policy.h"
 #include "projections/projector.h"
@@ -232,11 +234,16 @@ int CmdProveConsistency(const std::string& dir, std::uint64_t from,
   return kExitOk;
 }
 
-int CmdExportBundle(const std::string& dir, const std::string& out) {
-  auto r = ledger::ExportBundle(dir, out);
+int CmdExportBundle(const std::string& dir, const std::string& out, bool unwitnessed) {
+  auto r = ledger::ExportBundle(dir, out, unwitnessed);
   if (!r.ok()) return Fail(r.status());
   std::cout << "exported " << r->events << " events and the checkpoint of size "
-            << r->checkpoint_size << " to " << out << "\n";
+            << r->checkpoint_size;
+  if (r->cosignatures > 0) std::cout << " with " << r->cosignatures << " witness cosignatures";
+  std::cout << " to " << out << "\n";
+  if (r->log_size > r->events)
+    std::cout << "the " << (r->log_size - r->events)
+              << " newer events are not yet witnessed (--unwitnessed includes them)\n";
   return kExitOk;
 }
 
@@ -248,6 +255,9 @@ int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
   std::unique_ptr<ledger::LogStore> store;
   std::vector<std::uint64_t> seqs;
   std::string text;
+  // Against the newest witnessed checkpoint when it covers them (docs/witnessing.md).
+  auto witnessed = ledger::WitnessedBundleCheckpoint(dir);
+  if (!witnessed.ok()) return Fail(witnessed.status());
   if (seq) {
     auto opened = ledger::LogStore::Open(dir, /*read_only=*/true);
     if (!opened.ok()) return Fail(opened.status());
@@ -263,13 +273,14 @@ int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
     if (!case_id.ok()) return Fail(case_id.status().WithContext("--disclosure"));
     auto snap = projections::ReadCase(*store, domain->dbs, *case_id);
     if (!snap.ok()) return Fail(snap.status());
-    auto made = app::MakeDisclosureEvidence(*store, *verifier, snap->state.Derive(), *disclosure);
+    auto made = app::MakeDisclosureEvidence(*store, *verifier, snap->state.Derive(), *disclosure,
+                                             *witnessed);
     if (!made.ok()) return Fail(made.status().WithContext("--disclosure"));
     seqs = made->steps;
     text = std::move(made->text);
   }
   if (seq) {
-    auto set = ledger::MakeEvidenceSet(*store, *verifier, seqs);
+    auto set = ledger::MakeEvidenceSet(*store, *verifier, seqs, *witnessed);
     if (!set.ok()) return Fail(set.status());
     for (const Json& e : *set) text += ledger::CanonicalJson(e) + "\n";
   }
@@ -290,7 +301,181 @@ int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
   return kExitOk;
 }
 
-int CmdVerifyEvidence(const std::string& file, const std::optional<std::string>& key) {
+Result<WitnessPolicy> ResolveWitnesses(const WitnessArgs& args) {
+  std::vector<std::string> vkeys;
+  for (const std::string& arg : args.keys) {
+    if (arg.empty() || arg[0] != '@') {
+      vkeys.push_back(arg);
+      continue;
+    }
+    std::ifstream in(arg.substr(1), std::ios::binary);
+    if (!in) return InvalidArgument("--witness " + arg + ": cannot read the file");
+    for (std::string line; std::getline(in, line);) {
+      const std::size_t first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos || line[first] == '#') continue;
+      const std::size_t last = line.find_last_not_of(" \t\r");
+      vkeys.push_back(line.substr(first, last - first + 1));
+    }
+    if (in.bad()) return InvalidArgument("--witness " + arg + ": cannot read the file");
+  }
+  WitnessPolicy p;
+  CL_ASSIGN_OR_RETURN(p.witnesses, ledger::DistinctWitnesses(vkeys));
+  p.quorum = args.quorum.value_or(p.witnesses.size());
+  if (p.quorum > p.witnesses.size()) {
+    return InvalidArgument("--quorum " + std::to_string(p.quorum) + " exceeds the " +
+                           std::to_string(p.witnesses.size()) + " distinct --witness keys given");
+  }
+  return p;
+}
+
+int WitnessUsage(const Status& s) {
+  std::cerr << "caseledger: " << s.ToString() << "\n";
+  return kExitUsage;
+}
+
+WitnessOutcome CheckWitnesses(const WitnessPolicy& policy, std::optional<std::string_view> note) {
+  Result<ledger::QuorumReport> q =
+      note ? ledger::CheckWitnessQuorum(*note, policy.witnesses, policy.quorum)
+           : ledger::CheckWitnessQuorum(crypto::ParsedNote{}, policy.witnesses, policy.quorum);
+  WitnessOutcome o;
+  if (!q.ok()) {  // ResolveWitnesses checked the arguments: the note is malformed
+    o.exit_code = kExitVerifyFailed;
+    o.verdict = "tampered: the checkpoint note: " + q.status().message();
+    return o;
+  }
+  o.summary = q->Summary();
+  switch (q->verdict) {
+    case ledger::QuorumVerdict::kMet:
+      break;
+    case ledger::QuorumVerdict::kInvalidCosignature:
+      o.exit_code = kExitVerifyFailed;
+      o.verdict = "tampered: " + q->Message();
+      break;
+    case ledger::QuorumVerdict::kNotMet:
+      o.exit_code = kExitNoWitnessQuorum;
+      o.verdict = "no witness quorum: " + q->Message();
+      break;
+  }
+  return o;
+}
+
+Result<std::string> CosignedCheckpointNote(const std::string& dir, std::uint64_t size,
+                                           const std::string& log_note) {
+  auto store = ledger::CosignatureStore::Open(dir, /*read_only=*/true);
+  if (store.status().code() == StatusCode::kNotFound) return log_note;  // none collected
+  if (!store.ok()) return store.status().WithContext("the cosignature store");
+  CL_ASSIGN_OR_RETURN(std::optional<ledger::CosignedCheckpoint> entry, (*store)->At(size));
+  if (!entry) return log_note;
+  if (entry->log_note != log_note) {
+    return Corruption("the cosignature store holds another checkpoint note for size " +
+                      std::to_string(size) + " than the log");
+  }
+  return entry->Note();
+}
+
+int ReportWitnesses(const WitnessPolicy& policy, const std::string& dir, const Json& checkpoint,
+                    ReportFormat format, std::string& text) {
+  WitnessOutcome w;
+  std::string heading = "Witness cosignatures of the latest checkpoint";
+  // The newest checkpoint the given witnesses cosigned with the quorum
+  // (docs/witnessing.md): the log's own note of that size must be its first
+  // part. Without one, the latest checkpoint is judged (and fails).
+  std::optional<std::pair<std::uint64_t, std::string>> witnessed;
+  if (auto store = ledger::CosignatureStore::Open(dir, /*read_only=*/true); store.ok()) {
+    auto c = (*store)->NewestWithQuorum(policy.witnesses, policy.quorum);
+    if (!c.ok()) return Fail(c.status());
+    if (*c) witnessed = std::make_pair((*c)->size, (*c)->log_note);
+  } else if (store.status().code() != StatusCode::kNotFound) {
+    return Fail(store.status().WithContext("the cosignature store"));
+  }
+  const bool has_latest = checkpoint.is_object() && checkpoint.contains("note") &&
+                          checkpoint["note"].is_string() && checkpoint.contains("size") &&
+                          checkpoint["size"].is_number_unsigned();
+  std::optional<std::pair<std::uint64_t, std::string>> judged;
+  if (witnessed && witnessed->first > 0) {
+    auto log = ledger::LogStore::Open(dir, /*read_only=*/true);
+    if (!log.ok()) return Fail(log.status());
+    auto txn = (*log)->env().BeginRead();
+    if (!txn.ok()) return Fail(txn.status());
+    auto own = ledger::CheckpointAt(*txn, **log, witnessed->first);
+    if (!own.ok() || *own != witnessed->second) {
+      w.exit_code = kExitVerifyFailed;
+      w.verdict = "tampered: the cosigned checkpoint of size " +
+                  std::to_string(witnessed->first) + " is not the one the log stores";
+    } else {
+      judged = witnessed;
+      heading = "Witness cosignatures of the newest witnessed checkpoint (size " +
+                std::to_string(witnessed->first) + ")";
+      if (has_latest && checkpoint["size"].get<std::uint64_t>() > witnessed->first)
+        heading += "; the " +
+                   std::to_string(checkpoint["size"].get<std::uint64_t>() - witnessed->first) +
+                   " newer events are not yet witnessed";
+    }
+  } else if (has_latest) {
+    judged = std::make_pair(checkpoint["size"].get<std::uint64_t>(),
+                            checkpoint["note"].get<std::string>());
+  }
+  if (w.exit_code == 0) {
+    if (judged) {
+      Result<std::string> note = CosignedCheckpointNote(dir, judged->first, judged->second);
+      if (note.status().code() == StatusCode::kCorruption) {
+        w.exit_code = kExitVerifyFailed;
+        w.verdict = "tampered: " + note.status().message();
+      } else if (!note.ok()) {
+        return Fail(note.status());
+      } else {
+        w = CheckWitnesses(policy, *note);
+      }
+    } else {
+      w = CheckWitnesses(policy, std::nullopt);  // no checkpoint: nobody cosigned
+    }
+  }
+  std::string lines;
+  if (!w.verdict.empty()) lines += "  " + w.verdict + "\n";
+  if (!w.summary.empty()) lines += "  " + w.summary + "\n";
+  if (format == ReportFormat::kText) {
+    text += heading + "\n" + lines;
+  } else {
+    std::cerr << "caseledger: " << heading << ":\n" << lines;
+  }
+  return w.exit_code;
+}
+
+namespace {
+
+// Prints the witness check's lines (its verdict unless met, then the
+// witnesses) and returns its exit code.
+int PrintWitnessOutcome(const WitnessOutcome& o) {
+  if (!o.verdict.empty()) std::cout << o.verdict << "\n";
+  if (!o.summary.empty()) std::cout << o.summary << "\n";
+  return o.exit_code;
+}
+
+// The checkpoint note of the first document of an evidence file whose every
+// document verified (so all carry this one checkpoint).
+std::optional<std::string> FirstEvidenceCheckpoint(std::string_view text) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.empty() || line == "\r") continue;
+    auto doc = ledger::ParseUntrustedJson(line);
+    if (!doc.ok() || !doc->is_object() || !doc->contains("checkpoint") ||
+        !(*doc)["checkpoint"].is_string())
+      return std::nullopt;
+    return (*doc)["checkpoint"].get<std::string>();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int CmdVerifyEvidence(const std::string& file, const std::optional<std::string>& key,
+                      const WitnessArgs& witnesses) {
+  auto policy = ResolveWitnesses(witnesses);
+  if (!policy.ok()) return WitnessUsage(policy.status());
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     std::cout << "incomplete: cannot read the evidence file\n";
@@ -306,18 +491,42 @@ int CmdVerifyEvidence(const std::string& file, const std::optional<std::string>&
     std::cout << kNames[static_cast<int>(r.verdict)] << ": " << r.message << "\n";
     if (verdict == ledger::BundleVerdict::kVerified) verdict = r.verdict;
   }
-  return static_cast<int>(verdict);
+  if (verdict != ledger::BundleVerdict::kVerified || !policy->active())
+    return static_cast<int>(verdict);
+  // Every document verified, all against one checkpoint: its cosignatures.
+  const std::optional<std::string> note = FirstEvidenceCheckpoint(text.str());
+  if (!note) {  // cannot happen for documents that verified
+    std::cout << "tampered: the evidence's checkpoint cannot be read\n";
+    return kExitVerifyFailed;
+  }
+  return PrintWitnessOutcome(CheckWitnesses(*policy, *note));
 }
 
 int CmdVerifyBundle(const std::string& bundle,
-                    const std::optional<std::string>& key, unsigned threads) {
+                    const std::optional<std::string>& key, unsigned threads,
+                    const WitnessArgs& witnesses) {
+  auto policy = ResolveWitnesses(witnesses);
+  if (!policy.ok()) return WitnessUsage(policy.status());
   ledger::VerifyOptions opts;
   opts.threads = threads;
   ledger::BundleReport r = ledger::VerifyBundle(bundle, key, opts);
   static constexpr const char* kNames[] = {"verified", "tampered", "incomplete",
                                            "unknown key"};
-  std::cout << kNames[static_cast<int>(r.verdict)] << ": " << r.message << "\n";
-  return static_cast<int>(r.verdict);
+  if (r.verdict != ledger::BundleVerdict::kVerified || !policy->active()) {
+    std::cout << kNames[static_cast<int>(r.verdict)] << ": " << r.message << "\n";
+    return static_cast<int>(r.verdict);
+  }
+  // The bundle verified: the cosignatures of the checkpoint it verified.
+  std::ifstream in(bundle + "/checkpoint.txt", std::ios::binary);
+  std::stringstream note;
+  note << in.rdbuf();
+  if (!in) {
+    std::cout << "incomplete: cannot read checkpoint.txt again\n";
+    return static_cast<int>(ledger::BundleVerdict::kIncomplete);
+  }
+  const WitnessOutcome w = CheckWitnesses(*policy, note.str());
+  if (w.verdict.empty()) std::cout << kNames[0] << ": " << r.message << "\n";
+  return PrintWitnessOutcome(w);
 }
 
 }  // namespace caseledger::cli

@@ -8,13 +8,26 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "app/domain_ledger.h"
+#include "crypto/cosignature.h"
 #include "ledger/ledger.h"
 #include "projections/projector.h"
 
 namespace caseledger::cli {
 
+// `--witness` (repeatable) and `--quorum` of the commands that verify a
+// checkpoint (verify-bundle, verify-evidence, audit, history), as given:
+// verified only if at least `quorum` distinct given witnesses validly
+// cosigned the checkpoint note the verification led to
+// (ledger/witness_quorum.h; docs/formats/cosignature.md). Nothing given: no
+// witness check, output and exit codes as without these options.
+struct WitnessArgs {
+  std::vector<std::string> keys;      // C2SP vkeys (type 0x04), or "@FILE":
+                                      // one vkey per line of FILE
+  std::optional<std::size_t> quorum;  // default: the number of distinct keys
+};
 
 int CmdInit(const std::string& dir, const std::string& origin);
 // How a report is printed (audit, stats, history): a readable summary, one
@@ -35,15 +48,21 @@ std::string ReportText(ReportFormat format, const Json& doc,
 // log. Exit 0 if the log verifies (and is consistent), 1 (kExitVerifyFailed)
 // if not — the report is written either way. Implemented in
 // audit_command.cc.
+// `witnesses`: the latest checkpoint's cosignatures (WitnessArgs); a quorum
+// not met is exit 4 (kExitNoWitnessQuorum), an invalid cosignature of a given
+// witness exit 1; the witness line goes into the summary, or to stderr with
+// --json and --html (the documents stay as documented).
 int CmdAudit(const std::string& dir, ReportFormat format,
-             const std::optional<std::string>& previous_file, const std::string& out = "");
+             const std::optional<std::string>& previous_file, const std::string& out = "",
+             const WitnessArgs& witnesses = {});
 // `caseledger history`: the case's events with their verification status
 // (app/history.h) as a summary, JSON or HTML, to stdout or `out`. Exit 0 if
 // every event's signature is valid and it is included in the latest signed
 // checkpoint, 1 (kExitVerifyFailed) if not; 65 for a malformed case id, 66
-// for an unknown case. Implemented in history_command.cc.
+// for an unknown case; with `witnesses`, as CmdAudit for the latest
+// checkpoint. Implemented in history_command.cc.
 int CmdHistory(const std::string& dir, const std::string& case_id, ReportFormat format,
-               const std::string& out);
+               const std::string& out, const WitnessArgs& witnesses = {});
 // The disclosure register of every case (projections/disclosure_register.h):
 // a summary, the register document as JSON, or an HTML page (to `out` if
 // given); `finding` selects the disclosures with that finding. Implemented
@@ -61,9 +80,14 @@ int CmdProveInclusion(const std::string& dir, std::uint64_t seq,
                       std::optional<std::uint64_t> size);
 int CmdProveConsistency(const std::string& dir, std::uint64_t from,
                         std::optional<std::uint64_t> to);
-int CmdExportBundle(const std::string& dir, const std::string& out);
+int CmdExportBundle(const std::string& dir, const std::string& out, bool unwitnessed = false);
+// Verifies a bundle (ledger::VerifyBundle) and then, with `witnesses`, the
+// cosignatures of its checkpoint.txt: exit 0 verified, 1 tampered (also: an
+// invalid cosignature of a given witness), 2 incomplete, 3 unknown key, 4 no
+// witness quorum, 64 a bad --witness or --quorum.
 int CmdVerifyBundle(const std::string& bundle,
-                    const std::optional<std::string>& key, unsigned threads);
+                    const std::optional<std::string>& key, unsigned threads,
+                    const WitnessArgs& witnesses = {});
 // Writes the evidence (ledger/evidence.h) of event `seq`, or of every step of
 // the disclosure whose request is `disclosure` (one document per line, all
 // against one checkpoint), to `out`, or to stdout if `out` is empty. Exactly
@@ -71,8 +95,56 @@ int CmdVerifyBundle(const std::string& bundle,
 int CmdEvidence(const std::string& dir, std::optional<std::uint64_t> seq,
                 std::optional<std::uint64_t> disclosure, const std::string& out);
 // Verifies an evidence file: exit 0 verified, 1 tampered, 2 incomplete, 3
-// unknown key (as verify-bundle).
-int CmdVerifyEvidence(const std::string& file, const std::optional<std::string>& key);
+// unknown key, 4 no witness quorum (the checkpoint shared by its documents,
+// as CmdVerifyBundle), 64 a bad --witness or --quorum.
+int CmdVerifyEvidence(const std::string& file, const std::optional<std::string>& key,
+                      const WitnessArgs& witnesses = {});
+
+// WitnessArgs resolved: "@FILE" read (one vkey per line; blank lines and
+// lines starting with '#' skipped, white space around a key ignored), the
+// vkeys parsed with repeats dropped (ledger::DistinctWitnesses), the quorum
+// defaulted to their number. InvalidArgument — a usage error, exit 64 — for
+// an unreadable file, a bad vkey, two keys of one name, or a quorum above the
+// number of distinct witnesses.
+struct WitnessPolicy {
+  std::vector<crypto::CosignerVerifier> witnesses;
+  std::size_t quorum = 0;
+  bool active() const { return !witnesses.empty(); }
+};
+Result<WitnessPolicy> ResolveWitnesses(const WitnessArgs& args);
+// Prints "caseledger: <status>" to stderr and returns kExitUsage: how the
+// verifying commands refuse a bad --witness or --quorum.
+int WitnessUsage(const Status& s);
+
+// The witness check of one checkpoint note (`note`; nullopt: there is no
+// checkpoint, so nobody cosigned): exit_code 0 (quorum met), 1 (tampered:
+// an invalid cosignature of a given witness, or a malformed note) or 4
+// (kExitNoWitnessQuorum); `verdict` is "" when met, else "tampered: <why>"
+// or "no witness quorum: <why>"; `summary` names the witnesses that cosigned
+// and those that did not (ledger::QuorumReport::Summary).
+struct WitnessOutcome {
+  int exit_code = 0;
+  std::string verdict;
+  std::string summary;
+};
+WitnessOutcome CheckWitnesses(const WitnessPolicy& policy, std::optional<std::string_view> note);
+// The latest checkpoint's note as the witnesses cosigned it: `log_note`
+// (the log's signed note stored for `size`) with the cosignature lines the
+// node collected for that size in <dir>/cosignatures appended
+// (ledger/cosignature_store.h), or `log_note` alone if none were collected.
+// Corruption if the cosignature store holds another note for that size;
+// LMDB errors as the store's.
+Result<std::string> CosignedCheckpointNote(const std::string& dir, std::uint64_t size,
+                                           const std::string& log_note);
+// For the reports (audit, history): the witness check of the report's
+// checkpoint `checkpoint` ({"size","note",…}; absent or without a note: no
+// checkpoint) with its cosignatures (CosignedCheckpointNote), added to the
+// report's `text` as a last section in the text format, or printed to stderr
+// with --json and --html (the documents stay as documented). Returns the
+// check's exit code (0, 1 or 4), or an error's (Fail) if the cosignatures
+// cannot be read.
+int ReportWitnesses(const WitnessPolicy& policy, const std::string& dir, const Json& checkpoint,
+                    ReportFormat format, std::string& text);
 // Rebuilds every projection from the log; with `compare`, rebuilds into a
 // scratch environment and reports any difference from the live projections
 // (exit 1 if there is one).
@@ -139,5 +211,17 @@ struct ServeOptions {
 // then stops gracefully: in-flight requests finish, then the writer drains.
 // Implemented in serve_command.cc (linked with the Beast server).
 int CmdServe(const std::string& dir, const ServeOptions& options);
+
+// `caseledger witness …`: a C2SP tlog-witness v1.0.0 witness
+// (docs/witness.md), implemented in witness_command.cc. `init` creates the
+// witness (key, name, trusted log vkeys) and prints its cosigner vkey;
+// `add-log` trusts one more log vkey; `serve` answers add-checkpoint until
+// SIGINT or SIGTERM, printing "listening on <address>:<port>"; `evidence`
+// prints the recorded evidence, one JSON object per line.
+int CmdWitnessInit(const std::string& dir, const std::string& name,
+                   const std::vector<std::string>& logs);
+int CmdWitnessAddLog(const std::string& dir, const std::string& vkey);
+int CmdWitnessServe(const std::string& dir, const std::string& listen, std::uint16_t port);
+int CmdWitnessEvidence(const std::string& dir);
 
 }  // namespace caseledger::cli

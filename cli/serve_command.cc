@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "app/retention.h"
+#include "http/client.h"
 #include "http/server.h"
 #include "http/service.h"
 #include "web/workspace.h"
@@ -179,12 +180,45 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
     std::cerr << "caseledger: FAILPOINT access-append is set: every read of a case "
                  "will be refused (testing fail-closed reads)\n";
   }
+  // Witnesses (docs/witnessing.md): <data>/witnesses, when present.
+  auto witness_config = app::ReadWitnessConfig(dir);
+  if (!witness_config.ok()) return Fail(witness_config.status());
+  std::unique_ptr<ledger::CosignatureStore> cosignatures;
+  std::unique_ptr<app::Witnessing> witnessing;
+  if (*witness_config) {
+    auto cs = ledger::CosignatureStore::Open(dir, /*read_only=*/false);
+    if (!cs.ok()) return Fail(cs.status());
+    cosignatures = std::move(*cs);
+    app::WitnessingOptions wo;
+    wo.witnesses = (*witness_config)->witnesses;
+    wo.quorum = (*witness_config)->Quorum();
+    // One client per witness thread: each keeps its own keep-alive connection.
+    auto transport = [](const std::string& url, const std::string& body,
+                        std::chrono::milliseconds timeout) -> Result<app::WitnessReply> {
+      thread_local http::HttpClient client;
+      auto r = client.Send("POST", url, body, "text/plain; charset=utf-8", {}, timeout,
+                           std::size_t{1} << 20);
+      if (!r.ok()) return r.status();
+      return app::WitnessReply{r->status, r->content_type, std::move(r->body)};
+    };
+    witnessing = std::make_unique<app::Witnessing>((*ledger)->store(), *cosignatures,
+                                                   std::move(wo), transport);
+    so.witnessing = witnessing.get();
+    so.cosignatures = cosignatures.get();
+    so.witness_config = **witness_config;
+    std::cerr << "caseledger: asking " << (*witness_config)->witnesses.size()
+              << " witnesses, quorum " << (*witness_config)->Quorum() << "\n";
+  }
   auto service = http::Service::Create(**ledger, app::TokenPepper(*master), so);
   if (!service.ok()) return Fail(service.status());
   // The web workspace (docs/web.md) on the same router, server and sign-in.
   const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
   web::WorkspaceOptions wo;
   wo.sessions.secure_cookie = tls;  // the browser sends it back only over HTTPS
+  if (*witness_config) {
+    wo.witness_config = **witness_config;
+    wo.cosignatures = cosignatures.get();
+  }
   auto workspace = web::Workspace::Create(**ledger, (*service)->authenticator(), std::move(wo));
   if (!workspace.ok()) return Fail(workspace.status());
   (*workspace)->AddRoutes((*service)->mutable_router());
@@ -211,8 +245,10 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   if (o.tls) std::cerr << "caseledger: serving HTTPS only (TLS 1.2 and 1.3)\n";
   std::cout << "listening on " << listen->first << ":" << (*server)->port() << std::endl;
   WriterWatch watch((*ledger)->writer());
+  if (witnessing) witnessing->Start();
   http::WaitForTerminationSignal();
   watch.Stop();
+  if (witnessing) witnessing->Stop();
   retention.Stop();  // a run in progress finishes its current erasure first
   std::cerr << "caseledger: stopping (finishing in-flight requests)\n";
   (*server)->Stop();

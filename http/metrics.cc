@@ -58,6 +58,60 @@ void Metrics::ObserveAccessRecord() {
   ++access_records_;
 }
 
+namespace {
+
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string LabelValue(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+void RenderWitnessing(std::string& out, const app::WitnessingSnapshot& w) {
+  out += "# HELP caseledger_witness_quorum Witness cosignatures a checkpoint needs to be served as witnessed.\n";
+  out += "# TYPE caseledger_witness_quorum gauge\n";
+  out += "caseledger_witness_quorum " + std::to_string(w.quorum) + "\n";
+  out += "# HELP caseledger_witnessed_size Size of the newest checkpoint with a witness quorum (0: none).\n";
+  out += "# TYPE caseledger_witnessed_size gauge\n";
+  out += "caseledger_witnessed_size " + std::to_string(w.witnessed_size) + "\n";
+  out += "# HELP caseledger_witness_lag_entries Events the log is ahead of its newest witnessed checkpoint.\n";
+  out += "# TYPE caseledger_witness_lag_entries gauge\n";
+  out += "caseledger_witness_lag_entries " +
+         std::to_string(w.log_size > w.witnessed_size ? w.log_size - w.witnessed_size : 0) + "\n";
+  out += "# HELP caseledger_witness_lag_seconds How long the log has been ahead of its newest witnessed checkpoint.\n";
+  out += "# TYPE caseledger_witness_lag_seconds gauge\n";
+  out += "caseledger_witness_lag_seconds " + std::to_string(w.lag_seconds) + "\n";
+  out += "# HELP caseledger_witness_cosigned_size The size each witness last cosigned for this log.\n";
+  out += "# TYPE caseledger_witness_cosigned_size gauge\n";
+  for (const app::WitnessState& x : w.witnesses)
+    out += "caseledger_witness_cosigned_size{witness=\"" + LabelValue(x.name) + "\"} " +
+           std::to_string(x.cosigned_size) + "\n";
+  out += "# HELP caseledger_witness_cosignatures_total Cosignatures received and stored since start, by witness.\n";
+  out += "# TYPE caseledger_witness_cosignatures_total counter\n";
+  for (const app::WitnessState& x : w.witnesses)
+    out += "caseledger_witness_cosignatures_total{witness=\"" + LabelValue(x.name) + "\"} " +
+           std::to_string(x.successes) + "\n";
+  out += "# HELP caseledger_witness_failures_total Failed add-checkpoint rounds since start, by witness.\n";
+  out += "# TYPE caseledger_witness_failures_total counter\n";
+  for (const app::WitnessState& x : w.witnesses)
+    out += "caseledger_witness_failures_total{witness=\"" + LabelValue(x.name) + "\"} " +
+           std::to_string(x.failures) + "\n";
+  out += "# HELP caseledger_witness_conflict 1 when a witness holds another history of this log (a fork or rollback).\n";
+  out += "# TYPE caseledger_witness_conflict gauge\n";
+  for (const app::WitnessState& x : w.witnesses)
+    out += "caseledger_witness_conflict{witness=\"" + LabelValue(x.name) + "\"} " +
+           (x.conflict ? "1" : "0") + "\n";
+}
+
+}  // namespace
+
 std::string Metrics::Render(const Sampled& s) const {
   std::string out;
   std::lock_guard lock(mu_);
@@ -121,6 +175,7 @@ std::string Metrics::Render(const Sampled& s) const {
   HistogramLines(out, "caseledger_commit_duration_seconds", "",
                  ledger::WriterStats::kCommitMicrosBounds, s.writer.commit_durations,
                  s.writer.batches, Seconds(s.writer.commit_micros), true);
+  if (s.witnessing) RenderWitnessing(out, *s.witnessing);
   return out;
 }
 

@@ -2,8 +2,8 @@
 // 0.0.4): requests by route pattern and status, a latency histogram per
 // route, policy refusals by rule, access records, failed logins, and the
 // writer's appends, batch sizes and commit (fsync) times. Labels are route
-// patterns, status codes and rule ids only: never an id, a query or a user
-// (no personal data, and bounded cardinality).
+// patterns, status codes, rule ids and configured witness names only: never
+// an id, a query or a user (no personal data, and bounded cardinality).
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
@@ -14,6 +14,9 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
+#include "app/witnessing.h"
 #include "ledger/writer.h"
 
 namespace caseledger::http {
@@ -37,6 +40,8 @@ class Metrics {
     std::uint64_t log_size = 0;
     std::uint64_t auth_failures = 0;
     std::uint64_t auth_throttled = 0;
+    // Set when the node asks witnesses (docs/witnessing.md).
+    std::optional<app::WitnessingSnapshot> witnessing;
   };
   std::string Render(const Sampled& s) const;
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <set>
 
+#include "app/disclosure_evidence.h"
 #include "app/audit.h"
 #include "app/authz.h"
 #include "app/case_access.h"
@@ -393,6 +394,8 @@ HttpResponse Service::Audit(const Principal& who, const QueryParams& q) {
   app::AuditOptions o;
   o.now = options_.clock();
   o.previous = previous;
+  o.witnessing = options_.witness_config;
+  o.cosignatures = options_.cosignatures;
   auto report = app::BuildAudit(ledger_.store(), verifier_, *erasures, dbs_, o);
   if (!report.ok()) return ErrorResponse(report.status());
   if (*html) return HtmlPage(app::AuditHtml(*report));
@@ -672,6 +675,7 @@ HttpResponse Service::MetricsPage() {
   s.log_size = ledger_.writer().size();
   s.auth_failures = auth_.failures();
   s.auth_throttled = auth_.throttled();
+  if (options_.witnessing != nullptr) s.witnessing = options_.witnessing->Snapshot();
   r.body = metrics_.Render(s);
   return r;
 }
@@ -742,6 +746,10 @@ void Service::AddLogRoutes() {
                                                 const PathParams&, const QueryParams& q) {
     return Checkpoint(q);
   });
+  AddAuthed("GET", "/v1/log/checkpoint/latest", [this](const Principal&, const HttpRequest&,
+                                                       const PathParams&, const QueryParams& q) {
+    return LatestCheckpointNote(q);
+  });
   AddAuthed("GET", "/v1/log/entries", [this](const Principal& w, const HttpRequest&,
                                              const PathParams&, const QueryParams& q) {
     return LogEntries(w, q);
@@ -760,7 +768,31 @@ void Service::AddLogRoutes() {
   });
 }
 
+// The newest checkpoint: with witnesses configured, the newest one that a
+// quorum of them cosigned, with their cosignatures (docs/witnessing.md).
 HttpResponse Service::Checkpoint(const QueryParams& q) {
+  if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
+  const app::Witnessing* w = options_.witnessing;
+  if (w == nullptr || options_.cosignatures == nullptr || w->quorum() == 0)
+    return LatestCheckpointNote(q);
+  std::vector<crypto::CosignerVerifier> vs;
+  for (const app::WitnessEndpoint& e : w->options().witnesses) vs.push_back(e.verifier);
+  auto c = options_.cosignatures->NewestWithQuorum(vs, w->quorum());
+  if (!c.ok()) return ErrorResponse(c.status());
+  if (!*c) {
+    return ErrorResponse(Unavailable(
+        "no checkpoint has a quorum of witness cosignatures yet "
+        "(GET /v1/log/checkpoint/latest serves the newest unwitnessed one)"));
+  }
+  HttpResponse r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = (*c)->Note();
+  return r;
+}
+
+// The newest signed checkpoint, witnessed or not, with the cosignatures
+// collected for it so far.
+HttpResponse Service::LatestCheckpointNote(const QueryParams& q) {
   if (!q.empty()) return ErrorResponse(InvalidArgument("query: this resource takes none"));
   auto txn = ledger_.store().Read();
   if (!txn.ok()) return ErrorResponse(txn.status());
@@ -769,6 +801,10 @@ HttpResponse Service::Checkpoint(const QueryParams& q) {
   HttpResponse r;
   r.content_type = "text/plain; charset=utf-8";
   r.body = cp->second;
+  if (options_.cosignatures != nullptr) {
+    auto c = options_.cosignatures->At(cp->first);
+    if (c.ok() && *c && (*c)->log_note == cp->second) r.body = (*c)->Note();
+  }
   return r;
 }
 
@@ -793,7 +829,9 @@ HttpResponse Service::Evidence(const Principal& w, const QueryParams& q) {
   if (!q.contains("seq")) return ErrorResponse(InvalidArgument("query: seq is required"));
   auto seq = UintParam(q, "seq", 0, 1, (std::uint64_t{1} << 53) - 1);
   if (!seq.ok()) return ErrorResponse(seq.status());
-  auto j = ledger::MakeEvidence(ledger_.store(), verifier_, *seq);
+  auto witnessed = app::WitnessedCheckpoint(options_.cosignatures);
+  if (!witnessed.ok()) return ErrorResponse(witnessed.status());
+  auto j = ledger::MakeEvidence(ledger_.store(), verifier_, *seq, *witnessed);
   if (!j.ok()) return ErrorResponse(j.status());
   return JsonResponse(200, *j);
 }

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "app/auth.h"
@@ -41,6 +42,13 @@ struct ServiceOptions {
   // (announced on stderr at start); never set in production.
   bool fail_access_records = false;
   std::function<ledger::Micros()> clock = ledger::NowMicros;
+  // Set when the node asks witnesses (docs/witnessing.md): GET
+  // /v1/log/checkpoint then serves the newest checkpoint with a quorum of
+  // cosignatures. Both must outlive the Service.
+  const app::Witnessing* witnessing = nullptr;
+  const ledger::CosignatureStore* cosignatures = nullptr;
+  // The same configuration, for the audit's integrity.witnessing.
+  std::optional<app::WitnessConfig> witness_config;
 };
 
 class Service {
@@ -118,6 +126,7 @@ class Service {
   // GET /v1/log/checkpoint, /v1/log/proof/inclusion, /v1/log/evidence,
   // /v1/log/proof/consistency.
   HttpResponse Checkpoint(const QueryParams&);
+  HttpResponse LatestCheckpointNote(const QueryParams&);
   HttpResponse InclusionProof(const QueryParams&);
   HttpResponse Evidence(const app::Principal&, const QueryParams&);
   HttpResponse ConsistencyProof(const QueryParams&);

@@ -5,7 +5,9 @@
 #include <map>
 #include <sstream>
 
+#include "crypto/note.h"
 #include "ledger/checkpoint.h"
+#include "ledger/cosignature_store.h"
 #include "ledger/log_store.h"
 
 namespace caseledger::ledger {
@@ -24,29 +26,54 @@ Result<std::string> ReadWhole(const std::string& path) {
 
 }  // namespace
 
+Result<std::optional<BundleCheckpoint>> WitnessedBundleCheckpoint(const std::string& data_dir) {
+  auto store = CosignatureStore::Open(data_dir, /*read_only=*/true);
+  if (!store.ok() && store.status().code() == StatusCode::kNotFound)
+    return std::optional<BundleCheckpoint>();
+  if (!store.ok()) return store.status();
+  CL_ASSIGN_OR_RETURN(auto c, (*store)->NewestReachedQuorum());
+  if (!c) return std::optional<BundleCheckpoint>();
+  return std::optional<BundleCheckpoint>(BundleCheckpoint{c->size, c->Note()});
+}
+
 Result<ExportResult> WriteBundle(LogStore& store, std::string_view verifier_line,
-                                 const BundleSink& sink) {
+                                 const BundleSink& sink, const std::optional<BundleCheckpoint>& at) {
   CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto latest, LatestCheckpoint(txn, store));
   ExportResult r;
+  CL_ASSIGN_OR_RETURN(r.log_size, TreeSize(txn, store));
+  std::string note = latest.second;
   r.checkpoint_size = latest.first;
+  std::uint64_t last = ~std::uint64_t{0};
+  if (at) {
+    CL_ASSIGN_OR_RETURN(std::string own, CheckpointAt(txn, store, at->size));
+    if (!at->note.starts_with(own))
+      return Corruption("the cosigned checkpoint of size " + std::to_string(at->size) +
+                        " is not the one the log stores");
+    note = at->note;
+    r.checkpoint_size = at->size;
+    last = at->size;
+    CL_ASSIGN_OR_RETURN(crypto::ParsedNote all, crypto::ParseNote(at->note));
+    CL_ASSIGN_OR_RETURN(crypto::ParsedNote mine, crypto::ParseNote(own));
+    r.cosignatures = all.signatures.size() - mine.signatures.size();
+  }
   CL_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::Open(txn, store.events()));
   std::string line;
   for (auto kv = cursor.First();; kv = cursor.Next()) {
     if (!kv.ok()) return kv.status();
-    if (!*kv) break;
+    if (!*kv || DecodeBigEndian64((*kv)->key) > last) break;
     line.assign(reinterpret_cast<const char*>((*kv)->value.data()), (*kv)->value.size());
     line.push_back('\n');
     CL_RETURN_IF_ERROR(sink("events.jsonl", line));
     ++r.events;
   }
-  CL_RETURN_IF_ERROR(sink("checkpoint.txt", latest.second));
+  CL_RETURN_IF_ERROR(sink("checkpoint.txt", note));
   CL_RETURN_IF_ERROR(sink("verifier.txt", std::string(verifier_line) + "\n"));
   return r;
 }
 
 Result<ExportResult> ExportBundle(const std::string& data_dir,
-                                  const std::string& out_dir) {
+                                  const std::string& out_dir, bool latest) {
   std::error_code ec;
   if (std::filesystem::exists(out_dir) &&
       !std::filesystem::is_empty(out_dir, ec)) {
@@ -59,6 +86,10 @@ Result<ExportResult> ExportBundle(const std::string& data_dir,
   while (!verifier.empty() && (verifier.back() == '\n' || verifier.back() == '\r'))
     verifier.pop_back();
   CL_ASSIGN_OR_RETURN(auto store, LogStore::Open(data_dir, /*read_only=*/true));
+  std::optional<BundleCheckpoint> at;
+  if (!latest) {
+    CL_ASSIGN_OR_RETURN(at, WitnessedBundleCheckpoint(data_dir));
+  }
   std::map<std::string, std::ofstream, std::less<>> files;
   for (const char* name : {"events.jsonl", "checkpoint.txt", "verifier.txt"})
     files.emplace(name, std::ofstream(out_dir + "/" + name, std::ios::binary | std::ios::trunc));
@@ -70,7 +101,8 @@ Result<ExportResult> ExportBundle(const std::string& data_dir,
                                                      static_cast<std::streamsize>(bytes.size()));
                                     return it->second ? Status::Ok()
                                                       : IoError("cannot write " + std::string(file));
-                                  }));
+                                  },
+                                  at));
   for (auto& [name, out] : files) {
     out.close();
     if (!out) return IoError("cannot write " + name);

@@ -1,5 +1,7 @@
 #include "ledger/evidence.h"
 
+#include <algorithm>
+
 #include <vector>
 
 #include "crypto/base64.h"
@@ -34,7 +36,8 @@ Result<crypto::Digest> DigestOf(const Json& j) {
 }  // namespace
 
 Result<std::vector<Json>> MakeEvidenceSet(LogStore& store, const crypto::NoteVerifier& verifier,
-                                          std::span<const std::uint64_t> seqs) {
+                                          std::span<const std::uint64_t> seqs,
+                                          const std::optional<BundleCheckpoint>& witnessed) {
   std::vector<std::string> lines;
   std::string note;
   std::uint64_t size = 0;
@@ -43,6 +46,17 @@ Result<std::vector<Json>> MakeEvidenceSet(LogStore& store, const crypto::NoteVer
     CL_ASSIGN_OR_RETURN(auto cp, LatestCheckpoint(txn, store));
     size = cp.first;
     note = std::move(cp.second);
+    const bool covered =
+        witnessed && std::all_of(seqs.begin(), seqs.end(),
+                                 [&](std::uint64_t s) { return s >= 1 && s <= witnessed->size; });
+    if (covered) {
+      CL_ASSIGN_OR_RETURN(std::string own, CheckpointAt(txn, store, witnessed->size));
+      if (!witnessed->note.starts_with(own))
+        return Corruption("the cosigned checkpoint of size " + std::to_string(witnessed->size) +
+                          " is not the one the log stores");
+      size = witnessed->size;
+      note = witnessed->note;
+    }
     for (std::uint64_t seq : seqs) {
       if (seq < 1 || seq > size)
         return InvalidArgument("seq: the log's checkpoint covers events 1.." + std::to_string(size));
@@ -63,9 +77,9 @@ Result<std::vector<Json>> MakeEvidenceSet(LogStore& store, const crypto::NoteVer
 }
 
 Result<Json> MakeEvidence(LogStore& store, const crypto::NoteVerifier& verifier,
-                          std::uint64_t seq) {
+                          std::uint64_t seq, const std::optional<BundleCheckpoint>& witnessed) {
   const std::uint64_t one[] = {seq};
-  CL_ASSIGN_OR_RETURN(auto set, MakeEvidenceSet(store, verifier, one));
+  CL_ASSIGN_OR_RETURN(auto set, MakeEvidenceSet(store, verifier, one, witnessed));
   return std::move(set.front());
 }
 

@@ -23,13 +23,18 @@
 namespace caseledger::ledger {
 
 // The evidence of event `seq` against the latest stored checkpoint (every
-// event is covered by it). InvalidArgument for a seq not in the log.
+// event is covered by it) — or against `witnessed` (the newest checkpoint
+// with the witness quorum, its cosignatures on the note) when it covers the
+// event. InvalidArgument for a seq not in the log.
 Result<Json> MakeEvidence(LogStore& store, const crypto::NoteVerifier& verifier,
-                          std::uint64_t seq);
-// The evidence of each of `seqs`, all against one checkpoint (the latest when
-// called): a set that belongs together, e.g. the steps of one disclosure.
-Result<std::vector<Json>> MakeEvidenceSet(LogStore& store, const crypto::NoteVerifier& verifier,
-                                          std::span<const std::uint64_t> seqs);
+                          std::uint64_t seq,
+                          const std::optional<BundleCheckpoint>& witnessed = std::nullopt);
+// The evidence of each of `seqs`, all against one checkpoint (`witnessed` if
+// it covers them all, else the latest when called): a set that belongs
+// together, e.g. the steps of one disclosure.
+Result<std::vector<Json>> MakeEvidenceSet(
+    LogStore& store, const crypto::NoteVerifier& verifier, std::span<const std::uint64_t> seqs,
+    const std::optional<BundleCheckpoint>& witnessed = std::nullopt);
 
 struct EvidenceReport {
   BundleVerdict verdict = BundleVerdict::kIncomplete;  // the bundle's codes

@@ -55,4 +55,17 @@ Result<Json> ConsistencyProofJson(LogStore& store, std::uint64_t from,
               {"proof", HashList(proof)}};
 }
 
+Result<std::vector<crypto::Digest>> ConsistencyProofHashes(LogStore& store,
+                                                           std::uint64_t from,
+                                                           std::uint64_t to) {
+  CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
+  CL_ASSIGN_OR_RETURN(std::uint64_t n, TreeSize(txn, store));
+  if (from < 1 || from > to || to > n) {
+    return InvalidArgument("need 1 <= from <= to <= " + std::to_string(n) +
+                           " (the log's size)");
+  }
+  TxnNodeSource source(txn, store);
+  return merkle::ConsistencyProof(from, to, source);
+}
+
 }  // namespace caseledger::ledger

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "base/result.h"
 #include "ledger/canonical_json.h"
@@ -21,5 +22,11 @@ Result<Json> InclusionProofJson(LogStore& store, std::uint64_t seq,
 // 1 <= from <= to <= the log's size.
 Result<Json> ConsistencyProofJson(LogStore& store, std::uint64_t from,
                                   std::uint64_t to);
+
+// The hashes of PROOF(from, D[to]) (RFC 9162 §2.1.4.1), in order; empty when
+// from == to. InvalidArgument unless 1 <= from <= to <= the log's size.
+Result<std::vector<crypto::Digest>> ConsistencyProofHashes(LogStore& store,
+                                                           std::uint64_t from,
+                                                           std::uint64_t to);
 
 }  // namespace caseledger::ledger

@@ -81,6 +81,36 @@ std::string Alert(std::string_view kind, const std::string& text) {
          "</p></div>\n";
 }
 
+// The witnessed state (integrity.witnessing of the audit; docs/witnessing.md).
+std::string WitnessState(Lang lang, const Json& in) {
+  const Catalogue& t = Catalogue::Builtin();
+  std::string out = "<h3 id=\"witnesses\">" + Esc(t.Text(lang, "audit.witness.title")) +
+                    "</h3>\n<p>" + Esc(t.Text(lang, "audit.witness.intro")) + "</p>\n";
+  if (!in.contains("witnessing")) return out + Alert("info", t.Text(lang, "audit.witness.none"));
+  const Json& w = in["witnessing"];
+  if (w.contains("problem")) return out + Alert("error", t.Text(lang, "audit.witness.problem"));
+  if (w["flag"].is_null()) {
+    out += Alert("success", t.Format(lang, "audit.witness.ok",
+                                     {{"quorum", N(w["quorum"])},
+                                      {"witnesses", std::to_string(w["witnesses"].size())}}));
+  } else {
+    out += "<div class=\"alert alert-error\" role=\"alert\"><p>" +
+           Esc(t.Format(lang, "audit.witness.flag",
+                        {{"events", N(w["unwitnessed_events"])},
+                         {"since", S(w, "unwitnessed_since")},
+                         {"alarm", N(w["alarm_seconds"])}})) +
+           "</p></div>\n";
+  }
+  std::string by;
+  for (const Json& n : w["witnessed_by"]) by += (by.empty() ? "" : ", ") + n.get<std::string>();
+  return out + Figures(lang, "witness-figures", t.Text(lang, "audit.witness.title"),
+                       {{"audit.witness.quorum",
+                         N(w["quorum"]) + " / " + std::to_string(w["witnesses"].size())},
+                        {"audit.witness.witnessed_size", N(w["witnessed_size"])},
+                        {"audit.witness.witnessed_by", by.empty() ? "—" : by},
+                        {"audit.witness.unwitnessed", N(w["unwitnessed_events"])}});
+}
+
 }  // namespace
 
 HttpResponse Workspace::AuditPage(const Session& s) {
@@ -91,6 +121,8 @@ HttpResponse Workspace::AuditPage(const Session& s) {
   if (!erasures.ok()) return ErrorPage(503, lang, &s, "error.storage");
   app::AuditOptions o;
   o.now = options_.clock();
+  o.witnessing = options_.witness_config;
+  o.cosignatures = options_.cosignatures;
   auto report = app::BuildAudit(domain_.store(), verifier_, *erasures, domain_.dbs(), o);
   if (!report.ok()) return ErrorPage(503, lang, &s, "error.storage");
   const Json& r = *report;
@@ -128,8 +160,8 @@ HttpResponse Workspace::AuditPage(const Session& s) {
     rows.emplace_back("audit.integrity.checkpoint_root",
                       S(in["latest_checkpoint"], "root"));
   }
-  main += Figures(lang, "integrity-figures", t.Text(lang, "audit.section.integrity"), rows) +
-          "</section>\n";
+  main += Figures(lang, "integrity-figures", t.Text(lang, "audit.section.integrity"), rows);
+  main += WitnessState(lang, in) + "</section>\n";
 
   // Flags: a summary, then per (flag, kind) the cases (subjects, users) concerned.
   main += "<section id=\"flags\"><h2>" + Esc(t.Text(lang, "audit.section.flags")) + "</h2>\n<p>" +
@@ -314,7 +346,7 @@ HttpResponse Workspace::AuditCase(const Session& s, const std::string& case_id) 
 
 HttpResponse Workspace::AuditBundle(const Session& s) {
   if (!MayAudit(s)) return ErrorPage(403, s.lang, &s, "error.forbidden");
-  auto bundle = app::BuildAuditBundleTar(domain_.store(), verifier_.ToString());
+  auto bundle = app::BuildAuditBundleTar(domain_.store(), verifier_.ToString(), options_.cosignatures);
   if (!bundle.ok()) return ErrorPage(503, s.lang, &s, "error.storage");
   HttpResponse r;
   r.content_type = std::string(app::kTarContentType);

@@ -348,7 +348,9 @@ HttpResponse Workspace::DisclosurePage(const Session& s, const std::string& case
   r.v = &grant->current.c->view;
   r.d = r.v->FindDisclosure(seq);
   if (r.d == nullptr || r.d->seq != seq) return ErrorPage(404, lang, &s, "error.not_found");
-  auto evidence = app::MakeDisclosureEvidence(domain_.store(), verifier_, *r.v, seq);
+  auto witnessed = app::WitnessedCheckpoint(options_.cosignatures);
+  if (!witnessed.ok()) return ErrorPage(503, lang, &s, "error.storage");
+  auto evidence = app::MakeDisclosureEvidence(domain_.store(), verifier_, *r.v, seq, *witnessed);
   if (!evidence.ok()) return ErrorPage(503, lang, &s, "error.storage");
   if (download) {
     // Fail closed: the export is recorded before the file leaves.

@@ -10,9 +10,11 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "app/auth.h"
+#include "app/witnessing.h"
 #include "app/domain_ledger.h"
 #include "app/users.h"
 #include "crypto/note.h"
@@ -29,6 +31,10 @@ struct WorkspaceOptions {
   // How long a form waits for its append to become durable (as the API's
   // write_timeout).
   std::chrono::milliseconds write_timeout{30000};
+  // The node's witnesses (docs/witnessing.md), for the audit page's
+  // witnessed state; the store must outlive the Workspace.
+  std::optional<app::WitnessConfig> witness_config;
+  const ledger::CosignatureStore* cosignatures = nullptr;
 };
 
 // The purpose a role reads a case for in the workspace ("casework" for

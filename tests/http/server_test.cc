@@ -4,6 +4,7 @@
 // overload, graceful stop, and an access log free of personal data.
 #include "base/json.h"
 #include "http/server.h"
+#include "http/client.h"
 
 #include <algorithm>
 #include <atomic>
@@ -781,6 +782,55 @@ TEST_CASE("server: a request dripped without pause is still cut at request_timeo
     CHECK(answered.load() == kClients);
   }
   CheckStillServes(h.port());
+}
+
+// The outgoing client (http/client.h) against the real server: a round trip
+// with body, content type and extra header; several requests on one
+// keep-alive connection; the deadline; a closed port; a non-http URL.
+TEST_CASE("HttpClient: round trips, keep-alive, deadline, unreachable", "[http]") {
+  Harness h;
+  const std::string base = "http://127.0.0.1:" + std::to_string(h.port());
+  caseledger::http::HttpClient client;
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.Send("POST", base + "/echo?n=" + std::to_string(i), "old 0\n", "text/plain",
+                         {{"X-Test", "t" + std::to_string(i)}}, milliseconds(2000));
+    INFO(r.status().ToString());
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+    CHECK(r->content_type == "application/json");
+    caseledger::Json j = caseledger::Json::parse(r->body);
+    CHECK(j["method"] == "POST");
+    CHECK(j["target"] == "/echo?n=" + std::to_string(i));
+    CHECK(j["body_length"] == 6);
+    CHECK(j["x_test"] == "t" + std::to_string(i));
+  }
+  // One connection for the three (conn=… is the same in the access log).
+  auto lines = h.LogLines(3);
+  REQUIRE(lines.size() >= 3);
+  auto conn = [](const std::string& l) { return l.substr(l.find("conn=")); };
+  CHECK(conn(lines[0]).substr(0, conn(lines[0]).find(' ')) ==
+        conn(lines[2]).substr(0, conn(lines[2]).find(' ')));
+  auto missing = client.Send("GET", base + "/nothing", "", "", {}, milliseconds(2000));
+  REQUIRE(missing.ok());
+  CHECK(missing->status == 404);
+  CHECK(missing->content_type == "application/problem+json");
+
+  const auto start = Clock::now();
+  auto slow = client.Send("GET", base + "/sleep", "", "", {}, milliseconds(100));
+  CHECK(slow.status().code() == StatusCode::kUnavailable);
+  CHECK(MillisSince(start) < 250);
+  // The client recovers on a fresh connection.
+  auto again = client.Send("GET", base + "/echo", "", "", {}, milliseconds(2000));
+  REQUIRE(again.ok());
+  CHECK(again->status == 200);
+
+  const std::uint16_t port = h.port();
+  h.server().Stop();
+  auto down = client.Send("GET", "http://127.0.0.1:" + std::to_string(port) + "/echo", "", "", {},
+                          milliseconds(500));
+  CHECK(down.status().code() == StatusCode::kUnavailable);
+  CHECK(client.Send("GET", "https://127.0.0.1/", "", "", {}, milliseconds(500)).status().code() ==
+        StatusCode::kInvalidArgument);
 }
 
 }  // namespace
