@@ -29,6 +29,7 @@
 #include "bench/domain_figures.h"
 #include "bench/ledger_figures.h"
 #include "bench/measure.h"
+#include "bench/mirror_figures.h"
 #include "bench/privacy_figures.h"
 #include "bench/raw_baselines.h"
 #include "bench/report.h"
@@ -457,6 +458,21 @@ Status ReportVerify(const Context& cx, const std::string& big, const VerifyFigur
   return Status::Ok();
 }
 
+// The verifying mirror's catch-up (docs/mirror.md) beside verify of the
+// same log in the same run: the mirror does verify's work plus reading the
+// pages and one write transaction of the events and their nodes.
+void ReportMirror(const Context& cx, const MirrorFigure& m, const VerifyFigure& v) {
+  Report& report = *cx.report;
+  report.Section("mirror catch-up (app::Mirror, in-process node: no sockets; all cores)");
+  report.Compare("mirror catch-up events/s, " + Num(static_cast<double>(m.events)) + " events",
+                 PerS(m.events_per_s), PerS(v.events_per_s), m.events_per_s / v.events_per_s,
+                 {Goal::kAtLeast, 0.5},
+                 "verify events/s of the same log in this run (VerifyLedger in a child, " +
+                     Num(static_cast<double>(v.events)) + " events)");
+  report.Info("mirror catch-up time", Num(m.seconds, 2) + " s",
+              std::to_string(m.gets) + " GETs (pages of 1000 entries), one write transaction");
+}
+
 // Replay of `big` beside the raw replay limit of its own bodies.
 Status ReportReplay(const Context& cx, const std::string& big) {
   Report& report = *cx.report;
@@ -539,12 +555,15 @@ Status RunReads(const Context& cx) {
   CL_ASSIGN_OR_RETURN(VerifyFigure v_small, VerifyInChild(big));
   if (!v_small.ok)
     return Internal("verify of the built log failed: " + v_small.problem);
+  // The verifying mirror over the same log (reported after verify).
+  CL_ASSIGN_OR_RETURN(const MirrorFigure mirror, MirrorCatchUp(big, root + "/mirror"));
   CL_ASSIGN_OR_RETURN(BuildFigure b2, BuildLog(big, sz.big_log, wo));
   report.Info("built to " + Num(static_cast<double>(b2.events)) + " events",
               PerS(b2.events_per_s),
               "no_sync, max_batch 4096, " + Num(b2.seconds, 1) + " s");
 
   CL_RETURN_IF_ERROR(ReportVerify(cx, big, v_small));
+  ReportMirror(cx, mirror, v_small);
   CL_RETURN_IF_ERROR(ReportReplay(cx, big));
   return ReportProofs(cx, big);
 }

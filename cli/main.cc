@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/mirror_command.h"
 #include "crypto/sodium.h"
 #include "ledger/ledger.h"
 
@@ -47,6 +48,7 @@ struct Args {
   std::optional<std::uint64_t> evidence_seq;
   std::optional<std::uint64_t> evidence_disclosure;
   std::string evidence_file;
+  bool unwitnessed = false;
   // demo, rebuild, serve, erase, retention
   std::uint64_t cases = 750;  // demo::kDemoDefaultCases (demo/demo.h)
   std::uint64_t seed = 1;
@@ -60,6 +62,14 @@ struct Args {
   std::string finding;
   std::optional<std::string> previous_checkpoint;
   std::string case_id;
+  // verify-bundle, verify-evidence, audit, history: --witness, --quorum
+  WitnessArgs witnesses;
+  // witness init, add-log, serve
+  std::string witness_name;
+  std::vector<std::string> witness_logs;
+  std::string witness_vkey;
+  std::string witness_listen = "127.0.0.1";
+  std::uint16_t witness_port = 8090;
   // user
   std::string role;
   std::string name;
@@ -78,6 +88,18 @@ void OnParsed(CLI::App* cmd, Run& run, Run what) {
 
 void AddData(CLI::App* cmd, Args& a) {
   cmd->add_option("--data", a.dir, "data directory")->required();
+}
+
+// --witness and --quorum of the commands that verify a checkpoint
+// (WitnessArgs; docs/formats/cosignature.md).
+void AddWitnessOptions(CLI::App* cmd, Args& a) {
+  cmd->add_option("--witness", a.witnesses.keys,
+                  "a witness's cosigner key (C2SP vkey, type 0x04), or @FILE with one per line; "
+                  "repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--quorum", a.witnesses.quorum,
+                  "how many distinct given witnesses must have cosigned the checkpoint "
+                  "(default: all given; exit 4 if fewer did)");
 }
 
 int Usage(const char* message) {
@@ -136,16 +158,22 @@ void AddOfflineVerbs(CLI::App& app, Args& a, Run& run) {
       app.add_subcommand("export-bundle", "write an offline-verifiable audit bundle");
   AddData(export_bundle, a);
   export_bundle->add_option("--out", a.out, "bundle directory (new or empty)")->required();
-  OnParsed(export_bundle, run, [&a] { return CmdExportBundle(a.dir, a.out); });
+  export_bundle->add_flag("--unwitnessed", a.unwitnessed,
+                          "cut at the latest checkpoint even when a newer witnessed one is missing "
+                          "(default: the newest checkpoint with the witness quorum, if any)");
+  OnParsed(export_bundle, run, [&a] { return CmdExportBundle(a.dir, a.out, a.unwitnessed); });
 
   auto* verify_bundle = app.add_subcommand("verify-bundle",
                                            "verify an audit bundle offline; exit 0 verified, 1 "
-                                           "tampered, 2 incomplete, 3 unknown key");
+                                           "tampered, 2 incomplete, 3 unknown key, 4 no "
+                                           "witness quorum");
   verify_bundle->add_option("bundle", a.bundle, "bundle directory")->required();
   verify_bundle->add_option("--key", a.key,
                             "trusted verifier key (default: trust the bundle's verifier.txt)");
   verify_bundle->add_option("--threads", a.threads, "threads (0 = all cores)");
-  OnParsed(verify_bundle, run, [&a] { return CmdVerifyBundle(a.bundle, a.key, a.threads); });
+  AddWitnessOptions(verify_bundle, a);
+  OnParsed(verify_bundle, run,
+           [&a] { return CmdVerifyBundle(a.bundle, a.key, a.threads, a.witnesses); });
 
   auto* evidence = app.add_subcommand(
       "evidence", "write the evidence of one event: the event, its inclusion proof, the signed "
@@ -165,11 +193,14 @@ void AddOfflineVerbs(CLI::App& app, Args& a, Run& run) {
 
   auto* verify_evidence = app.add_subcommand(
       "verify-evidence",
-      "verify an evidence file offline; exit 0 verified, 1 tampered, 2 incomplete, 3 unknown key");
+      "verify an evidence file offline; exit 0 verified, 1 tampered, 2 incomplete, 3 unknown "
+      "key, 4 no witness quorum");
   verify_evidence->add_option("file", a.evidence_file, "the evidence file")->required();
   verify_evidence->add_option("--key", a.key,
                               "trusted verifier key (default: trust the file's own key)");
-  OnParsed(verify_evidence, run, [&a] { return CmdVerifyEvidence(a.evidence_file, a.key); });
+  AddWitnessOptions(verify_evidence, a);
+  OnParsed(verify_evidence, run,
+           [&a] { return CmdVerifyEvidence(a.evidence_file, a.key, a.witnesses); });
 }
 
 // demo, rebuild.
@@ -227,8 +258,9 @@ void AddReportVerbs(CLI::App& app, Args& a, Run& run) {
   report_options(audit, "whole report");
   audit->add_option("--previous-checkpoint", a.previous_checkpoint,
                     "the previous audit's signed checkpoint note: prove the log still extends it");
+  AddWitnessOptions(audit, a);
   OnParsed(audit, run, [&a, format] {
-    return CmdAudit(a.dir, format(), a.previous_checkpoint, a.report_out);
+    return CmdAudit(a.dir, format(), a.previous_checkpoint, a.report_out, a.witnesses);
   });
 
   auto* history = app.add_subcommand(
@@ -237,8 +269,10 @@ void AddReportVerbs(CLI::App& app, Args& a, Run& run) {
   AddData(history, a);
   history->add_option("--case", a.case_id, "the case id (c-...)")->required();
   report_options(history, "history");
-  OnParsed(history, run,
-           [&a, format] { return CmdHistory(a.dir, a.case_id, format(), a.report_out); });
+  AddWitnessOptions(history, a);
+  OnParsed(history, run, [&a, format] {
+    return CmdHistory(a.dir, a.case_id, format(), a.report_out, a.witnesses);
+  });
 }
 
 // serve, keys rotate, erase, retention run.
@@ -325,6 +359,42 @@ void AddUserVerbs(CLI::App& app, Args& a, Run& run) {
   OnParsed(list, run, [&a] { return CmdUserList(a.dir); });
 }
 
+// witness init, add-log, serve, evidence: a C2SP tlog-witness v1.0.0
+// witness (docs/witness.md).
+void AddWitnessVerbs(CLI::App& app, Args& a, Run& run) {
+  auto* witness = app.add_subcommand(
+      "witness", "a C2SP tlog-witness v1.0.0 witness that cosigns consistent checkpoints of "
+                 "trusted logs (docs/witness.md)");
+  witness->require_subcommand(1);
+  auto* init = witness->add_subcommand(
+      "init", "create a witness: a new cosigner key, its name and trusted log keys; prints its "
+              "vkey (also in <data>/witness.pub)");
+  AddData(init, a);
+  init->add_option("--name", a.witness_name, "the witness's name (cosignature key name)")
+      ->required();
+  init->add_option("--log", a.witness_logs, "a trusted log's verifier key (vkey); repeatable")
+      ->allow_extra_args(false);
+  OnParsed(init, run, [&a] { return CmdWitnessInit(a.dir, a.witness_name, a.witness_logs); });
+
+  auto* add_log = witness->add_subcommand("add-log", "trust one more log verifier key (vkey)");
+  AddData(add_log, a);
+  add_log->add_option("--vkey", a.witness_vkey, "the log's verifier key")->required();
+  OnParsed(add_log, run, [&a] { return CmdWitnessAddLog(a.dir, a.witness_vkey); });
+
+  auto* serve = witness->add_subcommand(
+      "serve", "answer POST /add-checkpoint and GET /checkpoint/<origin> until SIGINT/SIGTERM");
+  AddData(serve, a);
+  serve->add_option("--listen", a.witness_listen, "address to listen on (an IP literal)");
+  serve->add_option("--port", a.witness_port, "port (0: any free port)");
+  OnParsed(serve, run,
+           [&a] { return CmdWitnessServe(a.dir, a.witness_listen, a.witness_port); });
+
+  auto* evidence = witness->add_subcommand(
+      "evidence", "print the refused, validly signed requests recorded, as JSON lines");
+  AddData(evidence, a);
+  OnParsed(evidence, run, [&a] { return CmdWitnessEvidence(a.dir); });
+}
+
 }  // namespace
 }  // namespace caseledger::cli
 
@@ -348,6 +418,8 @@ int main(int argc, char** argv) {
   cli::AddReportVerbs(app, args, run);
   cli::AddOperationVerbs(app, args, run);
   cli::AddUserVerbs(app, args, run);
+  cli::AddWitnessVerbs(app, args, run);
+  cli::AddMirrorVerbs(app, [&run](std::function<int()> f) { run = std::move(f); });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

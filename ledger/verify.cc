@@ -30,6 +30,12 @@ bool StreamVerifier::Fail(std::optional<std::uint64_t> seq,
   return false;
 }
 
+void StreamVerifier::Resume(merkle::CompactRange tree, std::int64_t last_time) {
+  tree_ = std::move(tree);
+  last_time_ = last_time;
+  report_.events = tree_.size();
+}
+
 std::vector<StreamVerifier::Checked> StreamVerifier::Check(const std::vector<Entry>& entries) {
   std::vector<Checked> checked(entries.size());
   pool_.ParallelFor(entries.size(), [&](std::size_t begin, std::size_t end) {

@@ -74,6 +74,13 @@ class StreamVerifier {
   Status Run(const std::function<Status(std::vector<Entry>&)>& next, const OnNode& on_node,
              const OnSize& on_size);
 
+  // Continues after events already verified: the next event expected is
+  // tree.size() + 1, its `prev` must be tree.Root(), its `time` not earlier
+  // than `last_time` (microseconds, ledger/time.h). For a verifier that
+  // extends a prefix it holds (a mirror, ledger/mirror.h). Call before the
+  // first Feed/Run; the report then counts from tree.size().
+  void Resume(merkle::CompactRange tree, std::int64_t last_time);
+
   const merkle::CompactRange& tree() const { return tree_; }
   VerifyReport& report() { return report_; }
   // Records a problem at `seq` (or none) and returns false.
