@@ -33,4 +33,13 @@ curl -fs "http://127.0.0.1:$port/ui/signin" | grep -q 'name="token"' || { echo "
 token=$(awk '$1 == "coordinator" { print $3; exit }' "$tmp/out")
 code=$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode "token=$token" -d lang=da "http://127.0.0.1:$port/ui/signin")
 [ "$code" = 303 ] || { echo "FAIL: the printed coordinator token does not sign in ($code)"; exit 1; }
-echo "ok: scripts/run serves the demo, prints a token per role and the workspace's URL"
+# The two demo witnesses cosign: the served checkpoint carries both lines.
+auditor=$(awk '$1 == "auditor" { print $3; exit }' "$tmp/out")
+for _ in $(seq 100); do
+  curl -fs -H "Authorization: Bearer $auditor" "http://127.0.0.1:$port/v1/log/checkpoint" >"$tmp/cp" 2>/dev/null &&
+    [ "$(grep -c '^— witness-[12]\.demo\.invalid ' "$tmp/cp")" = 2 ] && break
+  sleep 0.2
+done
+[ "$(grep -c '^— witness-[12]\.demo\.invalid ' "$tmp/cp" 2>/dev/null)" = 2 ] ||
+  { echo "FAIL: the served checkpoint is not cosigned by both demo witnesses"; cat "$tmp/cp"; exit 1; }
+echo "ok: scripts/run serves the demo, prints a token per role and the workspace's URL; both demo witnesses cosign"
