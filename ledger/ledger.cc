@@ -135,6 +135,27 @@ Result<crypto::SecretBytes> LoadMasterKey(const std::string& dir) {
                   ", or pass --demo for a demo data dir");
 }
 
+Status PrepareMasterKey(const std::string& dir) {
+  if (auto file = Env(kMasterKeyEnv)) {
+    if (Inside(*file, dir) && !DemoMode())
+      return DemoOnly(std::string("$") + kMasterKeyEnv + " inside the data directory");
+    if (!std::filesystem::exists(*file)) return crypto::WriteNewMasterKeyFile(*file);
+    return Status::Ok();
+  }
+  if (Env(kPassphraseEnv)) {
+    if (!std::filesystem::exists(SaltPath(dir))) return WriteSalt(dir);
+    return Status::Ok();
+  }
+  if (DemoMode()) {
+    if (!std::filesystem::exists(DemoKeyPath(dir)))
+      return crypto::WriteNewMasterKeyFile(DemoKeyPath(dir));
+    return Status::Ok();
+  }
+  return FailedPrecondition(std::string("no master key configured: set $") + kMasterKeyEnv +
+                            " (created if missing) or $" + kPassphraseEnv +
+                            ", or pass --demo for a demo data dir (docs/formats/keyfile.md)");
+}
+
 Result<InitResult> InitDataDir(const std::string& dir,
                                const std::string& origin) {
   CL_RETURN_IF_ERROR(ValidateOrigin(origin));
@@ -145,20 +166,7 @@ Result<InitResult> InitDataDir(const std::string& dir,
       std::filesystem::exists(dir + "/node.key")) {
     return AlreadyExists("a ledger already exists in " + dir);
   }
-  if (auto file = Env(kMasterKeyEnv)) {
-    if (Inside(*file, dir) && !DemoMode())
-      return DemoOnly(std::string("$") + kMasterKeyEnv + " inside the data directory");
-    if (!std::filesystem::exists(*file)) CL_RETURN_IF_ERROR(crypto::WriteNewMasterKeyFile(*file));
-  } else if (Env(kPassphraseEnv)) {
-    if (!std::filesystem::exists(SaltPath(dir))) CL_RETURN_IF_ERROR(WriteSalt(dir));
-  } else if (DemoMode()) {
-    if (!std::filesystem::exists(DemoKeyPath(dir)))
-      CL_RETURN_IF_ERROR(crypto::WriteNewMasterKeyFile(DemoKeyPath(dir)));
-  } else {
-    return FailedPrecondition(std::string("no master key configured: set $") + kMasterKeyEnv +
-                              " (created if missing) or $" + kPassphraseEnv +
-                              ", or pass --demo for a demo data dir (docs/formats/keyfile.md)");
-  }
+  CL_RETURN_IF_ERROR(PrepareMasterKey(dir));
   CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, LoadMasterKey(dir));
   auto node_key = crypto::Ed25519SigningKey::Generate();
   CL_RETURN_IF_ERROR(crypto::WriteSealedKeyFile(

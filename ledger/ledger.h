@@ -58,6 +58,14 @@ struct InitResult {
 Result<InitResult> InitDataDir(const std::string& dir,
                                const std::string& origin);
 
+// Makes sure the master key source for a new directory `dir` exists (the data
+// dir, and also a witness's or a mirror's): creates the key file of
+// $CASELEDGER_MASTER_KEY_FILE if missing, writes <dir>/master.salt for a
+// passphrase, or, in demo mode only, creates <dir>/master.key. Then
+// LoadMasterKey(dir) reads it. FailedPrecondition if none is configured or
+// the key file would lie inside `dir` outside demo mode.
+Status PrepareMasterKey(const std::string& dir);
+
 // The master key, from the first source above that is configured. Refused
 // (FailedPrecondition) outside demo mode: the demo key file in the data dir,
 // and a $CASELEDGER_MASTER_KEY_FILE inside the data dir. PermissionDenied for

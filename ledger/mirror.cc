@@ -17,45 +17,6 @@ namespace caseledger::ledger {
 
 namespace {
 
-std::optional<std::string> Env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return std::nullopt;
-  return std::string(v);
-}
-
-// Whether `path` lies inside the directory `dir` (the file need not exist).
-bool Inside(const std::string& path, const std::string& dir) {
-  std::error_code ec;
-  const auto d = std::filesystem::weakly_canonical(dir, ec);
-  const auto p = std::filesystem::weakly_canonical(path, ec);
-  if (ec) return false;
-  const auto rel = p.lexically_relative(d);
-  return !rel.empty() && *rel.begin() != "..";
-}
-
-// Makes sure a master key source exists for `dir` (as a witness does):
-// $CASELEDGER_MASTER_KEY_FILE (created if missing) or, in demo mode,
-// <dir>/master.key.
-Status PrepareMasterKey(const std::string& dir) {
-  if (auto file = Env(kMasterKeyEnv)) {
-    if (Inside(*file, dir) && !DemoMode())
-      return FailedPrecondition(std::string("$") + kMasterKeyEnv +
-                                " inside the mirror directory is refused outside demo mode");
-    if (!std::filesystem::exists(*file)) return crypto::WriteNewMasterKeyFile(*file);
-    return Status::Ok();
-  }
-  if (Env(kPassphraseEnv))
-    return FailedPrecondition(std::string("a passphrase master key ($") + kPassphraseEnv +
-                              ") is not supported for mirrors yet: set $" + kMasterKeyEnv);
-  if (DemoMode()) {
-    if (!std::filesystem::exists(dir + "/master.key"))
-      return crypto::WriteNewMasterKeyFile(dir + "/master.key");
-    return Status::Ok();
-  }
-  return FailedPrecondition(std::string("no master key configured: set $") + kMasterKeyEnv +
-                            " (created if missing), or pass --demo for a demo mirror");
-}
-
 Status WritePublicFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text << "\n";

@@ -16,48 +16,6 @@ namespace {
 std::string KeyPath(const std::string& dir) { return dir + "/witness.key"; }
 std::string PubPath(const std::string& dir) { return dir + "/witness.pub"; }
 
-std::optional<std::string> Env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return std::nullopt;
-  return std::string(v);
-}
-
-// Whether `path` lies inside the directory `dir` (the file need not exist).
-bool Inside(const std::string& path, const std::string& dir) {
-  std::error_code ec;
-  const auto d = std::filesystem::weakly_canonical(dir, ec);
-  const auto p = std::filesystem::weakly_canonical(path, ec);
-  if (ec) return false;
-  const auto rel = p.lexically_relative(d);
-  return !rel.empty() && *rel.begin() != "..";
-}
-
-// Makes sure a master key source exists for `dir`, creating the key file of
-// $CASELEDGER_MASTER_KEY_FILE or, in demo mode, <dir>/master.key.
-Status PrepareMasterKey(const std::string& dir) {
-  if (auto file = Env(ledger::kMasterKeyEnv)) {
-    if (Inside(*file, dir) && !ledger::DemoMode())
-      return FailedPrecondition(
-          std::string("$") + ledger::kMasterKeyEnv +
-          " inside the witness directory is refused outside demo mode");
-    if (!std::filesystem::exists(*file))
-      return crypto::WriteNewMasterKeyFile(*file);
-    return Status::Ok();
-  }
-  if (Env(ledger::kPassphraseEnv))
-    return FailedPrecondition(
-        std::string("a passphrase master key ($") + ledger::kPassphraseEnv +
-        ") is not supported for witnesses yet: set $" + ledger::kMasterKeyEnv);
-  if (ledger::DemoMode()) {
-    if (!std::filesystem::exists(dir + "/master.key"))
-      return crypto::WriteNewMasterKeyFile(dir + "/master.key");
-    return Status::Ok();
-  }
-  return FailedPrecondition(
-      std::string("no master key configured: set $") + ledger::kMasterKeyEnv +
-      " (created if missing), or pass --demo for a demo witness");
-}
-
 Status WritePublicFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text << "\n";
@@ -92,7 +50,7 @@ Result<std::string> InitWitnessDir(const std::string& dir,
       std::filesystem::exists(dir + "/state") ||
       std::filesystem::exists(PubPath(dir)))
     return AlreadyExists("a witness already exists in " + dir);
-  CL_RETURN_IF_ERROR(PrepareMasterKey(dir));
+  CL_RETURN_IF_ERROR(ledger::PrepareMasterKey(dir));
   CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, ledger::LoadMasterKey(dir));
   const auto key = crypto::Ed25519SigningKey::Generate();
   CL_RETURN_IF_ERROR(crypto::WriteSealedKeyFile(

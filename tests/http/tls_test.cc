@@ -231,9 +231,14 @@ TEST_CASE("a connection still handshaking counts toward max_connections", "[http
   const TlsExchange refused = Get(h.port());
   CHECK(refused.connected);
   CHECK_FALSE(refused.handshake);  // closed without a (plain-text) 503
+  // The access line is written on the io thread after the close the client
+  // saw: wait for it (up to 2 s) rather than racing it.
   bool logged = false;
-  for (const std::string& line : h.log())
-    logged = logged || line.find("status=503 bytes=0") != std::string::npos;
+  for (int i = 0; i < 200 && !logged; ++i) {
+    for (const std::string& line : h.log())
+      logged = logged || line.find("status=503 bytes=0") != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(milliseconds(10));
+  }
   CHECK(logged);
   CHECK(silent.WaitForClose(milliseconds(5000)));  // request_timeout frees the slot
   std::this_thread::sleep_for(milliseconds(100));
