@@ -11,7 +11,9 @@
 #include <map>
 #include <string>
 
+#include "crypto/cosignature.h"
 #include "crypto/note.h"
+#include "ledger/cosignature_store.h"
 #include "ledger/time.h"
 #include "projections/stats.h"
 #include "ledger/bundle.h"
@@ -96,6 +98,65 @@ TEST_CASE("the compliance audit page shows integrity verified, and a refusal's c
   const std::string aud = w.SignIn(w.tokens.aud);
   CHECK(w.Get("/ui/audit/cases/c-00000000000000000000000000", aud).status == 404);
   CHECK(w.Get("/ui/audit/cases/nonsense", aud).status == 404);
+}
+
+// The witnessed state on the audit page (docs/witnessing.md): two witnesses,
+// quorum 2. Nothing cosigned and the log older than the alarm: FLAG-WITNESS
+// in an error alert; once both cosigned the latest checkpoint: the quorum,
+// the size and who cosigned, in a success alert.
+TEST_CASE("the audit page shows the witnessed state and FLAG-WITNESS", "[web][audit][witness]") {
+  testing::TempDir cosigned_dir;
+  auto store = ledger::CosignatureStore::Open(cosigned_dir.path(), false).value();
+  std::vector<crypto::Ed25519SigningKey> keys;
+  app::WitnessConfig config;
+  for (std::uint8_t i = 0; i < 2; ++i) {
+    keys.push_back(crypto::Ed25519SigningKey::FromSeed(Bytes(32, static_cast<std::uint8_t>(70 + i)))
+                       .value());
+    config.witnesses.push_back(
+        {crypto::CosignerVerifier::For("w" + std::to_string(i) + ".test", keys.back().public_key()),
+         "http://127.0.0.1:1"});
+  }
+  config.quorum = 2;
+  config.alarm_seconds = 5;
+  WorkspaceOptions o;
+  o.witness_config = config;
+  o.cosignatures = store.get();
+  o.clock = [] { return ledger::NowMicros() + 10 * 1000000; };  // 10 s on: past the alarm
+  WorkspaceWorld w(std::move(o));
+  CaseWithRefusal(w, CaseWalk::Concern("b.threat"));
+
+  const std::string aud = w.SignIn(w.tokens.aud, "en");
+  HttpResponse r = w.Get("/ui/audit", aud);
+  REQUIRE(r.status == 200);
+  CHECK(Has(r.body, "id=\"witnesses\""));
+  CHECK(Has(r.body, "FLAG-WITNESS"));
+  CHECK(Has(r.body, "alert-error"));
+
+  // Both witnesses cosign the latest checkpoint.
+  auto snap = w.ledger->store().Read().value();
+  auto latest = ledger::LatestCheckpoint(snap, w.ledger->store()).value();
+  const std::string text = latest.second.substr(0, latest.second.find("\n\n") + 1);
+  std::map<std::string, std::string> lines;
+  for (std::size_t i = 0; i < 2; ++i)
+    lines[config.witnesses[i].verifier.name] =
+        crypto::Cosign(text, config.witnesses[i].verifier.name, keys[i], 1800000000).value();
+  REQUIRE(store->Add(latest.first, latest.second, lines, 2, 1800000000).ok());
+  for (const char* lang : {"da", "en"}) {
+    r = w.Get("/ui/audit", w.SignIn(w.tokens.aud, lang));
+    REQUIRE(r.status == 200);
+    INFO(lang);
+    CHECK_FALSE(Has(r.body, "FLAG-WITNESS"));
+    CHECK(Has(r.body, "id=\"witness-figures\""));
+    CHECK(Has(r.body, "<td>2 / 2</td>"));
+    CHECK(Has(r.body, "<td>w0.test, w1.test</td>"));
+    CHECK(Has(r.body, "<td>" + std::to_string(latest.first) + "</td>"));
+    CHECK_FALSE(Has(r.body, "[["));
+  }
+  // The bundle is cut at the witnessed checkpoint and carries both lines.
+  r = w.Get("/ui/audit/bundle", aud);
+  REQUIRE(r.status == 200);
+  CHECK(Has(r.body, lines["w0.test"]));
+  CHECK(Has(r.body, lines["w1.test"]));
 }
 
 TEST_CASE("the audit's pages are for auditors and the DPO: others get 403", "[web][audit]") {
