@@ -808,5 +808,72 @@ TEST_CASE("caseledger witness end to end", "[witness][e2e]") {
   CHECK(again.Wait() == 0);
 }
 
+// The spec's own example bodies (c2sp.org/tlog-witness v1.0.0,
+// "add-checkpoint"), byte for byte: the request parses to what it says and
+// FormatAddCheckpointRequest rebuilds exactly those bytes; the response's
+// three lines are note signature lines whose bytes are timestamped
+// signatures.
+TEST_CASE("add-checkpoint: the spec's example request and response bodies", "[witness]") {
+  const std::string note =
+      "example.com/behind-the-sofa\n"
+      "20852163\n"
+      "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+      "\n"
+      "\xE2\x80\x94 example.com/behind-the-sofa "
+      "Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n"
+      "\xE2\x80\x94 example.com/behind-the-sofa "
+      "opLqBQsREYCgu6xQkYQwJr9fo45a62DN9EdmHXnZdXNqlcVGlCum2Wks+49/V6267UEjw6QUXTS5Rovnzv++qbSzm9Q=\n";
+  const std::vector<std::string> proof_b64 = {
+      "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=",
+      "jrJZDmY8Y7SyJE0MWLpLozkIVMSMZcD5kvuKxPC3swk=",
+      "5+pKlUdi2LeF/BcMHBn+Ku6yhPGNCswZZD1X/6QgPd8=",
+      "/6WVhPs2CwSsb5rYBH5cjHV/wSmA79abXAwhXw3Kj/0="};
+  std::string body = "old 20852014\n";
+  for (const std::string& h : proof_b64) body += h + "\n";
+  body += "\n" + note;
+
+  Result<AddCheckpointRequest> r = ParseAddCheckpointRequest(body);
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  CHECK(r->old_size == 20852014u);
+  REQUIRE(r->proof.size() == 4);
+  for (std::size_t i = 0; i < 4; ++i)
+    CHECK(crypto::Base64Encode(r->proof[i].view()) == proof_b64[i]);
+  CHECK(r->note == note);
+  CHECK(r->checkpoint.origin == "example.com/behind-the-sofa");
+  CHECK(r->checkpoint.size == 20852163u);
+  CHECK(crypto::Base64Encode(r->checkpoint.root.view()) ==
+        "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=");
+  CHECK(r->parsed.signatures.size() == 2);
+  CHECK(FormatAddCheckpointRequest(r->old_size, r->proof, r->note) == body);
+
+  const std::string response =
+      "\xE2\x80\x94 witness.example/w1 "
+      "CMp+6LWBU0anHGH5aNDTJkH/gj79sG+T6+iP2ThYN5krrDJbR1HDnucjL39QsZTSvVjyQLrdk3DXDqI5G2HgLatVs0pWh6Up69HVOw==\n"
+      "\xE2\x80\x94 witness.example/w1 "
+      "I7rEps0pvK2UqkS2gSpVUDhrhVtQV9lgF6pRrWAvjJHjyWpW7VcE3SiOlVlbQNt64vWhO+DlkL0+UfzuOBMh9ChdMkP1vi/lCAsmlw==\n"
+      "\xE2\x80\x94 witness.example/w2 "
+      "AWui8Sk55XjYLOijihBjhqEH6nS1ndDymE0a+6idX7pLcnoB+dhnz0854aLZgrrKbYKA7nC3HNJhm/kWl7oJlqU3rXXvpysAdyP3wQ==\n";
+  // As the spec suggests a client parse it: appended to the checkpoint.
+  Result<crypto::ParsedNote> n = crypto::ParseNote(note + response);
+  REQUIRE(n.ok());
+  REQUIRE(n->signatures.size() == 5);
+  // Each is a key id and a timestamped_signature's 72 bytes. The example's
+  // bytes are placeholders: two of them have a timestamp above 2^63 - 1,
+  // which a verifier must refuse (the spec's bound); the third decodes.
+  for (std::size_t i = 2; i < 5; ++i)
+    CHECK(n->signatures[i].signature.size() == crypto::kTimestampedSignatureBytes);
+  CHECK(!crypto::DecodeTimestampedSignature(n->signatures[2].signature).ok());
+  CHECK(!crypto::DecodeTimestampedSignature(n->signatures[3].signature).ok());
+  CHECK(crypto::DecodeTimestampedSignature(n->signatures[4].signature).ok());
+  CHECK(n->signatures[2].name == "witness.example/w1");
+  CHECK(n->signatures[4].name == "witness.example/w2");
+  // The 409 body: decimal and a newline, nothing else.
+  CHECK(FormatTlogSize(20852163) == "20852163\n");
+  CHECK(ParseTlogSize("20852163\n").value() == 20852163u);
+  CHECK(!ParseTlogSize("20852163").ok());
+  CHECK(!ParseTlogSize("020852163\n").ok());
+}
+
 }  // namespace
 }  // namespace caseledger::witness
