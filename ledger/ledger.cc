@@ -23,14 +23,6 @@ namespace caseledger::ledger {
 namespace {
 constexpr std::string_view kNodeKeyPurpose = "node-signing-key";
 
-Status WritePublicFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text << "\n";
-  out.close();
-  if (!out) return IoError("cannot write " + path);
-  return Status::Ok();
-}
-
 std::optional<std::string> Env(const char* name) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0') return std::nullopt;
@@ -133,6 +125,22 @@ Result<crypto::SecretBytes> LoadMasterKey(const std::string& dir) {
   }
   return NotFound(std::string("no master key: set $") + kMasterKeyEnv + " or $" + kPassphraseEnv +
                   ", or pass --demo for a demo data dir");
+}
+
+Status WritePublicFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text << "\n";
+  out.close();
+  if (!out) return IoError("cannot write " + path);
+  return Status::Ok();
+}
+
+Result<std::string> ReadFirstLine(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("cannot read " + path);
+  std::string line;
+  std::getline(in, line);
+  return line;
 }
 
 Status PrepareMasterKey(const std::string& dir) {

@@ -58,6 +58,13 @@ struct InitResult {
 Result<InitResult> InitDataDir(const std::string& dir,
                                const std::string& origin);
 
+// Writes a public file (a verifier key, a salt): `text` and "\n", replacing
+// the file. IoError if it cannot be written.
+Status WritePublicFile(const std::string& path, const std::string& text);
+// The first line of a small text file (without its "\n"). NotFound if it
+// cannot be read.
+Result<std::string> ReadFirstLine(const std::string& path);
+
 // Makes sure the master key source for a new directory `dir` exists (the data
 // dir, and also a witness's or a mirror's): creates the key file of
 // $CASELEDGER_MASTER_KEY_FILE if missing, writes <dir>/master.salt for a

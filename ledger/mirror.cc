@@ -17,22 +17,6 @@ namespace caseledger::ledger {
 
 namespace {
 
-Status WritePublicFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text << "\n";
-  out.close();
-  if (!out) return IoError("cannot write " + path);
-  return Status::Ok();
-}
-
-Result<std::string> ReadFirstLine(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return NotFound("cannot read " + path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
 std::string Path(const std::string& dir, std::string_view file) {
   return dir + "/" + std::string(file);
 }

@@ -16,22 +16,6 @@ namespace {
 std::string KeyPath(const std::string& dir) { return dir + "/witness.key"; }
 std::string PubPath(const std::string& dir) { return dir + "/witness.pub"; }
 
-Status WritePublicFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text << "\n";
-  out.close();
-  if (!out) return IoError("cannot write " + path);
-  return Status::Ok();
-}
-
-Result<std::string> ReadFirstLine(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return NotFound("cannot read " + path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
 }  // namespace
 
 Result<std::string> InitWitnessDir(const std::string& dir,
@@ -63,7 +47,7 @@ Result<std::string> InitWitnessDir(const std::string& dir,
   }
   const std::string vkey =
       crypto::CosignerVerifier::For(name, key.public_key()).ToString();
-  CL_RETURN_IF_ERROR(WritePublicFile(PubPath(dir), vkey));
+  CL_RETURN_IF_ERROR(ledger::WritePublicFile(PubPath(dir), vkey));
   return vkey;
 }
 
@@ -88,7 +72,7 @@ Result<OpenedWitness> OpenWitnessDir(const std::string& dir,
   CL_ASSIGN_OR_RETURN(config.name, w.store->Name());
   CL_ASSIGN_OR_RETURN(config.logs, w.store->LogKeys());
   config.clock = std::move(clock);
-  CL_ASSIGN_OR_RETURN(const std::string pub, ReadFirstLine(PubPath(dir)));
+  CL_ASSIGN_OR_RETURN(const std::string pub, ledger::ReadFirstLine(PubPath(dir)));
   if (pub !=
       crypto::CosignerVerifier::For(config.name, key.public_key()).ToString())
     return Corruption("witness.pub does not match the witness's name and key");
