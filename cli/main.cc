@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/backup_command.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/mirror_command.h"
@@ -420,6 +421,7 @@ int main(int argc, char** argv) {
   cli::AddUserVerbs(app, args, run);
   cli::AddWitnessVerbs(app, args, run);
   cli::AddMirrorVerbs(app, [&run](std::function<int()> f) { run = std::move(f); });
+  cli::AddBackupVerbs(app, [&run](std::function<int()> f) { run = std::move(f); });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

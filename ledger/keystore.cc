@@ -11,6 +11,7 @@
 #include "crypto/aead.h"
 #include "crypto/blake2b.h"
 #include "crypto/random.h"
+#include "ledger/backup.h"  // FsyncPath
 
 namespace caseledger::ledger {
 
@@ -106,15 +107,6 @@ Result<std::pair<std::uint32_t, std::string>> ParseDestroyed(ByteView v) {
   if (v.size() < 9) return Corruption("destroyed-key record too short");
   return std::make_pair(static_cast<std::uint32_t>(DecodeBigEndian64(v.first(8))),
                         std::string(AsChars(v.subspan(8))));
-}
-
-Status FsyncPath(const std::string& path, bool directory) {
-  int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
-  if (fd < 0) return IoError("cannot open " + path + " to sync it");
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return IoError("cannot sync " + path);
-  return Status::Ok();
 }
 
 }  // namespace

@@ -21,7 +21,6 @@
 namespace caseledger::ledger {
 
 namespace {
-constexpr std::string_view kNodeKeyPurpose = "node-signing-key";
 
 std::optional<std::string> Env(const char* name) {
   const char* v = std::getenv(name);
@@ -193,6 +192,14 @@ Result<InitResult> InitDataDir(const std::string& dir,
   return r;
 }
 
+Result<crypto::Ed25519SigningKey> LoadNodeKey(const std::string& dir,
+                                              const crypto::SecretBytes& master) {
+  CL_ASSIGN_OR_RETURN(
+      crypto::SecretBytes seed,
+      crypto::ReadSealedKeyFile(dir + "/node.key", kNodeKeyPurpose, master));
+  return crypto::Ed25519SigningKey::FromSeed(seed.view());
+}
+
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
                                              LedgerOptions options) {
   std::unique_ptr<Ledger> l(new Ledger());
@@ -203,11 +210,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   CL_ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(dir));
   l->lock_.emplace(std::move(lock));
   CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, LoadMasterKey(dir));
-  CL_ASSIGN_OR_RETURN(
-      crypto::SecretBytes seed,
-      crypto::ReadSealedKeyFile(dir + "/node.key", kNodeKeyPurpose, master));
-  CL_ASSIGN_OR_RETURN(auto key,
-                      crypto::Ed25519SigningKey::FromSeed(seed.view()));
+  CL_ASSIGN_OR_RETURN(auto key, LoadNodeKey(dir, master));
   l->node_key_ = std::make_unique<crypto::Ed25519SigningKey>(std::move(key));
   CL_ASSIGN_OR_RETURN(l->store_,
                       LogStore::Open(dir, false, false, "", options.no_sync));

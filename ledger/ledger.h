@@ -81,6 +81,13 @@ Status PrepareMasterKey(const std::string& dir);
 // keystore and node key do not open (Corruption there).
 Result<crypto::SecretBytes> LoadMasterKey(const std::string& dir);
 
+// Sealed key file purpose of <dir>/node.key (crypto/key_file.h).
+inline constexpr std::string_view kNodeKeyPurpose = "node-signing-key";
+// The node signing key of data dir (or backup) `dir`, unsealed with `master`.
+// Key file errors as crypto/key_file.h (Corruption under another master key).
+Result<crypto::Ed25519SigningKey> LoadNodeKey(const std::string& dir,
+                                              const crypto::SecretBytes& master);
+
 // The exclusive flock on <dir>/LOCK: one process writes to a data dir at a
 // time. Released when destroyed.
 class DirLock {
