@@ -560,7 +560,36 @@ void Writer::Commit(Prepared& p) {
     return;
   }
 
-  // 7. Durable: publish the new state and acknowledge.
+  // 7. Durable here. A leader acknowledges only what a follower holds too.
+  if (options_.replicate) {
+    Status r = options_.replicate(first_seq, lines, p.note);
+    if (!r.ok()) {
+      Status answer = Unavailable(
+          "not acknowledged: the write could not be replicated (" + r.message() +
+          "); retry it, the cluster's leader answers");
+      {
+        std::lock_guard lock(mu_);
+        if (health_.state != WriterHealth::State::kFailed) {
+          health_.state = WriterHealth::State::kFailed;
+          health_.reason = "not-replicated";
+          health_.op.clear();
+          health_.cause.clear();
+          health_.since = NowMicros();
+          failed_ = answer;
+          for (Pending& q : queue_) q.promise.set_value(failed_);
+          queue_.clear();
+          Log("writer state=failed reason=not-replicated status=" +
+              std::string(StatusCodeName(r.code())) + " unacknowledged_from=" +
+              std::to_string(first_seq) + " log_size=" + std::to_string(p.size) +
+              " writes=stopped");
+        }
+      }
+      cv_.notify_all();
+      fail_all(answer);
+      return;
+    }
+  }
+  // Publish the new state and acknowledge.
   if (hook_) hook_->Committed(p.size);
   size_ = p.size;
   last_time_published_ = p.last_time;

@@ -152,6 +152,18 @@ class Writer {
     // Testing only (serve's FAILPOINT storage-rewind): rebuilding the state
     // after a storage failure fails, as when the data dir no longer opens.
     bool fail_rewind = false;
+    // A replicated node's leader (issue 19): called on the committer thread
+    // once a batch is durable here and before any of its commands is
+    // acknowledged, with the batch's first seq, its stored event lines (byte
+    // for byte) and its signed checkpoint note. OK: the batch is acknowledged.
+    // An error: none of its commands is acknowledged (each gets the error),
+    // and the writer stops for good (health kFailed, reason "not-replicated"):
+    // this node now holds an unacknowledged tail, may have been deposed, and
+    // must never acknowledge a batch built on that tail. Batches are passed
+    // in seq order, one at a time. Unset: a single node (no replication).
+    std::function<Status(std::uint64_t first_seq, const std::vector<std::string>& lines,
+                         const std::string& checkpoint)>
+        replicate;
     // The operator's log: one line per storage failure and per change of
     // state, as key=value fields holding names and counts only (no personal
     // data). Unset: standard error, prefixed "caseledger: ".

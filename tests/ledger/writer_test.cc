@@ -1,6 +1,7 @@
 #include "ledger/writer.h"
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <mutex>
@@ -384,6 +385,84 @@ TEST_CASE("Without resume (batch tools) a failed commit stops the writer until r
         StatusCode::kResourceExhausted);
   CHECK(l->writer().size() == 1);
   CHECK_THAT(log.All(), Catch::Contains("writer state=failed reason=storage-full cause=ENOSPC writes=stopped"));
+}
+
+TEST_CASE("A leader's writer acknowledges a batch only after it was replicated, passes it byte for byte, "
+          "and stops for good when replication fails",
+          "[ledger][replication]") {
+  TempDir dir;
+  LogLines log;
+  struct Shipped {
+    std::uint64_t first_seq;
+    std::vector<std::string> lines;
+    std::string checkpoint;
+  };
+  std::mutex mu;
+  std::vector<Shipped> shipped;
+  std::atomic<bool> follower_up{true};
+  std::atomic<int> calls{0};
+  LedgerOptions opts;
+  opts.writer.log = log.Sink();
+  opts.writer.replicate = [&](std::uint64_t first, const std::vector<std::string>& lines,
+                              const std::string& note) -> Status {
+    ++calls;
+    if (!follower_up) return Unavailable("no follower answered");
+    std::lock_guard lock(mu);
+    shipped.push_back({first, lines, note});
+    return Status::Ok();
+  };
+  auto l = NewLedger(dir, opts);
+  std::vector<std::future<Result<Appended>>> fs;
+  for (int i = 0; i < 50; ++i) fs.push_back(l->writer().Submit(SyntheticCommand(i, NewId("s"))));
+  std::uint64_t acked = 0;
+  for (auto& f : fs) {
+    auto r = f.get();
+    REQUIRE(r.ok());
+    acked = std::max(acked, r->seq);
+    // Acknowledged means shipped: the batch holding it was replicated first.
+    std::lock_guard lock(mu);
+    bool covered = false;
+    for (const Shipped& b : shipped)
+      covered = covered || (r->seq >= b.first_seq && r->seq < b.first_seq + b.lines.size());
+    CHECK(covered);
+  }
+  CHECK(acked == 50);
+  {
+    // What was shipped is what is stored, in order, with its checkpoint.
+    auto txn = l->store().env().BeginRead().value();
+    std::lock_guard lock(mu);
+    std::uint64_t next = 1;
+    for (const Shipped& b : shipped) {
+      CHECK(b.first_seq == next);
+      for (std::size_t i = 0; i < b.lines.size(); ++i)
+        CHECK(b.lines[i] == ReadEventLine(txn, l->store(), b.first_seq + i).value());
+      next += b.lines.size();
+      CHECK(b.checkpoint == CheckpointAt(txn, l->store(), next - 1).value());
+    }
+    CHECK(next == 51);
+  }
+  // The follower goes away: the next batch is durable here but never
+  // acknowledged, and nothing after it ever is.
+  follower_up = false;
+  auto lost = l->writer().Submit(SyntheticCommand(99, NewId("s"))).get();
+  REQUIRE_FALSE(lost.ok());
+  CHECK(lost.status().code() == StatusCode::kUnavailable);
+  CHECK_THAT(lost.status().message(), Catch::Contains("not acknowledged") && Catch::Contains("no follower answered"));
+  CHECK(l->writer().health().state == WriterHealth::State::kFailed);
+  CHECK(l->writer().health().reason == "not-replicated");
+  follower_up = true;  // even once a follower is back: this writer is done
+  const int before = calls;
+  CHECK(l->writer().Submit(SyntheticCommand(100, NewId("s"))).get().status().code() ==
+        StatusCode::kUnavailable);
+  CHECK(calls == before);
+  CHECK(l->writer().size() == 50);  // what it publishes: acknowledged events only
+  CHECK_THAT(log.All(), Catch::Contains("writer state=failed reason=not-replicated status=unavailable "
+                                        "unacknowledged_from=51 log_size=51 writes=stopped"));
+  l.reset();
+  // The unacknowledged event is on this node's disk (its tail), and the log verifies.
+  auto report = VerifyLedger(dir.path()).value();
+  CHECK(report.ok);
+  CHECK(report.events == 51);
 }
 
 }  // namespace
