@@ -20,7 +20,8 @@ source file of the repository:
   * a module includes only itself and the modules it may depend on
     (DEPENDS below): base < crypto < ledger < projections < app, the
     witness (on ledger, below app), then
-    demo (beside app, on projections), http (on app), web (on http and
+    demo (beside app, on projections), http (on app), cluster (the etcd
+    client and leader election, on http's outgoing client), web (on http and
     app) and cli (on all).
 
 tests/, bench/ and fuzz/ sit above every module. Named exceptions: the
@@ -49,8 +50,10 @@ DEPENDS = {
     "app": ["base", "crypto", "ledger", "projections", "witness"],
     "demo": ["base", "crypto", "ledger", "projections"],
     "http": ["base", "crypto", "ledger", "projections", "witness", "app"],
+    "cluster": ["base", "crypto", "ledger", "projections", "witness", "app", "http"],
     "web": ["base", "crypto", "ledger", "projections", "witness", "app", "http"],
-    "cli": ["base", "crypto", "ledger", "projections", "witness", "app", "demo", "http", "web"],
+    "cli": ["base", "crypto", "ledger", "projections", "witness", "app", "demo", "http",
+            "cluster", "web"],
 }
 MODULES = list(DEPENDS)
 SOURCE_DIRS = MODULES + ["tests", "bench", "fuzz"]
@@ -147,6 +150,8 @@ def self_test(root):
         "app/planted_http.cc": '#include "http/service.h"\n',
         "demo/planted_cli.cc": '#include "cli/commands.h"\n',
         "http/planted_web.cc": '#include "web/session.h"\n',
+        "app/planted_cluster.cc": '#include "cluster/election.h"\n',
+        "cluster/planted_beast.cc": "#include <boost/beast/http.hpp>\n",
         "ledger/planted_up.cc": '#include "projections/projector.h"\n',
         "base/planted_up.h": '#include "crypto/sha256.h"\n',
         "app/planted_lmdb_header.cc": '#include "ledger/lmdb/env.h"\n',
