@@ -44,7 +44,7 @@ start_witness() {
   local i=$1
   "$bin" witness serve --data "$tmp/w$i" --port "${wport[$i]:-0}" >"$tmp/w$i.out" 2>"$tmp/w$i.err" &
   wpid[$i]=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 400); do  # up to 20 s: a loaded CI machine is slow to start a process
     grep -q '^listening on ' "$tmp/w$i.out" 2>/dev/null && break
     sleep 0.05
   done
