@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "ledger/lmdb/snapshot_access.h"
 
@@ -136,6 +137,27 @@ Result<std::string> ReadEventLine(const Snapshot& snap, const LogStore& store,
 Result<std::pair<std::uint64_t, std::string>> LatestCheckpoint(
     const Snapshot& snap, const LogStore& store) {
   return LatestCheckpoint(SnapshotAccess::Txn(snap), store);
+}
+
+Result<std::pair<std::uint64_t, std::string>> CheckpointInRange(const Snapshot& snap,
+                                                                const LogStore& store,
+                                                                std::uint64_t after,
+                                                                std::uint64_t at_most) {
+  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(SnapshotAccess::Txn(snap), store.checkpoints()));
+  // The first checkpoint past at_most, then one back; or the last one.
+  if (at_most == std::numeric_limits<std::uint64_t>::max()) return NotFound("no checkpoint in the range");
+  auto past = EncodeBigEndian64(at_most + 1);
+  CL_ASSIGN_OR_RETURN(auto kv, c.SeekAtLeast(past));
+  if (kv) {
+    CL_ASSIGN_OR_RETURN(kv, c.Prev());
+  } else {
+    CL_ASSIGN_OR_RETURN(kv, c.Last());
+  }
+  if (!kv) return NotFound("no checkpoint in the range");
+  if (kv->key.size() != 8) return Corruption("checkpoint key is not 8 bytes");
+  const std::uint64_t size = DecodeBigEndian64(kv->key);
+  if (size <= after || size > at_most) return NotFound("no checkpoint in the range");
+  return std::make_pair(size, std::string(AsChars(kv->value)));
 }
 
 Result<merkle::CompactRange> LoadCompactRange(const Snapshot& snap,

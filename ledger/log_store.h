@@ -93,6 +93,13 @@ Result<std::string> ReadEventLine(const Snapshot& snap, const LogStore& store,
                                   std::uint64_t seq);
 Result<std::pair<std::uint64_t, std::string>> LatestCheckpoint(
     const Snapshot& snap, const LogStore& store);
+// The stored checkpoint of the largest size in (after, at_most], or NotFound
+// if none (checkpoints are stored per batch: a replica catching up in chunks
+// ends each chunk at one).
+Result<std::pair<std::uint64_t, std::string>> CheckpointInRange(const Snapshot& snap,
+                                                                const LogStore& store,
+                                                                std::uint64_t after,
+                                                                std::uint64_t at_most);
 Result<merkle::CompactRange> LoadCompactRange(const Snapshot& snap,
                                               const LogStore& store,
                                               std::uint64_t size);

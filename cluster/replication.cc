@@ -1,0 +1,159 @@
+#include "cluster/replication.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "ledger/mirror.h"
+
+namespace caseledger::cluster {
+
+Follower::Follower(ledger::LogStore& store, crypto::NoteVerifier verifier, Election& election)
+    : store_(store), verifier_(std::move(verifier)), election_(election), pool_(0) {}
+
+Result<std::uint64_t> Follower::Apply(const ShippedBatch& batch) {
+  std::lock_guard lock(mu_);
+  if (batch.lines.empty() || batch.first_seq == 0)
+    return InvalidArgument("a shipped batch needs events and a first seq");
+  // Fencing, follower side: etcd, not the sender, says who leads.
+  auto stale = [&](const std::string& why) {
+    return Status(StatusCode::kFailedPrecondition, "refused a batch of term " +
+                                                       std::to_string(batch.term) + ": " + why)
+        .WithReason(std::string(kStaleTermReason));
+  };
+  if (batch.term < highest_term_)
+    return stale("a larger term (" + std::to_string(highest_term_) + ") was seen");
+  CL_ASSIGN_OR_RETURN(std::optional<LeaderInfo> leader, election_.Observe());
+  if (!leader) return stale("etcd names no leader");
+  if (leader->term != batch.term || leader->node_id != batch.leader)
+    return stale("etcd names the leader of term " + std::to_string(leader->term));
+  highest_term_ = batch.term;
+
+  CL_ASSIGN_OR_RETURN(ledger::Held held, ledger::ReadHeld(store_));
+  const std::uint64_t end = batch.first_seq + batch.lines.size() - 1;
+  if (batch.first_seq > held.size + 1) return held.size;  // behind: the leader resends
+  // Events held already must be these bytes.
+  const std::uint64_t overlap_end = std::min(end, held.size);
+  if (overlap_end >= batch.first_seq) {
+    CL_ASSIGN_OR_RETURN(ledger::Snapshot snap, store_.Read());
+    for (std::uint64_t seq = batch.first_seq; seq <= overlap_end; ++seq) {
+      CL_ASSIGN_OR_RETURN(std::string line, ledger::ReadEventLine(snap, store_, seq));
+      if (line != batch.lines[seq - batch.first_seq])
+        return Status(StatusCode::kCorruption,
+                      "seq " + std::to_string(seq) + ": the leader's event differs from the one held")
+            .WithReason(std::string(ledger::kForkReason));
+    }
+  }
+  if (end <= held.size) return held.size;
+  std::vector<std::string> rest(batch.lines.begin() + static_cast<std::ptrdiff_t>(held.size + 1 - batch.first_seq),
+                                batch.lines.end());
+  CL_ASSIGN_OR_RETURN(ledger::MirrorAppend a,
+                      ledger::AppendVerified(store_, verifier_, rest, batch.checkpoint, &pool_));
+  return a.size;
+}
+
+Shipper::Shipper(ledger::LogStore& store, Election& election, std::string node_id,
+                 std::vector<FollowerTransport> followers, ShipperOptions options)
+    : store_(store),
+      election_(election),
+      node_id_(std::move(node_id)),
+      followers_(std::move(followers)),
+      options_(options) {}
+
+Shipper::~Shipper() {
+  std::unique_lock lock(flight_->mu);
+  flight_->cv.wait(lock, [&] { return flight_->count == 0; });
+}
+
+Result<std::uint64_t> Shipper::ShipTo(std::size_t i, const ShippedBatch& batch) {
+  const std::uint64_t end = batch.first_seq + batch.lines.size() - 1;
+  CL_ASSIGN_OR_RETURN(std::uint64_t held, followers_[i](batch));
+  // Behind (a follower that was down, or new): send what it lacks from the
+  // leader's log, in chunks that end at stored checkpoints, then the batch.
+  while (held < batch.first_seq - 1) {
+    CL_ASSIGN_OR_RETURN(ledger::Snapshot snap, store_.Read());
+    ShippedBatch more{batch.leader, batch.term, held + 1, {}, {}};
+    const std::uint64_t want = std::min(held + options_.max_catch_up, batch.first_seq - 1);
+    CL_ASSIGN_OR_RETURN(auto cp, ledger::CheckpointInRange(snap, store_, held, want));
+    more.checkpoint = std::move(cp.second);
+    for (std::uint64_t seq = held + 1; seq <= cp.first; ++seq) {
+      CL_ASSIGN_OR_RETURN(std::string line, ledger::ReadEventLine(snap, store_, seq));
+      more.lines.push_back(std::move(line));
+    }
+    CL_ASSIGN_OR_RETURN(std::uint64_t now, followers_[i](more));
+    if (now <= held) return Unavailable("a follower makes no progress catching up");
+    held = now;
+  }
+  if (held < end) {
+    CL_ASSIGN_OR_RETURN(held, followers_[i](batch));
+  }
+  return held;
+}
+
+Status Shipper::Replicate(std::uint64_t first_seq, const std::vector<std::string>& lines,
+                          const std::string& checkpoint) {
+  const Leadership me = election_.state();
+  if (!election_.IsLeader())
+    return Unavailable("this node is not the cluster's leader (term " + std::to_string(me.term) + ")");
+  const std::uint64_t end = first_seq + lines.size() - 1;
+  if (options_.min_acks > followers_.size())
+    return FailedPrecondition("fewer followers than the acknowledgements required");
+
+  struct Round {
+    ShippedBatch batch;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t acks = 0, answered = 0;
+    Status last_error;
+  };
+  auto round = std::make_shared<Round>();
+  round->batch = ShippedBatch{node_id_, me.term, first_seq, lines, checkpoint};
+  // One thread per follower; the round ends at min_acks, and a slow
+  // follower's request finishes in the background (the destructor waits).
+  for (std::size_t i = 0; i < followers_.size(); ++i) {
+    {
+      std::lock_guard lock(flight_->mu);
+      ++flight_->count;
+    }
+    // The thread holds the flight counter itself, so the mutex it unlocks
+    // last outlives a Shipper destroyed the moment the count reaches zero.
+    std::thread([this, flight = flight_, round, i, end] {
+      Result<std::uint64_t> r = ShipTo(i, round->batch);
+      {
+        std::lock_guard lock(round->mu);
+        ++round->answered;
+        if (r.ok() && *r >= end) {
+          ++round->acks;
+        } else if (!r.ok()) {
+          round->last_error = r.status();
+        } else {
+          round->last_error = Unavailable("a follower holds less than the batch");
+        }
+      }
+      round->cv.notify_all();
+      std::lock_guard lock(flight->mu);
+      --flight->count;
+      flight->cv.notify_all();
+    }).detach();
+  }
+  {
+    std::unique_lock lock(round->mu);
+    round->cv.wait_for(lock, options_.timeout, [&] {
+      return round->acks >= options_.min_acks || round->answered == followers_.size();
+    });
+    if (round->acks < options_.min_acks)
+      return Unavailable(std::to_string(round->acks) + " of the " +
+                         std::to_string(options_.min_acks) + " follower acknowledgements needed" +
+                         (round->last_error.ok() ? std::string(" in time")
+                                                 : " (" + round->last_error.message() + ")"));
+  }
+  // The acknowledged head, in the transaction that proves term and lease.
+  auto put = election_.FencedPut(election_.acked_key(), std::to_string(end));
+  if (!put.ok())
+    return Unavailable("the acknowledged head could not be recorded in etcd: " +
+                       put.status().message());
+  acknowledged_ = end;
+  return Status::Ok();
+}
+
+}  // namespace caseledger::cluster

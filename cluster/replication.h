@@ -1,0 +1,132 @@
+// Verified log shipping between a cluster's leader and its followers
+// (issue 19; docs/cluster-election.md, "Replication"). The leader's writer
+// calls Shipper::Replicate after each batch is durable on the leader and
+// before any of it is acknowledged (ledger::Writer::Options::replicate); the
+// Shipper sends the batch to every follower, waits until `min_acks` of them
+// hold it, records the new acknowledged head in etcd with a fenced write
+// (one transaction that holds only while this node's term and lease do),
+// and only then lets the writer acknowledge. A follower stores a batch only
+// if etcd names its sender as the leader of the batch's term, and only
+// after every event verified (ledger::AppendVerified: signature, canonical
+// form, prev, the Merkle root against the signed checkpoint), byte for byte.
+//
+// Not yet here (next steps of issue 19): the HTTP transport and the follower's
+// route, the follower's projections, promotion and rejoining. The transport
+// is a function, so tests run leader and followers in one process.
+// Thread-safety: Follower::Apply and Shipper::Replicate may be called from
+// any thread; each serialises its own calls.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/worker_pool.h"
+#include "cluster/election.h"
+#include "crypto/note.h"
+#include "ledger/log_store.h"
+
+namespace caseledger::cluster {
+
+// Status::reason() of a refused batch whose term is not the current leader's
+// (a deposed leader, or a stale message).
+inline constexpr std::string_view kStaleTermReason = "CLUSTER-STALE-TERM";
+
+// One batch as the leader ships it: events first_seq .. first_seq +
+// lines.size() - 1, exactly as stored, and the signed checkpoint of the
+// last one.
+struct ShippedBatch {
+  std::string leader;  // the sender's node id
+  std::int64_t term = 0;
+  std::uint64_t first_seq = 0;
+  std::vector<std::string> lines;
+  std::string checkpoint;
+};
+
+class Follower {
+ public:
+  // `store`: the follower's log (same origin and key as the leader's);
+  // `election`: this node's view of the election (only Observe is used).
+  Follower(ledger::LogStore& store, crypto::NoteVerifier verifier, Election& election);
+
+  // Applies `batch` and returns the size this follower then holds. Refused
+  // (FailedPrecondition, reason kStaleTermReason) unless etcd names
+  // batch.leader as the leader of batch.term and no larger term was seen.
+  // A batch that starts past the held size + 1 is not stored: the returned
+  // size tells the leader what to send. Events already held must be the
+  // same bytes (else Corruption with ledger::kForkReason); the rest are
+  // stored by ledger::AppendVerified (its errors). Unavailable when etcd
+  // cannot be asked.
+  Result<std::uint64_t> Apply(const ShippedBatch& batch);
+
+ private:
+  ledger::LogStore& store_;
+  const crypto::NoteVerifier verifier_;
+  Election& election_;
+  WorkerPool pool_;
+  std::mutex mu_;
+  std::int64_t highest_term_ = 0;
+};
+
+// How the leader reaches one follower: sends a batch, returns the size the
+// follower holds after it (or its refusal).
+using FollowerTransport = std::function<Result<std::uint64_t>(const ShippedBatch&)>;
+
+struct ShipperOptions {
+  // Followers that must hold a batch before it is acknowledged.
+  std::size_t min_acks = 1;
+  // How long Replicate waits for them.
+  std::chrono::milliseconds timeout{5000};
+  // Largest catch-up a follower is sent in one request (events); a follower
+  // further behind is caught up over several batches.
+  std::uint64_t max_catch_up = 4096;
+};
+
+class Shipper {
+ public:
+  // `store`: the leader's log (read for followers that are behind);
+  // `election`: this node's, elected; `node_id`: this node's id.
+  Shipper(ledger::LogStore& store, Election& election, std::string node_id,
+          std::vector<FollowerTransport> followers, ShipperOptions options);
+  // Waits for the requests still in flight.
+  ~Shipper();
+  Shipper(const Shipper&) = delete;
+  Shipper& operator=(const Shipper&) = delete;
+
+  // ledger::Writer::Options::replicate: OK once min_acks followers hold
+  // events up to the batch's end and the fenced write of the acknowledged
+  // head succeeded. Unavailable if this node is not (or no longer) leader,
+  // too few followers answered in time, or etcd refused the fenced write.
+  Status Replicate(std::uint64_t first_seq, const std::vector<std::string>& lines,
+                   const std::string& checkpoint);
+
+  // The highest size acknowledged through this shipper.
+  std::uint64_t acknowledged() const { return acknowledged_.load(); }
+
+ private:
+  // Sends `batch` to follower `i`, catching it up first if it is behind.
+  // Returns the size it holds.
+  Result<std::uint64_t> ShipTo(std::size_t i, const ShippedBatch& batch);
+
+  ledger::LogStore& store_;
+  Election& election_;
+  const std::string node_id_;
+  const std::vector<FollowerTransport> followers_;
+  const ShipperOptions options_;
+  std::atomic<std::uint64_t> acknowledged_{0};
+  struct Flight {  // requests still running in their threads
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t count = 0;
+  };
+  std::shared_ptr<Flight> flight_ = std::make_shared<Flight>();
+};
+
+}  // namespace caseledger::cluster
