@@ -26,7 +26,7 @@ namespace caseledger::cluster {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using testing::Eventually;
 
 constexpr const char* kPrefix = "/caseledger/test.example/ledger";
 
@@ -43,15 +43,6 @@ ElectionOptions WithTtl(std::chrono::seconds ttl) {
   return o;
 }
 
-// Polls `done` every 50 ms until it holds or `limit` passes.
-bool Eventually(const std::function<bool()>& done, std::chrono::seconds limit = 20s) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
 
 // Counts on_lost calls (they come from the keep-alive thread).
 struct LostLog {

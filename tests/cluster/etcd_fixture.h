@@ -10,8 +10,11 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "base/result.h"
 #include "tests/ledger/test_util.h"
@@ -54,6 +57,19 @@ class EtcdServer {
 
 // A loopback URL on which nothing listens (a port bound and closed again).
 std::string UnusedEndpoint();
+
+// Polls `done` every 50 ms until it holds or `limit` passes: waits in the
+// cluster tests have generous deadlines (a loaded two-core machine), and no
+// assertion depends on how fast something happens.
+inline bool Eventually(const std::function<bool()>& done,
+                       std::chrono::seconds limit = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
 
 }  // namespace caseledger::testing
 

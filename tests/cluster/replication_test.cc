@@ -24,6 +24,7 @@ namespace caseledger::cluster {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Eventually;
 using testing::NewId;
 using testing::SyntheticCommand;
 using testing::TempDir;
@@ -42,14 +43,6 @@ ElectionOptions Ttl(std::chrono::seconds ttl) {
   return o;
 }
 
-bool Eventually(const std::function<bool()>& done, std::chrono::seconds limit = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
 
 std::vector<std::string> Lines(ledger::LogStore& store) {
   auto snap = store.Read().value();
