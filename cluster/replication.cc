@@ -4,9 +4,65 @@
 #include <thread>
 #include <utility>
 
+#include "base/json.h"
+#include "ledger/canonical_json.h"
 #include "ledger/mirror.h"
 
 namespace caseledger::cluster {
+
+std::string EncodeBatch(const ShippedBatch& batch) {
+  Json lines = Json::array();
+  for (const std::string& l : batch.lines) lines.push_back(l);
+  return ledger::CanonicalJson(Json{{"checkpoint", batch.checkpoint},
+                                    {"first_seq", batch.first_seq},
+                                    {"leader", batch.leader},
+                                    {"lines", std::move(lines)},
+                                    {"term", batch.term}});
+}
+
+Result<ShippedBatch> DecodeBatch(std::string_view text) {
+  ledger::JsonLimits limits;
+  limits.max_bytes = kMaxBatchBytes;
+  limits.max_string_bytes = kMaxLineBytes;
+  limits.max_depth = 3;
+  auto parsed = ledger::ParseUntrustedJson(text, limits);
+  if (!parsed.ok()) return InvalidArgument("a shipped batch: " + parsed.status().message());
+  const Json& j = *parsed;
+  if (!j.is_object()) return InvalidArgument("a shipped batch is a JSON object");
+  for (const auto& [key, value] : j.items()) {
+    if (key != "checkpoint" && key != "first_seq" && key != "leader" && key != "lines" &&
+        key != "term")
+      return InvalidArgument("a shipped batch has an unknown member");
+  }
+  auto member = [&](const char* name) -> const Json* {
+    auto it = j.find(name);
+    return it == j.end() ? nullptr : &*it;
+  };
+  const Json* checkpoint = member("checkpoint");
+  const Json* first_seq = member("first_seq");
+  const Json* leader = member("leader");
+  const Json* lines = member("lines");
+  const Json* term = member("term");
+  if (!checkpoint || !checkpoint->is_string() || !leader || !leader->is_string() || !lines ||
+      !lines->is_array() || !first_seq || !first_seq->is_number_integer() || !term ||
+      !term->is_number_integer())
+    return InvalidArgument("a shipped batch lacks a member or has one of the wrong type");
+  ShippedBatch b;
+  b.checkpoint = checkpoint->get<std::string>();
+  b.leader = leader->get<std::string>();
+  b.term = term->get<std::int64_t>();
+  const std::int64_t first = first_seq->get<std::int64_t>();
+  if (b.term < 1 || first < 1) return InvalidArgument("a shipped batch's term and first seq start at 1");
+  b.first_seq = static_cast<std::uint64_t>(first);
+  if (lines->empty()) return InvalidArgument("a shipped batch has no events");
+  for (const Json& l : *lines) {
+    if (!l.is_string()) return InvalidArgument("a shipped batch's lines are strings");
+    b.lines.push_back(l.get<std::string>());
+  }
+  if (b.first_seq + b.lines.size() - 1 > static_cast<std::uint64_t>(ledger::kMaxSafeInteger))
+    return InvalidArgument("a shipped batch ends past the largest seq");
+  return b;
+}
 
 Follower::Follower(ledger::LogStore& store, crypto::NoteVerifier verifier, Election& election)
     : store_(store), verifier_(std::move(verifier)), election_(election), pool_(0) {}

@@ -50,6 +50,18 @@ struct ShippedBatch {
   std::string checkpoint;
 };
 
+// The wire form of a batch, as the HTTP transport will send it: canonical
+// JSON {"checkpoint":…,"first_seq":N,"leader":…,"lines":[…],"term":T}.
+std::string EncodeBatch(const ShippedBatch& batch);
+// The largest encoded batch DecodeBatch accepts, and the largest line in it.
+inline constexpr std::size_t kMaxBatchBytes = std::size_t{64} << 20;
+inline constexpr std::size_t kMaxLineBytes = std::size_t{8} << 20;
+// Parses an encoded batch (untrusted: size, depth and string limits as
+// above, duplicate keys refused). InvalidArgument naming what is wrong: a
+// missing, unknown or mistyped member, a term or first seq below 1, no
+// lines, a first seq + line count past 2^53.
+Result<ShippedBatch> DecodeBatch(std::string_view text);
+
 class Follower {
  public:
   // `store`: the follower's log (same origin and key as the leader's);
