@@ -7,6 +7,7 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <utility>
 
@@ -142,6 +143,16 @@ Result<crypto::Digest> DigestFromHex(std::string_view hex) {
   return d;
 }
 
+// A non-negative integer member no larger than `max` (JSON numbers above
+// 2^53 are refused by the parser already; a negative one must not wrap).
+Result<std::uint64_t> Count(const Json& v,
+                            std::uint64_t max = static_cast<std::uint64_t>(kMaxSafeInteger)) {
+  if (!v.is_number_integer() || v.get<std::int64_t>() < 0 ||
+      static_cast<std::uint64_t>(v.get<std::int64_t>()) > max)
+    return Corruption("manifest.json: a count that is not a whole number in range");
+  return static_cast<std::uint64_t>(v.get<std::int64_t>());
+}
+
 std::string SignatureMessage(std::string_view manifest_text) {
   return std::string(kBackupSignaturePrefix) + std::string(manifest_text);
 }
@@ -264,17 +275,18 @@ Result<BackupManifest> ParseBackupManifest(std::string_view text) {
     m.created_us = *created;
     m.expires_us = *expires;
     const Json& log = j.at("log");
-    m.log_size = log.at("size").get<std::uint64_t>();
+    CL_ASSIGN_OR_RETURN(m.log_size, Count(log.at("size")));
     CL_ASSIGN_OR_RETURN(m.root, DigestFromHex(log.at("root").get<std::string>()));
     m.checkpoint = log.at("checkpoint").get<std::string>();
     const Json& ks = j.at("keystore");
-    m.keystore_epoch = ks.at("epoch").get<std::uint32_t>();
-    m.live_keys = ks.at("live_keys").get<std::uint64_t>();
-    m.destroyed_keys = ks.at("destroyed_keys").get<std::uint64_t>();
+    CL_ASSIGN_OR_RETURN(std::uint64_t epoch, Count(ks.at("epoch"), std::numeric_limits<std::uint32_t>::max()));
+    m.keystore_epoch = static_cast<std::uint32_t>(epoch);
+    CL_ASSIGN_OR_RETURN(m.live_keys, Count(ks.at("live_keys")));
+    CL_ASSIGN_OR_RETURN(m.destroyed_keys, Count(ks.at("destroyed_keys")));
     for (const Json& f : j.at("files")) {
       BackupFile bf;
       bf.path = f.at("path").get<std::string>();
-      bf.bytes = f.at("bytes").get<std::uint64_t>();
+      CL_ASSIGN_OR_RETURN(bf.bytes, Count(f.at("bytes")));
       CL_ASSIGN_OR_RETURN(bf.sha256, DigestFromHex(f.at("sha256").get<std::string>()));
       // Relative, inside the backup: no absolute path, no "..", no empty part.
       const fs::path p(bf.path);
