@@ -85,14 +85,16 @@ Result<std::uint64_t> Follower::Apply(const ShippedBatch& batch) {
     return stale("etcd names the leader of term " + std::to_string(leader->term));
   highest_term_ = batch.term;
 
-  CL_ASSIGN_OR_RETURN(ledger::Held held, ledger::ReadHeld(store_));
   const std::uint64_t end = batch.first_seq + batch.lines.size() - 1;
-  if (batch.first_seq > held.size + 1) return held.size;  // behind: the leader resends
-  // Events held already must be these bytes.
-  const std::uint64_t overlap_end = std::min(end, held.size);
-  if (overlap_end >= batch.first_seq) {
+  std::uint64_t held = 0;
+  {
+    // One read snapshot for the size and the events already held; released
+    // before AppendVerified writes (a map resize waits for open txns).
     CL_ASSIGN_OR_RETURN(ledger::Snapshot snap, store_.Read());
-    for (std::uint64_t seq = batch.first_seq; seq <= overlap_end; ++seq) {
+    CL_ASSIGN_OR_RETURN(held, ledger::TreeSize(snap, store_));
+    if (batch.first_seq > held + 1) return held;  // behind: the leader resends
+    // Events held already must be these bytes.
+    for (std::uint64_t seq = batch.first_seq; seq <= std::min(end, held); ++seq) {
       CL_ASSIGN_OR_RETURN(std::string line, ledger::ReadEventLine(snap, store_, seq));
       if (line != batch.lines[seq - batch.first_seq])
         return Status(StatusCode::kCorruption,
@@ -100,8 +102,8 @@ Result<std::uint64_t> Follower::Apply(const ShippedBatch& batch) {
             .WithReason(std::string(ledger::kForkReason));
     }
   }
-  if (end <= held.size) return held.size;
-  std::vector<std::string> rest(batch.lines.begin() + static_cast<std::ptrdiff_t>(held.size + 1 - batch.first_seq),
+  if (end <= held) return held;
+  std::vector<std::string> rest(batch.lines.begin() + static_cast<std::ptrdiff_t>(held + 1 - batch.first_seq),
                                 batch.lines.end());
   CL_ASSIGN_OR_RETURN(ledger::MirrorAppend a,
                       ledger::AppendVerified(store_, verifier_, rest, batch.checkpoint, &pool_));

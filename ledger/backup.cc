@@ -104,10 +104,9 @@ Status SyncParent(const std::string& path) {
 // part of the data, never in a backup, ignored when checking one.
 bool IsLockFile(const fs::path& p) { return p.filename() == "lock.mdb"; }
 
-Status RemoveLockFiles(const std::string& root) {
+void RemoveLockFiles(const std::string& root) {
   std::error_code ec;
   for (std::string_view env : kEnvs) fs::remove(fs::path(root) / env / "lock.mdb", ec);
-  return Status::Ok();
 }
 
 Status CopyEnvironment(const std::string& from, const std::string& to) {
@@ -371,7 +370,7 @@ Result<BackupManifest> MakeBackup(const std::string& data_dir, const std::string
       CL_ASSIGN_OR_RETURN(Keystore::ErasureRecords er, ks->Erasures());
       m.destroyed_keys = er.destroyed.size();
     }
-    CL_RETURN_IF_ERROR(RemoveLockFiles(partial));
+    RemoveLockFiles(partial);
 
     CL_ASSIGN_OR_RETURN(std::set<std::string> names, ListFiles(partial));
     for (const std::string& name : names) {

@@ -44,6 +44,18 @@ ElectionOptions WithTtl(std::chrono::seconds ttl) {
 }
 
 
+// Campaigns as `node_id` until elected (a lease left by a frozen leader
+// expires first); the winning result, or nullopt after the deadline.
+std::optional<CampaignResult> CampaignUntilElected(Election& e, const std::string& node_id) {
+  std::optional<CampaignResult> won;
+  Eventually([&] {
+    Result<CampaignResult> r = e.Campaign(node_id, "");
+    if (r.ok() && r->elected) won = *r;
+    return won.has_value();
+  });
+  return won;
+}
+
 // Counts on_lost calls (they come from the keep-alive thread).
 struct LostLog {
   std::mutex mu;
@@ -149,12 +161,7 @@ TEST_CASE("election: a paused leader is replaced by a larger term and fenced off
   a.StopKeepAliveForTesting();
 
   // b retries until the lease has expired and it wins.
-  std::optional<CampaignResult> won;
-  CHECK(Eventually([&] {
-    Result<CampaignResult> r = b.Campaign("node-b", "");
-    if (r.ok() && r->elected) won = *r;
-    return won.has_value();
-  }));
+  std::optional<CampaignResult> won = CampaignUntilElected(b, "node-b");
   REQUIRE(won.has_value());
   CHECK(won->leader.node_id == "node-b");
   CHECK(won->leader.term > old_term);
@@ -350,12 +357,7 @@ TEST_CASE("election: etcd unreachable or frozen is Unavailable, and a leader ste
   // Once etcd runs again, the unrenewed lease expires there and another
   // node wins with a larger term.
   Election b(client, kPrefix, WithTtl(2s));
-  std::optional<CampaignResult> won;
-  CHECK(Eventually([&] {
-    Result<CampaignResult> r = b.Campaign("node-b", "");
-    if (r.ok() && r->elected) won = *r;
-    return won.has_value();
-  }));
+  std::optional<CampaignResult> won = CampaignUntilElected(b, "node-b");
   REQUIRE(won.has_value());
   CHECK(won->leader.term > ra->leader.term);
 }

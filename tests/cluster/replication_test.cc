@@ -102,6 +102,19 @@ struct Leader {
   Result<ledger::Appended> Write(int i) { return ledger->writer().Submit(SyntheticCommand(i, NewId("s"))).get(); }
 };
 
+// A leader (default shipper options) with one follower.
+struct OneFollower {
+  std::unique_ptr<FollowerNode> follower;  // declared first: outlives the leader's shipper
+  std::unique_ptr<Leader> leader;
+  explicit OneFollower(EtcdClient& etcd) {
+    leader = std::make_unique<Leader>(
+        etcd, std::vector<FollowerTransport>{[this](const ShippedBatch& b) { return follower->Transport()(b); }},
+        ShipperOptions{});
+    follower = std::make_unique<FollowerNode>(etcd, leader->vkey);
+  }
+  ~OneFollower() { leader.reset(); }
+};
+
 TEST_CASE("replication: every acknowledged event is on a follower byte for byte, a follower that "
           "was down is caught up, no follower means no acknowledgement",
           "[cluster][replication]") {
@@ -172,10 +185,9 @@ TEST_CASE("replication: a paused leader gets nothing acknowledged — the follow
           "[cluster][replication]") {
   CL_START_ETCD_OR_SKIP(etcd);
   EtcdClient client(OptionsFor(etcd->endpoint()));
-  std::unique_ptr<FollowerNode> f1;
-  std::vector<FollowerTransport> transports{[&](const ShippedBatch& b) { return f1->Transport()(b); }};
-  Leader leader(client, transports, ShipperOptions{});
-  f1 = std::make_unique<FollowerNode>(client, leader.vkey);
+  OneFollower cluster(client);
+  Leader& leader = *cluster.leader;
+  std::unique_ptr<FollowerNode>& f1 = cluster.follower;
   for (int i = 0; i < 10; ++i) REQUIRE(leader.Write(i).ok());
   const std::int64_t old_term = leader.election->state().term;
 
@@ -215,10 +227,9 @@ TEST_CASE("replication: a different event at a held seq is a fork; a damaged lin
           "[cluster][replication]") {
   CL_START_ETCD_OR_SKIP(etcd);
   EtcdClient client(OptionsFor(etcd->endpoint()));
-  std::unique_ptr<FollowerNode> f1;
-  std::vector<FollowerTransport> transports{[&](const ShippedBatch& b) { return f1->Transport()(b); }};
-  Leader leader(client, transports, ShipperOptions{});
-  f1 = std::make_unique<FollowerNode>(client, leader.vkey);
+  OneFollower cluster(client);
+  Leader& leader = *cluster.leader;
+  std::unique_ptr<FollowerNode>& f1 = cluster.follower;
   for (int i = 0; i < 5; ++i) REQUIRE(leader.Write(i).ok());
   const std::int64_t term = leader.election->state().term;
   const std::vector<std::string> held = Lines(*f1->store);
