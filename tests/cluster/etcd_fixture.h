@@ -39,7 +39,7 @@ class EtcdServer {
 
   // "http://127.0.0.1:<client port>".
   const std::string& endpoint() const { return endpoint_; }
-  // SIGSTOP / SIGCONT.
+  // SIGSTOP (returning once every thread of etcd is stopped) / SIGCONT.
   void Pause();
   void Resume();
   // The end of etcd's output (stderr), for failure messages.
