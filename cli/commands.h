@@ -204,6 +204,9 @@ struct ServeOptions {
   // Both empty: plain HTTP. main.cc refuses one without the other.
   std::string tls_cert;
   std::string tls_key;
+  // Set: run as one node of a replicated cluster described by this file
+  // (cluster/node.h, docs/operations.md "Cluster").
+  std::string cluster;
 };
 // Serves the HTTP API (http/service.h) on `listen` until SIGINT or SIGTERM,
 // printing "listening on <address>:<port>" to stdout once accepting (with

@@ -293,6 +293,9 @@ void AddOperationVerbs(CLI::App& app, Args& a, Run& run) {
       "PEM certificate chain: serve HTTPS only (TLS 1.2 and 1.3; docs/api/server.md)");
   auto* tls_key = serve->add_option(
       "--tls-key", a.serve.tls_key, "PEM private key of --tls-cert, unencrypted");
+  serve->add_option("--cluster", a.serve.cluster,
+                    "run as one node of a replicated cluster described by this JSON file "
+                    "(docs/operations.md \"Cluster\")");
   tls_cert->needs(tls_key);
   tls_key->needs(tls_cert);
   OnParsed(serve, run, [&a] { return CmdServe(a.dir, a.serve); });

@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "app/retention.h"
+#include "cluster/node.h"
 #include "http/client.h"
 #include "http/server.h"
 #include "http/service.h"
@@ -139,6 +140,158 @@ class WriterWatch {
   std::thread thread_;
 };
 
+// The client API on an open domain ledger: the service, the web workspace,
+// witnessing, the retention task and the writer's watch. What a single node
+// serves, and what a cluster's leader serves for as long as it leads.
+class ServeApp : public cluster::LeaderApp {
+ public:
+  static Result<std::unique_ptr<ServeApp>> Create(app::DomainLedger& ledger, const std::string& dir,
+                                                  const ServeOptions& options,
+                                                  const std::string& failpoints,
+                                                  bool watch_writer) {
+    std::unique_ptr<ServeApp> a(new ServeApp());
+    CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, ledger::LoadMasterKey(dir));
+    http::ServiceOptions so;
+    if (failpoints.find("access-append") != std::string::npos) {
+      so.fail_access_records = true;
+      std::cerr << "caseledger: FAILPOINT access-append is set: every read of a case "
+                   "will be refused (testing fail-closed reads)\n";
+    }
+    // Witnesses (docs/witnessing.md): <data>/witnesses, when present.
+    CL_ASSIGN_OR_RETURN(auto witness_config, app::ReadWitnessConfig(dir));
+    if (witness_config) {
+      CL_ASSIGN_OR_RETURN(a->cosignatures_, ledger::CosignatureStore::Open(dir, /*read_only=*/false));
+      app::WitnessingOptions wo;
+      wo.witnesses = witness_config->witnesses;
+      wo.quorum = witness_config->Quorum();
+      // One client per witness thread: each keeps its own keep-alive connection.
+      auto transport = [](const std::string& url, const std::string& body,
+                          std::chrono::milliseconds timeout) -> Result<app::WitnessReply> {
+        thread_local http::HttpClient client;
+        auto r = client.Send("POST", url, body, "text/plain; charset=utf-8", {}, timeout,
+                             std::size_t{1} << 20);
+        if (!r.ok()) return r.status();
+        return app::WitnessReply{r->status, r->content_type, std::move(r->body)};
+      };
+      a->witnessing_ = std::make_unique<app::Witnessing>(ledger.store(), *a->cosignatures_,
+                                                         std::move(wo), transport);
+      so.witnessing = a->witnessing_.get();
+      so.cosignatures = a->cosignatures_.get();
+      so.witness_config = *witness_config;
+      std::cerr << "caseledger: asking " << witness_config->witnesses.size() << " witnesses, quorum "
+                << witness_config->Quorum() << "\n";
+    }
+    CL_ASSIGN_OR_RETURN(a->service_, http::Service::Create(ledger, app::TokenPepper(master), so));
+    // The web workspace (docs/web.md) on the same router, server and sign-in.
+    web::WorkspaceOptions wo;
+    wo.sessions.secure_cookie = !options.tls_cert.empty();  // sent back only over HTTPS
+    if (witness_config) {
+      wo.witness_config = *witness_config;
+      wo.cosignatures = a->cosignatures_.get();
+    }
+    CL_ASSIGN_OR_RETURN(a->workspace_,
+                        web::Workspace::Create(ledger, a->service_->authenticator(), std::move(wo)));
+    a->workspace_->AddRoutes(a->service_->mutable_router());
+    a->retention_ = std::make_unique<RetentionTask>(ledger.ledger(), ledger.dbs(),
+                                                    std::chrono::seconds(options.retention_every_s));
+    // A single node exits when its writer fails for good; a cluster's leader
+    // steps down instead (cluster::Node watches the writer).
+    if (watch_writer) a->watch_ = std::make_unique<WriterWatch>(ledger.writer());
+    if (a->witnessing_) a->witnessing_->Start();
+    return a;
+  }
+  ~ServeApp() override {
+    if (watch_) watch_->Stop();
+    if (witnessing_) witnessing_->Stop();
+    if (retention_) retention_->Stop();  // a run in progress finishes its current erasure first
+  }
+  http::HttpResponse Handle(const http::HttpRequest& r) override { return service_->Handle(r); }
+  // The writer failed for good (serve exits with kExitStorageFailed).
+  bool writer_failed() const { return watch_ && watch_->failed(); }
+
+ private:
+  ServeApp() = default;
+  std::unique_ptr<ledger::CosignatureStore> cosignatures_;
+  std::unique_ptr<app::Witnessing> witnessing_;
+  std::unique_ptr<http::Service> service_;
+  std::unique_ptr<web::Workspace> workspace_;
+  std::unique_ptr<RetentionTask> retention_;
+  std::unique_ptr<WriterWatch> watch_;
+};
+
+// The writer's options of `serve`: resumption, the operator's log, and the
+// fault injection of the end-to-end tests.
+ledger::LedgerOptions ServeLedgerOptions(std::mutex& log_mu, const std::string& failpoints) {
+  ledger::LedgerOptions lo;
+  lo.writer.resume = true;  // a full disk freed needs no restart
+  lo.writer.log = [&log_mu](std::string_view line) {
+    std::lock_guard lock(log_mu);
+    std::cerr << "storage ts=" << ledger::FormatTime(ledger::NowMicros()) << " " << line << "\n";
+  };
+  if (failpoints.find("storage-rewind") != std::string::npos) {
+    lo.writer.fail_rewind = true;
+    std::cerr << "caseledger: FAILPOINT storage-rewind is set: after a storage failure the "
+                 "writer cannot rebuild its state (testing exit 74)\n";
+  }
+  return lo;
+}
+
+Result<std::unique_ptr<http::Server>> StartServer(const ServeOptions& options,
+                                                  const std::pair<std::string, std::uint16_t>& listen,
+                                                  http::RequestHandler handler, std::mutex& log_mu) {
+  http::ServerOptions o;
+  o.address = listen.first;
+  o.port = listen.second;
+  o.handler_threads = options.handler_threads;
+  o.max_in_flight = options.max_in_flight;
+  o.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
+  if (!options.tls_cert.empty() || !options.tls_key.empty())
+    o.tls = http::TlsOptions{options.tls_cert, options.tls_key};
+  return http::Server::Start(o, std::move(handler), [&log_mu](std::string_view line) {
+    // Structured access log: time and the server's fields, no personal
+    // data (no target, address or header values).
+    std::lock_guard lock(log_mu);
+    std::cerr << "access ts=" << ledger::FormatTime(ledger::NowMicros()) << " " << line << "\n";
+  });
+}
+
+// `serve --cluster FILE`: one node of a replicated cluster (cluster/node.h).
+int ServeCluster(const std::string& dir, const ServeOptions& options,
+                 const std::pair<std::string, std::uint16_t>& listen, const std::string& failpoints) {
+  auto config = cluster::ReadClusterConfig(options.cluster);
+  if (!config.ok()) return Fail(config.status());
+  std::mutex log_mu;
+  cluster::NodeOptions no;
+  no.config = *config;
+  no.dir = dir;
+  no.ledger = ServeLedgerOptions(log_mu, failpoints);
+  no.make_app = [&dir, &options, &failpoints](app::DomainLedger& ledger)
+      -> Result<std::unique_ptr<cluster::LeaderApp>> {
+    CL_ASSIGN_OR_RETURN(std::unique_ptr<ServeApp> a, ServeApp::Create(ledger, dir, options, failpoints, /*watch_writer=*/false));
+    return std::unique_ptr<cluster::LeaderApp>(std::move(a));
+  };
+  no.log = [&log_mu](std::string_view line) {
+    std::lock_guard lock(log_mu);
+    std::cerr << "cluster ts=" << ledger::FormatTime(ledger::NowMicros()) << " " << line << "\n";
+  };
+  auto node = cluster::Node::Create(std::move(no));
+  if (!node.ok()) return Fail(node.status());
+  cluster::Node& n = **node;
+  auto server = StartServer(options, listen, [&n](const http::HttpRequest& r) { return n.Handle(r); }, log_mu);
+  if (!server.ok()) return Fail(server.status());
+  std::cerr << "caseledger: cluster node " << config->node_id << " with " << config->peers.size()
+            << " peers, " << config->min_acks << " follower acknowledgements per write\n";
+  std::cout << "listening on " << listen.first << ":" << (*server)->port() << std::endl;
+  n.Start();
+  http::WaitForTerminationSignal();
+  std::cerr << "caseledger: stopping\n";
+  n.Stop();  // a leader drains its requests, stops its writer and resigns
+  (*server)->Stop();
+  server->reset();
+  std::cerr << "caseledger: stopped; log size " << n.status().log_size << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int CmdServe(const std::string& dir, const ServeOptions& options) {
@@ -147,115 +300,37 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   http::BlockTerminationSignals();
   auto listen = ParseListen(options.listen);
   if (!listen.ok()) return Fail(listen.status());
-  // The writer's operator lines (storage failures, suspensions, resumption)
-  // go to the same log as the access lines, one call at a time.
-  std::mutex log_mu;
-  ledger::LedgerOptions lo;
-  lo.writer.resume = true;  // a full disk freed needs no restart
-  lo.writer.log = [&log_mu](std::string_view line) {
-    std::lock_guard lock(log_mu);
-    std::cerr << "storage ts=" << ledger::FormatTime(ledger::NowMicros()) << " " << line << "\n";
-  };
   // Fault injection for the end-to-end tests, announced in the log.
   const std::string failpoints = std::getenv("CASELEDGER_FAILPOINTS") != nullptr
                                      ? std::getenv("CASELEDGER_FAILPOINTS")
                                      : "";
-  if (failpoints.find("storage-rewind") != std::string::npos) {
-    lo.writer.fail_rewind = true;
-    std::cerr << "caseledger: FAILPOINT storage-rewind is set: after a storage failure the "
-                 "writer cannot rebuild its state (testing exit 74)\n";
-  }
-  auto ledger = app::OpenDomainLedger(dir, std::move(lo));
+  if (!options.cluster.empty()) return ServeCluster(dir, options, *listen, failpoints);
+  // The writer's operator lines (storage failures, suspensions, resumption)
+  // go to the same log as the access lines, one call at a time.
+  std::mutex log_mu;
+  auto ledger = app::OpenDomainLedger(dir, ServeLedgerOptions(log_mu, failpoints));
   if (!ledger.ok()) return Fail(ledger.status());
   if (failpoints.find("storage-commit-eio") != std::string::npos) {
     (*ledger)->store().InjectCommitFailures(EIO, 1);
     std::cerr << "caseledger: FAILPOINT storage-commit-eio is set: the next commit fails "
                  "with EIO (testing storage failures)\n";
   }
-  auto master = ledger::LoadMasterKey(dir);
-  if (!master.ok()) return Fail(master.status());
-  http::ServiceOptions so;
-  if (failpoints.find("access-append") != std::string::npos) {
-    so.fail_access_records = true;
-    std::cerr << "caseledger: FAILPOINT access-append is set: every read of a case "
-                 "will be refused (testing fail-closed reads)\n";
-  }
-  // Witnesses (docs/witnessing.md): <data>/witnesses, when present.
-  auto witness_config = app::ReadWitnessConfig(dir);
-  if (!witness_config.ok()) return Fail(witness_config.status());
-  std::unique_ptr<ledger::CosignatureStore> cosignatures;
-  std::unique_ptr<app::Witnessing> witnessing;
-  if (*witness_config) {
-    auto cs = ledger::CosignatureStore::Open(dir, /*read_only=*/false);
-    if (!cs.ok()) return Fail(cs.status());
-    cosignatures = std::move(*cs);
-    app::WitnessingOptions wo;
-    wo.witnesses = (*witness_config)->witnesses;
-    wo.quorum = (*witness_config)->Quorum();
-    // One client per witness thread: each keeps its own keep-alive connection.
-    auto transport = [](const std::string& url, const std::string& body,
-                        std::chrono::milliseconds timeout) -> Result<app::WitnessReply> {
-      thread_local http::HttpClient client;
-      auto r = client.Send("POST", url, body, "text/plain; charset=utf-8", {}, timeout,
-                           std::size_t{1} << 20);
-      if (!r.ok()) return r.status();
-      return app::WitnessReply{r->status, r->content_type, std::move(r->body)};
-    };
-    witnessing = std::make_unique<app::Witnessing>((*ledger)->store(), *cosignatures,
-                                                   std::move(wo), transport);
-    so.witnessing = witnessing.get();
-    so.cosignatures = cosignatures.get();
-    so.witness_config = **witness_config;
-    std::cerr << "caseledger: asking " << (*witness_config)->witnesses.size()
-              << " witnesses, quorum " << (*witness_config)->Quorum() << "\n";
-  }
-  auto service = http::Service::Create(**ledger, app::TokenPepper(*master), so);
-  if (!service.ok()) return Fail(service.status());
-  // The web workspace (docs/web.md) on the same router, server and sign-in.
-  const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
-  web::WorkspaceOptions wo;
-  wo.sessions.secure_cookie = tls;  // the browser sends it back only over HTTPS
-  if (*witness_config) {
-    wo.witness_config = **witness_config;
-    wo.cosignatures = cosignatures.get();
-  }
-  auto workspace = web::Workspace::Create(**ledger, (*service)->authenticator(), std::move(wo));
-  if (!workspace.ok()) return Fail(workspace.status());
-  (*workspace)->AddRoutes((*service)->mutable_router());
-  http::ServerOptions o;
-  o.address = listen->first;
-  o.port = listen->second;
-  o.handler_threads = options.handler_threads;
-  o.max_in_flight = options.max_in_flight;
-  o.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
-  if (tls) o.tls = http::TlsOptions{options.tls_cert, options.tls_key};
-  http::Service& svc = **service;
-  auto server = http::Server::Start(
-      o, [&svc](const http::HttpRequest& r) { return svc.Handle(r); },
-      [&log_mu](std::string_view line) {
-        // Structured access log: time and the server's fields, no personal
-        // data (no target, address or header values).
-        std::lock_guard lock(log_mu);
-        std::cerr << "access ts=" << ledger::FormatTime(ledger::NowMicros()) << " " << line
-                  << "\n";
-      });
+  auto app = ServeApp::Create(**ledger, dir, options, failpoints, /*watch_writer=*/true);
+  if (!app.ok()) return Fail(app.status());
+  ServeApp& a = **app;
+  auto server = StartServer(options, *listen, [&a](const http::HttpRequest& r) { return a.Handle(r); }, log_mu);
   if (!server.ok()) return Fail(server.status());
-  RetentionTask retention((*ledger)->ledger(), (*ledger)->dbs(),
-                          std::chrono::seconds(options.retention_every_s));
-  if (o.tls) std::cerr << "caseledger: serving HTTPS only (TLS 1.2 and 1.3)\n";
+  if (!options.tls_cert.empty()) std::cerr << "caseledger: serving HTTPS only (TLS 1.2 and 1.3)\n";
   std::cout << "listening on " << listen->first << ":" << (*server)->port() << std::endl;
-  WriterWatch watch((*ledger)->writer());
-  if (witnessing) witnessing->Start();
   http::WaitForTerminationSignal();
-  watch.Stop();
-  if (witnessing) witnessing->Stop();
-  retention.Stop();  // a run in progress finishes its current erasure first
+  const bool failed = a.writer_failed();
   std::cerr << "caseledger: stopping (finishing in-flight requests)\n";
   (*server)->Stop();
   server->reset();
+  app->reset();
   (*ledger)->writer().Stop();
   std::cerr << "caseledger: stopped; log size " << (*ledger)->writer().size() << "\n";
-  if (watch.failed()) {
+  if (failed) {
     std::cerr << "caseledger: exiting with " << kExitStorageFailed
               << ": the writer cannot resume in this process (a restart reopens the data "
                  "directory)\n";

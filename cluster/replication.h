@@ -10,9 +10,12 @@
 // after every event verified (ledger::AppendVerified: signature, canonical
 // form, prev, the Merkle root against the signed checkpoint), byte for byte.
 //
-// Not yet here (next steps of issue 19): the HTTP transport and the follower's
-// route, the follower's projections, promotion and rejoining. The transport
-// is a function, so tests run leader and followers in one process.
+// The data keys of the owners a batch names travel with it (sealed under a
+// subkey of the master key every node holds: ledger::Keystore::ExportKeys),
+// so a follower can decrypt what it holds after a failover; a follower
+// destroys the key of every subject.erased it stores. The transport is a
+// function (cluster/node.h sends batches over HTTP), so tests run leader and
+// followers in one process.
 // Thread-safety: Follower::Apply and Shipper::Replicate may be called from
 // any thread; each serialises its own calls.
 #pragma once
@@ -31,6 +34,8 @@
 #include "base/worker_pool.h"
 #include "cluster/election.h"
 #include "crypto/note.h"
+#include "crypto/sha256.h"
+#include "ledger/keystore.h"
 #include "ledger/log_store.h"
 
 namespace caseledger::cluster {
@@ -48,10 +53,30 @@ struct ShippedBatch {
   std::uint64_t first_seq = 0;
   std::vector<std::string> lines;
   std::string checkpoint;
+  // The live data keys of the owners of the batch's encrypted bodies.
+  std::vector<ledger::Keystore::KeyExport> keys;
 };
 
-// The wire form of a batch, as the HTTP transport will send it: canonical
-// JSON {"checkpoint":…,"first_seq":N,"leader":…,"lines":[…],"term":T}.
+// The acknowledged head the leader records in etcd (P/acked) with each
+// acknowledged batch: the log's size and root there, as "<size> <root hex>".
+// A node may become leader only if it holds it (HoldsAcked).
+struct AckedHead {
+  std::uint64_t size = 0;
+  crypto::Digest root;
+};
+std::string FormatAckedHead(const AckedHead& head);
+// Corruption if `text` is not what FormatAckedHead writes.
+Result<AckedHead> ParseAckedHead(std::string_view text);
+// The head of `store` at `size` (its root from the stored tree).
+// NotFound if the log is shorter.
+Result<AckedHead> HeadAt(const ledger::LogStore& store, std::uint64_t size);
+// Whether `store` holds every acknowledged event: its size is at least
+// head.size and its root at head.size is head.root.
+Result<bool> HoldsAcked(const ledger::LogStore& store, const AckedHead& head);
+
+// The wire form of a batch, as the HTTP transport sends it: canonical JSON
+// {"checkpoint":…,"first_seq":N,"keys":[{"kid":…,"lookup":hex?,"owner":…,
+// "sealed":base64}…],"leader":…,"lines":[…],"term":T}.
 std::string EncodeBatch(const ShippedBatch& batch);
 // The largest encoded batch DecodeBatch accepts, and the largest line in it.
 inline constexpr std::size_t kMaxBatchBytes = std::size_t{64} << 20;
@@ -65,21 +90,29 @@ Result<ShippedBatch> DecodeBatch(std::string_view text);
 class Follower {
  public:
   // `store`: the follower's log (same origin and key as the leader's);
+  // `keys`: its keystore (null: keys shipped are ignored; tests);
   // `election`: this node's view of the election (only Observe is used).
-  Follower(ledger::LogStore& store, crypto::NoteVerifier verifier, Election& election);
+  Follower(ledger::LogStore& store, ledger::Keystore* keys, crypto::NoteVerifier verifier,
+           Election& election);
 
   // Applies `batch` and returns the size this follower then holds. Refused
   // (FailedPrecondition, reason kStaleTermReason) unless etcd names
   // batch.leader as the leader of batch.term and no larger term was seen.
   // A batch that starts past the held size + 1 is not stored: the returned
   // size tells the leader what to send. Events already held must be the
-  // same bytes (else Corruption with ledger::kForkReason); the rest are
-  // stored by ledger::AppendVerified (its errors). Unavailable when etcd
-  // cannot be asked.
-  Result<std::uint64_t> Apply(const ShippedBatch& batch);
+  // same bytes (else Corruption with ledger::kForkReason, and `*fork_at`,
+  // if given, is the first seq that differs: if it is batch.first_seq, or
+  // the first new event does not follow the held ones, the fork may lie
+  // earlier and the leader resends from further back); the rest are stored by
+  // ledger::AppendVerified (its errors). The batch's keys are imported
+  // first (an event is never held without its key), and the key of every
+  // subject.erased stored is destroyed before this returns. Unavailable
+  // when etcd cannot be asked.
+  Result<std::uint64_t> Apply(const ShippedBatch& batch, std::uint64_t* fork_at = nullptr);
 
  private:
   ledger::LogStore& store_;
+  ledger::Keystore* const keys_;
   const crypto::NoteVerifier verifier_;
   Election& election_;
   WorkerPool pool_;
@@ -99,7 +132,16 @@ struct ShipperOptions {
   // Largest catch-up a follower is sent in one request (events); a follower
   // further behind is caught up over several batches.
   std::uint64_t max_catch_up = 4096;
+  // The keys shipped with `lines` (ledger::Keystore::ExportKeys of the
+  // owners of their bodies: KeysForLines). Unset: none (tests).
+  std::function<Result<std::vector<ledger::Keystore::KeyExport>>(
+      const std::vector<std::string>& lines)>
+      keys_for;
 };
+
+// The live keys of the owners of the encrypted bodies in `lines`.
+Result<std::vector<ledger::Keystore::KeyExport>> KeysForLines(
+    ledger::Keystore& keys, const std::vector<std::string>& lines);
 
 class Shipper {
  public:

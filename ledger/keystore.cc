@@ -19,6 +19,9 @@ namespace {
 
 constexpr std::string_view kEpochKey = "epoch";
 constexpr std::string_view kLookupPepperContext = "caseledger/lookup-pepper/v1";
+// The key that seals DEKs shipped to cluster followers (all nodes share the
+// master key, not the KEK); also the prefix of the associated data.
+constexpr std::string_view kKeyTransportContext = "caseledger/cluster-key-transport/v1";
 // The epoch whose rotation completed (compaction included): an erasure
 // destroyed in an earlier epoch is final on disk.
 constexpr std::string_view kFinalEpochKey = "final_epoch";
@@ -102,6 +105,46 @@ Result<std::string> UnwrapDek(const crypto::SecretBytes& kek, std::uint32_t epoc
   return owner;
 }
 
+// A DEK shipped to a follower: nonce (24) ‖ ciphertext (32) ‖ tag (16) under
+// the key-transport key, associated data "<context>\n<kid>\n<owner>" (a
+// valid kid has no newline, so the text names one kid and owner only).
+constexpr std::size_t kSealedTransportBytes =
+    crypto::kAeadNonceBytes + kWrappedDekBytes;
+
+std::string TransportAd(std::string_view kid, std::string_view owner) {
+  return std::string(kKeyTransportContext) + "\n" + std::string(kid) + "\n" +
+         std::string(owner);
+}
+
+std::string SealForTransport(const crypto::SecretBytes& key,
+                             std::string_view kid, std::string_view owner,
+                             const crypto::SecretBytes& dek) {
+  auto nonce = crypto::AeadNonce::Random();
+  Bytes ct = crypto::AeadSeal(key, nonce, AsBytes(TransportAd(kid, owner)),
+                              dek.view());
+  std::string out(AsChars(nonce.view()));
+  out.append(AsChars(ct));
+  return out;
+}
+
+// Opens a shipped DEK into `out` (kAeadKeyBytes of secure memory).
+Status OpenFromTransport(const crypto::SecretBytes& key, std::string_view kid,
+                         std::string_view owner, std::string_view sealed,
+                         crypto::SecretBytes& out) {
+  if (sealed.size() != kSealedTransportBytes)
+    return Corruption("a replicated data key has the wrong size");
+  crypto::AeadNonce nonce;
+  std::memcpy(nonce.bytes.data(), sealed.data(), nonce.bytes.size());
+  if (!crypto::AeadOpenInto(key, nonce, AsBytes(TransportAd(kid, owner)),
+                            AsBytes(sealed).subspan(crypto::kAeadNonceBytes),
+                            out)
+           .ok())
+    return Corruption(
+        "a replicated data key does not open (another master key, altered, or "
+        "bound to another owner or kid)");
+  return Status::Ok();
+}
+
 // A destroyed record: the epoch it was destroyed in (8, BE) ‖ the kid.
 Result<std::pair<std::uint32_t, std::string>> ParseDestroyed(ByteView v) {
   if (v.size() < 9) return Corruption("destroyed-key record too short");
@@ -165,7 +208,8 @@ Result<std::unique_ptr<Keystore>> Keystore::Open(
   }
   std::unique_ptr<Keystore> ks(new Keystore(
       std::move(env), Dbs{owners, deks, meta, destroyed, lookup, lookup_of},
-      epoch, std::move(kek), crypto::DeriveSubkey(master, kLookupPepperContext)));
+      epoch, std::move(kek), crypto::DeriveSubkey(master, kLookupPepperContext),
+      crypto::DeriveSubkey(master, kKeyTransportContext)));
   ks->destroyed_ = std::move(gone);
   return ks;
 }
@@ -283,6 +327,137 @@ Result<std::vector<std::string>> Keystore::EnsureKeys(
   for (auto& k : created)
     CacheLocked(k.kid, std::make_shared<const crypto::SecretBytes>(std::move(k.dek)));
   return kids;
+}
+
+Result<std::vector<Keystore::KeyExport>> Keystore::ExportKeys(
+    std::span<const std::string> owners) {
+  struct Held {
+    std::string owner, kid;
+    Bytes record;
+    std::optional<LookupKey> lookup;
+  };
+  std::vector<Held> held;
+  {
+    std::set<std::string_view> seen;
+    CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+    for (const std::string& o : owners) {
+      if (!seen.insert(o).second) continue;
+      CL_ASSIGN_OR_RETURN(auto kid, txn.Get(owners_, AsBytes(o)));
+      if (!kid) continue;  // never created, or destroyed
+      Held h{o, std::string(AsChars(*kid)), {}, std::nullopt};
+      CL_ASSIGN_OR_RETURN(auto rec, txn.Get(deks_, AsBytes(h.kid)));
+      if (!rec)
+        return Corruption("an owner's kid has no wrapped data key record");
+      h.record.assign(rec->begin(), rec->end());
+      CL_ASSIGN_OR_RETURN(auto lk, txn.Get(lookup_of_, AsBytes(o)));
+      if (lk) {
+        if (lk->size() != LookupKey{}.size())
+          return Corruption("identity index record has the wrong size");
+        h.lookup.emplace();
+        std::memcpy(h.lookup->data(), lk->data(), h.lookup->size());
+      }
+      held.push_back(std::move(h));
+    }
+  }
+  std::vector<KeyExport> out;
+  out.reserve(held.size());
+  crypto::SecretBytes dek(crypto::kAeadKeyBytes);  // one buffer for all unwraps
+  for (Held& h : held) {
+    CL_ASSIGN_OR_RETURN(std::string named,
+                        UnwrapDek(kek_, epoch_, h.kid, h.record, dek));
+    if (named != h.owner)
+      return Corruption(
+          "a wrapped data key record names another owner than its owners "
+          "entry");
+    // A Destroy that committed after the read above: no longer live.
+    if (IsDestroyed(h.owner)) continue;
+    out.push_back(KeyExport{std::move(h.owner), h.kid,
+                            SealForTransport(transport_, h.kid, named, dek),
+                            h.lookup});
+  }
+  return out;
+}
+
+Result<std::size_t> Keystore::ImportKeys(std::span<const KeyExport> keys) {
+  std::lock_guard write_lock(write_mu_);
+  // Every key is checked and opened before anything is written, so a batch
+  // is stored whole or not at all. With write_mu_ held, nothing in this
+  // process changes the DBs or the destroyed set meanwhile.
+  struct NewKey {
+    const KeyExport* from;
+    Bytes record;
+    crypto::SecretBytes dek;
+  };
+  std::vector<NewKey> stored;
+  std::map<std::string_view, std::string_view, std::less<>>
+      batch_kid_of;  // owner -> kid
+  std::set<std::string_view, std::less<>> batch_kids;
+  crypto::SecretBytes scratch(crypto::kAeadKeyBytes);  // for keys not stored
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+    for (const KeyExport& k : keys) {
+      if (!ValidateId(k.kid, "k", "kid").ok())
+        return Corruption("a replicated data key has a malformed kid");
+      // The tombstone wins; the key is still checked below.
+      bool store = !IsDestroyed(k.owner);
+      if (store) {
+        std::optional<std::string> have;
+        CL_ASSIGN_OR_RETURN(auto kid, txn.Get(owners_, AsBytes(k.owner)));
+        if (kid) {
+          have.emplace(AsChars(*kid));
+        } else if (auto it = batch_kid_of.find(k.owner);
+                   it != batch_kid_of.end()) {
+          have.emplace(it->second);
+        }
+        if (have && *have != k.kid)
+          return Corruption(
+              "a replicated data key's owner holds another kid here");
+        store = !have;
+      }
+      if (store) {
+        CL_ASSIGN_OR_RETURN(auto rec, txn.Get(deks_, AsBytes(k.kid)));
+        if (rec || batch_kids.contains(k.kid))
+          return Corruption(
+              "a replicated data key's kid is held by another owner here");
+      }
+      if (!store) {
+        CL_RETURN_IF_ERROR(
+            OpenFromTransport(transport_, k.kid, k.owner, k.sealed, scratch));
+        continue;
+      }
+      NewKey n{&k, {}, crypto::SecretBytes(crypto::kAeadKeyBytes)};
+      CL_RETURN_IF_ERROR(
+          OpenFromTransport(transport_, k.kid, k.owner, k.sealed, n.dek));
+      n.record = WrapDek(kek_, epoch_, k.kid, k.owner, n.dek);
+      batch_kid_of.emplace(k.owner, k.kid);
+      batch_kids.insert(k.kid);
+      stored.push_back(std::move(n));
+    }
+  }
+  scratch.Wipe();
+  if (stored.empty()) return std::size_t{0};
+  CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
+    for (const NewKey& n : stored) {
+      const KeyExport& k = *n.from;
+      CL_RETURN_IF_ERROR(txn.Put(owners_, AsBytes(k.owner), AsBytes(k.kid),
+                                 lmdb::PutMode::kNoOverwrite));
+      CL_RETURN_IF_ERROR(txn.Put(deks_, AsBytes(k.kid), n.record,
+                                 lmdb::PutMode::kNoOverwrite));
+    }
+    // After the keys, as in EnsureKeys: a later entry for the same lookup
+    // key replaces an earlier one.
+    for (const NewKey& n : stored) {
+      if (n.from->lookup)
+        CL_RETURN_IF_ERROR(
+            PutIndex(txn, IndexEntry{*n.from->lookup, n.from->owner}));
+    }
+    return Status::Ok();
+  }));
+  std::lock_guard cache_lock(cache_mu_);
+  for (NewKey& n : stored)
+    CacheLocked(n.from->kid,
+                std::make_shared<const crypto::SecretBytes>(std::move(n.dek)));
+  return stored.size();
 }
 
 Status Keystore::ProbeWrite(std::size_t bytes) {

@@ -75,6 +75,35 @@ class Keystore {
 
   std::uint32_t epoch() const { return epoch_; }
 
+  // --- Replication to cluster followers (docs/cluster-election.md) --------
+  // One owner's data key as a leader ships it: the DEK sealed under the
+  // cluster's key-transport key (a subkey of the master key, context
+  // "caseledger/cluster-key-transport/v1"; XChaCha20-Poly1305 with a random
+  // nonce, associated data binding owner and kid), and the owner's identity
+  // index key, if it has one. Format: docs/formats/storage.md (keystore).
+  struct KeyExport {
+    std::string owner;
+    std::string kid;
+    std::string sealed;  // nonce ‖ ciphertext ‖ tag (binary)
+    std::optional<LookupKey> lookup;
+  };
+  // The live keys of `owners`, in the order of their first mention
+  // (duplicates exported once; an owner without a live key — never created,
+  // or destroyed — is skipped, not an error). Read-only: never takes the
+  // write lock. Corruption if a stored key does not unwrap.
+  Result<std::vector<KeyExport>> ExportKeys(std::span<const std::string> owners);
+  // Stores each exported key under this keystore's KEK with the same kid and
+  // its index entry (as EnsureKeys would: both directions, replacing other
+  // entries), all in one transaction, fsync'd before it returns; the stored
+  // keys are cached as new local ones are. Already held (same owner, same
+  // kid): skipped, its index entry too. Skipped too: an owner whose key was
+  // destroyed here (the tombstone wins: an erasure is never undone by
+  // replication). Corruption if the owner holds another kid here, if a
+  // sealed key does not open (wrong master key, altered, or bound to another
+  // owner/kid), if a kid is malformed, or if the kid is held by another
+  // owner; then nothing is stored. Returns how many were stored.
+  Result<std::size_t> ImportKeys(std::span<const KeyExport> keys);
+
   // --- Erasure (crypto-shredding, DESIGN §7.2) ---------------------------
   // Destroys the owner's DEK: deletes its wrapped record and its identity
   // index entry, drops the cached copy, and leaves a tombstone so that no key is ever made for the owner
@@ -143,7 +172,8 @@ class Keystore {
     lmdb::Dbi owners, deks, meta, destroyed, lookup, lookup_of;
   };
   Keystore(std::unique_ptr<lmdb::Env> env, Dbs dbs, std::uint32_t epoch,
-           crypto::SecretBytes kek, crypto::SecretBytes pepper)
+           crypto::SecretBytes kek, crypto::SecretBytes pepper,
+           crypto::SecretBytes transport)
       : env_(std::move(env)),
         owners_(dbs.owners),
         deks_(dbs.deks),
@@ -153,7 +183,8 @@ class Keystore {
         lookup_of_(dbs.lookup_of),
         epoch_(epoch),
         kek_(std::move(kek)),
-        pepper_(std::move(pepper)) {}
+        pepper_(std::move(pepper)),
+        transport_(std::move(transport)) {}
   // The index writes of EnsureKeys, in its txn.
   Status PutIndex(lmdb::WriteTxn& txn, const IndexEntry& e);
   // Deletes `owner`'s index entry (both directions), if any.
@@ -173,7 +204,8 @@ class Keystore {
   std::uint32_t epoch_;
   crypto::SecretBytes kek_;
   crypto::SecretBytes pepper_;
-  std::mutex write_mu_;  // one EnsureKeys or Destroy at a time
+  crypto::SecretBytes transport_;  // seals DEKs shipped to cluster followers
+  std::mutex write_mu_;  // one EnsureKeys, ImportKeys or Destroy at a time
   mutable std::mutex destroyed_mu_;
   std::set<std::string, std::less<>> destroyed_;  // owners, loaded at Open
   std::mutex cache_mu_;

@@ -12,6 +12,31 @@ namespace caseledger::ledger {
 namespace {
 constexpr std::string_view kOriginKey = "origin";
 constexpr std::string_view kFormatKey = "format";
+
+// The stored hash of node `id` from its value `v` (as read from nodes).
+Result<crypto::Digest> NodeValue(merkle::NodeId id, const std::optional<ByteView>& v) {
+  if (!v) return NotFound("Merkle node " + id.ToString() + " is not stored");
+  if (v->size() != crypto::kSha256Bytes)
+    return Corruption("Merkle node " + id.ToString() + " is not 32 bytes");
+  crypto::Digest d;
+  std::memcpy(d.bytes.data(), v->data(), d.bytes.size());
+  return d;
+}
+
+// Stored perfect-subtree hashes, read inside a write txn (TruncateLog).
+class WriteTxnNodeSource : public merkle::NodeSource {
+ public:
+  WriteTxnNodeSource(const lmdb::WriteTxn& txn, const LogStore& store)
+      : txn_(txn), store_(store) {}
+  Result<crypto::Digest> GetNode(merkle::NodeId id) override {
+    CL_ASSIGN_OR_RETURN(auto v, txn_.Get(store_.nodes(), NodeKey(id)));
+    return NodeValue(id, v);
+  }
+
+ private:
+  const lmdb::WriteTxn& txn_;
+  const LogStore& store_;
+};
 }  // namespace
 
 std::array<std::uint8_t, 9> NodeKey(merkle::NodeId id) {
@@ -115,12 +140,7 @@ Result<merkle::CompactRange> LoadCompactRange(const lmdb::ReadTxn& txn,
 Result<crypto::Digest> TxnNodeSource::GetNode(merkle::NodeId id) {
   auto key = NodeKey(id);
   CL_ASSIGN_OR_RETURN(auto v, txn_.Get(store_.nodes(), key));
-  if (!v) return NotFound("Merkle node " + id.ToString() + " is not stored");
-  if (v->size() != crypto::kSha256Bytes)
-    return Corruption("Merkle node " + id.ToString() + " is not 32 bytes");
-  crypto::Digest d;
-  std::memcpy(d.bytes.data(), v->data(), d.bytes.size());
-  return d;
+  return NodeValue(id, v);
 }
 
 // --- The same reads in a Snapshot ------------------------------------------
@@ -182,6 +202,86 @@ Status ForEachEventLine(
     CL_ASSIGN_OR_RETURN(kv, cur.Next());
   }
   return Status::Ok();
+}
+
+// --- Truncation ----------------------------------------------------------------
+
+Result<Truncation> TruncateLog(LogStore& store, std::uint64_t keep,
+                               const CheckpointSigner& sign_checkpoint) {
+  Truncation out;
+  // Env::Write reruns the function after growing a full map: it starts over.
+  Status s = store.env().Write([&](lmdb::WriteTxn& txn) -> Status {
+    out = Truncation{};
+    // Keys and lines are copied out before the first delete (views into the
+    // map are valid only until the next write).
+    std::vector<std::array<std::uint8_t, 8>> event_keys;
+    std::vector<std::array<std::uint8_t, 9>> node_keys;
+    std::vector<std::array<std::uint8_t, 8>> checkpoint_keys;
+    {
+      CL_ASSIGN_OR_RETURN(auto events, lmdb::Cursor::Open(txn, store.events()));
+      CL_ASSIGN_OR_RETURN(auto last, events.Last());
+      std::uint64_t size = 0;
+      if (last) {
+        if (last->key.size() != 8) return Corruption("event key is not 8 bytes");
+        size = DecodeBigEndian64(last->key);
+      }
+      if (keep > size) {
+        return InvalidArgument("the log has only " + std::to_string(size) + " events");
+      }
+      out.old_size = size;
+      out.new_size = keep;
+      if (keep == size) return Status::Ok();
+      CL_ASSIGN_OR_RETURN(auto kv, events.SeekAtLeast(EncodeBigEndian64(keep + 1)));
+      for (std::uint64_t seq = keep + 1; kv; ++seq) {
+        if (kv->key.size() != 8) return Corruption("event key is not 8 bytes");
+        if (DecodeBigEndian64(kv->key) != seq) {
+          return Corruption("event " + std::to_string(seq) + " is missing (found " +
+                            std::to_string(DecodeBigEndian64(kv->key)) + ")");
+        }
+        event_keys.push_back(EncodeBigEndian64(seq));
+        out.dropped.emplace_back(AsChars(kv->value));
+        CL_ASSIGN_OR_RETURN(kv, events.Next());
+      }
+    }
+    {
+      // Keys are last leaf covered ‖ level, so the nodes covering a leaf >=
+      // keep (0-based) are exactly those from the 8-byte prefix keep on.
+      CL_ASSIGN_OR_RETURN(auto nodes, lmdb::Cursor::Open(txn, store.nodes()));
+      CL_ASSIGN_OR_RETURN(auto kv, nodes.SeekAtLeast(EncodeBigEndian64(keep)));
+      while (kv) {
+        if (kv->key.size() != 9) return Corruption("Merkle node key is not 9 bytes");
+        std::array<std::uint8_t, 9> k{};
+        std::memcpy(k.data(), kv->key.data(), k.size());
+        node_keys.push_back(k);
+        CL_ASSIGN_OR_RETURN(kv, nodes.Next());
+      }
+    }
+    {
+      CL_ASSIGN_OR_RETURN(auto cps, lmdb::Cursor::Open(txn, store.checkpoints()));
+      CL_ASSIGN_OR_RETURN(auto kv, cps.SeekAtLeast(EncodeBigEndian64(keep + 1)));
+      while (kv) {
+        if (kv->key.size() != 8) return Corruption("checkpoint key is not 8 bytes");
+        checkpoint_keys.push_back(EncodeBigEndian64(DecodeBigEndian64(kv->key)));
+        CL_ASSIGN_OR_RETURN(kv, cps.Next());
+      }
+    }
+    for (const auto& k : event_keys) CL_RETURN_IF_ERROR(txn.Delete(store.events(), k));
+    for (const auto& k : node_keys) CL_RETURN_IF_ERROR(txn.Delete(store.nodes(), k));
+    for (const auto& k : checkpoint_keys) CL_RETURN_IF_ERROR(txn.Delete(store.checkpoints(), k));
+    if (keep == 0) return Status::Ok();  // an empty log has no checkpoint
+    const auto cp_key = EncodeBigEndian64(keep);
+    CL_ASSIGN_OR_RETURN(auto stored, txn.Get(store.checkpoints(), cp_key));
+    if (stored) return Status::Ok();
+    WriteTxnNodeSource source(txn, store);
+    CL_ASSIGN_OR_RETURN(merkle::CompactRange range, merkle::CompactRangeFromSource(keep, source));
+    CL_ASSIGN_OR_RETURN(std::string note, sign_checkpoint(keep, range.Root()));
+    return txn.Put(store.checkpoints(), cp_key, AsBytes(note));
+  });
+  if (!s.ok()) return s.WithContext("truncating the log to " + std::to_string(keep) + " events");
+  // Commits are fsync'd unless the store was opened no_sync; make it durable
+  // either way.
+  if (out.old_size != out.new_size) CL_RETURN_IF_ERROR(store.Sync());
+  return out;
 }
 
 }  // namespace caseledger::ledger

@@ -5,9 +5,10 @@
 //   checkpoints  8-byte BE tree size -> signed checkpoint note
 //   meta         text key -> value ("origin", "format"; "probe" only while
 //                the writer probes after a storage failure)
-// Invariant (kept by the Writer): after every commit the events are 1..n with
-// no gap, every completed perfect subtree of [0, n) is in nodes, and the
-// checkpoint of size n is present.
+// Invariant (kept by the Writer and TruncateLog): after every commit the
+// events are 1..n with no gap, every completed perfect subtree of [0, n) is
+// in nodes and no other node, the checkpoint of size n is present (for n > 0:
+// an empty log has no checkpoint) and no checkpoint of a size past n.
 // Thread-safety: as lmdb::Env. Format: docs/formats/storage.md.
 #pragma once
 
@@ -18,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "ledger/lmdb/env.h"
@@ -111,6 +113,38 @@ Result<merkle::CompactRange> LoadCompactRange(const Snapshot& snap,
 Status ForEachEventLine(
     const Snapshot& snap, const LogStore& store, std::uint64_t first_seq,
     const std::function<Result<bool>(std::uint64_t seq, std::string_view line)>& fn);
+
+// What TruncateLog removed: the dropped events' stored lines (seq keep+1 ..
+// old size, in order), for the operator's report.
+struct Truncation {
+  std::uint64_t old_size = 0, new_size = 0;
+  std::vector<std::string> dropped;
+};
+
+// Signs the checkpoint of a tree of `size` leaves with root `root`: returns
+// the signed note text (e.g. SignCheckpoint with the node key, checkpoint.h).
+using CheckpointSigner =
+    std::function<Result<std::string>(std::uint64_t size, const crypto::Digest& root)>;
+
+// Drops an unacknowledged tail (a deposed leader or a follower rejoining a
+// cluster): removes events keep+1 .. size from `store` in one write
+// transaction: the events, every stored perfect-subtree node that covers a
+// leaf past `keep` (0-based leaf >= keep), and every checkpoint of a size past
+// `keep`; then, if keep > 0 and the checkpoint of size `keep` is not stored,
+// stores `sign_checkpoint(keep, root of [0, keep))`. So the invariant above
+// holds again for size keep; keep == 0 leaves the log as `init` made it (no
+// events, nodes or checkpoints; sign_checkpoint is not called). meta and
+// every other table of the environment (the projections) are left alone:
+// the caller rebuilds them (projections::Rebuild). sign_checkpoint runs
+// inside the write transaction, and runs again if the map had to grow.
+// Durable (fsync'd, even when opened no_sync) when it returns.
+// Returns what was dropped. InvalidArgument if keep > size (nothing
+// changes); keep == size changes nothing and drops nothing. sign_checkpoint's
+// error, or a storage error, aborts the transaction (nothing changes).
+// Precondition: no Writer runs on `store` (its tree would be stale; start a
+// new one afterwards) and the process owns the data dir (DirLock).
+Result<Truncation> TruncateLog(LogStore& store, std::uint64_t keep,
+                               const CheckpointSigner& sign_checkpoint);
 
 // Stored perfect-subtree hashes, read within one txn.
 class TxnNodeSource : public merkle::NodeSource {

@@ -66,7 +66,7 @@ struct FollowerNode {
     auto verifier = ledger::InitMirror(dir.path(), vkey).value();
     store = ledger::LogStore::Open(dir.path(), false).value();
     election = std::make_unique<Election>(etcd, kPrefix, Ttl(2s));
-    follower = std::make_unique<Follower>(*store, verifier, *election);
+    follower = std::make_unique<Follower>(*store, nullptr, verifier, *election);
   }
   FollowerTransport Transport() {
     return [this](const ShippedBatch& b) -> Result<std::uint64_t> {
@@ -115,6 +115,16 @@ struct OneFollower {
   ~OneFollower() { leader.reset(); }
 };
 
+// The size in P/acked; checks that its root is the leader's root there.
+std::uint64_t AckedSize(Leader& leader) {
+  auto text = leader.election->ReadAcked().value();
+  REQUIRE(text.has_value());
+  AckedHead head = ParseAckedHead(*text).value();
+  CHECK(HeadAt(leader.ledger->store(), head.size).value().root == head.root);
+  CHECK(HoldsAcked(leader.ledger->store(), head).value());
+  return head.size;
+}
+
 TEST_CASE("replication: every acknowledged event is on a follower byte for byte, a follower that "
           "was down is caught up, no follower means no acknowledgement",
           "[cluster][replication]") {
@@ -148,7 +158,7 @@ TEST_CASE("replication: every acknowledged event is on a follower byte for byte,
   CHECK(Lines(*f1->store) == Lines(leader.ledger->store()));
   CHECK(Lines(*f2->store).empty());
   // The acknowledged head is in etcd, written by the leader's fenced txn.
-  CHECK(leader.election->ReadAcked().value() == std::optional<std::string>("300"));
+  CHECK(AckedSize(leader) == 300);
   CHECK(leader.shipper->acknowledged() == 300);
 
   // f1 goes down, f2 comes back: it is caught up from 0 in chunks ending at
@@ -158,7 +168,7 @@ TEST_CASE("replication: every acknowledged event is on a follower byte for byte,
   for (int i = 0; i < 20; ++i) REQUIRE(leader.Write(5000 + i).ok());
   CHECK(Lines(*f2->store) == Lines(leader.ledger->store()));
   CHECK(f2->requests > 5);  // 300 events in chunks of at most 64, and more
-  CHECK(leader.election->ReadAcked().value() == std::optional<std::string>("320"));
+  CHECK(AckedSize(leader) == 320);
 
   // Both down: durable on the leader, never acknowledged, and the writer stops.
   f2->up = false;
@@ -166,7 +176,7 @@ TEST_CASE("replication: every acknowledged event is on a follower byte for byte,
   REQUIRE_FALSE(lost.ok());
   CHECK(lost.status().code() == StatusCode::kUnavailable);
   CHECK(leader.ledger->writer().health().reason == "not-replicated");
-  CHECK(leader.election->ReadAcked().value() == std::optional<std::string>("320"));
+  CHECK(AckedSize(leader) == 320);
   f1->up = f2->up = true;
   CHECK_FALSE(leader.Write(9001).ok());
 
@@ -203,23 +213,23 @@ TEST_CASE("replication: a paused leader gets nothing acknowledged — the follow
 
   // The old leader's next batch (as it would ship it, never having noticed).
   const std::vector<std::string> held = Lines(*f1->store);
-  ShippedBatch stale{"n1", old_term, 11, {"x"}, "y"};
+  ShippedBatch stale{"n1", old_term, 11, {"x"}, "y", {}};
   auto refused = f1->follower->Apply(stale);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().reason() == kStaleTermReason);
   CHECK(Lines(*f1->store) == held);
   // etcd refuses its fenced write of the acknowledged head.
   CHECK_FALSE(leader.election->FencedPut(leader.election->acked_key(), "999").ok());
-  CHECK(leader.election->ReadAcked().value() == std::optional<std::string>("10"));
+  CHECK(AckedSize(leader) == 10);
   // And its writer acknowledges nothing more.
   CHECK_FALSE(leader.Write(100).ok());
   CHECK(Lines(*f1->store) == held);
 
   // A batch of the new term from n2 (here: the events n1 already shipped,
   // re-sent) is accepted; a batch claiming n2's term from n1 is not.
-  ShippedBatch again{"n2", new_term, 1, held, ""};
+  ShippedBatch again{"n2", new_term, 1, held, "", {}};
   CHECK(f1->follower->Apply(again).value() == held.size());
-  ShippedBatch impostor{"n1", new_term, 11, {"x"}, "y"};
+  ShippedBatch impostor{"n1", new_term, 11, {"x"}, "y", {}};
   CHECK(f1->follower->Apply(impostor).status().reason() == kStaleTermReason);
 }
 
@@ -238,7 +248,7 @@ TEST_CASE("replication: a different event at a held seq is a fork; a damaged lin
   // Event 3 re-sent with one byte changed: another history of a held seq.
   std::vector<std::string> forked = held;
   forked[2][forked[2].size() / 2] ^= 0x01;
-  auto fork = f1->follower->Apply(ShippedBatch{"n1", term, 1, forked, ""});
+  auto fork = f1->follower->Apply(ShippedBatch{"n1", term, 1, forked, "", {}});
   REQUIRE_FALSE(fork.ok());
   CHECK(ledger::IsFork(fork.status()));
   CHECK_THAT(fork.status().message(), Catch::Contains("seq 3"));
@@ -250,23 +260,23 @@ TEST_CASE("replication: a different event at a held seq is a fork; a damaged lin
   std::vector<std::string> all = Lines(ls);
   const std::string note = ledger::LatestCheckpoint(ls.Read().value(), ls).value().second;
   FollowerNode f2(client, leader.vkey);
-  CHECK_FALSE(f2.follower->Apply(ShippedBatch{"n1", term, 1, all, ""}).ok());  // no signed checkpoint
+  CHECK_FALSE(f2.follower->Apply(ShippedBatch{"n1", term, 1, all, "", {}}).ok());  // no signed checkpoint
   CHECK(Lines(*f2.store).empty());
   const std::string good = all.back();
   const auto sig = good.find("\"sig\":\"") + 8;
   all.back()[sig] = good[sig] == 'A' ? 'B' : 'A';
-  auto damaged = f2.follower->Apply(ShippedBatch{"n1", term, 1, all, note});
+  auto damaged = f2.follower->Apply(ShippedBatch{"n1", term, 1, all, note, {}});
   REQUIRE_FALSE(damaged.ok());
   CHECK_THAT(damaged.status().message(), Catch::Contains("seq 5"));
   CHECK(Lines(*f2.store).empty());
   all.back() = good;
-  CHECK(f2.follower->Apply(ShippedBatch{"n1", term, 1, all, note}).value() == 5);
+  CHECK(f2.follower->Apply(ShippedBatch{"n1", term, 1, all, note, {}}).value() == 5);
   CHECK(Lines(*f2.store) == Lines(ls));
 }
 
 TEST_CASE("replication: a batch's wire form round-trips byte for byte, and a malformed one is refused as invalid",
           "[cluster][replication]") {
-  ShippedBatch b{"n1", 7, 42, {R"({"seq":42,"x":"a\"b"})", "second line"}, "origin\n42\nroot\n\n— sig\n"};
+  ShippedBatch b{"n1", 7, 42, {R"({"seq":42,"x":"a\"b"})", "second line"}, "origin\n42\nroot\n\n— sig\n", {}};
   const std::string wire = EncodeBatch(b);
   auto back = DecodeBatch(wire).value();
   CHECK(back.leader == b.leader);

@@ -300,3 +300,186 @@ TEST_CASE("The identity index maps a keyed hash to its owner, goes with the owne
 
 }  // namespace
 }  // namespace caseledger::ledger
+
+// --- Replication to cluster followers ----------------------------------------
+
+namespace caseledger::ledger {
+namespace {
+
+using testing::NewId;
+using testing::TempDir;
+
+// A leader's keystore with three owners (two indexed) and a follower's with
+// none: separate directories and KEKs, the same master key.
+struct Cluster {
+  TempDir leader_dir, follower_dir;
+  crypto::SecretBytes master = RandomMaster();
+  std::unique_ptr<Keystore> leader, follower;
+  std::string s1 = NewId("s"), s2 = NewId("s"), u3 = NewId("u");
+  Keystore::LookupKey key1{}, key2{};
+  std::vector<std::string> kids;
+
+  Cluster() {
+    leader = Keystore::Open(leader_dir.path(), master, true).value();
+    follower = Keystore::Open(follower_dir.path(), master, true).value();
+    key1 = leader->LookupKeyOf("cpr/0000002001");
+    key2 = leader->LookupKeyOf("cpr/0000002002");
+    std::vector<std::string> owners{s1, s2, u3};
+    std::vector<Keystore::IndexEntry> index{{key1, s1}, {key2, s2}};
+    kids = leader->EnsureKeys(owners, index).value();
+  }
+  std::vector<Keystore::KeyExport> Export(std::vector<std::string> owners) {
+    return leader->ExportKeys(owners).value();
+  }
+  // The follower holds `owner`'s key exactly as the leader does.
+  void CheckSame(Keystore& ks, const std::string& owner) {
+    const std::string kid = leader->KidOf(owner).value();
+    CHECK(ks.KidOf(owner).value() == kid);
+    CHECK(Copy(*ks.DataKey(kid).value()) == Copy(*leader->DataKey(kid).value()));
+    const auto lk = leader->LookupKeyOfOwner(owner).value();
+    CHECK(ks.LookupKeyOfOwner(owner).value() == lk);
+    if (lk) CHECK(ks.OwnerOf(*lk).value() == std::optional<std::string>(owner));
+  }
+};
+
+TEST_CASE("A follower imports a leader's data keys under its own KEK",
+          "[keystore][replication]") {
+  Cluster c;
+  const std::string never = NewId("s");
+  auto exports = c.Export({c.s1, c.s2, c.u3, c.s1, never});
+  REQUIRE(exports.size() == 3);  // the duplicate once, the keyless owner skipped
+  CHECK(exports[0].owner == c.s1);
+  CHECK(exports[0].kid == c.kids[0]);
+  CHECK(exports[0].lookup == std::optional<Keystore::LookupKey>(c.key1));
+  CHECK(exports[1].owner == c.s2);
+  CHECK(exports[2].owner == c.u3);
+  CHECK(exports[2].lookup == std::nullopt);
+  for (const auto& e : exports) {
+    CHECK(e.sealed.size() == 24 + 32 + 16);
+    CHECK_FALSE(Contains(e.sealed, Copy(*c.leader->DataKey(e.kid).value())));
+  }
+  // Two exports of one key differ (random nonce).
+  CHECK(c.Export({c.s1})[0].sealed != exports[0].sealed);
+
+  CHECK(c.follower->ImportKeys(exports).value() == 3);
+  for (const auto& o : {c.s1, c.s2, c.u3}) c.CheckSame(*c.follower, o);
+  CHECK(c.follower->LiveKeys().value() == 3);
+  // Once stored, not again; nor from a second export of the same keys.
+  CHECK(c.follower->ImportKeys(exports).value() == 0);
+  CHECK(c.follower->ImportKeys(c.Export({c.s2, c.s1})).value() == 0);
+  CHECK(c.follower->ImportKeys(std::span<const Keystore::KeyExport>{}).value() == 0);
+  // A follower exports what it imported (it may lead after a failover).
+  auto again = c.follower->ExportKeys(std::vector<std::string>{c.s2}).value();
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].kid == c.kids[1]);
+  CHECK(again[0].lookup == std::optional<Keystore::LookupKey>(c.key2));
+
+  // Durable, and stored like local keys: the same record format under the
+  // follower's own KEK, re-wrapped by a rotation.
+  const std::string follower_dir = c.follower_dir.path();
+  c.follower.reset();
+  c.leader.reset();
+  const RawRecords on_leader = ReadRaw(c.leader_dir.path(), c.s1, 1);
+  const RawRecords on_follower = ReadRaw(follower_dir, c.s1, 1);
+  CHECK(on_follower.dek_record.size() == on_leader.dek_record.size());
+  CHECK(on_follower.kek_record != on_leader.kek_record);
+  CHECK(Keystore::Rotate(follower_dir, c.master).value().rewrapped == 3);
+  c.leader = Keystore::Open(c.leader_dir.path(), c.master, false).value();
+  auto follower = Keystore::Open(follower_dir, c.master, false).value();
+  for (const auto& o : {c.s1, c.s2, c.u3}) c.CheckSame(*follower, o);
+  CHECK(follower->ImportKeys(exports).value() == 0);
+}
+
+TEST_CASE("Replication never undoes an erasure on the follower",
+          "[keystore][replication][erasure]") {
+  Cluster c;
+  auto exports = c.Export({c.s1, c.s2});
+  SECTION("destroyed after an import") {
+    REQUIRE(c.follower->ImportKeys(exports).value() == 2);
+    REQUIRE(c.follower->Destroy(c.s1).value() == c.kids[0]);
+    CHECK(c.follower->ImportKeys(exports).value() == 0);
+    auto reopened = c.Export({c.s1, c.u3});  // with a key not held yet
+    CHECK(c.follower->ImportKeys(reopened).value() == 1);
+    CHECK(c.follower->KidOf(c.u3).value() == c.kids[2]);
+  }
+  SECTION("destroyed under a kid of its own") {
+    std::vector<std::string> owners{c.s1};
+    const std::string own = c.follower->EnsureKeys(owners).value()[0];
+    REQUIRE(own != c.kids[0]);
+    REQUIRE(c.follower->Destroy(c.s1).ok());
+    CHECK(c.follower->ImportKeys(exports).value() == 1);  // s2 only
+  }
+  CHECK(c.follower->IsDestroyed(c.s1));
+  CHECK(c.follower->KidOf(c.s1).status().code() == StatusCode::kNotFound);
+  CHECK(c.follower->DataKey(c.kids[0]).status().code() == StatusCode::kNotFound);
+  CHECK(c.follower->OwnerOf(c.key1).value() == std::nullopt);
+  CHECK(c.follower->LookupKeyOfOwner(c.s1).value() == std::nullopt);
+  c.CheckSame(*c.follower, c.s2);
+  // Destroyed on the leader: no longer exported.
+  REQUIRE(c.leader->Destroy(c.s2).ok());
+  CHECK(c.Export({c.s2}).empty());
+  // And across reopening.
+  c.follower.reset();
+  auto follower = Keystore::Open(c.follower_dir.path(), c.master, false).value();
+  CHECK(follower->IsDestroyed(c.s1));
+  CHECK(follower->ImportKeys(exports).value() == 0);
+  CHECK(follower->KidOf(c.s1).status().code() == StatusCode::kNotFound);
+}
+
+void Flip(std::string& bytes, std::size_t at) {
+  bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
+}
+
+TEST_CASE("A replicated key that does not belong is refused and nothing of the batch is stored",
+          "[keystore][replication][fault]") {
+  Cluster c;
+  // s2's key first, so that a partial import would show.
+  auto exports = c.Export({c.s2, c.s1});
+  REQUIRE(exports.size() == 2);
+  Keystore* follower = c.follower.get();
+  std::unique_ptr<Keystore> other;
+  TempDir other_dir;
+  std::string expect_in_message;
+
+  SECTION("another master key") {
+    other = Keystore::Open(other_dir.path(), RandomMaster(), true).value();
+    follower = other.get();
+  }
+  SECTION("a flipped byte in the ciphertext") { Flip(exports[1].sealed, 30); }
+  SECTION("a flipped byte in the nonce") { Flip(exports[1].sealed, 0); }
+  SECTION("a truncated sealed key") { exports[1].sealed.pop_back(); }
+  SECTION("another owner than the one it is bound to") { exports[1].owner = NewId("s"); }
+  SECTION("another kid than the one it is bound to") { exports[1].kid = NewId("k"); }
+  SECTION("a malformed kid") { exports[1].kid += "x"; }
+  SECTION("the owner holds another kid here") {
+    std::vector<std::string> owners{c.s1};
+    REQUIRE(c.follower->EnsureKeys(owners).value()[0] != c.kids[0]);
+    expect_in_message = "another kid";
+  }
+  SECTION("the kid is held by another owner here") {
+    // The follower holds s1's key; then one names it for a third owner.
+    auto s1_only = c.Export({c.s1});
+    REQUIRE(c.follower->ImportKeys(s1_only).value() == 1);
+    exports[1].owner = NewId("s");
+    expect_in_message = "another owner";
+  }
+  SECTION("two owners named for one kid in a batch") {
+    exports.push_back(exports[1]);
+    exports.back().owner = NewId("s");
+    expect_in_message = "another owner";
+  }
+  const std::uint64_t live_before = follower->LiveKeys().value();
+  auto r = follower->ImportKeys(exports);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kCorruption);
+  if (!expect_in_message.empty())
+    CHECK(r.status().message().find(expect_in_message) != std::string::npos);
+  // All or nothing: s2's good key is not stored either.
+  CHECK(follower->LiveKeys().value() == live_before);
+  CHECK(follower->KidOf(c.s2).status().code() == StatusCode::kNotFound);
+  CHECK(follower->DataKey(c.kids[1]).status().code() == StatusCode::kNotFound);
+  CHECK(follower->OwnerOf(c.key2).value() == std::nullopt);
+}
+
+}  // namespace
+}  // namespace caseledger::ledger
