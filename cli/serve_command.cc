@@ -148,7 +148,7 @@ class ServeApp : public cluster::LeaderApp {
   static Result<std::unique_ptr<ServeApp>> Create(app::DomainLedger& ledger, const std::string& dir,
                                                   const ServeOptions& options,
                                                   const std::string& failpoints,
-                                                  bool watch_writer) {
+                                                  bool watch_writer, bool background = true) {
     std::unique_ptr<ServeApp> a(new ServeApp());
     CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, ledger::LoadMasterKey(dir));
     http::ServiceOptions so;
@@ -159,7 +159,7 @@ class ServeApp : public cluster::LeaderApp {
     }
     // Witnesses (docs/witnessing.md): <data>/witnesses, when present.
     CL_ASSIGN_OR_RETURN(auto witness_config, app::ReadWitnessConfig(dir));
-    if (witness_config) {
+    if (witness_config && background) {
       CL_ASSIGN_OR_RETURN(a->cosignatures_, ledger::CosignatureStore::Open(dir, /*read_only=*/false));
       app::WitnessingOptions wo;
       wo.witnesses = witness_config->witnesses;
@@ -185,15 +185,16 @@ class ServeApp : public cluster::LeaderApp {
     // The web workspace (docs/web.md) on the same router, server and sign-in.
     web::WorkspaceOptions wo;
     wo.sessions.secure_cookie = !options.tls_cert.empty();  // sent back only over HTTPS
-    if (witness_config) {
+    if (witness_config && a->cosignatures_) {
       wo.witness_config = *witness_config;
       wo.cosignatures = a->cosignatures_.get();
     }
     CL_ASSIGN_OR_RETURN(a->workspace_,
                         web::Workspace::Create(ledger, a->service_->authenticator(), std::move(wo)));
     a->workspace_->AddRoutes(a->service_->mutable_router());
-    a->retention_ = std::make_unique<RetentionTask>(ledger.ledger(), ledger.dbs(),
-                                                    std::chrono::seconds(options.retention_every_s));
+    // A cluster follower runs no retention (its leader does).
+    a->retention_ = std::make_unique<RetentionTask>(
+        ledger.ledger(), ledger.dbs(), std::chrono::seconds(background ? options.retention_every_s : 0));
     // A single node exits when its writer fails for good; a cluster's leader
     // steps down instead (cluster::Node watches the writer).
     if (watch_writer) a->watch_ = std::make_unique<WriterWatch>(ledger.writer());
@@ -265,9 +266,11 @@ int ServeCluster(const std::string& dir, const ServeOptions& options,
   no.config = *config;
   no.dir = dir;
   no.ledger = ServeLedgerOptions(log_mu, failpoints);
-  no.make_app = [&dir, &options, &failpoints](app::DomainLedger& ledger)
+  no.make_app = [&dir, &options, &failpoints](app::DomainLedger& ledger, bool leader)
       -> Result<std::unique_ptr<cluster::LeaderApp>> {
-    CL_ASSIGN_OR_RETURN(std::unique_ptr<ServeApp> a, ServeApp::Create(ledger, dir, options, failpoints, /*watch_writer=*/false));
+    CL_ASSIGN_OR_RETURN(std::unique_ptr<ServeApp> a,
+                        ServeApp::Create(ledger, dir, options, failpoints, /*watch_writer=*/false,
+                                         /*background=*/leader));
     return std::unique_ptr<cluster::LeaderApp>(std::move(a));
   };
   no.log = [&log_mu](std::string_view line) {

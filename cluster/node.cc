@@ -15,6 +15,8 @@
 #include "base/json.h"
 #include "cluster/election.h"
 #include "cluster/etcd.h"
+#include "cluster/forward.h"
+#include "app/concern.h"
 #include "cluster/replication.h"
 #include "crypto/blake2b.h"
 #include "crypto/constant_time.h"
@@ -40,6 +42,9 @@ constexpr std::string_view kMacHeader = "x-caseledger-cluster-mac";
 constexpr std::string_view kAuthContext = "caseledger/cluster-auth/v1";
 constexpr std::string_view kMacPrefix = "caseledger/cluster-append/v1\n";
 constexpr std::string_view kAppendPath = "/v1/cluster/append";
+constexpr std::string_view kSubmitPath = "/v1/cluster/submit";
+// How long a forwarded command may take at the leader.
+constexpr std::chrono::milliseconds kForwardTimeout{10000};
 
 bool ValidNodeId(std::string_view id) {
   if (id.empty() || id.size() > 32) return false;
@@ -160,24 +165,23 @@ struct NodeShared {
   std::vector<std::unique_ptr<PeerLink>> peers;
 };
 
-// What the current role holds open.
+// What the current role holds open. Both roles: the domain ledger and the
+// client app on it. A follower's writer forwards every command to the
+// leader; a leader's replicates every batch through the shipper.
 struct Node::Parts {
-  // follower
-  std::optional<ledger::DirLock> lock;
-  std::unique_ptr<ledger::LogStore> store;
-  std::unique_ptr<ledger::Keystore> keys;
-  std::unique_ptr<Follower> follower;
-  std::mutex append_mu;  // one append (and tail drop) at a time
-  // leader
   std::unique_ptr<app::DomainLedger> ledger;
-  std::unique_ptr<Shipper> shipper;
   std::unique_ptr<LeaderApp> app;
+  std::unique_ptr<Follower> follower;  // follower
+  std::unique_ptr<Shipper> shipper;    // leader
+  std::mutex append_mu;  // one append (and tail drop) at a time
 
-  void CloseFollower() {
+  // Precondition: no request is inside the role (Drain).
+  void Close() {
+    app.reset();
     follower.reset();
-    keys.reset();
-    store.reset();
-    lock.reset();
+    if (ledger) ledger->writer().Stop();
+    shipper.reset();  // after the writer: its replicate step calls the shipper
+    ledger.reset();
   }
 };
 
@@ -271,7 +275,7 @@ void Node::Loop() {
     status_.role = Role::kChanging;
   }
   Drain();
-  parts_->CloseFollower();
+  parts_->Close();
   auto r = shared_->election->Resign();
   (void)r;  // best effort: an unrenewed lease ends by itself
 }
@@ -280,28 +284,32 @@ bool Node::Follow() {
   // Open the follower's parts (the lock may still be held by a process
   // being stopped: retry).
   while (true) {
-    auto lock = ledger::DirLock::Acquire(options_.dir);
-    if (lock.ok()) {
-      auto store = ledger::LogStore::Open(options_.dir, /*read_only=*/false);
-      auto keys = store.ok() ? ledger::Keystore::Open(options_.dir + "/keystore", *shared_->master, false)
-                             : Result<std::unique_ptr<ledger::Keystore>>(store.status());
-      if (store.ok() && keys.ok()) {
-        parts_->lock.emplace(std::move(*lock));
-        parts_->store = std::move(*store);
-        parts_->keys = std::move(*keys);
-        parts_->follower = std::make_unique<Follower>(*parts_->store, parts_->keys.get(),
-                                                      *shared_->verifier, *shared_->election);
-        break;
+    ledger::LedgerOptions lo = options_.ledger;
+    lo.writer.replicate = nullptr;
+    lo.writer.forward = [this](const ledger::Command& cmd) { return Forward(cmd); };
+    auto opened = app::DomainLedger::Open(options_.dir, std::move(lo));
+    if (opened.ok()) {
+      parts_->ledger = std::move(*opened);
+      parts_->follower = std::make_unique<Follower>(parts_->ledger->store(), &parts_->ledger->keys(),
+                                                    *shared_->verifier, *shared_->election);
+      auto made = options_.make_app(*parts_->ledger, /*leader=*/false);
+      if (made.ok()) {
+        parts_->app = std::move(*made);
+      } else {
+        Log("cluster follower serves no client requests (redirects them): its app did not start: " +
+            std::string(StatusCodeName(made.status().code())));
       }
-      Log("cluster cannot open the data dir as a follower: " +
-          std::string(StatusCodeName((store.ok() ? keys.status() : store.status()).code())));
+      break;
     }
+    Log("cluster cannot open the data dir as a follower: " +
+        std::string(StatusCodeName(opened.status().code())));
     if (!Sleep(std::chrono::milliseconds(500))) return false;
   }
+  ledger::LogStore& store = parts_->ledger->store();
   auto size_of = [&]() -> std::uint64_t {
-    auto snap = parts_->store->Read();
+    auto snap = store.Read();
     if (!snap.ok()) return 0;
-    auto n = ledger::TreeSize(*snap, *parts_->store);
+    auto n = ledger::TreeSize(*snap, store);
     return n.ok() ? *n : 0;
   };
   {
@@ -333,7 +341,7 @@ bool Node::Follow() {
     if (*acked_text && !acked) continue;  // unreadable head: never guess
     // No leader: campaign if this node holds every acknowledged event.
     if (acked) {
-      auto holds = HoldsAcked(*parts_->store, *acked);
+      auto holds = HoldsAcked(store, *acked);
       if (!holds.ok() || !*holds) continue;
     }
     auto won = shared_->election->Campaign(options_.config.node_id, options_.config.url);
@@ -348,7 +356,7 @@ bool Node::Follow() {
       eligible = parsed.ok();
       if (eligible) {
         head = *parsed;
-        auto holds = HoldsAcked(*parts_->store, *head);
+        auto holds = HoldsAcked(store, *head);
         eligible = holds.ok() && *holds;
       }
     }
@@ -376,7 +384,7 @@ bool Node::Follow() {
 }
 
 Status Node::DropTail(std::uint64_t keep, std::string_view why) {
-  ledger::LogStore& store = *parts_->store;
+  ledger::LogStore& store = parts_->ledger->store();
   const crypto::Ed25519SigningKey& key = *shared_->node_key;
   const std::string origin = store.origin();
   CL_ASSIGN_OR_RETURN(
@@ -403,6 +411,7 @@ Status Node::DropTail(std::uint64_t keep, std::string_view why) {
     }
   }
   CL_RETURN_IF_ERROR(projections::Rebuild(store, store.tables()).status());
+  CL_RETURN_IF_ERROR(parts_->ledger->projector().Follow());
   {
     std::lock_guard lock(mu_);
     status_.dropped += t.dropped.size();
@@ -420,7 +429,7 @@ void Node::Lead() {
     status_.role = Role::kChanging;
   }
   Drain();
-  parts_->CloseFollower();
+  parts_->Close();
   const Leadership me = shared_->election->state();
   NodeShared& s = *shared_;
   ledger::LedgerOptions lo = options_.ledger;
@@ -472,7 +481,7 @@ void Node::Lead() {
   so.keys_for = [dl](const std::vector<std::string>& lines) { return KeysForLines(dl->keys(), lines); };
   parts_->shipper = std::make_unique<Shipper>(dl->store(), *s.election, node_id, std::move(transports), so);
   shipper_slot->store(parts_->shipper.get());
-  auto made = options_.make_app(*dl);
+  auto made = options_.make_app(*dl, /*leader=*/true);
   if (made.ok()) {
     parts_->app = std::move(*made);
     {
@@ -506,19 +515,14 @@ void Node::Lead() {
   Log("cluster stepping down term=" + std::to_string(me.term) + " size=" +
       std::to_string(dl->writer().size()) + " writer=" +
       std::string(ledger::StateName(dl->writer().health().state)));
-  parts_->app.reset();
-  dl->writer().Stop();
-  parts_->shipper.reset();
+  parts_->Close();
   shipper_slot->store(nullptr);
-  parts_->ledger.reset();
   auto r = s.election->Resign();  // let another node lead now, not after the TTL
   (void)r;
 }
 
 http::HttpResponse Node::Append(const http::HttpRequest& request) {
-  auto it = request.headers.find(std::string(kMacHeader));
-  if (it == request.headers.end() ||
-      !crypto::ConstantTimeEqual(it->second, Mac(*shared_->auth_key, request.body)))
+  if (!Authentic(request))
     return http::ProblemResponse(401, "cluster-unauthenticated", "Not a member of this cluster",
                                  "the request does not carry this cluster's MAC");
   auto batch = DecodeBatch(request.body);
@@ -544,6 +548,11 @@ http::HttpResponse Node::Append(const http::HttpRequest& request) {
       Status s = DropTail(fork_at - 1, "fork");
       r = s.ok() ? parts_->follower->Apply(*batch) : Result<std::uint64_t>(s);
     }
+    // The follower's projections follow its log (its reads see them).
+    if (r.ok()) {
+      Status s = parts_->ledger->projector().Follow();
+      if (!s.ok()) r = s;
+    }
   }
   {
     std::lock_guard lock(mu_);
@@ -566,6 +575,87 @@ http::HttpResponse Node::Append(const http::HttpRequest& request) {
   return JsonResponse(200, Json{{"size", *r}});
 }
 
+bool Node::Authentic(const http::HttpRequest& request) const {
+  auto it = request.headers.find(std::string(kMacHeader));
+  return it != request.headers.end() &&
+         crypto::ConstantTimeEqual(it->second, Mac(*shared_->auth_key, request.body));
+}
+
+http::HttpResponse Node::Submit(const http::HttpRequest& request) {
+  if (!Authentic(request))
+    return http::ProblemResponse(401, "cluster-unauthenticated", "Not a member of this cluster",
+                                 "the request does not carry this cluster's MAC");
+  auto cmd = DecodeForwarded(request.body);
+  if (!cmd.ok()) return http::ErrorResponse(cmd.status());
+  app::DomainLedger* dl = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (status_.role != Role::kLeader || !parts_->ledger)
+      return http::ProblemResponse(409, "cluster-not-leader", "Not the leader", "this node does not lead now");
+    dl = parts_->ledger.get();
+    ++in_flight_;
+  }
+  Result<ledger::Appended> r = app::AppendAndWait(dl->writer(), std::move(*cmd), kForwardTimeout);
+  {
+    std::lock_guard lock(mu_);
+    --in_flight_;
+  }
+  cv_.notify_all();
+  return JsonResponse(200, Json::parse(EncodeForwardAnswer(r)));
+}
+
+Result<ledger::Appended> Node::Forward(const ledger::Command& cmd) {
+  std::string url;
+  {
+    std::lock_guard lock(mu_);
+    if (!status_.leader.empty() && status_.leader != options_.config.node_id) url = leader_url_;
+  }
+  if (url.empty()) return Unavailable("the cluster has no leader now; retry shortly");
+  const std::string body = EncodeForwarded(cmd);
+  // One keep-alive connection per handler thread.
+  thread_local http::HttpClient client;
+  auto r = client.Send("POST", url + std::string(kSubmitPath), body, "application/json",
+                       {{std::string(kMacHeader), Mac(*shared_->auth_key, body)}},
+                       kForwardTimeout + std::chrono::milliseconds(2000), 1 << 20);
+  if (!r.ok()) return Unavailable("the cluster's leader could not be reached; retry shortly");
+  if (r->status != 200) return Unavailable("the cluster's leader did not take the command; retry shortly");
+  Result<ledger::Appended> answer = DecodeForwardAnswer(r->body);
+  if (!answer.ok()) return answer;
+  // Read your writes: answer once this node holds the event too (it
+  // usually does: the leader acknowledged it once a follower held it).
+  const auto deadline = std::chrono::steady_clock::now() + options_.config.ship_timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(mu_);
+      if (status_.log_size >= answer->seq || stop_) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return answer;
+}
+
+Status Node::CatchUpToAcked(std::chrono::milliseconds timeout) {
+  auto acked = shared_->election->ReadAcked();
+  if (!acked.ok()) return Unavailable("etcd cannot be asked for the acknowledged head; retry shortly");
+  std::uint64_t want = 0;
+  if (*acked) {
+    auto head = ParseAckedHead(**acked);
+    if (!head.ok()) return Unavailable("the acknowledged head in etcd cannot be read");
+    want = head->size;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (status_.log_size >= want) return Status::Ok();
+      if (stop_ || status_.role != Role::kFollower) break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return Unavailable("this node is behind the cluster's acknowledged writes; retry shortly");
+}
+
 http::HttpResponse Node::Health() {
   NodeStatus st = status();
   Json doc{{"role", std::string(RoleName(st.role))},
@@ -581,6 +671,8 @@ http::HttpResponse Node::Health() {
     // Under the lock, with the role still leader, the ledger stays open.
     std::lock_guard lock(mu_);
     if (status_.role == Role::kLeader && parts_->ledger) {
+      doc["log_size"] = parts_->ledger->writer().size();
+      if (parts_->shipper) doc["acked"] = std::max(st.acked, parts_->shipper->acknowledged());
       const ledger::WriterHealth h = parts_->ledger->writer().health();
       doc["status"] = std::string(ledger::StateName(h.state));
       if (h.state != ledger::WriterHealth::State::kOk) code = 503;
@@ -664,6 +756,13 @@ http::HttpResponse Node::Handle(const http::HttpRequest& request) {
     r.route = std::string(kAppendPath);
     return r;
   }
+  if (path == kSubmitPath) {
+    if (request.method != "POST")
+      return http::ProblemResponse(405, "method-not-allowed", "Method not allowed", "POST only");
+    http::HttpResponse r = Submit(request);
+    r.route = std::string(kSubmitPath);
+    return r;
+  }
   if (request.method == "GET" && path == "/healthz") {
     http::HttpResponse r = Health();
     r.route = "/healthz";
@@ -674,16 +773,27 @@ http::HttpResponse Node::Handle(const http::HttpRequest& request) {
     r.route = "/metrics";
     return r;
   }
+  // The API is served by either role; the workspace's pages only by the
+  // leader (its sign-in sessions live there).
+  const bool api = path.rfind("/v1/", 0) == 0;
   LeaderApp* app = nullptr;
+  bool follower = false;
   {
     std::lock_guard lock(mu_);
-    if (status_.role == Role::kLeader && parts_->app) {
+    if (parts_->app && (status_.role == Role::kLeader || (status_.role == Role::kFollower && api))) {
       app = parts_->app.get();
+      follower = status_.role == Role::kFollower;
       ++in_flight_;
     }
   }
   if (app == nullptr) return Redirect(request);
-  http::HttpResponse r = app->Handle(request);
+  http::HttpResponse r;
+  Status ready = follower ? CatchUpToAcked(options_.config.ship_timeout) : Status::Ok();
+  if (ready.ok()) {
+    r = app->Handle(request);
+  } else {
+    r = http::ErrorResponse(ready);
+  }
   {
     std::lock_guard lock(mu_);
     --in_flight_;

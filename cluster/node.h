@@ -2,12 +2,17 @@
 // docs/cluster-election.md, docs/operations.md "Cluster"). A node is a
 // follower or the leader, and changes role in-process:
 //
-//   follower  holds the data dir's lock, its log and keystore; stores the
-//             batches the leader ships (POST /v1/cluster/append, verified by
-//             cluster::Follower); answers client requests with 307 to the
-//             leader's URL (503 while no leader is known). When etcd names
-//             no leader and this node holds the acknowledged head (P/acked),
-//             it campaigns.
+//   follower  holds the data dir: its log, keystore and projections; stores
+//             the batches the leader ships (POST /v1/cluster/append,
+//             verified by cluster::Follower) and brings its projections up
+//             to them. Serves the client API from them, once it holds every
+//             event acknowledged before the request (a read of P/acked);
+//             every command — a write, the access.read of a read, before
+//             its body is released — is forwarded to the leader's writer
+//             (cluster/forward.h). Without a leader it answers 503; the web
+//             workspace's pages are redirected (307) to the leader, whose
+//             sign-in they share. When etcd names no leader and this node
+//             holds the acknowledged head (P/acked), it campaigns.
 //   leader    elected: cuts its log back to the acknowledged head (an
 //             unacknowledged tail is reported, never kept), opens the domain
 //             ledger with the Shipper as the writer's replicate step, and
@@ -39,6 +44,7 @@
 #include "base/result.h"
 #include "http/router.h"
 #include "ledger/ledger.h"
+#include "ledger/writer.h"
 
 namespace caseledger::cluster {
 
@@ -64,9 +70,9 @@ struct ClusterConfig {
 Result<ClusterConfig> ParseClusterConfig(std::string_view text);
 Result<ClusterConfig> ReadClusterConfig(const std::string& path);
 
-// The client API a leader serves: what `serve` runs on a single node, built
-// on the leader's open ledger. Destroyed when the node stops leading, after
-// every request routed to it has returned.
+// The client API a node serves: what `serve` runs on a single node, built
+// on the node's open ledger for its current role. Destroyed when the role
+// ends, after every request routed to it has returned.
 class LeaderApp {
  public:
   virtual ~LeaderApp() = default;
@@ -78,7 +84,9 @@ struct NodeOptions {
   std::string dir;
   // For the leader's domain ledger; the node sets writer.replicate.
   ledger::LedgerOptions ledger;
-  std::function<Result<std::unique_ptr<LeaderApp>>(app::DomainLedger&)> make_app;
+  // `leader`: the app runs the leader's background duties too (retention
+  // runs, witnessing); a follower's serves requests only.
+  std::function<Result<std::unique_ptr<LeaderApp>>(app::DomainLedger&, bool leader)> make_app;
   // Operator lines (names and counts only). Unset: standard error.
   std::function<void(std::string_view)> log;
   // How often a follower looks at etcd, and a leader at its health.
@@ -125,7 +133,17 @@ class Node {
   // Leader phase: returns when leadership ends or stopping.
   void Lead();
   http::HttpResponse Append(const http::HttpRequest& request);
+  // Leader: a command forwarded by a follower (POST /v1/cluster/submit).
+  http::HttpResponse Submit(const http::HttpRequest& request);
+  // Follower: the writer's forward step (cluster/forward.h).
+  Result<ledger::Appended> Forward(const ledger::Command& cmd);
+  // Follower: waits until this node holds every event acknowledged before
+  // now (one read of P/acked), so a read here sees every acknowledged
+  // write (and every revocation). Unavailable if it cannot.
+  Status CatchUpToAcked(std::chrono::milliseconds timeout);
   http::HttpResponse Health();
+  // The request carries this cluster's MAC of its body.
+  bool Authentic(const http::HttpRequest& request) const;
   http::HttpResponse MetricsPage(const http::HttpRequest& request);
   http::HttpResponse Redirect(const http::HttpRequest& request);
   // Cuts the held log back to `keep` (> acked), reports the dropped events.

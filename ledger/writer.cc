@@ -256,6 +256,7 @@ std::future<Result<Appended>> Writer::Submit(Command cmd) {
     ++stats_.refused;
     return Ready(Result<Appended>(s));
   }
+  if (options_.forward) return Ready(options_.forward(cmd));
   pending.h_json = CanonicalJson(cmd.h);
   if (cmd.body) pending.body_json = CanonicalJson(*cmd.body);
   pending.cmd = std::move(cmd);

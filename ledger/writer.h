@@ -164,6 +164,12 @@ class Writer {
     std::function<Status(std::uint64_t first_seq, const std::vector<std::string>& lines,
                          const std::string& checkpoint)>
         replicate;
+    // A replicated node's follower (issue 19): every command submitted is
+    // handed to this function instead (on the submitting thread, after
+    // ValidateCommand), which has the cluster's leader append it and returns
+    // the leader's answer. Nothing is appended here: the follower's log grows
+    // only by what the leader ships. Unset: commands are appended here.
+    std::function<Result<Appended>(const Command& cmd)> forward;
     // The operator's log: one line per storage failure and per change of
     // state, as key=value fields holding names and counts only (no personal
     // data). Unset: standard error, prefixed "caseledger: ".

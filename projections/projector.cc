@@ -209,6 +209,34 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
   return p;
 }
 
+Status Projector::Follow() {
+  std::uint64_t log_size = 0, from = 0;
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, log_.Read());
+    CL_ASSIGN_OR_RETURN(log_size, ledger::TreeSize(txn, log_));
+  }
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, tables_.Read());
+    CL_ASSIGN_OR_RETURN(auto b, txn.Get(dbs_.meta, AsBytes(kBuiltToKey)));
+    if (b) {
+      CL_ASSIGN_OR_RETURN(BuiltTo built, DecodeBuiltTo(*b));
+      from = built.size;
+    }
+  }
+  if (from > log_size)
+    return Corruption("the projections are built past the log (run `caseledger rebuild`)");
+  DropBatch();
+  cases_.clear();
+  subjects_.clear();
+  users_.clear();
+  tokens_.clear();
+  CL_RETURN_IF_ERROR(LoadCounters());
+  applied_ = from;
+  committed_ = from;
+  if (from < log_size) CL_RETURN_IF_ERROR(CatchUp(from, log_size));
+  return Status::Ok();
+}
+
 Status Projector::LoadCounters() {
   counters_.clear();
   CL_ASSIGN_OR_RETURN(auto txn, tables_.Read());

@@ -102,6 +102,13 @@ class Projector : public ledger::WriteHook, private StateView {
   // Folds a stored event (rebuild and catch-up).
   Status ApplyEvent(const ledger::Event& e);
 
+  // A cluster follower's projections (issue 19), whose log grows by what the
+  // leader ships, not through this writer hook: brings the projection tables
+  // up to the log and drops every cached state, as Open does. Called with no
+  // command in the writer (a follower's writer forwards every command).
+  // Corruption as Open (e.g. built past the log: rebuild first).
+  Status Follow();
+
   const ProjectionDbs& dbs() const { return dbs_; }
 
  private:

@@ -263,6 +263,22 @@ TEST_CASE("cluster: ten leader kills and a paused leader lose no acknowledged wr
       }
     });
   }
+  // A reader on every node in turn: a follower serves the read itself, and
+  // must record its access.read through the leader before it answers 200.
+  std::atomic<std::size_t> reads_ok{0}, reads_on_followers{0};
+  writers.emplace_back([&] {
+    const HeaderList auth = {{"Authorization", "Bearer " + u.tok.cw}};
+    for (std::size_t i = 0; !stop; ++i) {
+      const std::uint16_t port = ports[i % 3];
+      auto r = Request(port, "GET", "/v1/cases/" + load_case + "?purpose=casework", auth, {}, milliseconds(4000));
+      if (r && r->status == 200) {
+        ++reads_ok;
+        auto h = Request(port, "GET", "/healthz", {}, {}, milliseconds(1000));
+        if (h && h->body.find("\"role\":\"follower\"") != std::string::npos) ++reads_on_followers;
+      }
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+  });
   auto ack_count = [&] {
     std::lock_guard lock(mu);
     return acks.size();
@@ -371,6 +387,13 @@ TEST_CASE("cluster: ten leader kills and a paused leader lose no acknowledged wr
   std::size_t twice = 0;
   for (const auto& [seq, n] : seqs) twice += n > 1 ? 1 : 0;
   CHECK(twice == 0);  // each seq acknowledged once (each write is its own event)
+  // Every read answered 200, on whichever node, was recorded first.
+  std::size_t access_reads = 0;
+  for (const std::string& line : logs[longest])
+    if (line.find("\"type\":\"access.read\"") != std::string::npos) ++access_reads;
+  CHECK(reads_ok.load() > 0);
+  CHECK(reads_on_followers.load() > 0);
+  CHECK(access_reads >= reads_ok.load());
 
   std::sort(failover_ms.begin(), failover_ms.end());
   const double p50 = failover_ms[failover_ms.size() / 2], worst = failover_ms.back();
@@ -383,7 +406,9 @@ TEST_CASE("cluster: ten leader kills and a paused leader lose no acknowledged wr
   WARN("cluster failover: " << acks.size() << " writes acknowledged, final log " << logs[longest].size()
                             << " events; appends resumed after a leader kill in p50 " << p50
                             << " ms, max " << worst << " ms (lease TTL 2 s); unacknowledged tails dropped "
-                            << dropped);
+                            << dropped << "; reads answered 200: " << reads_ok.load() << " ("
+                            << reads_on_followers.load() << " by a follower), access.read records "
+                            << access_reads);
   std::printf("cluster failover: appends resumed after a leader kill in p50 %.0f ms, max %.0f ms over %zu kills\n",
               p50, worst, failover_ms.size());
   CHECK(worst < 30000);
