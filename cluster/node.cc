@@ -494,7 +494,12 @@ void Node::Lead() {
     }
     Log("cluster role=leader term=" + std::to_string(me.term) + " size=" +
         std::to_string(dl->writer().size()));
+    auto next_heartbeat = std::chrono::steady_clock::now();
     while (Sleep(options_.poll)) {
+      if (std::chrono::steady_clock::now() >= next_heartbeat) {
+        parts_->shipper->Heartbeat();  // followers that are behind catch up while idle
+        next_heartbeat = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      }
       {
         std::lock_guard lock(mu_);
         status_.log_size = dl->writer().size();

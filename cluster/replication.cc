@@ -229,14 +229,49 @@ Shipper::Shipper(ledger::LogStore& store, Election& election, std::string node_i
       election_(election),
       node_id_(std::move(node_id)),
       followers_(std::move(followers)),
-      options_(options) {}
+      options_(options),
+      held_(std::make_unique<std::atomic<std::uint64_t>[]>(followers_.size())) {}
 
 Shipper::~Shipper() {
   std::unique_lock lock(flight_->mu);
   flight_->cv.wait(lock, [&] { return flight_->count == 0; });
 }
 
+void Shipper::Heartbeat() {
+  const Leadership me = election_.state();
+  if (!election_.IsLeader()) return;
+  ShippedBatch batch{node_id_, me.term, 0, {}, {}, {}};
+  {
+    // The read snapshot ends here: ShipTo reads its own.
+    auto snap = store_.Read();
+    if (!snap.ok()) return;
+    auto last = ledger::LatestCheckpoint(*snap, store_);
+    if (!last.ok() || last->first == 0) return;
+    auto line = ledger::ReadEventLine(*snap, store_, last->first);
+    if (!line.ok()) return;
+    batch.first_seq = last->first;
+    batch.lines.push_back(std::move(*line));
+    batch.checkpoint = std::move(last->second);
+  }
+  if (options_.keys_for) {
+    auto keys = options_.keys_for(batch.lines);
+    if (!keys.ok()) return;
+    batch.keys = std::move(*keys);
+  }
+  for (std::size_t i = 0; i < followers_.size(); ++i) {
+    if (held_[i].load() >= batch.first_seq) continue;
+    auto r = ShipTo(i, batch);
+    (void)r;  // the next heartbeat or write tries again
+  }
+}
+
 Result<std::uint64_t> Shipper::ShipTo(std::size_t i, const ShippedBatch& batch) {
+  Result<std::uint64_t> r = ShipToOnce(i, batch);
+  if (r.ok()) held_[i].store(*r);
+  return r;
+}
+
+Result<std::uint64_t> Shipper::ShipToOnce(std::size_t i, const ShippedBatch& batch) {
   const std::uint64_t end = batch.first_seq + batch.lines.size() - 1;
   Result<std::uint64_t> r = followers_[i](batch);
   std::uint64_t from = batch.first_seq;  // the first seq of the last request

@@ -164,10 +164,18 @@ class Shipper {
   // The highest size acknowledged through this shipper.
   std::uint64_t acknowledged() const { return acknowledged_.load(); }
 
+  // Brings every follower that is known to hold less than the leader's log
+  // (one that was down, or just started) up to it without waiting for the
+  // next write: sends it the last stored event, which catches it up
+  // (ShipTo). Call it with no batch in flight from the same thread; the
+  // leader calls it about once a second. Acknowledges nothing.
+  void Heartbeat();
+
  private:
   // Sends `batch` to follower `i`, catching it up first if it is behind.
-  // Returns the size it holds.
+  // Returns the size it holds (and notes it in held_).
   Result<std::uint64_t> ShipTo(std::size_t i, const ShippedBatch& batch);
+  Result<std::uint64_t> ShipToOnce(std::size_t i, const ShippedBatch& batch);
 
   ledger::LogStore& store_;
   Election& election_;
@@ -175,6 +183,8 @@ class Shipper {
   const std::vector<FollowerTransport> followers_;
   const ShipperOptions options_;
   std::atomic<std::uint64_t> acknowledged_{0};
+  // What each follower last said it holds (0: not known yet).
+  std::unique_ptr<std::atomic<std::uint64_t>[]> held_;
   struct Flight {  // requests still running in their threads
     std::mutex mu;
     std::condition_variable cv;

@@ -195,6 +195,22 @@ TEST_CASE("cluster: ten leader kills and a paused leader lose no acknowledged wr
   };
   const int first = wait_leader(-1);
   REQUIRE(first >= 0);
+  // The node-to-node routes take nothing without the cluster's MAC (a
+  // subkey of the master key): no batch stored, no command appended.
+  for (std::uint16_t port : ports) {
+    for (const char* path : {"/v1/cluster/append", "/v1/cluster/submit"}) {
+      INFO(path);
+      auto none = Request(port, "POST", path, {{"Content-Type", "application/json"}}, "{}");
+      REQUIRE(none);
+      CHECK(none->status == 401);
+      auto forged = Request(port, "POST", path,
+                            {{"Content-Type", "application/json"},
+                             {"X-Caseledger-Cluster-Mac", std::string(64, '0')}},
+                            R"({"command":{},"from_server":true,"legacy_import":false,"need_to_know":false})");
+      REQUIRE(forged);
+      CHECK(forged->status == 401);
+    }
+  }
 
   // Posts through any node, following the follower's 307 to the leader.
   const HeaderList cw = {{"Authorization", "Bearer " + u.tok.cw}, {"Content-Type", "application/json"}};

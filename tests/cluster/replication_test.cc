@@ -161,13 +161,26 @@ TEST_CASE("replication: every acknowledged event is on a follower byte for byte,
   CHECK(AckedSize(leader) == 300);
   CHECK(leader.shipper->acknowledged() == 300);
 
-  // f1 goes down, f2 comes back: it is caught up from 0 in chunks ending at
-  // the leader's checkpoints, then takes the new batch.
-  f1->up = false;
+  // A heartbeat while f2 is down changes nothing and acknowledges nothing;
+  // f1, which holds everything, is not sent anything.
+  const int f1_requests = f1->requests.load();
+  leader.shipper->Heartbeat();
+  CHECK(Lines(*f2->store).empty());
+  CHECK(f1->requests.load() == f1_requests);
+
+  // f2 comes back and the leader is idle: the next heartbeat catches it up
+  // from 0, in chunks ending at the leader's checkpoints.
   f2->up = true;
-  for (int i = 0; i < 20; ++i) REQUIRE(leader.Write(5000 + i).ok());
+  leader.shipper->Heartbeat();
   CHECK(Lines(*f2->store) == Lines(leader.ledger->store()));
   CHECK(f2->requests > 5);  // 300 events in chunks of at most 64, and more
+  CHECK(f1->requests.load() == f1_requests);
+  CHECK(AckedSize(leader) == 300);
+
+  // f1 goes down: f2 takes the new batches.
+  f1->up = false;
+  for (int i = 0; i < 20; ++i) REQUIRE(leader.Write(5000 + i).ok());
+  CHECK(Lines(*f2->store) == Lines(leader.ledger->store()));
   CHECK(AckedSize(leader) == 320);
 
   // Both down: durable on the leader, never acknowledged, and the writer stops.
