@@ -43,8 +43,10 @@ constexpr std::string_view kAuthContext = "caseledger/cluster-auth/v1";
 constexpr std::string_view kMacPrefix = "caseledger/cluster-append/v1\n";
 constexpr std::string_view kAppendPath = "/v1/cluster/append";
 constexpr std::string_view kSubmitPath = "/v1/cluster/submit";
-// How long a forwarded command may take at the leader.
-constexpr std::chrono::milliseconds kForwardTimeout{10000};
+// How long a forwarded command may take at the leader: its batch's
+// replication (ship_timeout) and some queueing. Bounded, because a request
+// forwarded to a frozen leader holds up this node's own promotion.
+std::chrono::milliseconds ForwardTimeout(const ClusterConfig& c) { return 2 * c.ship_timeout + std::chrono::milliseconds(1000); }
 
 bool ValidNodeId(std::string_view id) {
   if (id.empty() || id.size() > 32) return false;
@@ -275,6 +277,7 @@ void Node::Loop() {
     status_.role = Role::kChanging;
   }
   Drain();
+  StopProjections();
   parts_->Close();
   auto r = shared_->election->Resign();
   (void)r;  // best effort: an unrenewed lease ends by itself
@@ -312,6 +315,11 @@ bool Node::Follow() {
     auto n = ledger::TreeSize(*snap, store);
     return n.ok() ? *n : 0;
   };
+  {
+    std::lock_guard lock(mu_);
+    projected_ = size_of();  // Open brought the projections up to the log
+  }
+  StartProjections();
   {
     std::lock_guard lock(mu_);
     status_.role = Role::kFollower;
@@ -383,6 +391,51 @@ bool Node::Follow() {
   return false;
 }
 
+void Node::StartProjections() {
+  {
+    std::lock_guard lock(proj_mu_);
+    proj_stop_ = false;
+    proj_dirty_ = false;
+  }
+  proj_thread_ = std::thread([this] {
+    std::unique_lock lock(proj_mu_);
+    while (true) {
+      proj_cv_.wait(lock, [&] { return proj_stop_ || proj_dirty_; });
+      if (proj_stop_) return;
+      proj_dirty_ = false;
+      // Under proj_mu_: DropTail's rebuild waits for this, and this for it.
+      ledger::LogStore& store = parts_->ledger->store();
+      std::uint64_t size = 0;
+      {
+        auto snap = store.Read();
+        if (!snap.ok()) continue;
+        auto n = ledger::TreeSize(*snap, store);
+        if (!n.ok()) continue;
+        size = *n;
+      }
+      Status s = parts_->ledger->projector().Follow();
+      if (!s.ok()) {
+        Log("cluster follower projections failed: " + std::string(StatusCodeName(s.code())));
+        continue;
+      }
+      {
+        std::lock_guard status(mu_);
+        projected_ = std::max(projected_, size);
+      }
+      cv_.notify_all();
+    }
+  });
+}
+
+void Node::StopProjections() {
+  {
+    std::lock_guard lock(proj_mu_);
+    proj_stop_ = true;
+  }
+  proj_cv_.notify_all();
+  if (proj_thread_.joinable()) proj_thread_.join();
+}
+
 Status Node::DropTail(std::uint64_t keep, std::string_view why) {
   ledger::LogStore& store = parts_->ledger->store();
   const crypto::Ed25519SigningKey& key = *shared_->node_key;
@@ -410,8 +463,13 @@ Status Node::DropTail(std::uint64_t keep, std::string_view why) {
       ::close(fd);
     }
   }
-  CL_RETURN_IF_ERROR(projections::Rebuild(store, store.tables()).status());
-  CL_RETURN_IF_ERROR(parts_->ledger->projector().Follow());
+  {
+    std::lock_guard projections(proj_mu_);
+    CL_RETURN_IF_ERROR(projections::Rebuild(store, store.tables()).status());
+    CL_RETURN_IF_ERROR(parts_->ledger->projector().Follow());
+    std::lock_guard lock(mu_);
+    projected_ = keep;
+  }
   {
     std::lock_guard lock(mu_);
     status_.dropped += t.dropped.size();
@@ -429,6 +487,7 @@ void Node::Lead() {
     status_.role = Role::kChanging;
   }
   Drain();
+  StopProjections();
   parts_->Close();
   const Leadership me = shared_->election->state();
   NodeShared& s = *shared_;
@@ -553,12 +612,14 @@ http::HttpResponse Node::Append(const http::HttpRequest& request) {
       Status s = DropTail(fork_at - 1, "fork");
       r = s.ok() ? parts_->follower->Apply(*batch) : Result<std::uint64_t>(s);
     }
-    // The follower's projections follow its log (its reads see them).
-    if (r.ok()) {
-      Status s = parts_->ledger->projector().Follow();
-      if (!s.ok()) r = s;
-    }
   }
+  // The follower's projections follow its log on their own thread, off the
+  // path of the leader's acknowledgement; reads wait for them.
+  if (r.ok()) {
+    std::lock_guard lock(proj_mu_);
+    proj_dirty_ = true;
+  }
+  proj_cv_.notify_all();
   {
     std::lock_guard lock(mu_);
     --in_flight_;
@@ -600,7 +661,7 @@ http::HttpResponse Node::Submit(const http::HttpRequest& request) {
     dl = parts_->ledger.get();
     ++in_flight_;
   }
-  Result<ledger::Appended> r = app::AppendAndWait(dl->writer(), std::move(*cmd), kForwardTimeout);
+  Result<ledger::Appended> r = app::AppendAndWait(dl->writer(), std::move(*cmd), ForwardTimeout(options_.config));
   {
     std::lock_guard lock(mu_);
     --in_flight_;
@@ -621,7 +682,7 @@ Result<ledger::Appended> Node::Forward(const ledger::Command& cmd) {
   thread_local http::HttpClient client;
   auto r = client.Send("POST", url + std::string(kSubmitPath), body, "application/json",
                        {{std::string(kMacHeader), Mac(*shared_->auth_key, body)}},
-                       kForwardTimeout + std::chrono::milliseconds(2000), 1 << 20);
+                       ForwardTimeout(options_.config) + std::chrono::milliseconds(500), 1 << 20);
   if (!r.ok()) return Unavailable("the cluster's leader could not be reached; retry shortly");
   if (r->status != 200) return Unavailable("the cluster's leader did not take the command; retry shortly");
   Result<ledger::Appended> answer = DecodeForwardAnswer(r->body);
@@ -632,7 +693,7 @@ Result<ledger::Appended> Node::Forward(const ledger::Command& cmd) {
   while (std::chrono::steady_clock::now() < deadline) {
     {
       std::lock_guard lock(mu_);
-      if (status_.log_size >= answer->seq || stop_) break;
+      if (projected_ >= answer->seq || stop_) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
@@ -652,7 +713,7 @@ Status Node::CatchUpToAcked(std::chrono::milliseconds timeout) {
   while (true) {
     {
       std::lock_guard lock(mu_);
-      if (status_.log_size >= want) return Status::Ok();
+      if (projected_ >= want) return Status::Ok();
       if (stop_ || status_.role != Role::kFollower) break;
     }
     if (std::chrono::steady_clock::now() >= deadline) break;

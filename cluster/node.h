@@ -151,6 +151,9 @@ class Node {
   // Waits for requests in the current role to finish (role_ already changed).
   void Drain();
   void Log(const std::string& line);
+  // A follower's projection thread: Follow() after each stored batch.
+  void StartProjections();
+  void StopProjections();
   bool Sleep(std::chrono::milliseconds d);  // false: stopping
 
   NodeOptions options_;
@@ -163,7 +166,13 @@ class Node {
   NodeStatus status_;
   std::string leader_url_;  // the known leader's URL
   std::size_t in_flight_ = 0;  // requests inside the role's handlers
+  std::uint64_t projected_ = 0;  // follower: the projections are built to this size
   std::thread thread_;
+
+  std::mutex proj_mu_;  // the follower's projections (thread and DropTail)
+  std::condition_variable proj_cv_;
+  bool proj_dirty_ = false, proj_stop_ = false;
+  std::thread proj_thread_;
 };
 
 }  // namespace caseledger::cluster
