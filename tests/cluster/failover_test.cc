@@ -327,6 +327,24 @@ TEST_CASE("cluster: ten leader kills and a paused leader lose no acknowledged wr
     INFO("round " << round);
     REQUIRE(resumed);
     failover_ms.push_back(std::chrono::duration<double, std::milli>(*resumed - killed_at).count());
+    // The new leader holds every write acknowledged before the kill: its log
+    // has the acknowledged root at each acknowledged size.
+    const int now_leading = wait_leader(l);
+    REQUIRE(now_leading >= 0);
+    {
+      std::vector<Ack> before_kill;
+      {
+        std::lock_guard lock(mu);
+        for (const Ack& a : acks)
+          if (a.at < killed_at) before_kill.push_back(a);
+      }
+      const std::string dir = nodes[static_cast<std::size_t>(now_leading)]->dir();
+      const std::uint64_t held = Lines(dir).size();
+      std::size_t missing_on_leader = 0;
+      for (const Ack& a : before_kill)
+        if (a.size > held || RootAt(dir, a.size) != a.root) ++missing_on_leader;
+      CHECK(missing_on_leader == 0);
+    }
     nodes[static_cast<std::size_t>(l)]->Start();  // rejoins as a follower
   }
 
