@@ -390,7 +390,7 @@ TEST_CASE("Mirror: a bad or unknown checkpoint signature is refused", "[app][mir
   CHECK((p.status().code() == StatusCode::kPermissionDenied));
 }
 
-TEST_CASE("Mirror: a log rewritten with the same key is a fork; both notes are kept",
+TEST_CASE("Mirror: a log rewritten with the same key is a fork, both notes are kept",
           "[app][mirror][fault]") {
   // The honest node A, and B: a copy of A's data dir at k events (same key
   // and origin) that then appends other events.

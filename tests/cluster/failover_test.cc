@@ -141,7 +141,7 @@ struct Ack {
   Clock::time_point at;
 };
 
-TEST_CASE("cluster: ten leader kills and a paused leader lose no acknowledged write; all logs "
+TEST_CASE("cluster: ten leader kills and a paused leader lose no acknowledged write, and all logs "
           "are identical prefixes and verify",
           "[cluster][failover][e2e]") {
   CL_START_ETCD_OR_SKIP(etcd);

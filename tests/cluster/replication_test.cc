@@ -204,7 +204,7 @@ TEST_CASE("replication: every acknowledged event is on a follower byte for byte,
 }
 
 TEST_CASE("replication: a paused leader gets nothing acknowledged — the followers refuse its term and "
-          "etcd refuses its fenced write; a newer leader's batch is taken",
+          "etcd refuses its fenced write, a newer leader's batch is taken",
           "[cluster][replication]") {
   CL_START_ETCD_OR_SKIP(etcd);
   EtcdClient client(OptionsFor(etcd->endpoint()));
@@ -246,7 +246,7 @@ TEST_CASE("replication: a paused leader gets nothing acknowledged — the follow
   CHECK(f1->follower->Apply(impostor).status().reason() == kStaleTermReason);
 }
 
-TEST_CASE("replication: a different event at a held seq is a fork; a damaged line is stored nowhere",
+TEST_CASE("replication: a different event at a held seq is a fork, a damaged line is stored nowhere",
           "[cluster][replication]") {
   CL_START_ETCD_OR_SKIP(etcd);
   EtcdClient client(OptionsFor(etcd->endpoint()));

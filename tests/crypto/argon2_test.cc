@@ -31,7 +31,7 @@ TEST_CASE(
         "3c5d010180ba0cf5b6b858cba23b318e42d33088983c404598599c3b029ecac6");
 }
 
-TEST_CASE("Argon2id is deterministic; salt and passphrase matter", "[crypto]") {
+TEST_CASE("Argon2id is deterministic, salt and passphrase matter", "[crypto]") {
   const auto salt = Salt("caseledger-salt1");
   Result<SecretBytes> a = Argon2idDerive("correct horse", salt, 32, kMin);
   Result<SecretBytes> b = Argon2idDerive("correct horse", salt, 32, kMin);

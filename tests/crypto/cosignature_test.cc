@@ -135,7 +135,7 @@ TEST_CASE("cosigner vkeys: type 0x04 key id (transparency-dev known answer)",
   CHECK(!CosignerVerifier::Parse("w+e75f6532+BAOh").ok());
 }
 
-TEST_CASE("Cosign reproduces the independently derived line; it verifies",
+TEST_CASE("Cosign reproduces the independently derived line, it verifies",
           "[crypto]") {
   const Ed25519SigningKey k = SeedKey(0);
   Result<std::string> line = Cosign(kSofaText, "witness.example/w1", k, kSpecTime);

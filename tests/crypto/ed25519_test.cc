@@ -77,7 +77,7 @@ TEST_CASE("Ed25519 RFC 8032 §7.1 test vectors 1-3", "[crypto]") {
   }
 }
 
-TEST_CASE("Ed25519 generated keys sign and verify; seeds round-trip",
+TEST_CASE("Ed25519 generated keys sign and verify, seeds round-trip",
           "[crypto]") {
   const Ed25519SigningKey a = Ed25519SigningKey::Generate();
   const Ed25519SigningKey b = Ed25519SigningKey::Generate();

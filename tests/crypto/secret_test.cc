@@ -17,7 +17,7 @@ bool AllZero(const SecretBytes& s) {
                      [](std::uint8_t b) { return b == 0; });
 }
 
-TEST_CASE("SecretBytes starts zeroed; Randomize fills it", "[crypto]") {
+TEST_CASE("SecretBytes starts zeroed, Randomize fills it", "[crypto]") {
   SecretBytes s(32);
   CHECK(s.size() == 32);
   CHECK(s.data() != nullptr);
@@ -29,7 +29,7 @@ TEST_CASE("SecretBytes starts zeroed; Randomize fills it", "[crypto]") {
   CHECK(empty.view().empty());
 }
 
-TEST_CASE("SecretBytes move leaves the source empty; Clone copies content",
+TEST_CASE("SecretBytes move leaves the source empty, Clone copies content",
           "[crypto]") {
   SecretBytes a(16);
   a.Randomize();

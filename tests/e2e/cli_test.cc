@@ -161,7 +161,7 @@ TEST_CASE("proofs, checkpoint and bundles through the CLI", "[e2e]") {
 namespace caseledger::testing {
 namespace {
 
-TEST_CASE("keys rotate re-wraps the keystore under a new KEK; the log verifies; refused while the dir is owned",
+TEST_CASE("keys rotate re-wraps the keystore under a new KEK, the log verifies, refused while the dir is owned",
           "[e2e][erasure]") {
   TempDir tmp;
   std::string dir = tmp / "data";

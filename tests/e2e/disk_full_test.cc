@@ -207,7 +207,7 @@ TEST_CASE("e2e: a full disk answers 507, logs the cause, reports degraded, serve
   CHECK(Verify(dir) == 0);
 }
 
-TEST_CASE("e2e: an I/O error suspends writes (500, then 503) until a probe succeeds; a writer that cannot rebuild its state makes serve exit 74",
+TEST_CASE("e2e: an I/O error suspends writes (500, then 503) until a probe succeeds, a writer that cannot rebuild its state makes serve exit 74",
           "[e2e][fault]") {
   TempDir dir;
   Users users = MakeUsers(dir.path());

@@ -651,7 +651,7 @@ TEST_CASE("server: every part of chunked framing is bounded, and answered before
   CheckStillServes(h.port());
 }
 
-TEST_CASE("server: a chunk extension over 256 bytes is 400; within it the request is served",
+TEST_CASE("server: a chunk extension over 256 bytes is 400, within it the request is served",
           "[api][framing]") {
   Harness h;
   HttpClient c(h.port());
@@ -669,7 +669,7 @@ TEST_CASE("server: a chunk extension over 256 bytes is 400; within it the reques
   CHECK(r->status == 200);
 }
 
-TEST_CASE("server: a body in more than 4096 chunks is 413; 4096 are served", "[api][framing]") {
+TEST_CASE("server: a body in more than 4096 chunks is 413, 4096 are served", "[api][framing]") {
   ServerOptions o = TestOptions();
   o.body_limit = 1 << 20;  // so the count, not the size, is what is crossed
   Harness h(o);

@@ -462,7 +462,7 @@ TEST_CASE("subject access export: every event, disclosure and access of the subj
   CHECK(eb.body.find(a_case) == std::string::npos);
 }
 
-TEST_CASE("Art. 19: erasing a subject whose case was disclosed lists the recipients to notify; recipients.notified records it",
+TEST_CASE("Art. 19: erasing a subject whose case was disclosed lists the recipients to notify, recipients.notified records it",
           "[api][erasure][art19]") {
   World w;
   auto walk = w.Walk();

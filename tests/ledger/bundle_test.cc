@@ -122,7 +122,7 @@ TEST_CASE("A bundle missing its tail or cut mid-line is incomplete",
 }
 
 TEST_CASE(
-    "A bundle under another key is unknown-key; a forged checkpoint is "
+    "A bundle under another key is unknown-key, a forged checkpoint is "
     "tampered",
     "[ledger][slow][fault]") {
   TempDir tmp;

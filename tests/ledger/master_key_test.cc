@@ -79,7 +79,7 @@ TEST_CASE("a master key file must lie outside the data dir and be private", "[le
   CHECK(LoadMasterKey(dir).ok());
 }
 
-TEST_CASE("a passphrase derives the master key with Argon2id; a wrong one opens nothing", "[ledger][keys]") {
+TEST_CASE("a passphrase derives the master key with Argon2id, a wrong one opens nothing", "[ledger][keys]") {
   TempDir tmp;
   const std::string dir = tmp / "data", pass = tmp / "passphrase";
   ScopedEnv no_demo(kDemoEnv, std::nullopt);

@@ -119,7 +119,7 @@ TEST_CASE("Bodies are encrypted per subject and decrypt with its data key",
 }
 
 TEST_CASE(
-    "Imported times must not decrease nor lie in the future; refusals store "
+    "Imported times must not decrease nor lie in the future, refusals store "
     "nothing",
     "[ledger]") {
   TempDir dir;

@@ -87,7 +87,7 @@ struct DisclosureWalk {
 };
 
 TEST_CASE("a disclosure's page shows every step, who took it, what it drew on and that each "
-          "step verifies; the read is recorded first",
+          "step verifies, the read is recorded first",
           "[web][disclosure]") {
   WorkspaceWorld w;
   DisclosureWalk d(w);

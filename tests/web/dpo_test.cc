@@ -30,7 +30,7 @@ std::string SubjectOf(WorkspaceWorld& w, const std::string& case_id) {
 // The lookup form's field (a dash needs no percent-encoding).
 std::string CprForm(const std::string& cpr) { return "cpr=" + cpr; }
 
-TEST_CASE("the DPO finds a person by CPR number in a POST body; the lookup is recorded first",
+TEST_CASE("the DPO finds a person by CPR number in a POST body, the lookup is recorded first",
           "[web][dpo]") {
   WorkspaceWorld w;
   const testing::WalkJson concern = testing::CaseWalk::Concern("b.threat");
@@ -89,7 +89,7 @@ TEST_CASE("the DPO finds a person by CPR number in a POST body; the lookup is re
   CHECK(Has(w.Get("/ui/home", dpo).body, "href=\"/ui/subjects\""));
 }
 
-TEST_CASE("the subject-access export for the DPO only, recorded first; erasure with its reason "
+TEST_CASE("the subject-access export for the DPO only, recorded first, erasure with its reason "
           "and the Art. 19 list",
           "[web][dpo][erasure]") {
   WorkspaceWorld w;
@@ -209,7 +209,7 @@ TEST_CASE("the subject-access export for the DPO only, recorded first; erasure w
 }
 
 TEST_CASE("the DPO sets a legal hold from the person's page: erasure is refused (ROL-16) until "
-          "it is released; the hold page shows no case content",
+          "it is released, the hold page shows no case content",
           "[web][dpo][hold]") {
   WorkspaceWorld w;
   const testing::WalkJson concern = testing::CaseWalk::Concern("b.threat");
@@ -296,7 +296,7 @@ std::string ShownToken(const std::string& html) {
 }
 
 TEST_CASE("the DPO's users page: add a user (the token shown once, and it signs in), issue a new "
-          "token, revoke; others get 403; CSRF first",
+          "token, revoke, others get 403, CSRF first",
           "[web][dpo][users]") {
   WorkspaceWorld w;
   const std::string dpo = w.SignIn(w.tokens.dpo);
@@ -371,7 +371,7 @@ void RecordUnfounded(WorkspaceWorld& w, const std::string& case_id) {
 }
 
 TEST_CASE("the DPO's retention page: the plan (an unfounded concern falls due within 30 days), "
-          "the run erases only what is due; others get 403; CSRF first",
+          "the run erases only what is due, others get 403, CSRF first",
           "[web][dpo][retention]") {
   WorkspaceWorld w;
   const std::string case_id = w.Report(testing::CaseWalk::Concern("b.threat"));

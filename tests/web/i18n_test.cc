@@ -60,7 +60,7 @@ TEST_CASE("a catalogue with a key missing in one language, an empty text or othe
   CHECK(Catalogue::FromJson(R"({"a":"{x} og {y}"})", R"({"a":"{y} and {x}"})").ok());
 }
 
-TEST_CASE("a catalogue of parts merges them; a key in two parts, or a broken part, is refused "
+TEST_CASE("a catalogue of parts merges them, a key in two parts, or a broken part, is refused "
           "naming the parts",
           "[web][i18n]") {
   const auto merged = Catalogue::FromParts(

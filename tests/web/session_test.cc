@@ -74,7 +74,7 @@ TEST_CASE("a session lives by its cookie until sign-out or idle and absolute exp
   CHECK(store.Resolve(other.cookie, 1).ok());
 }
 
-TEST_CASE("a revoked user's sessions end at their next request; a role change applies at once",
+TEST_CASE("a revoked user's sessions end at their next request, a role change applies at once",
           "[web][session]") {
   Users users;
   users.Add("u-1", "caseworker");

@@ -28,7 +28,7 @@ using http::HttpResponse;
 
 using World = WorkspaceWorld;
 
-TEST_CASE("signing in with a token gives a session cookie; pages carry the workspace's headers",
+TEST_CASE("signing in with a token gives a session cookie, pages carry the workspace's headers",
           "[web][workspace]") {
   World w;
   HttpResponse r = w.Get("/ui");
@@ -219,7 +219,7 @@ std::string ConcernForm(const std::string& csrf, const std::string& grounds) {
          "&address=&narrative=synthetic+narrative+(test+data)" + grounds;
 }
 
-TEST_CASE("a concern reported through the form opens a case; a belief-only one is refused on "
+TEST_CASE("a concern reported through the form opens a case, a belief-only one is refused on "
           "screen with ROL-1 and only the refusal is stored",
           "[web][workspace][concern]") {
   World w;
