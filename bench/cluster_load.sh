@@ -10,8 +10,9 @@
 #   (c) failover: KILLS times, the cluster's leader is killed (SIGKILL) while
 #       a client posts every 20 ms through the other nodes; the time from the
 #       kill to the first 201 is measured; the killed node is restarted.
-# Prints appends/s, p50 and p99 for (a) and (b), the ratio cluster/single,
-# and the failover time p50 and max. Every node's log must verify at the end.
+# Prints appends/s, p50 and p99 for (a) and (b), the CPU each spends per
+# append (the single node; the leader and the followers), the ratio
+# cluster/single, and the failover time p50 and max. Every node's log must verify at the end.
 #
 #   bench/cluster_load.sh              # SECS=10 CONNS=32 KILLS=5, about 2 minutes
 #   SECS=3 KILLS=3 bench/cluster_load.sh
@@ -100,6 +101,13 @@ to_ms() {  # wrk's "1.23ms" / "456.00us" / "1.01s" -> milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0;
     else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
 }
+cpu_of() {  # pids... -> CPU seconds (user + system) they have used so far
+  local total=0 p
+  for p in "$@"; do
+    total=$(awk -v t="$total" -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", t + ($14 + $15) / hz }' "/proc/$p/stat")
+  done
+  echo "$total"
+}
 load() {  # name port -> "rps p50 p99"
   local out="$work/wrk-$1.txt"
   CL_MODE=append CL_TOKEN="$cw_tok" CL_CASES="$case_csv" timeout $((SECS + 30)) \
@@ -120,7 +128,9 @@ sp=$(free_port)
 single_pid=$!
 pids+=($single_pid)
 for _ in $(seq 100); do grep -q '^listening on ' "$work/single.out" && break; sleep 0.1; done
+c0=$(cpu_of "$single_pid")
 read -r s_rps s_p50 s_p99 < <(load single "$sp")
+s_cpu=$(awk -v a="$c0" -v b="$(cpu_of "$single_pid")" -v n="$s_rps" -v t="$SECS" 'BEGIN { printf "%.0f", (b - a) / (n * t) * 1e6 }')
 kill -TERM "$single_pid"; wait "$single_pid" || fail "the single node did not stop cleanly"
 "$BIN" verify --data "$work/single" >/dev/null || fail "the single node's log does not verify"
 
@@ -154,7 +164,12 @@ for i in 0 1 2; do start_node "$i"; done
 l=""
 for _ in $(seq 200); do l=$(leader); [ -n "$l" ] && break; sleep 0.05; done
 [ -n "$l" ] || fail "no leader elected"
+followers=()
+for i in 0 1 2; do [ "$i" = "$l" ] || followers+=("${node_pid[i]}"); done
+l0=$(cpu_of "${node_pid[l]}"); f0=$(cpu_of "${followers[@]}")
 read -r c_rps c_p50 c_p99 < <(load cluster "${np[l]}")
+c_lcpu=$(awk -v a="$l0" -v b="$(cpu_of "${node_pid[l]}")" -v n="$c_rps" -v t="$SECS" 'BEGIN { printf "%.0f", (b - a) / (n * t) * 1e6 }')
+c_fcpu=$(awk -v a="$f0" -v b="$(cpu_of "${followers[@]}")" -v n="$c_rps" -v t="$SECS" 'BEGIN { printf "%.0f", (b - a) / (n * t) * 1e6 }')
 
 # --- (c) failover -------------------------------------------------------------
 body='{"type":"concern.responded","h":{"channel":"phone"},"body":{"note":"synthetic"}}'
@@ -186,9 +201,12 @@ sorted=($(printf '%s\n' "${times[@]}" | sort -n))
 f50=${sorted[$(( ${#sorted[@]} / 2 ))]}
 fmax=${sorted[$(( ${#sorted[@]} - 1 ))]}
 echo "== cluster benchmark: loopback, $(nproc) cores, wrk -t2 -c$CONNS -d${SECS}s appends, etcd lease ${TTL} s"
-printf '  %-44s %10s %10s %10s\n' "" "appends/s" "p50 ms" "p99 ms"
-printf '  %-44s %10s %10s %10s\n' "single node" "$s_rps" "$s_p50" "$s_p99"
-printf '  %-44s %10s %10s %10s\n' "3 nodes, 1 synchronous follower (min_acks 1)" "$c_rps" "$c_p50" "$c_p99"
+printf '  %-44s %10s %10s %10s %14s\n' "" "appends/s" "p50 ms" "p99 ms" "CPU us/append"
+printf '  %-44s %10s %10s %10s %14s\n' "single node" "$s_rps" "$s_p50" "$s_p99" "$s_cpu"
+printf '  %-44s %10s %10s %10s %14s\n' "3 nodes, 1 synchronous follower (min_acks 1)" "$c_rps" "$c_p50" "$c_p99" \
+  "$c_lcpu + $c_fcpu"
+echo "  (CPU us/append: server processes' user + system CPU per acknowledged append; for the cluster the"
+echo "   leader's + both followers' together. On one machine the nodes share its $(nproc) cores with etcd and wrk.)"
 awk -v c="$c_rps" -v s="$s_rps" 'BEGIN { printf "  cluster / single appends/s = %.2f\n", c / s }'
 echo "  failover (leader SIGKILL -> first 201 through another node), $KILLS kills: p50 $f50 ms, max $fmax ms (all: ${times[*]})"
 echo "  every node's log verifies"

@@ -225,14 +225,20 @@ Status Projector::Follow() {
   }
   if (from > log_size)
     return Corruption("the projections are built past the log (run `caseledger rebuild`)");
-  DropBatch();
-  cases_.clear();
-  subjects_.clear();
-  users_.clear();
-  tokens_.clear();
-  CL_RETURN_IF_ERROR(LoadCounters());
-  applied_ = from;
-  committed_ = from;
+  if (from < applied_) {
+    // Rebuilt below what this projector applied (a dropped tail): what it
+    // cached may hold events that are gone.
+    DropBatch();
+    cases_.clear();
+    subjects_.clear();
+    users_.clear();
+    tokens_.clear();
+    CL_RETURN_IF_ERROR(LoadCounters());
+    applied_ = from;
+    committed_ = from;
+  }
+  // Otherwise only CatchUp has written the tables since this projector's
+  // states were cached, so they are current.
   if (from < log_size) CL_RETURN_IF_ERROR(CatchUp(from, log_size));
   return Status::Ok();
 }

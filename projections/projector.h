@@ -104,7 +104,9 @@ class Projector : public ledger::WriteHook, private StateView {
 
   // A cluster follower's projections (issue 19), whose log grows by what the
   // leader ships, not through this writer hook: brings the projection tables
-  // up to the log and drops every cached state, as Open does. Called with no
+  // up to the log, as Open does. Cached states stay (CatchUp keeps them
+  // current) unless the tables were rebuilt below what this projector
+  // applied (a dropped tail): then they are all dropped. Called with no
   // command in the writer (a follower's writer forwards every command).
   // Corruption as Open (e.g. built past the log: rebuild first).
   Status Follow();
