@@ -68,6 +68,12 @@ std::string Mac(const crypto::SecretBytes& key, std::string_view body) {
 
 bool IsStaleTerm(const Status& s) { return s.reason() == kStaleTermReason; }
 
+// The answer to a node-to-node request without this cluster's MAC.
+http::HttpResponse NotAMember() {
+  return http::ProblemResponse(401, "cluster-unauthenticated", "Not a member of this cluster",
+                               "the request does not carry this cluster's MAC");
+}
+
 http::HttpResponse JsonResponse(int status, const Json& doc) {
   http::HttpResponse r;
   r.status = status;
@@ -258,6 +264,14 @@ bool Node::Sleep(std::chrono::milliseconds d) {
 NodeStatus Node::status() const {
   std::lock_guard lock(mu_);
   return status_;
+}
+
+void Node::LeaveRole() {
+  {
+    std::lock_guard lock(mu_);
+    --in_flight_;
+  }
+  cv_.notify_all();
 }
 
 void Node::Drain() {
@@ -587,8 +601,7 @@ void Node::Lead() {
 
 http::HttpResponse Node::Append(const http::HttpRequest& request) {
   if (!Authentic(request))
-    return http::ProblemResponse(401, "cluster-unauthenticated", "Not a member of this cluster",
-                                 "the request does not carry this cluster's MAC");
+    return NotAMember();
   auto batch = DecodeBatch(request.body);
   if (!batch.ok()) return http::ErrorResponse(batch.status());
   {
@@ -649,8 +662,7 @@ bool Node::Authentic(const http::HttpRequest& request) const {
 
 http::HttpResponse Node::Submit(const http::HttpRequest& request) {
   if (!Authentic(request))
-    return http::ProblemResponse(401, "cluster-unauthenticated", "Not a member of this cluster",
-                                 "the request does not carry this cluster's MAC");
+    return NotAMember();
   auto cmd = DecodeForwarded(request.body);
   if (!cmd.ok()) return http::ErrorResponse(cmd.status());
   app::DomainLedger* dl = nullptr;
@@ -662,11 +674,7 @@ http::HttpResponse Node::Submit(const http::HttpRequest& request) {
     ++in_flight_;
   }
   Result<ledger::Appended> r = app::AppendAndWait(dl->writer(), std::move(*cmd), ForwardTimeout(options_.config));
-  {
-    std::lock_guard lock(mu_);
-    --in_flight_;
-  }
-  cv_.notify_all();
+  LeaveRole();
   return JsonResponse(200, Json::parse(EncodeForwardAnswer(r)));
 }
 
@@ -860,11 +868,7 @@ http::HttpResponse Node::Handle(const http::HttpRequest& request) {
   } else {
     r = http::ErrorResponse(ready);
   }
-  {
-    std::lock_guard lock(mu_);
-    --in_flight_;
-  }
-  cv_.notify_all();
+  LeaveRole();
   return r;
 }
 

@@ -150,6 +150,8 @@ class Node {
   Status DropTail(std::uint64_t keep, std::string_view why);
   // Waits for requests in the current role to finish (role_ already changed).
   void Drain();
+  // A request counted in in_flight_ has returned (Drain may go on).
+  void LeaveRole();
   void Log(const std::string& line);
   // A follower's projection thread: Follow() after each stored batch.
   void StartProjections();
