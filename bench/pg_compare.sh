@@ -7,10 +7,11 @@
 #               pgbench -M prepared, each transaction one INSERT of one row
 #               into events(seq bigserial primary key, case_id, type, at,
 #               actor, body jsonb), the row made from a stored event line of
-#               this run's own log (the same concern.responded the other two
-#               sides append; its case, type, time and actor in columns, the
-#               rest, ciphertext and signature included, as opaque jsonb), so
-#               it is the same event and the same size, unsigned;
+#               this run's own log (the concern.responded the other two sides
+#               append): its actor; a case id of the same length; the type;
+#               now(); the rest of the line, ciphertext and signature
+#               included, as jsonb (opaque bytes to PostgreSQL). The same
+#               event, the same size, unsigned;
 #   domain      caseledger's own appends: caseledger_bench --domain-appends
 #               (policy engine, live projections, signing, encryption, group
 #               commit with fsync), N closed-loop submitters;
@@ -32,7 +33,7 @@
 # verify and the table must hold every row pgbench counted. Analysis:
 # docs/performance.md, "PostgreSQL side by side (issue 20)".
 #
-#   bench/pg_compare.sh            # about 2 minutes (SECS=10)
+#   bench/pg_compare.sh            # about 2 3/4 minutes (SECS=10)
 #   SECS=4 bench/pg_compare.sh     # a quick look (about 1 minute)
 #
 # Environment: SECS (2..20, default 10), CLIENTS (default "1 16 64"), THREADS
@@ -43,9 +44,10 @@
 # PG_USER (the unprivileged user PostgreSQL runs as when this script runs as
 # root; default postgres, which Debian's package creates), PG_PAD (bytes of
 # padding added to each row's jsonb, default 0: only to see how much the row's
-# size matters), KEEP (set: keep the work dirs). Needs wrk and postgresql (installed from Debian if missing),
-# curl and python3. Exit 0 whether the targets pass or miss; 1 if a
-# measurement failed; 2 on bad usage. Synthetic data only.
+# size matters), KEEP (set: keep the work dirs). Needs wrk and postgresql
+# (installed from Debian if missing), curl and python3. Exit 0 whether the
+# targets pass or miss; 1 if a measurement failed; 2 on bad usage. Synthetic
+# data only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench_name=pg_compare
