@@ -34,6 +34,9 @@
 # not stopping cleanly, verify not clean); 2 on bad usage. Fake data only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bench_name=http_load
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 # A throwaway data dir with a demo master key (demo mode, docs/privacy.md).
 export CASELEDGER_DEMO=1
 unset CASELEDGER_MASTER_KEY_FILE CASELEDGER_MASTER_PASSPHRASE_FILE
@@ -64,13 +67,7 @@ for f in "$BIN" "$BENCH"; do
 done
 
 # wrk from Debian, installed only if missing (as scripts/setup does).
-if ! dpkg-query -W -f='${Status}' wrk 2>/dev/null | grep -q "install ok installed"; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  echo "http_load: installing wrk"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends wrk
-fi
+bench_install wrk
 for tool in wrk curl; do
   command -v "$tool" >/dev/null || { echo "http_load: $tool is missing" >&2; exit 2; }
 done
@@ -80,83 +77,20 @@ work="$(mktemp -d "$parent/caseledger-http-XXXXXX")"
 data="$work/data"
 server_pid=""
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  bench_kill_server
   if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-  echo "http_load: FAILED: $*" >&2
-  exit 1
-}
-
 start=$(date +%s)
 echo "caseledger HTTP load  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) hardware threads"
-echo "  data: $work ($(stat -f -c %T "$work"))"
-echo "  load average (1 min) at start: $(cut -d' ' -f1 /proc/loadavg)"
+bench_print_machine
 echo "  wrk -t$WRK_THREADS -c$CONNS -d${SECS}s --latency; $CASES cases per phase"
-if [ "$(stat -f -c %T "$work")" = "tmpfs" ]; then
-  echo "  WARNING: tmpfs: fsync costs nothing here, the figures do not mean what they should" >&2
-fi
+bench_warn_tmpfs
 
-# --- data dir and users ----------------------------------------------------
-"$BIN" init --data "$data" --origin bench.caseledger.invalid/http-load >/dev/null
-# `user add` prints "user <id> role <role> (seq n)" and "token <token>".
-add_user() {  # role -> "<id> <token>"
-  local out
-  out=$("$BIN" user add --data "$data" --role "$1" --name "Synthetic $1") || fail "user add $1"
-  printf '%s %s\n' "$(sed -n 's/^user \(u-[a-z2-7]*\) .*/\1/p' <<<"$out")" \
-    "$(sed -n 's/^token \(.*\)$/\1/p' <<<"$out")"
-}
-read -r _ _ < <(add_user dpo)  # the first DPO registers itself
-read -r cw_id cw_tok < <(add_user caseworker)
-read -r _ co_tok < <(add_user coordinator)
-if [ -z "$cw_id" ] || [ -z "$cw_tok" ] || [ -z "$co_tok" ]; then
-  fail "could not read the users' ids and tokens"
-fi
-
-# --- server ------------------------------------------------------------------
-port=""
-start_server() {
-  : >"$work/serve.out"
-  "$BIN" serve --data "$data" --listen 127.0.0.1:0 >"$work/serve.out" 2>>"$work/serve.err" &
-  server_pid=$!
-  for _ in $(seq 100); do
-    if grep -q '^listening on ' "$work/serve.out"; then break; fi
-    kill -0 "$server_pid" 2>/dev/null || fail "the server exited: $(tail -3 "$work/serve.err")"
-    sleep 0.1
-  done
-  port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/serve.out")
-  [ -n "$port" ] || fail "the server did not print 'listening on ...' within 10 s"
-}
-stop_server() {  # SIGTERM; the server must exit 0 within 30 s (else SIGKILL and fail)
-  local rc=0 watchdog
-  kill -TERM "$server_pid"
-  ( for _ in $(seq 300); do sleep 0.1; done; kill -KILL "$server_pid" 2>/dev/null ) &
-  watchdog=$!
-  wait "$server_pid" || rc=$?
-  kill "$watchdog" 2>/dev/null || true
-  wait "$watchdog" 2>/dev/null || true
-  server_pid=""
-  [ "$rc" -eq 0 ] || fail "the server exited with $rc after SIGTERM: $(tail -3 "$work/serve.err")"
-}
-
-# Writer figures from /metrics: "<batches> <events> <commit seconds>".
-scrape() {
-  curl -fsS "http://127.0.0.1:$port/metrics" | awk '
-    $1 == "caseledger_batch_size_events_count" { b = $2 }
-    $1 == "caseledger_batch_size_events_sum" { e = $2 }
-    $1 == "caseledger_commit_duration_seconds_sum" { c = $2 }
-    END { printf "%d %d %s\n", b, e, c + 0 }'
-}
-server_cpu() {  # CPU seconds (user + system) the server has used so far
-  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($14 + $15) / hz }' "/proc/$server_pid/stat"
-}
+# --- data dir and users (bench/lib.sh) ---------------------------------------
+bench_init_data http-load
 
 # --- cases (as in tests/http/case_walk.h: a concern, then case.assigned) -----
 # Four sets of CASES fresh cases: the reads, the HTTP appends, and the two
@@ -164,54 +98,16 @@ server_cpu() {  # CPU seconds (user + system) the server has used so far
 # figure starts from cases of the same length (a case's stored state grows
 # with every append, and both POST .../events and the writer's projection
 # update handle it whole; docs/performance.md). One curl process per pass,
-# 16 requests in flight.
+# 16 requests in flight (bench_create_cases in bench/lib.sh).
 start_server
 total_cases=$((4 * CASES))
-cat >"$work/concern.json" <<'JSON'
-{"subject":null,"h":{"source":"school","subject_kind":"person","grounds":[{"code":"b.threat","observed_on":"2026-01-15"}],"context":[],"minor":false,"new_subject":true},"body":{"narrative":"synthetic narrative (benchmark data) about Testperson 9001, Syntetisk Vej 9, 9999 Demoby; no identity block: every POST names a new person, and one CPR number is one subject"}}
-JSON
-printf '{"type":"case.assigned","h":{"assignees":["%s"]}}' "$cw_id" >"$work/assign.json"
-mkdir -p "$work/new" "$work/assigned"
-curl_all() {  # token body config-file: POSTs, requires HTTP 201 for every URL
-  { printf 'header = "Authorization: Bearer %s"\n' "$1"
-    printf 'header = "Content-Type: application/json"\n'
-    printf 'data-binary = "@%s"\n' "$2"
-    cat "$3"; } >"$3.full"
-  curl -sS --no-progress-meter --parallel --parallel-max 16 -w '%{http_code}\n' -K "$3.full" \
-    >"$3.codes" 2>"$3.err" || fail "curl ($3): $(tail -3 "$3.err")"
-  local ok
-  ok=$(grep -c '^201$' "$3.codes" || true)
-  [ "$ok" -eq "$total_cases" ] || fail "only $ok of $total_cases POSTs in $3 got 201"
-}
-for n in $(seq "$total_cases"); do
-  printf 'url = "http://127.0.0.1:%s/v1/cases"\noutput = "%s/new/%d.json"\n' "$port" "$work" "$n"
-done >"$work/create.cfg"
-curl_all "$cw_tok" "$work/concern.json" "$work/create.cfg"
-mapfile -t case_ids < <(for n in $(seq "$total_cases"); do printf '%s\n' "$work/new/$n.json"; done |
-  xargs awk 'FNR == 1 { if (match($0, /"case":"c-[a-z2-7]+"/)) print substr($0, RSTART + 8, RLENGTH - 9); else print "none" }')
-[ "${#case_ids[@]}" -eq "$total_cases" ] || fail "read ${#case_ids[@]} case ids, expected $total_cases"
-for n in $(seq "$total_cases"); do
-  printf 'url = "http://127.0.0.1:%s/v1/cases/%s/events"\noutput = "%s/assigned/%d.json"\n' \
-    "$port" "${case_ids[n - 1]}" "$work" "$n"
-done >"$work/assign.cfg"
-curl_all "$co_tok" "$work/assign.json" "$work/assign.cfg"
-set_of() {  # k (0..3) -> the comma-separated case ids of set k
-  (IFS=,; echo "${case_ids[*]:$(($1 * CASES)):$CASES}")
-}
+bench_create_cases "$total_cases"
 read_cases=$(set_of 0)
 append_cases=$(set_of 1)
 echo "  $total_cases cases created over HTTP (4 sets of $CASES), each a concern.reported + case.assigned"
 
 # --- wrk phases --------------------------------------------------------------
 declare -A RPS P50 P99 BAD BATCH COMMIT REQS CPU
-to_ms() {  # wrk's "1.23ms" / "456.00us" / "1.01s" / "2.00m" -> milliseconds
-  awk -v t="$1" 'BEGIN {
-    if (t ~ /us$/) { sub(/us$/, "", t); printf "%.3f", t / 1000 }
-    else if (t ~ /ms$/) { sub(/ms$/, "", t); printf "%.3f", t }
-    else if (t ~ /m$/) { sub(/m$/, "", t); printf "%.3f", t * 60000 }
-    else if (t ~ /s$/) { sub(/s$/, "", t); printf "%.3f", t * 1000 }
-    else { printf "nan" } }'
-}
 phase() {  # name mode cases
   local name=$1 mode=$2 cases_csv=$3 out="$work/wrk-$1.txt" m0 m1 cpu0 cpu1
   m0=$(scrape)
@@ -276,12 +172,6 @@ baseline() {  # label set: prints the summary; the figures stay in $work/baselin
   echo "== ledger's own appends ($1 the HTTP append phase): caseledger_bench --domain-appends"
   grep -v '^domain-appends ' "$out" | sed 's/^/  /'
 }
-# The disk's own durable-write latency, same directory, before and after.
-fsync_probe() {  # -> mean microseconds of a 1 KiB append with O_DSYNC (200 of them)
-  LC_ALL=C dd if=/dev/zero of="$work/fsync.probe" bs=1024 count=200 oflag=dsync 2>&1 |
-    sed -n 's/.*copied, \([0-9.e+-]*\) s,.*/\1/p' | awk '{ printf "%.0f\n", $1 * 1e6 / 200 }'
-  rm -f "$work/fsync.probe"
-}
 fsync_a=$(fsync_probe)
 baseline before 2
 start_server
@@ -291,7 +181,6 @@ baseline after 3
 fsync_b=$(fsync_probe)
 base_a=$(grep '^domain-appends ' "$work/baseline-before.txt")
 base_b=$(grep '^domain-appends ' "$work/baseline-after.txt")
-field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2" | tail -1; }
 
 # --- verify --------------------------------------------------------------------
 echo
