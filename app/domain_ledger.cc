@@ -9,9 +9,18 @@ Result<ReadOnlyDomain> OpenReadOnlyDomain(const std::string& dir) {
   CL_ASSIGN_OR_RETURN(d.store, ledger::LogStore::Open(dir, /*read_only=*/true));
   auto dbs = projections::ProjectionDbs::Open(d.store->tables(), false);
   if (!dbs.ok())
-    return dbs.status().WithContext(
-        "the data directory has no projections (run `caseledger rebuild`)");
+    return FailedPrecondition(
+        "the data directory has no projections of this version (run `caseledger "
+        "rebuild`, or start the server once: docs/formats/projections.md)");
   d.dbs = *dbs;
+  // Read-only, the projections cannot be rebuilt here: another version's
+  // would be misread (docs/formats/projections.md, "Versions").
+  CL_ASSIGN_OR_RETURN(auto txn, d.store->Read());
+  CL_ASSIGN_OR_RETURN(auto version, txn.Get(d.dbs.meta, AsBytes(std::string_view("version"))));
+  if (!version || AsChars(*version) != projections::kProjectionVersion)
+    return FailedPrecondition(
+        "the data directory's projections are of another version (run `caseledger "
+        "rebuild`, or start the server once: docs/formats/projections.md)");
   return d;
 }
 

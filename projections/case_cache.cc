@@ -3,23 +3,34 @@
 namespace caseledger::projections {
 
 Result<CaseCache::Read> CaseCache::Get(std::string_view case_id) {
-  CL_ASSIGN_OR_RETURN(StoredCase stored, ReadStoredCase(log_, dbs_, case_id));
   const std::string id(case_id);
+  std::optional<std::string> known;  // the head of the cached entry
   {
     std::lock_guard lock(mu_);
+    if (auto it = entries_.find(id); it != entries_.end()) known = it->second.head;
+  }
+  CL_ASSIGN_OR_RETURN(StoredCase stored, ReadStoredCase(log_, dbs_, case_id, known));
+  if (!stored.state) {
+    std::lock_guard lock(mu_);
     auto it = entries_.find(id);
-    if (it != entries_.end() && it->second.bytes == stored.bytes) {
+    if (it != entries_.end() && it->second.head == stored.head) {
       ++hits_;
       lru_.splice(lru_.begin(), lru_, it->second.lru);
       return Read{it->second.c, stored.built_to};
     }
+    // Replaced meanwhile: read again, in full.
+  }
+  {
+    std::lock_guard lock(mu_);
     ++misses_;
   }
-  // Parse outside the lock: other readers go on meanwhile.
-  CL_ASSIGN_OR_RETURN(CaseState state, ParseCaseState(stored.bytes));
+  if (!stored.state) {
+    CL_ASSIGN_OR_RETURN(stored, ReadStoredCase(log_, dbs_, case_id));
+  }
+  // Derive outside the lock: other readers go on meanwhile.
   auto c = std::make_shared<CachedCase>();
-  c->view = state.Derive();
-  c->state = std::move(state);
+  c->view = stored.state->Derive();
+  c->state = std::move(*stored.state);
   std::lock_guard lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) {
@@ -32,7 +43,7 @@ Result<CaseCache::Read> CaseCache::Get(std::string_view case_id) {
   } else {
     lru_.splice(lru_.begin(), lru_, it->second.lru);
   }
-  it->second.bytes = std::move(stored.bytes);
+  it->second.head = std::move(stored.head);
   it->second.c = c;
   return Read{std::move(c), stored.built_to};
 }

@@ -1,12 +1,14 @@
 // CaseCache: the parsed and derived form of recently read case states, for
 // the API's hot paths (need-to-know decisions on every read and write). An
-// entry is reused only while the stored canonical bytes of the case's state
-// are exactly those it was parsed from, so a hit can never be stale: every
-// read still copies the stored bytes out of a read txn and compares them;
-// it saves the JSON parse, the strict check and Derive() (the bulk of a read,
-// and growing with the case's length). Bounded: at most `capacity` entries,
+// entry is reused only while the stored head of the case's state is exactly
+// the one it was read with. The head changes with every fact folded into the
+// case (it holds last_seq and a digest chaining every fact folded,
+// docs/formats/projections.md), so a hit can never be stale: every read
+// still reads the head from a read txn and compares it, which costs the head
+// and not the case's length; a hit saves reading the case's rows, their
+// parse, the strict check and Derive(). Bounded: at most `capacity` entries,
 // the least recently used dropped first. Holds no body and no personal data
-// beyond what proj.cases holds.
+// beyond what proj.cases and proj.case_facts hold.
 // Thread-safety: Read may be called from any number of threads.
 #pragma once
 
@@ -37,8 +39,7 @@ class CaseCache {
     std::shared_ptr<const CachedCase> c;  // shared: valid after later reads
     BuiltTo built_to;                     // of the snapshot read
   };
-  // The case's current state and view. Errors as ReadStoredCase /
-  // ParseCaseState.
+  // The case's current state and view. Errors as ReadStoredCase.
   Result<Read> Get(std::string_view case_id);
 
   std::uint64_t hits() const;
@@ -46,7 +47,7 @@ class CaseCache {
 
  private:
   struct Entry {
-    std::string bytes;  // the stored state it was parsed from
+    std::string head;  // the stored head it was read with
     std::shared_ptr<const CachedCase> c;
     std::list<std::string>::iterator lru;
   };

@@ -132,7 +132,10 @@ Factors GetFactors(const Json& h) {
 
 // ---- Derive: one handler per fact family, folding into a CaseView.
 
-struct Fold {
+}  // namespace
+
+// Derive's running fold (CaseState::fold_).
+struct CaseFold {
   CaseView v;
   bool opened = false;
   bool assigned = false;  // any case.assigned, even with no assignees
@@ -152,6 +155,10 @@ struct Fold {
     return it == disclosure_at.end() ? nullptr : &v.disclosures[it->second];
   }
 };
+
+namespace {
+
+using Fold = CaseFold;
 
 // The opening of the case stays a fact of the log even when the concern is
 // retracted; its content does not.
@@ -633,6 +640,38 @@ void ApplyRetraction(const Fact& retraction, FactMap& facts,
       MergeSet(f, *target);
 }
 
+void AppendFactCanonical(std::string& out, const Fact& f,
+                         const std::string& case_id,
+                         const std::string& subject) {
+  // Keys in canonical (sorted) order: actor, case?, h, role, seq, subject?,
+  // time, type — as FactJson, whose CanonicalJson this equals.
+  auto owner = [&](const char* key, const std::optional<std::string>& v) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    if (v) {
+      ledger::AppendJsonString(out, *v);
+    } else {
+      out += "null";
+    }
+  };
+  out += "{\"actor\":";
+  ledger::AppendJsonString(out, f.actor);
+  if (f.case_id != case_id) owner("case", f.case_id);
+  out += ",\"h\":";
+  out += ledger::CanonicalJson(f.h);
+  out += ",\"role\":";
+  ledger::AppendJsonString(out, f.role);
+  out += ",\"seq\":";
+  out += std::to_string(f.seq);
+  if (f.subject != subject) owner("subject", f.subject);
+  out += ",\"time\":";
+  out += std::to_string(f.time);
+  out += ",\"type\":";
+  ledger::AppendJsonString(out, f.type);
+  out += '}';
+}
+
 }  // namespace
 
 Result<Fact> FactOf(const ledger::Event& e) {
@@ -754,22 +793,56 @@ void CaseState::Apply(const Fact& fact) {
   Fact& stored = facts_[fact.seq] = fact;
   if (!stored.h.is_object()) stored.h = Json::object();
   last_seq_ = fact.seq;
+  std::string row;
+  AppendFactCanonical(row, stored, case_id_, subject_);
+  digest_ = crypto::Sha256Hasher().Update(digest_.view()).Update(AsBytes(row)).Final();
+  changed_.push_back(fact.seq);
+  rows_.insert_or_assign(fact.seq, std::move(row));
+  if (fact.type == kCorrected || fact.type == kRetracted) {
+    // The rows a correction or retraction may change: its target's, and
+    // (retracting a correction) the corrected fact's. Marking one that stays
+    // the same only rewrites it.
+    auto mark = [&](std::uint64_t seq) {
+      changed_.push_back(seq);
+      rows_.erase(seq);
+    };
+    if (auto target = GetSeq(stored.h, "target"); target && *target < fact.seq) {
+      mark(*target);
+      auto it = facts_.find(*target);
+      if (it != facts_.end() && it->second.type == kCorrected)
+        if (auto inner = GetSeq(it->second.h, "target")) mark(*inner);
+    }
+  }
   if (fact.type == kCorrected) ApplyCorrection(stored, facts_, originals_);
   if (fact.type == kRetracted)
     ApplyRetraction(stored, facts_, originals_, retracted_);
+  // Derive's fold: a fact appended folds in at the end (it cannot be
+  // retracted yet); a correction or retraction changes earlier facts, so the
+  // fold starts again (rare: O(facts) only then).
+  if (!fold_ || IsRecordType(fact.type)) {
+    fold_ = FullFold();
+  } else {
+    if (fold_.use_count() > 1) fold_ = std::make_shared<CaseFold>(*fold_);  // shared with a copy
+    HandlerOf(stored.type)(stored, *fold_);
+  }
+}
+
+std::shared_ptr<CaseFold> CaseState::FullFold() const {
+  auto fold = std::make_shared<CaseFold>();
+  fold->v.case_id = case_id_;
+  fold->v.subject = subject_;
+  for (const auto& [seq, f] : facts_) {
+    if (IsRetracted(seq) && !IsRecordType(f.type)) {
+      if (f.type == kConcernReported) OnOpened(f, *fold);
+      continue;
+    }
+    HandlerOf(f.type)(f, *fold);
+  }
+  return fold;
 }
 
 CaseView CaseState::Derive() const {
-  Fold fold;
-  fold.v.case_id = case_id_;
-  fold.v.subject = subject_;
-  for (const auto& [seq, f] : facts_) {
-    if (IsRetracted(seq) && !IsRecordType(f.type)) {
-      if (f.type == kConcernReported) OnOpened(f, fold);
-      continue;
-    }
-    HandlerOf(f.type)(f, fold);
-  }
+  Fold fold = fold_ ? *fold_ : *FullFold();
   if (!facts_.empty()) {
     fold.v.last_seq = facts_.rbegin()->first;
     fold.v.last_activity = facts_.rbegin()->second.time;
@@ -803,56 +876,21 @@ Json CaseState::ToJson() const {
               {"retracted", retracted_}};
 }
 
-namespace {
-void AppendFactCanonical(std::string& out, const Fact& f,
-                         const std::string& case_id,
-                         const std::string& subject) {
-  // Keys in canonical (sorted) order: actor, case?, h, role, seq, subject?,
-  // time, type — as FactJson, whose CanonicalJson this equals.
-  auto owner = [&](const char* key, const std::optional<std::string>& v) {
-    out += ",\"";
-    out += key;
-    out += "\":";
-    if (v) {
-      ledger::AppendJsonString(out, *v);
-    } else {
-      out += "null";
-    }
-  };
-  out += "{\"actor\":";
-  ledger::AppendJsonString(out, f.actor);
-  if (f.case_id != case_id) owner("case", f.case_id);
-  out += ",\"h\":";
-  out += ledger::CanonicalJson(f.h);
-  out += ",\"role\":";
-  ledger::AppendJsonString(out, f.role);
-  out += ",\"seq\":";
-  out += std::to_string(f.seq);
-  if (f.subject != subject) owner("subject", f.subject);
-  out += ",\"time\":";
-  out += std::to_string(f.time);
-  out += ",\"type\":";
-  ledger::AppendJsonString(out, f.type);
-  out += '}';
-}
-}  // namespace
 
-std::string CaseState::ToCanonical() const {
+std::string CaseState::HeadCanonical() const {
+  // Keys in canonical (sorted) order.
   std::string out;
-  out.reserve(256 * (facts_.size() + originals_.size()) + 128);
+  out.reserve(256 + 256 * originals_.size() + 12 * retracted_.size());
   out += "{\"case\":";
   ledger::AppendJsonString(out, case_id_);
-  out += ",\"facts\":[";
-  bool first = true;
-  for (const auto& [seq, f] : facts_) {
-    if (!first) out += ',';
-    first = false;
-    AppendFactCanonical(out, f, case_id_, subject_);
-  }
-  out += "],\"last_seq\":";
+  out += ",\"digest\":\"";
+  out += digest_.Hex();
+  out += "\",\"facts\":";
+  out += std::to_string(facts_.size());
+  out += ",\"last_seq\":";
   out += std::to_string(last_seq_);
   out += ",\"originals\":[";
-  first = true;
+  bool first = true;
   for (const auto& [seq, f] : originals_) {
     if (!first) out += ',';
     first = false;
@@ -865,7 +903,28 @@ std::string CaseState::ToCanonical() const {
   }
   out += "],\"subject\":";
   ledger::AppendJsonString(out, subject_);
-  out += ",\"v\":1}";
+  out += ",\"v\":2}";
+  return out;
+}
+
+std::vector<std::pair<std::uint64_t, std::string>> CaseState::TakeChangedRows() {
+  std::sort(changed_.begin(), changed_.end());
+  changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
+  std::vector<std::pair<std::uint64_t, std::string>> out;
+  out.reserve(changed_.size());
+  for (std::uint64_t seq : changed_) {
+    auto f = facts_.find(seq);
+    if (f == facts_.end()) continue;  // a dangling target
+    if (auto r = rows_.find(seq); r != rows_.end()) {
+      out.emplace_back(seq, std::move(r->second));
+      continue;
+    }
+    std::string row;
+    AppendFactCanonical(row, f->second, case_id_, subject_);
+    out.emplace_back(seq, std::move(row));
+  }
+  changed_.clear();
+  rows_.clear();
   return out;
 }
 
@@ -896,8 +955,59 @@ Result<CaseState> CaseState::FromJson(const Json& j) {
     if (!seq) return Corruption("case state retracted holds a non-seq");
     s.retracted_.push_back(*seq);
   }
-  // What ToJson writes is the fold of the original facts: replaying them
-  // must give back exactly this state.
+  return CheckFold(std::move(s), /*check_digest=*/false);
+}
+
+Result<CaseState> CaseState::FromStored(
+    const Json& head, const std::vector<std::pair<std::uint64_t, Json>>& rows) {
+  CL_RETURN_IF_ERROR(CheckKeys(
+      head,
+      {"v", "case", "digest", "facts", "last_seq", "originals", "retracted", "subject"},
+      {}, "case state"));
+  if (AsInt64(head.at("v")) != std::optional<std::int64_t>(2))
+    return Corruption("case state version is not 2");
+  if (!head.at("case").is_string() || !head.at("subject").is_string())
+    return Corruption("case state case or subject is not a string");
+  auto last_seq = AsSeq(head.at("last_seq"));
+  if (!last_seq) return Corruption("case state last_seq is not a seq");
+  auto count = AsSeq(head.at("facts"));
+  if (!count || *count != rows.size())
+    return Corruption("case state facts is not the number of its rows");
+  const Json& digest = head.at("digest");
+  auto digest_bytes = digest.is_string() ? FromHex(digest.get<std::string>()) : Result<Bytes>(Corruption(""));
+  if (!digest_bytes.ok() || digest_bytes->size() != crypto::kSha256Bytes ||
+      ToHex(*digest_bytes) != digest.get<std::string>())
+    return Corruption("case state digest is not 64 lowercase hex digits");
+  CaseState s;
+  s.case_id_ = head.at("case").get<std::string>();
+  s.subject_ = head.at("subject").get<std::string>();
+  s.last_seq_ = *last_seq;
+  std::copy(digest_bytes->begin(), digest_bytes->end(), s.digest_.bytes.begin());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const std::string item = "facts row " + std::to_string(i);
+    CL_ASSIGN_OR_RETURN(Fact f, ReadFact(rows[i].second, s.case_id_, s.subject_, item));
+    if (f.seq != rows[i].first) return Corruption(item + ".seq is not its key's seq");
+    if (!s.facts_.empty() && f.seq <= s.facts_.rbegin()->first)
+      return Corruption(item + ".seq is not increasing");
+    const std::uint64_t seq = f.seq;
+    s.facts_.emplace_hint(s.facts_.end(), seq, std::move(f));
+  }
+  CL_ASSIGN_OR_RETURN(s.originals_, ReadFacts(head.at("originals"), s.case_id_,
+                                              s.subject_, "originals"));
+  const Json& retracted = head.at("retracted");
+  if (!retracted.is_array())
+    return Corruption("case state retracted is not an array");
+  for (const Json& r : retracted) {
+    auto seq = AsSeq(r);
+    if (!seq) return Corruption("case state retracted holds a non-seq");
+    s.retracted_.push_back(*seq);
+  }
+  return CheckFold(std::move(s), /*check_digest=*/true);
+}
+
+Result<CaseState> CaseState::CheckFold(CaseState s, bool check_digest) {
+  // What is stored is the fold of the original facts: replaying them must
+  // give back exactly this state.
   CaseState replay;
   for (const auto& [seq, f] : s.facts_) {
     auto original = s.originals_.find(seq);
@@ -909,10 +1019,13 @@ Result<CaseState> CaseState::FromJson(const Json& j) {
                      : replay.facts_ != s.facts_         ? "facts"
                      : replay.originals_ != s.originals_ ? "originals"
                      : replay.retracted_ != s.retracted_ ? "retracted"
+                     : check_digest && replay.digest_ != s.digest_ ? "digest"
                                                          : nullptr;
   if (part != nullptr)
     return Corruption("case state " + std::string(part) +
                       " is not the fold of its facts");
+  s.digest_ = replay.digest_;
+  s.fold_ = std::move(replay.fold_);
   return s;
 }
 

@@ -19,11 +19,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
+#include "crypto/sha256.h"
 #include "ledger/canonical_json.h"
 #include "ledger/event.h"
 #include "ledger/time.h"
@@ -229,6 +231,8 @@ struct CaseView {
   Json ToJson() const;
 };
 
+struct CaseFold;  // Derive's running fold (case_state.cc)
+
 class CaseState {
  public:
   CaseState() = default;
@@ -256,19 +260,56 @@ class CaseState {
   // Corruption for anything ToJson could not have written.
   Json ToJson() const;
   static Result<CaseState> FromJson(const Json& j);
-  // CanonicalJson(ToJson()), written directly (no DOM): what the projector
-  // stores after every batch that touches the case.
-  std::string ToCanonical() const;
 
-  friend bool operator==(const CaseState&, const CaseState&) = default;
+  // Stored form (docs/formats/projections.md, "Case state rows"): a head and
+  // one row per effective fact, so that folding a fact in costs its own row
+  // and the head, never the whole case. The head holds the case, subject,
+  // last_seq, the number of effective facts, `digest` (a SHA-256 chain over
+  // the row of every fact as it was folded, so two heads are equal only if
+  // the same facts were folded), the originals and the retracted seqs; it
+  // changes with every fact folded, so it is also the state's version.
+  std::string HeadCanonical() const;
+  // The rows (seq, canonical JSON of the effective fact) that changed since
+  // the last call: every fact folded since, and every fact a correction or
+  // retraction changed since. Ascending seq.
+  std::vector<std::pair<std::uint64_t, std::string>> TakeChangedRows();
+  // Reads the stored form back: the parsed head and the parsed rows with the
+  // seq of each row's key, in key order. Corruption for anything
+  // HeadCanonical and TakeChangedRows could not have written (checked as
+  // FromJson checks, plus the digest and the number of rows).
+  static Result<CaseState> FromStored(const Json& head,
+                                      const std::vector<std::pair<std::uint64_t, Json>>& rows);
+
+  // Equal facts, originals, retractions and digest (what is pending for
+  // TakeChangedRows is not part of the state).
+  friend bool operator==(const CaseState& a, const CaseState& b) {
+    return a.case_id_ == b.case_id_ && a.subject_ == b.subject_ && a.last_seq_ == b.last_seq_ &&
+           a.facts_ == b.facts_ && a.originals_ == b.originals_ &&
+           a.retracted_ == b.retracted_ && a.digest_ == b.digest_;
+  }
 
  private:
+  // FromJson and FromStored: `s` must be the fold of its original facts.
+  static Result<CaseState> CheckFold(CaseState s, bool check_digest);
+  // Derive's fold of every effective fact, from scratch.
+  std::shared_ptr<CaseFold> FullFold() const;
+
   std::string case_id_;
   std::string subject_;
   std::uint64_t last_seq_ = 0;
   std::map<std::uint64_t, Fact> facts_;      // effective facts by seq
   std::map<std::uint64_t, Fact> originals_;  // original of every corrected fact
   std::vector<std::uint64_t> retracted_;     // sorted
+  crypto::Digest digest_;                    // chain over every fact folded
+  // Since the last TakeChangedRows: the seqs whose rows changed, and the rows
+  // already made for them (a fact's row as folded, until a correction or
+  // retraction changes the fact).
+  std::vector<std::uint64_t> changed_;
+  std::map<std::uint64_t, std::string> rows_;
+  // Derive's fold of every fact so far, kept current by Apply, so that
+  // deriving the view does not walk every fact of the case. Shared between
+  // copies until one of them applies a fact; null: fold from scratch.
+  std::shared_ptr<CaseFold> fold_;
 };
 
 // The terms of a disclosure request as its clear header `h` states them

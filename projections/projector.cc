@@ -59,6 +59,28 @@ Result<T> ParseStored(ByteView v, std::string_view what) {
   return T::FromJson(*j);
 }
 
+// The stored state of case `id` whose head (in proj.cases) is `head`: the
+// head and the case's rows in proj.case_facts, from the same txn.
+template <typename Txn>
+Result<CaseState> LoadCase(const Txn& txn, const ProjectionDbs& dbs, std::string_view id,
+                           ByteView head) {
+  auto h = ledger::ParseUntrustedJson(AsChars(head), StoredJsonLimits());
+  if (!h.ok()) return Corruption("proj.cases: " + h.status().message());
+  std::vector<std::pair<std::uint64_t, Json>> rows;
+  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.case_facts));
+  CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(id)));
+  while (kv && AsChars(kv->key).starts_with(id)) {
+    // A longer id that starts with this one is another case.
+    if (kv->key.size() == id.size() + 8) {
+      auto row = ledger::ParseUntrustedJson(AsChars(kv->value), StoredJsonLimits());
+      if (!row.ok()) return Corruption("proj.case_facts: " + row.status().message());
+      rows.emplace_back(DecodeBigEndian64(kv->key.subspan(id.size())), std::move(*row));
+    }
+    CL_ASSIGN_OR_RETURN(kv, cur.Next());
+  }
+  return CaseState::FromStored(*h, rows);
+}
+
 std::string Year(Micros t) { return ledger::FormatTime(t).substr(0, 4); }
 
 // LMDB's default maximum key size: longer keys are never stored.
@@ -130,6 +152,7 @@ struct NamedDb {
 constexpr NamedDb kNamedDbs[] = {
     {"proj.meta", &ProjectionDbs::meta},
     {"proj.cases", &ProjectionDbs::cases},
+    {"proj.case_facts", &ProjectionDbs::case_facts},
     {"proj.case_seqs", &ProjectionDbs::case_seqs},
     {"proj.subjects", &ProjectionDbs::subjects},
     {"proj.counters", &ProjectionDbs::counters},
@@ -612,7 +635,7 @@ void Projector::ApplyUserFact(const Fact& f) {
 std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
     std::uint64_t size, const crypto::Digest& root) {
   struct Writes {
-    std::vector<std::pair<std::string, std::string>> cases, subjects, counters,
+    std::vector<std::pair<std::string, std::string>> cases, case_facts, subjects, counters,
         users;
     // token hash -> user id, or nullopt: delete the entry.
     std::vector<std::pair<std::string, std::optional<std::string>>> tokens;
@@ -625,7 +648,9 @@ std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
   for (const std::string& id : dirty_cases_) {
     CaseEntry& e = cases_[id];
     e.dirty_until = size;
-    w->cases.emplace_back(id, e.state.ToCanonical());
+    w->cases.emplace_back(id, e.state.HeadCanonical());
+    for (auto& [seq, row] : e.state.TakeChangedRows())
+      w->case_facts.emplace_back(IndexKey(id, seq), std::move(row));
   }
   for (const std::string& id : dirty_subjects_) {
     SubjectEntry& e = subjects_[id];
@@ -665,6 +690,8 @@ std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
   return [w, dbs](ledger::TableWrites& txn) -> Status {
     for (const auto& [k, v] : w->cases)
       CL_RETURN_IF_ERROR(txn.Put(dbs.cases, AsBytes(k), AsBytes(v)));
+    for (const auto& [k, v] : w->case_facts)
+      CL_RETURN_IF_ERROR(txn.Put(dbs.case_facts, AsBytes(k), AsBytes(v)));
     for (const auto& [k, v] : w->subjects)
       CL_RETURN_IF_ERROR(txn.Put(dbs.subjects, AsBytes(k), AsBytes(v)));
     for (const auto& [k, v] : w->counters)
@@ -758,7 +785,7 @@ const CaseState* Projector::Case(std::string_view case_id) {
   if (!txn.ok()) return nullptr;
   auto v = txn->Get(dbs_.cases, AsBytes(id));
   if (!v.ok() || !*v) return nullptr;
-  auto state = ParseStored<CaseState>(**v, "proj.cases");
+  auto state = LoadCase(*txn, dbs_, id, **v);
   if (!state.ok()) return nullptr;
   CaseEntry& e = cases_[id];
   e.state = std::move(state).value();
@@ -823,27 +850,26 @@ Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs) {
 }
 
 Result<StoredCase> ReadStoredCase(ledger::LogStore& log, const ProjectionDbs& dbs,
-                                  std::string_view case_id) {
+                                  std::string_view case_id,
+                                  std::optional<std::string_view> known_head) {
   CL_ASSIGN_OR_RETURN(auto txn, log.Read());
   CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.cases, AsBytes(case_id)));
   if (!v) return NotFound("no such case");
   StoredCase stored;
-  stored.bytes = std::string(AsChars(*v));
+  stored.head = std::string(AsChars(*v));
   CL_ASSIGN_OR_RETURN(auto b, txn.Get(dbs.meta, AsBytes(kBuiltToKey)));
   if (!b) return Corruption("proj.meta has no built_to");
   CL_ASSIGN_OR_RETURN(stored.built_to, DecodeBuiltTo(*b));
+  if (known_head && *known_head == stored.head) return stored;
+  CL_ASSIGN_OR_RETURN(stored.state, LoadCase(txn, dbs, case_id, *v));
   return stored;
-}
-
-Result<CaseState> ParseCaseState(std::string_view bytes) {
-  return ParseStored<CaseState>(AsBytes(bytes), "proj.cases");
 }
 
 Result<CaseSnapshot> ReadCase(ledger::LogStore& log, const ProjectionDbs& dbs,
                               std::string_view case_id) {
   CL_ASSIGN_OR_RETURN(StoredCase stored, ReadStoredCase(log, dbs, case_id));
   CaseSnapshot snap;
-  CL_ASSIGN_OR_RETURN(snap.state, ParseCaseState(stored.bytes));
+  snap.state = std::move(*stored.state);
   snap.built_to = stored.built_to;
   return snap;
 }
@@ -852,17 +878,22 @@ ledger::Keystore::LookupKey CprLookupKey(const ledger::Keystore& keys, std::stri
   return keys.LookupKeyOf(CprIndexText(cpr));
 }
 
-Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
-                       const std::function<Status(const CaseView&)>& fn) {
-  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
+Status ForEachCaseState(const ledger::Snapshot& txn, const ProjectionDbs& dbs,
+                        const std::function<Status(const CaseState&)>& fn) {
   CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.cases));
   CL_ASSIGN_OR_RETURN(auto kv, cur.First());
   while (kv) {
-    CL_ASSIGN_OR_RETURN(CaseState state, ParseCaseState(AsChars(kv->value)));
-    CL_RETURN_IF_ERROR(fn(state.Derive()));
+    CL_ASSIGN_OR_RETURN(CaseState state, LoadCase(txn, dbs, AsChars(kv->key), kv->value));
+    CL_RETURN_IF_ERROR(fn(state));
     CL_ASSIGN_OR_RETURN(kv, cur.Next());
   }
   return Status::Ok();
+}
+
+Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
+                       const std::function<Status(const CaseView&)>& fn) {
+  CL_ASSIGN_OR_RETURN(auto txn, log.Read());
+  return ForEachCaseState(txn, dbs, [&](const CaseState& s) { return fn(s.Derive()); });
 }
 
 Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,

@@ -8,7 +8,9 @@
 //                  "retention_policy" -> canonical JSON of the latest
 //                  retention.policy_set (projections/retention.h);
 //                  "erase_key/<subject>" -> "" (an erasure's key to destroy)
-//   proj.cases     case id -> canonical JSON of the CaseState
+//   proj.cases     case id -> the head of the CaseState (CaseState::HeadCanonical)
+//   proj.case_facts case id ‖ 8-byte BE seq -> canonical JSON of one effective
+//                  fact of the case (its row)
 //   proj.case_seqs case id ‖ 8-byte BE seq -> "" : every event of the case
 //                  (state facts, access records, refusals): the per-case
 //                  index that history and time travel read
@@ -47,7 +49,9 @@ namespace caseledger::projections {
 // Bumped when the projections' content or format changes: a data dir built
 // by another version is rebuilt from the log when opened.
 // "2": proj.users and proj.tokens. "3": proj.meta "retention_policy".
-inline constexpr std::string_view kProjectionVersion = "3";
+// "4": a case state is a head in proj.cases and a row per fact in
+// proj.case_facts.
+inline constexpr std::string_view kProjectionVersion = "4";
 
 // Limits for parsing the projections' own stored JSON (a long case's state
 // holds every fact, so they are wider than request limits).
@@ -56,7 +60,7 @@ ledger::JsonLimits StoredJsonLimits();
 // The projection tables of one environment (the live ledger's, or a scratch
 // one for `rebuild --compare`).
 struct ProjectionDbs {
-  ledger::Table meta, cases, case_seqs, subjects, counters, users, tokens;
+  ledger::Table meta, cases, case_facts, case_seqs, subjects, counters, users, tokens;
   // Opens every projection DB (creating them when `create`). NotFound if one
   // is absent and not created (e.g. a data dir of an older version opened
   // read-only).
@@ -215,17 +219,20 @@ struct CaseSnapshot {
 };
 Result<CaseSnapshot> ReadCase(ledger::LogStore& log, const ProjectionDbs& dbs,
                               std::string_view case_id);
-// ReadCase in two steps, for readers that keep parsed states (CaseCache):
-// the stored canonical bytes of the case's state with the built_to of the
-// same snapshot (copied; NotFound for an unknown case), and their parse
-// (Corruption for anything the projector could not have written).
+// ReadCase for readers that keep parsed states (CaseCache): the stored head
+// of the case's state (which changes with every fact folded into it, so it
+// names the version) with the built_to of the same snapshot, and the state
+// itself unless the head is `known_head` (then the caller's parse of that
+// head is current). NotFound for an unknown case; Corruption for anything the
+// projector could not have written.
 struct StoredCase {
-  std::string bytes;
+  std::string head;
+  std::optional<CaseState> state;  // unset: the head is `known_head`
   BuiltTo built_to;
 };
 Result<StoredCase> ReadStoredCase(ledger::LogStore& log, const ProjectionDbs& dbs,
-                                  std::string_view case_id);
-Result<CaseState> ParseCaseState(std::string_view bytes);
+                                  std::string_view case_id,
+                                  std::optional<std::string_view> known_head = std::nullopt);
 // The seqs of every event of the case (per-case index), ascending.
 Result<std::vector<std::uint64_t>> CaseSeqs(ledger::LogStore& log,
                                             const ProjectionDbs& dbs,
@@ -266,6 +273,10 @@ ledger::Keystore::LookupKey CprLookupKey(const ledger::Keystore& keys, std::stri
 // Stops at the first error `fn` returns.
 Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
                        const std::function<Status(const CaseView&)>& fn);
+// Calls `fn` with the stored state of every case in proj.cases of `txn`, in
+// key order. Stops at the first error `fn` returns.
+Status ForEachCaseState(const ledger::Snapshot& txn, const ProjectionDbs& dbs,
+                        const std::function<Status(const CaseState&)>& fn);
 // Every case id in proj.cases, in key (byte) order. The ids only: listings
 // that show more must filter by what the caller may read (ROL-3, ROL-12).
 Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,

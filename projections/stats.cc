@@ -23,14 +23,6 @@ constexpr std::string_view kAdvicePrefix = "advice/";
 // The intervention kinds the progression goal is about.
 constexpr std::string_view kProgressionKinds[] = {"mentor", "relatives_coach"};
 
-template <typename T>
-Result<T> ParseStored(ByteView v, std::string_view what) {
-  auto j = ledger::ParseUntrustedJson(AsChars(v), StoredJsonLimits());
-  if (!j.ok())
-    return Corruption(std::string(what) + ": " + j.status().message());
-  return T::FromJson(*j);
-}
-
 // A grouping key: a closed-list code of a clear header (source, kind,
 // recipient, basis, rule id). Anything else — empty, too long, or with a
 // character outside [A-Za-z0-9_-], so in particular any "p.*" code — reads
@@ -399,18 +391,14 @@ Result<std::vector<YearStats>> ReadStats(ledger::LogStore& log,
           " events but the log has " + std::to_string(size) +
           " (run `caseledger rebuild`)");
 
-    CL_ASSIGN_OR_RETURN(auto cases, txn.Scan(dbs.cases));
-    CL_ASSIGN_OR_RETURN(auto kv, cases.First());
-    while (kv) {
-      CL_ASSIGN_OR_RETURN(CaseState state,
-                          ParseStored<CaseState>(kv->value, "proj.cases"));
+    CL_RETURN_IF_ERROR(ForEachCaseState(txn, dbs, [&](const CaseState& state) {
       CountCase(state.Derive(), years);
-      CL_ASSIGN_OR_RETURN(kv, cases.Next());
-    }
+      return Status::Ok();
+    }));
 
     std::map<std::string, std::uint64_t> counters;
     CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.counters));
-    CL_ASSIGN_OR_RETURN(kv, cur.First());
+    CL_ASSIGN_OR_RETURN(auto kv, cur.First());
     while (kv) {
       if (kv->value.size() != 8)
         return Corruption("proj.counters: a count is not 8 bytes");

@@ -12,7 +12,9 @@
 #include "cli/commands.h"
 #include "demo/demo.h"
 #include "app/html.h"
+#include "ledger/log_store.h"
 #include "ledger/verify.h"
+#include "projections/projector.h"
 #include "tests/ledger/test_util.h"
 
 namespace caseledger::app {
@@ -34,6 +36,15 @@ void CopyFixture(const std::string& to) {
   REQUIRE(std::filesystem::is_directory(from));
   std::filesystem::copy(from, to, std::filesystem::copy_options::recursive |
                                       std::filesystem::copy_options::overwrite_existing);
+  // Its projections are of an older version: read-only, they are refused
+  // with the way out, which is what an operator does (the log is untouched).
+  auto old = OpenReadOnlyDomain(to);
+  REQUIRE_FALSE(old.ok());
+  CHECK(old.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(old.status().message().find("caseledger rebuild") != std::string::npos);
+  auto store = ledger::LogStore::Open(to, /*read_only=*/false);
+  REQUIRE(store.ok());
+  REQUIRE(projections::Rebuild(**store, (*store)->tables()).ok());
 }
 
 // The audit as `caseledger audit` builds it: read-only, no secret.

@@ -524,7 +524,7 @@ TEST_CASE("users are rebuilt, caught up and compared like the other projections"
 }
 
 TEST_CASE("projections of version 1 are rebuilt on open", "[projections][users][rebuild]") {
-  CHECK(projections::kProjectionVersion == "3");
+  CHECK(projections::kProjectionVersion == "4");
   Domain d;
   const std::string u = NewId("u");
   const std::string h = NewTokenHash();
