@@ -192,7 +192,7 @@ Status Writer::SuspendLocked(const Status& s, std::string_view during, std::size
 void Writer::Recover() {
   {
     std::unique_lock lock(mu_);
-    commit_cv_.wait(lock, [&] { return !prepared_.has_value() && !committing_; });
+    commit_cv_.wait(lock, [&] { return prepared_.empty() && !committing_; });
     recover_ = false;
   }
   // Nothing is in flight: what is on disk is all there is.
@@ -298,11 +298,11 @@ void Writer::Run() {
     std::optional<Prepared> prepared = Prepare(std::move(batch));
     batch.clear();
     if (!prepared) continue;
-    // Hand over to the committer; wait while it still holds an uncommitted
-    // batch (so at most one batch is prepared ahead of the disk).
+    // Hand over to the committer; wait while it already holds
+    // kMaxPreparedAhead uncommitted batches.
     std::unique_lock lock(mu_);
-    commit_cv_.wait(lock, [&] { return !prepared_.has_value(); });
-    prepared_ = std::move(prepared);
+    commit_cv_.wait(lock, [&] { return prepared_.size() < kMaxPreparedAhead; });
+    prepared_.push_back(std::move(*prepared));
     lock.unlock();
     commit_cv_.notify_all();
   }
@@ -315,17 +315,18 @@ void Writer::Run() {
 
 void Writer::CommitLoop() {
   for (;;) {
-    Prepared p;
+    std::vector<Prepared> parts;
     {
       std::unique_lock lock(mu_);
-      commit_cv_.wait(lock, [&] { return prepared_.has_value() || committer_stop_; });
-      if (!prepared_) return;  // stopping, nothing left
-      p = std::move(*prepared_);
-      prepared_.reset();
+      commit_cv_.wait(lock, [&] { return !prepared_.empty() || committer_stop_; });
+      if (prepared_.empty()) return;  // stopping, nothing left
+      parts.reserve(prepared_.size());
+      for (Prepared& p : prepared_) parts.push_back(std::move(p));
+      prepared_.clear();
       committing_ = true;
     }
-    commit_cv_.notify_all();  // the writer may prepare the next batch now
-    Commit(p);
+    commit_cv_.notify_all();  // the writer may prepare the next batches now
+    Commit(parts);
     {
       std::lock_guard lock(mu_);
       committing_ = false;
@@ -509,114 +510,132 @@ Status Writer::Chain(Prepared& out, const std::vector<Micros>& times,
   return Status::Ok();
 }
 
-void Writer::Commit(Prepared& p) {
+void Writer::Commit(std::vector<Prepared>& parts) {
   {
     std::lock_guard lock(mu_);
-    if (!failed_.ok()) {  // an earlier batch failed: this one was built on it
-      for (Pending* a : p.accepted) a->promise.set_value(failed_);
+    if (!failed_.ok()) {  // an earlier batch failed: these were built on it
+      for (Prepared& p : parts)
+        for (Pending* a : p.accepted) a->promise.set_value(failed_);
       return;
     }
   }
-  auto fail_all = [&](const Status& s) {
-    for (Pending* a : p.accepted) a->promise.set_value(s);
+  auto fail_from = [&](std::size_t first_part, const Status& s) {
+    for (std::size_t k = first_part; k < parts.size(); ++k)
+      for (Pending* a : parts[k].accepted) a->promise.set_value(s);
   };
   lmdb::ClearLastFailure();
-  const std::vector<std::string>& lines = p.lines;
-  const std::uint64_t first_seq = p.first_seq;
-  const auto& nodes = p.nodes;
-  // 6. One write transaction, one fsync.
+  // 6. One write transaction, one fsync, for every batch prepared meanwhile
+  // (each with its events, nodes, checkpoint and projection writes, in order).
   auto t0 = std::chrono::steady_clock::now();
   Status s = store_.env().Write([&](lmdb::WriteTxn& txn) -> Status {
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      auto key = EncodeBigEndian64(first_seq + i);
-      CL_RETURN_IF_ERROR(txn.Put(store_.events(), key, AsBytes(lines[i]),
+    for (Prepared& p : parts) {
+      for (std::size_t i = 0; i < p.lines.size(); ++i) {
+        auto key = EncodeBigEndian64(p.first_seq + i);
+        CL_RETURN_IF_ERROR(txn.Put(store_.events(), key, AsBytes(p.lines[i]),
+                                   lmdb::PutMode::kAppend));
+      }
+      for (const auto& [id, digest] : p.nodes) {
+        auto key = NodeKey(id);
+        CL_RETURN_IF_ERROR(txn.Put(store_.nodes(), key, digest.view(), lmdb::PutMode::kAppend));
+      }
+      auto key = EncodeBigEndian64(p.size);
+      CL_RETURN_IF_ERROR(txn.Put(store_.checkpoints(), key, AsBytes(p.note),
                                  lmdb::PutMode::kAppend));
-    }
-    for (const auto& [id, digest] : nodes) {
-      auto key = NodeKey(id);
-      CL_RETURN_IF_ERROR(txn.Put(store_.nodes(), key, digest.view(), lmdb::PutMode::kAppend));
-    }
-    auto key = EncodeBigEndian64(p.size);
-    CL_RETURN_IF_ERROR(txn.Put(store_.checkpoints(), key, AsBytes(p.note),
-                               lmdb::PutMode::kAppend));
-    if (p.hook_writes) {
-      TableWrites writes(txn);
-      return p.hook_writes(writes);
+      if (p.hook_writes) {
+        TableWrites writes(txn);
+        CL_RETURN_IF_ERROR(p.hook_writes(writes));
+      }
     }
     return Status::Ok();
   });
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::steady_clock::now() - t0)
                     .count();
+  std::size_t events = 0;
+  for (const Prepared& p : parts) events += p.lines.size();
   if (!s.ok()) {
-    std::size_t bytes = p.note.size() + nodes.size() * 41;
-    for (const std::string& line : lines) bytes += line.size();
+    std::size_t bytes = 0;
+    for (const Prepared& p : parts) {
+      bytes += p.note.size() + p.nodes.size() * 41;
+      for (const std::string& line : p.lines) bytes += line.size();
+    }
     Status answer;
     {
       std::lock_guard lock(mu_);
-      answer = SuspendLocked(s, "commit", lines.size(), bytes);
+      answer = SuspendLocked(s, "commit", events, bytes);
     }
     cv_.notify_all();
-    fail_all(answer);
+    fail_from(0, answer);
     return;
   }
 
-  // 7. Durable here. A leader acknowledges only what a follower holds too.
+  // 7. Durable here. A leader acknowledges only what a follower holds too:
+  // each batch is replicated in order, and one that is not stops the writer
+  // with it and every batch after it unacknowledged.
+  std::size_t durable = parts.size();
+  Status not_replicated;
   if (options_.replicate) {
-    Status r = options_.replicate(first_seq, lines, p.note);
-    if (!r.ok()) {
-      Status answer = Unavailable(
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      Status r = options_.replicate(parts[k].first_seq, parts[k].lines, parts[k].note);
+      if (r.ok()) continue;
+      durable = k;
+      not_replicated = Unavailable(
           "not acknowledged: the write could not be replicated (" + r.message() +
           "); retry it, the cluster's leader answers");
-      {
-        std::lock_guard lock(mu_);
-        if (health_.state != WriterHealth::State::kFailed) {
-          health_.state = WriterHealth::State::kFailed;
-          health_.reason = "not-replicated";
-          health_.op.clear();
-          health_.cause.clear();
-          health_.since = NowMicros();
-          failed_ = answer;
-          for (Pending& q : queue_) q.promise.set_value(failed_);
-          queue_.clear();
-          Log("writer state=failed reason=not-replicated status=" +
-              std::string(StatusCodeName(r.code())) + " unacknowledged_from=" +
-              std::to_string(first_seq) + " log_size=" + std::to_string(p.size) +
-              " writes=stopped");
-        }
+      std::lock_guard lock(mu_);
+      if (health_.state != WriterHealth::State::kFailed) {
+        health_.state = WriterHealth::State::kFailed;
+        health_.reason = "not-replicated";
+        health_.op.clear();
+        health_.cause.clear();
+        health_.since = NowMicros();
+        failed_ = not_replicated;
+        for (Pending& q : queue_) q.promise.set_value(failed_);
+        queue_.clear();
+        Log("writer state=failed reason=not-replicated status=" +
+            std::string(StatusCodeName(r.code())) + " unacknowledged_from=" +
+            std::to_string(parts[k].first_seq) + " log_size=" +
+            std::to_string(parts.back().size) + " writes=stopped");
       }
-      cv_.notify_all();
-      fail_all(answer);
-      return;
+      break;
     }
   }
   // Publish the new state and acknowledge.
-  if (hook_) hook_->Committed(p.size);
-  size_ = p.size;
-  last_time_published_ = p.last_time;
-  {
+  if (durable > 0) {
+    const Prepared& last = parts[durable - 1];
+    if (hook_) hook_->Committed(last.size);
+    size_ = last.size;
+    last_time_published_ = last.last_time;
+    std::size_t acked = 0;
+    for (std::size_t k = 0; k < durable; ++k) acked += parts[k].accepted.size();
     std::lock_guard lock(mu_);
-    stats_.events += p.accepted.size();
+    stats_.events += acked;
     stats_.batches += 1;
     stats_.commit_micros += static_cast<std::uint64_t>(micros);
     for (std::size_t b = 0; b < stats_.batch_sizes.size(); ++b) {
-      if (p.accepted.size() <= WriterStats::kBatchSizeBounds[b])
-        ++stats_.batch_sizes[b];
+      if (acked <= WriterStats::kBatchSizeBounds[b]) ++stats_.batch_sizes[b];
       if (static_cast<std::uint64_t>(micros) <= WriterStats::kCommitMicrosBounds[b])
         ++stats_.commit_durations[b];
     }
   }
-  for (std::size_t i = 0; i < p.accepted.size(); ++i) {
-    Appended a;
-    a.seq = first_seq + i;
-    a.time = std::move(p.time_texts[i]);
-    a.tree_size = p.size;
-    a.checkpoint = p.note;
-    if (!p.accepted[i]->refusal.ok()) {
-      p.accepted[i]->promise.set_value(p.accepted[i]->refusal);
-      continue;
+  for (std::size_t k = 0; k < durable; ++k) {
+    Prepared& p = parts[k];
+    for (std::size_t i = 0; i < p.accepted.size(); ++i) {
+      Appended a;
+      a.seq = p.first_seq + i;
+      a.time = std::move(p.time_texts[i]);
+      a.tree_size = p.size;
+      a.checkpoint = p.note;
+      if (!p.accepted[i]->refusal.ok()) {
+        p.accepted[i]->promise.set_value(p.accepted[i]->refusal);
+        continue;
+      }
+      p.accepted[i]->promise.set_value(std::move(a));
     }
-    p.accepted[i]->promise.set_value(std::move(a));
+  }
+  if (durable < parts.size()) {
+    cv_.notify_all();
+    fail_from(durable, not_replicated);
   }
 }
 

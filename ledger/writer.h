@@ -6,7 +6,10 @@
 // checkpoint in ONE LMDB write transaction (one fsync). Only after that commit
 // is every command of the batch acknowledged. Preparing and committing are
 // pipelined: a committer thread commits batch k while the writer thread
-// prepares batch k+1 on top of it; commits happen in order.
+// prepares the batches after it on top of it (up to kMaxPreparedAhead); the
+// committer then commits every batch prepared meanwhile in one transaction
+// (one fsync), each with its own checkpoint, in order. So a command that
+// arrives during a commit waits for the next commit, not the one after.
 //
 // A failed commit (or a failure to store a batch's data keys) stops writes:
 // the failed batch and everything queued are answered with the failure and
@@ -93,7 +96,7 @@ std::string_view StateName(WriterHealth::State s);
 // projections (DESIGN §2: validated against current state, projection updates
 // in the same write transaction as the events). Check, Apply and TakeWrites
 // run on the writer thread, in seq order, against state that includes every
-// prepared batch (possibly one batch ahead of the disk); the functions
+// prepared batch (possibly a few batches ahead of the disk); the functions
 // TakeWrites returns run on the committer thread. If a batch fails, no later
 // batch is built on the state ahead of the disk: the writer stops, or rewinds
 // the hook to the disk (Rewind) before it writes again.
@@ -252,7 +255,8 @@ class Writer {
   // A batch failed after its commands were applied to the hook: suspends
   // writes and answers each accepted command.
   void FailPrepared(const std::vector<Pending*>& accepted, const Status& s);
-  void Commit(Prepared& p);
+  // Commits `parts` (consecutive prepared batches) in one transaction.
+  void Commit(std::vector<Prepared>& parts);
   // The tree, size and time of the last event as stored, checked against the
   // latest checkpoint (writer thread, or Start).
   Status LoadTip();
@@ -292,7 +296,9 @@ class Writer {
   std::size_t probe_bytes_ = 0;
   WriterHealth health_;
   WriterStats stats_;
-  std::optional<Prepared> prepared_;  // handed from writer to committer (mu_)
+  // Batches prepared ahead of the disk at most, waiting for the committer.
+  static constexpr std::size_t kMaxPreparedAhead = 4;
+  std::deque<Prepared> prepared_;  // handed from writer to committer (mu_)
   std::condition_variable commit_cv_;
   bool committer_stop_ = false;
   std::thread thread_;
