@@ -42,6 +42,7 @@ Json Integrity(ledger::LogStore& store, const crypto::NoteVerifier& verifier,
   Json out = Json::object();
   ledger::VerifyOptions vo;
   vo.threads = o.threads;
+  vo.progress = o.progress;
   auto v = ledger::VerifyLogStore(store, verifier, vo);
   if (!v.ok()) {
     out["verified"] = false;

@@ -29,6 +29,7 @@
 #include <string>
 
 #include "app/witnessing.h"
+#include "base/progress.h"
 #include "base/result.h"
 #include "crypto/note.h"
 #include "crypto/sha256.h"
@@ -50,6 +51,8 @@ struct AuditOptions {
   };
   std::optional<Previous> previous;
   unsigned threads = 0;  // for the verify; 0 = all cores
+  // Set: the verify's progress (ledger::VerifyOptions::progress).
+  ProgressFn progress;
   // The node's witnesses (docs/witnessing.md): integrity.witnessing reports
   // the newest checkpoint with a quorum and raises FLAG-WITNESS when the log
   // has gone without one for longer than the configured alarm.

@@ -25,11 +25,13 @@ Result<ReadOnlyDomain> OpenReadOnlyDomain(const std::string& dir) {
 }
 
 Result<std::unique_ptr<DomainLedger>> DomainLedger::Open(const std::string& dir,
-                                                        ledger::LedgerOptions options) {
+                                                        ledger::LedgerOptions options,
+                                                        const ProgressFn& progress) {
   projections::Projector* projector = nullptr;
-  options.make_hook = [&projector](ledger::LogStore& store, ledger::Keystore& keys)
+  options.make_hook = [&projector, &progress](ledger::LogStore& store, ledger::Keystore& keys)
       -> Result<std::unique_ptr<ledger::WriteHook>> {
-    CL_ASSIGN_OR_RETURN(auto p, projections::Projector::Open(store, store.tables(), &keys));
+    CL_ASSIGN_OR_RETURN(auto p,
+                        projections::Projector::Open(store, store.tables(), &keys, progress));
     projector = p.get();
     return std::unique_ptr<ledger::WriteHook>(std::move(p));
   };

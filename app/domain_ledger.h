@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "base/progress.h"
 #include "base/result.h"
 #include "ledger/ledger.h"
 #include "projections/projector.h"
@@ -19,9 +20,11 @@ class DomainLedger {
  public:
   // Opens `dir` (ledger::Ledger::Open with the Projector as the writer's
   // hook; `options.make_hook` is replaced). Unavailable if another process
-  // owns the data dir.
+  // owns the data dir. `progress`: the projections' rebuild or catch-up
+  // while opening (Projector::Open).
   static Result<std::unique_ptr<DomainLedger>> Open(const std::string& dir,
-                                                    ledger::LedgerOptions options = {});
+                                                    ledger::LedgerOptions options = {},
+                                                    const ProgressFn& progress = {});
 
   ledger::Ledger& ledger() { return *ledger_; }
   projections::Projector& projector() { return *projector_; }
@@ -51,8 +54,8 @@ Result<ReadOnlyDomain> OpenReadOnlyDomain(const std::string& dir);
 
 // DomainLedger::Open, by its older name.
 inline Result<std::unique_ptr<DomainLedger>> OpenDomainLedger(
-    const std::string& dir, ledger::LedgerOptions options = {}) {
-  return DomainLedger::Open(dir, std::move(options));
+    const std::string& dir, ledger::LedgerOptions options = {}, const ProgressFn& progress = {}) {
+  return DomainLedger::Open(dir, std::move(options), progress);
 }
 
 }  // namespace caseledger::app

@@ -42,21 +42,29 @@ Result<std::string> RetentionActor(ledger::LogStore& log, const projections::Pro
 
 Result<RetentionRun> RunRetention(ledger::Ledger& ledger, const projections::ProjectionDbs& dbs,
                                   const std::string& actor, ledger::Micros now,
-                                  ledger::Micros soon_window) {
+                                  ledger::Micros soon_window, const ProgressFn& progress) {
   RetentionRun run;
   CL_ASSIGN_OR_RETURN(run.plan, projections::PlanRetention(ledger.store(), dbs, now, soon_window));
+  const std::uint64_t due = run.plan.due.size();
+  auto report = [&] {
+    if (progress) progress(run.erased.size() + run.failed.size(), due);
+  };
+  report();
   for (const auto& s : run.plan.due) {
     auto c = ErasureCommand(ledger.keys(), actor, "dpo", s.subject, s.reason);
     if (!c.ok()) {
       run.failed.push_back({s.subject, c.status().ToString()});
+      report();
       continue;
     }
     auto r = ledger.writer().Submit(std::move(*c)).get();
     if (!r.ok()) {
       run.failed.push_back({s.subject, r.status().ToString()});
+      report();
       continue;
     }
     run.erased.push_back({s.subject, s.reason, r->seq});
+    report();
   }
   return run;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/progress.h"
 #include "base/result.h"
 #include "ledger/ledger.h"
 #include "projections/retention.h"
@@ -34,9 +35,13 @@ inline constexpr ledger::Micros kRetentionSoonWindow = ledger::Micros{30} * 8640
 // Plans as of `now` and erases what is due, for the DPO `actor`. A subject
 // the policy engine refuses at that moment (e.g. a legal hold set since the
 // plan) is listed as failed with the reason, and the run goes on.
+// `progress`, if set, is called once planned and after each subject with
+// the subjects done (erased or failed) and the subjects due
+// (base/progress.h).
 Result<RetentionRun> RunRetention(ledger::Ledger& ledger, const projections::ProjectionDbs& dbs,
                                   const std::string& actor, ledger::Micros now,
-                                  ledger::Micros soon_window = kRetentionSoonWindow);
+                                  ledger::Micros soon_window = kRetentionSoonWindow,
+                                  const ProgressFn& progress = {});
 
 // The report: canonical-ready JSON, and a few readable lines.
 Json RetentionRunJson(const RetentionRun& run);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "app/audit.h"
+#include "base/progress.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "app/html.h"
@@ -122,7 +123,7 @@ void PrintSummary(std::ostream& out, const Json& r) {
 
 int CmdAudit(const std::string& dir, ReportFormat format,
              const std::optional<std::string>& previous_file, const std::string& out,
-             const WitnessArgs& witnesses) {
+             const WitnessArgs& witnesses, bool quiet) {
   auto policy = ResolveWitnesses(witnesses);
   if (!policy.ok()) return WitnessUsage(policy.status());
   auto domain = app::OpenReadOnlyDomain(dir);
@@ -144,8 +145,15 @@ int CmdAudit(const std::string& dir, ReportFormat format,
     if (!prev.ok()) return Fail(prev.status());
     o.previous = *prev;
   }
+  // The verify of the log is the long part: its events are the progress.
+  ProgressLine progress("audit", 0, ProgressLine::ForStderr(quiet));
+  o.progress = progress.Fn();
   auto report = app::BuildAudit(store, *verifier, *erasures, dbs, o);
-  if (!report.ok()) return Fail(report.status());
+  if (!report.ok()) {
+    progress.Clear();
+    return Fail(report.status());
+  }
+  progress.Finish();
   const Json& in = (*report)["integrity"];
   std::string text = ReportText(format, *report, app::AuditHtml, PrintSummary);
   // The cosignatures of the latest stored checkpoint, the one the audit

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "app/disclosure_evidence.h"
+#include "base/progress.h"
 #include "cli/exit_codes.h"
 #include "ledger/bundle.h"
 #include "ledger/evidence.h"
@@ -60,9 +61,15 @@ int CmdInit(const std::string& dir, const std::string& origin) {
   return kExitOk;
 }
 
-int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool legacy) {
+int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool legacy,
+              bool quiet, std::uint64_t in_bytes) {
   auto ledger = app::OpenDomainLedger(dir);
   if (!ledger.ok()) return Fail(ledger.status());
+  // Of the input's bytes when its size is known, else of the events stored;
+  // none with --acks (the acks are the progress).
+  ProgressLine progress("import", in_bytes,
+                        ProgressLine::ForStderr(quiet || print_acks, in_bytes > 0 ? "bytes" : "events"));
+  std::uint64_t bytes_read = 0;
   ledger::Writer& writer = (*ledger)->writer();
   const ledger::JsonLimits limits;
   ledger::Micros last_time = writer.last_time();
@@ -84,12 +91,14 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool le
       if (r.status().code() == StatusCode::kPolicyRefused) {
         // Recorded as a policy.refused event; the import goes on, as the
         // server answers 422 and takes the next request.
+        progress.Clear();
         std::cerr << "caseledger import: line " << f.line << ": refused: "
                   << r.status().message() << "\n";
         ++refused;
         continue;
       }
       if (!r.ok()) {
+        progress.Clear();
         std::cerr << "caseledger import: line " << f.line << ": "
                   << r.status().ToString() << "\n";
         failed = r.status();
@@ -107,6 +116,8 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool le
     LineRead lr = ReadLineLimited(in, line, limits.max_bytes);
     if (lr == LineRead::kEof) break;
     ++line_no;
+    bytes_read += line.size() + 1;
+    if (line_no % 1024 == 0) progress.Update(in_bytes > 0 ? bytes_read : imported);
     if (lr == LineRead::kTooLong) {
       bad = InvalidArgument("line longer than " +
                             std::to_string(limits.max_bytes) + " bytes");
@@ -141,6 +152,8 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool le
     if (!drain(1024)) return ExitCodeFor(failed);
   }
   if (!drain(0)) return ExitCodeFor(failed);
+  progress.Update(in_bytes > 0 ? (bad.ok() ? in_bytes : std::min(bytes_read, in_bytes)) : imported);
+  progress.Finish();
   if (!bad.ok()) {
     std::cerr << "caseledger import: line " << line_no << ": " << bad.ToString()
               << "\n"
@@ -161,12 +174,18 @@ int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool le
 }
 
 int CmdVerify(const std::string& dir, bool json, unsigned threads,
-              const std::optional<std::string>& trusted_key) {
+              const std::optional<std::string>& trusted_key, bool quiet) {
   ledger::VerifyOptions opts;
   opts.threads = threads;
   opts.trusted_key = trusted_key;
+  ProgressLine progress("verify", 0, ProgressLine::ForStderr(quiet));
+  opts.progress = progress.Fn();
   auto r = ledger::VerifyLedger(dir, opts);
-  if (!r.ok()) return Fail(r.status());
+  if (!r.ok()) {
+    progress.Clear();
+    return Fail(r.status());
+  }
+  progress.Finish();
   if (json) {
     Json j{
         {"ok", r->ok}, {"events", r->events}, {"checkpoints", r->checkpoints}};
@@ -234,9 +253,15 @@ int CmdProveConsistency(const std::string& dir, std::uint64_t from,
   return kExitOk;
 }
 
-int CmdExportBundle(const std::string& dir, const std::string& out, bool unwitnessed) {
-  auto r = ledger::ExportBundle(dir, out, unwitnessed);
-  if (!r.ok()) return Fail(r.status());
+int CmdExportBundle(const std::string& dir, const std::string& out, bool unwitnessed,
+                    bool quiet) {
+  ProgressLine progress("export-bundle", 0, ProgressLine::ForStderr(quiet));
+  auto r = ledger::ExportBundle(dir, out, unwitnessed, progress.Fn());
+  if (!r.ok()) {
+    progress.Clear();
+    return Fail(r.status());
+  }
+  progress.Finish();
   std::cout << "exported " << r->events << " events and the checkpoint of size "
             << r->checkpoint_size;
   if (r->cosignatures > 0) std::cout << " with " << r->cosignatures << " witness cosignatures";
@@ -533,17 +558,27 @@ int CmdVerifyBundle(const std::string& bundle,
 
 namespace caseledger::cli {
 
-int CmdRebuild(const std::string& dir, bool compare) {
+int CmdRebuild(const std::string& dir, bool compare, bool quiet) {
   auto l = ledger::Ledger::Open(dir);  // owns the data dir while rebuilding
   if (!l.ok()) return Fail(l.status());
   ledger::LogStore& store = (*l)->store();
+  ProgressLine progress("rebuild", 0, ProgressLine::ForStderr(quiet));
+  // The final line before the result, or the line erased before an error.
+  auto rebuilt = [&progress](const Result<std::uint64_t>& n) {
+    if (n.ok()) {
+      progress.Finish();
+    } else {
+      progress.Clear();
+    }
+  };
   const auto t0 = std::chrono::steady_clock::now();
   auto seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
         .count();
   };
   if (!compare) {
-    auto n = projections::Rebuild(store, store.tables());
+    auto n = projections::Rebuild(store, store.tables(), nullptr, progress.Fn());
+    rebuilt(n);
     if (!n.ok()) return Fail(n.status());
     const double s = seconds();
     std::cout << "rebuilt the projections from " << *n << " events in " << s
@@ -560,7 +595,8 @@ int CmdRebuild(const std::string& dir, bool compare) {
   {
     auto tables = ledger::Tables::OpenScratch(scratch);  // thrown away
     if (!tables.ok()) return Fail(tables.status());
-    auto n = projections::Rebuild(store, **tables);
+    auto n = projections::Rebuild(store, **tables, nullptr, progress.Fn());
+    rebuilt(n);
     if (!n.ok()) return Fail(n.status());
     auto diff = projections::CompareProjections(store.tables(), **tables);
     if (!diff.ok()) return Fail(diff.status());

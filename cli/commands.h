@@ -1,6 +1,9 @@
 // The CLI's subcommands as functions (argument parsing lives in main.cc).
 // Each prints what it did to stdout, problems to stderr (never personal data),
-// and returns the process exit code (cli/exit_codes.h).
+// and returns the process exit code (cli/exit_codes.h). The long ones (verify,
+// rebuild, import, keys rotate, audit, demo, export-bundle) show a progress
+// line on stderr when it is a terminal, unless `quiet` (base/progress.h;
+// docs/cli.md "Progress"): what they print otherwise is the same either way.
 #pragma once
 
 #include <cstdint>
@@ -54,7 +57,7 @@ std::string ReportText(ReportFormat format, const Json& doc,
 // --json and --html (the documents stay as documented).
 int CmdAudit(const std::string& dir, ReportFormat format,
              const std::optional<std::string>& previous_file, const std::string& out = "",
-             const WitnessArgs& witnesses = {});
+             const WitnessArgs& witnesses = {}, bool quiet = false);
 // `caseledger history`: the case's events with their verification status
 // (app/history.h) as a summary, JSON or HTML, to stdout or `out`. Exit 0 if
 // every event's signature is valid and it is included in the latest signed
@@ -72,15 +75,19 @@ int CmdDisclosures(const std::string& dir, ReportFormat format, const std::strin
 // Reads JSON-lines commands from `in`; stops at the first bad line. With
 // `legacy`, the lines are history migrated from another case system
 // (projections::CommandOrigin::legacy_import; docs/formats/import.md).
-int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool legacy = false);
+// `in_bytes`: the size of `in` if known (a file), the progress line's total
+// (else it counts events); `print_acks` shows no progress line.
+int CmdImport(const std::string& dir, std::istream& in, bool print_acks, bool legacy = false,
+              bool quiet = false, std::uint64_t in_bytes = 0);
 int CmdVerify(const std::string& dir, bool json, unsigned threads,
-              const std::optional<std::string>& trusted_key = std::nullopt);
+              const std::optional<std::string>& trusted_key = std::nullopt, bool quiet = false);
 int CmdCheckpoint(const std::string& dir);
 int CmdProveInclusion(const std::string& dir, std::uint64_t seq,
                       std::optional<std::uint64_t> size);
 int CmdProveConsistency(const std::string& dir, std::uint64_t from,
                         std::optional<std::uint64_t> to);
-int CmdExportBundle(const std::string& dir, const std::string& out, bool unwitnessed = false);
+int CmdExportBundle(const std::string& dir, const std::string& out, bool unwitnessed = false,
+                    bool quiet = false);
 // Verifies a bundle (ledger::VerifyBundle) and then, with `witnesses`, the
 // cosignatures of its checkpoint.txt: exit 0 verified, 1 tampered (also: an
 // invalid cosignature of a given witness), 2 incomplete, 3 unknown key, 4 no
@@ -148,7 +155,7 @@ int ReportWitnesses(const WitnessPolicy& policy, const std::string& dir, const J
 // Rebuilds every projection from the log; with `compare`, rebuilds into a
 // scratch environment and reports any difference from the live projections
 // (exit 1 if there is one).
-int CmdRebuild(const std::string& dir, bool compare);
+int CmdRebuild(const std::string& dir, bool compare, bool quiet = false);
 // Prints the statistics per year (DESIGN §8, docs/statistics.md) of every
 // year, or of `year`, from the projections of a data dir opened read-only:
 // one table per year, one canonical JSON line, or an HTML page (to `out` if
@@ -158,7 +165,7 @@ int CmdStats(const std::string& dir, std::optional<int> year, ReportFormat forma
              const std::string& out = "");
 // Creates (if needed) and fills a data dir with a synthetic history, then
 // verifies it.
-int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed);
+int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed, bool quiet = false);
 
 // The user registry (cli/user_command.cc): users, roles, tokens and
 // revocations are events. The operator acts for a DPO: `by`, or the first
@@ -178,7 +185,7 @@ int CmdUserList(const std::string& dir);
 
 // `caseledger keys rotate`: Keystore::Rotate under the data dir's lock; prints
 // the epochs, the keys re-wrapped, the erasures made final and the file sizes.
-int CmdKeysRotate(const std::string& dir);
+int CmdKeysRotate(const std::string& dir, bool quiet = false);
 
 // `caseledger erase`: appends subject.erased for a DPO (`by`, or the first
 // active one); the subject's data key is destroyed once it is durable.

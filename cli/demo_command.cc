@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/progress.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "demo/demo.h"
@@ -61,8 +62,9 @@ struct Written {
 // Submits the plan's commands, pipelined: at most a window of commands in
 // flight (the writer's queue is bounded); results come back in submission
 // order. Each answer must be what the plan says: accepted at its planned seq,
-// or refused with its planned rule.
-Written WritePlan(ledger::Writer& writer, demo::DemoPlan& plan, const PlanIndex& index) {
+// or refused with its planned rule. `progress`: the commands settled.
+Written WritePlan(ledger::Writer& writer, demo::DemoPlan& plan, const PlanIndex& index,
+                  ProgressLine& progress) {
   struct InFlight {
     std::size_t index;
     std::future<Result<ledger::Appended>> result;
@@ -109,6 +111,7 @@ Written WritePlan(ledger::Writer& writer, demo::DemoPlan& plan, const PlanIndex&
   for (std::size_t i = 0; i < plan.commands.size() && w.failed.ok(); ++i) {
     in_flight.push_back({i, writer.Submit(std::move(plan.commands[i]))});
     w.failed = drain(4096);
+    if (i % 1024 == 0) progress.Update(w.accepted + w.refused);  // settled
   }
   if (w.failed.ok()) w.failed = drain(0);
   if (w.failed.ok() && w.refused != plan.refusals.size())
@@ -162,7 +165,7 @@ void PrintReport(const demo::DemoPlan& plan, const PlanIndex& index, const Writt
 
 }  // namespace
 
-int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed) {
+int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed, bool quiet) {
   if (!ledger::LogStore::Open(dir, true).ok()) {
     if (int rc = CmdInit(dir, "demo.caseledger.invalid/copenhagen"); rc != kExitOk) return rc;
   }
@@ -185,11 +188,15 @@ int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed) {
             << Date(now) << " in " << std::fixed << std::setprecision(2)
             << Seconds(t_write - t_plan) << " s\n";
   const PlanIndex index(plan);
-  const Written w = WritePlan(writer, plan, index);
+  ProgressLine progress("demo", plan.commands.size(), ProgressLine::ForStderr(quiet));
+  const Written w = WritePlan(writer, plan, index, progress);
   if (!w.failed.ok()) {
+    progress.Clear();
     PrintFailure(w, index);
     return ExitCodeFor(w.failed);
   }
+  progress.Update(plan.commands.size());
+  progress.Finish();
   const auto t_done = Clock::now();
   const auto stats = writer.stats();
   const std::uint64_t appended = writer.size() - before;
@@ -202,7 +209,7 @@ int CmdDemo(const std::string& dir, std::uint64_t cases, std::uint64_t seed) {
   PrintReport(plan, index, w);
   l->reset();
   std::cout << "verifying the whole log...\n" << std::flush;
-  return CmdVerify(dir, false, 0);
+  return CmdVerify(dir, false, 0, std::nullopt, quiet);
 }
 
 }  // namespace caseledger::cli

@@ -5,15 +5,21 @@
 // data dir's lock: run it while the server is stopped.
 #include <iostream>
 
+#include "base/progress.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "ledger/ledger.h"
 
 namespace caseledger::cli {
 
-int CmdKeysRotate(const std::string& dir) {
-  auto r = ledger::RotateKeys(dir);
-  if (!r.ok()) return Fail(r.status());
+int CmdKeysRotate(const std::string& dir, bool quiet) {
+  ProgressLine progress("keys rotate", 0, ProgressLine::ForStderr(quiet, "keys"));
+  auto r = ledger::RotateKeys(dir, progress.Fn());
+  if (!r.ok()) {
+    progress.Clear();
+    return Fail(r.status());
+  }
+  progress.Finish();
   std::cout << "keystore rotated: KEK epoch " << r->old_epoch << " -> " << r->new_epoch
             << "; " << r->rewrapped << " live data keys re-wrapped; " << r->made_final
             << " erasures made final; keystore file " << r->file_bytes_before << " -> "

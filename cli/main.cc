@@ -4,6 +4,9 @@
 // Each verb group registers its subcommands (in the order `--help` lists
 // them) and, as each one's CLI11 callback, what it runs: the callback runs
 // once parsing has succeeded and sets `run`, which main then calls.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -77,6 +80,8 @@ struct Args {
   std::string user_id;
   std::optional<std::string> token_user;
   std::optional<std::string> token_role;
+  // user token: print "<user> <token>" only; the long commands (AddQuiet):
+  // no progress line.
   bool quiet = false;
 };
 
@@ -103,6 +108,20 @@ void AddWitnessOptions(CLI::App* cmd, Args& a) {
                   "(default: all given; exit 4 if fewer did)");
 }
 
+// --quiet/-q of the long commands: no progress line on stderr, which is
+// shown only when stderr is a terminal (base/progress.h; docs/cli.md
+// "Progress").
+void AddQuiet(CLI::App* cmd, Args& a) {
+  cmd->add_flag("-q,--quiet", a.quiet, "no progress line on stderr (shown only on a terminal)");
+}
+
+// The size of stdin if it is a regular file, else 0.
+std::uint64_t StdinBytes() {
+  struct stat st {};
+  if (::fstat(STDIN_FILENO, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return 0;
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
 int Usage(const char* message) {
   std::cerr << message << "\n";
   return kExitUsage;
@@ -122,7 +141,10 @@ void AddLogVerbs(CLI::App& app, Args& a, Run& run) {
   import->add_flag("--legacy", a.legacy,
                    "migrated history: keep disclosure steps with h.legacy_ref as they "
                    "happened, for the disclosure register to report");
-  OnParsed(import, run, [&a] { return CmdImport(a.dir, std::cin, a.acks, a.legacy); });
+  AddQuiet(import, a);
+  OnParsed(import, run, [&a] {
+    return CmdImport(a.dir, std::cin, a.acks, a.legacy, a.quiet, StdinBytes());
+  });
 
   auto* verify = app.add_subcommand(
       "verify", "verify the whole log: leaves, signatures, prev, nodes, checkpoints");
@@ -130,7 +152,9 @@ void AddLogVerbs(CLI::App& app, Args& a, Run& run) {
   verify->add_flag("--json", a.json, "print the report as JSON");
   verify->add_option("--threads", a.threads, "threads (0 = all cores)");
   verify->add_option("--key", a.verify_key, "trusted verifier key (default: <data>/ledger.pub)");
-  OnParsed(verify, run, [&a] { return CmdVerify(a.dir, a.json, a.threads, a.verify_key); });
+  AddQuiet(verify, a);
+  OnParsed(verify, run,
+           [&a] { return CmdVerify(a.dir, a.json, a.threads, a.verify_key, a.quiet); });
 
   auto* checkpoint =
       app.add_subcommand("checkpoint", "print the latest signed checkpoint (C2SP note)");
@@ -162,7 +186,9 @@ void AddOfflineVerbs(CLI::App& app, Args& a, Run& run) {
   export_bundle->add_flag("--unwitnessed", a.unwitnessed,
                           "cut at the latest checkpoint even when a newer witnessed one is missing "
                           "(default: the newest checkpoint with the witness quorum, if any)");
-  OnParsed(export_bundle, run, [&a] { return CmdExportBundle(a.dir, a.out, a.unwitnessed); });
+  AddQuiet(export_bundle, a);
+  OnParsed(export_bundle, run,
+           [&a] { return CmdExportBundle(a.dir, a.out, a.unwitnessed, a.quiet); });
 
   auto* verify_bundle = app.add_subcommand("verify-bundle",
                                            "verify an audit bundle offline; exit 0 verified, 1 "
@@ -211,9 +237,10 @@ void AddDataVerbs(CLI::App& app, Args& a, Run& run) {
   AddData(demo, a);
   demo->add_option("--cases", a.cases, "number of concerns (cases opened) over 5 years");
   demo->add_option("--seed", a.seed, "random seed");
+  AddQuiet(demo, a);
   OnParsed(demo, run, [&a] {
     ::setenv(ledger::kDemoEnv, "1", 1);  // `demo` writes a demo data set
-    return CmdDemo(a.dir, a.cases, a.seed);
+    return CmdDemo(a.dir, a.cases, a.seed, a.quiet);
   });
 
   auto* rebuild = app.add_subcommand("rebuild", "rebuild every projection from the log");
@@ -221,7 +248,8 @@ void AddDataVerbs(CLI::App& app, Args& a, Run& run) {
   rebuild->add_flag("--compare", a.compare,
                     "rebuild into a scratch area and report any difference "
                     "from the live projections (exit 1 if any)");
-  OnParsed(rebuild, run, [&a] { return CmdRebuild(a.dir, a.compare); });
+  AddQuiet(rebuild, a);
+  OnParsed(rebuild, run, [&a] { return CmdRebuild(a.dir, a.compare, a.quiet); });
 }
 
 // stats, disclosures, audit, history: text, --json or --html, to stdout or
@@ -260,8 +288,9 @@ void AddReportVerbs(CLI::App& app, Args& a, Run& run) {
   audit->add_option("--previous-checkpoint", a.previous_checkpoint,
                     "the previous audit's signed checkpoint note: prove the log still extends it");
   AddWitnessOptions(audit, a);
+  AddQuiet(audit, a);
   OnParsed(audit, run, [&a, format] {
-    return CmdAudit(a.dir, format(), a.previous_checkpoint, a.report_out, a.witnesses);
+    return CmdAudit(a.dir, format(), a.previous_checkpoint, a.report_out, a.witnesses, a.quiet);
   });
 
   auto* history = app.add_subcommand(
@@ -305,7 +334,8 @@ void AddOperationVerbs(CLI::App& app, Args& a, Run& run) {
   auto* rotate = keys->add_subcommand(
       "rotate", "re-wrap every live data key under a new KEK, destroy the old one, compact");
   AddData(rotate, a);
-  OnParsed(rotate, run, [&a] { return CmdKeysRotate(a.dir); });
+  AddQuiet(rotate, a);
+  OnParsed(rotate, run, [&a] { return CmdKeysRotate(a.dir, a.quiet); });
 
   auto* erase = app.add_subcommand(
       "erase", "erase a subject: subject.erased, then its data key is destroyed (crypto-shredding)");

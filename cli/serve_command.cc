@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "app/retention.h"
+#include "base/progress_board.h"
 #include "cluster/node.h"
 #include "http/client.h"
 #include "http/server.h"
@@ -46,10 +47,12 @@ Result<std::pair<std::string, std::uint16_t>> ParseListen(const std::string& lis
 // The server's retention task: runs RetentionRun on its own thread, first
 // after min(60 s, every), then every `every`, until stopped. Logs counts only
 // (no subject ids: the report is for the DPO, through `retention run`).
+// `progress` (may be empty): each run's subjects done of those due.
 class RetentionTask {
  public:
-  RetentionTask(ledger::Ledger& ledger, projections::ProjectionDbs dbs, std::chrono::seconds every)
-      : ledger_(ledger), dbs_(dbs), every_(every) {
+  RetentionTask(ledger::Ledger& ledger, projections::ProjectionDbs dbs, std::chrono::seconds every,
+                ProgressFn progress)
+      : ledger_(ledger), dbs_(dbs), every_(every), progress_(std::move(progress)) {
     if (every_.count() > 0) thread_ = std::thread([this] { Loop(); });
   }
   ~RetentionTask() { Stop(); }
@@ -82,7 +85,8 @@ class RetentionTask {
                 << ": " << actor.status().message() << ")\n";
       return;
     }
-    auto run = app::RunRetention(ledger_, dbs_, *actor, ledger::NowMicros());
+    auto run = app::RunRetention(ledger_, dbs_, *actor, ledger::NowMicros(),
+                                 app::kRetentionSoonWindow, progress_);
     if (!run.ok()) {
       std::cerr << "caseledger: retention: failed (" << StatusCodeName(run.status().code()) << ")\n";
       return;
@@ -95,6 +99,7 @@ class RetentionTask {
   ledger::Ledger& ledger_;
   projections::ProjectionDbs dbs_;
   std::chrono::seconds every_;
+  ProgressFn progress_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -143,15 +148,19 @@ class WriterWatch {
 // The client API on an open domain ledger: the service, the web workspace,
 // witnessing, the retention task and the writer's watch. What a single node
 // serves, and what a cluster's leader serves for as long as it leads.
+// `board` (may be null; must outlive the app): the long tasks' progress,
+// shown in /metrics; the retention task reports there as "retention".
 class ServeApp : public cluster::LeaderApp {
  public:
   static Result<std::unique_ptr<ServeApp>> Create(app::DomainLedger& ledger, const std::string& dir,
                                                   const ServeOptions& options,
                                                   const std::string& failpoints,
-                                                  bool watch_writer, bool background = true) {
+                                                  bool watch_writer, bool background = true,
+                                                  ProgressBoard* board = nullptr) {
     std::unique_ptr<ServeApp> a(new ServeApp());
     CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, ledger::LoadMasterKey(dir));
     http::ServiceOptions so;
+    so.progress = board;
     if (failpoints.find("access-append") != std::string::npos) {
       so.fail_access_records = true;
       std::cerr << "caseledger: FAILPOINT access-append is set: every read of a case "
@@ -193,8 +202,10 @@ class ServeApp : public cluster::LeaderApp {
                         web::Workspace::Create(ledger, a->service_->authenticator(), std::move(wo)));
     a->workspace_->AddRoutes(a->service_->mutable_router());
     // A cluster follower runs no retention (its leader does).
+    const unsigned retention_every = background ? options.retention_every_s : 0;
     a->retention_ = std::make_unique<RetentionTask>(
-        ledger.ledger(), ledger.dbs(), std::chrono::seconds(background ? options.retention_every_s : 0));
+        ledger.ledger(), ledger.dbs(), std::chrono::seconds(retention_every),
+        board != nullptr && retention_every > 0 ? board->Track("retention") : ProgressFn());
     // A single node exits when its writer fails for good; a cluster's leader
     // steps down instead (cluster::Node watches the writer).
     if (watch_writer) a->watch_ = std::make_unique<WriterWatch>(ledger.writer());
@@ -262,15 +273,16 @@ int ServeCluster(const std::string& dir, const ServeOptions& options,
   auto config = cluster::ReadClusterConfig(options.cluster);
   if (!config.ok()) return Fail(config.status());
   std::mutex log_mu;
+  ProgressBoard board;  // the leader's retention runs, in its /metrics
   cluster::NodeOptions no;
   no.config = *config;
   no.dir = dir;
   no.ledger = ServeLedgerOptions(log_mu, failpoints);
-  no.make_app = [&dir, &options, &failpoints](app::DomainLedger& ledger, bool leader)
+  no.make_app = [&dir, &options, &failpoints, &board](app::DomainLedger& ledger, bool leader)
       -> Result<std::unique_ptr<cluster::LeaderApp>> {
     CL_ASSIGN_OR_RETURN(std::unique_ptr<ServeApp> a,
                         ServeApp::Create(ledger, dir, options, failpoints, /*watch_writer=*/false,
-                                         /*background=*/leader));
+                                         /*background=*/leader, &board));
     return std::unique_ptr<cluster::LeaderApp>(std::move(a));
   };
   no.log = [&log_mu](std::string_view line) {
@@ -311,14 +323,28 @@ int CmdServe(const std::string& dir, const ServeOptions& options) {
   // The writer's operator lines (storage failures, suspensions, resumption)
   // go to the same log as the access lines, one call at a time.
   std::mutex log_mu;
-  auto ledger = app::OpenDomainLedger(dir, ServeLedgerOptions(log_mu, failpoints));
+  // The long tasks' progress, in /metrics (docs/operations.md "Progress of
+  // long tasks"). The projections' rebuild or catch-up runs while the data
+  // dir opens, before the server listens: it is logged as it goes, and
+  // /metrics shows how it ended.
+  ProgressBoard board;
+  const ProgressFn catch_up = board.Track("projections");
+  auto ledger = app::OpenDomainLedger(
+      dir, ServeLedgerOptions(log_mu, failpoints),
+      [&log_mu, &catch_up](std::uint64_t done, std::uint64_t total) {
+        catch_up(done, total);
+        std::lock_guard lock(log_mu);
+        std::cerr << "caseledger: projections: replayed " << done << " of " << total
+                  << " events\n";
+      });
   if (!ledger.ok()) return Fail(ledger.status());
   if (failpoints.find("storage-commit-eio") != std::string::npos) {
     (*ledger)->store().InjectCommitFailures(EIO, 1);
     std::cerr << "caseledger: FAILPOINT storage-commit-eio is set: the next commit fails "
                  "with EIO (testing storage failures)\n";
   }
-  auto app = ServeApp::Create(**ledger, dir, options, failpoints, /*watch_writer=*/true);
+  auto app = ServeApp::Create(**ledger, dir, options, failpoints, /*watch_writer=*/true,
+                              /*background=*/true, &board);
   if (!app.ok()) return Fail(app.status());
   ServeApp& a = **app;
   auto server = StartServer(options, *listen, [&a](const http::HttpRequest& r) { return a.Handle(r); }, log_mu);

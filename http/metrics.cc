@@ -176,6 +176,20 @@ std::string Metrics::Render(const Sampled& s) const {
                  ledger::WriterStats::kCommitMicrosBounds, s.writer.commit_durations,
                  s.writer.batches, Seconds(s.writer.commit_micros), true);
   if (s.witnessing) RenderWitnessing(out, *s.witnessing);
+  if (!s.tasks.empty()) {
+    out += "# HELP caseledger_task_progress_done Units a long task of the server has done in its "
+           "current or last run, by task.\n";
+    out += "# TYPE caseledger_task_progress_done gauge\n";
+    for (const ProgressBoard::Task& t : s.tasks)
+      out += "caseledger_task_progress_done{task=\"" + LabelValue(t.name) + "\"} " +
+             std::to_string(t.done) + "\n";
+    out += "# HELP caseledger_task_progress_total Units of that run (0: not known, or nothing to "
+           "do), by task.\n";
+    out += "# TYPE caseledger_task_progress_total gauge\n";
+    for (const ProgressBoard::Task& t : s.tasks)
+      out += "caseledger_task_progress_total{task=\"" + LabelValue(t.name) + "\"} " +
+             std::to_string(t.total) + "\n";
+  }
   return out;
 }
 

@@ -1,9 +1,10 @@
 // Metrics of the HTTP API in the Prometheus text exposition format (version
 // 0.0.4): requests by route pattern and status, a latency histogram per
 // route, policy refusals by rule, access records, failed logins, and the
-// writer's appends, batch sizes and commit (fsync) times. Labels are route
-// patterns, status codes, rule ids and configured witness names only: never
-// an id, a query or a user (no personal data, and bounded cardinality).
+// writer's appends, batch sizes and commit (fsync) times, and how far the
+// server's long tasks are. Labels are route patterns, status codes, rule
+// ids, configured witness names and task names only: never an id, a query
+// or a user (no personal data, and bounded cardinality).
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
@@ -13,10 +14,12 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <optional>
 
 #include "app/witnessing.h"
+#include "base/progress_board.h"
 #include "ledger/writer.h"
 
 namespace caseledger::http {
@@ -42,6 +45,9 @@ class Metrics {
     std::uint64_t auth_throttled = 0;
     // Set when the node asks witnesses (docs/witnessing.md).
     std::optional<app::WitnessingSnapshot> witnessing;
+    // The server's long tasks (base/progress_board.h; docs/operations.md
+    // "Progress of long tasks"): caseledger_task_progress_done and _total.
+    std::vector<ProgressBoard::Task> tasks;
   };
   std::string Render(const Sampled& s) const;
 

@@ -676,6 +676,7 @@ HttpResponse Service::MetricsPage() {
   s.auth_failures = auth_.failures();
   s.auth_throttled = auth_.throttled();
   if (options_.witnessing != nullptr) s.witnessing = options_.witnessing->Snapshot();
+  if (options_.progress != nullptr) s.tasks = options_.progress->Snapshot();
   r.body = metrics_.Render(s);
   return r;
 }

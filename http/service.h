@@ -20,6 +20,7 @@
 #include "app/auth.h"
 #include "app/domain_ledger.h"
 #include "app/subject.h"
+#include "base/progress_board.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "crypto/note.h"
@@ -49,6 +50,9 @@ struct ServiceOptions {
   const ledger::CosignatureStore* cosignatures = nullptr;
   // The same configuration, for the audit's integrity.witnessing.
   std::optional<app::WitnessConfig> witness_config;
+  // The server's long tasks, shown in /metrics (docs/operations.md
+  // "Progress of long tasks"); may be null. Must outlive the Service.
+  const ProgressBoard* progress = nullptr;
 };
 
 class Service {

@@ -1,5 +1,6 @@
 #include "ledger/bundle.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -37,7 +38,8 @@ Result<std::optional<BundleCheckpoint>> WitnessedBundleCheckpoint(const std::str
 }
 
 Result<ExportResult> WriteBundle(LogStore& store, std::string_view verifier_line,
-                                 const BundleSink& sink, const std::optional<BundleCheckpoint>& at) {
+                                 const BundleSink& sink, const std::optional<BundleCheckpoint>& at,
+                                 const ProgressFn& progress) {
   CL_ASSIGN_OR_RETURN(auto txn, store.env().BeginRead());
   CL_ASSIGN_OR_RETURN(auto latest, LatestCheckpoint(txn, store));
   ExportResult r;
@@ -58,6 +60,8 @@ Result<ExportResult> WriteBundle(LogStore& store, std::string_view verifier_line
     r.cosignatures = all.signatures.size() - mine.signatures.size();
   }
   CL_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::Open(txn, store.events()));
+  const std::uint64_t total = std::min(last, r.log_size);  // for `progress`
+  if (progress) progress(0, total);
   std::string line;
   for (auto kv = cursor.First();; kv = cursor.Next()) {
     if (!kv.ok()) return kv.status();
@@ -66,14 +70,17 @@ Result<ExportResult> WriteBundle(LogStore& store, std::string_view verifier_line
     line.push_back('\n');
     CL_RETURN_IF_ERROR(sink("events.jsonl", line));
     ++r.events;
+    if (progress && r.events % 4096 == 0) progress(r.events, total);
   }
+  if (progress) progress(r.events, total);
   CL_RETURN_IF_ERROR(sink("checkpoint.txt", note));
   CL_RETURN_IF_ERROR(sink("verifier.txt", std::string(verifier_line) + "\n"));
   return r;
 }
 
 Result<ExportResult> ExportBundle(const std::string& data_dir,
-                                  const std::string& out_dir, bool latest) {
+                                  const std::string& out_dir, bool latest,
+                                  const ProgressFn& progress) {
   std::error_code ec;
   if (std::filesystem::exists(out_dir) &&
       !std::filesystem::is_empty(out_dir, ec)) {
@@ -102,7 +109,7 @@ Result<ExportResult> ExportBundle(const std::string& data_dir,
                                     return it->second ? Status::Ok()
                                                       : IoError("cannot write " + std::string(file));
                                   },
-                                  at));
+                                  at, progress));
   for (auto& [name, out] : files) {
     out.close();
     if (!out) return IoError("cannot write " + name);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "base/progress.h"
 #include "base/result.h"
 #include "ledger/verify.h"
 
@@ -43,8 +44,10 @@ Result<std::optional<BundleCheckpoint>> WitnessedBundleCheckpoint(const std::str
 // not exist or be empty) from one consistent snapshot. The checkpoint is the
 // newest witnessed one (WitnessedBundleCheckpoint) unless `latest` or there is
 // none: then the latest one. AlreadyExists if out_dir is not empty.
+// `progress` as WriteBundle's.
 Result<ExportResult> ExportBundle(const std::string& data_dir,
-                                  const std::string& out_dir, bool latest = false);
+                                  const std::string& out_dir, bool latest = false,
+                                  const ProgressFn& progress = {});
 
 // The bundle's files from one consistent snapshot of `store` (what
 // ExportBundle writes), handed to `sink` in order: events.jsonl (one call per
@@ -53,11 +56,14 @@ Result<ExportResult> ExportBundle(const std::string& data_dir,
 // the log's own note of that size is at->note's first part: its text and
 // signature lines); else every event and the latest note. A sink's error
 // stops the export and is returned; NotFound if the log has no checkpoint
-// yet. The views are valid only during the call.
+// yet. The views are valid only during the call. `progress`, if set, is
+// called every few thousand events with the events written and the events
+// the bundle holds (base/progress.h).
 using BundleSink = std::function<Status(std::string_view file, std::string_view bytes)>;
 Result<ExportResult> WriteBundle(LogStore& store, std::string_view verifier_line,
                                  const BundleSink& sink,
-                                 const std::optional<BundleCheckpoint>& at = std::nullopt);
+                                 const std::optional<BundleCheckpoint>& at = std::nullopt,
+                                 const ProgressFn& progress = {});
 
 // Outcomes of bundle verification; their numeric values are the exit codes of
 // `caseledger verify-bundle` (documented in docs/formats/bundle.md).

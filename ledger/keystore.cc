@@ -613,7 +613,8 @@ Result<std::uint64_t> Keystore::LiveKeys() {
   return n;
 }
 
-Result<Keystore::RotateReport> Keystore::RewrapAll(const crypto::SecretBytes& master) {
+Result<Keystore::RotateReport> Keystore::RewrapAll(const crypto::SecretBytes& master,
+                                                   const ProgressFn& progress) {
   std::lock_guard write_lock(write_mu_);
   RotateReport r;
   r.old_epoch = epoch_;
@@ -632,9 +633,12 @@ Result<Keystore::RotateReport> Keystore::RewrapAll(const crypto::SecretBytes& ma
   }
   crypto::SecretBytes new_kek = crypto::NewAeadKey();
   crypto::SecretBytes dek(crypto::kAeadKeyBytes);  // one buffer for all unwraps
+  std::uint64_t done = 0;
+  if (progress) progress(0, records.size());
   for (auto& [kid, record] : records) {
     CL_ASSIGN_OR_RETURN(std::string owner, UnwrapDek(kek_, epoch_, kid, record, dek));
     record = WrapDek(new_kek, r.new_epoch, kid, owner, dek);
+    if (progress && ++done % 4096 == 0) progress(done, records.size());
   }
   dek.Wipe();
   const Bytes sealed = SealKek(master, r.new_epoch, new_kek);
@@ -653,11 +657,13 @@ Result<Keystore::RotateReport> Keystore::RewrapAll(const crypto::SecretBytes& ma
   epoch_ = r.new_epoch;
   kek_ = std::move(new_kek);
   r.rewrapped = records.size();
+  if (progress) progress(r.rewrapped, r.rewrapped);
   return r;
 }
 
 Result<Keystore::RotateReport> Keystore::Rotate(const std::string& dir,
-                                                const crypto::SecretBytes& master) {
+                                                const crypto::SecretBytes& master,
+                                                const ProgressFn& progress) {
   namespace fs = std::filesystem;
   const std::string file = dir + "/data.mdb";
   std::error_code ec;
@@ -671,7 +677,7 @@ Result<Keystore::RotateReport> Keystore::Rotate(const std::string& dir,
     pending_before = pending.size();
     // 1. Re-wrap under a new KEK; the old KEK's record is deleted.
     const std::uint64_t size_before = r.file_bytes_before;
-    CL_ASSIGN_OR_RETURN(r, ks->RewrapAll(master));
+    CL_ASSIGN_OR_RETURN(r, ks->RewrapAll(master, progress));
     r.file_bytes_before = size_before;
     // 2. A compacting copy: only pages in use are copied.
     fs::remove_all(copy_dir, ec);

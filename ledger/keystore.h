@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/progress.h"
 #include "base/result.h"
 #include "crypto/secret.h"
 #include "ledger/lmdb/env.h"
@@ -161,8 +162,11 @@ class Keystore {
   // A crash between the steps leaves a consistent keystore (of the old epoch
   // before 1 commits, of the new one after); erasures stay pending until a
   // rotation completes, and rotating again finishes the job.
+  // `progress`, if set, is called every few thousand keys of step 1 with the
+  // keys re-wrapped and the live keys (base/progress.h).
   static Result<RotateReport> Rotate(const std::string& dir,
-                                     const crypto::SecretBytes& master);
+                                     const crypto::SecretBytes& master,
+                                     const ProgressFn& progress = {});
 
   // At most this many unwrapped keys are kept in memory.
   static constexpr std::size_t kMaxCachedKeys = 1024;
@@ -190,7 +194,7 @@ class Keystore {
   // Deletes `owner`'s index entry (both directions), if any.
   Status DropIndex(lmdb::WriteTxn& txn, std::string_view owner);
   // The txn of Rotate's step 1.
-  Result<RotateReport> RewrapAll(const crypto::SecretBytes& master);
+  Result<RotateReport> RewrapAll(const crypto::SecretBytes& master, const ProgressFn& progress);
   // Rotate's step 3: erasures destroyed before `epoch` are final.
   Status MarkFinalBefore(std::uint32_t epoch);
 

@@ -256,13 +256,13 @@ DirLock::~DirLock() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<Keystore::RotateReport> RotateKeys(const std::string& dir) {
+Result<Keystore::RotateReport> RotateKeys(const std::string& dir, const ProgressFn& progress) {
   if (!std::filesystem::is_directory(dir + "/keystore")) {
     return NotFound("no keystore in " + dir + " (run `caseledger init` first)");
   }
   CL_ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(dir));
   CL_ASSIGN_OR_RETURN(crypto::SecretBytes master, LoadMasterKey(dir));
-  return Keystore::Rotate(dir + "/keystore", master);
+  return Keystore::Rotate(dir + "/keystore", master, progress);
 }
 
 }  // namespace caseledger::ledger

@@ -17,6 +17,7 @@
 #include <string>
 #include <utility>
 
+#include "base/progress.h"
 #include "base/result.h"
 #include "crypto/ed25519.h"
 #include "crypto/secret.h"
@@ -106,8 +107,9 @@ class DirLock {
 };
 
 // `caseledger keys rotate`: Keystore::Rotate on <dir>/keystore under the data
-// dir's lock (so the server must be stopped: Unavailable otherwise).
-Result<Keystore::RotateReport> RotateKeys(const std::string& dir);
+// dir's lock (so the server must be stopped: Unavailable otherwise), with
+// `progress` as Rotate's.
+Result<Keystore::RotateReport> RotateKeys(const std::string& dir, const ProgressFn& progress = {});
 
 struct LedgerOptions {
   Writer::Options writer;

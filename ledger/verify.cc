@@ -271,6 +271,10 @@ Result<VerifyReport> VerifyStore(LogStore& store, const VerifyOptions& options,
     return {};
   };
 
+  std::uint64_t read = 0, total = 0;  // for options.progress (total 0: unknown)
+  if (options.progress) {
+    if (auto n = TreeSize(scan_txn, store); n.ok()) total = *n;
+  }
   Status scan = lmdb::GuardMapFaults([&]() -> Status {
     CL_RETURN_IF_ERROR(load_cp(true));
     auto kv = events.First();
@@ -282,6 +286,8 @@ Result<VerifyReport> VerifyStore(LogStore& store, const VerifyOptions& options,
         chunk.push_back({DecodeBigEndian64((*kv)->key), std::string(AsChars((*kv)->value))});
         kv = events.Next();
       }
+      read += chunk.size();
+      if (options.progress) options.progress(read, total);
       store.env().ReleaseMappedPages();
       return Status::Ok();
     };

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/progress.h"
 #include "base/result.h"
 #include "base/worker_pool.h"
 #include "crypto/note.h"
@@ -101,6 +102,9 @@ struct VerifyOptions {
   // When set it is used instead of <dir>/ledger.pub, so a data directory whose
   // key file was replaced together with re-signed events does not verify.
   std::optional<std::string> trusted_key;
+  // Set: called per chunk read with the events read so far and the log's
+  // size (VerifyLedger and VerifyLogStore; base/progress.h).
+  ProgressFn progress;
 };
 
 // Verifies the ledger in data directory `dir` with the verifier key in

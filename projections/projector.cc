@@ -180,7 +180,8 @@ std::vector<std::pair<std::string, ledger::Table>> ProjectionDbs::All() const {
 
 Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
                                                    ledger::Tables& tables,
-                                                   ledger::Keystore* keys) {
+                                                   ledger::Keystore* keys,
+                                                   const ProgressFn& progress) {
   CL_ASSIGN_OR_RETURN(ProjectionDbs dbs, ProjectionDbs::Open(tables, true));
   std::uint64_t log_size = 0;
   std::optional<BuiltTo> built;
@@ -199,7 +200,7 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
     }
   }
   if (!current_version || !built) {
-    CL_RETURN_IF_ERROR(Rebuild(log, tables, keys).status());
+    CL_RETURN_IF_ERROR(Rebuild(log, tables, keys, progress).status());
     std::unique_ptr<Projector> p(new Projector(log, tables, dbs, keys));
     CL_RETURN_IF_ERROR(p->FinishErasures());
     return p;
@@ -226,7 +227,7 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
   p->applied_ = built->size;
   p->committed_ = built->size;
   if (built->size < log_size) {
-    CL_RETURN_IF_ERROR(p->CatchUp(built->size, log_size));
+    CL_RETURN_IF_ERROR(p->CatchUp(built->size, log_size, progress));
   }
   CL_RETURN_IF_ERROR(p->FinishErasures());
   return p;
@@ -364,8 +365,9 @@ Status Projector::FinishErasures() {
 
 Projector::~Projector() = default;
 
-Status Projector::CatchUp(std::uint64_t from, std::uint64_t to) {
+Status Projector::CatchUp(std::uint64_t from, std::uint64_t to, const ProgressFn& progress) {
   std::uint64_t seq = from;
+  if (progress) progress(0, to - from);
   while (seq < to) {
     const std::uint64_t end = std::min(to, seq + kCatchUpChunk);
     crypto::Digest root;
@@ -388,6 +390,7 @@ Status Projector::CatchUp(std::uint64_t from, std::uint64_t to) {
     CL_RETURN_IF_ERROR(tables_.Write(writes));
     Committed(end);
     seq = end;
+    if (progress) progress(end - from, to - from);
   }
   return Status::Ok();
 }
@@ -1056,7 +1059,7 @@ Result<CaseState> CaseAsOfTime(ledger::LogStore& log, const ProjectionDbs& dbs,
 // --- Rebuild and compare ------------------------------------------------------------
 
 Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::Tables& tables,
-                              ledger::Keystore* keys) {
+                              ledger::Keystore* keys, const ProgressFn& progress) {
   CL_ASSIGN_OR_RETURN(ProjectionDbs dbs, ProjectionDbs::Open(tables, true));
   CL_RETURN_IF_ERROR(tables.Write([&](ledger::TableWrites& txn) -> Status {
     for (const auto& [name, table] : dbs.All()) CL_RETURN_IF_ERROR(txn.Clear(table));
@@ -1074,7 +1077,7 @@ Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::Tables& tables,
     CL_RETURN_IF_ERROR(tables.Write(writes));
     return size;
   }
-  CL_RETURN_IF_ERROR(p.CatchUp(0, size));
+  CL_RETURN_IF_ERROR(p.CatchUp(0, size, progress));
   return size;
 }
 

@@ -36,6 +36,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/progress.h"
 #include "base/result.h"
 #include "ledger/keystore.h"
 #include "ledger/log_store.h"
@@ -86,9 +87,13 @@ class Projector : public ledger::WriteHook, private StateView {
   // (Committed). Until then a marker `erase_key/<subject>` in proj.meta,
   // written in the batch's own txn, keeps the duty across a crash: Open
   // destroys the keys of every marker it finds, then drops the markers.
+  //
+  // `progress`, if set, is called per transaction of a rebuild or catch-up
+  // with the events replayed and the events to replay (base/progress.h).
   static Result<std::unique_ptr<Projector>> Open(ledger::LogStore& log,
                                                  ledger::Tables& tables,
-                                                 ledger::Keystore* keys = nullptr);
+                                                 ledger::Keystore* keys = nullptr,
+                                                 const ProgressFn& progress = {});
   ~Projector() override;
 
   // WriteHook.
@@ -150,12 +155,13 @@ class Projector : public ledger::WriteHook, private StateView {
   const UserState* User(std::string_view user) override;
   const std::string* TokenOwner(std::string_view token_hash) override;
   // Replays events (from, to] of the log into the projections, writing in
-  // transactions of bounded size.
-  Status CatchUp(std::uint64_t from, std::uint64_t to);
+  // transactions of bounded size; `progress` after each (of to - from).
+  Status CatchUp(std::uint64_t from, std::uint64_t to, const ProgressFn& progress = {});
   void Evict();
   friend Result<std::uint64_t> Rebuild(ledger::LogStore& log,
                                        ledger::Tables& tables,
-                                       ledger::Keystore* keys);
+                                       ledger::Keystore* keys,
+                                       const ProgressFn& progress);
 
   struct CaseEntry {
     CaseState state;
@@ -309,9 +315,10 @@ Result<std::vector<UserState>> ListUsers(ledger::LogStore& log,
 // Rebuilds every projection in `tables` from the log: clears the projection tables
 // and replays events 1..n. Returns the number of events replayed.
 // With `keys`, the data key of every erased subject is destroyed as well
-// (idempotent; see Open).
+// (idempotent; see Open). `progress` as Projector::Open's.
 Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::Tables& tables,
-                              ledger::Keystore* keys = nullptr);
+                              ledger::Keystore* keys = nullptr,
+                              const ProgressFn& progress = {});
 
 // Differences between the projection DBs of two environments, as lines
 // naming the DB and the key ("proj.cases c-…: differs"); empty if equal.

@@ -155,6 +155,140 @@ TEST_CASE("proofs, checkpoint and bundles through the CLI", "[e2e]") {
   CHECK_THAT(t.out, Catch::Contains("seq 1"));
 }
 
+// Runs the binary with stderr on a pseudo-terminal, as on an operator's
+// terminal (stdin from /dev/null, stdout to a file): the exit code, stdout,
+// and what the terminal showed (with its "\r\n" for each "\n").
+RunResult RunOnTerminal(const std::vector<std::string>& args) {
+  RunResult r;
+  TempDir tmp;
+  const std::string out = tmp / "stdout";
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  REQUIRE(master >= 0);
+  REQUIRE(::grantpt(master) == 0);
+  REQUIRE(::unlockpt(master) == 0);
+  const std::string terminal = ::ptsname(master);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int in = ::open("/dev/null", O_RDONLY);
+    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int e = ::open(terminal.c_str(), O_RDWR | O_NOCTTY);
+    ::dup2(in, 0);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(kBinary.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(kBinary.c_str(), argv.data());
+    ::_exit(127);
+  }
+  // Until every end of the terminal is closed (EIO), so the buffer never fills.
+  char buf[4096];
+  for (ssize_t n; (n = ::read(master, buf, sizeof buf)) > 0;) r.err.append(buf, static_cast<std::size_t>(n));
+  ::close(master);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = ReadFile(out);
+  return r;
+}
+
+TEST_CASE("the long commands print no progress line when stderr is no terminal, and take -q and --quiet",
+          "[e2e][progress]") {
+  TempDir tmp;
+  const std::string dir = tmp / "data";
+  REQUIRE(Run({"init", "--data", dir}).exit_code == 0);
+  std::string input;
+  for (int i = 0; i < 30; ++i) input += CommandLine(i);
+  auto import = Run({"import", "--data", dir}, input);
+  REQUIRE(import.exit_code == 0);
+  CHECK(import.err == "imported 30 events; log size 30\n");
+  auto import_q = Run({"import", "--data", dir, "-q"}, CommandLine(30));
+  REQUIRE(import_q.exit_code == 0);
+  CHECK(import_q.err == "imported 1 events; log size 31\n");
+  // verify: the same output with and without --quiet, nothing on stderr.
+  auto verify = Run({"verify", "--data", dir});
+  REQUIRE(verify.exit_code == 0);
+  CHECK_THAT(verify.out, Catch::StartsWith("verified 31 events and "));
+  CHECK(verify.err.empty());
+  for (const char* q : {"-q", "--quiet"}) {
+    auto quiet = Run({"verify", "--data", dir, q});
+    CHECK(quiet.exit_code == 0);
+    CHECK(quiet.out == verify.out);
+    CHECK(quiet.err.empty());
+  }
+  // The others: their usual output, nothing on stderr, no '\r' anywhere.
+  const std::vector<std::vector<std::string>> commands = {
+      {"rebuild", "--data", dir},
+      {"rebuild", "--data", dir, "--compare", "-q"},
+      {"export-bundle", "--data", dir, "--out", tmp / "bundle"},
+      {"export-bundle", "--data", dir, "--out", tmp / "bundle-q", "--quiet"},
+      {"keys", "rotate", "--data", dir},
+      {"keys", "rotate", "--data", dir, "-q"},
+      {"audit", "--data", dir, "--json"},
+      {"audit", "--data", dir, "--json", "--quiet"},
+      {"verify", "--data", dir, "--json"},
+  };
+  for (const auto& args : commands) {
+    auto r = Run(args);
+    INFO(args[0] << " " << args.back() << "\n" << r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());
+    CHECK(r.out.find('\r') == std::string::npos);
+  }
+  CHECK_THAT(Run({"rebuild", "--data", dir}).out,
+             Catch::StartsWith("rebuilt the projections from 31 events in "));
+  CHECK(ReadFile(tmp / "bundle" + "/events.jsonl") == ReadFile(tmp / "bundle-q" + "/events.jsonl"));
+  // demo writes and verifies: its usual lines, no '\r'.
+  auto demo = Run({"demo", "--data", tmp / "demo", "--cases", "20", "-q"});
+  INFO(demo.err);
+  CHECK(demo.exit_code == 0);
+  CHECK_THAT(demo.out, Catch::Contains("verifying the whole log...\nverified "));
+  CHECK(demo.out.find('\r') == std::string::npos);
+  CHECK(demo.err.find('\r') == std::string::npos);
+  // --quiet is no option of the short commands.
+  CHECK(Run({"checkpoint", "--data", dir, "--quiet"}).exit_code == 64);
+}
+
+TEST_CASE("on a terminal the long commands end with a final progress line on stderr, none with --quiet",
+          "[e2e][progress]") {
+  TempDir tmp;
+  const std::string dir = tmp / "data";
+  REQUIRE(Run({"init", "--data", dir}).exit_code == 0);
+  std::string input;
+  for (int i = 0; i < 20; ++i) input += CommandLine(i);
+  REQUIRE(Run({"import", "--data", dir}, input).exit_code == 0);
+  const std::string plain = Run({"verify", "--data", dir}).out;
+  auto verify = RunOnTerminal({"verify", "--data", dir});
+  INFO(verify.err);
+  CHECK(verify.exit_code == 0);
+  CHECK(verify.out == plain);  // stdout as ever
+  CHECK_THAT(verify.err, Catch::StartsWith("\rverify  20 events in ") && Catch::EndsWith("/s\r\n"));
+  auto rebuild = RunOnTerminal({"rebuild", "--data", dir});
+  CHECK(rebuild.exit_code == 0);
+  CHECK_THAT(rebuild.err, Catch::StartsWith("\rrebuild  20 events in "));
+  auto bundle = RunOnTerminal({"export-bundle", "--data", dir, "--out", tmp / "bundle"});
+  CHECK(bundle.exit_code == 0);
+  CHECK_THAT(bundle.err, Catch::StartsWith("\rexport-bundle  20 events in "));
+  auto rotate = RunOnTerminal({"keys", "rotate", "--data", dir});
+  CHECK(rotate.exit_code == 0);
+  CHECK_THAT(rotate.err, Catch::StartsWith("\rkeys rotate  20 keys in "));
+  auto audit = RunOnTerminal({"audit", "--data", dir, "--json"});
+  CHECK(audit.exit_code == 0);
+  CHECK_THAT(audit.err, Catch::StartsWith("\raudit  20 events in "));
+  for (const char* q : {"-q", "--quiet"}) {
+    auto quiet = RunOnTerminal({"verify", "--data", dir, q});
+    CHECK(quiet.exit_code == 0);
+    CHECK(quiet.out == plain);
+    CHECK(quiet.err.empty());
+  }
+  // An error leaves no progress line before it.
+  auto missing = RunOnTerminal({"verify", "--data", tmp / "nothing"});
+  CHECK(missing.exit_code != 0);
+  CHECK_THAT(missing.err, Catch::StartsWith("caseledger: "));
+}
+
 }  // namespace
 }  // namespace caseledger::testing
 

@@ -7,12 +7,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <random>
 #include <thread>
 
+#include "base/bytes.h"
+#include "base/json.h"
 #include "ledger/event.h"
 #include "ledger/log_store.h"
+#include "ledger/tables.h"
 #include "tests/e2e/server_fixture.h"
 
 namespace caseledger::testing {
@@ -313,6 +317,63 @@ TEST_CASE("e2e: the server runs its retention task and logs counts only", "[e2e]
   CHECK_THAT(log, Catch::Contains("caseledger: retention: erased 0, refused 0, held by a legal hold 0"));
   CHECK(server.Healthy());
   CHECK(server.Stop() == 0);
+}
+
+// The value of the metric line `name` (with its labels) in a /metrics page.
+std::optional<std::uint64_t> MetricValue(const std::string& page, const std::string& name) {
+  const std::size_t at = page.find("\n" + name + " ");
+  if (at == std::string::npos) return std::nullopt;
+  const std::size_t start = at + 1 + name.size() + 1;
+  return std::stoull(page.substr(start, page.find('\n', start) - start));
+}
+
+TEST_CASE("e2e: /metrics shows how far the projections' rebuild at start and the retention runs got",
+          "[e2e][progress]") {
+  TempDir tmp;
+  const std::string dir = tmp / "data";
+  MakeUsers(dir);
+  // Projections of no known version: the server rebuilds them as it starts.
+  {
+    auto store = ledger::LogStore::Open(dir, /*read_only=*/false).value();
+    auto meta = store->tables().Open("proj.meta", /*create=*/false).value();
+    REQUIRE(store->tables()
+                .Write([&](ledger::TableWrites& w) { return w.Delete(meta, AsBytes("version")); })
+                .ok());
+  }
+  auto verified = Run({"verify", "--data", dir, "--json"});
+  REQUIRE(verified.exit_code == 0);
+  const auto events = Json::parse(verified.out)["events"].get<std::uint64_t>();
+  REQUIRE(events > 0);
+  Server server(dir, {"--retention-every", "1"});
+  std::string log;
+  for (int i = 0; i < 100 && log.find("caseledger: retention: ") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    log = server.log();
+  }
+  const std::string n = std::to_string(events);
+  CHECK_THAT(log, Catch::Contains("caseledger: projections: replayed 0 of " + n + " events\n") &&
+                      Catch::Contains("caseledger: projections: replayed " + n + " of " + n +
+                                      " events\n"));
+  auto metrics = Request(server.port(), "GET", "/metrics");
+  REQUIRE(metrics);
+  REQUIRE(metrics->status == 200);
+  const std::string& page = metrics->body;
+  CHECK(page.find("# TYPE caseledger_task_progress_done gauge") != std::string::npos);
+  CHECK(page.find("# TYPE caseledger_task_progress_total gauge") != std::string::npos);
+  CHECK(MetricValue(page, "caseledger_task_progress_done{task=\"projections\"}") == events);
+  CHECK(MetricValue(page, "caseledger_task_progress_total{task=\"projections\"}") == events);
+  // A retention run with nothing due: done 0 of 0.
+  CHECK(MetricValue(page, "caseledger_task_progress_done{task=\"retention\"}") == 0u);
+  CHECK(MetricValue(page, "caseledger_task_progress_total{task=\"retention\"}") == 0u);
+  CHECK(server.Stop() == 0);
+  // Restarted with the projections current: nothing to replay, nothing logged.
+  Server again(dir);
+  CHECK(again.log().find("caseledger: projections:") == std::string::npos);
+  metrics = Request(again.port(), "GET", "/metrics");
+  REQUIRE(metrics);
+  CHECK(MetricValue(metrics->body, "caseledger_task_progress_total{task=\"projections\"}") == 0u);
+  CHECK(metrics->body.find("task=\"retention\"") != std::string::npos);  // daily by default
+  CHECK(again.Stop() == 0);
 }
 
 TEST_CASE("e2e: the subject access export of a demo subject holds all of that subject and nothing of another",

@@ -6,8 +6,12 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
+#include <utility>
+#include <vector>
 
+#include "base/progress_board.h"
 #include "cli/commands.h"
 #include "ledger/event.h"
 #include "ledger/evidence.h"
@@ -758,6 +762,113 @@ TEST_CASE("the OpenAPI description lists exactly the router's routes", "[api]") 
   }
   for (const auto& r : w.service->router().Routes()) routed.insert(r);
   CHECK(documented == routed);
+}
+
+// Events written by a bare ledger (no projector), as a data dir written
+// without projections or by an older version: the projections are behind.
+void AppendUsersWithoutProjections(const std::string& dir, const std::string& dpo, int n) {
+  ledger::LedgerOptions lo;
+  lo.no_sync = true;
+  auto bare = ledger::Ledger::Open(dir, std::move(lo)).value();
+  const app::TokenHasher hasher(app::TokenPepper(ledger::LoadMasterKey(dir).value()));
+  for (int i = 0; i < n; ++i) {
+    const std::string id = i == 0 && bare->writer().size() == 0 ? dpo : NewId("u");
+    ledger::Command c;
+    c.type = "user.registered";
+    c.actor = dpo;
+    c.role = "dpo";
+    c.h = Json{{"user", id}, {"role", i == 0 ? "dpo" : "auditor"},
+               {"token_hash", app::NewToken(id, hasher).hash}};
+    c.body = Json{{"display_name", "Synthetic user " + std::to_string(i)}};
+    REQUIRE(bare->writer().Submit(std::move(c)).get().ok());
+  }
+}
+
+// The value of the metric line `name` (with its labels) in a /metrics page.
+std::optional<std::uint64_t> MetricValue(const std::string& page, const std::string& name) {
+  const std::size_t at = page.find("\n" + name + " ");
+  if (at == std::string::npos) return std::nullopt;
+  const std::size_t start = at + 1 + name.size() + 1;
+  return std::stoull(page.substr(start, page.find('\n', start) - start));
+}
+
+TEST_CASE("/metrics shows how far the server's long tasks are: the projections' rebuild and catch-up at start",
+          "[api][progress]") {
+  testing::TempDir dir;
+  REQUIRE(ledger::InitDataDir(dir.path(), "test.caseledger.invalid/api").ok());
+  const std::string dpo = NewId("u");
+  AppendUsersWithoutProjections(dir.path(), dpo, 5);  // no projections at all: a rebuild
+  ProgressBoard board;
+  const ProgressFn track = board.Track("projections");
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> calls;
+  auto open = [&] {
+    calls.clear();
+    ledger::LedgerOptions lo;
+    lo.no_sync = true;
+    return app::OpenDomainLedger(dir.path(), std::move(lo),
+                                 [&](std::uint64_t done, std::uint64_t total) {
+                                   calls.emplace_back(done, total);
+                                   track(done, total);
+                                 })
+        .value();
+  };
+  auto metrics = [&](app::DomainLedger& domain) {
+    ServiceOptions so;
+    so.progress = &board;
+    auto master = ledger::LoadMasterKey(dir.path()).value();
+    auto service = Service::Create(domain, app::TokenPepper(master), std::move(so)).value();
+    HttpRequest r;
+    r.method = "GET";
+    r.target = "/metrics";
+    r.remote = "127.0.0.1";
+    HttpResponse page = service->Handle(r);
+    REQUIRE(page.status == 200);
+    return page.body;
+  };
+  const std::string done = "caseledger_task_progress_done{task=\"projections\"}";
+  const std::string total = "caseledger_task_progress_total{task=\"projections\"}";
+  {
+    auto domain = open();
+    using Call = std::pair<std::uint64_t, std::uint64_t>;
+    REQUIRE(calls.size() >= 2);
+    CHECK(calls.front() == Call{0, 5});
+    CHECK(calls.back() == Call{5, 5});
+    const std::string page = metrics(*domain);
+    CHECK(page.find("# TYPE caseledger_task_progress_done gauge") != std::string::npos);
+    CHECK(MetricValue(page, done) == 5u);
+    CHECK(MetricValue(page, total) == 5u);
+  }
+  // Projections built to 5, the log grown to 8 behind them: a catch-up of 3.
+  AppendUsersWithoutProjections(dir.path(), dpo, 3);
+  {
+    auto domain = open();
+    using Call = std::pair<std::uint64_t, std::uint64_t>;
+    REQUIRE(calls.size() >= 2);
+    CHECK(calls.front() == Call{0, 3});
+    CHECK(calls.back() == Call{3, 3});
+    CHECK(projections::ReadBuiltTo(domain->store(), domain->dbs()).value().size == 8);
+    const std::string page = metrics(*domain);
+    CHECK(MetricValue(page, done) == 3u);
+    CHECK(MetricValue(page, total) == 3u);
+  }
+  // Up to date: no catch-up; the task keeps how its last run ended.
+  {
+    auto domain = open();
+    CHECK(calls.empty());
+    const std::string page = metrics(*domain);
+    CHECK(MetricValue(page, done) == 3u);
+    CHECK(MetricValue(page, total) == 3u);
+  }
+  // No board: no task gauges.
+  {
+    auto domain = open();
+    auto master = ledger::LoadMasterKey(dir.path()).value();
+    auto service = Service::Create(*domain, app::TokenPepper(master)).value();
+    HttpRequest r;
+    r.method = "GET";
+    r.target = "/metrics";
+    CHECK(service->Handle(r).body.find("caseledger_task_progress") == std::string::npos);
+  }
 }
 
 }  // namespace
