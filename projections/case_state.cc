@@ -782,7 +782,9 @@ Json CaseView::ToJson() const {
   return j;
 }
 
-void CaseState::Apply(const Fact& fact) {
+void CaseState::Apply(const Fact& fact) { FoldIn(fact, /*track=*/true); }
+
+void CaseState::FoldIn(const Fact& fact, bool track) {
   if (!IsStateFact(fact.type)) return;
   // Seqs only grow; a repeated or older seq is not this case's next fact.
   if (!facts_.empty() && fact.seq <= last_seq_) return;
@@ -793,12 +795,14 @@ void CaseState::Apply(const Fact& fact) {
   Fact& stored = facts_[fact.seq] = fact;
   if (!stored.h.is_object()) stored.h = Json::object();
   last_seq_ = fact.seq;
-  std::string row;
-  AppendFactCanonical(row, stored, case_id_, subject_);
-  digest_ = crypto::Sha256Hasher().Update(digest_.view()).Update(AsBytes(row)).Final();
-  changed_.push_back(fact.seq);
-  rows_.insert_or_assign(fact.seq, std::move(row));
-  if (fact.type == kCorrected || fact.type == kRetracted) {
+  if (track) {
+    std::string row;
+    AppendFactCanonical(row, stored, case_id_, subject_);
+    digest_ = crypto::Sha256Hasher().Update(digest_.view()).Update(AsBytes(row)).Final();
+    changed_.push_back(fact.seq);
+    rows_.insert_or_assign(fact.seq, std::move(row));
+  }
+  if (track && (fact.type == kCorrected || fact.type == kRetracted)) {
     // The rows a correction or retraction may change: its target's, and
     // (retracting a correction) the corrected fact's. Marking one that stays
     // the same only rewrites it.
@@ -955,11 +959,10 @@ Result<CaseState> CaseState::FromJson(const Json& j) {
     if (!seq) return Corruption("case state retracted holds a non-seq");
     s.retracted_.push_back(*seq);
   }
-  return CheckFold(std::move(s), /*check_digest=*/false);
+  return CheckFold(std::move(s), /*keep_digest=*/false);
 }
 
-Result<CaseState> CaseState::FromStored(
-    const Json& head, const std::vector<std::pair<std::uint64_t, Json>>& rows) {
+Result<CaseState> CaseState::FromStored(const Json& head, const std::vector<StoredRow>& rows) {
   CL_RETURN_IF_ERROR(CheckKeys(
       head,
       {"v", "case", "digest", "facts", "last_seq", "originals", "retracted", "subject"},
@@ -985,8 +988,8 @@ Result<CaseState> CaseState::FromStored(
   std::copy(digest_bytes->begin(), digest_bytes->end(), s.digest_.bytes.begin());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const std::string item = "facts row " + std::to_string(i);
-    CL_ASSIGN_OR_RETURN(Fact f, ReadFact(rows[i].second, s.case_id_, s.subject_, item));
-    if (f.seq != rows[i].first) return Corruption(item + ".seq is not its key's seq");
+    CL_ASSIGN_OR_RETURN(Fact f, ReadFact(rows[i].fact, s.case_id_, s.subject_, item));
+    if (f.seq != rows[i].seq) return Corruption(item + ".seq is not its key's seq");
     if (!s.facts_.empty() && f.seq <= s.facts_.rbegin()->first)
       return Corruption(item + ".seq is not increasing");
     const std::uint64_t seq = f.seq;
@@ -1002,16 +1005,33 @@ Result<CaseState> CaseState::FromStored(
     if (!seq) return Corruption("case state retracted holds a non-seq");
     s.retracted_.push_back(*seq);
   }
-  return CheckFold(std::move(s), /*check_digest=*/true);
+  // The digest of the facts as they were folded: a row's own bytes, or its
+  // original's where it was corrected (a row not corrected is stored as it
+  // was folded; bytes that are not exactly that change the digest).
+  crypto::Digest d;
+  std::size_t i = 0;
+  for (const auto& [seq, f] : s.facts_) {
+    auto original = s.originals_.find(seq);
+    if (original == s.originals_.end()) {
+      d = crypto::Sha256Hasher().Update(d.view()).Update(AsBytes(rows[i].bytes)).Final();
+    } else {
+      std::string row;
+      AppendFactCanonical(row, original->second, s.case_id_, s.subject_);
+      d = crypto::Sha256Hasher().Update(d.view()).Update(AsBytes(row)).Final();
+    }
+    ++i;
+  }
+  if (d != s.digest_) return Corruption("case state digest is not the digest of its facts");
+  return CheckFold(std::move(s), /*keep_digest=*/true);
 }
 
-Result<CaseState> CaseState::CheckFold(CaseState s, bool check_digest) {
+Result<CaseState> CaseState::CheckFold(CaseState s, bool keep_digest) {
   // What is stored is the fold of the original facts: replaying them must
   // give back exactly this state.
   CaseState replay;
   for (const auto& [seq, f] : s.facts_) {
     auto original = s.originals_.find(seq);
-    replay.Apply(original == s.originals_.end() ? f : original->second);
+    replay.FoldIn(original == s.originals_.end() ? f : original->second, !keep_digest);
   }
   const char* part = replay.case_id_ != s.case_id_       ? "case"
                      : replay.subject_ != s.subject_     ? "subject"
@@ -1019,12 +1039,11 @@ Result<CaseState> CaseState::CheckFold(CaseState s, bool check_digest) {
                      : replay.facts_ != s.facts_         ? "facts"
                      : replay.originals_ != s.originals_ ? "originals"
                      : replay.retracted_ != s.retracted_ ? "retracted"
-                     : check_digest && replay.digest_ != s.digest_ ? "digest"
                                                          : nullptr;
   if (part != nullptr)
     return Corruption("case state " + std::string(part) +
                       " is not the fold of its facts");
-  s.digest_ = replay.digest_;
+  if (!keep_digest) s.digest_ = replay.digest_;
   s.fold_ = std::move(replay.fold_);
   return s;
 }

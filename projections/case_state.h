@@ -273,12 +273,17 @@ class CaseState {
   // the last call: every fact folded since, and every fact a correction or
   // retraction changed since. Ascending seq.
   std::vector<std::pair<std::uint64_t, std::string>> TakeChangedRows();
-  // Reads the stored form back: the parsed head and the parsed rows with the
-  // seq of each row's key, in key order. Corruption for anything
-  // HeadCanonical and TakeChangedRows could not have written (checked as
-  // FromJson checks, plus the digest and the number of rows).
-  static Result<CaseState> FromStored(const Json& head,
-                                      const std::vector<std::pair<std::uint64_t, Json>>& rows);
+  // One stored row: the seq of its key, its bytes and their parse.
+  struct StoredRow {
+    std::uint64_t seq = 0;
+    Json fact;
+    std::string_view bytes;
+  };
+  // Reads the stored form back: the parsed head and the rows, in key order.
+  // Corruption for anything HeadCanonical and TakeChangedRows could not have
+  // written (checked as FromJson checks, plus the number of rows and the
+  // digest, which is recomputed from the rows' bytes).
+  static Result<CaseState> FromStored(const Json& head, const std::vector<StoredRow>& rows);
 
   // Equal facts, originals, retractions and digest (what is pending for
   // TakeChangedRows is not part of the state).
@@ -290,7 +295,12 @@ class CaseState {
 
  private:
   // FromJson and FromStored: `s` must be the fold of its original facts.
-  static Result<CaseState> CheckFold(CaseState s, bool check_digest);
+  // With `keep_digest` the replay does not hash (the caller has checked
+  // s.digest_); without, s.digest_ becomes the replay's.
+  static Result<CaseState> CheckFold(CaseState s, bool keep_digest);
+  // Apply, without the rows and the digest when `track` is false (a replay
+  // whose digest is checked otherwise).
+  void FoldIn(const Fact& fact, bool track);
   // Derive's fold of every effective fact, from scratch.
   std::shared_ptr<CaseFold> FullFold() const;
 

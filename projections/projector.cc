@@ -66,7 +66,7 @@ Result<CaseState> LoadCase(const Txn& txn, const ProjectionDbs& dbs, std::string
                            ByteView head) {
   auto h = ledger::ParseUntrustedJson(AsChars(head), StoredJsonLimits());
   if (!h.ok()) return Corruption("proj.cases: " + h.status().message());
-  std::vector<std::pair<std::uint64_t, Json>> rows;
+  std::vector<CaseState::StoredRow> rows;
   CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.case_facts));
   CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(id)));
   while (kv && AsChars(kv->key).starts_with(id)) {
@@ -74,7 +74,8 @@ Result<CaseState> LoadCase(const Txn& txn, const ProjectionDbs& dbs, std::string
     if (kv->key.size() == id.size() + 8) {
       auto row = ledger::ParseUntrustedJson(AsChars(kv->value), StoredJsonLimits());
       if (!row.ok()) return Corruption("proj.case_facts: " + row.status().message());
-      rows.emplace_back(DecodeBigEndian64(kv->key.subspan(id.size())), std::move(*row));
+      rows.push_back({DecodeBigEndian64(kv->key.subspan(id.size())), std::move(*row),
+                      AsChars(kv->value)});
     }
     CL_ASSIGN_OR_RETURN(kv, cur.Next());
   }

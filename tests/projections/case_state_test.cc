@@ -76,9 +76,9 @@ struct Stored {
     head = s.HeadCanonical();
     for (auto& [seq, row] : s.TakeChangedRows()) rows[seq] = std::move(row);
   }
-  std::vector<std::pair<std::uint64_t, Json>> ParsedRows() const {
-    std::vector<std::pair<std::uint64_t, Json>> out;
-    for (const auto& [seq, row] : rows) out.emplace_back(seq, Json::parse(row));
+  std::vector<CaseState::StoredRow> ParsedRows() const {
+    std::vector<CaseState::StoredRow> out;
+    for (const auto& [seq, row] : rows) out.push_back({seq, Json::parse(row), row});
     return out;
   }
   Result<CaseState> Read() const {
@@ -854,7 +854,7 @@ TEST_CASE("FromStored refuses what the projector could not have written",
   REQUIRE(good.Read().ok());
   REQUIRE(good.rows.size() >= 4);
   const std::uint64_t first = good.rows.begin()->first;
-  using Rows = std::vector<std::pair<std::uint64_t, Json>>;
+  using Rows = std::vector<CaseState::StoredRow>;
   std::vector<std::pair<std::string, std::function<void(Json&, Rows&)>>> breaks = {
       {"version 1", [](Json& h, Rows&) { h["v"] = 1; }},
       {"unknown head field", [](Json& h, Rows&) { h["x"] = 1; }},
@@ -871,17 +871,17 @@ TEST_CASE("FromStored refuses what the projector could not have written",
       {"count too high", [](Json& h, Rows&) { h["facts"] = h["facts"].get<std::uint64_t>() + 1; }},
       {"a row missing", [](Json&, Rows& r) { r.erase(r.begin() + 1); }},
       {"the last row missing", [](Json&, Rows& r) { r.pop_back(); }},
-      {"a row under another key", [&](Json&, Rows& r) { r[1].first = first + 1000; }},
+      {"a row under another key", [&](Json&, Rows& r) { r[1].seq = first + 1000; }},
       {"rows out of order", [](Json&, Rows& r) { std::swap(r[1], r[2]); }},
-      {"a row's header changed", [](Json&, Rows& r) { r[0].second["h"]["source"] = "other"; }},
-      {"a row's time changed", [](Json&, Rows& r) { r[1].second["time"] = 5; }},
+      {"a row's header changed", [](Json&, Rows& r) { r[0].fact["h"]["source"] = "other"; }},
+      {"a row's time changed", [](Json&, Rows& r) { r[1].fact["time"] = 5; }},
       {"a row of a non-state type",
-       [](Json&, Rows& r) { r[1].second["type"] = "access.read"; }},
+       [](Json&, Rows& r) { r[1].fact["type"] = "access.read"; }},
       {"an extra row",
        [&](Json& h, Rows& r) {
-         Json extra = r.back().second;
-         extra["seq"] = r.back().first + 1;
-         r.emplace_back(r.back().first + 1, extra);
+         Json extra = r.back().fact;
+         extra["seq"] = r.back().seq + 1;
+         r.push_back({r.back().seq + 1, extra, {}});
          h["facts"] = r.size();
        }},
       {"retracted dropped", [](Json& h, Rows&) { h["retracted"] = Json::array(); }},
@@ -892,11 +892,22 @@ TEST_CASE("FromStored refuses what the projector could not have written",
     Json head = Json::parse(good.head);
     Rows rows = good.ParsedRows();
     breaker(head, rows);
+    // Stored as the projector stores rows: their canonical bytes.
+    std::vector<std::string> bytes;
+    bytes.reserve(rows.size());
+    for (auto& row : rows) row.bytes = bytes.emplace_back(ledger::CanonicalJson(row.fact));
     auto r = CaseState::FromStored(head, rows);
     INFO(name);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == StatusCode::kCorruption);
   }
+  // The same fact in other bytes (not as the projector writes it).
+  auto rows = good.ParsedRows();
+  const std::string spaced = rows[0].fact.dump(1);
+  rows[0].bytes = spaced;
+  auto r = CaseState::FromStored(Json::parse(good.head), rows);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kCorruption);
 }
 
 TEST_CASE("A fact folded in changes only its own row and the head", "[projections]") {
