@@ -581,6 +581,35 @@ Result<std::map<std::uint64_t, Fact>> ReadFacts(const Json& j,
   return out;
 }
 
+// What both persistent forms share (FromJson, FromStored).
+struct CommonFields {
+  std::string case_id, subject;
+  std::uint64_t last_seq = 0;
+  std::map<std::uint64_t, Fact> originals;
+  std::vector<std::uint64_t> retracted;
+};
+Result<CommonFields> ReadCommonFields(const Json& j, std::int64_t version) {
+  if (AsInt64(j.at("v")) != std::optional<std::int64_t>(version))
+    return Corruption("case state version is not " + std::to_string(version));
+  if (!j.at("case").is_string() || !j.at("subject").is_string())
+    return Corruption("case state case or subject is not a string");
+  auto last_seq = AsSeq(j.at("last_seq"));
+  if (!last_seq) return Corruption("case state last_seq is not a seq");
+  CommonFields c;
+  c.case_id = j.at("case").get<std::string>();
+  c.subject = j.at("subject").get<std::string>();
+  c.last_seq = *last_seq;
+  CL_ASSIGN_OR_RETURN(c.originals, ReadFacts(j.at("originals"), c.case_id, c.subject, "originals"));
+  const Json& retracted = j.at("retracted");
+  if (!retracted.is_array()) return Corruption("case state retracted is not an array");
+  for (const Json& r : retracted) {
+    auto seq = AsSeq(r);
+    if (!seq) return Corruption("case state retracted holds a non-seq");
+    c.retracted.push_back(*seq);
+  }
+  return c;
+}
+
 // ---- Corrections and retractions (ROL-10).
 
 using FactMap = std::map<std::uint64_t, Fact>;
@@ -937,28 +966,15 @@ Result<CaseState> CaseState::FromJson(const Json& j) {
       j,
       {"v", "case", "subject", "last_seq", "facts", "originals", "retracted"},
       {}, "case state"));
-  if (AsInt64(j.at("v")) != std::optional<std::int64_t>(1))
-    return Corruption("case state version is not 1");
-  if (!j.at("case").is_string() || !j.at("subject").is_string())
-    return Corruption("case state case or subject is not a string");
-  auto last_seq = AsSeq(j.at("last_seq"));
-  if (!last_seq) return Corruption("case state last_seq is not a seq");
+  CL_ASSIGN_OR_RETURN(CommonFields c, ReadCommonFields(j, 1));
   CaseState s;
-  s.case_id_ = j.at("case").get<std::string>();
-  s.subject_ = j.at("subject").get<std::string>();
-  s.last_seq_ = *last_seq;
+  s.case_id_ = std::move(c.case_id);
+  s.subject_ = std::move(c.subject);
+  s.last_seq_ = c.last_seq;
+  s.originals_ = std::move(c.originals);
+  s.retracted_ = std::move(c.retracted);
   CL_ASSIGN_OR_RETURN(
       s.facts_, ReadFacts(j.at("facts"), s.case_id_, s.subject_, "facts"));
-  CL_ASSIGN_OR_RETURN(s.originals_, ReadFacts(j.at("originals"), s.case_id_,
-                                              s.subject_, "originals"));
-  const Json& retracted = j.at("retracted");
-  if (!retracted.is_array())
-    return Corruption("case state retracted is not an array");
-  for (const Json& r : retracted) {
-    auto seq = AsSeq(r);
-    if (!seq) return Corruption("case state retracted holds a non-seq");
-    s.retracted_.push_back(*seq);
-  }
   return CheckFold(std::move(s), /*keep_digest=*/false);
 }
 
@@ -967,12 +983,13 @@ Result<CaseState> CaseState::FromStored(const Json& head, const std::vector<Stor
       head,
       {"v", "case", "digest", "facts", "last_seq", "originals", "retracted", "subject"},
       {}, "case state"));
-  if (AsInt64(head.at("v")) != std::optional<std::int64_t>(2))
-    return Corruption("case state version is not 2");
-  if (!head.at("case").is_string() || !head.at("subject").is_string())
-    return Corruption("case state case or subject is not a string");
-  auto last_seq = AsSeq(head.at("last_seq"));
-  if (!last_seq) return Corruption("case state last_seq is not a seq");
+  CL_ASSIGN_OR_RETURN(CommonFields c, ReadCommonFields(head, 2));
+  CaseState s;
+  s.case_id_ = std::move(c.case_id);
+  s.subject_ = std::move(c.subject);
+  s.last_seq_ = c.last_seq;
+  s.originals_ = std::move(c.originals);
+  s.retracted_ = std::move(c.retracted);
   auto count = AsSeq(head.at("facts"));
   if (!count || *count != rows.size())
     return Corruption("case state facts is not the number of its rows");
@@ -981,10 +998,6 @@ Result<CaseState> CaseState::FromStored(const Json& head, const std::vector<Stor
   if (!digest_bytes.ok() || digest_bytes->size() != crypto::kSha256Bytes ||
       ToHex(*digest_bytes) != digest.get<std::string>())
     return Corruption("case state digest is not 64 lowercase hex digits");
-  CaseState s;
-  s.case_id_ = head.at("case").get<std::string>();
-  s.subject_ = head.at("subject").get<std::string>();
-  s.last_seq_ = *last_seq;
   std::copy(digest_bytes->begin(), digest_bytes->end(), s.digest_.bytes.begin());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const std::string item = "facts row " + std::to_string(i);
@@ -994,16 +1007,6 @@ Result<CaseState> CaseState::FromStored(const Json& head, const std::vector<Stor
       return Corruption(item + ".seq is not increasing");
     const std::uint64_t seq = f.seq;
     s.facts_.emplace_hint(s.facts_.end(), seq, std::move(f));
-  }
-  CL_ASSIGN_OR_RETURN(s.originals_, ReadFacts(head.at("originals"), s.case_id_,
-                                              s.subject_, "originals"));
-  const Json& retracted = head.at("retracted");
-  if (!retracted.is_array())
-    return Corruption("case state retracted is not an array");
-  for (const Json& r : retracted) {
-    auto seq = AsSeq(r);
-    if (!seq) return Corruption("case state retracted holds a non-seq");
-    s.retracted_.push_back(*seq);
   }
   // The digest of the facts as they were folded: a row's own bytes, or its
   // original's where it was corrected (a row not corrected is stored as it
