@@ -63,6 +63,9 @@ serve_fails() {
 
 # Starts serve with "$@" in the background; sets server and port.
 start_server() {
+  # Emptied before the child starts: the loop below could otherwise read an
+  # earlier run's output before the child's redirection truncates it.
+  : >"$tmp/out"
   "$bin" serve --data "$tmp/data" --listen 127.0.0.1:0 --retention-every 0 "$@" \
     >"$tmp/out" 2>"$tmp/err" &
   server=$!

@@ -42,13 +42,20 @@ log_vkey="$(cat "$tmp/node/ledger.pub")"
 # Starts witness $1 on port ${wport[$1]} (0 the first time: any free port).
 start_witness() {
   local i=$1
+  # Emptied here, not only by the child's redirection: the loop below may run
+  # before the child truncates the file and read the previous run's line
+  # (failed once under ASan: a restart "did not start" with its output empty).
+  : >"$tmp/w$i.out"
   "$bin" witness serve --data "$tmp/w$i" --port "${wport[$i]:-0}" >"$tmp/w$i.out" 2>"$tmp/w$i.err" &
   wpid[$i]=$!
-  for _ in $(seq 400); do  # up to 20 s: a loaded CI machine is slow to start a process
-    grep -q '^listening on ' "$tmp/w$i.out" 2>/dev/null && break
+  # Up to 20 s: a loaded CI machine is slow to start a process.
+  local port=""
+  for _ in $(seq 400); do
+    port=$(sed -n 's/^listening on 127.0.0.1:\([0-9][0-9]*\)$/\1/p' "$tmp/w$i.out" 2>/dev/null)
+    [ -n "$port" ] && break
     sleep 0.05
   done
-  wport[$i]=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/w$i.out")
+  wport[$i]=$port
   [ -n "${wport[$i]}" ] || fail "witness $i did not start"
 }
 stop_witness() {
