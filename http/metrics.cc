@@ -177,18 +177,21 @@ std::string Metrics::Render(const Sampled& s) const {
                  s.writer.batches, Seconds(s.writer.commit_micros), true);
   if (s.witnessing) RenderWitnessing(out, *s.witnessing);
   if (!s.tasks.empty()) {
-    out += "# HELP caseledger_task_progress_done Units a long task of the server has done in its "
-           "current or last run, by task.\n";
-    out += "# TYPE caseledger_task_progress_done gauge\n";
-    for (const ProgressBoard::Task& t : s.tasks)
-      out += "caseledger_task_progress_done{task=\"" + LabelValue(t.name) + "\"} " +
-             std::to_string(t.done) + "\n";
-    out += "# HELP caseledger_task_progress_total Units of that run (0: not known, or nothing to "
-           "do), by task.\n";
-    out += "# TYPE caseledger_task_progress_total gauge\n";
-    for (const ProgressBoard::Task& t : s.tasks)
-      out += "caseledger_task_progress_total{task=\"" + LabelValue(t.name) + "\"} " +
-             std::to_string(t.total) + "\n";
+    // One gauge per field of the tasks, labelled by task.
+    auto task_gauge = [&](const char* name, const char* help,
+                          std::uint64_t ProgressBoard::Task::*field) {
+      out += std::string("# HELP ") + name + " " + help + "\n";
+      out += std::string("# TYPE ") + name + " gauge\n";
+      for (const ProgressBoard::Task& t : s.tasks)
+        out += std::string(name) + "{task=\"" + LabelValue(t.name) + "\"} " +
+               std::to_string(t.*field) + "\n";
+    };
+    task_gauge("caseledger_task_progress_done",
+               "Units a long task of the server has done in its current or last run, by task.",
+               &ProgressBoard::Task::done);
+    task_gauge("caseledger_task_progress_total",
+               "Units of that run (0: not known, or nothing to do), by task.",
+               &ProgressBoard::Task::total);
   }
   return out;
 }
