@@ -35,6 +35,12 @@ std::string IndexKey(std::string_view case_id, std::uint64_t seq) {
   return k;
 }
 
+// proj.case_rows: a case's head sits under this seq, after every event of
+// the case (seqs are below 2^53), so an append's row and the head it rewrites
+// share a leaf page.
+constexpr std::uint64_t kHeadSeq = std::numeric_limits<std::uint64_t>::max();
+std::string HeadKey(std::string_view case_id) { return IndexKey(case_id, kHeadSeq); }
+
 std::string EncodeBuiltTo(std::uint64_t size, const crypto::Digest& root) {
   std::string v;
   auto be = EncodeBigEndian64(size);
@@ -59,27 +65,56 @@ Result<T> ParseStored(ByteView v, std::string_view what) {
   return T::FromJson(*j);
 }
 
-// The stored state of case `id` whose head (in proj.cases) is `head`: the
-// head and the case's rows in proj.case_facts, from the same txn.
+// The seq of a proj.case_rows key of case `id` (kHeadSeq for its head), or
+// nullopt for a key of another case (a longer id that starts with this one).
+std::optional<std::uint64_t> RowSeq(ByteView key, std::string_view id) {
+  if (key.size() != id.size() + 8 || AsChars(key.first(id.size())) != id) return std::nullopt;
+  return DecodeBigEndian64(key.subspan(id.size()));
+}
+
+// The stored state of case `id` whose head (in proj.case_rows) is `head`:
+// the head and the case's fact rows, from the same txn. The case's index
+// entries without a row (access records, refusals) lie between them and are
+// stepped over.
 template <typename Txn>
 Result<CaseState> LoadCase(const Txn& txn, const ProjectionDbs& dbs, std::string_view id,
                            ByteView head) {
   auto h = ledger::ParseUntrustedJson(AsChars(head), StoredJsonLimits());
-  if (!h.ok()) return Corruption("proj.cases: " + h.status().message());
+  if (!h.ok()) return Corruption("proj.case_rows head: " + h.status().message());
   std::vector<CaseState::StoredRow> rows;
-  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.case_facts));
-  CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(id)));
+  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.case_rows));
+  CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(IndexKey(id, 0))));
   while (kv && AsChars(kv->key).starts_with(id)) {
-    // A longer id that starts with this one is another case.
-    if (kv->key.size() == id.size() + 8) {
+    const std::optional<std::uint64_t> seq = RowSeq(kv->key, id);
+    if (seq == kHeadSeq) break;
+    if (seq && !kv->value.empty()) {
       auto row = ledger::ParseUntrustedJson(AsChars(kv->value), StoredJsonLimits());
-      if (!row.ok()) return Corruption("proj.case_facts: " + row.status().message());
-      rows.push_back({DecodeBigEndian64(kv->key.subspan(id.size())), std::move(*row),
-                      AsChars(kv->value)});
+      if (!row.ok()) return Corruption("proj.case_rows row: " + row.status().message());
+      rows.push_back({*seq, std::move(*row), AsChars(kv->value)});
     }
     CL_ASSIGN_OR_RETURN(kv, cur.Next());
   }
   return CaseState::FromStored(*h, rows);
+}
+
+// Calls fn(id, head) for every case with a head in proj.case_rows, in key
+// order: one seek per case, whatever its length.
+template <typename Fn>
+Status ForEachCaseHead(const ledger::Snapshot& txn, const ProjectionDbs& dbs, Fn&& fn) {
+  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.case_rows));
+  CL_ASSIGN_OR_RETURN(auto kv, cur.First());
+  while (kv) {
+    if (kv->key.size() <= 8) return Corruption("proj.case_rows: a key too short for a case row");
+    const std::string id(AsChars(kv->key.first(kv->key.size() - 8)));
+    const std::string head_key = HeadKey(id);
+    CL_ASSIGN_OR_RETURN(kv, cur.SeekAtLeast(AsBytes(head_key)));
+    // Index entries of a case with no state (none today) are skipped.
+    if (kv && AsChars(kv->key) == head_key) {
+      CL_RETURN_IF_ERROR(fn(id, kv->value));
+      CL_ASSIGN_OR_RETURN(kv, cur.Next());
+    }
+  }
+  return Status::Ok();
 }
 
 std::string Year(Micros t) { return ledger::FormatTime(t).substr(0, 4); }
@@ -100,7 +135,9 @@ std::string PrintableKey(ByteView k) {
   while (n < k.size() && k[n] >= 0x20 && k[n] < 0x7f) ++n;
   std::string out(AsChars(k.first(n)));
   if (n < k.size()) {
-    if (k.size() - n == 8) {
+    if (k.size() - n == 8 && DecodeBigEndian64(k.subspan(n)) == kHeadSeq) {
+      out += " head";
+    } else if (k.size() - n == 8) {
       out += " seq " + std::to_string(DecodeBigEndian64(k.subspan(n)));
     } else {
       out += " 0x" + ToHex(k.subspan(n));
@@ -152,15 +189,16 @@ struct NamedDb {
 };
 constexpr NamedDb kNamedDbs[] = {
     {"proj.meta", &ProjectionDbs::meta},
-    {"proj.cases", &ProjectionDbs::cases},
-    {"proj.case_facts", &ProjectionDbs::case_facts},
-    {"proj.case_seqs", &ProjectionDbs::case_seqs},
+    {"proj.case_rows", &ProjectionDbs::case_rows},
     {"proj.subjects", &ProjectionDbs::subjects},
     {"proj.counters", &ProjectionDbs::counters},
     {"proj.users", &ProjectionDbs::users},
     {"proj.tokens", &ProjectionDbs::tokens},
 };
 constexpr std::string_view kTokensDb = "proj.tokens";
+// Tables of earlier projection versions, emptied by Rebuild (their pages go
+// back to LMDB's free list).
+constexpr std::string_view kLegacyDbs[] = {"proj.cases", "proj.case_facts", "proj.case_seqs"};
 }  // namespace
 
 Result<ProjectionDbs> ProjectionDbs::Open(ledger::Tables& tables, bool create) {
@@ -639,11 +677,10 @@ void Projector::ApplyUserFact(const Fact& f) {
 std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
     std::uint64_t size, const crypto::Digest& root) {
   struct Writes {
-    std::vector<std::pair<std::string, std::string>> cases, case_facts, subjects, counters,
-        users;
+    // proj.case_rows: heads, fact rows and index entries, in key order.
+    std::vector<std::pair<std::string, std::string>> case_rows, subjects, counters, users;
     // token hash -> user id, or nullopt: delete the entry.
     std::vector<std::pair<std::string, std::optional<std::string>>> tokens;
-    std::vector<std::string> index_keys;
     std::vector<std::string> erase_markers, drop_markers;
     std::optional<std::string> retention_policy;
     std::string built_to;
@@ -652,10 +689,26 @@ std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
   for (const std::string& id : dirty_cases_) {
     CaseEntry& e = cases_[id];
     e.dirty_until = size;
-    w->cases.emplace_back(id, e.state.HeadCanonical());
+    w->case_rows.emplace_back(HeadKey(id), e.state.HeadCanonical());
     for (auto& [seq, row] : e.state.TakeChangedRows())
-      w->case_facts.emplace_back(IndexKey(id, seq), std::move(row));
+      w->case_rows.emplace_back(IndexKey(id, seq), std::move(row));
   }
+  // An index entry shares its key with the fact row of the same event, which
+  // it must not overwrite: entries are new seqs, so only a row written in
+  // this batch can hold one.
+  std::sort(w->case_rows.begin(), w->case_rows.end());
+  std::vector<std::pair<std::string, std::string>> entries;
+  entries.reserve(index_adds_.size());
+  for (const auto& [c, seq] : index_adds_) {
+    std::string k = IndexKey(c, seq);
+    auto it = std::lower_bound(w->case_rows.begin(), w->case_rows.end(), k,
+                               [](const auto& row, const std::string& key) { return row.first < key; });
+    if (it == w->case_rows.end() || it->first != k) entries.emplace_back(std::move(k), std::string());
+  }
+  w->case_rows.insert(w->case_rows.end(), std::make_move_iterator(entries.begin()),
+                      std::make_move_iterator(entries.end()));
+  // Key order: neighbouring puts land on pages already dirty.
+  std::sort(w->case_rows.begin(), w->case_rows.end());
   for (const std::string& id : dirty_subjects_) {
     SubjectEntry& e = subjects_[id];
     e.dirty_until = size;
@@ -675,8 +728,6 @@ std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
     auto be = EncodeBigEndian64(counters_[k]);
     w->counters.emplace_back(k, std::string(reinterpret_cast<const char*>(be.data()), be.size()));
   }
-  w->index_keys.reserve(index_adds_.size());
-  for (const auto& [c, seq] : index_adds_) w->index_keys.push_back(IndexKey(c, seq));
   w->built_to = EncodeBuiltTo(size, root);
   for (const std::string& subject : erased_)
     w->erase_markers.push_back(std::string(kEraseKeyPrefix) + subject);
@@ -692,10 +743,8 @@ std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
   Evict();
   const ProjectionDbs dbs = dbs_;
   return [w, dbs](ledger::TableWrites& txn) -> Status {
-    for (const auto& [k, v] : w->cases)
-      CL_RETURN_IF_ERROR(txn.Put(dbs.cases, AsBytes(k), AsBytes(v)));
-    for (const auto& [k, v] : w->case_facts)
-      CL_RETURN_IF_ERROR(txn.Put(dbs.case_facts, AsBytes(k), AsBytes(v)));
+    for (const auto& [k, v] : w->case_rows)
+      CL_RETURN_IF_ERROR(txn.Put(dbs.case_rows, AsBytes(k), AsBytes(v)));
     for (const auto& [k, v] : w->subjects)
       CL_RETURN_IF_ERROR(txn.Put(dbs.subjects, AsBytes(k), AsBytes(v)));
     for (const auto& [k, v] : w->counters)
@@ -711,8 +760,6 @@ std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
       Status s = txn.Delete(dbs.tokens, AsBytes(hash));
       if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
     }
-    for (const auto& k : w->index_keys)
-      CL_RETURN_IF_ERROR(txn.Put(dbs.case_seqs, AsBytes(k), ByteView{}));
     for (const auto& k : w->erase_markers)
       CL_RETURN_IF_ERROR(txn.Put(dbs.meta, AsBytes(k), ByteView{}));
     if (w->retention_policy)
@@ -787,7 +834,7 @@ const CaseState* Projector::Case(std::string_view case_id) {
   // pinned in the cache).
   auto txn = tables_.Read();
   if (!txn.ok()) return nullptr;
-  auto v = txn->Get(dbs_.cases, AsBytes(id));
+  auto v = txn->Get(dbs_.case_rows, AsBytes(HeadKey(id)));
   if (!v.ok() || !*v) return nullptr;
   auto state = LoadCase(*txn, dbs_, id, **v);
   if (!state.ok()) return nullptr;
@@ -857,7 +904,8 @@ Result<StoredCase> ReadStoredCase(ledger::LogStore& log, const ProjectionDbs& db
                                   std::string_view case_id,
                                   std::optional<std::string_view> known_head) {
   CL_ASSIGN_OR_RETURN(auto txn, log.Read());
-  CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.cases, AsBytes(case_id)));
+  if (case_id.empty() || case_id.size() + 8 > kMaxKeyBytes) return NotFound("no such case");
+  CL_ASSIGN_OR_RETURN(auto v, txn.Get(dbs.case_rows, AsBytes(HeadKey(case_id))));
   if (!v) return NotFound("no such case");
   StoredCase stored;
   stored.head = std::string(AsChars(*v));
@@ -884,14 +932,10 @@ ledger::Keystore::LookupKey CprLookupKey(const ledger::Keystore& keys, std::stri
 
 Status ForEachCaseState(const ledger::Snapshot& txn, const ProjectionDbs& dbs,
                         const std::function<Status(const CaseState&)>& fn) {
-  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.cases));
-  CL_ASSIGN_OR_RETURN(auto kv, cur.First());
-  while (kv) {
-    CL_ASSIGN_OR_RETURN(CaseState state, LoadCase(txn, dbs, AsChars(kv->key), kv->value));
-    CL_RETURN_IF_ERROR(fn(state));
-    CL_ASSIGN_OR_RETURN(kv, cur.Next());
-  }
-  return Status::Ok();
+  return ForEachCaseHead(txn, dbs, [&](const std::string& id, ByteView head) -> Status {
+    CL_ASSIGN_OR_RETURN(CaseState state, LoadCase(txn, dbs, id, head));
+    return fn(state);
+  });
 }
 
 Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
@@ -903,13 +947,11 @@ Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
 Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,
                                              const ProjectionDbs& dbs) {
   CL_ASSIGN_OR_RETURN(auto txn, log.Read());
-  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.cases));
   std::vector<std::string> ids;
-  CL_ASSIGN_OR_RETURN(auto kv, cur.First());
-  while (kv) {
-    ids.emplace_back(AsChars(kv->key));
-    CL_ASSIGN_OR_RETURN(kv, cur.Next());
-  }
+  CL_RETURN_IF_ERROR(ForEachCaseHead(txn, dbs, [&](const std::string& id, ByteView) -> Status {
+    ids.push_back(id);
+    return Status::Ok();
+  }));
   return ids;
 }
 
@@ -967,12 +1009,12 @@ namespace {
 template <typename Fn>
 Status ForEachCaseSeq(const ledger::Snapshot& txn, const ProjectionDbs& dbs,
                       std::string_view case_id, Fn&& fn) {
-  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.case_seqs));
+  CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.case_rows));
   std::string start = IndexKey(case_id, 0);
   CL_ASSIGN_OR_RETURN(auto kv, cur.SeekAtLeast(AsBytes(start)));
-  while (kv && kv->key.size() == case_id.size() + 8 &&
-         AsChars(kv->key.first(case_id.size())) == case_id) {
-    CL_ASSIGN_OR_RETURN(bool more, fn(DecodeBigEndian64(kv->key.subspan(case_id.size()))));
+  std::optional<std::uint64_t> seq;
+  while (kv && (seq = RowSeq(kv->key, case_id)) && *seq != kHeadSeq) {
+    CL_ASSIGN_OR_RETURN(bool more, fn(*seq));
     if (!more) break;
     CL_ASSIGN_OR_RETURN(kv, cur.Next());
   }
@@ -1059,11 +1101,29 @@ Result<CaseState> CaseAsOfTime(ledger::LogStore& log, const ProjectionDbs& dbs,
 
 // --- Rebuild and compare ------------------------------------------------------------
 
+namespace {
+// The table `name` of `tables`, or nullopt if it has none.
+Result<std::optional<ledger::Table>> OpenIfPresent(ledger::Tables& tables, std::string_view name) {
+  Result<ledger::Table> table = tables.Open(name, /*create=*/false);
+  if (table.ok()) return std::optional<ledger::Table>(*table);
+  if (table.status().code() == StatusCode::kNotFound) return std::optional<ledger::Table>();
+  return table.status();
+}
+
+}  // namespace
+
+
 Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::Tables& tables,
                               ledger::Keystore* keys, const ProgressFn& progress) {
   CL_ASSIGN_OR_RETURN(ProjectionDbs dbs, ProjectionDbs::Open(tables, true));
+  std::vector<ledger::Table> legacy;
+  for (std::string_view name : kLegacyDbs) {
+    CL_ASSIGN_OR_RETURN(auto t, OpenIfPresent(tables, name));
+    if (t) legacy.push_back(*t);
+  }
   CL_RETURN_IF_ERROR(tables.Write([&](ledger::TableWrites& txn) -> Status {
     for (const auto& [name, table] : dbs.All()) CL_RETURN_IF_ERROR(txn.Clear(table));
+    for (const ledger::Table& t : legacy) CL_RETURN_IF_ERROR(txn.Clear(t));
     return Status::Ok();
   }));
   std::uint64_t size = 0;
@@ -1083,14 +1143,6 @@ Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::Tables& tables,
 }
 
 namespace {
-// The table `name` of `tables`, or nullopt if it has none.
-Result<std::optional<ledger::Table>> OpenIfPresent(ledger::Tables& tables, std::string_view name) {
-  Result<ledger::Table> table = tables.Open(name, /*create=*/false);
-  if (table.ok()) return std::optional<ledger::Table>(*table);
-  if (table.status().code() == StatusCode::kNotFound) return std::optional<ledger::Table>();
-  return table.status();
-}
-
 // A cursor over the table, or none (an absent table is empty).
 Result<std::optional<ledger::TableCursor>> CursorIfPresent(const ledger::Snapshot& snap,
                                                            std::optional<ledger::Table> table) {

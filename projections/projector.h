@@ -8,12 +8,15 @@
 //                  "retention_policy" -> canonical JSON of the latest
 //                  retention.policy_set (projections/retention.h);
 //                  "erase_key/<subject>" -> "" (an erasure's key to destroy)
-//   proj.cases     case id -> the head of the CaseState (CaseState::HeadCanonical)
-//   proj.case_facts case id ‖ 8-byte BE seq -> canonical JSON of one effective
-//                  fact of the case (its row)
-//   proj.case_seqs case id ‖ 8-byte BE seq -> "" : every event of the case
-//                  (state facts, access records, refusals): the per-case
-//                  index that history and time travel read
+//   proj.case_rows every case, in one key range per case (so that an
+//                  append dirties one leaf page, not one in each of three
+//                  trees; docs/formats/projections.md):
+//                  case id ‖ 8-byte BE seq -> every event of the case (state
+//                  facts, access records, refusals): the per-case index that
+//                  history and time travel read; the value is the canonical
+//                  JSON of the fact's row, or "" for an event with no row;
+//                  case id ‖ 8 bytes 0xff -> the head of the CaseState
+//                  (CaseState::HeadCanonical), next to the newest rows
 //   proj.subjects  subject id -> canonical JSON of the SubjectState
 //   proj.counters  text key -> 8-byte BE count (refusals per year and rule)
 //   proj.users     user id -> canonical JSON of the UserState
@@ -51,8 +54,9 @@ namespace caseledger::projections {
 // by another version is rebuilt from the log when opened.
 // "2": proj.users and proj.tokens. "3": proj.meta "retention_policy".
 // "4": a case state is a head in proj.cases and a row per fact in
-// proj.case_facts.
-inline constexpr std::string_view kProjectionVersion = "4";
+// proj.case_facts. "5": the head, the rows and the per-case index in one
+// table, proj.case_rows.
+inline constexpr std::string_view kProjectionVersion = "5";
 
 // Limits for parsing the projections' own stored JSON (a long case's state
 // holds every fact, so they are wider than request limits).
@@ -61,7 +65,7 @@ ledger::JsonLimits StoredJsonLimits();
 // The projection tables of one environment (the live ledger's, or a scratch
 // one for `rebuild --compare`).
 struct ProjectionDbs {
-  ledger::Table meta, cases, case_facts, case_seqs, subjects, counters, users, tokens;
+  ledger::Table meta, case_rows, subjects, counters, users, tokens;
   // Opens every projection DB (creating them when `create`). NotFound if one
   // is absent and not created (e.g. a data dir of an older version opened
   // read-only).
@@ -274,16 +278,16 @@ Result<BuiltTo> ReadBuiltTo(ledger::LogStore& log, const ProjectionDbs& dbs);
 // (Keystore::LookupKeyOf of CprIndexText). Precondition: IsCpr(cpr).
 ledger::Keystore::LookupKey CprLookupKey(const ledger::Keystore& keys, std::string_view cpr);
 
-// Calls `fn` with the derived view of every case in proj.cases, in key
+// Calls `fn` with the derived view of every case in proj.case_rows, in key
 // order, from one snapshot (for whole-register reads: retention, the audit).
 // Stops at the first error `fn` returns.
 Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
                        const std::function<Status(const CaseView&)>& fn);
-// Calls `fn` with the stored state of every case in proj.cases of `txn`, in
-// key order. Stops at the first error `fn` returns.
+// Calls `fn` with the stored state of every case in proj.case_rows of `txn`,
+// in key order. Stops at the first error `fn` returns.
 Status ForEachCaseState(const ledger::Snapshot& txn, const ProjectionDbs& dbs,
                         const std::function<Status(const CaseState&)>& fn);
-// Every case id in proj.cases, in key (byte) order. The ids only: listings
+// Every case id in proj.case_rows (a case with a head), in key (byte) order. The ids only: listings
 // that show more must filter by what the caller may read (ROL-3, ROL-12).
 Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,
                                              const ProjectionDbs& dbs);
@@ -321,7 +325,8 @@ Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::Tables& tables,
                               const ProgressFn& progress = {});
 
 // Differences between the projection DBs of two environments, as lines
-// naming the DB and the key ("proj.cases c-…: differs"); empty if equal.
+// naming the DB and the key ("proj.case_rows c-… head: differs"); empty if
+// equal.
 // Keys only, never values (values hold pseudonymous state, but the report
 // goes to operators' terminals); a proj.tokens key is shown by its first 8
 // characters only. A DB absent from an environment (a data dir of an older

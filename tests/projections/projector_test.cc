@@ -268,14 +268,20 @@ TEST_CASE("projections survive a reopen and equal a rebuild", "[projections][reb
   REQUIRE(diff.ok());
   CHECK(diff->empty());
 
-  // A damaged live projection is reported (by key, never by value).
-  REQUIRE(d.store().tables().Write([&](ledger::TableWrites& txn) {
-    return txn.Put(d.dbs().cases, AsBytes(k), AsBytes(std::string("{}")));
+  // A damaged live projection is reported (by key, never by value): the
+  // case's head (key: case id ‖ 8 bytes 0xff) and an index entry of seq 1
+  // (key: case id ‖ 8-byte big-endian seq) that was never the case's.
+  const std::string head_key = k + std::string(8, '\xff');
+  std::string stray_key = k + std::string(7, '\0') + '\x01';
+  REQUIRE(d.store().tables().Write([&](ledger::TableWrites& txn) -> Status {
+    CL_RETURN_IF_ERROR(txn.Put(d.dbs().case_rows, AsBytes(head_key), AsBytes(std::string("{}"))));
+    return txn.Put(d.dbs().case_rows, AsBytes(stray_key), ByteView{});
   }).ok());
   diff = projections::CompareProjections(d.store().tables(), **rebuilt);
   REQUIRE(diff.ok());
-  REQUIRE(diff->size() == 1);
-  CHECK(diff->front() == "proj.cases " + k + ": differs");
+  REQUIRE(diff->size() == 2);
+  CHECK(diff->at(0) == "proj.case_rows " + k + " seq 1: only in the first");
+  CHECK(diff->at(1) == "proj.case_rows " + k + " head: differs");
 
   // Rebuilding the live projections repairs it.
   REQUIRE(projections::Rebuild(d.store(), d.store().tables()).ok());
@@ -524,7 +530,7 @@ TEST_CASE("users are rebuilt, caught up and compared like the other projections"
 }
 
 TEST_CASE("projections of version 1 are rebuilt on open", "[projections][users][rebuild]") {
-  CHECK(projections::kProjectionVersion == "4");
+  CHECK(projections::kProjectionVersion == "5");
   Domain d;
   const std::string u = NewId("u");
   const std::string h = NewTokenHash();
@@ -543,6 +549,39 @@ TEST_CASE("projections of version 1 are rebuilt on open", "[projections][users][
   auto v = txn.Get(d.dbs().meta, AsBytes(std::string("version"))).value();
   REQUIRE(v.has_value());
   CHECK(AsChars(*v) == projections::kProjectionVersion);
+}
+
+TEST_CASE("projections of version 4 (three case tables) are rebuilt into proj.case_rows on open, the old tables emptied",
+          "[projections][rebuild]") {
+  Domain d;
+  RandomCaseWork a(d, 7);
+  const std::string k = a.Open();
+  for (int i = 0; i < 20; ++i) a.Step();
+  const Json before = ViewJson(projections::ReadCase(d.store(), d.dbs(), k)->state);
+  // What a version-4 data dir looks like: the cases in proj.cases,
+  // proj.case_facts and proj.case_seqs, proj.case_rows absent (here: empty).
+  const std::vector<std::string> legacy = {"proj.cases", "proj.case_facts", "proj.case_seqs"};
+  std::vector<ledger::Table> tables;
+  for (const std::string& name : legacy)
+    tables.push_back(d.store().tables().Open(name, /*create=*/true).value());
+  REQUIRE(d.store().tables().Write([&](ledger::TableWrites& txn) -> Status {
+    CL_RETURN_IF_ERROR(txn.Clear(d.dbs().case_rows));
+    for (const ledger::Table& t : tables)
+      CL_RETURN_IF_ERROR(txn.Put(t, AsBytes(k), AsBytes(std::string("{}"))));
+    return txn.Put(d.dbs().meta, AsBytes(std::string("version")), AsBytes(std::string("4")));
+  }).ok());
+  CHECK(projections::ReadCase(d.store(), d.dbs(), k).status().code() == StatusCode::kNotFound);
+  d.Reopen();
+  CHECK(ViewJson(projections::ReadCase(d.store(), d.dbs(), k)->state) == before);
+  for (std::size_t i = 0; i < legacy.size(); ++i)
+    tables[i] = d.store().tables().Open(legacy[i], /*create=*/false).value();
+  auto txn = d.store().Read().value();
+  for (const ledger::Table& t : tables) {
+    auto cur = txn.Scan(t).value();
+    CHECK_FALSE(cur.First().value().has_value());
+  }
+  CHECK(AsChars(*txn.Get(d.dbs().meta, AsBytes(std::string("version"))).value()) ==
+        projections::kProjectionVersion);
 }
 
 TEST_CASE("an environment without the projection DBs compares as empty", "[projections][rebuild]") {
