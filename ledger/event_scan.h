@@ -26,6 +26,12 @@ struct ScannedEvent {
   std::string_view type, actor, role, case_id, subject;  // empty if absent
   std::string_view h;  // the canonical bytes of the header object
   bool has_escapes = false;
+  // Which optional members are present: an empty view above may also be a
+  // present empty string ("case":"" is a valid line).
+  bool has_body = false, has_case = false, has_subject = false;
+  // The body's members, raw text between the quotes (may contain escapes);
+  // empty if there is no body.
+  std::string_view body_ct, body_kid, body_n;
   // The signature input: kEventSignaturePrefix ‖ C, where C is the line
   // without its "sig" member (built once; C is a view into it).
   std::string signature_input;
