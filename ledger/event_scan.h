@@ -1,9 +1,9 @@
 // ScanEvent: validates a stored event line in one pass without building a
-// JSON DOM, and returns what verification needs. It accepts exactly the lines
-// DecodeEvent accepts (canonical JSON under docs/formats/event.md, envelope
-// schema) — a property checked by event_scan_test and the fuzz target — and
-// costs a fraction of it, which matters because verify runs it per event.
-// Pure; thread-safe.
+// JSON DOM, and returns what verification and DecodeEvent need. It accepts
+// exactly the lines the DOM decoder DecodeEventReference accepts (canonical
+// JSON under docs/formats/event.md, envelope schema) — checked by
+// event_scan_test and the fuzz target — at a fraction of its cost, which
+// matters as verify and every decode run it per event. Pure; thread-safe.
 #pragma once
 
 #include <cstdint>
