@@ -66,8 +66,8 @@ std::string EncodeForBodyAd(const Event& e);
 // The signature input: kEventSignaturePrefix ‖ C.
 std::string SignatureInput(std::string_view unsigned_bytes);
 
-// Parses a stored line. Checks the schema (every field present with the right
-// type, no unknown field) and that the line is exactly the canonical encoding.
+// Parses a stored line in one scan: the schema (every field, of its type, no
+// unknown one) and that the line is exactly the canonical encoding.
 // Corruption naming what is wrong otherwise (the caller adds the seq).
 Result<Event> DecodeEvent(std::string_view line);
 

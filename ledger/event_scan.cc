@@ -238,11 +238,12 @@ Result<ScannedEvent> ScanEvent(std::string_view line, bool signature_input) {
     } else if (name == "body") {
       // {"ct":"…","kid":"…","n":"…"}, exactly these, in this order.
       static constexpr std::string_view kBody[] = {"ct", "kid", "n"};
+      std::string_view* const body_values[] = {&out.body_ct, &out.body_kid, &out.body_n};
       if (!sc.Eat('{')) return Bad("field \"body\" must be {ct, kid, n}");
       for (std::size_t b = 0; b < 3; ++b) {
         std::string_view bk;
         if ((b > 0 && !sc.Eat(',')) || !sc.String(&bk, nullptr, nullptr) || bk != kBody[b] || !sc.Eat(':') ||
-            !sc.String(nullptr, nullptr, nullptr)) {
+            !sc.String(body_values[b], nullptr, nullptr)) {
           return Bad("field \"body\" must be {ct, kid, n}");
         }
       }
@@ -275,6 +276,9 @@ Result<ScannedEvent> ScanEvent(std::string_view line, bool signature_input) {
   for (std::size_t k = 0; k < 12; ++k) {
     if (kRequired[k] && !seen[k]) return Bad("field \"" + std::string(kKeys[k]) + "\" missing");
   }
+  out.has_body = seen[1];
+  out.has_case = seen[2];
+  out.has_subject = seen[8];
   if (prev_hex.size() != 64) return Bad("field \"prev\" is not a 32-byte hex hash");
   for (std::size_t k = 0; k < 32; ++k) {
     char hi = prev_hex[2 * k], lo = prev_hex[2 * k + 1];

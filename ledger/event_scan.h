@@ -1,9 +1,9 @@
 // ScanEvent: validates a stored event line in one pass without building a
-// JSON DOM, and returns what verification needs. It accepts exactly the lines
-// DecodeEvent accepts (canonical JSON under docs/formats/event.md, envelope
-// schema) — a property checked by event_scan_test and the fuzz target — and
-// costs a fraction of it, which matters because verify runs it per event.
-// Pure; thread-safe.
+// JSON DOM, and returns what verification and DecodeEvent need. It accepts
+// exactly the lines the DOM decoder DecodeEventReference accepts (canonical
+// JSON under docs/formats/event.md, envelope schema) — checked by
+// event_scan_test and the fuzz target — at a fraction of its cost, which
+// matters as verify and every decode run it per event. Pure; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,12 @@ struct ScannedEvent {
   std::string_view type, actor, role, case_id, subject;  // empty if absent
   std::string_view h;  // the canonical bytes of the header object
   bool has_escapes = false;
+  // Which optional members are present: an empty view above may also be a
+  // present empty string ("case":"" is a valid line).
+  bool has_body = false, has_case = false, has_subject = false;
+  // The body's members, raw text between the quotes (may contain escapes);
+  // empty if there is no body.
+  std::string_view body_ct, body_kid, body_n;
   // The signature input: kEventSignaturePrefix ‖ C, where C is the line
   // without its "sig" member (built once; C is a view into it).
   std::string signature_input;
