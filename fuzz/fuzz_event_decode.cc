@@ -34,23 +34,6 @@ constexpr std::size_t kSigMemberBytes = 8 + 88 + 1;
 // The first field in which two decoded events differ, or "" if none does.
 // The header is compared with its number types too (two parses of the same
 // bytes must agree on them; == alone equates an unsigned and a signed 5).
-bool SameTypes(const Json& a, const Json& b) {
-  if (a.type() != b.type() || a.size() != b.size()) return false;
-  if (a.is_object()) {
-    for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
-      if (i.key() != j.key() || !SameTypes(*i, *j)) return false;
-    }
-    return true;
-  }
-  if (a.is_array()) {
-    for (std::size_t k = 0; k < a.size(); ++k) {
-      if (!SameTypes(a[k], b[k])) return false;
-    }
-    return true;
-  }
-  return a == b;
-}
-
 std::string FirstDifference(const ledger::Event& a, const ledger::Event& b) {
   if (a.seq != b.seq) return "seq";
   if (a.time != b.time) return "time";
@@ -59,7 +42,7 @@ std::string FirstDifference(const ledger::Event& a, const ledger::Event& b) {
   if (a.role != b.role) return "role";
   if (a.case_id != b.case_id) return "case";
   if (a.subject != b.subject) return "subject";
-  if (a.h != b.h || !SameTypes(a.h, b.h)) return "h";
+  if (a.h != b.h || !ledger::SameJsonTypes(a.h, b.h)) return "h";
   if (a.h_canonical != b.h_canonical) return "h_canonical";
   if (a.body.has_value() != b.body.has_value()) return "body presence";
   if (a.body && (a.body->ct != b.body->ct || a.body->kid != b.body->kid || a.body->n != b.body->n)) return "body";

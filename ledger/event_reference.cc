@@ -90,4 +90,21 @@ Result<Event> DecodeEventReference(std::string_view line) {
   return e;
 }
 
+bool SameJsonTypes(const Json& a, const Json& b) {
+  if (a.type() != b.type() || a.size() != b.size()) return false;
+  if (a.is_object()) {
+    for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
+      if (i.key() != j.key() || !SameJsonTypes(*i, *j)) return false;
+    }
+    return true;
+  }
+  if (a.is_array()) {
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      if (!SameJsonTypes(a[k], b[k])) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
 }  // namespace caseledger::ledger

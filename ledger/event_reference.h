@@ -18,4 +18,9 @@ namespace caseledger::ledger {
 // Same contract as DecodeEvent (Corruption naming what is wrong).
 Result<Event> DecodeEventReference(std::string_view line);
 
+// Whether two JSON values are equal with the same nlohmann types throughout
+// (== alone treats an unsigned and a signed 5 as equal): two decodings of the
+// same header bytes must agree on them too.
+bool SameJsonTypes(const Json& a, const Json& b);
+
 }  // namespace caseledger::ledger

@@ -17,24 +17,6 @@
 namespace caseledger::ledger {
 namespace {
 
-// Whether two JSON values are equal with the same nlohmann types throughout
-// (== alone treats an unsigned and a signed 5 as equal).
-bool SameTypes(const Json& a, const Json& b) {
-  if (a.type() != b.type() || a.size() != b.size()) return false;
-  if (a.is_object()) {
-    for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
-      if (i.key() != j.key() || !SameTypes(*i, *j)) return false;
-    }
-    return true;
-  }
-  if (a.is_array()) {
-    for (std::size_t k = 0; k < a.size(); ++k) {
-      if (!SameTypes(a[k], b[k])) return false;
-    }
-    return true;
-  }
-  return a == b;
-}
 
 // Every field, compared exactly; with `strict_types`, the header's number
 // types too (two decodings of the same line must agree on them).
@@ -48,7 +30,7 @@ void ExpectSameEvent(const Event& a, const Event& b, bool strict_types) {
   CHECK(a.subject == b.subject);
   CHECK(a.h == b.h);
   CHECK(a.h.dump() == b.h.dump());
-  if (strict_types) CHECK(SameTypes(a.h, b.h));
+  if (strict_types) CHECK(SameJsonTypes(a.h, b.h));
   CHECK(a.h_canonical == b.h_canonical);
   CHECK(a.body.has_value() == b.body.has_value());
   if (a.body && b.body) {
