@@ -8,7 +8,7 @@
 // and not the case's length; a hit saves reading the case's rows, their
 // parse, the strict check and Derive(). Bounded: at most `capacity` entries,
 // the least recently used dropped first. Holds no body and no personal data
-// beyond what proj.cases and proj.case_facts hold.
+// beyond what proj.case_rows holds.
 // Thread-safety: Read may be called from any number of threads.
 #pragma once
 

@@ -75,7 +75,7 @@ std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history
 
 // The register of every case for which `include(view)` holds (the caller's
 // listing rule, ROL-3) and that has a disclosure request: ids from one
-// snapshot of proj.cases, each case's history then read through the per-case
+// snapshot of proj.case_rows, each case's history then read through the per-case
 // index (never a scan of the log). In case key order, then request order.
 Result<std::vector<RegisterEntry>> ReadRegister(
     ledger::LogStore& log, const ProjectionDbs& dbs, Micros now,

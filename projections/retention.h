@@ -76,7 +76,7 @@ class RetentionPlanner {
 };
 
 // The plan as of `now`, listing as "soon" what falls due within `window`.
-// Subjects in subject-id order. One snapshot of proj.cases.
+// Subjects in subject-id order. One snapshot of proj.case_rows.
 Result<RetentionPlan> PlanRetention(ledger::LogStore& log, const ProjectionDbs& dbs, Micros now,
                                     Micros window);
 

@@ -190,7 +190,7 @@ YearStats ComputeYearStats(
 
 // The published statistics of every year with any figure above zero,
 // ascending — or of `year` only (all zeros if nothing happened then) — read
-// from proj.cases and proj.counters in one snapshot (log.Read()).
+// from proj.case_rows and proj.counters in one snapshot (log.Read()).
 // FailedPrecondition if the projections are of another version or not built
 // to the log's size (run `caseledger rebuild`); Corruption if a stored state
 // or counter does not parse.
