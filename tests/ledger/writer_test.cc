@@ -59,7 +59,13 @@ TEST_CASE(
   auto report = VerifyLedger(dir.path()).value();
   CHECK(report.ok);
   CHECK(report.events == kThreads * kPerThread);
-  CHECK(report.checkpoints == stats.batches);
+  // One checkpoint per prepared batch, and a commit carries every batch
+  // prepared while the one before it committed (docs/architecture.md,
+  // "Write path"): at least one checkpoint per commit, never more than one
+  // per event. (The equality with stats.batches held only while a commit
+  // was one batch; a release CI run saw 3 checkpoints in 1 commit.)
+  CHECK(report.checkpoints >= stats.batches);
+  CHECK(report.checkpoints <= stats.events);
 }
 
 TEST_CASE("The acknowledgement carries the checkpoint that covers the event",
