@@ -370,8 +370,8 @@ Status RunWrites(const Context& cx) {
     CL_RETURN_IF_ERROR(session->SubmitAll(std::move(commands), 64));
     report.Info("(info) batch 16, every 5th a new subject",
                 PerS(static_cast<double>(n) / SecondsSince(t0)),
-                "new data keys are committed (fsync'd) in the keystore env "
-                "before the batch");
+                "new data keys are stored (fsync'd) in the keystore env by the "
+                "key storer, overlapping the commit before");
   }
 
   report.Section(

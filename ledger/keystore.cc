@@ -25,6 +25,8 @@ constexpr std::string_view kKeyTransportContext = "caseledger/cluster-key-transp
 // The epoch whose rotation completed (compaction included): an erasure
 // destroyed in an earlier epoch is final on disk.
 constexpr std::string_view kFinalEpochKey = "final_epoch";
+// StoreReserved's ticket for "every reservation made so far".
+constexpr std::uint64_t kStoreEveryReserved = ~std::uint64_t{0};
 constexpr std::size_t kWrappedDekBytes =
     crypto::kAeadKeyBytes + crypto::kAeadTagBytes;
 
@@ -221,15 +223,33 @@ Keystore::LookupKey Keystore::LookupKeyOf(std::string_view identity) const {
   return k;
 }
 
+// Both look-ups see reserved entries first; a stored entry that a reserved
+// one replaces (the owner indexed under another key, or the key given to
+// another owner) is not seen.
 Result<std::optional<std::string>> Keystore::OwnerOf(const LookupKey& key) {
+  {
+    std::lock_guard lock(reserve_mu_);
+    if (auto it = reserved_lookup_.find(key); it != reserved_lookup_.end())
+      return std::optional<std::string>(it->second.value);
+  }
   CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
   CL_ASSIGN_OR_RETURN(auto v, txn.Get(lookup_, ByteView(key)));
   if (!v) return std::optional<std::string>();
-  return std::optional<std::string>(std::string(AsChars(*v)));
+  std::string owner(AsChars(*v));
+  std::lock_guard lock(reserve_mu_);
+  if (auto it = reserved_lookup_of_.find(owner);
+      it != reserved_lookup_of_.end() && it->second.value != key)
+    return std::optional<std::string>();
+  return std::optional<std::string>(std::move(owner));
 }
 
 Result<std::optional<Keystore::LookupKey>> Keystore::LookupKeyOfOwner(
     std::string_view owner) {
+  {
+    std::lock_guard lock(reserve_mu_);
+    if (auto it = reserved_lookup_of_.find(owner); it != reserved_lookup_of_.end())
+      return std::optional<LookupKey>(it->second.value);
+  }
   CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
   CL_ASSIGN_OR_RETURN(auto v, txn.Get(lookup_of_, AsBytes(owner)));
   if (!v) return std::optional<LookupKey>();
@@ -237,6 +257,10 @@ Result<std::optional<Keystore::LookupKey>> Keystore::LookupKeyOfOwner(
     return Corruption("identity index record has the wrong size");
   LookupKey k{};
   std::memcpy(k.data(), v->data(), k.size());
+  std::lock_guard lock(reserve_mu_);
+  if (auto it = reserved_lookup_.find(k);
+      it != reserved_lookup_.end() && it->second.value != owner)
+    return std::optional<LookupKey>();
   return std::optional<LookupKey>(k);
 }
 
@@ -263,7 +287,9 @@ Status Keystore::PutIndex(lmdb::WriteTxn& txn, const IndexEntry& e) {
 
 Result<std::vector<std::string>> Keystore::EnsureKeys(
     std::span<const std::string> owners, std::span<const IndexEntry> index) {
-  std::lock_guard write_lock(write_mu_);
+  CL_ASSIGN_OR_RETURN(Reservation r, ReserveKeys(owners, index));
+  if (r.ticket != 0) CL_RETURN_IF_ERROR(StoreReserved(r.ticket));
+  // A Destroy between the two steps: its owner's new key was not stored.
   for (const std::string& o : owners) {
     if (IsDestroyed(o)) {
       return FailedPrecondition(
@@ -271,62 +297,131 @@ Result<std::vector<std::string>> Keystore::EnsureKeys(
           "for it again");
     }
   }
-  std::vector<std::string> kids(owners.size());
+  return std::move(r.kids);
+}
+
+Result<Keystore::Reservation> Keystore::ReserveKeys(
+    std::span<const std::string> owners, std::span<const IndexEntry> index) {
+  // Held throughout, so that two reservations never both make a key for the
+  // same owner, and a store never forgets an entry this one is reusing.
+  std::lock_guard lock(reserve_mu_);
+  for (const std::string& o : owners) {
+    if (IsDestroyed(o)) {
+      return FailedPrecondition(
+          "the owner's data key was destroyed (erased); no key is ever made "
+          "for it again");
+    }
+  }
+  Reservation out;
+  out.kids.resize(owners.size());
+  const std::uint64_t ticket = next_ticket_ + 1;
+  Reserved r;
+  r.ticket = ticket;
+  // First every read (which may fail), then the new keys (which cannot), so
+  // that a failed reservation leaves nothing behind.
   std::vector<std::size_t> missing;
   {
     CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
     for (std::size_t i = 0; i < owners.size(); ++i) {
+      if (auto it = reserved_kid_.find(owners[i]); it != reserved_kid_.end()) {
+        out.kids[i] = it->second.value;
+        out.ticket = std::max(out.ticket, it->second.ticket);
+        continue;
+      }
       CL_ASSIGN_OR_RETURN(auto kid, txn.Get(owners_, AsBytes(owners[i])));
       if (kid)
-        kids[i] = std::string(AsChars(*kid));
+        out.kids[i] = std::string(AsChars(*kid));
       else
         missing.push_back(i);
     }
   }
-  auto put_index = [&](lmdb::WriteTxn& txn) -> Status {
-    for (const IndexEntry& e : index) CL_RETURN_IF_ERROR(PutIndex(txn, e));
-    return Status::Ok();
-  };
-  if (missing.empty()) {
-    if (!index.empty()) CL_RETURN_IF_ERROR(env_->Write(put_index));
-    return kids;
-  }
-  // New keys: one record per distinct owner.
-  struct NewKey {
-    std::string owner, kid;
-    Bytes record;
-    crypto::SecretBytes dek;
-  };
-  std::vector<NewKey> created;
-  std::map<std::string, std::string, std::less<>> by_owner;
   for (std::size_t i : missing) {
-    auto it = by_owner.find(owners[i]);
-    if (it != by_owner.end()) {
-      kids[i] = it->second;
+    if (auto it = reserved_kid_.find(owners[i]); it != reserved_kid_.end()) {
+      out.kids[i] = it->second.value;  // named twice in this reservation
       continue;
     }
-    NewKey k{owners[i],
-             FormatId("k", crypto::RandomArray<kIdRandomBytes>()),
-             {},
-             crypto::NewAeadKey()};
-    k.record = WrapDek(kek_, epoch_, k.kid, k.owner, k.dek);
-    by_owner.emplace(k.owner, k.kid);
-    kids[i] = k.kid;
-    created.push_back(std::move(k));
+    ReservedKey k{owners[i], FormatId("k", crypto::RandomArray<kIdRandomBytes>()), {}, nullptr};
+    crypto::SecretBytes dek = crypto::NewAeadKey();
+    k.record = WrapDek(kek_, epoch_, k.kid, k.owner, dek);
+    k.dek = std::make_shared<const crypto::SecretBytes>(std::move(dek));
+    reserved_kid_.insert_or_assign(k.owner, Ticketed<std::string>{k.kid, ticket});
+    reserved_dek_.insert_or_assign(
+        k.kid, Ticketed<std::shared_ptr<const crypto::SecretBytes>>{k.dek, ticket});
+    out.kids[i] = k.kid;
+    r.keys.push_back(std::move(k));
   }
-  CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
-    for (const auto& k : created) {
-      CL_RETURN_IF_ERROR(txn.Put(owners_, AsBytes(k.owner), AsBytes(k.kid),
+  for (const IndexEntry& e : index) {
+    reserved_lookup_.insert_or_assign(e.key, Ticketed<std::string>{e.owner, ticket});
+    reserved_lookup_of_.insert_or_assign(e.owner, Ticketed<LookupKey>{e.key, ticket});
+    r.index.push_back(e);
+  }
+  if (!r.keys.empty() || !r.index.empty()) {
+    next_ticket_ = ticket;
+    out.ticket = ticket;
+    reserved_.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status Keystore::StoreReserved(std::uint64_t ticket) {
+  std::lock_guard write_lock(write_mu_);
+  return StoreReservedLocked(ticket);
+}
+
+bool Keystore::DroppedLocked(std::uint64_t ticket) const {
+  return std::any_of(dropped_.begin(), dropped_.end(), [&](const auto& range) {
+    return range.first <= ticket && ticket <= range.second;
+  });
+}
+
+void Keystore::ForgetReservedLocked(std::uint64_t through) {
+  auto done = [&](const auto& entry) { return entry.second.ticket <= through; };
+  std::erase_if(reserved_kid_, done);
+  std::erase_if(reserved_dek_, done);
+  std::erase_if(reserved_lookup_, done);
+  std::erase_if(reserved_lookup_of_, done);
+}
+
+Status Keystore::StoreReservedLocked(std::uint64_t ticket) {
+  const Status dropped = Unavailable(
+      "the data keys reserved for this write were not stored (an earlier store failed)");
+  std::deque<Reserved> take;
+  {
+    std::lock_guard lock(reserve_mu_);
+    if (ticket != 0 && DroppedLocked(ticket)) return dropped;
+    if (reserved_.empty() || reserved_.front().ticket > ticket) return Status::Ok();
+    take.swap(reserved_);  // every reservation, later ones too: one fsync for all
+  }
+  const std::uint64_t first = take.front().ticket, last = take.back().ticket;
+  // An owner destroyed since its key was reserved gets no key on disk: what
+  // was encrypted under it is as erased.
+  std::vector<const ReservedKey*> keep;
+  for (const Reserved& r : take)
+    for (const ReservedKey& k : r.keys)
+      if (!IsDestroyed(k.owner)) keep.push_back(&k);
+  Status s = env_->Write([&](lmdb::WriteTxn& txn) -> Status {
+    for (const ReservedKey* k : keep) {
+      CL_RETURN_IF_ERROR(txn.Put(owners_, AsBytes(k->owner), AsBytes(k->kid),
                                  lmdb::PutMode::kNoOverwrite));
-      CL_RETURN_IF_ERROR(txn.Put(deks_, AsBytes(k.kid), k.record,
+      CL_RETURN_IF_ERROR(txn.Put(deks_, AsBytes(k->kid), k->record,
                                  lmdb::PutMode::kNoOverwrite));
     }
-    return put_index(txn);
-  }));
-  std::lock_guard cache_lock(cache_mu_);
-  for (auto& k : created)
-    CacheLocked(k.kid, std::make_shared<const crypto::SecretBytes>(std::move(k.dek)));
-  return kids;
+    // After the keys, in reservation order: a later entry for the same
+    // lookup key or owner replaces an earlier one.
+    for (const Reserved& r : take)
+      for (const IndexEntry& e : r.index)
+        if (!IsDestroyed(e.owner)) CL_RETURN_IF_ERROR(PutIndex(txn, e));
+    return Status::Ok();
+  });
+  if (s.ok()) {
+    std::lock_guard cache_lock(cache_mu_);
+    for (const ReservedKey* k : keep) CacheLocked(k->kid, k->dek);
+  }
+  std::lock_guard lock(reserve_mu_);
+  if (!s.ok()) dropped_.emplace_back(first, last);
+  stored_through_ = std::max(stored_through_, last);
+  ForgetReservedLocked(last);
+  return s;
 }
 
 Result<std::vector<Keystore::KeyExport>> Keystore::ExportKeys(
@@ -380,6 +475,8 @@ Result<std::vector<Keystore::KeyExport>> Keystore::ExportKeys(
 
 Result<std::size_t> Keystore::ImportKeys(std::span<const KeyExport> keys) {
   std::lock_guard write_lock(write_mu_);
+  // Checked against the disk below: reserved keys go there first.
+  CL_RETURN_IF_ERROR(StoreReservedLocked(kStoreEveryReserved));
   // Every key is checked and opened before anything is written, so a batch
   // is stored whole or not at all. With write_mu_ held, nothing in this
   // process changes the DBs or the destroyed set meanwhile.
@@ -474,6 +571,14 @@ void Keystore::CacheLocked(std::string kid, std::shared_ptr<const crypto::Secret
 }
 
 Result<std::string> Keystore::KidOf(std::string_view owner) {
+  {
+    std::lock_guard lock(reserve_mu_);
+    if (auto it = reserved_kid_.find(owner); it != reserved_kid_.end()) return it->second.value;
+  }
+  return StoredKidOf(owner);
+}
+
+Result<std::string> Keystore::StoredKidOf(std::string_view owner) {
   CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
   CL_ASSIGN_OR_RETURN(auto kid, txn.Get(owners_, AsBytes(owner)));
   if (!kid) return NotFound("no data key for this owner");
@@ -486,6 +591,10 @@ Result<std::shared_ptr<const crypto::SecretBytes>> Keystore::DataKey(
     std::lock_guard lock(cache_mu_);
     auto it = cache_.find(kid);
     if (it != cache_.end()) return it->second;
+  }
+  {
+    std::lock_guard lock(reserve_mu_);
+    if (auto it = reserved_dek_.find(kid); it != reserved_dek_.end()) return it->second.value;
   }
   Bytes record;
   {
@@ -527,9 +636,11 @@ Result<std::optional<std::string>> Keystore::ErasureKid(std::string_view owner) 
 
 Result<std::string> Keystore::Destroy(std::string_view owner) {
   std::lock_guard write_lock(write_mu_);
+  // A key reserved for the owner is destroyed on disk like any other.
+  CL_RETURN_IF_ERROR(StoreReservedLocked(kStoreEveryReserved));
   CL_ASSIGN_OR_RETURN(std::optional<std::string> gone, DestroyedKid(owner));
   if (gone) return *gone;
-  CL_ASSIGN_OR_RETURN(std::string kid, KidOf(owner));
+  CL_ASSIGN_OR_RETURN(std::string kid, StoredKidOf(owner));
   CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
     CL_RETURN_IF_ERROR(txn.Delete(deks_, AsBytes(kid)));
     CL_RETURN_IF_ERROR(txn.Delete(owners_, AsBytes(owner)));
@@ -542,8 +653,23 @@ Result<std::string> Keystore::Destroy(std::string_view owner) {
     return txn.Put(destroyed_db_, AsBytes(owner), rec, lmdb::PutMode::kNoOverwrite);
   }));
   {
-    std::lock_guard lock(destroyed_mu_);
-    destroyed_.emplace(owner);
+    std::lock_guard lock(reserve_mu_);
+    {
+      std::lock_guard destroyed_lock(destroyed_mu_);
+      destroyed_.emplace(owner);
+    }
+    // A key reserved for the owner after the store above is never stored
+    // (StoreReservedLocked skips destroyed owners); forget it now.
+    if (auto it = reserved_kid_.find(owner); it != reserved_kid_.end()) {
+      reserved_dek_.erase(it->second.value);
+      reserved_kid_.erase(it);
+    }
+    if (auto it = reserved_lookup_of_.find(owner); it != reserved_lookup_of_.end()) {
+      if (auto k = reserved_lookup_.find(it->second.value);
+          k != reserved_lookup_.end() && k->second.value == owner)
+        reserved_lookup_.erase(k);
+      reserved_lookup_of_.erase(it);
+    }
   }
   {
     // The cached copy is wiped when its last user lets go (SecretBytes).

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,7 +65,35 @@ class Keystore {
       std::span<const std::string> owners,
       std::span<const IndexEntry> index = {});
 
-  // The kid of `owner`, or NotFound.
+  // EnsureKeys in two steps, for the writer (docs/formats/storage.md,
+  // "Keys reserved ahead of their store"): the writer encrypts a batch's
+  // bodies while the keystore's fsync of the batch's new keys overlaps the
+  // ledger's commit of the batch before it.
+  //  * ReserveKeys picks each owner's kid as EnsureKeys does (existing, or
+  //    reserved earlier and not stored yet, or a new random DEK) and notes the
+  //    new keys and the `index` entries in memory only. A reserved key is
+  //    seen at once by DataKey, KidOf, OwnerOf and LookupKeyOfOwner, and a
+  //    later reservation for the same owner gets the same kid.
+  //  * StoreReserved(ticket) stores every reservation not stored yet in one
+  //    transaction (fsync'd); OK once reservation `ticket` is durable.
+  // The caller must not make anything that uses a reserved key (an event
+  // encrypted under it) durable before StoreReserved(ticket) returned OK.
+  struct Reservation {
+    std::vector<std::string> kids;  // one per owner, in order
+    // What must be stored before the kids may be used: this reservation's
+    // ticket, or that of an earlier one whose key it reuses; 0: nothing
+    // (every kid and index entry is on disk already).
+    std::uint64_t ticket = 0;
+  };
+  Result<Reservation> ReserveKeys(std::span<const std::string> owners,
+                                  std::span<const IndexEntry> index = {});
+  // If the transaction fails, every reservation it held is dropped: its keys
+  // are forgotten (a later reservation for the owner makes a new key), and
+  // this call and every later one for those tickets fail. A reserved key of
+  // an owner destroyed meanwhile is not stored (its events are as erased).
+  Status StoreReserved(std::uint64_t ticket);
+
+  // The kid of `owner` (reserved or stored), or NotFound.
   Result<std::string> KidOf(std::string_view owner);
 
   // The unwrapped DEK `kid`, in secure memory shared with the keystore's cache
@@ -200,6 +229,34 @@ class Keystore {
 
   // Precondition: cache_mu_ held.
   void CacheLocked(std::string kid, std::shared_ptr<const crypto::SecretBytes> dek);
+  // Precondition: write_mu_ held. StoreReserved's work; also run by Destroy
+  // and ImportKeys first, so that they see every reserved key on disk.
+  Status StoreReservedLocked(std::uint64_t ticket);
+  // The stored kid of `owner` (the disk only), or NotFound.
+  Result<std::string> StoredKidOf(std::string_view owner);
+
+  // Reservations not stored yet (reserve_mu_), oldest first, and what they
+  // add, each with the ticket of the reservation that added it.
+  struct ReservedKey {
+    std::string owner, kid;
+    Bytes record;  // the wrapped DEK
+    std::shared_ptr<const crypto::SecretBytes> dek;
+  };
+  struct Reserved {
+    std::uint64_t ticket = 0;
+    std::vector<ReservedKey> keys;
+    std::vector<IndexEntry> index;
+  };
+  template <typename V>
+  struct Ticketed {
+    V value;
+    std::uint64_t ticket = 0;
+  };
+  // Precondition: reserve_mu_ held. Forgets the overlay entries of
+  // reservations up to `through` (stored, or dropped).
+  void ForgetReservedLocked(std::uint64_t through);
+  // Precondition: reserve_mu_ held. Whether reservation `ticket` was dropped.
+  bool DroppedLocked(std::uint64_t ticket) const;
 
   std::unique_ptr<lmdb::Env> env_;
   lmdb::Dbi owners_, deks_, meta_, destroyed_db_;
@@ -215,6 +272,17 @@ class Keystore {
   std::mutex cache_mu_;
   std::map<std::string, std::shared_ptr<const crypto::SecretBytes>, std::less<>>
       cache_;  // kid -> DEK
+  // Lock order: write_mu_, then reserve_mu_, then cache_mu_ or destroyed_mu_.
+  mutable std::mutex reserve_mu_;
+  std::deque<Reserved> reserved_;
+  std::uint64_t next_ticket_ = 0;    // the last ticket handed out
+  std::uint64_t stored_through_ = 0;  // every ticket up to it stored or dropped
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> dropped_;  // ticket ranges
+  std::map<std::string, Ticketed<std::string>, std::less<>> reserved_kid_;  // owner
+  std::map<std::string, Ticketed<std::shared_ptr<const crypto::SecretBytes>>, std::less<>>
+      reserved_dek_;  // kid
+  std::map<LookupKey, Ticketed<std::string>> reserved_lookup_;               // -> owner
+  std::map<std::string, Ticketed<LookupKey>, std::less<>> reserved_lookup_of_;  // owner
 };
 
 }  // namespace caseledger::ledger

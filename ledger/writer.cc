@@ -31,6 +31,7 @@ Result<std::unique_ptr<Writer>> Writer::Start(
     Options options, WriteHook* hook) {
   std::unique_ptr<Writer> w(new Writer(store, keys, key, options, hook));
   CL_RETURN_IF_ERROR(w->LoadTip());
+  w->key_storer_ = std::thread([p = w.get()] { p->KeyLoop(); });
   w->committer_ = std::thread([p = w.get()] { p->CommitLoop(); });
   w->thread_ = std::thread([p = w.get()] { p->Run(); });
   return w;
@@ -81,6 +82,12 @@ void Writer::Stop() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();  // drains the queue, then releases the committer
   if (committer_.joinable()) committer_.join();
+  {
+    std::lock_guard lock(mu_);
+    key_stop_ = true;
+  }
+  key_cv_.notify_all();
+  if (key_storer_.joinable()) key_storer_.join();
 }
 
 WriterStats Writer::stats() const {
@@ -167,7 +174,7 @@ Status Writer::SuspendLocked(const Status& s, std::string_view during, std::size
   if (!options_.resume) {
     health_.state = WriterHealth::State::kFailed;
     failed_ = answer.WithContext("the writer refuses further writes until reopened");
-    for (Pending& p : queue_) p.promise.set_value(failed_);
+    for (Pending& p : queue_) p.Answer(failed_);
     queue_.clear();
     Log("writer state=failed reason=" + health_.reason + " cause=" + Field(health_.cause) +
         " writes=stopped");
@@ -182,7 +189,7 @@ Status Writer::SuspendLocked(const Status& s, std::string_view during, std::size
                        "writes are suspended after a storage failure while the disk is "
                        "checked; nothing of this request was recorded");
   recover_ = true;
-  for (Pending& p : queue_) p.promise.set_value(failed_);
+  for (Pending& p : queue_) p.Answer(failed_);
   queue_.clear();
   Log("writer state=degraded reason=" + health_.reason + " cause=" + Field(health_.cause) +
       " writes=suspended probe_every_ms=" + std::to_string(options_.probe_every.count()));
@@ -192,7 +199,11 @@ Status Writer::SuspendLocked(const Status& s, std::string_view during, std::size
 void Writer::Recover() {
   {
     std::unique_lock lock(mu_);
-    commit_cv_.wait(lock, [&] { return prepared_.empty() && !committing_; });
+    // Every reservation of a batch prepared before the failure has been
+    // stored or has failed, so none is reused by a later batch unstored.
+    commit_cv_.wait(lock, [&] {
+      return prepared_.empty() && !committing_ && !key_busy_ && key_done_ >= key_wanted_;
+    });
     recover_ = false;
   }
   // Nothing is in flight: what is on disk is all there is.
@@ -205,7 +216,7 @@ void Writer::Recover() {
     health_.since = NowMicros();
     failed_ = Unavailable(
         "writes are stopped after a storage failure; the server must be restarted");
-    for (Pending& p : queue_) p.promise.set_value(failed_);
+    for (Pending& p : queue_) p.Answer(failed_);
     queue_.clear();
     Log("writer state=failed reason=restart-required rewind=" +
         std::string(StatusCodeName(rewound.code())) + " writes=stopped");
@@ -250,27 +261,41 @@ void Writer::Recover() {
 }
 
 std::future<Result<Appended>> Writer::Submit(Command cmd) {
+  if (options_.forward && ValidateCommand(cmd).ok()) return Ready(options_.forward(cmd));
   Pending pending;
+  std::future<Result<Appended>> f;
+  if (Status s = Enqueue(std::move(cmd), pending, &f); !s.ok()) return Ready(Result<Appended>(s));
+  return f;
+}
+
+void Writer::Submit(Command cmd, std::function<void(Result<Appended>)> done) {
+  if (options_.forward && ValidateCommand(cmd).ok()) {
+    done(options_.forward(cmd));
+    return;
+  }
+  Pending pending;
+  pending.done = done;
+  if (Status s = Enqueue(std::move(cmd), pending, nullptr); !s.ok()) done(Result<Appended>(s));
+}
+
+Status Writer::Enqueue(Command cmd, Pending& pending, std::future<Result<Appended>>* future) {
   if (Status s = ValidateCommand(cmd); !s.ok()) {
     std::lock_guard lock(mu_);
     ++stats_.refused;
-    return Ready(Result<Appended>(s));
+    return s;
   }
-  if (options_.forward) return Ready(options_.forward(cmd));
   pending.h_json = CanonicalJson(cmd.h);
   if (cmd.body) pending.body_json = CanonicalJson(*cmd.body);
   pending.cmd = std::move(cmd);
   std::unique_lock lock(mu_);
-  if (!failed_.ok()) return Ready(Result<Appended>(failed_));
-  if (stopping_)
-    return Ready(Result<Appended>(Unavailable("the writer is shutting down")));
-  if (queue_.size() >= options_.max_queue)
-    return Ready(Result<Appended>(Unavailable("write queue is full")));
+  if (!failed_.ok()) return failed_;
+  if (stopping_) return Unavailable("the writer is shutting down");
+  if (queue_.size() >= options_.max_queue) return Unavailable("write queue is full");
+  if (future != nullptr) *future = pending.promise.get_future();
   queue_.push_back(std::move(pending));
-  auto f = queue_.back().promise.get_future();
   lock.unlock();
   cv_.notify_one();
-  return f;
+  return Status::Ok();
 }
 
 void Writer::Run() {
@@ -290,7 +315,7 @@ void Writer::Run() {
         queue_.pop_front();
       }
       if (!failed_.ok()) {
-        for (auto& p : batch) p.promise.set_value(failed_);
+        for (auto& p : batch) p.Answer(failed_);
         batch.clear();
         continue;
       }
@@ -326,6 +351,13 @@ void Writer::CommitLoop() {
       committing_ = true;
     }
     commit_cv_.notify_all();  // the writer may prepare the next batches now
+    // No event is durable before the data key it is encrypted under.
+    std::uint64_t keys_needed = 0;
+    for (const Prepared& p : parts) keys_needed = std::max(keys_needed, p.key_ticket);
+    if (keys_needed > 0) {
+      std::unique_lock lock(mu_);
+      commit_cv_.wait(lock, [&] { return key_done_ >= keys_needed; });
+    }
     Commit(parts);
     {
       std::lock_guard lock(mu_);
@@ -346,8 +378,9 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
   // From here on, the hook's state (and maybe the keystore) holds this batch:
   // a failure suspends writes, and the writer rewinds to the disk before the
   // next batch.
-  // 2. Data keys for every body's owner (committed before any event uses them).
-  auto kids = EnsureDataKeys(out.accepted);
+  // 2. Data keys for every body's owner: new ones reserved here and stored by
+  // the key storer while this batch is built; committed before its events.
+  auto kids = ReserveDataKeys(out.accepted, out.key_ticket);
   if (!kids.ok()) {
     FailPrepared(out.accepted, kids.status().WithContext("data key"));
     return std::nullopt;
@@ -430,7 +463,7 @@ Micros Writer::Admit(Prepared& out, std::vector<Micros>& times) {
           "the owner's data key was destroyed: no body is encrypted for it again");
     }
     if (!s.ok()) {
-      p.promise.set_value(s);
+      p.Answer(s);
       ++refused;
       continue;
     }
@@ -451,10 +484,11 @@ void Writer::FailPrepared(const std::vector<Pending*>& accepted, const Status& s
     answer = SuspendLocked(s, "prepare", accepted.size(), 0);
   }
   cv_.notify_all();
-  for (Pending* p : accepted) p->promise.set_value(answer);
+  for (Pending* p : accepted) p->Answer(answer);
 }
 
-Result<std::vector<std::string>> Writer::EnsureDataKeys(const std::vector<Pending*>& accepted) {
+Result<std::vector<std::string>> Writer::ReserveDataKeys(const std::vector<Pending*>& accepted,
+                                                         std::uint64_t& ticket) {
   std::vector<std::string> owners;
   std::vector<Keystore::IndexEntry> index;  // with the keys (identity index)
   for (Pending* p : accepted) {
@@ -462,7 +496,47 @@ Result<std::vector<std::string>> Writer::EnsureDataKeys(const std::vector<Pendin
     if (p->cmd.body && p->index_key) index.push_back({*p->index_key, p->cmd.KeyOwner()});
   }
   if (owners.empty()) return std::vector<std::string>{};
-  return keys_.EnsureKeys(owners, index);
+  CL_ASSIGN_OR_RETURN(Keystore::Reservation r, keys_.ReserveKeys(owners, index));
+  ticket = r.ticket;
+  if (ticket != 0) {
+    {
+      std::lock_guard lock(mu_);
+      key_wanted_ = std::max(key_wanted_, ticket);
+    }
+    key_cv_.notify_one();
+  }
+  return std::move(r.kids);
+}
+
+void Writer::KeyLoop() {
+  for (;;) {
+    std::uint64_t want = 0;
+    {
+      std::unique_lock lock(mu_);
+      key_cv_.wait(lock, [&] { return key_stop_ || key_wanted_ > key_done_; });
+      if (key_wanted_ <= key_done_) return;  // stopping, nothing left
+      want = key_wanted_;
+      key_busy_ = true;
+    }
+    lmdb::ClearLastFailure();
+    // Every reservation so far, in one transaction: several batches' keys
+    // share an fsync when they arrive during one.
+    Status s = keys_.StoreReserved(want);
+    {
+      std::lock_guard lock(mu_);
+      if (s.ok()) {
+        ++stats_.key_stores;
+      } else {
+        // The batches that need these keys are answered with the failure by
+        // the committer (failed_ is set before key_done_ lets it go on).
+        (void)SuspendLocked(s, "data keys", 0, 0);
+      }
+      key_done_ = std::max(key_done_, want);
+      key_busy_ = false;
+    }
+    cv_.notify_all();
+    commit_cv_.notify_all();
+  }
 }
 
 Status Writer::Chain(Prepared& out, const std::vector<Micros>& times,
@@ -480,7 +554,7 @@ Status Writer::Chain(Prepared& out, const std::vector<Micros>& times,
   time_texts.resize(out.accepted.size());
   for (std::size_t i = 0; i < out.accepted.size(); ++i) {
     Pending& p = *out.accepted[i];
-    Command& c = p.cmd;  // consumed: only the promise is used after this pass
+    Command& c = p.cmd;  // consumed: only Answer is used after this pass
     Event e;
     e.seq = ++seq;
     time_texts[i] = FormatTime(times[i]);
@@ -515,13 +589,13 @@ void Writer::Commit(std::vector<Prepared>& parts) {
     std::lock_guard lock(mu_);
     if (!failed_.ok()) {  // an earlier batch failed: these were built on it
       for (Prepared& p : parts)
-        for (Pending* a : p.accepted) a->promise.set_value(failed_);
+        for (Pending* a : p.accepted) a->Answer(failed_);
       return;
     }
   }
   auto fail_from = [&](std::size_t first_part, const Status& s) {
     for (std::size_t k = first_part; k < parts.size(); ++k)
-      for (Pending* a : parts[k].accepted) a->promise.set_value(s);
+      for (Pending* a : parts[k].accepted) a->Answer(s);
   };
   lmdb::ClearLastFailure();
   // 6. One write transaction, one fsync, for every batch prepared meanwhile
@@ -590,7 +664,7 @@ void Writer::Commit(std::vector<Prepared>& parts) {
         health_.cause.clear();
         health_.since = NowMicros();
         failed_ = not_replicated;
-        for (Pending& q : queue_) q.promise.set_value(failed_);
+        for (Pending& q : queue_) q.Answer(failed_);
         queue_.clear();
         Log("writer state=failed reason=not-replicated status=" +
             std::string(StatusCodeName(r.code())) + " unacknowledged_from=" +
@@ -611,6 +685,7 @@ void Writer::Commit(std::vector<Prepared>& parts) {
     std::lock_guard lock(mu_);
     stats_.events += acked;
     stats_.batches += 1;
+    stats_.checkpoints += durable;
     stats_.commit_micros += static_cast<std::uint64_t>(micros);
     for (std::size_t b = 0; b < stats_.batch_sizes.size(); ++b) {
       if (acked <= WriterStats::kBatchSizeBounds[b]) ++stats_.batch_sizes[b];
@@ -627,10 +702,10 @@ void Writer::Commit(std::vector<Prepared>& parts) {
       a.tree_size = p.size;
       a.checkpoint = p.note;
       if (!p.accepted[i]->refusal.ok()) {
-        p.accepted[i]->promise.set_value(p.accepted[i]->refusal);
+        p.accepted[i]->Answer(p.accepted[i]->refusal);
         continue;
       }
-      p.accepted[i]->promise.set_value(std::move(a));
+      p.accepted[i]->Answer(std::move(a));
     }
   }
   if (durable < parts.size()) {

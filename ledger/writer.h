@@ -10,6 +10,10 @@
 // committer then commits every batch prepared meanwhile in one transaction
 // (one fsync), each with its own checkpoint, in order. So a command that
 // arrives during a commit waits for the next commit, not the one after.
+// New data keys of a batch are reserved in memory while it is prepared
+// (Keystore::ReserveKeys) and stored (fsync'd) by a third thread, the key
+// storer, while the batch before commits; the committer commits no batch
+// before its keys are durable (docs/architecture.md, "Write path").
 //
 // A failed commit (or a failure to store a batch's data keys) stops writes:
 // the failed batch and everything queued are answered with the failure and
@@ -59,7 +63,9 @@ struct Appended {
 
 struct WriterStats {
   std::uint64_t events = 0;
-  std::uint64_t batches = 0;
+  std::uint64_t batches = 0;      // commits (each one transaction, one fsync)
+  std::uint64_t checkpoints = 0;  // prepared batches committed: one checkpoint each
+  std::uint64_t key_stores = 0;   // keystore transactions storing reserved keys
   std::uint64_t refused = 0;
   std::uint64_t commit_micros = 0;  // total time spent in commit (incl. fsync)
   // Batches by number of events appended: batch_sizes[i] counts the batches
@@ -195,6 +201,13 @@ class Writer {
   // full or the writer is stopping; the writer's failure status after a
   // failed commit.
   std::future<Result<Appended>> Submit(Command cmd);
+  // The same, answered by calling `done` exactly once instead: on the
+  // calling thread for a command refused at once, else on a writer thread
+  // (usually the committer, once the batch is durable), possibly while the
+  // writer holds its lock. So `done` must be quick and must not call into
+  // this Writer; it hands the answer on (e.g. posts it to an I/O executor),
+  // and saves the thread that would otherwise block on a future.
+  void Submit(Command cmd, std::function<void(Result<Appended>)> done);
 
   // Finishes every queued command, then stops the thread. Idempotent.
   void Stop();
@@ -213,7 +226,17 @@ class Writer {
     Status refusal;  // non-OK: `cmd` is the hook's refusal record; answer this
     std::optional<Keystore::LookupKey> index_key;  // the hook's Decision::index_key
     std::promise<Result<Appended>> promise;
+    std::function<void(Result<Appended>)> done;  // if set, answers instead of promise
+    void Answer(Result<Appended> r) {
+      if (done)
+        done(std::move(r));
+      else
+        promise.set_value(std::move(r));
+    }
   };
+  // Submit's common part: the command's checks, then the queue. An error if
+  // `pending` was not queued (it is not answered then).
+  Status Enqueue(Command cmd, Pending& pending, std::future<Result<Appended>>* future);
   Writer(LogStore& store, Keystore& keys, const crypto::Ed25519SigningKey& key,
          Options options, WriteHook* hook)
       : store_(store),
@@ -234,9 +257,11 @@ class Writer {
     std::uint64_t first_seq = 0;
     std::uint64_t size = 0;
     Micros last_time = 0;
+    std::uint64_t key_ticket = 0;  // Keystore reservation to be durable first; 0: none
   };
   void Run();         // writer thread: batches, validates, prepares
   void CommitLoop();  // committer thread: commits prepared batches in order
+  void KeyLoop();     // key storer thread: stores the reserved data keys
   // Returns nullopt if nothing of the batch is to be appended (each command
   // already answered). Advances the writer thread's tree to the batch's end.
   std::optional<Prepared> Prepare(std::vector<Pending> batch);
@@ -245,8 +270,10 @@ class Writer {
   // its time, answers the refused, Applies the accepted to the hook; fills
   // out.accepted and `times`; returns the last accepted time.
   Micros Admit(Prepared& out, std::vector<Micros>& times);
-  // One kid per accepted command with a body, in order (new keys committed).
-  Result<std::vector<std::string>> EnsureDataKeys(const std::vector<Pending*>& accepted);
+  // One kid per accepted command with a body, in order (new keys reserved,
+  // handed to the key storer).
+  Result<std::vector<std::string>> ReserveDataKeys(const std::vector<Pending*>& accepted,
+                                                   std::uint64_t& ticket);
   // The sequential pass: seq, prev, encrypted body, unsigned line and leaf of
   // each accepted command, appended to `tree` (new nodes into out.nodes).
   Status Chain(Prepared& out, const std::vector<Micros>& times,
@@ -301,8 +328,17 @@ class Writer {
   std::deque<Prepared> prepared_;  // handed from writer to committer (mu_)
   std::condition_variable commit_cv_;
   bool committer_stop_ = false;
+  // The key storer (mu_): reservations up to key_wanted_ are to be stored;
+  // every one up to key_done_ is stored, or its store failed (then writes
+  // are suspended and failed_ says why).
+  std::condition_variable key_cv_;
+  std::uint64_t key_wanted_ = 0;
+  std::uint64_t key_done_ = 0;
+  bool key_busy_ = false;
+  bool key_stop_ = false;
   std::thread thread_;
   std::thread committer_;
+  std::thread key_storer_;
 };
 
 }  // namespace caseledger::ledger

@@ -1,6 +1,7 @@
 #include "ledger/keystore.h"
 
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -48,6 +49,114 @@ TEST_CASE("Keystore gives each owner one data key that survives reopening",
                    dek_a->view().begin()));
   CHECK(ks->DataKey(NewId("k")).status().code() == StatusCode::kNotFound);
   CHECK(ks->KidOf(NewId("s")).status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("A reserved key is usable at once, reused, and durable only once stored",
+          "[ledger]") {
+  TempDir dir;
+  auto master = RandomMaster();
+  const std::string a = NewId("s"), b = NewId("s"), c = NewId("s");
+  std::string kid_a, kid_b;
+  Keystore::LookupKey key_a{};
+  {
+    auto ks = Keystore::Open(dir.path(), master, true).value();
+    key_a = ks->LookupKeyOf("cpr/0000002001");
+    std::vector<std::string> owners{a, b, a};
+    std::vector<Keystore::IndexEntry> index{{key_a, a}};
+    auto r1 = ks->ReserveKeys(owners, index).value();
+    REQUIRE(r1.kids.size() == 3);
+    CHECK(r1.ticket != 0);
+    CHECK(r1.kids[0] == r1.kids[2]);
+    CHECK(r1.kids[0] != r1.kids[1]);
+    kid_a = r1.kids[0];
+    kid_b = r1.kids[1];
+    // Seen at once, before anything is on disk.
+    CHECK(ks->KidOf(a).value() == kid_a);
+    CHECK(ks->DataKey(kid_a).ok());
+    CHECK(ks->OwnerOf(key_a).value() == std::optional<std::string>(a));
+    CHECK(ks->LookupKeyOfOwner(a).value() == std::optional<Keystore::LookupKey>(key_a));
+    CHECK(ks->LiveKeys().value() == 0);
+    // A later reservation reuses the reserved key and needs the first ticket.
+    std::vector<std::string> again{b};
+    auto r2 = ks->ReserveKeys(again).value();
+    CHECK(r2.kids[0] == kid_b);
+    CHECK(r2.ticket == r1.ticket);
+    // One with a new key gets a later ticket; storing it stores the first too.
+    std::vector<std::string> third{c};
+    auto r3 = ks->ReserveKeys(third).value();
+    CHECK(r3.ticket > r1.ticket);
+    REQUIRE(ks->StoreReserved(r3.ticket).ok());
+    CHECK(ks->LiveKeys().value() == 3);
+    CHECK(ks->StoreReserved(r1.ticket).ok());  // already durable
+    // Stored: nothing to wait for any more.
+    CHECK(ks->ReserveKeys(owners).value().ticket == 0);
+  }
+  {
+    auto ks = Keystore::Open(dir.path(), master, false).value();
+    CHECK(ks->KidOf(a).value() == kid_a);
+    CHECK(ks->KidOf(b).value() == kid_b);
+    CHECK(ks->OwnerOf(key_a).value() == std::optional<std::string>(a));
+    // Reserved and never stored: gone with the process.
+    const std::string d = NewId("s");
+    std::vector<std::string> owners_d{d};
+    const std::string kid_d = ks->ReserveKeys(owners_d).value().kids[0];
+    CHECK(ks->DataKey(kid_d).ok());
+  }
+  auto ks = Keystore::Open(dir.path(), master, false).value();
+  CHECK(ks->LiveKeys().value() == 3);
+}
+
+TEST_CASE("A failed store drops its reservations, and the owner gets a new key next time",
+          "[ledger]") {
+  TempDir dir;
+  auto master = RandomMaster();
+  const std::string a = NewId("s"), b = NewId("s");
+  auto ks = Keystore::Open(dir.path(), master, true).value();
+  std::vector<std::string> owners{a};
+  auto r1 = ks->ReserveKeys(owners).value();
+  ks->env().InjectCommitFailures(EIO, 1);
+  CHECK_FALSE(ks->StoreReserved(r1.ticket).ok());
+  // Dropped: never stored, never used again, and asking again fails too.
+  CHECK(ks->StoreReserved(r1.ticket).code() == StatusCode::kUnavailable);
+  CHECK(ks->KidOf(a).status().code() == StatusCode::kNotFound);
+  CHECK(ks->DataKey(r1.kids[0]).status().code() == StatusCode::kNotFound);
+  auto r2 = ks->ReserveKeys(owners).value();
+  CHECK(r2.kids[0] != r1.kids[0]);
+  CHECK(r2.ticket > r1.ticket);
+  REQUIRE(ks->StoreReserved(r2.ticket).ok());
+  CHECK(ks->KidOf(a).value() == r2.kids[0]);
+  // EnsureKeys is the two steps at once.
+  std::vector<std::string> owners_b{b};
+  const std::string kid_b = ks->EnsureKeys(owners_b).value()[0];
+  CHECK(ks->LiveKeys().value() == 2);
+  CHECK(ks->KidOf(b).value() == kid_b);
+}
+
+TEST_CASE("Destroying an owner whose key is only reserved destroys it on disk",
+          "[ledger][erasure]") {
+  TempDir dir;
+  auto master = RandomMaster();
+  const std::string a = NewId("s"), b = NewId("s");
+  {
+    auto ks = Keystore::Open(dir.path(), master, true).value();
+    std::vector<std::string> owners{a, b};
+    auto r = ks->ReserveKeys(owners).value();
+    const std::string kid_a = ks->Destroy(a).value();
+    CHECK(kid_a == r.kids[0]);
+    CHECK(ks->IsDestroyed(a));
+    CHECK(ks->KidOf(a).status().code() == StatusCode::kNotFound);
+    CHECK(ks->DataKey(kid_a).status().code() == StatusCode::kNotFound);
+    CHECK(ks->DestroyedKid(a).value() == std::optional<std::string>(kid_a));
+    // The other reservation of the same store is durable, and a destroyed
+    // owner is never reserved again.
+    CHECK(ks->StoreReserved(r.ticket).ok());
+    CHECK(ks->KidOf(b).value() == r.kids[1]);
+    std::vector<std::string> owners_a{a};
+    CHECK(ks->ReserveKeys(owners_a).status().code() == StatusCode::kFailedPrecondition);
+  }
+  auto ks = Keystore::Open(dir.path(), master, false).value();
+  CHECK(ks->IsDestroyed(a));
+  CHECK(ks->LiveKeys().value() == 1);
 }
 
 TEST_CASE("Keystore does not open under another master key", "[ledger]") {
