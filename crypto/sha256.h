@@ -1,17 +1,21 @@
-// SHA-256 (libsodium crypto_hash_sha256): one-shot and incremental.
+// SHA-256 (OpenSSL's libcrypto, using the CPU's SHA extensions where
+// present; docs/decisions.md #50): one-shot and incremental.
 // Digest is a 32-byte value type. Pure; thread-safe (Sha256 instances are not
 // shared between threads).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "base/bytes.h"
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, opaque here
+
 namespace caseledger::crypto {
 
-inline constexpr std::size_t kSha256Bytes = 32;  // crypto_hash_sha256_BYTES
+inline constexpr std::size_t kSha256Bytes = 32;
 
 struct Digest {
   std::array<std::uint8_t, kSha256Bytes> bytes{};
@@ -26,15 +30,16 @@ Digest Sha256(ByteView data);
 // Incremental SHA-256. Usage: Update(...)… then Final() once.
 class Sha256Hasher {
  public:
+  struct ContextFree {
+    void operator()(evp_md_ctx_st* c) const;
+  };
   Sha256Hasher();
   Sha256Hasher& Update(ByteView data);
   Sha256Hasher& Update(std::uint8_t byte);
   Digest Final();
 
  private:
-  // libsodium's crypto_hash_sha256_state, held opaquely (size and
-  // alignment checked in sha256.cc).
-  alignas(8) std::array<unsigned char, 104> state_{};
+  std::unique_ptr<evp_md_ctx_st, ContextFree> ctx_;
 };
 
 }  // namespace caseledger::crypto
