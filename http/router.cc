@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <cassert>
+#include <utility>
 
 #include "http/problem.h"
 #include "base/bytes.h"
@@ -48,6 +49,23 @@ bool IsParam(const std::string& seg) {
 }
 
 }  // namespace
+
+Deferral::Answer::~Answer() {
+  // Never called (the function holding it was dropped, or threw): the
+  // request is answered rather than left open.
+  if (state_) std::exchange(state_, nullptr)->Give(ErrorResponse(Internal("the request's answer was lost")));
+}
+
+void Deferral::Answer::operator()(HttpResponse response) {
+  assert(state_ != nullptr);
+  if (state_) std::exchange(state_, nullptr)->Give(std::move(response));
+}
+
+HttpResponse Deferred() {
+  HttpResponse r;
+  r.deferred = true;
+  return r;
+}
 
 HttpResponse ErrorResponse(const Status& s) {
   const HttpProblem& p = ProblemFor(s.code());

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +21,58 @@
 
 namespace caseledger::http {
 
+struct HttpResponse;
+
+// Answering a request later (docs/api/server.md, "Deferred answers"): the
+// server (http/server.h) gives every request it runs on a handler thread a
+// Deferral. A handler that would otherwise block its thread waiting (for a
+// durable append) takes the request's answer with Take(), returns
+// Deferred() at once, and gives the answer from any thread when it is
+// ready. The server writes the answer once both have happened, in either
+// order. Callers that set no Deferral (tests calling a handler directly)
+// get the answer returned, as before.
+// Thread-safety: Take and OnAnswer are called on the handler's thread while
+// the handler runs; the Answer may be called from any thread.
+class Deferral {
+ public:
+  // The answer of one request: call it once, from any thread. Move-only; if
+  // the last Answer of a request is destroyed without being called, the
+  // request is answered 500 `internal`, so a request is never left open.
+  class Answer {
+   public:
+    class State;
+    explicit Answer(std::shared_ptr<State> state) : state_(std::move(state)) {}
+    Answer(Answer&&) noexcept = default;
+    Answer& operator=(Answer&&) = delete;
+    Answer(const Answer&) = delete;
+    Answer& operator=(const Answer&) = delete;
+    ~Answer();
+    // Precondition: not called before on this request.
+    void operator()(HttpResponse response);
+
+   private:
+    std::shared_ptr<State> state_;
+  };
+
+  virtual ~Deferral() = default;
+  // Takes over the request's answer. Precondition: once per request, while
+  // the handler runs. The handler must then return Deferred().
+  virtual Answer Take() = 0;
+  // Adds a step that runs on the answer (any thread) just before it is
+  // written, after the steps added before it; for the layers a Deferred()
+  // response returns through (the service's metrics). Only while the handler
+  // runs.
+  virtual void OnAnswer(std::function<void(HttpResponse&)> step) = 0;
+};
+
+// Where an Answer delivers: the server's side of a Deferral.
+class Deferral::Answer::State {
+ public:
+  virtual ~State() = default;
+  // Called exactly once per request, from any thread.
+  virtual void Give(HttpResponse response) = 0;
+};
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", …
   std::string target;  // origin-form: path ["?" query]
@@ -28,6 +81,9 @@ struct HttpRequest {
   // The client's address, for throttling failed logins only: never stored,
   // logged or put in a metric.
   std::string remote;
+  // Set by the server: how a handler answers later (Deferral). Null when the
+  // caller wants the answer returned.
+  std::shared_ptr<Deferral> deferral;
 };
 
 struct HttpResponse {
@@ -42,7 +98,14 @@ struct HttpResponse {
   // The matched route's pattern ("/v1/cases/{case}"), "" if none matched:
   // for metrics and access logs, which never see raw targets (ids, queries).
   std::string route;
+  // Deferred(): the handler took the request's answer (Deferral::Take) and
+  // gives it later; nothing else of this response is sent but `route`,
+  // which the answer gets when its own is empty.
+  bool deferred = false;
 };
+
+// What a handler returns after Deferral::Take.
+HttpResponse Deferred();
 
 // The problem+json response of a non-OK status (http/problem.h).
 HttpResponse ErrorResponse(const Status& s);

@@ -258,6 +258,9 @@ class Server::Impl {
       for (std::thread& t : io_threads_) t.join();
     }
     handler_pool_.join();
+    // 5. Deferred answers still to come are posted to the stopped io_context
+    //    (and destroyed with it), never after it.
+    state_->WaitForAnswers();
   }
 
  private:

@@ -164,6 +164,83 @@ const boost::system::error_category& HttpErrorCategory() {
   return category;
 }
 
+// The server's side of a request's Deferral (http/router.h): where the
+// handler's return and its answer meet. Whichever comes second delivers the
+// answer (with the steps the layers added run on it first).
+class PendingAnswer final : public Deferral,
+                            public Deferral::Answer::State,
+                            public std::enable_shared_from_this<PendingAnswer> {
+ public:
+  // Posts the answer to the session (and ends the request's in-flight count).
+  using Deliver = std::function<void(HttpResponse)>;
+  explicit PendingAnswer(Deliver deliver) : deliver_(std::move(deliver)) {}
+
+  Answer Take() override {
+    taken_ = true;
+    return Answer(std::static_pointer_cast<Deferral::Answer::State>(shared_from_this()));
+  }
+  void OnAnswer(std::function<void(HttpResponse&)> step) override {
+    steps_.push_back(std::move(step));
+  }
+  // On the handler thread once the handler has returned.
+  bool taken() const { return taken_; }
+
+  void Give(HttpResponse response) override {
+    {
+      std::lock_guard lock(mu_);
+      if (answered_) return;  // Abandon()ed: the handler's own response was sent
+      answered_ = true;
+      answer_ = std::move(response);
+      if (!returned_) return;
+    }
+    Finish();
+  }
+  // The handler returned Deferred() with `route`.
+  void Returned(std::string route) {
+    {
+      std::lock_guard lock(mu_);
+      returned_ = true;
+      route_ = std::move(route);
+      if (!answered_) return;
+    }
+    Finish();
+  }
+  // The handler took the answer but returned a response of its own (or
+  // threw): that response is sent; a later answer is dropped.
+  void Abandon() {
+    std::lock_guard lock(mu_);
+    answered_ = true;
+    returned_ = true;
+    deliver_ = nullptr;
+  }
+
+ private:
+  // Once both happened: on the thread that came second, with no lock held.
+  void Finish() {
+    if (answer_.route.empty()) answer_.route = route_;
+    for (auto& step : steps_) {
+      try {
+        step(answer_);
+      } catch (...) {
+        // A step's failure (metrics) must not lose the answer.
+      }
+    }
+    steps_.clear();
+    Deliver deliver = std::move(deliver_);
+    deliver_ = nullptr;
+    if (deliver) deliver(std::move(answer_));
+  }
+
+  bool taken_ = false;  // the handler's thread only
+  std::vector<std::function<void(HttpResponse&)>> steps_;  // added by the handler's thread
+  std::mutex mu_;
+  bool returned_ = false;  // (mu_)
+  bool answered_ = false;  // (mu_)
+  HttpResponse answer_;    // (mu_ until both are set)
+  std::string route_;
+  Deliver deliver_;
+};
+
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -423,15 +500,34 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
     boost::system::error_code ec;
     const auto peer = Tcp().socket().remote_endpoint(ec);
     if (!ec) request.remote = peer.address().to_string();  // throttling only
-    asio::post(*state_->handler_pool, [self = shared_from_this(),
-                                       request = std::move(request)]() mutable {
-      HttpResponse response = self->state_->RunHandler(request);
-      self->state_->in_flight.fetch_sub(1);
-      const Executor executor = self->executor();
-      asio::post(executor, [session = std::move(self),
-                            response = std::move(response)]() mutable {
-        session->WriteResponse(std::move(response));
-      });
+    auto pending = std::make_shared<PendingAnswer>(
+        [self = shared_from_this()](HttpResponse response) mutable {
+          Answered(std::move(self), std::move(response));
+        });
+    request.deferral = pending;
+    asio::post(*state_->handler_pool,
+               [self = shared_from_this(), request = std::move(request),
+                pending = std::move(pending)]() mutable {
+                 HttpResponse response = self->state_->RunHandler(request);
+                 request.deferral.reset();
+                 if (pending->taken()) {
+                   if (response.deferred) return pending->Returned(std::move(response.route));
+                   pending->Abandon();
+                 } else if (response.deferred) {
+                   response = ErrorResponse(
+                       Internal("the handler deferred its answer without taking it"));
+                 }
+                 pending.reset();
+                 Answered(std::move(self), std::move(response));
+               });
+  }
+
+  // From any thread: the request's answer, to be written on the strand.
+  static void Answered(std::shared_ptr<Session> self, HttpResponse response) {
+    self->state_->EndRequest();
+    const Executor executor = self->executor();
+    asio::post(executor, [session = std::move(self), response = std::move(response)]() mutable {
+      session->WriteResponse(std::move(response));
     });
   }
 

@@ -68,6 +68,23 @@ struct ServerState {
 
   std::mutex log_mu;  // one sink call at a time
 
+  // A request's answer is in (returned, or given through its Deferral): it
+  // no longer counts toward max_in_flight. During Stop, the last one wakes
+  // WaitForAnswers.
+  void EndRequest() {
+    if (in_flight.fetch_sub(1) == 1 && stopping.load()) {
+      std::lock_guard<std::mutex> lock(sessions_mu);
+      sessions_cv.notify_all();
+    }
+  }
+  // Stop, once the handler pool is joined: waits for the deferred answers
+  // still to come (the handler that took one gives it; app/async_append.h
+  // within its timeout), so that none is posted after the io_context is gone.
+  void WaitForAnswers() {
+    std::unique_lock<std::mutex> lock(sessions_mu);
+    sessions_cv.wait(lock, [this] { return in_flight.load() == 0; });
+  }
+
   void Log(std::string_view method, std::string_view route, int status,
            std::size_t bytes, Clock::duration elapsed, std::uint64_t conn,
            std::uint64_t req) {

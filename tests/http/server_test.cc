@@ -74,6 +74,7 @@ class Harness {
   }
   ~Harness() {
     if (server_) server_->Stop();
+    for (std::thread& t : answerers_) t.join();
   }
 
   Server& server() { return *server_; }
@@ -121,10 +122,35 @@ class Harness {
     }
     if (path == "/throw")
       throw std::runtime_error("alice@example.org owes 100");
+    // Deferred answers (Deferral): /defer answers from another thread after
+    // 300 ms, /defer-now before the handler returns, /defer-lost never (the
+    // answer is dropped), /defer-untaken returns Deferred() without taking.
+    if (path == "/defer" || path == "/defer-now" || path == "/defer-lost") {
+      if (!r.deferral) return ErrorResponse(Internal("no deferral"));
+      Deferral::Answer answer = r.deferral->Take();
+      HttpResponse a;
+      a.body = "deferred";
+      if (path == "/defer-now") {
+        answer(std::move(a));
+      } else if (path == "/defer") {
+        ++sleepers_entered;
+        std::lock_guard<std::mutex> lock(mu_);
+        answerers_.emplace_back([this, answer = std::move(answer), a = std::move(a)]() mutable {
+          std::this_thread::sleep_for(kSleep);
+          ++sleepers_done;
+          answer(std::move(a));
+        });
+      }
+      HttpResponse d = Deferred();
+      d.route = "/defer";
+      return d;
+    }
+    if (path == "/defer-untaken") return Deferred();
     return ErrorResponse(NotFound("no such resource"));
   }
 
   std::mutex mu_;
+  std::vector<std::thread> answerers_;  // (mu_) joined after Stop
   std::vector<std::string> log_;
   std::unique_ptr<Server> server_;  // last: destroyed (stopped) first
 };
@@ -534,6 +560,73 @@ TEST_CASE(
       return l.rfind(expected, 0) == 0;
     }));
   }
+}
+
+TEST_CASE("server: a deferred answer is written when given, in either order", "[api]") {
+  Harness h;
+  HttpClient c(h.port());
+  for (const char* path : {"/defer", "/defer-now", "/defer"}) {
+    INFO(path);
+    auto r = c.Send("GET", path);  // keep-alive: the connection goes on after each
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->body == "deferred");
+    CHECK(r->Header("cache-control") == "no-store");
+  }
+  // The answer has no route of its own: it gets the Deferred() response's.
+  const auto lines = h.LogLines(3);
+  REQUIRE(lines.size() == 3);
+  for (const auto& line : lines) CHECK(line.rfind("method=GET route=/defer status=200 ", 0) == 0);
+}
+
+TEST_CASE("server: a deferred answer lost or never taken is 500, and the server goes on",
+          "[api]") {
+  Harness h;
+  for (const char* path : {"/defer-lost", "/defer-untaken"}) {
+    INFO(path);
+    auto r = Request(h.port(), "GET", path);
+    REQUIRE(r);
+    CheckProblem(*r, 500, "internal");
+  }
+  CheckStillServes(h.port());
+}
+
+TEST_CASE("server: deferred requests count toward max_in_flight until answered",
+          "[api][slow]") {
+  ServerOptions o = TestOptions();
+  o.max_in_flight = 1;
+  Harness h(o);
+  std::optional<HttpReply> slow;
+  std::thread client([&] { slow = Request(h.port(), "GET", "/defer"); });
+  const auto deadline = Clock::now() + milliseconds(2000);
+  while (h.sleepers_entered.load() == 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(2));
+  REQUIRE(h.sleepers_entered.load() == 1);
+  // The handler has returned, its thread is free, but the request is open.
+  auto busy = Request(h.port(), "GET", "/echo");
+  REQUIRE(busy);
+  if (h.sleepers_done.load() == 0) CheckProblem(*busy, 503, "unavailable");
+  client.join();
+  REQUIRE(slow);
+  CHECK(slow->status == 200);
+  CheckStillServes(h.port());
+}
+
+TEST_CASE("server: Stop waits for a deferred answer and writes it", "[api][slow]") {
+  Harness h;
+  std::optional<HttpReply> slow;
+  std::thread client([&] { slow = Request(h.port(), "GET", "/defer"); });
+  const auto deadline = Clock::now() + milliseconds(2000);
+  while (h.sleepers_entered.load() == 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(2));
+  REQUIRE(h.sleepers_entered.load() == 1);
+  h.server().Stop();
+  CHECK(h.sleepers_done.load() == 1);  // Stop returned after the answer
+  client.join();
+  REQUIRE(slow);
+  CHECK(slow->status == 200);
+  CHECK(slow->body == "deferred");
+  CHECK(slow->Header("connection") == "close");
 }
 
 TEST_CASE("server: Start reports a bad address and a port in use", "[api]") {
