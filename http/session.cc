@@ -497,9 +497,13 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
       return WriteResponse(Overloaded());
     }
     HttpRequest request = ToHttpRequest(req);
-    boost::system::error_code ec;
-    const auto peer = Tcp().socket().remote_endpoint(ec);
-    if (!ec) request.remote = peer.address().to_string();  // throttling only
+    if (!remote_known_) {  // once per connection: it cannot change
+      remote_known_ = true;
+      boost::system::error_code ec;
+      const auto peer = Tcp().socket().remote_endpoint(ec);
+      if (!ec) remote_ = peer.address().to_string();
+    }
+    request.remote = remote_;  // throttling only
     auto pending = std::make_shared<PendingAnswer>(
         [self = shared_from_this()](HttpResponse response) mutable {
           Answered(std::move(self), std::move(response));
@@ -677,6 +681,10 @@ class Session : public SessionHandle, public std::enable_shared_from_this<Sessio
   std::uint64_t requests_ = 0;
   Clock::time_point request_start_{};
   Clock::time_point request_deadline_{};
+
+  // The client's address (HttpRequest::remote), read at the first request.
+  bool remote_known_ = false;
+  std::string remote_;
 
   std::string log_method_ = "-";
   std::string log_route_;
