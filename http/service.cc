@@ -190,7 +190,8 @@ Service::Service(ledger::Ledger& ledger, const projections::ProjectionDbs& dbs,
             [this](std::string_view user) {
               return projections::ReadUser(ledger_.store(), dbs_, user);
             },
-            options_.throttle) {
+            options_.throttle),
+      appender_(ledger.writer(), options_.write_timeout) {
   AddRoutes();
 }
 
@@ -202,6 +203,15 @@ HttpResponse Service::Handle(const HttpRequest& request) {
   } catch (const std::exception&) {
     // nlohmann or the standard library threw: a bug; never show what.
     r = ErrorResponse(Internal("a handler threw"));
+  }
+  if (r.deferred && request.deferral) {
+    // Observed when answered: the latency includes the wait for the commit.
+    request.deferral->OnAnswer([this, method = request.method, start](HttpResponse& a) {
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - start);
+      metrics_.ObserveRequest(method, a.route, a.status, static_cast<std::uint64_t>(micros.count()));
+    });
+    return r;
   }
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
@@ -230,6 +240,17 @@ void Service::AddAuthed(std::string method, std::string pattern, AuthedHandler h
 
 Result<ledger::Appended> Service::Append(ledger::Command cmd) {
   return app::AppendAndWait(ledger_.writer(), std::move(cmd), options_.write_timeout);
+}
+
+HttpResponse Service::AppendAndAnswer(const HttpRequest& req, ledger::Command cmd, Json extra) {
+  if (!req.deferral) return Written(Append(std::move(cmd)), std::move(extra));
+  // std::function wants a copyable function: the answer is shared.
+  auto answer = std::make_shared<Deferral::Answer>(req.deferral->Take());
+  appender_.Submit(std::move(cmd), [this, answer = std::move(answer), extra = std::move(extra)](
+                                       Result<ledger::Appended> r) mutable {
+    (*answer)(Written(std::move(r), std::move(extra)));
+  });
+  return Deferred();
 }
 
 Status Service::RecordAccess(const Principal& who, const std::string& case_id,
@@ -270,10 +291,10 @@ HttpResponse Service::PostCase(const Principal& who, const HttpRequest& req) {
   } else if (!subject.is_null()) {
     return ErrorResponse(InvalidArgument("subject: not a subject id (s-…) or null"));
   }
-  auto c = app::ConcernCommand(who, subject_id, (*j)["h"], (*j)["body"]);
+  auto c = app::ConcernCommand(who, subject_id, std::move((*j)["h"]), std::move((*j)["body"]));
   if (!c.ok()) return ErrorResponse(c.status());
-  const std::string case_id = *c->case_id, new_subject = *c->subject;
-  return Written(Append(std::move(*c)), Json{{"case", case_id}, {"subject", new_subject}});
+  Json extra{{"case", *c->case_id}, {"subject", *c->subject}};
+  return AppendAndAnswer(req, std::move(*c), std::move(extra));
 }
 
 HttpResponse Service::PostEvent(const Principal& who, const HttpRequest& req,
@@ -306,9 +327,9 @@ HttpResponse Service::PostEvent(const Principal& who, const HttpRequest& req,
   c.actor = who.user;
   c.role = who.role;
   c.case_id = case_id;
-  c.h = (*j)["h"];
-  if (j->contains("body")) c.body = (*j)["body"];
-  return Written(Append(std::move(c)), Json{{"case", case_id}});
+  c.h = std::move((*j)["h"]);
+  if (j->contains("body")) c.body = std::move((*j)["body"]);
+  return AppendAndAnswer(req, std::move(c), Json{{"case", case_id}});
 }
 
 // Advice without registration (docs/catalogue.md, `advice.given`): an event
@@ -324,8 +345,8 @@ HttpResponse Service::PostAdvice(const Principal& who, const HttpRequest& req) {
   c.type = "advice.given";
   c.actor = who.user;
   c.role = who.role;
-  c.h = (*j)["h"];
-  return Written(Append(std::move(c)), Json::object());
+  c.h = std::move((*j)["h"]);
+  return AppendAndAnswer(req, std::move(c), Json::object());
 }
 
 HttpResponse Service::EraseSubject(const Principal& who, const HttpRequest& req,

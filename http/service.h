@@ -13,10 +13,14 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "app/async_append.h"
 #include "app/auth.h"
 #include "app/domain_ledger.h"
 #include "app/subject.h"
@@ -86,6 +90,10 @@ class Service {
   void AddAuthed(std::string method, std::string pattern, AuthedHandler h);
 
   Result<ledger::Appended> Append(ledger::Command cmd);
+  // Appends `cmd` and answers `req` with Written(…, extra): through the
+  // request's Deferral when it has one (no thread waits for the commit;
+  // returns Deferred()), else waiting here, as Append.
+  HttpResponse AppendAndAnswer(const HttpRequest& req, ledger::Command cmd, Json extra);
   // Appends the access.read record of a read of `case_id`; Unavailable if it
   // could not be made durable (the read must then be refused).
   Status RecordAccess(const app::Principal& who, const std::string& case_id,
@@ -147,6 +155,9 @@ class Service {
   app::Authenticator auth_;
   Metrics metrics_;
   Router router_;
+  // Last: destroyed first, answering every deferred append while the rest
+  // of the Service (metrics) is still there.
+  app::AsyncAppender appender_;
 };
 
 }  // namespace caseledger::http

@@ -6,6 +6,9 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
+#include <memory>
 #include <optional>
 #include <set>
 #include <utility>
@@ -32,6 +35,61 @@ TEST_CASE("a case from concern to closure through the router, as each role", "[a
   World w;
   auto walk = w.Walk();
   walk.Run();
+}
+
+// A Deferral as the server gives one (http/session.cc), except that the
+// caller of Handle waits here for the answer.
+class WaitingDeferral final : public Deferral,
+                              public Deferral::Answer::State,
+                              public std::enable_shared_from_this<WaitingDeferral> {
+ public:
+  Answer Take() override {
+    ++taken;
+    return Answer(std::static_pointer_cast<Deferral::Answer::State>(shared_from_this()));
+  }
+  void OnAnswer(std::function<void(HttpResponse&)> step) override {
+    steps.push_back(std::move(step));
+  }
+  void Give(HttpResponse r) override { answer.set_value(std::move(r)); }
+
+  int taken = 0;
+  std::vector<std::function<void(HttpResponse&)>> steps;
+  std::promise<HttpResponse> answer;
+};
+
+// Service::Handle with a Deferral, as the server runs it: a Deferred()
+// response is waited for and finished as the server finishes it.
+HttpResponse HandleDeferring(Service& s, const HttpRequest& in, int& deferred) {
+  HttpRequest r = in;
+  auto d = std::make_shared<WaitingDeferral>();
+  r.deferral = d;
+  HttpResponse resp = s.Handle(r);
+  if (!resp.deferred) {
+    CHECK(d->taken == 0);
+    return resp;
+  }
+  ++deferred;
+  CHECK(d->taken == 1);
+  CHECK_FALSE(resp.route.empty());
+  HttpResponse a = d->answer.get_future().get();
+  if (a.route.empty()) a.route = resp.route;
+  for (auto& step : d->steps) step(a);
+  return a;
+}
+
+TEST_CASE("appends answered through a Deferral: the same walk, statuses and bodies", "[api]") {
+  World w;
+  int deferred = 0;
+  testing::CaseWalk walk(
+      [&](const HttpRequest& r) { return HandleDeferring(*w.service, r, deferred); }, w.tokens);
+  walk.Run();
+  CHECK(deferred > 10);  // the walk's POSTs: cases, events, refusals among them
+  // The metrics saw each deferred request once, when it was answered.
+  const std::string m = w.service->Handle(HttpRequest{"GET", "/metrics", {}, "", "", nullptr}).body;
+  CHECK(m.find("caseledger_http_requests_total{method=\"POST\",route=\"/v1/cases/{case}/events\",status=\"201\"}") !=
+        std::string::npos);
+  CHECK(m.find("caseledger_http_requests_total{method=\"POST\",route=\"/v1/cases\",status=\"201\"}") !=
+        std::string::npos);
 }
 
 TEST_CASE("a read whose access record cannot be appended is refused (fail closed)", "[api]") {
