@@ -94,6 +94,9 @@ class Service {
   // request's Deferral when it has one (no thread waits for the commit;
   // returns Deferred()), else waiting here, as Append.
   HttpResponse AppendAndAnswer(const HttpRequest& req, ledger::Command cmd, Json extra);
+  // The authenticator's user lookup: projections::ReadUser, with the parse
+  // of a user's stored state reused while its stored bytes are unchanged.
+  Result<projections::UserState> LookupUser(std::string_view user);
   // Appends the access.read record of a read of `case_id`; Unavailable if it
   // could not be made durable (the read must then be refused).
   Status RecordAccess(const app::Principal& who, const std::string& case_id,
@@ -155,6 +158,13 @@ class Service {
   app::Authenticator auth_;
   Metrics metrics_;
   Router router_;
+  // LookupUser's parses, by user id, with the stored bytes each came from.
+  struct CachedUser {
+    std::string stored;
+    projections::UserState state;
+  };
+  std::mutex users_mu_;
+  std::map<std::string, CachedUser, std::less<>> users_;  // (users_mu_)
   // Last: destroyed first, answering every deferred append while the rest
   // of the Service (metrics) is still there.
   app::AsyncAppender appender_;
