@@ -1,8 +1,8 @@
 // AsyncAppender: submits commands to the ledger's writer and hands each
 // one's answer to a function once the command is durable (or refused,
 // failed, or not confirmed within the timeout), so that no thread waits per
-// command (the HTTP API answers appends from here: docs/api/server.md,
-// "Deferred answers"). Until the writer offers a completion callback, one
+// command (the HTTP API answers its appends from here: docs/performance.md,
+// "HTTP appends, third round"). Until the writer offers a completion callback, one
 // waiter thread takes the writer's futures in submission order: the
 // committer acknowledges a batch at once, so the waiter wakes about once per
 // group commit, not once per command.

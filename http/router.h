@@ -23,7 +23,7 @@ namespace caseledger::http {
 
 struct HttpResponse;
 
-// Answering a request later (docs/api/server.md, "Deferred answers"): the
+// Answering a request later (docs/performance.md, "HTTP appends, third round"): the
 // server (http/server.h) gives every request it runs on a handler thread a
 // Deferral. A handler that would otherwise block its thread waiting (for a
 // durable append) takes the request's answer with Take(), returns
