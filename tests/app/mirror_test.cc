@@ -252,14 +252,14 @@ TEST_CASE("Mirror: catches up over rounds, byte for byte, verifies and cosigns",
   REQUIRE(entries.status == 200);
   CHECK(entries.body == Lines(node.ledger->store())[0] + "\n" + Lines(node.ledger->store())[1] + "\n");
   auto no_token = cli::MirrorRouter(m.log(), m.dir.path(), std::nullopt);
-  http::HttpRequest q{"GET", "/v1/log/entries", {{"authorization", "Bearer x"}}, "", ""};
+  http::HttpRequest q{"GET", "/v1/log/entries", {{"authorization", "Bearer x"}}, "", "", nullptr};
   CHECK(no_token->Handle(q).status == 403);
 
   // A mirror of the mirror, through `mirror serve`'s routes.
   TestMirror m2(node.Vkey(), "s3cret-mirror-token",
                 [&](const std::string& target, const std::map<std::string, std::string>& headers,
                     std::chrono::milliseconds) -> Result<MirrorReply> {
-                  http::HttpRequest rq{"GET", target, headers, "", ""};
+                  http::HttpRequest rq{"GET", target, headers, "", "", nullptr};
                   http::HttpResponse h = router->Handle(rq);
                   return MirrorReply{h.status, h.content_type, h.body};
                 });
@@ -597,7 +597,7 @@ TEST_CASE("Mirror: 10^5 events, byte for byte", "[app][mirror][slow]") {
   TestMirror m(vkey, "big-token",
                [&](const std::string& target, const std::map<std::string, std::string>& headers,
                    std::chrono::milliseconds) -> Result<MirrorReply> {
-                 http::HttpRequest rq{"GET", target, headers, "", ""};
+                 http::HttpRequest rq{"GET", target, headers, "", "", nullptr};
                  http::HttpResponse h = router->Handle(rq);
                  return MirrorReply{h.status, h.content_type, h.body};
                });
