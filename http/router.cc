@@ -152,21 +152,20 @@ HttpResponse Router::Handle(const HttpRequest& request) const {
   std::vector<std::string> allowed;
   for (const Route& r : routes_) {
     if (r.segments.size() != segments.size()) continue;
-    PathParams params;
     bool match = true;
     for (std::size_t i = 0; i < segments.size() && match; ++i) {
-      if (IsParam(r.segments[i])) {
-        if (segments[i].empty()) match = false;
-        else params.emplace(r.segments[i].substr(1, r.segments[i].size() - 2), segments[i]);
-      } else {
-        match = r.segments[i] == segments[i];
-      }
+      match = IsParam(r.segments[i]) ? !segments[i].empty() : r.segments[i] == segments[i];
     }
     if (!match) continue;
     if (r.method != request.method) {
       allowed.push_back(r.method);
       continue;
     }
+    // The parameters of the matching route only.
+    PathParams params;
+    for (std::size_t i = 0; i < segments.size(); ++i)
+      if (IsParam(r.segments[i]))
+        params.emplace(r.segments[i].substr(1, r.segments[i].size() - 2), std::move(segments[i]));
     HttpResponse resp = r.handler(request, params, *query);
     resp.route = r.pattern;
     return resp;

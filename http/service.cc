@@ -102,22 +102,32 @@ Result<std::string> PurposeOf(const HttpRequest& req, const QueryParams& q) {
   return purpose;
 }
 
+// `s` equals `lower` (lower case) ignoring the case of ASCII letters in
+// `s`, after dropping every character `skip` of `s`.
+bool EqualsFolded(std::string_view s, std::string_view lower, char skip = '\0') {
+  std::size_t j = 0;
+  for (char ch : s) {
+    if (skip != '\0' && ch == skip) continue;
+    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (j == lower.size() || c != lower[j]) return false;
+    ++j;
+  }
+  return j == lower.size();
+}
+
 Status RequireJson(const HttpRequest& req) {
   auto it = req.headers.find("content-type");
   if (it == req.headers.end()) return InvalidArgument("content-type");
-  std::string ct = it->second;
+  std::string_view ct = it->second;
   const std::size_t semi = ct.find(';');
-  std::string params = semi == std::string::npos ? "" : ct.substr(semi + 1);
+  const std::string_view params =
+      semi == std::string_view::npos ? std::string_view() : ct.substr(semi + 1);
   ct = ct.substr(0, semi);
-  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
-  std::transform(ct.begin(), ct.end(), ct.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
-  std::transform(params.begin(), params.end(), params.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
-  params.erase(std::remove(params.begin(), params.end(), ' '), params.end());
-  if (ct != "application/json" || !(params.empty() || params == "charset=utf-8"))
+  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
+  // The media type case-insensitively; its parameters without spaces: none,
+  // or charset=utf-8.
+  if (!EqualsFolded(ct, "application/json") ||
+      !(EqualsFolded(params, "", ' ') || EqualsFolded(params, "charset=utf-8", ' ')))
     return InvalidArgument("content-type");
   return Status::Ok();
 }
