@@ -239,8 +239,14 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::LogStore& log,
     }
   }
   if (!current_version || !built) {
-    CL_RETURN_IF_ERROR(Rebuild(log, tables, keys, progress).status());
+    CL_ASSIGN_OR_RETURN(const std::uint64_t rebuilt, Rebuild(log, tables, keys, progress));
+    // As after a load below: the counters are the only projection held in
+    // memory whole, so they are read back, or the next batch would count
+    // from zero and overwrite the rebuilt ones.
     std::unique_ptr<Projector> p(new Projector(log, tables, dbs, keys));
+    CL_RETURN_IF_ERROR(p->LoadCounters());
+    p->applied_ = rebuilt;
+    p->committed_ = rebuilt;
     CL_RETURN_IF_ERROR(p->FinishErasures());
     return p;
   }

@@ -585,6 +585,30 @@ TEST_CASE("projections of version 4 (three case tables) are rebuilt into proj.ca
         projections::kProjectionVersion);
 }
 
+TEST_CASE("projections rebuilt on open count on from the rebuilt counters",
+          "[projections][rebuild]") {
+  // The counters are the one projection a projector holds whole in memory:
+  // after a rebuild on open, the next batch must count on from the rebuilt
+  // values, not from zero (a refusal, then advice, counted after the open).
+  Domain d;
+  auto c = Concern(d.cw, Json::array({Ground("b.threat")}));
+  const std::string k = *c.case_id;
+  d.Must(c);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(d.Submit(Request(d.cw, k, "pet", "pet-4")).status().code() ==
+            StatusCode::kPolicyRefused);
+  REQUIRE(d.store().tables().Write([&](ledger::TableWrites& txn) -> Status {
+    return txn.Put(d.dbs().meta, AsBytes(std::string("version")), AsBytes(std::string("1")));
+  }).ok());
+  d.Reopen();  // rebuilt: three refusals counted
+  CHECK(Diff(d).empty());
+  REQUIRE(d.Submit(Request(d.cw, k, "pet", "pet-4")).status().code() ==
+          StatusCode::kPolicyRefused);
+  const std::vector<std::string> diff = Diff(d);
+  for (const std::string& line : diff) UNSCOPED_INFO(line);
+  CHECK(diff.empty());
+}
+
 TEST_CASE("an environment without the projection DBs compares as empty", "[projections][rebuild]") {
   Domain d;
   d.Must(RegisterUser(d.dpo, NewId("u"), "caseworker", NewTokenHash()));
