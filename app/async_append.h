@@ -2,10 +2,12 @@
 // one's answer to a function once the command is durable (or refused,
 // failed, or not confirmed within the timeout), so that no thread waits per
 // command (the HTTP API answers its appends from here: docs/performance.md,
-// "HTTP appends, third round"). Until the writer offers a completion callback, one
-// waiter thread takes the writer's futures in submission order: the
-// committer acknowledges a batch at once, so the waiter wakes about once per
-// group commit, not once per command.
+// "HTTP appends, third round"). One waiter thread takes the writer's futures
+// in submission order: the committer acknowledges a batch at once, so the
+// waiter wakes about once per group commit, not once per command. (The
+// writer's own completion callback, Writer::Submit with a function, runs
+// under the writer's lock: building and posting an HTTP answer there would
+// hold up the committer, and it has no timeout.)
 // Invariants: every submitted command's function is called exactly once,
 // at the latest `timeout` after its Submit (then with Unavailable: it may
 // still land, but it was not acknowledged), and before the destructor
