@@ -811,48 +811,60 @@ Json CaseView::ToJson() const {
   return j;
 }
 
-void CaseState::Apply(const Fact& fact) { FoldIn(fact, /*track=*/true); }
-
-void CaseState::FoldIn(const Fact& fact, bool track) {
-  if (!IsStateFact(fact.type)) return;
+bool CaseState::Folds(const Fact& fact) const {
   // Seqs only grow; a repeated or older seq is not this case's next fact.
-  if (!facts_.empty() && fact.seq <= last_seq_) return;
+  return IsStateFact(fact.type) && (facts_.empty() || fact.seq > last_seq_);
+}
+
+void CaseState::Apply(const Fact& fact) {
+  if (Folds(fact)) FoldIn(Fact(fact), /*track=*/true);
+}
+
+void CaseState::Apply(Fact&& fact) {
+  if (Folds(fact)) FoldIn(std::move(fact), /*track=*/true);
+}
+
+void CaseState::FoldIn(Fact fact, bool track) {
+  if (!Folds(fact)) return;
   if (facts_.empty()) {
     case_id_ = fact.case_id.value_or("");
     subject_ = fact.subject.value_or("");
   }
-  Fact& stored = facts_[fact.seq] = fact;
+  // The fact is kept as it came (moved in, not copied: a replay folds each
+  // fact once); its seq is above every key, so it goes at the end.
+  const std::uint64_t seq = fact.seq;
+  Fact& stored = facts_.emplace_hint(facts_.end(), seq, std::move(fact))->second;
   if (!stored.h.is_object()) stored.h = Json::object();
-  last_seq_ = fact.seq;
+  last_seq_ = seq;
   if (track) {
     std::string row;
     AppendFactCanonical(row, stored, case_id_, subject_);
     digest_ = crypto::Sha256Hasher().Update(digest_.view()).Update(AsBytes(row)).Final();
-    changed_.push_back(fact.seq);
-    rows_.insert_or_assign(fact.seq, std::move(row));
+    changed_.push_back(seq);
+    rows_.insert_or_assign(seq, std::move(row));
   }
-  if (track && (fact.type == kCorrected || fact.type == kRetracted)) {
+  if (track && (stored.type == kCorrected || stored.type == kRetracted)) {
     // The rows a correction or retraction may change: its target's, and
     // (retracting a correction) the corrected fact's. Marking one that stays
     // the same only rewrites it.
-    auto mark = [&](std::uint64_t seq) {
-      changed_.push_back(seq);
-      rows_.erase(seq);
+    auto mark = [&](std::uint64_t s) {
+      changed_.push_back(s);
+      rows_.erase(s);
     };
-    if (auto target = GetSeq(stored.h, "target"); target && *target < fact.seq) {
+    if (auto target = GetSeq(stored.h, "target"); target && *target < seq) {
       mark(*target);
       auto it = facts_.find(*target);
       if (it != facts_.end() && it->second.type == kCorrected)
         if (auto inner = GetSeq(it->second.h, "target")) mark(*inner);
     }
   }
-  if (fact.type == kCorrected) ApplyCorrection(stored, facts_, originals_);
-  if (fact.type == kRetracted)
+  if (stored.type == kCorrected) ApplyCorrection(stored, facts_, originals_);
+  if (stored.type == kRetracted)
     ApplyRetraction(stored, facts_, originals_, retracted_);
   // Derive's fold: a fact appended folds in at the end (it cannot be
   // retracted yet); a correction or retraction changes earlier facts, so the
   // fold starts again (rare: O(facts) only then).
-  if (!fold_ || IsRecordType(fact.type)) {
+  if (!fold_ || IsRecordType(stored.type)) {
     fold_ = FullFold();
   } else {
     if (fold_.use_count() > 1) fold_ = std::make_shared<CaseFold>(*fold_);  // shared with a copy

@@ -239,8 +239,11 @@ class CaseState {
 
   // Folds one fact of this case (seq greater than every earlier one; the
   // first fact must be concern.reported). Facts whose IsStateFact is false
-  // are ignored.
+  // are ignored. The rvalue form keeps the fact itself (replays: no copy).
   void Apply(const Fact& fact);
+  void Apply(Fact&& fact);
+  // Whether Apply folds `fact` in: a state fact after every fact so far.
+  bool Folds(const Fact& fact) const;
 
   // The derived view (pure function of the facts applied).
   CaseView Derive() const;
@@ -300,7 +303,7 @@ class CaseState {
   static Result<CaseState> CheckFold(CaseState s, bool keep_digest);
   // Apply, without the rows and the digest when `track` is false (a replay
   // whose digest is checked otherwise).
-  void FoldIn(const Fact& fact, bool track);
+  void FoldIn(Fact fact, bool track);
   // Derive's fold of every effective fact, from scratch.
   std::shared_ptr<CaseFold> FullFold() const;
 

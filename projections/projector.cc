@@ -1,9 +1,12 @@
 #include "projections/projector.h"
 
 #include <algorithm>
-#include <iostream>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <iostream>
 #include <limits>
+#include <thread>
 #include <utility>
 
 #include "base/bytes.h"
@@ -26,6 +29,10 @@ constexpr std::string_view kEraseKeyPrefix = "erase_key/";
 constexpr std::string_view kRetentionPolicyKey = "retention_policy";
 constexpr std::size_t kCacheLimit = 8192;  // clean cases kept in memory
 constexpr std::uint64_t kCatchUpChunk = 100000;  // events per rebuild txn
+// A catch-up of at least this many events folds the cases on a second thread.
+constexpr std::uint64_t kFoldThreadMin = 1024;
+// Facts handed to the fold thread at a time.
+constexpr std::size_t kFoldBatch = 512;
 constexpr std::uint64_t kPinned = std::numeric_limits<std::uint64_t>::max();
 
 std::string IndexKey(std::string_view case_id, std::uint64_t seq) {
@@ -146,10 +153,56 @@ std::string PrintableKey(ByteView k) {
   return out;
 }
 
+// The header of event `seq`, parsed: Corruption unless it is an object.
+Result<Json> ParseHeader(std::string_view h, std::uint64_t seq) {
+  Json j = Json::parse(h.begin(), h.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    return Corruption("event " + std::to_string(seq) + ": header is not an object");
+  return j;
+}
+
+// Keeps the last of each run of equal keys in sorted `rows`.
+void DedupeRows(std::vector<std::pair<std::string, std::string>>& rows) {
+  auto out = rows.begin();
+  for (auto it = rows.begin(); it != rows.end(); ++it) {
+    auto next = std::next(it);
+    if (next != rows.end() && next->first == it->first) continue;
+    if (out != it) *out = std::move(*it);
+    ++out;
+  }
+  rows.erase(out, rows.end());
+}
+
+// Puts `rows` in key order (neighbouring puts land on pages already dirty)
+// and keeps one per key. An index entry ("") shares its key with the fact row
+// of the same event, which it must not overwrite: the row sorts after it and
+// the last of equal keys is kept.
+void SortRows(std::vector<std::pair<std::string, std::string>>& rows) {
+  std::sort(rows.begin(), rows.end());
+  DedupeRows(rows);
+}
+
+// SortRows of the rows of `a` and `b`, each already sorted.
+std::vector<std::pair<std::string, std::string>> MergeRows(
+    std::vector<std::pair<std::string, std::string>> a,
+    std::vector<std::pair<std::string, std::string>> b) {
+  if (b.empty()) return a;
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(a.size() + b.size());
+  std::merge(std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()),
+             std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()),
+             std::back_inserter(out));
+  DedupeRows(out);
+  return out;
+}
+
 // The fact of a stored line for replays: the DOM-free scanner checks the
 // line and finds the envelope; only the header is parsed (a line with escapes
-// in its envelope strings takes the full decoder).
-Result<Fact> ReplayFact(std::string_view line) {
+// in its envelope strings takes the full decoder). With `defer_h`, the header
+// of a case's state fact is not parsed here but copied to *defer_h, for the
+// fold thread to parse (the scanner has checked it is a canonical JSON
+// object); f.h stays null.
+Result<Fact> ReplayFact(std::string_view line, std::string* defer_h = nullptr) {
   CL_ASSIGN_OR_RETURN(ledger::ScannedEvent sc, ledger::ScanEvent(line, /*signature_input=*/false));
   if (sc.has_escapes) {
     CL_ASSIGN_OR_RETURN(ledger::Event e, ledger::DecodeEvent(line));
@@ -163,9 +216,13 @@ Result<Fact> ReplayFact(std::string_view line) {
   f.role = sc.role;
   if (!sc.case_id.empty()) f.case_id = std::string(sc.case_id);
   if (!sc.subject.empty()) f.subject = std::string(sc.subject);
-  f.h = Json::parse(sc.h.begin(), sc.h.end(), nullptr, /*allow_exceptions=*/false);
-  if (f.h.is_discarded() || !f.h.is_object())
-    return Corruption("event " + std::to_string(f.seq) + ": header is not an object");
+  // Projector::ApplyFact hands such a fact to its case's fold as it is.
+  if (defer_h != nullptr && f.case_id && f.type != "subject.erased" && IsStateFact(f.type)) {
+    f.h = Json();
+    defer_h->assign(sc.h);
+    return f;
+  }
+  CL_ASSIGN_OR_RETURN(f.h, ParseHeader(sc.h, f.seq));
   return f;
 }
 
@@ -299,6 +356,8 @@ Status Projector::Follow() {
     // cached may hold events that are gone.
     DropBatch();
     cases_.clear();
+    dirty_cases_.clear();
+    case_index_adds_.clear();
     subjects_.clear();
     users_.clear();
     tokens_.clear();
@@ -338,7 +397,8 @@ Result<std::vector<std::string>> Projector::ErasureMarkers() {
 }
 
 void Projector::DropBatch() {
-  dirty_cases_.clear();
+  // dirty_cases_ is emptied by TakeCaseRows, or with cases_ (it may belong to
+  // the fold thread here).
   dirty_subjects_.clear();
   dirty_counters_.clear();
   dirty_users_.clear();
@@ -368,6 +428,8 @@ Status Projector::Rewind(std::uint64_t size) {
   // Everything cached may hold a batch that never reached the disk: read it
   // all again from the DBs.
   cases_.clear();
+  dirty_cases_.clear();
+  case_index_adds_.clear();
   subjects_.clear();
   users_.clear();
   tokens_.clear();
@@ -408,30 +470,217 @@ Status Projector::FinishErasures() {
   });
 }
 
+// --- The fold thread of a catch-up ------------------------------------------------
+
+// A catch-up's second core (docs/performance.md, "Rebuild, third round"):
+// cases are independent, so their states are folded here, each case's facts
+// in seq order (headers parsed here too, ReplayFact's defer_h), while the
+// catch-up's own thread decodes the log and folds the global projections
+// (subjects, users, tokens, counters, the index of records that are not
+// state) in seq order, as one thread would. The fold thread owns cases_,
+// dirty_cases_ and case_index_adds_ from the first Push until it is
+// destroyed; at the end of each chunk, Flush hands back the chunk's case rows
+// (TakeCaseRows, sorted here) and the thread then evicts clean cases while
+// the chunk is written. Every case sees the same facts in the same order as
+// without it, so the projections written are the same bytes.
+class Projector::FoldThread {
+ public:
+  explicit FoldThread(Projector& p) : p_(p), thread_([this] { Run(); }) {}
+  // Folds every fact pushed, then stops.
+  ~FoldThread() {
+    Send();
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_one();
+    thread_.join();
+  }
+  FoldThread(const FoldThread&) = delete;
+  FoldThread& operator=(const FoldThread&) = delete;
+
+  // Queues a fact of the case *f.case_id; `h`, if not empty, is its header
+  // still to be parsed into f.h.
+  void Push(Fact&& f, std::string&& h) {
+    batch_.push_back({std::move(f), std::move(h)});
+    if (batch_.size() >= kFoldBatch) Send();
+  }
+
+  // Waits until every fact pushed is folded. The first error of a header
+  // (Corruption naming its event), or Ok.
+  Status Sync() {
+    Send();
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] { return queue_.empty() && !busy_; });
+    return error_;
+  }
+
+  // Sync, then TakeCaseRows(size); the thread then evicts the cases clean at
+  // `committed` (EvictCases).
+  Result<std::vector<std::pair<std::string, std::string>>> Flush(std::uint64_t size,
+                                                                 std::uint64_t committed) {
+    CL_RETURN_IF_ERROR(Sync());
+    std::unique_lock lock(mu_);
+    flush_ = {size, committed};
+    work_cv_.notify_one();
+    done_cv_.wait(lock, [&] { return rows_.has_value(); });
+    std::vector<std::pair<std::string, std::string>> rows = std::move(*rows_);
+    rows_.reset();
+    return rows;
+  }
+
+ private:
+  struct Work {
+    Fact fact;
+    std::string h;
+  };
+
+  // Hands the facts pushed so far to the thread.
+  void Send() {
+    if (batch_.empty()) return;
+    std::vector<Work> next;
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(std::move(batch_));
+      if (!spare_.empty()) {
+        next = std::move(spare_.back());
+        spare_.pop_back();
+      }
+    }
+    work_cv_.notify_one();
+    batch_ = std::move(next);
+    batch_.clear();
+    batch_.reserve(kFoldBatch);
+  }
+
+  void Run() {
+    for (;;) {
+      std::vector<Work> work;
+      std::optional<std::pair<std::uint64_t, std::uint64_t>> flush;
+      bool failed = false;
+      {
+        std::unique_lock lock(mu_);
+        work_cv_.wait(lock, [&] { return !queue_.empty() || flush_ || stop_; });
+        if (!queue_.empty()) {
+          work = std::move(queue_.front());
+          queue_.pop_front();
+          busy_ = true;
+          failed = !error_.ok();
+        } else if (flush_) {
+          flush = flush_;
+          flush_.reset();
+        } else {
+          return;  // stopped, and every fact folded
+        }
+      }
+      Status error;
+      for (Work& w : work) {
+        if (failed) break;  // nothing after a damaged header is folded
+        if (!w.h.empty()) {
+          Result<Json> h = ParseHeader(w.h, w.fact.seq);
+          if (!h.ok()) {
+            error = h.status();
+            failed = true;
+            break;
+          }
+          w.fact.h = std::move(h).value();
+        }
+        p_.FoldCaseHere(std::move(w.fact));
+      }
+      if (!work.empty()) {
+        work.clear();  // moved from: little left to free but the buffer
+        std::lock_guard lock(mu_);
+        spare_.push_back(std::move(work));
+      }
+      {
+        std::lock_guard lock(mu_);
+        if (!error.ok() && error_.ok()) error_ = std::move(error);
+        busy_ = false;
+      }
+      done_cv_.notify_one();
+      if (flush) {
+        std::vector<std::pair<std::string, std::string>> rows = p_.TakeCaseRows(flush->first);
+        {
+          std::lock_guard lock(mu_);
+          rows_ = std::move(rows);
+        }
+        done_cv_.notify_one();
+        p_.EvictCases(flush->second);
+      }
+    }
+  }
+
+  Projector& p_;
+  std::vector<Work> batch_;  // the catch-up thread's, not yet sent
+  std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  // Under mu_:
+  std::deque<std::vector<Work>> queue_;
+  std::vector<std::vector<Work>> spare_;  // emptied batches
+  bool busy_ = false;  // folding a batch taken from queue_
+  Status error_;       // the first damaged header
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> flush_;  // size, committed
+  std::optional<std::vector<std::pair<std::string, std::string>>> rows_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+Projector::Projector(ledger::LogStore& log, ledger::Tables& tables, ProjectionDbs dbs,
+                     ledger::Keystore* keys)
+    : log_(log), tables_(tables), dbs_(dbs), keys_(keys) {}
+
 Projector::~Projector() = default;
 
 Status Projector::CatchUp(std::uint64_t from, std::uint64_t to, const ProgressFn& progress) {
   std::uint64_t seq = from;
   if (progress) progress(0, to - from);
+  // The fold thread folds what was pushed, even on an error, before it is
+  // joined (the cache is then as a single thread would have left it).
+  struct JoinFoldThread {
+    std::unique_ptr<FoldThread>& t;
+    ~JoinFoldThread() { t.reset(); }
+  } join{fold_thread_};
+  if (to - from >= kFoldThreadMin && std::thread::hardware_concurrency() > 1)
+    fold_thread_ = std::make_unique<FoldThread>(*this);
   while (seq < to) {
     const std::uint64_t end = std::min(to, seq + kCatchUpChunk);
     crypto::Digest root;
+    // An error of this chunk, after any the fold thread found in an earlier
+    // event's header.
+    auto fail = [&](Status s) -> Status {
+      if (fold_thread_) {
+        Status earlier = fold_thread_->Sync();
+        if (!earlier.ok()) return earlier;
+      }
+      return s;
+    };
     {
       CL_ASSIGN_OR_RETURN(auto snap, log_.Read());
       std::uint64_t last = seq;
-      CL_RETURN_IF_ERROR(ledger::ForEachEventLine(
-          snap, log_, seq + 1, [&](std::uint64_t s, std::string_view line) -> Result<bool> {
-            if (s != last + 1) return false;  // a gap: named below
-            CL_ASSIGN_OR_RETURN(Fact f, ReplayFact(line));
-            ApplyFact(f);
-            last = s;
-            return s < end;
-          }));
-      if (last != end) return Corruption("event " + std::to_string(last + 1) + " is missing");
-      CL_ASSIGN_OR_RETURN(auto range, ledger::LoadCompactRange(snap, log_, end));
-      root = range.Root();
+      std::string h;
+      Status s = ledger::ForEachEventLine(
+          snap, log_, seq + 1, [&](std::uint64_t at, std::string_view line) -> Result<bool> {
+            if (at != last + 1) return false;  // a gap: named below
+            h.clear();
+            CL_ASSIGN_OR_RETURN(Fact f, ReplayFact(line, fold_thread_ ? &h : nullptr));
+            ApplyFact(std::move(f), std::move(h));
+            last = at;
+            return at < end;
+          });
+      if (!s.ok()) return fail(std::move(s));
+      if (last != end) return fail(Corruption("event " + std::to_string(last + 1) + " is missing"));
+      auto range = ledger::LoadCompactRange(snap, log_, end);
+      if (!range.ok()) return fail(range.status());
+      root = range->Root();
     }
-    auto writes = TakeWrites(end, root);
+    std::vector<std::pair<std::string, std::string>> case_rows;
+    if (fold_thread_) {
+      CL_ASSIGN_OR_RETURN(case_rows, fold_thread_->Flush(end, committed_.load()));
+    } else {
+      case_rows = TakeCaseRows(end);
+      EvictCases(committed_.load());
+    }
+    auto writes = TakeWritesWith(std::move(case_rows), end, root);
     CL_RETURN_IF_ERROR(tables_.Write(writes));
     Committed(end);
     seq = end;
@@ -529,24 +778,17 @@ void Projector::Apply(const ledger::Command& cmd, std::uint64_t seq,
   f.case_id = cmd.case_id;
   f.subject = cmd.subject;
   f.h = cmd.h;
-  ApplyFact(f);
+  ApplyFact(std::move(f));
 }
 
 Status Projector::ApplyEvent(const ledger::Event& e) {
   CL_ASSIGN_OR_RETURN(Fact f, FactOf(e));
-  ApplyFact(f);
+  ApplyFact(std::move(f));
   return Status::Ok();
 }
 
-void Projector::ApplyFact(const Fact& f) {
+void Projector::ApplyFact(Fact&& f, std::string&& h) {
   applied_ = f.seq;
-  auto touch_case = [&](const std::string& id) -> CaseEntry& {
-    Case(id);  // loads it into the cache if stored
-    CaseEntry& e = cases_[id];
-    e.dirty_until = kPinned;
-    dirty_cases_.insert(id);
-    return e;
-  };
   auto touch_subject = [&](const std::string& id) -> SubjectEntry& {
     Subject(id);
     SubjectEntry& e = subjects_[id];
@@ -581,8 +823,7 @@ void Projector::ApplyFact(const Fact& f) {
     for (const std::string& c : s.state.cases) {
       Fact per_case = f;
       per_case.case_id = c;
-      touch_case(c).state.Apply(per_case);
-      index_adds_.emplace_back(c, f.seq);
+      FoldIntoCase(std::move(per_case), {});
     }
     return;
   }
@@ -599,15 +840,44 @@ void Projector::ApplyFact(const Fact& f) {
     return;
   }
   if (!f.case_id) return;  // other global events: no projection
-  index_adds_.emplace_back(*f.case_id, f.seq);
-  if (!IsStateFact(f.type)) return;  // access records: indexed only
+  if (!IsStateFact(f.type)) {
+    index_adds_.emplace_back(*f.case_id, f.seq);  // access records: indexed only
+    return;
+  }
   if (f.type == "concern.reported" && f.subject) {
     SubjectEntry& s = touch_subject(*f.subject);
     if (std::find(s.state.cases.begin(), s.state.cases.end(), *f.case_id) ==
         s.state.cases.end())
       s.state.cases.push_back(*f.case_id);
   }
-  touch_case(*f.case_id).state.Apply(f);
+  FoldIntoCase(std::move(f), std::move(h));  // the last use of f
+}
+
+void Projector::FoldIntoCase(Fact&& f, std::string&& h) {
+  if (fold_thread_) {
+    fold_thread_->Push(std::move(f), std::move(h));
+  } else {
+    FoldCaseHere(std::move(f));  // ReplayFact defers headers only with a fold thread
+  }
+}
+
+void Projector::FoldCaseHere(Fact&& f) {
+  const std::string& id = *f.case_id;
+  auto it = cases_.find(id);
+  if (it == cases_.end()) {
+    Case(id);  // loads it into the cache if stored
+    it = cases_.try_emplace(id).first;
+  }
+  CaseEntry& e = it->second;
+  // Pinned entries are exactly the batch's dirty cases.
+  if (e.dirty_until != kPinned) {
+    e.dirty_until = kPinned;
+    dirty_cases_.push_back(id);
+  }
+  // Indexed by its fact row, or (a fact the state does not take) by an
+  // index entry of its own.
+  if (!e.state.Folds(f)) case_index_adds_.emplace_back(id, f.seq);
+  e.state.Apply(std::move(f));
 }
 
 // The fold of the user.* events (docs/formats/projections.md, "Users"). The
@@ -682,6 +952,31 @@ void Projector::ApplyUserFact(const Fact& f) {
 
 std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
     std::uint64_t size, const crypto::Digest& root) {
+  std::vector<std::pair<std::string, std::string>> case_rows = TakeCaseRows(size);
+  EvictCases(committed_.load());
+  return TakeWritesWith(std::move(case_rows), size, root);
+}
+
+std::vector<std::pair<std::string, std::string>> Projector::TakeCaseRows(std::uint64_t size) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  rows.reserve(2 * dirty_cases_.size() + case_index_adds_.size());
+  for (const std::string& id : dirty_cases_) {
+    CaseEntry& e = cases_.find(id)->second;  // pinned: cached
+    e.dirty_until = size;
+    rows.emplace_back(HeadKey(id), e.state.HeadCanonical());
+    for (auto& [seq, row] : e.state.TakeChangedRows())
+      rows.emplace_back(IndexKey(id, seq), std::move(row));
+  }
+  for (const auto& [id, seq] : case_index_adds_) rows.emplace_back(IndexKey(id, seq), std::string());
+  dirty_cases_.clear();
+  case_index_adds_.clear();
+  SortRows(rows);
+  return rows;
+}
+
+std::function<Status(ledger::TableWrites&)> Projector::TakeWritesWith(
+    std::vector<std::pair<std::string, std::string>> case_rows, std::uint64_t size,
+    const crypto::Digest& root) {
   struct Writes {
     // proj.case_rows: heads, fact rows and index entries, in key order.
     std::vector<std::pair<std::string, std::string>> case_rows, subjects, counters, users;
@@ -692,29 +987,13 @@ std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
     std::string built_to;
   };
   auto w = std::make_shared<Writes>();
-  for (const std::string& id : dirty_cases_) {
-    CaseEntry& e = cases_[id];
-    e.dirty_until = size;
-    w->case_rows.emplace_back(HeadKey(id), e.state.HeadCanonical());
-    for (auto& [seq, row] : e.state.TakeChangedRows())
-      w->case_rows.emplace_back(IndexKey(id, seq), std::move(row));
-  }
-  // An index entry shares its key with the fact row of the same event, which
-  // it must not overwrite: entries are new seqs, so only a row written in
-  // this batch can hold one.
-  std::sort(w->case_rows.begin(), w->case_rows.end());
+  // The index entries of records that are not state (few), beside the case
+  // rows already sorted.
   std::vector<std::pair<std::string, std::string>> entries;
   entries.reserve(index_adds_.size());
-  for (const auto& [c, seq] : index_adds_) {
-    std::string k = IndexKey(c, seq);
-    auto it = std::lower_bound(w->case_rows.begin(), w->case_rows.end(), k,
-                               [](const auto& row, const std::string& key) { return row.first < key; });
-    if (it == w->case_rows.end() || it->first != k) entries.emplace_back(std::move(k), std::string());
-  }
-  w->case_rows.insert(w->case_rows.end(), std::make_move_iterator(entries.begin()),
-                      std::make_move_iterator(entries.end()));
-  // Key order: neighbouring puts land on pages already dirty.
-  std::sort(w->case_rows.begin(), w->case_rows.end());
+  for (const auto& [c, seq] : index_adds_) entries.emplace_back(IndexKey(c, seq), std::string());
+  SortRows(entries);
+  w->case_rows = MergeRows(std::move(case_rows), std::move(entries));
   for (const std::string& id : dirty_subjects_) {
     SubjectEntry& e = subjects_[id];
     e.dirty_until = size;
@@ -746,7 +1025,7 @@ std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
   }
   w->retention_policy = std::move(retention_policy_);
   DropBatch();  // the writer has stored the batch's lookups with its keys
-  Evict();
+  EvictOthers();
   const ProjectionDbs dbs = dbs_;
   return [w, dbs](ledger::TableWrites& txn) -> Status {
     for (const auto& [k, v] : w->case_rows)
@@ -805,13 +1084,16 @@ void Projector::Committed(std::uint64_t size) {
   }
 }
 
-void Projector::Evict() {
-  const std::uint64_t committed = committed_.load();
+void Projector::EvictCases(std::uint64_t committed) {
   if (cases_.size() > kCacheLimit) {
     for (auto it = cases_.begin(); it != cases_.end() && cases_.size() > kCacheLimit / 2;) {
       it = it->second.dirty_until <= committed ? cases_.erase(it) : std::next(it);
     }
   }
+}
+
+void Projector::EvictOthers() {
+  const std::uint64_t committed = committed_.load();
   if (subjects_.size() > kCacheLimit) {
     for (auto it = subjects_.begin(); it != subjects_.end() && subjects_.size() > kCacheLimit / 2;) {
       it = it->second.dirty_until <= committed ? subjects_.erase(it) : std::next(it);

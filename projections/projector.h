@@ -24,7 +24,8 @@
 //                  every user that is not revoked
 // Thread-safety: the WriteHook methods run on the writer thread (Committed on
 // the committer thread); the read functions below take their own read txn
-// and may be called from any thread.
+// and may be called from any thread. A large catch-up or rebuild folds the
+// case states on a thread of its own, joined before it returns.
 #pragma once
 
 #include <atomic>
@@ -128,8 +129,7 @@ class Projector : public ledger::WriteHook, private StateView {
 
  private:
   Projector(ledger::LogStore& log, ledger::Tables& tables, ProjectionDbs dbs,
-            ledger::Keystore* keys = nullptr)
-      : log_(log), tables_(tables), dbs_(dbs), keys_(keys) {}
+            ledger::Keystore* keys = nullptr);
   // subject.erased names the subject's own data key.
   Status CheckErasedKid(const ledger::Command& cmd);
   // The identity index (with `keys`): a concern about a new person whose CPR
@@ -148,10 +148,17 @@ class Projector : public ledger::WriteHook, private StateView {
   Status LoadCounters();
   // The subjects with an erase_key marker on disk.
   Result<std::vector<std::string>> ErasureMarkers();
-  // Forgets what the batch under construction changed (after TakeWrites has
+  // Forgets what the batch under construction changed but its cases (after TakeWrites has
   // taken it, or when Rewind drops it).
   void DropBatch();
-  void ApplyFact(const Fact& f);
+  // Folds `f` in; a case's state keeps it (moved, not copied). `h`, if not
+  // empty, is the header of a case's state fact still to be parsed into f.h
+  // (by the fold thread of a catch-up).
+  void ApplyFact(Fact&& f, std::string&& h = {});
+  // Folds a fact into the state of its case (*f.case_id): here
+  // (FoldCaseHere, with f.h parsed), or on the fold thread during a catch-up.
+  void FoldIntoCase(Fact&& f, std::string&& h);
+  void FoldCaseHere(Fact&& f);
   void ApplyUserFact(const Fact& f);
   // StateView over the cache (writer thread).
   const CaseState* Case(std::string_view case_id) override;
@@ -160,8 +167,20 @@ class Projector : public ledger::WriteHook, private StateView {
   const std::string* TokenOwner(std::string_view token_hash) override;
   // Replays events (from, to] of the log into the projections, writing in
   // transactions of bounded size; `progress` after each (of to - from).
+  // Large ones fold the cases on a second thread (FoldThread, projector.cc).
   Status CatchUp(std::uint64_t from, std::uint64_t to, const ProgressFn& progress = {});
-  void Evict();
+  // The batch's case rows for TakeWrites, in key order: heads, fact rows and
+  // the index entries of case_index_adds_; the dirty cases become clean once
+  // `size` is committed.
+  std::vector<std::pair<std::string, std::string>> TakeCaseRows(std::uint64_t size);
+  // TakeWrites with the case rows already taken.
+  std::function<Status(ledger::TableWrites&)> TakeWritesWith(
+      std::vector<std::pair<std::string, std::string>> case_rows, std::uint64_t size,
+      const crypto::Digest& root);
+  // Drops clean cached entries beyond the bound: cases clean at tree size
+  // `committed` (EvictCases), and subjects, users and tokens (EvictOthers).
+  void EvictCases(std::uint64_t committed);
+  void EvictOthers();
   friend Result<std::uint64_t> Rebuild(ledger::LogStore& log,
                                        ledger::Tables& tables,
                                        ledger::Keystore* keys,
@@ -197,10 +216,15 @@ class Projector : public ledger::WriteHook, private StateView {
   std::unordered_map<std::string, UserEntry> users_;
   std::unordered_map<std::string, TokenEntry> tokens_;  // by token hash
   std::map<std::string, std::uint64_t> counters_;  // all, small
-  // What the current batch changed.
-  std::set<std::string> dirty_cases_, dirty_subjects_, dirty_counters_,
-      dirty_users_, dirty_tokens_;
-  std::vector<std::pair<std::string, std::uint64_t>> index_adds_;
+  // What the current batch changed. dirty_cases_: the ids of the cases
+  // pinned (dirty_until == kPinned), each once.
+  std::vector<std::string> dirty_cases_;
+  std::set<std::string> dirty_subjects_, dirty_counters_, dirty_users_, dirty_tokens_;
+  // Index entries (case, seq) of the batch: index_adds_ for records that are
+  // not state (access records, refusals); case_index_adds_ (with cases_) for
+  // state facts a case's state did not take. The others are indexed by their
+  // fact rows.
+  std::vector<std::pair<std::string, std::uint64_t>> index_adds_, case_index_adds_;
   // Erasures: subjects erased by the batch being built; by batches written
   // but not yet durable (with the batch's tree size); and destroyed, whose
   // markers the next batch drops.
@@ -215,6 +239,10 @@ class Projector : public ledger::WriteHook, private StateView {
   std::map<ledger::Keystore::LookupKey, std::string> batch_lookups_;
   // The index key of the command Check accepted last, for its Apply.
   std::optional<ledger::Keystore::LookupKey> checked_index_key_;
+  // During a large CatchUp: the thread that owns cases_ and dirty_cases_
+  // (and folds into them) until CatchUp joins it; null otherwise.
+  class FoldThread;
+  std::unique_ptr<FoldThread> fold_thread_;
   std::uint64_t applied_ = 0;  // seq of the last event applied
   std::atomic<std::uint64_t> committed_{0};
 };
