@@ -28,7 +28,8 @@ struct RebuildFigure {
   std::uint64_t events = 0;
   double seconds = 0;
   double events_per_s = 0;
-  double cpu_micros_per_event = 0;
+  double cpu_seconds = 0;           // the process's, during the rebuild
+  double cpu_micros_per_event = 0;  // cpu_seconds per event
   bool same_as_live = false;  // CompareProjections(live, rebuilt) was empty
 };
 
