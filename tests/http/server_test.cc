@@ -92,6 +92,15 @@ class Harness {
     }
   }
 
+  // The number of /sleep or /defer handlers entered, once it is not 0 or
+  // after 2 s.
+  int WaitForSleeper() const {
+    const auto deadline = Clock::now() + milliseconds(2000);
+    while (sleepers_entered.load() == 0 && Clock::now() < deadline)
+      std::this_thread::sleep_for(milliseconds(2));
+    return sleepers_entered.load();
+  }
+
   std::atomic<int> sleepers_entered{0};
   std::atomic<int> sleepers_done{0};
 
@@ -501,14 +510,12 @@ TEST_CASE(
 
   std::optional<HttpReply> slow;
   std::thread client([&] { slow = Request(h.port(), "GET", "/sleep"); });
-  const auto deadline = Clock::now() + milliseconds(2000);
-  while (h.sleepers_entered.load() == 0 && Clock::now() < deadline)
-    std::this_thread::sleep_for(milliseconds(2));
-  REQUIRE(h.sleepers_entered.load() == 1);
+  REQUIRE(h.WaitForSleeper() == 1);
 
   const auto stop_start = Clock::now();
   std::thread stopper([&] { h.server().Stop(); });
   // New connections are refused while the slow request drains.
+  const auto deadline = Clock::now() + milliseconds(2000);
   bool refused = false;
   while (!refused && Clock::now() < deadline) {
     HttpClient probe(h.port());
@@ -598,10 +605,7 @@ TEST_CASE("server: deferred requests count toward max_in_flight until answered",
   Harness h(o);
   std::optional<HttpReply> slow;
   std::thread client([&] { slow = Request(h.port(), "GET", "/defer"); });
-  const auto deadline = Clock::now() + milliseconds(2000);
-  while (h.sleepers_entered.load() == 0 && Clock::now() < deadline)
-    std::this_thread::sleep_for(milliseconds(2));
-  REQUIRE(h.sleepers_entered.load() == 1);
+  REQUIRE(h.WaitForSleeper() == 1);
   // The handler has returned, its thread is free, but the request is open.
   auto busy = Request(h.port(), "GET", "/echo");
   REQUIRE(busy);
@@ -616,10 +620,7 @@ TEST_CASE("server: Stop waits for a deferred answer and writes it", "[api][slow]
   Harness h;
   std::optional<HttpReply> slow;
   std::thread client([&] { slow = Request(h.port(), "GET", "/defer"); });
-  const auto deadline = Clock::now() + milliseconds(2000);
-  while (h.sleepers_entered.load() == 0 && Clock::now() < deadline)
-    std::this_thread::sleep_for(milliseconds(2));
-  REQUIRE(h.sleepers_entered.load() == 1);
+  REQUIRE(h.WaitForSleeper() == 1);
   h.server().Stop();
   CHECK(h.sleepers_done.load() == 1);  // Stop returned after the answer
   client.join();
