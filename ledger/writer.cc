@@ -390,7 +390,18 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
   std::vector<std::string> unsigned_lines(out.accepted.size());
   std::vector<std::size_t> sig_offsets(out.accepted.size());
   if (Status s = Chain(out, times, *kids, tree, unsigned_lines, sig_offsets); !s.ok()) {
-    FailPrepared(out.accepted, s.WithContext("data key"));
+    // A failed key store may have dropped this batch's reservations while
+    // Chain ran (a data key then is not found): its commands get the key
+    // store's failure, as the committer gives it to a batch that got its
+    // keys before the drop.
+    Status answer;
+    if (out.key_ticket != 0) {
+      std::unique_lock lock(mu_);
+      commit_cv_.wait(lock, [&] { return key_done_ >= out.key_ticket; });
+      if (key_failed_from_ <= out.key_ticket && out.key_ticket <= key_failed_to_)
+        answer = key_failure_;
+    }
+    FailPrepared(out.accepted, s.WithContext("data key"), answer);
     return std::nullopt;
   }
   // 4. Signatures on all cores (the signature is not part of the leaf).
@@ -477,11 +488,13 @@ Micros Writer::Admit(Prepared& out, std::vector<Micros>& times) {
   return running;
 }
 
-void Writer::FailPrepared(const std::vector<Pending*>& accepted, const Status& s) {
+void Writer::FailPrepared(const std::vector<Pending*>& accepted, const Status& s,
+                          const Status& given) {
   Status answer;
   {
     std::lock_guard lock(mu_);
     answer = SuspendLocked(s, "prepare", accepted.size(), 0);
+    if (!given.ok()) answer = given;
   }
   cv_.notify_all();
   for (Pending* p : accepted) p->Answer(answer);
@@ -529,7 +542,9 @@ void Writer::KeyLoop() {
       } else {
         // The batches that need these keys are answered with the failure by
         // the committer (failed_ is set before key_done_ lets it go on).
-        (void)SuspendLocked(s, "data keys", 0, 0);
+        key_failure_ = SuspendLocked(s, "data keys", 0, 0);
+        key_failed_from_ = key_done_ + 1;
+        key_failed_to_ = want;
       }
       key_done_ = std::max(key_done_, want);
       key_busy_ = false;

@@ -280,8 +280,10 @@ class Writer {
                const std::vector<std::string>& kids, merkle::CompactRange& tree,
                std::vector<std::string>& unsigned_lines, std::vector<std::size_t>& sig_offsets);
   // A batch failed after its commands were applied to the hook: suspends
-  // writes and answers each accepted command.
-  void FailPrepared(const std::vector<Pending*>& accepted, const Status& s);
+  // writes and answers each accepted command (with `answer` when it is not
+  // OK, else with the suspension's answer to `s`).
+  void FailPrepared(const std::vector<Pending*>& accepted, const Status& s,
+                    const Status& answer = Status::Ok());
   // Commits `parts` (consecutive prepared batches) in one transaction.
   void Commit(std::vector<Prepared>& parts);
   // The tree, size and time of the last event as stored, checked against the
@@ -335,6 +337,10 @@ class Writer {
   std::uint64_t key_wanted_ = 0;
   std::uint64_t key_done_ = 0;
   bool key_busy_ = false;
+  // The last failed store: the tickets it dropped (key_failed_from_ ..
+  // key_failed_to_) and the answer for their commands.
+  std::uint64_t key_failed_from_ = 0, key_failed_to_ = 0;
+  Status key_failure_;
   bool key_stop_ = false;
   std::thread thread_;
   std::thread committer_;
