@@ -385,6 +385,7 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
     FailPrepared(out.accepted, kids.status().WithContext("data key"));
     return std::nullopt;
   }
+  if (options_.before_chain) options_.before_chain(out.key_ticket);
   // 3. One sequential pass: seq, prev, body encryption, C, leaf, tree.
   merkle::CompactRange tree = tree_;
   std::vector<std::string> unsigned_lines(out.accepted.size());

@@ -161,6 +161,11 @@ class Writer {
     // Testing only (serve's FAILPOINT storage-rewind): rebuilding the state
     // after a storage failure fails, as when the data dir no longer opens.
     bool fail_rewind = false;
+    // Testing only: called on the writer thread once a batch's new data keys
+    // are reserved (with the reservation's ticket; 0 when the batch needs no
+    // new key) and before the batch is chained, so a test can let the key
+    // storer fail in between.
+    std::function<void(std::uint64_t ticket)> before_chain;
     // A replicated node's leader (issue 19): called on the committer thread
     // once a batch is durable here and before any of its commands is
     // acknowledged, with the batch's first seq, its stored event lines (byte

@@ -405,6 +405,47 @@ TEST_CASE("Another storage failure suspends writes as unavailable, and the write
   CHECK(r->seq == 2);
 }
 
+TEST_CASE("A batch whose new data key the key storer fails to store while the batch is chained gets the store's failure",
+          "[ledger][storage]") {
+  // The key storer may fail, and drop the reservations, after the writer
+  // reserved a batch's keys and before it chained the batch (which then finds
+  // no key). The batch must be answered with the store's failure (a full
+  // disk), not with the missing key that failure caused.
+  TempDir dir;
+  LogLines log;
+  LedgerOptions opts = Resuming(log);
+  std::atomic<Writer*> writer{nullptr};
+  std::atomic<int> paused{0};
+  opts.writer.before_chain = [&](std::uint64_t ticket) {
+    Writer* w = writer.load();
+    if (ticket == 0 || w == nullptr) return;
+    ++paused;
+    // Let the key storer fail first (it suspends the writer as it does).
+    for (int i = 0; i < 1000 && w->health().state == WriterHealth::State::kOk; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  };
+  auto l = NewLedger(dir, opts);
+  REQUIRE(l->writer().Submit(SyntheticCommand(1, NewId("s"))).get().ok());
+  writer = &l->writer();
+  l->keys().env().InjectCommitFailures(ENOSPC, 1 << 30);
+  auto r = l->writer().Submit(SyntheticCommand(2, NewId("s"))).get();
+  CHECK(paused == 1);
+  INFO(r.status().ToString());
+  CHECK(r.status().code() == StatusCode::kResourceExhausted);
+  CHECK(l->writer().health().cause == "ENOSPC");
+  CHECK(l->writer().size() == 1);
+  l->keys().env().InjectCommitFailures(0, 0);
+  REQUIRE(WaitForState(l->writer(), WriterHealth::State::kOk));
+  writer = nullptr;
+  auto again = l->writer().Submit(SyntheticCommand(3, NewId("s"))).get();
+  REQUIRE(again.ok());
+  CHECK(again->seq == 2);
+  l.reset();
+  auto v = VerifyLedger(dir.path(), {});
+  REQUIRE(v.ok());
+  CHECK(v->ok);
+}
+
 // A hook with state it cannot rebuild (WriteHook::Rewind's default).
 class StatefulHook : public WriteHook {
  public:
