@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 
+#include "crypto/aead.h"
 #include "crypto/key_file.h"
 #include "ledger/lmdb/env.h"
 #include "tests/ledger/test_util.h"
@@ -183,8 +185,33 @@ TEST_CASE("Keystore keeps working past its in-memory cache bound", "[ledger]") {
   auto kids = ks->EnsureKeys(owners).value();
   REQUIRE(kids.size() == n);
   // Every key, cached or evicted, unwraps again, and stays the same key.
+  // Evicted keys' buffers are recycled for the next keys (docs/decisions.md
+  // #52): a key still held must not change when its cache entry goes, and
+  // no key may come back as another's or as a wiped buffer.
   auto first = ks->DataKey(kids.front()).value();
-  for (const auto& kid : kids) REQUIRE(ks->DataKey(kid).ok());
+  std::vector<std::shared_ptr<const crypto::SecretBytes>> held;
+  std::vector<std::vector<std::uint8_t>> bytes;
+  std::set<std::vector<std::uint8_t>> distinct;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto dek = ks->DataKey(kids[i]);
+    REQUIRE(dek.ok());
+    bytes.emplace_back((*dek)->view().begin(), (*dek)->view().end());
+    distinct.insert(bytes.back());
+    if (i % 97 == 0) held.push_back(*dek);
+  }
+  CHECK(distinct.size() == n);
+  CHECK_FALSE(distinct.contains(std::vector<std::uint8_t>(crypto::kAeadKeyBytes, 0)));
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t i = n; i-- > 0;) {
+      auto dek = ks->DataKey(kids[i]);
+      REQUIRE(dek.ok());
+      REQUIRE(std::equal(bytes[i].begin(), bytes[i].end(), (*dek)->view().begin()));
+    }
+  }
+  for (std::size_t h = 0; h < held.size(); ++h) {
+    const auto& want = bytes[h * 97];
+    CHECK(std::equal(want.begin(), want.end(), held[h]->view().begin()));
+  }
   auto again = ks->DataKey(kids.front()).value();
   CHECK(std::equal(first->view().begin(), first->view().end(), again->view().begin()));
 }
