@@ -40,10 +40,13 @@ constexpr std::size_t kWrappedDekBytes =
 // subjects than the key cache holds missed the cache on most events and paid
 // that (70-160 us) each time, on the writer thread. A data key's buffer that
 // its last user lets go is wiped and kept for the next key instead; at most
-// kMaxFreeDekBuffers are kept, the rest freed. Process-wide (a keystore's
-// keys may outlive it in the hands of their users), and never destroyed, so
-// a key released during exit has a place to go.
-constexpr std::size_t kMaxFreeDekBuffers = 256;
+// kMaxFreeDekBuffers are kept, the rest freed. Bursts are as large as a
+// batch's new keys, which enter the cache together and evict as many, so the
+// bound matches the cache's (Keystore::kMaxCachedKeys, and a writer's default
+// max_batch): at most 1,024 idle regions, about 8 MiB. Process-wide (a
+// keystore's keys may outlive it in the hands of their users), and never
+// destroyed, so a key released during exit has a place to go.
+constexpr std::size_t kMaxFreeDekBuffers = 1024;
 
 class DekBuffers {
  public:
