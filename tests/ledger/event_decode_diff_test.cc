@@ -311,6 +311,47 @@ TEST_CASE("DecodeEvent equals the reference decoder on reordered, missing, dupli
   }
 }
 
+TEST_CASE("DecodeEvent equals the reference decoder wherever a string's first byte to check falls in an 8-byte word",
+          "[ledger]") {
+  // The scanner skips plain ASCII inside strings 8 bytes at a time: a quote,
+  // backslash, control, DEL or non-ASCII byte at every offset of a long
+  // plain run (valid, as the writer encodes it, and raw where JSON forbids
+  // it) must be seen exactly as the reference decoder sees it.
+  const std::vector<std::string> specials = {
+      "\"", "\\", std::string(1, '\0'), "\x01", "\x1f", "\x7f", " ", "~",
+      "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+  Event e;
+  e.seq = 7;
+  e.time = "2021-01-02T03:04:05.000006Z";
+  e.type = "concern.responded";
+  e.role = "caseworker";
+  e.case_id = "c-bbbbbbbbbbbbbbbbbbbbbbbbbb";
+  e.h = Json{{"channel", "phone"}};
+  e.body = EncryptedBody{"Y3QgdGV4dA==", "k-dddddddddddddddddddddddddd", "bm9uY2U="};
+  e.sig = crypto::Ed25519Signature{};
+  std::size_t valid = 0, refused = 0;
+  for (std::size_t offset = 0; offset < 18; ++offset) {
+    for (const std::string& special : specials) {
+      e.actor = std::string(offset, 'a') + special + std::string(19 - offset, 'b');
+      const std::string line = EncodeSigned(e);
+      valid += ExpectSameVerdict(line) ? 1u : 0u;
+      // The same bytes unescaped in the line (a raw control character or a
+      // lone continuation byte, e.g.): both refuse or both accept.
+      const std::string plain = std::string(offset, 'a') + "#" + std::string(19 - offset, 'b');
+      e.actor = plain;
+      const std::string base = EncodeSigned(e);
+      for (const char raw : {'\0', '\x01', '\x1f', '\x80', '\xbf', '\xc3', '\xff', '"'}) {
+        std::string l = base;
+        const std::size_t at = l.find(plain) + offset;
+        l[at] = raw;
+        refused += ExpectSameVerdict(l) ? 0u : 1u;
+      }
+    }
+  }
+  CHECK(valid == 18 * specials.size());
+  CHECK(refused == 18 * specials.size() * 8);  // (a raw backslash before 'b' is the valid escape \b)
+}
+
 TEST_CASE("DecodeEvent equals the reference decoder on non-canonical escapes, numbers and UTF-8", "[ledger]") {
   Event e;
   e.seq = 120;
