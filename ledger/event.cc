@@ -106,6 +106,93 @@ std::string Unescape(std::string_view raw) {
   return out;
 }
 
+// The value of canonical JSON text that ScanEvent has accepted as a header
+// (docs/formats/event.md §Canonical JSON): no white space, keys sorted and
+// unique, integers only (within ±(2^53 - 1)), canonical escapes, valid UTF-8,
+// depth within limits. Under that precondition it builds the same value, with
+// the same number types, as Json::parse (non-negative integers unsigned,
+// negative ones signed), without a general parser's lexer: one pass over the
+// bytes. The decode diff test and the fuzz target compare it with the
+// reference decoder's Json::parse.
+class CanonicalReader {
+ public:
+  explicit CanonicalReader(std::string_view s) : s_(s) {}
+
+  Json Value() {
+    switch (s_[i_]) {
+      case '{': {
+        ++i_;
+        Json out = Json::object();
+        if (s_[i_] == '}') {
+          ++i_;
+          return out;
+        }
+        auto& object = out.get_ref<Json::object_t&>();
+        for (;;) {
+          std::string key = String();
+          ++i_;  // ':'
+          // Keys arrive sorted: each goes at the end of the map.
+          object.emplace_hint(object.end(), std::move(key), Value());
+          if (s_[i_++] == '}') return out;  // else ','
+        }
+      }
+      case '[': {
+        ++i_;
+        Json out = Json::array();
+        if (s_[i_] == ']') {
+          ++i_;
+          return out;
+        }
+        auto& array = out.get_ref<Json::array_t&>();
+        for (;;) {
+          array.push_back(Value());
+          if (s_[i_++] == ']') return out;  // else ','
+        }
+      }
+      case '"':
+        return Json(String());
+      case 't':
+        i_ += 4;
+        return Json(true);
+      case 'f':
+        i_ += 5;
+        return Json(false);
+      case 'n':
+        i_ += 4;
+        return Json(nullptr);
+      default:
+        return Integer();
+    }
+  }
+
+ private:
+  // A string at the cursor (its opening quote), decoded; the cursor moves
+  // past its closing quote.
+  std::string String() {
+    const std::size_t start = ++i_;
+    for (;;) {
+      const std::size_t at = s_.find_first_of("\"\\", i_);
+      if (s_[at] == '"') {
+        i_ = at + 1;
+        return Unescape(s_.substr(start, at - start));
+      }
+      i_ = at + 2;  // an escape: its second byte is never a quote
+    }
+  }
+  Json Integer() {
+    const bool negative = s_[i_] == '-';
+    if (negative) ++i_;
+    std::uint64_t magnitude = 0;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9')
+      magnitude = magnitude * 10 + static_cast<std::uint64_t>(s_[i_++] - '0');
+    if (!negative) return Json(magnitude);
+    return Json(-static_cast<std::int64_t>(magnitude));  // within 2^53 - 1
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
 }  // namespace
 
 std::string EncodeUnsigned(const Event& e, std::size_t* sig_offset) {
@@ -156,13 +243,13 @@ Result<Event> DecodeEvent(std::string_view line) {
   if (s.has_subject) e.subject = Unescape(s.subject);
   // Only the header becomes a Json value. The scan has checked its bytes by
   // canonical_json.h's rules (sorted unique ASCII keys, integers within
-  // ±(2^53 - 1), no floats, valid UTF-8, depth and string limits), so parsing
+  // ±(2^53 - 1), no floats, valid UTF-8, depth and string limits), so reading
   // just those bytes gives the value a whole-line parse would, and it passes
-  // CheckCanonicalValue.
-  e.h = Json::parse(s.h.begin(), s.h.end(), nullptr,
-                    /*allow_exceptions=*/false);
-  if (e.h.is_discarded() || !e.h.is_object())
+  // CheckCanonicalValue. Being canonical, they are read without a general
+  // parser (CanonicalReader).
+  if (s.h.empty() || s.h.front() != '{')
     return Corruption("header: not canonical JSON within limits");
+  e.h = CanonicalReader(s.h).Value();
   if (s.has_body) {
     e.body = EncryptedBody{Unescape(s.body_ct), Unescape(s.body_kid),
                            Unescape(s.body_n)};
