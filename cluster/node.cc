@@ -868,6 +868,15 @@ http::HttpResponse Node::Handle(const http::HttpRequest& request) {
   } else {
     r = http::ErrorResponse(ready);
   }
+  if (r.deferred && request.deferral != nullptr) {
+    // The app answers later (its appender, after the commit), and its own
+    // steps on the answer (the service's metrics) use the app. The request
+    // stays inside the role until they have run, so a change of role
+    // (Drain, then Parts::Close) never destroys the app under them. This
+    // step runs after the app's: steps run in the order they were added.
+    request.deferral->OnAnswer([this](http::HttpResponse&) { LeaveRole(); });
+    return r;
+  }
   LeaveRole();
   return r;
 }

@@ -148,9 +148,10 @@ class Node {
   http::HttpResponse Redirect(const http::HttpRequest& request);
   // Cuts the held log back to `keep` (> acked), reports the dropped events.
   Status DropTail(std::uint64_t keep, std::string_view why);
-  // Waits for requests in the current role to finish (role_ already changed).
+  // Waits for requests in the current role to finish (role_ already changed):
+  // a deferred request's (an append) once its answer has been given.
   void Drain();
-  // A request counted in in_flight_ has returned (Drain may go on).
+  // A request counted in in_flight_ has finished (Drain may go on).
   void LeaveRole();
   void Log(const std::string& line);
   // A follower's projection thread: Follow() after each stored batch.
@@ -167,7 +168,7 @@ class Node {
   bool stop_ = false;
   NodeStatus status_;
   std::string leader_url_;  // the known leader's URL
-  std::size_t in_flight_ = 0;  // requests inside the role's handlers
+  std::size_t in_flight_ = 0;  // requests inside the role's handlers or awaiting their answer
   std::uint64_t projected_ = 0;  // follower: the projections are built to this size
   std::thread thread_;
 

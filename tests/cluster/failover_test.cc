@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "base/json.h"
@@ -89,6 +90,20 @@ class NodeProcess {
     for (int i = 1; i <= starts_; ++i) all += ReadFile(log_ + "." + std::to_string(i));
     return all;
   }
+  // The last `max` lines of its logs that are not access lines (roles,
+  // dropped tails, storage lines, what it refused), for a failure's report.
+  std::string ClusterLines(std::size_t max = 40) const {
+    std::vector<std::string> kept;
+    std::istringstream all(Logs());
+    for (std::string line; std::getline(all, line);)
+      if (line.rfind("access ", 0) != 0) kept.push_back(line);
+    std::string out;
+    for (std::size_t i = kept.size() > max ? kept.size() - max : 0; i < kept.size(); ++i) out += kept[i] + "\n";
+    return out;
+  }
+  // The exit code if the running process ended by itself (a crash), not
+  // after Kill or Stop; nullopt while it runs.
+  std::optional<int> Exited() { return child_ ? child_->Exited() : std::nullopt; }
   std::uint16_t port() const { return port_; }
   const std::string& dir() const { return dir_; }
 
@@ -316,14 +331,40 @@ TEST_CASE("cluster: ten leader kills and a paused leader lose no acknowledged wr
     return best;
   };
 
+  // A node that ended by itself (a crash) is a failure of its own, found
+  // at once rather than as writes that never resume; "" while none did.
+  auto ended = [&]() -> std::string {
+    std::string out;
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      if (auto rc = nodes[i]->Exited())
+        out += "node n" + std::to_string(i + 1) + " ended by itself with " + std::to_string(*rc) + "\n";
+    return out;
+  };
+  // What the nodes said, for a failure's report.
+  auto node_lines = [&] {
+    std::string out;
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      out += "--- n" + std::to_string(i + 1) + "\n" + nodes[i]->ClusterLines();
+    return out;
+  };
+
+  // Writes go on (at most a minute each wait, and no node ended by itself).
+  auto await_acks = [&](std::size_t n) {
+    const std::size_t from = ack_count();
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (ack_count() < from + n && Clock::now() < deadline && ended().empty())
+      std::this_thread::sleep_for(milliseconds(10));
+    const bool progressed = ended().empty() && ack_count() >= from + n;
+    INFO((progressed ? std::string() : ended() + node_lines()));
+    REQUIRE(ended().empty());
+    REQUIRE(ack_count() >= from + n);
+  };
+
   std::mt19937 rng(std::random_device{}());
   std::vector<double> failover_ms;
   for (int round = 0; round < 10; ++round) {
-    const std::size_t before = ack_count();
-    const auto progress_deadline = Clock::now() + std::chrono::seconds(60);
-    while (ack_count() < before + 20 && Clock::now() < progress_deadline)
-      std::this_thread::sleep_for(milliseconds(10));
-    REQUIRE(ack_count() >= before + 20);
+    INFO("round " << round);
+    await_acks(20);
     const int l = wait_leader(-1);
     REQUIRE(l >= 0);
     std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(0, 300)(rng)));
@@ -331,9 +372,10 @@ TEST_CASE("cluster: ten leader kills and a paused leader lose no acknowledged wr
     nodes[static_cast<std::size_t>(l)]->Kill();
     const auto resume_deadline = killed_at + std::chrono::seconds(60);
     std::optional<Clock::time_point> resumed;
-    while (!(resumed = first_ack_after(killed_at)) && Clock::now() < resume_deadline)
+    while (!(resumed = first_ack_after(killed_at)) && Clock::now() < resume_deadline && ended().empty())
       std::this_thread::sleep_for(milliseconds(5));
-    INFO("round " << round);
+    INFO("after the kill of n" << (l + 1) << "\n" << (resumed ? std::string() : ended() + node_lines()));
+    REQUIRE(ended().empty());
     REQUIRE(resumed);
     failover_ms.push_back(std::chrono::duration<double, std::milli>(*resumed - killed_at).count());
     // The new leader holds every write acknowledged before the kill: its log
@@ -359,16 +401,14 @@ TEST_CASE("cluster: ten leader kills and a paused leader lose no acknowledged wr
 
   // The paused leader: frozen past its lease, then resumed.
   {
-    const std::size_t before = ack_count();
-    while (ack_count() < before + 20) std::this_thread::sleep_for(milliseconds(10));
+    await_acks(20);
     const int l = wait_leader(-1);
     REQUIRE(l >= 0);
     const std::uint16_t paused_port = ports[static_cast<std::size_t>(l)];
     nodes[static_cast<std::size_t>(l)]->Pause();
     const auto paused_at = Clock::now();
     REQUIRE(wait_leader(l) >= 0);  // another node leads (the lease ended)
-    const std::size_t during = ack_count();
-    while (ack_count() < during + 20) std::this_thread::sleep_for(milliseconds(10));
+    await_acks(20);
     nodes[static_cast<std::size_t>(l)]->Resume();
     const auto resumed_at = Clock::now();
     // It finds its leadership lost and follows.
@@ -387,14 +427,10 @@ TEST_CASE("cluster: ten leader kills and a paused leader lose no acknowledged wr
       INFO("seq " << a.seq << " answered by the paused node after it resumed");
       if (a.port == paused_port && a.at > resumed_at) CHECK(a.size <= before_pause);
     }
-    (void)during;
   }
 
   // A little more load with every node up, so followers catch up.
-  {
-    const std::size_t before = ack_count();
-    while (ack_count() < before + 30) std::this_thread::sleep_for(milliseconds(10));
-  }
+  await_acks(30);
   stop = true;
   for (auto& w : writers) w.join();
   for (auto& n : nodes) CHECK(n->Stop() == 0);

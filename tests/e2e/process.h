@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,18 +77,31 @@ class Child {
   }
   void Kill() { kill(pid_, SIGKILL); }
   void Signal(int sig) { kill(pid_, sig); }
+  // The exit code (or 128 + signal) if the process has ended, without
+  // waiting; nullopt while it runs.
+  std::optional<int> Exited() {
+    if (waited_) return exit_;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+    waited_ = true;
+    exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return exit_;
+  }
   // Exit code, or 128 + signal.
   int Wait() {
+    if (waited_) return exit_;
     int status = 0;
     waitpid(pid_, &status, 0);
     waited_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return exit_;
   }
 
  private:
   pid_t pid_ = -1;
   FILE* out_ = nullptr;
   bool waited_ = false;
+  int exit_ = -1;  // once waited_
 };
 
 // Runs the binary to completion.
