@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -80,24 +81,28 @@ class Child {
   // The exit code (or 128 + signal) if the process has ended, without
   // waiting; nullopt while it runs.
   std::optional<int> Exited() {
-    if (waited_) return exit_;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
-    waited_ = true;
-    exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (!waited_ && !Reap(WNOHANG)) return std::nullopt;
     return exit_;
   }
   // Exit code, or 128 + signal.
   int Wait() {
-    if (waited_) return exit_;
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    waited_ = true;
-    exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (!waited_) Reap(0);
     return exit_;
   }
 
  private:
+  // waitpid with `flags`; true (and exit_ set) once the process is reaped.
+  bool Reap(int flags) {
+    int status = 0;
+    pid_t r;
+    while ((r = waitpid(pid_, &status, flags)) == -1 && errno == EINTR) {
+    }
+    if (r != pid_) return false;
+    waited_ = true;
+    exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return true;
+  }
+
   pid_t pid_ = -1;
   FILE* out_ = nullptr;
   bool waited_ = false;
