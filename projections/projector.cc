@@ -506,6 +506,12 @@ class Projector::FoldThread {
     if (batch_.size() >= kFoldBatch) Send();
   }
 
+  // Whether the thread is behind the catch-up thread: two batches or more
+  // wait for it. The catch-up thread then parses headers itself, so that
+  // the two threads share the work whichever of them is faster (the bytes
+  // written are the same either way).
+  bool Behind() const { return queued_.load(std::memory_order_relaxed) >= 2; }
+
   // Waits until every fact pushed is folded. The first error of a header
   // (Corruption naming its event), or Ok.
   Status Sync() {
@@ -542,6 +548,7 @@ class Projector::FoldThread {
     {
       std::lock_guard lock(mu_);
       queue_.push_back(std::move(batch_));
+      queued_.store(queue_.size(), std::memory_order_relaxed);
       if (!spare_.empty()) {
         next = std::move(spare_.back());
         spare_.pop_back();
@@ -564,6 +571,7 @@ class Projector::FoldThread {
         if (!queue_.empty()) {
           work = std::move(queue_.front());
           queue_.pop_front();
+          queued_.store(queue_.size(), std::memory_order_relaxed);
           busy_ = true;
           failed = !error_.ok();
         } else if (flush_) {
@@ -622,6 +630,7 @@ class Projector::FoldThread {
   std::optional<std::pair<std::uint64_t, std::uint64_t>> flush_;  // size, committed
   std::optional<std::vector<std::pair<std::string, std::string>>> rows_;
   bool stop_ = false;
+  std::atomic<std::size_t> queued_{0};  // queue_.size(), read without mu_ by Behind
   std::thread thread_;  // last: starts once the members above exist
 };
 
@@ -662,7 +671,8 @@ Status Projector::CatchUp(std::uint64_t from, std::uint64_t to, const ProgressFn
           snap, log_, seq + 1, [&](std::uint64_t at, std::string_view line) -> Result<bool> {
             if (at != last + 1) return false;  // a gap: named below
             h.clear();
-            CL_ASSIGN_OR_RETURN(Fact f, ReplayFact(line, fold_thread_ ? &h : nullptr));
+            CL_ASSIGN_OR_RETURN(
+                Fact f, ReplayFact(line, fold_thread_ && !fold_thread_->Behind() ? &h : nullptr));
             ApplyFact(std::move(f), std::move(h));
             last = at;
             return at < end;
