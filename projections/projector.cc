@@ -472,9 +472,11 @@ Status Projector::FinishErasures() {
 
 // --- The fold thread of a catch-up ------------------------------------------------
 
-// A catch-up's second core (docs/performance.md, "Rebuild, third round"):
-// cases are independent, so their states are folded here, each case's facts
-// in seq order (headers parsed here too, ReplayFact's defer_h), while the
+// A catch-up's second core (docs/performance.md, "Rebuild, third round" and
+// "Rebuild, fifth round"): cases are independent, so their states are folded
+// here, each case's facts in seq order (their headers parsed here too,
+// ReplayFact's defer_h, unless the thread is Behind and the catch-up's own
+// thread parsed them), while the
 // catch-up's own thread decodes the log and folds the global projections
 // (subjects, users, tokens, counters, the index of records that are not
 // state) in seq order, as one thread would. The fold thread owns cases_,
