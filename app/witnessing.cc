@@ -190,6 +190,41 @@ void Witnessing::Fail(std::size_t i, std::string why, bool conflict) {
   state_[i].conflict = state_[i].conflict || conflict;
 }
 
+namespace {
+
+// The checkpoint a round of witness `i` should ask for instead of the newest
+// one: the newest checkpoint that another witness already cosigned, if it has
+// no quorum yet, this witness has not cosigned it and can (its size is at
+// least the one the witness holds, at most the log's). Under a steady write
+// load the writer signs a checkpoint per commit, so witnesses whose rounds
+// each took the newest checkpoint would cosign different ones and the quorum
+// could stall for as long as the load lasts; joining the newest open
+// checkpoint closes a quorum every `quorum` rounds (docs/witnessing.md).
+// Only a note the log itself still holds at that size is offered (after a
+// rollback the stored one would belong to another history).
+std::optional<ledger::CosignedCheckpoint> JoinableCheckpoint(
+    const ledger::Snapshot& snap, const ledger::LogStore& log,
+    const ledger::CosignatureStore& store, std::span<const crypto::CosignerVerifier> vs,
+    std::size_t i, std::size_t quorum, std::uint64_t n, std::uint64_t old, bool known,
+    bool confirmed) {
+  if (quorum < 2) return std::nullopt;  // every cosignature is a quorum
+  auto newest = store.NewestWithQuorum(vs, 0, 1);
+  if (!newest.ok() || !*newest) return std::nullopt;
+  ledger::CosignedCheckpoint& c = **newest;
+  if (c.size == 0 || c.size > n || (known && c.size < old) || (confirmed && c.size == old))
+    return std::nullopt;
+  Result<crypto::ParsedNote> parsed = crypto::ParseNote(c.Note());
+  if (!parsed.ok()) return std::nullopt;
+  const std::vector<std::string> valid = crypto::TallyCosignatures(*parsed, vs).valid;
+  if (valid.empty() || valid.size() >= quorum) return std::nullopt;
+  if (std::find(valid.begin(), valid.end(), vs[i].name) != valid.end()) return std::nullopt;
+  auto held = ledger::CheckpointInRange(snap, log, c.size - 1, c.size);
+  if (!held.ok() || held->first != c.size || held->second != c.log_note) return std::nullopt;
+  return std::move(c);
+}
+
+}  // namespace
+
 Witnessing::Outcome Witnessing::Round(std::size_t i) {
   const WitnessEndpoint& w = options_.witnesses[i];
   Result<ledger::Snapshot> snap = log_.Read();
@@ -199,8 +234,8 @@ Witnessing::Outcome Witnessing::Round(std::size_t i) {
   }
   auto cp = ledger::LatestCheckpoint(*snap, log_);
   if (!cp.ok()) return Outcome::kIdle;  // the empty log has no checkpoint
-  const std::uint64_t n = cp->first;
-  const std::string note = std::move(cp->second);
+  std::uint64_t n = cp->first;
+  std::string note = std::move(cp->second);
   std::uint64_t old = 0;
   bool known = false;
   bool confirmed = false;
@@ -211,6 +246,13 @@ Witnessing::Outcome Witnessing::Round(std::size_t i) {
     old = state_[i].cosigned_size;
     known = state_[i].size_known;
     confirmed = state_[i].confirmed;
+  }
+  std::vector<crypto::CosignerVerifier> vs;
+  for (const WitnessEndpoint& e : options_.witnesses) vs.push_back(e.verifier);
+  if (std::optional<ledger::CosignedCheckpoint> offer =
+          JoinableCheckpoint(*snap, log_, store_, vs, i, quorum_, n, old, known, confirmed)) {
+    n = offer->size;
+    note = std::move(offer->log_note);
   }
   if (confirmed && old == n) return Outcome::kIdle;
   if (known && old > n) {
@@ -252,8 +294,6 @@ Witnessing::Outcome Witnessing::Round(std::size_t i) {
       Fail(i, "store");
       return Outcome::kFailed;
     }
-    std::vector<crypto::CosignerVerifier> vs;
-    for (const WitnessEndpoint& e : options_.witnesses) vs.push_back(e.verifier);
     auto witnessed = store_.NewestWithQuorum(vs, quorum_);
     std::lock_guard<std::mutex> lk(mu_);
     WitnessState& s = state_[i];

@@ -6,9 +6,11 @@
 // consistency proof and the note; on 409 it learns the witness's size from the
 // text/x.tlog.size body and retries at once; other failures (403, 404, 422,
 // 5xx, timeouts, bad cosignatures) back off exponentially. Rounds are
-// coalesced: each takes the newest checkpoint, at most one per
-// `min_interval` per witness. It only reads the log (its own read txns), so
-// appends are never blocked or slowed. Docs: docs/witnessing.md.
+// coalesced, at most one per `min_interval` per witness: each joins the
+// newest checkpoint another witness cosigned that has no quorum yet (so that
+// under a steady write load the witnesses converge on one checkpoint), and
+// otherwise takes the newest checkpoint. It only reads the log (its own read
+// txns), so appends are never blocked or slowed. Docs: docs/witnessing.md.
 // Thread-safety: Start/Stop from one thread; Snapshot from any thread.
 #pragma once
 

@@ -145,6 +145,93 @@ TEST_CASE("Witnessing: quorum with one witness down, none down, catch-up", "[app
   for (const WitnessState& x : s.witnesses) CHECK(!x.conflict);
 }
 
+// Under a steady write load the writer signs a checkpoint per commit, so
+// every round of a witness finds a newer one than the round of the witness
+// before it. If each round took the newest checkpoint, no two witnesses would
+// ever cosign the same one and the quorum would never form while the load
+// lasts: a round first joins the newest checkpoint another witness cosigned
+// that lacks a quorum (docs/witnessing.md, "The rounds").
+TEST_CASE("Witnessing: rounds out of phase while the log grows still reach a quorum",
+          "[app][witness]") {
+  for (const std::size_t quorum : {std::size_t{2}, std::size_t{3}}) {
+    testing::TempDir dir;
+    REQUIRE(ledger::InitDataDir(dir.path(), "test.invalid/log").ok());
+    auto l = ledger::Ledger::Open(dir.path()).value();
+    Witnesses w(ledger::ReadVerifierFile(dir / "ledger.pub").value());
+    auto store = ledger::CosignatureStore::Open(dir.path(), false).value();
+    Witnessing wit(l->store(), *store, w.Options(quorum), w.Transport());
+    std::uint64_t last = 0;
+    for (int r = 0; r < 12; ++r) {
+      Append(*l, 1);  // a new checkpoint before every round
+      CHECK(wit.RoundForTest(static_cast<std::size_t>(r) % 3));
+      const std::uint64_t witnessed = Witnessed(*store, w, quorum);
+      CHECK(witnessed >= last);
+      last = witnessed;
+      // Every `quorum` rounds a checkpoint reaches its quorum, so once the
+      // first has, the witnessed size trails the log by at most the appends
+      // of two such cycles less the two rounds that close them.
+      if (r + 1 >= static_cast<int>(quorum))
+        CHECK(l->writer().size() - witnessed <= 2 * quorum - 2);
+    }
+    CHECK(wit.Snapshot().witnessed_size == last);
+    CHECK(last >= 12 - quorum);
+  }
+  // One witness down, the other two alternating with appends in between.
+  testing::TempDir dir;
+  REQUIRE(ledger::InitDataDir(dir.path(), "test.invalid/log").ok());
+  auto l = ledger::Ledger::Open(dir.path()).value();
+  Witnesses w(ledger::ReadVerifierFile(dir / "ledger.pub").value());
+  auto store = ledger::CosignatureStore::Open(dir.path(), false).value();
+  Witnessing wit(l->store(), *store, w.Options(2), w.Transport());
+  w.ws[1]->up = false;
+  for (int r = 0; r < 8; ++r) {
+    Append(*l, 2);
+    CHECK(wit.RoundForTest(r % 2 == 0 ? 0 : 2));
+  }
+  // w2's rounds joined the checkpoints w0 cosigned at 2, 6, 10 and 14.
+  CHECK(Witnessed(*store, w, 2) == 14);
+}
+
+TEST_CASE("Witnessing: a checkpoint the log no longer holds is never joined", "[app][witness]") {
+  // The log A at 10 events, cosigned by w0 alone (no quorum of 2); then the
+  // node's log is rolled back to 6 and rewritten (B, same key) while its
+  // cosignature store is kept: the open checkpoint of size 10 is A's.
+  testing::TempDir a, b;
+  REQUIRE(ledger::InitDataDir(a.path(), "test.invalid/log").ok());
+  {
+    auto l = ledger::Ledger::Open(a.path()).value();
+    Append(*l, 6);
+  }
+  std::filesystem::copy(a.path(), b.path(), std::filesystem::copy_options::recursive |
+                                                std::filesystem::copy_options::overwrite_existing);
+  Witnesses w(ledger::ReadVerifierFile(a / "ledger.pub").value());
+  {
+    auto la = ledger::Ledger::Open(a.path()).value();
+    auto sa = ledger::CosignatureStore::Open(a.path(), false).value();
+    Witnessing wa(la->store(), *sa, w.Options(2), w.Transport());
+    Append(*la, 4);
+    REQUIRE(wa.RoundForTest(0));
+  }
+  std::filesystem::remove_all(b / "cosignatures");
+  std::filesystem::copy(a / "cosignatures", b / "cosignatures");
+  auto lb = ledger::Ledger::Open(b.path()).value();
+  Append(*lb, 5);  // B: 11 events, another history from 7 on
+  auto sb = ledger::CosignatureStore::Open(b.path(), false).value();
+  REQUIRE(sb->At(10).value());
+  Witnessing wb(lb->store(), *sb, w.Options(2), w.Transport());
+  // w1 is asked for B's own newest checkpoint, not A's open one at 10.
+  CHECK(wb.RoundForTest(1));
+  CHECK(wb.Snapshot().witnesses[1].cosigned_size == 11);
+  CHECK(Witnessed(*sb, w, 2) == 0);
+  // w2 joins B's checkpoint: the quorum is B's.
+  CHECK(wb.RoundForTest(2));
+  CHECK(Witnessed(*sb, w, 2) == 11);
+  auto cp = sb->NewestWithQuorum(w.Verifiers(), 2).value();
+  REQUIRE(cp);
+  auto snap = lb->store().Read().value();
+  CHECK(cp->log_note == ledger::LatestCheckpoint(snap, lb->store()).value().second);
+}
+
 TEST_CASE("Witnessing: a node that lost its state learns each witness's size from 409",
           "[app][witness]") {
   testing::TempDir dir;
