@@ -82,6 +82,18 @@ void Append(ledger::Ledger& l, int n) {
   for (auto& f : fs) REQUIRE(f.get().ok());
 }
 
+// The data dir `a` with a log of 6 events, and `b` a copy of it: two logs
+// with the same key and origin that grow apart from the 7th event on.
+void ForkAfterSix(const testing::TempDir& a, const testing::TempDir& b) {
+  REQUIRE(ledger::InitDataDir(a.path(), "test.invalid/log").ok());
+  {
+    auto l = ledger::Ledger::Open(a.path()).value();
+    Append(*l, 6);
+  }
+  std::filesystem::copy(a.path(), b.path(), std::filesystem::copy_options::recursive |
+                                                std::filesystem::copy_options::overwrite_existing);
+}
+
 std::uint64_t Witnessed(const ledger::CosignatureStore& s, const Witnesses& w, std::size_t k) {
   auto c = s.NewestWithQuorum(w.Verifiers(), k).value();
   return c ? c->size : 0;
@@ -197,13 +209,7 @@ TEST_CASE("Witnessing: a checkpoint the log no longer holds is never joined", "[
   // node's log is rolled back to 6 and rewritten (B, same key) while its
   // cosignature store is kept: the open checkpoint of size 10 is A's.
   testing::TempDir a, b;
-  REQUIRE(ledger::InitDataDir(a.path(), "test.invalid/log").ok());
-  {
-    auto l = ledger::Ledger::Open(a.path()).value();
-    Append(*l, 6);
-  }
-  std::filesystem::copy(a.path(), b.path(), std::filesystem::copy_options::recursive |
-                                                std::filesystem::copy_options::overwrite_existing);
+  ForkAfterSix(a, b);
   Witnesses w(ledger::ReadVerifierFile(a / "ledger.pub").value());
   {
     auto la = ledger::Ledger::Open(a.path()).value();
@@ -259,13 +265,7 @@ TEST_CASE("Witnessing: a log rewritten with the same key is refused by every wit
   // The honest log A and a rewrite B: a copy of A at 6 events (same key,
   // same origin) that then appends other events.
   testing::TempDir a, b;
-  REQUIRE(ledger::InitDataDir(a.path(), "test.invalid/log").ok());
-  {
-    auto l = ledger::Ledger::Open(a.path()).value();
-    Append(*l, 6);
-  }
-  std::filesystem::copy(a.path(), b.path(), std::filesystem::copy_options::recursive |
-                                                std::filesystem::copy_options::overwrite_existing);
+  ForkAfterSix(a, b);
   auto la = ledger::Ledger::Open(a.path()).value();
   auto lb = ledger::Ledger::Open(b.path()).value();
   Witnesses w(ledger::ReadVerifierFile(a / "ledger.pub").value());
