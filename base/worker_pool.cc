@@ -77,4 +77,30 @@ void WorkerPool::ParallelFor(
   job_ = nullptr;
 }
 
+void WorkerPool::RunOnEach(const std::function<void(unsigned)>& fn) {
+  if (workers_.empty()) {
+    fn(0);
+    return;
+  }
+  const std::function<void(std::size_t, std::size_t)> others = [&](std::size_t begin,
+                                                                    std::size_t end) {
+    for (std::size_t k = begin; k < end; ++k) fn(static_cast<unsigned>(k + 1));
+  };
+  {
+    std::lock_guard lock(mu_);
+    job_ = &others;
+    n_ = workers_.size();
+    next_ = 0;
+    pending_ = n_;
+    chunk_ = 1;
+    ++generation_;
+  }
+  work_cv_.notify_all();
+  fn(0);
+  RunChunks();  // the calls no worker has taken yet
+  std::unique_lock lock(mu_);
+  done_cv_.wait(lock, [&] { return pending_ == 0; });
+  job_ = nullptr;
+}
+
 }  // namespace caseledger

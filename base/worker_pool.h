@@ -1,7 +1,8 @@
 // WorkerPool: a fixed set of threads that run one data-parallel loop at a time
-// (ParallelFor), with the calling thread taking part. Used to sign a batch's
-// events and to verify signatures on all cores.
-// Thread-safety: ParallelFor may be called from one thread at a time.
+// (ParallelFor, RunOnEach), with the calling thread taking part. Used to sign
+// a batch's events and to verify signatures on all cores.
+// Thread-safety: ParallelFor and RunOnEach may be called from one thread at a
+// time.
 #pragma once
 
 #include <condition_variable>
@@ -29,6 +30,14 @@ class WorkerPool {
   // returns when every chunk is done. fn must not throw.
   void ParallelFor(std::size_t n,
                    const std::function<void(std::size_t, std::size_t)>& fn);
+
+  // Calls fn(k) once for every k in [0, threads()), each call on one thread:
+  // fn(0) on the calling thread, the others on the workers. So the other
+  // calls may wait for progress that fn(0) makes; fn(0) must never wait for
+  // theirs (a worker may not have woken yet: what no worker has taken when
+  // fn(0) returns runs on the calling thread after it). Returns when every
+  // call has returned. fn must not throw.
+  void RunOnEach(const std::function<void(unsigned)>& fn);
 
  private:
   void WorkerLoop();

@@ -1,10 +1,12 @@
 #include "ledger/writer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <limits>
 #include <optional>
 
 #include "crypto/aead.h"
@@ -386,11 +388,57 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
     return std::nullopt;
   }
   if (options_.before_chain) options_.before_chain(out.key_ticket);
-  // 3. One sequential pass: seq, prev, body encryption, C, leaf, tree.
+  // 3 and 4. One sequential pass on this thread (seq, prev, body encryption,
+  // C, leaf, tree) while the pool's other threads sign each line as soon as
+  // the pass has built it (the signature is not part of the leaf); when the
+  // pass ends, this thread signs what is left beside them.
+  const std::size_t n = out.accepted.size();
   merkle::CompactRange tree = tree_;
-  std::vector<std::string> unsigned_lines(out.accepted.size());
-  std::vector<std::size_t> sig_offsets(out.accepted.size());
-  if (Status s = Chain(out, times, *kids, tree, unsigned_lines, sig_offsets); !s.ok()) {
+  std::vector<std::string> unsigned_lines(n);
+  std::vector<std::size_t> sig_offsets(n);
+  std::vector<std::string>& lines = out.lines;
+  lines.resize(n);
+  // Lines [0, built) are complete; kChainFailed once the pass failed.
+  constexpr std::uint32_t kChainFailed = std::numeric_limits<std::uint32_t>::max();
+  std::atomic<std::uint32_t> built{0};
+  std::atomic<std::size_t> next_to_sign{0};
+  auto sign_lines = [&] {
+    for (;;) {
+      std::size_t i = next_to_sign.load(std::memory_order_relaxed);
+      if (i >= n) return;
+      const std::uint32_t b = built.load(std::memory_order_acquire);
+      if (b == kChainFailed) return;
+      if (i >= b) {
+        built.wait(b, std::memory_order_acquire);  // until the pass builds the next line
+        continue;
+      }
+      if (!next_to_sign.compare_exchange_weak(i, i + 1, std::memory_order_relaxed)) continue;
+      auto sig = key_.Sign(AsBytes(SignatureInput(unsigned_lines[i])));
+      lines[i] = InsertSignature(unsigned_lines[i], sig_offsets[i], sig);
+    }
+  };
+  Status chained;
+  auto on_built = [&](std::size_t i) {
+    built.store(static_cast<std::uint32_t>(i + 1), std::memory_order_release);
+    built.notify_all();
+  };
+  auto chain_and_sign = [&](unsigned k) {
+    if (k == 0) {
+      chained = Chain(out, times, *kids, tree, unsigned_lines, sig_offsets, on_built);
+      if (!chained.ok()) {
+        built.store(kChainFailed, std::memory_order_release);
+        built.notify_all();
+        return;
+      }
+    }
+    sign_lines();
+  };
+  // A batch of one has nothing to overlap: no worker is woken for it.
+  if (n == 1)
+    chain_and_sign(0);
+  else
+    pool_.RunOnEach(chain_and_sign);
+  if (!chained.ok()) {
     // A failed key store may have dropped this batch's reservations while
     // Chain ran (a data key then is not found): its commands get the key
     // store's failure, as the committer gives it to a batch that got its
@@ -402,18 +450,9 @@ std::optional<Writer::Prepared> Writer::Prepare(std::vector<Pending> batch_in) {
       if (key_failed_from_ <= out.key_ticket && out.key_ticket <= key_failed_to_)
         answer = key_failure_;
     }
-    FailPrepared(out.accepted, s.WithContext("data key"), answer);
+    FailPrepared(out.accepted, chained.WithContext("data key"), answer);
     return std::nullopt;
   }
-  // 4. Signatures on all cores (the signature is not part of the leaf).
-  std::vector<std::string>& lines = out.lines;
-  lines.resize(out.accepted.size());
-  pool_.ParallelFor(out.accepted.size(), [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      auto sig = key_.Sign(AsBytes(SignatureInput(unsigned_lines[i])));
-      lines[i] = InsertSignature(unsigned_lines[i], sig_offsets[i], sig);
-    }
-  });
   // 5. One checkpoint for the batch.
   Checkpoint cp{store_.origin(), tree.size(), tree.Root()};
   auto note = SignCheckpoint(cp, key_);
@@ -558,7 +597,8 @@ void Writer::KeyLoop() {
 Status Writer::Chain(Prepared& out, const std::vector<Micros>& times,
                      const std::vector<std::string>& kids, merkle::CompactRange& tree,
                      std::vector<std::string>& unsigned_lines,
-                     std::vector<std::size_t>& sig_offsets) {
+                     std::vector<std::size_t>& sig_offsets,
+                     const std::function<void(std::size_t)>& built) {
   std::uint64_t seq = tree.size();
   std::vector<std::pair<merkle::NodeId, crypto::Digest>>& nodes = out.nodes;
   nodes.reserve(out.accepted.size() * 2 + 64);
@@ -596,6 +636,7 @@ Status Writer::Chain(Prepared& out, const std::vector<Micros>& times,
     unsigned_lines[i] = EncodeUnsigned(e, &sig_offsets[i]);
     tree.Append(merkle::HashLeaf(AsBytes(unsigned_lines[i])),
                 [&](merkle::NodeId id, const crypto::Digest& d) { nodes.emplace_back(id, d); });
+    built(i);
   }
   return Status::Ok();
 }

@@ -281,9 +281,12 @@ class Writer {
                                                    std::uint64_t& ticket);
   // The sequential pass: seq, prev, encrypted body, unsigned line and leaf of
   // each accepted command, appended to `tree` (new nodes into out.nodes).
+  // Calls built(i) once line i and its signature offset are complete (in
+  // order), so that the pool can sign it while the pass goes on.
   Status Chain(Prepared& out, const std::vector<Micros>& times,
                const std::vector<std::string>& kids, merkle::CompactRange& tree,
-               std::vector<std::string>& unsigned_lines, std::vector<std::size_t>& sig_offsets);
+               std::vector<std::string>& unsigned_lines, std::vector<std::size_t>& sig_offsets,
+               const std::function<void(std::size_t)>& built);
   // A batch failed after its commands were applied to the hook: suspends
   // writes and answers each accepted command (with `answer` when it is not
   // OK, else with the suspension's answer to `s`).

@@ -446,6 +446,65 @@ TEST_CASE("A batch whose new data key the key storer fails to store while the ba
   CHECK(v->ok);
 }
 
+TEST_CASE("A batch whose chain fails half-way while the pool signs its lines is answered whole",
+          "[ledger][storage]") {
+  // Prepare signs each line on the pool's other threads as soon as Chain has
+  // built it (ledger/writer.cc). Here Chain fails at the 201st command of a
+  // batch (a new subject whose reserved key the failing key storer dropped)
+  // after the pool signed lines before it: the signers waiting for the next
+  // line must stop, every command of the batch gets the store's failure, and
+  // nothing of it is stored.
+  TempDir dir;
+  LogLines log;
+  LedgerOptions opts = Resuming(log);
+  opts.writer.threads = 3;  // two signers beside the writer, whatever the machine
+  std::atomic<Writer*> writer{nullptr};
+  std::atomic<bool> gate_open{true}, at_gate{false};
+  std::atomic<int> paused{0};
+  opts.writer.before_chain = [&](std::uint64_t ticket) {
+    // Hold a batch until the test has queued the next one behind it.
+    if (!gate_open.load()) at_gate = true;
+    while (!gate_open.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    Writer* w = writer.load();
+    if (ticket == 0 || w == nullptr) return;
+    ++paused;
+    for (int i = 0; i < 1000 && w->health().state == WriterHealth::State::kOk; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  };
+  auto l = NewLedger(dir, opts);
+  const std::string known = NewId("s");
+  REQUIRE(l->writer().Submit(SyntheticCommand(1, known)).get().ok());
+  writer = &l->writer();
+  gate_open = false;
+  auto held = l->writer().Submit(SyntheticCommand(2, known));  // its batch waits at the gate
+  while (!at_gate.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  l->keys().env().InjectCommitFailures(ENOSPC, 1 << 30);
+  std::vector<std::future<Result<Appended>>> batch;
+  for (int i = 0; i < 200; ++i) batch.push_back(l->writer().Submit(SyntheticCommand(3 + i, known)));
+  batch.push_back(l->writer().Submit(SyntheticCommand(300, NewId("s"))));
+  for (int i = 0; i < 50; ++i) batch.push_back(l->writer().Submit(SyntheticCommand(400 + i, known)));
+  gate_open = true;
+  REQUIRE(held.get().ok());
+  for (auto& f : batch) {
+    auto r = f.get();
+    INFO(r.status().ToString());
+    CHECK(r.status().code() == StatusCode::kResourceExhausted);
+  }
+  CHECK(paused == 1);
+  CHECK(l->writer().size() == 2);
+  l->keys().env().InjectCommitFailures(0, 0);
+  REQUIRE(WaitForState(l->writer(), WriterHealth::State::kOk));
+  writer = nullptr;
+  auto again = l->writer().Submit(SyntheticCommand(500, NewId("s"))).get();
+  REQUIRE(again.ok());
+  CHECK(again->seq == 3);
+  l.reset();
+  auto v = VerifyLedger(dir.path(), {});
+  REQUIRE(v.ok());
+  CHECK(v->ok);
+  CHECK(v->events == 3);
+}
+
 // A hook with state it cannot rebuild (WriteHook::Rewind's default).
 class StatefulHook : public WriteHook {
  public:
