@@ -405,6 +405,35 @@ TEST_CASE("Another storage failure suspends writes as unavailable, and the write
   CHECK(r->seq == 2);
 }
 
+// The writer's before_chain for the key-store failure tests: once `writer`
+// is set, a batch with new data keys waits until the failing key storer has
+// suspended the writer (and dropped the batch's reservations).
+void AwaitKeyStoreFailure(std::atomic<Writer*>& writer, std::atomic<int>& paused,
+                          std::uint64_t ticket) {
+  Writer* w = writer.load();
+  if (ticket == 0 || w == nullptr) return;
+  ++paused;
+  for (int i = 0; i < 1000 && w->health().state == WriterHealth::State::kOk; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+// Then: the key store heals, the writer resumes, the next append gets seq
+// `next_seq`, and the log verifies with exactly the events acknowledged.
+void ResumesAfterKeyStoreFailure(std::unique_ptr<Ledger>& l, std::atomic<Writer*>& writer,
+                                 const TempDir& dir, std::uint64_t next_seq) {
+  l->keys().env().InjectCommitFailures(0, 0);
+  REQUIRE(WaitForState(l->writer(), WriterHealth::State::kOk));
+  writer = nullptr;
+  auto again = l->writer().Submit(SyntheticCommand(1000, NewId("s"))).get();
+  REQUIRE(again.ok());
+  CHECK(again->seq == next_seq);
+  l.reset();
+  auto v = VerifyLedger(dir.path(), {});
+  REQUIRE(v.ok());
+  CHECK(v->ok);
+  CHECK(v->events == next_seq);
+}
+
 TEST_CASE("A batch whose new data key the key storer fails to store while the batch is chained gets the store's failure",
           "[ledger][storage]") {
   // The key storer may fail, and drop the reservations, after the writer
@@ -416,13 +445,9 @@ TEST_CASE("A batch whose new data key the key storer fails to store while the ba
   LedgerOptions opts = Resuming(log);
   std::atomic<Writer*> writer{nullptr};
   std::atomic<int> paused{0};
+  // Let the key storer fail first (it suspends the writer as it does).
   opts.writer.before_chain = [&](std::uint64_t ticket) {
-    Writer* w = writer.load();
-    if (ticket == 0 || w == nullptr) return;
-    ++paused;
-    // Let the key storer fail first (it suspends the writer as it does).
-    for (int i = 0; i < 1000 && w->health().state == WriterHealth::State::kOk; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    AwaitKeyStoreFailure(writer, paused, ticket);
   };
   auto l = NewLedger(dir, opts);
   REQUIRE(l->writer().Submit(SyntheticCommand(1, NewId("s"))).get().ok());
@@ -434,16 +459,7 @@ TEST_CASE("A batch whose new data key the key storer fails to store while the ba
   CHECK(r.status().code() == StatusCode::kResourceExhausted);
   CHECK(l->writer().health().cause == "ENOSPC");
   CHECK(l->writer().size() == 1);
-  l->keys().env().InjectCommitFailures(0, 0);
-  REQUIRE(WaitForState(l->writer(), WriterHealth::State::kOk));
-  writer = nullptr;
-  auto again = l->writer().Submit(SyntheticCommand(3, NewId("s"))).get();
-  REQUIRE(again.ok());
-  CHECK(again->seq == 2);
-  l.reset();
-  auto v = VerifyLedger(dir.path(), {});
-  REQUIRE(v.ok());
-  CHECK(v->ok);
+  ResumesAfterKeyStoreFailure(l, writer, dir, 2);
 }
 
 TEST_CASE("A batch whose chain fails half-way while the pool signs its lines is answered whole",
@@ -465,11 +481,7 @@ TEST_CASE("A batch whose chain fails half-way while the pool signs its lines is 
     // Hold a batch until the test has queued the next one behind it.
     if (!gate_open.load()) at_gate = true;
     while (!gate_open.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    Writer* w = writer.load();
-    if (ticket == 0 || w == nullptr) return;
-    ++paused;
-    for (int i = 0; i < 1000 && w->health().state == WriterHealth::State::kOk; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    AwaitKeyStoreFailure(writer, paused, ticket);
   };
   auto l = NewLedger(dir, opts);
   const std::string known = NewId("s");
@@ -492,17 +504,7 @@ TEST_CASE("A batch whose chain fails half-way while the pool signs its lines is 
   }
   CHECK(paused == 1);
   CHECK(l->writer().size() == 2);
-  l->keys().env().InjectCommitFailures(0, 0);
-  REQUIRE(WaitForState(l->writer(), WriterHealth::State::kOk));
-  writer = nullptr;
-  auto again = l->writer().Submit(SyntheticCommand(500, NewId("s"))).get();
-  REQUIRE(again.ok());
-  CHECK(again->seq == 3);
-  l.reset();
-  auto v = VerifyLedger(dir.path(), {});
-  REQUIRE(v.ok());
-  CHECK(v->ok);
-  CHECK(v->events == 3);
+  ResumesAfterKeyStoreFailure(l, writer, dir, 3);
 }
 
 // A hook with state it cannot rebuild (WriteHook::Rewind's default).
