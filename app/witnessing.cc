@@ -247,6 +247,10 @@ Witnessing::Outcome Witnessing::Round(std::size_t i) {
     known = state_[i].size_known;
     confirmed = state_[i].confirmed;
   }
+  // The witness holds the newest checkpoint: nothing to ask, and no open
+  // checkpoint can lie above it (checked before the store is read, since an
+  // idle log makes every poll end here).
+  if (confirmed && old == n) return Outcome::kIdle;
   std::vector<crypto::CosignerVerifier> vs;
   for (const WitnessEndpoint& e : options_.witnesses) vs.push_back(e.verifier);
   if (std::optional<ledger::CosignedCheckpoint> offer =
@@ -254,7 +258,6 @@ Witnessing::Outcome Witnessing::Round(std::size_t i) {
     n = offer->size;
     note = std::move(offer->log_note);
   }
-  if (confirmed && old == n) return Outcome::kIdle;
   if (known && old > n) {
     Fail(i, "witness_ahead", true);
     return Outcome::kFailed;
