@@ -14,6 +14,49 @@ TEST_CASE("Canonical JSON sorts keys, has no whitespace and minimal escapes",
         "é\",\"z\":-5},\"a\":[true,null,\"x\"],\"b\":1}");
 }
 
+TEST_CASE("A JSON string is escaped as nlohmann escapes it, in runs and alone",
+          "[ledger]") {
+  // AppendJsonString copies runs of plain characters whole; the escapes
+  // between, before and after runs must come out as nlohmann's dump makes
+  // them (the canonical form, docs/formats). Every ASCII byte alone, then
+  // random strings mixing runs with every character that needs an escape.
+  for (int c = 0; c < 128; ++c) {
+    const std::string s(1, static_cast<char>(c));
+    std::string out = "x";
+    AppendJsonString(out, s);
+    INFO("byte " << c);
+    CHECK(out == "x" + Json(s).dump());
+  }
+  std::uint64_t state = 0x9e3779b97f4a7c15ULL;
+  auto next = [&state]() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  const std::string specials = std::string("\"\\\b\f\n\r\t\x01\x1f\x7f", 10) + std::string(1, '\0');
+  for (int round = 0; round < 2000; ++round) {
+    std::string s;
+    const std::size_t parts = next() % 8;
+    for (std::size_t p = 0; p < parts; ++p) {
+      if (next() % 2 == 0) {
+        s += specials[next() % specials.size()];
+      } else {
+        const std::size_t n = next() % 40;
+        for (std::size_t i = 0; i < n; ++i) s += static_cast<char>(0x20 + next() % 95);
+      }
+    }
+    std::string out;
+    AppendJsonString(out, s);
+    INFO("round " << round);
+    CHECK(out == Json(s).dump());
+  }
+  // UTF-8 passes through unescaped, as in the test above.
+  std::string out;
+  AppendJsonString(out, "\xc3\xa9\n\xe2\x82\xac");
+  CHECK(out == "\"\xc3\xa9\\n\xe2\x82\xac\"");
+}
+
 TEST_CASE("Canonical JSON refuses what it cannot store exactly", "[ledger]") {
   CHECK(CheckCanonicalValue(Json::parse(R"({"a":1.5})")).code() ==
         StatusCode::kInvalidArgument);
