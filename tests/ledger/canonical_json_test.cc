@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
+#include <string>
+
 namespace caseledger::ledger {
 namespace {
 
@@ -101,6 +104,59 @@ TEST_CASE("Untrusted JSON: duplicates, depth, size and UTF-8 are refused",
       ParseUntrustedJson("{\"a\":\"\xed\xa0\x80\"}").ok());  // UTF-16 surrogate
   CHECK_FALSE(ParseUntrustedJson("{\"a\":1} x").ok());
   CHECK_FALSE(ParseUntrustedJson("{\"a\":").ok());
+}
+
+TEST_CASE("Untrusted JSON: a duplicate key is found in any key order, at any depth",
+          "[ledger]") {
+  // Keys in and out of order, a duplicate after keys in order, siblings and
+  // nested objects that reuse a key legitimately.
+  auto dup = [](std::string_view text) {
+    auto r = ParseUntrustedJson(text);
+    return !r.ok() && r.status().message().find("duplicate") != std::string::npos;
+  };
+  CHECK(dup(R"({"a":1,"c":2,"b":3,"c":4})"));  // an in-order key again, after the switch
+  CHECK(dup(R"({"a":1,"c":2,"b":3,"b":4})"));
+  CHECK(dup(R"({"b":1,"a":2,"b":3})"));
+  CHECK(dup(R"({"a":1,"b":2,"a":3})"));
+  CHECK(dup(R"({"x":{"b":1,"a":1},"y":{"a":1,"a":2}})"));
+  CHECK(dup(R"([{"a":1,"b":1},{"b":1,"a":1,"b":2}])"));
+  CHECK(ParseUntrustedJson(R"({"c":1,"b":2,"a":3})").ok());
+  CHECK(ParseUntrustedJson(R"({"x":{"b":1,"a":2},"y":{"a":1,"b":2}})").ok());
+  CHECK(ParseUntrustedJson(R"([{"b":1,"a":1},{"a":1,"b":1},{"a":{"a":{"a":1}}}])").ok());
+  // Random objects of up to 12 keys from a small alphabet, nested once: the
+  // verdict is the one a set of every key gives.
+  std::uint64_t state = 0x2545f4914f6cdd1dULL;
+  auto next = [&state]() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  auto object = [&](bool& has_dup) {
+    std::set<std::string> seen;
+    std::string text = "{";
+    const std::size_t n = next() % 12;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string key(1 + next() % 2, static_cast<char>('a' + next() % 8));
+      if (!seen.insert(key).second) has_dup = true;
+      if (i > 0) text += ',';
+      text += '"' + key + "\":" + std::to_string(i);
+    }
+    return text + '}';
+  };
+  for (int round = 0; round < 3000; ++round) {
+    bool has_dup = false;
+    std::string text = "[";
+    const std::size_t n = 1 + next() % 3;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i > 0) text += ',';
+      text += next() % 2 == 0 ? object(has_dup) : "{\"o\":" + object(has_dup) + "}";
+    }
+    text += ']';
+    INFO(text);
+    CHECK(dup(text) == has_dup);
+    CHECK(ParseUntrustedJson(text).ok() == !has_dup);
+  }
 }
 
 }  // namespace
