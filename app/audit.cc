@@ -121,9 +121,11 @@ class HeaderScan {
       types_[static_cast<std::size_t>(seq)] = index;
     }
     if (spec == nullptr) return Fail(seq, kUnknown);
-    const Json header = Json::parse(h, nullptr, /*allow_exceptions=*/false);
-    if (header.is_discarded() || !projections::ValidateHeader(*spec, header).ok())
+    // `h` is a scanned line's header (ledger/event_scan.h): canonical.
+    const Result<Json> parsed = ledger::ReadScannedHeader(h);
+    if (!parsed.ok() || !projections::ValidateHeader(*spec, *parsed).ok())
       return Fail(seq, index);
+    const Json& header = *parsed;
     if (spec->type == "concern.reported" || spec->type == "assessment.recorded") {
       stored_.emplace(seq, std::string(h));  // the targets of the rules below
     } else if (spec->type == "record.corrected") {
@@ -191,8 +193,9 @@ class HeaderScan {
     if (set == h.end()) return;  // changes no header field: breaks no rule of one
     const auto stored = stored_.find(target);
     if (stored == stored_.end()) return;  // no rule below, or the target fails itself
-    const Json target_h = Json::parse(stored->second, nullptr, /*allow_exceptions=*/false);
-    auto merged = projections::MergeCorrection(target_spec, target_h, *set);
+    const Result<Json> target_h = ledger::ReadScannedHeader(stored->second);
+    if (!target_h.ok()) return Fail(seq, index);
+    auto merged = projections::MergeCorrection(target_spec, *target_h, *set);
     if (!merged.ok()) return Fail(seq, index);  // the corrected header fails the schema
     std::string_view rule;
     if (target_spec.type == "concern.reported") {
@@ -268,8 +271,10 @@ Status ScanLog(ledger::LogStore& store, Json& refusals, Json& access, Json& head
       if (t.ok()) {
         fact.time = *t;
         if (fact.type == "policy.refused" || fact.type == "access.read" ||
-            fact.type == "access.exported" || fact.type == "case.assigned")
-          fact.h = Json::parse(e->h, nullptr, false);
+            fact.type == "access.exported" || fact.type == "case.assigned") {
+          Result<Json> h = ledger::ReadScannedHeader(e->h);
+          if (h.ok()) fact.h = std::move(h).value();
+        }
         f = std::move(fact);
       }
     }

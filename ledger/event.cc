@@ -195,6 +195,11 @@ class CanonicalReader {
 
 }  // namespace
 
+Result<Json> ReadScannedHeader(std::string_view h) {
+  if (h.empty() || h.front() != '{') return Corruption("header: not canonical JSON within limits");
+  return CanonicalReader(h).Value();
+}
+
 std::string EncodeUnsigned(const Event& e, std::size_t* sig_offset) {
   return Encode(e, Part::kUnsigned, sig_offset);
 }
@@ -247,9 +252,7 @@ Result<Event> DecodeEvent(std::string_view line) {
   // just those bytes gives the value a whole-line parse would, and it passes
   // CheckCanonicalValue. Being canonical, they are read without a general
   // parser (CanonicalReader).
-  if (s.h.empty() || s.h.front() != '{')
-    return Corruption("header: not canonical JSON within limits");
-  e.h = CanonicalReader(s.h).Value();
+  CL_ASSIGN_OR_RETURN(e.h, ReadScannedHeader(s.h));
   if (s.has_body) {
     e.body = EncryptedBody{Unescape(s.body_ct), Unescape(s.body_kid),
                            Unescape(s.body_n)};

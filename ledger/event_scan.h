@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/json.h"
 #include "base/result.h"
 #include "crypto/ed25519.h"
 #include "crypto/sha256.h"
@@ -43,6 +44,14 @@ struct ScannedEvent {
 // need the envelope).
 Result<ScannedEvent> ScanEvent(std::string_view line,
                                bool signature_input = true);
+
+// The value of a header the scan accepted (ScannedEvent::h, or a copy of
+// those bytes): the same Json value, with the same number types, that
+// Json::parse gives for it, read in one pass without a general parser (as
+// DecodeEvent reads it). Corruption if it is not an object. Precondition:
+// `h` is exactly the `h` of a line ScanEvent accepted, i.e. canonical JSON
+// within limits (docs/formats/event.md); other bytes are not checked.
+Result<Json> ReadScannedHeader(std::string_view h);
 
 // One stored event line checked on its own: scanned, its signature verified
 // under `key`, its RFC 9162 leaf hash computed from the line itself. The one

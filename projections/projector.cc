@@ -154,10 +154,11 @@ std::string PrintableKey(ByteView k) {
 }
 
 // The header of event `seq`, parsed: Corruption unless it is an object.
+// `h` is ScannedEvent::h or a copy of it (canonical: read without a general
+// parser, ledger/event_scan.h).
 Result<Json> ParseHeader(std::string_view h, std::uint64_t seq) {
-  Json j = Json::parse(h.begin(), h.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return Corruption("event " + std::to_string(seq) + ": header is not an object");
+  Result<Json> j = ledger::ReadScannedHeader(h);
+  if (!j.ok()) return Corruption("event " + std::to_string(seq) + ": header is not an object");
   return j;
 }
 

@@ -13,6 +13,7 @@
 
 #include "ledger/event.h"
 #include "ledger/event_reference.h"
+#include "ledger/event_scan.h"
 
 namespace caseledger::ledger {
 namespace {
@@ -58,6 +59,13 @@ bool ExpectSameVerdict(const std::string& line) {
   }
   ExpectSameEvent(*fast, *reference, /*strict_types=*/true);
   CHECK(EncodeSigned(*fast) == line);
+  // The header alone, as the replays and the audit read it from a scan.
+  Result<ScannedEvent> scanned = ScanEvent(line, /*signature_input=*/false);
+  REQUIRE(scanned.ok());
+  Result<Json> h = ReadScannedHeader(scanned->h);
+  REQUIRE(h.ok());
+  CHECK(*h == reference->h);
+  CHECK(SameJsonTypes(*h, reference->h));
   return true;
 }
 
