@@ -11,6 +11,8 @@
 //   caseledger_bench --domain-appends DIR --actor U --role R --cases C1,C2,...
 //                    [--submitters N] [--seconds S]
 //     (the baseline of bench/http_load.sh: see DomainAppendsMain)
+//   caseledger_bench --profile-appends BATCH [--events N] [--dir PARENT]
+//     (only the ledger's durable appends, for a profiler: see ProfileAppendsMain)
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -925,6 +927,73 @@ int DomainAppendsMain(const std::vector<std::string>& args) {
   return 0;
 }
 
+// --profile-appends BATCH: only the ledger's durable appends at max_batch
+// BATCH, N events (default 200,000) in flight 4 x BATCH at a time, with
+// nothing else in the process once they are timed: the commands are made
+// first, then "profile-appends: timed part starts" goes to stderr (a
+// profiler's start delay, e.g. `perf record -D`, can be set past it). Prints
+// the rate and the CPU per event of the whole process. The flame graphs of
+// docs/performance.md were recorded this way.
+int ProfileAppendsMain(const std::vector<std::string>& args) {
+  std::size_t batch = 0, events = 200000;
+  std::string parent;
+  auto number = [](const std::string& v, std::size_t& out) {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+    if (end == v.c_str() || *end != '\0' || n < 1 || n > 100000000) return false;
+    out = static_cast<std::size_t>(n);
+    return true;
+  };
+  bool ok = args.size() >= 2 && number(args[1], batch);
+  for (std::size_t i = 2; ok && i < args.size(); i += 2) {
+    if (i + 1 >= args.size()) ok = false;
+    else if (args[i] == "--events") ok = number(args[i + 1], events);
+    else if (args[i] == "--dir") parent = args[i + 1];
+    else ok = false;
+  }
+  if (!ok) {
+    std::cerr << "usage: caseledger_bench --profile-appends BATCH [--events N] [--dir PARENT]\n";
+    return 2;
+  }
+  if (parent.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    parent = (tmp != nullptr && *tmp != '\0') ? tmp : "/var/tmp";
+  }
+  ::unsetenv(ledger::kMasterKeyEnv);
+  ::unsetenv(ledger::kPassphraseEnv);
+  ::setenv(ledger::kDemoEnv, "1", 1);
+  if (!crypto::Init().ok()) {
+    std::cerr << "caseledger_bench: libsodium cannot be initialised\n";
+    return 1;
+  }
+  std::string root = parent + "/caseledger-profile-XXXXXX";
+  if (::mkdtemp(root.data()) == nullptr) {
+    std::cerr << "caseledger_bench: cannot create a temporary directory in " << parent << "\n";
+    return 1;
+  }
+  Status s = [&]() -> Status {
+    CL_ASSIGN_OR_RETURN(auto session, LedgerSession::Open(root + "/appends", batch, WorkloadOptions{}));
+    auto commands = session->Prepare(events);
+    std::cerr << "profile-appends: timed part starts" << std::endl;
+    const auto t0 = Clock::now();
+    const double c0 = ProcessCpuSeconds();
+    CL_RETURN_IF_ERROR(session->SubmitAll(std::move(commands), std::max<std::size_t>(64, 4 * batch)));
+    const double seconds = SecondsSince(t0);
+    const double cpu = ProcessCpuSeconds() - c0;
+    std::cout << "profile-appends batch=" << batch << " events=" << events
+              << " per_s=" << Num(static_cast<double>(events) / seconds, 0)
+              << " cpu_us_per_event=" << Num(cpu * 1e6 / static_cast<double>(events), 1) << "\n";
+    return Status::Ok();
+  }();
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
+  if (!s.ok()) {
+    std::cerr << "caseledger_bench: measurement failed: " << s.ToString() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 int Usage(const char* argv0) {
   std::cerr << "usage: " << argv0
             << " [--quick] [--only writes|reads|rebuild] [--dir PARENT] [--keep] "
@@ -945,7 +1014,9 @@ int Usage(const char* argv0) {
             << " --domain-appends DIR --actor U --role R --cases C1,C2,... "
                "[--submitters N] [--seconds S]\n"
             << "                 the ledger's own append rate on an existing data "
-               "dir, as the HTTP server writes (bench/http_load.sh)\n";
+               "dir, as the HTTP server writes (bench/http_load.sh)\n"
+            << "  or: " << argv0 << " --profile-appends BATCH [--events N] [--dir PARENT]\n"
+            << "                 only durable appends at one batch size, for a profiler\n";
   return 2;
 }
 
@@ -955,6 +1026,7 @@ int Main(int argc, char** argv) {
     return ChildVerifyMain(args[1]);
   if (!args.empty() && args[0] == "--domain-appends")
     return DomainAppendsMain(args);
+  if (!args.empty() && args[0] == "--profile-appends") return ProfileAppendsMain(args);
   Options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
