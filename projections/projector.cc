@@ -86,7 +86,10 @@ std::optional<std::uint64_t> RowSeq(ByteView key, std::string_view id) {
 template <typename Txn>
 Result<CaseState> LoadCase(const Txn& txn, const ProjectionDbs& dbs, std::string_view id,
                            ByteView head) {
-  auto h = ledger::ParseUntrustedJson(AsChars(head), StoredJsonLimits());
+  // The head and the rows are stored canonical (docs/formats/projections.md):
+  // bytes in any other form were not written by this program, and are refused
+  // as damage.
+  auto h = ledger::ParseCanonicalObject(AsChars(head), StoredJsonLimits());
   if (!h.ok()) return Corruption("proj.case_rows head: " + h.status().message());
   std::vector<CaseState::StoredRow> rows;
   CL_ASSIGN_OR_RETURN(auto cur, txn.Scan(dbs.case_rows));
@@ -95,7 +98,7 @@ Result<CaseState> LoadCase(const Txn& txn, const ProjectionDbs& dbs, std::string
     const std::optional<std::uint64_t> seq = RowSeq(kv->key, id);
     if (seq == kHeadSeq) break;
     if (seq && !kv->value.empty()) {
-      auto row = ledger::ParseUntrustedJson(AsChars(kv->value), StoredJsonLimits());
+      auto row = ledger::ParseCanonicalObject(AsChars(kv->value), StoredJsonLimits());
       if (!row.ok()) return Corruption("proj.case_rows row: " + row.status().message());
       rows.push_back({*seq, std::move(*row), AsChars(kv->value)});
     }

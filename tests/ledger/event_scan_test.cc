@@ -6,8 +6,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <random>
 
+#include "ledger/canonical_json.h"
 #include "ledger/event.h"
 #include "ledger/event_reference.h"
 #include "ledger/merkle/tree_hash.h"
@@ -164,6 +166,92 @@ TEST_CASE("ScanEvent refuses the classic non-canonical forms", "[ledger]") {
   s = line;
   s.insert(s.find("\"minor\""), "\"minor\":true,");
   bad(s);
+}
+
+// ParseCanonicalObject's contract: t is accepted exactly when
+// ParseUntrustedJson(t) gives an object whose canonical form is t (and within
+// the limits), and then it gives the same value with the same number types.
+// Checked on canonical objects and on every single-byte mutation of them.
+void ExpectCanonicalVerdict(const std::string& t, const JsonLimits& limits) {
+  Result<Json> fast = ParseCanonicalObject(t, limits);
+  Result<Json> general = ParseUntrustedJson(t, limits);
+  const bool canonical = general.ok() && general->is_object() && CanonicalJson(*general) == t;
+  INFO("text: " << t);
+  REQUIRE(fast.ok() == canonical);
+  if (!fast.ok()) {
+    CHECK(fast.status().code() == StatusCode::kInvalidArgument);
+    return;
+  }
+  CHECK(*fast == *general);
+  CHECK(fast->dump() == general->dump());
+  std::function<bool(const Json&, const Json&)> same_types = [&](const Json& a, const Json& b) {
+    if (a.type() != b.type()) return false;
+    if (a.is_object()) {
+      for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
+        if (!same_types(*ia, *ib)) return false;
+    } else if (a.is_array()) {
+      for (std::size_t k = 0; k < a.size(); ++k)
+        if (!same_types(a[k], b[k])) return false;
+    }
+    return true;
+  };
+  CHECK(same_types(*fast, *general));
+}
+
+TEST_CASE("ParseCanonicalObject accepts exactly the canonical objects ParseUntrustedJson reads, with their values",
+          "[ledger]") {
+  JsonLimits limits;
+  limits.max_depth = 5;
+  limits.max_string_bytes = 40;
+  const std::vector<std::string> texts = {
+      R"({})",
+      R"({"a":1})",
+      R"({"a":[1,-2,{"x":null,"y":true}],"b":false,"c":"q\"\\\n\u0001/Ã©","d":9007199254740991})",
+      R"({"actor":"u-aaaa","case":"c-aaaa","h":{"grounds":[{"code":"b.threat","observed_on":"2019-03-02"}]},"seq":12})",
+      R"({"a":{"b":{"c":{"d":{"e":1}}}}})",  // depth 4 of 5: the limit is reached only by mutations
+      R"({"s":"0123456789012345678901234567890123456789"})",  // a string of exactly 40 bytes
+  };
+  static const std::string kReplacements = std::string("\"\\{}[],:0195-.eEu \x01\x7f\x80\xc3\xff") + '\0';
+  std::size_t mutations = 0;
+  for (const std::string& t : texts) {
+    ExpectCanonicalVerdict(t, limits);
+    REQUIRE(ParseCanonicalObject(t, limits).ok());
+    for (std::size_t pos = 0; pos <= t.size(); ++pos) {
+      for (const char* ins : {" ", "{", "[", "0", "\""}) {
+        std::string m = t;
+        m.insert(pos, ins);
+        ExpectCanonicalVerdict(m, limits);
+        ++mutations;
+      }
+      if (pos == t.size()) break;
+      std::string deleted = t;
+      deleted.erase(pos, 1);
+      ExpectCanonicalVerdict(deleted, limits);
+      std::string duplicated = t;
+      duplicated.insert(pos, 1, t[pos]);
+      ExpectCanonicalVerdict(duplicated, limits);
+      for (char c : kReplacements) {
+        if (c == t[pos]) continue;
+        std::string replaced = t;
+        replaced[pos] = c;
+        ExpectCanonicalVerdict(replaced, limits);
+        ++mutations;
+      }
+    }
+  }
+  CHECK(mutations > 1000);
+  // The limits themselves: one level deeper, one byte longer, a byte too many.
+  CHECK_FALSE(ParseCanonicalObject(R"({"a":{"b":{"c":{"d":{"e":{"f":1}}}}}})", limits).ok());
+  CHECK_FALSE(ParseCanonicalObject(R"({"s":"01234567890123456789012345678901234567890"})", limits).ok());
+  JsonLimits small = limits;
+  small.max_bytes = 7;
+  CHECK(ParseCanonicalObject(R"({"a":1})", small).ok());
+  small.max_bytes = 6;
+  CHECK_FALSE(ParseCanonicalObject(R"({"a":1})", small).ok());
+  // Not objects, though canonical values.
+  CHECK_FALSE(ParseCanonicalObject("[1]", limits).ok());
+  CHECK_FALSE(ParseCanonicalObject("1", limits).ok());
+  CHECK_FALSE(ParseCanonicalObject("", limits).ok());
 }
 
 }  // namespace
