@@ -9,7 +9,11 @@
 // - limits are monotone: what tighter JsonLimits accept, the defaults accept,
 //   with the same result;
 // - any JSON ParseUntrustedJson accepts has a canonical form that re-parses to
-//   an equal value and is a fixed point.
+//   an equal value and is a fixed point;
+// - ParseCanonicalObject (ledger/event_scan.h: stored rows and heads) accepts
+//   exactly the texts that ParseUntrustedJson reads as an object whose
+//   canonical form is the text itself, under the default and tight limits,
+//   and gives the same value with the same number types.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -20,6 +24,8 @@
 #include "fuzz_check.h"
 #include "ledger/canonical_json.h"
 #include "ledger/command.h"
+#include "ledger/event_reference.h"
+#include "ledger/event_scan.h"
 #include "ledger/time.h"
 
 namespace {
@@ -40,6 +46,24 @@ void CheckCanonicalRoundTrip(const Json& value, const char* what) {
              std::string(what) + ": canonical form is not a fixed point");
 }
 
+// ParseCanonicalObject's contract on `text` under `limits`, given
+// ParseUntrustedJson's result for the same text and limits.
+void CheckCanonicalObject(std::string_view text, const ledger::JsonLimits& limits,
+                          const Result<Json>& general, const char* what) {
+  Result<Json> fast = ledger::ParseCanonicalObject(text, limits);
+  const bool canonical =
+      general.ok() && general->is_object() && ledger::CanonicalJson(*general) == text;
+  FUZZ_CHECK(fast.ok() == canonical,
+             std::string(what) + ": ParseCanonicalObject " + (fast.ok() ? "accepts" : "refuses") +
+                 " a text that is " + (canonical ? "" : "not ") + "a canonical object");
+  if (!fast.ok()) {
+    FUZZ_CHECK(fast.status().code() == StatusCode::kInvalidArgument, fast.status().ToString());
+    return;
+  }
+  FUZZ_CHECK(*fast == *general && ledger::SameJsonTypes(*fast, *general),
+             std::string(what) + ": ParseCanonicalObject reads a different value");
+}
+
 bool SameCommand(const ledger::Command& a, const ledger::Command& b) {
   return a.type == b.type && a.actor == b.actor && a.role == b.role && a.case_id == b.case_id &&
          a.subject == b.subject && a.h == b.h && a.body == b.body && a.time == b.time;
@@ -58,6 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     FUZZ_CHECK(json.status().code() == StatusCode::kInvalidArgument, json.status().ToString());
   }
+  CheckCanonicalObject(text, ledger::JsonLimits{}, json, "default limits");
 
   Result<ledger::Command> command = ledger::ParseCommandJson(text);
   if (!command.ok()) {
@@ -86,6 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   tight.max_bytes = 4096;
   tight.max_depth = 3;
   tight.max_string_bytes = 64;
+  CheckCanonicalObject(text, tight, ledger::ParseUntrustedJson(text, tight), "tight limits");
   Result<ledger::Command> tight_command = ledger::ParseCommandJson(text, tight);
   if (tight_command.ok()) {
     FUZZ_CHECK(command.ok(), "accepted under tight limits, refused under the defaults: " +
