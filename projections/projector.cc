@@ -65,9 +65,11 @@ Result<BuiltTo> DecodeBuiltTo(ByteView v) {
   return b;
 }
 
+// A subject's or user's stored state: canonical JSON by format
+// (docs/formats/projections.md), so read as LoadCase reads a case.
 template <typename T>
 Result<T> ParseStored(ByteView v, std::string_view what) {
-  auto j = ledger::ParseUntrustedJson(AsChars(v), StoredJsonLimits());
+  auto j = ledger::ParseCanonicalObject(AsChars(v), StoredJsonLimits());
   if (!j.ok()) return Corruption(std::string(what) + ": " + j.status().message());
   return T::FromJson(*j);
 }
