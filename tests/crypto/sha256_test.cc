@@ -1,7 +1,10 @@
 #include "crypto/sha256.h"
 
 #include <catch2/catch.hpp>
+#include <future>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace caseledger::crypto {
 namespace {
@@ -25,6 +28,44 @@ TEST_CASE("SHA-256 incremental equals one-shot", "[crypto]") {
   h.Update(AsBytes(std::string_view(msg).substr(334)));
   CHECK(h.Final() == Sha256(AsBytes(msg)));
   CHECK_FALSE(Sha256(AsBytes("abc")) == Sha256(AsBytes("abd")));
+}
+
+TEST_CASE("SHA-256 hashers that reuse a finished hasher's context start from scratch", "[crypto]") {
+  // A hasher's context goes back to its thread's pool when it is destroyed
+  // (finished or not) and is initialised again when the next one takes it.
+  // Twelve hashers alive at once (more than the pool keeps), each abandoned
+  // half-way or finished, in rounds, and on four threads at once.
+  auto rounds = [](int seed) {
+    bool ok = true;
+    for (int round = 0; round < 50; ++round) {
+      std::vector<std::string> msgs;
+      std::vector<std::unique_ptr<Sha256Hasher>> hashers;
+      for (int k = 0; k < 12; ++k) {
+        msgs.push_back(std::string(static_cast<std::size_t>(1 + (seed + round * 7 + k * 13) % 300),
+                                   static_cast<char>('a' + k)));
+        hashers.push_back(std::make_unique<Sha256Hasher>());
+        hashers.back()->Update(AsBytes(std::string_view(msgs.back()).substr(0, msgs.back().size() / 2)));
+      }
+      for (int k = 0; k < 12; ++k) {
+        if ((k + round) % 3 == 0) {
+          hashers[static_cast<std::size_t>(k)].reset();  // abandoned half-way
+          continue;
+        }
+        hashers[static_cast<std::size_t>(k)]->Update(
+            AsBytes(std::string_view(msgs[static_cast<std::size_t>(k)]).substr(msgs[static_cast<std::size_t>(k)].size() / 2)));
+        ok = ok && hashers[static_cast<std::size_t>(k)]->Final() == Sha256(AsBytes(msgs[static_cast<std::size_t>(k)]));
+      }
+      // Fresh hashers now take the abandoned and finished contexts.
+      Sha256Hasher fresh;
+      ok = ok && fresh.Update(AsBytes("abc")).Final().Hex() ==
+                     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    }
+    return ok;
+  };
+  CHECK(rounds(0));
+  std::vector<std::future<bool>> others;
+  for (int t = 1; t <= 4; ++t) others.push_back(std::async(std::launch::async, rounds, t));
+  for (auto& f : others) CHECK(f.get());
 }
 
 }  // namespace
