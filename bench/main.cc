@@ -25,6 +25,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "app/domain_ledger.h"
@@ -927,6 +928,31 @@ int DomainAppendsMain(const std::vector<std::string>& args) {
   return 0;
 }
 
+// What every run of this program does before measuring: the default parent
+// dir ($TMPDIR, else /var/tmp), a demo master key for each data dir (a
+// configured one is never touched), libsodium, and a fresh directory
+// PARENT/caseledger-<kind>-XXXXXX. Prints the problem and returns nullopt on
+// failure.
+std::optional<std::string> PrepareRun(std::string parent, const std::string& kind) {
+  if (parent.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    parent = (tmp != nullptr && *tmp != '\0') ? tmp : "/var/tmp";
+  }
+  ::unsetenv(ledger::kMasterKeyEnv);
+  ::unsetenv(ledger::kPassphraseEnv);
+  ::setenv(ledger::kDemoEnv, "1", 1);
+  if (!crypto::Init().ok()) {
+    std::cerr << "caseledger_bench: libsodium cannot be initialised\n";
+    return std::nullopt;
+  }
+  std::string root = parent + "/caseledger-" + kind + "-XXXXXX";
+  if (::mkdtemp(root.data()) == nullptr) {
+    std::cerr << "caseledger_bench: cannot create a temporary directory in " << parent << "\n";
+    return std::nullopt;
+  }
+  return root;
+}
+
 // --profile-appends BATCH: only the ledger's durable appends at max_batch
 // BATCH, N events (default 200,000) in flight 4 x BATCH at a time, with
 // nothing else in the process once they are timed: the commands are made
@@ -955,22 +981,9 @@ int ProfileAppendsMain(const std::vector<std::string>& args) {
     std::cerr << "usage: caseledger_bench --profile-appends BATCH [--events N] [--dir PARENT]\n";
     return 2;
   }
-  if (parent.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    parent = (tmp != nullptr && *tmp != '\0') ? tmp : "/var/tmp";
-  }
-  ::unsetenv(ledger::kMasterKeyEnv);
-  ::unsetenv(ledger::kPassphraseEnv);
-  ::setenv(ledger::kDemoEnv, "1", 1);
-  if (!crypto::Init().ok()) {
-    std::cerr << "caseledger_bench: libsodium cannot be initialised\n";
-    return 1;
-  }
-  std::string root = parent + "/caseledger-profile-XXXXXX";
-  if (::mkdtemp(root.data()) == nullptr) {
-    std::cerr << "caseledger_bench: cannot create a temporary directory in " << parent << "\n";
-    return 1;
-  }
+  const std::optional<std::string> made = PrepareRun(parent, "profile");
+  if (!made) return 1;
+  const std::string& root = *made;
   Status s = [&]() -> Status {
     CL_ASSIGN_OR_RETURN(auto session, LedgerSession::Open(root + "/appends", batch, WorkloadOptions{}));
     auto commands = session->Prepare(events);
@@ -1060,25 +1073,9 @@ int Main(int argc, char** argv) {
       return Usage(argv[0]);
     }
   }
-  if (o.parent.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    o.parent = (tmp != nullptr && *tmp != '\0') ? tmp : "/var/tmp";
-  }
-  // Every data dir gets its own demo master key: never touch a configured one.
-  ::unsetenv(ledger::kMasterKeyEnv);
-  ::unsetenv(ledger::kPassphraseEnv);
-  ::setenv(ledger::kDemoEnv, "1", 1);
-  if (!crypto::Init().ok()) {
-    std::cerr << "caseledger_bench: libsodium cannot be initialised\n";
-    return 1;
-  }
-  std::string templ = o.parent + "/caseledger-bench-XXXXXX";
-  if (::mkdtemp(templ.data()) == nullptr) {
-    std::cerr << "caseledger_bench: cannot create a temporary directory in "
-              << o.parent << "\n";
-    return 1;
-  }
-  const std::string root = templ;
+  const std::optional<std::string> made = PrepareRun(o.parent, "bench");
+  if (!made) return 1;
+  const std::string root = *made;
 
   const auto start = Clock::now();
   std::cout << "caseledger_bench " << (o.quick ? "--quick" : "(full run)")

@@ -8,6 +8,17 @@
 namespace caseledger::ledger {
 namespace {
 
+// A small deterministic generator for the random cases below (xorshift64).
+struct XorShift {
+  std::uint64_t state;
+  std::uint64_t operator()() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  }
+};
+
 TEST_CASE("Canonical JSON sorts keys, has no whitespace and minimal escapes",
           "[ledger]") {
   Json j = Json::parse(
@@ -30,13 +41,7 @@ TEST_CASE("A JSON string is escaped as nlohmann escapes it, in runs and alone",
     INFO("byte " << c);
     CHECK(out == "x" + Json(s).dump());
   }
-  std::uint64_t state = 0x9e3779b97f4a7c15ULL;
-  auto next = [&state]() {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  XorShift next{0x9e3779b97f4a7c15ULL};
   const std::string specials = std::string("\"\\\b\f\n\r\t\x01\x1f\x7f", 10) + std::string(1, '\0');
   for (int round = 0; round < 2000; ++round) {
     std::string s;
@@ -125,13 +130,7 @@ TEST_CASE("Untrusted JSON: a duplicate key is found in any key order, at any dep
   CHECK(ParseUntrustedJson(R"([{"b":1,"a":1},{"a":1,"b":1},{"a":{"a":{"a":1}}}])").ok());
   // Random objects of up to 12 keys from a small alphabet, nested once: the
   // verdict is the one a set of every key gives.
-  std::uint64_t state = 0x2545f4914f6cdd1dULL;
-  auto next = [&state]() {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  XorShift next{0x2545f4914f6cdd1dULL};
   auto object = [&](bool& has_dup) {
     std::set<std::string> seen;
     std::string text = "{";

@@ -6,7 +6,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <functional>
 #include <random>
 
 #include "ledger/canonical_json.h"
@@ -184,18 +183,7 @@ void ExpectCanonicalVerdict(const std::string& t, const JsonLimits& limits) {
   }
   CHECK(*fast == *general);
   CHECK(fast->dump() == general->dump());
-  std::function<bool(const Json&, const Json&)> same_types = [&](const Json& a, const Json& b) {
-    if (a.type() != b.type()) return false;
-    if (a.is_object()) {
-      for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
-        if (!same_types(*ia, *ib)) return false;
-    } else if (a.is_array()) {
-      for (std::size_t k = 0; k < a.size(); ++k)
-        if (!same_types(a[k], b[k])) return false;
-    }
-    return true;
-  };
-  CHECK(same_types(*fast, *general));
+  CHECK(SameJsonTypes(*fast, *general));
 }
 
 TEST_CASE("ParseCanonicalObject accepts exactly the canonical objects ParseUntrustedJson reads, with their values",
