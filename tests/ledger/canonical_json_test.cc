@@ -83,6 +83,26 @@ TEST_CASE("Canonical JSON refuses what it cannot store exactly", "[ledger]") {
   CHECK_FALSE(CheckCanonicalValue(bad_utf8).ok());
 }
 
+TEST_CASE("A refusal names the path of the value it refuses", "[ledger]") {
+  auto message = [](const char* text) {
+    return CheckCanonicalValue(Json::parse(text)).message();
+  };
+  CHECK(message(R"({"h":{"grounds":[{"code":"x"},{"n":1.5}]}})") ==
+        "floating-point numbers are not allowed (at h.grounds[1].n)");
+  CHECK(message("1.5") == "floating-point numbers are not allowed (at top level)");
+  CHECK(message(R"([[1],[2,9007199254740992]])") == "integer out of range at [1][1]");
+  CHECK(message(R"({"a":[{"b":-9007199254740992}]})") == "integer out of range at a[0].b");
+  CHECK(message("{\"a\":{\"\u00e9\":1}}") == "JSON object key is not printable ASCII at a");
+  JsonLimits shallow;
+  shallow.max_depth = 2;
+  CHECK(CheckCanonicalValue(Json::parse(R"({"a":{"b":{"c":1}}})"), shallow).message() ==
+        "JSON nested too deeply at a.b.c");
+  JsonLimits short_strings;
+  short_strings.max_string_bytes = 3;
+  CHECK(CheckCanonicalValue(Json::parse(R"({"a":["abc","abcd"]})"), short_strings).message() ==
+        "JSON string too long at a[1]");
+}
+
 TEST_CASE("Untrusted JSON: duplicates, depth, size and UTF-8 are refused",
           "[ledger]") {
   CHECK(ParseUntrustedJson(R"({"a":1})").ok());
