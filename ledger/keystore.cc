@@ -28,6 +28,9 @@ constexpr std::string_view kKeyTransportContext = "caseledger/cluster-key-transp
 // The epoch whose rotation completed (compaction included): an erasure
 // destroyed in an earlier epoch is final on disk.
 constexpr std::string_view kFinalEpochKey = "final_epoch";
+// The key pool's watermark W (8, BE): every event up to seq W has its data
+// key bound to its owner on disk (Keystore::RecoverPool).
+constexpr std::string_view kPoolBoundKey = "pool_bound_through";
 // StoreReserved's ticket for "every reservation made so far".
 constexpr std::uint64_t kStoreEveryReserved = ~std::uint64_t{0};
 constexpr std::size_t kWrappedDekBytes =
@@ -230,6 +233,8 @@ Result<std::unique_ptr<Keystore>> Keystore::Open(
   // Added with the identity index: likewise.
   CL_ASSIGN_OR_RETURN(lmdb::Dbi lookup, env->OpenDb("lookup", true));
   CL_ASSIGN_OR_RETURN(lmdb::Dbi lookup_of, env->OpenDb("lookup_of", true));
+  // Added with the key pool: likewise.
+  CL_ASSIGN_OR_RETURN(lmdb::Dbi pool, env->OpenDb("pool", true));
   std::uint32_t epoch = 0;
   {
     CL_ASSIGN_OR_RETURN(auto txn, env->BeginRead());
@@ -270,7 +275,7 @@ Result<std::unique_ptr<Keystore>> Keystore::Open(
     }
   }
   std::unique_ptr<Keystore> ks(new Keystore(
-      std::move(env), Dbs{owners, deks, meta, destroyed, lookup, lookup_of},
+      std::move(env), Dbs{owners, deks, meta, destroyed, lookup, lookup_of, pool},
       epoch, std::move(kek), crypto::DeriveSubkey(master, kLookupPepperContext),
       crypto::DeriveSubkey(master, kKeyTransportContext)));
   ks->destroyed_ = std::move(gone);
@@ -389,6 +394,10 @@ Result<Keystore::Reservation> Keystore::ReserveKeys(
         out.ticket = std::max(out.ticket, it->second.ticket);
         continue;
       }
+      if (auto it = handed_.find(owners[i]); it != handed_.end()) {
+        out.kids[i] = it->second.kid;
+        continue;
+      }
       CL_ASSIGN_OR_RETURN(auto kid, txn.Get(owners_, AsBytes(owners[i])));
       if (kid)
         out.kids[i] = std::string(AsChars(*kid));
@@ -396,9 +405,40 @@ Result<Keystore::Reservation> Keystore::ReserveKeys(
         missing.push_back(i);
     }
   }
+  // New owners without an index entry here take pool keys: unwrapped first
+  // (which may fail), handed out below.
+  std::set<std::string_view> indexed;
+  for (const IndexEntry& e : index) indexed.insert(e.owner);
+  std::vector<std::shared_ptr<crypto::SecretBytes>> pooled;
+  if (pool_ready_) {
+    std::set<std::string_view> wanting;
+    for (std::size_t i : missing)
+      if (!indexed.contains(owners[i])) wanting.insert(owners[i]);
+    for (std::size_t j = 0; j < wanting.size() && j < pool_free_.size(); ++j) {
+      std::shared_ptr<crypto::SecretBytes> dek = NewDekBuffer();
+      CL_ASSIGN_OR_RETURN(std::string none, UnwrapDek(kek_, epoch_, pool_free_[j].kid,
+                                                      pool_free_[j].record, *dek));
+      if (!none.empty()) return Corruption("a pool key's record names an owner");
+      pooled.push_back(std::move(dek));
+    }
+  }
+  std::size_t next_pooled = 0;
   for (std::size_t i : missing) {
     if (auto it = reserved_kid_.find(owners[i]); it != reserved_kid_.end()) {
       out.kids[i] = it->second.value;  // named twice in this reservation
+      continue;
+    }
+    if (auto it = handed_.find(owners[i]); it != handed_.end()) {
+      out.kids[i] = it->second.kid;  // likewise
+      continue;
+    }
+    if (next_pooled < pooled.size() && !indexed.contains(owners[i])) {
+      PoolKey p = std::move(pool_free_.front());
+      pool_free_.pop_front();
+      if (handed_.empty()) first_handed_ = std::chrono::steady_clock::now();
+      handed_kid_.insert_or_assign(p.kid, owners[i]);
+      handed_.insert_or_assign(owners[i], HandedOut{p.kid, std::move(pooled[next_pooled++])});
+      out.kids[i] = std::move(p.kid);
       continue;
     }
     ReservedKey k{owners[i], FormatId("k", crypto::RandomArray<kIdRandomBytes>()), {}, nullptr};
@@ -425,9 +465,9 @@ Result<Keystore::Reservation> Keystore::ReserveKeys(
   return out;
 }
 
-Status Keystore::StoreReserved(std::uint64_t ticket) {
+Status Keystore::StoreReserved(std::uint64_t ticket, std::optional<std::uint64_t> log_size) {
   std::lock_guard write_lock(write_mu_);
-  return StoreReservedLocked(ticket);
+  return StoreReservedLocked(ticket, log_size);
 }
 
 bool Keystore::DroppedLocked(std::uint64_t ticket) const {
@@ -444,23 +484,46 @@ void Keystore::ForgetReservedLocked(std::uint64_t through) {
   std::erase_if(reserved_lookup_of_, done);
 }
 
-Status Keystore::StoreReservedLocked(std::uint64_t ticket) {
+Status Keystore::StoreReservedLocked(std::uint64_t ticket,
+                                     std::optional<std::uint64_t> log_size) {
   const Status dropped = Unavailable(
       "the data keys reserved for this write were not stored (an earlier store failed)");
   std::deque<Reserved> take;
+  // Handed-out pool keys to bind (owner, kid, key), and new pool keys.
+  struct Binding {
+    std::string owner, kid;
+    std::shared_ptr<const crypto::SecretBytes> dek;
+    Bytes record;
+  };
+  std::vector<Binding> bind;
+  std::vector<PoolKey> fill;
   {
     std::lock_guard lock(reserve_mu_);
     if (ticket != 0 && DroppedLocked(ticket)) return dropped;
-    if (reserved_.empty() || reserved_.front().ticket > ticket) return Status::Ok();
-    take.swap(reserved_);  // every reservation, later ones too: one fsync for all
+    if (!reserved_.empty() && reserved_.front().ticket <= ticket)
+      take.swap(reserved_);  // every reservation, later ones too: one fsync for all
+    for (const auto& [owner, h] : handed_)
+      if (!IsDestroyed(owner)) bind.push_back({owner, h.kid, h.dek, {}});
+    if (log_size && pool_ready_ && pool_free_.size() < kPoolLowWater)
+      fill.resize(kPoolTarget - pool_free_.size());
   }
-  const std::uint64_t first = take.front().ticket, last = take.back().ticket;
+  if (take.empty() && bind.empty() && fill.empty() && !log_size) return Status::Ok();
   // An owner destroyed since its key was reserved gets no key on disk: what
   // was encrypted under it is as erased.
   std::vector<const ReservedKey*> keep;
   for (const Reserved& r : take)
     for (const ReservedKey& k : r.keys)
       if (!IsDestroyed(k.owner)) keep.push_back(&k);
+  for (Binding& b : bind) b.record = WrapDek(kek_, epoch_, b.kid, b.owner, *b.dek);
+  if (!fill.empty()) {
+    crypto::SecretBytes dek(crypto::kAeadKeyBytes);  // one buffer for all
+    for (PoolKey& p : fill) {
+      p.kid = FormatId("k", crypto::RandomArray<kIdRandomBytes>());
+      dek.Randomize();
+      p.record = WrapDek(kek_, epoch_, p.kid, "", dek);
+    }
+    dek.Wipe();
+  }
   Status s = env_->Write([&](lmdb::WriteTxn& txn) -> Status {
     for (const ReservedKey* k : keep) {
       CL_RETURN_IF_ERROR(txn.Put(owners_, AsBytes(k->owner), AsBytes(k->kid),
@@ -473,17 +536,132 @@ Status Keystore::StoreReservedLocked(std::uint64_t ticket) {
     for (const Reserved& r : take)
       for (const IndexEntry& e : r.index)
         if (!IsDestroyed(e.owner)) CL_RETURN_IF_ERROR(PutIndex(txn, e));
+    // A handed-out key of an owner destroyed meanwhile was bound before the
+    // owner's destruction (Destroy stores first); it is never in `bind`.
+    for (const Binding& b : bind) {
+      CL_RETURN_IF_ERROR(txn.Put(owners_, AsBytes(b.owner), AsBytes(b.kid),
+                                 lmdb::PutMode::kNoOverwrite));
+      CL_RETURN_IF_ERROR(txn.Put(deks_, AsBytes(b.kid), b.record, lmdb::PutMode::kNoOverwrite));
+      CL_RETURN_IF_ERROR(txn.Delete(pool_, AsBytes(b.kid)));
+    }
+    for (const PoolKey& p : fill)
+      CL_RETURN_IF_ERROR(txn.Put(pool_, AsBytes(p.kid), p.record, lmdb::PutMode::kNoOverwrite));
+    if (log_size) {
+      auto w = EncodeBigEndian64(*log_size);
+      CL_RETURN_IF_ERROR(txn.Put(meta_, AsBytes(kPoolBoundKey), w));
+    }
     return Status::Ok();
   });
   if (s.ok()) {
     std::lock_guard cache_lock(cache_mu_);
     for (const ReservedKey* k : keep) CacheLocked(k->kid, k->dek);
+    for (const Binding& b : bind) CacheLocked(b.kid, b.dek);
   }
   std::lock_guard lock(reserve_mu_);
+  if (s.ok()) {
+    // Keys handed out after the snapshot above stay for the next store.
+    for (const Binding& b : bind) {
+      handed_.erase(b.owner);
+      handed_kid_.erase(b.kid);
+    }
+    if (!handed_.empty()) first_handed_ = std::chrono::steady_clock::now();
+    for (PoolKey& p : fill) pool_free_.push_back(std::move(p));
+  }
+  if (take.empty()) return s;
+  const std::uint64_t first = take.front().ticket, last = take.back().ticket;
   if (!s.ok()) dropped_.emplace_back(first, last);
   stored_through_ = std::max(stored_through_, last);
   ForgetReservedLocked(last);
   return s;
+}
+
+Result<std::optional<std::uint64_t>> Keystore::PoolScanFrom(std::uint64_t log_size) {
+  CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+  CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn, pool_));
+  CL_ASSIGN_OR_RETURN(auto any, c.First());
+  if (!any) return std::optional<std::uint64_t>();
+  CL_ASSIGN_OR_RETURN(auto w, txn.Get(meta_, AsBytes(kPoolBoundKey)));
+  std::uint64_t from = 0;
+  if (w) {
+    if (w->size() != 8) return Corruption("keystore pool watermark has the wrong size");
+    from = DecodeBigEndian64(*w);
+  }
+  return std::optional<std::uint64_t>(std::min(from, log_size));
+}
+
+Status Keystore::RecoverPool(std::span<const KeyUse> uses, std::uint64_t log_size,
+                             bool use_pool) {
+  std::lock_guard write_lock(write_mu_);
+  // Every pool record on disk; nothing is handed out before this returns.
+  std::map<std::string, Bytes, std::less<>> on_disk;
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+    CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn, pool_));
+    for (auto kv = c.First();; kv = c.Next()) {
+      if (!kv.ok()) return kv.status();
+      if (!*kv) break;
+      on_disk.emplace(std::string(AsChars((*kv)->key)),
+                      Bytes((*kv)->value.begin(), (*kv)->value.end()));
+    }
+  }
+  struct Found {
+    std::string owner;
+    Bytes record;  // wrapped for the owner; empty: delete (owner destroyed)
+  };
+  std::map<std::string, Found, std::less<>> found;  // kid ->
+  {
+    CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+    crypto::SecretBytes dek(crypto::kAeadKeyBytes);
+    for (const KeyUse& u : uses) {
+      auto rec = on_disk.find(u.kid);
+      if (rec == on_disk.end()) continue;  // bound already, or not a pool key
+      if (auto f = found.find(u.kid); f != found.end()) {
+        if (f->second.owner != u.owner)
+          return Corruption("a pool data key is used by events of two owners");
+        continue;
+      }
+      Found f{u.owner, {}};
+      if (!IsDestroyed(u.owner)) {
+        CL_ASSIGN_OR_RETURN(auto held, txn.Get(owners_, AsBytes(u.owner)));
+        if (held) return Corruption("a pool data key is used by an owner that holds another kid");
+        CL_ASSIGN_OR_RETURN(std::string none, UnwrapDek(kek_, epoch_, u.kid, rec->second, dek));
+        if (!none.empty()) return Corruption("a pool key's record names an owner");
+        f.record = WrapDek(kek_, epoch_, u.kid, u.owner, dek);
+      }
+      found.emplace(u.kid, std::move(f));
+    }
+    dek.Wipe();
+  }
+  CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
+    for (const auto& [kid, f] : found) {
+      if (!f.record.empty()) {
+        CL_RETURN_IF_ERROR(txn.Put(owners_, AsBytes(f.owner), AsBytes(kid),
+                                   lmdb::PutMode::kNoOverwrite));
+        CL_RETURN_IF_ERROR(txn.Put(deks_, AsBytes(kid), f.record, lmdb::PutMode::kNoOverwrite));
+      }
+      CL_RETURN_IF_ERROR(txn.Delete(pool_, AsBytes(kid)));
+    }
+    auto w = EncodeBigEndian64(log_size);
+    return txn.Put(meta_, AsBytes(kPoolBoundKey), w);
+  }));
+  std::lock_guard lock(reserve_mu_);
+  pool_free_.clear();
+  for (auto& [kid, record] : on_disk)
+    if (!found.contains(kid)) pool_free_.push_back(PoolKey{kid, std::move(record)});
+  pool_ready_ = use_pool;
+  return Status::Ok();
+}
+
+bool Keystore::PoolWorkDue(std::chrono::milliseconds bind_after) const {
+  std::lock_guard lock(reserve_mu_);
+  if (!pool_ready_) return false;
+  if (pool_free_.size() < kPoolLowWater || handed_.size() >= kBindEvery) return true;
+  return !handed_.empty() && std::chrono::steady_clock::now() - first_handed_ >= bind_after;
+}
+
+std::size_t Keystore::PoolFree() const {
+  std::lock_guard lock(reserve_mu_);
+  return pool_free_.size();
 }
 
 Result<std::vector<Keystore::KeyExport>> Keystore::ExportKeys(
@@ -492,6 +670,7 @@ Result<std::vector<Keystore::KeyExport>> Keystore::ExportKeys(
     std::string owner, kid;
     Bytes record;
     std::optional<LookupKey> lookup;
+    std::shared_ptr<const crypto::SecretBytes> handed;  // a pool key not bound yet
   };
   std::vector<Held> held;
   {
@@ -499,13 +678,23 @@ Result<std::vector<Keystore::KeyExport>> Keystore::ExportKeys(
     CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
     for (const std::string& o : owners) {
       if (!seen.insert(o).second) continue;
-      CL_ASSIGN_OR_RETURN(auto kid, txn.Get(owners_, AsBytes(o)));
-      if (!kid) continue;  // never created, or destroyed
-      Held h{o, std::string(AsChars(*kid)), {}, std::nullopt};
-      CL_ASSIGN_OR_RETURN(auto rec, txn.Get(deks_, AsBytes(h.kid)));
-      if (!rec)
-        return Corruption("an owner's kid has no wrapped data key record");
-      h.record.assign(rec->begin(), rec->end());
+      Held h{o, {}, {}, std::nullopt, nullptr};
+      {
+        std::lock_guard lock(reserve_mu_);
+        if (auto it = handed_.find(o); it != handed_.end()) {
+          h.kid = it->second.kid;
+          h.handed = it->second.dek;
+        }
+      }
+      if (!h.handed) {
+        CL_ASSIGN_OR_RETURN(auto kid, txn.Get(owners_, AsBytes(o)));
+        if (!kid) continue;  // never created, or destroyed
+        h.kid = std::string(AsChars(*kid));
+        CL_ASSIGN_OR_RETURN(auto rec, txn.Get(deks_, AsBytes(h.kid)));
+        if (!rec)
+          return Corruption("an owner's kid has no wrapped data key record");
+        h.record.assign(rec->begin(), rec->end());
+      }
       CL_ASSIGN_OR_RETURN(auto lk, txn.Get(lookup_of_, AsBytes(o)));
       if (lk) {
         if (lk->size() != LookupKey{}.size())
@@ -520,6 +709,12 @@ Result<std::vector<Keystore::KeyExport>> Keystore::ExportKeys(
   out.reserve(held.size());
   crypto::SecretBytes dek(crypto::kAeadKeyBytes);  // one buffer for all unwraps
   for (Held& h : held) {
+    if (h.handed) {
+      if (IsDestroyed(h.owner)) continue;
+      out.push_back(KeyExport{h.owner, h.kid, SealForTransport(transport_, h.kid, h.owner, *h.handed),
+                              h.lookup});
+      continue;
+    }
     CL_ASSIGN_OR_RETURN(std::string named,
                         UnwrapDek(kek_, epoch_, h.kid, h.record, dek));
     if (named != h.owner)
@@ -636,6 +831,7 @@ Result<std::string> Keystore::KidOf(std::string_view owner) {
   {
     std::lock_guard lock(reserve_mu_);
     if (auto it = reserved_kid_.find(owner); it != reserved_kid_.end()) return it->second.value;
+    if (auto it = handed_.find(owner); it != handed_.end()) return it->second.kid;
   }
   return StoredKidOf(owner);
 }
@@ -657,11 +853,18 @@ Result<std::shared_ptr<const crypto::SecretBytes>> Keystore::DataKey(
   {
     std::lock_guard lock(reserve_mu_);
     if (auto it = reserved_dek_.find(kid); it != reserved_dek_.end()) return it->second.value;
+    if (auto it = handed_kid_.find(kid); it != handed_kid_.end())
+      return handed_.find(it->second)->second.dek;
   }
   Bytes record;
   {
     CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
     CL_ASSIGN_OR_RETURN(auto rec, txn.Get(deks_, AsBytes(kid)));
+    // A pool key used by events whose binding a crash lost and no writer
+    // has recovered yet (an offline reader of the data directory).
+    if (!rec) {
+      CL_ASSIGN_OR_RETURN(rec, txn.Get(pool_, AsBytes(kid)));
+    }
     if (!rec)
       return NotFound("data key not found (never created or destroyed)");
     record.assign(rec->begin(), rec->end());
@@ -703,6 +906,7 @@ Result<std::string> Keystore::Destroy(std::string_view owner) {
   CL_ASSIGN_OR_RETURN(std::optional<std::string> gone, DestroyedKid(owner));
   if (gone) return *gone;
   CL_ASSIGN_OR_RETURN(std::string kid, StoredKidOf(owner));
+  std::optional<std::string> late_pool_kid;
   CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
     CL_RETURN_IF_ERROR(txn.Delete(deks_, AsBytes(kid)));
     CL_RETURN_IF_ERROR(txn.Delete(owners_, AsBytes(owner)));
@@ -732,6 +936,18 @@ Result<std::string> Keystore::Destroy(std::string_view owner) {
         reserved_lookup_.erase(k);
       reserved_lookup_of_.erase(it);
     }
+    // Likewise a pool key handed out to the owner after that store: never
+    // bound, and never handed out again (its record is deleted below).
+    if (auto it = handed_.find(owner); it != handed_.end()) {
+      late_pool_kid = it->second.kid;
+      handed_kid_.erase(it->second.kid);
+      handed_.erase(it);
+    }
+  }
+  if (late_pool_kid) {
+    CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
+      return txn.Delete(pool_, AsBytes(*late_pool_kid));
+    }));
   }
   {
     // The cached copy is wiped when its last user lets go (SecretBytes).
@@ -808,15 +1024,19 @@ Result<Keystore::RotateReport> Keystore::RewrapAll(const crypto::SecretBytes& ma
   r.old_epoch = epoch_;
   r.new_epoch = epoch_ + 1;
   // Read every record first (the txn below rewrites the DB it would iterate).
-  std::vector<std::pair<std::string, Bytes>> records;
+  // The pool's keys too (owner ""): a crash may have left events under
+  // them whose binding only the next writer recovers.
+  std::vector<std::pair<std::string, Bytes>> records, pool_records;
   {
     CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
-    CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn, deks_));
-    for (auto kv = c.First();; kv = c.Next()) {
-      if (!kv.ok()) return kv.status();
-      if (!*kv) break;
-      records.emplace_back(std::string(AsChars((*kv)->key)),
+    for (auto [db, into] : {std::pair{deks_, &records}, std::pair{pool_, &pool_records}}) {
+      CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn, db));
+      for (auto kv = c.First();; kv = c.Next()) {
+        if (!kv.ok()) return kv.status();
+        if (!*kv) break;
+        into->emplace_back(std::string(AsChars((*kv)->key)),
                            Bytes((*kv)->value.begin(), (*kv)->value.end()));
+      }
     }
   }
   crypto::SecretBytes new_kek = crypto::NewAeadKey();
@@ -828,11 +1048,17 @@ Result<Keystore::RotateReport> Keystore::RewrapAll(const crypto::SecretBytes& ma
     record = WrapDek(new_kek, r.new_epoch, kid, owner, dek);
     if (progress && ++done % 4096 == 0) progress(done, records.size());
   }
+  for (auto& [kid, record] : pool_records) {
+    CL_ASSIGN_OR_RETURN(std::string owner, UnwrapDek(kek_, epoch_, kid, record, dek));
+    record = WrapDek(new_kek, r.new_epoch, kid, owner, dek);
+  }
   dek.Wipe();
   const Bytes sealed = SealKek(master, r.new_epoch, new_kek);
   CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
     for (const auto& [kid, record] : records)
       CL_RETURN_IF_ERROR(txn.Put(deks_, AsBytes(kid), record));
+    for (const auto& [kid, record] : pool_records)
+      CL_RETURN_IF_ERROR(txn.Put(pool_, AsBytes(kid), record));
     CL_RETURN_IF_ERROR(txn.Put(meta_, AsBytes(KekKey(r.new_epoch)), sealed));
     CL_RETURN_IF_ERROR(txn.Delete(meta_, AsBytes(KekKey(r.old_epoch))));
     auto e = EncodeBigEndian64(r.new_epoch);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -85,13 +86,58 @@ class Keystore {
     // (every kid and index entry is on disk already).
     std::uint64_t ticket = 0;
   };
+  //  * An owner that needs a new key and has no index entry in this
+  //    reservation takes a key from the pool instead (below), once
+  //    RecoverPool has run: nothing is left to store before its events, and
+  //    it adds no ticket.
   Result<Reservation> ReserveKeys(std::span<const std::string> owners,
                                   std::span<const IndexEntry> index = {});
   // If the transaction fails, every reservation it held is dropped: its keys
   // are forgotten (a later reservation for the owner makes a new key), and
   // this call and every later one for those tickets fail. A reserved key of
   // an owner destroyed meanwhile is not stored (its events are as erased).
-  Status StoreReserved(std::uint64_t ticket);
+  // The same transaction binds every pooled key handed out so far to its
+  // owner. With `log_size` (the key storer: the durable log's size, read
+  // before the call) it also records that size as the pool's watermark and
+  // tops the pool up; a failure then leaves the handed-out keys to the next
+  // store.
+  Status StoreReserved(std::uint64_t ticket,
+                       std::optional<std::uint64_t> log_size = std::nullopt);
+
+  // --- Keys stored ahead of need (docs/formats/storage.md, "Key pool") ----
+  // The pool holds random DEKs already wrapped and stored (fsync'd) under no
+  // owner. ReserveKeys hands one to a new owner in memory; the event that
+  // uses it names both kid and owner in the clear (docs/formats/event.md),
+  // so the binding can wait: the key storer stores handed-out keys in bulk
+  // (kBindEvery keys, or kBindAfter after the first), and after a crash
+  // the writer finds every binding the disk lacks in the log itself. The
+  // watermark W says: every event up to seq W has its key bound on disk.
+  static constexpr std::size_t kPoolTarget = 1024;    // keys after a top-up
+  static constexpr std::size_t kPoolLowWater = 512;   // top up below this
+  static constexpr std::size_t kBindEvery = 256;      // handed-out keys
+  static constexpr std::chrono::milliseconds kBindAfter{1000};
+  // The first seq after which the writer must look for pooled keys in use
+  // (W, or `log_size` if the log is shorter, after a truncation), or
+  // nullopt when the pool is empty on disk (no event can use a pool key).
+  Result<std::optional<std::uint64_t>> PoolScanFrom(std::uint64_t log_size);
+  struct KeyUse {
+    std::string owner, kid;
+  };
+  // The writer, before its first batch: binds each pool key that `uses` (the
+  // body events after PoolScanFrom's seq, in order) names to its owner,
+  // records `log_size` as W, and lets ReserveKeys take pool keys from now
+  // on. A key used by an owner destroyed meanwhile is deleted, not bound.
+  // Corruption if a pool key is used by two owners, or by an owner that
+  // holds another kid. With `use_pool` false, the pool is neither used nor
+  // topped up after the recovery (every new key is stored before its batch).
+  Status RecoverPool(std::span<const KeyUse> uses, std::uint64_t log_size,
+                     bool use_pool = true);
+  // Whether the key storer has pool work: the pool below its low water, or
+  // handed-out keys to bind (kBindEvery of them, or one older than
+  // `bind_after`).
+  bool PoolWorkDue(std::chrono::milliseconds bind_after = kBindAfter) const;
+  // Keys in the pool (stored, not handed out), for tests and metrics.
+  std::size_t PoolFree() const;
 
   // The kid of `owner` (reserved or stored), or NotFound.
   Result<std::string> KidOf(std::string_view owner);
@@ -202,7 +248,7 @@ class Keystore {
 
  private:
   struct Dbs {
-    lmdb::Dbi owners, deks, meta, destroyed, lookup, lookup_of;
+    lmdb::Dbi owners, deks, meta, destroyed, lookup, lookup_of, pool;
   };
   Keystore(std::unique_ptr<lmdb::Env> env, Dbs dbs, std::uint32_t epoch,
            crypto::SecretBytes kek, crypto::SecretBytes pepper,
@@ -214,6 +260,7 @@ class Keystore {
         destroyed_db_(dbs.destroyed),
         lookup_(dbs.lookup),
         lookup_of_(dbs.lookup_of),
+        pool_(dbs.pool),
         epoch_(epoch),
         kek_(std::move(kek)),
         pepper_(std::move(pepper)),
@@ -231,7 +278,8 @@ class Keystore {
   void CacheLocked(std::string kid, std::shared_ptr<const crypto::SecretBytes> dek);
   // Precondition: write_mu_ held. StoreReserved's work; also run by Destroy
   // and ImportKeys first, so that they see every reserved key on disk.
-  Status StoreReservedLocked(std::uint64_t ticket);
+  Status StoreReservedLocked(std::uint64_t ticket,
+                             std::optional<std::uint64_t> log_size = std::nullopt);
   // The stored kid of `owner` (the disk only), or NotFound.
   Result<std::string> StoredKidOf(std::string_view owner);
 
@@ -262,6 +310,7 @@ class Keystore {
   lmdb::Dbi owners_, deks_, meta_, destroyed_db_;
   lmdb::Dbi lookup_;     // lookup key (32 bytes) -> owner
   lmdb::Dbi lookup_of_;  // owner -> lookup key
+  lmdb::Dbi pool_;       // kid -> deks record wrapped with the empty owner
   std::uint32_t epoch_;
   crypto::SecretBytes kek_;
   crypto::SecretBytes pepper_;
@@ -283,6 +332,22 @@ class Keystore {
       reserved_dek_;  // kid
   std::map<LookupKey, Ticketed<std::string>> reserved_lookup_;               // -> owner
   std::map<std::string, Ticketed<LookupKey>, std::less<>> reserved_lookup_of_;  // owner
+  // The pool (reserve_mu_): stored keys not handed out (their records are
+  // wrapped with the empty owner), and the keys handed out and not bound on
+  // disk yet.
+  struct PoolKey {
+    std::string kid;
+    Bytes record;
+  };
+  struct HandedOut {
+    std::string kid;
+    std::shared_ptr<const crypto::SecretBytes> dek;
+  };
+  bool pool_ready_ = false;  // RecoverPool ran
+  std::deque<PoolKey> pool_free_;
+  std::map<std::string, HandedOut, std::less<>> handed_;         // owner ->
+  std::map<std::string, std::string, std::less<>> handed_kid_;  // kid -> owner
+  std::chrono::steady_clock::time_point first_handed_{};  // oldest of handed_
 };
 
 }  // namespace caseledger::ledger

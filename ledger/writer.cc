@@ -15,6 +15,7 @@
 #include "crypto/sha256.h"
 #include "ledger/checkpoint.h"
 #include "ledger/event.h"
+#include "ledger/event_scan.h"
 #include "ledger/merkle/tree_hash.h"
 
 namespace caseledger::ledger {
@@ -33,10 +34,36 @@ Result<std::unique_ptr<Writer>> Writer::Start(
     Options options, WriteHook* hook) {
   std::unique_ptr<Writer> w(new Writer(store, keys, key, options, hook));
   CL_RETURN_IF_ERROR(w->LoadTip());
+  CL_RETURN_IF_ERROR(w->RecoverPool().WithContext("data key pool"));
   w->key_storer_ = std::thread([p = w.get()] { p->KeyLoop(); });
   w->committer_ = std::thread([p = w.get()] { p->CommitLoop(); });
   w->thread_ = std::thread([p = w.get()] { p->Run(); });
   return w;
+}
+
+Status Writer::RecoverPool() {
+  const std::uint64_t size = size_.load();
+  CL_ASSIGN_OR_RETURN(std::optional<std::uint64_t> from, keys_.PoolScanFrom(size));
+  std::vector<Keystore::KeyUse> uses;
+  if (from && *from < size) {
+    // The events after the watermark: a crash may have lost the binding of
+    // a pool key that one of them names (docs/formats/storage.md, "Key pool").
+    CL_ASSIGN_OR_RETURN(Snapshot snap, store_.Read());
+    CL_RETURN_IF_ERROR(ForEachEventLine(
+        snap, store_, *from + 1, [&](std::uint64_t, std::string_view line) -> Result<bool> {
+          CL_ASSIGN_OR_RETURN(ScannedEvent e, ScanEvent(line, /*signature_input=*/false));
+          if (!e.has_body) return true;
+          if (e.has_escapes) {  // ids never need escapes; read them exactly anyway
+            CL_ASSIGN_OR_RETURN(Event d, DecodeEvent(line));
+            uses.push_back({d.subject ? *d.subject : d.actor, d.body->kid});
+          } else {
+            uses.push_back({std::string(e.has_subject ? e.subject : e.actor),
+                            std::string(e.body_kid)});
+          }
+          return true;
+        }));
+  }
+  return keys_.RecoverPool(uses, size, options_.key_pool);
 }
 
 Status Writer::LoadTip() {
@@ -557,6 +584,8 @@ Result<std::vector<std::string>> Writer::ReserveDataKeys(const std::vector<Pendi
       key_wanted_ = std::max(key_wanted_, ticket);
     }
     key_cv_.notify_one();
+  } else if (keys_.PoolWorkDue(options_.pool_bind_after)) {
+    key_cv_.notify_one();
   }
   return std::move(r.kids);
 }
@@ -564,21 +593,36 @@ Result<std::vector<std::string>> Writer::ReserveDataKeys(const std::vector<Pendi
 void Writer::KeyLoop() {
   for (;;) {
     std::uint64_t want = 0;
+    bool stop = false;
     {
       std::unique_lock lock(mu_);
-      key_cv_.wait(lock, [&] { return key_stop_ || key_wanted_ > key_done_; });
-      if (key_wanted_ <= key_done_) return;  // stopping, nothing left
+      // Reservations to store, else the pool's upkeep (checked at least every
+      // pool_bind_after, as handed-out keys age).
+      key_cv_.wait_for(lock, options_.pool_bind_after, [&] {
+        return key_stop_ || key_wanted_ > key_done_ || keys_.PoolWorkDue(options_.pool_bind_after);
+      });
+      stop = key_stop_ && key_wanted_ <= key_done_;
+      if (!stop && key_wanted_ <= key_done_ && !keys_.PoolWorkDue(options_.pool_bind_after))
+        continue;
       want = key_wanted_;
       key_busy_ = true;
     }
     lmdb::ClearLastFailure();
     // Every reservation so far, in one transaction: several batches' keys
-    // share an fsync when they arrive during one.
-    Status s = keys_.StoreReserved(want);
+    // share an fsync when they arrive during one. The same transaction binds
+    // the pool keys handed out so far and tops the pool up; the log's durable
+    // size, read first, becomes the pool's watermark (every event up to it
+    // has its key bound). When stopping, the committer is done: the whole
+    // log is covered, and the next start has nothing to look for.
+    const std::uint64_t durable = size_.load();
+    Status s = keys_.StoreReserved(want, durable);
     {
       std::lock_guard lock(mu_);
       if (s.ok()) {
         ++stats_.key_stores;
+      } else if (stop) {
+        // Nothing is lost: the next start finds the bindings in the log.
+        Log("writer pool_bind=failed op=stop cause=" + std::string(StatusCodeName(s.code())));
       } else {
         // The batches that need these keys are answered with the failure by
         // the committer (failed_ is set before key_done_ lets it go on).
@@ -591,6 +635,7 @@ void Writer::KeyLoop() {
     }
     cv_.notify_all();
     commit_cv_.notify_all();
+    if (stop) return;
   }
 }
 

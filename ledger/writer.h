@@ -166,6 +166,14 @@ class Writer {
     // new key) and before the batch is chained, so a test can let the key
     // storer fail in between.
     std::function<void(std::uint64_t ticket)> before_chain;
+    // Pool keys handed out to new owners are bound on disk by the key storer
+    // once kBindEvery are waiting or the oldest has waited this long
+    // (Keystore, "Keys stored ahead of need"). Tests make it long, to keep
+    // bindings for the recovery after a crash to find.
+    std::chrono::milliseconds pool_bind_after = Keystore::kBindAfter;
+    // False: new owners never take pool keys, every new key is stored before
+    // its batch (the path a pool that runs dry takes; tests of that path).
+    bool key_pool = true;
     // A replicated node's leader (issue 19): called on the committer thread
     // once a batch is durable here and before any of its commands is
     // acknowledged, with the batch's first seq, its stored event lines (byte
@@ -297,6 +305,9 @@ class Writer {
   // The tree, size and time of the last event as stored, checked against the
   // latest checkpoint (writer thread, or Start).
   Status LoadTip();
+  // Start, after LoadTip: Keystore::RecoverPool with the body events after
+  // the pool's watermark.
+  Status RecoverPool();
   // Writer thread, after a suspension: waits until nothing is being
   // committed, rewinds to the disk, probes until a probe succeeds (or Stop).
   void Recover();

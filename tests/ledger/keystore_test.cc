@@ -1,7 +1,9 @@
 #include "ledger/keystore.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -615,6 +617,178 @@ TEST_CASE("A replicated key that does not belong is refused and nothing of the b
   CHECK(follower->KidOf(c.s2).status().code() == StatusCode::kNotFound);
   CHECK(follower->DataKey(c.kids[1]).status().code() == StatusCode::kNotFound);
   CHECK(follower->OwnerOf(c.key2).value() == std::nullopt);
+}
+
+// --- The key pool (docs/formats/storage.md, "Key pool") ------------------
+
+// A keystore whose pool is ready and full, as the writer leaves it.
+std::unique_ptr<Keystore> PooledKeystore(const TempDir& dir, const crypto::SecretBytes& master,
+                                         bool create, std::uint64_t log_size = 0) {
+  auto ks = Keystore::Open(dir.path(), master, create).value();
+  REQUIRE(ks->RecoverPool({}, log_size).ok());
+  if (ks->PoolFree() < Keystore::kPoolLowWater) REQUIRE(ks->StoreReserved(0, log_size).ok());
+  REQUIRE(ks->PoolFree() == Keystore::kPoolTarget);
+  return ks;
+}
+
+TEST_CASE("A new owner takes a stored pool key with nothing left to store before its events",
+          "[ledger]") {
+  TempDir dir;
+  auto master = RandomMaster();
+  const std::string a = NewId("s"), b = NewId("s"), c = NewId("s");
+  auto ks = PooledKeystore(dir, master, true);
+  CHECK_FALSE(ks->PoolWorkDue(std::chrono::hours(1)));
+  std::vector<std::string> owners{a, b, a};
+  auto r = ks->ReserveKeys(owners).value();
+  CHECK(r.ticket == 0);  // nothing to wait for
+  CHECK(r.kids[0] == r.kids[2]);
+  CHECK(r.kids[0] != r.kids[1]);
+  CHECK(ks->PoolFree() == Keystore::kPoolTarget - 2);
+  CHECK(ks->KidOf(a).value() == r.kids[0]);
+  const auto dek_a = Copy(*ks->DataKey(r.kids[0]).value());
+  // An owner with an identity index entry gets a key stored before use.
+  std::vector<std::string> owners_c{c};
+  std::vector<Keystore::IndexEntry> index{{ks->LookupKeyOf("cpr/0101700001"), c}};
+  auto rc = ks->ReserveKeys(owners_c, index).value();
+  CHECK(rc.ticket != 0);
+  CHECK(ks->PoolFree() == Keystore::kPoolTarget - 2);
+  // Binding: one store, which also records the watermark.
+  CHECK(ks->StoreReserved(rc.ticket, 7).ok());
+  ks.reset();
+  auto again = Keystore::Open(dir.path(), master, false).value();
+  CHECK(again->KidOf(a).value() == r.kids[0]);
+  CHECK(again->KidOf(b).value() == r.kids[1]);
+  CHECK(again->KidOf(c).value() == rc.kids[0]);
+  CHECK(Copy(*again->DataKey(r.kids[0]).value()) == dek_a);
+  CHECK(again->PoolScanFrom(9).value() == std::optional<std::uint64_t>(7));
+  CHECK(again->PoolScanFrom(5).value() == std::optional<std::uint64_t>(5));  // a truncated log
+  CHECK(again->LiveKeys().value() == 3);  // pool keys are no live keys
+  // The bound key's record names its owner: it ships to a follower.
+  std::vector<std::string> export_a{a};
+  auto shipped = again->ExportKeys(export_a).value();
+  REQUIRE(shipped.size() == 1);
+  CHECK(shipped[0].kid == r.kids[0]);
+}
+
+TEST_CASE("After a crash the writer's recovery binds the pool keys that events name, and only those",
+          "[ledger][fault]") {
+  TempDir dir;
+  auto master = RandomMaster();
+  const std::string a = NewId("s"), b = NewId("u"), c = NewId("s");
+  std::vector<std::string> kids;
+  std::vector<std::uint8_t> dek_a;
+  {
+    auto ks = PooledKeystore(dir, master, true, 3);
+    std::vector<std::string> owners{a, b};
+    kids = ks->ReserveKeys(owners).value().kids;
+    dek_a = Copy(*ks->DataKey(kids[0]).value());
+    // The process dies here: nothing bound on disk.
+  }
+  auto ks = Keystore::Open(dir.path(), master, false).value();
+  CHECK(ks->KidOf(a).status().code() == StatusCode::kNotFound);
+  // An offline reader still opens what was encrypted under the pool key.
+  CHECK(Copy(*ks->DataKey(kids[0]).value()) == dek_a);
+  REQUIRE(ks->PoolScanFrom(10).value() == std::optional<std::uint64_t>(3));
+  // Events 4..10 used a's key only (b's batch never reached the log); a
+  // non-pool kid is ignored.
+  std::vector<Keystore::KeyUse> uses{{a, kids[0]}, {c, NewId("k")}, {a, kids[0]}};
+  REQUIRE(ks->RecoverPool(uses, 10).ok());
+  CHECK(ks->KidOf(a).value() == kids[0]);
+  CHECK(ks->KidOf(b).status().code() == StatusCode::kNotFound);
+  CHECK(ks->PoolFree() == Keystore::kPoolTarget - 1);  // b's key is free again
+  CHECK(ks->PoolScanFrom(10).value() == std::optional<std::uint64_t>(10));
+  // No one else ever gets a's key.
+  std::vector<std::string> many;
+  for (std::size_t i = 0; i < Keystore::kPoolTarget - 1; ++i) many.push_back(NewId("s"));
+  auto r = ks->ReserveKeys(many).value();
+  CHECK(r.ticket == 0);
+  CHECK(std::find(r.kids.begin(), r.kids.end(), kids[0]) == r.kids.end());
+  CHECK(ks->PoolFree() == 0);
+  // A dry pool: a new owner's key is made and stored first, as without one.
+  std::vector<std::string> one_more{NewId("s")};
+  CHECK(ks->ReserveKeys(one_more).value().ticket != 0);
+  CHECK(ks->PoolWorkDue());
+  ks.reset();
+  auto reopened = Keystore::Open(dir.path(), master, false).value();
+  CHECK(Copy(*reopened->DataKey(kids[0]).value()) == dek_a);
+}
+
+TEST_CASE("A pool key used by two owners, or by an owner holding another kid, is damage",
+          "[ledger][fault]") {
+  TempDir dir;
+  auto master = RandomMaster();
+  const std::string a = NewId("s"), b = NewId("s"), held = NewId("s");
+  std::vector<std::string> kids;
+  {
+    auto ks = PooledKeystore(dir, master, true);
+    std::vector<std::string> owners_held{held};
+    std::vector<Keystore::IndexEntry> index{{ks->LookupKeyOf("cpr/0101700002"), held}};
+    REQUIRE(ks->EnsureKeys(owners_held, index).ok());  // stored, not from the pool
+    std::vector<std::string> owners{a};
+    kids = ks->ReserveKeys(owners).value().kids;
+  }
+  {
+    auto ks = Keystore::Open(dir.path(), master, false).value();
+    std::vector<Keystore::KeyUse> uses{{a, kids[0]}, {b, kids[0]}};
+    CHECK(ks->RecoverPool(uses, 2).code() == StatusCode::kCorruption);
+  }
+  auto ks = Keystore::Open(dir.path(), master, false).value();
+  std::vector<Keystore::KeyUse> uses{{held, kids[0]}};
+  CHECK(ks->RecoverPool(uses, 2).code() == StatusCode::kCorruption);
+  CHECK(ks->KidOf(a).status().code() == StatusCode::kNotFound);  // nothing was bound
+}
+
+TEST_CASE("An owner destroyed while its pool key is handed out keeps no key, before or after a crash",
+          "[ledger][erasure]") {
+  TempDir dir;
+  auto master = RandomMaster();
+  const std::string a = NewId("s"), b = NewId("s");
+  std::vector<std::string> kids;
+  {
+    auto ks = PooledKeystore(dir, master, true);
+    std::vector<std::string> owners{a, b};
+    kids = ks->ReserveKeys(owners).value().kids;
+    CHECK(ks->Destroy(a).value() == kids[0]);
+    CHECK(ks->KidOf(a).status().code() == StatusCode::kNotFound);
+    CHECK(ks->DataKey(kids[0]).status().code() == StatusCode::kNotFound);
+    // Destroy bound every handed-out key first: b's is on disk.
+    CHECK(ks->KidOf(b).value() == kids[1]);
+  }
+  auto ks = Keystore::Open(dir.path(), master, false).value();
+  CHECK(ks->DataKey(kids[0]).status().code() == StatusCode::kNotFound);  // not in the pool either
+  std::vector<Keystore::KeyUse> uses{{a, kids[0]}, {b, kids[1]}};
+  REQUIRE(ks->RecoverPool(uses, 4).ok());
+  CHECK(ks->KidOf(a).status().code() == StatusCode::kNotFound);
+  CHECK(ks->DataKey(kids[0]).status().code() == StatusCode::kNotFound);
+  CHECK(ks->KidOf(b).value() == kids[1]);
+}
+
+TEST_CASE("Key rotation re-wraps the pool too: a crash's unbound key still opens and binds after it",
+          "[ledger][erasure]") {
+  TempDir dir;
+  auto master = RandomMaster();
+  const std::string a = NewId("s");
+  std::vector<std::string> kids;
+  std::vector<std::uint8_t> dek_a;
+  {
+    auto ks = PooledKeystore(dir, master, true);
+    std::vector<std::string> owners{a};
+    kids = ks->ReserveKeys(owners).value().kids;
+    dek_a = Copy(*ks->DataKey(kids[0]).value());
+  }
+  auto report = Keystore::Rotate(dir.path(), master).value();
+  CHECK(report.rewrapped == 0);  // live keys; the pool's are re-wrapped beside them
+  auto ks = Keystore::Open(dir.path(), master, false).value();
+  CHECK(ks->epoch() == report.new_epoch);
+  CHECK(Copy(*ks->DataKey(kids[0]).value()) == dek_a);
+  std::vector<Keystore::KeyUse> uses{{a, kids[0]}};
+  REQUIRE(ks->RecoverPool(uses, 1).ok());
+  CHECK(ks->KidOf(a).value() == kids[0]);
+  CHECK(ks->PoolFree() == Keystore::kPoolTarget - 1);
+  std::vector<std::string> owners{NewId("s")};
+  auto r = ks->ReserveKeys(owners).value();  // a pool key of the old epoch, re-wrapped
+  CHECK(r.ticket == 0);
+  CHECK(ks->DataKey(r.kids[0]).ok());
 }
 
 }  // namespace

@@ -9,6 +9,9 @@
 #include <set>
 #include <thread>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "crypto/aead.h"
 #include "crypto/base64.h"
 #include "ledger/body.h"
@@ -135,6 +138,85 @@ TEST_CASE(
     CHECK(body->at("note") == note);
   }
   txn.reset();
+  CHECK(VerifyLedger(dir.path()).value().ok);
+}
+
+TEST_CASE("A crash before the key storer binds its pool keys loses no body: the next writer finds the bindings in the log",
+          "[ledger][fault]") {
+  // docs/formats/storage.md, "Key pool": a new subject's key comes from the
+  // pool, stored ahead of need, and its binding to the subject is stored
+  // later. A child process appends with bindings held back, is acknowledged
+  // and dies without stopping its writer (as a kill would leave it).
+  TempDir dir;
+  REQUIRE(InitDataDir(dir.path(), "test.invalid/log").ok());
+  constexpr int kNew = 40;
+  const std::string known = NewId("s");
+  std::vector<std::string> subjects;
+  for (int i = 0; i < kNew; ++i) subjects.push_back(NewId("s"));
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    LedgerOptions opts;
+    opts.writer.pool_bind_after = std::chrono::hours(1);
+    auto l = Ledger::Open(dir.path(), std::move(opts));
+    if (!l.ok()) ::_exit(2);
+    if (!(*l)->writer().Submit(SyntheticCommand(0, known)).get().ok()) ::_exit(3);
+    // The first start tops the pool up (the command above may have taken a
+    // key from it already); wait for that, so that no store runs below (any
+    // store would bind the keys handed out so far).
+    for (int i = 0; (*l)->keys().PoolFree() < Keystore::kPoolLowWater; ++i) {
+      if (i == 5000) ::_exit(4);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    std::vector<std::future<Result<Appended>>> acks;
+    for (int i = 0; i < kNew; ++i) {
+      acks.push_back((*l)->writer().Submit(SyntheticCommand(100 + i, subjects[static_cast<std::size_t>(i)])));
+      acks.push_back((*l)->writer().Submit(SyntheticCommand(200 + i, known)));
+    }
+    for (auto& a : acks)
+      if (!a.get().ok()) ::_exit(5);
+    ::_exit(0);  // no Stop, no destructor: the bindings die with the process
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  const auto master = LoadMasterKey(dir.path()).value();
+  {
+    // The premise: the disk does not know these subjects' keys.
+    auto ks = Keystore::Open(dir.path() + "/keystore", master, false).value();
+    int unbound = 0;
+    for (const std::string& s : subjects)
+      if (ks->KidOf(s).status().code() == StatusCode::kNotFound) ++unbound;
+    CHECK(unbound == kNew);
+  }
+  std::uint64_t size = 0;
+  {
+    auto l = Ledger::Open(dir.path(), {}).value();
+    size = l->writer().size();
+    CHECK(size == 1 + 2 * kNew);
+    std::optional<lmdb::ReadTxn> txn(l->store().env().BeginRead().value());
+    std::set<std::string> kids;
+    for (std::uint64_t seq = 1; seq <= size; ++seq) {
+      Event e = DecodeEvent(ReadEventLine(*txn, l->store(), seq).value()).value();
+      REQUIRE(e.body);
+      INFO("seq " << seq);
+      CHECK(l->keys().KidOf(*e.subject).value() == e.body->kid);
+      auto body = OpenBody(e, l->keys());
+      REQUIRE(body.ok());
+      CHECK(body->at("note") == "synthetic note " + std::to_string(e.h.at("n").get<int>()));
+      kids.insert(e.body->kid);
+    }
+    CHECK(kids.size() == static_cast<std::size_t>(kNew + 1));
+    txn.reset();
+    // More appends after the recovery, then a clean stop.
+    REQUIRE(l->writer().Submit(SyntheticCommand(999, NewId("s"))).get().ok());
+  }
+  // A clean stop binds what it handed out and covers the whole log.
+  auto ks = Keystore::Open(dir.path() + "/keystore", master, false).value();
+  CHECK(ks->PoolScanFrom(size + 1).value() == std::optional<std::uint64_t>(size + 1));
+  for (const std::string& s : subjects) CHECK(ks->KidOf(s).ok());
+  ks.reset();
   CHECK(VerifyLedger(dir.path()).value().ok);
 }
 
@@ -443,6 +525,7 @@ TEST_CASE("A batch whose new data key the key storer fails to store while the ba
   TempDir dir;
   LogLines log;
   LedgerOptions opts = Resuming(log);
+  opts.writer.key_pool = false;  // a new subject's key is stored before its batch
   std::atomic<Writer*> writer{nullptr};
   std::atomic<int> paused{0};
   // Let the key storer fail first (it suspends the writer as it does).
@@ -473,6 +556,7 @@ TEST_CASE("A batch whose chain fails half-way while the pool signs its lines is 
   TempDir dir;
   LogLines log;
   LedgerOptions opts = Resuming(log);
+  opts.writer.key_pool = false;  // a new subject's key is stored before its batch
   opts.writer.threads = 3;  // two signers beside the writer, whatever the machine
   std::atomic<Writer*> writer{nullptr};
   std::atomic<bool> gate_open{true}, at_gate{false};
