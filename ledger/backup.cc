@@ -25,6 +25,7 @@
 #include "ledger/mirror.h"
 #include "ledger/time.h"
 #include "ledger/verify.h"
+#include "ledger/writer.h"
 
 namespace caseledger::ledger {
 
@@ -511,6 +512,12 @@ Result<RestoreReport> RestoreInto(const std::string& backup, const std::string& 
     bool pending = false;
     {
       CL_ASSIGN_OR_RETURN(auto ks, Keystore::Open(dir + "/keystore", master, false));
+      // First the bindings of pool keys the log names and the backup's
+      // keystore lacks (a binding stored after the keystore was copied, or
+      // never, for keys handed out after it): an erased subject's key is
+      // then found, and destroyed, as any other.
+      CL_RETURN_IF_ERROR(RecoverKeyPool(*store, *ks, /*use_pool=*/false)
+                             .WithContext("binding the data keys the log names"));
       for (const std::string& s : erased) {
         if (ks->IsDestroyed(s)) continue;
         auto d = ks->Destroy(s);

@@ -594,8 +594,11 @@ Status Keystore::RecoverPool(std::span<const KeyUse> uses, std::uint64_t log_siz
   std::lock_guard write_lock(write_mu_);
   // Every pool record on disk; nothing is handed out before this returns.
   std::map<std::string, Bytes, std::less<>> on_disk;
+  std::optional<std::uint64_t> watermark;
   {
     CL_ASSIGN_OR_RETURN(auto txn, env_->BeginRead());
+    CL_ASSIGN_OR_RETURN(auto w, txn.Get(meta_, AsBytes(kPoolBoundKey)));
+    if (w && w->size() == 8) watermark = DecodeBigEndian64(*w);
     CL_ASSIGN_OR_RETURN(auto c, lmdb::Cursor::Open(txn, pool_));
     for (auto kv = c.First();; kv = c.Next()) {
       if (!kv.ok()) return kv.status();
@@ -632,24 +635,34 @@ Status Keystore::RecoverPool(std::span<const KeyUse> uses, std::uint64_t log_siz
     }
     dek.Wipe();
   }
-  CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
-    for (const auto& [kid, f] : found) {
-      if (!f.record.empty()) {
-        CL_RETURN_IF_ERROR(txn.Put(owners_, AsBytes(f.owner), AsBytes(kid),
-                                   lmdb::PutMode::kNoOverwrite));
-        CL_RETURN_IF_ERROR(txn.Put(deks_, AsBytes(kid), f.record, lmdb::PutMode::kNoOverwrite));
+  // Nothing to bind and the watermark in place (a clean stop, or a second
+  // call): no write.
+  if (!found.empty() || watermark != log_size) {
+    CL_RETURN_IF_ERROR(env_->Write([&](lmdb::WriteTxn& txn) -> Status {
+      for (const auto& [kid, f] : found) {
+        if (!f.record.empty()) {
+          CL_RETURN_IF_ERROR(txn.Put(owners_, AsBytes(f.owner), AsBytes(kid),
+                                     lmdb::PutMode::kNoOverwrite));
+          CL_RETURN_IF_ERROR(txn.Put(deks_, AsBytes(kid), f.record, lmdb::PutMode::kNoOverwrite));
+        }
+        CL_RETURN_IF_ERROR(txn.Delete(pool_, AsBytes(kid)));
       }
-      CL_RETURN_IF_ERROR(txn.Delete(pool_, AsBytes(kid)));
-    }
-    auto w = EncodeBigEndian64(log_size);
-    return txn.Put(meta_, AsBytes(kPoolBoundKey), w);
-  }));
+      auto w = EncodeBigEndian64(log_size);
+      return txn.Put(meta_, AsBytes(kPoolBoundKey), w);
+    }));
+  }
   std::lock_guard lock(reserve_mu_);
   pool_free_.clear();
   for (auto& [kid, record] : on_disk)
     if (!found.contains(kid)) pool_free_.push_back(PoolKey{kid, std::move(record)});
   pool_ready_ = use_pool;
+  pool_recovered_ = true;
   return Status::Ok();
+}
+
+bool Keystore::PoolRecovered() const {
+  std::lock_guard lock(reserve_mu_);
+  return pool_recovered_;
 }
 
 bool Keystore::PoolWorkDue(std::chrono::milliseconds bind_after) const {

@@ -136,6 +136,9 @@ class Keystore {
   // handed-out keys to bind (kBindEvery of them, or one older than
   // `bind_after`).
   bool PoolWorkDue(std::chrono::milliseconds bind_after = kBindAfter) const;
+  // Whether RecoverPool has run on this keystore (the Ledger runs it before
+  // its hook opens, so that the hook's erasures find every key).
+  bool PoolRecovered() const;
   // Keys in the pool (stored, not handed out), for tests and metrics.
   std::size_t PoolFree() const;
 
@@ -343,7 +346,8 @@ class Keystore {
     std::string kid;
     std::shared_ptr<const crypto::SecretBytes> dek;
   };
-  bool pool_ready_ = false;  // RecoverPool ran
+  bool pool_recovered_ = false;  // RecoverPool ran
+  bool pool_ready_ = false;      // ... and pool keys may be handed out
   std::deque<PoolKey> pool_free_;
   std::map<std::string, HandedOut, std::less<>> handed_;         // owner ->
   std::map<std::string, std::string, std::less<>> handed_kid_;  // kid -> owner

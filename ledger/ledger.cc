@@ -216,6 +216,11 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
                       LogStore::Open(dir, false, false, "", options.no_sync));
   CL_ASSIGN_OR_RETURN(
       l->keys_, Keystore::Open(dir + "/keystore", master, /*create=*/false));
+  // Before the hook: opening it may finish an erasure a crash interrupted
+  // (Keystore::Destroy), which must find a pool key whose binding the crash
+  // lost (docs/formats/storage.md, "Key pool").
+  CL_RETURN_IF_ERROR(RecoverKeyPool(*l->store_, *l->keys_, options.writer.key_pool)
+                         .WithContext("data key pool"));
   if (options.make_hook) {
     CL_ASSIGN_OR_RETURN(l->hook_, options.make_hook(*l->store_, *l->keys_));
   }

@@ -34,23 +34,23 @@ Result<std::unique_ptr<Writer>> Writer::Start(
     Options options, WriteHook* hook) {
   std::unique_ptr<Writer> w(new Writer(store, keys, key, options, hook));
   CL_RETURN_IF_ERROR(w->LoadTip());
-  CL_RETURN_IF_ERROR(w->RecoverPool().WithContext("data key pool"));
+  if (!keys.PoolRecovered()) CL_RETURN_IF_ERROR(w->RecoverPool().WithContext("data key pool"));
   w->key_storer_ = std::thread([p = w.get()] { p->KeyLoop(); });
   w->committer_ = std::thread([p = w.get()] { p->CommitLoop(); });
   w->thread_ = std::thread([p = w.get()] { p->Run(); });
   return w;
 }
 
-Status Writer::RecoverPool() {
-  const std::uint64_t size = size_.load();
-  CL_ASSIGN_OR_RETURN(std::optional<std::uint64_t> from, keys_.PoolScanFrom(size));
+Status RecoverKeyPool(LogStore& store, Keystore& keys, bool use_pool) {
+  CL_ASSIGN_OR_RETURN(Snapshot snap, store.Read());
+  CL_ASSIGN_OR_RETURN(std::uint64_t size, TreeSize(snap, store));
+  CL_ASSIGN_OR_RETURN(std::optional<std::uint64_t> from, keys.PoolScanFrom(size));
   std::vector<Keystore::KeyUse> uses;
   if (from && *from < size) {
     // The events after the watermark: a crash may have lost the binding of
     // a pool key that one of them names (docs/formats/storage.md, "Key pool").
-    CL_ASSIGN_OR_RETURN(Snapshot snap, store_.Read());
     CL_RETURN_IF_ERROR(ForEachEventLine(
-        snap, store_, *from + 1, [&](std::uint64_t, std::string_view line) -> Result<bool> {
+        snap, store, *from + 1, [&](std::uint64_t, std::string_view line) -> Result<bool> {
           CL_ASSIGN_OR_RETURN(ScannedEvent e, ScanEvent(line, /*signature_input=*/false));
           if (!e.has_body) return true;
           if (e.has_escapes) {  // ids never need escapes; read them exactly anyway
@@ -63,8 +63,10 @@ Status Writer::RecoverPool() {
           return true;
         }));
   }
-  return keys_.RecoverPool(uses, size, options_.key_pool);
+  return keys.RecoverPool(uses, size, use_pool);
 }
+
+Status Writer::RecoverPool() { return RecoverKeyPool(store_, keys_, options_.key_pool); }
 
 Status Writer::LoadTip() {
   CL_ASSIGN_OR_RETURN(auto txn, store_.env().BeginRead());

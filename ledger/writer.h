@@ -145,6 +145,13 @@ class WriteHook {
   }
 };
 
+// Binds every pool key (Keystore, "Keys stored ahead of need") that an
+// event after the pool's watermark names to that event's owner, then lets
+// `keys` hand out pool keys when `use_pool`. Writer::Start runs it; so does
+// a restore, before it destroys the keys of the subjects its log erased.
+// Corruption as Keystore::RecoverPool, or if an event does not scan.
+Status RecoverKeyPool(LogStore& store, Keystore& keys, bool use_pool = true);
+
 class Writer {
  public:
   struct Options {

@@ -14,9 +14,11 @@
 
 #include "crypto/aead.h"
 #include "crypto/base64.h"
+#include "ledger/backup.h"
 #include "ledger/body.h"
 #include "ledger/event.h"
 #include "ledger/ledger.h"
+#include "ledger/log_store.h"
 #include "ledger/verify.h"
 #include "tests/ledger/test_util.h"
 
@@ -192,7 +194,16 @@ TEST_CASE("A crash before the key storer binds its pool keys loses no body: the 
   }
   std::uint64_t size = 0;
   {
-    auto l = Ledger::Open(dir.path(), {}).value();
+    // The hook opens after the recovery: the projector finishes an erasure
+    // a crash interrupted there, and its Destroy must find the key.
+    LedgerOptions reopen;
+    bool bound_before_hook = false;
+    reopen.make_hook = [&](LogStore&, Keystore& keys) -> Result<std::unique_ptr<WriteHook>> {
+      bound_before_hook = keys.KidOf(subjects[0]).ok();
+      return std::unique_ptr<WriteHook>();
+    };
+    auto l = Ledger::Open(dir.path(), std::move(reopen)).value();
+    CHECK(bound_before_hook);
     size = l->writer().size();
     CHECK(size == 1 + 2 * kNew);
     std::optional<lmdb::ReadTxn> txn(l->store().env().BeginRead().value());
@@ -218,6 +229,60 @@ TEST_CASE("A crash before the key storer binds its pool keys loses no body: the 
   for (const std::string& s : subjects) CHECK(ks->KidOf(s).ok());
   ks.reset();
   CHECK(VerifyLedger(dir.path()).value().ok);
+}
+
+TEST_CASE("A restore destroys an erased subject's pool key that the backup's keystore never bound",
+          "[ledger][fault][erasure]") {
+  // The log is copied before the keystore, and a pool key's binding may be
+  // stored after both copies (or never, with a crash): the restore must
+  // find the key through the log before it replays the log's erasures.
+  TempDir dir;
+  REQUIRE(InitDataDir(dir.path(), "test.invalid/log").ok());
+  const std::string erased = NewId("s"), kept = NewId("s");
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    LedgerOptions opts;
+    opts.writer.pool_bind_after = std::chrono::hours(1);
+    auto l = Ledger::Open(dir.path(), std::move(opts));
+    if (!l.ok()) ::_exit(2);
+    for (int i = 0; (*l)->keys().PoolFree() < Keystore::kPoolLowWater; ++i) {
+      if (i == 5000) ::_exit(4);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    std::vector<std::future<Result<Appended>>> acks;
+    acks.push_back((*l)->writer().Submit(SyntheticCommand(1, erased)));
+    acks.push_back((*l)->writer().Submit(SyntheticCommand(2, kept)));
+    Command erasure = SyntheticCommand(3);
+    erasure.type = "subject.erased";
+    erasure.subject = erased;
+    acks.push_back((*l)->writer().Submit(std::move(erasure)));
+    for (auto& a : acks)
+      if (!a.get().ok()) ::_exit(5);
+    ::_exit(0);  // before the key storer bound either key
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  std::string erased_kid;
+  {
+    auto store = LogStore::Open(dir.path(), true).value();
+    auto txn = store->env().BeginRead().value();
+    erased_kid = DecodeEvent(ReadEventLine(txn, *store, 1).value()).value().body->kid;
+  }
+  const std::string backup = dir / "backup", target = dir / "restored";
+  REQUIRE(MakeBackup(dir.path(), backup).ok());
+  auto report = RestoreBackup(backup, target);
+  REQUIRE(report.ok());
+  CHECK(report->erasures_in_log == 1);
+  CHECK(report->keys_destroyed == 1);
+  CHECK(report->rotated);
+  REQUIRE(FinishRestore(target).ok());
+  auto ks = Keystore::Open(target + "/keystore", LoadMasterKey(target).value(), false).value();
+  CHECK(ks->IsDestroyed(erased));
+  CHECK(ks->DataKey(erased_kid).status().code() == StatusCode::kNotFound);
+  CHECK(ks->KidOf(kept).ok());  // bound from the log, not destroyed
 }
 
 TEST_CASE("The acknowledgement carries the checkpoint that covers the event",
