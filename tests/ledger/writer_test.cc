@@ -143,6 +143,34 @@ TEST_CASE(
   CHECK(VerifyLedger(dir.path()).value().ok);
 }
 
+// In a forked child: opens the ledger in `dir` with pool keys bound only
+// after an hour, waits until the pool is topped up (any store would bind the
+// keys handed out so far), submits `commands`, and once every one is
+// acknowledged dies without stopping its writer, as a kill would leave it.
+// The child's exit status: 0 when all went so.
+int AppendInChildThenDie(const TempDir& dir, std::vector<Command> commands) {
+  const pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    LedgerOptions opts;
+    opts.writer.pool_bind_after = std::chrono::hours(1);
+    auto l = Ledger::Open(dir.path(), std::move(opts));
+    if (!l.ok()) ::_exit(2);
+    for (int i = 0; (*l)->keys().PoolFree() < Keystore::kPoolLowWater; ++i) {
+      if (i == 5000) ::_exit(4);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    std::vector<std::future<Result<Appended>>> acks;
+    for (Command& c : commands) acks.push_back((*l)->writer().Submit(std::move(c)));
+    for (auto& a : acks)
+      if (!a.get().ok()) ::_exit(5);
+    ::_exit(0);  // no Stop, no destructor: the bindings die with the process
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
 TEST_CASE("A crash before the key storer binds its pool keys loses no body: the next writer finds the bindings in the log",
           "[ledger][fault]") {
   // docs/formats/storage.md, "Key pool": a new subject's key comes from the
@@ -155,34 +183,13 @@ TEST_CASE("A crash before the key storer binds its pool keys loses no body: the 
   const std::string known = NewId("s");
   std::vector<std::string> subjects;
   for (int i = 0; i < kNew; ++i) subjects.push_back(NewId("s"));
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    LedgerOptions opts;
-    opts.writer.pool_bind_after = std::chrono::hours(1);
-    auto l = Ledger::Open(dir.path(), std::move(opts));
-    if (!l.ok()) ::_exit(2);
-    if (!(*l)->writer().Submit(SyntheticCommand(0, known)).get().ok()) ::_exit(3);
-    // The first start tops the pool up (the command above may have taken a
-    // key from it already); wait for that, so that no store runs below (any
-    // store would bind the keys handed out so far).
-    for (int i = 0; (*l)->keys().PoolFree() < Keystore::kPoolLowWater; ++i) {
-      if (i == 5000) ::_exit(4);
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    std::vector<std::future<Result<Appended>>> acks;
-    for (int i = 0; i < kNew; ++i) {
-      acks.push_back((*l)->writer().Submit(SyntheticCommand(100 + i, subjects[static_cast<std::size_t>(i)])));
-      acks.push_back((*l)->writer().Submit(SyntheticCommand(200 + i, known)));
-    }
-    for (auto& a : acks)
-      if (!a.get().ok()) ::_exit(5);
-    ::_exit(0);  // no Stop, no destructor: the bindings die with the process
+  std::vector<Command> commands;
+  commands.push_back(SyntheticCommand(0, known));
+  for (int i = 0; i < kNew; ++i) {
+    commands.push_back(SyntheticCommand(100 + i, subjects[static_cast<std::size_t>(i)]));
+    commands.push_back(SyntheticCommand(200 + i, known));
   }
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
+  REQUIRE(AppendInChildThenDie(dir, std::move(commands)) == 0);
   const auto master = LoadMasterKey(dir.path()).value();
   {
     // The premise: the disk does not know these subjects' keys.
@@ -239,32 +246,14 @@ TEST_CASE("A restore destroys an erased subject's pool key that the backup's key
   TempDir dir;
   REQUIRE(InitDataDir(dir.path(), "test.invalid/log").ok());
   const std::string erased = NewId("s"), kept = NewId("s");
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    LedgerOptions opts;
-    opts.writer.pool_bind_after = std::chrono::hours(1);
-    auto l = Ledger::Open(dir.path(), std::move(opts));
-    if (!l.ok()) ::_exit(2);
-    for (int i = 0; (*l)->keys().PoolFree() < Keystore::kPoolLowWater; ++i) {
-      if (i == 5000) ::_exit(4);
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    std::vector<std::future<Result<Appended>>> acks;
-    acks.push_back((*l)->writer().Submit(SyntheticCommand(1, erased)));
-    acks.push_back((*l)->writer().Submit(SyntheticCommand(2, kept)));
-    Command erasure = SyntheticCommand(3);
-    erasure.type = "subject.erased";
-    erasure.subject = erased;
-    acks.push_back((*l)->writer().Submit(std::move(erasure)));
-    for (auto& a : acks)
-      if (!a.get().ok()) ::_exit(5);
-    ::_exit(0);  // before the key storer bound either key
-  }
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
+  std::vector<Command> commands;
+  commands.push_back(SyntheticCommand(1, erased));
+  commands.push_back(SyntheticCommand(2, kept));
+  Command erasure = SyntheticCommand(3);
+  erasure.type = "subject.erased";
+  erasure.subject = erased;
+  commands.push_back(std::move(erasure));
+  REQUIRE(AppendInChildThenDie(dir, std::move(commands)) == 0);  // before either key was bound
   std::string erased_kid;
   {
     auto store = LogStore::Open(dir.path(), true).value();
