@@ -599,14 +599,16 @@ void Writer::KeyLoop() {
     {
       std::unique_lock lock(mu_);
       // Reservations to store, else the pool's upkeep (checked at least every
-      // pool_bind_after, as handed-out keys age).
-      key_cv_.wait_for(lock, options_.pool_bind_after, [&] {
-        return key_stop_ || key_wanted_ > key_done_ || keys_.PoolWorkDue(options_.pool_bind_after);
-      });
+      // pool_bind_after, as handed-out keys age; not while writes are
+      // suspended, when the probes test the disk).
+      auto upkeep = [&] { return failed_.ok() && keys_.PoolWorkDue(options_.pool_bind_after); };
+      key_cv_.wait_for(lock, options_.pool_bind_after,
+                       [&] { return key_stop_ || key_wanted_ > key_done_ || upkeep(); });
       stop = key_stop_ && key_wanted_ <= key_done_;
-      if (!stop && key_wanted_ <= key_done_ && !keys_.PoolWorkDue(options_.pool_bind_after))
-        continue;
-      want = key_wanted_;
+      if (!stop && key_wanted_ <= key_done_ && !upkeep()) continue;
+      // Only the pool's upkeep: no ticket, so that a ticket an earlier store
+      // dropped (answered then) does not fail this store too.
+      want = key_wanted_ > key_done_ ? key_wanted_ : 0;
       key_busy_ = true;
     }
     lmdb::ClearLastFailure();
@@ -629,8 +631,10 @@ void Writer::KeyLoop() {
         // The batches that need these keys are answered with the failure by
         // the committer (failed_ is set before key_done_ lets it go on).
         key_failure_ = SuspendLocked(s, "data keys", 0, 0);
-        key_failed_from_ = key_done_ + 1;
-        key_failed_to_ = want;
+        if (want > key_done_) {  // else only the pool's upkeep failed: no ticket dropped
+          key_failed_from_ = key_done_ + 1;
+          key_failed_to_ = want;
+        }
       }
       key_done_ = std::max(key_done_, want);
       key_busy_ = false;

@@ -655,6 +655,60 @@ class StatefulHook : public WriteHook {
   }
 };
 
+// Gives each command whose header holds "indexed" an identity index entry,
+// so that its subject's key is stored before its batch (never a pool key).
+class IndexingHook : public StatefulHook {
+ public:
+  Decision Check(Command& c, Micros) override {
+    Decision d;
+    if (c.h.contains("indexed")) d.index_key = Keystore::LookupKey{static_cast<std::uint8_t>(++n_)};
+    return d;
+  }
+  Status Rewind(std::uint64_t) override { return Status::Ok(); }
+
+ private:
+  int n_ = 0;
+};
+
+TEST_CASE("After a failed key store and the resume, the pool's upkeep goes on without suspending writes again",
+          "[ledger][storage]") {
+  // The failed store dropped its reservation's ticket; the key storer's
+  // later stores for the pool alone must not be answered as that ticket.
+  TempDir dir;
+  LogLines log;
+  LedgerOptions opts = Resuming(log);
+  opts.writer.pool_bind_after = std::chrono::milliseconds(10);
+  opts.make_hook = [](LogStore&, Keystore&) -> Result<std::unique_ptr<WriteHook>> {
+    return std::unique_ptr<WriteHook>(new IndexingHook);
+  };
+  auto l = NewLedger(dir, opts);
+  for (int i = 0; l->keys().PoolFree() < Keystore::kPoolLowWater; ++i) {
+    REQUIRE(i < 5000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  l->keys().env().InjectCommitFailures(ENOSPC, 1 << 30);
+  Command indexed = SyntheticCommand(1, NewId("s"));
+  indexed.h["indexed"] = true;
+  CHECK(l->writer().Submit(std::move(indexed)).get().status().code() ==
+        StatusCode::kResourceExhausted);
+  l->keys().env().InjectCommitFailures(0, 0);
+  REQUIRE(WaitForState(l->writer(), WriterHealth::State::kOk));
+  const std::uint64_t suspensions = l->writer().health().suspensions;
+  // A pool key, whose binding the key storer stores 10 ms later.
+  const std::string pooled = NewId("s");
+  REQUIRE(l->writer().Submit(SyntheticCommand(2, pooled)).get().ok());
+  for (int i = 0; l->keys().PoolWorkDue(std::chrono::milliseconds(10)) && i < 500; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK_FALSE(l->keys().PoolWorkDue(std::chrono::milliseconds(10)));  // bound
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(l->writer().health().state == WriterHealth::State::kOk);
+  CHECK(l->writer().health().suspensions == suspensions);
+  REQUIRE(l->writer().Submit(SyntheticCommand(3, NewId("s"))).get().ok());
+  l.reset();
+  auto ks = Keystore::Open(dir.path() + "/keystore", LoadMasterKey(dir.path()).value(), false).value();
+  CHECK(ks->KidOf(pooled).ok());
+}
+
 TEST_CASE("A writer whose state cannot be rebuilt from the disk fails for good", "[ledger][storage]") {
   TempDir dir;
   LogLines log;
