@@ -110,7 +110,7 @@ class Keystore {
   // uses it names both kid and owner in the clear (docs/formats/event.md),
   // so the binding can wait: the key storer stores handed-out keys in bulk
   // (kBindEvery keys, or kBindAfter after the first), and after a crash
-  // the writer finds every binding the disk lacks in the log itself. The
+  // RecoverKeyPool finds every binding the disk lacks in the log itself. The
   // watermark W says: every event up to seq W has its key bound on disk.
   static constexpr std::size_t kPoolTarget = 1024;    // keys after a top-up
   static constexpr std::size_t kPoolLowWater = 512;   // top up below this
@@ -123,7 +123,8 @@ class Keystore {
   struct KeyUse {
     std::string owner, kid;
   };
-  // The writer, before its first batch: binds each pool key that `uses` (the
+  // RecoverKeyPool (ledger/writer.h), before anything may destroy a key or
+  // hand one out: binds each pool key that `uses` (the owner and kid of the
   // body events after PoolScanFrom's seq, in order) names to its owner,
   // records `log_size` as W, and lets ReserveKeys take pool keys from now
   // on. A key used by an owner destroyed meanwhile is deleted, not bound.

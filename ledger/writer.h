@@ -13,7 +13,9 @@
 // New data keys of a batch are reserved in memory while it is prepared
 // (Keystore::ReserveKeys) and stored (fsync'd) by a third thread, the key
 // storer, while the batch before commits; the committer commits no batch
-// before its keys are durable (docs/architecture.md, "Write path").
+// before its keys are durable (docs/architecture.md, "Write path"). Most new
+// owners take a key from the keystore's pool, durable already; the key
+// storer binds those to their owners in bulk and keeps the pool topped up.
 //
 // A failed commit (or a failure to store a batch's data keys) stops writes:
 // the failed batch and everything queued are answered with the failure and
@@ -147,8 +149,9 @@ class WriteHook {
 
 // Binds every pool key (Keystore, "Keys stored ahead of need") that an
 // event after the pool's watermark names to that event's owner, then lets
-// `keys` hand out pool keys when `use_pool`. Writer::Start runs it; so does
-// a restore, before it destroys the keys of the subjects its log erased.
+// `keys` hand out pool keys when `use_pool`. Ledger::Open runs it before the
+// domain hook opens (Writer::Start, if nothing ran it before); a restore
+// runs it before it destroys the keys of the subjects its log erased.
 // Corruption as Keystore::RecoverPool, or if an event does not scan.
 Status RecoverKeyPool(LogStore& store, Keystore& keys, bool use_pool = true);
 
@@ -312,8 +315,7 @@ class Writer {
   // The tree, size and time of the last event as stored, checked against the
   // latest checkpoint (writer thread, or Start).
   Status LoadTip();
-  // Start, after LoadTip: Keystore::RecoverPool with the body events after
-  // the pool's watermark.
+  // Start, after LoadTip, unless the Ledger ran it: RecoverKeyPool.
   Status RecoverPool();
   // Writer thread, after a suspension: waits until nothing is being
   // committed, rewinds to the disk, probes until a probe succeeds (or Stop).
