@@ -36,6 +36,7 @@ Result<std::unique_ptr<Writer>> Writer::Start(
   CL_RETURN_IF_ERROR(w->LoadTip());
   if (!keys.PoolRecovered()) CL_RETURN_IF_ERROR(w->RecoverPool().WithContext("data key pool"));
   w->key_storer_ = std::thread([p = w.get()] { p->KeyLoop(); });
+  w->answerer_ = std::thread([p = w.get()] { p->AnswerLoop(); });
   w->committer_ = std::thread([p = w.get()] { p->CommitLoop(); });
   w->thread_ = std::thread([p = w.get()] { p->Run(); });
   return w;
@@ -113,6 +114,12 @@ void Writer::Stop() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();  // drains the queue, then releases the committer
   if (committer_.joinable()) committer_.join();
+  {
+    std::lock_guard lock(answer_mu_);
+    answerer_stop_ = true;
+  }
+  answer_cv_.notify_all();
+  if (answerer_.joinable()) answerer_.join();  // every durable command answered
   {
     std::lock_guard lock(mu_);
     key_stop_ = true;
@@ -341,6 +348,9 @@ void Writer::Run() {
         continue;
       }
       if (queue_.empty()) break;  // stopping and drained
+      // Reserved once: a Pending is large, and a growing batch moved each
+      // one again at every doubling.
+      batch.reserve(std::min(queue_.size(), options_.max_batch));
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -395,6 +405,35 @@ void Writer::CommitLoop() {
       committing_ = false;
     }
     commit_cv_.notify_all();  // a recovery may wait for the committer to be idle
+  }
+}
+
+void Writer::AnswerLoop() {
+  for (;;) {
+    std::deque<Prepared> parts;
+    {
+      std::unique_lock lock(answer_mu_);
+      answer_cv_.wait(lock, [&] { return !answers_.empty() || answerer_stop_; });
+      if (answers_.empty()) return;  // stopping, every durable batch answered
+      parts.swap(answers_);
+    }
+    for (Prepared& p : parts) {
+      for (std::size_t i = 0; i < p.accepted.size(); ++i) {
+        Pending& a = *p.accepted[i];
+        if (!a.refusal.ok()) {
+          a.Answer(a.refusal);
+          continue;
+        }
+        Appended out;
+        out.seq = p.first_seq + i;
+        out.time = std::move(p.time_texts[i]);
+        out.tree_size = p.size;
+        out.checkpoint = p.note;
+        a.Answer(std::move(out));
+      }
+    }
+    // `parts` (the commands, their lines and DOMs) is freed here too, off
+    // the committer.
   }
 }
 
@@ -801,21 +840,14 @@ void Writer::Commit(std::vector<Prepared>& parts) {
         ++stats_.commit_durations[b];
     }
   }
-  for (std::size_t k = 0; k < durable; ++k) {
-    Prepared& p = parts[k];
-    for (std::size_t i = 0; i < p.accepted.size(); ++i) {
-      Appended a;
-      a.seq = p.first_seq + i;
-      a.time = std::move(p.time_texts[i]);
-      a.tree_size = p.size;
-      a.checkpoint = p.note;
-      if (!p.accepted[i]->refusal.ok()) {
-        p.accepted[i]->Answer(p.accepted[i]->refusal);
-        continue;
-      }
-      p.accepted[i]->Answer(std::move(a));
-    }
+  // The answerer acknowledges them (AnswerLoop), in this order, while this
+  // thread goes on to the next commit: waking each waiting submitter costs
+  // about as much as a fifth of a commit.
+  {
+    std::lock_guard lock(answer_mu_);
+    for (std::size_t k = 0; k < durable; ++k) answers_.push_back(std::move(parts[k]));
   }
+  answer_cv_.notify_one();
   if (durable < parts.size()) {
     cv_.notify_all();
     fail_from(durable, not_replicated);

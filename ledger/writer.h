@@ -16,6 +16,9 @@
 // before its keys are durable (docs/architecture.md, "Write path"). Most new
 // owners take a key from the keystore's pool, durable already; the key
 // storer binds those to their owners in bulk and keeps the pool topped up.
+// Once a batch is durable, a fourth thread, the answerer, acknowledges its
+// commands and frees them, so the committer starts the next commit at once
+// instead of waking each waiting submitter first.
 //
 // A failed commit (or a failure to store a batch's data keys) stops writes:
 // the failed batch and everything queued are answered with the failure and
@@ -226,7 +229,7 @@ class Writer {
   std::future<Result<Appended>> Submit(Command cmd);
   // The same, answered by calling `done` exactly once instead: on the
   // calling thread for a command refused at once, else on a writer thread
-  // (usually the committer, once the batch is durable), possibly while the
+  // (usually the answerer, once the batch is durable), possibly while the
   // writer holds its lock. So `done` must be quick and must not call into
   // this Writer; it hands the answer on (e.g. posts it to an I/O executor),
   // and saves the thread that would otherwise block on a future.
@@ -285,6 +288,7 @@ class Writer {
   void Run();         // writer thread: batches, validates, prepares
   void CommitLoop();  // committer thread: commits prepared batches in order
   void KeyLoop();     // key storer thread: stores the reserved data keys
+  void AnswerLoop();  // answerer thread: acknowledges durable batches, frees them
   // Returns nullopt if nothing of the batch is to be appended (each command
   // already answered). Advances the writer thread's tree to the batch's end.
   std::optional<Prepared> Prepare(std::vector<Pending> batch);
@@ -370,9 +374,16 @@ class Writer {
   std::uint64_t key_failed_from_ = 0, key_failed_to_ = 0;
   Status key_failure_;
   bool key_stop_ = false;
+  // Durable batches handed from the committer to the answerer, in commit
+  // order (answer_mu_, a lock of its own: Submit's lock is mu_).
+  std::mutex answer_mu_;
+  std::condition_variable answer_cv_;
+  std::deque<Prepared> answers_;
+  bool answerer_stop_ = false;
   std::thread thread_;
   std::thread committer_;
   std::thread key_storer_;
+  std::thread answerer_;
 };
 
 }  // namespace caseledger::ledger

@@ -427,6 +427,40 @@ TEST_CASE("Stop finishes queued commands before returning", "[ledger]") {
         StatusCode::kUnavailable);
 }
 
+TEST_CASE("The committer goes on while an acknowledgement is being delivered, and answers keep commit order",
+          "[ledger]") {
+  TempDir dir;
+  auto l = NewLedger(dir);
+  Writer& w = l->writer();
+  // The first command's answer blocks until the test opens the gate.
+  std::promise<void> entered, gate;
+  std::shared_future<void> open = gate.get_future().share();
+  std::promise<Result<Appended>> first;
+  w.Submit(SyntheticCommand(1), [&, open](Result<Appended> r) {
+    entered.set_value();
+    open.wait();
+    first.set_value(std::move(r));
+  });
+  REQUIRE(entered.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  // While that answer is held, a second command is still committed: the
+  // committer does not deliver answers itself.
+  auto second = w.Submit(SyntheticCommand(2));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (w.size() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(w.size() == 2);
+  // Its answer waits behind the first (one answerer, in commit order).
+  CHECK(second.wait_for(std::chrono::milliseconds(50)) == std::future_status::timeout);
+  gate.set_value();
+  auto a = first.get_future().get();
+  auto b = second.get();
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->seq == 1);
+  CHECK(b->seq == 2);
+  w.Stop();
+}
+
 // The writer's operator log, kept for the test to read.
 struct LogLines {
   std::mutex mu;
