@@ -146,6 +146,12 @@ std::string Metrics::Render(const Sampled& s) const {
   out += "# HELP caseledger_appends_total Events appended since start (incl. refusal and access records).\n";
   out += "# TYPE caseledger_appends_total counter\n";
   out += "caseledger_appends_total " + std::to_string(s.writer.events) + "\n";
+  out += "# HELP caseledger_key_stores_total Keystore transactions (each fsync'd) storing new data keys, pool bindings and top-ups, since start.\n";
+  out += "# TYPE caseledger_key_stores_total counter\n";
+  out += "caseledger_key_stores_total " + std::to_string(s.writer.key_stores) + "\n";
+  out += "# HELP caseledger_key_pool_free Data keys stored ahead of need, ready for new subjects.\n";
+  out += "# TYPE caseledger_key_pool_free gauge\n";
+  out += "caseledger_key_pool_free " + std::to_string(s.key_pool_free) + "\n";
   out += "# HELP caseledger_writer_refused_total Commands the writer refused since start.\n";
   out += "# TYPE caseledger_writer_refused_total counter\n";
   out += "caseledger_writer_refused_total " + std::to_string(s.writer.refused) + "\n";

@@ -41,6 +41,10 @@ class Metrics {
     ledger::WriterStats writer;
     ledger::WriterHealth health;
     std::uint64_t log_size = 0;
+    // Data keys in the keystore's pool, stored ahead of need for new owners
+    // (docs/formats/storage.md "Key pool"): 0 means every new owner's batch
+    // waits for a keystore commit of its own.
+    std::uint64_t key_pool_free = 0;
     std::uint64_t auth_failures = 0;
     std::uint64_t auth_throttled = 0;
     // Set when the node asks witnesses (docs/witnessing.md).

@@ -725,6 +725,7 @@ HttpResponse Service::MetricsPage() {
   s.writer = ledger_.writer().stats();
   s.health = ledger_.writer().health();
   s.log_size = ledger_.writer().size();
+  s.key_pool_free = ledger_.keys().PoolFree();
   s.auth_failures = auth_.failures();
   s.auth_throttled = auth_.throttled();
   if (options_.witnessing != nullptr) s.witnessing = options_.witnessing->Snapshot();

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -848,6 +850,38 @@ std::optional<std::uint64_t> MetricValue(const std::string& page, const std::str
   if (at == std::string::npos) return std::nullopt;
   const std::size_t start = at + 1 + name.size() + 1;
   return std::stoull(page.substr(start, page.find('\n', start) - start));
+}
+
+TEST_CASE("/metrics shows the data keys stored ahead of need, and a new subject without a CPR number takes one",
+          "[api]") {
+  World w;
+  ledger::Keystore& keys = w.ledger->keys();
+  // The key storer fills the pool after the start.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (keys.PoolFree() < ledger::Keystore::kPoolLowWater &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  auto page = [&] {
+    return w.service->Handle(HttpRequest{"GET", "/metrics", {}, "", "", nullptr}).body;
+  };
+  const std::string before = page();
+  const auto free_before = MetricValue(before, "caseledger_key_pool_free");
+  REQUIRE(free_before.has_value());
+  CHECK(*free_before == keys.PoolFree());
+  CHECK(*free_before >= ledger::Keystore::kPoolLowWater);
+  const auto stores = MetricValue(before, "caseledger_key_stores_total");
+  REQUIRE(stores.has_value());
+  CHECK(*stores >= 1);  // the pool's fill, at least
+  // A concern about a new person given without an identity block: no CPR
+  // index entry, so the subject's key is one of the pool's.
+  auto concern = testing::CaseWalk::Concern("b.threat");
+  concern["body"].erase("identity");
+  auto walk = w.Walk();
+  REQUIRE(walk.Post(w.tokens.cw, "/v1/cases", concern).status == 201);
+  CHECK(MetricValue(page(), "caseledger_key_pool_free") == *free_before - 1);
+  // With a CPR number the key is stored before its batch, not taken from the pool.
+  REQUIRE(walk.Post(w.tokens.cw, "/v1/cases", testing::CaseWalk::Concern("b.threat")).status == 201);
+  CHECK(MetricValue(page(), "caseledger_key_pool_free") == *free_before - 1);
 }
 
 TEST_CASE("/metrics shows how far the server's long tasks are: the projections' rebuild and catch-up at start",
