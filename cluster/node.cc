@@ -304,6 +304,11 @@ bool Node::Follow() {
     ledger::LedgerOptions lo = options_.ledger;
     lo.writer.replicate = nullptr;
     lo.writer.forward = [this](const ledger::Command& cmd) { return Forward(cmd); };
+    // A follower appends nothing itself, so it hands out no pool key: no
+    // pool to fill (1,024 keys wrapped and an fsync at every start). The
+    // pool's recovery still binds what its log names; as leader it reopens
+    // with the pool.
+    lo.writer.key_pool = false;
     auto opened = app::DomainLedger::Open(options_.dir, std::move(lo));
     if (opened.ok()) {
       parts_->ledger = std::move(*opened);
