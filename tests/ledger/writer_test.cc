@@ -668,15 +668,24 @@ TEST_CASE("A batch whose chain fails half-way while the pool signs its lines is 
   batch.push_back(l->writer().Submit(SyntheticCommand(300, NewId("s"))));
   for (int i = 0; i < 50; ++i) batch.push_back(l->writer().Submit(SyntheticCommand(400 + i, known)));
   gate_open = true;
-  REQUIRE(held.get().ok());
+  // The held command's batch needs no new key and is handed to the committer
+  // before the failing batch is built. Once writes are suspended, every
+  // batch not yet committed is answered with the failure (docs/architecture.md
+  // "Write path" step 9), so on a loaded machine, where the committer may
+  // not have taken it before the key storer failed, it gets the store's
+  // failure too; either way it is all or nothing, and the log says which.
+  auto h = held.get();
+  INFO(h.status().ToString());
+  CHECK((h.ok() || h.status().code() == StatusCode::kResourceExhausted));
+  const std::uint64_t kept = h.ok() ? 2 : 1;
   for (auto& f : batch) {
     auto r = f.get();
     INFO(r.status().ToString());
     CHECK(r.status().code() == StatusCode::kResourceExhausted);
   }
   CHECK(paused == 1);
-  CHECK(l->writer().size() == 2);
-  ResumesAfterKeyStoreFailure(l, writer, dir, 3);
+  CHECK(l->writer().size() == kept);
+  ResumesAfterKeyStoreFailure(l, writer, dir, kept + 1);
 }
 
 // A hook with state it cannot rebuild (WriteHook::Rewind's default).
