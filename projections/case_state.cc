@@ -5,6 +5,7 @@
 #include <iterator>
 #include <limits>
 #include <set>
+#include <type_traits>
 #include <utility>
 
 // Persistent form: docs/formats/projections.md, "Case state".
@@ -533,8 +534,11 @@ Result<std::optional<std::string>> ReadOwner(const Json& j, const char* key,
   return out;
 }
 
-Result<Fact> ReadFact(const Json& j, const std::string& case_id,
-                      const std::string& subject, const std::string& what) {
+// ReadFact's checks and fields; the header is copied from a const `j` and
+// moved out of any other (FromStored reads a row's parse once).
+template <typename J>
+Result<Fact> ReadFactFrom(J& j, const std::string& case_id, const std::string& subject,
+                          const std::string& what) {
   CL_RETURN_IF_ERROR(CheckKeys(j, {"seq", "time", "type", "actor", "role", "h"},
                                {"case", "subject"}, what));
   Fact f;
@@ -552,15 +556,24 @@ Result<Fact> ReadFact(const Json& j, const std::string& case_id,
   if (!j.at("h").is_object()) return Corruption(what + ".h is not an object");
   f.seq = *seq;
   f.time = *time;
-  f.type = j.at("type").get<std::string>();
-  f.actor = j.at("actor").get<std::string>();
-  f.role = j.at("role").get<std::string>();
-  f.h = j.at("h");
+  f.type = j.at("type").template get<std::string>();
+  f.actor = j.at("actor").template get<std::string>();
+  f.role = j.at("role").template get<std::string>();
+  if constexpr (std::is_const_v<J>) {
+    f.h = j.at("h");
+  } else {
+    f.h = std::move(j.at("h"));
+  }
   if (!IsStateFact(f.type))
     return Corruption(what + ".type is not a state type");
   CL_ASSIGN_OR_RETURN(f.case_id, ReadOwner(j, "case", case_id, what));
   CL_ASSIGN_OR_RETURN(f.subject, ReadOwner(j, "subject", subject, what));
   return f;
+}
+
+Result<Fact> ReadFact(const Json& j, const std::string& case_id,
+                      const std::string& subject, const std::string& what) {
+  return ReadFactFrom(j, case_id, subject, what);
 }
 
 // Reads an array of facts in strictly increasing seq order.
@@ -891,15 +904,28 @@ std::shared_ptr<CaseFold> CaseState::FullFold() const {
   return fold;
 }
 
-CaseView CaseState::Derive() const {
-  Fold fold = fold_ ? *fold_ : *FullFold();
-  if (!facts_.empty()) {
-    fold.v.last_seq = facts_.rbegin()->first;
-    fold.v.last_activity = facts_.rbegin()->second.time;
+namespace {
+// The view of a fold of every fact in `facts`.
+CaseView ViewOf(Fold fold, const std::map<std::uint64_t, Fact>& facts) {
+  if (!facts.empty()) {
+    fold.v.last_seq = facts.rbegin()->first;
+    fold.v.last_activity = facts.rbegin()->second.time;
   }
   fold.v.status = StatusOf(fold);
   SetDeadlines(fold.v);
   return std::move(fold.v);
+}
+}  // namespace
+
+CaseView CaseState::Derive() const& { return ViewOf(fold_ ? *fold_ : *FullFold(), facts_); }
+
+CaseView CaseState::Derive() && {
+  if (fold_ && fold_.use_count() == 1) {
+    Fold fold = std::move(*fold_);
+    fold_.reset();
+    return ViewOf(std::move(fold), facts_);
+  }
+  return Derive();
 }
 
 const Fact* CaseState::Find(std::uint64_t seq) const {
@@ -995,21 +1021,15 @@ Result<CaseState> CaseState::FromJson(const Json& j) {
   s.retracted_ = std::move(c.retracted);
   CL_ASSIGN_OR_RETURN(
       s.facts_, ReadFacts(j.at("facts"), s.case_id_, s.subject_, "facts"));
-  return CheckFold(std::move(s), /*keep_digest=*/false);
+  return CheckFold(std::move(s));
 }
 
-Result<CaseState> CaseState::FromStored(const Json& head, const std::vector<StoredRow>& rows) {
+Result<CaseState> CaseState::FromStored(const Json& head, std::vector<StoredRow> rows) {
   CL_RETURN_IF_ERROR(CheckKeys(
       head,
       {"v", "case", "digest", "facts", "last_seq", "originals", "retracted", "subject"},
       {}, "case state"));
   CL_ASSIGN_OR_RETURN(CommonFields c, ReadCommonFields(head, 2));
-  CaseState s;
-  s.case_id_ = std::move(c.case_id);
-  s.subject_ = std::move(c.subject);
-  s.last_seq_ = c.last_seq;
-  s.originals_ = std::move(c.originals);
-  s.retracted_ = std::move(c.retracted);
   auto count = AsSeq(head.at("facts"));
   if (!count || *count != rows.size())
     return Corruption("case state facts is not the number of its rows");
@@ -1018,43 +1038,67 @@ Result<CaseState> CaseState::FromStored(const Json& head, const std::vector<Stor
   if (!digest_bytes.ok() || digest_bytes->size() != crypto::kSha256Bytes ||
       ToHex(*digest_bytes) != digest.get<std::string>())
     return Corruption("case state digest is not 64 lowercase hex digits");
-  std::copy(digest_bytes->begin(), digest_bytes->end(), s.digest_.bytes.begin());
+  crypto::Digest stored_digest;
+  std::copy(digest_bytes->begin(), digest_bytes->end(), stored_digest.bytes.begin());
+  // What is stored must be the fold of the original facts: the rows are
+  // replayed, each fact moved in as it was read (a fact's parse is made
+  // once), the original in place of a corrected one. A fold changes an
+  // earlier fact only by a correction, which keeps that fact's original
+  // (ApplyCorrection; a retraction restores from it): so once the replay's
+  // originals equal the head's, every fact that is not an original's is
+  // the row it was read from, and only the corrected facts are compared.
+  // The digest chains the facts as they were folded: a row's own bytes, or
+  // its original's where it was corrected (a row not corrected is stored as
+  // it was folded; bytes that are not exactly that change the digest).
+  CaseState replay;
+  std::vector<Fact> corrected;  // the rows of the corrected facts, as read
+  crypto::Digest d;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const std::string item = "facts row " + std::to_string(i);
-    CL_ASSIGN_OR_RETURN(Fact f, ReadFact(rows[i].fact, s.case_id_, s.subject_, item));
+    CL_ASSIGN_OR_RETURN(Fact f, ReadFactFrom(rows[i].fact, c.case_id, c.subject, item));
     if (f.seq != rows[i].seq) return Corruption(item + ".seq is not its key's seq");
-    if (!s.facts_.empty() && f.seq <= s.facts_.rbegin()->first)
-      return Corruption(item + ".seq is not increasing");
-    const std::uint64_t seq = f.seq;
-    s.facts_.emplace_hint(s.facts_.end(), seq, std::move(f));
-  }
-  // The digest of the facts as they were folded: a row's own bytes, or its
-  // original's where it was corrected (a row not corrected is stored as it
-  // was folded; bytes that are not exactly that change the digest).
-  crypto::Digest d;
-  std::size_t i = 0;
-  for (const auto& [seq, f] : s.facts_) {
-    auto original = s.originals_.find(seq);
-    if (original == s.originals_.end()) {
+    if (i > 0 && f.seq <= rows[i - 1].seq) return Corruption(item + ".seq is not increasing");
+    auto original = c.originals.find(f.seq);
+    if (original == c.originals.end()) {
       d = crypto::Sha256Hasher().Update(d.view()).Update(AsBytes(rows[i].bytes)).Final();
+      replay.FoldIn(std::move(f), /*track=*/false);
     } else {
       std::string row;
-      AppendFactCanonical(row, original->second, s.case_id_, s.subject_);
+      AppendFactCanonical(row, original->second, c.case_id, c.subject);
       d = crypto::Sha256Hasher().Update(d.view()).Update(AsBytes(row)).Final();
+      corrected.push_back(std::move(f));
+      replay.FoldIn(original->second, /*track=*/false);
     }
-    ++i;
   }
-  if (d != s.digest_) return Corruption("case state digest is not the digest of its facts");
-  return CheckFold(std::move(s), /*keep_digest=*/true);
+  if (d != stored_digest) return Corruption("case state digest is not the digest of its facts");
+  auto same_facts = [&] {
+    if (replay.facts_.size() != rows.size()) return false;
+    for (const Fact& f : corrected) {
+      auto it = replay.facts_.find(f.seq);
+      if (it == replay.facts_.end() || it->second != f) return false;
+    }
+    return true;
+  };
+  const char* part = replay.case_id_ != c.case_id         ? "case"
+                     : replay.subject_ != c.subject       ? "subject"
+                     : replay.last_seq_ != c.last_seq     ? "last_seq"
+                     : !same_facts()                      ? "facts"
+                     : replay.originals_ != c.originals   ? "originals"
+                     : replay.retracted_ != c.retracted   ? "retracted"
+                                                          : nullptr;
+  if (part != nullptr)
+    return Corruption("case state " + std::string(part) + " is not the fold of its facts");
+  replay.digest_ = stored_digest;
+  return replay;
 }
 
-Result<CaseState> CaseState::CheckFold(CaseState s, bool keep_digest) {
+Result<CaseState> CaseState::CheckFold(CaseState s) {
   // What is stored is the fold of the original facts: replaying them must
-  // give back exactly this state.
+  // give back exactly this state, whose digest is the replay's.
   CaseState replay;
   for (const auto& [seq, f] : s.facts_) {
     auto original = s.originals_.find(seq);
-    replay.FoldIn(original == s.originals_.end() ? f : original->second, !keep_digest);
+    replay.FoldIn(original == s.originals_.end() ? f : original->second, /*track=*/true);
   }
   const char* part = replay.case_id_ != s.case_id_       ? "case"
                      : replay.subject_ != s.subject_     ? "subject"
@@ -1066,7 +1110,7 @@ Result<CaseState> CaseState::CheckFold(CaseState s, bool keep_digest) {
   if (part != nullptr)
     return Corruption("case state " + std::string(part) +
                       " is not the fold of its facts");
-  if (!keep_digest) s.digest_ = replay.digest_;
+  s.digest_ = replay.digest_;
   s.fold_ = std::move(replay.fold_);
   return s;
 }

@@ -245,8 +245,11 @@ class CaseState {
   // Whether Apply folds `fact` in: a state fact after every fact so far.
   bool Folds(const Fact& fact) const;
 
-  // The derived view (pure function of the facts applied).
-  CaseView Derive() const;
+  // The derived view (pure function of the facts applied). The rvalue form
+  // moves the kept fold into the view instead of copying it (a state read
+  // only to be viewed).
+  CaseView Derive() const&;
+  CaseView Derive() &&;
 
   const std::string& case_id() const { return case_id_; }
   const std::string& subject() const { return subject_; }
@@ -285,8 +288,9 @@ class CaseState {
   // Reads the stored form back: the parsed head and the rows, in key order.
   // Corruption for anything HeadCanonical and TakeChangedRows could not have
   // written (checked as FromJson checks, plus the number of rows and the
-  // digest, which is recomputed from the rows' bytes).
-  static Result<CaseState> FromStored(const Json& head, const std::vector<StoredRow>& rows);
+  // digest, which is recomputed from the rows' bytes). Each row's parse is
+  // moved into the state (taken by value: callers move their rows in).
+  static Result<CaseState> FromStored(const Json& head, std::vector<StoredRow> rows);
 
   // Equal facts, originals, retractions and digest (what is pending for
   // TakeChangedRows is not part of the state).
@@ -297,10 +301,9 @@ class CaseState {
   }
 
  private:
-  // FromJson and FromStored: `s` must be the fold of its original facts.
-  // With `keep_digest` the replay does not hash (the caller has checked
-  // s.digest_); without, s.digest_ becomes the replay's.
-  static Result<CaseState> CheckFold(CaseState s, bool keep_digest);
+  // FromJson: `s` must be the fold of its original facts; its digest
+  // becomes the replay's. (FromStored replays its rows itself.)
+  static Result<CaseState> CheckFold(CaseState s);
   // Apply, without the rows and the digest when `track` is false (a replay
   // whose digest is checked otherwise).
   void FoldIn(Fact fact, bool track);

@@ -106,7 +106,7 @@ Result<CaseState> LoadCase(const Txn& txn, const ProjectionDbs& dbs, std::string
     }
     CL_ASSIGN_OR_RETURN(kv, cur.Next());
   }
-  return CaseState::FromStored(*h, rows);
+  return CaseState::FromStored(*h, std::move(rows));
 }
 
 // Calls fn(id, head) for every case with a head in proj.case_rows, in key
@@ -1247,7 +1247,10 @@ Status ForEachCaseState(const ledger::Snapshot& txn, const ProjectionDbs& dbs,
 Status ForEachCaseView(ledger::LogStore& log, const ProjectionDbs& dbs,
                        const std::function<Status(const CaseView&)>& fn) {
   CL_ASSIGN_OR_RETURN(auto txn, log.Read());
-  return ForEachCaseState(txn, dbs, [&](const CaseState& s) { return fn(s.Derive()); });
+  return ForEachCaseHead(txn, dbs, [&](const std::string& id, ByteView head) -> Status {
+    CL_ASSIGN_OR_RETURN(CaseState state, LoadCase(txn, dbs, id, head));
+    return fn(std::move(state).Derive());
+  });
 }
 
 Result<std::vector<std::string>> ListCaseIds(ledger::LogStore& log,

@@ -1,5 +1,6 @@
 #include "projections/case_state.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cctype>
 #include <functional>
@@ -874,6 +875,22 @@ TEST_CASE("FromStored refuses what the projector could not have written",
       {"a row under another key", [&](Json&, Rows& r) { r[1].seq = first + 1000; }},
       {"rows out of order", [](Json&, Rows& r) { std::swap(r[1], r[2]); }},
       {"a row's header changed", [](Json&, Rows& r) { r[0].fact["h"]["source"] = "other"; }},
+      // A corrected fact's row is not in the digest (its original is): the
+      // replay's corrected fact must equal it.
+      {"a corrected row's header changed",
+       [](Json& h, Rows& r) {
+         REQUIRE_FALSE(h["originals"].empty());
+         const std::uint64_t seq = h["originals"][0]["seq"].get<std::uint64_t>();
+         auto row = std::find_if(r.begin(), r.end(), [&](const auto& x) { return x.seq == seq; });
+         REQUIRE(row != r.end());
+         row->fact["h"]["x_changed"] = "other";
+       }},
+      {"a corrected row's time changed",
+       [](Json& h, Rows& r) {
+         const std::uint64_t seq = h["originals"][0]["seq"].get<std::uint64_t>();
+         for (auto& x : r)
+           if (x.seq == seq) x.fact["time"] = x.fact["time"].get<std::int64_t>() + 1;
+       }},
       {"a row's time changed", [](Json&, Rows& r) { r[1].fact["time"] = 5; }},
       {"a row of a non-state type",
        [](Json&, Rows& r) { r[1].fact["type"] = "access.read"; }},
