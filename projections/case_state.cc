@@ -1096,25 +1096,30 @@ Result<CaseState> CaseState::FromStored(const Json& head, std::vector<StoredRow>
     }
   }
   if (d != stored_digest) return Corruption("case state digest is not the digest of its facts");
-  auto same_facts = [&] {
-    if (replay.facts_.size() != rows.size()) return false;
-    for (const Fact& f : corrected) {
-      auto it = replay.facts_.find(f.seq);
-      if (it == replay.facts_.end() || it->second != f) return false;
-    }
-    return true;
-  };
-  const char* part = replay.case_id_ != c.case_id         ? "case"
-                     : replay.subject_ != c.subject       ? "subject"
-                     : replay.last_seq_ != c.last_seq     ? "last_seq"
-                     : !same_facts()                      ? "facts"
-                     : replay.originals_ != c.originals   ? "originals"
-                     : replay.retracted_ != c.retracted   ? "retracted"
-                                                          : nullptr;
-  if (part != nullptr)
-    return Corruption("case state " + std::string(part) + " is not the fold of its facts");
+  bool same_facts = replay.facts_.size() == rows.size();
+  for (const Fact& f : corrected) {
+    auto it = replay.facts_.find(f.seq);
+    same_facts = same_facts && it != replay.facts_.end() && it->second == f;
+  }
+  CL_RETURN_IF_ERROR(CheckReplay(replay, c.case_id, c.subject, c.last_seq, same_facts,
+                                 c.originals, c.retracted));
   replay.digest_ = stored_digest;
   return replay;
+}
+
+Status CaseState::CheckReplay(const CaseState& replay, const std::string& case_id,
+                              const std::string& subject, std::uint64_t last_seq,
+                              bool same_facts, const std::map<std::uint64_t, Fact>& originals,
+                              const std::vector<std::uint64_t>& retracted) {
+  const char* part = replay.case_id_ != case_id       ? "case"
+                     : replay.subject_ != subject     ? "subject"
+                     : replay.last_seq_ != last_seq   ? "last_seq"
+                     : !same_facts                    ? "facts"
+                     : replay.originals_ != originals ? "originals"
+                     : replay.retracted_ != retracted ? "retracted"
+                                                      : nullptr;
+  if (part == nullptr) return Status::Ok();
+  return Corruption("case state " + std::string(part) + " is not the fold of its facts");
 }
 
 Result<CaseState> CaseState::CheckFold(CaseState s) {
@@ -1125,16 +1130,8 @@ Result<CaseState> CaseState::CheckFold(CaseState s) {
     auto original = s.originals_.find(seq);
     replay.FoldIn(original == s.originals_.end() ? f : original->second, /*track=*/true);
   }
-  const char* part = replay.case_id_ != s.case_id_       ? "case"
-                     : replay.subject_ != s.subject_     ? "subject"
-                     : replay.last_seq_ != s.last_seq_   ? "last_seq"
-                     : replay.facts_ != s.facts_         ? "facts"
-                     : replay.originals_ != s.originals_ ? "originals"
-                     : replay.retracted_ != s.retracted_ ? "retracted"
-                                                         : nullptr;
-  if (part != nullptr)
-    return Corruption("case state " + std::string(part) +
-                      " is not the fold of its facts");
+  CL_RETURN_IF_ERROR(CheckReplay(replay, s.case_id_, s.subject_, s.last_seq_,
+                                 replay.facts_ == s.facts_, s.originals_, s.retracted_));
   s.digest_ = replay.digest_;
   s.fold_ = std::move(replay.fold_);
   return s;

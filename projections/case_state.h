@@ -304,6 +304,13 @@ class CaseState {
   // FromJson: `s` must be the fold of its original facts; its digest
   // becomes the replay's. (FromStored replays its rows itself.)
   static Result<CaseState> CheckFold(CaseState s);
+  // Ok if `replay` gives back the stored case, subject, last_seq, facts
+  // (`same_facts`: the caller's comparison), originals and retracted seqs;
+  // else Corruption naming the first part that differs.
+  static Status CheckReplay(const CaseState& replay, const std::string& case_id,
+                            const std::string& subject, std::uint64_t last_seq, bool same_facts,
+                            const std::map<std::uint64_t, Fact>& originals,
+                            const std::vector<std::uint64_t>& retracted);
   // Apply, without the rows and the digest when `track` is false (a replay
   // whose digest is checked otherwise).
   void FoldIn(Fact fact, bool track);
