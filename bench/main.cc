@@ -13,6 +13,8 @@
 //     (the baseline of bench/http_load.sh: see DomainAppendsMain)
 //   caseledger_bench --profile-appends BATCH [--events N] [--dir PARENT]
 //     (only the ledger's durable appends, for a profiler: see ProfileAppendsMain)
+//   caseledger_bench --profile-domain [--events N] [--dir PARENT]
+//     (only the domain log, for a profiler: see ProfileDomainMain)
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -971,6 +973,32 @@ std::optional<std::string> PrepareRun(std::string parent, const std::string& kin
   return root;
 }
 
+// A count on the command line of a profiling mode: 1 to 10^8.
+bool ProfileNumber(const std::string& v, std::size_t& out) {
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+  if (end == v.c_str() || *end != '\0' || n < 1 || n > 100000000) return false;
+  out = static_cast<std::size_t>(n);
+  return true;
+}
+
+// The options of the profiling modes, from args[first] on: [--events N]
+// [--dir PARENT]. False on anything else.
+bool ProfileOptions(const std::vector<std::string>& args, std::size_t first,
+                    std::size_t& events, std::string& parent) {
+  for (std::size_t i = first; i < args.size(); i += 2) {
+    if (i + 1 >= args.size()) return false;
+    if (args[i] == "--events") {
+      if (!ProfileNumber(args[i + 1], events)) return false;
+    } else if (args[i] == "--dir") {
+      parent = args[i + 1];
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
 // --profile-appends BATCH: only the ledger's durable appends at max_batch
 // BATCH, N events (default 200,000) in flight 4 x BATCH at a time, with
 // nothing else in the process once they are timed: the commands are made
@@ -981,21 +1009,8 @@ std::optional<std::string> PrepareRun(std::string parent, const std::string& kin
 int ProfileAppendsMain(const std::vector<std::string>& args) {
   std::size_t batch = 0, events = 200000;
   std::string parent;
-  auto number = [](const std::string& v, std::size_t& out) {
-    char* end = nullptr;
-    const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-    if (end == v.c_str() || *end != '\0' || n < 1 || n > 100000000) return false;
-    out = static_cast<std::size_t>(n);
-    return true;
-  };
-  bool ok = args.size() >= 2 && number(args[1], batch);
-  for (std::size_t i = 2; ok && i < args.size(); i += 2) {
-    if (i + 1 >= args.size()) ok = false;
-    else if (args[i] == "--events") ok = number(args[i + 1], events);
-    else if (args[i] == "--dir") parent = args[i + 1];
-    else ok = false;
-  }
-  if (!ok) {
+  if (args.size() < 2 || !ProfileNumber(args[1], batch) ||
+      !ProfileOptions(args, 2, events, parent)) {
     std::cerr << "usage: caseledger_bench --profile-appends BATCH [--events N] [--dir PARENT]\n";
     return 2;
   }
@@ -1014,6 +1029,41 @@ int ProfileAppendsMain(const std::vector<std::string>& args) {
     std::cout << "profile-appends batch=" << batch << " events=" << events
               << " per_s=" << Num(static_cast<double>(events) / seconds, 0)
               << " cpu_us_per_event=" << Num(cpu * 1e6 / static_cast<double>(events), 1) << "\n";
+    return Status::Ok();
+  }();
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
+  if (!s.ok()) {
+    std::cerr << "caseledger_bench: measurement failed: " << s.ToString() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+// --profile-domain: only the domain log of the rebuild figure (the demo's
+// case work through the policy engine and the live projections, no_sync,
+// as BuildDomainLog writes it), N events (default 400,000). Its commands
+// are planned a slice at a time inside the timed part, as in the full run.
+// Prints the rate and the CPU per event of the whole process.
+int ProfileDomainMain(const std::vector<std::string>& args) {
+  std::size_t events = 400000;
+  std::string parent;
+  if (!ProfileOptions(args, 1, events, parent)) {
+    std::cerr << "usage: caseledger_bench --profile-domain [--events N] [--dir PARENT]\n";
+    return 2;
+  }
+  const std::optional<std::string> made = PrepareRun(parent, "profile");
+  if (!made) return 1;
+  const std::string& root = *made;
+  Status s = [&]() -> Status {
+    std::cerr << "profile-domain: timed part starts" << std::endl;
+    const double c0 = ProcessCpuSeconds();
+    CL_ASSIGN_OR_RETURN(DomainBuildFigure b, BuildDomainLog(root + "/domain", events));
+    const double cpu = ProcessCpuSeconds() - c0;
+    std::cout << "profile-domain events=" << b.events << " per_s=" << Num(b.events_per_s, 0)
+              << " cpu_us_per_event="
+              << Num(cpu * 1e6 / static_cast<double>(std::max<std::uint64_t>(b.events, 1)), 1)
+              << " refused=" << b.refused << "\n";
     return Status::Ok();
   }();
   std::error_code ec;
@@ -1047,7 +1097,9 @@ int Usage(const char* argv0) {
             << "                 the ledger's own append rate on an existing data "
                "dir, as the HTTP server writes (bench/http_load.sh)\n"
             << "  or: " << argv0 << " --profile-appends BATCH [--events N] [--dir PARENT]\n"
-            << "                 only durable appends at one batch size, for a profiler\n";
+            << "                 only durable appends at one batch size, for a profiler\n"
+            << "  or: " << argv0 << " --profile-domain [--events N] [--dir PARENT]\n"
+            << "                 only the domain log (policy + live projections), for a profiler\n";
   return 2;
 }
 
@@ -1058,6 +1110,7 @@ int Main(int argc, char** argv) {
   if (!args.empty() && args[0] == "--domain-appends")
     return DomainAppendsMain(args);
   if (!args.empty() && args[0] == "--profile-appends") return ProfileAppendsMain(args);
+  if (!args.empty() && args[0] == "--profile-domain") return ProfileDomainMain(args);
   Options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
