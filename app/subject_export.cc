@@ -41,7 +41,7 @@ Result<Json> BuildSubjectExport(ledger::LogStore& log, ledger::Keystore& keys,
   CL_ASSIGN_OR_RETURN(auto txn, log.Read());
   for (const std::string& case_id : s.cases) {
     CL_ASSIGN_OR_RETURN(projections::CaseSnapshot snap, projections::ReadCase(log, dbs, case_id));
-    const projections::CaseView view = snap.state.Derive();
+    const projections::CaseView& view = snap.state.View();
     Json state = view.ToJson();
     WithholdOtherCases(state, own);
     for (Json d : state["disclosures"]) {

@@ -91,7 +91,7 @@ Result<WebFigure> WebPagesOf(const std::string& dir, int samples) {
   for (const std::string& id : ids) {
     CL_ASSIGN_OR_RETURN(projections::CaseSnapshot snap,
                         projections::ReadCase(domain->store(), domain->dbs(), id));
-    if (snap.state.Derive().Outcome() != "unfounded") {
+    if (snap.state.View().Outcome() != "unfounded") {
       c = id;
       break;
     }

@@ -135,7 +135,7 @@ Factors GetFactors(const Json& h) {
 
 }  // namespace
 
-// Derive's running fold (CaseState::fold_).
+// The running fold of a case and its view (CaseState::fold_, View()).
 struct CaseFold {
   CaseView v;
   bool opened = false;
@@ -412,6 +412,18 @@ void SetDeadlines(CaseView& v) {
   if (founded != v.assessments.end())
     v.inform_due = AddSaturating(founded->time, 30 * kDay);
   v.review_due = AddSaturating(v.last_review.value_or(v.opened), 365 * kDay);
+}
+
+// The parts of the view that follow from the rest of the fold and from the
+// latest fact: kept current after every fact folded, so that View() is the
+// fold's own view, never a copy.
+void Finish(Fold& fold, const std::map<std::uint64_t, Fact>& facts) {
+  if (!facts.empty()) {
+    fold.v.last_seq = facts.rbegin()->first;
+    fold.v.last_activity = facts.rbegin()->second.time;
+  }
+  fold.v.status = StatusOf(fold);
+  SetDeadlines(fold.v);
 }
 
 // ---- View JSON (times as canonical text).
@@ -912,6 +924,7 @@ void CaseState::FoldIn(Fact fact, bool track) {
   } else {
     if (fold_.use_count() > 1) fold_ = std::make_shared<CaseFold>(*fold_);  // shared with a copy
     HandlerOf(stored.type)(stored, *fold_);
+    Finish(*fold_, facts_);
   }
 }
 
@@ -926,31 +939,24 @@ std::shared_ptr<CaseFold> CaseState::FullFold() const {
     }
     HandlerOf(f.type)(f, *fold);
   }
+  Finish(*fold, facts_);
   return fold;
 }
 
-namespace {
-// The view of a fold of every fact in `facts`.
-CaseView ViewOf(Fold fold, const std::map<std::uint64_t, Fact>& facts) {
-  if (!facts.empty()) {
-    fold.v.last_seq = facts.rbegin()->first;
-    fold.v.last_activity = facts.rbegin()->second.time;
-  }
-  fold.v.status = StatusOf(fold);
-  SetDeadlines(fold.v);
-  return std::move(fold.v);
+const CaseView& CaseState::View() const {
+  if (fold_) return fold_->v;
+  // No fact folded yet (every Apply and every read keeps a fold).
+  static const CaseView kNone = CaseState().FullFold()->v;
+  return kNone;
 }
-}  // namespace
 
-CaseView CaseState::Derive() const& { return ViewOf(fold_ ? *fold_ : *FullFold(), facts_); }
+CaseView CaseState::Derive() const& { return View(); }
 
 CaseView CaseState::Derive() && {
-  if (fold_ && fold_.use_count() == 1) {
-    Fold fold = std::move(*fold_);
-    fold_.reset();
-    return ViewOf(std::move(fold), facts_);
-  }
-  return Derive();
+  if (!fold_ || fold_.use_count() > 1) return View();
+  CaseView v = std::move(fold_->v);
+  *this = CaseState();  // consumed: left as a new, empty state
+  return v;
 }
 
 const Fact* CaseState::Find(std::uint64_t seq) const {

@@ -231,7 +231,7 @@ struct CaseView {
   Json ToJson() const;
 };
 
-struct CaseFold;  // Derive's running fold (case_state.cc)
+struct CaseFold;  // the running fold and its view (case_state.cc)
 
 class CaseState {
  public:
@@ -245,9 +245,11 @@ class CaseState {
   // Whether Apply folds `fact` in: a state fact after every fact so far.
   bool Folds(const Fact& fact) const;
 
-  // The derived view (pure function of the facts applied). The rvalue form
-  // moves the kept fold into the view instead of copying it (a state read
-  // only to be viewed).
+  // The derived view (pure function of the facts applied), kept current by
+  // every Apply: View() is that view itself (valid until the next Apply),
+  // Derive() a copy of it. The rvalue form moves it out instead of copying
+  // (a state read only to be viewed) and leaves the state empty.
+  const CaseView& View() const;
   CaseView Derive() const&;
   CaseView Derive() &&;
 
@@ -314,7 +316,7 @@ class CaseState {
   // Apply, without the rows and the digest when `track` is false (a replay
   // whose digest is checked otherwise).
   void FoldIn(Fact fact, bool track);
-  // Derive's fold of every effective fact, from scratch.
+  // The fold of every effective fact, from scratch, its view finished.
   std::shared_ptr<CaseFold> FullFold() const;
 
   std::string case_id_;
@@ -329,9 +331,10 @@ class CaseState {
   // retraction changes the fact).
   std::vector<std::uint64_t> changed_;
   std::map<std::uint64_t, std::string> rows_;
-  // Derive's fold of every fact so far, kept current by Apply, so that
-  // deriving the view does not walk every fact of the case. Shared between
-  // copies until one of them applies a fact; null: fold from scratch.
+  // The fold of every fact so far and its view (View()), kept current by
+  // Apply, so that the view costs neither a walk over every fact of the
+  // case nor a copy. Shared between copies until one of them applies a
+  // fact; null only before the first fact.
   std::shared_ptr<CaseFold> fold_;
 };
 

@@ -238,7 +238,7 @@ std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history
       // outcome, minor, consent), so the state after it stands for the
       // state before: one derivation instead of two.
       state.Apply(f);
-      const CaseView after = state.Derive();
+      const CaseView& after = state.View();  // until the next Apply
       const Disclosure* d = after.FindDisclosure(f.seq);
       if (d == nullptr) continue;  // not a case of this history (cannot happen)
       by_request[f.seq] = out.size();
@@ -273,7 +273,7 @@ std::vector<RegisterEntry> CaseRegister(const std::vector<HistoryEntry>& history
     CheckMaking(f, *d, approvals, fs);
     CheckConditions(before, *d, f.seq, fs);
   }
-  const CaseView now_view = state.Derive();
+  const CaseView& now_view = state.View();
   for (std::size_t i = 0; i < out.size(); ++i) Complete(out[i], state, now_view, now, found[i]);
   return out;
 }

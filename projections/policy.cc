@@ -61,7 +61,10 @@ struct Ctx {
   Micros time;
   const EventSpec& spec;
   const CaseState* case_state = nullptr;  // for case events
-  CaseView view;                          // derived, for case events
+  // For case events: case_state->View(), which is not copied (valid while
+  // the check runs: nothing is applied to the case before it returns).
+  const CaseView* view_of_case = nullptr;
+  const CaseView& view() const { return *view_of_case; }
 };
 
 // --- ROL-1, ROL-14: grounds ----------------------------------------------------
@@ -90,7 +93,7 @@ Status CheckGrounds(Ctx& c, const Json& h, bool need_behaviour, Micros as_of) {
         if (other == nullptr) {
           return Refuse("ROL-1", "a ground cites a case that does not exist");
         }
-        if (other->Derive().Outcome() == "unfounded") {
+        if (other->View().Outcome() == "unfounded") {
           return Refuse("ROL-14",
                         "a ground cites a case judged unfounded; an unfounded "
                         "concern is never a ground");
@@ -194,11 +197,11 @@ Status CheckDisclosureRequested(Ctx& c) {
   if (Str(h, "basis") == "dbl-8-2-2" && !HasText(c.cmd.body, "balancing")) {
     return Refuse("ROL-15", kNeedsBalancing);
   }
-  return CheckDisclosureConditions(c.view, RequestTerms(h));
+  return CheckDisclosureConditions(c.view(), RequestTerms(h));
 }
 
 Status CheckDisclosureDecision(Ctx& c) {
-  const Disclosure* d = c.view.FindDisclosure(Seq(c.cmd.h, "request"));
+  const Disclosure* d = c.view().FindDisclosure(Seq(c.cmd.h, "request"));
   if (d == nullptr) {
     return InvalidArgument("h.request: not a disclosure request of this case");
   }
@@ -210,7 +213,7 @@ Status CheckDisclosureDecision(Ctx& c) {
     return FailedPrecondition("the disclosure has already been made");
   }
   if (c.cmd.type == "disclosure.approved") {
-    if (c.view.restricted) {
+    if (c.view().restricted) {
       return Refuse("ROL-13", "processing of this case is restricted: no "
                               "disclosure is approved until it is lifted");
     }
@@ -219,7 +222,7 @@ Status CheckDisclosureDecision(Ctx& c) {
 }
 
 Status CheckDisclosureMade(Ctx& c) {
-  const Disclosure* d = c.view.FindDisclosure(Seq(c.cmd.h, "request"));
+  const Disclosure* d = c.view().FindDisclosure(Seq(c.cmd.h, "request"));
   if (d == nullptr) {
     return InvalidArgument("h.request: not a disclosure request of this case");
   }
@@ -239,27 +242,27 @@ Status CheckDisclosureMade(Ctx& c) {
   }
   // A correction of the request after its approval: the approval no longer
   // covers what would be sent.
-  for (const Correction& k : c.view.corrections) {
+  for (const Correction& k : c.view().corrections) {
     if (k.target == d->seq && k.seq > last->seq) {
       return Refuse("ROL-5", "the request was corrected after it was approved; "
                              "the approval does not cover it");
     }
   }
-  return CheckDisclosureConditions(c.view, *d);
+  return CheckDisclosureConditions(c.view(), *d);
 }
 
 Status CheckIntervention(Ctx& c) {
-  if (!c.view.Founded()) {
+  if (!c.view().Founded()) {
     return Refuse("ROL-9", "an intervention starts only on a case whose latest "
                            "assessment is founded");
   }
-  if (!c.view.consent_active) {
+  if (!c.view().consent_active) {
     return Refuse("ROL-9", "interventions are voluntary: record the consent of "
                            "the subject (or a guardian for a minor) first");
   }
   // The consent in force must come from the person themselves; a guardian
   // consents only for a minor.
-  if (!c.view.minor && c.view.consents.back().by == "guardian") {
+  if (!c.view().minor && c.view().consents.back().by == "guardian") {
     return Refuse("ROL-9", kAdultGuardian);
   }
   return Status::Ok();
@@ -267,7 +270,7 @@ Status CheckIntervention(Ctx& c) {
 
 Status CheckInterventionRef(Ctx& c, bool must_be_active) {
   const auto seq = Seq(c.cmd.h, "intervention");
-  for (const Intervention& i : c.view.interventions) {
+  for (const Intervention& i : c.view().interventions) {
     if (seq && i.seq == *seq) {
       if (must_be_active && !i.active())
         return FailedPrecondition("the intervention has already ended");
@@ -351,8 +354,8 @@ Status CheckCorrectedRequest(Ctx& c, const Fact& f, const Json& h) {
     return InvalidArgument("body.values.request_ref: a correction that marks PET's request "
                            "reference gives the reference itself (encrypted)");
   }
-  const std::vector<DisclosureFailure> before = DisclosureFailures(c.view, RequestTerms(f.h));
-  for (const DisclosureFailure& x : DisclosureFailures(c.view, RequestTerms(h))) {
+  const std::vector<DisclosureFailure> before = DisclosureFailures(c.view(), RequestTerms(f.h));
+  for (const DisclosureFailure& x : DisclosureFailures(c.view(), RequestTerms(h))) {
     const bool already = std::any_of(before.begin(), before.end(), [&](const DisclosureFailure& y) {
       return y.code == x.code && y.refusal == x.refusal;
     });
@@ -362,7 +365,7 @@ Status CheckCorrectedRequest(Ctx& c, const Fact& f, const Json& h) {
 }
 
 Status CheckCorrected(Ctx& c, const Fact& f, const Json& h) {
-  const CaseView& v = c.view;
+  const CaseView& v = c.view();
   const std::string& t = f.type;
   if (t == "concern.reported") {
     if (h.value("new_subject", false) != f.h.value("new_subject", false)) {
@@ -483,7 +486,7 @@ bool AllowedOnClosedCase(std::string_view type) {
 }
 
 Status CheckCaseEvent(Ctx& c) {
-  const CaseView& v = c.view;
+  const CaseView& v = c.view();
   const std::string& t = c.cmd.type;
   // After erasure only access records, and the Art. 19 notification of the
   // erasure to earlier recipients (no body: nothing personal is written).
@@ -567,7 +570,7 @@ Status CheckMigratedDisclosure(Ctx& c) {
     }
     return Status::Ok();
   }
-  const Disclosure* d = c.view.FindDisclosure(Seq(c.cmd.h, "request"));
+  const Disclosure* d = c.view().FindDisclosure(Seq(c.cmd.h, "request"));
   if (d == nullptr) {
     return InvalidArgument("h.request: not a disclosure request of this case");
   }
@@ -605,7 +608,7 @@ Status CheckErasure(Ctx& c) {
   }
   for (const std::string& id : s->cases) {
     const CaseState* cs = c.state.Case(id);
-    if (cs != nullptr && cs->Derive().legal_hold) {
+    if (cs != nullptr && cs->View().legal_hold) {
       return Refuse("ROL-16", "a legal hold on one of the subject's cases blocks "
                               "erasure until it is released");
     }
@@ -669,7 +672,7 @@ Status Check(StateView& state, Command& cmd, Micros time) {
   if (spec->server_only && !cmd.from_server) {
     return PermissionDenied("type: " + cmd.type + " is written by the server only");
   }
-  Ctx c{state, cmd, time, *spec, nullptr, CaseView{}};
+  Ctx c{state, cmd, time, *spec, nullptr, nullptr};
   // Envelope per scope.
   switch (spec->scope) {
     case Scope::kOpensCase:
@@ -685,8 +688,8 @@ Status Check(StateView& state, Command& cmd, Micros time) {
       if (cmd.subject && *cmd.subject != c.case_state->subject())
         return InvalidArgument("subject: not the subject of this case");
       cmd.subject = c.case_state->subject();
-      c.view = c.case_state->Derive();
-      if (OriginOf(cmd).enforce_need_to_know && !MayWriteCase(cmd.actor, cmd.role, c.view))
+      c.view_of_case = &c.case_state->View();
+      if (OriginOf(cmd).enforce_need_to_know && !MayWriteCase(cmd.actor, cmd.role, c.view()))
         return PermissionDenied("the case is not yours to write to (need to know)");
       break;
     }

@@ -392,7 +392,7 @@ Result<std::vector<YearStats>> ReadStats(ledger::LogStore& log,
           " (run `caseledger rebuild`)");
 
     CL_RETURN_IF_ERROR(ForEachCaseState(txn, dbs, [&](const CaseState& state) {
-      CountCase(state.Derive(), years);
+      CountCase(state.View(), years);
       return Status::Ok();
     }));
 
