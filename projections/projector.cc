@@ -621,7 +621,7 @@ class Projector::FoldThread {
           rows_ = std::move(rows);
         }
         done_cv_.notify_one();
-        p_.EvictCases(flush->second);
+        p_.EvictCases(flush->second);  // freed here, beside the catch-up thread's write
       }
     }
   }
@@ -971,8 +971,9 @@ void Projector::ApplyUserFact(const Fact& f) {
 std::function<Status(ledger::TableWrites&)> Projector::TakeWrites(
     std::uint64_t size, const crypto::Digest& root) {
   std::vector<std::pair<std::string, std::string>> case_rows = TakeCaseRows(size);
-  EvictCases(committed_.load());
-  return TakeWritesWith(std::move(case_rows), size, root);
+  // The evicted states go with the writes: the writer's committer and
+  // answerer free them, not the writer thread, which admits every command.
+  return TakeWritesWith(std::move(case_rows), size, root, EvictCases(committed_.load()));
 }
 
 std::vector<std::pair<std::string, std::string>> Projector::TakeCaseRows(std::uint64_t size) {
@@ -994,7 +995,7 @@ std::vector<std::pair<std::string, std::string>> Projector::TakeCaseRows(std::ui
 
 std::function<Status(ledger::TableWrites&)> Projector::TakeWritesWith(
     std::vector<std::pair<std::string, std::string>> case_rows, std::uint64_t size,
-    const crypto::Digest& root) {
+    const crypto::Digest& root, std::vector<CaseState> evicted) {
   struct Writes {
     // proj.case_rows: heads, fact rows and index entries, in key order.
     std::vector<std::pair<std::string, std::string>> case_rows, subjects, counters, users;
@@ -1003,8 +1004,10 @@ std::function<Status(ledger::TableWrites&)> Projector::TakeWritesWith(
     std::vector<std::string> erase_markers, drop_markers;
     std::optional<std::string> retention_policy;
     std::string built_to;
+    std::vector<CaseState> evicted;  // not written: freed with the writes
   };
   auto w = std::make_shared<Writes>();
+  w->evicted = std::move(evicted);
   // The index entries of records that are not state (few), beside the case
   // rows already sorted.
   std::vector<std::pair<std::string, std::string>> entries;
@@ -1102,12 +1105,19 @@ void Projector::Committed(std::uint64_t size) {
   }
 }
 
-void Projector::EvictCases(std::uint64_t committed) {
+std::vector<CaseState> Projector::EvictCases(std::uint64_t committed) {
+  std::vector<CaseState> evicted;
   if (cases_.size() > kCacheLimit) {
     for (auto it = cases_.begin(); it != cases_.end() && cases_.size() > kCacheLimit / 2;) {
-      it = it->second.dirty_until <= committed ? cases_.erase(it) : std::next(it);
+      if (it->second.dirty_until <= committed) {
+        evicted.push_back(std::move(it->second.state));
+        it = cases_.erase(it);
+      } else {
+        ++it;
+      }
     }
   }
+  return evicted;
 }
 
 void Projector::EvictOthers() {

@@ -173,13 +173,16 @@ class Projector : public ledger::WriteHook, private StateView {
   // the index entries of case_index_adds_; the dirty cases become clean once
   // `size` is committed.
   std::vector<std::pair<std::string, std::string>> TakeCaseRows(std::uint64_t size);
-  // TakeWrites with the case rows already taken.
+  // TakeWrites with the case rows already taken. `evicted` (states dropped
+  // from the cache) is freed with the writes, on the thread that frees them.
   std::function<Status(ledger::TableWrites&)> TakeWritesWith(
       std::vector<std::pair<std::string, std::string>> case_rows, std::uint64_t size,
-      const crypto::Digest& root);
+      const crypto::Digest& root, std::vector<CaseState> evicted = {});
   // Drops clean cached entries beyond the bound: cases clean at tree size
-  // `committed` (EvictCases), and subjects, users and tokens (EvictOthers).
-  void EvictCases(std::uint64_t committed);
+  // `committed` (EvictCases, which hands them back so that the caller
+  // chooses the thread that frees them), and subjects, users and tokens
+  // (EvictOthers).
+  std::vector<CaseState> EvictCases(std::uint64_t committed);
   void EvictOthers();
   friend Result<std::uint64_t> Rebuild(ledger::LogStore& log,
                                        ledger::Tables& tables,
