@@ -129,8 +129,9 @@ class WriteHook {
   // envelope fields derived from state (e.g. the subject of a case event).
   virtual Decision Check(Command& cmd, Micros time) = 0;
   // Folds the accepted command (or refusal record), now event `seq`, into the
-  // state.
-  virtual void Apply(const Command& cmd, std::uint64_t seq, Micros time) = 0;
+  // state. The hook may take `cmd.h` (move it out): the writer encodes the
+  // event from the header's canonical text, made when it was submitted.
+  virtual void Apply(Command& cmd, std::uint64_t seq, Micros time) = 0;
   // After the last Apply of a batch whose tree has `size` events and root
   // `root`: the batch's projection writes, run inside the batch's commit
   // transaction. The function must depend only on what it captured and the

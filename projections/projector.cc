@@ -783,8 +783,7 @@ Result<std::optional<ledger::Keystore::LookupKey>> Projector::IdentityIndexKey(
   return std::optional<ledger::Keystore::LookupKey>(key);
 }
 
-void Projector::Apply(const ledger::Command& cmd, std::uint64_t seq,
-                      Micros time) {
+void Projector::Apply(ledger::Command& cmd, std::uint64_t seq, Micros time) {
   if (checked_index_key_) batch_lookups_.insert_or_assign(*checked_index_key_, cmd.KeyOwner());
   checked_index_key_.reset();
   Fact f;
@@ -795,7 +794,7 @@ void Projector::Apply(const ledger::Command& cmd, std::uint64_t seq,
   f.role = cmd.role;
   f.case_id = cmd.case_id;
   f.subject = cmd.subject;
-  f.h = cmd.h;
+  f.h = std::move(cmd.h);
   ApplyFact(std::move(f));
 }
 

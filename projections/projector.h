@@ -103,8 +103,8 @@ class Projector : public ledger::WriteHook, private StateView {
 
   // WriteHook.
   Decision Check(ledger::Command& cmd, Micros time) override;
-  void Apply(const ledger::Command& cmd, std::uint64_t seq,
-             Micros time) override;
+  // Takes cmd.h into the fact (WriteHook::Apply allows it: no copy).
+  void Apply(ledger::Command& cmd, std::uint64_t seq, Micros time) override;
   std::function<Status(ledger::TableWrites&)> TakeWrites(
       std::uint64_t size, const crypto::Digest& root) override;
   void Committed(std::uint64_t size) override;

@@ -52,7 +52,7 @@ class GateHook : public WriteHook {
     cv_.wait(lock, [&] { return open_; });
     return {};
   }
-  void Apply(const Command& /*cmd*/, std::uint64_t /*seq*/, Micros /*time*/) override {}
+  void Apply(Command& /*cmd*/, std::uint64_t /*seq*/, Micros /*time*/) override {}
   std::function<Status(TableWrites&)> TakeWrites(std::uint64_t /*size*/,
                                                  const crypto::Digest& /*root*/) override {
     return {};

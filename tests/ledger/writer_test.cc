@@ -692,7 +692,7 @@ TEST_CASE("A batch whose chain fails half-way while the pool signs its lines is 
 class StatefulHook : public WriteHook {
  public:
   Decision Check(Command&, Micros) override { return {}; }
-  void Apply(const Command&, std::uint64_t, Micros) override {}
+  void Apply(Command&, std::uint64_t, Micros) override {}
   std::function<Status(TableWrites&)> TakeWrites(std::uint64_t, const crypto::Digest&) override {
     return {};
   }
