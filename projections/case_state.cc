@@ -385,8 +385,9 @@ Handler HandlerOf(std::string_view type) {
 }
 
 // DESIGN §8: received → under_assessment → founded / unfounded →
-// intervention → closed; erased.
-std::string StatusOf(const Fold& fold) {
+// intervention → closed; erased. A literal: Finish assigns it after every
+// fact folded, without an allocation.
+std::string_view StatusOf(const Fold& fold) {
   const CaseView& v = fold.v;
   if (v.erased) return "erased";
   if (v.closed) return "closed";
@@ -394,8 +395,9 @@ std::string StatusOf(const Fold& fold) {
                   [](const Intervention& i) { return i.active(); }))
     return "intervention";
   if (!v.assessments.empty()) {
-    const std::string outcome = v.Outcome();
-    if (outcome == "founded" || outcome == "unfounded") return outcome;
+    const std::string& outcome = v.assessments.back().outcome;  // Outcome(), not copied
+    if (outcome == "founded") return "founded";
+    if (outcome == "unfounded") return "unfounded";
     return "under_assessment";  // more_information
   }
   if (fold.responded || fold.assigned || !v.information.empty())
@@ -422,7 +424,7 @@ void Finish(Fold& fold, const std::map<std::uint64_t, Fact>& facts) {
     fold.v.last_seq = facts.rbegin()->first;
     fold.v.last_activity = facts.rbegin()->second.time;
   }
-  fold.v.status = StatusOf(fold);
+  fold.v.status.assign(StatusOf(fold));
   SetDeadlines(fold.v);
 }
 
