@@ -25,6 +25,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -999,6 +1000,21 @@ bool ProfileOptions(const std::vector<std::string>& args, std::size_t first,
   return true;
 }
 
+// Runs a profiling mode's measurement in a new temporary dir under `parent`
+// (removed afterwards, whatever the outcome): 0, or 1 if it failed.
+int ProfileInDir(const std::string& parent, const std::function<Status(const std::string&)>& run) {
+  const std::optional<std::string> made = PrepareRun(parent, "profile");
+  if (!made) return 1;
+  const Status s = run(*made);
+  std::error_code ec;
+  std::filesystem::remove_all(*made, ec);
+  if (!s.ok()) {
+    std::cerr << "caseledger_bench: measurement failed: " << s.ToString() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 // --profile-appends BATCH: only the ledger's durable appends at max_batch
 // BATCH, N events (default 200,000) in flight 4 x BATCH at a time, with
 // nothing else in the process once they are timed: the commands are made
@@ -1014,10 +1030,7 @@ int ProfileAppendsMain(const std::vector<std::string>& args) {
     std::cerr << "usage: caseledger_bench --profile-appends BATCH [--events N] [--dir PARENT]\n";
     return 2;
   }
-  const std::optional<std::string> made = PrepareRun(parent, "profile");
-  if (!made) return 1;
-  const std::string& root = *made;
-  Status s = [&]() -> Status {
+  return ProfileInDir(parent, [&](const std::string& root) -> Status {
     CL_ASSIGN_OR_RETURN(auto session, LedgerSession::Open(root + "/appends", batch, WorkloadOptions{}));
     auto commands = session->Prepare(events);
     std::cerr << "profile-appends: timed part starts" << std::endl;
@@ -1030,20 +1043,14 @@ int ProfileAppendsMain(const std::vector<std::string>& args) {
               << " per_s=" << Num(static_cast<double>(events) / seconds, 0)
               << " cpu_us_per_event=" << Num(cpu * 1e6 / static_cast<double>(events), 1) << "\n";
     return Status::Ok();
-  }();
-  std::error_code ec;
-  std::filesystem::remove_all(root, ec);
-  if (!s.ok()) {
-    std::cerr << "caseledger_bench: measurement failed: " << s.ToString() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }
 
 // --profile-domain: only the domain log of the rebuild figure (the demo's
 // case work through the policy engine and the live projections, no_sync,
-// as BuildDomainLog writes it), N events (default 400,000). Its commands
-// are planned a slice at a time inside the timed part, as in the full run.
+// as BuildDomainLog writes it), at least N events (default 400,000): whole
+// slices of five years, about 10^5 events each. Its commands are planned a
+// slice at a time inside the timed part, as in the full run.
 // Prints the rate and the CPU per event of the whole process.
 int ProfileDomainMain(const std::vector<std::string>& args) {
   std::size_t events = 400000;
@@ -1052,10 +1059,7 @@ int ProfileDomainMain(const std::vector<std::string>& args) {
     std::cerr << "usage: caseledger_bench --profile-domain [--events N] [--dir PARENT]\n";
     return 2;
   }
-  const std::optional<std::string> made = PrepareRun(parent, "profile");
-  if (!made) return 1;
-  const std::string& root = *made;
-  Status s = [&]() -> Status {
+  return ProfileInDir(parent, [&](const std::string& root) -> Status {
     std::cerr << "profile-domain: timed part starts" << std::endl;
     const double c0 = ProcessCpuSeconds();
     CL_ASSIGN_OR_RETURN(DomainBuildFigure b, BuildDomainLog(root + "/domain", events));
@@ -1065,14 +1069,7 @@ int ProfileDomainMain(const std::vector<std::string>& args) {
               << Num(cpu * 1e6 / static_cast<double>(std::max<std::uint64_t>(b.events, 1)), 1)
               << " refused=" << b.refused << "\n";
     return Status::Ok();
-  }();
-  std::error_code ec;
-  std::filesystem::remove_all(root, ec);
-  if (!s.ok()) {
-    std::cerr << "caseledger_bench: measurement failed: " << s.ToString() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }
 
 int Usage(const char* argv0) {
