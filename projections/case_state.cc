@@ -395,7 +395,7 @@ std::string_view StatusOf(const Fold& fold) {
                   [](const Intervention& i) { return i.active(); }))
     return "intervention";
   if (!v.assessments.empty()) {
-    const std::string& outcome = v.assessments.back().outcome;  // Outcome(), not copied
+    const std::string& outcome = v.Outcome();
     if (outcome == "founded") return "founded";
     if (outcome == "unfounded") return "unfounded";
     return "under_assessment";  // more_information
@@ -781,8 +781,9 @@ Result<Fact> FactOf(const ledger::Event& e) {
 
 bool IsStateFact(std::string_view type) { return HandlerOf(type) != nullptr; }
 
-std::string CaseView::Outcome() const {
-  return assessments.empty() ? std::string() : assessments.back().outcome;
+const std::string& CaseView::Outcome() const {
+  static const std::string kNone;
+  return assessments.empty() ? kNone : assessments.back().outcome;
 }
 
 std::vector<std::string> NotificationDuty::Pending() const {

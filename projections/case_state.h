@@ -224,8 +224,9 @@ struct CaseView {
   // The disclosure whose request is `request_seq` (a seq read from a header:
   // absent matches nothing), or nullptr.
   const Disclosure* FindDisclosure(std::optional<std::uint64_t> request_seq) const;
-  // The outcome of the latest non-retracted assessment, or "".
-  std::string Outcome() const;
+  // The outcome of the latest non-retracted assessment, or "" (not copied:
+  // valid while the view is).
+  const std::string& Outcome() const;
   bool Founded() const { return Outcome() == "founded"; }
   // Canonical-ready JSON of the whole view (times as canonical text).
   Json ToJson() const;

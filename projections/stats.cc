@@ -160,7 +160,7 @@ void CountCase(const CaseView& c, std::map<int, YearCounts>& years) {
     YearCounts& y = At(years, c.opened);
     ++y.concerns;
     ++y.concerns_by_source[Key(c.source)];
-    const std::string outcome = c.Outcome();
+    const std::string& outcome = c.Outcome();
     if (outcome == "founded")
       ++y.founded;
     else if (outcome == "unfounded")
