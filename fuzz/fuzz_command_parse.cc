@@ -1,7 +1,8 @@
 // Fuzz target: ledger::ParseCommandJson (an import line, a demo or API
 // command) and ledger::ParseUntrustedJson on arbitrary bytes. Neither may
 // crash; commands are refused with InvalidArgument only. Properties:
-// - an accepted command passes ValidateCommand;
+// - an accepted command passes ValidateCommand, and ValidateAndEncode (the
+//   writer's one walk) accepts it with CanonicalJson's bytes of h and body;
 // - CanonicalJson of its h (and body) re-parses with ParseUntrustedJson to an
 //   equal value whose canonical bytes are the same (canonical form is a fixed
 //   point);
@@ -92,6 +93,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(json.ok(), "a command was accepted whose JSON was refused");
     const caseledger::Status valid = ledger::ValidateCommand(c);
     FUZZ_CHECK(valid.ok(), "accepted command fails ValidateCommand: " + valid.ToString());
+    const Result<ledger::CanonicalCommand> encoded = ledger::ValidateAndEncode(c);
+    FUZZ_CHECK(encoded.ok(), "accepted command fails ValidateAndEncode");
+    FUZZ_CHECK(encoded->h == ledger::CanonicalJson(c.h), "ValidateAndEncode's h differs");
+    FUZZ_CHECK(encoded->body == (c.body ? ledger::CanonicalJson(*c.body) : std::string()),
+               "ValidateAndEncode's body differs");
     FUZZ_CHECK(c.h.is_object(), "h is not an object");
     CheckCanonicalRoundTrip(c.h, "h");
     if (c.body) {

@@ -35,68 +35,6 @@ std::string PathText(const PathStep* at) {
   return path;
 }
 
-Status CheckValue(const Json& v, const JsonLimits& limits, std::size_t depth,
-                  const PathStep* at) {
-  if (depth > limits.max_depth)
-    return InvalidArgument("JSON nested too deeply at " + PathText(at));
-  switch (v.type()) {
-    case Json::value_t::object:
-      for (const auto& [key, child] : v.items()) {
-        for (char c : key) {
-          if (static_cast<unsigned char>(c) >= 0x80 ||
-              static_cast<unsigned char>(c) < 0x20) {
-            return InvalidArgument(
-                "JSON object key is not printable ASCII at " + PathText(at));
-          }
-        }
-        const PathStep step{at, key};
-        CL_RETURN_IF_ERROR(CheckValue(child, limits, depth + 1, &step));
-      }
-      return Status::Ok();
-    case Json::value_t::array: {
-      std::size_t i = 0;
-      for (const auto& child : v) {
-        const PathStep step{at, {}, i++, true};
-        CL_RETURN_IF_ERROR(CheckValue(child, limits, depth + 1, &step));
-      }
-      return Status::Ok();
-    }
-    case Json::value_t::string: {
-      const auto& s = v.get_ref<const std::string&>();
-      if (s.size() > limits.max_string_bytes)
-        return InvalidArgument("JSON string too long at " + PathText(at));
-      if (!IsValidUtf8(s))
-        return InvalidArgument("JSON string is not valid UTF-8 at " + PathText(at));
-      return Status::Ok();
-    }
-    case Json::value_t::number_float: {
-      const std::string path = PathText(at);
-      return InvalidArgument("floating-point numbers are not allowed (at " +
-                             (path.empty() ? std::string("top level") : path) +
-                             ")");
-    }
-    case Json::value_t::number_integer: {
-      auto n = v.get<std::int64_t>();
-      if (n > kMaxSafeInteger || n < -kMaxSafeInteger)
-        return InvalidArgument("integer out of range at " + PathText(at));
-      return Status::Ok();
-    }
-    case Json::value_t::number_unsigned: {
-      auto n = v.get<std::uint64_t>();
-      if (n > static_cast<std::uint64_t>(kMaxSafeInteger))
-        return InvalidArgument("integer out of range at " + PathText(at));
-      return Status::Ok();
-    }
-    case Json::value_t::boolean:
-    case Json::value_t::null:
-      return Status::Ok();
-    case Json::value_t::binary:
-    case Json::value_t::discarded:
-      return InvalidArgument("unsupported JSON value at " + PathText(at));
-  }
-  return InvalidArgument("unsupported JSON value at " + PathText(at));
-}
-
 // The index of the first byte at or after `from` that JSON must escape (a
 // control character, '"' or '\\'), or s.size(). Eight bytes at a time: a
 // byte b < 0x20 sets the high bit of (b - 0x20) & ~b, and one equal to q
@@ -122,50 +60,98 @@ std::size_t FindEscape(std::string_view s, std::size_t from) {
   return s.size();
 }
 
-void AppendCanonical(std::string& out, const Json& v) {
+// One walk over `v` that checks it (kCheck: CheckCanonicalValue's rules,
+// refusing with the path of the first offending value) and/or appends its
+// canonical bytes to *out (kAppend). The three public forms are the three
+// useful combinations, so a command is checked and encoded in one walk
+// (CheckedCanonicalJson) by the same code that checks or encodes alone.
+template <bool kCheck, bool kAppend>
+Status Walk(std::string* out, const Json& v, const JsonLimits& limits, std::size_t depth,
+            const PathStep* at) {
+  if (kCheck && depth > limits.max_depth)
+    return InvalidArgument("JSON nested too deeply at " + PathText(at));
   switch (v.type()) {
     case Json::value_t::object: {
-      out.push_back('{');
+      if (kAppend) out->push_back('{');
       bool first = true;
       // nlohmann's object_t is a std::map: keys in byte order, which for ASCII
       // keys is JCS's UTF-16 code-unit order.
       for (const auto& [key, child] : v.items()) {
-        if (!first) out.push_back(',');
+        if (kCheck) {
+          for (char c : key) {
+            if (static_cast<unsigned char>(c) >= 0x80 || static_cast<unsigned char>(c) < 0x20) {
+              return InvalidArgument("JSON object key is not printable ASCII at " + PathText(at));
+            }
+          }
+        }
+        if (kAppend) {
+          if (!first) out->push_back(',');
+          AppendJsonString(*out, key);
+          out->push_back(':');
+        }
         first = false;
-        AppendJsonString(out, key);
-        out.push_back(':');
-        AppendCanonical(out, child);
+        const PathStep step{at, key};
+        CL_RETURN_IF_ERROR((Walk<kCheck, kAppend>(out, child, limits, depth + 1, &step)));
       }
-      out.push_back('}');
-      return;
+      if (kAppend) out->push_back('}');
+      return Status::Ok();
     }
     case Json::value_t::array: {
-      out.push_back('[');
-      bool first = true;
+      if (kAppend) out->push_back('[');
+      std::size_t i = 0;
       for (const auto& child : v) {
-        if (!first) out.push_back(',');
-        first = false;
-        AppendCanonical(out, child);
+        if (kAppend && i != 0) out->push_back(',');
+        const PathStep step{at, {}, i++, true};
+        CL_RETURN_IF_ERROR((Walk<kCheck, kAppend>(out, child, limits, depth + 1, &step)));
       }
-      out.push_back(']');
-      return;
+      if (kAppend) out->push_back(']');
+      return Status::Ok();
     }
-    case Json::value_t::string:
-      AppendJsonString(out, v.get_ref<const std::string&>());
-      return;
-    case Json::value_t::number_integer:
-      out += std::to_string(v.get<std::int64_t>());
-      return;
-    case Json::value_t::number_unsigned:
-      out += std::to_string(v.get<std::uint64_t>());
-      return;
+    case Json::value_t::string: {
+      const auto& s = v.get_ref<const std::string&>();
+      if (kCheck) {
+        if (s.size() > limits.max_string_bytes)
+          return InvalidArgument("JSON string too long at " + PathText(at));
+        if (!IsValidUtf8(s))
+          return InvalidArgument("JSON string is not valid UTF-8 at " + PathText(at));
+      }
+      if (kAppend) AppendJsonString(*out, s);
+      return Status::Ok();
+    }
+    case Json::value_t::number_float: {
+      if (kCheck) {
+        const std::string path = PathText(at);
+        return InvalidArgument("floating-point numbers are not allowed (at " +
+                               (path.empty() ? std::string("top level") : path) + ")");
+      }
+      break;  // unchecked: a precondition violation, written as null
+    }
+    case Json::value_t::number_integer: {
+      auto n = v.get<std::int64_t>();
+      if (kCheck && (n > kMaxSafeInteger || n < -kMaxSafeInteger))
+        return InvalidArgument("integer out of range at " + PathText(at));
+      if (kAppend) *out += std::to_string(n);
+      return Status::Ok();
+    }
+    case Json::value_t::number_unsigned: {
+      auto n = v.get<std::uint64_t>();
+      if (kCheck && n > static_cast<std::uint64_t>(kMaxSafeInteger))
+        return InvalidArgument("integer out of range at " + PathText(at));
+      if (kAppend) *out += std::to_string(n);
+      return Status::Ok();
+    }
     case Json::value_t::boolean:
-      out += v.get<bool>() ? "true" : "false";
-      return;
-    default:
-      out += "null";
-      return;
+      if (kAppend) *out += v.get<bool>() ? "true" : "false";
+      return Status::Ok();
+    case Json::value_t::null:
+      break;
+    case Json::value_t::binary:
+    case Json::value_t::discarded:
+      if (kCheck) return InvalidArgument("unsupported JSON value at " + PathText(at));
+      break;
   }
+  if (kAppend) *out += "null";
+  return Status::Ok();
 }
 
 }  // namespace
@@ -218,13 +204,20 @@ void AppendJsonString(std::string& out, std::string_view s) {
 }
 
 Status CheckCanonicalValue(const Json& value, const JsonLimits& limits) {
-  return CheckValue(value, limits, 0, nullptr);
+  return Walk<true, false>(nullptr, value, limits, 0, nullptr);
 }
 
 std::string CanonicalJson(const Json& value) {
   std::string out;
   out.reserve(256);
-  AppendCanonical(out, value);
+  (void)Walk<false, true>(&out, value, JsonLimits{}, 0, nullptr);  // never fails unchecked
+  return out;
+}
+
+Result<std::string> CheckedCanonicalJson(const Json& value, const JsonLimits& limits) {
+  std::string out;
+  out.reserve(256);
+  CL_RETURN_IF_ERROR((Walk<true, true>(&out, value, limits, 0, nullptr)));
   return out;
 }
 

@@ -34,6 +34,10 @@ Status CheckCanonicalValue(const Json& value, const JsonLimits& limits = {});
 // OK.
 std::string CanonicalJson(const Json& value);
 
+// Both in one walk: the canonical bytes of `value` if CheckCanonicalValue
+// accepts it, else its refusal (the same message).
+Result<std::string> CheckedCanonicalJson(const Json& value, const JsonLimits& limits = {});
+
 // Parses untrusted JSON text: size, depth and string limits, duplicate keys
 // refused, invalid UTF-8 refused, then CheckCanonicalValue. InvalidArgument
 // with a message that says what is wrong (never echoing the input).

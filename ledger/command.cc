@@ -29,9 +29,11 @@ bool ValidType(std::string_view t) {
   return dot;
 }
 
-}  // namespace
-
-Status ValidateCommand(const Command& c) {
+// ValidateCommand's checks, in its order; `canonical(value, is_body)`
+// checks h and the body as canonical values (and may encode them on the
+// way).
+template <typename Canonical>
+Status ValidateWith(const Command& c, Canonical canonical) {
   if (!ValidType(c.type))
     return InvalidArgument(
         "\"type\" must be lower-case words joined by dots, e.g. "
@@ -46,15 +48,28 @@ Status ValidateCommand(const Command& c) {
   if (c.case_id) CL_RETURN_IF_ERROR(ValidateId(*c.case_id, "c", "\"case\""));
   if (c.subject) CL_RETURN_IF_ERROR(ValidateId(*c.subject, "s", "\"subject\""));
   if (!c.h.is_object()) return InvalidArgument("\"h\" must be an object");
-  if (Status s = CheckCanonicalValue(c.h); !s.ok())
-    return s.WithContext("\"h\"");
+  if (Status s = canonical(c.h, false); !s.ok()) return s.WithContext("\"h\"");
   if (c.body) {
     if (!c.body->is_object())
       return InvalidArgument("\"body\" must be an object");
-    if (Status s = CheckCanonicalValue(*c.body); !s.ok())
-      return s.WithContext("\"body\"");
+    if (Status s = canonical(*c.body, true); !s.ok()) return s.WithContext("\"body\"");
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateCommand(const Command& c) {
+  return ValidateWith(c, [](const Json& v, bool) { return CheckCanonicalValue(v); });
+}
+
+Result<CanonicalCommand> ValidateAndEncode(const Command& c) {
+  CanonicalCommand out;
+  CL_RETURN_IF_ERROR(ValidateWith(c, [&out](const Json& v, bool is_body) -> Status {
+    CL_ASSIGN_OR_RETURN((is_body ? out.body : out.h), CheckedCanonicalJson(v));
+    return Status::Ok();
+  }));
+  return out;
 }
 
 Result<Command> ParseCommandJson(std::string_view line,

@@ -46,6 +46,15 @@ struct Command {
 // policy engine does). InvalidArgument naming the field.
 Status ValidateCommand(const Command& c);
 
+// ValidateCommand, and the canonical text of h and of the body (empty
+// without one) made in the same walk over each that checks it — what the
+// writer stores. The same refusals as ValidateCommand.
+struct CanonicalCommand {
+  std::string h;
+  std::string body;
+};
+Result<CanonicalCommand> ValidateAndEncode(const Command& c);
+
 // Parses one import line: a JSON object with exactly the fields
 // type, actor, role, h (required), case, subject, body, time (optional; case
 // and subject may be null). Unknown fields, wrong types, duplicates, floats,

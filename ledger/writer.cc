@@ -317,13 +317,14 @@ void Writer::Submit(Command cmd, std::function<void(Result<Appended>)> done) {
 }
 
 Status Writer::Enqueue(Command cmd, Pending& pending, std::future<Result<Appended>>* future) {
-  if (Status s = ValidateCommand(cmd); !s.ok()) {
+  Result<CanonicalCommand> text = ValidateAndEncode(cmd);
+  if (!text.ok()) {
     std::lock_guard lock(mu_);
     ++stats_.refused;
-    return s;
+    return text.status();
   }
-  pending.h_json = CanonicalJson(cmd.h);
-  if (cmd.body) pending.body_json = CanonicalJson(*cmd.body);
+  pending.h_json = std::move(text->h);
+  pending.body_json = std::move(text->body);
   pending.cmd = std::move(cmd);
   std::unique_lock lock(mu_);
   if (!failed_.ok()) return failed_;

@@ -222,8 +222,9 @@ class Writer {
 
   // Queues `cmd`. The future becomes ready once the command's batch is durable
   // (Appended), or with the reason it was refused or failed. The command's
-  // shape is checked (ValidateCommand) and its header and body serialised on
-  // the calling thread, so that work runs in parallel across submitters.
+  // shape is checked and its header and body serialised in one walk over
+  // each (ValidateAndEncode) on the calling thread, so that work runs in
+  // parallel across submitters.
   // InvalidArgument for a malformed command; Unavailable when the queue is
   // full or the writer is stopping; the writer's failure status after a
   // failed commit.

@@ -103,6 +103,79 @@ TEST_CASE("A refusal names the path of the value it refuses", "[ledger]") {
         "JSON string too long at a[1]");
 }
 
+// A random value for the test below: objects, arrays, strings with escapes
+// and UTF-8, and now and then what CheckCanonicalValue refuses (a float, an
+// integer beyond 2^53 - 1, a non-ASCII key, invalid UTF-8, a deep or long
+// value under small limits).
+Json RandomValue(XorShift& next, int depth) {
+  const std::uint64_t pick = next() % (depth > 5 ? 6 : 9);
+  switch (pick) {
+    case 0: return Json(static_cast<std::int64_t>(next() % 2000) - 1000);
+    case 1: {
+      const std::uint64_t r = next() % 40;
+      if (r == 0) return Json(1.5);
+      if (r == 1) return Json(std::uint64_t{1} << 53);
+      if (r == 2) return Json(-(std::int64_t{1} << 53));
+      return Json(next() % 100000);
+    }
+    case 2: return Json(next() % 2 == 0);
+    case 3: return Json(nullptr);
+    case 4:
+    case 5: {
+      static const char* const kParts[] = {"abc", "\"", "\\", "\n", "\x01", "\xc3\xa9",
+                                           "\xe2\x82\xac", "0123456789", "/"};
+      std::string s;
+      for (std::uint64_t n = next() % 6; n > 0; --n) s += kParts[next() % 9];
+      if (next() % 60 == 0) s += "\xff";
+      return Json(s);
+    }
+    case 6: case 7: {
+      Json o = Json::object();
+      for (std::uint64_t n = next() % 5; n > 0; --n) {
+        std::string key = "k" + std::to_string(next() % 20);
+        if (next() % 80 == 0) key += "\xc3\xa9";
+        o[key] = RandomValue(next, depth + 1);
+      }
+      return o;
+    }
+    default: {
+      Json a = Json::array();
+      for (std::uint64_t n = next() % 5; n > 0; --n) a.push_back(RandomValue(next, depth + 1));
+      return a;
+    }
+  }
+}
+
+TEST_CASE("Checking and encoding in one walk gives what each gives alone", "[ledger]") {
+  // CheckedCanonicalJson is what the writer runs on every command: it must
+  // refuse exactly what CheckCanonicalValue refuses, with the same message,
+  // and otherwise give exactly CanonicalJson's bytes.
+  XorShift next{0x2545f4914f6cdd1dULL};
+  std::size_t accepted = 0, refused = 0;
+  for (int round = 0; round < 5000; ++round) {
+    const Json v = RandomValue(next, 0);
+    JsonLimits limits;
+    if (round % 7 == 0) limits.max_depth = 2;
+    if (round % 11 == 0) limits.max_string_bytes = 8;
+    const Status check = CheckCanonicalValue(v, limits);
+    const Result<std::string> both = CheckedCanonicalJson(v, limits);
+    INFO("round " << round);
+    REQUIRE(both.ok() == check.ok());
+    if (check.ok()) {
+      ++accepted;
+      CHECK(*both == CanonicalJson(v));
+      CHECK(*both == v.dump());  // sorted keys, no whitespace, nlohmann's escapes
+    } else {
+      ++refused;
+      CHECK(both.status().code() == check.code());
+      CHECK(both.status().message() == check.message());
+    }
+  }
+  // Both sides of the comparison were exercised.
+  CHECK(accepted > 1000);
+  CHECK(refused > 200);
+}
+
 TEST_CASE("Untrusted JSON: duplicates, depth, size and UTF-8 are refused",
           "[ledger]") {
   CHECK(ParseUntrustedJson(R"({"a":1})").ok());

@@ -1,6 +1,11 @@
 #include "ledger/command.h"
 
+#include "ledger/canonical_json.h"
+
 #include <catch2/catch.hpp>
+
+#include <utility>
+#include <vector>
 
 namespace caseledger::ledger {
 namespace {
@@ -26,6 +31,56 @@ TEST_CASE("Import lines parse into commands", "[ledger]") {
   auto no_subject = ParseCommandJson(Line(R"(,"subject":null,"case":null)"));
   REQUIRE(no_subject.ok());
   CHECK(no_subject->KeyOwner() == kActor);
+}
+
+TEST_CASE("ValidateAndEncode refuses what ValidateCommand refuses, and encodes the rest",
+          "[ledger]") {
+  Command good;
+  good.type = "concern.responded";
+  good.actor = kActor;
+  good.role = "caseworker";
+  good.subject = kSubject;
+  good.h = Json{{"channel", "phone"}, {"n", 3}, {"list", {"b", "a"}}};
+  good.body = Json{{"note", "x\n\xc3\xa9"}};
+  std::vector<std::pair<const char*, Command>> commands = {{"valid", good}};
+  auto with = [&](const char* name, auto change) {
+    Command c = good;
+    change(c);
+    commands.emplace_back(name, std::move(c));
+  };
+  with("no body", [](Command& c) { c.body.reset(); });
+  with("empty body", [](Command& c) { c.body = Json::object(); });
+  with("bad type", [](Command& c) { c.type = "Concern"; });
+  with("bad actor", [](Command& c) { c.actor = "x"; });
+  with("bad role", [](Command& c) { c.role = "admin"; });
+  with("bad case", [](Command& c) { c.case_id = "s-1"; });
+  with("bad subject", [](Command& c) { c.subject = "c-1"; });
+  with("h not object", [](Command& c) { c.h = Json::array(); });
+  with("float in h", [](Command& c) { c.h["f"] = 0.5; });
+  with("big integer in h", [](Command& c) { c.h["n"] = std::uint64_t{1} << 60; });
+  with("body not object", [](Command& c) { c.body = Json("x"); });
+  with("bad UTF-8 in body", [](Command& c) { (*c.body)["note"] = std::string("\xff"); });
+  with("non-ASCII key in body", [](Command& c) { (*c.body)["\xc3\xa9"] = 1; });
+  // Both h and body wrong: the first refusal (h) is the one named.
+  with("float in h, body not object", [](Command& c) {
+    c.h["f"] = 0.5;
+    c.body = Json(1);
+  });
+  std::size_t valid = 0;
+  for (const auto& [name, c] : commands) {
+    INFO(name);
+    const Status check = ValidateCommand(c);
+    const Result<CanonicalCommand> both = ValidateAndEncode(c);
+    REQUIRE(both.ok() == check.ok());
+    if (!check.ok()) {
+      CHECK(both.status().message() == check.message());
+      continue;
+    }
+    ++valid;
+    CHECK(both->h == CanonicalJson(c.h));
+    CHECK(both->body == (c.body ? CanonicalJson(*c.body) : std::string()));
+  }
+  CHECK(valid == 3);
 }
 
 TEST_CASE("Bad import lines are refused with a message naming the problem",
