@@ -11,23 +11,29 @@ namespace {
 
 enum class Part { kUnsigned, kSigned, kBodyAd };
 
-std::string Encode(const Event& e, Part part,
-                   std::size_t* sig_offset = nullptr) {
+// The "body" member, with its leading comma.
+void AppendBodyMember(std::string& out, const EncryptedBody& body) {
+  out += ",\"body\":{\"ct\":";
+  AppendJsonString(out, body.ct);
+  out += ",\"kid\":";
+  AppendJsonString(out, body.kid);
+  out += ",\"n\":";
+  AppendJsonString(out, body.n);
+  out += '}';
+}
+
+// `body_at`, if given, receives the offset right after the "actor" member,
+// where "body" goes (the next key in canonical order).
+std::string Encode(const Event& e, Part part, std::size_t* sig_offset = nullptr,
+                   std::size_t* body_at = nullptr) {
   std::string out;
   out.reserve(512 + (e.body ? e.body->ct.size() : 0));
   // Keys in canonical (byte) order: actor, body, case, h, prev, role, seq, sig,
   // subject, time, type, v.
   out += "{\"actor\":";
   AppendJsonString(out, e.actor);
-  if (e.body && part != Part::kBodyAd) {
-    out += ",\"body\":{\"ct\":";
-    AppendJsonString(out, e.body->ct);
-    out += ",\"kid\":";
-    AppendJsonString(out, e.body->kid);
-    out += ",\"n\":";
-    AppendJsonString(out, e.body->n);
-    out += '}';
-  }
+  if (body_at != nullptr) *body_at = out.size();
+  if (e.body && part != Part::kBodyAd) AppendBodyMember(out, *e.body);
   if (e.case_id) {
     out += ",\"case\":";
     AppendJsonString(out, *e.case_id);
@@ -229,6 +235,24 @@ std::string InsertSignature(std::string_view unsigned_bytes,
 }
 std::string EncodeSigned(const Event& e) { return Encode(e, Part::kSigned); }
 std::string EncodeForBodyAd(const Event& e) { return Encode(e, Part::kBodyAd); }
+
+BodyAdEncoding EncodeForBodyAdParts(const Event& e) {
+  BodyAdEncoding ad;
+  ad.bytes = Encode(e, Part::kBodyAd, &ad.sig_offset, &ad.body_at);
+  return ad;
+}
+
+std::string EncodeUnsignedFrom(const BodyAdEncoding& ad, const EncryptedBody& body,
+                               std::size_t* sig_offset) {
+  std::string out;
+  out.reserve(ad.bytes.size() + body.ct.size() + body.kid.size() + body.n.size() + 40);
+  out.append(ad.bytes, 0, ad.body_at);
+  AppendBodyMember(out, body);
+  const std::size_t added = out.size() - ad.body_at;
+  out.append(ad.bytes, ad.body_at, std::string::npos);
+  if (sig_offset != nullptr) *sig_offset = ad.sig_offset + added;
+  return out;
+}
 
 std::string SignatureInput(std::string_view unsigned_bytes) {
   std::string s;

@@ -62,6 +62,18 @@ std::string EncodeSigned(const Event& e);
 // Canonical bytes of `e` without "body" and "sig": SHA-256 of this is the
 // body's associated data.
 std::string EncodeForBodyAd(const Event& e);
+// The same bytes, with where the body and the signature belong in them, so
+// that the writer encodes an event's envelope once: EncodeUnsignedFrom(
+// EncodeForBodyAdParts(e), b, &o) equals EncodeUnsigned of e with body b
+// (and o its sig_offset).
+struct BodyAdEncoding {
+  std::string bytes;           // EncodeForBodyAd(e)
+  std::size_t body_at = 0;     // after the "actor" member
+  std::size_t sig_offset = 0;  // after the "seq" member
+};
+BodyAdEncoding EncodeForBodyAdParts(const Event& e);
+std::string EncodeUnsignedFrom(const BodyAdEncoding& ad, const EncryptedBody& body,
+                               std::size_t* sig_offset = nullptr);
 
 // The signature input: kEventSignaturePrefix ‖ C.
 std::string SignatureInput(std::string_view unsigned_bytes);

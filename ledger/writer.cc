@@ -718,13 +718,19 @@ Status Writer::Chain(Prepared& out, const std::vector<Micros>& times,
       const std::string& kid = kids[b];
       auto dek = keys_.DataKey(kid);
       if (!dek.ok()) return dek.status();
-      crypto::Digest ad = crypto::Sha256(AsBytes(EncodeForBodyAd(e)));
+      // The envelope is encoded once: its bytes without the body are the
+      // body's associated data, and the line is them with the body put in.
+      const BodyAdEncoding envelope = EncodeForBodyAdParts(e);
+      crypto::Digest ad = crypto::Sha256(AsBytes(envelope.bytes));
       crypto::AeadNonce nonce;
       std::memcpy(nonce.bytes.data(), nonce_bytes.data() + b * crypto::kAeadNonceBytes, nonce.bytes.size());
       Bytes ct = crypto::AeadSeal(**dek, nonce, ad.view(), AsBytes(p.body_json));
-      e.body = EncryptedBody{crypto::Base64Encode(ct), kid, crypto::Base64Encode(nonce.view())};
+      unsigned_lines[i] = EncodeUnsignedFrom(
+          envelope, EncryptedBody{crypto::Base64Encode(ct), kid, crypto::Base64Encode(nonce.view())},
+          &sig_offsets[i]);
+    } else {
+      unsigned_lines[i] = EncodeUnsigned(e, &sig_offsets[i]);
     }
-    unsigned_lines[i] = EncodeUnsigned(e, &sig_offsets[i]);
     tree.Append(merkle::HashLeaf(AsBytes(unsigned_lines[i])),
                 [&](merkle::NodeId id, const crypto::Digest& d) { nodes.emplace_back(id, d); });
     built(i);

@@ -47,6 +47,40 @@ TEST_CASE("Event encoding is canonical and round-trips", "[ledger]") {
   }
 }
 
+TEST_CASE("The line made from the body's AD bytes is EncodeUnsigned's", "[ledger]") {
+  // The writer encodes the envelope once (EncodeForBodyAdParts) and puts the
+  // body in (EncodeUnsignedFrom). With and without case, subject and header
+  // canonical text, and with characters the encoder escapes in the actor
+  // and the body, the line and the signature's offset must be those of
+  // EncodeUnsigned.
+  int checked = 0;
+  for (bool with_case : {false, true}) {
+    for (bool with_subject : {false, true}) {
+      for (bool h_text : {false, true}) {
+        for (const char* actor : {"u-aaaaaaaaaaaaaaaaaaaaaaaaaa", "u-\"quoted\\\n"}) {
+          Event e = SampleEvent(/*with_body=*/false);
+          e.actor = actor;
+          if (!with_case) e.case_id.reset();
+          if (!with_subject) e.subject.reset();
+          if (h_text) e.h_canonical = CanonicalJson(e.h);
+          const BodyAdEncoding ad = EncodeForBodyAdParts(e);
+          CHECK(ad.bytes == EncodeForBodyAd(e));
+          const EncryptedBody body{"Y3Q+/w==\"", "k-dddddddddddddddddddddddda", "bm9uY2U="};
+          std::size_t from_offset = 0;
+          const std::string from = EncodeUnsignedFrom(ad, body, &from_offset);
+          e.body = body;
+          std::size_t offset = 0;
+          CHECK(from == EncodeUnsigned(e, &offset));
+          CHECK(from_offset == offset);
+          CHECK(ad.bytes == EncodeForBodyAd(e));  // the AD leaves the body out
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(checked == 16);
+}
+
 TEST_CASE("The signature input is domain-separated", "[ledger]") {
   CHECK(SignatureInput("{}") == "caseledger/event/v1\n{}");
 }
