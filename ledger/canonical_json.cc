@@ -60,16 +60,22 @@ std::size_t FindEscape(std::string_view s, std::size_t from) {
   return s.size();
 }
 
-// One walk over `v` that checks it (kCheck: CheckCanonicalValue's rules,
-// refusing with the path of the first offending value) and/or appends its
-// canonical bytes to *out (kAppend). The three public forms are the three
-// useful combinations, so a command is checked and encoded in one walk
-// (CheckedCanonicalJson) by the same code that checks or encodes alone.
+// One walk over `v` that checks it (kCheck: CheckCanonicalValue's rules;
+// false, and *refusal naming the path of the first offending value) and/or
+// appends its canonical bytes to *out (kAppend). The three public forms are
+// the three useful combinations, so a command is checked and encoded in one
+// walk (CheckedCanonicalJson) by the same code that checks or encodes alone.
+// A bool, not a Status, per node: CanonicalJson runs on every fact a rebuild
+// folds.
 template <bool kCheck, bool kAppend>
-Status Walk(std::string* out, const Json& v, const JsonLimits& limits, std::size_t depth,
-            const PathStep* at) {
+bool Walk(std::string* out, const Json& v, const JsonLimits& limits, std::size_t depth,
+          const PathStep* at, Status* refusal) {
+  auto refuse = [refusal](std::string message) {
+    *refusal = InvalidArgument(std::move(message));
+    return false;
+  };
   if (kCheck && depth > limits.max_depth)
-    return InvalidArgument("JSON nested too deeply at " + PathText(at));
+    return refuse("JSON nested too deeply at " + PathText(at));
   switch (v.type()) {
     case Json::value_t::object: {
       if (kAppend) out->push_back('{');
@@ -80,7 +86,7 @@ Status Walk(std::string* out, const Json& v, const JsonLimits& limits, std::size
         if (kCheck) {
           for (char c : key) {
             if (static_cast<unsigned char>(c) >= 0x80 || static_cast<unsigned char>(c) < 0x20) {
-              return InvalidArgument("JSON object key is not printable ASCII at " + PathText(at));
+              return refuse("JSON object key is not printable ASCII at " + PathText(at));
             }
           }
         }
@@ -91,10 +97,10 @@ Status Walk(std::string* out, const Json& v, const JsonLimits& limits, std::size
         }
         first = false;
         const PathStep step{at, key};
-        CL_RETURN_IF_ERROR((Walk<kCheck, kAppend>(out, child, limits, depth + 1, &step)));
+        if (!Walk<kCheck, kAppend>(out, child, limits, depth + 1, &step, refusal)) return false;
       }
       if (kAppend) out->push_back('}');
-      return Status::Ok();
+      return true;
     }
     case Json::value_t::array: {
       if (kAppend) out->push_back('[');
@@ -102,26 +108,26 @@ Status Walk(std::string* out, const Json& v, const JsonLimits& limits, std::size
       for (const auto& child : v) {
         if (kAppend && i != 0) out->push_back(',');
         const PathStep step{at, {}, i++, true};
-        CL_RETURN_IF_ERROR((Walk<kCheck, kAppend>(out, child, limits, depth + 1, &step)));
+        if (!Walk<kCheck, kAppend>(out, child, limits, depth + 1, &step, refusal)) return false;
       }
       if (kAppend) out->push_back(']');
-      return Status::Ok();
+      return true;
     }
     case Json::value_t::string: {
       const auto& s = v.get_ref<const std::string&>();
       if (kCheck) {
         if (s.size() > limits.max_string_bytes)
-          return InvalidArgument("JSON string too long at " + PathText(at));
+          return refuse("JSON string too long at " + PathText(at));
         if (!IsValidUtf8(s))
-          return InvalidArgument("JSON string is not valid UTF-8 at " + PathText(at));
+          return refuse("JSON string is not valid UTF-8 at " + PathText(at));
       }
       if (kAppend) AppendJsonString(*out, s);
-      return Status::Ok();
+      return true;
     }
     case Json::value_t::number_float: {
       if (kCheck) {
         const std::string path = PathText(at);
-        return InvalidArgument("floating-point numbers are not allowed (at " +
+        return refuse("floating-point numbers are not allowed (at " +
                                (path.empty() ? std::string("top level") : path) + ")");
       }
       break;  // unchecked: a precondition violation, written as null
@@ -129,29 +135,29 @@ Status Walk(std::string* out, const Json& v, const JsonLimits& limits, std::size
     case Json::value_t::number_integer: {
       auto n = v.get<std::int64_t>();
       if (kCheck && (n > kMaxSafeInteger || n < -kMaxSafeInteger))
-        return InvalidArgument("integer out of range at " + PathText(at));
+        return refuse("integer out of range at " + PathText(at));
       if (kAppend) *out += std::to_string(n);
-      return Status::Ok();
+      return true;
     }
     case Json::value_t::number_unsigned: {
       auto n = v.get<std::uint64_t>();
       if (kCheck && n > static_cast<std::uint64_t>(kMaxSafeInteger))
-        return InvalidArgument("integer out of range at " + PathText(at));
+        return refuse("integer out of range at " + PathText(at));
       if (kAppend) *out += std::to_string(n);
-      return Status::Ok();
+      return true;
     }
     case Json::value_t::boolean:
       if (kAppend) *out += v.get<bool>() ? "true" : "false";
-      return Status::Ok();
+      return true;
     case Json::value_t::null:
       break;
     case Json::value_t::binary:
     case Json::value_t::discarded:
-      if (kCheck) return InvalidArgument("unsupported JSON value at " + PathText(at));
+      if (kCheck) return refuse("unsupported JSON value at " + PathText(at));
       break;
   }
   if (kAppend) *out += "null";
-  return Status::Ok();
+  return true;
 }
 
 }  // namespace
@@ -204,20 +210,23 @@ void AppendJsonString(std::string& out, std::string_view s) {
 }
 
 Status CheckCanonicalValue(const Json& value, const JsonLimits& limits) {
-  return Walk<true, false>(nullptr, value, limits, 0, nullptr);
+  Status refusal;
+  Walk<true, false>(nullptr, value, limits, 0, nullptr, &refusal);
+  return refusal;
 }
 
 std::string CanonicalJson(const Json& value) {
   std::string out;
   out.reserve(256);
-  (void)Walk<false, true>(&out, value, JsonLimits{}, 0, nullptr);  // never fails unchecked
+  Walk<false, true>(&out, value, JsonLimits{}, 0, nullptr, nullptr);  // unchecked: never refuses
   return out;
 }
 
 Result<std::string> CheckedCanonicalJson(const Json& value, const JsonLimits& limits) {
   std::string out;
   out.reserve(256);
-  CL_RETURN_IF_ERROR((Walk<true, true>(&out, value, limits, 0, nullptr)));
+  Status refusal;
+  if (!Walk<true, true>(&out, value, limits, 0, nullptr, &refusal)) return refusal;
   return out;
 }
 
