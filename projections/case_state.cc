@@ -8,6 +8,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "ledger/event_scan.h"
+
 // Persistent form: docs/formats/projections.md, "Case state".
 
 namespace caseledger::projections {
@@ -419,7 +421,7 @@ void SetDeadlines(CaseView& v) {
 // The parts of the view that follow from the rest of the fold and from the
 // latest fact: kept current after every fact folded, so that View() is the
 // fold's own view, never a copy.
-void Finish(Fold& fold, const std::map<std::uint64_t, Fact>& facts) {
+void Finish(Fold& fold, const std::map<std::uint64_t, KeptFact>& facts) {
   if (!facts.empty()) {
     fold.v.last_seq = facts.rbegin()->first;
     fold.v.last_activity = facts.rbegin()->second.time;
@@ -505,10 +507,10 @@ void DisclosureJson(const Disclosure& d, Json& j) {
 // ---- Persistent form (strict reading: Corruption for anything ToJson could
 // not have written).
 
-Json FactJson(const Fact& f, const std::string& case_id,
+Json FactJson(const KeptFact& f, const std::string& case_id,
               const std::string& subject) {
   Json j{{"seq", f.seq},     {"time", f.time}, {"type", f.type},
-         {"actor", f.actor}, {"role", f.role}, {"h", f.h}};
+         {"actor", f.actor}, {"role", f.role}, {"h", f.Header()}};
   // Only where the fact differs from the state (null = none).
   if (f.case_id != case_id)
     j["case"] = f.case_id ? Json(*f.case_id) : Json(nullptr);
@@ -616,19 +618,19 @@ Result<Fact> ReadFact(const Json& j, const std::string& case_id,
 }
 
 // Reads an array of facts in strictly increasing seq order.
-Result<std::map<std::uint64_t, Fact>> ReadFacts(const Json& j,
-                                                const std::string& case_id,
-                                                const std::string& subject,
-                                                const std::string& what) {
+Result<std::map<std::uint64_t, KeptFact>> ReadFacts(const Json& j,
+                                                    const std::string& case_id,
+                                                    const std::string& subject,
+                                                    const std::string& what) {
   if (!j.is_array()) return Corruption(what + " is not an array");
-  std::map<std::uint64_t, Fact> out;
+  std::map<std::uint64_t, KeptFact> out;
   for (std::size_t i = 0; i < j.size(); ++i) {
     std::string item = what + "[" + std::to_string(i) + "]";
     CL_ASSIGN_OR_RETURN(Fact f, ReadFact(j[i], case_id, subject, item));
     if (!out.empty() && f.seq <= out.rbegin()->first)
       return Corruption(item + ".seq is not increasing");
     std::uint64_t seq = f.seq;
-    out.emplace(seq, std::move(f));
+    out.emplace(seq, Keep(f));
   }
   return out;
 }
@@ -637,7 +639,7 @@ Result<std::map<std::uint64_t, Fact>> ReadFacts(const Json& j,
 struct CommonFields {
   std::string case_id, subject;
   std::uint64_t last_seq = 0;
-  std::map<std::uint64_t, Fact> originals;
+  std::map<std::uint64_t, KeptFact> originals;
   std::vector<std::uint64_t> retracted;
 };
 Result<CommonFields> ReadCommonFields(const Json& j, std::int64_t version) {
@@ -664,33 +666,39 @@ Result<CommonFields> ReadCommonFields(const Json& j, std::int64_t version) {
 
 // ---- Corrections and retractions (ROL-10).
 
-using FactMap = std::map<std::uint64_t, Fact>;
+using FactMap = std::map<std::uint64_t, KeptFact>;
 
-// The target of a correction or retraction: an earlier state fact of this
-// case that is not itself a correction or retraction; nullptr otherwise
-// (dangling: the record is kept and changes nothing).
-Fact* TargetOf(FactMap& facts, const Fact& record) {
-  auto target = GetSeq(record.h, "target");
-  if (!target || *target >= record.seq) return nullptr;
+// The fact `target` names as the target of the correction or retraction
+// `record_seq`: an earlier state fact of this case that is not itself a
+// correction or retraction; nullptr otherwise (dangling: the record is kept
+// and changes nothing).
+KeptFact* TargetOf(FactMap& facts, std::uint64_t record_seq, std::optional<std::uint64_t> target) {
+  if (!target || *target >= record_seq) return nullptr;
   auto it = facts.find(*target);
   if (it == facts.end() || IsRecordType(it->second.type)) return nullptr;
   return &it->second;
 }
+KeptFact* TargetOf(FactMap& facts, const KeptFact& record) {
+  return TargetOf(facts, record.seq, GetSeq(record.Header(), "target"));
+}
 
 // Replaces the top-level header fields of `target` named in the
-// correction's `set` (absent or not an object: nothing to replace).
-void MergeSet(const Fact& correction, Fact& target) {
-  const Json* set = Field(correction.h, "set");
+// correction's `set` (`correction_h`; absent or not an object: nothing to
+// replace).
+void MergeSet(const Json& correction_h, KeptFact& target) {
+  const Json* set = Field(correction_h, "set");
   if (set == nullptr || !set->is_object()) return;
-  for (const auto& [key, value] : set->items()) target.h[key] = value;
+  Json h = target.Header();
+  for (const auto& [key, value] : set->items()) h[key] = value;
+  target.h = ledger::CanonicalJson(h);
 }
 
 void ApplyCorrection(const Fact& correction, FactMap& facts,
                      FactMap& originals) {
-  Fact* target = TargetOf(facts, correction);
+  KeptFact* target = TargetOf(facts, correction.seq, GetSeq(correction.h, "target"));
   if (target == nullptr) return;
   originals.try_emplace(target->seq, *target);  // the first original only
-  MergeSet(correction, *target);
+  MergeSet(correction.h, *target);
 }
 
 bool Contains(const std::vector<std::uint64_t>& sorted, std::uint64_t seq) {
@@ -710,25 +718,40 @@ void ApplyRetraction(const Fact& retraction, FactMap& facts,
   // A retracted correction no longer applies: rebuild its target's header
   // from the original and the corrections that remain.
   if (it->second.type != kCorrected) return;
-  Fact* target = TargetOf(facts, it->second);
+  KeptFact* target = TargetOf(facts, it->second);
   if (target == nullptr) return;
   auto original = originals.find(target->seq);
   if (original == originals.end()) return;
   target->h = original->second.h;
-  for (const auto& [s, f] : facts)
-    if (f.type == kCorrected && !Contains(retracted, s) &&
-        TargetOf(facts, f) == target)
-      MergeSet(f, *target);
+  for (const auto& [s, f] : facts) {
+    if (f.type != kCorrected || Contains(retracted, s)) continue;
+    const Json h = f.Header();
+    if (TargetOf(facts, s, GetSeq(h, "target")) == target) MergeSet(h, *target);
+  }
 }
 
-void AppendFactCanonical(std::string& out, const Fact& f,
+// The header's text in a fact row AppendFactCanonical wrote: the value of
+// its "h", which follows "actor" (and "case") and precedes "role". Neither
+// key can appear unescaped inside a string, and nothing after "role" is an
+// object, so the first `,"h":` and the last `,"role":` delimit it. Empty if
+// the row is not of that shape (the caller's digest check then fails).
+std::string_view HeaderOfRow(std::string_view row) {
+  constexpr std::string_view kH = ",\"h\":";
+  constexpr std::string_view kRole = ",\"role\":";
+  const std::size_t h = row.find(kH);
+  const std::size_t role = row.rfind(kRole);
+  if (h == std::string_view::npos || role == std::string_view::npos || role < h + kH.size())
+    return {};
+  return row.substr(h + kH.size(), role - h - kH.size());
+}
+
+void AppendFactCanonical(std::string& out, const KeptFact& f,
                          const std::string& case_id,
                          const std::string& subject) {
   // Keys in canonical (sorted) order: actor, case?, h, role, seq, subject?,
-  // time, type — as FactJson, whose CanonicalJson this equals. The header is
-  // rendered first so that the row grows once, not by doubling (a row is
-  // made for every fact folded).
-  const std::string h = ledger::CanonicalJson(f.h);
+  // time, type — as FactJson, whose CanonicalJson this equals. The header
+  // is kept as its canonical text.
+  const std::string& h = f.h;
   out.reserve(out.size() + h.size() + f.actor.size() + f.role.size() + f.type.size() +
               (f.case_id ? f.case_id->size() : 0) + (f.subject ? f.subject->size() : 0) + 128);
   auto owner = [&](const char* key, const std::optional<std::string>& v) {
@@ -777,6 +800,24 @@ Result<Fact> FactOf(const ledger::Event& e) {
     if (f.h.is_discarded()) return InvalidArgument("header is not JSON");
   }
   return f;
+}
+
+Json KeptFact::Header() const {
+  // The scanner's one pass reads what CanonicalJson wrote; a header it does
+  // not take (a stored value outside its limits) is parsed generally.
+  Result<Json> j = ledger::ParseCanonicalObject(h, ledger::JsonLimits{h.size(), 64, h.size()});
+  if (j.ok()) return std::move(j).value();
+  Json out = Json::parse(h, nullptr, /*allow_exceptions=*/false);
+  return out.is_object() ? out : Json::object();
+}
+
+Fact KeptFact::ToFact() const {
+  return Fact{seq, time, type, actor, role, case_id, subject, Header()};
+}
+
+KeptFact Keep(const Fact& f) {
+  return KeptFact{f.seq, f.time, f.type, f.actor, f.role, f.case_id, f.subject,
+                  f.h.is_object() ? ledger::CanonicalJson(f.h) : std::string("{}")};
 }
 
 bool IsStateFact(std::string_view type) { return HandlerOf(type) != nullptr; }
@@ -878,30 +919,26 @@ void CaseState::Apply(const Fact& fact) {
   if (Folds(fact)) FoldIn(Fact(fact), /*track=*/true);
 }
 
-void CaseState::Apply(Fact&& fact) {
-  if (Folds(fact)) FoldIn(std::move(fact), /*track=*/true);
+void CaseState::Apply(Fact&& fact, std::string h_canonical) {
+  if (Folds(fact)) FoldIn(std::move(fact), /*track=*/true, std::move(h_canonical));
 }
 
-void CaseState::FoldIn(Fact fact, bool track) {
+void CaseState::FoldIn(Fact fact, bool track, std::string h_canonical) {
   if (!Folds(fact)) return;
   if (facts_.empty()) {
     case_id_ = fact.case_id.value_or("");
     subject_ = fact.subject.value_or("");
   }
-  // The fact is kept as it came (moved in, not copied: a replay folds each
-  // fact once); its seq is above every key, so it goes at the end.
-  const std::uint64_t seq = fact.seq;
-  Fact& stored = facts_.emplace_hint(facts_.end(), seq, std::move(fact))->second;
-  if (!stored.h.is_object()) stored.h = Json::object();
-  last_seq_ = seq;
-  if (track) {
-    std::string row;
-    AppendFactCanonical(row, stored, case_id_, subject_);
-    digest_ = crypto::Sha256Hasher().Update(digest_.view()).Update(AsBytes(row)).Final();
-    changed_.push_back(seq);
-    rows_.insert_or_assign(seq, std::move(row));
+  if (!fact.h.is_object()) {
+    fact.h = Json::object();
+    h_canonical = "{}";
+  } else if (h_canonical.empty()) {
+    h_canonical = ledger::CanonicalJson(fact.h);
   }
-  if (track && (stored.type == kCorrected || stored.type == kRetracted)) {
+  const std::uint64_t seq = fact.seq;
+  last_seq_ = seq;
+  const bool record = IsRecordType(fact.type);
+  if (track && record) {
     // The rows a correction or retraction may change: its target's, and
     // (retracting a correction) the corrected fact's. Marking one that stays
     // the same only rewrites it.
@@ -909,24 +946,51 @@ void CaseState::FoldIn(Fact fact, bool track) {
       changed_.push_back(s);
       rows_.erase(s);
     };
-    if (auto target = GetSeq(stored.h, "target"); target && *target < seq) {
+    if (auto target = GetSeq(fact.h, "target"); target && *target < seq) {
       mark(*target);
       auto it = facts_.find(*target);
       if (it != facts_.end() && it->second.type == kCorrected)
-        if (auto inner = GetSeq(it->second.h, "target")) mark(*inner);
+        if (auto inner = GetSeq(it->second.Header(), "target")) mark(*inner);
     }
   }
-  if (stored.type == kCorrected) ApplyCorrection(stored, facts_, originals_);
-  if (stored.type == kRetracted)
-    ApplyRetraction(stored, facts_, originals_, retracted_);
+  // Corrections and retractions change earlier facts (never this one).
+  if (fact.type == kCorrected) ApplyCorrection(fact, facts_, originals_);
+  if (fact.type == kRetracted) ApplyRetraction(fact, facts_, originals_, retracted_);
   // Derive's fold: a fact appended folds in at the end (it cannot be
-  // retracted yet); a correction or retraction changes earlier facts, so the
-  // fold starts again (rare: O(facts) only then).
-  if (!fold_ || IsRecordType(stored.type)) {
+  // retracted yet), from its header as parsed, before it is kept as text;
+  // a correction or retraction changes earlier facts, so the fold starts
+  // again (rare: O(facts) only then).
+  const bool full = record || (fold_ == nullptr && !facts_.empty());
+  if (!full) {
+    if (fold_ == nullptr) {
+      fold_ = std::make_shared<CaseFold>();
+      fold_->v.case_id = case_id_;
+      fold_->v.subject = subject_;
+    } else if (fold_.use_count() > 1) {
+      fold_ = std::make_shared<CaseFold>(*fold_);  // shared with a copy
+    }
+    HandlerOf(fact.type)(fact, *fold_);
+  }
+  // The fact is kept as it came (moved in, not copied: a replay folds each
+  // fact once); its seq is above every key, so it goes at the end. Its
+  // header's DOM is freed here, while it is still in the cache.
+  KeptFact& stored =
+      facts_
+          .emplace_hint(facts_.end(), seq,
+                        KeptFact{seq, fact.time, std::move(fact.type), std::move(fact.actor),
+                                 std::move(fact.role), std::move(fact.case_id),
+                                 std::move(fact.subject), std::move(h_canonical)})
+          ->second;
+  if (track) {
+    std::string row;
+    AppendFactCanonical(row, stored, case_id_, subject_);
+    digest_ = crypto::Sha256Hasher().Update(digest_.view()).Update(AsBytes(row)).Final();
+    changed_.push_back(seq);
+    rows_.insert_or_assign(seq, std::move(row));
+  }
+  if (full) {
     fold_ = FullFold();
   } else {
-    if (fold_.use_count() > 1) fold_ = std::make_shared<CaseFold>(*fold_);  // shared with a copy
-    HandlerOf(stored.type)(stored, *fold_);
     Finish(*fold_, facts_);
   }
 }
@@ -935,7 +999,8 @@ std::shared_ptr<CaseFold> CaseState::FullFold() const {
   auto fold = std::make_shared<CaseFold>();
   fold->v.case_id = case_id_;
   fold->v.subject = subject_;
-  for (const auto& [seq, f] : facts_) {
+  for (const auto& [seq, kept] : facts_) {
+    const Fact f = kept.ToFact();
     if (IsRetracted(seq) && !IsRecordType(f.type)) {
       if (f.type == kConcernReported) OnOpened(f, *fold);
       continue;
@@ -962,7 +1027,7 @@ CaseView CaseState::Derive() && {
   return v;
 }
 
-const Fact* CaseState::Find(std::uint64_t seq) const {
+const KeptFact* CaseState::Find(std::uint64_t seq) const {
   auto it = facts_.find(seq);
   return it == facts_.end() ? nullptr : &it->second;
 }
@@ -1085,7 +1150,7 @@ Result<CaseState> CaseState::FromStored(const Json& head, std::vector<StoredRow>
   // its original's where it was corrected (a row not corrected is stored as
   // it was folded; bytes that are not exactly that change the digest).
   CaseState replay;
-  std::vector<Fact> corrected;  // the rows of the corrected facts, as read
+  std::vector<KeptFact> corrected;  // the rows of the corrected facts, as read
   crypto::Digest d;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const std::string item = "facts row " + std::to_string(i);
@@ -1095,18 +1160,20 @@ Result<CaseState> CaseState::FromStored(const Json& head, std::vector<StoredRow>
     auto original = c.originals.find(f.seq);
     if (original == c.originals.end()) {
       d = crypto::Sha256Hasher().Update(d.view()).Update(AsBytes(rows[i].bytes)).Final();
-      replay.FoldIn(std::move(f), /*track=*/false);
+      // The header's text is the row's own (checked by the digest below).
+      std::string h(HeaderOfRow(rows[i].bytes));
+      replay.FoldIn(std::move(f), /*track=*/false, std::move(h));
     } else {
       std::string row;
       AppendFactCanonical(row, original->second, c.case_id, c.subject);
       d = crypto::Sha256Hasher().Update(d.view()).Update(AsBytes(row)).Final();
-      corrected.push_back(std::move(f));
-      replay.FoldIn(original->second, /*track=*/false);
+      corrected.push_back(Keep(f));
+      replay.FoldIn(original->second.ToFact(), /*track=*/false, original->second.h);
     }
   }
   if (d != stored_digest) return Corruption("case state digest is not the digest of its facts");
   bool same_facts = replay.facts_.size() == rows.size();
-  for (const Fact& f : corrected) {
+  for (const KeptFact& f : corrected) {
     auto it = replay.facts_.find(f.seq);
     same_facts = same_facts && it != replay.facts_.end() && it->second == f;
   }
@@ -1118,7 +1185,7 @@ Result<CaseState> CaseState::FromStored(const Json& head, std::vector<StoredRow>
 
 Status CaseState::CheckReplay(const CaseState& replay, const std::string& case_id,
                               const std::string& subject, std::uint64_t last_seq,
-                              bool same_facts, const std::map<std::uint64_t, Fact>& originals,
+                              bool same_facts, const std::map<std::uint64_t, KeptFact>& originals,
                               const std::vector<std::uint64_t>& retracted) {
   const char* part = replay.case_id_ != case_id       ? "case"
                      : replay.subject_ != subject     ? "subject"
@@ -1137,7 +1204,8 @@ Result<CaseState> CaseState::CheckFold(CaseState s) {
   CaseState replay;
   for (const auto& [seq, f] : s.facts_) {
     auto original = s.originals_.find(seq);
-    replay.FoldIn(original == s.originals_.end() ? f : original->second, /*track=*/true);
+    const KeptFact& k = original == s.originals_.end() ? f : original->second;
+    replay.FoldIn(k.ToFact(), /*track=*/true, k.h);
   }
   CL_RETURN_IF_ERROR(CheckReplay(replay, s.case_id_, s.subject_, s.last_seq_,
                                  replay.facts_ == s.facts_, s.originals_, s.retracted_));

@@ -50,6 +50,32 @@ struct Fact {
 // does not parse.
 Result<Fact> FactOf(const ledger::Event& e);
 
+// A fact as a case state keeps it once folded: the envelope, and the header
+// as its canonical JSON text (CanonicalJson of Fact::h), parsed again only
+// where a correction, a check or a page needs it. A case state holds every
+// fact of its case, and a header kept as a DOM is a dozen allocations that
+// are freed long after they were made, each a cache miss when the state is
+// evicted (docs/performance.md, "Facts kept as canonical text").
+struct KeptFact {
+  std::uint64_t seq = 0;
+  Micros time = 0;
+  std::string type;
+  std::string actor;
+  std::string role;
+  std::optional<std::string> case_id;
+  std::optional<std::string> subject;
+  std::string h = "{}";  // canonical JSON of an object
+  // The header parsed (an object).
+  Json Header() const;
+  // The fact with its header parsed.
+  Fact ToFact() const;
+  // Equal envelopes and headers (canonical text: equal exactly when the
+  // parsed headers are).
+  friend bool operator==(const KeptFact&, const KeptFact&) = default;
+};
+// `f` kept: its header (an object, else {}) as canonical text.
+KeptFact Keep(const Fact& f);
+
 // True for the types that belong to a case's state (every type with scope
 // kOpensCase or kCase, and subject.erased applied to each of the subject's
 // cases); false for access.*, policy.refused and global types, which are
@@ -241,8 +267,11 @@ class CaseState {
   // Folds one fact of this case (seq greater than every earlier one; the
   // first fact must be concern.reported). Facts whose IsStateFact is false
   // are ignored. The rvalue form keeps the fact itself (replays: no copy).
+  // The state keeps each fact's header as canonical text (KeptFact);
+  // `h_canonical`, if not empty, must be ledger::CanonicalJson(fact.h), as
+  // a replay has it from the log line, so that it is not written again.
   void Apply(const Fact& fact);
-  void Apply(Fact&& fact);
+  void Apply(Fact&& fact, std::string h_canonical = {});
   // Whether Apply folds `fact` in: a state fact after every fact so far.
   bool Folds(const Fact& fact) const;
 
@@ -259,10 +288,10 @@ class CaseState {
   std::uint64_t last_seq() const { return last_seq_; }
   // The effective fact of `seq` (after corrections), or nullptr if `seq` is
   // not a state fact of this case.
-  const Fact* Find(std::uint64_t seq) const;
+  const KeptFact* Find(std::uint64_t seq) const;
   bool IsRetracted(std::uint64_t seq) const;
   // Every effective fact, by seq.
-  const std::map<std::uint64_t, Fact>& facts() const { return facts_; }
+  const std::map<std::uint64_t, KeptFact>& facts() const { return facts_; }
 
   // Persistent form: canonical-ready JSON of the effective facts and the
   // corrections (docs/formats/projections.md), and back. FromJson returns
@@ -312,19 +341,19 @@ class CaseState {
   // else Corruption naming the first part that differs.
   static Status CheckReplay(const CaseState& replay, const std::string& case_id,
                             const std::string& subject, std::uint64_t last_seq, bool same_facts,
-                            const std::map<std::uint64_t, Fact>& originals,
+                            const std::map<std::uint64_t, KeptFact>& originals,
                             const std::vector<std::uint64_t>& retracted);
   // Apply, without the rows and the digest when `track` is false (a replay
-  // whose digest is checked otherwise).
-  void FoldIn(Fact fact, bool track);
+  // whose digest is checked otherwise). `h_canonical` as for Apply.
+  void FoldIn(Fact fact, bool track, std::string h_canonical = {});
   // The fold of every effective fact, from scratch, its view finished.
   std::shared_ptr<CaseFold> FullFold() const;
 
   std::string case_id_;
   std::string subject_;
   std::uint64_t last_seq_ = 0;
-  std::map<std::uint64_t, Fact> facts_;      // effective facts by seq
-  std::map<std::uint64_t, Fact> originals_;  // original of every corrected fact
+  std::map<std::uint64_t, KeptFact> facts_;      // effective facts by seq
+  std::map<std::uint64_t, KeptFact> originals_;  // original of every corrected fact
   std::vector<std::uint64_t> retracted_;     // sorted
   crypto::Digest digest_;                    // chain over every fact folded
   // Since the last TakeChangedRows: the seqs whose rows changed, and the rows

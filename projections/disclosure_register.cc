@@ -107,9 +107,9 @@ void CheckRequest(const CaseState& state, const CaseView& before, const Disclosu
                   std::uint64_t seq, Findings& fs) {
   CheckConditions(before, d, seq, fs);
   for (std::uint64_t inc : d.includes) {
-    const Fact* info = state.Find(inc);
+    const KeptFact* info = state.Find(inc);
     if (info == nullptr || info->type != "information.received") continue;
-    const LegalBasis* b = FindBasis(StrField(info->h, "basis").value_or(""));
+    const LegalBasis* b = FindBasis(StrField(info->Header(), "basis").value_or(""));
     if (b != nullptr && b->onward_forbidden)
       fs.Add("onward_115", seq,
              "includes seq " + std::to_string(inc) + ", received under " +
@@ -174,12 +174,13 @@ void Complete(RegisterEntry& r, const CaseState& state, const CaseView& now_view
   for (std::uint64_t inc : r.disclosure.includes) {
     DrewOn x;
     x.seq = inc;
-    if (const Fact* f = state.Find(inc); f != nullptr) {
+    if (const KeptFact* f = state.Find(inc); f != nullptr) {
       x.type = f->type;
       if (f->type == "information.received") {
-        x.from = StrField(f->h, "from").value_or("");
-        x.basis = StrField(f->h, "basis").value_or("");
-        for (const Json& c : f->h.value("categories", Json::array()))
+        const Json h = f->Header();
+        x.from = StrField(h, "from").value_or("");
+        x.basis = StrField(h, "basis").value_or("");
+        for (const Json& c : h.value("categories", Json::array()))
           if (c.is_string()) x.categories.push_back(c.get<std::string>());
       }
     }

@@ -146,13 +146,13 @@ Status CheckDisclosureConditions(const CaseView& v, const Disclosure& d) {
 Status CheckIncludes(Ctx& c, const Json& h) {
   for (const Json& s : h.value("includes", Json::array())) {
     const std::uint64_t seq = s.get<std::uint64_t>();
-    const Fact* f = c.case_state->Find(seq);
+    const KeptFact* f = c.case_state->Find(seq);
     if (f == nullptr || c.case_state->IsRetracted(seq)) {
       return InvalidArgument("h.includes: seq " + std::to_string(seq) +
                              " is not an event of this case");
     }
     if (f->type == "information.received") {
-      const LegalBasis* b = FindBasis(Str(f->h, "basis"));
+      const LegalBasis* b = FindBasis(Str(f->Header(), "basis"));
       if (b != nullptr && b->onward_forbidden) {
         return Refuse("ROL-7", "the disclosure includes information received "
                                "under " + std::string(b->code) +
@@ -284,7 +284,7 @@ Status CheckInterventionRef(Ctx& c, bool must_be_active) {
 // of this case.
 Status CheckNotifiedAbout(Ctx& c, const Json& h) {
   const auto about = Seq(h, "about");
-  const Fact* f = about ? c.case_state->Find(*about) : nullptr;
+  const KeptFact* f = about ? c.case_state->Find(*about) : nullptr;
   if (f == nullptr ||
       (f->type != "record.corrected" && f->type != "record.retracted" &&
        f->type != "processing.restricted" && f->type != "subject.erased")) {
@@ -435,7 +435,7 @@ Status CheckCorrected(Ctx& c, const Fact& f, const Json& h) {
 
 Status CheckCorrection(Ctx& c) {
   const auto target = Seq(c.cmd.h, "target");
-  const Fact* f = target ? c.case_state->Find(*target) : nullptr;
+  const KeptFact* f = target ? c.case_state->Find(*target) : nullptr;
   if (f == nullptr) {
     return Refuse("ROL-10", "a correction or retraction points at an earlier "
                             "event of the same case");
@@ -467,11 +467,12 @@ Status CheckCorrection(Ctx& c) {
   if (target_spec == nullptr) return Internal("a stored event has an unknown type");
   // Names only fields of the target's own schema, values only of their shape.
   CL_RETURN_IF_ERROR(ValidateCorrection(*target_spec, c.cmd.h));
-  Json merged = f->h;
+  const Fact target_fact = f->ToFact();
+  Json merged = target_fact.h;
   if (c.cmd.h.contains("set")) {
-    CL_ASSIGN_OR_RETURN(merged, MergeCorrection(*target_spec, f->h, c.cmd.h["set"]));
+    CL_ASSIGN_OR_RETURN(merged, MergeCorrection(*target_spec, target_fact.h, c.cmd.h["set"]));
   }
-  return CheckCorrected(c, *f, merged);
+  return CheckCorrected(c, target_fact, merged);
 }
 
 // ROL-11: what a closed case still takes.

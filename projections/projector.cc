@@ -204,11 +204,12 @@ std::vector<std::pair<std::string, std::string>> MergeRows(
 
 // The fact of a stored line for replays: the DOM-free scanner checks the
 // line and finds the envelope; only the header is parsed (a line with escapes
-// in its envelope strings takes the full decoder). With `defer_h`, the header
-// of a case's state fact is not parsed here but copied to *defer_h, for the
-// fold thread to parse (the scanner has checked it is a canonical JSON
-// object); f.h stays null.
-Result<Fact> ReplayFact(std::string_view line, std::string* defer_h = nullptr) {
+// in its envelope strings takes the full decoder). With `h_text`, the header
+// of a case's state fact is also copied to *h_text: the scanner has checked
+// it is a canonical JSON object, which the case's state keeps as it is
+// (CaseState::Apply). With `defer` too, that header is not parsed here, for
+// the fold thread to parse; f.h stays null.
+Result<Fact> ReplayFact(std::string_view line, std::string* h_text = nullptr, bool defer = false) {
   CL_ASSIGN_OR_RETURN(ledger::ScannedEvent sc, ledger::ScanEvent(line, /*signature_input=*/false));
   if (sc.has_escapes) {
     CL_ASSIGN_OR_RETURN(ledger::Event e, ledger::DecodeEvent(line));
@@ -223,10 +224,12 @@ Result<Fact> ReplayFact(std::string_view line, std::string* defer_h = nullptr) {
   if (!sc.case_id.empty()) f.case_id = std::string(sc.case_id);
   if (!sc.subject.empty()) f.subject = std::string(sc.subject);
   // Projector::ApplyFact hands such a fact to its case's fold as it is.
-  if (defer_h != nullptr && f.case_id && f.type != "subject.erased" && IsStateFact(f.type)) {
-    f.h = Json();
-    defer_h->assign(sc.h);
-    return f;
+  if (h_text != nullptr && f.case_id && f.type != "subject.erased" && IsStateFact(f.type)) {
+    h_text->assign(sc.h);
+    if (defer) {
+      f.h = Json();
+      return f;
+    }
   }
   CL_ASSIGN_OR_RETURN(f.h, ParseHeader(sc.h, f.seq));
   return f;
@@ -507,8 +510,8 @@ class Projector::FoldThread {
   FoldThread(const FoldThread&) = delete;
   FoldThread& operator=(const FoldThread&) = delete;
 
-  // Queues a fact of the case *f.case_id; `h`, if not empty, is its header
-  // still to be parsed into f.h.
+  // Queues a fact of the case *f.case_id; `h`, if not empty, is its
+  // header's canonical text, still to be parsed into f.h if f.h is null.
   void Push(Fact&& f, std::string&& h) {
     batch_.push_back({std::move(f), std::move(h)});
     if (batch_.size() >= kFoldBatch) Send();
@@ -592,7 +595,7 @@ class Projector::FoldThread {
       Status error;
       for (Work& w : work) {
         if (failed) break;  // nothing after a damaged header is folded
-        if (!w.h.empty()) {
+        if (w.fact.h.is_null() && !w.h.empty()) {  // deferred by ReplayFact
           Result<Json> h = ParseHeader(w.h, w.fact.seq);
           if (!h.ok()) {
             error = h.status();
@@ -601,7 +604,7 @@ class Projector::FoldThread {
           }
           w.fact.h = std::move(h).value();
         }
-        p_.FoldCaseHere(std::move(w.fact));
+        p_.FoldCaseHere(std::move(w.fact), std::move(w.h));  // the log's canonical text
       }
       if (!work.empty()) {
         work.clear();  // moved from: little left to free but the buffer
@@ -680,7 +683,7 @@ Status Projector::CatchUp(std::uint64_t from, std::uint64_t to, const ProgressFn
             if (at != last + 1) return false;  // a gap: named below
             h.clear();
             CL_ASSIGN_OR_RETURN(
-                Fact f, ReplayFact(line, fold_thread_ && !fold_thread_->Behind() ? &h : nullptr));
+                Fact f, ReplayFact(line, &h, fold_thread_ && !fold_thread_->Behind()));
             ApplyFact(std::move(f), std::move(h));
             last = at;
             return at < end;
@@ -874,11 +877,11 @@ void Projector::FoldIntoCase(Fact&& f, std::string&& h) {
   if (fold_thread_) {
     fold_thread_->Push(std::move(f), std::move(h));
   } else {
-    FoldCaseHere(std::move(f));  // ReplayFact defers headers only with a fold thread
+    FoldCaseHere(std::move(f), std::move(h));  // parsed: ReplayFact defers only with a fold thread
   }
 }
 
-void Projector::FoldCaseHere(Fact&& f) {
+void Projector::FoldCaseHere(Fact&& f, std::string&& h_canonical) {
   const std::string& id = *f.case_id;
   auto it = cases_.find(id);
   if (it == cases_.end()) {
@@ -894,7 +897,7 @@ void Projector::FoldCaseHere(Fact&& f) {
   // Indexed by its fact row, or (a fact the state does not take) by an
   // index entry of its own.
   if (!e.state.Folds(f)) case_index_adds_.emplace_back(id, f.seq);
-  e.state.Apply(std::move(f));
+  e.state.Apply(std::move(f), std::move(h_canonical));
 }
 
 // The fold of the user.* events (docs/formats/projections.md, "Users"). The

@@ -152,13 +152,16 @@ class Projector : public ledger::WriteHook, private StateView {
   // taken it, or when Rewind drops it).
   void DropBatch();
   // Folds `f` in; a case's state keeps it (moved, not copied). `h`, if not
-  // empty, is the header of a case's state fact still to be parsed into f.h
-  // (by the fold thread of a catch-up).
+  // empty, is the canonical text of a case's state fact's header, as the
+  // log holds it; f.h is null if it is still to be parsed (by the fold
+  // thread of a catch-up).
   void ApplyFact(Fact&& f, std::string&& h = {});
   // Folds a fact into the state of its case (*f.case_id): here
   // (FoldCaseHere, with f.h parsed), or on the fold thread during a catch-up.
+  // FoldCaseHere's `h_canonical`, if not empty, is the header's canonical
+  // text (CaseState::Apply).
   void FoldIntoCase(Fact&& f, std::string&& h);
-  void FoldCaseHere(Fact&& f);
+  void FoldCaseHere(Fact&& f, std::string&& h_canonical = {});
   void ApplyUserFact(const Fact& f);
   // StateView over the cache (writer thread).
   const CaseState* Case(std::string_view case_id) override;

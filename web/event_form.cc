@@ -446,7 +446,7 @@ std::vector<SeqChoice> SeqChoices(Lang lang, std::string_view type, std::string_
     // correction, retraction or erasure, not what is already retracted;
     // one's own events, or any as a coordinator. Newest first.
     for (auto it = state->facts().rbegin(); it != state->facts().rend(); ++it) {
-      const projections::Fact& f = it->second;
+      const projections::KeptFact& f = it->second;
       if (f.type == "concern.reported" || f.type == "disclosure.made" || f.type == "record.corrected" ||
           f.type == "record.retracted" || f.type == "subject.erased" || state->IsRetracted(f.seq))
         continue;

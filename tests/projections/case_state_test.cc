@@ -471,10 +471,10 @@ TEST_CASE("A correction replaces header fields and keeps the original",
                              {"fields", {"h.panel", "body.reasoning"}},
                              {"set", {{"panel", "unit"}}}},
                             "coordinator");
-  const Fact* effective = c.state.Find(a);
+  const KeptFact* effective = c.state.Find(a);
   REQUIRE(effective != nullptr);
-  CHECK(effective->h["panel"] == "unit");
-  CHECK(effective->h["outcome"] == "founded");
+  CHECK(effective->Header()["panel"] == "unit");
+  CHECK(effective->Header()["outcome"] == "founded");
   // The correction is a fact of its own; the original is kept.
   REQUIRE(c.state.Find(fix) != nullptr);
   Json originals = c.state.ToJson()["originals"];
@@ -488,8 +488,8 @@ TEST_CASE("A correction replaces header fields and keeps the original",
          {"fields", {"h.outcome"}},
          {"set", {{"outcome", "unfounded"}}}},
         "coordinator");
-  CHECK(c.state.Find(a)->h["outcome"] == "unfounded");
-  CHECK(c.state.Find(a)->h["panel"] == "unit");
+  CHECK(c.state.Find(a)->Header()["outcome"] == "unfounded");
+  CHECK(c.state.Find(a)->Header()["panel"] == "unit");
   originals = c.state.ToJson()["originals"];
   REQUIRE(originals.size() == 1);
   CHECK(originals[0]["h"]["outcome"] == "founded");
@@ -529,7 +529,7 @@ TEST_CASE("A retraction removes an assessment and the status falls back",
   CHECK(v.corrections[0].retraction);
   // The retracted fact is kept.
   REQUIRE(c.state.Find(a) != nullptr);
-  CHECK(c.state.Find(a)->h["outcome"] == "founded");
+  CHECK(c.state.Find(a)->Header()["outcome"] == "founded");
 
   // Retracting it again changes nothing; retracting the other falls back
   // to the casework status.
@@ -568,8 +568,8 @@ TEST_CASE("A retracted correction no longer applies", "[projections]") {
   CHECK(c.Status() == "unfounded");
   std::uint64_t r =
       c.Add("record.retracted", {{"target", fix1}, {"reason", "x"}});
-  CHECK(c.state.Find(a)->h["panel"] == "infohus");
-  CHECK(c.state.Find(a)->h["outcome"] == "unfounded");
+  CHECK(c.state.Find(a)->Header()["panel"] == "infohus");
+  CHECK(c.state.Find(a)->Header()["outcome"] == "unfounded");
   // A retraction of a retraction is dangling.
   c.Add("record.retracted", {{"target", r}, {"reason", "x"}});
   CHECK_FALSE(c.state.IsRetracted(r));
@@ -927,6 +927,46 @@ TEST_CASE("FromStored refuses what the projector could not have written",
   CHECK(r.status().code() == StatusCode::kCorruption);
 }
 
+TEST_CASE("A fact's header read back from its stored row is the header folded",
+          "[projections]") {
+  // Headers and envelopes holding the keys that delimit a row's header
+  // ("h", "role") in strings and nested objects: what is read back from the
+  // rows is each fact's header exactly, kept as its canonical text.
+  History c;
+  const Json tricky_assignment{
+      {"assignees", {",\"h\":{", "u-b"}},
+      {"note", {{"a", 1}, {"role", ",\"role\":\"x"}}},
+      {"zz", {{"h", {{"role", "r"}}}, {"role", {1, 2}}}}};
+  const std::uint64_t a = c.Add("case.assigned", tricky_assignment);
+  Fact odd = MakeFact(++c.seq, "information.received",
+                      Json{{"from", "police"}, {"basis", "sel-115"}, {"role", "}"}});
+  odd.actor = "u-x,\"h\":{\"role\":";
+  odd.role = "caseworker,\"role\":";
+  c.state.Apply(odd);
+  const std::uint64_t b = odd.seq;
+  Stored stored;
+  stored.Take(c.state);
+  auto back = stored.Read();
+  REQUIRE(back.ok());
+  CHECK(*back == c.state);
+  REQUIRE(back->Find(a) != nullptr);
+  CHECK(back->Find(a)->Header() == tricky_assignment);
+  CHECK(back->Find(a)->h == ledger::CanonicalJson(tricky_assignment));
+  REQUIRE(back->Find(b) != nullptr);
+  CHECK(back->Find(b)->Header() == odd.h);
+  CHECK(back->Find(b)->actor == odd.actor);
+  CHECK(back->Derive().ToJson() == c.state.Derive().ToJson());
+  // A later fact folded into the state read back writes the rows the
+  // original state writes.
+  CaseState original = c.state;
+  CaseState read = *back;
+  const Fact next = MakeFact(++c.seq, "case.reviewed");
+  original.Apply(next);
+  read.Apply(next);
+  CHECK(read.TakeChangedRows() == original.TakeChangedRows());
+  CHECK(read.HeadCanonical() == original.HeadCanonical());
+}
+
 TEST_CASE("A fact folded in changes only its own row and the head", "[projections]") {
   CaseState s = RichState();
   Stored stored;
@@ -1078,6 +1118,17 @@ TEST_CASE("Incremental replayed and persisted states derive the same view",
     batched.Take(incremental);
     CaseState replayed;
     for (const Fact& f : facts) replayed.Apply(f);
+    // Folded with each header's canonical text given, as a replay of the
+    // log gives it: the same state, rows and digest as written here.
+    CaseState from_text;
+    Stored from_text_rows;
+    for (const Fact& f : facts) {
+      Fact copy = f;
+      std::string text = f.h.is_object() ? ledger::CanonicalJson(f.h) : std::string();
+      from_text.Apply(std::move(copy), std::move(text));
+    }
+    CHECK(from_text == replayed);
+    CHECK(from_text.HeadCanonical() == replayed.HeadCanonical());
     auto persisted = CaseState::FromJson(replayed.ToJson());
     REQUIRE(persisted.ok());
     // The stored rows, written without a DOM, are canonical JSON, and rows
@@ -1092,6 +1143,8 @@ TEST_CASE("Incremental replayed and persisted states derive the same view",
     CHECK(at_once.rows.size() == replayed.facts().size());
     CHECK(batched.head == at_once.head);
     CHECK(batched.rows == at_once.rows);
+    from_text_rows.Take(from_text);
+    CHECK(from_text_rows.rows == at_once.rows);
     auto read = batched.Read();
     REQUIRE(read.ok());
     CHECK(*read == replayed);
