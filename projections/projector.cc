@@ -30,6 +30,8 @@ constexpr std::string_view kEraseKeyPrefix = "erase_key/";
 constexpr std::string_view kRetentionPolicyKey = "retention_policy";
 constexpr std::size_t kCacheLimit = 8192;  // clean cases kept in memory
 constexpr std::uint64_t kCatchUpChunk = 100000;  // events per rebuild txn
+// kCatchUpChunk, or a test's (SetCatchUpChunkForTesting).
+std::atomic<std::uint64_t> catch_up_chunk{kCatchUpChunk};
 // A catch-up of at least this many events folds the cases on a second thread.
 constexpr std::uint64_t kFoldThreadMin = 1024;
 // Facts handed to the fold thread at a time.
@@ -671,8 +673,9 @@ Status Projector::CatchUp(std::uint64_t from, std::uint64_t to, const ProgressFn
   // and it is waited for before any return.
   std::future<Status> writing;
   auto written = [&]() -> Status { return writing.valid() ? writing.get() : Status::Ok(); };
+  const std::uint64_t chunk = catch_up_chunk.load();
   while (seq < to) {
-    const std::uint64_t end = std::min(to, seq + kCatchUpChunk);
+    const std::uint64_t end = std::min(to, seq + chunk);
     crypto::Digest root;
     // An error of this chunk, after any the fold thread found in an earlier
     // event's header.
@@ -1456,6 +1459,10 @@ Result<std::optional<ledger::Table>> OpenIfPresent(ledger::Tables& tables, std::
 
 }  // namespace
 
+
+void SetCatchUpChunkForTesting(std::uint64_t events) {
+  catch_up_chunk.store(events == 0 ? kCatchUpChunk : events);
+}
 
 Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::Tables& tables,
                               ledger::Keystore* keys, const ProgressFn& progress) {

@@ -357,6 +357,10 @@ Result<std::vector<UserState>> ListUsers(ledger::LogStore& log,
 Result<std::uint64_t> Rebuild(ledger::LogStore& log, ledger::Tables& tables,
                               ledger::Keystore* keys = nullptr,
                               const ProgressFn& progress = {});
+// For tests: the events per transaction of a rebuild or catch-up (100,000;
+// 0 restores that), so that a test log of thousands of events spans many.
+// Set it only while no catch-up runs.
+void SetCatchUpChunkForTesting(std::uint64_t events);
 
 // Differences between the projection DBs of two environments, as lines
 // naming the DB and the key ("proj.case_rows c-… head: differs"); empty if

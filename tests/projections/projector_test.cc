@@ -2,11 +2,13 @@
 // path with the policy engine.
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <functional>
 #include <random>
 #include <stdexcept>
 
 #include "ledger/event_scan.h"
+#include "ledger/lmdb/env.h"
 #include "projections/policy.h"
 #include "tests/projections/domain_fixture.h"
 
@@ -706,6 +708,67 @@ TEST_CASE("a rebuild of thousands of events equals the live projections folded o
   CHECK(calls.front() == std::make_pair(std::uint64_t{0}, d.size()));
   CHECK(calls.back() == std::make_pair(d.size(), d.size()));
   for (std::size_t i = 1; i < calls.size(); ++i) CHECK(calls[i].first >= calls[i - 1].first);
+}
+
+// A rebuild's transactions of `events` each while it lives.
+struct CatchUpChunk {
+  explicit CatchUpChunk(std::uint64_t events) { projections::SetCatchUpChunkForTesting(events); }
+  ~CatchUpChunk() { projections::SetCatchUpChunkForTesting(0); }
+  CatchUpChunk(const CatchUpChunk&) = delete;
+  CatchUpChunk& operator=(const CatchUpChunk&) = delete;
+};
+
+TEST_CASE("a rebuild in many transactions commits each while folding the next, and stops at a failed one",
+          "[projections][rebuild]") {
+  // Each chunk is committed on a thread of its own while the next is read
+  // and folded; a failed commit must end the rebuild with its error, and a
+  // rebuild after it must give the live projections again.
+  Domain d;
+  WriteManyEvents(d, 5000);
+  const std::uint64_t size = d.size();
+  REQUIRE(size > 4500);
+  CatchUpChunk chunks(1000);
+  TempDir scratch;
+  ledger::lmdb::EnvOptions eo;
+  eo.no_sync = true;
+  auto env = ledger::lmdb::Env::Open(scratch.path(), eo);
+  REQUIRE(env.ok());
+  ledger::Tables tables(**env);
+  auto same_as_live = [&] {
+    auto diff = projections::CompareProjections(d.store().tables(), tables);
+    REQUIRE(diff.ok());
+    for (const std::string& line : *diff) UNSCOPED_INFO(line);
+    CHECK(diff->empty());
+  };
+
+  // Progress is reported as each transaction is committed.
+  std::vector<std::uint64_t> done;
+  auto n = projections::Rebuild(d.store(), tables, nullptr,
+                                [&](std::uint64_t k, std::uint64_t total) {
+                                  CHECK(total == size);
+                                  done.push_back(k);
+                                });
+  REQUIRE(n.ok());
+  CHECK(*n == size);
+  std::vector<std::uint64_t> expected{0};
+  for (std::uint64_t k = 1000; k < size; k += 1000) expected.push_back(k);
+  expected.push_back(size);
+  CHECK(done == expected);
+  same_as_live();
+
+  // Once the second transaction is committed, every commit fails: the third
+  // transaction's error is the rebuild's, whatever the next chunk's fold did.
+  done.clear();
+  n = projections::Rebuild(d.store(), tables, nullptr, [&](std::uint64_t k, std::uint64_t) {
+    done.push_back(k);
+    if (k == 2000) (*env)->InjectCommitFailures(EIO, 1 << 30);
+  });
+  CHECK_FALSE(n.ok());
+  CHECK(done == std::vector<std::uint64_t>{0, 1000, 2000});
+  (*env)->InjectCommitFailures(0, 0);
+  n = projections::Rebuild(d.store(), tables);
+  REQUIRE(n.ok());
+  same_as_live();
 }
 
 TEST_CASE("a catch-up of thousands of events onto cached states equals the live projections",
