@@ -812,12 +812,11 @@ Json KeptFact::Header() const {
 }
 
 Fact KeptFact::ToFact() const {
-  return Fact{seq, time, type, actor, role, case_id, subject, Header()};
+  return Fact{{*this}, Header()};
 }
 
 KeptFact Keep(const Fact& f) {
-  return KeptFact{f.seq, f.time, f.type, f.actor, f.role, f.case_id, f.subject,
-                  f.h.is_object() ? ledger::CanonicalJson(f.h) : std::string("{}")};
+  return KeptFact{{f}, f.h.is_object() ? ledger::CanonicalJson(f.h) : std::string("{}")};
 }
 
 bool IsStateFact(std::string_view type) { return HandlerOf(type) != nullptr; }
@@ -977,9 +976,8 @@ void CaseState::FoldIn(Fact fact, bool track, std::string h_canonical) {
   KeptFact& stored =
       facts_
           .emplace_hint(facts_.end(), seq,
-                        KeptFact{seq, fact.time, std::move(fact.type), std::move(fact.actor),
-                                 std::move(fact.role), std::move(fact.case_id),
-                                 std::move(fact.subject), std::move(h_canonical)})
+                        KeptFact{{std::move(static_cast<FactEnvelope&>(fact))},
+                                 std::move(h_canonical)})
           ->second;
   if (track) {
     std::string row;

@@ -34,8 +34,9 @@ namespace caseledger::projections {
 
 using ledger::Micros;
 
-// One event as the projections see it.
-struct Fact {
+// The clear envelope of an event as the projections see it: all of a fact
+// but its header.
+struct FactEnvelope {
   std::uint64_t seq = 0;
   Micros time = 0;
   std::string type;
@@ -43,6 +44,11 @@ struct Fact {
   std::string role;
   std::optional<std::string> case_id;
   std::optional<std::string> subject;
+  friend bool operator==(const FactEnvelope&, const FactEnvelope&) = default;
+};
+
+// One event as the projections see it.
+struct Fact : FactEnvelope {
   Json h = Json::object();
   friend bool operator==(const Fact&, const Fact&) = default;
 };
@@ -56,14 +62,7 @@ Result<Fact> FactOf(const ledger::Event& e);
 // fact of its case, and a header kept as a DOM is a dozen allocations that
 // are freed long after they were made, each a cache miss when the state is
 // evicted (docs/performance.md, "Facts kept as canonical text").
-struct KeptFact {
-  std::uint64_t seq = 0;
-  Micros time = 0;
-  std::string type;
-  std::string actor;
-  std::string role;
-  std::optional<std::string> case_id;
-  std::optional<std::string> subject;
+struct KeptFact : FactEnvelope {
   std::string h = "{}";  // canonical JSON of an object
   // The header parsed (an object).
   Json Header() const;
